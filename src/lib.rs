@@ -1,0 +1,20 @@
+//! pledge: service standards of property-management companies as code, checked against ticket
+//! event streams.
+//!
+//! The pipeline, one module per step:
+//! - [`syntax`]: policy source text → pest parse tree → checked [`policy::Policy`], with miette
+//!   diagnostics;
+//! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
+//! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
+//! - [`eval`]: the streaming evaluator producing verdicts;
+//! - [`report`]: human, JSON and JSONL reports;
+//! - [`cli`]: the `pledge` command, a thin layer over this library.
+
+pub mod calendar;
+pub mod event;
+pub mod limits;
+pub mod policy;
+pub mod value;
+
+pub use event::{Event, Instant};
+pub use policy::{Clause, ClauseBody, Condition, Policy};

@@ -1,0 +1,304 @@
+//! The checked policy model: what a policy file means once parsed and validated.
+//!
+//! Nothing here knows about pest or source text beyond [`Span`]s kept for diagnostics and
+//! explanations. The evaluator works only on these types, so a policy can also be built in code.
+
+use crate::calendar::Calendar;
+use crate::value::{Attrs, Value};
+use chrono::{Duration, NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+use std::sync::Arc;
+
+/// A byte range in a policy source, for diagnostics. Ignored by equality.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _: &Span) -> bool {
+        true
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.start, s.end.saturating_sub(s.start)).into()
+    }
+}
+
+/// A whole policy: named clauses over shared calendars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    /// The zone of wall-clock anchors (`by 08:00 next day` without a calendar) and of periods.
+    pub zone: Tz,
+    pub calendars: Vec<Arc<Calendar>>,
+    pub clauses: Vec<Clause>,
+}
+
+impl Policy {
+    pub fn clause(&self, name: &str) -> Option<&Clause> {
+        self.clauses.iter().find(|c| c.name == name)
+    }
+}
+
+/// Where a clause comes from: the catalogue row and the seed section.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Citation {
+    /// Row id of the clause catalogue, e.g. `s000-complaint-contact-1h`.
+    pub row: Option<String>,
+    /// The standard's section, e.g. `seed 000 §一(三) 投诉处理`.
+    pub text: Option<String>,
+}
+
+/// One clause: a named, titled, cited standard of a given kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub name: String,
+    /// Human title, usually the Chinese wording of the standard.
+    pub title: Option<String>,
+    pub cite: Citation,
+    /// Which cases the clause applies to (`when ...`); `Condition::Always` if not given.
+    pub applies: Condition,
+    /// Dates from which (inclusive) and until which (exclusive) this version of the clause holds.
+    pub effective: Effective,
+    pub body: ClauseBody,
+    pub span: Span,
+}
+
+/// The validity interval of a clause version, in the policy's zone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Effective {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+/// What a clause checks. One variant per clause family of SEMANTICS.md.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClauseBody {
+    Deadline(Deadline),
+}
+
+impl ClauseBody {
+    /// The keyword that introduces this kind of clause in the language.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ClauseBody::Deadline(_) => "deadline",
+        }
+    }
+}
+
+/// A deadline clause: a clock from a start event to a stop event, with a limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deadline {
+    /// Starts the clock; the first matching event of a cycle (default `opened`).
+    pub start: Trigger,
+    /// Stops the clock; the first matching event at or after the start.
+    pub stop: Trigger,
+    pub limit: Limit,
+    pub pause: Option<Pause>,
+    /// Warnings and escalations at points of the clock.
+    pub stages: Vec<Stage>,
+}
+
+impl Deadline {
+    /// True when the clock starts at `opened`, so reopen cycles start at the `reopened` event
+    /// itself (SEMANTICS.md, "Reopen").
+    pub fn starts_at_opened(&self) -> bool {
+        self.start.matchers.len() == 1
+            && self.start.matchers[0].event == "opened"
+            && self.start.matchers[0].filter.is_none()
+    }
+}
+
+/// One or more event patterns; the first event matching any of them counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub matchers: Vec<EventMatcher>,
+}
+
+impl Trigger {
+    pub fn event(name: &str) -> Trigger {
+        Trigger {
+            matchers: vec![EventMatcher {
+                event: name.to_string(),
+                filter: None,
+            }],
+        }
+    }
+
+    pub fn matches(&self, event_type: &str, attrs: &Attrs) -> bool {
+        self.matchers.iter().any(|m| m.matches(event_type, attrs))
+    }
+}
+
+/// An event type, optionally filtered by a condition on the event's own attributes:
+/// `revisited(by == "management_dept")`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMatcher {
+    pub event: String,
+    pub filter: Option<Condition>,
+}
+
+impl EventMatcher {
+    pub fn matches(&self, event_type: &str, attrs: &Attrs) -> bool {
+        self.event == event_type && self.filter.as_ref().is_none_or(|f| f.eval(attrs))
+    }
+}
+
+/// How long a clock may run. Wall-clock limits count every second; the others count on a
+/// calendar (SEMANTICS.md, "Limits and calendars").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Limit {
+    /// `within 8 hours`: wall-clock time (a day is 24 hours).
+    Elapsed(Duration),
+    /// `within 4 business hours on office`: working time on the calendar.
+    BusinessTime { amount: Duration, calendar: Arc<Calendar> },
+    /// `within 2 workdays on office`: N × the calendar's workday length of working time.
+    Workdays { days: u32, calendar: Arc<Calendar> },
+    /// `same day on office`: the end of the working day on which the clock started.
+    SameDay { calendar: Arc<Calendar> },
+    /// `by 08:00 next day` / `by 08:00 next workday on office`: the first such wall-clock time
+    /// strictly after the start (on a working date of the calendar for `next workday`).
+    NextAt {
+        time: NaiveTime,
+        workday: bool,
+        /// The calendar whose zone (and, for `next workday`, working dates) are used.
+        calendar: Arc<Calendar>,
+    },
+}
+
+/// Pauses the clock while the case's status (set by `status` events) is one of `statuses`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pause {
+    pub statuses: Vec<String>,
+}
+
+/// A point on a deadline's clock at which something must happen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub point: StagePoint,
+    pub action: ActionKind,
+    /// The role to act: `supervisor`, `project_manager`, ...
+    pub role: String,
+    /// Channels for the action, if the standard names them.
+    pub channels: Vec<String>,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+/// Where a stage sits on the clock.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StagePoint {
+    /// `after 48 hours`: elapsed time on the clause's own clock.
+    After(Duration),
+    /// `at 80%`: a fraction of the limit, in per-mille to stay exact (800 = 80 %).
+    Fraction(u32),
+}
+
+/// What a stage asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Warn,
+    Escalate,
+    Notify,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Warn => "warn",
+            ActionKind::Escalate => "escalate",
+            ActionKind::Notify => "notify",
+        }
+    }
+}
+
+/// Comparison operators of conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// A condition over attributes (of a case, or of one event for event filters).
+///
+/// A condition on an attribute that is absent is false, whatever the operator: `false` and
+/// absent are different (SEMANTICS.md, "Applicability"). Nesting depth is bounded by the parser
+/// (see [`crate::limits`]), so evaluation recursion is bounded too.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// No `when` line: every case.
+    Always,
+    /// `attr == value`, `attr < 3`, ... Ordering operators hold only between two numbers.
+    Compare { attr: String, op: CmpOp, value: Value },
+    /// `attr in ["a", "b"]`; for a list-valued attribute, any element in the set.
+    In { attr: String, values: Vec<Value> },
+    /// `has attr`: the attribute is present (any value, even `null` or `false`).
+    Has(String),
+    /// A bare `attr`: the attribute is `true`.
+    Truthy(String),
+    Not(Box<Condition>),
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+}
+
+impl Condition {
+    pub fn eval(&self, attrs: &Attrs) -> bool {
+        match self {
+            Condition::Always => true,
+            Condition::Compare { attr, op, value } => match attrs.get(attr) {
+                None => false,
+                Some(actual) => compare(actual, *op, value),
+            },
+            Condition::In { attr, values } => match attrs.get(attr) {
+                None => false,
+                Some(Value::List(items)) => {
+                    items.iter().any(|i| values.iter().any(|v| i.same_as(v)))
+                }
+                Some(actual) => values.iter().any(|v| actual.same_as(v)),
+            },
+            Condition::Has(attr) => attrs.get(attr).is_some(),
+            Condition::Truthy(attr) => matches!(attrs.get(attr), Some(Value::Bool(true))),
+            Condition::Not(inner) => !inner.eval(attrs),
+            Condition::And(parts) => parts.iter().all(|p| p.eval(attrs)),
+            Condition::Or(parts) => parts.iter().any(|p| p.eval(attrs)),
+        }
+    }
+}
+
+fn compare(actual: &Value, op: CmpOp, expected: &Value) -> bool {
+    match op {
+        CmpOp::Eq => actual.same_as(expected),
+        CmpOp::Ne => !actual.same_as(expected),
+        _ => match (actual.as_f64(), expected.as_f64()) {
+            (Some(a), Some(b)) => match op {
+                CmpOp::Lt => a < b,
+                CmpOp::Le => a <= b,
+                CmpOp::Gt => a > b,
+                CmpOp::Ge => a >= b,
+                CmpOp::Eq | CmpOp::Ne => unreachable!("handled above"),
+            },
+            _ => false,
+        },
+    }
+}
