@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod event;
 pub mod limits;
 pub mod policy;
+pub mod syntax;
 pub mod value;
 
 pub use event::{Event, Instant};
