@@ -62,3 +62,73 @@ impl Calendar {
         todo!()
     }
 }
+
+/// Everything a calendar is made of, before validation.
+#[derive(Debug, Clone)]
+pub struct CalendarSpec {
+    pub name: String,
+    pub zone: Tz,
+    pub week: [Vec<Period>; 7],
+    pub holidays: BTreeSet<NaiveDate>,
+    pub makeup_days: BTreeSet<NaiveDate>,
+    pub makeup_hours: Option<Vec<Period>>,
+    pub workday_length: Option<Duration>,
+    pub covered_years: Option<(i32, i32)>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CalendarError {
+    #[error("overlapping working hours on {weekday}")]
+    OverlappingHours { weekday: Weekday },
+    #[error("make-up day {date} is not a Saturday or Sunday")]
+    MakeupNotWeekend { date: NaiveDate },
+    #[error("the calendar has no working hours")]
+    NoWorkingHours,
+    #[error("working days differ in length; state `workday length`")]
+    UnequalWorkdays,
+}
+
+impl CalendarError {
+    pub fn code(&self) -> &'static str {
+        "pledge::calendar::invalid"
+    }
+}
+
+impl Calendar {
+    pub fn new(spec: CalendarSpec) -> Result<Calendar, CalendarError> {
+        let _ = spec;
+        todo!()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HolidaySchedule {
+    pub name: String,
+    pub source: String,
+    pub years: (i32, i32),
+    pub days_off: BTreeSet<NaiveDate>,
+    pub makeup_days: BTreeSet<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HolidayFileError {
+    pub message: String,
+    pub span: Option<std::ops::Range<usize>>,
+    pub code: &'static str,
+}
+
+impl HolidaySchedule {
+    pub fn parse(text: &str) -> Result<HolidaySchedule, HolidayFileError> {
+        let _ = text;
+        todo!()
+    }
+    pub fn merge(&mut self, other: &HolidaySchedule) {
+        let _ = other;
+        todo!()
+    }
+}
+
+pub fn builtin(name: &str) -> Option<HolidaySchedule> {
+    let _ = name;
+    None
+}
