@@ -49,7 +49,9 @@ fn a_deadline_clause_lowers_to_the_model() {
             value: Value::String("complaint".into())
         }
     );
-    let ClauseBody::Deadline(d) = &c.body;
+    let ClauseBody::Deadline(d) = &c.body else {
+        panic!("a deadline")
+    };
     assert_eq!(d.start, Trigger::event("opened"));
     assert_eq!(d.stop, Trigger::event("contacted"));
     assert_eq!(d.limit, Limit::Elapsed(chrono::Duration::hours(1)));
@@ -70,7 +72,9 @@ fn durations_are_words_and_may_combine() {
     ] {
         let src = format!("policy \"p\" {{ deadline d {{ until resolved within {text} }} }}");
         let p = ok(&src);
-        let ClauseBody::Deadline(d) = &p.clauses[0].body;
+        let ClauseBody::Deadline(d) = &p.clauses[0].body else {
+            panic!("a deadline")
+        };
         assert_eq!(
             d.limit,
             Limit::Elapsed(chrono::Duration::seconds(secs)),
@@ -91,7 +95,9 @@ fn triggers_take_filters_and_alternatives() {
           after 48 hours escalate project_manager via [phone, app] "请协调资源"
         }
     }"#);
-    let ClauseBody::Deadline(d) = &p.clauses[0].body;
+    let ClauseBody::Deadline(d) = &p.clauses[0].body else {
+        panic!("a deadline")
+    };
     assert_eq!(d.start, Trigger::event("resolved"));
     assert!(!d.starts_at_opened());
     assert_eq!(d.stop.matchers.len(), 2);
@@ -349,4 +355,169 @@ fn unknown_event_diagnostic_renders_with_code_label_and_help() {
 fn missing_brace_at_end_of_file() {
     let e = errs("policy \"p\" {\n  deadline d { until resolved within 1 hour }\n");
     assert_eq!(e.codes(), vec!["pledge::syntax::unexpected_end"]);
+}
+
+#[test]
+fn every_clause_family_has_one_shape() {
+    let p = ok(r#"policy "families" {
+  events held
+  notify outage "停水停电三重触达" {
+    cite s000-notice-channels "seed 000 §一(二) 沟通方式"
+    when kind == "notice" and topic in ["water_outage", "power_outage", "fee_change"]
+    channels all [sms, notice_board, app_push]
+    within 1 hour
+    coverage at least 95%
+  }
+  notify elderly_phone "老年客户优先电话" {
+    when segment == "elderly"
+    first contacted or acknowledged via phone
+  }
+  sample management_check "公司管理部抽查10%投诉回访" {
+    when kind == "complaint"
+    having revisited
+    ratio 10% by management_dept per month
+    evidence spot_checked
+    lag 7 days
+    group by project
+  }
+  target satisfaction "月度满意度≥90%" {
+    ratio rated(satisfied == true) among rated per month
+    group by project
+    at least 90%
+  }
+  target contact_breaches "投诉联系超时率" {
+    ratio breached of complaint_contact per month
+    at most 5%
+  }
+  repeat repeat_complaint "重复投诉启动专项整改" {
+    when kind == "complaint"
+    same unit, topic 2 times within 30 days
+    then escalate project_manager "special_rectification"
+  }
+  every patrol "住宅区每2小时巡逻" {
+    when kind == "area" and zone == "residential"
+    patrolled every 2 hours
+  }
+  every drill "每季度演练" {
+    when kind == "area"
+    drilled at least 1 per quarter
+  }
+  every weekly_progress "复杂问题每周反馈" {
+    when complex
+    from opened until resolved
+    progress every 7 days
+  }
+  window lift_maintenance "电梯维保0:00-5:00" {
+    when kind == "asset" and asset_type == "lift"
+    maintained only 00:00-05:00
+  }
+  window rubbish_rounds "垃圾清运时段" {
+    cleaned only 07:00-09:00, 13:00-14:00, 19:00-21:00 on mon..sun
+  }
+}"#);
+    let kinds: Vec<&str> = p.clauses.iter().map(|c| c.body.keyword()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "notify", "notify", "sample", "target", "target", "repeat", "every", "every", "every",
+            "window", "window"
+        ]
+    );
+    let ClauseBody::Notify(n) = &p.clauses[0].body else {
+        panic!()
+    };
+    assert_eq!(
+        n.channels,
+        Some(Required {
+            all: true,
+            names: vec!["sms".into(), "notice_board".into(), "app_push".into()]
+        })
+    );
+    assert_eq!(n.coverage_permille, Some(950));
+    assert_eq!(n.limit, Some(Limit::Elapsed(chrono::Duration::hours(1))));
+    let ClauseBody::Sample(s) = &p.clauses[2].body else {
+        panic!()
+    };
+    assert_eq!(
+        (s.ratio_permille, s.role.as_str(), s.period),
+        (100, "management_dept", PeriodUnit::Month)
+    );
+    assert_eq!(s.lag, chrono::Duration::days(7));
+    assert_eq!(s.group_by, vec!["project".to_string()]);
+    let ClauseBody::Target(t) = &p.clauses[4].body else {
+        panic!()
+    };
+    assert_eq!(
+        t.measure,
+        Measure::Verdicts {
+            status: "breached".into(),
+            clause: "complaint_contact".into()
+        }
+    );
+    assert!(!t.at_least);
+    let ClauseBody::Repeat(r) = &p.clauses[5].body else {
+        panic!()
+    };
+    assert_eq!(
+        (r.same.clone(), r.times, r.within),
+        (
+            vec!["unit".to_string(), "topic".to_string()],
+            2,
+            chrono::Duration::days(30)
+        )
+    );
+    let ClauseBody::Every(d) = &p.clauses[7].body else {
+        panic!()
+    };
+    assert_eq!(
+        d.rule,
+        DutyRule::Quota {
+            count: 1,
+            per: PeriodUnit::Quarter
+        }
+    );
+    let ClauseBody::Every(d) = &p.clauses[8].body else {
+        panic!()
+    };
+    assert!(d.active.is_some());
+    let ClauseBody::Window(w) = &p.clauses[10].body else {
+        panic!()
+    };
+    assert_eq!(w.periods.len(), 3);
+    assert_eq!(w.days.len(), 7);
+}
+
+#[test]
+fn lines_of_another_clause_kind_are_misplaced() {
+    let e = errs(
+        r#"policy "p" {
+  sample s { having revisited ratio 10% by supervisor per day within 1 hour }
+  window w { maintained only 00:00-05:00 pause while status in ["x"] }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::misplaced_line",
+            "pledge::clause::misplaced_line"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("within 1 hour"));
+}
+
+#[test]
+fn missing_required_lines_are_named() {
+    let e = errs(
+        r#"policy "p" {
+  sample s { ratio 10% by supervisor per day }
+  target t { ratio rated among rated per month }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::missing_population",
+            "pledge::clause::missing_bound"
+        ]
+    );
 }

@@ -723,7 +723,275 @@ impl<'a> Lowerer<'a> {
                         clause.stages.push(s);
                     }
                 }
+                Rule::channels_item | Rule::audience_item => {
+                    let mut all = true;
+                    let mut names = Vec::new();
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::quantifier => all = p.as_str() == "all",
+                            Rule::name_list => {
+                                names = p.into_inner().map(|n| n.as_str().to_string()).collect()
+                            }
+                            _ => {}
+                        }
+                    }
+                    let req = Some(Required { all, names });
+                    if rule == Rule::channels_item {
+                        clause.channels = req;
+                    } else {
+                        clause.audiences = req;
+                    }
+                }
+                Rule::coverage_item => {
+                    clause.coverage = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::percent)
+                        .and_then(|p| self.permille(p))
+                }
+                Rule::first_item => {
+                    let mut trigger = None;
+                    let mut channels = Vec::new();
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::trigger => trigger = self.trigger(p),
+                            Rule::name_list => {
+                                channels = p.into_inner().map(|n| n.as_str().to_string()).collect()
+                            }
+                            _ => {}
+                        }
+                    }
+                    clause.first = trigger.map(|t| (t, channels));
+                }
+                Rule::having_item => {
+                    clause.having = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .and_then(|t| self.trigger(t))
+                }
+                Rule::sample_ratio_item => {
+                    let (mut ratio, mut role, mut period) = (None, None, None);
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::percent => ratio = self.permille(p),
+                            Rule::name => role = Some(p.as_str().to_string()),
+                            Rule::period_unit => period = Some(period_unit(p.as_str())),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(r), Some(role), Some(period)) = (ratio, role, period) {
+                        if r > 1000 {
+                            self.err(
+                                "pledge::sample::ratio_over_100",
+                                item_span,
+                                "a sampling ratio cannot exceed 100%",
+                                "here",
+                            );
+                        } else {
+                            clause.sample_ratio = Some((r, role, period));
+                        }
+                    }
+                }
+                Rule::evidence_item => {
+                    clause.evidence = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .and_then(|t| self.trigger(t))
+                }
+                Rule::lag_item => {
+                    clause.lag = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::duration)
+                        .and_then(|d| self.duration(d))
+                }
+                Rule::group_item => {
+                    clause.group_by = item
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::name)
+                        .map(|p| p.as_str().to_string())
+                        .collect()
+                }
+                Rule::target_ratio_item => {
+                    let parts: Vec<Pair<'_, Rule>> = item.into_inner().collect();
+                    let period = parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::period_unit)
+                        .map(|p| period_unit(p.as_str()));
+                    let measure = if let Some(word) =
+                        parts.iter().find(|p| p.as_rule() == Rule::verdict_word)
+                    {
+                        parts.iter().find(|p| p.as_rule() == Rule::name).map(|n| {
+                            Measure::Verdicts {
+                                status: word.as_str().to_string(),
+                                clause: n.as_str().to_string(),
+                            }
+                        })
+                    } else {
+                        let triggers: Vec<_> = parts
+                            .iter()
+                            .filter(|p| p.as_rule() == Rule::trigger)
+                            .cloned()
+                            .collect();
+                        let success = triggers.first().cloned().and_then(|t| self.trigger(t));
+                        let among = triggers.get(1).cloned().and_then(|t| self.trigger(t));
+                        match (success, among) {
+                            (Some(success), Some(among)) => {
+                                Some(Measure::Events { success, among })
+                            }
+                            _ => None,
+                        }
+                    };
+                    if let (Some(m), Some(p)) = (measure, period) {
+                        clause.target_ratio = Some((m, p));
+                    }
+                }
+                Rule::bound_item => {
+                    let mut at_least = true;
+                    let mut value = None;
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::k_most => at_least = false,
+                            Rule::percent => value = self.permille(p),
+                            _ => {}
+                        }
+                    }
+                    clause.bound = value.map(|v| (at_least, v));
+                }
+                Rule::repeat_item => {
+                    let mut names = Vec::new();
+                    let (mut times, mut within) = (None, None);
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::name => names.push(p.as_str().to_string()),
+                            Rule::number => match p.as_str().parse::<u32>() {
+                                Ok(n) if (2..=1000).contains(&n) => times = Some(n),
+                                _ => {
+                                    self.err(
+                                        "pledge::repeat::bad_count",
+                                        Self::span(&p),
+                                        "a repeat needs a whole number of at least 2 cases",
+                                        "here",
+                                    );
+                                }
+                            },
+                            Rule::duration => within = self.duration(p),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(t), Some(w)) = (times, within) {
+                        clause.repeat = Some((names, t, w));
+                    }
+                }
+                Rule::then_item => {
+                    // Same shape as a stage, without the clock point.
+                    let mut action = ActionKind::Escalate;
+                    let mut role = None;
+                    let mut channels = Vec::new();
+                    let mut message = None;
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::action => action = action_kind(p.as_str()),
+                            Rule::name => role = Some(p.as_str().to_string()),
+                            Rule::via => {
+                                if let Some(list) =
+                                    p.into_inner().find(|q| q.as_rule() == Rule::name_list)
+                                {
+                                    channels =
+                                        list.into_inner().map(|n| n.as_str().to_string()).collect();
+                                }
+                            }
+                            Rule::string => message = Some(self.string(p)),
+                            _ => {}
+                        }
+                    }
+                    clause.then = role.map(|role| Stage {
+                        point: StagePoint::Fraction(0),
+                        action,
+                        role,
+                        channels,
+                        message,
+                        span: item_span,
+                    });
+                }
+                Rule::quota_item => {
+                    let parts: Vec<Pair<'_, Rule>> = item.into_inner().collect();
+                    let trigger = parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .cloned()
+                        .and_then(|t| self.trigger(t));
+                    let count = parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::number)
+                        .and_then(|n| n.as_str().parse::<u32>().ok());
+                    let per = parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::period_unit)
+                        .map(|p| period_unit(p.as_str()));
+                    match (trigger, count, per) {
+                        (Some(t), Some(count), Some(per)) if count >= 1 => {
+                            clause.duty = Some((t, DutyRule::Quota { count, per }))
+                        }
+                        (Some(_), _, Some(_)) => {
+                            self.err(
+                                "pledge::every::bad_count",
+                                item_span,
+                                "a quota needs a whole number of at least 1",
+                                "here",
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                Rule::duty_item => {
+                    let parts: Vec<Pair<'_, Rule>> = item.clone().into_inner().collect();
+                    let trigger = parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .cloned()
+                        .and_then(|t| self.trigger(t));
+                    let limit = self.limit_parts(
+                        Rule::within_limit,
+                        parts
+                            .into_iter()
+                            .filter(|p| p.as_rule() != Rule::trigger)
+                            .collect(),
+                    );
+                    if let (Some(t), Some(l)) = (trigger, limit) {
+                        clause.duty = Some((t, DutyRule::Gap(l)));
+                    }
+                }
+                Rule::window_item => {
+                    let mut trigger = None;
+                    let mut periods = Vec::new();
+                    let mut days = Vec::new();
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::trigger => trigger = self.trigger(p),
+                            Rule::time_range => {
+                                if let Some(period) = self.time_range(p) {
+                                    periods.push(period);
+                                }
+                            }
+                            Rule::day_set => days = day_set(p),
+                            _ => {}
+                        }
+                    }
+                    if let Some(t) = trigger {
+                        clause.window = Some((t, periods, days));
+                    }
+                }
                 _ => {}
+            }
+        }
+        for (rule, item_span) in &clause.seen {
+            if !allowed(&kind, *rule) {
+                self.err(
+                    "pledge::clause::misplaced_line",
+                    *item_span,
+                    format!("a `{kind}` clause has no {} line", item_word(*rule)),
+                    "not allowed here",
+                )
+                .set_help(format!("a `{kind}` clause takes: {}", allowed_words(&kind)));
             }
         }
         self.headers.push((
@@ -775,14 +1043,166 @@ impl<'a> Lowerer<'a> {
                     stages: std::mem::take(&mut clause.stages),
                 })
             }
+            "notify" => {
+                if clause.channels.is_none() && clause.audiences.is_none() && clause.first.is_none()
+                {
+                    self.missing(&name, span, "notify", "channels", "add `channels all [sms, notice_board, app_push]`, `audience all [...]` or `first contacted via phone`");
+                }
+                ClauseBody::Notify(Notify {
+                    start: clause
+                        .from
+                        .take()
+                        .unwrap_or_else(|| Trigger::event("opened")),
+                    limit: clause.limit.take(),
+                    channels: clause.channels.take(),
+                    audiences: clause.audiences.take(),
+                    coverage_permille: clause.coverage,
+                    first_contact: clause.first.take(),
+                })
+            }
+            "sample" => {
+                let Some((ratio_permille, role, period)) = clause.sample_ratio.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "sample",
+                        "ratio",
+                        "add `ratio 10% by management_dept per month`",
+                    );
+                    return None;
+                };
+                let Some(population) = clause.having.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "sample",
+                        "having",
+                        "say which event puts a case in the population, e.g. `having revisited`",
+                    );
+                    return None;
+                };
+                ClauseBody::Sample(Sample {
+                    population,
+                    ratio_permille,
+                    role,
+                    period,
+                    evidence: clause
+                        .evidence
+                        .take()
+                        .unwrap_or_else(|| Trigger::event("spot_checked")),
+                    lag: clause.lag.unwrap_or_else(Duration::zero),
+                    group_by: std::mem::take(&mut clause.group_by),
+                })
+            }
+            "target" => {
+                let Some((measure, period)) = clause.target_ratio.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "target",
+                        "ratio",
+                        "add `ratio rated(satisfied == true) among rated per month`",
+                    );
+                    return None;
+                };
+                let Some((at_least, bound_permille)) = clause.bound else {
+                    self.missing(
+                        &name,
+                        span,
+                        "target",
+                        "bound",
+                        "add `at least 90%` or `at most 2%`",
+                    );
+                    return None;
+                };
+                ClauseBody::Target(Target {
+                    measure,
+                    period,
+                    group_by: std::mem::take(&mut clause.group_by),
+                    at_least,
+                    bound_permille,
+                })
+            }
+            "repeat" => {
+                let Some((same, times, within)) = clause.repeat.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "repeat",
+                        "same",
+                        "add `same unit, topic 2 times within 30 days`",
+                    );
+                    return None;
+                };
+                let Some(then) = clause.then.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "repeat",
+                        "then",
+                        "add `then escalate project_manager \"special_rectification\"`",
+                    );
+                    return None;
+                };
+                ClauseBody::Repeat(Repeat {
+                    same,
+                    times,
+                    within,
+                    action: then.action,
+                    role: then.role,
+                    channels: then.channels,
+                    message: then.message,
+                })
+            }
+            "every" => {
+                let Some((event, rule)) = clause.duty.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "every",
+                        "duty",
+                        "add `patrolled every 2 hours` or `drilled at least 1 per quarter`",
+                    );
+                    return None;
+                };
+                let active = match (clause.from.take(), clause.until.take()) {
+                    (None, None) => None,
+                    (from, Some(until)) => {
+                        Some((from.unwrap_or_else(|| Trigger::event("opened")), until))
+                    }
+                    (Some(from), None) => Some((from, Trigger::event("closed"))),
+                };
+                ClauseBody::Every(Duty {
+                    event,
+                    rule,
+                    active,
+                })
+            }
+            "window" => {
+                let Some((event, periods, days)) = clause.window.take() else {
+                    self.missing(
+                        &name,
+                        span,
+                        "window",
+                        "window",
+                        "add `maintained only 00:00-05:00`",
+                    );
+                    return None;
+                };
+                ClauseBody::Window(Window {
+                    event,
+                    periods,
+                    days,
+                    zone: self.zone,
+                })
+            }
             other => {
                 self.err(
                     "pledge::clause::unsupported_kind",
                     Self::span(&kind_pair),
-                    format!("`{other}` clauses are not supported yet"),
-                    "not supported",
-                )
-                .set_help("this version checks `deadline` clauses");
+                    format!("`{other}` is not a clause kind"),
+                    "unknown kind",
+                );
                 return None;
             }
         };
@@ -799,7 +1219,47 @@ impl<'a> Lowerer<'a> {
 
     fn limit(&mut self, item: Pair<'_, Rule>) -> Option<Limit> {
         let rule = item.as_rule();
-        let parts: Vec<Pair<'_, Rule>> = item.into_inner().collect();
+        self.limit_parts(rule, item.into_inner().collect())
+    }
+
+    fn missing(&mut self, name: &str, span: Span, kind: &str, what: &str, help: &str) {
+        let code = match what {
+            "channels" => "pledge::clause::missing_channels",
+            "ratio" => "pledge::clause::missing_ratio",
+            "having" => "pledge::clause::missing_population",
+            "bound" => "pledge::clause::missing_bound",
+            "same" => "pledge::clause::missing_repeat",
+            "then" => "pledge::clause::missing_action",
+            "duty" => "pledge::clause::missing_duty",
+            _ => "pledge::clause::missing_window",
+        };
+        let ns = name_span(span, name, self.source.inner());
+        self.err(
+            code,
+            ns,
+            format!("{kind} `{name}` has no `{what}` line"),
+            format!("this {kind}"),
+        )
+        .set_help(help);
+    }
+
+    fn permille(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
+        let span = Self::span(&pair);
+        let n: f64 = pair.into_inner().next()?.as_str().parse().ok()?;
+        let permille = (n * 10.0).round();
+        if !(0.0..=100_000.0).contains(&permille) || (permille - n * 10.0).abs() > 1e-6 {
+            self.err(
+                "pledge::syntax::bad_percentage",
+                span,
+                "percentages are between 0% and 10000% with at most one decimal",
+                "here",
+            );
+            return None;
+        }
+        Some(permille as u32)
+    }
+
+    fn limit_parts(&mut self, rule: Rule, parts: Vec<Pair<'_, Rule>>) -> Option<Limit> {
         let on = parts
             .iter()
             .find(|p| p.as_rule() == Rule::on_calendar)
@@ -1204,10 +1664,40 @@ struct ClauseParts {
     limit_span: Option<Span>,
     pause: Option<Pause>,
     stages: Vec<Stage>,
+    channels: Option<Required>,
+    audiences: Option<Required>,
+    coverage: Option<u32>,
+    first: Option<(Trigger, Vec<String>)>,
+    having: Option<Trigger>,
+    sample_ratio: Option<(u32, String, PeriodUnit)>,
+    evidence: Option<Trigger>,
+    lag: Option<Duration>,
+    group_by: Vec<String>,
+    target_ratio: Option<(Measure, PeriodUnit)>,
+    bound: Option<(bool, u32)>,
+    repeat: Option<(Vec<String>, u32, Duration)>,
+    then: Option<Stage>,
+    duty: Option<(Trigger, DutyRule)>,
+    window: Option<(Trigger, Vec<Period>, Vec<Weekday>)>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
     match rule {
+        Rule::stage_item => "stage (`at`/`after`)",
+        Rule::channels_item => "`channels`",
+        Rule::audience_item => "`audience`",
+        Rule::coverage_item => "`coverage`",
+        Rule::first_item => "`first`",
+        Rule::having_item => "`having`",
+        Rule::sample_ratio_item | Rule::target_ratio_item => "`ratio`",
+        Rule::evidence_item => "`evidence`",
+        Rule::lag_item => "`lag`",
+        Rule::group_item => "`group by`",
+        Rule::bound_item => "`at least`/`at most`",
+        Rule::repeat_item => "`same ... times within`",
+        Rule::then_item => "`then`",
+        Rule::quota_item | Rule::duty_item => "duty (`every`/`at least ... per`)",
+        Rule::window_item => "`only`",
         Rule::cite_item => "`cite`",
         Rule::effective_item => "`effective`",
         Rule::when_item => "`when`",
@@ -1218,6 +1708,75 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::by_limit => "`by`",
         Rule::pause_item => "`pause`",
         _ => "duplicate",
+    }
+}
+
+fn period_unit(text: &str) -> PeriodUnit {
+    match text {
+        "day" => PeriodUnit::Day,
+        "week" => PeriodUnit::Week,
+        "month" => PeriodUnit::Month,
+        "quarter" => PeriodUnit::Quarter,
+        _ => PeriodUnit::Year,
+    }
+}
+
+fn action_kind(text: &str) -> ActionKind {
+    match text {
+        "warn" => ActionKind::Warn,
+        "notify" => ActionKind::Notify,
+        _ => ActionKind::Escalate,
+    }
+}
+
+/// Which lines each clause kind accepts.
+fn allowed(kind: &str, rule: Rule) -> bool {
+    use Rule::*;
+    let common = matches!(rule, cite_item | effective_item | when_item);
+    common
+        || match kind {
+            "deadline" => matches!(
+                rule,
+                from_item
+                    | until_item
+                    | within_limit
+                    | same_day_limit
+                    | by_limit
+                    | pause_item
+                    | stage_item
+            ),
+            "notify" => matches!(
+                rule,
+                from_item
+                    | within_limit
+                    | same_day_limit
+                    | by_limit
+                    | channels_item
+                    | audience_item
+                    | coverage_item
+                    | first_item
+            ),
+            "sample" => matches!(
+                rule,
+                having_item | sample_ratio_item | evidence_item | lag_item | group_item
+            ),
+            "target" => matches!(rule, target_ratio_item | bound_item | group_item),
+            "repeat" => matches!(rule, repeat_item | then_item),
+            "every" => matches!(rule, from_item | until_item | quota_item | duty_item),
+            "window" => matches!(rule, window_item),
+            _ => false,
+        }
+}
+
+fn allowed_words(kind: &str) -> &'static str {
+    match kind {
+        "deadline" => "`cite`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
+        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`",
+        "sample" => "`cite`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
+        "target" => "`cite`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
+        "repeat" => "`cite`, `effective`, `when`, `same`, `then`",
+        "every" => "`cite`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM`",
     }
 }
 
