@@ -103,12 +103,22 @@ impl<'a> Lowerer<'a> {
         self.errors.last_mut().expect("just pushed")
     }
 
+    /// The span of a parse node without the whitespace and comments pest lets an optional
+    /// trailing part consume, so underlines end at the last token.
     fn span(pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span {
-            start: s.start(),
-            end: s.end(),
+        let text = pair.as_str();
+        let mut end = s.start() + text.trim_end().len();
+        // A trailing comment is not part of the node either.
+        let trimmed = &text[..end - s.start()];
+        if let Some(last_line_start) = trimmed.rfind('\n') {
+            let last = &trimmed[last_line_start..];
+            if last.trim_start().starts_with('#') {
+                end = s.start() + trimmed[..last_line_start].trim_end().len();
+            }
         }
+        Span { start: s.start(), end }
+    }
     }
 
     /// Lowers a whole `file`.
