@@ -117,8 +117,10 @@ impl<'a> Lowerer<'a> {
                 end = s.start() + trimmed[..last_line_start].trim_end().len();
             }
         }
-        Span { start: s.start(), end }
-    }
+        Span {
+            start: s.start(),
+            end,
+        }
     }
 
     /// Lowers a whole `file`.
