@@ -521,3 +521,41 @@ fn missing_required_lines_are_named() {
         ]
     );
 }
+
+#[test]
+fn formatted_clauses_parse_back_to_the_same_clauses() {
+    let src = r#"policy "round-trip" {
+  events plan_activated
+  deadline a "投诉\"联系\"" {
+    cite s000-complaint-contact-1h "seed 000 §一(三)"
+    effective 2026-01-01..2026-07-01
+    when kind == "complaint" and (severity in ["urgent", 3, true] or not has eta) and score >= 4.5
+    from opened
+    until revisited(by == "management_dept" or method != "online") or progress
+    within 1 hour 30 minutes
+    pause while status in ["waiting_customer"]
+    at 80% warn supervisor
+    at 150% escalate director via [phone, app] "再次升级"
+    after 2 days notify project_manager
+  }
+  deadline b { until plan_activated by 08:00 next day }
+  notify n { from resolved channels any [sms, app_push] audience all [ambulance_120] within 5 minutes coverage at least 95.5% first contacted via [phone, wechat] }
+  sample s { when kind == "repair" having resolved ratio 2.5% by supervisor per week evidence spot_checked(passed == true) lag 3 days group by project, department }
+  target t { ratio rated(satisfied == true) among rated per quarter group by project at least 90% }
+  target u { ratio breached of a per month at most 5% }
+  repeat r { when kind == "complaint" same unit, topic 3 times within 30 days then escalate project_manager via [phone] "special_rectification" }
+  every e { when kind == "area" patrolled every 2 hours }
+  every q { drilled at least 2 per year }
+  every o { when complex from opened until resolved progress every 1 week }
+  window w { maintained only 00:00-05:00, 22:00-24:00 on mon, tue, sat }
+}"#;
+    let first = ok(src);
+    let mut again = String::from("policy \"round-trip\" {\n  events plan_activated\n");
+    for c in &first.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    again.push_str("}\n");
+    let second = ok(&again);
+    assert_eq!(first.clauses, second.clauses, "formatted:\n{again}");
+    insta::assert_snapshot!(again);
+}
