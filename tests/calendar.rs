@@ -108,7 +108,10 @@ fn closing_time_is_outside_working_hours() {
         "2025-03-04 Tue 10:00"
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(closing, calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(closing, calendar.workday_amount(1))
+        ),
         "2025-03-04 Tue 18:00"
     );
 }
@@ -118,12 +121,18 @@ fn a_clock_started_outside_working_hours_begins_at_the_next_working_moment() {
     let calendar = office();
     let saturday = at(SHANGHAI, "2025-03-08 10:00");
     assert_eq!(
-        show(&calendar, calendar.add_working(saturday, Duration::hours(2))),
+        show(
+            &calendar,
+            calendar.add_working(saturday, Duration::hours(2))
+        ),
         "2025-03-10 Mon 11:00"
     );
     let early = at(SHANGHAI, "2025-03-03 07:00");
     assert_eq!(
-        show(&calendar, calendar.add_working(early, calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(early, calendar.workday_amount(1))
+        ),
         "2025-03-03 Mon 18:00"
     );
     assert_eq!(
@@ -149,7 +158,10 @@ fn large_amounts_skip_whole_days() {
     // 520 workdays are 104 weeks of five: due the Friday 103 weeks after the first one.
     let due = calendar.add_working(start, calendar.workday_amount(520));
     assert_eq!(show(&calendar, due), "2027-02-26 Fri 18:00");
-    assert_eq!(calendar.working_between(start, due), Duration::hours(9 * 520));
+    assert_eq!(
+        calendar.working_between(start, due),
+        Duration::hours(9 * 520)
+    );
 }
 
 // --- Lunch breaks, make-up days and the Spring Festival ----------------------------------------
@@ -160,24 +172,39 @@ fn the_lunch_break_is_not_working_time() {
     assert_eq!(calendar.workday_length, Duration::hours(8));
     let monday = |t: &str| at(SHANGHAI, &format!("2025-03-03 {t}"));
     assert_eq!(
-        show(&calendar, calendar.add_working(monday("10:00"), Duration::hours(4))),
+        show(
+            &calendar,
+            calendar.add_working(monday("10:00"), Duration::hours(4))
+        ),
         "2025-03-03 Mon 15:30"
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(monday("12:30"), Duration::hours(1))),
+        show(
+            &calendar,
+            calendar.add_working(monday("12:30"), Duration::hours(1))
+        ),
         "2025-03-03 Mon 14:30"
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(monday("08:30"), calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(monday("08:30"), calendar.workday_amount(1))
+        ),
         "2025-03-03 Mon 18:00"
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(monday("11:00"), calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(monday("11:00"), calendar.workday_amount(1))
+        ),
         "2025-03-04 Tue 11:00"
     );
     // Reaching the lunch break exactly is due at 12:00, not at 13:30.
     assert_eq!(
-        show(&calendar, calendar.add_working(monday("11:00"), Duration::hours(1))),
+        show(
+            &calendar,
+            calendar.add_working(monday("11:00"), Duration::hours(1))
+        ),
         "2025-03-03 Mon 12:00"
     );
     assert!(!calendar.is_working_moment(monday("12:00")));
@@ -198,14 +225,20 @@ fn a_makeup_saturday_is_worked_with_ordinary_hours() {
         calendar.hours_on(makeup),
         &[period("08:30-12:00"), period("13:30-18:00")]
     );
-    assert!(!calendar.is_working_date(date("2026-02-07")), "an ordinary Saturday");
+    assert!(
+        !calendar.is_working_date(date("2026-02-07")),
+        "an ordinary Saturday"
+    );
     let friday = at(SHANGHAI, "2026-02-13 17:00");
     assert_eq!(
         show(&calendar, calendar.add_working(friday, Duration::hours(2))),
         "2026-02-14 Sat 09:30"
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(friday, calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(friday, calendar.workday_amount(1))
+        ),
         "2026-02-14 Sat 17:00"
     );
 }
@@ -219,12 +252,21 @@ fn the_2026_spring_festival_week_is_off_between_two_makeup_saturdays() {
         day = day.succ_opt().expect("next date");
     }
     assert!(calendar.is_working_date(date("2026-02-24")));
-    assert!(calendar.is_working_date(date("2026-02-28")), "make-up Saturday");
-    assert!(!calendar.is_working_date(date("2026-03-01")), "an ordinary Sunday");
+    assert!(
+        calendar.is_working_date(date("2026-02-28")),
+        "make-up Saturday"
+    );
+    assert!(
+        !calendar.is_working_date(date("2026-03-01")),
+        "an ordinary Sunday"
+    );
 
     let saturday_evening = at(SHANGHAI, "2026-02-14 17:00");
     assert_eq!(
-        show(&calendar, calendar.add_working(saturday_evening, calendar.workday_amount(1))),
+        show(
+            &calendar,
+            calendar.add_working(saturday_evening, calendar.workday_amount(1))
+        ),
         "2026-02-24 Tue 17:00"
     );
     assert_eq!(
@@ -251,8 +293,16 @@ fn same_day_is_the_end_of_the_working_day_the_clock_started_on() {
     let calendar = property_office();
     let end = |t: &str| show(&calendar, calendar.end_of_working_day(at(SHANGHAI, t)));
     assert_eq!(end("2025-03-03 10:00"), "2025-03-03 Mon 18:00");
-    assert_eq!(end("2025-03-03 07:00"), "2025-03-03 Mon 18:00", "before opening");
-    assert_eq!(end("2025-03-03 12:30"), "2025-03-03 Mon 18:00", "lunch break");
+    assert_eq!(
+        end("2025-03-03 07:00"),
+        "2025-03-03 Mon 18:00",
+        "before opening"
+    );
+    assert_eq!(
+        end("2025-03-03 12:30"),
+        "2025-03-03 Mon 18:00",
+        "lunch break"
+    );
     assert_eq!(end("2025-03-03 17:59"), "2025-03-03 Mon 18:00");
 }
 
@@ -260,13 +310,37 @@ fn same_day_is_the_end_of_the_working_day_the_clock_started_on() {
 fn same_day_after_hours_or_on_a_day_off_is_the_next_working_day() {
     let calendar = property_office();
     let end = |t: &str| show(&calendar, calendar.end_of_working_day(at(SHANGHAI, t)));
-    assert_eq!(end("2025-03-03 18:00"), "2025-03-04 Tue 18:00", "at closing time");
-    assert_eq!(end("2025-03-03 19:00"), "2025-03-04 Tue 18:00", "after hours");
-    assert_eq!(end("2025-03-07 20:00"), "2025-03-10 Mon 18:00", "friday evening");
+    assert_eq!(
+        end("2025-03-03 18:00"),
+        "2025-03-04 Tue 18:00",
+        "at closing time"
+    );
+    assert_eq!(
+        end("2025-03-03 19:00"),
+        "2025-03-04 Tue 18:00",
+        "after hours"
+    );
+    assert_eq!(
+        end("2025-03-07 20:00"),
+        "2025-03-10 Mon 18:00",
+        "friday evening"
+    );
     assert_eq!(end("2025-03-08 10:00"), "2025-03-10 Mon 18:00", "saturday");
-    assert_eq!(end("2026-02-14 19:00"), "2026-02-24 Tue 18:00", "spring festival");
-    assert_eq!(end("2026-10-01 09:00"), "2026-10-08 Thu 18:00", "national day");
-    assert_eq!(end("2026-10-10 10:00"), "2026-10-10 Sat 18:00", "make-up saturday");
+    assert_eq!(
+        end("2026-02-14 19:00"),
+        "2026-02-24 Tue 18:00",
+        "spring festival"
+    );
+    assert_eq!(
+        end("2026-10-01 09:00"),
+        "2026-10-08 Thu 18:00",
+        "national day"
+    );
+    assert_eq!(
+        end("2026-10-10 10:00"),
+        "2026-10-10 Sat 18:00",
+        "make-up saturday"
+    );
 }
 
 // --- By HH:MM next day (次日8:00前) -----------------------------------------------------------
@@ -276,12 +350,32 @@ fn by_eight_next_day_is_the_first_eight_strictly_after_the_start() {
     let calendar = office();
     let eight = time("08:00");
     let due = |t: &str| show(&calendar, calendar.next_at(at(SHANGHAI, t), eight, false));
-    assert_eq!(due("2025-03-03 23:50"), "2025-03-04 Tue 08:00", "late monday night");
-    assert_eq!(due("2025-03-04 00:30"), "2025-03-04 Tue 08:00", "not 31 hours later");
-    assert_eq!(due("2025-03-04 08:00"), "2025-03-05 Wed 08:00", "strictly after");
+    assert_eq!(
+        due("2025-03-03 23:50"),
+        "2025-03-04 Tue 08:00",
+        "late monday night"
+    );
+    assert_eq!(
+        due("2025-03-04 00:30"),
+        "2025-03-04 Tue 08:00",
+        "not 31 hours later"
+    );
+    assert_eq!(
+        due("2025-03-04 08:00"),
+        "2025-03-05 Wed 08:00",
+        "strictly after"
+    );
     assert_eq!(due("2025-03-04 07:59"), "2025-03-04 Tue 08:00");
-    assert_eq!(due("2026-01-31 23:00"), "2026-02-01 Sun 08:00", "across a month end");
-    assert_eq!(due("2025-12-31 23:00"), "2026-01-01 Thu 08:00", "across a year end");
+    assert_eq!(
+        due("2026-01-31 23:00"),
+        "2026-02-01 Sun 08:00",
+        "across a month end"
+    );
+    assert_eq!(
+        due("2025-12-31 23:00"),
+        "2026-01-01 Thu 08:00",
+        "across a year end"
+    );
     assert_eq!(due("2024-02-28 23:00"), "2024-02-29 Thu 08:00", "leap day");
 }
 
@@ -291,11 +385,31 @@ fn by_eight_next_workday_skips_days_off_and_counts_makeup_days() {
     let eight = time("08:00");
     let due = |t: &str| show(&calendar, calendar.next_at(at(SHANGHAI, t), eight, true));
     assert_eq!(due("2025-03-03 23:50"), "2025-03-04 Tue 08:00");
-    assert_eq!(due("2026-01-31 23:00"), "2026-02-02 Mon 08:00", "over a weekend");
-    assert_eq!(due("2025-09-30 20:00"), "2025-10-09 Thu 08:00", "over national day");
-    assert_eq!(due("2026-02-13 20:00"), "2026-02-14 Sat 08:00", "to a make-up saturday");
-    assert_eq!(due("2026-02-14 20:00"), "2026-02-24 Tue 08:00", "over spring festival");
-    assert_eq!(due("2025-12-31 20:00"), "2026-01-04 Sun 08:00", "to a make-up sunday");
+    assert_eq!(
+        due("2026-01-31 23:00"),
+        "2026-02-02 Mon 08:00",
+        "over a weekend"
+    );
+    assert_eq!(
+        due("2025-09-30 20:00"),
+        "2025-10-09 Thu 08:00",
+        "over national day"
+    );
+    assert_eq!(
+        due("2026-02-13 20:00"),
+        "2026-02-14 Sat 08:00",
+        "to a make-up saturday"
+    );
+    assert_eq!(
+        due("2026-02-14 20:00"),
+        "2026-02-24 Tue 08:00",
+        "over spring festival"
+    );
+    assert_eq!(
+        due("2025-12-31 20:00"),
+        "2026-01-04 Sun 08:00",
+        "to a make-up sunday"
+    );
 }
 
 // --- Daylight saving (Europe/Berlin, 2026-03-29 and 2026-10-25) -------------------------------
@@ -342,14 +456,20 @@ fn spring_forward_shortens_working_hours_in_real_time() {
         utc("2026-03-29T02:00:00Z")
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(saturday, Duration::hours(3))),
+        show(
+            &calendar,
+            calendar.add_working(saturday, Duration::hours(3))
+        ),
         "2026-03-30 Mon 10:00"
     );
 
     let round = berlin_round_the_clock();
     let midnight = at(BERLIN, "2026-03-29 00:00");
     let next_midnight = at(BERLIN, "2026-03-30 00:00");
-    assert_eq!(round.working_between(midnight, next_midnight), Duration::hours(23));
+    assert_eq!(
+        round.working_between(midnight, next_midnight),
+        Duration::hours(23)
+    );
     assert_eq!(
         show(&round, round.add_working(midnight, round.workday_amount(1))),
         "2026-03-30 Mon 01:00"
@@ -383,17 +503,76 @@ fn fall_back_lengthens_working_hours_in_real_time() {
         utc("2026-10-25T03:00:00Z")
     );
     assert_eq!(
-        show(&calendar, calendar.add_working(saturday, Duration::hours(5))),
+        show(
+            &calendar,
+            calendar.add_working(saturday, Duration::hours(5))
+        ),
         "2026-10-26 Mon 10:00"
     );
 
     let round = berlin_round_the_clock();
     let midnight = at(BERLIN, "2026-10-25 00:00");
     let next_midnight = at(BERLIN, "2026-10-26 00:00");
-    assert_eq!(round.working_between(midnight, next_midnight), Duration::hours(25));
+    assert_eq!(
+        round.working_between(midnight, next_midnight),
+        Duration::hours(25)
+    );
     assert_eq!(
         show(&round, round.add_working(midnight, round.workday_amount(1))),
         "2026-10-25 Sun 23:00"
+    );
+}
+
+#[test]
+fn periods_that_overlap_after_a_gap_are_counted_once() {
+    // 02:45 does not exist on 2026-03-29 and becomes 03:45 CEST, past the next period's start.
+    let calendar = Calendar::new(
+        CalendarSpec::new("berlin-split", BERLIN)
+            .weekdays(&[period("09:00-17:00")])
+            .hours(
+                Weekday::Sun,
+                &[period("01:00-02:45"), period("03:00-04:00")],
+            ),
+    )
+    .expect("valid calendar");
+    assert_eq!(
+        calendar.working_intervals(date("2026-03-29")),
+        vec![(utc("2026-03-29T00:00:00Z"), utc("2026-03-29T02:00:00Z"))]
+    );
+    let saturday = at(BERLIN, "2026-03-28 12:00");
+    assert_eq!(
+        calendar.working_between(saturday, at(BERLIN, "2026-03-29 12:00")),
+        Duration::hours(2)
+    );
+    assert_eq!(
+        show(
+            &calendar,
+            calendar.add_working(saturday, Duration::minutes(150))
+        ),
+        "2026-03-30 Mon 09:30"
+    );
+}
+
+#[test]
+fn a_date_the_zone_skipped_has_no_working_time() {
+    // Samoa moved across the date line: 2011-12-30 never happened in Apia.
+    let apia = chrono_tz::Pacific::Apia;
+    let mut spec = CalendarSpec::new("apia", apia);
+    spec.week = std::array::from_fn(|_| vec![period("09:00-17:00")]);
+    let calendar = Calendar::new(spec).expect("valid calendar");
+    assert!(calendar.working_intervals(date("2011-12-30")).is_empty());
+    let thursday = at(apia, "2011-12-29 00:00");
+    let saturday = at(apia, "2011-12-31 23:00");
+    assert_eq!(
+        calendar.working_between(thursday, saturday),
+        Duration::hours(16)
+    );
+    assert_eq!(
+        show(
+            &calendar,
+            calendar.add_working(thursday, Duration::hours(9))
+        ),
+        "2011-12-31 Sat 10:00"
     );
 }
 
@@ -454,7 +633,10 @@ fn coverage_follows_the_holiday_data() {
     assert!(calendar.covers(date("2026-12-31")));
     assert!(!calendar.covers(date("2027-01-01")));
     assert!(!calendar.covers(date("2024-12-31")));
-    assert!(office().covers(date("2099-06-01")), "no holiday data, nothing to warn about");
+    assert!(
+        office().covers(date("2099-06-01")),
+        "no holiday data, nothing to warn about"
+    );
 }
 
 #[test]
@@ -515,7 +697,10 @@ fn makeup_hours_default_to_the_first_weekday_with_hours_and_can_be_stated() {
     let calendar = Calendar::new(spec).expect("valid");
     let saturday = at(SHANGHAI, "2026-02-14 08:00");
     assert_eq!(
-        show(&calendar, calendar.add_working(saturday, Duration::hours(3))),
+        show(
+            &calendar,
+            calendar.add_working(saturday, Duration::hours(3))
+        ),
         "2026-02-14 Sat 12:00"
     );
 }
@@ -538,9 +723,21 @@ fn the_2025_schedule_parses_with_the_notice_dates() {
     assert_eq!(schedule.days_off.len(), 1 + 8 + 3 + 5 + 3 + 8);
     assert_eq!(
         dates(&schedule.makeup_days),
-        ["2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"]
+        [
+            "2025-01-26",
+            "2025-02-08",
+            "2025-04-27",
+            "2025-09-28",
+            "2025-10-11"
+        ]
     );
-    for day in ["2025-01-01", "2025-01-28", "2025-02-04", "2025-06-02", "2025-10-08"] {
+    for day in [
+        "2025-01-01",
+        "2025-01-28",
+        "2025-02-04",
+        "2025-06-02",
+        "2025-10-08",
+    ] {
         assert!(schedule.days_off.contains(&date(day)), "{day}");
     }
     assert!(!schedule.days_off.contains(&date("2025-02-05")));
@@ -565,7 +762,13 @@ fn the_2026_schedule_parses_with_the_notice_dates() {
             "2026-10-10"
         ]
     );
-    for day in ["2026-01-03", "2026-02-15", "2026-02-23", "2026-06-19", "2026-09-27"] {
+    for day in [
+        "2026-01-03",
+        "2026-02-15",
+        "2026-02-23",
+        "2026-06-19",
+        "2026-09-27",
+    ] {
         assert!(schedule.days_off.contains(&date(day)), "{day}");
     }
     assert_eq!(schedule.labels[&date("2026-02-28")], "春节调休");

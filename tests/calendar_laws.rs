@@ -74,14 +74,25 @@ fn calendar_strategy() -> impl Strategy<Value = Calendar> {
 /// Daylight-saving changes of the zones above in 2025–2026, as UTC dates; instants in the
 /// three days before one of them make the random cases cross it often.
 const CHANGES: [&str; 14] = [
-    "2025-03-09", "2025-11-02", "2026-03-08", "2026-11-01", // New York
-    "2025-03-30", "2025-10-26", "2026-03-29", "2026-10-25", // Berlin
-    "2025-04-05", "2025-10-04", // Lord Howe
-    "2025-04-06", "2025-09-07", "2026-04-05", "2026-09-06", // Santiago
+    "2025-03-09",
+    "2025-11-02",
+    "2026-03-08",
+    "2026-11-01", // New York
+    "2025-03-30",
+    "2025-10-26",
+    "2026-03-29",
+    "2026-10-25", // Berlin
+    "2025-04-05",
+    "2025-10-04", // Lord Howe
+    "2025-04-06",
+    "2025-09-07",
+    "2026-04-05",
+    "2026-09-06", // Santiago
 ];
 
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
-    let anywhere = (0..MINUTES_2025_TO_2027).prop_map(|minutes| epoch() + Duration::minutes(minutes));
+    let anywhere =
+        (0..MINUTES_2025_TO_2027).prop_map(|minutes| epoch() + Duration::minutes(minutes));
     let near_a_change = (0..CHANGES.len(), 0i64..3 * 24 * 60).prop_map(|(change, minutes)| {
         let date = NaiveDate::parse_from_str(CHANGES[change], "%Y-%m-%d").expect("date");
         let midnight = date.and_time(NaiveTime::MIN).and_utc() + Duration::days(1);

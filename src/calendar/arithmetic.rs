@@ -286,7 +286,11 @@ mod tests {
             .unwrap()
             .checked_add_days(chrono::Days::new(u64::from(HORIZON_DAYS)))
             .unwrap();
-        assert_eq!(due, start_of(DEFAULT_ZONE, horizon).unwrap(), "a century of dates later");
+        assert_eq!(
+            due,
+            start_of(DEFAULT_ZONE, horizon).unwrap(),
+            "a century of dates later"
+        );
         assert_eq!(calendar.next_working_moment(start), due);
         assert_eq!(calendar.working_between(start, due), Duration::zero());
     }

@@ -272,9 +272,9 @@ fn parse_years(value: &Spanned<toml::Value>) -> Result<(i32, i32), HolidayFileEr
     };
     match (first, last) {
         (Some(first), Some(last)) if first <= last => Ok((first, last)),
-        (Some(first), Some(last)) => Err(bad(format!(
-            "years run backwards: {first} is after {last}"
-        ))),
+        (Some(first), Some(last)) => {
+            Err(bad(format!("years run backwards: {first} is after {last}")))
+        }
         _ => Err(bad(format!(
             "years must be [first, last] with years between {} and {}",
             YEARS.start,
@@ -305,7 +305,12 @@ fn parse_date(value: &Spanned<toml::Value>) -> Result<NaiveDate, HolidayFileErro
 
 /// toml's messages are multi-line and capitalised; ours are one lowercase line.
 fn first_line_lowercase(message: &str) -> String {
-    let line = message.lines().next().unwrap_or("").trim().trim_end_matches('.');
+    let line = message
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches('.');
     let mut chars = line.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -390,7 +395,8 @@ date = 2026-06-06
 
     #[test]
     fn unknown_fields_are_schema_errors() {
-        let text = "name = \"x\"\nyears = 2026\n[[holiday]]\ndate = 2026-01-01\nform = 2026-01-02\n";
+        let text =
+            "name = \"x\"\nyears = 2026\n[[holiday]]\ndate = 2026-01-01\nform = 2026-01-02\n";
         let err = HolidaySchedule::parse(text).unwrap_err();
         assert_eq!(err.code, "pledge::holidays::schema");
         assert!(err.span.is_some());

@@ -71,7 +71,7 @@ impl Period {
 
     /// Whether `time` lies inside the period on the wall clock.
     pub fn contains(&self, time: NaiveTime) -> bool {
-        self.open <= time && self.close.is_none_or(|close| time < close)
+        self.open <= time && self.close.map_or(true, |close| time < close)
     }
 
     fn is_empty(&self) -> bool {
@@ -98,9 +98,7 @@ impl FromStr for Period {
         let bad = || ParsePeriodError {
             text: text.to_string(),
         };
-        let (open, close) = text
-            .split_once(['-', '–', '~', '～'])
-            .ok_or_else(bad)?;
+        let (open, close) = text.split_once(['-', '–', '~', '～']).ok_or_else(bad)?;
         let parse_time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").ok();
         let open = parse_time(open).ok_or_else(bad)?;
         let close = match close.trim() {
@@ -192,7 +190,8 @@ impl CalendarSpec {
     /// covered years to include the schedule's.
     pub fn with_schedule(mut self, schedule: &HolidaySchedule) -> CalendarSpec {
         self.holidays.extend(schedule.days_off.iter().copied());
-        self.makeup_days.extend(schedule.makeup_days.iter().copied());
+        self.makeup_days
+            .extend(schedule.makeup_days.iter().copied());
         self.covered_years = Some(match self.covered_years {
             Some((first, last)) => (first.min(schedule.years.0), last.max(schedule.years.1)),
             None => schedule.years,
@@ -369,7 +368,7 @@ impl Calendar {
     /// the evaluator warns rather than trusting the verdict silently.
     pub fn covers(&self, date: NaiveDate) -> bool {
         self.covered_years
-            .is_none_or(|(first, last)| (first..=last).contains(&date.year()))
+            .map_or(true, |(first, last)| (first..=last).contains(&date.year()))
     }
 
     /// The working time of `days` workdays (SEMANTICS.md: N × the length of an ordinary working
@@ -503,10 +502,8 @@ mod tests {
 
     #[test]
     fn default_workday_length_is_the_ordinary_day() {
-        let calendar = Calendar::new(
-            office().hours(Weekday::Sat, &[period("09:00-12:00")]),
-        )
-        .unwrap();
+        let calendar =
+            Calendar::new(office().hours(Weekday::Sat, &[period("09:00-12:00")])).unwrap();
         assert_eq!(calendar.workday_length, Duration::hours(9));
         assert_eq!(calendar.makeup_hours, vec![period("09:00-18:00")]);
         assert_eq!(calendar.workday_amount(2), Duration::hours(18));
@@ -539,8 +536,8 @@ mod tests {
 
     #[test]
     fn error_messages_are_lowercase_sentences_without_final_period() {
-        let err = Calendar::new(office().hours(Weekday::Fri, &[period("09:00-17:00")]))
-            .unwrap_err();
+        let err =
+            Calendar::new(office().hours(Weekday::Fri, &[period("09:00-17:00")])).unwrap_err();
         assert_eq!(err.code(), "pledge::calendar::unequal_workdays");
         let message = err.to_string();
         assert_eq!(
