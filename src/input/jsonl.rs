@@ -51,7 +51,8 @@ fn json_error_reason(text: &str, err: &serde_json::Error) -> String {
         Some(rest) => Cow::Owned(format!("line ends while{rest}")),
         None => Cow::Borrowed(message),
     };
-    if err.column() == 0 {
+    // The end of the line needs no column.
+    if err.column() == 0 || err.classify() == serde_json::error::Category::Eof {
         return format!("not valid JSON: {message}");
     }
     // serde_json counts bytes; count the characters before the error byte instead.
