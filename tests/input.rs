@@ -1186,3 +1186,73 @@ proptest! {
         prop_assert_eq!(ours, chrono, "{}", text);
     }
 }
+
+// ---------------------------------------------------------------- throughput
+
+/// Reading speed on a realistic stream; run with
+/// `cargo test --release --test input -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let kinds = ["opened", "acknowledged", "dispatched", "arrived", "resolved", "revisited"];
+    let mut input = String::new();
+    let n = 1_000_000u64;
+    for i in 0..n {
+        let kind = kinds[(i % 6) as usize];
+        input.push_str(&format!(
+            r#"{{"ticket":"T-2026-{:06}","at":"2026-03-{:02}T{:02}:{:02}:{:02}+08:00","type":"{kind}","id":"E-{i}","attrs":{{"kind":"repair","category":"设施","channel":"phone","project":"jindi","unit":"3-2-{}","satisfied":true}}}}"#,
+            i / 6,
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            i % 59,
+            i % 2000
+        ));
+        input.push('\n');
+    }
+    let start = std::time::Instant::now();
+    let mut events = 0u64;
+    let stats = read_events(input.as_bytes(), &jsonl(), |r| {
+        if let Record::Event(e) = r {
+            events += e.attrs.len() as u64 / 6;
+        }
+    })
+    .unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(stats.events, n);
+    assert_eq!(events, n);
+    println!(
+        "jsonl: {n} events, {:.0} MB in {secs:.2} s: {:.0} MB/s, {:.2} M events/s",
+        stats.bytes as f64 / 1e6,
+        stats.bytes as f64 / 1e6 / secs,
+        n as f64 / 1e6 / secs
+    );
+
+    // The same in chunks on all cores.
+    let bytes = input.as_bytes();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let start = std::time::Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut from = 0;
+        let step = bytes.len() / threads + 1;
+        while from < bytes.len() {
+            let to = next_line_start(bytes, from + step);
+            let chunk = &bytes[from..to];
+            let first_line = count_newlines(&bytes[..from]) + 1;
+            handles.push(s.spawn(move || {
+                let mut out = Vec::new();
+                read_jsonl_chunk(chunk, first_line, &jsonl(), |r| out.push(r));
+                out.len() as u64
+            }));
+            from = to;
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(total, n);
+    println!(
+        "jsonl on {threads} threads: {:.0} MB/s",
+        stats.bytes as f64 / 1e6 / secs
+    );
+}
