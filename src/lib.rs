@@ -12,6 +12,7 @@
 
 pub mod calendar;
 pub mod event;
+pub mod input;
 pub mod limits;
 pub mod policy;
 pub mod syntax;
