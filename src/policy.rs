@@ -155,7 +155,10 @@ pub enum Limit {
     /// `within 8 hours`: wall-clock time (a day is 24 hours).
     Elapsed(Duration),
     /// `within 4 business hours on office`: working time on the calendar.
-    BusinessTime { amount: Duration, calendar: Arc<Calendar> },
+    BusinessTime {
+        amount: Duration,
+        calendar: Arc<Calendar>,
+    },
     /// `within 2 workdays on office`: N × the calendar's workday length of working time.
     Workdays { days: u32, calendar: Arc<Calendar> },
     /// `same day on office`: the end of the working day on which the clock started.
@@ -250,9 +253,16 @@ pub enum Condition {
     /// No `when` line: every case.
     Always,
     /// `attr == value`, `attr < 3`, ... Ordering operators hold only between two numbers.
-    Compare { attr: String, op: CmpOp, value: Value },
+    Compare {
+        attr: String,
+        op: CmpOp,
+        value: Value,
+    },
     /// `attr in ["a", "b"]`; for a list-valued attribute, any element in the set.
-    In { attr: String, values: Vec<Value> },
+    In {
+        attr: String,
+        values: Vec<Value>,
+    },
     /// `has attr`: the attribute is present (any value, even `null` or `false`).
     Has(String),
     /// A bare `attr`: the attribute is `true`.

@@ -103,7 +103,9 @@ impl Value {
             Value::Number(n) => serde_json::Number::from_f64(*n)
                 .map(|n| {
                     // Integers print without a fractional part.
-                    if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                    if n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    {
                         serde_json::Value::from(n.as_f64().unwrap_or_default() as i64)
                     } else {
                         serde_json::Value::Number(n)
@@ -111,7 +113,9 @@ impl Value {
                 })
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
         }
     }
 }

@@ -119,7 +119,7 @@ impl<'e> CaseView<'e> {
                 (None, Some(s)) => Some(s),
                 (u, None) => u,
             };
-            if until.is_none_or(|u| u > from) {
+            if until.map_or(true, |u| u > from) {
                 out.push((from, until));
             }
         };
@@ -251,7 +251,7 @@ fn effective_at(plan: &ClausePlan<'_>, start: Instant) -> bool {
         return true;
     }
     let date = start.with_timezone(&plan.policy_zone).date_naive();
-    eff.from.is_none_or(|f| date >= f) && eff.until.is_none_or(|u| date < u)
+    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
 }
 
 /// Appends the facts of every cycle of the clause `plans[index]` on the case to `out`.
@@ -330,11 +330,16 @@ pub(crate) fn resolve(
             .is_some_and(|&(from, until)| until.is_none() && from <= now);
     for (i, stage) in plan.deadline.stages.iter().enumerate() {
         let (at, _) = clock.reach(stage_amount(&stage.point, facts.amount));
-        let fired = facts.stop.is_none_or(|s| at < s) && at <= now;
+        let fired = facts.stop.map_or(true, |s| at < s) && at <= now;
         if !fired {
             continue;
         }
-        let evidence = facts.evidence.get(i).copied().flatten().filter(|&e| e >= at);
+        let evidence = facts
+            .evidence
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|&e| e >= at);
         let status = match (stage.action, evidence) {
             (ActionKind::Warn, _) => ActionStatus::Due,
             (_, Some(_)) => ActionStatus::Done,

@@ -108,7 +108,7 @@ pub fn stage_amount(point: &StagePoint, limit_amount: Duration) -> Duration {
             let nanos = part.rem_euclid(1_000_000_000);
             i64::try_from(secs)
                 .ok()
-                .and_then(|s| Duration::try_seconds(s))
+                .and_then(Duration::try_seconds)
                 .and_then(|d| d.checked_add(&Duration::nanoseconds(nanos as i64)))
                 .unwrap_or(Duration::MAX)
         }
@@ -159,7 +159,10 @@ mod tests {
     #[test]
     fn fractions_are_exact() {
         let l = Duration::hours(8);
-        assert_eq!(stage_amount(&StagePoint::Fraction(800), l), Duration::minutes(384));
+        assert_eq!(
+            stage_amount(&StagePoint::Fraction(800), l),
+            Duration::minutes(384)
+        );
         assert_eq!(stage_amount(&StagePoint::Fraction(1000), l), l);
         let odd = Duration::seconds(7);
         assert_eq!(

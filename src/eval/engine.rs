@@ -300,7 +300,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 if let Some(id) = event.id.as_deref() {
                     if let Some(first) = case.line_of_id(id) {
                         self.summary.duplicates += 1;
-                        let reason = format!("duplicate event id `{id}`, first seen on line {first}");
+                        let reason =
+                            format!("duplicate event id `{id}`, first seen on line {first}");
                         self.reject_event(&event, reason);
                         return;
                     }
@@ -391,7 +392,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for i in 0..self.plans.len() {
             case_facts(&view, &self.plans, i, &mut facts);
         }
-        let known_now = if at_end { self.final_now() } else { self.opts.now };
+        let known_now = if at_end {
+            self.final_now()
+        } else {
+            self.opts.now
+        };
         for f in facts.drain(..) {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now),
@@ -412,7 +417,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     fn emit(&mut self, ticket: &Arc<str>, facts: &CycleFacts, now: Instant) {
         self.actions.clear();
-        let verdict = resolve(facts, &self.plans[facts.plan], ticket, now, &mut self.actions);
+        let verdict = resolve(
+            facts,
+            &self.plans[facts.plan],
+            ticket,
+            now,
+            &mut self.actions,
+        );
         let counts = &mut self.summary.clauses[facts.plan];
         match verdict.status {
             Status::Met => counts.met += 1,

@@ -18,9 +18,16 @@ pub struct PolicyErrors {
 
 /// Parses and checks a policy source. `origin` names it in diagnostics (usually its path);
 /// `base_dir` resolves `include calendar "..."` paths (none: includes are refused).
-pub fn parse_policy(source: &str, origin: &str, base_dir: Option<&Path>) -> Result<Policy, PolicyErrors> {
+pub fn parse_policy(
+    source: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+) -> Result<Policy, PolicyErrors> {
     let _ = (source, base_dir);
-    Err(PolicyErrors { name: origin.to_string(), errors: vec![miette::miette!("not implemented yet")] })
+    Err(PolicyErrors {
+        name: origin.to_string(),
+        errors: vec![miette::miette!("not implemented yet")],
+    })
 }
 
 /// Reads and parses a policy file.
@@ -28,6 +35,12 @@ pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => parse_policy(&text, &origin, path.parent()),
-        Err(e) => Err(PolicyErrors { name: origin.clone(), errors: vec![miette::miette!(code = "pledge::io::unreadable", "cannot read `{origin}`: {e}")] }),
+        Err(e) => Err(PolicyErrors {
+            name: origin.clone(),
+            errors: vec![miette::miette!(
+                code = "pledge::io::unreadable",
+                "cannot read `{origin}`: {e}"
+            )],
+        }),
     }
 }
