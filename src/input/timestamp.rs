@@ -1,0 +1,209 @@
+//! Timestamps of events (`at`): RFC 3339 with a UTC offset, or local times in a named zone.
+//!
+//! Almost every event of a real stream carries the same shape of timestamp,
+//! `YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)`, and the reader parses millions of them, so that shape
+//! has a hand-written parser that touches each byte once. Everything else goes to chrono's RFC 3339
+//! parser, which decides what is valid; the fast path only ever accepts strings chrono would
+//! accept too, with the same meaning.
+
+use crate::event::Instant;
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampError {
+    /// A valid local date and time without a UTC offset, and no zone was named to interpret it.
+    NoOffset,
+    /// Not an RFC 3339 timestamp (nor an offset-less one), or a date or time that does not exist.
+    Invalid,
+}
+
+/// Parses an event timestamp into a UTC instant.
+///
+/// Accepted: RFC 3339 (`2026-03-02T09:15:00+08:00`, `…Z`, fractional seconds, a lowercase `t`
+/// or `z`, and the space RFC 3339 allows in place of `T`). A timestamp with an offset keeps its
+/// offset even when `tz` is given: the producer knew better than the command line.
+///
+/// Without an offset (`2026-03-02T09:15:00`) the time is local to `tz`. Because a zone's clock
+/// skips and repeats hours, a local time may name no instant or two:
+/// - in a gap (clocks jump forward), the time is moved forward by the length of the gap, so
+///   Europe/Berlin 2026-03-29T02:30:00 is 03:30 CEST; this is what a clock that was not yet set
+///   forward would have shown, which is the likeliest cause of such a record;
+/// - in an overlap (clocks fall back), the first occurrence is taken, so Europe/Berlin
+///   2026-10-25T02:30:00 is 02:30 CEST (+02:00).
+pub fn parse_timestamp(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampError> {
+    match parse_fast(s.as_bytes()) {
+        Fast::Offset(local, offset_secs) => to_utc(local, offset_secs),
+        Fast::Local(local) => in_zone(local, tz),
+        Fast::Unknown => parse_slow(s, tz),
+    }
+}
+
+/// Outcome of the fast path.
+enum Fast {
+    /// A local date-time and the offset east of UTC in seconds.
+    Offset(NaiveDateTime, i32),
+    /// A local date-time without an offset.
+    Local(NaiveDateTime),
+    /// Not the common shape (or not valid): let chrono decide.
+    Unknown,
+}
+
+#[inline]
+fn digit(b: &[u8], i: usize) -> Option<u32> {
+    match b.get(i) {
+        Some(c @ b'0'..=b'9') => Some(u32::from(c - b'0')),
+        _ => None,
+    }
+}
+
+#[inline]
+fn two(b: &[u8], i: usize) -> Option<u32> {
+    Some(digit(b, i)? * 10 + digit(b, i + 1)?)
+}
+
+/// The common shape, `YYYY-MM-DD[Tt ]HH:MM:SS(.f{1,9})?(Z|z|±HH:MM)?`.
+fn parse_fast(b: &[u8]) -> Fast {
+    fast_parts(b).unwrap_or(Fast::Unknown)
+}
+
+fn fast_parts(b: &[u8]) -> Option<Fast> {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let year = two(b, 0)? * 100 + two(b, 2)?;
+    let (month, day) = (two(b, 5)?, two(b, 8)?);
+    let (hour, minute, second) = (two(b, 11)?, two(b, 14)?, two(b, 17)?);
+    if second > 59 {
+        // Leap seconds are rare enough to leave to chrono.
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while let Some(d) = digit(b, i) {
+            if i - start == 9 {
+                return None;
+            }
+            nanos = nanos * 10 + d;
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return None;
+        }
+        nanos *= 10u32.pow(9 - n as u32);
+    }
+    let local = NaiveDate::from_ymd_opt(year as i32, month, day)?
+        .and_hms_nano_opt(hour, minute, second, nanos)?;
+    let rest = &b[i..];
+    Some(match rest {
+        [] => Fast::Local(local),
+        [b'Z' | b'z'] => Fast::Offset(local, 0),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (two(rest, 1)?, two(rest, 4)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = (h * 3600 + m * 60) as i32;
+            Fast::Offset(local, if *sign == b'-' { -secs } else { secs })
+        }
+        _ => return None,
+    })
+}
+
+fn to_utc(local: NaiveDateTime, offset_secs: i32) -> Result<Instant, TimestampError> {
+    local
+        .checked_sub_signed(TimeDelta::seconds(i64::from(offset_secs)))
+        .map(|utc| Utc.from_utc_datetime(&utc))
+        .ok_or(TimestampError::Invalid)
+}
+
+fn parse_slow(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampError> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Ok(dt.with_timezone(&Utc));
+    }
+    // Only a well-formed local date-time deserves the "no offset" reason; anything else is
+    // simply not a timestamp.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dt%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(s, format) {
+            return in_zone(local, tz);
+        }
+    }
+    Err(TimestampError::Invalid)
+}
+
+fn in_zone(local: NaiveDateTime, tz: Option<Tz>) -> Result<Instant, TimestampError> {
+    let tz = tz.ok_or(TimestampError::NoOffset)?;
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(dt) => Ok(dt.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Ok(a.with_timezone(&Utc).min(b.with_timezone(&Utc))),
+        LocalResult::None => {
+            // In a gap: read the time with the offset in force before the gap, which moves it
+            // forward by the gap's length. A day earlier is before any gap (transitions are
+            // months apart, and even the longest gap on record, Samoa's skipped day, fits).
+            let before = local
+                .checked_sub_signed(TimeDelta::days(1))
+                .ok_or(TimestampError::Invalid)?;
+            let offset = tz.offset_from_utc_datetime(&before).fix().local_minus_utc();
+            to_utc(local, offset)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Instant {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for s in [
+            "2026-03-02T09:15:00+08:00",
+            "2026-03-02T09:15:00Z",
+            "2026-03-02t09:15:00z",
+            "2026-03-02 09:15:00-05:30",
+            "2026-03-02T09:15:00.5+08:00",
+            "2026-03-02T09:15:00.123456789Z",
+            "0000-01-01T00:00:00+23:59",
+            "9999-12-31T23:59:59-23:59",
+            "2024-02-29T12:00:00Z",
+        ] {
+            assert!(matches!(parse_fast(s.as_bytes()), Fast::Offset(..)), "{s}");
+            assert_eq!(parse_timestamp(s, None), Ok(utc(s)), "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_path_declines_the_unusual() {
+        for s in [
+            "2026-03-02T09:15:60Z",
+            "2026-03-02T09:15:00.1234567891Z",
+            "2026-03-02T09:15:00.Z",
+            "2026-03-02T09:15:00+0800",
+            "2026-03-02T09:15:00+24:00",
+            "2026-02-30T09:15:00Z",
+            "2026-03-02T24:00:00Z",
+            "2026-03-02",
+            "２０２６-03-02T09:15:00Z",
+        ] {
+            assert!(matches!(parse_fast(s.as_bytes()), Fast::Unknown), "{s}");
+        }
+    }
+}
