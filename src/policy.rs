@@ -79,6 +79,12 @@ pub struct Effective {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClauseBody {
     Deadline(Deadline),
+    Notify(Notify),
+    Sample(Sample),
+    Target(Target),
+    Repeat(Repeat),
+    Every(Duty),
+    Window(Window),
 }
 
 impl ClauseBody {
@@ -86,8 +92,147 @@ impl ClauseBody {
     pub fn keyword(&self) -> &'static str {
         match self {
             ClauseBody::Deadline(_) => "deadline",
+            ClauseBody::Notify(_) => "notify",
+            ClauseBody::Sample(_) => "sample",
+            ClauseBody::Target(_) => "target",
+            ClauseBody::Repeat(_) => "repeat",
+            ClauseBody::Every(_) => "every",
+            ClauseBody::Window(_) => "window",
         }
     }
+}
+
+/// A notification clause (SEMANTICS.md, "Notifications"): required channels or audiences of
+/// `notified` events, sent within a limit from the start event, with an optional coverage floor,
+/// and an optional required channel for the first contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    /// From which event the limit counts (default `opened`).
+    pub start: Trigger,
+    /// How long after the start each channel may be first used; `None`: no timing finding.
+    pub limit: Option<Limit>,
+    /// Channels of `notified` events (`attrs.channel`).
+    pub channels: Option<Required>,
+    /// Audiences of `notified` events (`attrs.audience`).
+    pub audiences: Option<Required>,
+    /// Coverage floor on `reached / total`, in per-mille (950 = 95 %).
+    pub coverage_permille: Option<u32>,
+    /// `first contacted or acknowledged via phone`: the first such event must use one of these
+    /// channels.
+    pub first_contact: Option<(Trigger, Vec<String>)>,
+}
+
+/// A set of required names: all of them, or any one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    pub all: bool,
+    pub names: Vec<String>,
+}
+
+/// Calendar periods of reports, sampling, targets and quotas, in the policy's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeriodUnit {
+    Day,
+    /// ISO week, Monday to Sunday.
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl PeriodUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodUnit::Day => "day",
+            PeriodUnit::Week => "week",
+            PeriodUnit::Month => "month",
+            PeriodUnit::Quarter => "quarter",
+            PeriodUnit::Year => "year",
+        }
+    }
+}
+
+/// A sampling clause (SEMANTICS.md, "Sampling").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The population: cases (matching `when`) with this event; a case belongs to the period of
+    /// its first population event.
+    pub population: Trigger,
+    /// Ratio in per-mille (100 = 10 %); required = ceil(ratio × population).
+    pub ratio_permille: u32,
+    /// Whose checks count (`attrs.by` of the evidence event).
+    pub role: String,
+    pub period: PeriodUnit,
+    /// The check event (default `spot_checked`).
+    pub evidence: Trigger,
+    /// Checks up to this long after the period's end still count.
+    pub lag: chrono::Duration,
+    /// Case attributes that split populations into groups (strata for drawing).
+    pub group_by: Vec<String>,
+}
+
+/// What a target counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measure {
+    /// Cases with a `success` event among cases with an `among` event.
+    Events { success: Trigger, among: Trigger },
+    /// Verdicts of one status among all verdicts of a deadline clause.
+    Verdicts { status: String, clause: String },
+}
+
+/// A target clause (SEMANTICS.md, "Targets and recurrence").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub measure: Measure,
+    pub period: PeriodUnit,
+    pub group_by: Vec<String>,
+    /// `at least` (true) or `at most` (false) this per-mille.
+    pub at_least: bool,
+    pub bound_permille: u32,
+}
+
+/// A recurrence rule: N matching cases sharing attributes within a window produce an action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub same: Vec<String>,
+    pub times: u32,
+    /// Inclusive window between the `opened` times of the first and the last case.
+    pub within: chrono::Duration,
+    pub action: ActionKind,
+    pub role: String,
+    pub channels: Vec<String>,
+    pub message: Option<String>,
+}
+
+/// A recurring duty on a subject (an asset, an area, or an open case).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duty {
+    /// The duty event (`patrolled`, `inspected(result == "ok")`, ...).
+    pub event: Trigger,
+    pub rule: DutyRule,
+    /// Optional active interval on the subject's own events (`from opened until resolved`):
+    /// gaps are checked only while it runs.
+    pub active: Option<(Trigger, Trigger)>,
+}
+
+/// How often a duty must recur.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DutyRule {
+    /// `every 2 hours`: no gap longer than the limit (wall clock or on a calendar).
+    Gap(Limit),
+    /// `at least 1 per quarter`: a count per calendar period.
+    Quota { count: u32, per: PeriodUnit },
+}
+
+/// A time-window rule: events of a type must fall inside windows of the day (and week).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub event: Trigger,
+    pub periods: Vec<crate::calendar::Period>,
+    /// Weekdays on which the windows apply; empty: every day.
+    pub days: Vec<chrono::Weekday>,
+    /// Zone in which the windows are read.
+    pub zone: Tz,
 }
 
 /// A deadline clause: a clock from a start event to a stop event, with a limit.

@@ -1,19 +1,44 @@
 //! Policy source text → checked [`crate::policy::Policy`], with miette diagnostics.
 //!
-//! Steps, one file each: `grammar` (the pest parser over `grammar/pledge.pest`), `lower`
-//! (parse tree → policy model, collecting every independent error), `diagnostics` (errors with
-//! stable codes, spans, labels and help).
+//! One file per step:
+//! - `grammar`: the pest parser over `grammar/pledge.pest`, and prose names for its rules;
+//! - `lower`: parse tree → policy model, collecting every independent error;
+//! - `diagnostics`: errors with stable codes, spans, labels and help;
+//! - `format`: clauses back to canonical source text.
 
-use crate::policy::Policy;
+mod diagnostics;
+mod format;
+mod grammar;
+mod lower;
+
+pub use diagnostics::PolicyDiagnostic;
+pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
+pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
+
+use crate::limits::{MAX_CLAUSES, MAX_CONDITION_DEPTH, MAX_POLICY_BYTES};
+use crate::policy::{Clause, Condition, Policy, Span};
+use grammar::{PolicyParser, Rule};
+use lower::Lowerer;
+use miette::NamedSource;
+use pest::Parser;
 use std::path::Path;
+use std::sync::Arc;
 
 /// All errors of one policy source, reported together.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("policy `{name}` has {} error(s)", errors.len())]
+#[error("{} error(s) in policy `{name}`", errors.len())]
+#[diagnostic(code(pledge::policy::invalid))]
 pub struct PolicyErrors {
     pub name: String,
     #[related]
-    pub errors: Vec<miette::Report>,
+    pub errors: Vec<PolicyDiagnostic>,
+}
+
+impl PolicyErrors {
+    /// The stable codes of all errors, in source order (for tests and tools).
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.errors.iter().map(|e| e.code).collect()
+    }
 }
 
 /// Parses and checks a policy source. `origin` names it in diagnostics (usually its path);
@@ -23,11 +48,35 @@ pub fn parse_policy(
     origin: &str,
     base_dir: Option<&Path>,
 ) -> Result<Policy, PolicyErrors> {
-    let _ = (source, base_dir);
-    Err(PolicyErrors {
+    let named = Arc::new(NamedSource::new(origin, source.to_string()).with_language("pledge"));
+    let fail = |errors: Vec<PolicyDiagnostic>| PolicyErrors {
         name: origin.to_string(),
-        errors: vec![miette::miette!("not implemented yet")],
-    })
+        errors,
+    };
+    if let Some(e) = prescan(&named) {
+        return Err(fail(vec![e]));
+    }
+    let file = match PolicyParser::parse(Rule::file, source) {
+        Ok(mut pairs) => pairs.next(),
+        Err(e) => return Err(fail(recover_syntax_errors(&named, &e))),
+    };
+    let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir);
+    let policy = file.and_then(|f| lowerer.policy(f));
+    let mut errors = lowerer.errors;
+    if let Some(p) = &policy {
+        if p.clauses.len() > MAX_CLAUSES {
+            errors.push(PolicyDiagnostic::error(
+                &named,
+                "pledge::limits::too_many_clauses",
+                format!("more than {MAX_CLAUSES} clauses"),
+            ));
+        }
+    }
+    errors.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
+    match policy {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(fail(errors)),
+    }
 }
 
 /// Reads and parses a policy file.
@@ -35,12 +84,230 @@ pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => parse_policy(&text, &origin, path.parent()),
-        Err(e) => Err(PolicyErrors {
-            name: origin.clone(),
-            errors: vec![miette::miette!(
-                code = "pledge::io::unreadable",
-                "cannot read `{origin}`: {e}"
-            )],
-        }),
+        Err(e) => {
+            let named = Arc::new(NamedSource::new(origin.clone(), String::new()));
+            Err(PolicyErrors {
+                name: origin.clone(),
+                errors: vec![PolicyDiagnostic::error(
+                    &named,
+                    "pledge::io::unreadable",
+                    format!("cannot read `{origin}`: {e}"),
+                )],
+            })
+        }
     }
+}
+
+/// Parses clauses and calendars typed on their own (the REPL's what-if input), in the context of
+/// an existing policy whose zone and calendars they may use. Returns the new calendars added to
+/// a copy of `base` and the new clauses.
+pub fn parse_snippet(
+    source: &str,
+    origin: &str,
+    base: &Policy,
+) -> Result<(Policy, Vec<Clause>), PolicyErrors> {
+    let named = Arc::new(NamedSource::new(origin, source.to_string()).with_language("pledge"));
+    let fail = |errors: Vec<PolicyDiagnostic>| PolicyErrors {
+        name: origin.to_string(),
+        errors,
+    };
+    if let Some(e) = prescan(&named) {
+        return Err(fail(vec![e]));
+    }
+    let snippet = match PolicyParser::parse(Rule::snippet, source) {
+        Ok(mut pairs) => pairs.next(),
+        Err(e) => return Err(fail(vec![diagnostics::from_pest(&named, &e, 0)])),
+    };
+    let mut lowerer = Lowerer::new(Arc::clone(&named), None).with_context(base, &[]);
+    let declarations: Vec<_> = snippet
+        .map(|s| {
+            s.into_inner()
+                .filter(|p| p.as_rule() != Rule::EOI)
+                .collect()
+        })
+        .unwrap_or_default();
+    let clauses = lowerer.declarations(declarations);
+    if !lowerer.errors.is_empty() {
+        return Err(fail(lowerer.errors));
+    }
+    let mut policy = base.clone();
+    Ok((policy_with_calendars(&mut policy, &lowerer), clauses))
+}
+
+fn policy_with_calendars(policy: &mut Policy, lowerer: &Lowerer<'_>) -> Policy {
+    let _ = lowerer;
+    policy.clone()
+}
+
+/// Parses a condition typed alone (the REPL's `:ask`).
+pub fn parse_condition(source: &str) -> Result<Condition, PolicyErrors> {
+    let named = Arc::new(NamedSource::new("condition", source.to_string()));
+    let fail = |errors: Vec<PolicyDiagnostic>| PolicyErrors {
+        name: "condition".to_string(),
+        errors,
+    };
+    if let Some(e) = prescan(&named) {
+        return Err(fail(vec![e]));
+    }
+    let pair = match PolicyParser::parse(Rule::condition_alone, source) {
+        Ok(mut pairs) => pairs.next().and_then(|p| p.into_inner().next()),
+        Err(e) => return Err(fail(vec![diagnostics::from_pest(&named, &e, 0)])),
+    };
+    let mut lowerer = Lowerer::new(Arc::clone(&named), None);
+    let cond = pair.and_then(|p| lowerer.condition(p, 0));
+    match cond {
+        Some(c) if lowerer.errors.is_empty() => Ok(c),
+        _ => Err(fail(lowerer.errors)),
+    }
+}
+
+/// Rejects sources the parser must not recurse into: too large, or nested deeper than
+/// [`MAX_CONDITION_DEPTH`] parentheses (pest and the lowering both recurse on nesting).
+fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
+    let text = named.inner();
+    if text.len() > MAX_POLICY_BYTES {
+        return Some(
+            PolicyDiagnostic::error(
+                named,
+                "pledge::limits::too_large",
+                format!("policy is larger than {} bytes", MAX_POLICY_BYTES),
+            )
+            .help("split it into several policy files"),
+        );
+    }
+    let bytes = text.as_bytes();
+    let (mut depth, mut in_string, mut in_comment, mut escaped) = (0usize, false, false, false);
+    let mut nots = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_comment {
+            in_comment = b != b'\n';
+            continue;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'#' => in_comment = true,
+            b'"' => in_string = true,
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'n' if bytes[i..].starts_with(b"not")
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) =>
+            {
+                nots += 1
+            }
+            b'\n' => nots = 0,
+            _ => {}
+        }
+        if depth > MAX_CONDITION_DEPTH || nots > MAX_CONDITION_DEPTH {
+            return Some(
+                PolicyDiagnostic::error(
+                    named,
+                    "pledge::syntax::too_deep",
+                    "condition is nested too deeply",
+                )
+                .label(
+                    Span {
+                        start: i,
+                        end: i + 1,
+                    },
+                    format!("more than {MAX_CONDITION_DEPTH} levels deep here"),
+                )
+                .help("split the condition, or use `attribute in [...]` instead of long chains"),
+            );
+        }
+    }
+    None
+}
+
+/// After a syntax error, parses each clause and calendar on its own, so that independent
+/// mistakes in several clauses are all reported at once.
+fn recover_syntax_errors(
+    named: &Arc<NamedSource<String>>,
+    first: &pest::error::Error<Rule>,
+) -> Vec<PolicyDiagnostic> {
+    let text = named.inner();
+    let first_diag = diagnostics::from_pest(named, first, 0);
+    let first_pos = first_diag.primary_span().map_or(0, |s| s.start);
+    let starts = clause_starts(text);
+    let mut out = Vec::new();
+    let mut covered_first = false;
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        match PolicyParser::parse(Rule::clause_alone, &text[start..]) {
+            Ok(pairs) => {
+                // A clause that parses but runs past the next header swallowed it: fine.
+                let _ = pairs;
+            }
+            Err(e) => {
+                let d = diagnostics::from_pest(named, &e, start);
+                let pos = d.primary_span().map_or(0, |s| s.start);
+                if pos >= start && pos <= end {
+                    if pos == first_pos {
+                        covered_first = true;
+                    }
+                    out.push(d);
+                }
+            }
+        }
+    }
+    if !covered_first {
+        out.push(first_diag);
+    }
+    out.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
+    out.dedup_by_key(|e| e.primary_span().map_or(0, |s| s.start));
+    out
+}
+
+/// Byte offsets of lines that begin a clause or calendar (`deadline name`, `calendar office`, ...).
+fn clause_starts(text: &str) -> Vec<usize> {
+    const KINDS: &[&str] = &[
+        "deadline", "notify", "sample", "target", "repeat", "every", "window", "calendar",
+    ];
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(kind) = KINDS.iter().find(|k| trimmed.starts_with(*k)) {
+            let rest = &trimmed[kind.len()..];
+            let mut chars = rest.chars();
+            let boundary = chars.next().is_some_and(char::is_whitespace);
+            let named = rest
+                .trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            if boundary && named {
+                out.push(offset + indent);
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Renders diagnostics as miette draws them: source excerpt, underline, label, code and help.
+/// `color` only on a terminal; without it the output is stable text for logs and tests.
+pub fn render(errors: &PolicyErrors, color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for e in &errors.errors {
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, e);
+        out.push('\n');
+    }
+    out
 }

@@ -1,0 +1,382 @@
+//! Clause → canonical source text. The REPL saves a working policy with it, and `:why` quotes
+//! conditions with it; parsing the output gives the same clause back (tested).
+
+use crate::calendar::Period;
+use crate::policy::*;
+use crate::value::Value;
+use chrono::{Duration, NaiveTime, Weekday};
+use std::fmt::Write;
+
+/// Formats a clause as it would be written in a policy file, indented by two spaces.
+pub fn format_clause(clause: &Clause) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "  {} {}", clause.body.keyword(), clause.name);
+    if let Some(t) = &clause.title {
+        let _ = write!(out, " {}", quote(t));
+    }
+    out.push_str(" {\n");
+    let mut line = |text: String| {
+        out.push_str("    ");
+        out.push_str(&text);
+        out.push('\n');
+    };
+    if clause.cite.row.is_some() || clause.cite.text.is_some() {
+        let mut c = "cite".to_string();
+        if let Some(r) = &clause.cite.row {
+            c.push(' ');
+            c.push_str(r);
+        }
+        if let Some(t) = &clause.cite.text {
+            c.push(' ');
+            c.push_str(&quote(t));
+        }
+        line(c);
+    }
+    if clause.effective.from.is_some() || clause.effective.until.is_some() {
+        let from = clause
+            .effective
+            .from
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "1970-01-01".into());
+        let until = clause
+            .effective
+            .until
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        line(format!("effective {from}..{until}"));
+    }
+    if clause.applies != Condition::Always {
+        line(format!("when {}", format_condition(&clause.applies)));
+    }
+    match &clause.body {
+        ClauseBody::Deadline(d) => {
+            if d.start != Trigger::event("opened") {
+                line(format!("from {}", format_trigger(&d.start)));
+            }
+            line(format!("until {}", format_trigger(&d.stop)));
+            line(format_limit(&d.limit));
+            if let Some(p) = &d.pause {
+                let list: Vec<String> = p.statuses.iter().map(|s| quote(s)).collect();
+                line(format!("pause while status in [{}]", list.join(", ")));
+            }
+            for s in &d.stages {
+                let point = match &s.point {
+                    StagePoint::After(d) => format!("after {}", format_duration(*d)),
+                    StagePoint::Fraction(p) => format!("at {}%", permille(*p)),
+                };
+                line(format!(
+                    "{point} {}",
+                    format_action(s.action, &s.role, &s.channels, s.message.as_deref())
+                ));
+            }
+        }
+        ClauseBody::Notify(n) => {
+            if n.start != Trigger::event("opened") {
+                line(format!("from {}", format_trigger(&n.start)));
+            }
+            if let Some(r) = &n.channels {
+                line(format!(
+                    "channels {} [{}]",
+                    if r.all { "all" } else { "any" },
+                    r.names.join(", ")
+                ));
+            }
+            if let Some(r) = &n.audiences {
+                line(format!(
+                    "audience {} [{}]",
+                    if r.all { "all" } else { "any" },
+                    r.names.join(", ")
+                ));
+            }
+            if let Some(l) = &n.limit {
+                line(format_limit(l));
+            }
+            if let Some(c) = n.coverage_permille {
+                line(format!("coverage at least {}%", permille(c)));
+            }
+            if let Some((t, channels)) = &n.first_contact {
+                line(format!(
+                    "first {} via [{}]",
+                    format_trigger(t),
+                    channels.join(", ")
+                ));
+            }
+        }
+        ClauseBody::Sample(s) => {
+            line(format!("having {}", format_trigger(&s.population)));
+            line(format!(
+                "ratio {}% by {} per {}",
+                permille(s.ratio_permille),
+                s.role,
+                s.period.as_str()
+            ));
+            if s.evidence != Trigger::event("spot_checked") {
+                line(format!("evidence {}", format_trigger(&s.evidence)));
+            }
+            if s.lag > Duration::zero() {
+                line(format!("lag {}", format_duration(s.lag)));
+            }
+            if !s.group_by.is_empty() {
+                line(format!("group by {}", s.group_by.join(", ")));
+            }
+        }
+        ClauseBody::Target(t) => {
+            let measure = match &t.measure {
+                Measure::Events { success, among } => format!(
+                    "{} among {}",
+                    format_trigger(success),
+                    format_trigger(among)
+                ),
+                Measure::Verdicts { status, clause } => format!("{status} of {clause}"),
+            };
+            line(format!("ratio {measure} per {}", t.period.as_str()));
+            if !t.group_by.is_empty() {
+                line(format!("group by {}", t.group_by.join(", ")));
+            }
+            line(format!(
+                "at {} {}%",
+                if t.at_least { "least" } else { "most" },
+                permille(t.bound_permille)
+            ));
+        }
+        ClauseBody::Repeat(r) => {
+            line(format!(
+                "same {} {} times within {}",
+                r.same.join(", "),
+                r.times,
+                format_duration(r.within)
+            ));
+            line(format!(
+                "then {}",
+                format_action(r.action, &r.role, &r.channels, r.message.as_deref())
+            ));
+        }
+        ClauseBody::Every(d) => {
+            if let Some((from, until)) = &d.active {
+                line(format!(
+                    "from {} until {}",
+                    format_trigger(from),
+                    format_trigger(until)
+                ));
+            }
+            match &d.rule {
+                DutyRule::Gap(limit) => {
+                    let l = format_limit(limit);
+                    line(format!(
+                        "{} every {}",
+                        format_trigger(&d.event),
+                        l.trim_start_matches("within ")
+                    ));
+                }
+                DutyRule::Quota { count, per } => line(format!(
+                    "{} at least {count} per {}",
+                    format_trigger(&d.event),
+                    per.as_str()
+                )),
+            }
+        }
+        ClauseBody::Window(w) => {
+            let ranges: Vec<String> = w.periods.iter().map(format_period).collect();
+            let mut text = format!("{} only {}", format_trigger(&w.event), ranges.join(", "));
+            if !w.days.is_empty() {
+                let days: Vec<&str> = w.days.iter().map(|d| weekday_word(*d)).collect();
+                let _ = write!(text, " on {}", days.join(", "));
+            }
+            line(text);
+        }
+    }
+    out.push_str("  }\n");
+    out
+}
+
+fn format_action(
+    action: ActionKind,
+    role: &str,
+    channels: &[String],
+    message: Option<&str>,
+) -> String {
+    let mut s = format!("{} {role}", action.as_str());
+    if !channels.is_empty() {
+        let _ = write!(s, " via [{}]", channels.join(", "));
+    }
+    if let Some(m) = message {
+        let _ = write!(s, " {}", quote(m));
+    }
+    s
+}
+
+/// Formats a limit line (`within 8 hours`, `same day on office`, ...).
+pub fn format_limit(limit: &Limit) -> String {
+    match limit {
+        Limit::Elapsed(d) => format!("within {}", format_duration(*d)),
+        Limit::BusinessTime { amount, calendar } => {
+            let text = format_duration(*amount);
+            let business = match text.split_once(' ') {
+                Some((n, unit)) if !text.contains(' ') || text.matches(' ').count() == 1 => {
+                    format!("{n} business {unit}")
+                }
+                _ => text,
+            };
+            format!("within {business} on {}", calendar.name)
+        }
+        Limit::Workdays { days, calendar } => {
+            format!(
+                "within {days} {} on {}",
+                if *days == 1 { "workday" } else { "workdays" },
+                calendar.name
+            )
+        }
+        Limit::SameDay { calendar } => format!("same day on {}", calendar.name),
+        Limit::NextAt {
+            time,
+            workday,
+            calendar,
+        } => {
+            let on = if calendar.is_always() {
+                String::new()
+            } else {
+                format!(" on {}", calendar.name)
+            };
+            format!(
+                "by {} next {}{on}",
+                time.format("%H:%M"),
+                if *workday { "workday" } else { "day" }
+            )
+        }
+    }
+}
+
+/// Formats a duration with the largest whole units (`1 hour 30 minutes`).
+pub fn format_duration(d: Duration) -> String {
+    let mut secs = d.num_seconds();
+    if secs == 0 {
+        return "0 seconds".into();
+    }
+    let mut parts = Vec::new();
+    for (unit, size) in [
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+        ("second", 1),
+    ] {
+        let n = secs / size;
+        if n > 0 {
+            parts.push(format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
+            secs -= n * size;
+        }
+    }
+    parts.join(" ")
+}
+
+fn format_period(p: &Period) -> String {
+    let close = p.close.map_or_else(
+        || "24:00".to_string(),
+        |c: NaiveTime| c.format("%H:%M").to_string(),
+    );
+    format!("{}-{close}", p.open.format("%H:%M"))
+}
+
+fn weekday_word(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
+fn permille(p: u32) -> String {
+    if p % 10 == 0 {
+        (p / 10).to_string()
+    } else {
+        format!("{}.{}", p / 10, p % 10)
+    }
+}
+
+/// Formats an event trigger (`resolved or progress(channel == "sms")`).
+pub fn format_trigger(t: &Trigger) -> String {
+    t.matchers
+        .iter()
+        .map(|m| match &m.filter {
+            Some(f) => format!("{}({})", m.event, format_condition(f)),
+            None => m.event.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Formats a condition with the parentheses its structure needs.
+pub fn format_condition(c: &Condition) -> String {
+    fn prec(c: &Condition) -> u8 {
+        match c {
+            Condition::Or(_) => 1,
+            Condition::And(_) => 2,
+            _ => 3,
+        }
+    }
+    fn wrap(c: &Condition, min: u8) -> String {
+        let s = format_condition(c);
+        if prec(c) < min {
+            format!("({s})")
+        } else {
+            s
+        }
+    }
+    match c {
+        Condition::Always => "true".into(),
+        Condition::Compare { attr, op, value } => {
+            format!("{attr} {} {}", op.as_str(), format_value(value))
+        }
+        Condition::In { attr, values } => {
+            format!(
+                "{attr} in [{}]",
+                values
+                    .iter()
+                    .map(format_value)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        Condition::Has(a) => format!("has {a}"),
+        Condition::Truthy(a) => a.clone(),
+        Condition::Not(inner) => format!("not {}", wrap(inner, 3)),
+        Condition::And(parts) => parts
+            .iter()
+            .map(|p| wrap(p, 3))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Condition::Or(parts) => parts
+            .iter()
+            .map(|p| wrap(p, 2))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+fn format_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => quote(s),
+        other => other.to_string(),
+    }
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,561 @@
+//! The policy language: valid programs lower to the expected model; invalid ones give
+//! diagnostics with stable codes, the right underline, and all independent errors at once.
+
+use pledge::policy::*;
+use pledge::syntax::{parse_condition, parse_policy, render};
+use pledge::value::{Attrs, Value};
+
+fn ok(src: &str) -> Policy {
+    match parse_policy(src, "test.pledge", None) {
+        Ok(p) => p,
+        Err(e) => panic!("expected a valid policy, got:\n{}", render(&e, false)),
+    }
+}
+
+fn errs(src: &str) -> pledge::syntax::PolicyErrors {
+    match parse_policy(src, "test.pledge", None) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e,
+    }
+}
+
+const CONTACT: &str = r#"
+# 客户服务质量标准 (seed 000)
+policy "customer-requests" {
+  deadline complaint_contact "投诉1小时内联系客户核实" {
+    cite s000-complaint-contact-1h "seed 000 §一(三) 投诉处理"
+    when kind == "complaint"
+    from opened until contacted
+    within 1 hour
+  }
+}
+"#;
+
+#[test]
+fn a_deadline_clause_lowers_to_the_model() {
+    let p = ok(CONTACT);
+    assert_eq!(p.name, "customer-requests");
+    assert_eq!(p.zone, chrono_tz::Asia::Shanghai);
+    let c = &p.clauses[0];
+    assert_eq!(c.name, "complaint_contact");
+    assert_eq!(c.title.as_deref(), Some("投诉1小时内联系客户核实"));
+    assert_eq!(c.cite.row.as_deref(), Some("s000-complaint-contact-1h"));
+    assert_eq!(c.cite.text.as_deref(), Some("seed 000 §一(三) 投诉处理"));
+    assert_eq!(
+        c.applies,
+        Condition::Compare {
+            attr: "kind".into(),
+            op: CmpOp::Eq,
+            value: Value::String("complaint".into())
+        }
+    );
+    let ClauseBody::Deadline(d) = &c.body else {
+        panic!("a deadline")
+    };
+    assert_eq!(d.start, Trigger::event("opened"));
+    assert_eq!(d.stop, Trigger::event("contacted"));
+    assert_eq!(d.limit, Limit::Elapsed(chrono::Duration::hours(1)));
+    assert!(d.starts_at_opened());
+}
+
+#[test]
+fn durations_are_words_and_may_combine() {
+    for (text, secs) in [
+        ("30 seconds", 30),
+        ("1 second", 1),
+        ("15 minutes", 900),
+        ("8 hours", 28_800),
+        ("3 days", 259_200),
+        ("1 week", 604_800),
+        ("1 hour 30 minutes", 5_400),
+        ("1.5 hours", 5_400),
+    ] {
+        let src = format!("policy \"p\" {{ deadline d {{ until resolved within {text} }} }}");
+        let p = ok(&src);
+        let ClauseBody::Deadline(d) = &p.clauses[0].body else {
+            panic!("a deadline")
+        };
+        assert_eq!(
+            d.limit,
+            Limit::Elapsed(chrono::Duration::seconds(secs)),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn triggers_take_filters_and_alternatives() {
+    let p = ok(r#"policy "p" {
+        deadline d {
+          from resolved
+          until revisited(by == "management_dept") or progress(channel in ["sms", "app"])
+          within 24 hours
+          pause while status in ["waiting_customer", "waiting_parts"]
+          at 80% warn supervisor
+          after 48 hours escalate project_manager via [phone, app] "请协调资源"
+        }
+    }"#);
+    let ClauseBody::Deadline(d) = &p.clauses[0].body else {
+        panic!("a deadline")
+    };
+    assert_eq!(d.start, Trigger::event("resolved"));
+    assert!(!d.starts_at_opened());
+    assert_eq!(d.stop.matchers.len(), 2);
+    let mut by = Attrs::new();
+    by.insert("by", Value::String("management_dept".into()));
+    assert!(d.stop.matches("revisited", &by));
+    assert!(!d.stop.matches("revisited", &Attrs::new()));
+    assert!(!d.stop.matches("progress", &by));
+    assert_eq!(
+        d.pause.as_ref().map(|p| p.statuses.clone()),
+        Some(vec!["waiting_customer".into(), "waiting_parts".into()])
+    );
+    assert_eq!(d.stages.len(), 2);
+    assert_eq!(d.stages[0].point, StagePoint::Fraction(800));
+    assert_eq!(d.stages[0].action, ActionKind::Warn);
+    assert_eq!(
+        d.stages[1].point,
+        StagePoint::After(chrono::Duration::hours(48))
+    );
+    assert_eq!(
+        d.stages[1].channels,
+        vec!["phone".to_string(), "app".to_string()]
+    );
+    assert_eq!(d.stages[1].message.as_deref(), Some("请协调资源"));
+}
+
+fn attrs(pairs: &[(&str, Value)]) -> Attrs {
+    let mut a = Attrs::new();
+    for (k, v) in pairs {
+        a.insert(k, v.clone());
+    }
+    a
+}
+
+#[test]
+fn conditions_follow_precedence_and_absence_rules() {
+    let c = parse_condition(
+        r#"kind == "complaint" and not cross_department or severity in ["urgent", "critical"]"#,
+    )
+    .unwrap();
+    let s = |v: &str| Value::String(v.into());
+    assert!(c.eval(&attrs(&[("kind", s("complaint"))])));
+    assert!(!c.eval(&attrs(&[
+        ("kind", s("complaint")),
+        ("cross_department", Value::Bool(true))
+    ])));
+    assert!(c.eval(&attrs(&[
+        ("kind", s("complaint")),
+        ("cross_department", Value::Bool(false))
+    ])));
+    assert!(c.eval(&attrs(&[("severity", s("urgent"))])));
+    assert!(!c.eval(&attrs(&[("kind", s("repair"))])));
+
+    let n = parse_condition("score >= 4 and has satisfied").unwrap();
+    assert!(n.eval(&attrs(&[
+        ("score", Value::Number(4.0)),
+        ("satisfied", Value::Null)
+    ])));
+    assert!(!n.eval(&attrs(&[
+        ("score", Value::Number(3.5)),
+        ("satisfied", Value::Bool(false))
+    ])));
+    assert!(
+        !n.eval(&attrs(&[
+            ("score", s("5")),
+            ("satisfied", Value::Bool(true))
+        ])),
+        "text is not a number"
+    );
+
+    // Absent attributes make comparisons false, `!=` included.
+    let ne = parse_condition(r#"channel != "phone""#).unwrap();
+    assert!(!ne.eval(&Attrs::new()));
+    assert!(ne.eval(&attrs(&[("channel", s("app"))])));
+    let not_in = parse_condition(r#"channel not in ["phone"]"#).unwrap();
+    assert!(
+        not_in.eval(&Attrs::new()),
+        "`not in` is the negation of `in`"
+    );
+    let paren = parse_condition(r#"(a or b) and c"#).unwrap();
+    assert!(!paren.eval(&attrs(&[("a", Value::Bool(true))])));
+    assert!(paren.eval(&attrs(&[
+        ("a", Value::Bool(true)),
+        ("c", Value::Bool(true))
+    ])));
+}
+
+#[test]
+fn three_independent_mistakes_are_reported_together() {
+    let e = errs(
+        r#"policy "p" {
+  deadline contact "联系" {
+    when kind == "complaint"
+    until contactd
+    within 1 hour
+  }
+  deadline contact "again" {
+    until resolved
+    within 2 workdays on ofice
+  }
+  deadline late {
+    until resolved
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::unknown_event",
+            "pledge::clause::duplicate_name",
+            "pledge::calendar::unknown",
+            "pledge::clause::missing_limit"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("contactd"));
+    assert_eq!(
+        e.errors[0]
+            .help
+            .as_deref()
+            .map(|h| h.starts_with("did you mean `contacted`?")),
+        Some(true)
+    );
+    assert_eq!(e.errors[1].underlined(), Some("contact"));
+    assert_eq!(e.errors[2].underlined(), Some("ofice"));
+}
+
+#[test]
+fn syntax_errors_in_several_clauses_are_all_reported() {
+    let e = errs(
+        r#"policy "p" {
+  deadline a {
+    until resolved
+    within 8 hourz
+  }
+  deadline b {
+    until resolved
+    within 1 hour
+  }
+  deadline c {
+    when kind = "repair"
+    until resolved
+    within 1 hour
+  }
+}"#,
+    );
+    assert_eq!(e.errors.len(), 2, "{}", render(&e, false));
+    assert!(e
+        .codes()
+        .iter()
+        .all(|c| *c == "pledge::syntax::unexpected_token"));
+    assert_eq!(e.errors[0].underlined(), Some("hourz"));
+    assert_eq!(e.errors[1].underlined(), Some("="));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "policy \"p\" {{ deadline d {{ when {}a{} until resolved within 1 hour }} }}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let e = errs(&deep);
+    assert_eq!(e.codes(), vec!["pledge::syntax::too_deep"]);
+    let nots = format!(
+        "policy \"p\" {{ deadline d {{ when {} a until resolved within 1 hour }} }}",
+        "not ".repeat(5000)
+    );
+    assert_eq!(errs(&nots).codes(), vec!["pledge::syntax::too_deep"]);
+    assert!(parse_condition(&format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000))).is_err());
+}
+
+#[test]
+fn ordering_operators_need_numbers() {
+    let e = errs(r#"policy "p" { deadline d { when score > "4" until resolved within 1 hour } }"#);
+    assert_eq!(e.codes(), vec!["pledge::condition::ordering_needs_number"]);
+    assert_eq!(e.errors[0].underlined(), Some("\"4\""));
+}
+
+#[test]
+fn unknown_zone_and_bad_times_are_reported() {
+    let e = errs(
+        r#"policy "p" {
+  zone "Asia/Shanghia"
+  deadline d { until acknowledged by 25:00 next day }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec!["pledge::zone::unknown", "pledge::syntax::invalid_time"]
+    );
+    assert_eq!(e.errors[1].underlined(), Some("25:00"));
+}
+
+#[test]
+fn declared_events_extend_the_vocabulary() {
+    let p = ok(
+        r#"policy "p" { events plan_activated deadline d { until plan_activated within 5 minutes } }"#,
+    );
+    assert_eq!(p.clauses.len(), 1);
+}
+
+#[test]
+fn duplicate_lines_are_errors() {
+    let e = errs(
+        r#"policy "p" { deadline d { until resolved until closed within 1 hour within 2 hours } }"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::duplicate_line",
+            "pledge::clause::duplicate_line"
+        ]
+    );
+}
+
+#[test]
+fn clause_versions_with_disjoint_dates_may_share_a_name() {
+    let p = ok(r#"policy "p" {
+  deadline d { effective ..2026-07-01 until resolved within 8 hours }
+}"#
+    .replace("..2026", "2026-01-01..2026")
+    .as_str());
+    assert_eq!(
+        p.clauses[0].effective.until,
+        chrono::NaiveDate::from_ymd_opt(2026, 7, 1)
+    );
+    ok(r#"policy "p" {
+  deadline d { effective 2026-01-01..2026-07-01 until resolved within 8 hours }
+  deadline d { effective 2026-07-01.. until resolved within 6 hours }
+}"#);
+    let e = errs(
+        r#"policy "p" {
+  deadline d { effective 2026-01-01..2026-07-02 until resolved within 8 hours }
+  deadline d { effective 2026-07-01.. until resolved within 6 hours }
+}"#,
+    );
+    assert_eq!(e.codes(), vec!["pledge::clause::duplicate_name"]);
+}
+
+#[test]
+fn a_diagnostic_on_chinese_text_underlines_the_right_token() {
+    let e = errs("policy \"客户诉求\" {\n  deadline 联系 { until resolved within 1 hour }\n}\n");
+    let text = render(&e, false);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn unknown_event_diagnostic_renders_with_code_label_and_help() {
+    let src = "policy \"p\" {\n  deadline complaint_contact \"投诉1小时内联系客户核实\" {\n    until contactd\n    within 1 hour\n  }\n}\n";
+    let e = errs(src);
+    insta::assert_snapshot!(render(&e, false));
+}
+
+#[test]
+fn missing_brace_at_end_of_file() {
+    let e = errs("policy \"p\" {\n  deadline d { until resolved within 1 hour }\n");
+    assert_eq!(e.codes(), vec!["pledge::syntax::unexpected_end"]);
+}
+
+#[test]
+fn every_clause_family_has_one_shape() {
+    let p = ok(r#"policy "families" {
+  events held
+  notify outage "停水停电三重触达" {
+    cite s000-notice-channels "seed 000 §一(二) 沟通方式"
+    when kind == "notice" and topic in ["water_outage", "power_outage", "fee_change"]
+    channels all [sms, notice_board, app_push]
+    within 1 hour
+    coverage at least 95%
+  }
+  notify elderly_phone "老年客户优先电话" {
+    when segment == "elderly"
+    first contacted or acknowledged via phone
+  }
+  sample management_check "公司管理部抽查10%投诉回访" {
+    when kind == "complaint"
+    having revisited
+    ratio 10% by management_dept per month
+    evidence spot_checked
+    lag 7 days
+    group by project
+  }
+  target satisfaction "月度满意度≥90%" {
+    ratio rated(satisfied == true) among rated per month
+    group by project
+    at least 90%
+  }
+  target contact_breaches "投诉联系超时率" {
+    ratio breached of complaint_contact per month
+    at most 5%
+  }
+  repeat repeat_complaint "重复投诉启动专项整改" {
+    when kind == "complaint"
+    same unit, topic 2 times within 30 days
+    then escalate project_manager "special_rectification"
+  }
+  every patrol "住宅区每2小时巡逻" {
+    when kind == "area" and zone == "residential"
+    patrolled every 2 hours
+  }
+  every drill "每季度演练" {
+    when kind == "area"
+    drilled at least 1 per quarter
+  }
+  every weekly_progress "复杂问题每周反馈" {
+    when complex
+    from opened until resolved
+    progress every 7 days
+  }
+  window lift_maintenance "电梯维保0:00-5:00" {
+    when kind == "asset" and asset_type == "lift"
+    maintained only 00:00-05:00
+  }
+  window rubbish_rounds "垃圾清运时段" {
+    cleaned only 07:00-09:00, 13:00-14:00, 19:00-21:00 on mon..sun
+  }
+}"#);
+    let kinds: Vec<&str> = p.clauses.iter().map(|c| c.body.keyword()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "notify", "notify", "sample", "target", "target", "repeat", "every", "every", "every",
+            "window", "window"
+        ]
+    );
+    let ClauseBody::Notify(n) = &p.clauses[0].body else {
+        panic!()
+    };
+    assert_eq!(
+        n.channels,
+        Some(Required {
+            all: true,
+            names: vec!["sms".into(), "notice_board".into(), "app_push".into()]
+        })
+    );
+    assert_eq!(n.coverage_permille, Some(950));
+    assert_eq!(n.limit, Some(Limit::Elapsed(chrono::Duration::hours(1))));
+    let ClauseBody::Sample(s) = &p.clauses[2].body else {
+        panic!()
+    };
+    assert_eq!(
+        (s.ratio_permille, s.role.as_str(), s.period),
+        (100, "management_dept", PeriodUnit::Month)
+    );
+    assert_eq!(s.lag, chrono::Duration::days(7));
+    assert_eq!(s.group_by, vec!["project".to_string()]);
+    let ClauseBody::Target(t) = &p.clauses[4].body else {
+        panic!()
+    };
+    assert_eq!(
+        t.measure,
+        Measure::Verdicts {
+            status: "breached".into(),
+            clause: "complaint_contact".into()
+        }
+    );
+    assert!(!t.at_least);
+    let ClauseBody::Repeat(r) = &p.clauses[5].body else {
+        panic!()
+    };
+    assert_eq!(
+        (r.same.clone(), r.times, r.within),
+        (
+            vec!["unit".to_string(), "topic".to_string()],
+            2,
+            chrono::Duration::days(30)
+        )
+    );
+    let ClauseBody::Every(d) = &p.clauses[7].body else {
+        panic!()
+    };
+    assert_eq!(
+        d.rule,
+        DutyRule::Quota {
+            count: 1,
+            per: PeriodUnit::Quarter
+        }
+    );
+    let ClauseBody::Every(d) = &p.clauses[8].body else {
+        panic!()
+    };
+    assert!(d.active.is_some());
+    let ClauseBody::Window(w) = &p.clauses[10].body else {
+        panic!()
+    };
+    assert_eq!(w.periods.len(), 3);
+    assert_eq!(w.days.len(), 7);
+}
+
+#[test]
+fn lines_of_another_clause_kind_are_misplaced() {
+    let e = errs(
+        r#"policy "p" {
+  sample s { having revisited ratio 10% by supervisor per day within 1 hour }
+  window w { maintained only 00:00-05:00 pause while status in ["x"] }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::misplaced_line",
+            "pledge::clause::misplaced_line"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("within 1 hour"));
+}
+
+#[test]
+fn missing_required_lines_are_named() {
+    let e = errs(
+        r#"policy "p" {
+  sample s { ratio 10% by supervisor per day }
+  target t { ratio rated among rated per month }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::missing_population",
+            "pledge::clause::missing_bound"
+        ]
+    );
+}
+
+#[test]
+fn formatted_clauses_parse_back_to_the_same_clauses() {
+    let src = r#"policy "round-trip" {
+  events plan_activated
+  deadline a "投诉\"联系\"" {
+    cite s000-complaint-contact-1h "seed 000 §一(三)"
+    effective 2026-01-01..2026-07-01
+    when kind == "complaint" and (severity in ["urgent", 3, true] or not has eta) and score >= 4.5
+    from opened
+    until revisited(by == "management_dept" or method != "online") or progress
+    within 1 hour 30 minutes
+    pause while status in ["waiting_customer"]
+    at 80% warn supervisor
+    at 150% escalate director via [phone, app] "再次升级"
+    after 2 days notify project_manager
+  }
+  deadline b { until plan_activated by 08:00 next day }
+  notify n { from resolved channels any [sms, app_push] audience all [ambulance_120] within 5 minutes coverage at least 95.5% first contacted via [phone, wechat] }
+  sample s { when kind == "repair" having resolved ratio 2.5% by supervisor per week evidence spot_checked(passed == true) lag 3 days group by project, department }
+  target t { ratio rated(satisfied == true) among rated per quarter group by project at least 90% }
+  target u { ratio breached of a per month at most 5% }
+  repeat r { when kind == "complaint" same unit, topic 3 times within 30 days then escalate project_manager via [phone] "special_rectification" }
+  every e { when kind == "area" patrolled every 2 hours }
+  every q { drilled at least 2 per year }
+  every o { when complex from opened until resolved progress every 1 week }
+  window w { maintained only 00:00-05:00, 22:00-24:00 on mon, tue, sat }
+}"#;
+    let first = ok(src);
+    let mut again = String::from("policy \"round-trip\" {\n  events plan_activated\n");
+    for c in &first.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    again.push_str("}\n");
+    let second = ok(&again);
+    assert_eq!(first.clauses, second.clauses, "formatted:\n{again}");
+    insta::assert_snapshot!(again);
+}
