@@ -93,8 +93,10 @@ fn hours(h: i64) -> Limit {
 }
 
 fn dl(clause: &mut Clause) -> &mut Deadline {
-    let ClauseBody::Deadline(d) = &mut clause.body;
-    d
+    match &mut clause.body {
+        ClauseBody::Deadline(d) => d,
+        _ => unreachable!("a deadline clause"),
+    }
 }
 
 fn policy(clauses: Vec<Clause>) -> Policy {

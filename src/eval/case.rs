@@ -40,7 +40,6 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<ClausePlan<'_>> {
         let policy_name: Arc<str> = policy.name.as_str().into();
         for (ci, clause) in policy.clauses.iter().enumerate() {
             // Other clause families are evaluated elsewhere.
-            #[allow(irrefutable_let_patterns)]
             let ClauseBody::Deadline(deadline) = &clause.body
             else {
                 continue;

@@ -66,10 +66,7 @@ pub fn resolve_limit(limit: &Limit, start: Instant, policy_zone: Tz) -> (Countin
             (Counting::Business(calendar.clone()), *amount, calendar.zone)
         }
         Limit::Workdays { days, calendar } => {
-            let amount = calendar
-                .workday_length
-                .checked_mul(i32::try_from(*days).unwrap_or(i32::MAX))
-                .unwrap_or(Duration::MAX);
+            let amount = calendar.workday_amount(*days);
             (Counting::Business(calendar.clone()), amount, calendar.zone)
         }
         Limit::SameDay { calendar } => {
