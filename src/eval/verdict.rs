@@ -126,17 +126,10 @@ pub struct Action {
     pub zone: Tz,
 }
 
-/// An input record that was not evaluated, with the reason. Produced by the reader (a line that
-/// cannot be read) and by the evaluator (duplicates, events arriving after their case was
-/// finished).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// 1-based line number in the input.
-    pub line: u64,
-    pub reason: String,
-    /// The raw line when known (the evaluator only sees parsed events, so it leaves this empty).
-    pub text: String,
-}
+/// An input record that was not evaluated, with the reason: produced by the reader (a line
+/// that cannot be read) and by the evaluator (duplicates, events arriving after their case was
+/// finished, whose `text` it leaves empty since it sees parsed events only).
+pub use crate::input::Rejected;
 
 /// A case whose events never included `opened`: it gets no verdicts, but is reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
