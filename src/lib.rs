@@ -11,6 +11,7 @@
 //! - [`cli`]: the `pledge` command, a thin layer over this library.
 
 pub mod calendar;
+pub mod eval;
 pub mod event;
 pub mod input;
 pub mod limits;

@@ -1,0 +1,417 @@
+//! One case against deadline clauses: attributes, status timeline, cycles, and their verdicts.
+//!
+//! Evaluation is split in two so the streaming engine can finish a case before `now` is known:
+//! [`CycleFacts`] are what the case's events say about a cycle (start, stop, pauses, evidence),
+//! independent of `now`; [`resolve`] turns them into a [`Verdict`] and [`Action`]s as of `now`.
+
+use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
+use super::verdict::{Action, ActionStatus, ClauseRef, Status, Verdict};
+use crate::event::{Event, Instant};
+use crate::policy::{ActionKind, Clause, ClauseBody, Deadline, Policy, Stage};
+use crate::value::{Attrs, Value};
+use chrono::Duration;
+use chrono_tz::Tz;
+use std::sync::Arc;
+
+/// A deadline clause prepared for evaluation: names shared as `Arc<str>` so records cost no
+/// string copies.
+#[derive(Debug)]
+pub(crate) struct ClausePlan<'p> {
+    pub clause_ref: ClauseRef,
+    pub policy: Arc<str>,
+    pub name: Arc<str>,
+    pub clause: &'p Clause,
+    pub deadline: &'p Deadline,
+    pub policy_zone: Tz,
+    pub stages: Vec<StagePlan>,
+}
+
+#[derive(Debug)]
+pub(crate) struct StagePlan {
+    pub role: Arc<str>,
+    pub channels: Arc<[Box<str>]>,
+    pub message: Option<Arc<str>>,
+}
+
+/// The deadline clauses of `policies`, in policy and clause order.
+pub(crate) fn plan(policies: &[Policy]) -> Vec<ClausePlan<'_>> {
+    let mut out = Vec::new();
+    for (pi, policy) in policies.iter().enumerate() {
+        let policy_name: Arc<str> = policy.name.as_str().into();
+        for (ci, clause) in policy.clauses.iter().enumerate() {
+            // Other clause families are evaluated elsewhere.
+            let ClauseBody::Deadline(deadline) = &clause.body
+            else {
+                continue;
+            };
+            out.push(ClausePlan {
+                clause_ref: ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                },
+                policy: policy_name.clone(),
+                name: clause.name.as_str().into(),
+                clause,
+                deadline,
+                policy_zone: policy.zone,
+                stages: deadline.stages.iter().map(stage_plan).collect(),
+            });
+        }
+    }
+    out
+}
+
+fn stage_plan(stage: &Stage) -> StagePlan {
+    StagePlan {
+        role: stage.role.as_str().into(),
+        channels: stage.channels.iter().map(|c| c.as_str().into()).collect(),
+        message: stage.message.as_deref().map(Arc::from),
+    }
+}
+
+/// What a case is as of `now`, independent of any clause.
+pub(crate) struct CaseView<'e> {
+    /// The case's events in canonical order, none after `now`.
+    pub events: &'e [Event],
+    /// `attrs` of `opened` and every `updated`, later winning.
+    pub attrs: Attrs,
+    pub opened: bool,
+    /// Status changes: instant and the new `status` (`None` when the event carries no string
+    /// `status`, which ends any pause).
+    statuses: Vec<(Instant, Option<&'e str>)>,
+}
+
+impl<'e> CaseView<'e> {
+    /// `events` must be sorted by [`Event::canonical_cmp`].
+    pub fn new(events: &'e [Event]) -> CaseView<'e> {
+        let mut attrs = Attrs::new();
+        let mut opened = false;
+        let mut statuses = Vec::new();
+        for e in events {
+            match &*e.kind {
+                "opened" => {
+                    opened = true;
+                    attrs.merge(&e.attrs);
+                }
+                "updated" => attrs.merge(&e.attrs),
+                "status" => statuses.push((e.at, e.attrs.get("status").and_then(Value::as_str))),
+                _ => {}
+            }
+        }
+        CaseView {
+            events,
+            attrs,
+            opened,
+            statuses,
+        }
+    }
+
+    /// Intervals during which the status is one of `pausing`, clipped to the running clock
+    /// `[start, stop)`. A pause still open at the end of the events stays open (`None`).
+    fn pauses(&self, pausing: &[String], start: Instant, stop: Option<Instant>) -> Vec<PauseSpan> {
+        let mut out = Vec::new();
+        let mut since: Option<Instant> = None;
+        let push = |from: Instant, until: Option<Instant>, out: &mut Vec<PauseSpan>| {
+            let from = from.max(start);
+            let until = match (until, stop) {
+                (Some(u), Some(s)) => Some(u.min(s)),
+                (None, Some(s)) => Some(s),
+                (u, None) => u,
+            };
+            if until.map_or(true, |u| u > from) {
+                out.push((from, until));
+            }
+        };
+        for &(at, status) in &self.statuses {
+            let pausing_now = status.is_some_and(|s| pausing.iter().any(|p| p == s));
+            match (since, pausing_now) {
+                (None, true) => since = Some(at),
+                (Some(from), false) => {
+                    push(from, Some(at), &mut out);
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(from) = since {
+            push(from, None, &mut out);
+        }
+        out
+    }
+}
+
+/// The `now`-independent facts of one cycle of one clause on one case.
+#[derive(Debug, Clone)]
+pub(crate) struct CycleFacts {
+    /// Index into the evaluator's clause plans.
+    pub plan: usize,
+    pub cycle: u32,
+    pub start: Instant,
+    pub stop: Option<Instant>,
+    pub counting: Counting,
+    pub amount: Duration,
+    pub zone: Tz,
+    pub pauses: Vec<PauseSpan>,
+    /// Per stage: the latest evidence event's instant (see [`evidence`]).
+    pub evidence: Vec<Option<Instant>>,
+}
+
+/// Calls `f(start, stop)` for each cycle of `deadline` on the sorted `events`
+/// (SEMANTICS.md, "Deadline clauses" and "Reopen"):
+/// - cycle 1 starts at the first start event; its stop is the first stop event at or after the
+///   start instant (even one sorting before the start event at the same instant);
+/// - a `reopened` at or after a cycle's stop starts the next cycle: at the reopen itself when the
+///   clause starts at `opened`, else at the first start event at or after the reopen (and after
+///   the previous start event); reopens before the stop are skipped;
+/// - stop and reopen events are consumed in order, so one never serves two cycles.
+///
+/// Cycles are bounded by the number of `reopened` events plus one.
+pub(crate) fn for_each_cycle(
+    events: &[Event],
+    deadline: &Deadline,
+    mut f: impl FnMut(u32, Instant, Option<Instant>),
+) {
+    let first_at = |t: Instant| events.partition_point(|e| e.at < t);
+    let is_start = |e: &Event| deadline.start.matches(&e.kind, &e.attrs);
+    let is_stop = |e: &Event| deadline.stop.matches(&e.kind, &e.attrs);
+    let Some(mut start_idx) = events.iter().position(is_start) else {
+        return;
+    };
+    let at_opened = deadline.starts_at_opened();
+    let mut start = events[start_idx].at;
+    let mut stop_from = 0;
+    let mut reopen_from = 0;
+    let mut cycle = 1u32;
+    loop {
+        let from = first_at(start).max(stop_from);
+        let Some(stop_idx) = (from..events.len()).find(|&i| is_stop(&events[i])) else {
+            f(cycle, start, None);
+            return;
+        };
+        let stop = events[stop_idx].at;
+        f(cycle, start, Some(stop));
+        stop_from = stop_idx + 1;
+        let from = first_at(stop).max(reopen_from);
+        let Some(reopen_idx) = (from..events.len()).find(|&i| &*events[i].kind == "reopened")
+        else {
+            return;
+        };
+        reopen_from = reopen_idx + 1;
+        let reopen = events[reopen_idx].at;
+        if at_opened {
+            start = reopen;
+        } else {
+            let from = first_at(reopen).max(start_idx + 1);
+            let Some(idx) = (from..events.len()).find(|&i| is_start(&events[i])) else {
+                return;
+            };
+            start_idx = idx;
+            start = events[idx].at;
+        }
+        cycle = cycle.saturating_add(1);
+    }
+}
+
+/// Whether an attribute names `role`: equal to it, or a list containing it.
+fn names_role(v: Option<&Value>, role: &str) -> bool {
+    match v {
+        Some(Value::String(s)) => &**s == role,
+        Some(Value::List(items)) => items.iter().any(|i| i.as_str() == Some(role)),
+        _ => false,
+    }
+}
+
+/// The latest instant of an event that shows a stage's action was taken:
+/// - `escalate`: an `escalated` event whose `to` is the role;
+/// - `notify`: a `notified` event whose `to` or `audience` is the role;
+/// - `warn`: none needed (informational).
+///
+/// The action is `done` when this instant is at or after the stage instant: the evidence may come
+/// any time after the stage fired, by `now`, even after the clock stopped.
+fn evidence(events: &[Event], stage: &Stage) -> Option<Instant> {
+    let role = stage.role.as_str();
+    let matches = |e: &Event| match stage.action {
+        ActionKind::Warn => false,
+        ActionKind::Escalate => &*e.kind == "escalated" && names_role(e.attrs.get("to"), role),
+        ActionKind::Notify => {
+            &*e.kind == "notified"
+                && (names_role(e.attrs.get("to"), role)
+                    || names_role(e.attrs.get("audience"), role))
+        }
+    };
+    events.iter().rev().find(|e| matches(e)).map(|e| e.at)
+}
+
+/// Whether a clause version holds for a cycle started at `start`: its effective dates, in the
+/// policy's zone, contain the start date.
+fn effective_at(plan: &ClausePlan<'_>, start: Instant) -> bool {
+    let eff = &plan.clause.effective;
+    if eff.from.is_none() && eff.until.is_none() {
+        return true;
+    }
+    let date = start.with_timezone(&plan.policy_zone).date_naive();
+    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
+}
+
+/// Appends the facts of every cycle of the clause `plans[index]` on the case to `out`.
+pub(crate) fn case_facts(
+    view: &CaseView<'_>,
+    plans: &[ClausePlan<'_>],
+    index: usize,
+    out: &mut Vec<CycleFacts>,
+) {
+    let plan = &plans[index];
+    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+        return;
+    }
+    let d = plan.deadline;
+    for_each_cycle(view.events, d, |cycle, start, stop| {
+        if !effective_at(plan, start) {
+            return;
+        }
+        let (counting, amount, zone) = resolve_limit(&d.limit, start, plan.policy_zone);
+        let pauses = match &d.pause {
+            Some(p) if !p.statuses.is_empty() => view.pauses(&p.statuses, start, stop),
+            _ => Vec::new(),
+        };
+        let evidence = if d.stages.is_empty() {
+            Vec::new()
+        } else {
+            d.stages.iter().map(|s| evidence(view.events, s)).collect()
+        };
+        out.push(CycleFacts {
+            plan: index,
+            cycle,
+            start,
+            stop,
+            counting,
+            amount,
+            zone,
+            pauses,
+            evidence,
+        });
+    });
+}
+
+/// Whether the record of these facts can change with `now`: only a clock not stopped can.
+impl CycleFacts {
+    pub fn depends_on_now(&self) -> bool {
+        self.stop.is_none()
+    }
+}
+
+/// The verdict of a cycle as of `now`, and the actions of its fired stages (appended to
+/// `actions`).
+pub(crate) fn resolve(
+    facts: &CycleFacts,
+    plan: &ClausePlan<'_>,
+    ticket: &Arc<str>,
+    now: Instant,
+    actions: &mut Vec<Action>,
+) -> Verdict {
+    let clock = Clock {
+        counting: &facts.counting,
+        start: facts.start,
+        pauses: &facts.pauses,
+        now,
+    };
+    let (due, paused_time) = clock.reach(facts.amount);
+    let (status, overdue_by, time_left) = match facts.stop {
+        Some(stop) if stop <= due => (Status::Met, None, None),
+        Some(stop) => (Status::Breached, Some(stop - due), None),
+        None if now > due => (Status::Breached, Some(now - due), None),
+        None => (Status::Pending, None, Some(due - now)),
+    };
+    let paused = facts.stop.is_none()
+        && facts
+            .pauses
+            .last()
+            .is_some_and(|&(from, until)| until.is_none() && from <= now);
+    for (i, stage) in plan.deadline.stages.iter().enumerate() {
+        let (at, _) = clock.reach(stage_amount(&stage.point, facts.amount));
+        let fired = facts.stop.map_or(true, |s| at < s) && at <= now;
+        if !fired {
+            continue;
+        }
+        let evidence = facts
+            .evidence
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|&e| e >= at);
+        let status = match (stage.action, evidence) {
+            (ActionKind::Warn, _) => ActionStatus::Due,
+            (_, Some(_)) => ActionStatus::Done,
+            (_, None) => ActionStatus::Missed,
+        };
+        let sp = &plan.stages[i];
+        actions.push(Action {
+            ticket: ticket.clone(),
+            policy: plan.policy.clone(),
+            clause: plan.name.clone(),
+            clause_ref: plan.clause_ref,
+            cycle: facts.cycle,
+            stage: i + 1,
+            at,
+            kind: stage.action,
+            role: sp.role.clone(),
+            channels: sp.channels.clone(),
+            message: sp.message.clone(),
+            status,
+            evidence,
+            zone: facts.zone,
+        });
+    }
+    Verdict {
+        ticket: ticket.clone(),
+        policy: plan.policy.clone(),
+        clause: plan.name.clone(),
+        clause_ref: plan.clause_ref,
+        cycle: facts.cycle,
+        status,
+        start: facts.start,
+        due,
+        stop: facts.stop,
+        paused,
+        paused_time,
+        zone: facts.zone,
+        overdue_by,
+        time_left,
+    }
+}
+
+/// Verdicts and actions of one case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseResult {
+    pub verdicts: Vec<Verdict>,
+    pub actions: Vec<Action>,
+}
+
+/// Evaluates one case's events (any order; those after `now` are ignored) against every deadline
+/// clause of `policy`, as of `now`. Duplicate ids are not checked here. For explanation tools and
+/// what-if runs; the streaming [`super::Evaluator`] gives the same verdicts.
+pub fn evaluate_case(policy: &Policy, events: &[Event], now: Instant) -> Vec<Verdict> {
+    evaluate_case_full(std::slice::from_ref(policy), events, now).verdicts
+}
+
+/// Like [`evaluate_case`], for several policies, with the actions too.
+pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -> CaseResult {
+    let mut sorted: Vec<Event> = events.iter().filter(|e| e.at <= now).cloned().collect();
+    sorted.sort_by(Event::canonical_cmp);
+    let plans = plan(policies);
+    let mut result = CaseResult::default();
+    let Some(first) = sorted.first() else {
+        return result;
+    };
+    let ticket: Arc<str> = (*first.ticket).into();
+    let view = CaseView::new(&sorted);
+    let mut facts = Vec::new();
+    for i in 0..plans.len() {
+        case_facts(&view, &plans, i, &mut facts);
+    }
+    for f in &facts {
+        let v = resolve(f, &plans[f.plan], &ticket, now, &mut result.actions);
+        result.verdicts.push(v);
+    }
+    result
+}

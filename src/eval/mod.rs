@@ -1,0 +1,19 @@
+//! Evaluation of deadline clauses over event streams (SEMANTICS.md, "Deadline clauses").
+//!
+//! - [`clock`]: limits as *(counting calendar, amount)*, and when a clock with pauses reaches an
+//!   amount;
+//! - [`case`]: one case: attributes, status timeline, cycles, verdicts and actions;
+//! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
+//! - [`verdict`]: the records produced.
+
+pub mod case;
+pub mod clock;
+pub mod engine;
+pub mod verdict;
+
+pub use case::{evaluate_case, evaluate_case_full, CaseResult};
+pub use engine::{Collect, EvalOptions, Evaluator, Sink};
+pub use verdict::{
+    format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Rejected, Status,
+    Summary, Unopened, Verdict,
+};

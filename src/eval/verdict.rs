@@ -1,0 +1,260 @@
+//! The records the evaluator produces: verdicts, actions, rejected events, unopened cases, and
+//! the closing summary.
+//!
+//! Records name policies and clauses by name (shared `Arc<str>`s, so a verdict costs no string
+//! copies) and also carry a [`ClauseRef`] so that reports can look up titles and calendars
+//! without searching by name.
+
+use crate::event::Instant;
+use crate::policy::ActionKind;
+use chrono::{DateTime, Duration, SecondsFormat};
+use chrono_tz::Tz;
+use std::fmt;
+use std::sync::Arc;
+
+/// Position of a clause in the evaluator's policy list: `policies[policy].clauses[clause]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClauseRef {
+    pub policy: usize,
+    pub clause: usize,
+}
+
+/// The verdict of one cycle of a deadline clause on one case (SEMANTICS.md, "Deadline clauses").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Stopped at or before the due time.
+    Met,
+    /// Stopped after the due time, or not stopped and `now` is past the due time.
+    Breached,
+    /// Not stopped and `now` is not past the due time.
+    Pending,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Breached => "breached",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One cycle of one deadline clause on one case, judged as of `now`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub ticket: Arc<str>,
+    pub policy: Arc<str>,
+    pub clause: Arc<str>,
+    pub clause_ref: ClauseRef,
+    /// 1 for the first cycle; each accepted `reopened` starts the next one.
+    pub cycle: u32,
+    pub status: Status,
+    /// When the clock started.
+    pub start: Instant,
+    /// When the clock reaches the limit (moved later by paused time).
+    pub due: Instant,
+    /// When the clock stopped, if it did by `now`.
+    pub stop: Option<Instant>,
+    /// True when the clock is paused at `now` (the due time then assumes the pause ends at `now`).
+    pub paused: bool,
+    /// Paused time that moved the due time, counted on the clause's clock (working time for
+    /// calendar limits, wall time otherwise).
+    pub paused_time: Duration,
+    /// The zone in which the clause counts: its calendar's, or the policy's for wall-clock
+    /// limits. Reports show instants in it.
+    pub zone: Tz,
+    /// For breached verdicts: `stop - due`, or `now - due` when not stopped.
+    pub overdue_by: Option<Duration>,
+    /// For pending verdicts: `due - now`.
+    pub time_left: Option<Duration>,
+}
+
+/// The state of an action produced by a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActionStatus {
+    /// A warning: informational, it asks for no evidence, so it is only ever "due".
+    Due,
+    /// The stream holds the evidence (an `escalated` or `notified` event to the role at or after
+    /// the stage instant, by `now`).
+    Done,
+    /// No evidence by `now`.
+    Missed,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Due => "due",
+            ActionStatus::Done => "done",
+            ActionStatus::Missed => "missed",
+        }
+    }
+}
+
+impl fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stage that fired: its point passed while the clock ran, before it stopped and by `now`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub ticket: Arc<str>,
+    pub policy: Arc<str>,
+    pub clause: Arc<str>,
+    pub clause_ref: ClauseRef,
+    pub cycle: u32,
+    /// 1-based position of the stage in the clause, as a reader counts the lines.
+    pub stage: usize,
+    /// The stage instant.
+    pub at: Instant,
+    pub kind: ActionKind,
+    pub role: Arc<str>,
+    pub channels: Arc<[Box<str>]>,
+    pub message: Option<Arc<str>>,
+    pub status: ActionStatus,
+    /// The evidence event's instant when `status` is `Done`.
+    pub evidence: Option<Instant>,
+    pub zone: Tz,
+}
+
+/// An input record that was not evaluated, with the reason: produced by the reader (a line
+/// that cannot be read) and by the evaluator (duplicates, events arriving after their case was
+/// finished, whose `text` it leaves empty since it sees parsed events only).
+pub use crate::input::Rejected;
+
+/// A case whose events never included `opened`: it gets no verdicts, but is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unopened {
+    pub ticket: Arc<str>,
+    /// How many (non-duplicate) events the case had.
+    pub events: u64,
+    /// The smallest line number among them.
+    pub first_line: u64,
+}
+
+/// Per-clause counts of verdicts and actions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClauseSummary {
+    pub policy: Arc<str>,
+    pub clause: Arc<str>,
+    pub title: Option<Arc<str>>,
+    pub met: u64,
+    pub breached: u64,
+    pub pending: u64,
+    pub actions_due: u64,
+    pub actions_done: u64,
+    pub actions_missed: u64,
+}
+
+impl ClauseSummary {
+    pub fn verdicts(&self) -> u64 {
+        self.met + self.breached + self.pending
+    }
+}
+
+/// What a whole evaluation came to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// The instant verdicts are judged at; `None` only when there were no events and no `--now`.
+    pub now: Option<Instant>,
+    /// Events handed to the evaluator (accepted or not).
+    pub events: u64,
+    /// Events evaluated.
+    pub accepted: u64,
+    /// Events later than an explicit `now`: ignored, counted.
+    pub after_now: u64,
+    /// All rejected records: from the reader, duplicates and late events.
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// Events that arrived after their case had been finished.
+    pub late: u64,
+    /// Cases with an `opened` event.
+    pub cases: u64,
+    /// Cases without one.
+    pub unopened: u64,
+    /// One entry per clause, in policy and clause order.
+    pub clauses: Vec<ClauseSummary>,
+}
+
+impl Summary {
+    pub fn breached(&self) -> u64 {
+        self.clauses.iter().map(|c| c.breached).sum()
+    }
+
+    pub fn actions_missed(&self) -> u64 {
+        self.clauses.iter().map(|c| c.actions_missed).sum()
+    }
+}
+
+/// An instant as RFC 3339 in `zone`, with its offset; whole seconds unless it has a fraction.
+pub fn rfc3339(t: Instant, zone: Tz) -> String {
+    let local: DateTime<Tz> = t.with_timezone(&zone);
+    local.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// A duration as a quality officer reads it: `2 days 3 h`, `1 h 07 min`, `45 min`, `30 s`.
+/// Rounded down to the second; below a second, `< 1 s` (or `0 s` when zero).
+pub fn format_duration(d: Duration) -> String {
+    let negative = d < Duration::zero();
+    let total = d.num_seconds().unsigned_abs();
+    let sign = if negative { "-" } else { "" };
+    if total == 0 {
+        return if d == Duration::zero() {
+            "0 s".to_string()
+        } else {
+            format!("{sign}< 1 s")
+        };
+    }
+    let (days, rem) = (total / 86_400, total % 86_400);
+    let (hours, rem) = (rem / 3600, rem % 3600);
+    let (mins, secs) = (rem / 60, rem % 60);
+    let mut out = String::from(sign);
+    if days > 0 {
+        out.push_str(&format!("{days} day{}", if days == 1 { "" } else { "s" }));
+        if hours > 0 {
+            out.push_str(&format!(" {hours} h"));
+        }
+        if mins > 0 {
+            out.push_str(&format!(" {mins:02} min"));
+        }
+    } else if hours > 0 {
+        out.push_str(&format!("{hours} h"));
+        if mins > 0 {
+            out.push_str(&format!(" {mins:02} min"));
+        }
+    } else if mins > 0 {
+        out.push_str(&format!("{mins} min"));
+        if secs > 0 {
+            out.push_str(&format!(" {secs:02} s"));
+        }
+    } else {
+        out.push_str(&format!("{secs} s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_aloud() {
+        assert_eq!(format_duration(Duration::minutes(67)), "1 h 07 min");
+        assert_eq!(format_duration(Duration::hours(2)), "2 h");
+        assert_eq!(format_duration(Duration::days(1)), "1 day");
+        assert_eq!(format_duration(Duration::hours(51)), "2 days 3 h");
+        assert_eq!(format_duration(Duration::seconds(45)), "45 s");
+        assert_eq!(format_duration(Duration::seconds(125)), "2 min 05 s");
+        assert_eq!(format_duration(Duration::milliseconds(5)), "< 1 s");
+        assert_eq!(format_duration(Duration::zero()), "0 s");
+    }
+}
