@@ -327,3 +327,70 @@ fn the_office_calendar_is_the_same_in_every_file() {
         assert_eq!(block, &first, "{file} defines a different office calendar");
     }
 }
+
+/// The due instant of a deadline limit started at `start`, by the rules of SEMANTICS.md.
+fn due(limit: &Limit, start: pledge::Instant) -> pledge::Instant {
+    match limit {
+        Limit::Elapsed(d) => start + *d,
+        Limit::BusinessTime { amount, calendar } => calendar.add_working(start, *amount),
+        Limit::Workdays { days, calendar } => {
+            calendar.add_working(start, calendar.workday_amount(*days))
+        }
+        Limit::SameDay { calendar } => calendar.end_of_working_day(start),
+        Limit::NextAt {
+            time,
+            workday,
+            calendar,
+        } => calendar.next_at(start, *time, *workday),
+    }
+}
+
+fn at(text: &str) -> pledge::Instant {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("an RFC 3339 instant")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The calendars of the shipped policies, read on worked examples a quality officer can check
+/// by hand against the 2026 holiday notice (国庆节 1-7 October, make-up day Saturday 10 October).
+#[test]
+fn the_calendars_read_as_documented() {
+    let policies = shipped();
+    let limit = |clause: &str| -> Limit {
+        let c = policies
+            .iter()
+            .find_map(|s| s.policy.clause(clause))
+            .unwrap_or_else(|| panic!("no clause `{clause}`"));
+        #[allow(irrefutable_let_patterns)]
+        let ClauseBody::Deadline(d) = &c.body
+        else {
+            panic!("`{clause}` is not a deadline")
+        };
+        d.limit.clone()
+    };
+    let cases = [
+        // office: 2 workdays = 16 h of 08:30-12:00, 13:30-18:00; 1 h on 30 September, the
+        // holiday week skipped, 8 h on Thursday 8 October, 7 h on Friday 9 October.
+        ("complaint_own_dept_2wd", "2026-09-30T17:00:00+08:00", "2026-10-09T17:00:00+08:00"),
+        // office: a make-up Saturday is an ordinary working day.
+        ("quality_fix_same_day", "2026-10-10T10:00:00+08:00", "2026-10-10T18:00:00+08:00"),
+        // office: after closing time, "same day" is the end of the next working day.
+        ("quality_fix_same_day", "2026-09-30T18:00:00+08:00", "2026-10-08T18:00:00+08:00"),
+        // no calendar: the first 08:00 strictly after the message, holidays and weekends alike.
+        ("night_message", "2026-10-03T23:10:00+08:00", "2026-10-04T08:00:00+08:00"),
+        ("night_message", "2026-10-06T00:30:00+08:00", "2026-10-06T08:00:00+08:00"),
+        // mall: trading 10:00-22:00 every day, holidays included; 1 workday = 12 h of trading.
+        ("mall_feedback_1wd", "2026-10-01T21:00:00+08:00", "2026-10-02T21:00:00+08:00"),
+        // haulage: "当日" is the calendar day, to midnight, holidays included.
+        ("vk_construction_two_thirds", "2026-10-01T15:00:00+08:00", "2026-10-02T00:00:00+08:00"),
+        // wall-clock days are 24 h: "3天" from a Friday evening ends on Monday evening.
+        ("repair_medium_3d", "2026-10-09T19:00:00+08:00", "2026-10-12T19:00:00+08:00"),
+    ];
+    for (clause, start, expected) in cases {
+        assert_eq!(
+            due(&limit(clause), at(start)),
+            at(expected),
+            "`{clause}` started {start}"
+        );
+    }
+}
