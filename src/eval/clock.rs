@@ -178,8 +178,11 @@ mod tests {
             pauses: &pauses,
             now: t(30),
         };
-        // 4 h limit: 2 h paused before 4 h, then the 6–7 pause starts before 6 h: 7 h total.
-        assert_eq!(clock.reach(Duration::hours(4)), (t(7), Duration::hours(3)));
+        // 4 h limit: 2 h paused before 4 h puts it at 6 h; the 6–7 pause starts exactly then,
+        // when the clock has already counted 4 h, so it does not move it.
+        assert_eq!(clock.reach(Duration::hours(4)), (t(6), Duration::hours(2)));
+        // 5 h limit: due at 7 h after the first pause, so the 6–7 pause counts too: 8 h.
+        assert_eq!(clock.reach(Duration::hours(5)), (t(8), Duration::hours(3)));
         // A pause starting exactly at the due time does not move it.
         let clock = Clock {
             pauses: &pauses[1..],
