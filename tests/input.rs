@@ -1194,7 +1194,14 @@ proptest! {
 #[test]
 #[ignore]
 fn throughput() {
-    let kinds = ["opened", "acknowledged", "dispatched", "arrived", "resolved", "revisited"];
+    let kinds = [
+        "opened",
+        "acknowledged",
+        "dispatched",
+        "arrived",
+        "resolved",
+        "revisited",
+    ];
     let mut input = String::new();
     let n = 1_000_000u64;
     for i in 0..n {

@@ -138,7 +138,9 @@ fn file_name(p: &Path) -> String {
 /// The clause name a row id gives: the seed prefix dropped, dashes to underscores
 /// (`s000-complaint-contact-1h` → `complaint_contact_1h`).
 fn name_for(row: &str) -> String {
-    row.split_once('-').map_or(row, |(_, rest)| rest).replace('-', "_")
+    row.split_once('-')
+        .map_or(row, |(_, rest)| rest)
+        .replace('-', "_")
 }
 
 /// The comment lines directly above the line that introduces clause `name` in `source`.
@@ -177,17 +179,18 @@ fn every_shipped_policy_is_valid_and_cited() {
                 .text
                 .as_deref()
                 .unwrap_or_else(|| panic!("{f}: clause `{}` cites no seed section", c.name));
-            assert!(
-                c.title.is_some(),
-                "{f}: clause `{}` has no title",
-                c.name
-            );
+            assert!(c.title.is_some(), "{f}: clause `{}` has no title", c.name);
             // Row ids are `sNNN-...` for seeds 000-004, and the section cites the same seed.
             let seed = row
                 .strip_prefix('s')
                 .and_then(|r| r.get(..3))
                 .filter(|n| ["000", "001", "002", "003", "004"].contains(n))
-                .unwrap_or_else(|| panic!("{f}: clause `{}`: `{row}` is not a catalogue row id", c.name));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{f}: clause `{}`: `{row}` is not a catalogue row id",
+                        c.name
+                    )
+                });
             assert!(
                 text.starts_with(&format!("seed {seed} ")),
                 "{f}: clause `{}` cites row {row} but section `{text}`",
@@ -205,10 +208,11 @@ fn every_deadline_row_is_encoded_by_exactly_one_clause() {
     for s in shipped() {
         for c in &s.policy.clauses {
             let row = c.cite.row.clone().unwrap_or_default();
-            cited
-                .entry(row.clone())
-                .or_default()
-                .push(format!("{}: {}", file_name(&s.path), c.name));
+            cited.entry(row.clone()).or_default().push(format!(
+                "{}: {}",
+                file_name(&s.path),
+                c.name
+            ));
             #[allow(irrefutable_let_patterns)]
             if let ClauseBody::Deadline(d) = &c.body {
                 limits.insert(row.clone(), d.limit.clone());
@@ -240,8 +244,14 @@ fn every_deadline_row_is_encoded_by_exactly_one_clause() {
             "the clause of row {row} is named after the row"
         );
     }
-    for row in DEADLINE_WALLCLOCK_ROWS.iter().chain(DEADLINE_BUSINESS_ROWS.iter()) {
-        assert!(limits.contains_key(*row), "row {row} is not a deadline clause");
+    for row in DEADLINE_WALLCLOCK_ROWS
+        .iter()
+        .chain(DEADLINE_BUSINESS_ROWS.iter())
+    {
+        assert!(
+            limits.contains_key(*row),
+            "row {row} is not a deadline clause"
+        );
     }
     for row in DEADLINE_WALLCLOCK_ROWS {
         assert!(
@@ -371,20 +381,52 @@ fn the_calendars_read_as_documented() {
     let cases = [
         // office: 2 workdays = 16 h of 08:30-12:00, 13:30-18:00; 1 h on 30 September, the
         // holiday week skipped, 8 h on Thursday 8 October, 7 h on Friday 9 October.
-        ("complaint_own_dept_2wd", "2026-09-30T17:00:00+08:00", "2026-10-09T17:00:00+08:00"),
+        (
+            "complaint_own_dept_2wd",
+            "2026-09-30T17:00:00+08:00",
+            "2026-10-09T17:00:00+08:00",
+        ),
         // office: a make-up Saturday is an ordinary working day.
-        ("quality_fix_same_day", "2026-10-10T10:00:00+08:00", "2026-10-10T18:00:00+08:00"),
+        (
+            "quality_fix_same_day",
+            "2026-10-10T10:00:00+08:00",
+            "2026-10-10T18:00:00+08:00",
+        ),
         // office: after closing time, "same day" is the end of the next working day.
-        ("quality_fix_same_day", "2026-09-30T18:00:00+08:00", "2026-10-08T18:00:00+08:00"),
+        (
+            "quality_fix_same_day",
+            "2026-09-30T18:00:00+08:00",
+            "2026-10-08T18:00:00+08:00",
+        ),
         // no calendar: the first 08:00 strictly after the message, holidays and weekends alike.
-        ("night_message", "2026-10-03T23:10:00+08:00", "2026-10-04T08:00:00+08:00"),
-        ("night_message", "2026-10-06T00:30:00+08:00", "2026-10-06T08:00:00+08:00"),
+        (
+            "night_message",
+            "2026-10-03T23:10:00+08:00",
+            "2026-10-04T08:00:00+08:00",
+        ),
+        (
+            "night_message",
+            "2026-10-06T00:30:00+08:00",
+            "2026-10-06T08:00:00+08:00",
+        ),
         // mall: trading 10:00-22:00 every day, holidays included; 1 workday = 12 h of trading.
-        ("mall_feedback_1wd", "2026-10-01T21:00:00+08:00", "2026-10-02T21:00:00+08:00"),
+        (
+            "mall_feedback_1wd",
+            "2026-10-01T21:00:00+08:00",
+            "2026-10-02T21:00:00+08:00",
+        ),
         // haulage: "当日" is the calendar day, to midnight, holidays included.
-        ("vk_construction_two_thirds", "2026-10-01T15:00:00+08:00", "2026-10-02T00:00:00+08:00"),
+        (
+            "vk_construction_two_thirds",
+            "2026-10-01T15:00:00+08:00",
+            "2026-10-02T00:00:00+08:00",
+        ),
         // wall-clock days are 24 h: "3天" from a Friday evening ends on Monday evening.
-        ("repair_medium_3d", "2026-10-09T19:00:00+08:00", "2026-10-12T19:00:00+08:00"),
+        (
+            "repair_medium_3d",
+            "2026-10-09T19:00:00+08:00",
+            "2026-10-12T19:00:00+08:00",
+        ),
     ];
     for (clause, start, expected) in cases {
         assert_eq!(

@@ -40,8 +40,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<ClausePlan<'_>> {
         let policy_name: Arc<str> = policy.name.as_str().into();
         for (ci, clause) in policy.clauses.iter().enumerate() {
             // Other clause families are evaluated elsewhere.
-            let ClauseBody::Deadline(deadline) = &clause.body
-            else {
+            let ClauseBody::Deadline(deadline) = &clause.body else {
                 continue;
             };
             out.push(ClausePlan {

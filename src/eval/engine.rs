@@ -40,8 +40,8 @@
 
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::verdict::{
-    format_duration, Action, ActionStatus, ClauseSummary, Rejected, Status, Summary, Unopened,
-    Verdict,
+    format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
+    Summary, Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
 use crate::policy::Policy;
@@ -58,6 +58,7 @@ pub trait Sink {
     fn action(&mut self, action: &Action);
     fn rejected(&mut self, rejected: &Rejected);
     fn unopened(&mut self, unopened: &Unopened);
+    fn finding(&mut self, finding: &Finding);
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -73,6 +74,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn unopened(&mut self, unopened: &Unopened) {
         (**self).unopened(unopened)
     }
+    fn finding(&mut self, finding: &Finding) {
+        (**self).finding(finding)
+    }
 }
 
 /// A sink that keeps every record in memory: for tests, the REPL and small streams.
@@ -82,6 +86,7 @@ pub struct Collect {
     pub actions: Vec<Action>,
     pub rejected: Vec<Rejected>,
     pub unopened: Vec<Unopened>,
+    pub findings: Vec<Finding>,
 }
 
 impl Sink for Collect {
@@ -96,6 +101,9 @@ impl Sink for Collect {
     }
     fn unopened(&mut self, unopened: &Unopened) {
         self.unopened.push(unopened.clone());
+    }
+    fn finding(&mut self, finding: &Finding) {
+        self.findings.push(finding.clone());
     }
 }
 
@@ -225,22 +233,43 @@ pub struct Evaluator<'p, S: Sink> {
     summary: Summary,
     facts: Vec<CycleFacts>,
     actions: Vec<Action>,
+    /// For each deadline plan, its index in `summary.clauses`.
+    plan_summary: Vec<usize>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
     pub fn new(policies: &'p [Policy], opts: EvalOptions, sink: S) -> Evaluator<'p, S> {
         let plans = plan(policies);
+        let mut clauses = Vec::new();
+        for (pi, policy) in policies.iter().enumerate() {
+            let policy_name: Arc<str> = policy.name.as_str().into();
+            for (ci, clause) in policy.clauses.iter().enumerate() {
+                clauses.push(ClauseSummary {
+                    policy: policy_name.clone(),
+                    clause: clause.name.as_str().into(),
+                    clause_ref: ClauseRef {
+                        policy: pi,
+                        clause: ci,
+                    },
+                    kind: clause.body.keyword(),
+                    title: clause.title.as_deref().map(Arc::from),
+                    cite: clause.cite.row.as_deref().map(Arc::from),
+                    ..ClauseSummary::default()
+                });
+            }
+        }
+        let plan_summary = plans
+            .iter()
+            .map(|p| {
+                clauses
+                    .iter()
+                    .position(|c| c.clause_ref == p.clause_ref)
+                    .unwrap_or(0)
+            })
+            .collect();
         let summary = Summary {
             now: opts.now,
-            clauses: plans
-                .iter()
-                .map(|p| ClauseSummary {
-                    policy: p.policy.clone(),
-                    clause: p.name.clone(),
-                    title: p.clause.title.as_deref().map(Arc::from),
-                    ..ClauseSummary::default()
-                })
-                .collect(),
+            clauses,
             ..Summary::default()
         };
         Evaluator {
@@ -255,6 +284,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             summary,
             facts: Vec::new(),
             actions: Vec::new(),
+            plan_summary,
         }
     }
 
@@ -424,7 +454,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             now,
             &mut self.actions,
         );
-        let counts = &mut self.summary.clauses[facts.plan];
+        let counts = &mut self.summary.clauses[self.plan_summary[facts.plan]];
         match verdict.status {
             Status::Met => counts.met += 1,
             Status::Breached => counts.breached += 1,

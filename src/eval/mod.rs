@@ -14,6 +14,6 @@ pub mod verdict;
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
 pub use engine::{Collect, EvalOptions, Evaluator, Sink};
 pub use verdict::{
-    format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Rejected, Status,
-    Summary, Unopened, Verdict,
+    format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,
+    Status, Summary, Unopened, Verdict,
 };

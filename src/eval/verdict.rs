@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// Position of a clause in the evaluator's policy list: `policies[policy].clauses[clause]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ClauseRef {
     pub policy: usize,
     pub clause: usize,
@@ -131,6 +131,27 @@ pub struct Action {
 /// finished, whose `text` it leaves empty since it sees parsed events only).
 pub use crate::input::Rejected;
 
+/// Something a non-deadline clause found wrong with a case: a notification channel missing or
+/// late, a coverage shortfall, a first contact on the wrong channel, a duty gap, an event outside
+/// its time window. Deadline clauses speak through [`Verdict`]s and [`Action`]s instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub ticket: Arc<str>,
+    pub policy: Arc<str>,
+    pub clause: Arc<str>,
+    pub clause_ref: ClauseRef,
+    /// A stable, dotted code naming what was found, e.g. `notify.channel_missing`,
+    /// `notify.coverage_short`, `duty.gap`, `window.outside`. Documented in the README; tools
+    /// may match on it.
+    pub code: &'static str,
+    /// The instant the finding is about (the due time that passed, the late event, ...).
+    pub at: Instant,
+    /// One line for a quality officer, e.g. "no `app_push` notice by 2026-03-02T10:00:00+08:00".
+    pub message: String,
+    /// The zone reports show instants in.
+    pub zone: Tz,
+}
+
 /// A case whose events never included `opened`: it gets no verdicts, but is reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unopened {
@@ -141,18 +162,25 @@ pub struct Unopened {
     pub first_line: u64,
 }
 
-/// Per-clause counts of verdicts and actions.
+/// Per-clause counts of verdicts, actions and findings. The summary has one for every clause of
+/// every policy, whatever its kind.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClauseSummary {
     pub policy: Arc<str>,
     pub clause: Arc<str>,
+    pub clause_ref: ClauseRef,
+    /// The clause kind keyword: `deadline`, `notify`, `sample`, ...
+    pub kind: &'static str,
     pub title: Option<Arc<str>>,
+    /// The row of the standards catalogue the clause cites, if any.
+    pub cite: Option<Arc<str>>,
     pub met: u64,
     pub breached: u64,
     pub pending: u64,
     pub actions_due: u64,
     pub actions_done: u64,
     pub actions_missed: u64,
+    pub findings: u64,
 }
 
 impl ClauseSummary {
@@ -192,6 +220,15 @@ impl Summary {
 
     pub fn actions_missed(&self) -> u64 {
         self.clauses.iter().map(|c| c.actions_missed).sum()
+    }
+
+    pub fn findings(&self) -> u64 {
+        self.clauses.iter().map(|c| c.findings).sum()
+    }
+
+    /// The counts of one clause.
+    pub fn clause(&self, clause_ref: ClauseRef) -> Option<&ClauseSummary> {
+        self.clauses.iter().find(|c| c.clause_ref == clause_ref)
     }
 }
 
