@@ -15,6 +15,7 @@ pub mod eval;
 pub mod event;
 pub mod input;
 pub mod limits;
+pub mod period;
 pub mod policy;
 pub mod syntax;
 pub mod value;

@@ -15,7 +15,7 @@
 
 mod arithmetic;
 pub mod holidays;
-mod zone;
+pub(crate) mod zone;
 
 pub use holidays::{builtin, HolidayFileError, HolidaySchedule, BUILTIN_SCHEDULES};
 

@@ -5,7 +5,7 @@
 //! independent of `now`; [`resolve`] turns them into a [`Verdict`] and [`Action`]s as of `now`.
 
 use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
-use super::verdict::{Action, ActionStatus, ClauseRef, Status, Verdict};
+use super::verdict::{Action, ActionStatus, ClauseRef, Finding, Status, Verdict};
 use crate::event::{Event, Instant};
 use crate::policy::{ActionKind, Clause, ClauseBody, Deadline, Policy, Stage};
 use crate::value::{Attrs, Value};
@@ -384,6 +384,8 @@ pub(crate) fn resolve(
 pub struct CaseResult {
     pub verdicts: Vec<Verdict>,
     pub actions: Vec<Action>,
+    /// Findings of non-deadline clauses (duties, windows, ...).
+    pub findings: Vec<Finding>,
 }
 
 /// Evaluates one case's events (any order; those after `now` are ignored) against every deadline
@@ -412,5 +414,6 @@ pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -
         let v = resolve(f, &plans[f.plan], &ticket, now, &mut result.actions);
         result.verdicts.push(v);
     }
+    crate::period::tally::case_findings(policies, &view, &ticket, now, &mut result.findings);
     result
 }

@@ -44,6 +44,7 @@ use super::verdict::{
     Summary, Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
+use crate::period::{PeriodRecord, PeriodTally};
 use crate::policy::Policy;
 use chrono::Duration;
 use std::cmp::Reverse;
@@ -59,6 +60,9 @@ pub trait Sink {
     fn rejected(&mut self, rejected: &Rejected);
     fn unopened(&mut self, unopened: &Unopened);
     fn finding(&mut self, finding: &Finding);
+    /// A record of a period clause (sampling, target, repeat, draw, per-period counts); all of
+    /// them come at the end of the stream. Sinks that do not report periods ignore them.
+    fn period(&mut self, _record: &PeriodRecord) {}
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -77,6 +81,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn finding(&mut self, finding: &Finding) {
         (**self).finding(finding)
     }
+    fn period(&mut self, record: &PeriodRecord) {
+        (**self).period(record)
+    }
 }
 
 /// A sink that keeps every record in memory: for tests, the REPL and small streams.
@@ -87,6 +94,7 @@ pub struct Collect {
     pub rejected: Vec<Rejected>,
     pub unopened: Vec<Unopened>,
     pub findings: Vec<Finding>,
+    pub periods: Vec<PeriodRecord>,
 }
 
 impl Sink for Collect {
@@ -104,6 +112,9 @@ impl Sink for Collect {
     }
     fn finding(&mut self, finding: &Finding) {
         self.findings.push(finding.clone());
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        self.periods.push(record.clone());
     }
 }
 
@@ -235,6 +246,8 @@ pub struct Evaluator<'p, S: Sink> {
     actions: Vec<Action>,
     /// For each deadline plan, its index in `summary.clauses`.
     plan_summary: Vec<usize>,
+    /// Sampling, targets, repeats, duties and windows.
+    periods: PeriodTally<'p>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -272,7 +285,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             clauses,
             ..Summary::default()
         };
+        let periods = PeriodTally::new(policies, &summary);
         Evaluator {
+            periods,
             plans,
             opts,
             sink,
@@ -296,6 +311,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Cases currently buffered.
     pub fn open_cases(&self) -> usize {
         self.cases.len()
+    }
+
+    /// The period clauses' state, e.g. to ask for a period report or a sample draw.
+    pub fn periods_mut(&mut self) -> &mut PeriodTally<'p> {
+        &mut self.periods
     }
 
     /// The sink, e.g. to flush it between pushes.
@@ -427,6 +447,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         } else {
             self.opts.now
         };
+        let fallback_now = self.watermark.unwrap_or(case.last_at);
+        self.periods.case(
+            &ticket,
+            &view,
+            &facts,
+            known_now,
+            fallback_now,
+            &mut self.sink,
+            &mut self.summary,
+        );
         for f in facts.drain(..) {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now),
@@ -460,6 +490,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             Status::Breached => counts.breached += 1,
             Status::Pending => counts.pending += 1,
         }
+        self.periods.verdict(&verdict);
         self.sink.verdict(&verdict);
         for action in &self.actions {
             match action.status {
@@ -490,6 +521,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for (ticket, case) in open {
             self.finish_case(&ticket, case, true);
         }
+        self.periods.finish(now, &mut self.sink, &mut self.summary);
         (self.summary, self.sink)
     }
 }

@@ -1,0 +1,225 @@
+//! Recurring duties (`every` clauses, SEMANTICS.md "Recurring duties and time windows").
+//!
+//! The subject is a case (an asset or area opened once, or an ordinary ticket with an active
+//! interval); its duty events are its own events matching the clause's trigger.
+//!
+//! # The evaluated range
+//!
+//! - Without `from ... until ...`: from the subject's first `opened` to its end.
+//! - With `from A until B`: each interval from an `A` event to the first `B` event at or after
+//!   it (or to the subject's end); the next interval starts at the next `A` after that `B`.
+//! - The subject's **end** is its `closed` event when that is its latest event (a closed subject
+//!   owes nothing after it), else `now`. So a closed subject's findings never depend on `now`.
+//! - `effective` dates clip the range (in the policy's zone).
+//!
+//! # Findings
+//!
+//! - `duty.gap`: for `every P`, a gap longer than `P` between the range start and the first
+//!   duty, between two consecutive duties, or between the last duty and a range end that is an
+//!   `until` event or `closed`. Its instant is the due time that passed, the message gives the
+//!   gap's start, end and excess. `P` counts wall time, or working time on its calendar
+//!   (`every 1 workday on office`). Exactly `P` is no gap.
+//! - `duty.overdue`: the same for the last gap of a range that is still running at `now`:
+//!   the last duty is more than `P` ago.
+//! - `duty.quota_short`: for `at least N per PERIOD`, a calendar period (policy zone) with fewer
+//!   than `N` duties. Only complete periods are judged: periods that end by the range end, and
+//!   whose first date is on or after the range start's date (a subject registered during a
+//!   quarter owes nothing for that quarter; one registered at 09:00 on its first day does).
+//!   Its instant is the end of the period.
+
+use super::calendar_period::CalendarPeriod;
+use super::tally::{clip_effective, PeriodPlan};
+use crate::eval::case::CaseView;
+use crate::eval::clock::resolve_limit;
+use crate::eval::{format_duration, rfc3339, Finding};
+use crate::event::{Event, Instant};
+use crate::policy::{Duty, DutyRule, Limit, PeriodUnit};
+use std::sync::Arc;
+
+/// How many calendar periods one range may span before the quota check stops (a day quota over
+/// a subject open for two centuries).
+pub const MAX_QUOTA_PERIODS: usize = 100_000;
+
+/// How a range ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeEnd {
+    /// At an `until` event or the subject's `closed`.
+    Closed,
+    /// Still running at `now`.
+    Now,
+}
+
+/// The findings of a duty clause on one subject, appended to `out`.
+pub(crate) fn duty_findings(
+    plan: &PeriodPlan<'_>,
+    duty: &Duty,
+    view: &CaseView<'_>,
+    ticket: &Arc<str>,
+    now: Instant,
+    out: &mut Vec<Finding>,
+) {
+    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+        return;
+    }
+    let events = view.events;
+    let subject_end = match events.last() {
+        Some(last) if &*last.kind == "closed" => (last.at.min(now), RangeEnd::Closed),
+        _ => (now, RangeEnd::Now),
+    };
+    for (start, end, how) in ranges(events, duty, subject_end) {
+        let Some((start, end)) = clip_effective(plan.clause, plan.zone, start, end) else {
+            continue;
+        };
+        let duties: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.at >= start && e.at <= end && duty.event.matches(&e.kind, &e.attrs))
+            .collect();
+        match &duty.rule {
+            DutyRule::Gap(limit) => gaps(plan, duty, limit, ticket, start, end, how, &duties, out),
+            DutyRule::Quota { count, per } => {
+                quota(plan, duty, *count, *per, ticket, start, end, &duties, out)
+            }
+        }
+    }
+}
+
+/// The evaluated ranges of the subject (see the module doc).
+fn ranges(
+    events: &[Event],
+    duty: &Duty,
+    (end, how): (Instant, RangeEnd),
+) -> Vec<(Instant, Instant, RangeEnd)> {
+    let Some((from, until)) = &duty.active else {
+        return match events.iter().find(|e| &*e.kind == "opened") {
+            Some(opened) if opened.at <= end => vec![(opened.at, end, how)],
+            _ => Vec::new(),
+        };
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(a) = (i..events.len()).find(|&k| from.matches(&events[k].kind, &events[k].attrs))
+    {
+        let start = events[a].at;
+        if start > end {
+            break;
+        }
+        match (a + 1..events.len()).find(|&k| until.matches(&events[k].kind, &events[k].attrs)) {
+            Some(b) if events[b].at <= end => {
+                out.push((start, events[b].at, RangeEnd::Closed));
+                i = b + 1;
+            }
+            _ => {
+                out.push((start, end, how));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// What the duty is called in messages: its first event type.
+fn duty_name(duty: &Duty) -> &str {
+    duty.event
+        .matchers
+        .first()
+        .map_or("duty", |m| m.event.as_str())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gaps(
+    plan: &PeriodPlan<'_>,
+    duty: &Duty,
+    limit: &Limit,
+    ticket: &Arc<str>,
+    start: Instant,
+    end: Instant,
+    how: RangeEnd,
+    duties: &[&Event],
+    out: &mut Vec<Finding>,
+) {
+    let name = duty_name(duty);
+    let mut prev = start;
+    let check = |prev: Instant, next: Instant, last: bool, out: &mut Vec<Finding>| {
+        let (counting, amount, zone) = resolve_limit(limit, prev, plan.zone);
+        let due = counting.add(prev, amount);
+        if next <= due {
+            return;
+        }
+        let overdue = last && how == RangeEnd::Now;
+        let message = if overdue {
+            format!(
+                "no `{name}` since {}: due by {}, overdue by {}",
+                rfc3339(prev, zone),
+                rfc3339(due, zone),
+                format_duration(next - due)
+            )
+        } else {
+            format!(
+                "no `{name}` from {} to {} ({}, {} over the limit)",
+                rfc3339(prev, zone),
+                rfc3339(next, zone),
+                format_duration(next - prev),
+                format_duration(next - due)
+            )
+        };
+        out.push(plan.finding(
+            ticket,
+            if overdue { "duty.overdue" } else { "duty.gap" },
+            due,
+            message,
+            zone,
+        ));
+    };
+    for e in duties {
+        check(prev, e.at, false, out);
+        prev = e.at;
+    }
+    check(prev, end, true, out);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn quota(
+    plan: &PeriodPlan<'_>,
+    duty: &Duty,
+    count: u32,
+    per: PeriodUnit,
+    ticket: &Arc<str>,
+    start: Instant,
+    end: Instant,
+    duties: &[&Event],
+    out: &mut Vec<Finding>,
+) {
+    let zone = plan.zone;
+    let Some(mut period) = CalendarPeriod::containing(per, zone, start) else {
+        return;
+    };
+    let Some(start_date) = crate::calendar::zone::local_date(zone, start) else {
+        return;
+    };
+    for _ in 0..MAX_QUOTA_PERIODS {
+        let (Some(p_start), Some(p_end)) = (period.start(zone), period.end(zone)) else {
+            return;
+        };
+        if p_end > end {
+            return;
+        }
+        if period.first_date() >= start_date {
+            let done = duties
+                .iter()
+                .filter(|e| e.at >= p_start && e.at < p_end)
+                .count() as u64;
+            if done < u64::from(count) {
+                let message = format!(
+                    "{done} `{}` in {}, at least {count} required",
+                    duty_name(duty),
+                    period.label()
+                );
+                out.push(plan.finding(ticket, "duty.quota_short", p_end, message, zone));
+            }
+        }
+        match period.next() {
+            Some(next) => period = next,
+            None => return,
+        }
+    }
+}

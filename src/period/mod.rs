@@ -1,0 +1,42 @@
+//! Period clauses: sampling, targets, recurrence rules, recurring duties and time windows
+//! (SEMANTICS.md, "Sampling", "Targets and recurrence", "Recurring duties and time windows"),
+//! and the period report.
+//!
+//! - [`calendar_period`]: day, ISO week, month, quarter and year periods in a zone, their
+//!   bounds and labels (`2026-03`, `2026-W10`, ...);
+//! - [`group`]: the values of `group by` / `same` attributes of a case;
+//! - [`sampling`], [`target`], [`repeat`]: what one case contributes to each;
+//! - [`duty`], [`window`]: the findings of `every` and `window` clauses on one case;
+//! - [`tally`]: the evaluator's per (clause, period, group) state and the records it emits;
+//! - [`draw`]: the documented, reproducible sample draw;
+//! - [`records`]: the records;
+//! - [`report`]: the period report (human table, JSON, CSV).
+//!
+//! # Finding codes
+//!
+//! | code | clause | meaning |
+//! | --- | --- | --- |
+//! | `duty.gap` | `every P` | a gap longer than `P` between the range start, duties, and a closed range end |
+//! | `duty.overdue` | `every P` | the last duty (or the range start) is more than `P` before `now` |
+//! | `duty.quota_short` | `at least N per PERIOD` | a complete period with fewer than `N` duties |
+//! | `window.outside` | `window` | an event outside its windows of the day or week |
+
+pub mod calendar_period;
+pub mod draw;
+pub mod duty;
+pub mod group;
+pub mod records;
+pub mod repeat;
+pub mod report;
+pub mod sampling;
+pub mod tally;
+pub mod target;
+pub mod window;
+
+pub use calendar_period::{CalendarPeriod, ParsePeriodError};
+pub use group::Group;
+pub use records::{
+    ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
+    TargetStatus, TargetVerdict,
+};
+pub use tally::{DrawSpec, PeriodTally, ReportSpec};

@@ -1,0 +1,748 @@
+//! The evaluator's side of period clauses: what each finished case contributes to sampling,
+//! targets, recurrence rules, duties and windows, tallied per (clause, period, group), and the
+//! records emitted at the end of the stream.
+//!
+//! The streaming [`crate::eval::Evaluator`] owns one [`PeriodTally`] and calls it at three
+//! points: when it finishes a case ([`PeriodTally::case`]), when it emits a deadline verdict
+//! ([`PeriodTally::verdict`]), and at the end ([`PeriodTally::finish`]). Memory is one counter
+//! pair per (clause, period, group), the recurrence windows, and the groups of the cases whose
+//! verdicts wait for `now`; never the cases themselves (except the tickets of the one period a
+//! draw is asked for).
+//!
+//! Periods are read in the zone of the clause's policy.
+
+use super::calendar_period::CalendarPeriod;
+use super::draw::draw;
+use super::duty::duty_findings;
+use super::group::Group;
+use super::records::{
+    ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
+    TargetVerdict,
+};
+use super::repeat::RepeatState;
+use super::sampling::{required, sample_member};
+use super::target::{target_member, target_status};
+use super::window::window_findings;
+use crate::calendar::zone;
+use crate::eval::case::{CaseView, CycleFacts};
+use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
+use crate::event::Instant;
+use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy};
+use crate::value::Value;
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// At most this many periods are listed per clause from the first populated one to `now`;
+/// beyond it (a day clause over decades), only populated periods are listed.
+pub const MAX_LISTED_PERIODS: usize = 10_000;
+
+/// A non-deadline clause prepared for evaluation.
+#[derive(Debug)]
+pub(crate) struct PeriodPlan<'p> {
+    pub clause_ref: ClauseRef,
+    pub policy: Arc<str>,
+    pub name: Arc<str>,
+    pub clause: &'p Clause,
+    /// The policy's zone: periods, wall-clock duty limits and effective dates are read in it.
+    pub zone: Tz,
+    /// Index of the clause in the summary.
+    summary: usize,
+}
+
+impl PeriodPlan<'_> {
+    pub fn finding(
+        &self,
+        ticket: &Arc<str>,
+        code: &'static str,
+        at: Instant,
+        message: String,
+        zone: Tz,
+    ) -> Finding {
+        Finding {
+            ticket: ticket.clone(),
+            policy: self.policy.clone(),
+            clause: self.name.clone(),
+            clause_ref: self.clause_ref,
+            code,
+            at,
+            message,
+            zone,
+        }
+    }
+}
+
+/// What a period report groups deadline verdicts and findings by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSpec {
+    pub unit: PeriodUnit,
+    /// Case attributes; empty: one group.
+    pub group_by: Vec<String>,
+}
+
+/// A request to draw samples: for every sampling clause, its periods overlapping `period`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawSpec {
+    pub period: CalendarPeriod,
+    pub seed: u64,
+}
+
+/// The groups of one case that its later verdicts need.
+#[derive(Debug, Clone, Default)]
+struct CaseGroups {
+    report: Option<Group>,
+    /// Per verdict target: the case's group, when the target applies to the case.
+    targets: Vec<Option<Group>>,
+}
+
+/// A `ratio STATUS of CLAUSE` target: its plan, the deadline clause it counts, the status.
+#[derive(Debug)]
+struct VerdictTarget {
+    plan: usize,
+    of: ClauseRef,
+    status: Status,
+}
+
+type Key = (usize, CalendarPeriod, Group);
+
+/// Per (clause, period, group) tallies of period clauses; see the module doc.
+#[derive(Debug)]
+pub struct PeriodTally<'p> {
+    plans: Vec<PeriodPlan<'p>>,
+    /// Sampling: (population, done).
+    samples: BTreeMap<Key, (u64, u64)>,
+    /// Targets: (hits, total).
+    targets: BTreeMap<Key, (u64, u64)>,
+    verdict_targets: Vec<VerdictTarget>,
+    current: Option<(Arc<str>, CaseGroups)>,
+    deferred: HashMap<Arc<str>, CaseGroups>,
+    repeats: BTreeMap<usize, RepeatState>,
+    draw: Option<DrawSpec>,
+    members: BTreeMap<Key, Vec<Arc<str>>>,
+    report: Option<ReportSpec>,
+    compliance: BTreeMap<(ClauseRef, CalendarPeriod, Group), ComplianceCount>,
+    /// Zones and names of policies, by index.
+    policies: Vec<(Tz, Arc<str>)>,
+    findings: Vec<Finding>,
+}
+
+impl<'p> PeriodTally<'p> {
+    /// The tally of the non-deadline clauses of `policies`; `summary` indexes the clauses of
+    /// the evaluator's summary.
+    pub(crate) fn new(policies: &'p [Policy], summary: &Summary) -> PeriodTally<'p> {
+        let mut plans = Vec::new();
+        let mut verdict_targets = Vec::new();
+        let mut repeats = BTreeMap::new();
+        for (pi, policy) in policies.iter().enumerate() {
+            let policy_name: Arc<str> = policy.name.as_str().into();
+            for (ci, clause) in policy.clauses.iter().enumerate() {
+                if matches!(clause.body, ClauseBody::Deadline(_) | ClauseBody::Notify(_)) {
+                    continue;
+                }
+                let clause_ref = ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                };
+                let index = plans.len();
+                match &clause.body {
+                    ClauseBody::Target(t) => {
+                        if let Measure::Verdicts { status, clause: of } = &t.measure {
+                            let status = match status.as_str() {
+                                "met" => Status::Met,
+                                "breached" => Status::Breached,
+                                _ => Status::Pending,
+                            };
+                            if let Some(oi) = policy.clauses.iter().position(|c| &c.name == of) {
+                                verdict_targets.push(VerdictTarget {
+                                    plan: index,
+                                    of: ClauseRef {
+                                        policy: pi,
+                                        clause: oi,
+                                    },
+                                    status,
+                                });
+                            }
+                        }
+                    }
+                    ClauseBody::Repeat(_) => {
+                        repeats.insert(index, RepeatState::default());
+                    }
+                    _ => {}
+                }
+                plans.push(PeriodPlan {
+                    clause_ref,
+                    policy: policy_name.clone(),
+                    name: clause.name.as_str().into(),
+                    clause,
+                    zone: policy.zone,
+                    summary: summary
+                        .clauses
+                        .iter()
+                        .position(|c| c.clause_ref == clause_ref)
+                        .unwrap_or(usize::MAX),
+                });
+            }
+        }
+        PeriodTally {
+            plans,
+            samples: BTreeMap::new(),
+            targets: BTreeMap::new(),
+            verdict_targets,
+            current: None,
+            deferred: HashMap::new(),
+            repeats,
+            draw: None,
+            members: BTreeMap::new(),
+            report: None,
+            compliance: BTreeMap::new(),
+            policies: policies
+                .iter()
+                .map(|p| (p.zone, Arc::from(p.name.as_str())))
+                .collect(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Also tally deadline verdicts and findings per period and group, for a period report
+    /// ([`PeriodRecord::Compliance`] records).
+    pub fn report_by(&mut self, spec: ReportSpec) {
+        self.report = Some(spec);
+    }
+
+    /// Also draw samples for the periods overlapping `spec.period` ([`PeriodRecord::Draw`]
+    /// records). Keeps the tickets of those periods' populations until the end.
+    pub fn draw_for(&mut self, spec: DrawSpec) {
+        self.draw = Some(spec);
+    }
+
+    /// A finished case: its contributions, and its duty and window findings (emitted now).
+    /// `facts` are the case's deadline cycles; those depending on `now` while `known_now` is
+    /// `None` will be emitted later, so the case's groups are kept for them.
+    pub(crate) fn case<S: Sink>(
+        &mut self,
+        ticket: &Arc<str>,
+        view: &CaseView<'_>,
+        facts: &[CycleFacts],
+        known_now: Option<Instant>,
+        fallback_now: Instant,
+        sink: &mut S,
+        summary: &mut Summary,
+    ) {
+        if !view.opened {
+            return;
+        }
+        let groups = CaseGroups {
+            report: self
+                .report
+                .as_ref()
+                .map(|r| Group::of(&r.group_by, &view.attrs)),
+            targets: self
+                .verdict_targets
+                .iter()
+                .map(|vt| {
+                    let c = self.plans[vt.plan].clause;
+                    let ClauseBody::Target(t) = &c.body else {
+                        return None;
+                    };
+                    c.applies
+                        .eval(&view.attrs)
+                        .then(|| Group::of(&t.group_by, &view.attrs))
+                })
+                .collect(),
+        };
+        if known_now.is_none() && facts.iter().any(CycleFacts::depends_on_now) {
+            self.deferred.insert(ticket.clone(), groups.clone());
+        }
+        let report_group = groups.report.clone();
+        self.current = Some((ticket.clone(), groups));
+
+        let now = known_now.unwrap_or(fallback_now);
+        let mut findings = std::mem::take(&mut self.findings);
+        findings.clear();
+        for (i, plan) in self.plans.iter().enumerate() {
+            match &plan.clause.body {
+                ClauseBody::Sample(s) => {
+                    let Some(m) = sample_member(plan.clause, s, plan.zone, view) else {
+                        continue;
+                    };
+                    if let Some(d) = &self.draw {
+                        if m.period.overlaps(&d.period) {
+                            let key = (i, m.period, m.group.clone());
+                            self.members.entry(key).or_default().push(ticket.clone());
+                        }
+                    }
+                    let slot = self.samples.entry((i, m.period, m.group)).or_default();
+                    slot.0 += 1;
+                    slot.1 += u64::from(m.done);
+                }
+                ClauseBody::Target(t) => {
+                    let Measure::Events { success, among } = &t.measure else {
+                        continue;
+                    };
+                    let Some(m) = target_member(plan.clause, t, success, among, plan.zone, view)
+                    else {
+                        continue;
+                    };
+                    let slot = self.targets.entry((i, m.period, m.group)).or_default();
+                    slot.0 += u64::from(m.hit);
+                    slot.1 += 1;
+                }
+                ClauseBody::Repeat(r) => {
+                    if !plan.clause.applies.eval(&view.attrs) {
+                        continue;
+                    }
+                    let key = Group::of(&r.same, &view.attrs);
+                    let opened = view.events.iter().find(|e| &*e.kind == "opened");
+                    let (Some(opened), true) = (opened, key.complete()) else {
+                        continue;
+                    };
+                    if !effective_on(plan.clause, plan.zone, opened.at) {
+                        continue;
+                    }
+                    if let Some(state) = self.repeats.get_mut(&i) {
+                        state.add(key, (opened.at, ticket.clone()), r.times, r.within);
+                    }
+                }
+                ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, &mut findings),
+                ClauseBody::Window(w) => window_findings(plan, w, view, ticket, &mut findings),
+                ClauseBody::Deadline(_) | ClauseBody::Notify(_) => {}
+            }
+        }
+        for f in &findings {
+            if let Some(plan) = self.plans.iter().find(|p| p.clause_ref == f.clause_ref) {
+                if let Some(c) = summary.clauses.get_mut(plan.summary) {
+                    c.findings += 1;
+                }
+                if let (Some(spec), Some(group)) = (&self.report, &report_group) {
+                    if let Some(period) = CalendarPeriod::containing(spec.unit, plan.zone, f.at) {
+                        let key = (f.clause_ref, period, group.clone());
+                        let zone = plan.zone;
+                        let (policy, clause, kind) = (
+                            plan.policy.clone(),
+                            plan.name.clone(),
+                            plan.clause.body.keyword(),
+                        );
+                        self.compliance
+                            .entry(key)
+                            .or_insert_with(|| {
+                                compliance(
+                                    policy,
+                                    clause,
+                                    f.clause_ref,
+                                    kind,
+                                    period,
+                                    zone,
+                                    group.clone(),
+                                )
+                            })
+                            .findings += 1;
+                    }
+                }
+            }
+            sink.finding(f);
+        }
+        self.findings = findings;
+    }
+
+    /// A deadline verdict, as it is emitted.
+    pub(crate) fn verdict(&mut self, v: &Verdict) {
+        if self.verdict_targets.is_empty() && self.report.is_none() {
+            return;
+        }
+        let groups = match &self.current {
+            Some((t, g)) if *t == v.ticket => Some(g),
+            _ => self.deferred.get(&v.ticket),
+        };
+        let Some(groups) = groups else {
+            return;
+        };
+        let zone = self
+            .policies
+            .get(v.clause_ref.policy)
+            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.0);
+        for (j, vt) in self.verdict_targets.iter().enumerate() {
+            if vt.of != v.clause_ref {
+                continue;
+            }
+            let Some(Some(group)) = groups.targets.get(j) else {
+                continue;
+            };
+            let plan = &self.plans[vt.plan];
+            let ClauseBody::Target(t) = &plan.clause.body else {
+                continue;
+            };
+            if !effective_on(plan.clause, plan.zone, v.start) {
+                continue;
+            }
+            let Some(period) = CalendarPeriod::containing(t.period, plan.zone, v.start) else {
+                continue;
+            };
+            let slot = self
+                .targets
+                .entry((vt.plan, period, group.clone()))
+                .or_default();
+            slot.0 += u64::from(v.status == vt.status);
+            slot.1 += 1;
+        }
+        if let (Some(spec), Some(group)) = (&self.report, &groups.report) {
+            if let Some(period) = CalendarPeriod::containing(spec.unit, zone, v.start) {
+                let key = (v.clause_ref, period, group.clone());
+                let row = self.compliance.entry(key).or_insert_with(|| {
+                    compliance(
+                        v.policy.clone(),
+                        v.clause.clone(),
+                        v.clause_ref,
+                        "deadline",
+                        period,
+                        zone,
+                        group.clone(),
+                    )
+                });
+                match v.status {
+                    Status::Met => row.met += 1,
+                    Status::Breached => row.breached += 1,
+                    Status::Pending => row.pending += 1,
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: emits every period record, clause by clause (policy and clause order),
+    /// then by period and group; compliance counts last.
+    pub(crate) fn finish<S: Sink>(
+        mut self,
+        now: Option<Instant>,
+        sink: &mut S,
+        summary: &mut Summary,
+    ) {
+        self.deferred.clear();
+        self.current = None;
+        let samples = std::mem::take(&mut self.samples);
+        let targets = std::mem::take(&mut self.targets);
+        let mut repeats = std::mem::take(&mut self.repeats);
+        let mut members = std::mem::take(&mut self.members);
+        for (i, plan) in self.plans.iter().enumerate() {
+            let counts = summary.clauses.get_mut(plan.summary);
+            match &plan.clause.body {
+                ClauseBody::Sample(s) => {
+                    let mut met = 0;
+                    let mut short = 0;
+                    for (period, group, (population, done)) in listed(&samples, i, now, plan.zone) {
+                        let required = required(s.ratio_permille, population);
+                        let status = if population == 0 {
+                            SampleStatus::Empty
+                        } else if done >= required {
+                            met += 1;
+                            SampleStatus::Met
+                        } else {
+                            short += 1;
+                            SampleStatus::Short
+                        };
+                        sink.period(&PeriodRecord::Sample(SampleVerdict {
+                            policy: plan.policy.clone(),
+                            clause: plan.name.clone(),
+                            clause_ref: plan.clause_ref,
+                            period,
+                            zone: plan.zone,
+                            group,
+                            role: s.role.as_str().into(),
+                            population,
+                            required,
+                            done,
+                            status,
+                            missing: required.saturating_sub(done),
+                        }));
+                    }
+                    if let Some(c) = counts {
+                        c.met += met;
+                        c.findings += short;
+                    }
+                    if let Some(spec) = self.draw {
+                        emit_draws(&mut members, i, plan, s, spec, sink);
+                    }
+                }
+                ClauseBody::Target(t) => {
+                    let mut met = 0;
+                    let mut missed = 0;
+                    for (period, group, (hits, total)) in listed(&targets, i, now, plan.zone) {
+                        let status = target_status(t.at_least, t.bound_permille, hits, total);
+                        match status {
+                            super::TargetStatus::Met => met += 1,
+                            super::TargetStatus::Missed => missed += 1,
+                            super::TargetStatus::NoVerdict => {}
+                        }
+                        sink.period(&PeriodRecord::Target(TargetVerdict {
+                            policy: plan.policy.clone(),
+                            clause: plan.name.clone(),
+                            clause_ref: plan.clause_ref,
+                            period,
+                            zone: plan.zone,
+                            group,
+                            hits,
+                            total,
+                            at_least: t.at_least,
+                            bound_permille: t.bound_permille,
+                            status,
+                        }));
+                    }
+                    if let Some(c) = counts {
+                        c.met += met;
+                        c.findings += missed;
+                    }
+                }
+                ClauseBody::Repeat(r) => {
+                    let Some(state) = repeats.remove(&i) else {
+                        continue;
+                    };
+                    let role: Arc<str> = r.role.as_str().into();
+                    let channels: Arc<[Box<str>]> =
+                        r.channels.iter().map(|c| c.as_str().into()).collect();
+                    let message: Option<Arc<str>> = r.message.as_deref().map(Arc::from);
+                    let mut fired = 0;
+                    for ((at, ticket), key, cases) in state.into_fired() {
+                        fired += 1;
+                        sink.period(&PeriodRecord::Repeat(RepeatAction {
+                            policy: plan.policy.clone(),
+                            clause: plan.name.clone(),
+                            clause_ref: plan.clause_ref,
+                            ticket,
+                            at,
+                            key,
+                            cases: cases.into_iter().map(|(at, t)| (t, at)).collect(),
+                            kind: r.action,
+                            role: role.clone(),
+                            channels: channels.clone(),
+                            message: message.clone(),
+                            zone: plan.zone,
+                        }));
+                    }
+                    if let Some(c) = counts {
+                        c.actions_due += fired;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for row in std::mem::take(&mut self.compliance).into_values() {
+            sink.period(&PeriodRecord::Compliance(row));
+        }
+    }
+}
+
+/// The draws of sampling clause `i` for the requested period, taking its members out of
+/// `all_members`.
+fn emit_draws<S: Sink>(
+    all_members: &mut BTreeMap<Key, Vec<Arc<str>>>,
+    i: usize,
+    plan: &PeriodPlan<'_>,
+    s: &crate::policy::Sample,
+    spec: DrawSpec,
+    sink: &mut S,
+) {
+    let members: BTreeMap<Key, Vec<Arc<str>>> = {
+        let keys: Vec<Key> = all_members
+            .range((i, first_period(), Group::all())..)
+            .take_while(|(k, _)| k.0 == i)
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| all_members.remove_entry(&k))
+            .collect()
+    };
+    // Every clause period overlapping the requested one is listed, populated or not.
+    let mut periods: BTreeSet<CalendarPeriod> = members.keys().map(|k| k.1).collect();
+    let mut p = CalendarPeriod::of_date(s.period, spec.period.first_date());
+    for _ in 0..MAX_LISTED_PERIODS {
+        if !p.overlaps(&spec.period) {
+            break;
+        }
+        periods.insert(p);
+        match p.next() {
+            Some(n) => p = n,
+            None => break,
+        }
+    }
+    for period in periods {
+        let mut any = false;
+        for ((_, _, group), tickets) in members.iter().filter(|(k, _)| k.1 == period) {
+            any = true;
+            sink.period(&PeriodRecord::Draw(draw_record(
+                plan,
+                s,
+                period,
+                group.clone(),
+                tickets,
+                spec.seed,
+            )));
+        }
+        if !any {
+            sink.period(&PeriodRecord::Draw(draw_record(
+                plan,
+                s,
+                period,
+                Group::all(),
+                &[],
+                spec.seed,
+            )));
+        }
+    }
+}
+
+fn draw_record(
+    plan: &PeriodPlan<'_>,
+    s: &crate::policy::Sample,
+    period: CalendarPeriod,
+    group: Group,
+    tickets: &[Arc<str>],
+    seed: u64,
+) -> SampleDraw {
+    let required = required(s.ratio_permille, tickets.len() as u64);
+    SampleDraw {
+        policy: plan.policy.clone(),
+        clause: plan.name.clone(),
+        clause_ref: plan.clause_ref,
+        period,
+        zone: plan.zone,
+        group,
+        role: s.role.as_str().into(),
+        seed,
+        population: tickets.len() as u64,
+        required,
+        drawn: draw(tickets, required, seed),
+    }
+}
+
+/// The smallest period, to start range scans of a clause's keys.
+fn first_period() -> CalendarPeriod {
+    CalendarPeriod::of_date(PeriodUnit::Day, chrono::NaiveDate::MIN)
+}
+
+fn compliance(
+    policy: Arc<str>,
+    clause: Arc<str>,
+    clause_ref: ClauseRef,
+    kind: &'static str,
+    period: CalendarPeriod,
+    zone: Tz,
+    group: Group,
+) -> ComplianceCount {
+    ComplianceCount {
+        policy,
+        clause,
+        clause_ref,
+        kind,
+        period,
+        zone,
+        group,
+        met: 0,
+        breached: 0,
+        pending: 0,
+        findings: 0,
+    }
+}
+
+/// The rows of clause `i`: every period from its first populated one to the one containing
+/// `now` (SEMANTICS.md, "Targets"), for every group seen in any period, with zero counts where
+/// nothing was tallied.
+fn listed(
+    tally: &BTreeMap<Key, (u64, u64)>,
+    i: usize,
+    now: Option<Instant>,
+    zone: Tz,
+) -> Vec<(CalendarPeriod, Group, (u64, u64))> {
+    let rows: Vec<(&Key, &(u64, u64))> = tally
+        .range((i, first_period(), Group::all())..)
+        .take_while(|(k, _)| k.0 == i)
+        .collect();
+    let Some(first) = rows.iter().map(|(k, _)| k.1).min() else {
+        return Vec::new();
+    };
+    let groups: BTreeSet<&Group> = rows.iter().map(|(k, _)| &k.2).collect();
+    let mut periods: BTreeSet<CalendarPeriod> = rows.iter().map(|(k, _)| k.1).collect();
+    let last = now
+        .and_then(|n| CalendarPeriod::containing(first.unit, zone, n))
+        .into_iter()
+        .chain(periods.last().copied())
+        .max();
+    let mut p = first;
+    for _ in 0..MAX_LISTED_PERIODS {
+        if last.map_or(true, |l| p > l) {
+            break;
+        }
+        periods.insert(p);
+        match p.next() {
+            Some(n) => p = n,
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    for period in periods {
+        for group in &groups {
+            let counts = tally
+                .get(&(i, period, (*group).clone()))
+                .copied()
+                .unwrap_or((0, 0));
+            out.push((period, (*group).clone(), counts));
+        }
+    }
+    out
+}
+
+/// Whether the clause's `effective` dates (policy zone) contain the local date of `t`.
+pub(crate) fn effective_on(clause: &Clause, zone: Tz, t: Instant) -> bool {
+    let eff = &clause.effective;
+    if eff.from.is_none() && eff.until.is_none() {
+        return true;
+    }
+    let Some(date) = zone::local_date(zone, t) else {
+        return false;
+    };
+    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
+}
+
+/// `[start, end]` clipped to the clause's `effective` dates; `None` when nothing is left.
+pub(crate) fn clip_effective(
+    clause: &Clause,
+    zone: Tz,
+    start: Instant,
+    end: Instant,
+) -> Option<(Instant, Instant)> {
+    let eff = &clause.effective;
+    let start = match eff.from.and_then(|d| zone::start_of(zone, d)) {
+        Some(from) => start.max(from),
+        None => start,
+    };
+    let end = match eff.until.and_then(|d| zone::start_of(zone, d)) {
+        Some(until) => end.min(until),
+        None => end,
+    };
+    (start <= end).then_some((start, end))
+}
+
+/// Whether an attribute names `role`: equal to it, or a list containing it.
+pub(crate) fn names_role(v: Option<&Value>, role: &str) -> bool {
+    match v {
+        Some(Value::String(s)) => &**s == role,
+        Some(Value::List(items)) => items.iter().any(|i| i.as_str() == Some(role)),
+        _ => false,
+    }
+}
+
+/// The duty and window findings of one case as of `now`, for [`crate::eval::evaluate_case_full`].
+pub(crate) fn case_findings(
+    policies: &[Policy],
+    view: &CaseView<'_>,
+    ticket: &Arc<str>,
+    now: Instant,
+    out: &mut Vec<Finding>,
+) {
+    let summary = Summary::default();
+    let tally = PeriodTally::new(policies, &summary);
+    for plan in &tally.plans {
+        match &plan.clause.body {
+            ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, out),
+            ClauseBody::Window(w) => window_findings(plan, w, view, ticket, out),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Time windows (`window` clauses, SEMANTICS.md "Recurring duties and time windows"): events of
+//! a type must fall inside windows of the day, optionally only on some weekdays.
+//!
+//! An event matching the clause's trigger, on a case the clause applies to, is read on the wall
+//! clock of the clause's zone. It is inside when its weekday is listed (or no weekdays are) and
+//! its local time lies in one of the windows, which are half-open `[open, close)` like working
+//! periods: with `only 00:00-05:00`, 04:59 is inside and 05:00 is outside. Each event outside is
+//! one finding, code `window.outside`, at the event's instant.
+
+use super::tally::{effective_on, PeriodPlan};
+use crate::calendar::weekday_name;
+use crate::eval::case::CaseView;
+use crate::eval::{rfc3339, Finding};
+use crate::policy::Window;
+use chrono::Datelike;
+use std::sync::Arc;
+
+/// The findings of a window clause on one case, appended to `out`.
+pub(crate) fn window_findings(
+    plan: &PeriodPlan<'_>,
+    window: &Window,
+    view: &CaseView<'_>,
+    ticket: &Arc<str>,
+    out: &mut Vec<Finding>,
+) {
+    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+        return;
+    }
+    for e in view.events {
+        if !window.event.matches(&e.kind, &e.attrs) || !effective_on(plan.clause, plan.zone, e.at) {
+            continue;
+        }
+        let local = e.at.with_timezone(&window.zone);
+        let day_ok = window.days.is_empty() || window.days.contains(&local.weekday());
+        let time_ok = window.periods.iter().any(|p| p.contains(local.time()));
+        if day_ok && time_ok {
+            continue;
+        }
+        let allowed: Vec<String> = window.periods.iter().map(|p| p.to_string()).collect();
+        let mut message = format!(
+            "`{}` at {} is outside {}",
+            e.kind,
+            rfc3339(e.at, window.zone),
+            allowed.join(", ")
+        );
+        if !window.days.is_empty() {
+            let days: Vec<&str> = window.days.iter().map(|d| weekday_name(*d)).collect();
+            message.push_str(&format!(" on {}", days.join(", ")));
+        }
+        out.push(plan.finding(ticket, "window.outside", e.at, message, window.zone));
+    }
+}
