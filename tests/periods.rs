@@ -1,0 +1,820 @@
+//! Period clauses end to end through the streaming evaluator: sampling, targets, repeat rules,
+//! duties and windows, on policies written in the language.
+
+use chrono::{DateTime, Utc};
+use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding};
+use pledge::period::{
+    CalendarPeriod, DrawSpec, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
+    TargetStatus, TargetVerdict,
+};
+use pledge::policy::{PeriodUnit, Policy};
+use pledge::syntax::{parse_policy, render};
+use pledge::value::{Attrs, Value};
+use pledge::{Event, Instant};
+
+// ---------------------------------------------------------------- builders
+
+/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00; a full RFC 3339 text is taken as is.
+fn t(s: &str) -> Instant {
+    let full = if s.len() > 16 {
+        s.to_string()
+    } else {
+        format!("2026-{}:00+08:00", s.replace(' ', "T"))
+    };
+    DateTime::parse_from_rfc3339(&full)
+        .unwrap_or_else(|e| panic!("{full}: {e}"))
+        .with_timezone(&Utc)
+}
+
+fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
+    Event {
+        ticket: ticket.into(),
+        at: t(at),
+        kind: kind.into(),
+        id: None,
+        attrs: pairs
+            .iter()
+            .map(|(k, v)| {
+                let v = match *v {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    s => Value::String(s.into()),
+                };
+                (Box::from(*k), v)
+            })
+            .collect::<Attrs>(),
+        line: 0,
+    }
+}
+
+fn policy(body: &str) -> Policy {
+    let src = format!("policy \"p\" {{\n{body}\n}}");
+    parse_policy(&src, "test.pledge", None)
+        .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
+}
+
+fn run_with(
+    policy: &Policy,
+    events: Vec<Event>,
+    now: Option<&str>,
+    draw: Option<DrawSpec>,
+) -> Collect {
+    let policies = std::slice::from_ref(policy);
+    let opts = EvalOptions {
+        now: now.map(t),
+        ..EvalOptions::default()
+    };
+    let mut ev = Evaluator::new(policies, opts, Collect::default());
+    if let Some(d) = draw {
+        ev.periods_mut().draw_for(d);
+    }
+    for (i, mut e) in events.into_iter().enumerate() {
+        e.line = i as u64 + 1;
+        ev.push(e);
+    }
+    ev.finish().1
+}
+
+fn run(policy: &Policy, events: Vec<Event>, now: Option<&str>) -> Collect {
+    run_with(policy, events, now, None)
+}
+
+fn samples(c: &Collect) -> Vec<&SampleVerdict> {
+    c.periods
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Sample(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn targets(c: &Collect) -> Vec<&TargetVerdict> {
+    c.periods
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Target(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn repeats(c: &Collect) -> Vec<&RepeatAction> {
+    c.periods
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Repeat(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn draws(c: &Collect) -> Vec<&SampleDraw> {
+    c.periods
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Draw(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn codes(findings: &[Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.code).collect()
+}
+
+// ---------------------------------------------------------------- periods
+
+#[test]
+fn a_week_that_crosses_a_month_end_is_one_period() {
+    let zone = chrono_tz::Asia::Shanghai;
+    let tue = CalendarPeriod::containing(PeriodUnit::Week, zone, t("03-31 23:59")).unwrap();
+    let thu = CalendarPeriod::containing(PeriodUnit::Week, zone, t("04-02 00:00")).unwrap();
+    assert_eq!(tue, thu);
+    assert_eq!(tue.label(), "2026-W14");
+    assert_eq!(tue.start(zone), Some(t("03-30 00:00")));
+    assert_eq!(tue.end(zone), Some(t("04-06 00:00")));
+    // The month boundary still splits months.
+    let march = CalendarPeriod::containing(PeriodUnit::Month, zone, t("03-31 23:59")).unwrap();
+    assert_eq!(march.label(), "2026-03");
+    assert!(!march.contains(zone, t("04-01 00:00")));
+    // A UTC instant late on 03-31 is already April in Shanghai.
+    let p = CalendarPeriod::containing(PeriodUnit::Month, zone, t("2026-03-31T16:00:00Z")).unwrap();
+    assert_eq!(p.label(), "2026-04");
+}
+
+#[test]
+fn sampling_weekly_across_a_month_end() {
+    let p = policy("sample weekly { having resolved ratio 50% by supervisor per week }");
+    let events = vec![
+        ev("A", "03-31 09:00", "opened", &[]),
+        ev("A", "03-31 10:00", "resolved", &[]),
+        ev("B", "04-02 09:00", "opened", &[]),
+        ev("B", "04-02 10:00", "resolved", &[]),
+        ev("B", "04-05 23:00", "spot_checked", &[("by", "supervisor")]),
+    ];
+    let c = run(&p, events, Some("04-05 23:30"));
+    let s = samples(&c);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].period.label(), "2026-W14");
+    assert_eq!((s[0].population, s[0].required, s[0].done), (2, 1, 1));
+    assert_eq!(s[0].status, SampleStatus::Met);
+}
+
+#[test]
+fn period_days_are_dst_safe() {
+    let berlin = chrono_tz::Europe::Berlin;
+    let day = CalendarPeriod::parse("2026-03-29").unwrap();
+    let len = day.end(berlin).unwrap() - day.start(berlin).unwrap();
+    assert_eq!(len, chrono::Duration::hours(23));
+}
+
+// ---------------------------------------------------------------- sampling
+
+const MONTHLY_CHECK: &str = r#"
+  sample management_check {
+    when kind == "complaint"
+    having revisited
+    ratio 10% by management_dept per month
+    lag 7 days
+  }"#;
+
+fn complaint(ticket: &str, day: u32) -> Vec<Event> {
+    let d = format!("03-{day:02}");
+    vec![
+        ev(
+            ticket,
+            &format!("{d} 09:00"),
+            "opened",
+            &[("kind", "complaint")],
+        ),
+        ev(
+            ticket,
+            &format!("{d} 12:00"),
+            "revisited",
+            &[("by", "building_manager")],
+        ),
+    ]
+}
+
+#[test]
+fn ten_percent_of_eleven_needs_two() {
+    let p = policy(MONTHLY_CHECK);
+    let mut events = Vec::new();
+    for i in 1..=11 {
+        events.extend(complaint(&format!("T-{i:02}"), i));
+    }
+    events.push(ev(
+        "T-01",
+        "03-20 10:00",
+        "spot_checked",
+        &[("by", "management_dept")],
+    ));
+    let c = run(&p, events, Some("03-31 12:00"));
+    let s = samples(&c);
+    assert_eq!(s.len(), 1);
+    assert_eq!((s[0].population, s[0].required, s[0].done), (11, 2, 1));
+    assert_eq!(s[0].status, SampleStatus::Short);
+    assert_eq!(s[0].missing, 1);
+}
+
+#[test]
+fn roles_that_do_not_count() {
+    let p = policy(MONTHLY_CHECK);
+    let mut events = complaint("T-1", 2);
+    // A supervisor's check is not management's; a check with no `by` is nobody's.
+    events.push(ev(
+        "T-1",
+        "03-03 10:00",
+        "spot_checked",
+        &[("by", "supervisor")],
+    ));
+    events.push(ev("T-1", "03-03 11:00", "spot_checked", &[]));
+    let c = run(&p, events.clone(), Some("03-31 12:00"));
+    let s = samples(&c);
+    assert_eq!(
+        (s[0].required, s[0].done, s[0].status),
+        (1, 0, SampleStatus::Short)
+    );
+    // The right role does count.
+    events.push(ev(
+        "T-1",
+        "03-04 10:00",
+        "spot_checked",
+        &[("by", "management_dept")],
+    ));
+    let c = run(&p, events, Some("03-31 12:00"));
+    assert_eq!(samples(&c)[0].status, SampleStatus::Met);
+}
+
+#[test]
+fn checks_count_within_the_lag_and_not_after() {
+    let p = policy(MONTHLY_CHECK);
+    let mut within = complaint("T-1", 30);
+    within.push(ev(
+        "T-1",
+        "04-07 23:59",
+        "spot_checked",
+        &[("by", "management_dept")],
+    ));
+    let c = run(&p, within, Some("04-10 12:00"));
+    assert_eq!(samples(&c)[0].done, 1);
+    let mut late = complaint("T-1", 30);
+    late.push(ev(
+        "T-1",
+        "04-08 00:00",
+        "spot_checked",
+        &[("by", "management_dept")],
+    ));
+    let c = run(&p, late, Some("04-10 12:00"));
+    let s = samples(&c);
+    assert_eq!(s[0].period.label(), "2026-03");
+    assert_eq!(s[0].done, 0);
+    // April has no population: listed (it contains `now`), empty, nothing required.
+    assert_eq!(s[1].period.label(), "2026-04");
+    assert_eq!((s[1].population, s[1].required), (0, 0));
+    assert_eq!(s[1].status, SampleStatus::Empty);
+}
+
+#[test]
+fn a_period_with_no_population() {
+    let p = policy(MONTHLY_CHECK);
+    // A complaint in January, none in February, now in March.
+    let mut events = vec![
+        ev("J", "01-10 09:00", "opened", &[("kind", "complaint")]),
+        ev("J", "01-11 09:00", "revisited", &[]),
+        ev(
+            "J",
+            "01-12 09:00",
+            "spot_checked",
+            &[("by", "management_dept")],
+        ),
+    ];
+    // An inquiry in February is not in the population.
+    events.push(ev("I", "02-10 09:00", "opened", &[("kind", "inquiry")]));
+    events.push(ev("I", "02-11 09:00", "revisited", &[]));
+    let c = run(&p, events, Some("03-05 09:00"));
+    let s = samples(&c);
+    let labels: Vec<String> = s.iter().map(|s| s.period.label()).collect();
+    assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
+    assert_eq!(s[0].status, SampleStatus::Met);
+    assert_eq!(s[1].status, SampleStatus::Empty);
+    assert_eq!((s[1].population, s[1].required, s[1].missing), (0, 0, 0));
+}
+
+#[test]
+fn a_case_belongs_to_the_period_of_its_first_population_event() {
+    let p = policy(MONTHLY_CHECK);
+    let events = vec![
+        ev("T", "02-27 09:00", "opened", &[("kind", "complaint")]),
+        ev("T", "02-28 09:00", "revisited", &[]),
+        ev("T", "03-02 09:00", "revisited", &[]),
+    ];
+    let c = run(&p, events, Some("03-05 09:00"));
+    let s = samples(&c);
+    assert_eq!(s[0].period.label(), "2026-02");
+    assert_eq!(s[0].population, 1);
+    assert_eq!(s[1].population, 0);
+}
+
+// ---------------------------------------------------------------- drawing
+
+const STRATIFIED: &str = r#"
+  sample draw_me {
+    having resolved
+    ratio 20% by supervisor per month
+    group by project
+  }"#;
+
+fn stratified_events(reverse: bool) -> Vec<Event> {
+    let mut events = Vec::new();
+    for i in 0..23 {
+        let ticket = format!("T-{i:03}");
+        let project = if i % 3 == 0 { "jindi" } else { "wanke" };
+        let day = format!("03-{:02} 09:00", i % 28 + 1);
+        events.push(ev(&ticket, &day, "opened", &[("project", project)]));
+        let day = format!("03-{:02} 10:00", i % 28 + 1);
+        events.push(ev(&ticket, &day, "resolved", &[]));
+    }
+    if reverse {
+        // Out of order across cases (within a case order is still fine).
+        events.reverse();
+        events.sort_by_key(|e| e.at);
+        events.reverse();
+        events.sort_by(|a, b| a.at.cmp(&b.at));
+    }
+    events
+}
+
+#[test]
+fn stratified_draws_are_reproducible() {
+    let p = policy(STRATIFIED);
+    let spec = DrawSpec {
+        period: CalendarPeriod::parse("2026-03").unwrap(),
+        seed: 42,
+    };
+    let a = run_with(
+        &p,
+        stratified_events(false),
+        Some("03-31 12:00"),
+        Some(spec),
+    );
+    let b = run_with(&p, stratified_events(true), Some("03-31 12:00"), Some(spec));
+    let (da, db) = (draws(&a), draws(&b));
+    assert_eq!(da, db);
+    assert_eq!(da.len(), 2);
+    // 8 jindi cases (0, 3, ..., 21): ceil(20 % of 8) = 2; 15 wanke: 3.
+    assert_eq!(da[0].group.label(), "jindi");
+    assert_eq!(
+        (da[0].population, da[0].required, da[0].drawn.len()),
+        (8, 2, 2)
+    );
+    assert_eq!(da[1].group.label(), "wanke");
+    assert_eq!(
+        (da[1].population, da[1].required, da[1].drawn.len()),
+        (15, 3, 3)
+    );
+    // The rank keys are xxh3 of the ticket with the seed, ascending.
+    for d in &da {
+        for (ticket, key) in &d.drawn {
+            assert_eq!(
+                *key,
+                xxhash_rust::xxh3::xxh3_64_with_seed(ticket.as_bytes(), 42)
+            );
+        }
+        assert!(d.drawn.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+    // A different seed draws (very likely) differently, but the same sizes.
+    let other = DrawSpec { seed: 43, ..spec };
+    let c = run_with(
+        &p,
+        stratified_events(false),
+        Some("03-31 12:00"),
+        Some(other),
+    );
+    let dc = draws(&c);
+    assert_eq!(dc[0].drawn.len(), 2);
+    assert_ne!(da, dc);
+}
+
+#[test]
+fn a_draw_of_an_empty_period_is_listed_and_empty() {
+    let p = policy(STRATIFIED);
+    let spec = DrawSpec {
+        period: CalendarPeriod::parse("2026-02").unwrap(),
+        seed: 0,
+    };
+    let c = run_with(
+        &p,
+        stratified_events(false),
+        Some("03-31 12:00"),
+        Some(spec),
+    );
+    let d = draws(&c);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].population, d[0].required), (0, 0));
+    assert!(d[0].drawn.is_empty());
+}
+
+// ---------------------------------------------------------------- targets
+
+const SATISFACTION: &str = r#"
+  target satisfaction {
+    ratio rated(satisfied == true) among rated per month
+    group by project
+    at least 90%
+  }"#;
+
+fn rated(ticket: &str, project: &str, day: &str, satisfied: bool) -> Vec<Event> {
+    let s = if satisfied { "true" } else { "false" };
+    vec![
+        ev(
+            ticket,
+            &format!("{day} 09:00"),
+            "opened",
+            &[("project", project)],
+        ),
+        ev(
+            ticket,
+            &format!("{day} 18:00"),
+            "rated",
+            &[("satisfied", s)],
+        ),
+    ]
+}
+
+#[test]
+fn targets_exactly_at_the_floor_are_met() {
+    let p = policy(SATISFACTION);
+    let mut events = Vec::new();
+    for i in 0..10 {
+        events.extend(rated(&format!("A-{i}"), "jindi", "03-05", i != 0));
+    }
+    for i in 0..10 {
+        events.extend(rated(&format!("B-{i}"), "wanke", "03-06", i > 1));
+    }
+    let c = run(&p, events, Some("03-31 12:00"));
+    let tv = targets(&c);
+    assert_eq!(tv.len(), 2);
+    assert_eq!(
+        (tv[0].group.label().as_str(), tv[0].hits, tv[0].total),
+        ("jindi", 9, 10)
+    );
+    assert_eq!(tv[0].status, TargetStatus::Met);
+    assert_eq!(tv[0].ratio_permille(), Some(900));
+    assert_eq!(
+        (tv[1].hits, tv[1].total, tv[1].status),
+        (8, 10, TargetStatus::Missed)
+    );
+}
+
+#[test]
+fn an_empty_target_period_has_no_verdict() {
+    let p = policy(SATISFACTION);
+    let mut events = rated("A", "jindi", "01-05", true);
+    events.extend(rated("B", "wanke", "03-05", false));
+    let c = run(&p, events, Some("03-31 12:00"));
+    let got: Vec<(String, String, TargetStatus)> = targets(&c)
+        .iter()
+        .map(|t| (t.period.label(), t.group.label(), t.status))
+        .collect();
+    let want = [
+        ("2026-01", "jindi", TargetStatus::Met),
+        ("2026-01", "wanke", TargetStatus::NoVerdict),
+        ("2026-02", "jindi", TargetStatus::NoVerdict),
+        ("2026-02", "wanke", TargetStatus::NoVerdict),
+        ("2026-03", "jindi", TargetStatus::NoVerdict),
+        ("2026-03", "wanke", TargetStatus::Missed),
+    ];
+    let want: Vec<(String, String, TargetStatus)> = want
+        .iter()
+        .map(|(p, g, s)| (p.to_string(), g.to_string(), *s))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_ceiling_on_breached_verdicts_of_a_clause() {
+    let p = policy(
+        r#"
+  deadline contact { when kind == "complaint" until contacted within 1 hour }
+  target contact_breaches { when kind == "complaint" ratio breached of contact per month at most 50% }"#,
+    );
+    let mk = |ticket: &str, contact: &str| {
+        vec![
+            ev(ticket, "03-02 09:00", "opened", &[("kind", "complaint")]),
+            ev(ticket, contact, "contacted", &[]),
+            ev(ticket, "03-02 20:00", "closed", &[]),
+        ]
+    };
+    let mut events = mk("A", "03-02 09:30");
+    events.extend(mk("B", "03-02 11:00"));
+    // `now` unknown: the verdicts of the closed cases are tallied as they are emitted.
+    let c = run(&p, events.clone(), None);
+    let tv = targets(&c);
+    assert_eq!(
+        (tv[0].hits, tv[0].total, tv[0].status),
+        (1, 2, TargetStatus::Met)
+    );
+    // A third case still running at the end, breached as of `now`: 2 of 3, over the ceiling.
+    events.push(ev("C", "03-02 12:00", "opened", &[("kind", "complaint")]));
+    let c = run(&p, events, Some("03-04 12:00"));
+    let tv = targets(&c);
+    assert_eq!(
+        (tv[0].hits, tv[0].total, tv[0].status),
+        (2, 3, TargetStatus::Missed)
+    );
+}
+
+#[test]
+fn a_verdict_target_counts_deferred_verdicts_with_their_groups() {
+    let p = policy(
+        r#"
+  deadline revisit { from resolved until revisited within 1 day }
+  target revisits_met { ratio met of revisit per month group by project at least 100% }"#,
+    );
+    let events = vec![
+        // Closed and finished mid-stream, while `now` is unknown: its running cycle waits.
+        ev("A", "03-02 09:00", "opened", &[("project", "jindi")]),
+        ev("A", "03-02 10:00", "resolved", &[]),
+        ev("A", "03-02 11:00", "closed", &[]),
+        ev("Z", "03-10 09:00", "opened", &[("project", "wanke")]),
+    ];
+    let c = run(&p, events, None);
+    let tv = targets(&c);
+    assert_eq!(tv.len(), 1);
+    assert_eq!(tv[0].group.label(), "jindi");
+    assert_eq!(
+        (tv[0].hits, tv[0].total, tv[0].status),
+        (0, 1, TargetStatus::Missed)
+    );
+}
+
+// ---------------------------------------------------------------- repeats
+
+const REPEAT: &str = r#"
+  repeat repeat_complaint {
+    when kind == "complaint"
+    same unit, topic 2 times within 30 days
+    then escalate project_manager "special_rectification"
+  }"#;
+
+fn opened_complaint(ticket: &str, at: &str, unit: &str, topic: &str) -> Event {
+    ev(
+        ticket,
+        at,
+        "opened",
+        &[("kind", "complaint"), ("unit", unit), ("topic", topic)],
+    )
+}
+
+#[test]
+fn two_complaints_29_vs_31_days_apart() {
+    let p = policy(REPEAT);
+    let events = vec![
+        opened_complaint("A", "01-01 09:00", "3-1501", "noise"),
+        opened_complaint("B", "01-30 09:00", "3-1501", "noise"), // 29 days after A
+        opened_complaint("C", "03-01 09:00", "5-0101", "leak"),
+        opened_complaint("D", "04-01 09:00", "5-0101", "leak"), // 31 days after C
+    ];
+    let c = run(&p, events, Some("04-02 09:00"));
+    let r = repeats(&c);
+    assert_eq!(r.len(), 1);
+    assert_eq!(&*r[0].ticket, "B");
+    assert_eq!(r[0].at, t("01-30 09:00"));
+    let named: Vec<&str> = r[0].cases.iter().map(|(t, _)| &**t).collect();
+    assert_eq!(named, ["A", "B"]);
+    assert_eq!(r[0].key.label(), "3-1501 / noise");
+    assert_eq!(&*r[0].role, "project_manager");
+}
+
+#[test]
+fn exactly_30_days_is_within_and_one_second_more_is_not() {
+    let p = policy(REPEAT);
+    let events = vec![
+        opened_complaint("A", "01-01 09:00", "u", "x"),
+        opened_complaint("B", "01-31 09:00", "u", "x"),
+        opened_complaint("C", "2026-03-02T09:00:01+08:00", "u", "x"),
+    ];
+    let c = run(&p, events, Some("04-02 09:00"));
+    let r = repeats(&c);
+    let fired: Vec<&str> = r.iter().map(|a| &*a.ticket).collect();
+    assert_eq!(fired, ["B"]);
+}
+
+#[test]
+fn each_later_complaint_fires_again_whatever_the_finishing_order() {
+    let p = policy(REPEAT);
+    let mut events = vec![
+        opened_complaint("A", "03-01 09:00", "u", "x"),
+        opened_complaint("B", "03-05 09:00", "u", "x"),
+        opened_complaint("C", "03-09 09:00", "u", "x"),
+        opened_complaint("D", "03-09 09:00", "v", "x"), // another unit
+        opened_complaint("E", "03-09 09:00", "u", "y"), // another topic
+        ev(
+            "F",
+            "03-09 09:00",
+            "opened",
+            &[("kind", "complaint"), ("unit", "u")],
+        ), // no topic
+    ];
+    // B is closed first and finished mid-stream; A and C only at the end.
+    events.push(ev("B", "03-05 10:00", "closed", &[]));
+    let c = run(&p, events, None);
+    let r = repeats(&c);
+    let fired: Vec<(&str, usize)> = r.iter().map(|a| (&*a.ticket, a.cases.len())).collect();
+    assert_eq!(fired, [("B", 2), ("C", 3)]);
+}
+
+// ---------------------------------------------------------------- duties
+
+const PATROL: &str = r#"
+  every patrol {
+    when kind == "area"
+    patrolled every 2 hours
+  }"#;
+
+fn area(events: &[(&str, &str)]) -> Vec<Event> {
+    let mut out = vec![ev("Z-1", "03-02 08:00", "opened", &[("kind", "area")])];
+    for (at, kind) in events {
+        out.push(ev("Z-1", at, kind, &[]));
+    }
+    out
+}
+
+#[test]
+fn a_patrol_gap_of_2h01() {
+    let p = policy(PATROL);
+    let events = area(&[("03-02 10:00", "patrolled"), ("03-02 12:01", "patrolled")]);
+    let c = run(&p, events, Some("03-02 14:01"));
+    assert_eq!(codes(&c.findings), ["duty.gap"]);
+    let f = &c.findings[0];
+    assert_eq!(f.at, t("03-02 12:00"));
+    assert!(f.message.contains("2 h 01 min"), "{}", f.message);
+    assert!(f.message.contains("1 min over"), "{}", f.message);
+    let summary = run_summary(
+        &p,
+        area(&[("03-02 10:00", "patrolled"), ("03-02 12:01", "patrolled")]),
+    );
+    assert_eq!(summary, 1);
+}
+
+fn run_summary(p: &Policy, events: Vec<Event>) -> u64 {
+    let policies = std::slice::from_ref(p);
+    let opts = EvalOptions {
+        now: Some(t("03-02 14:01")),
+        ..EvalOptions::default()
+    };
+    let mut ev = Evaluator::new(policies, opts, Collect::default());
+    for e in events {
+        ev.push(e);
+    }
+    ev.finish().0.findings()
+}
+
+#[test]
+fn a_patrol_gap_of_exactly_2h_is_fine_and_the_last_one_can_be_overdue() {
+    let p = policy(PATROL);
+    let events = area(&[("03-02 10:00", "patrolled"), ("03-02 12:00", "patrolled")]);
+    let c = run(&p, events.clone(), Some("03-02 14:00"));
+    assert!(c.findings.is_empty(), "{:?}", c.findings);
+    let c = run(&p, events, Some("03-02 14:30"));
+    assert_eq!(codes(&c.findings), ["duty.overdue"]);
+    assert_eq!(c.findings[0].at, t("03-02 14:00"));
+}
+
+#[test]
+fn a_closed_subject_owes_nothing_after_closing() {
+    let p = policy(PATROL);
+    let events = area(&[("03-02 10:00", "patrolled"), ("03-02 11:00", "closed")]);
+    let c = run(&p, events, Some("03-05 00:00"));
+    assert!(c.findings.is_empty(), "{:?}", c.findings);
+}
+
+#[test]
+fn duties_on_a_calendar_count_working_time() {
+    let p = policy(
+        r#"
+  calendar office { zone "Asia/Shanghai" hours mon..fri 09:00-18:00 }
+  every meeting { when kind == "area" inspected every 1 workday on office }"#,
+    );
+    // Friday 17:00 to Monday 17:00 is 1 working day: no gap; to Monday 17:01 is.
+    let ok = vec![
+        ev("Z", "03-06 17:00", "opened", &[("kind", "area")]),
+        ev("Z", "03-09 17:00", "inspected", &[]),
+    ];
+    let c = run(&p, ok, Some("03-09 17:30"));
+    assert!(c.findings.is_empty(), "{:?}", c.findings);
+    let late = vec![
+        ev("Z", "03-06 17:00", "opened", &[("kind", "area")]),
+        ev("Z", "03-09 17:01", "inspected", &[]),
+    ];
+    let c = run(&p, late, Some("03-09 17:30"));
+    assert_eq!(codes(&c.findings), ["duty.gap"]);
+}
+
+#[test]
+fn quotas_count_complete_calendar_periods() {
+    let p = policy(
+        r#"
+  every drill { when kind == "area" drilled at least 1 per quarter }"#,
+    );
+    let events = vec![
+        ev("Z", "01-01 09:00", "opened", &[("kind", "area")]),
+        ev("Z", "02-10 09:00", "drilled", &[]),
+    ];
+    // Q1 met, Q2 short, Q3 still running.
+    let c = run(&p, events, Some("08-01 00:00"));
+    assert_eq!(codes(&c.findings), ["duty.quota_short"]);
+    assert_eq!(c.findings[0].at, t("07-01 00:00"));
+    assert!(c.findings[0].message.contains("2026-Q2"));
+}
+
+#[test]
+fn active_intervals_limit_a_duty_on_a_ticket() {
+    let p = policy(
+        r#"
+  every weekly_progress { when complex from opened until resolved progress every 7 days }"#,
+    );
+    let events = vec![
+        ev("T", "03-01 09:00", "opened", &[("complex", "true")]),
+        ev("T", "03-08 09:00", "progress", &[]),
+        ev("T", "03-15 09:01", "progress", &[]),
+        ev("T", "03-16 09:00", "resolved", &[]),
+    ];
+    let c = run(&p, events, Some("04-30 00:00"));
+    assert_eq!(codes(&c.findings), ["duty.gap"]);
+    assert_eq!(c.findings[0].at, t("03-15 09:00"));
+}
+
+// ---------------------------------------------------------------- windows
+
+#[test]
+fn an_event_one_minute_outside_a_window() {
+    let p = policy(
+        r#"
+  window lift_maintenance { when kind == "asset" maintained only 00:00-05:00 }"#,
+    );
+    let events = vec![
+        ev("L", "03-01 00:00", "opened", &[("kind", "asset")]),
+        ev("L", "03-02 04:59", "maintained", &[]),
+        ev("L", "03-03 05:01", "maintained", &[]),
+        ev("L", "03-04 05:00", "maintained", &[]),
+    ];
+    let c = run(&p, events.clone(), Some("03-05 00:00"));
+    assert_eq!(codes(&c.findings), ["window.outside", "window.outside"]);
+    assert_eq!(c.findings[0].at, t("03-03 05:01"));
+    assert_eq!(c.findings[1].at, t("03-04 05:00"));
+    // The one-case evaluation gives the same findings.
+    let r = evaluate_case_full(std::slice::from_ref(&p), &events, t("03-05 00:00"));
+    assert_eq!(r.findings, c.findings);
+}
+
+#[test]
+fn windows_on_weekdays() {
+    let p = policy(
+        r#"
+  window rounds { cleaned only 07:00-09:00, 13:00-14:00 on mon..fri }"#,
+    );
+    let events = vec![
+        ev("R", "03-01 00:00", "opened", &[]),
+        ev("R", "03-02 08:00", "cleaned", &[]), // Monday, inside
+        ev("R", "03-02 13:30", "cleaned", &[]), // Monday, inside
+        ev("R", "03-07 08:00", "cleaned", &[]), // Saturday
+        ev("R", "03-03 10:00", "cleaned", &[]), // Tuesday, between windows
+    ];
+    let c = run(&p, events, Some("03-08 00:00"));
+    let at: Vec<Instant> = c.findings.iter().map(|f| f.at).collect();
+    assert_eq!(at, [t("03-03 10:00"), t("03-07 08:00")]);
+}
+
+// ---------------------------------------------------------------- order
+
+#[test]
+fn records_do_not_depend_on_arrival_order() {
+    let p = policy(&format!(
+        "{MONTHLY_CHECK}\n{SATISFACTION}\n{REPEAT}\n{PATROL}"
+    ));
+    let mut events = Vec::new();
+    for i in 1..=9 {
+        events.extend(complaint(&format!("C-{i}"), i));
+        events.extend(rated(
+            &format!("R-{i}"),
+            if i % 2 == 0 { "a" } else { "b" },
+            "03-10",
+            i != 3,
+        ));
+    }
+    events.push(opened_complaint("X", "03-01 09:00", "u", "x"));
+    events.push(opened_complaint("Y", "03-02 09:00", "u", "x"));
+    events.extend(area(&[
+        ("03-02 10:00", "patrolled"),
+        ("03-02 13:00", "patrolled"),
+    ]));
+    let a = run(&p, events.clone(), Some("03-31 12:00"));
+    events.reverse();
+    let b = run(&p, events, Some("03-31 12:00"));
+    assert_eq!(a.periods, b.periods);
+    assert_eq!(a.findings, b.findings);
+    assert!(!a.periods.is_empty());
+}
