@@ -11,11 +11,14 @@
 //! - [`cli`]: the `pledge` command, a thin layer over this library.
 
 pub mod calendar;
+pub mod check;
+pub mod cli;
 pub mod eval;
 pub mod event;
 pub mod input;
 pub mod limits;
 pub mod policy;
+pub mod report;
 pub mod syntax;
 pub mod value;
 
