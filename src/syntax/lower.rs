@@ -1858,7 +1858,15 @@ fn overlaps(a: &Effective, b: &Effective) -> bool {
 /// The span of a clause's name inside the clause span, for precise labels.
 fn name_span(clause: Span, name: &str, source: &str) -> Span {
     let text = source.get(clause.start..clause.end).unwrap_or("");
-    match text.find(name) {
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // The name is the first whole word equal to it after the keyword (a clause `a` must not
+    // underline the `a` of `deadline`).
+    let found = text.match_indices(name).map(|(i, _)| i).find(|&i| {
+        i > 0
+            && !text[..i].chars().next_back().is_some_and(ident)
+            && !text[i + name.len()..].chars().next().is_some_and(ident)
+    });
+    match found {
         Some(i) => Span {
             start: clause.start + i,
             end: clause.start + i + name.len(),
