@@ -380,3 +380,41 @@ fn every_shipped_policy_checks_the_example_together() {
         .unwrap();
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
 }
+
+#[test]
+fn a_date_outside_the_holiday_data_is_a_warning_not_a_silent_guess() {
+    let stream = "\
+{\"ticket\":\"A\",\"at\":\"2027-02-05T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"complaint\"}}
+{\"ticket\":\"A\",\"at\":\"2027-02-09T09:00:00+08:00\",\"type\":\"resolved\"}
+";
+    let out = pledge()
+        .args(["check", "policies/complaints.pledge", "--events", "-"])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("warning: calendar `office` has no holiday data for 2027"),
+        "{}",
+        stdout(&out)
+    );
+    let out = pledge()
+        .args([
+            "check",
+            "policies/complaints.pledge",
+            "--events",
+            "-",
+            "--format",
+            "jsonl",
+        ])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    let summary = jsonl(&out).pop().unwrap();
+    assert_eq!(
+        summary["uncovered"],
+        serde_json::json!([{"calendar": "office", "year": 2027}])
+    );
+    // Inside the data, no warning.
+    let out = check_example(&[]);
+    assert!(!stdout(&out).contains("warning:"));
+}
