@@ -418,3 +418,17 @@ fn a_date_outside_the_holiday_data_is_a_warning_not_a_silent_guess() {
     let out = check_example(&[]);
     assert!(!stdout(&out).contains("warning:"));
 }
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let one = check_example(&["--format", "jsonl", "--threads", "1"]);
+    let four = check_example(&["--format", "jsonl", "--threads", "4"]);
+    assert_eq!(one.stdout, four.stdout);
+    let human_one = check_example(&["--threads", "1"]);
+    let human_many = check_example(&[]);
+    assert_eq!(human_one.stdout, human_many.stdout);
+    assert!(
+        human_many.stderr.is_empty(),
+        "no progress bar when not on a terminal"
+    );
+}
