@@ -13,11 +13,14 @@
 
 pub mod agenda;
 pub mod calendar;
+pub mod check;
+pub mod cli;
 pub mod eval;
 pub mod event;
 pub mod input;
 pub mod limits;
 pub mod policy;
+pub mod report;
 pub mod syntax;
 pub mod value;
 

@@ -39,13 +39,16 @@
 //! watermark). Rejected events do not move the watermark.
 
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
+use super::clock::Counting;
 use super::notify::{self, NoticeFacts, NoticePlan};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
 };
+use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
 use crate::policy::Policy;
+use chrono::Datelike;
 use chrono::Duration;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -514,6 +517,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             now,
             &mut self.actions,
         );
+        if let Counting::Business(calendar) = &facts.counting {
+            self.note_coverage(calendar, verdict.start);
+            self.note_coverage(calendar, verdict.due);
+        }
         let counts = &mut self.summary.clauses[self.plan_summary[facts.plan]];
         match verdict.status {
             Status::Met => counts.met += 1,
@@ -528,6 +535,26 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 ActionStatus::Missed => counts.actions_missed += 1,
             }
             self.sink.action(action);
+        }
+    }
+
+    /// Remembers a calendar year outside the calendar's holiday data.
+    fn note_coverage(&mut self, calendar: &Calendar, at: Instant) {
+        let date = at.with_timezone(&calendar.zone).date_naive();
+        if calendar.covers(date) {
+            return;
+        }
+        let year = date.year();
+        let known = self
+            .summary
+            .uncovered
+            .iter()
+            .any(|(name, y)| **name == *calendar.name && *y == year);
+        if !known {
+            self.summary
+                .uncovered
+                .push((calendar.name.as_str().into(), year));
+            self.summary.uncovered.sort();
         }
     }
 

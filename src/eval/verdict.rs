@@ -216,6 +216,10 @@ pub struct Summary {
     pub unopened: u64,
     /// One entry per clause, in policy and clause order.
     pub clauses: Vec<ClauseSummary>,
+    /// Calendars asked about dates outside the years their holiday data covers, with those
+    /// years, sorted: verdicts there assume no holidays and no make-up days, which may be
+    /// wrong, so reports warn rather than trust them silently.
+    pub uncovered: Vec<(Arc<str>, i32)>,
 }
 
 impl Summary {
