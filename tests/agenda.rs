@@ -261,3 +261,121 @@ fn json_rendering() {
     assert_eq!(items[3]["in_seconds"], 15 * 60);
     assert_eq!(items[6]["paused"], true);
 }
+
+// ---------------------------------------------------------------- the `agenda` subcommand
+
+mod cli {
+    use assert_cmd::Command;
+    use std::io::Write;
+
+    const POLICY: &str = r#"policy "desk" {
+  deadline contact "1小时内联系客户" { until contacted within 1 hour }
+  deadline repair "8小时内修复" {
+    when kind == "repair"
+    until resolved
+    within 8 hours
+    after 3 hours escalate project_manager via [phone]
+  }
+}
+"#;
+
+    const EVENTS: &str = r#"{"ticket":"A","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+{"ticket":"C","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"repair"}}
+{"ticket":"C","at":"2026-03-02T08:10:00+08:00","type":"contacted"}
+{"ticket":"F","at":"2026-03-02T11:15:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+"#;
+
+    fn files() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut p = std::fs::File::create(dir.path().join("desk.pledge")).unwrap();
+        p.write_all(POLICY.as_bytes()).unwrap();
+        let mut e = std::fs::File::create(dir.path().join("events.jsonl")).unwrap();
+        e.write_all(EVENTS.as_bytes()).unwrap();
+        dir
+    }
+
+    fn agenda(dir: &tempfile::TempDir, extra: &[&str]) -> std::process::Output {
+        Command::cargo_bin("pledge")
+            .expect("the pledge binary is built")
+            .current_dir(dir.path())
+            .args(["agenda", "desk.pledge", "--events", "events.jsonl"])
+            .args(extra)
+            .output()
+            .expect("runs")
+    }
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[test]
+    fn human_agenda_from_the_binary() {
+        let dir = files();
+        let out = agenda(&dir, &["--now", "2026-03-02T12:00", "--within", "4h"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let rows: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            rows[0],
+            "agenda as of 2026-03-02T12:00:00+08:00, next 4 h: 1 overdue, 1 missed, 0 stages, 2 due"
+        );
+        assert!(
+            rows[1].starts_with("OVERDUE  2026-03-02T10:00:00+08:00  A  contact"),
+            "{stdout}"
+        );
+        assert!(
+            rows[2].starts_with("MISSED   2026-03-02T11:00:00+08:00  C  repair"),
+            "{stdout}"
+        );
+        assert!(
+            rows[3].starts_with("DUE      2026-03-02T12:15:00+08:00  F  contact"),
+            "{stdout}"
+        );
+        assert!(
+            rows[4].starts_with("DUE      2026-03-02T16:00:00+08:00  C  repair"),
+            "{stdout}"
+        );
+        assert_eq!(rows.len(), 5);
+        assert!(!stdout.contains('\x1b'));
+    }
+
+    #[test]
+    fn json_agenda_from_the_binary() {
+        let dir = files();
+        let out = agenda(
+            &dir,
+            &[
+                "--now",
+                "2026-03-02T12:00:00+08:00",
+                "--within",
+                "30min",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(j["within_seconds"], 1800);
+        let kinds: Vec<&str> = j["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["overdue", "missed", "due"]);
+    }
+
+    #[test]
+    fn nothing_overdue_exits_0_and_bad_options_exit_2() {
+        let dir = files();
+        // As of 08:30 only what comes next is listed.
+        let out = agenda(&dir, &["--now", "2026-03-02T08:30", "--within", "1h"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("0 overdue, 0 missed, 0 stages, 0 due"));
+        let out = agenda(&dir, &["--within", "soon"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("`soon` is not a duration"));
+        let out = agenda(&dir, &["--now", "tomorrow"]);
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
