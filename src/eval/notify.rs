@@ -215,7 +215,7 @@ fn effective_at(plan: &NoticePlan<'_>, start: Instant) -> bool {
         return true;
     }
     let date = start.with_timezone(&plan.policy_zone).date_naive();
-    eff.from.is_none_or(|f| date >= f) && eff.until.is_none_or(|u| date < u)
+    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
 }
 
 /// Per required name, the instant of the first `notified` event naming it in `attr`.
@@ -250,7 +250,7 @@ fn coverage(notified: &[&Event], floor: Option<u32>) -> CoverageFact {
         if counts.union {
             // Events are in canonical order: the last one is the latest report.
             union = Some(counts);
-        } else if best.is_none_or(|b| counts.above(&b)) {
+        } else if best.map_or(true, |b| counts.above(&b)) {
             best = Some(counts);
         }
     }
