@@ -10,6 +10,9 @@ mod agenda;
 mod args;
 mod check;
 mod parse;
+mod period_report;
+mod periods;
+mod sample;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,6 +51,10 @@ pub enum Command {
     /// Check policies without events: print their clauses, or their errors.
     #[command(alias = "validate")]
     Parse(parse::ParseArgs),
+    /// Draw the cases to spot-check for each sampling clause in a period, reproducibly.
+    Sample(sample::SampleArgs),
+    /// Per period and group: deadline compliance, sampling, targets, duties (table, JSON, CSV).
+    Report(period_report::ReportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -70,6 +77,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Agenda(args) => agenda::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Report(args) => period_report::run(args),
     };
     outcome.into()
 }

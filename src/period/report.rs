@@ -1,1 +1,507 @@
-//! placeholder
+//! The period report: per period and group, per clause, how the standards were kept: deadline
+//! compliance, sampling status, targets, duty and window findings, repeat actions. Rendered as
+//! a human table, JSON, or CSV for spreadsheets.
+//!
+//! The report is built from the evaluator's [`PeriodRecord`]s, asked for with
+//! [`super::PeriodTally::report_by`]: deadline verdicts and duty/window findings are grouped by
+//! the report's unit and `group by` attributes; sampling and target clauses keep their own
+//! periods and groups (a monthly sampling row stays monthly in a weekly report); repeat actions
+//! are counted per report period of their instant. A `--period` filter keeps the rows whose
+//! period shares a date with it.
+//!
+//! Percentages are rounded down to one decimal from exact integers: 2 of 3 is `66.6%`.
+
+use super::calendar_period::CalendarPeriod;
+use super::group::Group;
+use super::records::PeriodRecord;
+use super::tally::{DrawSpec, ReportSpec};
+use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Finding, Sink, Summary};
+use crate::event::Instant;
+use crate::input::{read_events, ReadOptions, ReadStats, Record};
+use crate::policy::{ClauseBody, PeriodUnit, Policy};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::sync::Arc;
+
+/// A sink that keeps only period records (and counts findings): all a period report or a draw
+/// needs, whatever the length of the stream.
+#[derive(Debug, Default)]
+pub struct PeriodSink {
+    pub records: Vec<PeriodRecord>,
+    pub findings: u64,
+}
+
+impl Sink for PeriodSink {
+    fn verdict(&mut self, _: &crate::eval::Verdict) {}
+    fn action(&mut self, _: &crate::eval::Action) {}
+    fn rejected(&mut self, _: &crate::eval::Rejected) {}
+    fn unopened(&mut self, _: &crate::eval::Unopened) {}
+    fn finding(&mut self, _: &Finding) {
+        self.findings += 1;
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        self.records.push(record.clone());
+    }
+}
+
+/// Reads `input` once through a streaming evaluator set up for a period report and/or a draw,
+/// and returns the summary, the reader's counts and the period records.
+pub fn evaluate_periods<R: Read>(
+    policies: &[Policy],
+    input: R,
+    read_opts: &ReadOptions,
+    eval_opts: EvalOptions,
+    report: Option<ReportSpec>,
+    draw: Option<DrawSpec>,
+) -> std::io::Result<(Summary, ReadStats, PeriodSink)> {
+    let mut evaluator = Evaluator::new(policies, eval_opts, PeriodSink::default());
+    if let Some(r) = report {
+        evaluator.periods_mut().report_by(r);
+    }
+    if let Some(d) = draw {
+        evaluator.periods_mut().draw_for(d);
+    }
+    let read = read_events(input, read_opts, |record| match record {
+        Record::Event(event) => evaluator.push(event),
+        Record::Rejected(rejected) => evaluator.reject(rejected),
+    })?;
+    let (summary, sink) = evaluator.finish();
+    Ok((summary, read, sink))
+}
+
+/// One row of the report: one clause in one period and group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub period: CalendarPeriod,
+    pub group: Group,
+    pub policy: Arc<str>,
+    pub clause: Arc<str>,
+    pub clause_ref: ClauseRef,
+    pub kind: &'static str,
+    /// `met`, `breached`, `short`, `missed`, `no_verdict`, `empty`, `ok`, `findings`, `fired`,
+    /// `none`.
+    pub status: &'static str,
+    /// Deadline verdicts.
+    pub met: u64,
+    pub breached: u64,
+    pub pending: u64,
+    /// Sampling.
+    pub population: u64,
+    pub required: u64,
+    pub done: u64,
+    pub missing: u64,
+    /// Targets: hits among total, against the bound (per-mille).
+    pub hits: u64,
+    pub total: u64,
+    pub bound: Option<(bool, u32)>,
+    /// Duty and window findings, or repeat actions.
+    pub findings: u64,
+}
+
+impl ReportRow {
+    fn new(
+        period: CalendarPeriod,
+        group: Group,
+        policy: Arc<str>,
+        clause: Arc<str>,
+        clause_ref: ClauseRef,
+        kind: &'static str,
+    ) -> ReportRow {
+        ReportRow {
+            period,
+            group,
+            policy,
+            clause,
+            clause_ref,
+            kind,
+            status: "none",
+            met: 0,
+            breached: 0,
+            pending: 0,
+            population: 0,
+            required: 0,
+            done: 0,
+            missing: 0,
+            hits: 0,
+            total: 0,
+            bound: None,
+            findings: 0,
+        }
+    }
+
+    /// Met among decided deadline verdicts, or hits among total for targets, in per-mille
+    /// rounded down.
+    pub fn ratio_permille(&self) -> Option<u64> {
+        let (num, den) = match self.kind {
+            "deadline" => (self.met, self.met + self.breached),
+            "target" => (self.hits, self.total),
+            _ => return None,
+        };
+        (den > 0).then(|| num.saturating_mul(1000) / den)
+    }
+
+    /// One phrase for a person: `9 of 10 met (90.0%), 1 pending`, `2 of 2 checked`, ...
+    pub fn detail(&self) -> String {
+        match self.kind {
+            "deadline" => {
+                let decided = self.met + self.breached;
+                let mut s = match self.ratio_permille() {
+                    Some(r) => format!("{} of {decided} met ({})", self.met, percent(r)),
+                    None => "no decided verdict".to_string(),
+                };
+                if self.pending > 0 {
+                    s.push_str(&format!(", {} pending", self.pending));
+                }
+                s
+            }
+            "sample" => match self.status {
+                "empty" => "no population".to_string(),
+                _ => {
+                    let mut s = format!(
+                        "{} of {} required checked, population {}",
+                        self.done, self.required, self.population
+                    );
+                    if self.missing > 0 {
+                        s.push_str(&format!(", {} missing", self.missing));
+                    }
+                    s
+                }
+            },
+            "target" => {
+                let bound = self.bound.map_or(String::new(), |(at_least, b)| {
+                    format!(
+                        ", {} {}",
+                        if at_least { "at least" } else { "at most" },
+                        percent(u64::from(b))
+                    )
+                });
+                match self.ratio_permille() {
+                    Some(r) => format!("{} of {} ({}){bound}", self.hits, self.total, percent(r)),
+                    None => format!("no cases{bound}"),
+                }
+            }
+            "repeat" => format!("{} actions", self.findings),
+            _ => match self.findings {
+                0 => "no findings".to_string(),
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            },
+        }
+    }
+}
+
+/// `900` → `90.0%`.
+pub fn percent(permille: u64) -> String {
+    format!("{}.{}%", permille / 10, permille % 10)
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodReport {
+    pub unit: PeriodUnit,
+    pub filter: Option<CalendarPeriod>,
+    pub now: Option<Instant>,
+    pub zone: Tz,
+    /// Ordered by period start, period unit, group, then clause.
+    pub rows: Vec<ReportRow>,
+}
+
+impl PeriodReport {
+    /// Builds the report from the period records of an evaluation with `report_by(unit, ..)`.
+    pub fn build(
+        policies: &[Policy],
+        records: &[PeriodRecord],
+        unit: PeriodUnit,
+        filter: Option<CalendarPeriod>,
+        now: Option<Instant>,
+    ) -> PeriodReport {
+        let zone = policies
+            .first()
+            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.zone);
+        let mut rows = Vec::new();
+        // Deadline, duty and window counts, completed with zero rows for every such clause in
+        // every (period, group) the report has.
+        let mut counted: BTreeMap<(ClauseRef, CalendarPeriod, Group), ReportRow> = BTreeMap::new();
+        let mut cells: BTreeSet<(CalendarPeriod, Group)> = BTreeSet::new();
+        let mut repeats: BTreeMap<(ClauseRef, CalendarPeriod), ReportRow> = BTreeMap::new();
+        for r in records {
+            match r {
+                PeriodRecord::Compliance(c) => {
+                    cells.insert((c.period, c.group.clone()));
+                    let mut row = ReportRow::new(
+                        c.period,
+                        c.group.clone(),
+                        c.policy.clone(),
+                        c.clause.clone(),
+                        c.clause_ref,
+                        c.kind,
+                    );
+                    row.met = c.met;
+                    row.breached = c.breached;
+                    row.pending = c.pending;
+                    row.findings = c.findings;
+                    counted.insert((c.clause_ref, c.period, c.group.clone()), row);
+                }
+                PeriodRecord::Sample(s) => {
+                    let mut row = ReportRow::new(
+                        s.period,
+                        s.group.clone(),
+                        s.policy.clone(),
+                        s.clause.clone(),
+                        s.clause_ref,
+                        "sample",
+                    );
+                    row.status = s.status.as_str();
+                    row.population = s.population;
+                    row.required = s.required;
+                    row.done = s.done;
+                    row.missing = s.missing;
+                    rows.push(row);
+                }
+                PeriodRecord::Target(t) => {
+                    let mut row = ReportRow::new(
+                        t.period,
+                        t.group.clone(),
+                        t.policy.clone(),
+                        t.clause.clone(),
+                        t.clause_ref,
+                        "target",
+                    );
+                    row.status = t.status.as_str();
+                    row.hits = t.hits;
+                    row.total = t.total;
+                    row.bound = Some((t.at_least, t.bound_permille));
+                    rows.push(row);
+                }
+                PeriodRecord::Repeat(a) => {
+                    let Some(period) = CalendarPeriod::containing(unit, a.zone, a.at) else {
+                        continue;
+                    };
+                    let row = repeats.entry((a.clause_ref, period)).or_insert_with(|| {
+                        let mut row = ReportRow::new(
+                            period,
+                            Group::all(),
+                            a.policy.clone(),
+                            a.clause.clone(),
+                            a.clause_ref,
+                            "repeat",
+                        );
+                        row.status = "fired";
+                        row
+                    });
+                    row.findings += 1;
+                }
+                PeriodRecord::Draw(_) => {}
+            }
+        }
+        for (pi, policy) in policies.iter().enumerate() {
+            let name: Arc<str> = policy.name.as_str().into();
+            for (ci, clause) in policy.clauses.iter().enumerate() {
+                let kind = clause.body.keyword();
+                if !matches!(
+                    clause.body,
+                    ClauseBody::Deadline(_) | ClauseBody::Every(_) | ClauseBody::Window(_)
+                ) {
+                    continue;
+                }
+                let clause_ref = ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                };
+                for (period, group) in &cells {
+                    counted
+                        .entry((clause_ref, *period, group.clone()))
+                        .or_insert_with(|| {
+                            ReportRow::new(
+                                *period,
+                                group.clone(),
+                                name.clone(),
+                                clause.name.as_str().into(),
+                                clause_ref,
+                                kind,
+                            )
+                        });
+                }
+            }
+        }
+        for mut row in counted.into_values() {
+            row.status = match row.kind {
+                "deadline" if row.breached > 0 => "breached",
+                "deadline" if row.met > 0 => "met",
+                "deadline" if row.pending > 0 => "pending",
+                "deadline" => "none",
+                _ if row.findings > 0 => "findings",
+                _ => "ok",
+            };
+            rows.push(row);
+        }
+        rows.extend(repeats.into_values());
+        if let Some(f) = filter {
+            rows.retain(|r| r.period.overlaps(&f));
+        }
+        rows.sort_by(|a, b| {
+            (a.period.first_date(), a.period.unit, &a.group, a.clause_ref).cmp(&(
+                b.period.first_date(),
+                b.period.unit,
+                &b.group,
+                b.clause_ref,
+            ))
+        });
+        PeriodReport {
+            unit,
+            filter,
+            now,
+            zone,
+            rows,
+        }
+    }
+
+    /// Whether any row shows a problem: a breached deadline, a short sample, a missed target, a
+    /// finding or a repeat action.
+    pub fn has_problems(&self) -> bool {
+        self.rows.iter().any(|r| {
+            matches!(
+                r.status,
+                "breached" | "short" | "missed" | "findings" | "fired"
+            )
+        })
+    }
+
+    /// A table per period and group, for people.
+    pub fn render_human(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("period report by {}", self.unit.as_str()));
+        if let Some(f) = self.filter {
+            out.push_str(&format!(", {}", f.label()));
+        }
+        if let Some(now) = self.now {
+            out.push_str(&format!(", as of {}", rfc3339(now, self.zone)));
+        }
+        out.push('\n');
+        if self.rows.is_empty() {
+            out.push_str("\nno period rows\n");
+            return out;
+        }
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.clause.chars().count())
+            .max()
+            .unwrap_or(6);
+        let mut last: Option<(CalendarPeriod, &Group)> = None;
+        for r in &self.rows {
+            if last != Some((r.period, &r.group)) {
+                out.push_str(&format!("\n{}  {}\n", r.period.label(), r.group.label()));
+                last = Some((r.period, &r.group));
+            }
+            out.push_str(&format!(
+                "  {:<width$}  {:<8}  {:<10}  {}\n",
+                r.clause,
+                r.kind,
+                r.status,
+                r.detail(),
+            ));
+        }
+        out
+    }
+
+    /// `{"unit", "filter", "now", "rows": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut o = json!({
+                    "period": r.period.label(),
+                    "unit": r.period.unit.as_str(),
+                    "group": r.group.to_json(),
+                    "policy": &*r.policy,
+                    "clause": &*r.clause,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "detail": r.detail(),
+                });
+                let extra = match r.kind {
+                    "deadline" => json!({"met": r.met, "breached": r.breached,
+                        "pending": r.pending, "ratio_permille": r.ratio_permille()}),
+                    "sample" => json!({"population": r.population, "required": r.required,
+                        "done": r.done, "missing": r.missing}),
+                    "target" => json!({"hits": r.hits, "total": r.total,
+                        "ratio_permille": r.ratio_permille(),
+                        "bound": r.bound.map(|(at_least, b)| json!({
+                            "at_least": at_least, "permille": b}))}),
+                    "repeat" => json!({"actions": r.findings}),
+                    _ => json!({"findings": r.findings}),
+                };
+                if let (Some(o), serde_json::Value::Object(extra)) = (o.as_object_mut(), extra) {
+                    o.extend(extra);
+                }
+                o
+            })
+            .collect();
+        json!({
+            "unit": self.unit.as_str(),
+            "filter": self.filter.map(|f| f.label()),
+            "now": self.now.map(|n| rfc3339(n, self.zone)),
+            "rows": rows,
+        })
+    }
+
+    /// CSV with one header line and fixed columns; empty cells where a column does not apply.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "period",
+            "group",
+            "policy",
+            "clause",
+            "kind",
+            "status",
+            "met",
+            "breached",
+            "pending",
+            "population",
+            "required",
+            "done",
+            "missing",
+            "hits",
+            "total",
+            "ratio",
+            "bound",
+            "findings",
+            "detail",
+        ])?;
+        for r in &self.rows {
+            let n = |v: u64, on: bool| if on { v.to_string() } else { String::new() };
+            let (dl, sa, ta) = (r.kind == "deadline", r.kind == "sample", r.kind == "target");
+            let other = !(dl || sa || ta);
+            w.write_record([
+                r.period.label(),
+                r.group.label(),
+                r.policy.to_string(),
+                r.clause.to_string(),
+                r.kind.to_string(),
+                r.status.to_string(),
+                n(r.met, dl),
+                n(r.breached, dl),
+                n(r.pending, dl),
+                n(r.population, sa),
+                n(r.required, sa),
+                n(r.done, sa),
+                n(r.missing, sa),
+                n(r.hits, ta),
+                n(r.total, ta),
+                r.ratio_permille().map(percent).unwrap_or_default(),
+                r.bound
+                    .map(|(_, b)| percent(u64::from(b)))
+                    .unwrap_or_default(),
+                n(r.findings, other),
+                r.detail(),
+            ])?;
+        }
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}

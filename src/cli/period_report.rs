@@ -1,0 +1,119 @@
+//! `pledge report POLICY... --events FILE --period month [--group-by project]`: per period and
+//! group, compliance per clause, sampling status, targets, duties; as a table, JSON or CSV.
+//!
+//! Exit codes as for `check`: 1 when a row shows a problem (breached, short, missed, findings,
+//! a repeat action), else 0.
+
+use super::args::{load_policies, parse_cli_duration, ColorChoice};
+use super::check::InputFormat;
+use super::periods::{evaluate, print, usage, StreamOptions};
+use super::Outcome;
+use crate::period::calendar_period::parse_unit;
+use crate::period::report::PeriodReport;
+use crate::period::{CalendarPeriod, ReportSpec};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PeriodReportFormat {
+    /// A table per period and group.
+    #[default]
+    Human,
+    /// `{"unit", "filter", "now", "rows": [...]}`.
+    Json,
+    /// One row per period, group and clause, for spreadsheets.
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Policy files (`.pledge`).
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    #[arg(long, short = 'e', value_name = "FILE")]
+    pub events: PathBuf,
+    /// A unit (`day`, `week`, `month`, `quarter`, `year`), or one period (`2026-03`,
+    /// `2026-W10`, ...) to report only the rows sharing a date with it.
+    #[arg(long, short = 'p', value_name = "PERIOD", default_value = "month")]
+    pub period: String,
+    /// Case attributes to group deadline verdicts and findings by, e.g. `project,department`.
+    #[arg(long, value_name = "ATTRS", value_delimiter = ',')]
+    pub group_by: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: PeriodReportFormat,
+    /// Judge as of this instant (default: the time of the last event).
+    #[arg(long, value_name = "INSTANT")]
+    pub now: Option<String>,
+    /// Zone of event timestamps that carry no UTC offset.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t)]
+    pub input_format: InputFormat,
+    /// How far out of order one case's events may arrive.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    pub reorder_window: chrono::Duration,
+    /// Colour of diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+pub fn run(args: ReportArgs) -> Outcome {
+    let Some(policies) = load_policies(&args.policies, args.color.stderr()) else {
+        return Outcome::Invalid;
+    };
+    let (unit, filter) = match parse_unit(&args.period) {
+        Some(unit) => (unit, None),
+        None => match CalendarPeriod::parse(&args.period) {
+            Ok(p) => (p.unit, Some(p)),
+            Err(e) => {
+                return usage(&format!(
+                    "{e}, nor a unit like day, week, month, quarter or year"
+                ))
+            }
+        },
+    };
+    let group_by: Vec<String> = args
+        .group_by
+        .iter()
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let stream = StreamOptions {
+        events: &args.events,
+        now: args.now.as_deref(),
+        tz: args.tz.as_deref(),
+        input_format: args.input_format,
+        reorder_window: args.reorder_window,
+    };
+    let spec = ReportSpec { unit, group_by };
+    let (summary, sink) = match evaluate(&policies, &stream, Some(spec), None) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let report = PeriodReport::build(&policies, &sink.records, unit, filter, summary.now);
+    let text = match args.format {
+        PeriodReportFormat::Human => report.render_human(),
+        PeriodReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        PeriodReportFormat::Csv => match report.to_csv() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Io;
+            }
+        },
+    };
+    if let Err(o) = print(&text) {
+        return o;
+    }
+    if report.has_problems() {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    }
+}
