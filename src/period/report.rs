@@ -220,8 +220,8 @@ impl PeriodReport {
             .first()
             .map_or(crate::calendar::DEFAULT_ZONE, |p| p.zone);
         let mut rows = Vec::new();
-        // Deadline, duty and window counts, completed with zero rows for every such clause in
-        // every (period, group) the report has.
+        // Deadline, duty and window counts, completed with zero rows for every duty and window
+        // clause in every (period, group) the report has.
         let mut counted: BTreeMap<(ClauseRef, CalendarPeriod, Group), ReportRow> = BTreeMap::new();
         let mut cells: BTreeSet<(CalendarPeriod, Group)> = BTreeSet::new();
         let mut repeats: BTreeMap<(ClauseRef, CalendarPeriod), ReportRow> = BTreeMap::new();
@@ -299,10 +299,9 @@ impl PeriodReport {
             let name: Arc<str> = policy.name.as_str().into();
             for (ci, clause) in policy.clauses.iter().enumerate() {
                 let kind = clause.body.keyword();
-                if !matches!(
-                    clause.body,
-                    ClauseBody::Deadline(_) | ClauseBody::Every(_) | ClauseBody::Window(_)
-                ) {
+                // Deadline rows exist where there were verdicts; a duty or window clause without
+                // findings is worth a row saying so.
+                if !matches!(clause.body, ClauseBody::Every(_) | ClauseBody::Window(_)) {
                     continue;
                 }
                 let clause_ref = ClauseRef {
