@@ -7,6 +7,8 @@
 //! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
 //! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
 //! - [`eval`]: the streaming evaluator producing verdicts;
+//! - [`period`]: sampling, targets, repeat rules, duties and time windows per calendar period,
+//!   the reproducible sample draw and the period report;
 //! - [`agenda`]: what is overdue and what falls due next, for the duty desk;
 //! - [`report`]: human, JSON and JSONL reports;
 //! - [`cli`]: the `pledge` command, a thin layer over this library.

@@ -56,7 +56,7 @@ impl Group {
                 .map(|(k, v)| {
                     let v = v
                         .as_deref()
-                        .map_or(serde_json::Value::Null, |s| serde_json::Value::from(s));
+                        .map_or(serde_json::Value::Null, serde_json::Value::from);
                     (k.to_string(), v)
                 })
                 .collect(),

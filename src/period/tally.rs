@@ -218,6 +218,7 @@ impl<'p> PeriodTally<'p> {
     /// A finished case: its contributions, and its duty and window findings (emitted now).
     /// `facts` are the case's deadline cycles; those depending on `now` while `known_now` is
     /// `None` will be emitted later, so the case's groups are kept for them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn case<S: Sink>(
         &mut self,
         ticket: &Arc<str>,
