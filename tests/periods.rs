@@ -815,3 +815,24 @@ fn records_do_not_depend_on_arrival_order() {
     assert_eq!(a.findings, b.findings);
     assert!(!a.periods.is_empty());
 }
+
+#[test]
+fn effective_dates_bound_the_population() {
+    let p = policy(
+        r#"
+  sample from_march { effective 2026-03-01.. having resolved ratio 100% by supervisor per month }"#,
+    );
+    let events = vec![
+        ev("F", "02-27 09:00", "opened", &[]),
+        ev("F", "02-27 10:00", "resolved", &[]),
+        ev("M", "03-02 09:00", "opened", &[]),
+        ev("M", "03-02 10:00", "resolved", &[]),
+    ];
+    let c = run(&p, events, Some("03-05 09:00"));
+    let s = samples(&c);
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].period.label(), s[0].population),
+        ("2026-03".to_string(), 1)
+    );
+}

@@ -89,3 +89,45 @@ impl RepeatState {
         self.fired.into_iter().map(|(e, (k, named))| (e, k, named))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn key(n: u32) -> Group {
+        Group {
+            values: vec![("unit".into(), Some(n.to_string().into()))],
+        }
+    }
+
+    #[test]
+    fn memory_follows_the_window() {
+        let mut state = RepeatState::default();
+        let start = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(30);
+        // 20 000 complaints, one per hour, on 500 units in turn: each unit sees one every
+        // 500 hours (about 21 days), so each fires.
+        for i in 0..20_000u32 {
+            let at = start + Duration::hours(i64::from(i));
+            state.add(key(i % 500), (at, format!("T-{i}").into()), 2, within);
+        }
+        let kept: usize = state.keys.values().map(Vec::len).sum();
+        // Two windows (60 days) hold at most 3 or 4 cases per unit: about 2000, not 20 000.
+        assert!(kept <= 2000, "{kept}");
+        assert!(state.keys.values().all(|l| l.len() <= 4));
+        assert_eq!(state.fired.len(), 20_000 - 500);
+    }
+
+    #[test]
+    fn a_late_earlier_case_makes_a_kept_later_case_fire() {
+        let mut state = RepeatState::default();
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(30);
+        state.add(key(1), (t0 + Duration::days(10), "B".into()), 2, within);
+        assert!(state.fired.is_empty());
+        state.add(key(1), (t0, "A".into()), 2, within);
+        let fired: Vec<_> = state.into_fired().map(|(e, _, n)| (e.1, n.len())).collect();
+        assert_eq!(fired, [("B".into(), 2)]);
+    }
+}
