@@ -1239,6 +1239,10 @@ impl<'a> Lowerer<'a> {
             }
             "window" => {
                 let Some((event, periods, days, season)) = clause.window.take() else {
+                    if clause.seen.contains_key(&Rule::window_item) {
+                        // The line is there but did not lower; its own error says why.
+                        return None;
+                    }
                     self.missing(
                         &name,
                         span,
