@@ -120,6 +120,25 @@ pub struct Notify {
     /// `first contacted or acknowledged via phone`: the first such event must use one of these
     /// channels.
     pub first_contact: Option<(Trigger, Vec<String>)>,
+    /// `at least 15 days before starts_at`: each required channel or audience must be first
+    /// notified at least this long before a moment the case itself names.
+    pub lead: Option<LeadTime>,
+}
+
+/// A lead time before a scheduled or forecast moment (seed 000: an activity is announced 15
+/// days ahead; a typhoon warning goes out 3 days ahead). The moment is not an event but a case
+/// attribute holding an RFC 3339 timestamp, because it lies in the future when the notices go
+/// out.
+///
+/// Meaning: a required channel (or audience) whose first `notified` event is later than
+/// `attr − before` is *late*. A case without the attribute, or with one that is not a
+/// timestamp, cannot be checked: that is a finding of its own (lead unknown), as a coverage
+/// floor without counts is, never a silent pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadTime {
+    pub before: Duration,
+    /// The case attribute holding the moment, e.g. `starts_at`, `expected_at`.
+    pub attr: String,
 }
 
 /// A set of required names: all of them, or any one.
@@ -152,6 +171,9 @@ impl PeriodUnit {
     }
 }
 
+/// The sampling role that accepts evidence by anyone (any `by`, or none).
+pub const ANY_ROLE: &str = "anyone";
+
 /// A sampling clause (SEMANTICS.md, "Sampling").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -160,7 +182,9 @@ pub struct Sample {
     pub population: Trigger,
     /// Ratio in per-mille (100 = 10 %); required = ceil(ratio × population).
     pub ratio_permille: u32,
-    /// Whose checks count (`attrs.by` of the evidence event).
+    /// Whose checks count (`attrs.by` of the evidence event). The role [`ANY_ROLE`]
+    /// (`by anyone`) does not look at `by`: for standards that name no role, and for evidence
+    /// that comes from the customer (a rating, a signature).
     pub role: String,
     pub period: PeriodUnit,
     /// The check event (default `spot_checked`).
@@ -233,6 +257,20 @@ pub struct Window {
     pub days: Vec<chrono::Weekday>,
     /// Zone in which the windows are read.
     pub zone: Tz,
+    /// `only 04-01..05-31`: a window of the year instead of windows of the day (seed 002: air
+    /// conditioning checked before summer, shut down before winter). When set, `periods` and
+    /// `days` are empty and an event is inside if its local date (in `zone`) lies between the two
+    /// days, both inclusive; a window whose end comes before its start runs across the new year
+    /// (`11-15..02-15`).
+    pub season: Option<(MonthDay, MonthDay)>,
+}
+
+/// A day of the year, `MM-DD`, without a year; `02-29` is allowed (it matches only in leap
+/// years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
 }
 
 /// A deadline clause: a clock from a start event to a stop event, with a limit.

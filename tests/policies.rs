@@ -1,6 +1,7 @@
 //! Every shipped policy in `policies/` parses and checks, and every clause cites its catalogue
-//! row and seed section. The deadline rows of the catalogue (families `deadline-wallclock` and
-//! `deadline-business`) are each encoded by exactly one clause, with a limit of the right kind.
+//! row and seed section. Every row of the catalogue (listed in `policies/ROWS.txt` with its
+//! family) is encoded by exactly one clause of the kind its family calls for, except rows of
+//! family `other`, which no clause kind fits; the deadline rows have a limit of the right kind.
 
 use pledge::policy::{ClauseBody, Limit, Policy};
 use pledge::syntax::{load_policy, render};
@@ -98,6 +99,39 @@ const APPROXIMATED_ROWS: [&str; 16] = [
     "s004-vk-after-rain-30m",
 ];
 
+const CLAUSE_KEYWORDS: [&str; 7] = [
+    "deadline", "notify", "sample", "target", "repeat", "every", "window",
+];
+
+/// The catalogue rows of `policies/ROWS.txt`: row id → family, in file order.
+fn catalogue() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ROWS.txt");
+    let text = std::fs::read_to_string(path).expect("policies/ROWS.txt exists");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, family) = l
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("ROWS.txt: `{l}` is not `id family`"));
+            (id.to_string(), family.trim().to_string())
+        })
+        .collect()
+}
+
+/// The clause kind each catalogue family is encoded with.
+fn kind_for(family: &str) -> Option<&'static str> {
+    Some(match family {
+        "deadline-wallclock" | "deadline-business" | "escalation" => "deadline",
+        "notification" => "notify",
+        "sampling" => "sample",
+        "target" => "target",
+        "recurrence" => "repeat",
+        "duty-every" => "every",
+        "time-window" => "window",
+        _ => return None,
+    })
+}
+
 struct Shipped {
     path: PathBuf,
     source: String,
@@ -150,7 +184,7 @@ fn comment_above(source: &str, name: &str) -> String {
         .iter()
         .position(|l| {
             let mut words = l.split_whitespace();
-            words.next().is_some_and(|k| k == "deadline") && words.next() == Some(name)
+            words.next().is_some_and(|k| CLAUSE_KEYWORDS.contains(&k)) && words.next() == Some(name)
         })
         .unwrap_or_else(|| panic!("clause `{name}` not found in its source"));
     let mut above = Vec::new();
@@ -435,4 +469,149 @@ fn the_calendars_read_as_documented() {
             "`{clause}` started {start}"
         );
     }
+}
+
+#[test]
+fn the_row_list_matches_the_catalogue_counts() {
+    let rows = catalogue();
+    let mut per_family: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, family) in &rows {
+        *per_family.entry(family.as_str()).or_default() += 1;
+    }
+    let expected: BTreeMap<&str, usize> = [
+        ("deadline-wallclock", 47),
+        ("deadline-business", 14),
+        ("escalation", 13),
+        ("notification", 15),
+        ("sampling", 14),
+        ("target", 17),
+        ("recurrence", 2),
+        ("duty-every", 59),
+        ("time-window", 4),
+        ("other", 34),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(per_family, expected);
+    let ids: std::collections::BTreeSet<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 219, "row ids are distinct");
+    // The hand-kept deadline lists above agree with the file.
+    for row in DEADLINE_WALLCLOCK_ROWS {
+        assert!(
+            rows.contains(&(row.to_string(), "deadline-wallclock".to_string())),
+            "{row}"
+        );
+    }
+    for row in DEADLINE_BUSINESS_ROWS {
+        assert!(
+            rows.contains(&(row.to_string(), "deadline-business".to_string())),
+            "{row}"
+        );
+    }
+}
+
+#[test]
+fn every_catalogue_row_is_encoded_once_by_a_clause_of_its_family() {
+    let rows: BTreeMap<String, String> = catalogue().into_iter().collect();
+    let mut cited: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in shipped() {
+        for c in &s.policy.clauses {
+            let row = c.cite.row.clone().unwrap_or_default();
+            let at = format!("{}: {}", file_name(&s.path), c.name);
+            let family = rows
+                .get(&row)
+                .unwrap_or_else(|| panic!("{at} cites `{row}`, which is not in ROWS.txt"));
+            let kind = kind_for(family).unwrap_or_else(|| {
+                panic!("{at} cites `{row}` of family `{family}`, which no clause encodes")
+            });
+            assert_eq!(
+                c.body.keyword(),
+                kind,
+                "{at}: row {row} of family `{family}` is encoded as a `{kind}` clause"
+            );
+            if family == "escalation" {
+                let ClauseBody::Deadline(d) = &c.body else {
+                    unreachable!("checked above")
+                };
+                assert!(
+                    !d.stages.is_empty(),
+                    "{at}: escalation row {row} needs a stage that escalates"
+                );
+            }
+            assert_eq!(
+                c.name,
+                name_for(&row),
+                "{at}: the clause is named after row {row}"
+            );
+            cited.entry(row).or_default().push(at);
+        }
+    }
+    for (row, clauses) in &cited {
+        assert_eq!(clauses.len(), 1, "row {row} is cited by {clauses:?}");
+    }
+    let missing: Vec<&String> = rows
+        .iter()
+        .filter(|(row, family)| kind_for(family).is_some() && !cited.contains_key(*row))
+        .map(|(row, _)| row)
+        .collect();
+    assert!(missing.is_empty(), "rows not encoded: {missing:?}");
+}
+
+/// Rows whose clause approximates the standard say so in a `# NOTE:` comment right above the
+/// clause, and the README lists each of them among the approximated rows.
+#[test]
+fn every_note_is_listed_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/README.md"))
+            .expect("policies/README.md exists");
+    let mut noted = 0;
+    for s in shipped() {
+        for c in &s.policy.clauses {
+            if comment_above(&s.source, &c.name).contains("# NOTE:") {
+                noted += 1;
+                let row = c.cite.row.as_deref().unwrap_or_default();
+                assert!(
+                    readme.contains(&format!("`{row}`")),
+                    "{}: `{}` carries a NOTE but README.md does not list `{row}`",
+                    file_name(&s.path),
+                    c.name
+                );
+            }
+        }
+    }
+    assert!(noted > 0);
+}
+
+#[test]
+fn windows_of_the_year_and_lead_times_read_as_written() {
+    let policies = shipped();
+    let clause = |name: &str| {
+        policies
+            .iter()
+            .find_map(|s| s.policy.clause(name))
+            .unwrap_or_else(|| panic!("no clause `{name}`"))
+    };
+    let ClauseBody::Window(w) = &clause("ac_pre_summer").body else {
+        panic!("not a window")
+    };
+    assert_eq!(
+        w.season,
+        Some((
+            pledge::policy::MonthDay { month: 4, day: 1 },
+            pledge::policy::MonthDay { month: 5, day: 31 }
+        ))
+    );
+    assert!(w.periods.is_empty());
+    let ClauseBody::Notify(n) = &clause("activity_publicity_15d").body else {
+        panic!("not a notify")
+    };
+    let lead = n.lead.as_ref().expect("a lead time");
+    assert_eq!(
+        (lead.before, lead.attr.as_str()),
+        (chrono::Duration::days(15), "starts_at")
+    );
+    let ClauseBody::Sample(s) = &clause("complaint_confirm").body else {
+        panic!("not a sample")
+    };
+    assert_eq!(s.role, pledge::policy::ANY_ROLE);
 }

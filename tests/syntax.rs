@@ -589,3 +589,96 @@ fn a_syntax_error_does_not_hide_mistakes_in_other_clauses() {
     );
     insta::assert_snapshot!(render(&e, false));
 }
+
+#[test]
+fn lead_times_windows_of_the_year_and_any_role_lower_and_print_back() {
+    let src = r#"policy "seasons" {
+  events shutdown
+  notify publicity "活动前15天宣传" {
+    when kind == "activity"
+    channels all [notice_board, sms]
+    at least 15 days before starts_at
+  }
+  window pre_summer "夏季前全面检查" {
+    inspected(level == "full") only 04-01..05-31
+  }
+  window winter "跨年窗口" {
+    shutdown only 11-15..02-29
+  }
+  sample confirm "签字确认或线上评价" {
+    having resolved
+    ratio 100% by anyone per month
+    evidence rated or revisited(signed)
+  }
+}"#;
+    let p = ok(src);
+    let ClauseBody::Notify(n) = &p.clauses[0].body else {
+        panic!()
+    };
+    assert_eq!(
+        n.lead,
+        Some(LeadTime {
+            before: chrono::Duration::days(15),
+            attr: "starts_at".into()
+        })
+    );
+    assert_eq!(n.limit, None);
+    let ClauseBody::Window(w) = &p.clauses[1].body else {
+        panic!()
+    };
+    assert_eq!(
+        w.season,
+        Some((
+            MonthDay { month: 4, day: 1 },
+            MonthDay { month: 5, day: 31 }
+        ))
+    );
+    assert!(w.periods.is_empty() && w.days.is_empty());
+    let ClauseBody::Window(w) = &p.clauses[2].body else {
+        panic!()
+    };
+    assert_eq!(
+        w.season,
+        Some((
+            MonthDay { month: 11, day: 15 },
+            MonthDay { month: 2, day: 29 }
+        ))
+    );
+    let ClauseBody::Sample(s) = &p.clauses[3].body else {
+        panic!()
+    };
+    assert_eq!(s.role, ANY_ROLE);
+
+    let mut again = String::from("policy \"seasons\" {\n  events shutdown\n");
+    for c in &p.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    again.push_str("}\n");
+    assert!(again.contains("before starts_at"), "{again}");
+    assert!(again.contains("only 04-01..05-31"), "{again}");
+    assert_eq!(ok(&again).clauses, p.clauses, "formatted:\n{again}");
+}
+
+#[test]
+fn bad_days_of_the_year_and_misplaced_lead_times_are_reported() {
+    let e = errs(
+        r#"policy "p" {
+  window w { inspected only 02-30..13-01 }
+  deadline d { until resolved within 1 hour at least 2 days before starts_at }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::syntax::invalid_date",
+            "pledge::syntax::invalid_date",
+            "pledge::clause::misplaced_line"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("02-30"));
+    assert_eq!(e.errors[1].underlined(), Some("13-01"));
+    assert_eq!(
+        e.errors[2].underlined(),
+        Some("at least 2 days before starts_at")
+    );
+}

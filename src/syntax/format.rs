@@ -94,6 +94,13 @@ pub fn format_clause(clause: &Clause) -> String {
             if let Some(c) = n.coverage_permille {
                 line(format!("coverage at least {}%", permille(c)));
             }
+            if let Some(lead) = &n.lead {
+                line(format!(
+                    "at least {} before {}",
+                    format_duration(lead.before),
+                    lead.attr
+                ));
+            }
             if let Some((t, channels)) = &n.first_contact {
                 line(format!(
                     "first {} via [{}]",
@@ -176,8 +183,17 @@ pub fn format_clause(clause: &Clause) -> String {
             }
         }
         ClauseBody::Window(w) => {
-            let ranges: Vec<String> = w.periods.iter().map(format_period).collect();
-            let mut text = format!("{} only {}", format_trigger(&w.event), ranges.join(", "));
+            let mut text = format_trigger(&w.event);
+            if let Some((from, until)) = &w.season {
+                let _ = write!(
+                    text,
+                    " only {:02}-{:02}..{:02}-{:02}",
+                    from.month, from.day, until.month, until.day
+                );
+            } else {
+                let ranges: Vec<String> = w.periods.iter().map(format_period).collect();
+                let _ = write!(text, " only {}", ranges.join(", "));
+            }
             if !w.days.is_empty() {
                 let days: Vec<&str> = w.days.iter().map(|d| weekday_word(*d)).collect();
                 let _ = write!(text, " on {}", days.join(", "));

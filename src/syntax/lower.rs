@@ -589,6 +589,28 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Parses a day of the year `MM-DD` (any year: `02-29` is a day of leap years).
+    fn month_day(&mut self, pair: &Pair<'_, Rule>) -> Option<MonthDay> {
+        let text = pair.as_str();
+        let parsed = text
+            .split_once('-')
+            .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
+            .filter(|(m, d)| NaiveDate::from_ymd_opt(2000, *m, *d).is_some());
+        match parsed {
+            Some((month, day)) => Some(MonthDay { month, day }),
+            None => {
+                self.err(
+                    "pledge::syntax::invalid_date",
+                    Self::span(pair),
+                    format!("`{text}` is not a day of the year"),
+                    "invalid day",
+                )
+                .set_help("days of the year are `MM-DD`, e.g. `04-01..05-31`");
+                None
+            }
+        }
+    }
+
     fn date_range(&mut self, pair: Pair<'_, Rule>) -> (Vec<NaiveDate>, Span) {
         let span = Self::span(&pair);
         let dates: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
@@ -812,6 +834,20 @@ impl<'a> Lowerer<'a> {
                     }
                     clause.first = trigger.map(|t| (t, channels));
                 }
+                Rule::lead_item => {
+                    let mut before = None;
+                    let mut attr = None;
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::duration => before = self.duration(p),
+                            Rule::name => attr = Some(p.as_str().to_string()),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(before), Some(attr)) = (before, attr) {
+                        clause.lead = Some(LeadTime { before, attr });
+                    }
+                }
                 Rule::having_item => {
                     clause.having = item
                         .into_inner()
@@ -1014,8 +1050,18 @@ impl<'a> Lowerer<'a> {
                     let mut trigger = None;
                     let mut periods = Vec::new();
                     let mut days = Vec::new();
+                    let mut season = None;
+                    let mut season_ok = true;
                     for p in item.into_inner() {
                         match p.as_rule() {
+                            Rule::season_range => {
+                                let ends: Vec<Option<MonthDay>> =
+                                    p.into_inner().map(|d| self.month_day(&d)).collect();
+                                match ends.as_slice() {
+                                    [Some(a), Some(b)] => season = Some((*a, *b)),
+                                    _ => season_ok = false,
+                                }
+                            }
                             Rule::trigger => trigger = self.trigger(p),
                             Rule::time_range => {
                                 if let Some(period) = self.time_range(p) {
@@ -1026,8 +1072,8 @@ impl<'a> Lowerer<'a> {
                             _ => {}
                         }
                     }
-                    if let Some(t) = trigger {
-                        clause.window = Some((t, periods, days));
+                    if let (Some(t), true) = (trigger, season_ok) {
+                        clause.window = Some((t, periods, days, season));
                     }
                 }
                 _ => {}
@@ -1108,6 +1154,7 @@ impl<'a> Lowerer<'a> {
                     audiences: clause.audiences.take(),
                     coverage_permille: clause.coverage,
                     first_contact: clause.first.take(),
+                    lead: clause.lead.take(),
                 })
             }
             "sample" => {
@@ -1229,7 +1276,11 @@ impl<'a> Lowerer<'a> {
                 })
             }
             "window" => {
-                let Some((event, periods, days)) = clause.window.take() else {
+                let Some((event, periods, days, season)) = clause.window.take() else {
+                    if clause.seen.contains_key(&Rule::window_item) {
+                        // The line is there but did not lower; its own error says why.
+                        return None;
+                    }
                     self.missing(
                         &name,
                         span,
@@ -1244,6 +1295,7 @@ impl<'a> Lowerer<'a> {
                     periods,
                     days,
                     zone: self.zone,
+                    season,
                 })
             }
             other => {
@@ -1728,7 +1780,13 @@ struct ClauseParts {
     repeat: Option<(Vec<String>, u32, Duration)>,
     then: Option<Stage>,
     duty: Option<(Trigger, DutyRule)>,
-    window: Option<(Trigger, Vec<Period>, Vec<Weekday>)>,
+    window: Option<(
+        Trigger,
+        Vec<Period>,
+        Vec<Weekday>,
+        Option<(MonthDay, MonthDay)>,
+    )>,
+    lead: Option<LeadTime>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
@@ -1738,6 +1796,7 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::audience_item => "`audience`",
         Rule::coverage_item => "`coverage`",
         Rule::first_item => "`first`",
+        Rule::lead_item => "lead time (`at least ... before`)",
         Rule::having_item => "`having`",
         Rule::sample_ratio_item | Rule::target_ratio_item => "`ratio`",
         Rule::evidence_item => "`evidence`",
@@ -1805,6 +1864,7 @@ fn allowed(kind: &str, rule: Rule) -> bool {
                     | audience_item
                     | coverage_item
                     | first_item
+                    | lead_item
             ),
             "sample" => matches!(
                 rule,
@@ -1821,12 +1881,12 @@ fn allowed(kind: &str, rule: Rule) -> bool {
 fn allowed_words(kind: &str) -> &'static str {
     match kind {
         "deadline" => "`cite`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
-        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`",
+        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
         "sample" => "`cite`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
         "target" => "`cite`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
         "repeat" => "`cite`, `effective`, `when`, `same`, `then`",
         "every" => "`cite`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
-        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM`",
+        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
 }
 
