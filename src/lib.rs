@@ -18,6 +18,7 @@ pub mod event;
 pub mod input;
 pub mod limits;
 pub mod policy;
+pub mod repl;
 pub mod report;
 pub mod syntax;
 pub mod value;

@@ -367,7 +367,11 @@ impl Calendar {
     /// days: weekends, holidays, and make-up working days. For explanations of why a due time
     /// lands where it does ("the 1–7 October holiday moved it"); the arithmetic does not use it.
     /// At most [`HORIZON_DAYS`] dates are looked at.
-    pub fn special_dates(&self, first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, SpecialDate)> {
+    pub fn special_dates(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Vec<(NaiveDate, SpecialDate)> {
         let mut out = Vec::new();
         let mut date = first;
         for _ in 0..HORIZON_DAYS {
@@ -377,8 +381,7 @@ impl Calendar {
             let label = || self.labels.get(&date).cloned();
             if self.makeup_days.contains(&date) {
                 out.push((date, SpecialDate::MakeupDay(label())));
-            } else if self.holidays.contains(&date) && !self.week_hours(date.weekday()).is_empty()
-            {
+            } else if self.holidays.contains(&date) && !self.week_hours(date.weekday()).is_empty() {
                 out.push((date, SpecialDate::Holiday(label())));
             } else if self.week_hours(date.weekday()).is_empty() {
                 // A weekend inside a holiday break is named after the holiday.

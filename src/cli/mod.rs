@@ -9,6 +9,7 @@
 mod args;
 mod check;
 mod parse;
+mod repl;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ pub enum Command {
     /// Check policies without events: print their clauses, or their errors.
     #[command(alias = "validate")]
     Parse(parse::ParseArgs),
+    /// Interactive what-if session: try changed clauses, compare, ask why.
+    Repl(repl::ReplArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Repl(args) => return repl::run(args),
     };
     outcome.into()
 }

@@ -493,7 +493,11 @@ impl Explanation {
             );
             return out;
         }
-        let attrs: Vec<String> = self.attrs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let attrs: Vec<String> = self
+            .attrs
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
         let _ = writeln!(out, "  attributes: {}", attrs.join(", "));
         let (applying, not_applying): (Vec<_>, Vec<_>) = self
             .clauses
@@ -547,11 +551,7 @@ fn render_clause(out: &mut String, c: &ClauseExplanation) {
                     None => format!("no {k}"),
                 })
                 .collect();
-            let _ = writeln!(
-                out,
-                "  applies: `{condition}` holds ({})",
-                vals.join(", ")
-            );
+            let _ = writeln!(out, "  applies: `{condition}` holds ({})", vals.join(", "));
         }
         Applicability::Fails { .. } => {}
     }
@@ -752,10 +752,7 @@ mod tests {
                 values: vec![("kind".to_string(), Some(Value::String("inquiry".into())))],
             }
         );
-        assert_eq!(
-            applicability(&Condition::Always, &a),
-            Applicability::Always
-        );
+        assert_eq!(applicability(&Condition::Always, &a), Applicability::Always);
     }
 
     #[test]

@@ -102,7 +102,10 @@ impl<'a> Lowerer<'a> {
     /// The calendars known after lowering: those of the context (redefined ones replaced in
     /// place) followed by new ones, in declaration order.
     pub(crate) fn calendars(&self) -> Vec<Arc<Calendar>> {
-        self.calendars.iter().map(|(_, _, c)| Arc::clone(c)).collect()
+        self.calendars
+            .iter()
+            .map(|(_, _, c)| Arc::clone(c))
+            .collect()
     }
 
     /// Adds a calendar; one redefining a context calendar replaces it in place.
