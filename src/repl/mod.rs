@@ -40,3 +40,6 @@ pub fn run(
     }
     front::run_session(Session::new(), &opts, &startup)
 }
+
+#[cfg(test)]
+mod tests;
