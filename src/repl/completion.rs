@@ -150,12 +150,18 @@ impl Completer for ReplHelper {
             }
         }
         let (start, list) = candidates(&self.vocab, line, pos);
+        // A completed command is followed by a space, ready for its argument.
+        let command_word = line[start..pos].starts_with(':');
         Ok((
             start,
             list.into_iter()
                 .map(|w| Pair {
-                    display: w.clone(),
-                    replacement: w,
+                    replacement: if command_word {
+                        format!("{w} ")
+                    } else {
+                        w.clone()
+                    },
+                    display: w,
                 })
                 .collect(),
         ))
