@@ -4,7 +4,7 @@
 //! way, with their own [`Sink`] to receive the records.
 
 use crate::eval::{EvalOptions, Evaluator, Sink, Summary};
-use crate::input::{read_events, ReadOptions, ReadStats, Record};
+use crate::input::{read_events, read_jsonl_parallel, Format, ReadOptions, ReadStats, Record};
 use crate::policy::Policy;
 use std::io::Read;
 
@@ -31,6 +31,41 @@ pub fn check<R: Read, S: Sink>(
         Record::Event(event) => evaluator.push(event),
         Record::Rejected(rejected) => evaluator.reject(rejected),
     })?;
+    let (summary, sink) = evaluator.finish();
+    Ok(Checked {
+        summary,
+        read,
+        sink,
+    })
+}
+
+/// Like [`check`], with JSON Lines parsed on `threads` threads while the evaluator runs on the
+/// calling one; `on_progress` gets the input bytes consumed so far. The records and their order
+/// are those of [`check`], whatever the number of threads. CSV, whose rows may span lines, is
+/// read sequentially.
+pub fn check_parallel<R: Read + Send, S: Sink>(
+    policies: &[Policy],
+    input: R,
+    read_opts: &ReadOptions,
+    eval_opts: EvalOptions,
+    sink: S,
+    threads: usize,
+    on_progress: impl FnMut(u64),
+) -> std::io::Result<Checked<S>> {
+    if read_opts.format != Format::Jsonl || threads <= 1 {
+        return check(policies, input, read_opts, eval_opts, sink);
+    }
+    let mut evaluator = Evaluator::new(policies, eval_opts, sink);
+    let read = read_jsonl_parallel(
+        input,
+        read_opts,
+        threads,
+        |record| match record {
+            Record::Event(event) => evaluator.push(event),
+            Record::Rejected(rejected) => evaluator.reject(rejected),
+        },
+        on_progress,
+    )?;
     let (summary, sink) = evaluator.finish();
     Ok(Checked {
         summary,

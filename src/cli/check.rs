@@ -2,13 +2,15 @@
 
 use super::args::{load_policies, parse_cli_duration, parse_cli_instant, parse_zone, ColorChoice};
 use super::Outcome;
-use crate::check::{check, Checked};
+use crate::check::{check_parallel, Checked};
 use crate::eval::{EvalOptions, Sink, Summary};
 use crate::input::{Format, ReadOptions};
 use crate::report::{HumanOptions, HumanReport, MachineWriter, Records, WithRejects};
 use crate::syntax::DEFAULT_ZONE;
 use chrono_tz::Tz;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
+use std::io::IsTerminal;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 
@@ -79,6 +81,12 @@ pub struct CheckArgs {
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
+    /// Threads parsing JSON Lines (default: every core). The output is the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar (it is only ever drawn on a terminal, for a file).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -103,11 +111,15 @@ pub fn run(args: CheckArgs) -> Outcome {
         InputFormat::Jsonl => Format::Jsonl,
         InputFormat::Csv => Format::Csv,
     };
-    let input: Box<dyn Read> = if events_name == "-" {
-        Box::new(io::stdin().lock())
+    let mut size = None;
+    let input: Box<dyn Read + Send> = if events_name == "-" {
+        Box::new(io::stdin())
     } else {
         match File::open(&args.events) {
-            Ok(f) => Box::new(f),
+            Ok(f) => {
+                size = f.metadata().ok().map(|m| m.len());
+                Box::new(f)
+            }
             Err(e) => {
                 eprintln!("error: cannot read `{events_name}`: {e}");
                 return Outcome::Io;
@@ -135,12 +147,21 @@ pub fn run(args: CheckArgs) -> Outcome {
         RecordChoice::Problems => Records::Problems,
         RecordChoice::None => Records::None,
     };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let progress = match size {
+        Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
+        _ => None,
+    };
     let run = Run {
         policies: &policies,
         input,
         read_opts: &read_opts,
         eval_opts,
         rejects,
+        threads,
+        progress: progress.clone(),
     };
     let result = match args.format {
         ReportFormat::Human => {
@@ -167,6 +188,9 @@ pub fn run(args: CheckArgs) -> Outcome {
             })
         }
     };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     match result {
         Ok(summary) => outcome_of(&summary),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Io,
@@ -194,22 +218,42 @@ fn usage(message: &str) -> Outcome {
 /// The parts of one check, so the sink can be chosen by format.
 struct Run<'a> {
     policies: &'a [crate::policy::Policy],
-    input: Box<dyn Read + 'a>,
+    input: Box<dyn Read + Send + 'a>,
     read_opts: &'a ReadOptions,
     eval_opts: EvalOptions,
     rejects: Option<BufWriter<File>>,
+    threads: usize,
+    progress: Option<ProgressBar>,
+}
+
+/// A progress bar on standard error: bytes, throughput and time left.
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(4));
+    let style =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 impl Run<'_> {
     fn go<S: Sink>(self, sink: S) -> io::Result<Checked<S>> {
+        let bar = self.progress;
+        let on_progress = |bytes: u64| {
+            if let Some(bar) = &bar {
+                bar.set_position(bytes);
+            }
+        };
         match self.rejects {
             Some(out) => {
-                let checked = check(
+                let checked = check_parallel(
                     self.policies,
                     self.input,
                     self.read_opts,
                     self.eval_opts,
                     WithRejects::new(sink, out),
+                    self.threads,
+                    on_progress,
                 )?;
                 Ok(Checked {
                     summary: checked.summary,
@@ -217,12 +261,14 @@ impl Run<'_> {
                     sink: checked.sink.finish()?,
                 })
             }
-            None => check(
+            None => check_parallel(
                 self.policies,
                 self.input,
                 self.read_opts,
                 self.eval_opts,
                 sink,
+                self.threads,
+                on_progress,
             ),
         }
     }

@@ -6,6 +6,7 @@
 //! - 2: the policy or the command line is invalid (nothing was evaluated);
 //! - 3: an input or output could not be read or written.
 
+mod agenda;
 mod args;
 mod check;
 mod parse;
@@ -43,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Check an event stream against policies and report verdicts.
     Check(check::CheckArgs),
+    /// List what is overdue and what falls due next, soonest first, for the duty desk.
+    Agenda(agenda::AgendaArgs),
     /// Check policies without events: print their clauses, or their errors.
     #[command(alias = "validate")]
     Parse(parse::ParseArgs),
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Agenda(args) => agenda::run(args),
         Command::Repl(args) => return repl::run(args),
     };
     outcome.into()

@@ -150,6 +150,19 @@ impl HumanReport {
             summary.cases,
             summary.unopened,
         );
+        for (calendar, year) in &summary.uncovered {
+            let _ = writeln!(
+                out,
+                "{}",
+                self.paint(
+                    "33",
+                    &format!(
+                        "warning: calendar `{calendar}` has no holiday data for {year}; \
+                         verdicts there count ordinary weekdays only"
+                    )
+                )
+            );
+        }
         out.push('\n');
         let _ = writeln!(
             out,

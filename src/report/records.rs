@@ -215,7 +215,15 @@ pub struct SummaryRecord<'a> {
     breached: u64,
     actions_missed: u64,
     findings: u64,
+    /// Calendar years outside the holiday data of a calendar that verdicts used.
+    uncovered: Vec<UncoveredYear<'a>>,
     clauses: Vec<ClauseCounts<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct UncoveredYear<'a> {
+    calendar: &'a str,
+    year: i32,
 }
 
 impl<'a> SummaryRecord<'a> {
@@ -236,6 +244,14 @@ impl<'a> SummaryRecord<'a> {
             breached: s.breached(),
             actions_missed: s.actions_missed(),
             findings: s.findings(),
+            uncovered: s
+                .uncovered
+                .iter()
+                .map(|(calendar, year)| UncoveredYear {
+                    calendar,
+                    year: *year,
+                })
+                .collect(),
             clauses: s.clauses.iter().map(ClauseCounts::new).collect(),
         }
     }
