@@ -634,7 +634,6 @@ impl Session {
         let keys: BTreeSet<_> = b.keys().chain(a.keys()).cloned().collect();
         let mut changed: Vec<String> = Vec::new();
         let mut moved = 0;
-        let zone = self.zone();
         for k in &keys {
             let (vb, va) = (b.get(k), a.get(k));
             let status = |v: Option<&&Verdict>| v.map_or("none", |v| v.status.as_str());
@@ -659,7 +658,6 @@ impl Session {
                 moved += 1;
             }
         }
-        let _ = zone;
         let cb = counts_by_clause(&before);
         let ca = counts_by_clause(&after);
         let mut out = String::new();
