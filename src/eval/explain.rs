@@ -611,12 +611,13 @@ fn render_cycle(out: &mut String, cy: &CycleExplanation, numbered: bool) {
     for p in &cy.pauses {
         let until = match p.until {
             Some(u) => format!("to {}", when(u, z)),
-            None => "still paused".to_string(),
+            None => "and still paused".to_string(),
         };
         let effect = if p.moved_due {
             format!(
-                "{} paused, moves the due time by as much",
-                format_duration(p.counted)
+                "{} paused{}, moves the due time by as much",
+                format_duration(p.counted),
+                if p.until.is_none() { " so far" } else { "" }
             )
         } else {
             "began after the due time, so it does not move it".to_string()
