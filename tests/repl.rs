@@ -182,6 +182,13 @@ mod terminal {
         p.exp_string("T-1043 desk/dispatch_2h: met ").unwrap();
         p.exp_string(" breached (due Fri 2026-10-09 11:00").unwrap();
         p.exp_string("pledge> ").unwrap();
+        // File paths complete after `:events`.
+        p.send(":events examples/national-day.js\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("national-day.jsonl").unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("loaded 14 event(s) of 4 case(s)").unwrap();
+        p.exp_string("pledge> ").unwrap();
         // An error is shown, and the REPL stays.
         p.send_line(":why T-0000").unwrap();
         p.exp_string("no case `T-0000`").unwrap();
