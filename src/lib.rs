@@ -23,6 +23,7 @@ pub mod input;
 pub mod limits;
 pub mod period;
 pub mod policy;
+pub mod repl;
 pub mod report;
 pub mod syntax;
 pub mod value;

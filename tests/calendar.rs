@@ -840,3 +840,47 @@ fn errors_carry_their_codes_as_diagnostics() {
     );
     assert_eq!(Diagnostic::labels(&err).map(|l| l.count()), Some(1));
 }
+
+/// `special_dates`, for explanations: weekends, named holidays (a weekend inside a holiday break
+/// is named after it) and make-up working days, around the 2026 National Day holiday.
+#[test]
+fn special_dates_name_weekends_holidays_and_makeup_days() {
+    let schedule = builtin("cn-2026").unwrap();
+    let nine_to_six = Period::new(
+        NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        NaiveTime::from_hms_opt(18, 0, 0),
+    );
+    let cal = Calendar::new(
+        CalendarSpec::new("office", chrono_tz::Asia::Shanghai)
+            .weekdays(&[nine_to_six])
+            .with_schedule(&schedule),
+    )
+    .unwrap()
+    .with_labels(&schedule.labels);
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let got = cal.special_dates(d(9, 19), d(10, 11));
+    let holiday = SpecialDate::Holiday(Some("国庆节".to_string()));
+    assert_eq!(got[0], (d(9, 19), SpecialDate::Weekend));
+    assert_eq!(
+        got[1],
+        (
+            d(9, 20),
+            SpecialDate::MakeupDay(Some("国庆节调休".to_string()))
+        )
+    );
+    assert!(got.contains(&(d(9, 26), SpecialDate::Holiday(Some("中秋节".to_string())))));
+    assert!(got.contains(&(d(10, 1), holiday.clone())));
+    assert!(
+        got.contains(&(d(10, 3), holiday.clone())),
+        "a Saturday inside the break"
+    );
+    assert!(got.contains(&(
+        d(10, 10),
+        SpecialDate::MakeupDay(Some("国庆节调休".to_string()))
+    )));
+    assert!(got.contains(&(d(10, 11), SpecialDate::Weekend)));
+    assert!(
+        !got.iter().any(|(date, _)| *date == d(10, 8)),
+        "an ordinary working day"
+    );
+}

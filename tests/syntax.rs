@@ -682,3 +682,51 @@ fn bad_days_of_the_year_and_misplaced_lead_times_are_reported() {
         Some("at least 2 days before starts_at")
     );
 }
+
+/// The REPL's what-if input: a snippet may add a calendar, or redefine one, and the clauses that
+/// counted on the old calendar then count on the new one.
+#[test]
+fn snippets_add_and_redefine_calendars() {
+    let base = pledge::syntax::parse_policy(
+        "policy \"p\" {\n  calendar office { hours mon..fri 09:00-18:00 }\n  deadline reply {\n    until progress\n    within 1 workday on office\n  }\n}\n",
+        "p.pledge",
+        None,
+    )
+    .unwrap();
+    let (p, clauses) = pledge::syntax::parse_snippet(
+        "calendar night { hours mon..sun 00:00-08:00 }",
+        "input",
+        &base,
+    )
+    .unwrap();
+    assert!(clauses.is_empty());
+    let names: Vec<&str> = p.calendars.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["office", "night"]);
+    let (p, _) = pledge::syntax::parse_snippet(
+        "calendar office { hours mon..fri 09:00-17:00 }",
+        "input",
+        &base,
+    )
+    .unwrap();
+    assert_eq!(p.calendars.len(), 1);
+    assert_eq!(p.calendars[0].workday_length, chrono::Duration::hours(8));
+    let pledge::ClauseBody::Deadline(d) = &p.clauses[0].body else {
+        panic!("a deadline")
+    };
+    let pledge::policy::Limit::Workdays { calendar, .. } = &d.limit else {
+        panic!("a workday limit")
+    };
+    assert_eq!(
+        calendar.workday_length,
+        chrono::Duration::hours(8),
+        "rebound"
+    );
+    // Defined twice in the same snippet is still an error.
+    let e = pledge::syntax::parse_snippet(
+        "calendar x { hours mon 09:00-10:00 }\ncalendar x { hours mon 09:00-10:00 }",
+        "input",
+        &base,
+    )
+    .unwrap_err();
+    assert_eq!(e.codes(), ["pledge::calendar::duplicate_name"]);
+}

@@ -21,7 +21,7 @@ pub use holidays::{builtin, HolidayFileError, HolidaySchedule, BUILTIN_SCHEDULES
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -137,6 +137,22 @@ pub struct Calendar {
     pub workday_length: Duration,
     /// Years the holiday data covers; dates outside give a warning.
     pub covered_years: Option<(i32, i32)>,
+    /// Names of holidays and make-up days (国庆节, 国庆节调休) from the schedules the calendar
+    /// uses, for explanations only: they never change the arithmetic. Set with
+    /// [`Calendar::with_labels`].
+    pub labels: BTreeMap<NaiveDate, String>,
+}
+
+/// Why a date on the way to a due time was not an ordinary working day (see
+/// [`Calendar::special_dates`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecialDate {
+    /// A Saturday or Sunday (or any weekday without working hours).
+    Weekend,
+    /// A day off although its weekday has hours, with its name when the schedule gives one.
+    Holiday(Option<String>),
+    /// A weekend date worked to make up for a holiday (调休上班), with its name if known.
+    MakeupDay(Option<String>),
 }
 
 /// Everything needed to build a [`Calendar`]; the optional parts get the defaults of
@@ -318,6 +334,7 @@ impl Calendar {
             makeup_hours,
             workday_length,
             covered_years: spec.covered_years,
+            labels: BTreeMap::new(),
         })
     }
 
@@ -333,7 +350,52 @@ impl Calendar {
             makeup_hours: vec![Period::all_day()],
             workday_length: Duration::days(1),
             covered_years: None,
+            labels: BTreeMap::new(),
         }
+    }
+
+    /// Adds names of holidays and make-up days (from a [`HolidaySchedule`]'s labels), kept for
+    /// explanations. Names of dates that are neither are kept too but never shown.
+    pub fn with_labels(mut self, labels: &BTreeMap<NaiveDate, String>) -> Calendar {
+        for (date, name) in labels {
+            self.labels.insert(*date, name.clone());
+        }
+        self
+    }
+
+    /// The dates from `first` to `last` (inclusive, local dates) that are not ordinary working
+    /// days: weekends, holidays, and make-up working days. For explanations of why a due time
+    /// lands where it does ("the 1–7 October holiday moved it"); the arithmetic does not use it.
+    /// At most [`HORIZON_DAYS`] dates are looked at.
+    pub fn special_dates(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Vec<(NaiveDate, SpecialDate)> {
+        let mut out = Vec::new();
+        let mut date = first;
+        for _ in 0..HORIZON_DAYS {
+            if date > last {
+                break;
+            }
+            let label = || self.labels.get(&date).cloned();
+            if self.makeup_days.contains(&date) {
+                out.push((date, SpecialDate::MakeupDay(label())));
+            } else if self.holidays.contains(&date) && !self.week_hours(date.weekday()).is_empty() {
+                out.push((date, SpecialDate::Holiday(label())));
+            } else if self.week_hours(date.weekday()).is_empty() {
+                // A weekend inside a holiday break is named after the holiday.
+                match label().filter(|_| self.holidays.contains(&date)) {
+                    Some(name) => out.push((date, SpecialDate::Holiday(Some(name)))),
+                    None => out.push((date, SpecialDate::Weekend)),
+                }
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        out
     }
 
     /// Whether this is the 24×7 wall clock: every day of the week `00:00-24:00` and no days off.

@@ -13,6 +13,7 @@ mod parse;
 mod period_report;
 mod periods;
 mod sample;
+mod repl;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Per period and group: deadline compliance, sampling, targets, duties (table, JSON, CSV).
     Report(period_report::ReportArgs),
+    /// Interactive what-if session: try changed clauses, compare, ask why.
+    Repl(repl::ReplArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Agenda(args) => agenda::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Report(args) => period_report::run(args),
+        Command::Repl(args) => return repl::run(args),
     };
     outcome.into()
 }

@@ -6,16 +6,19 @@
 //! - [`notify`]: notification clauses on one case: channels, audiences, coverage, first
 //!   contact, as [`Finding`]s;
 //! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
-//! - [`verdict`]: the records produced.
+//! - [`verdict`]: the records produced;
+//! - [`explain`]: why one case got its verdicts, in sentences (the REPL's `:why`).
 
 pub mod case;
 pub mod clock;
 pub mod engine;
+pub mod explain;
 pub mod notify;
 pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
 pub use engine::{Collect, EvalOptions, Evaluator, Sink};
+pub use explain::{explain_case, Explanation};
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,
     Status, Summary, Unopened, Verdict,

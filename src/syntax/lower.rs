@@ -62,6 +62,11 @@ pub(crate) struct Lowerer<'a> {
     calendars: Vec<(String, Span, Arc<Calendar>)>,
     /// Name, name span and validity of every clause seen, for duplicate checks.
     headers: Vec<(String, Span, Effective)>,
+    /// How many of `calendars` come from the context policy of a snippet: a snippet may
+    /// redefine them (the REPL's what-if on a calendar) without a duplicate error.
+    context_calendars: usize,
+    /// Names of context calendars the snippet redefined.
+    pub(crate) replaced_calendars: Vec<String>,
     /// Calendars declared with errors of their own: naming them is not a second error.
     broken_calendars: Vec<String>,
 }
@@ -80,6 +85,8 @@ impl<'a> Lowerer<'a> {
             schedules: HashMap::new(),
             calendars: Vec::new(),
             headers: Vec::new(),
+            context_calendars: 0,
+            replaced_calendars: Vec::new(),
             broken_calendars: Vec::new(),
         }
     }
@@ -92,8 +99,29 @@ impl<'a> Lowerer<'a> {
             self.calendars
                 .push((cal.name.clone(), Span::default(), Arc::clone(cal)));
         }
+        self.context_calendars = self.calendars.len();
         self.events.extend(extra_events.iter().cloned());
         self
+    }
+
+    /// The calendars known after lowering: those of the context (redefined ones replaced in
+    /// place) followed by new ones, in declaration order.
+    pub(crate) fn calendars(&self) -> Vec<Arc<Calendar>> {
+        self.calendars
+            .iter()
+            .map(|(_, _, c)| Arc::clone(c))
+            .collect()
+    }
+
+    /// Adds a calendar; one redefining a context calendar replaces it in place.
+    fn push_calendar(&mut self, name: String, span: Span, cal: Calendar) {
+        let context = &mut self.calendars[..self.context_calendars];
+        if let Some(slot) = context.iter_mut().find(|(n, _, _)| *n == name) {
+            *slot = (name.clone(), span, Arc::new(cal));
+            self.replaced_calendars.push(name);
+        } else {
+            self.calendars.push((name, span, Arc::new(cal)));
+        }
     }
 
     fn err(
@@ -181,7 +209,7 @@ impl<'a> Lowerer<'a> {
             self.include(inc);
         }
         let mut seen_cal = Seen(
-            self.calendars
+            self.calendars[self.context_calendars..]
                 .iter()
                 .map(|(n, s, _)| (n.clone(), *s))
                 .collect(),
@@ -345,6 +373,7 @@ impl<'a> Lowerer<'a> {
         let mut makeup = BTreeSet::new();
         let mut workday_length = None;
         let mut covered: Option<(i32, i32)> = None;
+        let mut labels = std::collections::BTreeMap::new();
         for item in inner {
             let item_span = Self::span(&item);
             match item.as_rule() {
@@ -392,6 +421,7 @@ impl<'a> Lowerer<'a> {
                         Some(s) => {
                             holidays.extend(s.days_off.iter().copied());
                             makeup.extend(s.makeup_days.iter().copied());
+                            labels.extend(s.labels.iter().map(|(d, n)| (*d, n.clone())));
                             covered = Some(match covered {
                                 None => s.years,
                                 Some((a, b)) => (a.min(s.years.0), b.max(s.years.1)),
@@ -508,7 +538,7 @@ impl<'a> Lowerer<'a> {
             covered_years: covered,
         };
         match Calendar::new(spec) {
-            Ok(cal) => self.calendars.push((name, name_span, Arc::new(cal))),
+            Ok(cal) => self.push_calendar(name, name_span, cal.with_labels(&labels)),
             Err(e) => {
                 self.broken_calendars.push(name.clone());
                 let help = match e {

@@ -112,8 +112,10 @@ pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
 }
 
 /// Parses clauses and calendars typed on their own (the REPL's what-if input), in the context of
-/// an existing policy whose zone and calendars they may use. Returns the new calendars added to
-/// a copy of `base` and the new clauses.
+/// an existing policy whose zone and calendars they may use. Returns a copy of `base` with the
+/// snippet's calendars (a calendar of the same name as one of `base` replaces it, and the
+/// clauses of `base` that counted on the old one count on the new one), and the new clauses.
+/// The clauses are not added to the policy: the caller decides what they replace.
 pub fn parse_snippet(
     source: &str,
     origin: &str,
@@ -144,12 +146,52 @@ pub fn parse_snippet(
         return Err(fail(lowerer.errors));
     }
     let mut policy = base.clone();
-    Ok((policy_with_calendars(&mut policy, &lowerer), clauses))
+    policy.calendars = lowerer.calendars();
+    if !lowerer.replaced_calendars.is_empty() {
+        for clause in &mut policy.clauses {
+            rebind_calendars(clause, &policy.calendars);
+        }
+    }
+    Ok((policy, clauses))
 }
 
-fn policy_with_calendars(policy: &mut Policy, lowerer: &Lowerer<'_>) -> Policy {
-    let _ = lowerer;
-    policy.clone()
+/// Points every limit of `clause` at the calendar of the same name in `calendars`, after a
+/// calendar was redefined.
+pub fn rebind_calendars(clause: &mut Clause, calendars: &[Arc<crate::calendar::Calendar>]) {
+    use crate::policy::{ClauseBody, DutyRule, Limit};
+    let rebind = |limit: &mut Limit| {
+        let cal = match limit {
+            Limit::Elapsed(_) => return,
+            Limit::BusinessTime { calendar, .. }
+            | Limit::Workdays { calendar, .. }
+            | Limit::SameDay { calendar }
+            | Limit::NextAt { calendar, .. } => calendar,
+        };
+        // `by 08:00 next day` without a calendar counts on an unnamed 24×7 clock.
+        if **cal == crate::calendar::Calendar::always(cal.zone) {
+            return;
+        }
+        if let Some(new) = calendars.iter().find(|c| c.name == cal.name) {
+            *cal = Arc::clone(new);
+        }
+    };
+    match &mut clause.body {
+        ClauseBody::Deadline(d) => rebind(&mut d.limit),
+        ClauseBody::Notify(n) => {
+            if let Some(l) = &mut n.limit {
+                rebind(l);
+            }
+        }
+        ClauseBody::Every(duty) => {
+            if let DutyRule::Gap(l) = &mut duty.rule {
+                rebind(l);
+            }
+        }
+        ClauseBody::Sample(_)
+        | ClauseBody::Target(_)
+        | ClauseBody::Repeat(_)
+        | ClauseBody::Window(_) => {}
+    }
 }
 
 /// Parses a condition typed alone (the REPL's `:ask`).

@@ -1,0 +1,45 @@
+//! `pledge repl`: load policies and events, try changed clauses on a working copy, compare,
+//! and ask why a case got its verdicts.
+//!
+//! - `session`: the state and every command, as a pure [`Session::execute`] (no terminal);
+//! - `text`: brace balance and declaration names of typed policy text;
+//! - `save`: the working copy written back as source;
+//! - `completion`: tab completion and multi-line input for rustyline;
+//! - `front`: the terminal (rustyline) and pipe front-ends.
+
+pub mod completion;
+pub mod front;
+mod save;
+pub mod session;
+pub mod text;
+
+pub use front::{history_path, Options};
+pub use session::{Outcome, Session, COMMANDS};
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Starts a REPL with `policies` and `events` loaded and, if given, the as-of instant `now` (as
+/// `:now` takes it). Returns the exit status: on a pipe, 1 if any input failed.
+pub fn run(
+    policies: &[PathBuf],
+    events: Option<&Path>,
+    now: Option<&str>,
+    opts: Options,
+) -> ExitCode {
+    let mut startup = Vec::new();
+    if !policies.is_empty() {
+        let paths: Vec<String> = policies.iter().map(|p| p.display().to_string()).collect();
+        startup.push(format!(":load {}", paths.join(" ")));
+    }
+    if let Some(e) = events {
+        startup.push(format!(":events {}", e.display()));
+    }
+    if let Some(n) = now {
+        startup.push(format!(":now {n}"));
+    }
+    front::run_session(Session::new(), &opts, &startup)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1069 @@
+//! The state of a REPL session and its commands, with no terminal in sight: [`Session::execute`]
+//! takes one complete input (a command or a clause typed for a what-if) and returns its text.
+//!
+//! The session keeps the loaded events **in memory**, grouped by ticket: the REPL is for
+//! interactive sizes (a project's month, a few thousand cases), where asking "what if" about any
+//! case must be instant. Large streams go through `pledge check`, which streams.
+//!
+//! Two copies of the policies are kept: the *baseline*, as loaded from the files, and the
+//! *working copy*, which what-if clauses change. Every change pushes the previous working copy on
+//! an undo stack. Both copies are evaluated with [`evaluate_case_full`] per case, so `:diff` can
+//! pair their verdicts by (ticket, policy, clause, cycle).
+
+use super::save::saved_source;
+use super::text::{declared_names, open_braces};
+use crate::cli::parse_cli_instant;
+use crate::eval::explain::{applicability, when, Applicability};
+use crate::eval::{evaluate_case_full, explain_case, Status, Verdict};
+use crate::event::{Event, Instant};
+use crate::input::{read_events, Format, ReadOptions, Record};
+use crate::policy::{ClauseBody, Policy};
+use crate::syntax::{format_clause, parse_condition, parse_policy, parse_snippet, render};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What one input came to: the text to show, and whether it succeeded (a script driving the
+/// REPL through a pipe exits non-zero when any input failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub text: String,
+    pub ok: bool,
+    /// `:quit` was asked for.
+    pub quit: bool,
+}
+
+impl Outcome {
+    fn ok(text: impl Into<String>) -> Outcome {
+        Outcome {
+            text: text.into(),
+            ok: true,
+            quit: false,
+        }
+    }
+
+    fn fail(text: impl Into<String>) -> Outcome {
+        Outcome {
+            text: text.into(),
+            ok: false,
+            quit: false,
+        }
+    }
+}
+
+/// A policy as loaded from its file: the text is kept so `:save` can write the working copy back
+/// with the author's comments and layout around the clauses that changed.
+#[derive(Debug, Clone)]
+struct Loaded {
+    path: PathBuf,
+    source: String,
+    policy: Policy,
+}
+
+/// The part of the session that what-if inputs change, and `:undo` restores.
+#[derive(Debug, Clone, Default)]
+struct Working {
+    policies: Vec<Policy>,
+    /// The text typed for each redefined or new calendar, by (policy index, calendar name):
+    /// calendars are saved as typed, since a calendar built from a holiday schedule cannot be
+    /// printed back as the one line that named the schedule.
+    calendar_texts: BTreeMap<(usize, String), String>,
+}
+
+/// Commands with a one-line description and an example, for `:help` and completion.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    (":help", "list the commands", ":help"),
+    (
+        ":load",
+        "load policy files (a policy of the same name is replaced)",
+        ":load policies/repairs.pledge",
+    ),
+    (
+        ":events",
+        "load an event file (JSON Lines or CSV), replacing the events",
+        ":events examples/service-desk.jsonl",
+    ),
+    (
+        ":reload",
+        "read the policy and event files again; the working copy restarts from them",
+        ":reload",
+    ),
+    (
+        ":summary",
+        "verdict counts and compliance per deadline clause of the working copy",
+        ":summary",
+    ),
+    (
+        ":diff",
+        "compare the working copy with the loaded policies: compliance and changed verdicts",
+        ":diff",
+    ),
+    (":undo", "undo the last what-if change", ":undo"),
+    (":reset", "drop every what-if change", ":reset"),
+    (
+        ":save",
+        "write a policy of the working copy as source (the current one unless named)",
+        ":save /tmp/repairs-what-if.pledge",
+    ),
+    (":why", "explain the verdicts of one case", ":why T-0309"),
+    (
+        ":ask",
+        "evaluate a condition on a case's attributes",
+        ":ask T-0303 kind == \"repair\" and severity == \"minor\"",
+    ),
+    (
+        ":case",
+        "show a case's attributes and events",
+        ":case T-0303",
+    ),
+    (":cases", "list the loaded cases", ":cases"),
+    (
+        ":clauses",
+        "list the clauses of the working copy",
+        ":clauses",
+    ),
+    (
+        ":show",
+        "print a clause of the working copy as source",
+        ":show dispatch_30min",
+    ),
+    (
+        ":use",
+        "choose the policy new clauses go to",
+        ":use repairs",
+    ),
+    (
+        ":now",
+        "set the as-of instant (`:now latest`: the last event's time)",
+        ":now 2026-03-06T18:00",
+    ),
+    (":quit", "leave (Ctrl-D does too)", ":quit"),
+];
+
+/// A REPL session: policies (baseline and working copy), events, and the as-of instant.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    loaded: Vec<Loaded>,
+    working: Working,
+    undo: Vec<Working>,
+    /// Where new clauses go when no loaded clause has their name.
+    target: usize,
+    events_path: Option<PathBuf>,
+    cases: BTreeMap<String, Vec<Event>>,
+    rejected: u64,
+    duplicates: u64,
+    now: Option<Instant>,
+    /// Colour in diagnostics (on a terminal only).
+    pub color: bool,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Runs one complete input: a `:command`, or clauses and calendars typed for a what-if.
+    pub fn execute(&mut self, input: &str) -> Outcome {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Outcome::ok("");
+        }
+        if let Some(command) = trimmed.strip_prefix(':') {
+            let (name, rest) = command
+                .split_once(char::is_whitespace)
+                .map_or((command, ""), |(n, r)| (n, r.trim()));
+            return self.command(name, rest);
+        }
+        if declared_names(trimmed).is_empty() {
+            let first = trimmed.split_whitespace().next().unwrap_or("");
+            return Outcome::fail(format!(
+                "error: `{first}` is neither a command nor a clause\n  help: commands start with `:` (`:help` lists them); a what-if starts with a clause keyword, e.g. `deadline dispatch_30min {{ ... }}`"
+            ));
+        }
+        self.what_if(trimmed)
+    }
+
+    /// Whether `input` is complete: a command line always is; clauses are once their braces
+    /// balance (braces in strings and comments do not count).
+    pub fn is_complete(input: &str) -> bool {
+        let t = input.trim_start();
+        t.starts_with(':') || open_braces(t) <= 0
+    }
+
+    fn command(&mut self, name: &str, rest: &str) -> Outcome {
+        match name {
+            "help" | "h" | "?" => Outcome::ok(help()),
+            "load" => self.load(rest),
+            "events" => self.events(rest),
+            "reload" => self.reload(),
+            "summary" | "eval" => self.summary(),
+            "diff" => self.diff(),
+            "undo" => match self.undo.pop() {
+                Some(previous) => {
+                    self.working = previous;
+                    Outcome::ok(format!(
+                        "undone ({} change(s) left to undo)",
+                        self.undo.len()
+                    ))
+                }
+                None => Outcome::fail("error: nothing to undo"),
+            },
+            "reset" => {
+                self.reset_working();
+                Outcome::ok("the working copy is the loaded policies again")
+            }
+            "save" => self.save(rest),
+            "why" => self.why(rest),
+            "ask" => self.ask(rest),
+            "case" => self.case(rest),
+            "cases" => self.list_cases(),
+            "clauses" => self.clauses(),
+            "show" => self.show(rest),
+            "use" => self.use_policy(rest),
+            "now" => self.set_now(rest),
+            "quit" | "q" | "exit" => Outcome {
+                text: String::new(),
+                ok: true,
+                quit: true,
+            },
+            other => {
+                let known: Vec<&str> = COMMANDS.iter().map(|c| &c.0[1..]).collect();
+                let hint = known
+                    .iter()
+                    .find(|k| k.starts_with(other) || other.starts_with(**k))
+                    .map(|k| format!("did you mean `:{k}`? "))
+                    .unwrap_or_default();
+                Outcome::fail(format!(
+                    "error: unknown command `:{other}`\n  help: {hint}`:help` lists the commands"
+                ))
+            }
+        }
+    }
+
+    // ----- loading -------------------------------------------------------------------------
+
+    /// Loads policy files; each replaces a loaded policy of the same name, else is added.
+    pub fn load(&mut self, args: &str) -> Outcome {
+        let paths: Vec<&str> = args.split_whitespace().collect();
+        if paths.is_empty() {
+            return Outcome::fail(
+                "error: `:load` needs policy files\n  help: `:load policies/repairs.pledge`",
+            );
+        }
+        let mut text = String::new();
+        let mut ok = true;
+        for p in paths {
+            match read_policy(Path::new(p)) {
+                Ok(loaded) => {
+                    let _ = writeln!(
+                        text,
+                        "loaded policy `{}` from `{p}`: {} clause(s), {} calendar(s)",
+                        loaded.policy.name,
+                        loaded.policy.clauses.len(),
+                        loaded.policy.calendars.len()
+                    );
+                    match self
+                        .loaded
+                        .iter()
+                        .position(|l| l.policy.name == loaded.policy.name)
+                    {
+                        Some(i) => self.loaded[i] = loaded,
+                        None => self.loaded.push(loaded),
+                    }
+                }
+                Err(e) => {
+                    ok = false;
+                    text.push_str(&self.render_error(e));
+                }
+            }
+        }
+        self.reset_working();
+        if ok {
+            Outcome::ok(text)
+        } else {
+            Outcome::fail(text)
+        }
+    }
+
+    /// Loads an event file, replacing the events.
+    pub fn events(&mut self, args: &str) -> Outcome {
+        if args.is_empty() {
+            return Outcome::fail("error: `:events` needs an event file\n  help: `:events examples/service-desk.jsonl`");
+        }
+        let path = PathBuf::from(args);
+        match self.read_events(&path) {
+            Ok(()) => {
+                self.events_path = Some(path);
+                Outcome::ok(self.events_line(args))
+            }
+            Err(e) => Outcome::fail(e),
+        }
+    }
+
+    fn events_line(&self, name: &str) -> String {
+        let events: usize = self.cases.values().map(Vec::len).sum();
+        let mut line = format!(
+            "loaded {events} event(s) of {} case(s) from `{name}`",
+            self.cases.len()
+        );
+        if self.rejected > 0 || self.duplicates > 0 {
+            let _ = write!(
+                line,
+                " ({} line(s) rejected, {} duplicate id(s) ignored; `pledge check` lists them)",
+                self.rejected, self.duplicates
+            );
+        }
+        line.push('\n');
+        line
+    }
+
+    fn read_events(&mut self, path: &Path) -> Result<(), String> {
+        let name = path.display().to_string();
+        let file =
+            std::fs::File::open(path).map_err(|e| format!("error: cannot read `{name}`: {e}\n"))?;
+        let opts = ReadOptions {
+            format: Format::from_path(&name),
+            tz: None,
+        };
+        let mut cases: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+        let mut rejected = 0;
+        let mut duplicates = 0;
+        read_events(file, &opts, |record| match record {
+            Record::Event(e) => {
+                let case = cases.entry(e.ticket.to_string()).or_default();
+                // The first event with an id is kept, as `pledge check` does.
+                if e.id.is_some() && case.iter().any(|o| o.id == e.id) {
+                    duplicates += 1;
+                } else {
+                    case.push(e);
+                }
+            }
+            Record::Rejected(_) => rejected += 1,
+        })
+        .map_err(|e| format!("error: cannot read `{name}`: {e}\n"))?;
+        for events in cases.values_mut() {
+            events.sort_by(Event::canonical_cmp);
+        }
+        self.cases = cases;
+        self.rejected = rejected;
+        self.duplicates = duplicates;
+        Ok(())
+    }
+
+    fn reload(&mut self) -> Outcome {
+        let paths: Vec<String> = self
+            .loaded
+            .iter()
+            .map(|l| l.path.display().to_string())
+            .collect();
+        let mut text = String::new();
+        let mut ok = true;
+        if !paths.is_empty() {
+            let o = self.load(&paths.join(" "));
+            ok &= o.ok;
+            text.push_str(&o.text);
+        }
+        if let Some(p) = self.events_path.clone() {
+            let o = self.events(&p.display().to_string());
+            ok &= o.ok;
+            text.push_str(&o.text);
+        }
+        if paths.is_empty() && self.events_path.is_none() {
+            return Outcome::fail(
+                "error: nothing loaded yet\n  help: `:load POLICY` and `:events FILE`",
+            );
+        }
+        Outcome {
+            text,
+            ok,
+            quit: false,
+        }
+    }
+
+    fn reset_working(&mut self) {
+        self.working = Working {
+            policies: self.loaded.iter().map(|l| l.policy.clone()).collect(),
+            calendar_texts: BTreeMap::new(),
+        };
+        self.undo.clear();
+        if self.target >= self.loaded.len() {
+            self.target = 0;
+        }
+    }
+
+    // ----- what-if -------------------------------------------------------------------------
+
+    fn what_if(&mut self, source: &str) -> Outcome {
+        if self.working.policies.is_empty() {
+            return Outcome::fail(
+                "error: no policy loaded to change\n  help: `:load POLICY` first",
+            );
+        }
+        let names = declared_names(source);
+        // The policy that has a clause or calendar of one of these names, else the current one.
+        let index = names
+            .iter()
+            .find_map(|(kind, name)| {
+                self.working.policies.iter().position(|p| {
+                    if kind == "calendar" {
+                        p.calendars.iter().any(|c| &c.name == name)
+                    } else {
+                        p.clause(name).is_some()
+                    }
+                })
+            })
+            .unwrap_or(self.target);
+        let base = &self.working.policies[index];
+        let (mut policy, clauses) = match parse_snippet(source, "input", base) {
+            Ok(r) => r,
+            Err(e) => return Outcome::fail(render(&e, self.color)),
+        };
+        let mut text = String::new();
+        let mut new_texts = BTreeMap::new();
+        for (kind, name) in names.iter().filter(|(k, _)| k == "calendar") {
+            let existed = base.calendars.iter().any(|c| &c.name == name);
+            if let Some(block) = super::text::block_of(source, kind, name) {
+                new_texts.insert((index, name.clone()), block.to_string());
+            }
+            let _ = writeln!(
+                text,
+                "{} calendar `{name}` in policy `{}`",
+                if existed { "replaced" } else { "added" },
+                policy.name
+            );
+        }
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        for clause in &clauses {
+            if !done.insert(clause.name.as_str()) {
+                continue;
+            }
+            let versions: Vec<_> = clauses
+                .iter()
+                .filter(|c| c.name == clause.name)
+                .cloned()
+                .collect();
+            let at = policy.clauses.iter().position(|c| c.name == clause.name);
+            policy.clauses.retain(|c| c.name != clause.name);
+            let existed = at.is_some();
+            let at = at.unwrap_or(policy.clauses.len()).min(policy.clauses.len());
+            for (i, v) in versions.into_iter().enumerate() {
+                policy.clauses.insert(at + i, v);
+            }
+            let _ = writeln!(
+                text,
+                "{} {} `{}` in policy `{}`",
+                if existed { "replaced" } else { "added" },
+                clause.body.keyword(),
+                clause.name,
+                policy.name
+            );
+        }
+        let previous = self.working.clone();
+        self.working.policies[index] = policy;
+        self.working.calendar_texts.append(&mut new_texts);
+        self.undo.push(previous);
+        text.push_str("`:diff` compares with the loaded policies, `:undo` takes it back\n");
+        Outcome::ok(text)
+    }
+
+    fn save(&mut self, args: &str) -> Outcome {
+        let mut parts = args.split_whitespace();
+        let Some(file) = parts.next() else {
+            return Outcome::fail(
+                "error: `:save` needs a file name\n  help: `:save /tmp/what-if.pledge`",
+            );
+        };
+        let index = match parts.next() {
+            Some(name) => match self.policy_index(name) {
+                Some(i) => i,
+                None => return self.unknown_policy(name),
+            },
+            None => self.target,
+        };
+        let Some(loaded) = self.loaded.get(index) else {
+            return Outcome::fail("error: no policy loaded to save\n  help: `:load POLICY` first");
+        };
+        let working = &self.working.policies[index];
+        let texts: BTreeMap<String, String> = self
+            .working
+            .calendar_texts
+            .iter()
+            .filter(|((i, _), _)| *i == index)
+            .map(|((_, n), t)| (n.clone(), t.clone()))
+            .collect();
+        let text = saved_source(&loaded.source, &loaded.policy, working, &texts);
+        // The result must load back as the working copy; never write a file that does not.
+        let base_dir = loaded.path.parent();
+        match parse_policy(&text, file, base_dir) {
+            Ok(p) if p == *working => {}
+            Ok(_) => {
+                return Outcome::fail(format!(
+                    "error: the saved text of policy `{}` would not load back as the working copy; nothing written",
+                    working.name
+                ))
+            }
+            Err(e) => return Outcome::fail(render(&e, self.color)),
+        }
+        match std::fs::write(file, &text) {
+            Ok(()) => Outcome::ok(format!(
+                "saved the working copy of policy `{}` to `{file}`\n",
+                working.name
+            )),
+            Err(e) => Outcome::fail(format!("error: cannot write `{file}`: {e}\n")),
+        }
+    }
+
+    // ----- evaluation ----------------------------------------------------------------------
+
+    /// The as-of instant: `:now`, or the latest event's time.
+    pub fn now(&self) -> Option<Instant> {
+        self.now.or_else(|| {
+            self.cases
+                .values()
+                .filter_map(|events| events.iter().map(|e| e.at).max())
+                .max()
+        })
+    }
+
+    fn zone(&self) -> Tz {
+        self.working
+            .policies
+            .first()
+            .map_or(crate::syntax::DEFAULT_ZONE, |p| p.zone)
+    }
+
+    fn verdicts(&self, policies: &[Policy]) -> Vec<Verdict> {
+        let Some(now) = self.now() else {
+            return Vec::new();
+        };
+        self.cases
+            .values()
+            .flat_map(|events| evaluate_case_full(policies, events, now).verdicts)
+            .collect()
+    }
+
+    fn summary(&self) -> Outcome {
+        if self.working.policies.is_empty() {
+            return Outcome::fail("error: no policy loaded\n  help: `:load POLICY`");
+        }
+        let verdicts = self.verdicts(&self.working.policies);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} case(s) as of {}{}",
+            self.cases.len(),
+            self.now().map_or("-".into(), |t| when(t, self.zone())),
+            if self.undo.is_empty() {
+                ""
+            } else {
+                " (working copy with what-if changes)"
+            }
+        );
+        let counts = counts_by_clause(&verdicts);
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>5} {:>8} {:>7} {:>10}",
+            "clause", "met", "breached", "pending", "compliance"
+        );
+        let mut others = 0;
+        for p in &self.working.policies {
+            for c in &p.clauses {
+                if !matches!(c.body, ClauseBody::Deadline(_)) {
+                    others += 1;
+                    continue;
+                }
+                let key = (p.name.clone(), c.name.clone());
+                let n = counts.get(&key).copied().unwrap_or_default();
+                if n.met + n.breached + n.pending == 0 {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "  {:<44} {:>5} {:>8} {:>7} {:>10}",
+                    format!("{}/{}", p.name, c.name),
+                    n.met,
+                    n.breached,
+                    n.pending,
+                    n.compliance()
+                );
+            }
+        }
+        let silent = self
+            .working
+            .policies
+            .iter()
+            .flat_map(|p| p.clauses.iter().map(move |c| (p, c)))
+            .filter(|(p, c)| {
+                matches!(c.body, ClauseBody::Deadline(_))
+                    && !counts.contains_key(&(p.name.clone(), c.name.clone()))
+            })
+            .count();
+        if silent > 0 {
+            let _ = writeln!(
+                out,
+                "  {silent} deadline clause(s) applied to no case (`:clauses` lists them all)"
+            );
+        }
+        if others > 0 {
+            let _ = writeln!(
+                out,
+                "  {others} clause(s) of other kinds are checked by `pledge check`, not here"
+            );
+        }
+        Outcome::ok(out)
+    }
+
+    fn diff(&self) -> Outcome {
+        if self.working.policies.is_empty() {
+            return Outcome::fail("error: no policy loaded\n  help: `:load POLICY`");
+        }
+        let baseline: Vec<Policy> = self.loaded.iter().map(|l| l.policy.clone()).collect();
+        let before = self.verdicts(&baseline);
+        let after = self.verdicts(&self.working.policies);
+        let key = |v: &Verdict| {
+            (
+                v.policy.to_string(),
+                v.clause.to_string(),
+                v.ticket.to_string(),
+                v.cycle,
+            )
+        };
+        let b: BTreeMap<_, &Verdict> = before.iter().map(|v| (key(v), v)).collect();
+        let a: BTreeMap<_, &Verdict> = after.iter().map(|v| (key(v), v)).collect();
+        let keys: BTreeSet<_> = b.keys().chain(a.keys()).cloned().collect();
+        let mut changed: Vec<String> = Vec::new();
+        let mut moved = 0;
+        for k in &keys {
+            let (vb, va) = (b.get(k), a.get(k));
+            let status = |v: Option<&&Verdict>| v.map_or("none", |v| v.status.as_str());
+            let due = |v: Option<&&Verdict>| v.map_or("-".to_string(), |v| when(v.due, v.zone));
+            if status(vb) != status(va) {
+                changed.push(format!(
+                    "  {} {}/{}{}: {} → {} (due {} → {})",
+                    k.2,
+                    k.0,
+                    k.1,
+                    if k.3 > 1 {
+                        format!(" cycle {}", k.3)
+                    } else {
+                        String::new()
+                    },
+                    status(vb),
+                    status(va),
+                    due(vb),
+                    due(va)
+                ));
+            } else if vb.map(|v| v.due) != va.map(|v| v.due) {
+                moved += 1;
+            }
+        }
+        let cb = counts_by_clause(&before);
+        let ca = counts_by_clause(&after);
+        let mut out = String::new();
+        let _ = writeln!(out, "  {:<44} {:>16} {:>16}", "clause", "before", "after");
+        let mut clauses: Vec<(String, String)> = Vec::new();
+        for p in baseline.iter().chain(&self.working.policies) {
+            for c in &p.clauses {
+                let k = (p.name.clone(), c.name.clone());
+                if matches!(c.body, ClauseBody::Deadline(_)) && !clauses.contains(&k) {
+                    clauses.push(k);
+                }
+            }
+        }
+        let mut rows = 0;
+        for k in &clauses {
+            let (nb, na) = (
+                cb.get(k).copied().unwrap_or_default(),
+                ca.get(k).copied().unwrap_or_default(),
+            );
+            if nb == na {
+                continue;
+            }
+            rows += 1;
+            let _ = writeln!(
+                out,
+                "  {:<44} {:>16} {:>16}",
+                format!("{}/{}", k.0, k.1),
+                nb.short(),
+                na.short()
+            );
+        }
+        if rows == 0 {
+            let _ = writeln!(out, "  (no clause's counts changed)");
+        }
+        if changed.is_empty() {
+            let _ = writeln!(out, "no verdict changed status");
+        } else {
+            let _ = writeln!(out, "{} verdict(s) changed status:", changed.len());
+            for line in &changed {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        if moved > 0 {
+            let _ = writeln!(
+                out,
+                "{moved} verdict(s) kept their status with a different due time"
+            );
+        }
+        Outcome::ok(out)
+    }
+
+    // ----- cases ---------------------------------------------------------------------------
+
+    fn ticket_events(&self, ticket: &str) -> Result<&[Event], Outcome> {
+        if ticket.is_empty() {
+            return Err(Outcome::fail("error: which case?\n  help: give a ticket, e.g. `:why T-0309` (`:cases` lists them)"));
+        }
+        match self.cases.get(ticket) {
+            Some(e) => Ok(e),
+            None => {
+                let similar: Vec<&str> = self
+                    .cases
+                    .keys()
+                    .filter(|k| k.contains(ticket) || ticket.contains(k.as_str()))
+                    .map(String::as_str)
+                    .take(5)
+                    .collect();
+                let help = if similar.is_empty() {
+                    "`:cases` lists the loaded cases".to_string()
+                } else {
+                    format!(
+                        "did you mean {}?",
+                        similar
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                Err(Outcome::fail(format!(
+                    "error: no case `{ticket}` in the loaded events\n  help: {help}"
+                )))
+            }
+        }
+    }
+
+    fn why(&self, ticket: &str) -> Outcome {
+        let events = match self.ticket_events(ticket) {
+            Ok(e) => e,
+            Err(o) => return o,
+        };
+        let Some(now) = self.now() else {
+            return Outcome::fail("error: no events loaded");
+        };
+        Outcome::ok(explain_case(&self.working.policies, events, now).render())
+    }
+
+    fn ask(&self, args: &str) -> Outcome {
+        let (ticket, expr) = args
+            .split_once(char::is_whitespace)
+            .map_or((args, ""), |(t, e)| (t, e.trim()));
+        let events = match self.ticket_events(ticket) {
+            Ok(e) => e,
+            Err(o) => return o,
+        };
+        if expr.is_empty() {
+            return Outcome::fail(format!(
+                "error: `:ask` needs a condition after the ticket\n  help: `:ask {ticket} kind == \"complaint\"`"
+            ));
+        }
+        let condition = match parse_condition(expr) {
+            Ok(c) => c,
+            Err(e) => return Outcome::fail(render(&e, self.color)),
+        };
+        let attrs = self.attrs_of(events);
+        let text = match applicability(&condition, &attrs) {
+            Applicability::Always => "true\n".to_string(),
+            Applicability::Holds { values, .. } => {
+                let v: Vec<String> = values
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k} = {v}"),
+                        None => format!("no {k}"),
+                    })
+                    .collect();
+                format!("true ({})\n", v.join(", "))
+            }
+            Applicability::Fails { reasons, .. } => {
+                format!("false: {}\n", reasons.join("; "))
+            }
+        };
+        Outcome::ok(text)
+    }
+
+    /// Case attributes as of `now`: `opened` and `updated` merged, later winning.
+    fn attrs_of(&self, events: &[Event]) -> crate::value::Attrs {
+        let now = self.now();
+        let mut attrs = crate::value::Attrs::new();
+        for e in events.iter().filter(|e| now.is_none_or(|n| e.at <= n)) {
+            if matches!(&*e.kind, "opened" | "updated") {
+                attrs.merge(&e.attrs);
+            }
+        }
+        attrs
+    }
+
+    fn case(&self, ticket: &str) -> Outcome {
+        let events = match self.ticket_events(ticket) {
+            Ok(e) => e,
+            Err(o) => return o,
+        };
+        let zone = self.zone();
+        let now = self.now();
+        let mut out = String::new();
+        let attrs: Vec<String> = self
+            .attrs_of(events)
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        let _ = writeln!(out, "case {ticket}: {}", attrs.join(", "));
+        for e in events {
+            let after = now.is_some_and(|n| e.at > n);
+            let a: Vec<String> = e.attrs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let line = format!(
+                "  {}  {:<13} {}{}",
+                when(e.at, zone),
+                e.kind,
+                a.join(", "),
+                if after { "  (after now, ignored)" } else { "" }
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        Outcome::ok(out)
+    }
+
+    fn list_cases(&self) -> Outcome {
+        if self.cases.is_empty() {
+            return Outcome::ok("no events loaded (`:events FILE`)\n");
+        }
+        let mut out = String::new();
+        for (ticket, events) in &self.cases {
+            let attrs = self.attrs_of(events);
+            let kind = attrs
+                .get("kind")
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {ticket:<12} {:>3} event(s) {kind}", events.len());
+        }
+        Outcome::ok(out)
+    }
+
+    fn clauses(&self) -> Outcome {
+        let mut out = String::new();
+        for (i, p) in self.working.policies.iter().enumerate() {
+            let current = if i == self.target { " (current)" } else { "" };
+            let _ = writeln!(out, "policy `{}`{current}", p.name);
+            for c in &p.clauses {
+                let changed = self.loaded.get(i).map_or(true, |l| {
+                    l.policy
+                        .clauses
+                        .iter()
+                        .filter(|o| o.name == c.name)
+                        .collect::<Vec<_>>()
+                        != p.clauses
+                            .iter()
+                            .filter(|o| o.name == c.name)
+                            .collect::<Vec<_>>()
+                });
+                let _ = writeln!(
+                    out,
+                    "  {:<9} {}{}",
+                    c.body.keyword(),
+                    c.name,
+                    if changed { "  (what-if)" } else { "" }
+                );
+            }
+        }
+        if out.is_empty() {
+            out.push_str("no policy loaded (`:load POLICY`)\n");
+        }
+        Outcome::ok(out)
+    }
+
+    fn show(&self, name: &str) -> Outcome {
+        let found: Vec<String> = self
+            .working
+            .policies
+            .iter()
+            .flat_map(|p| p.clauses.iter())
+            .filter(|c| c.name == name)
+            .map(|c| format_clause(c))
+            .collect();
+        if found.is_empty() {
+            return Outcome::fail(format!(
+                "error: no clause `{name}` in the working copy\n  help: `:clauses` lists them"
+            ));
+        }
+        Outcome::ok(found.join("\n"))
+    }
+
+    fn policy_index(&self, name: &str) -> Option<usize> {
+        self.working.policies.iter().position(|p| p.name == name)
+    }
+
+    fn unknown_policy(&self, name: &str) -> Outcome {
+        let known: Vec<String> = self
+            .working
+            .policies
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect();
+        Outcome::fail(format!(
+            "error: no policy `{name}` loaded\n  help: loaded: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
+
+    fn use_policy(&mut self, name: &str) -> Outcome {
+        match self.policy_index(name) {
+            Some(i) => {
+                self.target = i;
+                Outcome::ok(format!("new clauses go to policy `{name}`\n"))
+            }
+            None => self.unknown_policy(name),
+        }
+    }
+
+    fn set_now(&mut self, text: &str) -> Outcome {
+        match text {
+            "" => {}
+            "latest" | "last" => self.now = None,
+            t => match parse_cli_instant(t, self.zone()) {
+                Ok(i) => self.now = Some(i),
+                Err(e) => return Outcome::fail(format!("error: {e}\n")),
+            },
+        }
+        let zone = self.zone();
+        Outcome::ok(match (self.now, self.now()) {
+            (Some(t), _) => format!("now is {}\n", when(t, zone)),
+            (None, Some(t)) => format!("now is the last event's time, {}\n", when(t, zone)),
+            (None, None) => "now is the last event's time (no events loaded)\n".to_string(),
+        })
+    }
+
+    fn render_error(&self, e: crate::syntax::PolicyErrors) -> String {
+        render(&e, self.color)
+    }
+
+    /// What completion offers: names from the loaded policies and data.
+    pub fn vocabulary(&self) -> super::completion::Vocabulary {
+        let mut v = super::completion::Vocabulary::default();
+        for p in &self.working.policies {
+            v.policies.insert(p.name.clone());
+            for c in &p.clauses {
+                v.clauses.insert(c.name.clone());
+            }
+            for c in &p.calendars {
+                v.calendars.insert(c.name.clone());
+            }
+        }
+        for (ticket, events) in &self.cases {
+            v.tickets.insert(ticket.clone());
+            for e in events {
+                v.event_types.insert(e.kind.to_string());
+                for (k, val) in e.attrs.iter() {
+                    v.attributes.insert(k.to_string());
+                    if let Some(s) = val.as_str() {
+                        if v.values.len() < 10_000 {
+                            v.values.insert(s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Verdict counts of one clause.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    met: u64,
+    breached: u64,
+    pending: u64,
+}
+
+impl Counts {
+    /// Met among judged verdicts (met or breached): pending ones are not judged yet.
+    fn compliance(&self) -> String {
+        let judged = self.met + self.breached;
+        if judged == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", self.met as f64 * 100.0 / judged as f64)
+        }
+    }
+
+    fn short(&self) -> String {
+        let mut s = format!(
+            "{} ({}/{})",
+            self.compliance(),
+            self.met,
+            self.met + self.breached
+        );
+        if self.pending > 0 {
+            s.push_str(&format!(" +{}p", self.pending));
+        }
+        s
+    }
+}
+
+fn counts_by_clause(verdicts: &[Verdict]) -> BTreeMap<(String, String), Counts> {
+    let mut out: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    for v in verdicts {
+        let c = out
+            .entry((v.policy.to_string(), v.clause.to_string()))
+            .or_default();
+        match v.status {
+            Status::Met => c.met += 1,
+            Status::Breached => c.breached += 1,
+            Status::Pending => c.pending += 1,
+        }
+    }
+    out
+}
+
+fn read_policy(path: &Path) -> Result<Loaded, crate::syntax::PolicyErrors> {
+    let source = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        // The library's own diagnostic for an unreadable file.
+        Err(_) => {
+            return Err(match crate::syntax::load_policy(path) {
+                Err(e) => e,
+                Ok(_) => unreadable(path),
+            })
+        }
+    };
+    let policy = parse_policy(&source, &path.display().to_string(), path.parent())?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        source,
+        policy,
+    })
+}
+
+/// For a file that could not be read once but could the second time: report the first failure.
+fn unreadable(path: &Path) -> crate::syntax::PolicyErrors {
+    crate::syntax::PolicyErrors {
+        name: path.display().to_string(),
+        errors: Vec::new(),
+    }
+}
+
+fn help() -> String {
+    let mut out = String::from(
+        "Type a command, or a clause or calendar to try it (it replaces the one of the same name\nin a working copy; input continues over lines until its braces close).\n\n",
+    );
+    for (name, what, example) in COMMANDS {
+        let _ = writeln!(out, "  {name:<9} {what}\n            e.g. {example}");
+    }
+    out.push_str(
+        "\nA what-if, e.g.:\n  deadline dispatch_30min {\n    when kind == \"repair\"\n    until dispatched\n    within 15 minutes\n  }\nCtrl-C cancels the current input, Ctrl-D leaves.\n",
+    );
+    out
+}

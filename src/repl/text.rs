@@ -1,0 +1,189 @@
+//! Reading policy text without parsing it: whether braces balance (multi-line input ends when
+//! they do), which clauses and calendars an input declares, and where a declaration's block is.
+//! Braces inside strings and `#` comments never count.
+
+/// The clause keywords and `calendar`, which begin a declaration a what-if may type.
+pub const DECLARATION_KEYWORDS: &[&str] = &[
+    "deadline", "notify", "sample", "target", "repeat", "every", "window", "calendar",
+];
+
+/// Calls `f(byte offset, byte)` for every byte of `text` outside strings and comments.
+fn code_bytes(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
+    let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if in_comment {
+            in_comment = b != b'\n';
+            continue;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'#' => in_comment = true,
+            b'"' => in_string = true,
+            _ => {
+                if !f(i, b) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `{` minus `}` outside strings and comments: input is complete when this is not positive.
+pub fn open_braces(text: &str) -> i64 {
+    let mut depth = 0i64;
+    code_bytes(text, |_, b| {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        true
+    });
+    depth
+}
+
+/// The declarations an input makes, as (keyword, name), in order: `deadline dispatch_30min`,
+/// `calendar office`. Only top-level ones (outside any braces).
+pub fn declared_names(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (start, _) in top_level_words(text) {
+        let rest = &text[start..];
+        let Some(kw) = DECLARATION_KEYWORDS.iter().find(|k| {
+            rest.starts_with(*k)
+                && rest[k.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_whitespace)
+        }) else {
+            continue;
+        };
+        let name: String = rest[kw.len()..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.push((kw.to_string(), name));
+        }
+    }
+    out
+}
+
+/// Offsets of words that start at brace depth 0.
+fn top_level_words(text: &str) -> Vec<(usize, u8)> {
+    let mut out = Vec::new();
+    let mut depth = 0i64;
+    let bytes = text.as_bytes();
+    code_bytes(text, |i, b| {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ if depth == 0
+                && b.is_ascii_alphabetic()
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')) =>
+            {
+                out.push((i, b))
+            }
+            _ => {}
+        }
+        true
+    });
+    out
+}
+
+/// The byte range of the block `keyword name ... { ... }` in `text`, from the keyword to the
+/// closing brace, searching declarations at any depth (a calendar inside a `policy { }`).
+pub fn block_range(text: &str, keyword: &str, name: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut found = None;
+    code_bytes(text, |i, _| {
+        let rest = &text[i..];
+        let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if boundary && rest.starts_with(keyword) {
+            let after = &rest[keyword.len()..];
+            if after.starts_with(char::is_whitespace) {
+                let after = after.trim_start();
+                if after.starts_with(name)
+                    && !after[name.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    found = Some(i);
+                    return false;
+                }
+            }
+        }
+        true
+    });
+    let start = found?;
+    let mut depth = 0i64;
+    let mut end = None;
+    code_bytes(&text[start..], |i, b| {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(start + i + 1);
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    Some((start, end?))
+}
+
+/// The text of the block `keyword name { ... }` in `text`.
+pub fn block_of<'t>(text: &'t str, keyword: &str, name: &str) -> Option<&'t str> {
+    block_range(text, keyword, name).map(|(s, e)| &text[s..e])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces_in_strings_and_comments_do_not_count() {
+        assert_eq!(open_braces("deadline a \"{\" {"), 1);
+        assert_eq!(open_braces("deadline a { # }\n"), 1);
+        assert_eq!(open_braces("deadline a {\n within 1 hour\n}"), 0);
+        assert_eq!(open_braces(r#"deadline a "\"{" {}"#), 0);
+    }
+
+    #[test]
+    fn declarations_are_found_at_the_top_level_only() {
+        let text = "calendar office { hours mon..fri 09:00-18:00 }\ndeadline dispatch { until dispatched\n within 1 hour }";
+        assert_eq!(
+            declared_names(text),
+            vec![
+                ("calendar".to_string(), "office".to_string()),
+                ("deadline".to_string(), "dispatch".to_string())
+            ]
+        );
+        assert!(declared_names("# deadline x {}\n").is_empty());
+        assert!(declared_names("kind == \"x\"").is_empty());
+    }
+
+    #[test]
+    fn a_block_runs_to_its_closing_brace() {
+        let text = "policy \"p\" {\n  calendar office { hours mon 09:00-10:00 } # {\n  calendar office2 { }\n}";
+        assert_eq!(
+            block_of(text, "calendar", "office"),
+            Some("calendar office { hours mon 09:00-10:00 }")
+        );
+        assert_eq!(
+            block_of(text, "calendar", "office2"),
+            Some("calendar office2 { }")
+        );
+        assert_eq!(block_of(text, "calendar", "off"), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! `pledge repl` end to end: the real binary through a pipe (every command) and through a
+//! pseudo-terminal (completion, history, multi-line input, Ctrl-C, Ctrl-D), on the shipped
+//! National Day example.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const POLICY: &str = "examples/national-day.pledge";
+const EVENTS: &str = "examples/national-day.jsonl";
+
+fn repl() -> Command {
+    let mut cmd = Command::cargo_bin("pledge").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["repl", POLICY, "--events", EVENTS])
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn a_pipe_runs_every_command_without_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("what-if.pledge");
+    let script = format!(
+        r#":help
+:summary
+:cases
+:case T-1042
+:ask T-1042 kind == "complaint" and severity == "major"
+:why T-1042
+deadline reply_2workdays {{
+  when kind in ["complaint", "inquiry"]   # {{ braces in comments do not count
+  until progress
+  within 1 workday on office
+  pause while status in ["waiting_customer"]
+}}
+:diff
+:clauses
+:show reply_2workdays
+:save {saved}
+:undo
+:use desk
+:now 2026-10-09T10:00
+:now latest
+:reset
+:load {POLICY}
+:events {EVENTS}
+:reload
+:quit
+:summary
+"#,
+        saved = saved.display()
+    );
+    let out = repl().write_stdin(script).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains("pledge>"), "no prompt on a pipe");
+    for needle in [
+        "e.g. :why T-0309",
+        "desk/reply_2workdays",
+        "T-1045",
+        "Thu 2026-10-08 11:30  progress",
+        "true (kind = \"complaint\", severity = \"major\")",
+        "calendar: Thu 2026-10-01 – Wed 2026-10-07: holiday 国庆节, not counted",
+        "pause: status `waiting_customer`",
+        "replaced deadline `reply_2workdays` in policy `desk`",
+        "T-1042 desk/reply_2workdays: met → breached",
+        "T-1045 desk/reply_2workdays: met → breached",
+        "reply_2workdays  (what-if)",
+        "within 1 workday on office",
+        "saved the working copy of policy `desk`",
+        "undone (0 change(s) left to undo)",
+        "new clauses go to policy `desk`",
+        "now is Fri 2026-10-09 10:00",
+        "now is the last event's time, Tue 2026-10-13 09:00",
+        "the working copy is the loaded policies again",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // `:quit` stops reading: the `:summary` after it never runs.
+    assert_eq!(text.matches("4 case(s) as of").count(), 1, "{text}");
+    assert!(std::fs::read_to_string(&saved)
+        .unwrap()
+        .contains("within 1 workday on office"));
+}
+
+#[test]
+fn a_failed_command_makes_the_pipe_exit_non_zero_after_the_rest_ran() {
+    repl()
+        .write_stdin("deadline broken {\n  until\n}\n:summary\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("desk/dispatch_2h"))
+        .stderr(predicate::str::contains("pledge::syntax::unexpected_token"))
+        .stderr(predicate::str::contains("╰──"));
+}
+
+#[test]
+fn an_unclosed_clause_at_the_end_of_input_is_an_error() {
+    repl()
+        .write_stdin("deadline x {\n  until closed\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("pledge::syntax::unexpected_end"));
+}
+
+#[test]
+fn an_invalid_policy_at_startup_is_reported_and_fails_the_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pledge");
+    std::fs::write(
+        &bad,
+        "policy \"p\" {\n  deadline x {\n    until closed\n    within 2 fortnights\n  }\n}\n",
+    )
+    .unwrap();
+    Command::cargo_bin("pledge")
+        .unwrap()
+        .args(["repl", bad.to_str().unwrap()])
+        .write_stdin(":clauses\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("pledge::"));
+}
+
+#[cfg(unix)]
+mod terminal {
+    use rexpect::session::{spawn_command, PtySession};
+    use std::path::Path;
+    use std::process::Command;
+
+    const TIMEOUT_MS: u64 = 20_000;
+
+    fn start(history: &Path) -> PtySession {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledge"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["repl", super::POLICY, "--events", super::EVENTS])
+            .env("PLEDGE_HISTORY", history)
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        let mut p = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
+        p.exp_string("pledge> ").unwrap();
+        p
+    }
+
+    #[test]
+    fn completion_multi_line_input_ctrl_c_and_ctrl_d() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = dir.path().join("history");
+        let mut p = start(&history);
+        // Tab completes a command, then a clause name.
+        p.send(":sho\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string(":show").unwrap();
+        p.send("reply\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("reply_2workdays").unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("within 2 workdays on office").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // A ticket, completed from the loaded events.
+        p.send(":why T-1045\t").unwrap();
+        p.flush().unwrap();
+        p.send_line("").unwrap();
+        // The pty reader sees bytes, so needles stay ASCII.
+        p.exp_string("Sat 2026-10-10: make-up working day (")
+            .unwrap();
+        p.exp_string("), counted").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // A clause over several lines runs when its braces close.
+        p.send_line("deadline dispatch_2h {").unwrap();
+        p.send_line("  when kind == \"repair\"").unwrap();
+        p.send_line("  until dispatched").unwrap();
+        p.send_line("  within 1 hour").unwrap();
+        p.send_line("}").unwrap();
+        p.exp_string("replaced deadline `dispatch_2h` in policy `desk`")
+            .unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // Ctrl-C cancels a half-typed clause; the REPL goes on.
+        p.send_line("deadline half {").unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("(cancelled)").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        p.send_line(":diff").unwrap();
+        p.exp_string("T-1043 desk/dispatch_2h: met ").unwrap();
+        p.exp_string(" breached (due Fri 2026-10-09 11:00").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // File paths complete after `:events`.
+        p.send(":events examples/national-day.js\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("national-day.jsonl").unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("loaded 14 event(s) of 4 case(s)").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // An error is shown, and the REPL stays.
+        p.send_line(":why T-0000").unwrap();
+        p.exp_string("no case `T-0000`").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        // Ctrl-D leaves.
+        p.send_control('d').unwrap();
+        p.exp_eof().unwrap();
+    }
+
+    #[test]
+    fn history_is_kept_between_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = dir.path().join("history");
+        let mut p = start(&history);
+        p.send_line(":now 2026-10-09T10:00").unwrap();
+        p.exp_string("now is Fri 2026-10-09 10:00").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        p.send_line(":quit").unwrap();
+        p.exp_eof().unwrap();
+        let saved = std::fs::read_to_string(&history).unwrap();
+        assert!(saved.contains(":now 2026-10-09T10:00"), "{saved}");
+        // A new session recalls it with the up arrow (twice: `:quit` came last).
+        let mut p = start(&history);
+        p.send("\x1b[A").unwrap();
+        p.send("\x1b[A").unwrap();
+        p.flush().unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("now is Fri 2026-10-09 10:00").unwrap();
+        p.exp_string("pledge> ").unwrap();
+        p.send_control('d').unwrap();
+        p.exp_eof().unwrap();
+    }
+}
+
+/// The walkthrough in docs/repl.md runs exactly as shown: its inputs (after `pledge> `, over
+/// several lines until braces close) are piped in, and the rest of the block is the output.
+#[test]
+fn the_documented_walkthrough_runs_as_shown() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repl.md")).unwrap();
+    let block = doc
+        .split("```console\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let mut lines = block.lines();
+    let command = lines.next().unwrap().strip_prefix("$ pledge ").unwrap();
+    let (mut input, mut expected) = (String::new(), String::new());
+    let mut open = 0i64;
+    for line in lines {
+        if let Some(typed) = line.strip_prefix("pledge> ") {
+            input.push_str(typed);
+            input.push('\n');
+            open = pledge::repl::text::open_braces(typed);
+        } else if open > 0 {
+            input.push_str(line);
+            input.push('\n');
+            open += pledge::repl::text::open_braces(line);
+        } else if !line.starts_with("pledge repl: ") {
+            // The banner is printed on a terminal only.
+            expected.push_str(line);
+            expected.push('\n');
+        }
+    }
+    let out = Command::cargo_bin("pledge")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(command.split_whitespace())
+        .env("NO_COLOR", "1")
+        .write_stdin(input)
+        .assert()
+        .success();
+    let actual = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(actual, expected);
+}
