@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod eval;
 pub mod event;
+pub mod gen;
 pub mod input;
 pub mod limits;
 pub mod policy;
