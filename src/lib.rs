@@ -7,16 +7,21 @@
 //! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
 //! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
 //! - [`eval`]: the streaming evaluator producing verdicts;
+//! - [`agenda`]: what is overdue and what falls due next, for the duty desk;
 //! - [`report`]: human, JSON and JSONL reports;
 //! - [`cli`]: the `pledge` command, a thin layer over this library.
 
+pub mod agenda;
 pub mod calendar;
+pub mod check;
+pub mod cli;
 pub mod eval;
 pub mod event;
 pub mod gen;
 pub mod input;
 pub mod limits;
 pub mod policy;
+pub mod report;
 pub mod syntax;
 pub mod value;
 

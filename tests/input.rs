@@ -1263,3 +1263,66 @@ fn throughput() {
         stats.bytes as f64 / 1e6 / secs
     );
 }
+
+/// A stream of several parallel batches, with a byte-order mark, CRLF, blank, corrupt and
+/// overlong lines.
+fn many_batches() -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    for i in 0..40_000u64 {
+        let line = match i % 997 {
+            5 => "{broken".to_string(),
+            6 => String::new(),
+            7 => format!("{{\"ticket\":\"T{i}\",\"type\":\"opened\"}}"),
+            _ => format!(
+                "{{\"ticket\":\"T{}\",\"at\":\"2026-03-02T09:{:02}:00+08:00\",\"type\":\"opened\",\"id\":\"{i}\",\"attrs\":{{\"kind\":\"repair\",\"n\":{i}}}}}",
+                i / 3,
+                i % 60
+            ),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+        if i == 20_000 {
+            out.extend(std::iter::repeat(b'x').take(pledge::limits::MAX_EVENT_LINE_BYTES + 10));
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn parallel_reading_gives_the_records_and_stats_of_sequential_reading() {
+    use pledge::input::{read_events, read_jsonl_parallel, ReadOptions};
+    let data = many_batches();
+    assert!(
+        data.len() > 4 * pledge::input::BATCH_BYTES,
+        "several batches"
+    );
+    let opts = ReadOptions::default();
+    let mut sequential = Vec::new();
+    let seq_stats = read_events(&data[..], &opts, |r| sequential.push(r)).unwrap();
+    for threads in [1, 2, 3, 8] {
+        let mut parallel = Vec::new();
+        let mut last_progress = 0;
+        let stats = read_jsonl_parallel(
+            &data[..],
+            &opts,
+            threads,
+            |r| parallel.push(r),
+            |bytes| {
+                assert!(bytes >= last_progress, "progress only grows");
+                last_progress = bytes;
+            },
+        )
+        .unwrap();
+        assert_eq!(stats, seq_stats, "{threads} threads");
+        assert!(
+            parallel == sequential,
+            "{threads} threads: same records in the same order"
+        );
+        assert!(last_progress > 0);
+    }
+    assert!(
+        seq_stats.rejected >= 80 && seq_stats.blank >= 40,
+        "{seq_stats:?}"
+    );
+}

@@ -559,3 +559,33 @@ fn formatted_clauses_parse_back_to_the_same_clauses() {
     assert_eq!(first.clauses, second.clauses, "formatted:\n{again}");
     insta::assert_snapshot!(again);
 }
+
+#[test]
+fn a_syntax_error_does_not_hide_mistakes_in_other_clauses() {
+    let e = errs(
+        r#"policy "p" {
+  deadline a "投诉联系" {
+    from opened until contactd
+    within 1 hour
+  }
+  deadline b {
+    from opened until resolved
+    within 2 fortnights
+  }
+  deadline a {
+    from opened until resolved
+    within 1 hour
+  }
+}
+"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::clause::unknown_event",
+            "pledge::syntax::unexpected_token",
+            "pledge::clause::duplicate_name",
+        ]
+    );
+    insta::assert_snapshot!(render(&e, false));
+}

@@ -5,7 +5,8 @@
 //! independent of `now`; [`resolve`] turns them into a [`Verdict`] and [`Action`]s as of `now`.
 
 use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
-use super::verdict::{Action, ActionStatus, ClauseRef, Status, Verdict};
+use super::notify;
+use super::verdict::{Action, ActionStatus, ClauseRef, Finding, Status, Verdict};
 use crate::event::{Event, Instant};
 use crate::policy::{ActionKind, Clause, ClauseBody, Deadline, Policy, Stage};
 use crate::value::{Attrs, Value};
@@ -151,8 +152,8 @@ pub(crate) struct CycleFacts {
     pub amount: Duration,
     pub zone: Tz,
     pub pauses: Vec<PauseSpan>,
-    /// Per stage: the latest evidence event's instant (see [`evidence`]).
-    pub evidence: Vec<Option<Instant>>,
+    /// Per stage: the instants of its evidence events, ascending (see [`evidence`]).
+    pub evidence: Vec<Box<[Instant]>>,
 }
 
 /// Calls `f(start, stop)` for each cycle of `deadline` on the sorted `events`
@@ -211,8 +212,9 @@ pub(crate) fn for_each_cycle(
     }
 }
 
-/// Whether an attribute names `role`: equal to it, or a list containing it.
-fn names_role(v: Option<&Value>, role: &str) -> bool {
+/// Whether an attribute names `role` (or a channel, an audience): equal to it, or a list
+/// containing it.
+pub(crate) fn names_role(v: Option<&Value>, role: &str) -> bool {
     match v {
         Some(Value::String(s)) => &**s == role,
         Some(Value::List(items)) => items.iter().any(|i| i.as_str() == Some(role)),
@@ -220,14 +222,17 @@ fn names_role(v: Option<&Value>, role: &str) -> bool {
     }
 }
 
-/// The latest instant of an event that shows a stage's action was taken:
+/// The instants (ascending) of the events that show a stage's action was taken:
 /// - `escalate`: an `escalated` event whose `to` is the role;
 /// - `notify`: a `notified` event whose `to` or `audience` is the role;
 /// - `warn`: none needed (informational).
 ///
-/// The action is `done` when this instant is at or after the stage instant: the evidence may come
-/// any time after the stage fired, by `now`, even after the clock stopped.
-fn evidence(events: &[Event], stage: &Stage) -> Option<Instant> {
+/// The action is `done` when one of them is at or after the stage instant: the evidence may come
+/// any time after the stage fired, by `now`, even after the clock stopped. The action records the
+/// first such instant, so a report shows how soon after the stage it was taken. An escalation
+/// *before* the stage instant does not count: the stage asks for an escalation once the point has
+/// passed, and an earlier one (say to the same role about another matter) cannot be told apart.
+fn evidence(events: &[Event], stage: &Stage) -> Box<[Instant]> {
     let role = stage.role.as_str();
     let matches = |e: &Event| match stage.action {
         ActionKind::Warn => false,
@@ -238,7 +243,7 @@ fn evidence(events: &[Event], stage: &Stage) -> Option<Instant> {
                     || names_role(e.attrs.get("audience"), role))
         }
     };
-    events.iter().rev().find(|e| matches(e)).map(|e| e.at)
+    events.iter().filter(|e| matches(e)).map(|e| e.at).collect()
 }
 
 /// Whether a clause version holds for a cycle started at `start`: its effective dates, in the
@@ -326,18 +331,20 @@ pub(crate) fn resolve(
             .pauses
             .last()
             .is_some_and(|&(from, until)| until.is_none() && from <= now);
+    let mut next_stages = Vec::new();
     for (i, stage) in plan.deadline.stages.iter().enumerate() {
         let (at, _) = clock.reach(stage_amount(&stage.point, facts.amount));
         let fired = facts.stop.map_or(true, |s| at < s) && at <= now;
         if !fired {
+            if facts.stop.is_none() {
+                next_stages.push((i + 1, at));
+            }
             continue;
         }
-        let evidence = facts
-            .evidence
-            .get(i)
-            .copied()
-            .flatten()
-            .filter(|&e| e >= at);
+        let evidence = facts.evidence.get(i).and_then(|instants| {
+            let first = instants.partition_point(|&e| e < at);
+            instants.get(first).copied()
+        });
         let status = match (stage.action, evidence) {
             (ActionKind::Warn, _) => ActionStatus::Due,
             (_, Some(_)) => ActionStatus::Done,
@@ -376,14 +383,20 @@ pub(crate) fn resolve(
         zone: facts.zone,
         overdue_by,
         time_left,
+        next_stages: {
+            next_stages.sort_by_key(|&(stage, at)| (at, stage));
+            next_stages
+        },
     }
 }
 
-/// Verdicts and actions of one case.
+/// Verdicts, actions and findings of one case.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseResult {
     pub verdicts: Vec<Verdict>,
     pub actions: Vec<Action>,
+    /// Findings of notification clauses, by clause order, then instant, then code.
+    pub findings: Vec<Finding>,
 }
 
 /// Evaluates one case's events (any order; those after `now` are ignored) against every deadline
@@ -393,7 +406,8 @@ pub fn evaluate_case(policy: &Policy, events: &[Event], now: Instant) -> Vec<Ver
     evaluate_case_full(std::slice::from_ref(policy), events, now).verdicts
 }
 
-/// Like [`evaluate_case`], for several policies, with the actions too.
+/// Like [`evaluate_case`], for several policies, with the actions and the findings of
+/// notification clauses too.
 pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -> CaseResult {
     let mut sorted: Vec<Event> = events.iter().filter(|e| e.at <= now).cloned().collect();
     sorted.sort_by(Event::canonical_cmp);
@@ -412,5 +426,12 @@ pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -
         let v = resolve(f, &plans[f.plan], &ticket, now, &mut result.actions);
         result.verdicts.push(v);
     }
+    let notices = notify::plan(policies);
+    let mut notice_facts = Vec::new();
+    notify::case_facts(&view, &notices, &mut notice_facts);
+    for f in &notice_facts {
+        notify::resolve(f, &notices[f.plan], &ticket, now, &mut result.findings);
+    }
+    notify::sort_findings(&mut result.findings);
     result
 }

@@ -39,12 +39,16 @@
 //! watermark). Rejected events do not move the watermark.
 
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
+use super::clock::Counting;
+use super::notify::{self, NoticeFacts, NoticePlan};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
 };
+use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
 use crate::policy::Policy;
+use chrono::Datelike;
 use chrono::Duration;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -235,6 +239,12 @@ pub struct Evaluator<'p, S: Sink> {
     actions: Vec<Action>,
     /// For each deadline plan, its index in `summary.clauses`.
     plan_summary: Vec<usize>,
+    /// Notification clauses, and the index of each in `summary.clauses`.
+    notices: Vec<NoticePlan<'p>>,
+    notice_summary: Vec<usize>,
+    /// Notification facts of finished cases that depend on the `now` to come, per case.
+    deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
+    findings: Vec<Finding>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -267,6 +277,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     .unwrap_or(0)
             })
             .collect();
+        let notices = notify::plan(policies);
+        let notice_summary = notices
+            .iter()
+            .map(|p| {
+                clauses
+                    .iter()
+                    .position(|c| c.clause_ref == p.clause_ref)
+                    .unwrap_or(0)
+            })
+            .collect();
         let summary = Summary {
             now: opts.now,
             clauses,
@@ -285,6 +305,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             facts: Vec::new(),
             actions: Vec::new(),
             plan_summary,
+            notices,
+            notice_summary,
+            deferred_notices: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -443,6 +467,45 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         self.facts = facts;
+        self.notices_of_case(&ticket, &view, known_now);
+    }
+
+    /// Evaluates the notification clauses on a case: now when `now` is known or cannot change
+    /// the findings, else at the end of the stream (all of the case's together, so its findings
+    /// keep their order).
+    fn notices_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>, now: Option<Instant>) {
+        if self.notices.is_empty() {
+            return;
+        }
+        let mut facts = Vec::new();
+        notify::case_facts(view, &self.notices, &mut facts);
+        if facts.is_empty() {
+            return;
+        }
+        let settled = self
+            .watermark
+            .filter(|&w| facts.iter().all(|f| f.settled_by(w)));
+        match now.or(settled) {
+            Some(now) => self.emit_findings(ticket, &facts, now),
+            None => self.deferred_notices.push((ticket.clone(), facts)),
+        }
+    }
+
+    fn emit_findings(&mut self, ticket: &Arc<str>, facts: &[NoticeFacts], now: Instant) {
+        self.findings.clear();
+        for f in facts {
+            notify::resolve(f, &self.notices[f.plan], ticket, now, &mut self.findings);
+        }
+        notify::sort_findings(&mut self.findings);
+        for finding in &self.findings {
+            let index = self
+                .notices
+                .iter()
+                .position(|p| p.clause_ref == finding.clause_ref)
+                .map_or(0, |i| self.notice_summary[i]);
+            self.summary.clauses[index].findings += 1;
+            self.sink.finding(finding);
+        }
     }
 
     fn emit(&mut self, ticket: &Arc<str>, facts: &CycleFacts, now: Instant) {
@@ -454,6 +517,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             now,
             &mut self.actions,
         );
+        if let Counting::Business(calendar) = &facts.counting {
+            self.note_coverage(calendar, verdict.start);
+            self.note_coverage(calendar, verdict.due);
+        }
         let counts = &mut self.summary.clauses[self.plan_summary[facts.plan]];
         match verdict.status {
             Status::Met => counts.met += 1,
@@ -471,6 +538,26 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
+    /// Remembers a calendar year outside the calendar's holiday data.
+    fn note_coverage(&mut self, calendar: &Calendar, at: Instant) {
+        let date = at.with_timezone(&calendar.zone).date_naive();
+        if calendar.covers(date) {
+            return;
+        }
+        let year = date.year();
+        let known = self
+            .summary
+            .uncovered
+            .iter()
+            .any(|(name, y)| **name == *calendar.name && *y == year);
+        if !known {
+            self.summary
+                .uncovered
+                .push((calendar.name.as_str().into(), year));
+            self.summary.uncovered.sort();
+        }
+    }
+
     fn final_now(&self) -> Option<Instant> {
         self.opts.now.or(self.watermark)
     }
@@ -483,6 +570,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred) {
                 self.emit(&d.ticket, &d.facts, now);
+            }
+            for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
+                self.emit_findings(&ticket, &facts, now);
             }
         }
         let mut open: Vec<(Box<str>, CaseBuf)> = self.cases.drain().collect();

@@ -3,12 +3,15 @@
 //! - [`clock`]: limits as *(counting calendar, amount)*, and when a clock with pauses reaches an
 //!   amount;
 //! - [`case`]: one case: attributes, status timeline, cycles, verdicts and actions;
+//! - [`notify`]: notification clauses on one case: channels, audiences, coverage, first
+//!   contact, as [`Finding`]s;
 //! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
 //! - [`verdict`]: the records produced.
 
 pub mod case;
 pub mod clock;
 pub mod engine;
+pub mod notify;
 pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};

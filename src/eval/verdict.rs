@@ -74,6 +74,11 @@ pub struct Verdict {
     pub overdue_by: Option<Duration>,
     /// For pending verdicts: `due - now`.
     pub time_left: Option<Duration>,
+    /// Stages of a clock still running at `now` that have not fired yet: their 1-based position
+    /// in the clause and the instant they will fire at if the clock keeps running (an open pause
+    /// assumed to end at `now`), soonest first. Empty once the clock stopped. The agenda lists
+    /// the ones about to fire.
+    pub next_stages: Vec<(usize, Instant)>,
 }
 
 /// The state of an action produced by a stage.
@@ -211,6 +216,10 @@ pub struct Summary {
     pub unopened: u64,
     /// One entry per clause, in policy and clause order.
     pub clauses: Vec<ClauseSummary>,
+    /// Calendars asked about dates outside the years their holiday data covers, with those
+    /// years, sorted: verdicts there assume no holidays and no make-up days, which may be
+    /// wrong, so reports warn rather than trust them silently.
+    pub uncovered: Vec<(Arc<str>, i32)>,
 }
 
 impl Summary {

@@ -32,10 +32,12 @@
 mod csv;
 mod jsonl;
 mod lines;
+mod parallel;
 mod timestamp;
 
 pub use jsonl::parse_jsonl_line;
 pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
+pub use parallel::{read_jsonl_parallel, BATCH_BYTES};
 pub use timestamp::{parse_timestamp, TimestampError};
 
 use crate::event::Event;

@@ -5,7 +5,9 @@
 
 use super::diagnostics::{closest, PolicyDiagnostic};
 use super::grammar::Rule;
-use crate::calendar::{builtin, Calendar, CalendarSpec, HolidaySchedule, Period};
+use crate::calendar::{
+    builtin, Calendar, CalendarSpec, HolidaySchedule, Period, BUILTIN_SCHEDULES,
+};
 use crate::limits::MAX_CONDITION_DEPTH;
 use crate::policy::*;
 use crate::value::Value;
@@ -60,6 +62,8 @@ pub(crate) struct Lowerer<'a> {
     calendars: Vec<(String, Span, Arc<Calendar>)>,
     /// Name, name span and validity of every clause seen, for duplicate checks.
     headers: Vec<(String, Span, Effective)>,
+    /// Calendars declared with errors of their own: naming them is not a second error.
+    broken_calendars: Vec<String>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -76,6 +80,7 @@ impl<'a> Lowerer<'a> {
             schedules: HashMap::new(),
             calendars: Vec::new(),
             headers: Vec::new(),
+            broken_calendars: Vec::new(),
         }
     }
 
@@ -393,7 +398,9 @@ impl<'a> Lowerer<'a> {
                             });
                         }
                         None => {
-                            let known: Vec<String> = self.schedules.keys().cloned().collect();
+                            let mut known: Vec<String> = self.schedules.keys().cloned().collect();
+                            known.sort();
+                            known.extend(BUILTIN_SCHEDULES.iter().map(|s| s.to_string()));
                             let d = self.err(
                                 "pledge::calendar::unknown_holidays",
                                 span,
@@ -403,8 +410,8 @@ impl<'a> Lowerer<'a> {
                             let suggestion =
                                 closest(&key, known.iter().map(String::as_str)).map(str::to_string);
                             d.set_help(match suggestion {
-                                Some(c) => format!("did you mean `{c}`? include a schedule with `include calendar \"file.toml\" as {key}`, or name a shipped one: `holidays \"cn-2026\"`"),
-                                None => format!("include a schedule with `include calendar \"file.toml\" as {key}`, or name a shipped one: `holidays \"cn-2025\"`, `holidays \"cn-2026\"`, `holidays \"cn\"`"),
+                                Some(c) => format!("did you mean `{c}`? shipped schedules are `cn-2025`, `cn-2026` and `cn`; include a file with `include calendar \"file.toml\" as NAME`"),
+                                None => "shipped schedules are `cn-2025`, `cn-2026` and `cn`; include a file with `include calendar \"file.toml\" as NAME`".to_string(),
                             });
                         }
                     }
@@ -444,29 +451,50 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        // Overlapping hours, with both ranges underlined.
+        // Overlapping hours, with both ranges underlined: one error per pair of ranges, naming
+        // every weekday it affects (`mon..fri` with overlapping ranges is one mistake).
         let mut days: [Vec<Period>; 7] = Default::default();
+        let mut overlaps: Vec<((Span, Span), Vec<Weekday>)> = Vec::new();
         for (i, periods) in week.iter_mut().enumerate() {
             periods.sort_by_key(|(p, _)| p.open);
             for w in periods.windows(2) {
                 let (a, b) = (w[0], w[1]);
                 let a_close = a.0.close.unwrap_or(NaiveTime::MIN);
                 if a.0.close.is_none() || a_close > b.0.open {
-                    self.err(
-                        "pledge::calendar::overlapping_hours",
-                        b.1,
-                        format!("working hours overlap on {}", weekday_name(Weekday::try_from(i as u8).unwrap_or(Weekday::Mon))),
-                        "overlaps an earlier range",
-                    )
-                    .set_help("working periods of a day must not overlap; write `08:30-12:00, 13:30-18:00`");
-                    if let Some(last) = self.errors.last_mut() {
-                        last.labels.push((a.1, "this range".into()));
+                    let day = Weekday::try_from(i as u8).unwrap_or(Weekday::Mon);
+                    match overlaps.iter_mut().find(|(k, _)| *k == (a.1, b.1)) {
+                        Some((_, ds)) => ds.push(day),
+                        None => overlaps.push(((a.1, b.1), vec![day])),
                     }
                 }
             }
             days[i] = periods.iter().map(|(p, _)| *p).collect();
         }
+        for ((first, second), on) in overlaps {
+            let text = |sp: Span| {
+                self.source
+                    .inner()
+                    .get(sp.start..sp.end)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let (a_text, b_text) = (text(first), text(second));
+            let names: Vec<&str> = on.iter().map(|d| weekday_name(*d)).collect();
+            self.err(
+                "pledge::calendar::overlapping_hours",
+                second,
+                format!("working hours overlap on {}", names.join(", ")),
+                "overlaps an earlier range",
+            )
+            .set_help(format!(
+                "`{b_text}` starts before `{a_text}` ends; working periods of a day must not overlap"
+            ));
+            if let Some(last) = self.errors.last_mut() {
+                last.labels.push((first, "this range".into()));
+            }
+        }
         if self.errors.len() > errors_before {
+            self.broken_calendars.push(name);
             return;
         }
         let spec = CalendarSpec {
@@ -482,6 +510,7 @@ impl<'a> Lowerer<'a> {
         match Calendar::new(spec) {
             Ok(cal) => self.calendars.push((name, name_span, Arc::new(cal))),
             Err(e) => {
+                self.broken_calendars.push(name.clone());
                 let help = match e {
                     crate::calendar::CalendarError::UnequalWorkdays { .. } => {
                         "add `workday length 8 hours` (or the length you mean by one workday)"
@@ -613,7 +642,16 @@ impl<'a> Lowerer<'a> {
         if let Some((_, _, c)) = self.calendars.iter().find(|(n, _, _)| n == name) {
             return Some(Arc::clone(c));
         }
-        let known: Vec<String> = self.calendars.iter().map(|(n, _, _)| n.clone()).collect();
+        if self.broken_calendars.iter().any(|n| n == name) {
+            // The calendar's own errors are reported; naming it is not another one.
+            return None;
+        }
+        let known: Vec<String> = self
+            .calendars
+            .iter()
+            .map(|(n, _, _)| n.clone())
+            .chain(self.broken_calendars.iter().cloned())
+            .collect();
         let help = match closest(name, known.iter().map(String::as_str)) {
             Some(c) => format!("did you mean `{c}`?"),
             None if known.is_empty() => {
@@ -1858,7 +1896,15 @@ fn overlaps(a: &Effective, b: &Effective) -> bool {
 /// The span of a clause's name inside the clause span, for precise labels.
 fn name_span(clause: Span, name: &str, source: &str) -> Span {
     let text = source.get(clause.start..clause.end).unwrap_or("");
-    match text.find(name) {
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // The name is the first whole word equal to it after the keyword (a clause `a` must not
+    // underline the `a` of `deadline`).
+    let found = text.match_indices(name).map(|(i, _)| i).find(|&i| {
+        i > 0
+            && !text[..i].chars().next_back().is_some_and(ident)
+            && !text[i + name.len()..].chars().next().is_some_and(ident)
+    });
+    match found {
         Some(i) => Span {
             start: clause.start + i,
             end: clause.start + i + name.len(),

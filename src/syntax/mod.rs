@@ -58,7 +58,20 @@ pub fn parse_policy(
     }
     let file = match PolicyParser::parse(Rule::file, source) {
         Ok(mut pairs) => pairs.next(),
-        Err(e) => return Err(fail(recover_syntax_errors(&named, &e))),
+        Err(e) => {
+            let (mut errors, blanked) = recover_syntax_errors(&named, &e);
+            // The rest of the policy, with the clauses that do not parse blanked out, is
+            // lowered too, so that its mistakes are reported in the same run.
+            if let Some(blanked) = blanked {
+                if let Ok(mut pairs) = PolicyParser::parse(Rule::file, &blanked) {
+                    let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir);
+                    let _ = pairs.next().and_then(|f| lowerer.policy(f));
+                    errors.extend(lowerer.errors);
+                }
+            }
+            errors.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
+            return Err(fail(errors));
+        }
     };
     let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir);
     let policy = file.and_then(|f| lowerer.policy(f));
@@ -227,12 +240,16 @@ fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
 }
 
 /// After a syntax error, parses each clause and calendar on its own, so that independent
-/// mistakes in several clauses are all reported at once.
+/// mistakes in several clauses are all reported at once. Also returns the source with the
+/// failing clauses replaced by spaces (offsets unchanged), when every syntax error lies inside
+/// a clause, so that the rest can be checked as well.
 fn recover_syntax_errors(
     named: &Arc<NamedSource<String>>,
     first: &pest::error::Error<Rule>,
-) -> Vec<PolicyDiagnostic> {
+) -> (Vec<PolicyDiagnostic>, Option<String>) {
     let text = named.inner();
+    let mut blanked = text.as_bytes().to_vec();
+    let policy_close = text.rfind('}').unwrap_or(text.len());
     let first_diag = diagnostics::from_pest(named, first, 0);
     let first_pos = first_diag.primary_span().map_or(0, |s| s.start);
     let starts = clause_starts(text);
@@ -253,16 +270,26 @@ fn recover_syntax_errors(
                         covered_first = true;
                     }
                     out.push(d);
+                    // Keep the policy's closing brace when the last clause fails.
+                    let stop = if end == text.len() { policy_close } else { end };
+                    for b in blanked.iter_mut().take(stop).skip(start) {
+                        if *b != b'\n' {
+                            *b = b' ';
+                        }
+                    }
                 }
             }
         }
     }
-    if !covered_first {
+    let blanked = if covered_first {
+        String::from_utf8(blanked).ok()
+    } else {
         out.push(first_diag);
-    }
+        None
+    };
     out.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
     out.dedup_by_key(|e| e.primary_span().map_or(0, |s| s.start));
-    out
+    (out, blanked)
 }
 
 /// Byte offsets of lines that begin a clause or calendar (`deadline name`, `calendar office`, ...).

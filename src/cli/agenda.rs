@@ -1,0 +1,145 @@
+//! `pledge agenda POLICY... --events FILE|- [--now T] [--within 4h]`: what is overdue and what
+//! falls due next, for the duty desk.
+//!
+//! Exit codes as for `check`: 1 when the agenda lists anything overdue or a missed escalation,
+//! 0 when it lists only what is coming up (or nothing).
+
+use super::args::{load_policies, parse_cli_duration, parse_cli_instant, parse_zone, ColorChoice};
+use super::check::InputFormat;
+use super::Outcome;
+use crate::agenda::{render_human, to_json, AgendaSink, ItemKind};
+use crate::check::check;
+use crate::eval::EvalOptions;
+use crate::input::{Format, ReadOptions};
+use crate::syntax::DEFAULT_ZONE;
+use chrono_tz::Tz;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AgendaFormat {
+    /// One line per item, for people.
+    #[default]
+    Human,
+    /// One JSON document: `{"now", "within_seconds", "counts", "items"}`.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AgendaArgs {
+    /// Policy files (`.pledge`).
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    #[arg(long, short = 'e', value_name = "FILE")]
+    pub events: PathBuf,
+    /// The agenda as of this instant (RFC 3339, or local time in the first policy's zone).
+    /// Default: the time of the last event.
+    #[arg(long, value_name = "INSTANT")]
+    pub now: Option<String>,
+    /// How far ahead to look for due times and stages: `4h`, `30min`, `1d`.
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = parse_cli_duration)]
+    pub within: chrono::Duration,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: AgendaFormat,
+    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t)]
+    pub input_format: InputFormat,
+    /// How far out of order one case's events may arrive (a closed case is kept open this long).
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    pub reorder_window: chrono::Duration,
+    /// Colour in the human output and diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+pub fn run(args: AgendaArgs) -> Outcome {
+    let Some(policies) = load_policies(&args.policies, args.color.stderr()) else {
+        return Outcome::Invalid;
+    };
+    let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let tz = match args.tz.as_deref().map(parse_zone).transpose() {
+        Ok(tz) => tz,
+        Err(e) => return usage(&e),
+    };
+    let now = match args.now.as_deref() {
+        Some(text) => match parse_cli_instant(text, tz.unwrap_or(zone)) {
+            Ok(t) => Some(t),
+            Err(e) => return usage(&e),
+        },
+        None => None,
+    };
+    if args.within < chrono::Duration::zero() {
+        return usage("`--within` must not be negative");
+    }
+    let events_name = args.events.display().to_string();
+    let format = match args.input_format {
+        InputFormat::Auto => Format::from_path(&events_name),
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Csv => Format::Csv,
+    };
+    let input: Box<dyn Read> = if events_name == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match File::open(&args.events) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("error: cannot read `{events_name}`: {e}");
+                return Outcome::Io;
+            }
+        }
+    };
+    let read_opts = ReadOptions { format, tz };
+    let eval_opts = EvalOptions {
+        now,
+        reorder_window: args.reorder_window,
+    };
+    let sink = AgendaSink::new(&policies, now, args.within);
+    let checked = match check(&policies, input, &read_opts, eval_opts, sink) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot read `{events_name}`: {e}");
+            return Outcome::Io;
+        }
+    };
+    let Some(now) = checked.summary.now else {
+        return usage("no events and no `--now`: there is no instant to draw the agenda at");
+    };
+    if checked.summary.rejected > 0 {
+        eprintln!(
+            "warning: {} input records were rejected; run `pledge check` to see them",
+            checked.summary.rejected
+        );
+    }
+    let agenda = checked.sink.into_agenda(now);
+    let text = match args.format {
+        AgendaFormat::Human => render_human(&agenda, args.color.stdout()),
+        AgendaFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(&agenda)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    };
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("error: {e}");
+        }
+        return Outcome::Io;
+    }
+    if agenda.count(ItemKind::Overdue) > 0 || agenda.count(ItemKind::Missed) > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn usage(message: &str) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::Invalid
+}

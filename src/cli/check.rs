@@ -1,0 +1,275 @@
+//! `pledge check POLICY... --events FILE|-`: evaluate a stream and report.
+
+use super::args::{load_policies, parse_cli_duration, parse_cli_instant, parse_zone, ColorChoice};
+use super::Outcome;
+use crate::check::{check_parallel, Checked};
+use crate::eval::{EvalOptions, Sink, Summary};
+use crate::input::{Format, ReadOptions};
+use crate::report::{HumanOptions, HumanReport, MachineWriter, Records, WithRejects};
+use crate::syntax::DEFAULT_ZONE;
+use chrono_tz::Tz;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::fs::File;
+use std::io::IsTerminal;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A report for people.
+    #[default]
+    Human,
+    /// One JSON document: `{"records": [...], "summary": {...}}`.
+    Json,
+    /// One JSON record per line, each with a `record` field; the summary last.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// From the file name: `.csv` is CSV, anything else (and `-`) JSON Lines.
+    #[default]
+    Auto,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RecordChoice {
+    /// Every verdict, action, finding, rejected line and unopened case.
+    #[default]
+    All,
+    /// Only breached verdicts, missed actions, findings, rejected lines and unopened cases.
+    Problems,
+    /// Only the summary.
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Policy files (`.pledge`).
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    #[arg(long, short = 'e', value_name = "FILE")]
+    pub events: PathBuf,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// Judge as of this instant (RFC 3339, or local time in the first policy's zone). Default:
+    /// the time of the last event. Events after it are ignored and counted.
+    #[arg(long, value_name = "INSTANT")]
+    pub now: Option<String>,
+    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t)]
+    pub input_format: InputFormat,
+    /// Also write every rejected line as JSON Lines (`line`, `reason`, `text`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// How far out of order one case's events may arrive (a closed case is kept open this long).
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    pub reorder_window: chrono::Duration,
+    /// Which records `json` and `jsonl` write.
+    #[arg(long, value_enum, default_value_t)]
+    pub records: RecordChoice,
+    /// How many cases the human report lists per clause.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub list: usize,
+    /// Colour in the human report and diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+    /// Threads parsing JSON Lines (default: every core). The output is the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar (it is only ever drawn on a terminal, for a file).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(args: CheckArgs) -> Outcome {
+    let Some(policies) = load_policies(&args.policies, args.color.stderr()) else {
+        return Outcome::Invalid;
+    };
+    let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let tz = match args.tz.as_deref().map(parse_zone).transpose() {
+        Ok(tz) => tz,
+        Err(e) => return usage(&e),
+    };
+    let now = match args.now.as_deref() {
+        Some(text) => match parse_cli_instant(text, tz.unwrap_or(zone)) {
+            Ok(t) => Some(t),
+            Err(e) => return usage(&e),
+        },
+        None => None,
+    };
+    let events_name = args.events.display().to_string();
+    let format = match args.input_format {
+        InputFormat::Auto => Format::from_path(&events_name),
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Csv => Format::Csv,
+    };
+    let mut size = None;
+    let input: Box<dyn Read + Send> = if events_name == "-" {
+        Box::new(io::stdin())
+    } else {
+        match File::open(&args.events) {
+            Ok(f) => {
+                size = f.metadata().ok().map(|m| m.len());
+                Box::new(f)
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{events_name}`: {e}");
+                return Outcome::Io;
+            }
+        }
+    };
+    let rejects = match &args.rejects {
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return Outcome::Io;
+            }
+        },
+        None => None,
+    };
+    let read_opts = ReadOptions { format, tz };
+    let eval_opts = EvalOptions {
+        now,
+        reorder_window: args.reorder_window,
+    };
+    let stdout = io::stdout();
+    let records = match args.records {
+        RecordChoice::All => Records::All,
+        RecordChoice::Problems => Records::Problems,
+        RecordChoice::None => Records::None,
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let progress = match size {
+        Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
+        _ => None,
+    };
+    let run = Run {
+        policies: &policies,
+        input,
+        read_opts: &read_opts,
+        eval_opts,
+        rejects,
+        threads,
+        progress: progress.clone(),
+    };
+    let result = match args.format {
+        ReportFormat::Human => {
+            let report = HumanReport::new(HumanOptions {
+                list: args.list,
+                color: args.color.stdout(),
+            });
+            run.go(report).and_then(|checked| {
+                let text = checked
+                    .sink
+                    .render(&checked.summary, &checked.read, zone, &events_name);
+                let mut out = stdout.lock();
+                out.write_all(text.as_bytes())?;
+                out.flush()?;
+                Ok(checked.summary)
+            })
+        }
+        ReportFormat::Json | ReportFormat::Jsonl => {
+            let document = args.format == ReportFormat::Json;
+            let writer = MachineWriter::new(BufWriter::new(stdout.lock()), document, records);
+            run.go(writer).and_then(|checked| {
+                checked.sink.finish(&checked.summary, &checked.read, zone)?;
+                Ok(checked.summary)
+            })
+        }
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => outcome_of(&summary),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Io,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Outcome::Io
+        }
+    }
+}
+
+/// Exit 1 when anything needs attention.
+fn outcome_of(summary: &Summary) -> Outcome {
+    if summary.breached() > 0 || summary.actions_missed() > 0 || summary.findings() > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn usage(message: &str) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::Invalid
+}
+
+/// The parts of one check, so the sink can be chosen by format.
+struct Run<'a> {
+    policies: &'a [crate::policy::Policy],
+    input: Box<dyn Read + Send + 'a>,
+    read_opts: &'a ReadOptions,
+    eval_opts: EvalOptions,
+    rejects: Option<BufWriter<File>>,
+    threads: usize,
+    progress: Option<ProgressBar>,
+}
+
+/// A progress bar on standard error: bytes, throughput and time left.
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(4));
+    let style =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+impl Run<'_> {
+    fn go<S: Sink>(self, sink: S) -> io::Result<Checked<S>> {
+        let bar = self.progress;
+        let on_progress = |bytes: u64| {
+            if let Some(bar) = &bar {
+                bar.set_position(bytes);
+            }
+        };
+        match self.rejects {
+            Some(out) => {
+                let checked = check_parallel(
+                    self.policies,
+                    self.input,
+                    self.read_opts,
+                    self.eval_opts,
+                    WithRejects::new(sink, out),
+                    self.threads,
+                    on_progress,
+                )?;
+                Ok(Checked {
+                    summary: checked.summary,
+                    read: checked.read,
+                    sink: checked.sink.finish()?,
+                })
+            }
+            None => check_parallel(
+                self.policies,
+                self.input,
+                self.read_opts,
+                self.eval_opts,
+                sink,
+                self.threads,
+                on_progress,
+            ),
+        }
+    }
+}

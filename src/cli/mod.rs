@@ -1,0 +1,75 @@
+//! The `pledge` command line: one file per subcommand, each a thin layer over the library.
+//!
+//! Exit codes (documented in the README, stable for scripts):
+//! - 0: evaluated, nothing breached, no action missed, no finding;
+//! - 1: evaluated, and something was breached, missed or found;
+//! - 2: the policy or the command line is invalid (nothing was evaluated);
+//! - 3: an input or output could not be read or written.
+
+mod agenda;
+mod args;
+mod check;
+mod parse;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub use args::{parse_cli_duration, parse_cli_instant};
+
+/// What a command came to, as an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean = 0,
+    Problems = 1,
+    Invalid = 2,
+    Io = 3,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> ExitCode {
+        ExitCode::from(o as u8)
+    }
+}
+
+/// Service standards as code: check ticket event streams against policies.
+#[derive(Debug, Parser)]
+#[command(name = "pledge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an event stream against policies and report verdicts.
+    Check(check::CheckArgs),
+    /// List what is overdue and what falls due next, soonest first, for the duty desk.
+    Agenda(agenda::AgendaArgs),
+    /// Check policies without events: print their clauses, or their errors.
+    #[command(alias = "validate")]
+    Parse(parse::ParseArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ExitCode::SUCCESS
+                }
+                _ => Outcome::Invalid.into(),
+            };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Parse(args) => parse::run(args),
+        Command::Agenda(args) => agenda::run(args),
+    };
+    outcome.into()
+}

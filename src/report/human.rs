@@ -1,0 +1,419 @@
+//! The report a quality officer reads: per clause, how many cycles were met, breached and
+//! pending; then the worst breached cases, missed actions, findings, rejected lines and cases
+//! never opened.
+//!
+//! It is a [`Sink`] that keeps only what it will print: the `list` worst records per clause (a
+//! bounded heap each) and the first rejected lines, so a report on ten million events needs no
+//! more memory than one on ten. Numbers come first on each line and names last, so columns
+//! stay aligned whatever the width of Chinese titles.
+
+use super::records::compliance_percent;
+use crate::eval::{
+    format_duration, rfc3339, Action, ActionStatus, ClauseRef, Finding, Rejected, Sink, Status,
+    Summary, Unopened, Verdict,
+};
+use crate::input::ReadStats;
+use crate::limits::MAX_REJECTS_LISTED;
+use chrono::Duration;
+use chrono_tz::Tz;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt::Write as _;
+
+/// Options of the human report.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanOptions {
+    /// How many breached cycles, missed actions and findings to list per clause.
+    pub list: usize,
+    /// ANSI colours (only on a terminal).
+    pub color: bool,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions {
+            list: 10,
+            color: false,
+        }
+    }
+}
+
+/// One listed line, ranked: larger `weight` first, then ticket, then cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ranked {
+    weight: i64,
+    ticket: Box<str>,
+    cycle: u32,
+    text: String,
+}
+
+impl Ord for Ranked {
+    /// "Better" (listed earlier) is greater, so a min-heap of `Reverse` drops the least worth
+    /// listing first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.weight
+            .cmp(&other.weight)
+            .then_with(|| other.ticket.cmp(&self.ticket))
+            .then_with(|| other.cycle.cmp(&self.cycle))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The `limit` best-ranked lines of one list, and how many were offered.
+#[derive(Debug, Default)]
+struct Worst {
+    heap: BinaryHeap<Reverse<Ranked>>,
+    total: u64,
+}
+
+impl Worst {
+    fn offer(&mut self, limit: usize, item: Ranked) {
+        self.total += 1;
+        if limit == 0 {
+            return;
+        }
+        if self.heap.len() < limit {
+            self.heap.push(Reverse(item));
+        } else if let Some(Reverse(least)) = self.heap.peek() {
+            if item > *least {
+                self.heap.pop();
+                self.heap.push(Reverse(item));
+            }
+        }
+    }
+
+    fn sorted(&self) -> Vec<&Ranked> {
+        let mut items: Vec<&Ranked> = self.heap.iter().map(|Reverse(r)| r).collect();
+        items.sort_by(|a, b| b.cmp(a));
+        items
+    }
+}
+
+/// A [`Sink`] collecting the human report.
+#[derive(Debug, Default)]
+pub struct HumanReport {
+    opts: HumanOptions,
+    breached: BTreeMap<ClauseRef, Worst>,
+    missed: BTreeMap<ClauseRef, Worst>,
+    findings: BTreeMap<ClauseRef, Worst>,
+    rejected: Vec<Rejected>,
+    unopened: Vec<Unopened>,
+}
+
+fn hm(t: chrono::DateTime<Tz>) -> String {
+    t.format("%m-%d %H:%M").to_string()
+}
+
+impl HumanReport {
+    pub fn new(opts: HumanOptions) -> HumanReport {
+        HumanReport {
+            opts,
+            ..HumanReport::default()
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.opts.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Renders the report. `zone` shows `now` (the first policy's zone); `source` names the
+    /// input in the heading.
+    pub fn render(&self, summary: &Summary, read: &ReadStats, zone: Tz, source: &str) -> String {
+        let mut out = String::new();
+        let now = summary
+            .now
+            .map(|n| rfc3339(n, zone))
+            .unwrap_or_else(|| "(no events)".to_string());
+        let _ = writeln!(
+            out,
+            "{}",
+            self.paint("1", &format!("pledge check: {source}, as of {now}"))
+        );
+        let _ = writeln!(
+            out,
+            "{} lines, {} events evaluated, {} rejected ({} duplicate, {} late), {} after now; {} cases, {} never opened",
+            read.lines,
+            summary.accepted,
+            summary.rejected,
+            summary.duplicates,
+            summary.late,
+            summary.after_now,
+            summary.cases,
+            summary.unopened,
+        );
+        for (calendar, year) in &summary.uncovered {
+            let _ = writeln!(
+                out,
+                "{}",
+                self.paint(
+                    "33",
+                    &format!(
+                        "warning: calendar `{calendar}` has no holiday data for {year}; \
+                         verdicts there count ordinary weekdays only"
+                    )
+                )
+            );
+        }
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{}",
+            self.paint(
+                "1",
+                "     met  breached   pending  compliance  actions missed  findings  clause"
+            )
+        );
+        let mut policy = None;
+        for c in &summary.clauses {
+            if policy != Some(&c.policy) {
+                let _ = writeln!(out, "  {}", self.paint("1", &c.policy));
+                policy = Some(&c.policy);
+            }
+            let compliance = match compliance_percent(c) {
+                Some(p) => format!("{p:.1} %"),
+                None if c.kind == "deadline" => "-".to_string(),
+                None => String::new(),
+            };
+            let numbers = if c.kind == "deadline" {
+                format!(
+                    "{:>8}  {:>8}  {:>8}  {:>10}  {:>14}  {:>8}",
+                    c.met, c.breached, c.pending, compliance, c.actions_missed, c.findings
+                )
+            } else {
+                format!(
+                    "{:>8}  {:>8}  {:>8}  {:>10}  {:>14}  {:>8}",
+                    "", "", "", "", "", c.findings
+                )
+            };
+            let numbers = if c.breached > 0 || c.actions_missed > 0 || c.findings > 0 {
+                self.paint("31", &numbers)
+            } else {
+                numbers
+            };
+            let title = c
+                .title
+                .as_deref()
+                .map(|t| format!("  {t}"))
+                .unwrap_or_default();
+            let kind = if c.kind == "deadline" {
+                String::new()
+            } else {
+                format!(" ({})", c.kind)
+            };
+            let _ = writeln!(out, "{numbers}    {}{kind}{title}", c.clause);
+        }
+        self.section(
+            &mut out,
+            summary,
+            "Breached",
+            &self.breached,
+            "breached cycles",
+        );
+        self.section(
+            &mut out,
+            summary,
+            "Missed actions",
+            &self.missed,
+            "missed actions",
+        );
+        self.section(&mut out, summary, "Findings", &self.findings, "findings");
+        if summary.rejected > 0 {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                self.paint("1", &format!("Rejected lines: {}", summary.rejected))
+            );
+            for r in self.rejected.iter().take(self.opts.list.max(1) * 2) {
+                let _ = writeln!(out, "  line {}: {}", r.line, r.reason);
+            }
+            let shown = self.rejected.len().min(self.opts.list.max(1) * 2) as u64;
+            if summary.rejected > shown {
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more (all of them with --format jsonl or --rejects FILE)",
+                    summary.rejected - shown
+                );
+            }
+        }
+        if summary.unopened > 0 {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                self.paint(
+                    "1",
+                    &format!("Cases never opened (no verdicts): {}", summary.unopened)
+                )
+            );
+            for u in self.unopened.iter().take(self.opts.list.max(1)) {
+                let _ = writeln!(
+                    out,
+                    "  {}: {} event(s), first on line {}",
+                    u.ticket, u.events, u.first_line
+                );
+            }
+            let shown = self.unopened.len().min(self.opts.list.max(1)) as u64;
+            if summary.unopened > shown {
+                let _ = writeln!(out, "  ... and {} more", summary.unopened - shown);
+            }
+        }
+        out
+    }
+
+    fn section(
+        &self,
+        out: &mut String,
+        summary: &Summary,
+        heading: &str,
+        lists: &BTreeMap<ClauseRef, Worst>,
+        noun: &str,
+    ) {
+        if lists.values().all(|w| w.total == 0) {
+            return;
+        }
+        let _ = writeln!(out, "\n{}", self.paint("1", heading));
+        for (clause_ref, worst) in lists {
+            let Some(c) = summary.clause(*clause_ref) else {
+                continue;
+            };
+            let title = c
+                .title
+                .as_deref()
+                .map(|t| format!("  {t}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}/{}{title}", c.policy, c.clause);
+            for item in worst.sorted() {
+                let _ = writeln!(out, "    {}", item.text);
+            }
+            let shown = worst.heap.len() as u64;
+            if worst.total > shown {
+                let _ = writeln!(
+                    out,
+                    "    ... {} {noun} in all (all of them with --format jsonl)",
+                    worst.total
+                );
+            }
+        }
+    }
+}
+
+fn late_text(v: &Verdict) -> String {
+    let zone = v.zone;
+    let due = rfc3339(v.due, zone);
+    let by = format_duration(v.overdue_by.unwrap_or_else(Duration::zero));
+    match v.stop {
+        Some(stop) => format!(
+            "{}  cycle {}  due {due}  stopped {}  late by {by}",
+            v.ticket,
+            v.cycle,
+            hm(stop.with_timezone(&zone))
+        ),
+        None => format!(
+            "{}  cycle {}  due {due}  not stopped, overdue by {by}{}",
+            v.ticket,
+            v.cycle,
+            if v.paused { " (paused)" } else { "" }
+        ),
+    }
+}
+
+impl Sink for HumanReport {
+    fn verdict(&mut self, verdict: &Verdict) {
+        if verdict.status != Status::Breached {
+            return;
+        }
+        let weight = verdict.overdue_by.map_or(0, |d| d.num_seconds());
+        let item = Ranked {
+            weight,
+            ticket: (*verdict.ticket).into(),
+            cycle: verdict.cycle,
+            text: late_text(verdict),
+        };
+        let limit = self.opts.list;
+        self.breached
+            .entry(verdict.clause_ref)
+            .or_default()
+            .offer(limit, item);
+    }
+
+    fn action(&mut self, action: &Action) {
+        if action.status != ActionStatus::Missed {
+            return;
+        }
+        let channels = if action.channels.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " via {}",
+                action
+                    .channels
+                    .iter()
+                    .map(|c| &**c)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let text = format!(
+            "{}  cycle {}  stage {}: {} {}{channels} at {}, no evidence",
+            action.ticket,
+            action.cycle,
+            action.stage,
+            action.kind.as_str(),
+            action.role,
+            rfc3339(action.at, action.zone)
+        );
+        // Oldest first: the longest-missed action is the worst.
+        let item = Ranked {
+            weight: -action.at.timestamp(),
+            ticket: (*action.ticket).into(),
+            cycle: action.cycle,
+            text,
+        };
+        let limit = self.opts.list;
+        self.missed
+            .entry(action.clause_ref)
+            .or_default()
+            .offer(limit, item);
+    }
+
+    fn rejected(&mut self, rejected: &Rejected) {
+        if self.rejected.len() < MAX_REJECTS_LISTED {
+            self.rejected.push(rejected.clone());
+        }
+    }
+
+    fn unopened(&mut self, unopened: &Unopened) {
+        if self.unopened.len() < MAX_REJECTS_LISTED {
+            self.unopened.push(unopened.clone());
+        }
+    }
+
+    fn finding(&mut self, finding: &Finding) {
+        let text = format!(
+            "{}  {}  {}: {}",
+            finding.ticket,
+            rfc3339(finding.at, finding.zone),
+            finding.code,
+            finding.message
+        );
+        let item = Ranked {
+            weight: -finding.at.timestamp(),
+            ticket: (*finding.ticket).into(),
+            cycle: 0,
+            text,
+        };
+        let limit = self.opts.list;
+        self.findings
+            .entry(finding.clause_ref)
+            .or_default()
+            .offer(limit, item);
+    }
+}

@@ -1,0 +1,127 @@
+//! `--format jsonl` (one record per line) and `--format json` (one document), written as the
+//! evaluator produces records, so output of any size needs no memory.
+//!
+//! The JSON document is `{"records": [...], "summary": {...}}`: the same records as JSON Lines,
+//! in the same order, then the summary. It is written incrementally too.
+
+use super::records::{
+    ActionRecord, FindingRecord, RejectedRecord, SummaryRecord, UnopenedRecord, VerdictRecord,
+};
+use super::Records;
+use crate::eval::{
+    Action, ActionStatus, Finding, Rejected, Sink, Status, Summary, Unopened, Verdict,
+};
+use crate::input::ReadStats;
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// A [`Sink`] writing records as JSON. Remembers the first write error and reports it from
+/// [`MachineWriter::finish`].
+pub struct MachineWriter<W: Write> {
+    out: W,
+    document: bool,
+    records: Records,
+    first: bool,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> MachineWriter<W> {
+    /// `document`: one JSON document (`--format json`) rather than JSON Lines.
+    pub fn new(out: W, document: bool, records: Records) -> MachineWriter<W> {
+        MachineWriter {
+            out,
+            document,
+            records,
+            first: true,
+            error: None,
+        }
+    }
+
+    fn write<T: Serialize>(&mut self, record: &T) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = (|| {
+            if self.document {
+                let sep: &[u8] = if self.first {
+                    b"{\"records\":[\n"
+                } else {
+                    b",\n"
+                };
+                self.out.write_all(sep)?;
+            }
+            self.first = false;
+            serde_json::to_writer(&mut self.out, record)?;
+            if !self.document {
+                self.out.write_all(b"\n")?;
+            }
+            Ok::<(), io::Error>(())
+        })();
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes the summary, closes the document and flushes.
+    pub fn finish(mut self, summary: &Summary, read: &ReadStats, zone: Tz) -> io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let record = SummaryRecord::new(summary, read, zone);
+        if self.document {
+            let open: &[u8] = if self.first { b"{\"records\":[" } else { b"\n" };
+            self.out.write_all(open)?;
+            self.out.write_all(b"],\n\"summary\":")?;
+            serde_json::to_writer_pretty(&mut self.out, &record)?;
+            self.out.write_all(b"}\n")?;
+        } else {
+            serde_json::to_writer(&mut self.out, &record)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Sink for MachineWriter<W> {
+    fn verdict(&mut self, verdict: &Verdict) {
+        let wanted = match self.records {
+            Records::All => true,
+            Records::Problems => verdict.status == Status::Breached,
+            Records::None => false,
+        };
+        if wanted {
+            self.write(&VerdictRecord::new(verdict));
+        }
+    }
+
+    fn action(&mut self, action: &Action) {
+        let wanted = match self.records {
+            Records::All => true,
+            Records::Problems => action.status == ActionStatus::Missed,
+            Records::None => false,
+        };
+        if wanted {
+            self.write(&ActionRecord::new(action));
+        }
+    }
+
+    fn rejected(&mut self, rejected: &Rejected) {
+        if self.records != Records::None {
+            self.write(&RejectedRecord::new(rejected));
+        }
+    }
+
+    fn unopened(&mut self, unopened: &Unopened) {
+        if self.records != Records::None {
+            self.write(&UnopenedRecord::new(unopened));
+        }
+    }
+
+    fn finding(&mut self, finding: &Finding) {
+        if self.records != Records::None {
+            self.write(&FindingRecord::new(finding));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Reports of a check: for people ([`human`]) and for programs ([`machine`], with the record
+//! shapes in [`records`]).
+//!
+//! Every report is a [`crate::eval::Sink`]: it receives records as the evaluator produces them
+//! and keeps only what it prints.
+
+pub mod human;
+pub mod machine;
+pub mod records;
+
+pub use human::{HumanOptions, HumanReport};
+pub use machine::MachineWriter;
+
+use crate::eval::{Action, Finding, Rejected, Sink, Unopened, Verdict};
+use records::RejectedRecord;
+use std::io::{self, Write};
+
+/// Which records the machine formats write (the summary is always written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Records {
+    /// Every verdict, action, finding, rejected line and unopened case.
+    #[default]
+    All,
+    /// Breached verdicts, missed actions, findings, rejected lines and unopened cases.
+    Problems,
+    /// The summary only.
+    None,
+}
+
+/// A sink that also writes every rejected line, as JSON Lines (`line`, `reason`, `text`), to a
+/// second output (`--rejects FILE`), then passes every record on.
+pub struct WithRejects<S, W: Write> {
+    pub inner: S,
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<S, W: Write> WithRejects<S, W> {
+    pub fn new(inner: S, out: W) -> Self {
+        WithRejects {
+            inner,
+            out,
+            error: None,
+        }
+    }
+
+    /// The inner sink, after flushing the rejects output.
+    pub fn finish(mut self) -> io::Result<S> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<S: Sink, W: Write> Sink for WithRejects<S, W> {
+    fn verdict(&mut self, verdict: &Verdict) {
+        self.inner.verdict(verdict)
+    }
+    fn action(&mut self, action: &Action) {
+        self.inner.action(action)
+    }
+    fn rejected(&mut self, rejected: &Rejected) {
+        if self.error.is_none() {
+            let result = serde_json::to_writer(&mut self.out, &RejectedRecord::new(rejected))
+                .map_err(io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"));
+            if let Err(e) = result {
+                self.error = Some(e);
+            }
+        }
+        self.inner.rejected(rejected)
+    }
+    fn unopened(&mut self, unopened: &Unopened) {
+        self.inner.unopened(unopened)
+    }
+    fn finding(&mut self, finding: &Finding) {
+        self.inner.finding(finding)
+    }
+}

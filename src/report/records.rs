@@ -1,0 +1,258 @@
+//! The machine-readable shape of every record, shared by `--format json` and `--format jsonl`.
+//!
+//! Each record is an object whose `record` field says what it is: `verdict`, `action`,
+//! `finding`, `rejected`, `unopened` or `summary`. Instants are RFC 3339 with the offset of the
+//! zone the clause counts in; durations are whole seconds (`*_seconds`) so tools need not parse
+//! prose. The README documents every field; changing one is a breaking change.
+
+use crate::eval::{rfc3339, Action, ClauseSummary, Finding, Rejected, Summary, Unopened, Verdict};
+use crate::input::ReadStats;
+use chrono::Duration;
+use chrono_tz::Tz;
+use serde::Serialize;
+
+fn seconds(d: Duration) -> i64 {
+    d.num_seconds()
+}
+
+#[derive(Serialize)]
+pub struct VerdictRecord<'a> {
+    record: &'static str,
+    ticket: &'a str,
+    policy: &'a str,
+    clause: &'a str,
+    cycle: u32,
+    status: &'static str,
+    start: String,
+    due: String,
+    stop: Option<String>,
+    paused: bool,
+    paused_seconds: i64,
+    overdue_seconds: Option<i64>,
+    left_seconds: Option<i64>,
+}
+
+impl<'a> VerdictRecord<'a> {
+    pub fn new(v: &'a Verdict) -> Self {
+        VerdictRecord {
+            record: "verdict",
+            ticket: &v.ticket,
+            policy: &v.policy,
+            clause: &v.clause,
+            cycle: v.cycle,
+            status: v.status.as_str(),
+            start: rfc3339(v.start, v.zone),
+            due: rfc3339(v.due, v.zone),
+            stop: v.stop.map(|s| rfc3339(s, v.zone)),
+            paused: v.paused,
+            paused_seconds: seconds(v.paused_time),
+            overdue_seconds: v.overdue_by.map(seconds),
+            left_seconds: v.time_left.map(seconds),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ActionRecord<'a> {
+    record: &'static str,
+    ticket: &'a str,
+    policy: &'a str,
+    clause: &'a str,
+    cycle: u32,
+    stage: usize,
+    action: &'static str,
+    role: &'a str,
+    channels: Vec<&'a str>,
+    message: Option<&'a str>,
+    at: String,
+    status: &'static str,
+    evidence: Option<String>,
+}
+
+impl<'a> ActionRecord<'a> {
+    pub fn new(a: &'a Action) -> Self {
+        ActionRecord {
+            record: "action",
+            ticket: &a.ticket,
+            policy: &a.policy,
+            clause: &a.clause,
+            cycle: a.cycle,
+            stage: a.stage,
+            action: a.kind.as_str(),
+            role: &a.role,
+            channels: a.channels.iter().map(|c| &**c).collect(),
+            message: a.message.as_deref(),
+            at: rfc3339(a.at, a.zone),
+            status: a.status.as_str(),
+            evidence: a.evidence.map(|e| rfc3339(e, a.zone)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct FindingRecord<'a> {
+    record: &'static str,
+    ticket: &'a str,
+    policy: &'a str,
+    clause: &'a str,
+    code: &'static str,
+    at: String,
+    message: &'a str,
+}
+
+impl<'a> FindingRecord<'a> {
+    pub fn new(f: &'a Finding) -> Self {
+        FindingRecord {
+            record: "finding",
+            ticket: &f.ticket,
+            policy: &f.policy,
+            clause: &f.clause,
+            code: f.code,
+            at: rfc3339(f.at, f.zone),
+            message: &f.message,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RejectedRecord<'a> {
+    record: &'static str,
+    line: u64,
+    reason: &'a str,
+    text: &'a str,
+}
+
+impl<'a> RejectedRecord<'a> {
+    pub fn new(r: &'a Rejected) -> Self {
+        RejectedRecord {
+            record: "rejected",
+            line: r.line,
+            reason: &r.reason,
+            text: &r.text,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct UnopenedRecord<'a> {
+    record: &'static str,
+    ticket: &'a str,
+    events: u64,
+    first_line: u64,
+}
+
+impl<'a> UnopenedRecord<'a> {
+    pub fn new(u: &'a Unopened) -> Self {
+        UnopenedRecord {
+            record: "unopened",
+            ticket: &u.ticket,
+            events: u.events,
+            first_line: u.first_line,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ClauseCounts<'a> {
+    policy: &'a str,
+    clause: &'a str,
+    kind: &'static str,
+    title: Option<&'a str>,
+    cite: Option<&'a str>,
+    verdicts: u64,
+    met: u64,
+    breached: u64,
+    pending: u64,
+    /// Met among decided verdicts (met + breached), in percent with one decimal; `null` when
+    /// nothing is decided yet.
+    compliance_percent: Option<f64>,
+    actions_due: u64,
+    actions_done: u64,
+    actions_missed: u64,
+    findings: u64,
+}
+
+/// Met among met and breached, in percent rounded to one decimal.
+pub fn compliance_percent(c: &ClauseSummary) -> Option<f64> {
+    let decided = c.met + c.breached;
+    (decided > 0).then(|| (c.met as f64 * 1000.0 / decided as f64).round() / 10.0)
+}
+
+impl<'a> ClauseCounts<'a> {
+    fn new(c: &'a ClauseSummary) -> Self {
+        ClauseCounts {
+            policy: &c.policy,
+            clause: &c.clause,
+            kind: c.kind,
+            title: c.title.as_deref(),
+            cite: c.cite.as_deref(),
+            verdicts: c.verdicts(),
+            met: c.met,
+            breached: c.breached,
+            pending: c.pending,
+            compliance_percent: compliance_percent(c),
+            actions_due: c.actions_due,
+            actions_done: c.actions_done,
+            actions_missed: c.actions_missed,
+            findings: c.findings,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SummaryRecord<'a> {
+    record: &'static str,
+    now: Option<String>,
+    lines: u64,
+    events: u64,
+    accepted: u64,
+    rejected: u64,
+    duplicates: u64,
+    late: u64,
+    after_now: u64,
+    cases: u64,
+    unopened: u64,
+    breached: u64,
+    actions_missed: u64,
+    findings: u64,
+    /// Calendar years outside the holiday data of a calendar that verdicts used.
+    uncovered: Vec<UncoveredYear<'a>>,
+    clauses: Vec<ClauseCounts<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct UncoveredYear<'a> {
+    calendar: &'a str,
+    year: i32,
+}
+
+impl<'a> SummaryRecord<'a> {
+    /// `zone` is the zone `now` is shown in (the first policy's).
+    pub fn new(s: &'a Summary, read: &ReadStats, zone: Tz) -> Self {
+        SummaryRecord {
+            record: "summary",
+            now: s.now.map(|n| rfc3339(n, zone)),
+            lines: read.lines,
+            events: s.events,
+            accepted: s.accepted,
+            rejected: s.rejected,
+            duplicates: s.duplicates,
+            late: s.late,
+            after_now: s.after_now,
+            cases: s.cases,
+            unopened: s.unopened,
+            breached: s.breached(),
+            actions_missed: s.actions_missed(),
+            findings: s.findings(),
+            uncovered: s
+                .uncovered
+                .iter()
+                .map(|(calendar, year)| UncoveredYear {
+                    calendar,
+                    year: *year,
+                })
+                .collect(),
+            clauses: s.clauses.iter().map(ClauseCounts::new).collect(),
+        }
+    }
+}

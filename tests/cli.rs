@@ -1,0 +1,434 @@
+//! The `pledge` binary end to end: the README's command, every report format, exit codes,
+//! bad input and bad policies.
+
+use assert_cmd::Command;
+use serde_json::Value as Json;
+use std::io::Write;
+
+const SEED_POLICIES: [&str; 2] = [
+    "policies/customer-requests.pledge",
+    "policies/repairs.pledge",
+];
+const EXAMPLE: &str = "examples/service-desk.jsonl";
+
+fn pledge() -> Command {
+    let mut cmd = Command::cargo_bin("pledge").expect("the pledge binary is built");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn check_example(extra: &[&str]) -> std::process::Output {
+    pledge()
+        .arg("check")
+        .args(SEED_POLICIES)
+        .args(["--events", EXAMPLE])
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("utf-8 output")
+}
+
+fn jsonl(out: &std::process::Output) -> Vec<Json> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn the_readme_command_reports_the_example_and_exits_1_for_breaches() {
+    let out = check_example(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+    insta::assert_snapshot!("human_report_service_desk", text);
+}
+
+#[test]
+fn jsonl_has_one_record_per_line_with_the_documented_fields() {
+    let out = check_example(&["--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let records = jsonl(&out);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["record"].as_str().expect("record field"))
+        .collect();
+    assert_eq!(kinds.last(), Some(&"summary"), "the summary comes last");
+    for r in &records {
+        match r["record"].as_str() {
+            Some("verdict") => {
+                for field in [
+                    "ticket", "clause", "cycle", "status", "start", "due", "stop",
+                ] {
+                    assert!(r.get(field).is_some(), "verdict lacks {field}: {r}");
+                }
+            }
+            Some("rejected") => {
+                assert!(r["line"].is_u64() && r["reason"].is_string(), "{r}");
+            }
+            _ => {}
+        }
+    }
+    let rejected: Vec<u64> = records
+        .iter()
+        .filter(|r| r["record"] == "rejected")
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, vec![10, 20, 27, 30]);
+    let unopened: Vec<&Json> = records
+        .iter()
+        .filter(|r| r["record"] == "unopened")
+        .collect();
+    assert_eq!(unopened.len(), 1);
+    assert_eq!(unopened[0]["ticket"], "T-0399");
+    // T-0309's written answer: the pause while waiting for the customer moved the due time,
+    // so a reply on Friday meets the 3-workday limit.
+    let t0309 = records
+        .iter()
+        .find(|r| r["ticket"] == "T-0309" && r["clause"] == "inquiry_written_3wd")
+        .expect("verdict for T-0309");
+    assert_eq!(t0309["status"], "met");
+    assert_eq!(t0309["due"], "2026-03-09T11:00:00+08:00");
+    assert_eq!(t0309["paused_seconds"], 11 * 3600 + 1800);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["rejected"], 4);
+    assert_eq!(summary["unopened"], 1);
+    assert_eq!(summary["now"], "2026-03-06T18:00:00+08:00");
+}
+
+#[test]
+fn json_is_one_document_with_the_same_records() {
+    let lines = jsonl(&check_example(&["--format", "jsonl"]));
+    let out = check_example(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Json = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let records = doc["records"].as_array().expect("records array");
+    assert_eq!(records.len() + 1, lines.len());
+    assert_eq!(&doc["summary"], lines.last().unwrap());
+    assert_eq!(records.as_slice(), &lines[..lines.len() - 1]);
+}
+
+#[test]
+fn records_problems_keeps_only_what_needs_attention() {
+    let out = check_example(&["--format", "jsonl", "--records", "problems"]);
+    for r in jsonl(&out) {
+        if r["record"] == "verdict" {
+            assert_eq!(r["status"], "breached");
+        }
+    }
+    let out = check_example(&["--format", "jsonl", "--records", "none"]);
+    let records = jsonl(&out);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["record"], "summary");
+}
+
+#[test]
+fn now_judges_as_of_an_earlier_moment() {
+    let out = check_example(&["--format", "jsonl", "--now", "2026-03-06T16:30"]);
+    let records = jsonl(&out);
+    let t0306 = records
+        .iter()
+        .find(|r| r["ticket"] == "T-0306" && r["clause"] == "repair_minor_8h")
+        .expect("T-0306 verdict");
+    assert_eq!(t0306["status"], "pending");
+    assert_eq!(t0306["left_seconds"], 7 * 3600 + 1800);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["now"], "2026-03-06T16:30:00+08:00");
+    assert!(summary["after_now"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn standard_input_and_a_zone_for_offsetless_timestamps() {
+    let stream = "\
+{\"ticket\":\"A\",\"at\":\"2026-03-02T09:00:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"repair\",\"severity\":\"minor\"}}
+{\"ticket\":\"A\",\"at\":\"2026-03-02T10:00:00\",\"type\":\"resolved\"}
+";
+    let out = pledge()
+        .args([
+            "check",
+            "policies/repairs.pledge",
+            "--events",
+            "-",
+            "--format",
+            "jsonl",
+        ])
+        .args(["--tz", "Asia/Shanghai"])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    let records = jsonl(&out);
+    let minor = records
+        .iter()
+        .find(|r| r["clause"] == "repair_minor_8h")
+        .expect("verdict");
+    assert_eq!(minor["status"], "met");
+    assert_eq!(minor["due"], "2026-03-02T17:00:00+08:00");
+    // Without --tz the same lines are rejected, with the reason.
+    let out = pledge()
+        .args([
+            "check",
+            "policies/repairs.pledge",
+            "--events",
+            "-",
+            "--format",
+            "jsonl",
+        ])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    let records = jsonl(&out);
+    let reasons: Vec<&str> = records
+        .iter()
+        .filter(|r| r["record"] == "rejected")
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(reasons[0].contains("--tz"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing evaluated, nothing breached"
+    );
+}
+
+#[test]
+fn exit_0_when_everything_is_met() {
+    let stream = "\
+{\"ticket\":\"A\",\"at\":\"2026-03-02T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"repair\",\"severity\":\"minor\"}}
+{\"ticket\":\"A\",\"at\":\"2026-03-02T09:00:10+08:00\",\"type\":\"acknowledged\",\"attrs\":{\"eta\":\"10:00\",\"contact_phone\":\"1\"}}
+{\"ticket\":\"A\",\"at\":\"2026-03-02T09:05:00+08:00\",\"type\":\"dispatched\"}
+{\"ticket\":\"A\",\"at\":\"2026-03-02T12:00:00+08:00\",\"type\":\"resolved\"}
+{\"ticket\":\"A\",\"at\":\"2026-03-02T15:00:00+08:00\",\"type\":\"revisited\",\"attrs\":{\"by\":\"receptionist\"}}
+";
+    let out = pledge()
+        .args(["check", "policies/repairs.pledge", "--events", "-"])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn a_thousand_lines_with_ten_corrupt_ones_reports_exactly_those_ten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stream.jsonl");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let corrupt: Vec<u64> = vec![3, 97, 150, 333, 334, 500, 641, 777, 901, 1000];
+    for line in 1..=1000u64 {
+        let case = (line - 1) / 4;
+        let text = if corrupt.contains(&line) {
+            match line % 3 {
+                0 => "{not json".to_string(),
+                1 => format!("{{\"ticket\":\"C{case}\",\"type\":\"resolved\"}}"),
+                _ => {
+                    format!("{{\"ticket\":\"C{case}\",\"at\":\"yesterday\",\"type\":\"resolved\"}}")
+                }
+            }
+        } else {
+            let minute = line % 4;
+            let kind = ["opened", "dispatched", "resolved", "closed"][(line - 1) as usize % 4];
+            format!(
+                "{{\"ticket\":\"C{case}\",\"at\":\"2026-03-02T09:0{minute}:00+08:00\",\"type\":\"{kind}\",\"attrs\":{{\"kind\":\"repair\",\"severity\":\"minor\"}}}}"
+            )
+        };
+        writeln!(file, "{text}").unwrap();
+    }
+    drop(file);
+    let rejects = dir.path().join("rejects.jsonl");
+    let out = pledge()
+        .args(["check", "policies/repairs.pledge", "--format", "jsonl"])
+        .arg("--events")
+        .arg(&path)
+        .arg("--rejects")
+        .arg(&rejects)
+        .output()
+        .unwrap();
+    let records = jsonl(&out);
+    let lines: Vec<u64> = records
+        .iter()
+        .filter(|r| r["record"] == "rejected")
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, corrupt);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["rejected"], 10);
+    assert_eq!(summary["accepted"], 990);
+    assert_eq!(summary["lines"], 1000);
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    let from_file: Vec<u64> = written
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Json>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(from_file, corrupt);
+}
+
+#[test]
+fn an_invalid_policy_exits_2_with_every_error_and_no_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("three-mistakes.pledge");
+    std::fs::write(
+        &path,
+        r#"policy "p" {
+  deadline a "投诉联系" {
+    from opened until contactd
+    within 1 hour
+  }
+  deadline b {
+    from opened until resolved
+    within 2 fortnights
+  }
+  deadline a {
+    from opened until resolved
+    within 1 hour
+  }
+}
+"#,
+    )
+    .unwrap();
+    let out = pledge()
+        .arg("check")
+        .arg(&path)
+        .args(["--events", EXAMPLE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing evaluated");
+    let err = stderr(&out);
+    assert!(err.contains("pledge::clause::unknown_event"), "{err}");
+    assert!(err.contains("pledge::clause::duplicate_name"), "{err}");
+    assert!(err.contains("pledge::syntax::"), "{err}");
+    assert!(
+        err.contains("contacted"),
+        "suggests the closest event: {err}"
+    );
+    let out = pledge().arg("parse").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_input_exits_3() {
+    let out = pledge().args(["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = check_example(&["--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = check_example(&["--now", "tomorrow"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not an instant"));
+    let out = check_example(&["--tz", "Mars/Olympus"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = pledge()
+        .args([
+            "check",
+            "policies/repairs.pledge",
+            "--events",
+            "no/such/file.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("cannot read"));
+}
+
+#[test]
+fn parse_lists_every_clause_of_valid_policies() {
+    let out = pledge().arg("parse").args(SEED_POLICIES).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("policy `repairs`"));
+    assert!(text.contains("repair_minor_8h"));
+    assert!(text.contains("[s001-repair-minor-8h]"));
+    let out = pledge()
+        .args(["validate", "--quiet"])
+        .args(SEED_POLICIES)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn every_shipped_policy_checks_the_example_together() {
+    let policies: Vec<String> = std::fs::read_dir("policies")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pledge"))
+        .map(|p| p.display().to_string())
+        .collect();
+    let out = pledge()
+        .arg("check")
+        .args(&policies)
+        .args([
+            "--events",
+            EXAMPLE,
+            "--format",
+            "jsonl",
+            "--records",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+}
+
+#[test]
+fn a_date_outside_the_holiday_data_is_a_warning_not_a_silent_guess() {
+    let stream = "\
+{\"ticket\":\"A\",\"at\":\"2027-02-05T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"complaint\"}}
+{\"ticket\":\"A\",\"at\":\"2027-02-09T09:00:00+08:00\",\"type\":\"resolved\"}
+";
+    let out = pledge()
+        .args(["check", "policies/complaints.pledge", "--events", "-"])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("warning: calendar `office` has no holiday data for 2027"),
+        "{}",
+        stdout(&out)
+    );
+    let out = pledge()
+        .args([
+            "check",
+            "policies/complaints.pledge",
+            "--events",
+            "-",
+            "--format",
+            "jsonl",
+        ])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    let summary = jsonl(&out).pop().unwrap();
+    assert_eq!(
+        summary["uncovered"],
+        serde_json::json!([{"calendar": "office", "year": 2027}])
+    );
+    // Inside the data, no warning.
+    let out = check_example(&[]);
+    assert!(!stdout(&out).contains("warning:"));
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let one = check_example(&["--format", "jsonl", "--threads", "1"]);
+    let four = check_example(&["--format", "jsonl", "--threads", "4"]);
+    assert_eq!(one.stdout, four.stdout);
+    let human_one = check_example(&["--threads", "1"]);
+    let human_many = check_example(&[]);
+    assert_eq!(human_one.stdout, human_many.stdout);
+    assert!(
+        human_many.stderr.is_empty(),
+        "no progress bar when not on a terminal"
+    );
+}
