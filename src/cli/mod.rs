@@ -9,6 +9,7 @@
 mod agenda;
 mod args;
 mod check;
+mod gen;
 mod parse;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,8 @@ pub enum Command {
     /// Check policies without events: print their clauses, or their errors.
     #[command(alias = "validate")]
     Parse(parse::ParseArgs),
+    /// Write a realistic, reproducible event stream (for benchmarks, demos and tests).
+    Gen(gen::GenArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Agenda(args) => agenda::run(args),
+        Command::Gen(args) => gen::run(args),
     };
     outcome.into()
 }
