@@ -19,6 +19,7 @@ pub mod check;
 pub mod cli;
 pub mod eval;
 pub mod event;
+pub mod gen;
 pub mod input;
 pub mod limits;
 pub mod period;

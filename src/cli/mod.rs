@@ -9,6 +9,7 @@
 mod agenda;
 mod args;
 mod check;
+mod gen;
 mod parse;
 mod period_report;
 mod periods;
@@ -58,6 +59,8 @@ pub enum Command {
     Report(period_report::ReportArgs),
     /// Interactive what-if session: try changed clauses, compare, ask why.
     Repl(repl::ReplArgs),
+    /// Write a realistic, reproducible event stream (for benchmarks, demos and tests).
+    Gen(gen::GenArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args),
         Command::Report(args) => period_report::run(args),
         Command::Repl(args) => return repl::run(args),
+        Command::Gen(args) => gen::run(args),
     };
     outcome.into()
 }

@@ -1,0 +1,281 @@
+//! A seeded generator of realistic ticket event streams (EVENTS.md), for benchmarks, demos and
+//! tests: `pledge gen --cases N --seed S`.
+//!
+//! The same options give the same bytes on every machine and in every version that keeps this
+//! module's draws: the generator has its own PRNG ([`rng`]), draws with integer arithmetic only,
+//! and never iterates a hash map.
+//!
+//! What a stream holds:
+//! - tickets of every kind the seed policies know (repairs by severity, complaints by category,
+//!   enquiries, help requests, suggestions, disputes, emergencies, notices with channels and
+//!   coverage, litter, tool loans, move-ins, activities, fire alarms, weather alerts), in
+//!   realistic proportions, opened more by day than by night ([`cases`]);
+//! - per kind a realistic sequence of events with delays drawn so that each deadline has met
+//!   and breached cases, pauses (`status` `waiting_customer` / `waiting_parts`), reopenings after
+//!   a dissatisfied revisit, ratings and spot checks;
+//! - places and equipment with their recurring duties ([`assets`]).
+//!
+//! The stream is a snapshot taken at the end of the span: events after it are not written, so
+//! cases opened near the end are still running (pending verdicts) and the last event is close
+//! to the end of the span.
+//!
+//! Events are written in time order globally: cases are generated in the order they open and
+//! their events wait in a min-heap until every event before them is out, so memory follows the
+//! open cases, not the length of the stream. Optionally a fraction of lines is then displaced
+//! by a bounded number of lines ([`displace`]).
+
+mod assets;
+mod cases;
+mod displace;
+mod line;
+mod rng;
+
+use assets::Asset;
+use cases::{Events, World};
+use displace::Displacer;
+use line::{days_from_civil, DAY, HOUR};
+use rng::Rng;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Write};
+
+/// The UTC offset of generated timestamps: +08:00, China Standard Time, which has no daylight
+/// saving time.
+pub const OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenOptions {
+    /// Tickets to open over the span (assets come on top).
+    pub cases: u64,
+    pub seed: u64,
+    /// First day of the span (local date in +08:00), as (year, month, day).
+    pub start: (i32, u32, u32),
+    /// Length of the span in days.
+    pub days: u32,
+    /// Places and equipment with duties; `None`: one per 4,000 tickets, between 9 and 90.
+    pub assets: Option<u32>,
+    /// Projects (estates) the tickets belong to, the last one a shopping centre; `None`: one per
+    /// 20,000 tickets, between 2 and 24.
+    pub projects: Option<u32>,
+    /// Fraction of lines displaced, `0.0..=1.0`.
+    pub shuffle: f64,
+    /// How many lines a displaced line moves at most.
+    pub max_displacement: u64,
+}
+
+impl Default for GenOptions {
+    /// 1,000 tickets over the year 2026, seed 0, in order.
+    fn default() -> Self {
+        GenOptions {
+            cases: 1000,
+            seed: 0,
+            start: (2026, 1, 1),
+            days: 365,
+            assets: None,
+            projects: None,
+            shuffle: 0.0,
+            max_displacement: 0,
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GenStats {
+    pub cases: u64,
+    pub assets: u64,
+    pub events: u64,
+    pub bytes: u64,
+}
+
+/// Options that cannot be generated from.
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    #[error("the shuffle fraction must be between 0 and 1, not `{0}`")]
+    Shuffle(f64),
+    #[error("a shuffle needs `--max-displacement` of at least 1 line")]
+    NoDisplacement,
+    #[error("the span must be at least one day")]
+    NoDays,
+    #[error("`{0}-{1:02}-{2:02}` is not a date")]
+    Start(i32, u32, u32),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl GenOptions {
+    pub fn validate(&self) -> Result<(), GenError> {
+        if !(0.0..=1.0).contains(&self.shuffle) {
+            return Err(GenError::Shuffle(self.shuffle));
+        }
+        if self.shuffle > 0.0 && self.max_displacement == 0 {
+            return Err(GenError::NoDisplacement);
+        }
+        if self.days == 0 {
+            return Err(GenError::NoDays);
+        }
+        let (y, m, d) = self.start;
+        if chrono::NaiveDate::from_ymd_opt(y, m, d).is_none() {
+            return Err(GenError::Start(y, m, d));
+        }
+        Ok(())
+    }
+
+    fn asset_count(&self) -> u64 {
+        match self.assets {
+            Some(n) => u64::from(n),
+            None => (self.cases / 4000).clamp(9, 90),
+        }
+    }
+
+    fn project_count(&self) -> usize {
+        match self.projects {
+            Some(n) => n.max(1) as usize,
+            None => (self.cases / 20_000).clamp(2, 24) as usize,
+        }
+    }
+}
+
+/// Separate PRNG streams, so that draws for one purpose never shift those of another.
+const STREAM_TIMES: u64 = 1 << 40;
+const STREAM_ASSETS: u64 = 2 << 40;
+const STREAM_DISPLACE: u64 = 3 << 40;
+
+/// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
+/// morning and afternoon.
+const HOURS: [(i64, u32); 24] = [
+    (0, 3),
+    (1, 2),
+    (2, 1),
+    (3, 1),
+    (4, 1),
+    (5, 2),
+    (6, 4),
+    (7, 8),
+    (8, 12),
+    (9, 14),
+    (10, 14),
+    (11, 12),
+    (12, 8),
+    (13, 10),
+    (14, 13),
+    (15, 13),
+    (16, 12),
+    (17, 11),
+    (18, 9),
+    (19, 9),
+    (20, 8),
+    (21, 6),
+    (22, 5),
+    (23, 4),
+];
+
+/// Writes the stream to `out` (buffer it: the generator writes line by line).
+pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenError> {
+    opts.validate()?;
+    let (y, m, d) = opts.start;
+    let start = days_from_civil(i64::from(y), m, d) * DAY - i64::from(OFFSET_SECONDS);
+    let days = i64::from(opts.days);
+    let end = start + days * DAY;
+    let mut world = World::new(opts.project_count());
+    let mut assets: Vec<Asset> = (0..opts.asset_count())
+        .map(|i| Asset::new(i as usize, &world, Rng::new(opts.seed, STREAM_ASSETS + i)))
+        .collect();
+    let ppm = (opts.shuffle * 1_000_000.0).round() as u32;
+    let mut merge = Merge {
+        heap: BinaryHeap::new(),
+        seq: 0,
+        end,
+        out: Displacer::new(
+            out,
+            Rng::new(opts.seed, STREAM_DISPLACE),
+            ppm,
+            opts.max_displacement,
+        ),
+        events: 0,
+    };
+    let year = y;
+    let mut case_no = 0u64;
+    let mut times = Vec::new();
+    for day in 0..days {
+        let day_start = start + day * DAY;
+        merge.emit_before(day_start)?;
+        for asset in &mut assets {
+            let ev = asset.day(&world, day_start, day == 0);
+            merge.push_case(&asset.ticket, ev);
+        }
+        // This day's share of the tickets, at times drawn from the hourly profile.
+        let n = opts.cases * (day as u64 + 1) / days as u64 - opts.cases * day as u64 / days as u64;
+        let mut rng = Rng::new(opts.seed, STREAM_TIMES + day as u64);
+        times.clear();
+        times.extend((0..n).map(|_| day_start + rng.pick(&HOURS) * HOUR + rng.range(0, HOUR - 1)));
+        times.sort_unstable();
+        for &t in &times {
+            merge.emit_before(t)?;
+            case_no += 1;
+            let mut rng = Rng::new(opts.seed, case_no);
+            let ev = cases::ticket(&mut world, &mut rng, t);
+            let ticket = format!("T-{year}-{case_no:06}");
+            merge.push_case(&ticket, ev);
+        }
+    }
+    merge.emit_before(i64::MAX)?;
+    let events = merge.events;
+    let bytes = merge.out.bytes;
+    merge.out.finish()?;
+    Ok(GenStats {
+        cases: case_no,
+        assets: assets.len() as u64,
+        events,
+        bytes,
+    })
+}
+
+/// The time-ordered merge of the cases' events.
+struct Merge<W: Write> {
+    heap: BinaryHeap<Reverse<(i64, u64, Vec<u8>)>>,
+    /// Generation order, to break ties between cases at the same second.
+    seq: u64,
+    end: i64,
+    out: Displacer<W>,
+    events: u64,
+}
+
+impl<W: Write> Merge<W> {
+    /// Queues a case's events: in time order, each at least a second after the one before (so
+    /// that no verdict depends on how ties are broken), and none after the end of the span.
+    fn push_case(&mut self, ticket: &str, mut ev: Events) {
+        ev.list.sort_by_key(|e| e.0); // stable: generation order breaks ties
+        let mut prev = i64::MIN;
+        for (at, line) in &ev.list {
+            let at = (*at).max(prev.saturating_add(1));
+            prev = at;
+            if at >= self.end {
+                break;
+            }
+            self.seq += 1;
+            self.heap.push(Reverse((
+                at,
+                self.seq,
+                line.finish(ticket, at, OFFSET_SECONDS),
+            )));
+        }
+    }
+
+    /// Writes every queued event earlier than `t`.
+    fn emit_before(&mut self, t: i64) -> io::Result<()> {
+        while let Some(Reverse((at, _, _))) = self.heap.peek() {
+            if *at >= t {
+                break;
+            }
+            let Reverse((_, _, line)) = self.heap.pop().expect("peeked");
+            self.events += 1;
+            self.out.push(line)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

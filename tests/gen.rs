@@ -1,0 +1,160 @@
+//! `pledge gen` end to end: reproducible streams that `pledge check` reads without a rejected
+//! line, and whose deadlines come out both met and breached.
+
+use assert_cmd::Command;
+use serde_json::Value as Json;
+
+fn pledge() -> Command {
+    Command::cargo_bin("pledge").expect("the pledge binary is built")
+}
+
+fn gen(args: &[&str]) -> Vec<u8> {
+    let out = pledge().arg("gen").args(args).output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "nothing on stderr without --out");
+    out.stdout
+}
+
+#[test]
+fn the_same_seed_writes_the_same_stream_to_stdout_and_to_a_file() {
+    let args = ["--cases", "300", "--seed", "5", "--days", "20"];
+    let a = gen(&args);
+    assert_eq!(a, gen(&args));
+    assert_ne!(a, gen(&["--cases", "300", "--seed", "6", "--days", "20"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let out = pledge()
+        .arg("gen")
+        .args(args)
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let note = String::from_utf8(out.stderr).unwrap();
+    assert!(note.starts_with("wrote "), "{note}");
+    assert_eq!(std::fs::read(&path).unwrap(), a);
+}
+
+#[test]
+fn bad_options_exit_2_with_a_message() {
+    for (args, message) in [
+        (
+            vec!["--shuffle", "2", "--max-displacement", "5"],
+            "error: the shuffle fraction must be between 0 and 1, not `2`",
+        ),
+        (
+            vec!["--shuffle", "0.1"],
+            "error: a shuffle needs `--max-displacement` of at least 1 line",
+        ),
+        (
+            vec!["--days", "0"],
+            "error: the span must be at least one day",
+        ),
+    ] {
+        let out = pledge().arg("gen").args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(message), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = pledge()
+        .args(["gen", "--start", "2026-13-01"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn check_summary(events: &std::path::Path, policies: &[String]) -> Json {
+    let out = pledge()
+        .arg("check")
+        .args(policies)
+        .arg("--events")
+        .arg(events)
+        .args(["--format", "json", "--records", "none", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    doc["summary"].clone()
+}
+
+fn all_policies() -> Vec<String> {
+    let mut list: Vec<String> = std::fs::read_dir("policies")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".pledge"))
+        .collect();
+    list.sort();
+    list
+}
+
+/// The promise: each clause of the benchmark policy has met and breached cases, and
+/// so do most deadlines of the shipped policies.
+#[test]
+fn check_reads_every_line_and_deadlines_are_both_met_and_breached() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(
+        &path,
+        gen(&["--cases", "6000", "--seed", "1", "--days", "90"]),
+    )
+    .unwrap();
+
+    let summary = check_summary(&path, &["bench/wallclock.pledge".to_string()]);
+    assert_eq!(summary["rejected"], 0);
+    for clause in summary["clauses"].as_array().unwrap() {
+        assert!(clause["met"].as_u64().unwrap() > 0, "{clause}");
+        assert!(clause["breached"].as_u64().unwrap() > 0, "{clause}");
+    }
+
+    let summary = check_summary(&path, &all_policies());
+    assert_eq!(summary["rejected"], 0);
+    assert_eq!(summary["unopened"], 0);
+    let deadlines: Vec<&Json> = summary["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "deadline")
+        .collect();
+    let both = deadlines
+        .iter()
+        .filter(|c| c["met"].as_u64().unwrap() > 0 && c["breached"].as_u64().unwrap() > 0)
+        .count();
+    let lacking: Vec<String> = deadlines
+        .iter()
+        .filter(|c| c["met"].as_u64().unwrap() == 0 || c["breached"].as_u64().unwrap() == 0)
+        .map(|c| format!("{}/{}", c["policy"], c["clause"]))
+        .collect();
+    assert!(
+        lacking.is_empty(),
+        "{both} of {} deadlines have both; not: {lacking:?}",
+        deadlines.len()
+    );
+}
+
+#[test]
+fn a_shuffled_stream_gives_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ordered = dir.path().join("ordered.jsonl");
+    let shuffled = dir.path().join("shuffled.jsonl");
+    let args = ["--cases", "2000", "--seed", "3", "--days", "30"];
+    std::fs::write(&ordered, gen(&args)).unwrap();
+    let mut more = args.to_vec();
+    more.extend(["--shuffle", "0.05", "--max-displacement", "200"]);
+    std::fs::write(&shuffled, gen(&more)).unwrap();
+    let policies = all_policies();
+    let a = check_summary(&ordered, &policies);
+    let b = check_summary(&shuffled, &policies);
+    assert_eq!(a["rejected"], 0);
+    assert_eq!(a["clauses"], b["clauses"]);
+}
