@@ -207,8 +207,21 @@ fn exit_0_when_everything_is_met() {
 {\"ticket\":\"A\",\"at\":\"2026-03-02T12:00:00+08:00\",\"type\":\"resolved\"}
 {\"ticket\":\"A\",\"at\":\"2026-03-02T15:00:00+08:00\",\"type\":\"revisited\",\"attrs\":{\"by\":\"receptionist\"}}
 ";
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("repairs.pledge");
+    std::fs::write(
+        &policy,
+        r#"policy "repairs" {
+  deadline dispatch { when kind == "repair" until dispatched within 10 minutes }
+  deadline minor { when severity == "minor" until resolved within 8 hours }
+  deadline revisit { from resolved until revisited within 24 hours }
+}"#,
+    )
+    .unwrap();
     let out = pledge()
-        .args(["check", "policies/repairs.pledge", "--events", "-"])
+        .arg("check")
+        .arg(&policy)
+        .args(["--events", "-"])
         .write_stdin(stream)
         .output()
         .unwrap();

@@ -13,8 +13,8 @@ mod gen;
 mod parse;
 mod period_report;
 mod periods;
-mod sample;
 mod repl;
+mod sample;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -103,6 +103,9 @@ pub struct HumanReport {
     findings: BTreeMap<ClauseRef, Worst>,
     rejected: Vec<Rejected>,
     unopened: Vec<Unopened>,
+    /// Short samples, missed targets and repeat actions, as lines (they are few: one per
+    /// clause, period and group at most).
+    periods: Vec<(ClauseRef, String)>,
 }
 
 fn hm(t: chrono::DateTime<Tz>) -> String {
@@ -226,6 +229,33 @@ impl HumanReport {
             "missed actions",
         );
         self.section(&mut out, summary, "Findings", &self.findings, "findings");
+        if !self.periods.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                self.paint("1", "Sampling, targets and repeats needing attention")
+            );
+            let mut shown: BTreeMap<ClauseRef, usize> = BTreeMap::new();
+            for (clause_ref, line) in &self.periods {
+                let n = shown.entry(*clause_ref).or_default();
+                *n += 1;
+                if *n == 1 {
+                    if let Some(c) = summary.clause(*clause_ref) {
+                        let title = c
+                            .title
+                            .as_deref()
+                            .map(|t| format!("  {t}"))
+                            .unwrap_or_default();
+                        let _ = writeln!(out, "  {}/{}{title}", c.policy, c.clause);
+                    }
+                }
+                if *n <= self.opts.list.max(1) {
+                    let _ = writeln!(out, "    {line}");
+                } else if *n == self.opts.list.max(1) + 1 {
+                    let _ = writeln!(out, "    ... more with --format jsonl or pledge report");
+                }
+            }
+        }
         if summary.rejected > 0 {
             let _ = writeln!(
                 out,
@@ -326,6 +356,55 @@ fn late_text(v: &Verdict) -> String {
 }
 
 impl Sink for HumanReport {
+    fn period(&mut self, record: &crate::period::PeriodRecord) {
+        use crate::period::PeriodRecord;
+        if !super::records::period_is_problem(record) {
+            return;
+        }
+        let group = |g: &crate::period::Group| {
+            let label = g.to_string();
+            if label.is_empty() {
+                String::new()
+            } else {
+                format!(" [{label}]")
+            }
+        };
+        let line = match record {
+            PeriodRecord::Sample(s) => format!(
+                "{}{}: {} of {} required checks by {} ({} cases), {} missing",
+                s.period.label(),
+                group(&s.group),
+                s.done,
+                s.required,
+                s.role,
+                s.population,
+                s.missing
+            ),
+            PeriodRecord::Target(t) => format!(
+                "{}{}: {} of {} ({}), target {} {:.1} %",
+                t.period.label(),
+                group(&t.group),
+                t.hits,
+                t.total,
+                t.ratio_permille()
+                    .map_or("-".to_string(), |p| format!("{:.1} %", p as f64 / 10.0)),
+                if t.at_least { "at least" } else { "at most" },
+                f64::from(t.bound_permille) / 10.0
+            ),
+            PeriodRecord::Repeat(r) => format!(
+                "{}  {}: {} {} after {} cases{}",
+                r.ticket,
+                rfc3339(r.at, r.zone),
+                r.kind.as_str(),
+                r.role,
+                r.cases.len(),
+                group(&r.key)
+            ),
+            _ => return,
+        };
+        self.periods.push((record.clause_ref(), line));
+    }
+
     fn verdict(&mut self, verdict: &Verdict) {
         if verdict.status != Status::Breached {
             return;

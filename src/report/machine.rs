@@ -124,4 +124,17 @@ impl<W: Write> Sink for MachineWriter<W> {
             self.write(&FindingRecord::new(finding));
         }
     }
+
+    fn period(&mut self, record: &crate::period::PeriodRecord) {
+        let wanted = match self.records {
+            Records::All => true,
+            Records::Problems => super::records::period_is_problem(record),
+            Records::None => false,
+        };
+        if wanted {
+            if let Some(json) = super::records::period_json(record) {
+                self.write(&json);
+            }
+        }
+    }
 }

@@ -78,4 +78,7 @@ impl<S: Sink, W: Write> Sink for WithRejects<S, W> {
     fn finding(&mut self, finding: &Finding) {
         self.inner.finding(finding)
     }
+    fn period(&mut self, record: &crate::period::PeriodRecord) {
+        self.inner.period(record)
+    }
 }

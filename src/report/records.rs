@@ -256,3 +256,64 @@ impl<'a> SummaryRecord<'a> {
         }
     }
 }
+
+/// A period record of `pledge check` as JSON: `sample` (a sampling verdict), `target` (a target
+/// verdict) or `repeat` (a recurrence action). Draws and per-period counts belong to
+/// `pledge sample` and `pledge report`, and give `None`.
+pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::Value> {
+    use crate::period::PeriodRecord;
+    use serde_json::json;
+    match record {
+        PeriodRecord::Sample(s) => Some(json!({
+            "record": "sample",
+            "policy": &*s.policy,
+            "clause": &*s.clause,
+            "period": s.period.label(),
+            "group": s.group.to_json(),
+            "role": &*s.role,
+            "population": s.population,
+            "required": s.required,
+            "done": s.done,
+            "status": s.status.as_str(),
+            "missing": s.missing,
+        })),
+        PeriodRecord::Target(t) => Some(json!({
+            "record": "target",
+            "policy": &*t.policy,
+            "clause": &*t.clause,
+            "period": t.period.label(),
+            "group": t.group.to_json(),
+            "hits": t.hits,
+            "total": t.total,
+            "ratio_percent": t.ratio_permille().map(|p| p as f64 / 10.0),
+            "bound": if t.at_least { "at least" } else { "at most" },
+            "bound_percent": f64::from(t.bound_permille) / 10.0,
+            "status": t.status.as_str(),
+        })),
+        PeriodRecord::Repeat(r) => Some(json!({
+            "record": "repeat",
+            "policy": &*r.policy,
+            "clause": &*r.clause,
+            "ticket": &*r.ticket,
+            "at": rfc3339(r.at, r.zone),
+            "key": r.key.to_json(),
+            "cases": r.cases.iter().map(|(t, at)| json!({"ticket": &**t, "opened": rfc3339(*at, r.zone)})).collect::<Vec<_>>(),
+            "action": r.kind.as_str(),
+            "role": &*r.role,
+            "channels": r.channels.iter().map(|c| &**c).collect::<Vec<_>>(),
+            "message": r.message.as_deref(),
+        })),
+        PeriodRecord::Draw(_) | PeriodRecord::Compliance(_) => None,
+    }
+}
+
+/// Whether a period record needs attention: a short sample, a missed target, a repeat action.
+pub fn period_is_problem(record: &crate::period::PeriodRecord) -> bool {
+    use crate::period::{PeriodRecord, SampleStatus, TargetStatus};
+    match record {
+        PeriodRecord::Sample(s) => s.status == SampleStatus::Short,
+        PeriodRecord::Target(t) => t.status == TargetStatus::Missed,
+        PeriodRecord::Repeat(_) => true,
+        _ => false,
+    }
+}
