@@ -691,3 +691,65 @@ fn streaming_findings_do_not_depend_on_arrival_order_within_the_window() {
     assert_eq!(render(&forward), render(&again));
     assert_eq!(forward.findings, again.findings);
 }
+
+fn activity() -> Policy {
+    policy(
+        r#"notify publicity "活动前15天宣传" {
+    when kind == "activity"
+    channels all [notice_board, sms]
+    at least 15 days before starts_at
+  }"#,
+    )
+}
+
+fn activity_opened(starts_at: Option<&str>) -> Event {
+    let mut pairs = vec![("kind", s("activity"))];
+    if let Some(at) = starts_at {
+        pairs.push(("starts_at", s(at)));
+    }
+    ev("A", "03-01 09:00", "opened", &pairs)
+}
+
+#[test]
+fn a_lead_time_counts_back_from_the_case_timestamp() {
+    let p = activity();
+    // The activity starts 2026-03-31 10:00: notices are due by 03-16 10:00.
+    let on_time = vec![
+        activity_opened(Some("2026-03-31T10:00:00+08:00")),
+        sent("A", "03-16 10:00", "notice_board"),
+        sent("A", "03-16 10:00", "sms"),
+    ];
+    assert!(findings(&p, &on_time, "03-31 12:00").is_empty());
+    let late = vec![
+        activity_opened(Some("2026-03-31T10:00:00+08:00")),
+        sent("A", "03-16 10:00", "notice_board"),
+        sent("A", "03-16 10:01", "sms"),
+    ];
+    assert_eq!(
+        codes(&findings(&p, &late, "03-31 12:00")),
+        vec!["notify.channel_late"]
+    );
+    // A local timestamp is read in the policy's zone.
+    let missing = vec![
+        activity_opened(Some("2026-03-31T10:00:00")),
+        sent("A", "03-10 09:00", "sms"),
+    ];
+    assert_eq!(
+        codes(&findings(&p, &missing, "03-31 12:00")),
+        vec!["notify.channel_missing"]
+    );
+}
+
+#[test]
+fn a_lead_time_without_its_timestamp_is_a_finding_not_a_pass() {
+    let p = activity();
+    let events = vec![
+        activity_opened(None),
+        sent("A", "03-02 10:00", "notice_board"),
+        sent("A", "03-02 10:00", "sms"),
+    ];
+    assert_eq!(
+        codes(&findings(&p, &events, "03-31 12:00")),
+        vec!["notify.lead_unknown"]
+    );
+}

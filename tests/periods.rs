@@ -836,3 +836,46 @@ fn effective_dates_bound_the_population() {
         ("2026-03".to_string(), 1)
     );
 }
+
+#[test]
+fn a_window_of_the_year_and_one_across_new_year() {
+    let p = policy(
+        r#"
+  window pre_summer { when kind == "asset" inspected only 04-01..05-31 }
+  window winter { when kind == "asset" maintained only 11-15..02-15 }"#,
+    );
+    let events = vec![
+        ev("A", "01-01 00:00", "opened", &[("kind", "asset")]),
+        ev("A", "02-15 23:59", "maintained", &[]),
+        ev("A", "02-16 00:00", "maintained", &[]),
+        ev("A", "03-31 23:59", "inspected", &[]),
+        ev("A", "04-01 00:00", "inspected", &[]),
+        ev("A", "05-31 23:59", "inspected", &[]),
+        ev("A", "06-01 00:00", "inspected", &[]),
+    ];
+    let c = run(&p, events, Some("06-02 00:00"));
+    let at: Vec<Instant> = c.findings.iter().map(|f| f.at).collect();
+    assert_eq!(codes(&c.findings), ["window.outside"; 3]);
+    assert!(at.contains(&t("02-16 00:00")));
+    assert!(at.contains(&t("03-31 23:59")));
+    assert!(at.contains(&t("06-01 00:00")));
+}
+
+#[test]
+fn checks_by_anyone_count_whoever_made_them() {
+    let p = policy(
+        r#"
+  sample confirm {
+    when kind == "complaint"
+    having revisited
+    ratio 100% by anyone per month
+    evidence spot_checked
+  }"#,
+    );
+    let mut events = complaint("T-1", 2);
+    let c = run(&p, events.clone(), Some("03-31 12:00"));
+    assert_eq!(samples(&c)[0].status, SampleStatus::Short);
+    events.push(ev("T-1", "03-03 11:00", "spot_checked", &[]));
+    let c = run(&p, events, Some("03-31 12:00"));
+    assert_eq!(samples(&c)[0].status, SampleStatus::Met);
+}

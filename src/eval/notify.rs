@@ -22,6 +22,11 @@
 //! | `notify.coverage_short` | the coverage (see below) is below the floor once the window has closed | the event whose counts decided |
 //! | `notify.coverage_unknown` | a floor is set, the window has closed, and no `notified` event carries usable `reached`/`total` counts | as `channel_missing` |
 //! | `notify.first_contact_channel` | the first event matching the `first` trigger used a channel outside the list, or named none | that event |
+//! | `notify.lead_unknown` | a lead time (`at least 15 days before starts_at`) is set and the case's attribute is missing or not a timestamp | the start |
+//!
+//! A lead time makes `ATTR − lead` a due time of every channel and audience (with a `within`
+//! limit too, the earlier of the two), so a notice sent later is `channel_late` and none at all
+//! `channel_missing`. The attribute is an RFC 3339 timestamp, or a local one in the policy zone.
 //!
 //! # Readings of the rules
 //!
@@ -186,6 +191,9 @@ pub(crate) struct NoticeFacts {
     pub audiences: Vec<Option<Instant>>,
     pub coverage: CoverageFact,
     pub first_contact: Option<WrongFirstContact>,
+    /// With a lead time whose case attribute is missing or not a timestamp: the start instant
+    /// (a `notify.lead_unknown` finding there, never a silent pass).
+    pub lead_unknown: Option<Instant>,
 }
 
 impl NoticeFacts {
@@ -319,6 +327,27 @@ pub(crate) fn case_facts(
             }
             None => (None, plan.policy_zone),
         };
+        // A lead time (`at least 15 days before starts_at`) is a due time too: the case's
+        // timestamp attribute minus the lead; with a limit as well, the earlier one holds.
+        let mut lead_unknown = None;
+        let due = match &n.lead {
+            Some(lead) => {
+                let at = view
+                    .attrs
+                    .get(&lead.attr)
+                    .and_then(crate::value::Value::as_str)
+                    .and_then(|s| crate::input::parse_timestamp(s, Some(plan.policy_zone)).ok())
+                    .and_then(|t| t.checked_sub_signed(lead.before));
+                match at {
+                    Some(lead_due) => Some(due.map_or(lead_due, |d: Instant| d.min(lead_due))),
+                    None => {
+                        lead_unknown = Some(start);
+                        due
+                    }
+                }
+            }
+            None => due,
+        };
         let from = view.events.partition_point(|e| e.at < start);
         let after = &view.events[from..];
         let notified: Vec<&Event> = after.iter().filter(|e| &*e.kind == "notified").collect();
@@ -334,6 +363,7 @@ pub(crate) fn case_facts(
                 .first_contact
                 .as_ref()
                 .and_then(|(trigger, allowed)| first_contact(after, start, trigger, allowed)),
+            lead_unknown,
         });
     }
 }
@@ -403,6 +433,17 @@ pub(crate) fn resolve(
     };
     let closed = facts.window_closed(now);
     let n = plan.notify;
+    if let (Some(at), Some(lead)) = (facts.lead_unknown, &n.lead) {
+        push(
+            "notify.lead_unknown",
+            at,
+            format!(
+                "the case has no timestamp `{}` to count the lead time of {} back from",
+                lead.attr,
+                format_duration(lead.before)
+            ),
+        );
+    }
     let groups = [
         (n.channels.as_ref(), &facts.channels, &CHANNELS),
         (n.audiences.as_ref(), &facts.audiences, &AUDIENCES),

@@ -48,7 +48,8 @@ pub(crate) fn sample_member(
         e.at >= start
             && e.at < until
             && sample.evidence.matches(&e.kind, &e.attrs)
-            && names_role(e.attrs.get("by"), &sample.role)
+            && (sample.role == crate::policy::ANY_ROLE
+                || names_role(e.attrs.get("by"), &sample.role))
     });
     Some(SampleMember {
         period,

@@ -5,13 +5,15 @@
 //! clock of the clause's zone. It is inside when its weekday is listed (or no weekdays are) and
 //! its local time lies in one of the windows, which are half-open `[open, close)` like working
 //! periods: with `only 00:00-05:00`, 04:59 is inside and 05:00 is outside. Each event outside is
-//! one finding, code `window.outside`, at the event's instant.
+//! one finding, code `window.outside`, at the event's instant. A window of the year
+//! (`only 04-01..05-31`) compares the local date instead, both ends included, running across
+//! the new year when the end comes first.
 
 use super::tally::{effective_on, PeriodPlan};
 use crate::calendar::weekday_name;
 use crate::eval::case::CaseView;
 use crate::eval::{rfc3339, Finding};
-use crate::policy::Window;
+use crate::policy::{MonthDay, Window};
 use chrono::Datelike;
 use std::sync::Arc;
 
@@ -31,6 +33,30 @@ pub(crate) fn window_findings(
             continue;
         }
         let local = e.at.with_timezone(&window.zone);
+        if let Some((from, to)) = window.season {
+            let day = MonthDay {
+                month: local.month(),
+                day: local.day(),
+            };
+            let inside = if from <= to {
+                from <= day && day <= to
+            } else {
+                day >= from || day <= to
+            };
+            if !inside {
+                let message = format!(
+                    "`{}` on {} is outside {:02}-{:02}..{:02}-{:02}",
+                    e.kind,
+                    local.format("%Y-%m-%d"),
+                    from.month,
+                    from.day,
+                    to.month,
+                    to.day
+                );
+                out.push(plan.finding(ticket, "window.outside", e.at, message, window.zone));
+            }
+            continue;
+        }
         let day_ok = window.days.is_empty() || window.days.contains(&local.weekday());
         let time_ok = window.periods.iter().any(|p| p.contains(local.time()));
         if day_ok && time_ok {
