@@ -81,7 +81,8 @@ pub struct CheckArgs {
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
-    /// Threads parsing JSON Lines (default: every core). The output is the same for any number.
+    /// Threads parsing JSON Lines (default: 1 below four cores, else cores − 2). The output is
+    /// the same for any number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// No progress bar (it is only ever drawn on a terminal, for a file).
@@ -147,9 +148,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         RecordChoice::Problems => Records::Problems,
         RecordChoice::None => Records::None,
     };
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = args.threads.unwrap_or_else(default_threads);
     let progress = match size {
         Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
         _ => None,
@@ -198,6 +197,18 @@ pub fn run(args: CheckArgs) -> Outcome {
             eprintln!("error: {e}");
             Outcome::Io
         }
+    }
+}
+
+/// Parser threads when `--threads` is not given. The evaluator and the line splitter need a core
+/// of their own, so parsing in parallel only pays from four cores on; on two, measured, the
+/// pipeline's hand-offs cost more than the second core gains (bench/RESULTS.md).
+fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores >= 4 {
+        cores - 2
+    } else {
+        1
     }
 }
 
