@@ -75,6 +75,23 @@ pub struct Effective {
     pub until: Option<NaiveDate>,
 }
 
+impl Effective {
+    /// Whether the version holds on `date`: `from` inclusive, `until` exclusive.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.map_or(true, |f| date >= f) && self.until.map_or(true, |u| date < u)
+    }
+}
+
+impl Clause {
+    /// Whether this clause version holds at `at`: its effective dates contain the local date of
+    /// `at` in `zone` (the policy's). Every clause kind judges its versions this way.
+    pub fn holds_at(&self, zone: chrono_tz::Tz, at: crate::event::Instant) -> bool {
+        let eff = &self.effective;
+        eff.from.is_none() && eff.until.is_none()
+            || eff.contains(at.with_timezone(&zone).date_naive())
+    }
+}
+
 /// What a clause checks. One variant per clause family of SEMANTICS.md.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClauseBody {

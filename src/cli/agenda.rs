@@ -4,17 +4,15 @@
 //! Exit codes as for `check`: 1 when the agenda lists anything overdue or a missed escalation,
 //! 0 when it lists only what is coming up (or nothing).
 
-use super::args::{load_policies, parse_cli_duration, parse_cli_instant, parse_zone, ColorChoice};
+use super::args::{load_policies, open_stream, parse_cli_duration, usage, ColorChoice};
 use super::check::InputFormat;
 use super::Outcome;
 use crate::agenda::{render_human, to_json, AgendaSink, ItemKind};
 use crate::check::check;
 use crate::eval::EvalOptions;
-use crate::input::{Format, ReadOptions};
 use crate::syntax::DEFAULT_ZONE;
 use chrono_tz::Tz;
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -63,38 +61,21 @@ pub fn run(args: AgendaArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let tz = match args.tz.as_deref().map(parse_zone).transpose() {
-        Ok(tz) => tz,
-        Err(e) => return usage(&e),
-    };
-    let now = match args.now.as_deref() {
-        Some(text) => match parse_cli_instant(text, tz.unwrap_or(zone)) {
-            Ok(t) => Some(t),
-            Err(e) => return usage(&e),
-        },
-        None => None,
-    };
     if args.within < chrono::Duration::zero() {
         return usage("`--within` must not be negative");
     }
-    let events_name = args.events.display().to_string();
-    let format = match args.input_format {
-        InputFormat::Auto => Format::from_path(&events_name),
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Csv => Format::Csv,
+    let stream = match open_stream(
+        &args.events,
+        args.input_format,
+        args.tz.as_deref(),
+        args.now.as_deref(),
+        zone,
+    ) {
+        Ok(stream) => stream,
+        Err(outcome) => return outcome,
     };
-    let input: Box<dyn Read> = if events_name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        match File::open(&args.events) {
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                eprintln!("error: cannot read `{events_name}`: {e}");
-                return Outcome::Io;
-            }
-        }
-    };
-    let read_opts = ReadOptions { format, tz };
+    let (now, events_name, input) = (stream.now, stream.name, stream.input);
+    let read_opts = stream.read_opts;
     let eval_opts = EvalOptions {
         now,
         reorder_window: args.reorder_window,
@@ -137,9 +118,4 @@ pub fn run(args: AgendaArgs) -> Outcome {
     } else {
         Outcome::Clean
     }
-}
-
-fn usage(message: &str) -> Outcome {
-    eprintln!("error: {message}");
-    Outcome::Invalid
 }

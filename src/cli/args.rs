@@ -1,13 +1,15 @@
 //! Parsers for option values shared by the subcommands, and loading of policy files.
 
-use crate::input::parse_timestamp;
+use super::Outcome;
+use crate::input::{parse_timestamp, Format, ReadOptions};
 use crate::policy::Policy;
 use crate::syntax::{load_policy, render};
 use crate::Instant;
 use chrono::Duration;
 use chrono_tz::Tz;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 
 /// A duration typed on the command line: a number and a unit, with or without a space:
 /// `30s`, `15min`, `4h`, `2 d`, `1 week`; several parts add up (`1h30min`).
@@ -90,6 +92,78 @@ pub fn load_policies(paths: &[PathBuf], color: bool) -> Option<Vec<Policy>> {
         }
     }
     (!failed).then_some(policies)
+}
+
+/// `--input-format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// From the file name: `.csv` is CSV, anything else (and `-`) JSON Lines.
+    #[default]
+    Auto,
+    Jsonl,
+    Csv,
+}
+
+/// An event stream named on the command line, opened, with how to read it and the `--now` it
+/// is judged at.
+pub struct Stream {
+    pub input: Box<dyn Read + Send>,
+    /// The file's name as given (`-` for standard input), for messages.
+    pub name: String,
+    /// The file's size, for a progress bar; `None` for standard input.
+    pub size: Option<u64>,
+    pub read_opts: ReadOptions,
+    pub now: Option<Instant>,
+}
+
+/// Opens `--events` and reads `--input-format`, `--tz` and `--now` (local times in `--tz`, else
+/// in `zone`, the first policy's), as every subcommand that reads events does. `Err` is the
+/// exit code, after a message on standard error.
+pub fn open_stream(
+    events: &Path,
+    input_format: InputFormat,
+    tz: Option<&str>,
+    now: Option<&str>,
+    zone: Tz,
+) -> Result<Stream, Outcome> {
+    let tz = tz.map(parse_zone).transpose().map_err(|e| usage(&e))?;
+    let now = now
+        .map(|text| parse_cli_instant(text, tz.unwrap_or(zone)))
+        .transpose()
+        .map_err(|e| usage(&e))?;
+    let name = events.display().to_string();
+    let format = match input_format {
+        InputFormat::Auto => Format::from_path(&name),
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Csv => Format::Csv,
+    };
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        match File::open(events) {
+            Ok(f) => {
+                let size = f.metadata().ok().map(|m| m.len());
+                (Box::new(f), size)
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{name}`: {e}");
+                return Err(Outcome::Io);
+            }
+        }
+    };
+    Ok(Stream {
+        input,
+        name,
+        size,
+        read_opts: ReadOptions { format, tz },
+        now,
+    })
+}
+
+/// A usage error: the message on standard error, exit code 2.
+pub fn usage(message: &str) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::Invalid
 }
 
 /// `--color` choices.

@@ -1,10 +1,10 @@
 //! `pledge check POLICY... --events FILE|-`: evaluate a stream and report.
 
-use super::args::{load_policies, parse_cli_duration, parse_cli_instant, parse_zone, ColorChoice};
+use super::args::{load_policies, open_stream, parse_cli_duration, ColorChoice};
 use super::Outcome;
 use crate::check::{check_parallel, Checked};
 use crate::eval::{EvalOptions, Sink, Summary};
-use crate::input::{Format, ReadOptions};
+use crate::input::ReadOptions;
 use crate::report::{HumanOptions, HumanReport, MachineWriter, Records, WithRejects};
 use crate::syntax::DEFAULT_ZONE;
 use chrono_tz::Tz;
@@ -25,14 +25,7 @@ pub enum ReportFormat {
     Jsonl,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum InputFormat {
-    /// From the file name: `.csv` is CSV, anything else (and `-`) JSON Lines.
-    #[default]
-    Auto,
-    Jsonl,
-    Csv,
-}
+pub use super::args::InputFormat;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum RecordChoice {
@@ -95,38 +88,17 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let tz = match args.tz.as_deref().map(parse_zone).transpose() {
-        Ok(tz) => tz,
-        Err(e) => return usage(&e),
+    let stream = match open_stream(
+        &args.events,
+        args.input_format,
+        args.tz.as_deref(),
+        args.now.as_deref(),
+        zone,
+    ) {
+        Ok(stream) => stream,
+        Err(outcome) => return outcome,
     };
-    let now = match args.now.as_deref() {
-        Some(text) => match parse_cli_instant(text, tz.unwrap_or(zone)) {
-            Ok(t) => Some(t),
-            Err(e) => return usage(&e),
-        },
-        None => None,
-    };
-    let events_name = args.events.display().to_string();
-    let format = match args.input_format {
-        InputFormat::Auto => Format::from_path(&events_name),
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Csv => Format::Csv,
-    };
-    let mut size = None;
-    let input: Box<dyn Read + Send> = if events_name == "-" {
-        Box::new(io::stdin())
-    } else {
-        match File::open(&args.events) {
-            Ok(f) => {
-                size = f.metadata().ok().map(|m| m.len());
-                Box::new(f)
-            }
-            Err(e) => {
-                eprintln!("error: cannot read `{events_name}`: {e}");
-                return Outcome::Io;
-            }
-        }
-    };
+    let events_name = stream.name.clone();
     let rejects = match &args.rejects {
         Some(path) => match File::create(path) {
             Ok(f) => Some(BufWriter::new(f)),
@@ -137,9 +109,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         },
         None => None,
     };
-    let read_opts = ReadOptions { format, tz };
+    let read_opts = stream.read_opts;
     let eval_opts = EvalOptions {
-        now,
+        now: stream.now,
         reorder_window: args.reorder_window,
     };
     let stdout = io::stdout();
@@ -149,13 +121,13 @@ pub fn run(args: CheckArgs) -> Outcome {
         RecordChoice::None => Records::None,
     };
     let threads = args.threads.unwrap_or_else(default_threads);
-    let progress = match size {
+    let progress = match stream.size {
         Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
         _ => None,
     };
     let run = Run {
         policies: &policies,
-        input,
+        input: stream.input,
         read_opts: &read_opts,
         eval_opts,
         rejects,
@@ -219,11 +191,6 @@ fn outcome_of(summary: &Summary) -> Outcome {
     } else {
         Outcome::Clean
     }
-}
-
-fn usage(message: &str) -> Outcome {
-    eprintln!("error: {message}");
-    Outcome::Invalid
 }
 
 /// The parts of one check, so the sink can be chosen by format.

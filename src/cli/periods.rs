@@ -1,17 +1,15 @@
 //! Shared by `pledge sample` and `pledge report`: reading the stream through an evaluator set
 //! up for period records.
 
-use super::args::{parse_cli_instant, parse_zone};
+use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
 use crate::eval::{EvalOptions, Summary};
-use crate::input::{Format, ReadOptions};
 use crate::period::report::{evaluate_periods, PeriodSink};
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;
 use crate::syntax::DEFAULT_ZONE;
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 /// The options every period subcommand shares.
@@ -31,34 +29,13 @@ pub fn evaluate(
     draw: Option<DrawSpec>,
 ) -> Result<(Summary, PeriodSink), Outcome> {
     let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let tz = o.tz.map(parse_zone).transpose().map_err(|e| usage(&e))?;
-    let now = o
-        .now
-        .map(|text| parse_cli_instant(text, tz.unwrap_or(zone)))
-        .transpose()
-        .map_err(|e| usage(&e))?;
-    let name = o.events.display().to_string();
-    let format = match o.input_format {
-        InputFormat::Auto => Format::from_path(&name),
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Csv => Format::Csv,
-    };
-    let input: Box<dyn Read> = if name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        match File::open(o.events) {
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                eprintln!("error: cannot read `{name}`: {e}");
-                return Err(Outcome::Io);
-            }
-        }
-    };
+    let stream = open_stream(o.events, o.input_format, o.tz, o.now, zone)?;
+    let name = stream.name;
     let eval_opts = EvalOptions {
-        now,
+        now: stream.now,
         reorder_window: o.reorder_window,
     };
-    let read_opts = ReadOptions { format, tz };
+    let (input, read_opts) = (stream.input, stream.read_opts);
     let (summary, _, sink) = evaluate_periods(policies, input, &read_opts, eval_opts, report, draw)
         .map_err(|e| {
             eprintln!("error: cannot read `{name}`: {e}");
@@ -86,7 +63,4 @@ pub fn print(text: &str) -> Result<(), Outcome> {
         })
 }
 
-pub fn usage(message: &str) -> Outcome {
-    eprintln!("error: {message}");
-    Outcome::Invalid
-}
+pub use super::args::usage;

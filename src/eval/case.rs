@@ -246,17 +246,6 @@ fn evidence(events: &[Event], stage: &Stage) -> Box<[Instant]> {
     events.iter().filter(|e| matches(e)).map(|e| e.at).collect()
 }
 
-/// Whether a clause version holds for a cycle started at `start`: its effective dates, in the
-/// policy's zone, contain the start date.
-fn effective_at(plan: &ClausePlan<'_>, start: Instant) -> bool {
-    let eff = &plan.clause.effective;
-    if eff.from.is_none() && eff.until.is_none() {
-        return true;
-    }
-    let date = start.with_timezone(&plan.policy_zone).date_naive();
-    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
-}
-
 /// Appends the facts of every cycle of the clause `plans[index]` on the case to `out`.
 pub(crate) fn case_facts(
     view: &CaseView<'_>,
@@ -270,7 +259,7 @@ pub(crate) fn case_facts(
     }
     let d = plan.deadline;
     for_each_cycle(view.events, d, |cycle, start, stop| {
-        if !effective_at(plan, start) {
+        if !plan.clause.holds_at(plan.policy_zone, start) {
             return;
         }
         let (counting, amount, zone) = resolve_limit(&d.limit, start, plan.policy_zone);

@@ -216,16 +216,6 @@ impl NoticeFacts {
     }
 }
 
-/// Whether a clause version holds for a notice started at `start`.
-fn effective_at(plan: &NoticePlan<'_>, start: Instant) -> bool {
-    let eff = &plan.clause.effective;
-    if eff.from.is_none() && eff.until.is_none() {
-        return true;
-    }
-    let date = start.with_timezone(&plan.policy_zone).date_naive();
-    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
-}
-
 /// Per required name, the instant of the first `notified` event naming it in `attr`.
 fn first_notified(
     notified: &[&Event],
@@ -317,7 +307,7 @@ pub(crate) fn case_facts(
             continue;
         };
         let start = start_event.at;
-        if !effective_at(plan, start) {
+        if !plan.clause.holds_at(plan.policy_zone, start) {
             continue;
         }
         let (due, zone) = match &n.limit {

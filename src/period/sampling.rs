@@ -11,7 +11,7 @@
 
 use super::calendar_period::CalendarPeriod;
 use super::group::Group;
-use super::tally::{effective_on, names_role};
+use super::tally::names_role;
 use crate::eval::case::CaseView;
 use crate::policy::{Clause, Sample};
 use chrono_tz::Tz;
@@ -38,7 +38,7 @@ pub(crate) fn sample_member(
         .events
         .iter()
         .find(|e| sample.population.matches(&e.kind, &e.attrs))?;
-    if !effective_on(clause, zone, first.at) {
+    if !clause.holds_at(zone, first.at) {
         return None;
     }
     let period = CalendarPeriod::containing(sample.period, zone, first.at)?;

@@ -28,7 +28,6 @@ use crate::eval::case::{CaseView, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
 use crate::event::Instant;
 use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy};
-use crate::value::Value;
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -297,7 +296,7 @@ impl<'p> PeriodTally<'p> {
                     let (Some(opened), true) = (opened, key.complete()) else {
                         continue;
                     };
-                    if !effective_on(plan.clause, plan.zone, opened.at) {
+                    if !plan.clause.holds_at(plan.zone, opened.at) {
                         continue;
                     }
                     if let Some(state) = self.repeats.get_mut(&i) {
@@ -372,7 +371,7 @@ impl<'p> PeriodTally<'p> {
             let ClauseBody::Target(t) = &plan.clause.body else {
                 continue;
             };
-            if !effective_on(plan.clause, plan.zone, v.start) {
+            if !plan.clause.holds_at(plan.zone, v.start) {
                 continue;
             }
             let Some(period) = CalendarPeriod::containing(t.period, plan.zone, v.start) else {
@@ -689,18 +688,6 @@ fn listed(
     out
 }
 
-/// Whether the clause's `effective` dates (policy zone) contain the local date of `t`.
-pub(crate) fn effective_on(clause: &Clause, zone: Tz, t: Instant) -> bool {
-    let eff = &clause.effective;
-    if eff.from.is_none() && eff.until.is_none() {
-        return true;
-    }
-    let Some(date) = zone::local_date(zone, t) else {
-        return false;
-    };
-    eff.from.map_or(true, |f| date >= f) && eff.until.map_or(true, |u| date < u)
-}
-
 /// `[start, end]` clipped to the clause's `effective` dates; `None` when nothing is left.
 pub(crate) fn clip_effective(
     clause: &Clause,
@@ -720,14 +707,7 @@ pub(crate) fn clip_effective(
     (start <= end).then_some((start, end))
 }
 
-/// Whether an attribute names `role`: equal to it, or a list containing it.
-pub(crate) fn names_role(v: Option<&Value>, role: &str) -> bool {
-    match v {
-        Some(Value::String(s)) => &**s == role,
-        Some(Value::List(items)) => items.iter().any(|i| i.as_str() == Some(role)),
-        _ => false,
-    }
-}
+pub(crate) use crate::eval::case::names_role;
 
 /// The duty and window findings of one case as of `now`, for [`crate::eval::evaluate_case_full`].
 pub(crate) fn case_findings(

@@ -15,7 +15,6 @@
 use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::records::TargetStatus;
-use super::tally::effective_on;
 use crate::eval::case::CaseView;
 use crate::policy::{Clause, Target};
 use chrono_tz::Tz;
@@ -44,7 +43,7 @@ pub(crate) fn target_member(
         .events
         .iter()
         .find(|e| among.matches(&e.kind, &e.attrs))?;
-    if !effective_on(clause, zone, first.at) {
+    if !clause.holds_at(zone, first.at) {
         return None;
     }
     Some(TargetMember {
