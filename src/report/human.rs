@@ -72,19 +72,36 @@ struct Worst {
 }
 
 impl Worst {
-    fn offer(&mut self, limit: usize, item: Ranked) {
+    /// Counts one more line and keeps it if it ranks among the `limit` best. Its text is only
+    /// written when it is kept: most breached cycles of a large stream are counted, not listed.
+    fn offer(
+        &mut self,
+        limit: usize,
+        weight: i64,
+        ticket: &str,
+        cycle: u32,
+        text: impl FnOnce() -> String,
+    ) {
         self.total += 1;
         if limit == 0 {
             return;
         }
-        if self.heap.len() < limit {
-            self.heap.push(Reverse(item));
-        } else if let Some(Reverse(least)) = self.heap.peek() {
-            if item > *least {
-                self.heap.pop();
-                self.heap.push(Reverse(item));
+        let mut item = Ranked {
+            weight,
+            ticket: ticket.into(),
+            cycle,
+            text: String::new(),
+        };
+        if self.heap.len() >= limit {
+            match self.heap.peek() {
+                Some(Reverse(least)) if item > *least => {
+                    self.heap.pop();
+                }
+                _ => return,
             }
         }
+        item.text = text();
+        self.heap.push(Reverse(item));
     }
 
     fn sorted(&self) -> Vec<&Ranked> {
@@ -410,57 +427,46 @@ impl Sink for HumanReport {
             return;
         }
         let weight = verdict.overdue_by.map_or(0, |d| d.num_seconds());
-        let item = Ranked {
-            weight,
-            ticket: (*verdict.ticket).into(),
-            cycle: verdict.cycle,
-            text: late_text(verdict),
-        };
         let limit = self.opts.list;
-        self.breached
-            .entry(verdict.clause_ref)
-            .or_default()
-            .offer(limit, item);
+        self.breached.entry(verdict.clause_ref).or_default().offer(
+            limit,
+            weight,
+            &verdict.ticket,
+            verdict.cycle,
+            || late_text(verdict),
+        );
     }
 
     fn action(&mut self, action: &Action) {
         if action.status != ActionStatus::Missed {
             return;
         }
-        let channels = if action.channels.is_empty() {
-            String::new()
-        } else {
+        let text = || {
+            let channels = if action.channels.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = action.channels.iter().map(|c| &**c).collect();
+                format!(" via {}", names.join(", "))
+            };
             format!(
-                " via {}",
-                action
-                    .channels
-                    .iter()
-                    .map(|c| &**c)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{}  cycle {}  stage {}: {} {}{channels} at {}, no evidence",
+                action.ticket,
+                action.cycle,
+                action.stage,
+                action.kind.as_str(),
+                action.role,
+                rfc3339(action.at, action.zone)
             )
         };
-        let text = format!(
-            "{}  cycle {}  stage {}: {} {}{channels} at {}, no evidence",
-            action.ticket,
-            action.cycle,
-            action.stage,
-            action.kind.as_str(),
-            action.role,
-            rfc3339(action.at, action.zone)
-        );
         // Oldest first: the longest-missed action is the worst.
-        let item = Ranked {
-            weight: -action.at.timestamp(),
-            ticket: (*action.ticket).into(),
-            cycle: action.cycle,
-            text,
-        };
         let limit = self.opts.list;
-        self.missed
-            .entry(action.clause_ref)
-            .or_default()
-            .offer(limit, item);
+        self.missed.entry(action.clause_ref).or_default().offer(
+            limit,
+            -action.at.timestamp(),
+            &action.ticket,
+            action.cycle,
+            text,
+        );
     }
 
     fn rejected(&mut self, rejected: &Rejected) {
@@ -476,23 +482,45 @@ impl Sink for HumanReport {
     }
 
     fn finding(&mut self, finding: &Finding) {
-        let text = format!(
-            "{}  {}  {}: {}",
-            finding.ticket,
-            rfc3339(finding.at, finding.zone),
-            finding.code,
-            finding.message
-        );
-        let item = Ranked {
-            weight: -finding.at.timestamp(),
-            ticket: (*finding.ticket).into(),
-            cycle: 0,
-            text,
+        let text = || {
+            format!(
+                "{}  {}  {}: {}",
+                finding.ticket,
+                rfc3339(finding.at, finding.zone),
+                finding.code,
+                finding.message
+            )
         };
         let limit = self.opts.list;
-        self.findings
-            .entry(finding.clause_ref)
-            .or_default()
-            .offer(limit, item);
+        self.findings.entry(finding.clause_ref).or_default().offer(
+            limit,
+            -finding.at.timestamp(),
+            &finding.ticket,
+            0,
+            text,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_keeps_the_largest_and_writes_only_kept_lines() {
+        let mut worst = Worst::default();
+        let mut written = Vec::new();
+        for (weight, ticket) in [(5, "A"), (9, "B"), (1, "C"), (9, "A"), (7, "D")] {
+            worst.offer(2, weight, ticket, 1, || {
+                written.push(ticket);
+                ticket.to_string()
+            });
+        }
+        let kept: Vec<&str> = worst.sorted().iter().map(|r| r.text.as_str()).collect();
+        // Ties on weight: the smaller ticket ranks first.
+        assert_eq!(kept, ["A", "B"]);
+        assert_eq!(worst.total, 5);
+        // C ranks below both kept lines when it arrives, so its text is never written.
+        assert!(!written.contains(&"C"), "{written:?}");
     }
 }
