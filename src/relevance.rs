@@ -67,9 +67,19 @@ pub const STRUCTURAL_KEYS: &[&str] = &[
 pub struct Relevance {
     types: NameSet,
     keys: NameSet,
+    /// Keeps every type and key, whatever the sets say.
+    everything: bool,
 }
 
 impl Relevance {
+    /// Keeps everything: evaluation as if nothing were ever left out.
+    pub fn everything() -> Relevance {
+        Relevance {
+            everything: true,
+            ..Relevance::default()
+        }
+    }
+
     /// What `policies` can look at.
     pub fn of(policies: &[Policy]) -> Relevance {
         let mut r = Relevance::default();
@@ -124,13 +134,13 @@ impl Relevance {
     /// Whether events of this type can change any result.
     #[inline]
     pub fn keeps_type(&self, kind: &str) -> bool {
-        self.types.contains(kind)
+        self.everything || self.types.contains(kind)
     }
 
     /// Whether this attribute can change any result.
     #[inline]
     pub fn keeps_key(&self, key: &str) -> bool {
-        self.keys.contains(key)
+        self.everything || self.keys.contains(key)
     }
 
     /// The relevant event types, sorted.

@@ -384,6 +384,18 @@ pub struct Evaluator<'p, S: Sink> {
 
 impl<'p, S: Sink> Evaluator<'p, S> {
     pub fn new(policies: &'p [Policy], opts: EvalOptions, sink: S) -> Evaluator<'p, S> {
+        Evaluator::with_relevance(policies, opts, sink, Relevance::of(policies))
+    }
+
+    /// Like [`Evaluator::new`], keeping what `relevance` says instead of what the policies can
+    /// look at: [`Relevance::everything`] keeps every event whole, which gives the same results
+    /// more slowly (the tests compare the two).
+    pub fn with_relevance(
+        policies: &'p [Policy],
+        opts: EvalOptions,
+        sink: S,
+        relevance: Relevance,
+    ) -> Evaluator<'p, S> {
         let plans = plan(policies);
         let mut clauses = Vec::new();
         for (pi, policy) in policies.iter().enumerate() {
@@ -436,7 +448,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             cases: HashMap::default(),
             closing: BinaryHeap::new(),
             finished: Finished::default(),
-            relevance: Relevance::of(policies),
+            relevance,
             watermark: None,
             deferred: Vec::new(),
             summary,

@@ -287,3 +287,184 @@ impl<'a> Scanner<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::jsonl::parse_full;
+    use super::super::Record;
+    use super::*;
+    use crate::policy::Policy;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn opts() -> ReadOptions {
+        ReadOptions::default()
+    }
+
+    /// With a projection keeping `kind` and `status` on `opened` and `status` events.
+    fn projected() -> ReadOptions {
+        let policy: Policy = crate::syntax::parse_policy(
+            "policy \"p\" {\n  deadline d {\n    when kind == \"x\"\n    from opened until status\n    within 1 hour\n  }\n}\n",
+            "p.pledge",
+            None,
+        )
+        .expect("the test policy parses");
+        ReadOptions {
+            relevance: Some(Arc::new(Relevance::of(&[policy]))),
+            ..ReadOptions::default()
+        }
+    }
+
+    #[test]
+    fn common_lines_take_the_fast_path_and_agree() {
+        let lines = [
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"x","n":3,"ok":true,"z":null}}"#,
+            r#" { "type" : "closed" , "at":"2026-03-02T09:00:00Z", "ticket":"工单-1", "id":"e1" } "#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00.5+08:00","type":"status","id":null,"attrs":{},"source":"app"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"n":-12,"m":0,"s":"维修"}}"#,
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            for opts in [opts(), projected()] {
+                let fast = parse_common(line.as_bytes(), i as u64 + 1, &opts)
+                    .unwrap_or_else(|| panic!("fast path declined {line}"));
+                assert_eq!(
+                    Record::Event(fast),
+                    parse_full(line.as_bytes(), i as u64 + 1, &opts),
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_projection_leaves_out_what_no_clause_reads() {
+        let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"x","unit":"u1"}}"#;
+        let e = parse_common(line, 1, &projected()).unwrap();
+        assert_eq!(e.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["kind"]);
+        let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"progress","attrs":{"kind":"x"}}"#;
+        assert!(parse_common(line, 1, &projected()).unwrap().attrs.is_empty());
+    }
+
+    #[test]
+    fn unusual_lines_go_to_the_full_parser() {
+        for line in [
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","ticket":"T-2"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":1,"a":2}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","x":1,"x":1}"#,
+            r#"{"ticket":"T\u002d1","at":"2026-03-02T09:00:00Z","type":"opened"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":1.5}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":-0}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":01}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":[1]}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":null}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","id":7}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00","type":"opened"}"#,
+            r#"{"ticket":" ","at":"2026-03-02T09:00:00Z","type":"opened"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened",}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened"} x"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z"}"#,
+            "{\"ticket\":\"T-1\t\",\"at\":\"2026-03-02T09:00:00Z\",\"type\":\"opened\"}",
+        ] {
+            assert!(
+                parse_common(line.as_bytes(), 1, &opts()).is_none(),
+                "fast path accepted {line}"
+            );
+        }
+    }
+
+    /// Values of every JSON type, with escapes, odd numbers, duplicates and nesting.
+    fn value() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""T-1""#,
+            r#""2026-03-02T09:00:00+08:00""#,
+            r#""2026-02-30T09:00:00Z""#,
+            r#""opened""#,
+            r#""status""#,
+            r#""a\"b""#,
+            r#""维修""#,
+            r#""""#,
+            r#"" ""#,
+            "12",
+            "-3",
+            "0",
+            "-0",
+            "007",
+            "1.5",
+            "1e3",
+            "123456789012345678",
+            "true",
+            "false",
+            "null",
+            "[1,2]",
+            r#"{"a":1}"#,
+            r#"{"kind":"x","n":1,"s":"ok","b":false,"z":null}"#,
+            r#"{"kind":"x","kind":"y"}"#,
+            r#"{"a":[1]}"#,
+            r#"{}"#,
+        ])
+        .prop_map(str::to_string)
+    }
+
+    /// Lines of fields in any order, any of them missing or repeated, with any values.
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "ticket", "at", "type", "id", "attrs", "extra", "ticket", "at", "type", "attrs",
+        ]);
+        let space = prop::sample::select(vec!["", " ", "\t", "\r"]);
+        prop::collection::vec((key, value(), space), 0..7).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v, sp)| format!("{sp}\"{k}\"{sp}:{sp}{v}{sp}"))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// Lines with the three required fields valid and attributes of every kind: most take the
+    /// fast path.
+    fn mostly_common_line() -> impl Strategy<Value = String> {
+        let attr = (
+            prop::sample::select(vec!["kind", "severity", "status", "n", "unit", "kind"]),
+            value(),
+        );
+        (
+            prop::collection::vec(attr, 0..5),
+            prop::sample::select(vec!["opened", "status", "progress"]),
+            any::<bool>(),
+        )
+            .prop_map(|(attrs, kind, attrs_first)| {
+                let attrs: Vec<String> =
+                    attrs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let attrs = format!("\"attrs\":{{{}}}", attrs.join(","));
+                let head = format!(
+                    "\"ticket\":\"T-1\",\"at\":\"2026-03-02T09:00:00+08:00\",\"type\":\"{kind}\""
+                );
+                if attrs_first {
+                    format!("{{{attrs},{head}}}")
+                } else {
+                    format!("{{{head},{attrs}}}")
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_path_agrees_on_lines_of_the_common_shape(line in mostly_common_line()) {
+            for opts in [opts(), projected()] {
+                // Declining is fine: the full parser then decides.
+                if let Some(fast) = parse_common(line.as_bytes(), 9, &opts) {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+
+        #[test]
+        fn the_fast_path_never_disagrees_with_the_full_parser(line in line()) {
+            for opts in [opts(), projected()] {
+                if let Some(fast) = parse_common(line.as_bytes(), 9, &opts) {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+    }
+}

@@ -29,6 +29,12 @@ pub fn parse_jsonl_line(bytes: &[u8], line: u64, opts: &ReadOptions) -> Record {
     if let Some(event) = super::fast::parse_common(bytes, line, opts) {
         return Record::Event(event);
     }
+    parse_full(bytes, line, opts)
+}
+
+/// The full parser (serde_json) of a line within the length limit: decides every line the fast
+/// path declines, and gives the reason of every rejection.
+pub(super) fn parse_full(bytes: &[u8], line: u64, opts: &ReadOptions) -> Record {
     // Checking UTF-8 once up front is faster than serde_json checking each string, and gives
     // the clearer reason.
     let Ok(text) = std::str::from_utf8(bytes) else {
