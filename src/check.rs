@@ -55,7 +55,8 @@ pub fn check<R: Read, S: Sink>(
     })
 }
 
-/// Like [`check`], with JSON Lines parsed on `threads` threads while the evaluator runs on the
+/// Like [`check`], with JSON Lines parsed on `threads` threads (0: on the calling thread, as
+/// [`check`] does) while the evaluator runs on the
 /// calling one; `on_progress` gets the input bytes consumed so far. The records and their order
 /// are those of [`check`], whatever the number of threads. CSV, whose rows may span lines, is
 /// read sequentially.
@@ -68,7 +69,7 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
     threads: usize,
     on_progress: impl FnMut(u64),
 ) -> std::io::Result<Checked<S>> {
-    if read_opts.format != Format::Jsonl || threads <= 1 {
+    if read_opts.format != Format::Jsonl || threads == 0 {
         return check(policies, input, read_opts, eval_opts, sink);
     }
     let read_opts = &projected(policies, read_opts);

@@ -184,13 +184,23 @@ mod tests {
 
     #[test]
     fn short_and_long_strings_read_back() {
-        for s in ["", "T-1", "acknowledged", "ａｂｃ", &"x".repeat(22), &"y".repeat(23)] {
+        for s in [
+            "",
+            "T-1",
+            "acknowledged",
+            "ａｂｃ",
+            &"x".repeat(22),
+            &"y".repeat(23),
+        ] {
             let i = InlineStr::new(s);
             assert_eq!(&*i, s);
             assert_eq!(i, InlineStr::from(s.to_string()));
             assert_eq!(i.len(), s.len());
         }
-        assert!(matches!(InlineStr::new(&"x".repeat(22)).0, Repr::Inline { .. }));
+        assert!(matches!(
+            InlineStr::new(&"x".repeat(22)).0,
+            Repr::Inline { .. }
+        ));
         assert!(matches!(InlineStr::new(&"x".repeat(23)).0, Repr::Heap(_)));
         assert_eq!(std::mem::size_of::<InlineStr>(), 24);
     }

@@ -15,34 +15,64 @@
 use crate::policy::{ClauseBody, Condition, Measure, Policy, Trigger};
 use std::collections::BTreeSet;
 
-/// A set of a few dozen short names, asked millions of times: a sorted list, searched by
-/// length first (most names differ in length) and then by bytes.
+/// A set of a few dozen short names, asked millions of times: grouped by length (most names
+/// differ in length), then compared byte by byte, each with its position in sorted order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct NameSet {
     sorted: BTreeSet<Box<str>>,
-    /// The same names grouped by length: `by_len[n]` holds the names of `n` bytes.
-    by_len: Vec<Vec<Box<str>>>,
+    /// `by_len[n]`: the names of `n` bytes, with their positions in `sorted`; built by `seal`.
+    by_len: Vec<Vec<(Box<str>, u32)>>,
 }
 
 impl NameSet {
     fn insert(&mut self, name: &str) {
-        if self.sorted.insert(name.into()) {
+        self.sorted.insert(name.into());
+    }
+
+    /// Builds the lookup table; called once all names are in.
+    fn seal(&mut self) {
+        self.by_len.clear();
+        for (i, name) in self.sorted.iter().enumerate() {
             if self.by_len.len() <= name.len() {
                 self.by_len.resize(name.len() + 1, Vec::new());
             }
-            self.by_len[name.len()].push(name.into());
+            self.by_len[name.len()].push((name.clone(), i as u32));
         }
+    }
+
+    /// The position of `name` in sorted order, if it is in the set.
+    #[inline]
+    fn position(&self, name: &str) -> Option<u32> {
+        self.by_len.get(name.len()).and_then(|names| {
+            names
+                .iter()
+                .find(|(n, _)| n.as_bytes() == name.as_bytes())
+                .map(|&(_, i)| i)
+        })
     }
 
     #[inline]
     fn contains(&self, name: &str) -> bool {
-        self.by_len
-            .get(name.len())
-            .is_some_and(|names| names.iter().any(|n| n.as_bytes() == name.as_bytes()))
+        self.position(name).is_some()
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
         self.sorted.iter().map(|n| &**n)
+    }
+}
+
+/// A set of event types as bits: the relevant types by their position, any other type as
+/// [`TypeMask::OTHER`]. Lets the evaluator skip, in one instruction, a clause whose start event
+/// does not occur in a case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeMask(pub u128);
+
+impl TypeMask {
+    /// Types past the 127th relevant one, and irrelevant types, share the last bit.
+    pub const OTHER: u32 = 127;
+
+    pub fn intersects(self, other: TypeMask) -> bool {
+        self.0 & other.0 != 0
     }
 }
 
@@ -128,6 +158,8 @@ impl Relevance {
                 ClauseBody::Window(w) => r.trigger(&w.event),
             }
         }
+        r.types.seal();
+        r.keys.seal();
         r
     }
 
@@ -141,6 +173,18 @@ impl Relevance {
     #[inline]
     pub fn keeps_key(&self, key: &str) -> bool {
         self.everything || self.keys.contains(key)
+    }
+
+    /// The bit of an event type in a [`TypeMask`].
+    pub fn type_bit(&self, kind: &str) -> u32 {
+        self.types
+            .position(kind)
+            .map_or(TypeMask::OTHER, |i| i.min(TypeMask::OTHER))
+    }
+
+    /// The mask of the types of `events`.
+    pub fn mask_of<'a>(&self, kinds: impl IntoIterator<Item = &'a str>) -> TypeMask {
+        TypeMask(kinds.into_iter().fold(0, |m, k| m | 1 << self.type_bit(k)))
     }
 
     /// The relevant event types, sorted.

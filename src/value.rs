@@ -161,6 +161,15 @@ impl Attrs {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
+        // Conditions ask for attributes millions of times, of a handful each: comparing lengths
+        // first rules out most keys without looking at their bytes.
+        if self.0.len() <= 8 {
+            return self
+                .0
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+                .map(|(_, v)| v);
+        }
         self.0
             .binary_search_by(|(k, _)| k.as_ref().cmp(key))
             .ok()

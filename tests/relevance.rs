@@ -82,13 +82,22 @@ fn projected_check(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
 
 fn assert_same(policies: &[Policy], input: &[u8]) {
     let full = keeping_everything(policies, input);
-    assert!(full.1.verdicts.len() > 100, "the stream exercises the policies");
+    assert!(
+        full.1.verdicts.len() > 100,
+        "the stream exercises the policies"
+    );
     assert!(!full.1.findings.is_empty());
     assert!(!full.1.periods.is_empty());
     let filtered = filtering_in_the_evaluator(policies, input);
-    assert!(full == filtered, "filtering in the evaluator changed a result");
+    assert!(
+        full == filtered,
+        "filtering in the evaluator changed a result"
+    );
     let projected = projected_check(policies, input);
-    assert!(full == projected, "projecting in the reader changed a result");
+    assert!(
+        full == projected,
+        "projecting in the reader changed a result"
+    );
 }
 
 #[test]
@@ -105,7 +114,15 @@ fn shipped_policies_give_the_same_records_on_a_shuffled_stream() {
 fn relevance_names_the_types_and_keys_the_clauses_use() {
     let policies = shipped_policies();
     let r = Relevance::of(&policies);
-    for t in ["opened", "closed", "reopened", "status", "contacted", "resolved", "revisited"] {
+    for t in [
+        "opened",
+        "closed",
+        "reopened",
+        "status",
+        "contacted",
+        "resolved",
+        "revisited",
+    ] {
         assert!(r.keeps_type(t), "{t}");
     }
     assert!(!r.keeps_type("comment_added"));

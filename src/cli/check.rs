@@ -74,8 +74,8 @@ pub struct CheckArgs {
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
-    /// Threads parsing JSON Lines (default: 1 below four cores, else cores − 2). The output is
-    /// the same for any number.
+    /// Threads parsing JSON Lines beside the evaluator's own (default: cores − 1; 0: parse on
+    /// the evaluator's thread). The output is the same for any number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// No progress bar (it is only ever drawn on a terminal, for a file).
@@ -173,17 +173,17 @@ pub fn run(args: CheckArgs) -> Outcome {
     }
 }
 
-/// Parser threads when `--threads` is not given. The evaluator and the line splitter need a core
-/// of their own, so parsing in parallel only pays from four cores on; on two, measured, the
-/// pipeline's hand-offs cost more than the second core gains (bench/RESULTS.md).
+/// Parser threads when `--threads` is not given: one core for the evaluator, the others parse
+/// (the line splitter beside them only copies bytes). On one core, parsing happens on the
+/// evaluator's thread. Evaluation is the slower half, so more than a few parsers never pay
+/// (bench/RESULTS.md).
 fn default_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    if cores >= 4 {
-        cores - 2
-    } else {
-        1
-    }
+    (cores - 1).min(MAX_DEFAULT_PARSERS)
 }
+
+/// Parsers beyond this many wait for the evaluator (bench/RESULTS.md).
+const MAX_DEFAULT_PARSERS: usize = 4;
 
 /// Exit 1 when anything needs attention.
 fn outcome_of(summary: &Summary) -> Outcome {

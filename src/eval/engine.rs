@@ -41,16 +41,16 @@
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::Counting;
 use super::notify::{self, NoticeFacts, NoticePlan};
-use crate::relevance::Relevance;
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
 };
 use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
-use crate::value::Attrs;
 use crate::period::{PeriodRecord, PeriodTally};
 use crate::policy::Policy;
+use crate::relevance::{Relevance, TypeMask};
+use crate::value::Attrs;
 use chrono::Datelike;
 use chrono::Duration;
 use std::cmp::Reverse;
@@ -370,6 +370,8 @@ pub struct Evaluator<'p, S: Sink> {
     summary: Summary,
     facts: Vec<CycleFacts>,
     actions: Vec<Action>,
+    /// For each deadline plan, the types of its start events.
+    plan_starts: Vec<TypeMask>,
     /// For each deadline plan, its index in `summary.clauses`.
     plan_summary: Vec<usize>,
     /// Sampling, targets, repeats, duties and windows.
@@ -440,7 +442,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             ..Summary::default()
         };
         let periods = PeriodTally::new(policies, &summary);
+        let plan_starts = plans
+            .iter()
+            .map(|p| {
+                let types = p.deadline.start.matchers.iter().map(|m| m.event.as_str());
+                relevance.mask_of(types)
+            })
+            .collect();
         Evaluator {
+            plan_starts,
             periods,
             plans,
             opts,
@@ -533,9 +543,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     self.reject_event(&event, reason);
                     return;
                 }
-                self.cases
-                    .entry(key)
-                    .or_insert_with(|| Box::new(CaseBuf::new(event.ticket.as_ref().into(), at, event.line)))
+                self.cases.entry(key).or_insert_with(|| {
+                    Box::new(CaseBuf::new(event.ticket.as_ref().into(), at, event.line))
+                })
             }
         };
         self.summary.accepted += 1;
@@ -597,8 +607,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let view = CaseView::new(&events);
         let mut facts = std::mem::take(&mut self.facts);
         facts.clear();
+        let present = self.relevance.mask_of(events.iter().map(|e| &*e.kind));
         for i in 0..self.plans.len() {
-            case_facts(&view, &self.plans, i, &mut facts);
+            // A clause whose start event is not in the case has no cycle in it.
+            if present.intersects(self.plan_starts[i]) {
+                case_facts(&view, &self.plans, i, &mut facts);
+            }
         }
         let known_now = if at_end {
             self.final_now()
@@ -731,11 +745,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// order) and returns the summary and the sink.
     pub fn finish(mut self) -> (Summary, S) {
         let now = self.final_now();
-        if std::env::var_os("PLEDGE_DEBUG_STATE").is_some() {
-            let kept: usize = self.cases.values().map(|c| c.events.len()).sum();
-            let count: u64 = self.cases.values().map(|c| c.count).sum();
-            eprintln!("deferred {} notices {} open {} kept {kept} of {count} finished {}+{}", self.deferred.len(), self.deferred_notices.len(), self.cases.len(), self.finished.current.len(), self.finished.previous.len());
-        }
         self.summary.now = now;
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred) {

@@ -204,7 +204,9 @@ impl<'a> Scanner<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = &self.b[start..];
-        let len = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let len = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -342,7 +344,10 @@ mod tests {
         let e = parse_common(line, 1, &projected()).unwrap();
         assert_eq!(e.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["kind"]);
         let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"progress","attrs":{"kind":"x"}}"#;
-        assert!(parse_common(line, 1, &projected()).unwrap().attrs.is_empty());
+        assert!(parse_common(line, 1, &projected())
+            .unwrap()
+            .attrs
+            .is_empty());
     }
 
     #[test]
