@@ -25,8 +25,8 @@ use crate::period::records::{PeriodRecord, SampleStatus, TargetStatus, TargetVer
 use crate::period::sampling::{required, sample_member};
 use crate::period::target::target_member;
 use crate::period::SampleVerdict;
-use crate::policy::{Clause, ClauseBody, Measure, Policy, Required};
-use crate::syntax::format_trigger;
+use crate::policy::{Clause, ClauseBody, DutyRule, Measure, Policy, Required};
+use crate::syntax::{format_limit, format_trigger};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -133,7 +133,9 @@ pub fn explain_other_clauses(
                 ClauseBody::Sample(_) => explain_sample(&mut text, &ctx),
                 ClauseBody::Target(_) => explain_target(&mut text, &ctx),
                 ClauseBody::Repeat(_) => explain_repeat(&mut text, &ctx),
-                ClauseBody::Every(_) | ClauseBody::Window(_) => {}
+                ClauseBody::Every(_) | ClauseBody::Window(_) => {
+                    explain_duty_or_window(&mut text, &ctx)
+                }
                 ClauseBody::Deadline(_) => {}
             }
             if matches!(
@@ -177,6 +179,47 @@ fn findings(out: &mut String, ctx: &Context<'_, '_>) {
     }
     for f in mine {
         let _ = writeln!(out, "  finding `{}`: {}", f.code, f.message);
+    }
+}
+
+/// The rule of an `every` clause and the events a duty or window clause looked at.
+fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
+    let trigger = match &ctx.clause.body {
+        ClauseBody::Every(d) => {
+            let rule = match &d.rule {
+                DutyRule::Gap(limit) => format!(
+                    "every {}",
+                    format_limit(limit).trim_start_matches("within ")
+                ),
+                DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+            };
+            let _ = writeln!(out, "  duty: `{}` {rule}", format_trigger(&d.event));
+            &d.event
+        }
+        ClauseBody::Window(w) => &w.event,
+        _ => return,
+    };
+    let matching: Vec<&Event> = ctx
+        .view
+        .events
+        .iter()
+        .filter(|e| trigger.matches(&e.kind, &e.attrs))
+        .collect();
+    match matching.last() {
+        None => {
+            let _ = writeln!(out, "  no `{}` event", format_trigger(trigger));
+        }
+        Some(last) => {
+            let z = ctx.policy.zone;
+            let _ = writeln!(
+                out,
+                "  {} `{}` event(s), from {} to {}",
+                matching.len(),
+                format_trigger(trigger),
+                when(matching[0].at, z),
+                when(last.at, z)
+            );
+        }
     }
 }
 

@@ -91,6 +91,11 @@ fn findings_by_code(eval: &Evaluation, c: &ClauseSummary) -> (usize, String) {
     (tickets.len(), text)
 }
 
+/// The states of clauses that have nothing to report: the summary counts them in one line.
+const QUIET_PERIODS: &str = "no case counted yet";
+const QUIET_REPEAT: &str = "no repeat";
+const QUIET_FINDINGS: &str = "no finding";
+
 /// The state of a period clause: its latest period in full, and how many periods fell short.
 fn period_state(eval: &Evaluation, c: &ClauseSummary) -> String {
     let records = periods_of(eval, c);
@@ -122,7 +127,7 @@ fn period_state(eval: &Evaluation, c: &ClauseSummary) -> String {
                 .filter(|r| latest.is_some() && period_of(r) == latest)
                 .collect();
             match (latest, in_latest.as_slice()) {
-                (None, _) => state.push_str("no period yet"),
+                (None, _) => state.push_str(QUIET_PERIODS),
                 (Some(p), [one]) => {
                     let _ = write!(state, "{}: {}", p.label(), record_text(one));
                 }
@@ -158,11 +163,24 @@ fn period_state(eval: &Evaluation, c: &ClauseSummary) -> String {
             }
         }
         "repeat" => {
-            let n = records.len();
-            if n == 0 {
-                state.push_str("no repeat");
-            } else {
-                let _ = write!(state, "{n} repeat(s), each an action due");
+            let fired: Vec<&crate::period::RepeatAction> = records
+                .iter()
+                .filter_map(|r| match r {
+                    PeriodRecord::Repeat(a) => Some(a),
+                    _ => None,
+                })
+                .collect();
+            match fired.last() {
+                None => state.push_str(QUIET_REPEAT),
+                Some(a) => {
+                    let _ = write!(
+                        state,
+                        "{} repeat(s) fired, each asking to {} `{}`",
+                        fired.len(),
+                        a.kind.as_str(),
+                        a.role
+                    );
+                }
             }
         }
         _ => {}
@@ -205,7 +223,7 @@ fn other_state(eval: &Evaluation, c: &ClauseSummary) -> String {
     match c.kind {
         "notify" | "every" | "window" => {
             if c.findings == 0 {
-                "no finding".to_string()
+                QUIET_FINDINGS.to_string()
             } else {
                 let (cases, codes) = findings_by_code(eval, c);
                 format!("{} finding(s) on {cases} case(s): {codes}", c.findings)
@@ -279,17 +297,26 @@ pub(crate) fn summary(eval: &Evaluation, out: &mut String) {
         .iter()
         .filter(|c| c.kind != "deadline")
         .collect();
-    if !others.is_empty() {
+    let states: Vec<(&ClauseSummary, String)> =
+        others.iter().map(|c| (*c, other_state(eval, c))).collect();
+    let quiet = states
+        .iter()
+        .filter(|(_, s)| [QUIET_PERIODS, QUIET_REPEAT, QUIET_FINDINGS].contains(&s.as_str()))
+        .count();
+    if quiet < states.len() {
         let _ = writeln!(out, "  {:<44} {:<7} state", "other clauses", "kind");
-        for c in others {
-            let _ = writeln!(
-                out,
-                "  {:<44} {:<7} {}",
-                name(c),
-                c.kind,
-                other_state(eval, c)
-            );
+        for (c, state) in &states {
+            if [QUIET_PERIODS, QUIET_REPEAT, QUIET_FINDINGS].contains(&state.as_str()) {
+                continue;
+            }
+            let _ = writeln!(out, "  {:<44} {:<7} {state}", name(c), c.kind);
         }
+    }
+    if quiet > 0 {
+        let _ = writeln!(
+            out,
+            "  {quiet} other clause(s) found nothing: no finding, no repeat, no case counted (`:clauses` lists them all)"
+        );
     }
 }
 
@@ -490,6 +517,27 @@ fn actions(out: &mut String, before: &[Action], after: &[Action]) {
     }
 }
 
+/// The wording of a finding's message with its numbers (instants, durations, counts) blanked:
+/// two findings of one case, clause and code with the same shape are the same finding with
+/// other times (a what-if moved its due time), not one that disappeared and another that
+/// appeared.
+fn shape(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_number = false;
+    for c in message.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn findings(out: &mut String, before: &[Finding], after: &[Finding]) {
     type Key = (String, String, String, &'static str, String);
     let key = |f: &Finding| -> Key {
@@ -498,27 +546,36 @@ fn findings(out: &mut String, before: &[Finding], after: &[Finding]) {
             f.policy.to_string(),
             f.clause.to_string(),
             f.code,
-            f.message.clone(),
+            shape(&f.message),
         )
     };
-    let count = |fs: &[Finding]| {
-        let mut m: BTreeMap<Key, i64> = BTreeMap::new();
+    let group = |fs: &[Finding]| {
+        let mut m: BTreeMap<Key, Vec<String>> = BTreeMap::new();
         for f in fs {
-            *m.entry(key(f)).or_default() += 1;
+            m.entry(key(f)).or_default().push(f.message.clone());
+        }
+        for messages in m.values_mut() {
+            messages.sort();
         }
         m
     };
-    let (b, a) = (count(before), count(after));
+    let (b, a) = (group(before), group(after));
     let keys: BTreeSet<&Key> = b.keys().chain(a.keys()).collect();
-    let (mut appeared, mut gone) = (Vec::new(), Vec::new());
+    let (mut appeared, mut gone, mut moved) = (Vec::new(), Vec::new(), 0);
+    let none = Vec::new();
     for k in keys {
-        let d = a.get(k).copied().unwrap_or(0) - b.get(k).copied().unwrap_or(0);
-        let line = format!("{} {}/{} `{}`: {}", k.0, k.1, k.2, k.3, k.4);
-        for _ in 0..d.max(0) {
-            appeared.push(format!("  + {line}"));
+        let (x, y) = (b.get(k).unwrap_or(&none), a.get(k).unwrap_or(&none));
+        // Identical messages first, then the rest in sorted order, pair up as moved.
+        let x_only: Vec<&String> = x.iter().filter(|m| !y.contains(m)).collect();
+        let y_only: Vec<&String> = y.iter().filter(|m| !x.contains(m)).collect();
+        let paired = x_only.len().min(y_only.len());
+        moved += paired;
+        let line = |m: &str| format!("{} {}/{} `{}`: {m}", k.0, k.1, k.2, k.3);
+        for m in &y_only[paired..] {
+            appeared.push(format!("  + {}", line(m)));
         }
-        for _ in 0..(-d).max(0) {
-            gone.push(format!("  - {line}"));
+        for m in &x_only[paired..] {
+            gone.push(format!("  - {}", line(m)));
         }
     }
     if !appeared.is_empty() {
@@ -533,6 +590,12 @@ fn findings(out: &mut String, before: &[Finding], after: &[Finding]) {
             out,
             format!("{} finding(s) disappeared:", gone.len()),
             &gone,
+        );
+    }
+    if moved > 0 {
+        let _ = writeln!(
+            out,
+            "{moved} finding(s) stayed with other times in their message"
         );
     }
 }

@@ -341,7 +341,7 @@ fn the_summary_shows_every_clause_kind() {
         "estate/outage_notice                         notify  1 finding(s) on 1 case(s): 1 notify.channel_missing",
         "estate/repair_spot_check                     sample  2026-03: 1 of 2 required check(s) done among 4 case(s): short",
         "estate/repair_satisfaction_80                target  2026-03: 75% < 80% (3 of 4): missed",
-        "estate/repeat_repair                         repeat  1 repeat(s), each an action due",
+        "estate/repeat_repair                         repeat  1 repeat(s) fired, each asking to escalate `project_manager`",
     ] {
         assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
     }
