@@ -301,44 +301,48 @@ mod terminal {
     }
 }
 
-/// The walkthrough in docs/repl.md runs exactly as shown: its inputs (after `pledge> `, over
-/// several lines until braces close) are piped in, and the rest of the block is the output.
+/// The walkthroughs in docs/repl.md run exactly as shown: in every `console` block that starts
+/// a REPL, the inputs (after `pledge> `, over several lines until braces close) are piped in, and
+/// the rest of the block is the output.
 #[test]
 fn the_documented_walkthrough_runs_as_shown() {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repl.md")).unwrap();
-    let block = doc
-        .split("```console\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .unwrap();
-    let mut lines = block.lines();
-    let command = lines.next().unwrap().strip_prefix("$ pledge ").unwrap();
-    let (mut input, mut expected) = (String::new(), String::new());
-    let mut open = 0i64;
-    for line in lines {
-        if let Some(typed) = line.strip_prefix("pledge> ") {
-            input.push_str(typed);
-            input.push('\n');
-            open = pledge::repl::text::open_braces(typed);
-        } else if open > 0 {
-            input.push_str(line);
-            input.push('\n');
-            open += pledge::repl::text::open_braces(line);
-        } else if !line.starts_with("pledge repl: ") {
-            // The banner is printed on a terminal only.
-            expected.push_str(line);
-            expected.push('\n');
+    let mut checked = 0;
+    for block in doc.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let mut lines = block.lines();
+        let Some(command) = lines.next().unwrap().strip_prefix("$ pledge ") else {
+            continue;
+        };
+        let (mut input, mut expected) = (String::new(), String::new());
+        let mut open = 0i64;
+        for line in lines {
+            if let Some(typed) = line.strip_prefix("pledge> ") {
+                input.push_str(typed);
+                input.push('\n');
+                open = pledge::repl::text::open_braces(typed);
+            } else if open > 0 {
+                input.push_str(line);
+                input.push('\n');
+                open += pledge::repl::text::open_braces(line);
+            } else if !line.starts_with("pledge repl: ") {
+                // The banner is printed on a terminal only.
+                expected.push_str(line);
+                expected.push('\n');
+            }
         }
+        let out = Command::cargo_bin("pledge")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(command.split_whitespace())
+            .env("NO_COLOR", "1")
+            .write_stdin(input)
+            .assert()
+            .success();
+        let actual = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert_eq!(actual, expected);
+        checked += 1;
     }
-    let out = Command::cargo_bin("pledge")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(command.split_whitespace())
-        .env("NO_COLOR", "1")
-        .write_stdin(input)
-        .assert()
-        .success();
-    let actual = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert_eq!(actual, expected);
+    assert_eq!(checked, 2, "both walkthroughs were checked");
 }
