@@ -540,3 +540,107 @@ fn paths_with_spaces_are_quoted() {
     assert!(!o.ok);
     assert!(o.text.contains("is not closed"), "{}", o.text);
 }
+
+#[test]
+fn why_names_late_channels_and_unknown_coverage() {
+    let mut s = estate();
+    let o = s.execute(
+        "notify outage_notice {\n  when kind == \"notice\"\n  channels all [notice_board, sms]\n  within 15 minutes\n  coverage at least 95%\n}",
+    );
+    assert!(o.ok, "{}", o.text);
+    let o = s.execute(":why N-1");
+    for needle in [
+        "    `notice_board`: sent Thu 2026-03-05 08:10, on time",
+        "    `sms`: sent Thu 2026-03-05 08:30, 15 min late",
+        "  coverage: no `notified` event carries usable `reached` and `total` counts (floor 95%)",
+        "  finding `notify.channel_late`: `sms` notice sent at 2026-03-05T08:30:00+08:00, 15 min after the limit",
+        "  finding `notify.coverage_unknown`",
+    ] {
+        assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
+    }
+    let o = s.execute(":diff");
+    assert!(
+        o.text
+            .contains("  + N-1 estate/outage_notice `notify.channel_late`"),
+        "{}",
+        o.text
+    );
+    assert!(
+        o.text
+            .contains("  + N-2 estate/outage_notice `notify.coverage_unknown`"),
+        "{}",
+        o.text
+    );
+}
+
+const SITE: &str = r#"policy "site" {
+  zone "Asia/Shanghai"
+  deadline dispatch_1h {
+    until dispatched
+    within 1 hour
+  }
+  target dispatch_rate {
+    ratio met of dispatch_1h per month
+    at least 90%
+  }
+  every patrol_2h {
+    when kind == "area"
+    patrolled every 2 hours
+  }
+  window works_hours {
+    when kind == "area"
+    progress only 08:00-12:00, 14:00-18:00
+  }
+}
+"#;
+
+const SITE_EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"area"}}
+{"ticket":"A-1","at":"2026-03-02T09:00:00+08:00","type":"patrolled","attrs":{}}
+{"ticket":"A-1","at":"2026-03-02T09:30:00+08:00","type":"dispatched","attrs":{}}
+{"ticket":"A-1","at":"2026-03-02T13:00:00+08:00","type":"patrolled","attrs":{}}
+{"ticket":"A-1","at":"2026-03-02T13:00:00+08:00","type":"progress","attrs":{}}
+{"ticket":"A-1","at":"2026-03-02T14:00:00+08:00","type":"closed","attrs":{}}
+"#;
+
+#[test]
+fn why_explains_duties_windows_and_targets_on_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("site.pledge");
+    let events = dir.path().join("site.jsonl");
+    std::fs::write(&policy, SITE).unwrap();
+    std::fs::write(&events, SITE_EVENTS).unwrap();
+    let mut s = Session::new();
+    assert!(s.execute(&format!(":load {}", policy.display())).ok);
+    assert!(s.execute(&format!(":events {}", events.display())).ok);
+    let o = s.execute(":summary");
+    for needle in [
+        "site/dispatch_rate                           target  2026-03: 0% < 90% (0 of 1): missed",
+        "site/patrol_2h                               every   1 finding(s) on 1 case(s): 1 duty.gap",
+        "site/works_hours                             window  1 finding(s) on 1 case(s): 1 window.outside",
+    ] {
+        assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
+    }
+    let o = s.execute(":why A-1");
+    for needle in [
+        "  duty: `patrolled` every 2 hours",
+        "  2 `patrolled` event(s), from Mon 2026-03-02 09:00 to Mon 2026-03-02 13:00",
+        "  finding `duty.gap`: no `patrolled` from 2026-03-02T09:00:00+08:00 to 2026-03-02T13:00:00+08:00",
+        "  finding `window.outside`: `progress` at 2026-03-02T13:00:00+08:00 is outside 08:00-12:00, 14:00-18:00",
+        "  `dispatch_1h` cycle 1 (breached) counts in 2026-03: not a hit",
+        "  the period 2026-03: 0% < 90% (0 of 1): missed",
+    ] {
+        assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
+    }
+    // A longer limit meets the deadline, and so the target: the period record changes.
+    assert!(
+        s.execute("deadline dispatch_1h {\n  until dispatched\n  within 2 hours\n}")
+            .ok
+    );
+    let o = s.execute(":diff");
+    for needle in [
+        "A-1 site/dispatch_1h: breached → met",
+        "site/dispatch_rate 2026-03: 0% < 90% (0 of 1): missed → 100% ≥ 90% (1 of 1): met",
+    ] {
+        assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
+    }
+}
