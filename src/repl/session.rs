@@ -304,13 +304,14 @@ impl Session {
         }
     }
 
-    /// Loads an event file, replacing the events. The path may be quoted; unquoted, the whole
-    /// rest of the line is the path, spaces included.
+    /// Loads an event file, replacing the events. The path may be quoted or have its spaces
+    /// escaped (`my\ events.jsonl`); otherwise the whole rest of the line is the path, spaces
+    /// included.
     pub fn events(&mut self, args: &str) -> Outcome {
         if args.is_empty() {
             return Outcome::fail("error: `:events` needs an event file\n  help: `:events examples/service-desk.jsonl`");
         }
-        let name = if args.starts_with(['"', '\'']) {
+        let name = if args.starts_with(['"', '\'']) || args.contains("\\ ") {
             match file_args(args) {
                 Ok(words) if words.len() == 1 => words[0].clone(),
                 Ok(_) => {

@@ -530,6 +530,12 @@ fn paths_with_spaces_are_quoted() {
     assert!(o.text.contains("26 event(s) of 6 case(s)"), "{}", o.text);
     // Unquoted, the rest of the line is the event file.
     assert!(s.execute(&format!(":events {}", events.display())).ok);
+    // Spaces escaped as file completion writes them.
+    let escaped = |p: &std::path::Path| p.display().to_string().replace(' ', "\\ ");
+    let o = s.execute(&format!(":load {}", escaped(&policy)));
+    assert!(o.ok, "{}", o.text);
+    let o = s.execute(&format!(":events {}", escaped(&events)));
+    assert!(o.ok, "{}", o.text);
     // `:reload` quotes the remembered paths.
     assert!(s.execute(":reload").ok);
     let saved = sub.join("what if.pledge");

@@ -189,9 +189,11 @@ mod tests {
 }
 
 /// The file arguments of a command line: words separated by whitespace, where a word in double
-/// or single quotes may hold spaces (`:load "my policies/repairs.pledge"`). Quotes have no
-/// escapes, so Windows paths keep their backslashes; a path holding a double quote is written
-/// in single quotes. An unclosed quote is an error naming it.
+/// or single quotes may hold spaces (`:load "my policies/repairs.pledge"`), and so may an
+/// unquoted word whose spaces are escaped (`my\ policies/repairs.pledge`, as file completion
+/// writes them). Otherwise a backslash is kept, so Windows paths keep theirs; quotes have no
+/// escapes, and a path holding a double quote is written in single quotes. An unclosed quote is
+/// an error naming it.
 pub fn file_args(line: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut chars = line.chars().peekable();
@@ -216,6 +218,13 @@ pub fn file_args(line: &str) -> Result<Vec<String>, String> {
             }
         } else {
             while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                // `my\ file.pledge`, as the terminal's file completion escapes a space.
+                if c == '\\' {
+                    if let Some(space) = chars.next_if(|c| c.is_whitespace()) {
+                        word.push(space);
+                        continue;
+                    }
+                }
                 word.push(c);
             }
         }
@@ -243,6 +252,10 @@ mod file_arg_tests {
         assert_eq!(
             file_args(r#"a.pledge "my file.pledge"  'it"s.pledge'"#).unwrap(),
             vec!["a.pledge", "my file.pledge", "it\"s.pledge"]
+        );
+        assert_eq!(
+            file_args(r"my\ dir\a.pledge C:\x\y.pledge").unwrap(),
+            vec![r"my dir\a.pledge", r"C:\x\y.pledge"]
         );
         assert_eq!(file_args("  ").unwrap(), Vec::<String>::new());
         assert!(file_args("\"open.pledge").is_err());
