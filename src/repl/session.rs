@@ -1,9 +1,9 @@
 //! The state of a REPL session and its commands, with no terminal in sight: [`Session::execute`]
 //! takes one complete input (a command or a clause typed for a what-if) and returns its text.
 //!
-//! The session keeps the loaded events **in memory**, grouped by ticket: the REPL is for
-//! interactive sizes (a project's month, a few thousand cases), where asking "what if" about any
-//! case must be instant. Large streams go through `pledge check`, which streams.
+//! The session keeps the loaded events **in memory**, grouped by ticket, so `:why`, `:case` and
+//! `:ask` about any case are instant; an evaluation of every case takes seconds for a few hundred
+//! thousand events. Larger streams go through `pledge check`, which streams.
 //!
 //! Two copies of the policies are kept: the *baseline*, as loaded from the files, and the
 //! *working copy*, which what-if clauses change. Every change pushes the previous working copy on
