@@ -6,7 +6,18 @@
 use crate::eval::{EvalOptions, Evaluator, Sink, Summary};
 use crate::input::{read_events, read_jsonl_parallel, Format, ReadOptions, ReadStats, Record};
 use crate::policy::Policy;
+use crate::relevance::Relevance;
 use std::io::Read;
+use std::sync::Arc;
+
+/// `opts` with the reader told what the policies can look at, so that it does not build the
+/// rest (the evaluator would drop it).
+fn projected(policies: &[Policy], opts: &ReadOptions) -> ReadOptions {
+    ReadOptions {
+        relevance: Some(Arc::new(Relevance::of(policies))),
+        ..opts.clone()
+    }
+}
 
 /// What a check came to: the evaluator's summary, the reader's counts and the sink.
 pub struct Checked<S> {
@@ -26,6 +37,11 @@ pub fn check<R: Read, S: Sink>(
     eval_opts: EvalOptions,
     sink: S,
 ) -> std::io::Result<Checked<S>> {
+    let read_opts = &projected(policies, read_opts);
+    let eval_opts = EvalOptions {
+        projected: true,
+        ..eval_opts
+    };
     let mut evaluator = Evaluator::new(policies, eval_opts, sink);
     let read = read_events(input, read_opts, |record| match record {
         Record::Event(event) => evaluator.push(event),
@@ -55,6 +71,11 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
     if read_opts.format != Format::Jsonl || threads <= 1 {
         return check(policies, input, read_opts, eval_opts, sink);
     }
+    let read_opts = &projected(policies, read_opts);
+    let eval_opts = EvalOptions {
+        projected: true,
+        ..eval_opts
+    };
     let mut evaluator = Evaluator::new(policies, eval_opts, sink);
     let read = read_jsonl_parallel(
         input,

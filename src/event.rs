@@ -1,5 +1,6 @@
 //! One event of a ticket stream (EVENTS.md): the unit of input.
 
+use crate::inline_str::InlineStr;
 use crate::value::Attrs;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
@@ -11,13 +12,13 @@ pub type Instant = DateTime<Utc>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The case id (`ticket`).
-    pub ticket: Box<str>,
+    pub ticket: InlineStr,
     /// When it happened (`at`), converted to UTC.
     pub at: Instant,
     /// The event type (`type`), e.g. `opened`, `resolved`.
-    pub kind: Box<str>,
+    pub kind: InlineStr,
     /// The optional event id (`id`), unique across the stream.
-    pub id: Option<Box<str>>,
+    pub id: Option<InlineStr>,
     /// The event's attributes (`attrs`).
     pub attrs: Attrs,
     /// 1-based line number in the input (for CSV, the record's line).

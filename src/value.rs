@@ -3,6 +3,7 @@
 //! Events carry `attrs` objects of scalars or arrays of scalars (EVENTS.md); conditions compare them
 //! against literals. Both sides use [`Value`], so a condition is a plain function of values.
 
+use crate::inline_str::InlineStr;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -12,7 +13,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(f64),
-    String(Box<str>),
+    String(InlineStr),
     List(Vec<Value>),
 }
 
@@ -152,7 +153,7 @@ impl fmt::Display for Value {
 /// Events carry a handful of attributes, so a sorted vector beats a hash map in both time and
 /// memory, and its order is canonical.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attrs(Vec<(Box<str>, Value)>);
+pub struct Attrs(Vec<(InlineStr, Value)>);
 
 impl Attrs {
     pub fn new() -> Self {
@@ -187,6 +188,11 @@ impl Attrs {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Keeps only the attributes whose key passes `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|(k, _)| keep(k));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -19,7 +19,7 @@ fn jsonl() -> ReadOptions {
 fn csv() -> ReadOptions {
     ReadOptions {
         format: Format::Csv,
-        tz: None,
+        ..ReadOptions::default()
     }
 }
 

@@ -155,7 +155,11 @@ pub fn open_stream(
         input,
         name,
         size,
-        read_opts: ReadOptions { format, tz },
+        read_opts: ReadOptions {
+            format,
+            tz,
+            ..ReadOptions::default()
+        },
         now,
     })
 }

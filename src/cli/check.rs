@@ -113,6 +113,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: args.reorder_window,
+        ..EvalOptions::default()
     };
     let stdout = io::stdout();
     let records = match args.records {

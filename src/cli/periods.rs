@@ -34,6 +34,7 @@ pub fn evaluate(
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: o.reorder_window,
+        ..EvalOptions::default()
     };
     let (input, read_opts) = (stream.input, stream.read_opts);
     let (summary, _, sink) = evaluate_periods(policies, input, &read_opts, eval_opts, report, draw)

@@ -41,12 +41,14 @@
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::Counting;
 use super::notify::{self, NoticeFacts, NoticePlan};
+use crate::relevance::Relevance;
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
 };
 use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
+use crate::value::Attrs;
 use crate::period::{PeriodRecord, PeriodTally};
 use crate::policy::Policy;
 use chrono::Datelike;
@@ -130,6 +132,10 @@ pub struct EvalOptions {
     /// How far out of order the events of one case may arrive, and so how long after its
     /// `closed` a case is kept open.
     pub reorder_window: Duration,
+    /// The events pushed were read with the evaluator's [`Relevance`] as
+    /// [`ReadOptions::relevance`](crate::input::ReadOptions::relevance), so their attributes
+    /// need no second filtering. Results are the same either way; this only saves time.
+    pub projected: bool,
 }
 
 impl Default for EvalOptions {
@@ -137,60 +143,94 @@ impl Default for EvalOptions {
         EvalOptions {
             now: None,
             reorder_window: Duration::days(1),
+            projected: false,
         }
     }
 }
 
-/// Below this many events a case finds duplicate ids by scanning its events; from it on, by a
-/// map. Most cases have a handful of events; assets with years of duties have thousands.
+/// Below this many ids a case finds duplicates by scanning them; from it on, by a map. Most
+/// cases have a handful of events; assets with years of duties have thousands.
 const ID_SCAN_LIMIT: usize = 16;
 
-/// The buffered events of one open case.
+/// The ids of a case's accepted events, with the line of each.
+#[derive(Debug, Default)]
+enum CaseIds {
+    #[default]
+    None,
+    Few(Vec<(Box<str>, u64)>),
+    Many(HashMap<Box<str>, u64>),
+}
+
+impl CaseIds {
+    fn line_of(&self, id: &str) -> Option<u64> {
+        match self {
+            CaseIds::None => None,
+            CaseIds::Few(ids) => ids.iter().find(|(i, _)| &**i == id).map(|&(_, l)| l),
+            CaseIds::Many(map) => map.get(id).copied(),
+        }
+    }
+
+    fn insert(&mut self, id: Box<str>, line: u64) {
+        match self {
+            CaseIds::None => *self = CaseIds::Few(vec![(id, line)]),
+            CaseIds::Few(ids) if ids.len() + 1 >= ID_SCAN_LIMIT => {
+                let mut map: HashMap<Box<str>, u64> = std::mem::take(ids).into_iter().collect();
+                map.insert(id, line);
+                *self = CaseIds::Many(map);
+            }
+            CaseIds::Few(ids) => ids.push((id, line)),
+            CaseIds::Many(map) => {
+                map.insert(id, line);
+            }
+        }
+    }
+}
+
+/// What is kept of one open case: its relevant events (see [`Relevance`]) and counts of all.
+///
+/// Events no clause can look at are counted and dropped, except the greatest of them in the
+/// canonical order (`tail`): evaluation may ask which event of a case comes last, and with
+/// `tail` kept the answer is the same as with every event kept.
 #[derive(Debug)]
 struct CaseBuf {
+    ticket: Arc<str>,
     events: Vec<Event>,
+    tail: Option<Event>,
+    /// Accepted events, kept or not.
+    count: u64,
+    first_line: u64,
     opened: bool,
     last_at: Instant,
     last_closed: Option<Instant>,
-    ids: Option<HashMap<Box<str>, u64>>,
+    ids: CaseIds,
 }
 
 impl CaseBuf {
-    fn new(at: Instant) -> CaseBuf {
+    fn new(ticket: Arc<str>, at: Instant, line: u64) -> CaseBuf {
         CaseBuf {
+            ticket,
             events: Vec::new(),
+            tail: None,
+            count: 0,
+            first_line: line,
             opened: false,
             last_at: at,
             last_closed: None,
-            ids: None,
+            ids: CaseIds::None,
         }
     }
 
-    /// The line of the kept event with this id.
+    /// The line of the accepted event with this id.
     fn line_of_id(&self, id: &str) -> Option<u64> {
-        match &self.ids {
-            Some(map) => map.get(id).copied(),
-            None => self
-                .events
-                .iter()
-                .find(|e| e.id.as_deref() == Some(id))
-                .map(|e| e.line),
-        }
+        self.ids.line_of(id)
     }
 
-    fn add(&mut self, event: Event) {
+    /// Adds an accepted event; `projected`: its attributes are already those `relevance` keeps.
+    fn add(&mut self, mut event: Event, relevance: &Relevance, projected: bool) {
+        self.count += 1;
+        self.first_line = self.first_line.min(event.line);
         if let Some(id) = &event.id {
-            if let Some(map) = &mut self.ids {
-                map.insert(id.clone(), event.line);
-            } else if self.events.len() + 1 >= ID_SCAN_LIMIT {
-                let mut map: HashMap<Box<str>, u64> = self
-                    .events
-                    .iter()
-                    .filter_map(|e| Some((e.id.clone()?, e.line)))
-                    .collect();
-                map.insert(id.clone(), event.line);
-                self.ids = Some(map);
-            }
+            self.ids.insert(id.as_str().into(), event.line);
         }
         self.last_at = self.last_at.max(event.at);
         match &*event.kind {
@@ -198,7 +238,29 @@ impl CaseBuf {
             "closed" => self.last_closed = self.last_closed.max(Some(event.at)),
             _ => {}
         }
-        self.events.push(event);
+        if relevance.keeps_type(&event.kind) {
+            if !projected {
+                event.attrs.retain(|key| relevance.keeps_key(key));
+            }
+            self.events.push(event);
+        } else {
+            // Attributes of an event no clause looks at cannot matter, not even for ties.
+            event.attrs = Attrs::new();
+            if self
+                .tail
+                .as_ref()
+                .is_none_or(|t| event.at > t.at || event.canonical_cmp(t).is_gt())
+            {
+                self.tail = Some(event);
+            }
+        }
+    }
+
+    /// The kept events, in canonical order.
+    fn into_events(mut self) -> Vec<Event> {
+        self.events.extend(self.tail.take());
+        self.events.sort_by(Event::canonical_cmp);
+        self.events
     }
 
     fn closed_last(&self) -> bool {
@@ -222,10 +284,67 @@ impl Hasher for IdentityHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n >> 64) as u64 ^ n as u64;
+    }
 }
 
-fn ticket_hash(ticket: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(ticket.as_bytes())
+/// A ticket as the key of its open case: a 128-bit hash of its bytes (xxh3), so that finding
+/// the case of an event compares two integers rather than chasing and comparing strings. Two
+/// tickets with the same key would share a case; among ten million tickets the odds are about
+/// 1 in 10^25.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TicketKey(u128);
+
+impl TicketKey {
+    fn of(ticket: &str) -> TicketKey {
+        TicketKey(xxhash_rust::xxh3::xxh3_128(ticket.as_bytes()))
+    }
+
+    /// 64 bits of the key, for the set of finished tickets.
+    fn short(self) -> u64 {
+        self.0 as u64
+    }
+}
+
+type HashSet64 = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
+
+/// How long, in stream time, a finished case is remembered so that a late event for it is
+/// rejected as late: at least this long, at most twice. After that, an event for the ticket
+/// starts a new case, reported as never opened unless it is an `opened`; either way the line is
+/// reported. Remembering every finished ticket would make memory grow with the stream.
+pub const FINISHED_MEMORY: Duration = Duration::days(30);
+
+/// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
+/// window, if longer) each: the older generation is forgotten when the watermark has moved a
+/// generation past its start.
+#[derive(Default)]
+struct Finished {
+    current: HashSet64,
+    previous: HashSet64,
+    since: Option<Instant>,
+}
+
+impl Finished {
+    fn contains(&self, hash: u64) -> bool {
+        self.current.contains(&hash) || self.previous.contains(&hash)
+    }
+
+    fn insert(&mut self, hash: u64) {
+        self.current.insert(hash);
+    }
+
+    /// Starts a new generation when the current one is old enough.
+    fn advance(&mut self, watermark: Instant, generation: Duration) {
+        let since = *self.since.get_or_insert(watermark);
+        if since
+            .checked_add_signed(generation)
+            .is_some_and(|end| watermark >= end)
+        {
+            self.previous = std::mem::take(&mut self.current);
+            self.since = Some(watermark);
+        }
+    }
 }
 
 /// A running cycle of a finished case, resolved at the end of the stream.
@@ -240,9 +359,12 @@ pub struct Evaluator<'p, S: Sink> {
     plans: Vec<ClausePlan<'p>>,
     opts: EvalOptions,
     sink: S,
-    cases: HashMap<Box<str>, CaseBuf>,
-    closing: BinaryHeap<Reverse<(Instant, Box<str>)>>,
-    finished: HashSet<u64, BuildHasherDefault<IdentityHasher>>,
+    /// Open cases, boxed so that the table stays small and probing it stays in cache.
+    cases: HashMap<TicketKey, Box<CaseBuf>, BuildHasherDefault<IdentityHasher>>,
+    closing: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    finished: Finished,
+    /// What the policies can look at; the rest of each event is dropped on arrival.
+    relevance: Relevance,
     watermark: Option<Instant>,
     deferred: Vec<Deferred>,
     summary: Summary,
@@ -262,6 +384,18 @@ pub struct Evaluator<'p, S: Sink> {
 
 impl<'p, S: Sink> Evaluator<'p, S> {
     pub fn new(policies: &'p [Policy], opts: EvalOptions, sink: S) -> Evaluator<'p, S> {
+        Evaluator::with_relevance(policies, opts, sink, Relevance::of(policies))
+    }
+
+    /// Like [`Evaluator::new`], keeping what `relevance` says instead of what the policies can
+    /// look at: [`Relevance::everything`] keeps every event whole, which gives the same results
+    /// more slowly (the tests compare the two).
+    pub fn with_relevance(
+        policies: &'p [Policy],
+        opts: EvalOptions,
+        sink: S,
+        relevance: Relevance,
+    ) -> Evaluator<'p, S> {
         let plans = plan(policies);
         let mut clauses = Vec::new();
         for (pi, policy) in policies.iter().enumerate() {
@@ -311,9 +445,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             plans,
             opts,
             sink,
-            cases: HashMap::new(),
+            cases: HashMap::default(),
             closing: BinaryHeap::new(),
-            finished: HashSet::default(),
+            finished: Finished::default(),
+            relevance,
             watermark: None,
             deferred: Vec::new(),
             summary,
@@ -369,7 +504,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.advance(event.at);
             return;
         }
-        match self.cases.get(&*event.ticket) {
+        let key = TicketKey::of(&event.ticket);
+        let at = event.at;
+        let closes = &*event.kind == "closed";
+        let case = match self.cases.get_mut(&key) {
             Some(case) => {
                 if let Some(id) = event.id.as_deref() {
                     if let Some(first) = case.line_of_id(id) {
@@ -380,9 +518,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         return;
                     }
                 }
+                case
             }
             None => {
-                if self.finished.contains(&ticket_hash(&event.ticket)) {
+                if self.finished.contains(key.short()) {
                     self.summary.late += 1;
                     let reason = format!(
                         "event for `{}` arrived after its case was closed and evaluated \
@@ -394,24 +533,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     self.reject_event(&event, reason);
                     return;
                 }
+                self.cases
+                    .entry(key)
+                    .or_insert_with(|| Box::new(CaseBuf::new(event.ticket.as_ref().into(), at, event.line)))
             }
-        }
-        self.summary.accepted += 1;
-        let at = event.at;
-        let closes = &*event.kind == "closed";
-        let case = match self.cases.get_mut(&*event.ticket) {
-            Some(case) => case,
-            None => self
-                .cases
-                .entry(event.ticket.clone())
-                .or_insert_with(|| CaseBuf::new(at)),
         };
-        let ticket = closes.then(|| event.ticket.clone());
-        case.add(event);
-        if let Some(ticket) = ticket {
-            if case.closed_last() && case.last_at == at {
-                self.closing.push(Reverse((at, ticket)));
-            }
+        self.summary.accepted += 1;
+        case.add(event, &self.relevance, self.opts.projected);
+        if closes && case.closed_last() && case.last_at == at {
+            self.closing.push(Reverse((at, case.ticket.clone())));
         }
         self.advance(at);
     }
@@ -422,6 +552,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         self.watermark = Some(at);
         let window = self.opts.reorder_window;
+        self.finished
+            .advance(at, FINISHED_MEMORY.max(window + window));
         while let Some(Reverse((closed, _))) = self.closing.peek() {
             let ready = closed
                 .checked_add_signed(window)
@@ -432,35 +564,37 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let Some(Reverse((closed, ticket))) = self.closing.pop() else {
                 break;
             };
+            let key = TicketKey::of(&ticket);
             let still = self
                 .cases
-                .get(&ticket)
+                .get(&key)
                 .is_some_and(|c| c.closed_last() && c.last_at == closed);
             if still {
-                if let Some(case) = self.cases.remove(&ticket) {
-                    self.finished.insert(ticket_hash(&ticket));
-                    self.finish_case(&ticket, case, false);
+                if let Some(case) = self.cases.remove(&key) {
+                    self.finished.insert(key.short());
+                    self.finish_case(case, false);
                 }
             }
         }
     }
 
     /// Evaluates a case and emits its records; running cycles wait when `now` is not known yet.
-    fn finish_case(&mut self, ticket: &str, mut case: CaseBuf, at_end: bool) {
-        let ticket: Arc<str> = ticket.into();
+    fn finish_case(&mut self, case: Box<CaseBuf>, at_end: bool) {
+        let ticket = case.ticket.clone();
         if !case.opened {
             self.summary.unopened += 1;
             let unopened = Unopened {
                 ticket,
-                events: case.events.len() as u64,
-                first_line: case.events.iter().map(|e| e.line).min().unwrap_or(0),
+                events: case.count,
+                first_line: case.first_line,
             };
             self.sink.unopened(&unopened);
             return;
         }
         self.summary.cases += 1;
-        case.events.sort_by(Event::canonical_cmp);
-        let view = CaseView::new(&case.events);
+        let last_at = case.last_at;
+        let events = case.into_events();
+        let view = CaseView::new(&events);
         let mut facts = std::mem::take(&mut self.facts);
         facts.clear();
         for i in 0..self.plans.len() {
@@ -471,7 +605,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         } else {
             self.opts.now
         };
-        let fallback_now = self.watermark.unwrap_or(case.last_at);
+        let fallback_now = self.watermark.unwrap_or(last_at);
         self.periods.case(
             &ticket,
             &view,
@@ -597,6 +731,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// order) and returns the summary and the sink.
     pub fn finish(mut self) -> (Summary, S) {
         let now = self.final_now();
+        if std::env::var_os("PLEDGE_DEBUG_STATE").is_some() {
+            let kept: usize = self.cases.values().map(|c| c.events.len()).sum();
+            let count: u64 = self.cases.values().map(|c| c.count).sum();
+            eprintln!("deferred {} notices {} open {} kept {kept} of {count} finished {}+{}", self.deferred.len(), self.deferred_notices.len(), self.cases.len(), self.finished.current.len(), self.finished.previous.len());
+        }
         self.summary.now = now;
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred) {
@@ -606,10 +745,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 self.emit_findings(&ticket, &facts, now);
             }
         }
-        let mut open: Vec<(Box<str>, CaseBuf)> = self.cases.drain().collect();
-        open.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (ticket, case) in open {
-            self.finish_case(&ticket, case, true);
+        let mut open: Vec<Box<CaseBuf>> = self.cases.drain().map(|(_, case)| case).collect();
+        open.sort_unstable_by(|a, b| a.ticket.cmp(&b.ticket));
+        for case in open {
+            self.finish_case(case, true);
         }
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         (self.summary, self.sink)

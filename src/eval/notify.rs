@@ -280,7 +280,7 @@ fn first_contact(
     });
     Some(WrongFirstContact {
         at: first.at,
-        kind: first.kind.clone(),
+        kind: first.kind.as_str().into(),
         channel,
     })
 }

@@ -397,7 +397,7 @@ fn build_event(
         ticket: ticket.into(),
         at,
         kind: kind.into(),
-        id,
+        id: id.map(Into::into),
         attrs,
         line,
     })

@@ -26,6 +26,15 @@ pub fn parse_jsonl_line(bytes: &[u8], line: u64, opts: &ReadOptions) -> Record {
     if bytes.len() > MAX_EVENT_LINE_BYTES {
         return overlong(line, bytes);
     }
+    if let Some(event) = super::fast::parse_common(bytes, line, opts) {
+        return Record::Event(event);
+    }
+    parse_full(bytes, line, opts)
+}
+
+/// The full parser (serde_json) of a line within the length limit: decides every line the fast
+/// path declines, and gives the reason of every rejection.
+pub(super) fn parse_full(bytes: &[u8], line: u64, opts: &ReadOptions) -> Record {
     // Checking UTF-8 once up front is faster than serde_json checking each string, and gives
     // the clearer reason.
     let Ok(text) = std::str::from_utf8(bytes) else {
@@ -90,7 +99,7 @@ fn build_event(parsed: Parsed<'_>, line: u64, opts: &ReadOptions) -> Result<Even
         Field::Num(n) => Some(n.to_string().into_boxed_str()),
         Field::Other(_) => return Err("`id` must be a string or a number".to_string()),
     };
-    let attrs = match p.attrs {
+    let mut attrs = match p.attrs {
         AttrsField::Absent => Attrs::new(),
         AttrsField::Attrs(attrs) => attrs,
         AttrsField::Not(kind) => {
@@ -98,11 +107,18 @@ fn build_event(parsed: Parsed<'_>, line: u64, opts: &ReadOptions) -> Result<Even
         }
         AttrsField::Bad(reason) => return Err(reason),
     };
+    if let Some(relevance) = &opts.relevance {
+        if relevance.keeps_type(&kind) {
+            attrs.retain(|key| relevance.keeps_key(key));
+        } else {
+            attrs = Attrs::new();
+        }
+    }
     Ok(Event {
-        ticket,
+        ticket: ticket.into(),
         at,
-        kind,
-        id,
+        kind: kind.into(),
+        id: id.map(Into::into),
         attrs,
         line,
     })
@@ -538,7 +554,7 @@ impl<'de> Visitor<'de> for AttrValueVisitor {
         Ok(AttrValue::Ok(Value::String(s.into())))
     }
     fn visit_string<E: de::Error>(self, s: String) -> Result<AttrValue, E> {
-        Ok(AttrValue::Ok(Value::String(s.into_boxed_str())))
+        Ok(AttrValue::Ok(Value::String(s.into())))
     }
     fn visit_unit<E: de::Error>(self) -> Result<AttrValue, E> {
         Ok(AttrValue::Ok(Value::Null))

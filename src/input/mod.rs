@@ -30,6 +30,7 @@
 //! [`parse_jsonl_line`] is a pure function of its arguments.
 
 mod csv;
+mod fast;
 mod jsonl;
 mod lines;
 mod parallel;
@@ -42,6 +43,7 @@ pub use timestamp::{parse_timestamp, TimestampError};
 
 use crate::event::Event;
 use crate::limits::MAX_EVENT_LINE_BYTES;
+use crate::relevance::Relevance;
 use lines::RawLine;
 use std::io::Read;
 use std::ops::AddAssign;
@@ -99,6 +101,10 @@ pub struct ReadOptions {
     /// Zone for timestamps without a UTC offset (`--tz`); without it such timestamps are
     /// rejected, since guessing a zone would shift every deadline.
     pub tz: Option<chrono_tz::Tz>,
+    /// What the consumer can look at: with it, the reader leaves out the attributes that no
+    /// clause can read (all of them, for event types no clause can look at). Lines are checked
+    /// and rejected exactly as without it.
+    pub relevance: Option<std::sync::Arc<Relevance>>,
 }
 
 /// Counts of what was read; `lines` = `events` + `rejected` + `blank` for JSON Lines. For CSV,

@@ -73,7 +73,7 @@ impl fmt::Display for Group {
 /// A value as a group shows it: strings bare, others as the language writes them.
 fn value_text(v: &Value) -> Box<str> {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.as_str().into(),
         other => other.to_string().into(),
     }
 }

@@ -355,7 +355,7 @@ impl Session {
             std::fs::File::open(path).map_err(|e| format!("error: cannot read `{name}`: {e}\n"))?;
         let opts = ReadOptions {
             format: Format::from_path(&name),
-            tz: None,
+            ..ReadOptions::default()
         };
         let mut cases: BTreeMap<String, Vec<Event>> = BTreeMap::new();
         let mut rejected = 0;

@@ -1,0 +1,470 @@
+//! The fast path of JSON Lines: one scan over a line of the common shape, no serde.
+//!
+//! Almost every line of a real export looks the same: an object with `ticket`, `at`, `type`,
+//! maybe `id`, and a flat `attrs` object of strings, small integers, booleans and nulls, with
+//! no escapes in any string. [`parse_common`] reads exactly that shape in one pass, touching
+//! each byte once and allocating only what the event keeps; given a [`Relevance`], it does not
+//! even build the attributes that no clause can read.
+//!
+//! It is an optimisation, never a second definition of the format: whenever a line is anything
+//! else (an escape, a float, an array, a duplicate key, a missing field, bad UTF-8, a bad
+//! timestamp, ...) it returns `None` and the full parser (serde_json) decides, with its precise
+//! reason. When it does return an event, it is the event the full parser would build (tests
+//! compare the two on generated lines).
+
+use super::timestamp::parse_timestamp;
+use super::ReadOptions;
+use crate::event::Event;
+use crate::relevance::Relevance;
+use crate::value::{Attrs, Value};
+
+/// Largest number of attributes the fast path tracks for duplicate detection; more go to the
+/// full parser.
+const MAX_ATTRS: usize = 32;
+
+/// Largest number of unknown top-level keys the fast path skips; more go to the full parser.
+const MAX_OTHER_KEYS: usize = 8;
+
+/// Reads a line of the common shape, or `None` to let the full parser decide.
+pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Option<Event> {
+    // JSON text must be UTF-8.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut s = Scanner {
+        s: text,
+        b: bytes,
+        i: 0,
+    };
+    s.ws();
+    s.eat(b'{')?;
+    let (mut ticket, mut at, mut kind, mut id): (Option<&str>, Option<&str>, Option<&str>, _) =
+        (None, None, None, None::<Option<&str>>);
+    let mut attrs_span: Option<(usize, usize)> = None;
+    let mut others: [&str; MAX_OTHER_KEYS] = [""; MAX_OTHER_KEYS];
+    let mut n_others = 0;
+    let mut first = true;
+    loop {
+        s.ws();
+        if s.peek()? == b'}' {
+            if !first {
+                return None; // trailing comma
+            }
+            s.i += 1;
+            break;
+        }
+        let key = s.string()?;
+        s.ws();
+        s.eat(b':')?;
+        s.ws();
+        let slot_taken = match key {
+            "ticket" => ticket.replace(s.string()?).is_some(),
+            "at" => at.replace(s.string()?).is_some(),
+            "type" => kind.replace(s.string()?).is_some(),
+            "id" => {
+                let value = match s.peek()? {
+                    b'"' => Some(s.string()?),
+                    b'n' => {
+                        s.literal(b"null")?;
+                        None
+                    }
+                    _ => return None,
+                };
+                id.replace(value).is_some()
+            }
+            "attrs" => {
+                if s.peek()? != b'{' {
+                    return None;
+                }
+                let start = s.i;
+                s.skip_flat_object()?;
+                attrs_span.replace((start, s.i)).is_some()
+            }
+            other => {
+                if n_others == MAX_OTHER_KEYS || others[..n_others].contains(&other) {
+                    return None;
+                }
+                others[n_others] = other;
+                n_others += 1;
+                s.skip_scalar()?;
+                false
+            }
+        };
+        if slot_taken {
+            return None; // duplicate key
+        }
+        first = false;
+        s.ws();
+        match s.next()? {
+            b',' => {
+                s.ws();
+                if s.peek()? != b'"' {
+                    return None;
+                }
+            }
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    s.ws();
+    if s.i != bytes.len() {
+        return None;
+    }
+    let (ticket, at, kind) = (ticket?, at?, kind?);
+    if ticket.trim().is_empty() || kind.trim().is_empty() {
+        return None;
+    }
+    let at = parse_timestamp(at, opts.tz).ok()?;
+    let keep = opts.relevance.as_deref();
+    let attrs = match attrs_span {
+        Some((start, end)) if keep.is_none_or(|r| r.keeps_type(kind)) => {
+            read_flat_object(&text[start..end], keep)?
+        }
+        _ => Attrs::new(),
+    };
+    Some(Event {
+        ticket: ticket.into(),
+        at,
+        kind: kind.into(),
+        id: id.flatten().filter(|i| !i.is_empty()).map(Into::into),
+        attrs,
+        line,
+    })
+}
+
+/// Builds the attributes of a flat object already checked by [`Scanner::skip_flat_object`],
+/// keeping only the keys `keep` allows.
+fn read_flat_object(text: &str, keep: Option<&Relevance>) -> Option<Attrs> {
+    let mut s = Scanner {
+        s: text,
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let mut attrs = Attrs::new();
+    s.eat(b'{')?;
+    loop {
+        s.ws();
+        if s.peek()? == b'}' {
+            return Some(attrs);
+        }
+        let key = s.string()?;
+        s.ws();
+        s.eat(b':')?;
+        s.ws();
+        let value = s.scalar()?;
+        if keep.is_none_or(|r| r.keeps_key(key)) {
+            attrs.insert(key, value);
+        }
+        s.ws();
+        if s.next()? == b'}' {
+            return Some(attrs);
+        }
+    }
+}
+
+/// A position in a line known to be UTF-8 (`b` is `s` as bytes).
+struct Scanner<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    /// JSON whitespace.
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A string without escapes or control characters.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = &self.b[start..];
+        let len = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        // A `"` is never inside a character, so both ends are character boundaries.
+        self.s.get(start..start + len)
+    }
+
+    /// An integer of at most 15 digits (exact as `f64`), without leading zeros or a minus zero.
+    fn integer(&mut self) -> Option<f64> {
+        let negative = self.peek() == Some(b'-');
+        let start = self.i + usize::from(negative);
+        let digits = self.b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 15 || (self.b[start] == b'0' && (digits > 1 || negative)) {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.b.get(start + digits) {
+            return None;
+        }
+        let mut n: i64 = 0;
+        for &c in &self.b[start..start + digits] {
+            n = n * 10 + i64::from(c - b'0');
+        }
+        self.i = start + digits;
+        Some(if negative { -n } else { n } as f64)
+    }
+
+    /// A string, a small integer, `true`, `false` or `null`.
+    fn scalar(&mut self) -> Option<Value> {
+        Some(match self.peek()? {
+            b'"' => Value::String(self.string()?.into()),
+            b't' => self.literal(b"true").map(|_| Value::Bool(true))?,
+            b'f' => self.literal(b"false").map(|_| Value::Bool(false))?,
+            b'n' => self.literal(b"null").map(|_| Value::Null)?,
+            _ => Value::Number(self.integer()?),
+        })
+    }
+
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.integer().map(|_| ()),
+        }
+    }
+
+    /// Checks an object of scalars with distinct keys, leaving the scanner after it.
+    fn skip_flat_object(&mut self) -> Option<()> {
+        self.eat(b'{')?;
+        let mut keys: [&str; MAX_ATTRS] = [""; MAX_ATTRS];
+        let mut n = 0;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let key = self.string()?;
+            if n == MAX_ATTRS || keys[..n].contains(&key) {
+                return None;
+            }
+            keys[n] = key;
+            n += 1;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            self.skip_scalar()?;
+            self.ws();
+            match self.next()? {
+                b',' => {}
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::jsonl::parse_full;
+    use super::super::Record;
+    use super::*;
+    use crate::policy::Policy;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn opts() -> ReadOptions {
+        ReadOptions::default()
+    }
+
+    /// With a projection keeping `kind` and `status` on `opened` and `status` events.
+    fn projected() -> ReadOptions {
+        let policy: Policy = crate::syntax::parse_policy(
+            "policy \"p\" {\n  deadline d {\n    when kind == \"x\"\n    from opened until status\n    within 1 hour\n  }\n}\n",
+            "p.pledge",
+            None,
+        )
+        .expect("the test policy parses");
+        ReadOptions {
+            relevance: Some(Arc::new(Relevance::of(&[policy]))),
+            ..ReadOptions::default()
+        }
+    }
+
+    #[test]
+    fn common_lines_take_the_fast_path_and_agree() {
+        let lines = [
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"x","n":3,"ok":true,"z":null}}"#,
+            r#" { "type" : "closed" , "at":"2026-03-02T09:00:00Z", "ticket":"工单-1", "id":"e1" } "#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00.5+08:00","type":"status","id":null,"attrs":{},"source":"app"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"n":-12,"m":0,"s":"维修"}}"#,
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            for opts in [opts(), projected()] {
+                let fast = parse_common(line.as_bytes(), i as u64 + 1, &opts)
+                    .unwrap_or_else(|| panic!("fast path declined {line}"));
+                assert_eq!(
+                    Record::Event(fast),
+                    parse_full(line.as_bytes(), i as u64 + 1, &opts),
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_projection_leaves_out_what_no_clause_reads() {
+        let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"x","unit":"u1"}}"#;
+        let e = parse_common(line, 1, &projected()).unwrap();
+        assert_eq!(e.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["kind"]);
+        let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"progress","attrs":{"kind":"x"}}"#;
+        assert!(parse_common(line, 1, &projected()).unwrap().attrs.is_empty());
+    }
+
+    #[test]
+    fn unusual_lines_go_to_the_full_parser() {
+        for line in [
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","ticket":"T-2"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":1,"a":2}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","x":1,"x":1}"#,
+            r#"{"ticket":"T\u002d1","at":"2026-03-02T09:00:00Z","type":"opened"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":1.5}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":-0}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":01}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":{"a":[1]}}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","attrs":null}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened","id":7}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00","type":"opened"}"#,
+            r#"{"ticket":" ","at":"2026-03-02T09:00:00Z","type":"opened"}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened",}"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z","type":"opened"} x"#,
+            r#"{"ticket":"T-1","at":"2026-03-02T09:00:00Z"}"#,
+            "{\"ticket\":\"T-1\t\",\"at\":\"2026-03-02T09:00:00Z\",\"type\":\"opened\"}",
+        ] {
+            assert!(
+                parse_common(line.as_bytes(), 1, &opts()).is_none(),
+                "fast path accepted {line}"
+            );
+        }
+    }
+
+    /// Values of every JSON type, with escapes, odd numbers, duplicates and nesting.
+    fn value() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""T-1""#,
+            r#""2026-03-02T09:00:00+08:00""#,
+            r#""2026-02-30T09:00:00Z""#,
+            r#""opened""#,
+            r#""status""#,
+            r#""a\"b""#,
+            r#""维修""#,
+            r#""""#,
+            r#"" ""#,
+            "12",
+            "-3",
+            "0",
+            "-0",
+            "007",
+            "1.5",
+            "1e3",
+            "123456789012345678",
+            "true",
+            "false",
+            "null",
+            "[1,2]",
+            r#"{"a":1}"#,
+            r#"{"kind":"x","n":1,"s":"ok","b":false,"z":null}"#,
+            r#"{"kind":"x","kind":"y"}"#,
+            r#"{"a":[1]}"#,
+            r#"{}"#,
+        ])
+        .prop_map(str::to_string)
+    }
+
+    /// Lines of fields in any order, any of them missing or repeated, with any values.
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "ticket", "at", "type", "id", "attrs", "extra", "ticket", "at", "type", "attrs",
+        ]);
+        let space = prop::sample::select(vec!["", " ", "\t", "\r"]);
+        prop::collection::vec((key, value(), space), 0..7).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v, sp)| format!("{sp}\"{k}\"{sp}:{sp}{v}{sp}"))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// Lines with the three required fields valid and attributes of every kind: most take the
+    /// fast path.
+    fn mostly_common_line() -> impl Strategy<Value = String> {
+        let attr = (
+            prop::sample::select(vec!["kind", "severity", "status", "n", "unit", "kind"]),
+            value(),
+        );
+        (
+            prop::collection::vec(attr, 0..5),
+            prop::sample::select(vec!["opened", "status", "progress"]),
+            any::<bool>(),
+        )
+            .prop_map(|(attrs, kind, attrs_first)| {
+                let attrs: Vec<String> =
+                    attrs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let attrs = format!("\"attrs\":{{{}}}", attrs.join(","));
+                let head = format!(
+                    "\"ticket\":\"T-1\",\"at\":\"2026-03-02T09:00:00+08:00\",\"type\":\"{kind}\""
+                );
+                if attrs_first {
+                    format!("{{{attrs},{head}}}")
+                } else {
+                    format!("{{{head},{attrs}}}")
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_path_agrees_on_lines_of_the_common_shape(line in mostly_common_line()) {
+            for opts in [opts(), projected()] {
+                // Declining is fine: the full parser then decides.
+                if let Some(fast) = parse_common(line.as_bytes(), 9, &opts) {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+
+        #[test]
+        fn the_fast_path_never_disagrees_with_the_full_parser(line in line()) {
+            for opts in [opts(), projected()] {
+                if let Some(fast) = parse_common(line.as_bytes(), 9, &opts) {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Leaving out what no clause can look at changes no result: the shipped policies on generated
+//! streams (in order and shuffled) give the same records whether the evaluator keeps every
+//! event whole or only what [`Relevance`] keeps, and whether the reader leaves out irrelevant
+//! attributes or not.
+
+use pledge::check::check;
+use pledge::eval::{Collect, EvalOptions, Evaluator, Summary};
+use pledge::gen::{generate, GenOptions};
+use pledge::input::{read_events, ReadOptions, Record};
+use pledge::relevance::Relevance;
+use pledge::syntax::load_policy;
+use pledge::Policy;
+use std::path::Path;
+
+fn shipped_policies() -> Vec<Policy> {
+    let mut paths: Vec<_> = std::fs::read_dir("policies")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| load_policy(Path::new(p)).unwrap_or_else(|e| panic!("{}: {e:?}", p.display())))
+        .collect()
+}
+
+fn stream(cases: u64, seed: u64, shuffle: f64) -> Vec<u8> {
+    let opts = GenOptions {
+        cases,
+        seed,
+        days: 60,
+        assets: Some(12),
+        shuffle,
+        max_displacement: if shuffle > 0.0 { 40 } else { 0 },
+        ..GenOptions::default()
+    };
+    let mut out = Vec::new();
+    generate(&opts, &mut out).unwrap();
+    out
+}
+
+/// Every event kept whole, read without a projection.
+fn keeping_everything(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
+    let mut ev = Evaluator::with_relevance(
+        policies,
+        EvalOptions::default(),
+        Collect::default(),
+        Relevance::everything(),
+    );
+    read_events(input, &ReadOptions::default(), |r| match r {
+        Record::Event(e) => ev.push(e),
+        Record::Rejected(r) => ev.reject(r),
+    })
+    .unwrap();
+    ev.finish()
+}
+
+/// The evaluator's own filtering, events read without a projection.
+fn filtering_in_the_evaluator(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
+    let mut ev = Evaluator::new(policies, EvalOptions::default(), Collect::default());
+    read_events(input, &ReadOptions::default(), |r| match r {
+        Record::Event(e) => ev.push(e),
+        Record::Rejected(r) => ev.reject(r),
+    })
+    .unwrap();
+    ev.finish()
+}
+
+/// The library's check: the reader leaves out what the evaluator would drop.
+fn projected_check(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
+    let checked = check(
+        policies,
+        input,
+        &ReadOptions::default(),
+        EvalOptions::default(),
+        Collect::default(),
+    )
+    .unwrap();
+    (checked.summary, checked.sink)
+}
+
+fn assert_same(policies: &[Policy], input: &[u8]) {
+    let full = keeping_everything(policies, input);
+    assert!(full.1.verdicts.len() > 100, "the stream exercises the policies");
+    assert!(!full.1.findings.is_empty());
+    assert!(!full.1.periods.is_empty());
+    let filtered = filtering_in_the_evaluator(policies, input);
+    assert!(full == filtered, "filtering in the evaluator changed a result");
+    let projected = projected_check(policies, input);
+    assert!(full == projected, "projecting in the reader changed a result");
+}
+
+#[test]
+fn shipped_policies_give_the_same_records_on_a_stream_in_order() {
+    assert_same(&shipped_policies(), &stream(1500, 3, 0.0));
+}
+
+#[test]
+fn shipped_policies_give_the_same_records_on_a_shuffled_stream() {
+    assert_same(&shipped_policies(), &stream(1500, 4, 0.2));
+}
+
+#[test]
+fn relevance_names_the_types_and_keys_the_clauses_use() {
+    let policies = shipped_policies();
+    let r = Relevance::of(&policies);
+    for t in ["opened", "closed", "reopened", "status", "contacted", "resolved", "revisited"] {
+        assert!(r.keeps_type(t), "{t}");
+    }
+    assert!(!r.keeps_type("comment_added"));
+    for k in ["kind", "severity", "status", "channel", "by", "project"] {
+        assert!(r.keeps_key(k), "{k}");
+    }
+    assert!(!r.keeps_key("comment"));
+    let all = Relevance::everything();
+    assert!(all.keeps_type("progress") && all.keeps_key("unit"));
+}
