@@ -1,6 +1,6 @@
 //! `pledge repl` end to end: the real binary through a pipe (every command) and through a
 //! pseudo-terminal (completion, history, multi-line input, Ctrl-C, Ctrl-D), on the shipped
-//! National Day example.
+//! National Day example, and every clause kind on the estate fixture.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -120,6 +120,84 @@ fn an_invalid_policy_at_startup_is_reported_and_fails_the_pipe() {
         .stderr(predicate::str::contains("pledge::"));
 }
 
+const ESTATE_POLICY: &str = "tests/fixtures/repl/estate.pledge";
+const ESTATE_EVENTS: &str = "tests/fixtures/repl/estate.jsonl";
+
+fn estate_repl() -> Command {
+    let mut cmd = Command::cargo_bin("pledge").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["repl", ESTATE_POLICY, "--events", ESTATE_EVENTS])
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// `:summary`, `:diff` and `:why` over every clause kind: a notify clause asking for one more
+/// channel makes a finding appear, a lower target turns a missed month into a met one, and
+/// `:why` names the finding of a notice.
+#[test]
+fn every_clause_kind_through_a_pipe() {
+    let script = r#":summary
+:why N-2
+notify outage_notice {
+  when kind == "notice"
+  channels all [notice_board, sms, app_push]
+  within 1 hour
+}
+:diff
+:reset
+target repair_satisfaction_80 {
+  when kind == "repair"
+  ratio rated(satisfied == true) among rated per month
+  at least 75%
+}
+:diff
+"#;
+    let out = estate_repl().write_stdin(script).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "estate/outage_notice                         notify  1 finding(s) on 1 case(s): 1 notify.channel_missing",
+        "  finding `notify.channel_missing`: no notice on `sms` by 2026-03-15T09:00:00+08:00",
+        "  + N-1 estate/outage_notice `notify.channel_missing`: no notice on `app_push` by 2026-03-05T09:00:00+08:00",
+        "estate/repair_satisfaction_80 2026-03: 75% < 80% (3 of 4): missed → 75% ≥ 75% (3 of 4): met",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(!text.contains("pledge check"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+/// Paths with spaces: given on the command line, and quoted in `:load` and `:events`.
+#[test]
+fn paths_with_spaces_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("my estate");
+    std::fs::create_dir(&sub).unwrap();
+    let policy = sub.join("estate policy.pledge");
+    let events = sub.join("estate events.jsonl");
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::copy(format!("{root}/{ESTATE_POLICY}"), &policy).unwrap();
+    std::fs::copy(format!("{root}/{ESTATE_EVENTS}"), &events).unwrap();
+    Command::cargo_bin("pledge")
+        .unwrap()
+        .args([
+            "repl",
+            policy.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+        ])
+        .env("NO_COLOR", "1")
+        .write_stdin(format!(
+            ":load \"{}\"\n:events \"{}\"\n:reload\n:summary\n",
+            policy.display(),
+            events.display()
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("loaded policy `estate`").count(3))
+        .stdout(predicate::str::contains("26 event(s) of 6 case(s)").count(3))
+        .stdout(predicate::str::contains("estate/repeat_repair"));
+}
+
 #[cfg(unix)]
 mod terminal {
     use rexpect::session::{spawn_command, PtySession};
@@ -223,44 +301,48 @@ mod terminal {
     }
 }
 
-/// The walkthrough in docs/repl.md runs exactly as shown: its inputs (after `pledge> `, over
-/// several lines until braces close) are piped in, and the rest of the block is the output.
+/// The walkthroughs in docs/repl.md run exactly as shown: in every `console` block that starts
+/// a REPL, the inputs (after `pledge> `, over several lines until braces close) are piped in, and
+/// the rest of the block is the output.
 #[test]
 fn the_documented_walkthrough_runs_as_shown() {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repl.md")).unwrap();
-    let block = doc
-        .split("```console\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .unwrap();
-    let mut lines = block.lines();
-    let command = lines.next().unwrap().strip_prefix("$ pledge ").unwrap();
-    let (mut input, mut expected) = (String::new(), String::new());
-    let mut open = 0i64;
-    for line in lines {
-        if let Some(typed) = line.strip_prefix("pledge> ") {
-            input.push_str(typed);
-            input.push('\n');
-            open = pledge::repl::text::open_braces(typed);
-        } else if open > 0 {
-            input.push_str(line);
-            input.push('\n');
-            open += pledge::repl::text::open_braces(line);
-        } else if !line.starts_with("pledge repl: ") {
-            // The banner is printed on a terminal only.
-            expected.push_str(line);
-            expected.push('\n');
+    let mut checked = 0;
+    for block in doc.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let mut lines = block.lines();
+        let Some(command) = lines.next().unwrap().strip_prefix("$ pledge ") else {
+            continue;
+        };
+        let (mut input, mut expected) = (String::new(), String::new());
+        let mut open = 0i64;
+        for line in lines {
+            if let Some(typed) = line.strip_prefix("pledge> ") {
+                input.push_str(typed);
+                input.push('\n');
+                open = pledge::repl::text::open_braces(typed);
+            } else if open > 0 {
+                input.push_str(line);
+                input.push('\n');
+                open += pledge::repl::text::open_braces(line);
+            } else if !line.starts_with("pledge repl: ") {
+                // The banner is printed on a terminal only.
+                expected.push_str(line);
+                expected.push('\n');
+            }
         }
+        let out = Command::cargo_bin("pledge")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(command.split_whitespace())
+            .env("NO_COLOR", "1")
+            .write_stdin(input)
+            .assert()
+            .success();
+        let actual = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert_eq!(actual, expected);
+        checked += 1;
     }
-    let out = Command::cargo_bin("pledge")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(command.split_whitespace())
-        .env("NO_COLOR", "1")
-        .write_stdin(input)
-        .assert()
-        .success();
-    let actual = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert_eq!(actual, expected);
+    assert_eq!(checked, 2, "both walkthroughs were checked");
 }

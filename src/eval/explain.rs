@@ -477,6 +477,17 @@ impl CalendarStep {
 impl Explanation {
     /// The explanation as plain text, one fact per line.
     pub fn render(&self) -> String {
+        self.render_inner(None)
+    }
+
+    /// The explanation followed by that of the clauses of other kinds
+    /// ([`super::explain_other::explain_other_clauses`]), whose clauses that do not apply join
+    /// the deadline clauses that do not.
+    pub fn render_with(&self, others: &super::explain_other::OtherExplanation) -> String {
+        self.render_inner(Some(others))
+    }
+
+    fn render_inner(&self, others: Option<&super::explain_other::OtherExplanation>) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -507,7 +518,14 @@ impl Explanation {
             out.push('\n');
             render_clause(&mut out, c);
         }
-        if !not_applying.is_empty() {
+        if let Some(others) = others {
+            for block in &others.blocks {
+                out.push('\n');
+                out.push_str(block);
+            }
+        }
+        let others_not_applying = others.map_or(&[][..], |o| &o.not_applying[..]);
+        if !not_applying.is_empty() || !others_not_applying.is_empty() {
             let _ = writeln!(out, "\ndoes not apply:");
             for c in &not_applying {
                 if let Applicability::Fails { condition, reasons } = &c.applies {
@@ -521,7 +539,10 @@ impl Explanation {
                 }
             }
         }
-        if !self.other_clauses.is_empty() {
+        for line in others_not_applying {
+            let _ = writeln!(out, "{line}");
+        }
+        if !self.other_clauses.is_empty() && others.is_none() {
             let _ = writeln!(
                 out,
                 "\n{} clause(s) of other kinds (notify, sample, ...) are checked by `pledge check`, not explained here",

@@ -7,12 +7,14 @@
 //!   contact, as [`Finding`]s;
 //! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
 //! - [`verdict`]: the records produced;
-//! - [`explain`]: why one case got its verdicts, in sentences (the REPL's `:why`).
+//! - [`explain`]: why one case got its verdicts, in sentences (the REPL's `:why`);
+//! - [`explain_other`]: the same for notify, sample, target, repeat, every and window clauses.
 
 pub mod case;
 pub mod clock;
 pub mod engine;
 pub mod explain;
+pub mod explain_other;
 pub mod notify;
 pub mod verdict;
 

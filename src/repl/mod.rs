@@ -2,13 +2,17 @@
 //! and ask why a case got its verdicts.
 //!
 //! - `session`: the state and every command, as a pure [`Session::execute`] (no terminal);
+//! - `evaluation`: one evaluation of every clause kind, as `pledge check` makes it, cached;
+//! - `report`: the text of `:summary` and `:diff` over every clause kind;
 //! - `text`: brace balance and declaration names of typed policy text;
 //! - `save`: the working copy written back as source;
 //! - `completion`: tab completion and multi-line input for rustyline;
 //! - `front`: the terminal (rustyline) and pipe front-ends.
 
 pub mod completion;
+mod evaluation;
 pub mod front;
+mod report;
 mod save;
 pub mod session;
 pub mod text;
@@ -29,11 +33,17 @@ pub fn run(
 ) -> ExitCode {
     let mut startup = Vec::new();
     if !policies.is_empty() {
-        let paths: Vec<String> = policies.iter().map(|p| p.display().to_string()).collect();
+        let paths: Vec<String> = policies
+            .iter()
+            .map(|p| text::quote_file_arg(&p.display().to_string()))
+            .collect();
         startup.push(format!(":load {}", paths.join(" ")));
     }
     if let Some(e) = events {
-        startup.push(format!(":events {}", e.display()));
+        startup.push(format!(
+            ":events {}",
+            text::quote_file_arg(&e.display().to_string())
+        ));
     }
     if let Some(n) = now {
         startup.push(format!(":now {n}"));

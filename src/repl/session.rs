@@ -1,28 +1,34 @@
 //! The state of a REPL session and its commands, with no terminal in sight: [`Session::execute`]
 //! takes one complete input (a command or a clause typed for a what-if) and returns its text.
 //!
-//! The session keeps the loaded events **in memory**, grouped by ticket: the REPL is for
-//! interactive sizes (a project's month, a few thousand cases), where asking "what if" about any
-//! case must be instant. Large streams go through `pledge check`, which streams.
+//! The session keeps the loaded events **in memory**, grouped by ticket, so `:why`, `:case` and
+//! `:ask` about any case are instant; an evaluation of every case takes seconds for a few hundred
+//! thousand events. Larger streams go through `pledge check`, which streams.
 //!
 //! Two copies of the policies are kept: the *baseline*, as loaded from the files, and the
 //! *working copy*, which what-if clauses change. Every change pushes the previous working copy on
-//! an undo stack. Both copies are evaluated with [`evaluate_case_full`] per case, so `:diff` can
-//! pair their verdicts by (ticket, policy, clause, cycle).
+//! an undo stack. Each copy is evaluated over all the events at once by the streaming evaluator
+//! of `pledge check` (module `evaluation`), so every clause kind is covered: deadline verdicts
+//! and stage actions, findings of notify, every and window clauses, and the period records of
+//! sample, target and repeat clauses, which need every case of a period. The last two
+//! evaluations are cached, so `:diff` after a what-if evaluates the working copy only.
 
+use super::evaluation::{evaluate, Cache, Evaluation};
 use super::save::saved_source;
-use super::text::{declared_names, open_braces};
+use super::text::{declared_names, file_args, open_braces, quote_file_arg};
 use crate::cli::parse_cli_instant;
 use crate::eval::explain::{applicability, when, Applicability};
-use crate::eval::{evaluate_case_full, explain_case, Status, Verdict};
+use crate::eval::explain_case;
+use crate::eval::explain_other::{explain_other_clauses, Records};
 use crate::event::{Event, Instant};
 use crate::input::{read_events, Format, ReadOptions, Record};
-use crate::policy::{ClauseBody, Policy};
+use crate::policy::Policy;
 use crate::syntax::{format_clause, parse_condition, parse_policy, parse_snippet, render};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What one input came to: the text to show, and whether it succeeded (a script driving the
 /// REPL through a pipe exits non-zero when any input failed).
@@ -91,12 +97,12 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         ":summary",
-        "verdict counts and compliance per deadline clause of the working copy",
+        "the state of every clause of the working copy: verdicts, actions, findings, periods",
         ":summary",
     ),
     (
         ":diff",
-        "compare the working copy with the loaded policies: compliance and changed verdicts",
+        "compare the working copy with the loaded policies: every clause, then what changed",
         ":diff",
     ),
     (":undo", "undo the last what-if change", ":undo"),
@@ -106,7 +112,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "write a policy of the working copy as source (the current one unless named)",
         ":save /tmp/repairs-what-if.pledge",
     ),
-    (":why", "explain the verdicts of one case", ":why T-0309"),
+    (
+        ":why",
+        "explain what every clause made of one case",
+        ":why T-0309",
+    ),
     (
         ":ask",
         "evaluate a condition on a case's attributes",
@@ -154,6 +164,10 @@ pub struct Session {
     rejected: u64,
     duplicates: u64,
     now: Option<Instant>,
+    /// Bumped whenever events are loaded: part of the key of cached evaluations.
+    events_generation: u64,
+    /// The last evaluations (baseline and working copy).
+    cache: Cache,
     /// Colour in diagnostics (on a terminal only).
     pub color: bool,
 }
@@ -244,8 +258,12 @@ impl Session {
     // ----- loading -------------------------------------------------------------------------
 
     /// Loads policy files; each replaces a loaded policy of the same name, else is added.
+    /// A path with spaces is quoted: `:load "my policies/repairs.pledge"`.
     pub fn load(&mut self, args: &str) -> Outcome {
-        let paths: Vec<&str> = args.split_whitespace().collect();
+        let paths = match file_args(args) {
+            Ok(p) => p,
+            Err(e) => return bad_args(":load", &e),
+        };
         if paths.is_empty() {
             return Outcome::fail(
                 "error: `:load` needs policy files\n  help: `:load policies/repairs.pledge`",
@@ -253,7 +271,7 @@ impl Session {
         }
         let mut text = String::new();
         let mut ok = true;
-        for p in paths {
+        for p in &paths {
             match read_policy(Path::new(p)) {
                 Ok(loaded) => {
                     let _ = writeln!(
@@ -286,16 +304,29 @@ impl Session {
         }
     }
 
-    /// Loads an event file, replacing the events.
+    /// Loads an event file, replacing the events. The path may be quoted or have its spaces
+    /// escaped (`my\ events.jsonl`); otherwise the whole rest of the line is the path, spaces
+    /// included.
     pub fn events(&mut self, args: &str) -> Outcome {
         if args.is_empty() {
             return Outcome::fail("error: `:events` needs an event file\n  help: `:events examples/service-desk.jsonl`");
         }
-        let path = PathBuf::from(args);
+        let name = if args.starts_with(['"', '\'']) || args.contains("\\ ") {
+            match file_args(args) {
+                Ok(words) if words.len() == 1 => words[0].clone(),
+                Ok(_) => {
+                    return bad_args(":events", "it takes one event file");
+                }
+                Err(e) => return bad_args(":events", &e),
+            }
+        } else {
+            args.to_string()
+        };
+        let path = PathBuf::from(&name);
         match self.read_events(&path) {
             Ok(()) => {
                 self.events_path = Some(path);
-                Outcome::ok(self.events_line(args))
+                Outcome::ok(self.events_line(&name))
             }
             Err(e) => Outcome::fail(e),
         }
@@ -346,6 +377,7 @@ impl Session {
             events.sort_by(Event::canonical_cmp);
         }
         self.cases = cases;
+        self.events_generation += 1;
         self.rejected = rejected;
         self.duplicates = duplicates;
         Ok(())
@@ -355,7 +387,7 @@ impl Session {
         let paths: Vec<String> = self
             .loaded
             .iter()
-            .map(|l| l.path.display().to_string())
+            .map(|l| quote_file_arg(&l.path.display().to_string()))
             .collect();
         let mut text = String::new();
         let mut ok = true;
@@ -365,7 +397,7 @@ impl Session {
             text.push_str(&o.text);
         }
         if let Some(p) = self.events_path.clone() {
-            let o = self.events(&p.display().to_string());
+            let o = self.events(&quote_file_arg(&p.display().to_string()));
             ok &= o.ok;
             text.push_str(&o.text);
         }
@@ -468,7 +500,11 @@ impl Session {
     }
 
     fn save(&mut self, args: &str) -> Outcome {
-        let mut parts = args.split_whitespace();
+        let words = match file_args(args) {
+            Ok(w) => w,
+            Err(e) => return bad_args(":save", &e),
+        };
+        let mut parts = words.iter().map(String::as_str);
         let Some(file) = parts.next() else {
             return Outcome::fail(
                 "error: `:save` needs a file name\n  help: `:save /tmp/what-if.pledge`",
@@ -533,21 +569,25 @@ impl Session {
             .map_or(crate::syntax::DEFAULT_ZONE, |p| p.zone)
     }
 
-    fn verdicts(&self, policies: &[Policy]) -> Vec<Verdict> {
+    /// The evaluation of `policies` over the loaded events as of `now`, cached.
+    fn evaluation(&self, policies: &[Policy]) -> Arc<Evaluation> {
         let Some(now) = self.now() else {
-            return Vec::new();
+            return Arc::new(Evaluation::default());
         };
-        self.cases
-            .values()
-            .flat_map(|events| evaluate_case_full(policies, events, now).verdicts)
-            .collect()
+        self.cache.get(policies, now, self.events_generation, || {
+            evaluate(policies, &self.cases, now)
+        })
+    }
+
+    fn baseline(&self) -> Vec<Policy> {
+        self.loaded.iter().map(|l| l.policy.clone()).collect()
     }
 
     fn summary(&self) -> Outcome {
         if self.working.policies.is_empty() {
             return Outcome::fail("error: no policy loaded\n  help: `:load POLICY`");
         }
-        let verdicts = self.verdicts(&self.working.policies);
+        let eval = self.evaluation(&self.working.policies);
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -560,57 +600,7 @@ impl Session {
                 " (working copy with what-if changes)"
             }
         );
-        let counts = counts_by_clause(&verdicts);
-        let _ = writeln!(
-            out,
-            "  {:<44} {:>5} {:>8} {:>7} {:>10}",
-            "clause", "met", "breached", "pending", "compliance"
-        );
-        let mut others = 0;
-        for p in &self.working.policies {
-            for c in &p.clauses {
-                if !matches!(c.body, ClauseBody::Deadline(_)) {
-                    others += 1;
-                    continue;
-                }
-                let key = (p.name.clone(), c.name.clone());
-                let n = counts.get(&key).copied().unwrap_or_default();
-                if n.met + n.breached + n.pending == 0 {
-                    continue;
-                }
-                let _ = writeln!(
-                    out,
-                    "  {:<44} {:>5} {:>8} {:>7} {:>10}",
-                    format!("{}/{}", p.name, c.name),
-                    n.met,
-                    n.breached,
-                    n.pending,
-                    n.compliance()
-                );
-            }
-        }
-        let silent = self
-            .working
-            .policies
-            .iter()
-            .flat_map(|p| p.clauses.iter().map(move |c| (p, c)))
-            .filter(|(p, c)| {
-                matches!(c.body, ClauseBody::Deadline(_))
-                    && !counts.contains_key(&(p.name.clone(), c.name.clone()))
-            })
-            .count();
-        if silent > 0 {
-            let _ = writeln!(
-                out,
-                "  {silent} deadline clause(s) applied to no case (`:clauses` lists them all)"
-            );
-        }
-        if others > 0 {
-            let _ = writeln!(
-                out,
-                "  {others} clause(s) of other kinds are checked by `pledge check`, not here"
-            );
-        }
+        super::report::summary(&eval, &mut out);
         Outcome::ok(out)
     }
 
@@ -618,95 +608,9 @@ impl Session {
         if self.working.policies.is_empty() {
             return Outcome::fail("error: no policy loaded\n  help: `:load POLICY`");
         }
-        let baseline: Vec<Policy> = self.loaded.iter().map(|l| l.policy.clone()).collect();
-        let before = self.verdicts(&baseline);
-        let after = self.verdicts(&self.working.policies);
-        let key = |v: &Verdict| {
-            (
-                v.policy.to_string(),
-                v.clause.to_string(),
-                v.ticket.to_string(),
-                v.cycle,
-            )
-        };
-        let b: BTreeMap<_, &Verdict> = before.iter().map(|v| (key(v), v)).collect();
-        let a: BTreeMap<_, &Verdict> = after.iter().map(|v| (key(v), v)).collect();
-        let keys: BTreeSet<_> = b.keys().chain(a.keys()).cloned().collect();
-        let mut changed: Vec<String> = Vec::new();
-        let mut moved = 0;
-        for k in &keys {
-            let (vb, va) = (b.get(k), a.get(k));
-            let status = |v: Option<&&Verdict>| v.map_or("none", |v| v.status.as_str());
-            let due = |v: Option<&&Verdict>| v.map_or("-".to_string(), |v| when(v.due, v.zone));
-            if status(vb) != status(va) {
-                changed.push(format!(
-                    "  {} {}/{}{}: {} → {} (due {} → {})",
-                    k.2,
-                    k.0,
-                    k.1,
-                    if k.3 > 1 {
-                        format!(" cycle {}", k.3)
-                    } else {
-                        String::new()
-                    },
-                    status(vb),
-                    status(va),
-                    due(vb),
-                    due(va)
-                ));
-            } else if vb.map(|v| v.due) != va.map(|v| v.due) {
-                moved += 1;
-            }
-        }
-        let cb = counts_by_clause(&before);
-        let ca = counts_by_clause(&after);
-        let mut out = String::new();
-        let _ = writeln!(out, "  {:<44} {:>16} {:>16}", "clause", "before", "after");
-        let mut clauses: Vec<(String, String)> = Vec::new();
-        for p in baseline.iter().chain(&self.working.policies) {
-            for c in &p.clauses {
-                let k = (p.name.clone(), c.name.clone());
-                if matches!(c.body, ClauseBody::Deadline(_)) && !clauses.contains(&k) {
-                    clauses.push(k);
-                }
-            }
-        }
-        let mut rows = 0;
-        for k in &clauses {
-            let (nb, na) = (
-                cb.get(k).copied().unwrap_or_default(),
-                ca.get(k).copied().unwrap_or_default(),
-            );
-            if nb == na {
-                continue;
-            }
-            rows += 1;
-            let _ = writeln!(
-                out,
-                "  {:<44} {:>16} {:>16}",
-                format!("{}/{}", k.0, k.1),
-                nb.short(),
-                na.short()
-            );
-        }
-        if rows == 0 {
-            let _ = writeln!(out, "  (no clause's counts changed)");
-        }
-        if changed.is_empty() {
-            let _ = writeln!(out, "no verdict changed status");
-        } else {
-            let _ = writeln!(out, "{} verdict(s) changed status:", changed.len());
-            for line in &changed {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-        if moved > 0 {
-            let _ = writeln!(
-                out,
-                "{moved} verdict(s) kept their status with a different due time"
-            );
-        }
-        Outcome::ok(out)
+        let before = self.evaluation(&self.baseline());
+        let after = self.evaluation(&self.working.policies);
+        Outcome::ok(super::report::diff(&before, &after))
     }
 
     // ----- cases ---------------------------------------------------------------------------
@@ -752,7 +656,17 @@ impl Session {
         let Some(now) = self.now() else {
             return Outcome::fail("error: no events loaded");
         };
-        Outcome::ok(explain_case(&self.working.policies, events, now).render())
+        let policies = &self.working.policies;
+        let eval = self.evaluation(policies);
+        let cases: Vec<&[Event]> = self.cases.values().map(Vec::as_slice).collect();
+        let records = Records {
+            verdicts: &eval.verdicts,
+            findings: &eval.findings,
+            periods: &eval.periods,
+            cases: &cases,
+        };
+        let others = explain_other_clauses(policies, events, now, records);
+        Outcome::ok(explain_case(policies, events, now).render_with(&others))
     }
 
     fn ask(&self, args: &str) -> Outcome {
@@ -980,52 +894,11 @@ impl Session {
     }
 }
 
-/// Verdict counts of one clause.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Counts {
-    met: u64,
-    breached: u64,
-    pending: u64,
-}
-
-impl Counts {
-    /// Met among judged verdicts (met or breached): pending ones are not judged yet.
-    fn compliance(&self) -> String {
-        let judged = self.met + self.breached;
-        if judged == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", self.met as f64 * 100.0 / judged as f64)
-        }
-    }
-
-    fn short(&self) -> String {
-        let mut s = format!(
-            "{} ({}/{})",
-            self.compliance(),
-            self.met,
-            self.met + self.breached
-        );
-        if self.pending > 0 {
-            s.push_str(&format!(" +{}p", self.pending));
-        }
-        s
-    }
-}
-
-fn counts_by_clause(verdicts: &[Verdict]) -> BTreeMap<(String, String), Counts> {
-    let mut out: BTreeMap<(String, String), Counts> = BTreeMap::new();
-    for v in verdicts {
-        let c = out
-            .entry((v.policy.to_string(), v.clause.to_string()))
-            .or_default();
-        match v.status {
-            Status::Met => c.met += 1,
-            Status::Breached => c.breached += 1,
-            Status::Pending => c.pending += 1,
-        }
-    }
-    out
+/// A command line whose file arguments cannot be read.
+fn bad_args(command: &str, why: &str) -> Outcome {
+    Outcome::fail(format!(
+        "error: cannot read the arguments of `{command}`: {why}\n  help: quote a path with spaces: `{command} \"my file\"`"
+    ))
 }
 
 fn read_policy(path: &Path) -> Result<Loaded, crate::syntax::PolicyErrors> {

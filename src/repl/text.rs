@@ -187,3 +187,80 @@ mod tests {
         assert_eq!(block_of(text, "calendar", "off"), None);
     }
 }
+
+/// The file arguments of a command line: words separated by whitespace, where a word in double
+/// or single quotes may hold spaces (`:load "my policies/repairs.pledge"`), and so may an
+/// unquoted word whose spaces are escaped (`my\ policies/repairs.pledge`, as file completion
+/// writes them). Otherwise a backslash is kept, so Windows paths keep theirs; quotes have no
+/// escapes, and a path holding a double quote is written in single quotes. An unclosed quote is
+/// an error naming it.
+pub fn file_args(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let Some(&first) = chars.peek() else {
+            return Ok(out);
+        };
+        let mut word = String::new();
+        if first == '"' || first == '\'' {
+            chars.next();
+            let mut closed = false;
+            for c in chars.by_ref() {
+                if c == first {
+                    closed = true;
+                    break;
+                }
+                word.push(c);
+            }
+            if !closed {
+                return Err(format!("the quote {first}{word} is not closed"));
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                // `my\ file.pledge`, as the terminal's file completion escapes a space.
+                if c == '\\' {
+                    if let Some(space) = chars.next_if(|c| c.is_whitespace()) {
+                        word.push(space);
+                        continue;
+                    }
+                }
+                word.push(c);
+            }
+        }
+        out.push(word);
+    }
+}
+
+/// `path` as one file argument of a command line: quoted when it holds whitespace.
+pub fn quote_file_arg(path: &str) -> String {
+    if !path.chars().any(char::is_whitespace) && !path.starts_with(['"', '\'']) {
+        path.to_string()
+    } else if !path.contains('"') {
+        format!("\"{path}\"")
+    } else {
+        format!("'{path}'")
+    }
+}
+
+#[cfg(test)]
+mod file_arg_tests {
+    use super::*;
+
+    #[test]
+    fn quoted_paths_keep_their_spaces() {
+        assert_eq!(
+            file_args(r#"a.pledge "my file.pledge"  'it"s.pledge'"#).unwrap(),
+            vec!["a.pledge", "my file.pledge", "it\"s.pledge"]
+        );
+        assert_eq!(
+            file_args(r"my\ dir\a.pledge C:\x\y.pledge").unwrap(),
+            vec![r"my dir\a.pledge", r"C:\x\y.pledge"]
+        );
+        assert_eq!(file_args("  ").unwrap(), Vec::<String>::new());
+        assert!(file_args("\"open.pledge").is_err());
+        for p in ["plain.pledge", "my file.pledge", "say \"hi\" x.pledge"] {
+            assert_eq!(file_args(&quote_file_arg(p)).unwrap(), vec![p]);
+        }
+    }
+}
