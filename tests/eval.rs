@@ -829,6 +829,30 @@ fn closed_cases_finish_after_the_window_and_late_events_are_rejected() {
 }
 
 #[test]
+fn finished_tickets_are_remembered_for_thirty_days_then_a_late_event_opens_a_new_case() {
+    let events = numbered(vec![
+        ev("A", "03-02 09:00", "opened"),
+        ev("A", "03-02 10:00", "closed"),
+        ev("B", "03-03 11:00", "opened"),
+        // 29 days after A was finished: remembered, rejected as late.
+        ev("A", "03-31 11:00", "rated"),
+        // Two months on, the memory of A has been let go ...
+        ev("C", "05-01 11:00", "opened"),
+        ev("C", "06-01 11:00", "progress"),
+        // ... so this is the first event of a new case `A`, never opened: still reported.
+        ev("A", "06-02 11:00", "rated"),
+    ]);
+    let (summary, out) = stream(&[contact()], events, opts(None, 24));
+    assert_eq!(summary.late, 1);
+    assert_eq!(out.rejected.len(), 1);
+    assert_eq!(out.rejected[0].line, 4);
+    assert_eq!(summary.unopened, 1);
+    assert_eq!(out.unopened.len(), 1);
+    assert_eq!(&*out.unopened[0].ticket, "A");
+    assert_eq!(out.unopened[0].first_line, 7);
+}
+
+#[test]
 fn a_case_is_not_finished_while_events_follow_its_close() {
     let events = numbered(vec![
         ev("A", "03-02 09:00", "opened"),

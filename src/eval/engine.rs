@@ -3,7 +3,9 @@
 //!
 //! # How a stream is cut into cases
 //!
-//! Events are buffered per case (ticket). A case is **finished** when its latest event is
+//! Events are buffered per case (ticket), keeping only what a clause can look at
+//! ([`Relevance`]): other event types are counted, and dropped but for the latest, and
+//! attributes no condition reads are left out. A case is **finished** when its latest event is
 //! `closed` and the stream's *watermark* (the latest `at` seen) is more than the *reorder
 //! window* past that `closed`: input may be out of order within a case by at most the window, so
 //! no more events can arrive for it. Finished cases are evaluated and dropped. They wait in a
@@ -28,12 +30,15 @@
 //!   id of every case ever seen; per-case tracking keeps memory proportional to open cases. An
 //!   id reused across two cases is therefore not detected; a duplicate arriving after its case
 //!   was finished is rejected as late instead.
-//! - **Late events.** The evaluator remembers a 64-bit hash of each finished ticket (8 bytes per
-//!   case rather than the case). An event for a ticket that is not open but whose hash is in that
-//!   set is rejected: its case has already been evaluated. This also applies to a `reopened`
-//!   arriving more than the window after `closed`; raise `--reorder-window` for systems that
-//!   reopen closed cases later. A hash collision could reject the first event of a new case;
-//!   with a million finished cases the odds are about 1 in 30 million.
+//! - **Late events.** The evaluator remembers a 64-bit hash of each ticket finished in the last
+//!   [`FINISHED_MEMORY`] of stream time (8 bytes per case rather than the case). An event for a
+//!   ticket that is not open but whose hash is remembered is rejected: its case has already been
+//!   evaluated. This also applies to a `reopened` arriving more than the window after `closed`;
+//!   raise `--reorder-window` for systems that reopen closed cases later. An event for a ticket
+//!   finished longer ago starts a new case (reported as never opened unless it is an `opened`),
+//!   so that memory follows the recent past rather than the whole stream. A hash collision
+//!   could reject the first event of a new case; with a million remembered cases the odds are
+//!   about 1 in 30 million.
 //!
 //! Events later than an explicit `now` are ignored and counted (they still move the
 //! watermark). Rejected events do not move the watermark.
