@@ -135,8 +135,17 @@ impl fmt::Debug for InlineStr {
 }
 
 impl PartialEq for InlineStr {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        match (&self.0, &other.0) {
+            // Strings of up to `INLINE` bytes are always inline, zero-padded: equal strings have
+            // equal arrays, compared without a call to `memcmp`.
+            (Repr::Inline { len: a, bytes: x }, Repr::Inline { len: b, bytes: y }) => {
+                a == b && x == y
+            }
+            (Repr::Heap(a), Repr::Heap(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -168,7 +177,14 @@ impl PartialOrd for InlineStr {
 
 impl Ord for InlineStr {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.as_str().cmp(other.as_str())
+        match (&self.0, &other.0) {
+            // Zero padding sorts before any byte, and equal arrays differ at most by trailing
+            // NUL characters, which the lengths then order: the order of the texts.
+            (Repr::Inline { len: a, bytes: x }, Repr::Inline { len: b, bytes: y }) => {
+                x.cmp(y).then(a.cmp(b))
+            }
+            _ => self.as_str().cmp(other.as_str()),
+        }
     }
 }
 
@@ -203,6 +219,15 @@ mod tests {
         ));
         assert!(matches!(InlineStr::new(&"x".repeat(23)).0, Repr::Heap(_)));
         assert_eq!(std::mem::size_of::<InlineStr>(), 24);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compares_and_orders_as_its_text(a in "[ab\\x00é]{0,24}", b in "[ab\\x00é]{0,24}") {
+            let (x, y) = (InlineStr::new(&a), InlineStr::new(&b));
+            proptest::prop_assert_eq!(x == y, a == b);
+            proptest::prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+        }
     }
 
     #[test]

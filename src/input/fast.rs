@@ -38,7 +38,8 @@ pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Optio
     s.eat(b'{')?;
     let (mut ticket, mut at, mut kind, mut id): (Option<&str>, Option<&str>, Option<&str>, _) =
         (None, None, None, None::<Option<&str>>);
-    let mut attrs_span: Option<(usize, usize)> = None;
+    let keep = opts.relevance.as_deref();
+    let mut attrs: Option<AttrsSeen> = None;
     let mut others: [&str; MAX_OTHER_KEYS] = [""; MAX_OTHER_KEYS];
     let mut n_others = 0;
     let mut first = true;
@@ -74,9 +75,16 @@ pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Optio
                 if s.peek()? != b'{' {
                     return None;
                 }
-                let start = s.i;
-                s.skip_flat_object()?;
-                attrs_span.replace((start, s.i)).is_some()
+                // Usually `type` came first: the attributes are built in the same pass.
+                let seen = match kind {
+                    Some(kind) => AttrsSeen::Built(s.flat_object(Build::of(kind, keep))?),
+                    None => {
+                        let start = s.i;
+                        s.flat_object(Build::Nothing)?;
+                        AttrsSeen::Span(start, s.i)
+                    }
+                };
+                attrs.replace(seen).is_some()
             }
             other => {
                 if n_others == MAX_OTHER_KEYS || others[..n_others].contains(&other) {
@@ -113,12 +121,19 @@ pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Optio
         return None;
     }
     let at = parse_timestamp(at, opts.tz).ok()?;
-    let keep = opts.relevance.as_deref();
-    let attrs = match attrs_span {
-        Some((start, end)) if keep.is_none_or(|r| r.keeps_type(kind)) => {
-            read_flat_object(&text[start..end], keep)?
+    let attrs = match attrs {
+        None => Attrs::new(),
+        Some(AttrsSeen::Built(attrs)) => attrs,
+        Some(AttrsSeen::Span(start, end)) => {
+            let mut s = Scanner {
+                s: text,
+                b: bytes,
+                i: start,
+            };
+            let attrs = s.flat_object(Build::of(kind, keep))?;
+            debug_assert_eq!(s.i, end);
+            attrs
         }
-        _ => Attrs::new(),
     };
     Some(Event {
         ticket: ticket.into(),
@@ -130,34 +145,67 @@ pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Optio
     })
 }
 
-/// Builds the attributes of a flat object already checked by [`Scanner::skip_flat_object`],
-/// keeping only the keys `keep` allows.
-fn read_flat_object(text: &str, keep: Option<&Relevance>) -> Option<Attrs> {
-    let mut s = Scanner {
-        s: text,
-        b: text.as_bytes(),
-        i: 0,
-    };
-    let mut attrs = Attrs::new();
-    s.eat(b'{')?;
-    loop {
-        s.ws();
-        if s.peek()? == b'}' {
-            return Some(attrs);
-        }
-        let key = s.string()?;
-        s.ws();
-        s.eat(b':')?;
-        s.ws();
-        let value = s.scalar()?;
-        if keep.is_none_or(|r| r.keeps_key(key)) {
-            attrs.insert(key, value);
-        }
-        s.ws();
-        if s.next()? == b'}' {
-            return Some(attrs);
+/// The `attrs` of a line: built, or where they are when `type` came after them.
+enum AttrsSeen {
+    Built(Attrs),
+    Span(usize, usize),
+}
+
+/// What to build of a line's attributes.
+#[derive(Clone, Copy)]
+enum Build<'r> {
+    All,
+    /// Those a projection keeps.
+    Kept(&'r Relevance),
+    /// None: the event type is one no clause looks at, or the type is not known yet.
+    Nothing,
+}
+
+impl<'r> Build<'r> {
+    fn of(kind: &str, keep: Option<&'r Relevance>) -> Build<'r> {
+        match keep {
+            None => Build::All,
+            Some(r) if r.keeps_type(kind) => Build::Kept(r),
+            Some(_) => Build::Nothing,
         }
     }
+
+    fn keeps(self, key: &str) -> bool {
+        match self {
+            Build::All => true,
+            Build::Kept(r) => r.keeps_key(key),
+            Build::Nothing => false,
+        }
+    }
+}
+
+/// The position of the first `"`, `\\` or control character in `b`: where a string without
+/// escapes ends, or where the fast path gives up. Eight bytes at a time (the usual bit tricks:
+/// a byte of `x ^ splat(c)` is zero where `x` holds `c`), then byte by byte.
+#[inline]
+fn string_end(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // High bit set in each byte of `x` below `n` (n ≤ 128); exact for the lowest such byte,
+    // which is the only one used.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let hits = below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            | below(x, 0x20);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| i + p)
 }
 
 /// A position in a line known to be UTF-8 (`b` is `s` as bytes).
@@ -204,9 +252,7 @@ impl<'a> Scanner<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = &self.b[start..];
-        let len = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let len = string_end(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -258,15 +304,17 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Checks an object of scalars with distinct keys, leaving the scanner after it.
-    fn skip_flat_object(&mut self) -> Option<()> {
+    /// Reads an object of scalars with distinct keys, leaving the scanner after it, and builds
+    /// what `build` asks for of it.
+    fn flat_object(&mut self, build: Build<'_>) -> Option<Attrs> {
         self.eat(b'{')?;
+        let mut attrs = Attrs::new();
         let mut keys: [&str; MAX_ATTRS] = [""; MAX_ATTRS];
         let mut n = 0;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
-            return Some(());
+            return Some(attrs);
         }
         loop {
             self.ws();
@@ -279,11 +327,15 @@ impl<'a> Scanner<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            self.skip_scalar()?;
+            if build.keeps(key) {
+                attrs.insert(key, self.scalar()?);
+            } else {
+                self.skip_scalar()?;
+            }
             self.ws();
             match self.next()? {
                 b',' => {}
-                b'}' => return Some(()),
+                b'}' => return Some(attrs),
                 _ => return None,
             }
         }
@@ -314,6 +366,16 @@ mod tests {
         ReadOptions {
             relevance: Some(Arc::new(Relevance::of(&[policy]))),
             ..ReadOptions::default()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn string_end_finds_the_first_quote_backslash_or_control(
+            b in prop::collection::vec(prop::sample::select(vec![b'a', 0xC3, 0xA9, b'"', b'\\', 0x1F, 0x20, 0x7F, 0x00, 0xFF]), 0..40)
+        ) {
+            let expected = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            prop_assert_eq!(string_end(&b), expected);
         }
     }
 
