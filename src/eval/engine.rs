@@ -44,7 +44,7 @@
 //! watermark). Rejected events do not move the watermark.
 
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
-use super::clock::Counting;
+use super::clock::{resolve_limit, Counting, PauseSpan};
 use super::notify::{self, NoticeFacts, NoticePlan};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
@@ -52,6 +52,7 @@ use super::verdict::{
 };
 use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
+use crate::inline_str::InlineStr;
 use crate::period::{PeriodRecord, PeriodTally};
 use crate::policy::Policy;
 use crate::relevance::{Relevance, TypeMask};
@@ -353,9 +354,82 @@ impl Finished {
 }
 
 /// A running cycle of a finished case, resolved at the end of the stream.
+///
+/// Without an explicit `now`, a stream of a year can leave one per case, so it is kept small:
+/// its stop is known to be absent, and what the clause's limit gives for its start (counting,
+/// amount, zone) is derived again when it is resolved.
 struct Deferred {
-    ticket: Arc<str>,
-    facts: CycleFacts,
+    /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
+    ticket: InlineStr,
+    plan: u32,
+    cycle: u32,
+    start: Instant,
+    pauses: Box<[PauseSpan]>,
+    evidence: Box<[Box<[Instant]>]>,
+}
+
+impl Deferred {
+    fn new(ticket: &str, facts: CycleFacts) -> Deferred {
+        debug_assert!(facts.stop.is_none(), "only running cycles wait");
+        Deferred {
+            ticket: InlineStr::new(ticket),
+            plan: facts.plan as u32,
+            cycle: facts.cycle,
+            start: facts.start,
+            pauses: facts.pauses.into_boxed_slice(),
+            evidence: facts.evidence.into_boxed_slice(),
+        }
+    }
+
+    /// The facts this was made from.
+    fn facts(self, plans: &[ClausePlan<'_>]) -> (Arc<str>, CycleFacts) {
+        let plan = &plans[self.plan as usize];
+        let (counting, amount, zone) =
+            resolve_limit(&plan.deadline.limit, self.start, plan.policy_zone);
+        let facts = CycleFacts {
+            plan: self.plan as usize,
+            cycle: self.cycle,
+            start: self.start,
+            stop: None,
+            counting,
+            amount,
+            zone,
+            pauses: self.pauses.into_vec(),
+            evidence: self.evidence.into_vec(),
+        };
+        (Arc::from(&*self.ticket), facts)
+    }
+}
+
+/// A list that grows by chunks of fixed size: for lists that may reach a million entries,
+/// where a `Vec` would copy itself when doubling and hold up to twice the memory it needs.
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 14;
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
 }
 
 /// The streaming evaluator of deadline clauses. Feed it events with [`Evaluator::push`] and the
@@ -371,7 +445,7 @@ pub struct Evaluator<'p, S: Sink> {
     /// What the policies can look at; the rest of each event is dropped on arrival.
     relevance: Relevance,
     watermark: Option<Instant>,
-    deferred: Vec<Deferred>,
+    deferred: Chunked<Deferred>,
     summary: Summary,
     facts: Vec<CycleFacts>,
     actions: Vec<Action>,
@@ -465,7 +539,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             finished: Finished::default(),
             relevance,
             watermark: None,
-            deferred: Vec::new(),
+            deferred: Chunked::default(),
             summary,
             facts: Vec::new(),
             actions: Vec::new(),
@@ -643,10 +717,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     let now = self.watermark.unwrap_or(f.start);
                     self.emit(&ticket, &f, now);
                 }
-                None => self.deferred.push(Deferred {
-                    ticket: ticket.clone(),
-                    facts: f,
-                }),
+                None => self.deferred.push(Deferred::new(&ticket, f)),
             }
         }
         self.facts = facts;
@@ -752,8 +823,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let now = self.final_now();
         self.summary.now = now;
         if let Some(now) = now {
-            for d in std::mem::take(&mut self.deferred) {
-                self.emit(&d.ticket, &d.facts, now);
+            for d in std::mem::take(&mut self.deferred).into_iter() {
+                let (ticket, facts) = d.facts(&self.plans);
+                self.emit(&ticket, &facts, now);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 /// Bytes of lines per batch: large enough that channel traffic is negligible, small enough
 /// that a few per thread stay in cache-friendly, bounded memory.
-pub const BATCH_BYTES: usize = 1 << 20;
+pub const BATCH_BYTES: usize = 1 << 18;
 
 /// One line of a batch: its number, where its bytes are in the batch buffer, and whether it is
 /// only the head of an overlong line.
@@ -165,7 +165,7 @@ fn new_batch(seq: u64) -> Batch {
     Batch {
         seq,
         buf: Vec::with_capacity(BATCH_BYTES + 4096),
-        lines: Vec::with_capacity(8192),
+        lines: Vec::with_capacity(2048),
         bytes: 0,
     }
 }

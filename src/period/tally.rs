@@ -250,7 +250,10 @@ impl<'p> PeriodTally<'p> {
                 })
                 .collect(),
         };
-        if known_now.is_none() && facts.iter().any(CycleFacts::depends_on_now) {
+        // Verdicts resolved at the end of the stream find their case's groups here; a case with
+        // no group that a verdict could count in needs no entry.
+        let has_groups = groups.report.is_some() || groups.targets.iter().any(Option::is_some);
+        if has_groups && known_now.is_none() && facts.iter().any(CycleFacts::depends_on_now) {
             self.deferred.insert(ticket.clone(), groups.clone());
         }
         let report_group = groups.report.clone();
