@@ -4,6 +4,7 @@
 //! explanations. The evaluator works only on these types, so a policy can also be built in code.
 
 use crate::calendar::Calendar;
+use crate::inline_str::InlineStr;
 use crate::value::{Attrs, Value};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
@@ -323,14 +324,33 @@ impl Trigger {
     pub fn event(name: &str) -> Trigger {
         Trigger {
             matchers: vec![EventMatcher {
-                event: name.to_string(),
+                event: name.into(),
                 filter: None,
             }],
         }
     }
 
-    pub fn matches(&self, event_type: &str, attrs: &Attrs) -> bool {
+    pub fn matches<T: TypeName + ?Sized>(&self, event_type: &T, attrs: &Attrs) -> bool {
         self.matchers.iter().any(|m| m.matches(event_type, attrs))
+    }
+}
+
+/// An event type name as matchers compare it: a `str`, or an event's own [`InlineStr`], which
+/// compares fastest.
+pub trait TypeName {
+    fn is(&self, name: &InlineStr) -> bool;
+}
+
+impl TypeName for str {
+    fn is(&self, name: &InlineStr) -> bool {
+        self == name.as_str()
+    }
+}
+
+impl TypeName for InlineStr {
+    #[inline]
+    fn is(&self, name: &InlineStr) -> bool {
+        self == name
     }
 }
 
@@ -338,13 +358,14 @@ impl Trigger {
 /// `revisited(by == "management_dept")`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventMatcher {
-    pub event: String,
+    /// Inline, so that matching an event's type compares two small arrays.
+    pub event: InlineStr,
     pub filter: Option<Condition>,
 }
 
 impl EventMatcher {
-    pub fn matches(&self, event_type: &str, attrs: &Attrs) -> bool {
-        self.event == event_type && self.filter.as_ref().is_none_or(|f| f.eval(attrs))
+    pub fn matches<T: TypeName + ?Sized>(&self, event_type: &T, attrs: &Attrs) -> bool {
+        event_type.is(&self.event) && self.filter.as_ref().is_none_or(|f| f.eval(attrs))
     }
 }
 
@@ -492,6 +513,37 @@ impl Condition {
             Condition::Not(inner) => !inner.eval(attrs),
             Condition::And(parts) => parts.iter().all(|p| p.eval(attrs)),
             Condition::Or(parts) => parts.iter().any(|p| p.eval(attrs)),
+        }
+    }
+}
+
+impl Condition {
+    /// Strings that attribute `attr` must be among for the condition to hold, when the
+    /// condition says so (`attr == "x"`, `attr in ["x", "y"]`, either inside an `and`, or every
+    /// branch of an `or`): then the condition is false unless the attribute is one of them or
+    /// a list (`in` also matches a list holding one of them). `None`: no such requirement.
+    ///
+    /// Lets evaluation rule out, with one comparison, the many clauses written for another
+    /// `kind` of case.
+    pub fn required_strings(&self, attr: &str) -> Option<Vec<&str>> {
+        match self {
+            Condition::Compare {
+                attr: a,
+                op: CmpOp::Eq,
+                value: Value::String(s),
+            } if a == attr => Some(vec![&**s]),
+            Condition::In { attr: a, values } if a == attr => {
+                values.iter().map(Value::as_str).collect()
+            }
+            Condition::And(parts) => parts.iter().find_map(|p| p.required_strings(attr)),
+            Condition::Or(parts) if !parts.is_empty() => {
+                let mut all = Vec::new();
+                for p in parts {
+                    all.extend(p.required_strings(attr)?);
+                }
+                Some(all)
+            }
+            _ => None,
         }
     }
 }

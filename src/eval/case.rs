@@ -8,7 +8,8 @@ use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
 use super::notify;
 use super::verdict::{Action, ActionStatus, ClauseRef, Finding, Status, Verdict};
 use crate::event::{Event, Instant};
-use crate::policy::{ActionKind, Clause, ClauseBody, Deadline, Policy, Stage};
+use crate::inline_str::InlineStr;
+use crate::policy::{ActionKind, Clause, ClauseBody, Condition, Deadline, Policy, Stage};
 use crate::value::{Attrs, Value};
 use chrono::Duration;
 use chrono_tz::Tz;
@@ -22,6 +23,7 @@ pub(crate) struct ClausePlan<'p> {
     pub policy: Arc<str>,
     pub name: Arc<str>,
     pub clause: &'p Clause,
+    pub guard: ClauseGuard,
     pub deadline: &'p Deadline,
     pub policy_zone: Tz,
     pub stages: Vec<StagePlan>,
@@ -52,6 +54,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<ClausePlan<'_>> {
                 policy: policy_name.clone(),
                 name: clause.name.as_str().into(),
                 clause,
+                guard: ClauseGuard::of(&clause.applies),
                 deadline,
                 policy_zone: policy.zone,
                 stages: deadline.stages.iter().map(stage_plan).collect(),
@@ -69,6 +72,35 @@ fn stage_plan(stage: &Stage) -> StagePlan {
     }
 }
 
+/// The attribute whose value most clauses' conditions require (`when kind == "repair" ...`).
+pub(crate) const GUARD_ATTR: &str = "kind";
+
+/// A cheap test that rules a clause out for a case before its condition is evaluated: the
+/// values of [`GUARD_ATTR`] the condition requires (see [`Condition::required_strings`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClauseGuard(Option<Box<[InlineStr]>>);
+
+impl ClauseGuard {
+    pub fn of(condition: &Condition) -> ClauseGuard {
+        ClauseGuard(
+            condition
+                .required_strings(GUARD_ATTR)
+                .map(|values| values.into_iter().map(InlineStr::new).collect()),
+        )
+    }
+
+    /// False only when the condition cannot hold for a case whose guarded attribute is
+    /// `value`.
+    #[inline]
+    pub fn may_hold(&self, value: Option<&Value>) -> bool {
+        match (&self.0, value) {
+            (None, _) | (Some(_), Some(Value::List(_))) => true,
+            (Some(values), Some(Value::String(s))) => values.contains(s),
+            (Some(_), _) => false,
+        }
+    }
+}
+
 /// What a case is as of `now`, independent of any clause.
 pub(crate) struct CaseView<'e> {
     /// The case's events in canonical order, none after `now`.
@@ -79,6 +111,8 @@ pub(crate) struct CaseView<'e> {
     /// Status changes: instant and the new `status` (`None` when the event carries no string
     /// `status`, which ends any pause).
     statuses: Vec<(Instant, Option<&'e str>)>,
+    /// The value of [`GUARD_ATTR`], for [`CaseView::applies`].
+    guarded: Option<Value>,
 }
 
 impl<'e> CaseView<'e> {
@@ -98,12 +132,26 @@ impl<'e> CaseView<'e> {
                 _ => {}
             }
         }
+        let guarded = attrs.get(GUARD_ATTR).cloned();
         CaseView {
             events,
             attrs,
             opened,
             statuses,
+            guarded,
         }
+    }
+
+    /// False when the guard alone rules the clause out.
+    #[inline]
+    pub fn may_apply(&self, guard: &ClauseGuard) -> bool {
+        guard.may_hold(self.guarded.as_ref())
+    }
+
+    /// Whether a clause with this guard and condition applies to the case.
+    #[inline]
+    pub fn applies(&self, guard: &ClauseGuard, condition: &Condition) -> bool {
+        guard.may_hold(self.guarded.as_ref()) && condition.eval(&self.attrs)
     }
 
     /// Intervals during which the status is one of `pausing`, clipped to the running clock
@@ -254,7 +302,7 @@ pub(crate) fn case_facts(
     out: &mut Vec<CycleFacts>,
 ) {
     let plan = &plans[index];
-    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+    if !view.opened || !view.applies(&plan.guard, &plan.clause.applies) {
         return;
     }
     let d = plan.deadline;

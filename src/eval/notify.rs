@@ -60,7 +60,7 @@
 //!   (how soon the first contact happens is a deadline clause's business). Combined with a `when`
 //!   on the case (`segment == "elderly"`), it encodes a channel preference by segment.
 
-use super::case::{names_role, CaseView};
+use super::case::{names_role, CaseView, ClauseGuard};
 use super::clock::resolve_limit;
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
 use crate::event::{Event, Instant};
@@ -87,6 +87,7 @@ pub(crate) struct NoticePlan<'p> {
     pub policy: Arc<str>,
     pub name: Arc<str>,
     pub clause: &'p Clause,
+    pub guard: ClauseGuard,
     pub notify: &'p Notify,
     pub policy_zone: Tz,
 }
@@ -108,6 +109,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<NoticePlan<'_>> {
                 policy: policy_name.clone(),
                 name: clause.name.as_str().into(),
                 clause,
+                guard: ClauseGuard::of(&clause.applies),
                 notify,
                 policy_zone: policy.zone,
             });
@@ -295,7 +297,7 @@ pub(crate) fn case_facts(
         return;
     }
     for (index, plan) in plans.iter().enumerate() {
-        if !plan.clause.applies.eval(&view.attrs) {
+        if !view.applies(&plan.guard, &plan.clause.applies) {
             continue;
         }
         let n = plan.notify;

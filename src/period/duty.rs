@@ -58,7 +58,7 @@ pub(crate) fn duty_findings(
     now: Instant,
     out: &mut Vec<Finding>,
 ) {
-    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+    if !view.opened || !view.applies(&plan.guard, &plan.clause.applies) {
         return;
     }
     let events = view.events;

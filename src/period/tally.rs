@@ -24,7 +24,7 @@ use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
 use super::window::window_findings;
 use crate::calendar::zone;
-use crate::eval::case::{CaseView, CycleFacts};
+use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
 use crate::event::Instant;
 use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy};
@@ -43,6 +43,8 @@ pub(crate) struct PeriodPlan<'p> {
     pub policy: Arc<str>,
     pub name: Arc<str>,
     pub clause: &'p Clause,
+    /// Rules the clause out for cases of another `kind` without evaluating its condition.
+    pub guard: ClauseGuard,
     /// The policy's zone: periods, wall-clock duty limits and effective dates are read in it.
     pub zone: Tz,
     /// Index of the clause in the summary.
@@ -173,6 +175,7 @@ impl<'p> PeriodTally<'p> {
                     policy: policy_name.clone(),
                     name: clause.name.as_str().into(),
                     clause,
+                    guard: ClauseGuard::of(&clause.applies),
                     zone: policy.zone,
                     summary: summary
                         .clauses
@@ -263,6 +266,9 @@ impl<'p> PeriodTally<'p> {
         let mut findings = std::mem::take(&mut self.findings);
         findings.clear();
         for (i, plan) in self.plans.iter().enumerate() {
+            if !view.may_apply(&plan.guard) {
+                continue;
+            }
             match &plan.clause.body {
                 ClauseBody::Sample(s) => {
                     let Some(m) = sample_member(plan.clause, s, plan.zone, view) else {
@@ -291,7 +297,7 @@ impl<'p> PeriodTally<'p> {
                     slot.1 += 1;
                 }
                 ClauseBody::Repeat(r) => {
-                    if !plan.clause.applies.eval(&view.attrs) {
+                    if !view.applies(&plan.guard, &plan.clause.applies) {
                         continue;
                     }
                     let key = Group::of(&r.same, &view.attrs);

@@ -25,7 +25,7 @@ pub(crate) fn window_findings(
     ticket: &Arc<str>,
     out: &mut Vec<Finding>,
 ) {
-    if !view.opened || !plan.clause.applies.eval(&view.attrs) {
+    if !view.opened || !view.applies(&plan.guard, &plan.clause.applies) {
         return;
     }
     for e in view.events {

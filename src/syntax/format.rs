@@ -319,7 +319,7 @@ pub fn format_trigger(t: &Trigger) -> String {
         .iter()
         .map(|m| match &m.filter {
             Some(f) => format!("{}({})", m.event, format_condition(f)),
-            None => m.event.clone(),
+            None => m.event.to_string(),
         })
         .collect::<Vec<_>>()
         .join(" or ")

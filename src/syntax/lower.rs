@@ -1600,7 +1600,10 @@ impl<'a> Lowerer<'a> {
                 },
                 None => None,
             };
-            matchers.push(EventMatcher { event, filter });
+            matchers.push(EventMatcher {
+                event: event.into(),
+                filter,
+            });
         }
         (ok && !matchers.is_empty()).then_some(Trigger { matchers })
     }
