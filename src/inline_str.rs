@@ -14,6 +14,34 @@ use std::ops::Deref;
 /// Bytes kept inline: the size of the type is 24 bytes either way.
 const INLINE: usize = 22;
 
+/// Whether two strings are equal, without a call to `memcmp` for the short ones: lengths first,
+/// then the bytes as one or two overlapping words. For the hot lookups of attribute keys and
+/// event types, which are a few bytes long and mostly differ in length.
+#[inline]
+pub fn eq_short(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
+    match n {
+        0..=3 => a == b,
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// An immutable string, inline when short. Behaves as a `str` (it derefs to one) and compares,
 /// orders and hashes as its text.
 #[derive(Clone)]
@@ -227,6 +255,13 @@ mod tests {
             let (x, y) = (InlineStr::new(&a), InlineStr::new(&b));
             proptest::prop_assert_eq!(x == y, a == b);
             proptest::prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn eq_short_is_equality(a in "[ab]{0,20}", b in "[ab]{0,20}") {
+            proptest::prop_assert_eq!(eq_short(&a, &b), a == b);
         }
     }
 

@@ -46,7 +46,7 @@ impl NameSet {
         self.by_len.get(name.len()).and_then(|names| {
             names
                 .iter()
-                .find(|(n, _)| n.as_bytes() == name.as_bytes())
+                .find(|(n, _)| crate::inline_str::eq_short(n, name))
                 .map(|&(_, i)| i)
         })
     }

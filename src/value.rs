@@ -167,7 +167,7 @@ impl Attrs {
             return self
                 .0
                 .iter()
-                .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+                .find(|(k, _)| crate::inline_str::eq_short(k, key))
                 .map(|(_, v)| v);
         }
         self.0
@@ -178,16 +178,21 @@ impl Attrs {
 
     /// Sets `key`, replacing an earlier value (later value wins, EVENTS.md).
     pub fn insert(&mut self, key: &str, value: Value) {
-        match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)) {
+        self.insert_key(InlineStr::new(key), value);
+    }
+
+    /// [`Attrs::insert`] with the key already made (inline keys compare without `memcmp`).
+    fn insert_key(&mut self, key: InlineStr, value: Value) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key.into(), value)),
+            Err(i) => self.0.insert(i, (key, value)),
         }
     }
 
     /// Merges `other` into `self`, `other` winning.
     pub fn merge(&mut self, other: &Attrs) {
         for (k, v) in &other.0 {
-            self.insert(k, v.clone());
+            self.insert_key(k.clone(), v.clone());
         }
     }
 
