@@ -1,23 +1,14 @@
 //! Checking a stream against policies: the reader and the evaluator joined in one pass.
 //!
 //! This is the library entry point that `pledge check` uses; other programs call it the same
-//! way, with their own [`Sink`] to receive the records.
+//! way, with their own [`Sink`] to receive the records. [`feed`] is the pipeline itself, for
+//! callers that set up the [`Evaluator`] themselves (period reports, sample draws).
 
 use crate::eval::{EvalOptions, Evaluator, Sink, Summary};
 use crate::input::{read_events, read_jsonl_parallel, Format, ReadOptions, ReadStats, Record};
 use crate::policy::Policy;
-use crate::relevance::Relevance;
 use std::io::Read;
 use std::sync::Arc;
-
-/// `opts` with the reader told what the policies can look at, so that it does not build the
-/// rest (the evaluator would drop it).
-fn projected(policies: &[Policy], opts: &ReadOptions) -> ReadOptions {
-    ReadOptions {
-        relevance: Some(Arc::new(Relevance::of(policies))),
-        ..opts.clone()
-    }
-}
 
 /// What a check came to: the evaluator's summary, the reader's counts and the sink.
 pub struct Checked<S> {
@@ -30,36 +21,20 @@ pub struct Checked<S> {
 /// `policies`, and returns the summary. Records reach `sink` as cases finish, so memory follows
 /// the cases still open, not the length of the stream. Only an I/O error of `input` fails; the
 /// records delivered before it stay delivered.
-pub fn check<R: Read, S: Sink>(
+pub fn check<R: Read + Send, S: Sink>(
     policies: &[Policy],
     input: R,
     read_opts: &ReadOptions,
     eval_opts: EvalOptions,
     sink: S,
 ) -> std::io::Result<Checked<S>> {
-    let read_opts = &projected(policies, read_opts);
-    let eval_opts = EvalOptions {
-        projected: true,
-        ..eval_opts
-    };
-    let mut evaluator = Evaluator::new(policies, eval_opts, sink);
-    let read = read_events(input, read_opts, |record| match record {
-        Record::Event(event) => evaluator.push(event),
-        Record::Rejected(rejected) => evaluator.reject(rejected),
-    })?;
-    let (summary, sink) = evaluator.finish();
-    Ok(Checked {
-        summary,
-        read,
-        sink,
-    })
+    check_parallel(policies, input, read_opts, eval_opts, sink, 0, |_| {})
 }
 
 /// Like [`check`], with JSON Lines parsed on `threads` threads (0: on the calling thread, as
-/// [`check`] does) while the evaluator runs on the
-/// calling one; `on_progress` gets the input bytes consumed so far. The records and their order
-/// are those of [`check`], whatever the number of threads. CSV, whose rows may span lines, is
-/// read sequentially.
+/// [`check`] does) while the evaluator runs on the calling one; `on_progress` gets the input
+/// bytes consumed so far. The records and their order are those of [`check`], whatever the
+/// number of threads.
 pub fn check_parallel<R: Read + Send, S: Sink>(
     policies: &[Policy],
     input: R,
@@ -69,29 +44,40 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
     threads: usize,
     on_progress: impl FnMut(u64),
 ) -> std::io::Result<Checked<S>> {
-    if read_opts.format != Format::Jsonl || threads == 0 {
-        return check(policies, input, read_opts, eval_opts, sink);
-    }
-    let read_opts = &projected(policies, read_opts);
-    let eval_opts = EvalOptions {
-        projected: true,
-        ..eval_opts
-    };
-    let mut evaluator = Evaluator::new(policies, eval_opts, sink);
-    let read = read_jsonl_parallel(
-        input,
-        read_opts,
-        threads,
-        |record| match record {
-            Record::Event(event) => evaluator.push(event),
-            Record::Rejected(rejected) => evaluator.reject(rejected),
-        },
-        on_progress,
-    )?;
-    let (summary, sink) = evaluator.finish();
+    let evaluator = Evaluator::new(policies, eval_opts, sink);
+    let (summary, read, sink) = feed(evaluator, input, read_opts, threads, on_progress)?;
     Ok(Checked {
         summary,
         read,
         sink,
     })
+}
+
+/// Reads `input` into `evaluator` and finishes it: JSON Lines parsed on `threads` threads (0:
+/// on the calling thread; CSV, whose rows may span lines, always is), the reader told what the
+/// evaluator keeps so that it builds nothing else. Returns the summary, the reader's counts
+/// and the sink.
+pub fn feed<R: Read + Send, S: Sink>(
+    mut evaluator: Evaluator<'_, S>,
+    input: R,
+    read_opts: &ReadOptions,
+    threads: usize,
+    on_progress: impl FnMut(u64),
+) -> std::io::Result<(Summary, ReadStats, S)> {
+    let read_opts = ReadOptions {
+        relevance: Some(Arc::new(evaluator.relevance().clone())),
+        ..read_opts.clone()
+    };
+    evaluator.input_is_projected();
+    let on_record = |record| match record {
+        Record::Event(event) => evaluator.push(event),
+        Record::Rejected(rejected) => evaluator.reject(rejected),
+    };
+    let read = if read_opts.format == Format::Jsonl && threads > 0 {
+        read_jsonl_parallel(input, &read_opts, threads, on_record, on_progress)?
+    } else {
+        read_events(input, &read_opts, on_record)?
+    };
+    let (summary, sink) = evaluator.finish();
+    Ok((summary, read, sink))
 }

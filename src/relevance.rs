@@ -163,6 +163,16 @@ impl Relevance {
         r
     }
 
+    /// This, keeping the attributes `keys` too: for readers of the case attributes other than
+    /// the clauses, such as a report grouped by an attribute no clause names.
+    pub fn with_keys<'k>(mut self, keys: impl IntoIterator<Item = &'k str>) -> Relevance {
+        for k in keys {
+            self.keys.insert(k);
+        }
+        self.keys.seal();
+        self
+    }
+
     /// Whether events of this type can change any result.
     #[inline]
     pub fn keeps_type(&self, kind: &str) -> bool {

@@ -197,3 +197,41 @@ fn report_in_json_csv_and_human() {
     assert_eq!(code, Some(0), "{human}");
     assert!(human.contains("no period rows"), "{human}");
 }
+
+/// Grouping by an attribute that no clause names: the evaluator must keep it anyway.
+#[test]
+fn report_groups_by_an_attribute_no_clause_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, events) = fixture(dir.path());
+    let policy = dir.path().join("contact.pledge");
+    std::fs::write(
+        &policy,
+        "policy \"contact\" {\n  deadline contact {\n    when kind == \"complaint\"\n    until contacted\n    within 1 hour\n  }\n}\n",
+    )
+    .unwrap();
+    let (code, text) = run(&[
+        "report",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--period",
+        "month",
+        "--group-by",
+        "project",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let doc: Json = serde_json::from_str(&text).unwrap();
+    let met = |project: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["clause"] == "contact" && r["group"]["project"] == project)
+            .unwrap_or_else(|| panic!("no row for {project}: {text}"))["met"]
+            .clone()
+    };
+    assert_eq!(met("jindi"), 6);
+    assert_eq!(met("wanke"), 5);
+}

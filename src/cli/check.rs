@@ -177,7 +177,7 @@ pub fn run(args: CheckArgs) -> Outcome {
 /// (the line splitter beside them only copies bytes). On one core, parsing happens on the
 /// evaluator's thread. Evaluation is the slower half, so more than a few parsers never pay
 /// (bench/RESULTS.md).
-fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     (cores - 1).min(MAX_DEFAULT_PARSERS)
 }

@@ -37,11 +37,14 @@ pub fn evaluate(
         ..EvalOptions::default()
     };
     let (input, read_opts) = (stream.input, stream.read_opts);
-    let (summary, _, sink) = evaluate_periods(policies, input, &read_opts, eval_opts, report, draw)
-        .map_err(|e| {
-            eprintln!("error: cannot read `{name}`: {e}");
-            Outcome::Io
-        })?;
+    let threads = super::check::default_threads();
+    let (summary, _, sink) = evaluate_periods(
+        policies, input, &read_opts, eval_opts, report, draw, threads,
+    )
+    .map_err(|e| {
+        eprintln!("error: cannot read `{name}`: {e}");
+        Outcome::Io
+    })?;
     if summary.rejected > 0 {
         eprintln!(
             "warning: {} input records were rejected; run `pledge check` to see them",

@@ -566,6 +566,18 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         &mut self.periods
     }
 
+    /// What this evaluator keeps of events (see [`Relevance`]).
+    pub fn relevance(&self) -> &Relevance {
+        &self.relevance
+    }
+
+    /// Declares that the events to come were read with [`Evaluator::relevance`] as
+    /// [`ReadOptions::relevance`](crate::input::ReadOptions::relevance), so that their
+    /// attributes need no second filtering (see [`EvalOptions::projected`]).
+    pub fn input_is_projected(&mut self) {
+        self.opts.projected = true;
+    }
+
     /// The sink, e.g. to flush it between pushes.
     pub fn sink_mut(&mut self) -> &mut S {
         &mut self.sink

@@ -17,8 +17,9 @@ use super::records::PeriodRecord;
 use super::tally::{DrawSpec, ReportSpec};
 use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Finding, Sink, Summary};
 use crate::event::Instant;
-use crate::input::{read_events, ReadOptions, ReadStats, Record};
+use crate::input::{ReadOptions, ReadStats};
 use crate::policy::{ClauseBody, PeriodUnit, Policy};
+use crate::relevance::Relevance;
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -46,28 +47,31 @@ impl Sink for PeriodSink {
 }
 
 /// Reads `input` once through a streaming evaluator set up for a period report and/or a draw,
-/// and returns the summary, the reader's counts and the period records.
-pub fn evaluate_periods<R: Read>(
+/// and returns the summary, the reader's counts and the period records. JSON Lines are parsed
+/// on `threads` threads beside the evaluator (0: on the calling thread).
+pub fn evaluate_periods<R: Read + Send>(
     policies: &[Policy],
     input: R,
     read_opts: &ReadOptions,
     eval_opts: EvalOptions,
     report: Option<ReportSpec>,
     draw: Option<DrawSpec>,
+    threads: usize,
 ) -> std::io::Result<(Summary, ReadStats, PeriodSink)> {
-    let mut evaluator = Evaluator::new(policies, eval_opts, PeriodSink::default());
+    // The report's groups are case attributes that no clause may name: keep them too.
+    let group_by = report
+        .iter()
+        .flat_map(|r| r.group_by.iter().map(String::as_str));
+    let relevance = Relevance::of(policies).with_keys(group_by);
+    let mut evaluator =
+        Evaluator::with_relevance(policies, eval_opts, PeriodSink::default(), relevance);
     if let Some(r) = report {
         evaluator.periods_mut().report_by(r);
     }
     if let Some(d) = draw {
         evaluator.periods_mut().draw_for(d);
     }
-    let read = read_events(input, read_opts, |record| match record {
-        Record::Event(event) => evaluator.push(event),
-        Record::Rejected(rejected) => evaluator.reject(rejected),
-    })?;
-    let (summary, sink) = evaluator.finish();
-    Ok((summary, read, sink))
+    crate::check::feed(evaluator, input, read_opts, threads, |_| {})
 }
 
 /// One row of the report: one clause in one period and group.
