@@ -55,7 +55,7 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
 
 /// Reads `input` into `evaluator` and finishes it: JSON Lines parsed on `threads` threads (0:
 /// on the calling thread; CSV, whose rows may span lines, always is), the reader told what the
-/// evaluator keeps so that it builds nothing else. Returns the summary, the reader's counts
+/// evaluator keeps so that it does not build what the evaluator would drop. Returns the summary, the reader's counts
 /// and the sink.
 pub fn feed<R: Read + Send, S: Sink>(
     mut evaluator: Evaluator<'_, S>,
@@ -68,7 +68,6 @@ pub fn feed<R: Read + Send, S: Sink>(
         relevance: Some(Arc::new(evaluator.relevance().clone())),
         ..read_opts.clone()
     };
-    evaluator.input_is_projected();
     let on_record = |record| match record {
         Record::Event(event) => evaluator.push(event),
         Record::Rejected(rejected) => evaluator.reject(rejected),

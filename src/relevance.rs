@@ -1,18 +1,21 @@
-//! Which events and attributes a set of policies can look at.
+//! Which event types a set of policies can look at.
 //!
-//! A stream carries many event types no clause mentions (`progress`, `dispatched`, ...) and
-//! attributes no condition reads. Keeping them in the buffers of open cases costs memory that
-//! grows with the stream (assets that are never closed accumulate a year of events), and
-//! building them costs time. The evaluator keeps only what [`Relevance`] says can matter; the
-//! results are those of keeping everything, which the tests check against full evaluation.
+//! A stream carries many event types no clause mentions (`progress`, `dispatched`, ...).
+//! Keeping them in the buffers of open cases costs memory that grows with the stream (places
+//! and equipment that are never closed accumulate a year of events), and building their
+//! attributes costs time. The evaluator keeps only the events [`Relevance`] says can matter
+//! (and of the others, only the latest of each case, without attributes); the results are
+//! those of keeping everything, which the tests check against full evaluation.
 //!
 //! An event type is relevant when a clause names it (start, stop, evidence, population,
 //! measure, duty, window, first contact) or when evaluation gives it a meaning of its own
-//! (`opened`, `updated`, `status`, `closed`, `reopened`, `escalated`, `notified`). An attribute
-//! is relevant when a condition, a grouping or a lead time names it, or when evaluation reads it
-//! by name (`status`, `to`, `channel`, `audience`, `by`, `reached`, `total`).
+//! (`opened`, `updated`, `status`, `closed`, `reopened`, `escalated`, `notified`).
+//!
+//! Relevant events keep all their attributes, even those no condition reads: events of the
+//! same type at the same instant are ordered by their attributes, all of them (SEMANTICS.md,
+//! "Ties"), and that order decides, say, which of two simultaneous `updated` events wins.
 
-use crate::policy::{ClauseBody, Condition, Measure, Policy, Trigger};
+use crate::policy::{ClauseBody, Measure, Policy, Trigger};
 use std::collections::BTreeSet;
 
 /// A set of a few dozen short names, asked millions of times: grouped by length (most names
@@ -87,17 +90,11 @@ pub const STRUCTURAL_TYPES: &[&str] = &[
     "notified",
 ];
 
-/// Attributes that evaluation reads by name.
-pub const STRUCTURAL_KEYS: &[&str] = &[
-    "status", "to", "channel", "audience", "by", "reached", "total",
-];
-
-/// The event types and attribute keys that policies can look at.
+/// The event types that policies can look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Relevance {
     types: NameSet,
-    keys: NameSet,
-    /// Keeps every type and key, whatever the sets say.
+    /// Keeps every type, whatever the set says.
     everything: bool,
 }
 
@@ -116,11 +113,7 @@ impl Relevance {
         for t in STRUCTURAL_TYPES {
             r.types.insert(t);
         }
-        for k in STRUCTURAL_KEYS {
-            r.keys.insert(k);
-        }
         for clause in policies.iter().flat_map(|p| &p.clauses) {
-            r.condition(&clause.applies);
             match &clause.body {
                 ClauseBody::Deadline(d) => {
                     r.trigger(&d.start);
@@ -131,23 +124,18 @@ impl Relevance {
                     if let Some((trigger, _)) = &n.first_contact {
                         r.trigger(trigger);
                     }
-                    if let Some(lead) = &n.lead {
-                        r.keys.insert(&lead.attr);
-                    }
                 }
                 ClauseBody::Sample(s) => {
                     r.trigger(&s.population);
                     r.trigger(&s.evidence);
-                    r.names(&s.group_by);
                 }
                 ClauseBody::Target(t) => {
                     if let Measure::Events { success, among } = &t.measure {
                         r.trigger(success);
                         r.trigger(among);
                     }
-                    r.names(&t.group_by);
                 }
-                ClauseBody::Repeat(rep) => r.names(&rep.same),
+                ClauseBody::Repeat(_) => {}
                 ClauseBody::Every(duty) => {
                     r.trigger(&duty.event);
                     if let Some((from, until)) = &duty.active {
@@ -159,30 +147,13 @@ impl Relevance {
             }
         }
         r.types.seal();
-        r.keys.seal();
         r
-    }
-
-    /// This, keeping the attributes `keys` too: for readers of the case attributes other than
-    /// the clauses, such as a report grouped by an attribute no clause names.
-    pub fn with_keys<'k>(mut self, keys: impl IntoIterator<Item = &'k str>) -> Relevance {
-        for k in keys {
-            self.keys.insert(k);
-        }
-        self.keys.seal();
-        self
     }
 
     /// Whether events of this type can change any result.
     #[inline]
     pub fn keeps_type(&self, kind: &str) -> bool {
         self.everything || self.types.contains(kind)
-    }
-
-    /// Whether this attribute can change any result.
-    #[inline]
-    pub fn keeps_key(&self, key: &str) -> bool {
-        self.everything || self.keys.contains(key)
     }
 
     /// The bit of an event type in a [`TypeMask`].
@@ -202,41 +173,9 @@ impl Relevance {
         self.types.iter()
     }
 
-    /// The relevant attribute keys, sorted.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.keys.iter()
-    }
-
     fn trigger(&mut self, trigger: &Trigger) {
         for m in &trigger.matchers {
             self.types.insert(&m.event);
-            if let Some(filter) = &m.filter {
-                self.condition(filter);
-            }
-        }
-    }
-
-    fn names(&mut self, names: &[String]) {
-        for n in names {
-            self.keys.insert(n);
-        }
-    }
-
-    fn condition(&mut self, c: &Condition) {
-        // An explicit stack: conditions from policy text can nest deeply.
-        let mut stack = vec![c];
-        while let Some(c) = stack.pop() {
-            match c {
-                Condition::Compare { attr, .. } | Condition::In { attr, .. } => {
-                    self.keys.insert(attr);
-                }
-                Condition::Has(attr) | Condition::Truthy(attr) => {
-                    self.keys.insert(attr);
-                }
-                Condition::Not(inner) => stack.push(inner),
-                Condition::And(parts) | Condition::Or(parts) => stack.extend(parts.iter()),
-                Condition::Always => {}
-            }
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::policy::{ActionKind, Clause, ClauseBody, Condition, Deadline, Policy,
 use crate::value::{Attrs, Value};
 use chrono::Duration;
 use chrono_tz::Tz;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A deadline clause prepared for evaluation: names shared as `Arc<str>` so records cost no
@@ -105,8 +106,9 @@ impl ClauseGuard {
 pub(crate) struct CaseView<'e> {
     /// The case's events in canonical order, none after `now`.
     pub events: &'e [Event],
-    /// `attrs` of `opened` and every `updated`, later winning.
-    pub attrs: Attrs,
+    /// `attrs` of `opened` and every `updated`, later winning: borrowed from the one event that
+    /// has them in the common case of a single `opened` and no `updated`.
+    pub attrs: Cow<'e, Attrs>,
     pub opened: bool,
     /// Status changes: instant and the new `status` (`None` when the event carries no string
     /// `status`, which ends any pause).
@@ -118,16 +120,25 @@ pub(crate) struct CaseView<'e> {
 impl<'e> CaseView<'e> {
     /// `events` must be sorted by [`Event::canonical_cmp`].
     pub fn new(events: &'e [Event]) -> CaseView<'e> {
-        let mut attrs = Attrs::new();
+        let mut attrs: Cow<'e, Attrs> = Cow::Owned(Attrs::new());
+        let mut merged = 0;
         let mut opened = false;
         let mut statuses = Vec::new();
+        let mut merge = |from: &'e Attrs| {
+            merged += 1;
+            if merged == 1 {
+                attrs = Cow::Borrowed(from);
+            } else {
+                attrs.to_mut().merge(from);
+            }
+        };
         for e in events {
             match &*e.kind {
                 "opened" => {
                     opened = true;
-                    attrs.merge(&e.attrs);
+                    merge(&e.attrs);
                 }
-                "updated" => attrs.merge(&e.attrs),
+                "updated" => merge(&e.attrs),
                 "status" => statuses.push((e.at, e.attrs.get("status").and_then(Value::as_str))),
                 _ => {}
             }

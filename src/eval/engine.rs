@@ -3,9 +3,9 @@
 //!
 //! # How a stream is cut into cases
 //!
-//! Events are buffered per case (ticket), keeping only what a clause can look at
-//! ([`Relevance`]): other event types are counted, and dropped but for the latest, and
-//! attributes no condition reads are left out. A case is **finished** when its latest event is
+//! Events are buffered per case (ticket), keeping only the event types a clause can look at
+//! ([`Relevance`]): others are counted and dropped, but for the latest of each case. A case is
+//! **finished** when its latest event is
 //! `closed` and the stream's *watermark* (the latest `at` seen) is more than the *reorder
 //! window* past that `closed`: input may be out of order within a case by at most the window, so
 //! no more events can arrive for it. Finished cases are evaluated and dropped. They wait in a
@@ -138,10 +138,6 @@ pub struct EvalOptions {
     /// How far out of order the events of one case may arrive, and so how long after its
     /// `closed` a case is kept open.
     pub reorder_window: Duration,
-    /// The events pushed were read with the evaluator's [`Relevance`] as
-    /// [`ReadOptions::relevance`](crate::input::ReadOptions::relevance), so their attributes
-    /// need no second filtering. Results are the same either way; this only saves time.
-    pub projected: bool,
 }
 
 impl Default for EvalOptions {
@@ -149,7 +145,6 @@ impl Default for EvalOptions {
         EvalOptions {
             now: None,
             reorder_window: Duration::days(1),
-            projected: false,
         }
     }
 }
@@ -231,8 +226,8 @@ impl CaseBuf {
         self.ids.line_of(id)
     }
 
-    /// Adds an accepted event; `projected`: its attributes are already those `relevance` keeps.
-    fn add(&mut self, mut event: Event, relevance: &Relevance, projected: bool) {
+    /// Adds an accepted event.
+    fn add(&mut self, mut event: Event, relevance: &Relevance) {
         self.count += 1;
         self.first_line = self.first_line.min(event.line);
         if let Some(id) = &event.id {
@@ -245,9 +240,6 @@ impl CaseBuf {
             _ => {}
         }
         if relevance.keeps_type(&event.kind) {
-            if !projected {
-                event.attrs.retain(|key| relevance.keeps_key(key));
-            }
             self.events.push(event);
         } else {
             // Attributes of an event no clause looks at cannot matter, not even for ties.
@@ -571,13 +563,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         &self.relevance
     }
 
-    /// Declares that the events to come were read with [`Evaluator::relevance`] as
-    /// [`ReadOptions::relevance`](crate::input::ReadOptions::relevance), so that their
-    /// attributes need no second filtering (see [`EvalOptions::projected`]).
-    pub fn input_is_projected(&mut self) {
-        self.opts.projected = true;
-    }
-
     /// The sink, e.g. to flush it between pushes.
     pub fn sink_mut(&mut self) -> &mut S {
         &mut self.sink
@@ -640,7 +625,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         };
         self.summary.accepted += 1;
-        case.add(event, &self.relevance, self.opts.projected);
+        case.add(event, &self.relevance);
         if closes && case.closed_last() && case.last_at == at {
             self.closing.push(Reverse((at, case.ticket.clone())));
         }

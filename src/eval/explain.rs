@@ -184,7 +184,7 @@ pub fn explain_case(policies: &[Policy], events: &[Event], now: Instant) -> Expl
         zone,
         events: sorted.len(),
         opened: view.opened,
-        attrs: view.attrs.clone(),
+        attrs: view.attrs.clone().into_owned(),
         clauses,
         other_clauses,
     }

@@ -4,7 +4,7 @@
 //! maybe `id`, and a flat `attrs` object of strings, small integers, booleans and nulls, with
 //! no escapes in any string. [`parse_common`] reads exactly that shape in one pass, touching
 //! each byte once and allocating only what the event keeps; given a [`Relevance`], it does not
-//! even build the attributes that no clause can read.
+//! even build the attributes of events no clause can look at.
 //!
 //! It is an optimisation, never a second definition of the format: whenever a line is anything
 //! else (an escape, a float, an array, a duplicate key, a missing field, bad UTF-8, a bad
@@ -152,29 +152,18 @@ enum AttrsSeen {
 }
 
 /// What to build of a line's attributes.
-#[derive(Clone, Copy)]
-enum Build<'r> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
     All,
-    /// Those a projection keeps.
-    Kept(&'r Relevance),
     /// None: the event type is one no clause looks at, or the type is not known yet.
     Nothing,
 }
 
-impl<'r> Build<'r> {
-    fn of(kind: &str, keep: Option<&'r Relevance>) -> Build<'r> {
+impl Build {
+    fn of(kind: &str, keep: Option<&Relevance>) -> Build {
         match keep {
-            None => Build::All,
-            Some(r) if r.keeps_type(kind) => Build::Kept(r),
-            Some(_) => Build::Nothing,
-        }
-    }
-
-    fn keeps(self, key: &str) -> bool {
-        match self {
-            Build::All => true,
-            Build::Kept(r) => r.keeps_key(key),
-            Build::Nothing => false,
+            Some(r) if !r.keeps_type(kind) => Build::Nothing,
+            _ => Build::All,
         }
     }
 }
@@ -306,7 +295,7 @@ impl<'a> Scanner<'a> {
 
     /// Reads an object of scalars with distinct keys, leaving the scanner after it, and builds
     /// what `build` asks for of it.
-    fn flat_object(&mut self, build: Build<'_>) -> Option<Attrs> {
+    fn flat_object(&mut self, build: Build) -> Option<Attrs> {
         self.eat(b'{')?;
         let mut attrs = Attrs::new();
         let mut keys: [&str; MAX_ATTRS] = [""; MAX_ATTRS];
@@ -327,7 +316,7 @@ impl<'a> Scanner<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            if build.keeps(key) {
+            if build == Build::All {
                 attrs.insert(key, self.scalar()?);
             } else {
                 self.skip_scalar()?;
@@ -355,7 +344,7 @@ mod tests {
         ReadOptions::default()
     }
 
-    /// With a projection keeping `kind` and `status` on `opened` and `status` events.
+    /// With a projection keeping `opened` and `status` events (and the other structural ones).
     fn projected() -> ReadOptions {
         let policy: Policy = crate::syntax::parse_policy(
             "policy \"p\" {\n  deadline d {\n    when kind == \"x\"\n    from opened until status\n    within 1 hour\n  }\n}\n",
@@ -401,10 +390,13 @@ mod tests {
     }
 
     #[test]
-    fn a_projection_leaves_out_what_no_clause_reads() {
+    fn a_projection_leaves_out_the_attributes_of_events_no_clause_looks_at() {
         let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"x","unit":"u1"}}"#;
         let e = parse_common(line, 1, &projected()).unwrap();
-        assert_eq!(e.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["kind"]);
+        assert_eq!(
+            e.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["kind", "unit"]
+        );
         let line = br#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"progress","attrs":{"kind":"x"}}"#;
         assert!(parse_common(line, 1, &projected())
             .unwrap()

@@ -107,12 +107,12 @@ fn build_event(parsed: Parsed<'_>, line: u64, opts: &ReadOptions) -> Result<Even
         }
         AttrsField::Bad(reason) => return Err(reason),
     };
-    if let Some(relevance) = &opts.relevance {
-        if relevance.keeps_type(&kind) {
-            attrs.retain(|key| relevance.keeps_key(key));
-        } else {
-            attrs = Attrs::new();
-        }
+    if opts
+        .relevance
+        .as_ref()
+        .is_some_and(|r| !r.keeps_type(&kind))
+    {
+        attrs = Attrs::new();
     }
     Ok(Event {
         ticket: ticket.into(),

@@ -101,9 +101,8 @@ pub struct ReadOptions {
     /// Zone for timestamps without a UTC offset (`--tz`); without it such timestamps are
     /// rejected, since guessing a zone would shift every deadline.
     pub tz: Option<chrono_tz::Tz>,
-    /// What the consumer can look at: with it, the reader leaves out the attributes that no
-    /// clause can read (all of them, for event types no clause can look at). Lines are checked
-    /// and rejected exactly as without it.
+    /// What the consumer can look at: with it, the reader does not build the attributes of
+    /// event types no clause can look at. Lines are checked and rejected exactly as without it.
     pub relevance: Option<std::sync::Arc<Relevance>>,
 }
 

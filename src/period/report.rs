@@ -19,7 +19,6 @@ use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Finding, Sink, Sum
 use crate::event::Instant;
 use crate::input::{ReadOptions, ReadStats};
 use crate::policy::{ClauseBody, PeriodUnit, Policy};
-use crate::relevance::Relevance;
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -58,13 +57,7 @@ pub fn evaluate_periods<R: Read + Send>(
     draw: Option<DrawSpec>,
     threads: usize,
 ) -> std::io::Result<(Summary, ReadStats, PeriodSink)> {
-    // The report's groups are case attributes that no clause may name: keep them too.
-    let group_by = report
-        .iter()
-        .flat_map(|r| r.group_by.iter().map(String::as_str));
-    let relevance = Relevance::of(policies).with_keys(group_by);
-    let mut evaluator =
-        Evaluator::with_relevance(policies, eval_opts, PeriodSink::default(), relevance);
+    let mut evaluator = Evaluator::new(policies, eval_opts, PeriodSink::default());
     if let Some(r) = report {
         evaluator.periods_mut().report_by(r);
     }
