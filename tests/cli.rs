@@ -434,8 +434,10 @@ fn a_date_outside_the_holiday_data_is_a_warning_not_a_silent_guess() {
 
 #[test]
 fn output_is_identical_whatever_the_thread_count() {
+    let none = check_example(&["--format", "jsonl", "--threads", "0"]);
     let one = check_example(&["--format", "jsonl", "--threads", "1"]);
     let four = check_example(&["--format", "jsonl", "--threads", "4"]);
+    assert_eq!(none.stdout, one.stdout);
     assert_eq!(one.stdout, four.stdout);
     let human_one = check_example(&["--threads", "1"]);
     let human_many = check_example(&[]);

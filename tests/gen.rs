@@ -177,4 +177,32 @@ fn a_shuffled_stream_gives_the_same_verdicts() {
     let b = check_summary(&shuffled, &policies);
     assert_eq!(a["rejected"], 0);
     assert_eq!(a["clauses"], b["clauses"]);
+    // Record for record, byte for byte, and whatever the number of parsing threads.
+    let records = |events: &std::path::Path, threads: &str| {
+        let out = pledge()
+            .args([
+                "check",
+                "--format",
+                "jsonl",
+                "--threads",
+                threads,
+                "--events",
+            ])
+            .arg(events)
+            .args(&policies)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        out.stdout
+    };
+    let sorted = records(&ordered, "0");
+    assert!(sorted.len() > 100_000, "a stream with many records");
+    assert!(
+        sorted == records(&shuffled, "0"),
+        "the shuffled stream differs"
+    );
+    assert!(
+        sorted == records(&shuffled, "3"),
+        "three parsing threads differ"
+    );
 }
