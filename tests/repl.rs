@@ -301,13 +301,15 @@ mod terminal {
     }
 }
 
-/// The walkthroughs in docs/repl.md run exactly as shown: in every `console` block that starts
-/// a REPL, the inputs (after `pledge> `, over several lines until braces close) are piped in, and
-/// the rest of the block is the output.
+/// The walkthroughs in docs/repl.md and the README run exactly as shown: in every `console`
+/// block that starts a REPL, the inputs (after `pledge> `, over several lines until braces close)
+/// are piped in, and the rest of the block is the output.
 #[test]
 fn the_documented_walkthrough_runs_as_shown() {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repl.md")).unwrap();
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let doc = read("docs/repl.md") + &read("README.md");
     let mut checked = 0;
     for block in doc.split("```console\n").skip(1) {
         let block = block.split("```").next().unwrap();
@@ -344,5 +346,5 @@ fn the_documented_walkthrough_runs_as_shown() {
         assert_eq!(actual, expected);
         checked += 1;
     }
-    assert_eq!(checked, 2, "both walkthroughs were checked");
+    assert_eq!(checked, 3, "the walkthroughs of docs/repl.md and the README were checked");
 }
