@@ -79,12 +79,12 @@ fn a_stage_is_reached_only_while_the_clock_runs_and_by_now() {
     // Not reached yet one second before 50 %; reached exactly at it.
     let mut now = t("03-03 09:00");
     now -= Duration::seconds(1);
-    let r = evaluate_case_full(std::slice::from_ref(&p), &[opened.clone()], now);
+    let r = evaluate_case_full(std::slice::from_ref(&p), std::slice::from_ref(&opened), now);
     assert!(r.actions.is_empty());
-    let r = run(&p, &[opened.clone()], "03-03 09:00");
+    let r = run(&p, std::slice::from_ref(&opened), "03-03 09:00");
     assert_eq!(stage_times(&r), [(1, "03-03 09:00".to_string())]);
     // The whole ladder of a case never resolved.
-    let r = run(&p, &[opened.clone()], "03-10 00:00");
+    let r = run(&p, std::slice::from_ref(&opened), "03-10 00:00");
     assert_eq!(
         stage_times(&r),
         [

@@ -724,7 +724,6 @@ fn opts(now: Option<&str>, window_h: i64) -> EvalOptions {
     EvalOptions {
         now: now.map(t),
         reorder_window: Duration::hours(window_h),
-        ..EvalOptions::default()
     }
 }
 

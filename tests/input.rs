@@ -725,7 +725,7 @@ struct Trickle {
 impl Read for Trickle {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.fail_at.is_some_and(|f| self.pos >= f) {
-            return Err(io::Error::new(io::ErrorKind::Other, "disk on fire"));
+            return Err(io::Error::other("disk on fire"));
         }
         let n = buf.len().min(7).min(self.data.len() - self.pos);
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);

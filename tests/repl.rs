@@ -346,5 +346,8 @@ fn the_documented_walkthrough_runs_as_shown() {
         assert_eq!(actual, expected);
         checked += 1;
     }
-    assert_eq!(checked, 3, "the walkthroughs of docs/repl.md and the README were checked");
+    assert_eq!(
+        checked, 3,
+        "the walkthroughs of docs/repl.md and the README were checked"
+    );
 }

@@ -79,7 +79,6 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let eval_opts = EvalOptions {
         now,
         reorder_window: args.reorder_window,
-        ..EvalOptions::default()
     };
     let sink = AgendaSink::new(&policies, now, args.within);
     let checked = match check(&policies, input, &read_opts, eval_opts, sink) {

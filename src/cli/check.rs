@@ -113,7 +113,6 @@ pub fn run(args: CheckArgs) -> Outcome {
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: args.reorder_window,
-        ..EvalOptions::default()
     };
     let stdout = io::stdout();
     let records = match args.records {

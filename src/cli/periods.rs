@@ -34,7 +34,6 @@ pub fn evaluate(
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: o.reorder_window,
-        ..EvalOptions::default()
     };
     let (input, read_opts) = (stream.input, stream.read_opts);
     let threads = super::check::default_threads();

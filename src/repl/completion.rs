@@ -142,7 +142,7 @@ impl Completer for ReplHelper {
         pos: usize,
         ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let command = line.trim_start().split_whitespace().next().unwrap_or("");
+        let command = line.split_whitespace().next().unwrap_or("");
         if matches!(command, ":load" | ":events" | ":save") && line[..pos].contains(' ') {
             let save_policy = command == ":save" && line[..pos].split_whitespace().count() >= 3;
             if !save_policy {

@@ -802,7 +802,7 @@ impl Session {
             .iter()
             .flat_map(|p| p.clauses.iter())
             .filter(|c| c.name == name)
-            .map(|c| format_clause(c))
+            .map(format_clause)
             .collect();
         if found.is_empty() {
             return Outcome::fail(format!(

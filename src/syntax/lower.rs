@@ -545,7 +545,7 @@ impl<'a> Lowerer<'a> {
                     crate::calendar::CalendarError::UnequalWorkdays { .. } => {
                         "add `workday length 8 hours` (or the length you mean by one workday)"
                     }
-                    crate::calendar::CalendarError::NoWorkingHours { .. } => {
+                    crate::calendar::CalendarError::NoWorkingHours => {
                         "add working hours, e.g. `hours mon..fri 09:00-18:00`"
                     }
                     _ => "fix the calendar's hours or days",
@@ -1146,7 +1146,7 @@ impl<'a> Lowerer<'a> {
                     self.err("pledge::clause::missing_limit", name_span(span, &name, self.source.inner()), format!("deadline `{name}` has no limit"), "this deadline")
                         .set_help("add `within 8 hours`, `within 2 workdays on office`, `same day on office` or `by 08:00 next day`");
                 }
-                if clause.limit_span.is_some() && clause.seen.len() > 0 {
+                if clause.limit_span.is_some() && !clause.seen.is_empty() {
                     // Limits of different forms on one clause are duplicates too.
                     let forms = [Rule::within_limit, Rule::same_day_limit, Rule::by_limit];
                     let present: Vec<Span> = forms
