@@ -211,9 +211,10 @@ impl<'p> AgendaSink<'p> {
     }
 
     fn push(&mut self, item: AgendaItem) {
-        if self.now.map_or(true, |now| {
-            Self::keeps(item.kind, item.at, now, self.within)
-        }) {
+        if self
+            .now
+            .is_none_or(|now| Self::keeps(item.kind, item.at, now, self.within))
+        {
             self.items.push(item);
         }
     }

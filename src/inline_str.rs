@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn orders_as_text() {
         let a = InlineStr::new("closed");
-        let b = InlineStr::new(&"closed-but-with-a-long-suffix".to_string());
+        let b = InlineStr::new("closed-but-with-a-long-suffix");
         assert!(a < b);
         assert_eq!(a.cmp(&InlineStr::new("closed")), Ordering::Equal);
     }

@@ -79,7 +79,7 @@ pub struct Effective {
 impl Effective {
     /// Whether the version holds on `date`: `from` inclusive, `until` exclusive.
     pub fn contains(&self, date: NaiveDate) -> bool {
-        self.from.map_or(true, |f| date >= f) && self.until.map_or(true, |u| date < u)
+        self.from.is_none_or(|f| date >= f) && self.until.is_none_or(|u| date < u)
     }
 }
 

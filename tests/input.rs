@@ -1282,7 +1282,10 @@ fn many_batches() -> Vec<u8> {
         out.extend_from_slice(line.as_bytes());
         out.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
         if i == 20_000 {
-            out.extend(std::iter::repeat(b'x').take(pledge::limits::MAX_EVENT_LINE_BYTES + 10));
+            out.extend(std::iter::repeat_n(
+                b'x',
+                pledge::limits::MAX_EVENT_LINE_BYTES + 10,
+            ));
             out.push(b'\n');
         }
     }

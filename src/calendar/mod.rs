@@ -71,7 +71,7 @@ impl Period {
 
     /// Whether `time` lies inside the period on the wall clock.
     pub fn contains(&self, time: NaiveTime) -> bool {
-        self.open <= time && self.close.map_or(true, |close| time < close)
+        self.open <= time && self.close.is_none_or(|close| time < close)
     }
 
     fn is_empty(&self) -> bool {
@@ -430,7 +430,7 @@ impl Calendar {
     /// the evaluator warns rather than trusting the verdict silently.
     pub fn covers(&self, date: NaiveDate) -> bool {
         self.covered_years
-            .map_or(true, |(first, last)| (first..=last).contains(&date.year()))
+            .is_none_or(|(first, last)| (first..=last).contains(&date.year()))
     }
 
     /// The working time of `days` workdays (SEMANTICS.md: N × the length of an ordinary working

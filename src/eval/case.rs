@@ -177,7 +177,7 @@ impl<'e> CaseView<'e> {
                 (None, Some(s)) => Some(s),
                 (u, None) => u,
             };
-            if until.map_or(true, |u| u > from) {
+            if until.is_none_or(|u| u > from) {
                 out.push((from, until));
             }
         };
@@ -382,7 +382,7 @@ pub(crate) fn resolve(
     let mut next_stages = Vec::new();
     for (i, stage) in plan.deadline.stages.iter().enumerate() {
         let (at, _) = clock.reach(stage_amount(&stage.point, facts.amount));
-        let fired = facts.stop.map_or(true, |s| at < s) && at <= now;
+        let fired = facts.stop.is_none_or(|s| at < s) && at <= now;
         if !fired {
             if facts.stop.is_none() {
                 next_stages.push((i + 1, at));

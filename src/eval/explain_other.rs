@@ -267,7 +267,7 @@ fn explain_notice(out: &mut String, ctx: &Context<'_, '_>, facts: Option<&Notice
                     );
                 }
             }
-            facts.closed.map_or(true, |c| c > ctx.now)
+            facts.closed.is_none_or(|c| c > ctx.now)
         }
     };
     let required = |out: &mut String,

@@ -250,7 +250,7 @@ fn coverage(notified: &[&Event], floor: Option<u32>) -> CoverageFact {
         if counts.union {
             // Events are in canonical order: the last one is the latest report.
             union = Some(counts);
-        } else if best.map_or(true, |b| counts.above(&b)) {
+        } else if best.is_none_or(|b| counts.above(&b)) {
             best = Some(counts);
         }
     }

@@ -58,7 +58,7 @@ impl RepeatState {
         // The new case, and every later case within one window of it, may fire now.
         let horizon = entry.0.checked_add_signed(within);
         let mut i = pos;
-        while i < list.len() && horizon.map_or(true, |h| list[i].0 <= h) {
+        while i < list.len() && horizon.is_none_or(|h| list[i].0 <= h) {
             let (at, _) = &list[i];
             let from = at.checked_sub_signed(within);
             let first = list[..i].partition_point(|(t, _)| from.is_some_and(|f| *t < f));

@@ -675,7 +675,7 @@ fn listed(
         .max();
     let mut p = first;
     for _ in 0..MAX_LISTED_PERIODS {
-        if last.map_or(true, |l| p > l) {
+        if last.is_none_or(|l| p > l) {
             break;
         }
         periods.insert(p);

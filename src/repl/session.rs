@@ -769,7 +769,7 @@ impl Session {
             let current = if i == self.target { " (current)" } else { "" };
             let _ = writeln!(out, "policy `{}`{current}", p.name);
             for c in &p.clauses {
-                let changed = self.loaded.get(i).map_or(true, |l| {
+                let changed = self.loaded.get(i).is_none_or(|l| {
                     l.policy
                         .clauses
                         .iter()
