@@ -158,8 +158,8 @@ const ID_SCAN_LIMIT: usize = 16;
 enum CaseIds {
     #[default]
     None,
-    Few(Vec<(Box<str>, u64)>),
-    Many(HashMap<Box<str>, u64>),
+    Few(Vec<(InlineStr, u64)>),
+    Many(HashMap<InlineStr, u64>),
 }
 
 impl CaseIds {
@@ -171,11 +171,11 @@ impl CaseIds {
         }
     }
 
-    fn insert(&mut self, id: Box<str>, line: u64) {
+    fn insert(&mut self, id: InlineStr, line: u64) {
         match self {
             CaseIds::None => *self = CaseIds::Few(vec![(id, line)]),
             CaseIds::Few(ids) if ids.len() + 1 >= ID_SCAN_LIMIT => {
-                let mut map: HashMap<Box<str>, u64> = std::mem::take(ids).into_iter().collect();
+                let mut map: HashMap<InlineStr, u64> = std::mem::take(ids).into_iter().collect();
                 map.insert(id, line);
                 *self = CaseIds::Many(map);
             }
@@ -231,7 +231,7 @@ impl CaseBuf {
         self.count += 1;
         self.first_line = self.first_line.min(event.line);
         if let Some(id) = &event.id {
-            self.ids.insert(id.as_str().into(), event.line);
+            self.ids.insert(id.clone(), event.line);
         }
         self.last_at = self.last_at.max(event.at);
         match &*event.kind {
