@@ -235,3 +235,67 @@ fn report_groups_by_an_attribute_no_clause_names() {
     assert_eq!(met("jindi"), 6);
     assert_eq!(met("wanke"), 5);
 }
+
+/// Notification findings count in the report's rows, per period and group, like duty and window
+/// findings.
+#[test]
+fn report_counts_notification_findings_per_period_and_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("notices.pledge");
+    std::fs::write(
+        &policy,
+        r#"policy "notices" {
+  notify outage "停水停电通过公告、短信通知" {
+    when kind == "notice"
+    channels all [notice_board, sms]
+    within 1 hour
+  }
+}
+"#,
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    let lines = [
+        // jindi, March: both channels on time.
+        r#"{"ticket":"N-1","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"jindi"}}"#,
+        r#"{"ticket":"N-1","at":"2026-03-02T08:10:00+08:00","type":"notified","attrs":{"channel":"notice_board"}}"#,
+        r#"{"ticket":"N-1","at":"2026-03-02T08:20:00+08:00","type":"notified","attrs":{"channel":"sms"}}"#,
+        // wanke, March: no SMS.
+        r#"{"ticket":"N-2","at":"2026-03-05T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"wanke"}}"#,
+        r#"{"ticket":"N-2","at":"2026-03-05T08:10:00+08:00","type":"notified","attrs":{"channel":"notice_board"}}"#,
+        // wanke, April: the SMS is late.
+        r#"{"ticket":"N-3","at":"2026-04-01T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"wanke"}}"#,
+        r#"{"ticket":"N-3","at":"2026-04-01T08:10:00+08:00","type":"notified","attrs":{"channel":"notice_board"}}"#,
+        r#"{"ticket":"N-3","at":"2026-04-01T10:00:00+08:00","type":"notified","attrs":{"channel":"sms"}}"#,
+    ];
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap();
+    let (code, text) = run(&[
+        "report",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--period",
+        "month",
+        "--group-by",
+        "project",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    let doc: Json = serde_json::from_str(&text).unwrap();
+    let row = |period: &str, project: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["clause"] == "outage" && r["period"] == period && r["group"]["project"] == project
+            })
+            .unwrap_or_else(|| panic!("no row {period} {project}: {text}"))
+            .clone()
+    };
+    assert_eq!(row("2026-03", "wanke")["findings"], 1);
+    assert_eq!(row("2026-03", "wanke")["status"], "findings");
+    assert_eq!(row("2026-04", "wanke")["findings"], 1);
+    assert_eq!(row("2026-04", "wanke")["status"], "findings");
+}

@@ -738,7 +738,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .filter(|&w| facts.iter().all(|f| f.settled_by(w)));
         match now.or(settled) {
             Some(now) => self.emit_findings(ticket, &facts, now),
-            None => self.deferred_notices.push((ticket.clone(), facts)),
+            None => {
+                self.periods.keep_current_groups();
+                self.deferred_notices.push((ticket.clone(), facts));
+            }
         }
     }
 
@@ -755,6 +758,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 .position(|p| p.clause_ref == finding.clause_ref)
                 .map_or(0, |i| self.notice_summary[i]);
             self.summary.clauses[index].findings += 1;
+            self.periods.notice_finding(finding);
             self.sink.finding(finding);
         }
     }

@@ -296,9 +296,12 @@ impl PeriodReport {
             let name: Arc<str> = policy.name.as_str().into();
             for (ci, clause) in policy.clauses.iter().enumerate() {
                 let kind = clause.body.keyword();
-                // Deadline rows exist where there were verdicts; a duty or window clause without
-                // findings is worth a row saying so.
-                if !matches!(clause.body, ClauseBody::Every(_) | ClauseBody::Window(_)) {
+                // Deadline rows exist where there were verdicts; a notification, duty or window
+                // clause without findings is worth a row saying so.
+                if !matches!(
+                    clause.body,
+                    ClauseBody::Notify(_) | ClauseBody::Every(_) | ClauseBody::Window(_)
+                ) {
                     continue;
                 }
                 let clause_ref = ClauseRef {

@@ -353,6 +353,56 @@ impl<'p> PeriodTally<'p> {
         self.findings = findings;
     }
 
+    /// A finding of a notification clause, as it is emitted: counted in the report's row of its
+    /// clause, period (of the instant it is about) and the case's group.
+    pub(crate) fn notice_finding(&mut self, f: &Finding) {
+        let Some(spec) = &self.report else {
+            return;
+        };
+        let groups = match &self.current {
+            Some((t, g)) if *t == f.ticket => Some(g),
+            _ => self.deferred.get(&f.ticket),
+        };
+        let Some(group) = groups.and_then(|g| g.report.as_ref()) else {
+            return;
+        };
+        let zone = self
+            .policies
+            .get(f.clause_ref.policy)
+            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.0);
+        let Some(period) = CalendarPeriod::containing(spec.unit, zone, f.at) else {
+            return;
+        };
+        let key = (f.clause_ref, period, group.clone());
+        self.compliance
+            .entry(key)
+            .or_insert_with(|| {
+                compliance(
+                    f.policy.clone(),
+                    f.clause.clone(),
+                    f.clause_ref,
+                    "notify",
+                    period,
+                    zone,
+                    group.clone(),
+                )
+            })
+            .findings += 1;
+    }
+
+    /// Keeps the groups of the case just tallied for the findings it will give at the end of
+    /// the stream.
+    pub(crate) fn keep_current_groups(&mut self) {
+        if self.report.is_none() {
+            return;
+        }
+        if let Some((ticket, groups)) = &self.current {
+            if groups.report.is_some() {
+                self.deferred.insert(ticket.clone(), groups.clone());
+            }
+        }
+    }
+
     /// A deadline verdict, as it is emitted.
     pub(crate) fn verdict(&mut self, v: &Verdict) {
         if self.verdict_targets.is_empty() && self.report.is_none() {
