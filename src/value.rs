@@ -181,6 +181,12 @@ impl Attrs {
         self.insert_key(InlineStr::new(key), value);
     }
 
+    /// Attributes from entries sorted by key, without duplicates (debug builds check it).
+    pub(crate) fn from_sorted(entries: Vec<(InlineStr, Value)>) -> Attrs {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        Attrs(entries)
+    }
+
     /// [`Attrs::insert`] with the key already made (inline keys compare without `memcmp`).
     fn insert_key(&mut self, key: InlineStr, value: Value) {
         match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {

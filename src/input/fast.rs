@@ -15,8 +15,10 @@
 use super::timestamp::parse_timestamp;
 use super::ReadOptions;
 use crate::event::Event;
+use crate::inline_str::InlineStr;
 use crate::relevance::Relevance;
 use crate::value::{Attrs, Value};
+use std::cell::RefCell;
 
 /// Largest number of attributes the fast path tracks for duplicate detection; more go to the
 /// full parser.
@@ -24,6 +26,11 @@ const MAX_ATTRS: usize = 32;
 
 /// Largest number of unknown top-level keys the fast path skips; more go to the full parser.
 const MAX_OTHER_KEYS: usize = 8;
+
+thread_local! {
+    /// The attributes of the line being read, before they are sorted.
+    static SCRATCH: RefCell<Vec<(InlineStr, Value)>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Reads a line of the common shape, or `None` to let the full parser decide.
 pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Option<Event> {
@@ -296,14 +303,29 @@ impl<'a> Scanner<'a> {
     /// Reads an object of scalars with distinct keys, leaving the scanner after it, and builds
     /// what `build` asks for of it.
     fn flat_object(&mut self, build: Build) -> Option<Attrs> {
+        if build == Build::Nothing {
+            self.object_entries(None)?;
+            return Some(Attrs::new());
+        }
+        // The entries are gathered, then sorted once into a vector of exactly their number.
+        SCRATCH.with_borrow_mut(|entries| {
+            entries.clear();
+            let read = self.object_entries(Some(entries));
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let attrs = Attrs::from_sorted(entries.drain(..).collect());
+            read.map(|()| attrs)
+        })
+    }
+
+    /// Reads an object of scalars with distinct keys into `out`, if given.
+    fn object_entries(&mut self, mut out: Option<&mut Vec<(InlineStr, Value)>>) -> Option<()> {
         self.eat(b'{')?;
-        let mut attrs = Attrs::new();
         let mut keys: [&str; MAX_ATTRS] = [""; MAX_ATTRS];
         let mut n = 0;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
-            return Some(attrs);
+            return Some(());
         }
         loop {
             self.ws();
@@ -316,15 +338,14 @@ impl<'a> Scanner<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            if build == Build::All {
-                attrs.insert(key, self.scalar()?);
-            } else {
-                self.skip_scalar()?;
+            match out.as_deref_mut() {
+                Some(out) => out.push((InlineStr::new(key), self.scalar()?)),
+                None => self.skip_scalar()?,
             }
             self.ws();
             match self.next()? {
                 b',' => {}
-                b'}' => return Some(attrs),
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
