@@ -198,6 +198,22 @@ fn report_in_json_csv_and_human() {
     assert!(human.contains("no period rows"), "{human}");
 }
 
+/// `pledge report POLICY --events EVENTS --period month --group-by project --format json`.
+fn monthly_report_by_project(policy: &Path, events: &Path) -> (Option<i32>, String) {
+    run(&[
+        "report",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--period",
+        "month",
+        "--group-by",
+        "project",
+        "--format",
+        "json",
+    ])
+}
+
 /// Grouping by an attribute that no clause names: the evaluator must keep it anyway.
 #[test]
 fn report_groups_by_an_attribute_no_clause_names() {
@@ -209,18 +225,7 @@ fn report_groups_by_an_attribute_no_clause_names() {
         "policy \"contact\" {\n  deadline contact {\n    when kind == \"complaint\"\n    until contacted\n    within 1 hour\n  }\n}\n",
     )
     .unwrap();
-    let (code, text) = run(&[
-        "report",
-        policy.to_str().unwrap(),
-        "--events",
-        events.to_str().unwrap(),
-        "--period",
-        "month",
-        "--group-by",
-        "project",
-        "--format",
-        "json",
-    ]);
+    let (code, text) = monthly_report_by_project(&policy, &events);
     assert_eq!(code, Some(0), "{text}");
     let doc: Json = serde_json::from_str(&text).unwrap();
     let met = |project: &str| {
@@ -269,18 +274,7 @@ fn report_counts_notification_findings_per_period_and_group() {
         r#"{"ticket":"N-3","at":"2026-04-01T10:00:00+08:00","type":"notified","attrs":{"channel":"sms"}}"#,
     ];
     std::fs::write(&events, lines.join("\n") + "\n").unwrap();
-    let (code, text) = run(&[
-        "report",
-        policy.to_str().unwrap(),
-        "--events",
-        events.to_str().unwrap(),
-        "--period",
-        "month",
-        "--group-by",
-        "project",
-        "--format",
-        "json",
-    ]);
+    let (code, text) = monthly_report_by_project(&policy, &events);
     assert_eq!(code, Some(1), "{text}");
     let doc: Json = serde_json::from_str(&text).unwrap();
     let row = |period: &str, project: &str| {

@@ -40,14 +40,10 @@ fn stream(cases: u64, seed: u64, shuffle: f64) -> Vec<u8> {
     out
 }
 
-/// Every event kept whole, read without a projection.
-fn keeping_everything(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
-    let mut ev = Evaluator::with_relevance(
-        policies,
-        EvalOptions::default(),
-        Collect::default(),
-        Relevance::everything(),
-    );
+/// Events read without a projection, kept as `relevance` says.
+fn evaluate(policies: &[Policy], input: &[u8], relevance: Relevance) -> (Summary, Collect) {
+    let opts = EvalOptions::default();
+    let mut ev = Evaluator::with_relevance(policies, opts, Collect::default(), relevance);
     read_events(input, &ReadOptions::default(), |r| match r {
         Record::Event(e) => ev.push(e),
         Record::Rejected(r) => ev.reject(r),
@@ -56,15 +52,14 @@ fn keeping_everything(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
     ev.finish()
 }
 
-/// The evaluator's own filtering, events read without a projection.
+/// Every event kept whole.
+fn keeping_everything(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
+    evaluate(policies, input, Relevance::everything())
+}
+
+/// The evaluator's own filtering (what `Evaluator::new` does).
 fn filtering_in_the_evaluator(policies: &[Policy], input: &[u8]) -> (Summary, Collect) {
-    let mut ev = Evaluator::new(policies, EvalOptions::default(), Collect::default());
-    read_events(input, &ReadOptions::default(), |r| match r {
-        Record::Event(e) => ev.push(e),
-        Record::Rejected(r) => ev.reject(r),
-    })
-    .unwrap();
-    ev.finish()
+    evaluate(policies, input, Relevance::of(policies))
 }
 
 /// The library's check: the reader leaves out what the evaluator would drop.

@@ -68,6 +68,18 @@ pub enum Applicability {
     },
 }
 
+/// The values a condition read, as `kind = "complaint", no severity`.
+pub fn values_text(values: &[(String, Option<Value>)]) -> String {
+    let texts: Vec<String> = values
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k} = {v}"),
+            None => format!("no {k}"),
+        })
+        .collect();
+    texts.join(", ")
+}
+
 /// One cycle of a clause: the clock from start to stop and how the due time came about.
 #[derive(Debug, Clone)]
 pub struct CycleExplanation {
@@ -565,14 +577,11 @@ fn render_clause(out: &mut String, c: &ClauseExplanation) {
             let _ = writeln!(out, "  applies to every case (no `when`)");
         }
         Applicability::Holds { condition, values } => {
-            let vals: Vec<String> = values
-                .iter()
-                .map(|(k, v)| match v {
-                    Some(v) => format!("{k} = {v}"),
-                    None => format!("no {k}"),
-                })
-                .collect();
-            let _ = writeln!(out, "  applies: `{condition}` holds ({})", vals.join(", "));
+            let _ = writeln!(
+                out,
+                "  applies: `{condition}` holds ({})",
+                values_text(values)
+            );
         }
         Applicability::Fails { .. } => {}
     }

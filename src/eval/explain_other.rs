@@ -106,14 +106,11 @@ pub fn explain_other_clauses(
                     let _ = writeln!(text, "  applies to every case (no `when`)");
                 }
                 Applicability::Holds { condition, values } => {
-                    let vals: Vec<String> = values
-                        .iter()
-                        .map(|(k, v)| match v {
-                            Some(v) => format!("{k} = {v}"),
-                            None => format!("no {k}"),
-                        })
-                        .collect();
-                    let _ = writeln!(text, "  applies: `{condition}` holds ({})", vals.join(", "));
+                    let _ = writeln!(
+                        text,
+                        "  applies: `{condition}` holds ({})",
+                        super::explain::values_text(values)
+                    );
                 }
                 Applicability::Fails { .. } => {}
             }

@@ -312,6 +312,9 @@ impl<'a> Scanner<'a> {
             entries.clear();
             let read = self.object_entries(Some(entries));
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // Drained, not taken: the scratch keeps its capacity for the next line, and the
+            // new vector gets exactly the entries' length.
+            #[allow(clippy::drain_collect)]
             let attrs = Attrs::from_sorted(entries.drain(..).collect());
             read.map(|()| attrs)
         })

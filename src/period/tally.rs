@@ -359,17 +359,11 @@ impl<'p> PeriodTally<'p> {
         let Some(spec) = &self.report else {
             return;
         };
-        let groups = match &self.current {
-            Some((t, g)) if *t == f.ticket => Some(g),
-            _ => self.deferred.get(&f.ticket),
-        };
+        let groups = groups_of(&self.current, &self.deferred, &f.ticket);
         let Some(group) = groups.and_then(|g| g.report.as_ref()) else {
             return;
         };
-        let zone = self
-            .policies
-            .get(f.clause_ref.policy)
-            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.0);
+        let zone = self.zone_of(f.clause_ref);
         let Some(period) = CalendarPeriod::containing(spec.unit, zone, f.at) else {
             return;
         };
@@ -390,6 +384,13 @@ impl<'p> PeriodTally<'p> {
             .findings += 1;
     }
 
+    /// The zone of a clause's policy.
+    fn zone_of(&self, clause: ClauseRef) -> Tz {
+        self.policies
+            .get(clause.policy)
+            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.0)
+    }
+
     /// Keeps the groups of the case just tallied for the findings it will give at the end of
     /// the stream.
     pub(crate) fn keep_current_groups(&mut self) {
@@ -408,17 +409,10 @@ impl<'p> PeriodTally<'p> {
         if self.verdict_targets.is_empty() && self.report.is_none() {
             return;
         }
-        let groups = match &self.current {
-            Some((t, g)) if *t == v.ticket => Some(g),
-            _ => self.deferred.get(&v.ticket),
-        };
-        let Some(groups) = groups else {
+        let Some(groups) = groups_of(&self.current, &self.deferred, &v.ticket) else {
             return;
         };
-        let zone = self
-            .policies
-            .get(v.clause_ref.policy)
-            .map_or(crate::calendar::DEFAULT_ZONE, |p| p.0);
+        let zone = self.zone_of(v.clause_ref);
         for (j, vt) in self.verdict_targets.iter().enumerate() {
             if vt.of != v.clause_ref {
                 continue;
@@ -674,6 +668,18 @@ fn draw_record(
 /// The smallest period, to start range scans of a clause's keys.
 fn first_period() -> CalendarPeriod {
     CalendarPeriod::of_date(PeriodUnit::Day, chrono::NaiveDate::MIN)
+}
+
+/// The groups of `ticket`: the case being tallied, or one kept for what it emits at the end.
+fn groups_of<'a>(
+    current: &'a Option<(Arc<str>, CaseGroups)>,
+    deferred: &'a HashMap<Arc<str>, CaseGroups>,
+    ticket: &Arc<str>,
+) -> Option<&'a CaseGroups> {
+    match current {
+        Some((t, g)) if t == ticket => Some(g),
+        _ => deferred.get(ticket),
+    }
 }
 
 fn compliance(

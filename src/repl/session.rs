@@ -690,14 +690,7 @@ impl Session {
         let text = match applicability(&condition, &attrs) {
             Applicability::Always => "true\n".to_string(),
             Applicability::Holds { values, .. } => {
-                let v: Vec<String> = values
-                    .iter()
-                    .map(|(k, v)| match v {
-                        Some(v) => format!("{k} = {v}"),
-                        None => format!("no {k}"),
-                    })
-                    .collect();
-                format!("true ({})\n", v.join(", "))
+                format!("true ({})\n", crate::eval::explain::values_text(&values))
             }
             Applicability::Fails { reasons, .. } => {
                 format!("false: {}\n", reasons.join("; "))

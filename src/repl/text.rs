@@ -2,39 +2,12 @@
 //! they do), which clauses and calendars an input declares, and where a declaration's block is.
 //! Braces inside strings and `#` comments never count.
 
+use crate::syntax::for_each_code_byte as code_bytes;
+
 /// The clause keywords and `calendar`, which begin a declaration a what-if may type.
 pub const DECLARATION_KEYWORDS: &[&str] = &[
     "deadline", "notify", "sample", "target", "repeat", "every", "window", "calendar",
 ];
-
-/// Calls `f(byte offset, byte)` for every byte of `text` outside strings and comments.
-fn code_bytes(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
-    let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        if in_comment {
-            in_comment = b != b'\n';
-            continue;
-        }
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'#' => in_comment = true,
-            b'"' => in_string = true,
-            _ => {
-                if !f(i, b) {
-                    return;
-                }
-            }
-        }
-    }
-}
 
 /// `{` minus `}` outside strings and comments: input is complete when this is not positive.
 pub fn open_braces(text: &str) -> i64 {

@@ -216,24 +216,12 @@ pub fn parse_condition(source: &str) -> Result<Condition, PolicyErrors> {
     }
 }
 
-/// Rejects sources the parser must not recurse into: too large, or nested deeper than
-/// [`MAX_CONDITION_DEPTH`] parentheses (pest and the lowering both recurse on nesting).
-fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
-    let text = named.inner();
-    if text.len() > MAX_POLICY_BYTES {
-        return Some(
-            PolicyDiagnostic::error(
-                named,
-                "pledge::limits::too_large",
-                format!("policy is larger than {} bytes", MAX_POLICY_BYTES),
-            )
-            .help("split it into several policy files"),
-        );
-    }
-    let bytes = text.as_bytes();
-    let (mut depth, mut in_string, mut in_comment, mut escaped) = (0usize, false, false, false);
-    let mut nots = 0usize;
-    for (i, &b) in bytes.iter().enumerate() {
+/// Calls `f(byte offset, byte)` for every byte of policy text outside strings and comments,
+/// until `f` returns false: for the checks that must not wait for the parser (nesting, the
+/// REPL's "is this input complete").
+pub fn for_each_code_byte(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
+    let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
+    for (i, &b) in text.as_bytes().iter().enumerate() {
         if in_comment {
             in_comment = b != b'\n';
             continue;
@@ -250,6 +238,34 @@ fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
         match b {
             b'#' => in_comment = true,
             b'"' => in_string = true,
+            _ => {
+                if !f(i, b) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Rejects sources the parser must not recurse into: too large, or nested deeper than
+/// [`MAX_CONDITION_DEPTH`] parentheses (pest and the lowering both recurse on nesting).
+fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
+    let text = named.inner();
+    if text.len() > MAX_POLICY_BYTES {
+        return Some(
+            PolicyDiagnostic::error(
+                named,
+                "pledge::limits::too_large",
+                format!("policy is larger than {} bytes", MAX_POLICY_BYTES),
+            )
+            .help("split it into several policy files"),
+        );
+    }
+    let bytes = text.as_bytes();
+    let (mut depth, mut nots) = (0usize, 0usize);
+    let mut too_deep = None;
+    for_each_code_byte(text, |i, b| {
+        match b {
             b'(' | b'[' => depth += 1,
             b')' | b']' => depth = depth.saturating_sub(1),
             b'n' if bytes[i..].starts_with(b"not")
@@ -261,22 +277,26 @@ fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
             _ => {}
         }
         if depth > MAX_CONDITION_DEPTH || nots > MAX_CONDITION_DEPTH {
-            return Some(
-                PolicyDiagnostic::error(
-                    named,
-                    "pledge::syntax::too_deep",
-                    "condition is nested too deeply",
-                )
-                .label(
-                    Span {
-                        start: i,
-                        end: i + 1,
-                    },
-                    format!("more than {MAX_CONDITION_DEPTH} levels deep here"),
-                )
-                .help("split the condition, or use `attribute in [...]` instead of long chains"),
-            );
+            too_deep = Some(i);
         }
+        too_deep.is_none()
+    });
+    if let Some(i) = too_deep {
+        return Some(
+            PolicyDiagnostic::error(
+                named,
+                "pledge::syntax::too_deep",
+                "condition is nested too deeply",
+            )
+            .label(
+                Span {
+                    start: i,
+                    end: i + 1,
+                },
+                format!("more than {MAX_CONDITION_DEPTH} levels deep here"),
+            )
+            .help("split the condition, or use `attribute in [...]` instead of long chains"),
+        );
     }
     None
 }
