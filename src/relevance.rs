@@ -150,6 +150,52 @@ impl Relevance {
         r
     }
 
+    /// What the notification and period clauses of `policies` read: the events the streaming
+    /// evaluator keeps of a case until it settles (deadline clauses keep none). Empty when
+    /// the policies have no such clause.
+    pub fn of_period_clauses(policies: &[Policy]) -> Relevance {
+        let mut r = Relevance::default();
+        let mut any = false;
+        for clause in policies.iter().flat_map(|p| &p.clauses) {
+            any |= !matches!(clause.body, ClauseBody::Deadline(_));
+            match &clause.body {
+                ClauseBody::Deadline(_) => {}
+                ClauseBody::Notify(n) => {
+                    r.trigger(&n.start);
+                    if let Some((trigger, _)) = &n.first_contact {
+                        r.trigger(trigger);
+                    }
+                }
+                ClauseBody::Sample(s) => {
+                    r.trigger(&s.population);
+                    r.trigger(&s.evidence);
+                }
+                ClauseBody::Target(t) => {
+                    if let Measure::Events { success, among } = &t.measure {
+                        r.trigger(success);
+                        r.trigger(among);
+                    }
+                }
+                ClauseBody::Repeat(_) => {}
+                ClauseBody::Every(duty) => {
+                    r.trigger(&duty.event);
+                    if let Some((from, until)) = &duty.active {
+                        r.trigger(from);
+                        r.trigger(until);
+                    }
+                }
+                ClauseBody::Window(w) => r.trigger(&w.event),
+            }
+        }
+        if any {
+            for t in ["opened", "closed", "notified"] {
+                r.types.insert(t);
+            }
+        }
+        r.types.seal();
+        r
+    }
+
     /// Whether events of this type can change any result.
     #[inline]
     pub fn keeps_type(&self, kind: &str) -> bool {

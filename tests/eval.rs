@@ -724,6 +724,7 @@ fn opts(now: Option<&str>, window_h: i64) -> EvalOptions {
     EvalOptions {
         now: now.map(t),
         reorder_window: Duration::hours(window_h),
+        ..EvalOptions::default()
     }
 }
 
@@ -795,15 +796,22 @@ fn explicit_now_ignores_and_counts_later_events() {
 }
 
 #[test]
-fn closed_cases_finish_after_the_window_and_late_events_are_rejected() {
+fn follow_ups_after_closed_are_applied_and_only_disorder_within_a_case_is_late() {
     let events = numbered(vec![
         ev("A", "03-02 09:00", "opened"),
-        ev("A", "03-02 09:30", "contacted"),
         ev("A", "03-02 10:00", "closed"),
         ev("B", "03-03 09:00", "opened"),
-        // Moves the watermark more than 1 day past A's close: A is finished.
+        // Moves the watermark more than 1 day past A's close: the old reading rejected what
+        // followed; A is kept for the retention instead.
         ev("B", "03-03 10:01", "progress"),
-        ev("A", "03-03 11:00", "rated"),
+        // In order for A, a day after its close: applied, stops A's contact clock (breached).
+        ev("A", "03-03 11:00", "contacted"),
+        // Before what A has already applied, and more than the window behind: late.
+        ev("A", "03-02 09:30", "contacted"),
+        // Far behind the watermark, but B has applied nothing after it: disorder across
+        // cases is not lateness.
+        ev("C", "03-01 08:00", "opened"),
+        ev("C", "03-01 08:20", "contacted"),
     ]);
     let policies = [contact()];
     let mut ev = Evaluator::new(&policies, opts(None, 24), Collect::default());
@@ -812,43 +820,67 @@ fn closed_cases_finish_after_the_window_and_late_events_are_rejected() {
         ev.push(e);
         open_after.push(ev.open_cases());
     }
-    assert_eq!(open_after, vec![1, 1, 1, 2, 1, 1]);
+    assert_eq!(open_after, vec![1, 1, 2, 2, 2, 2, 3, 3]);
     let (summary, out) = ev.finish();
-    assert_eq!(summary.late, 1);
+    assert_eq!((summary.late, summary.expired), (1, 0));
     assert_eq!(out.rejected.len(), 1);
     assert_eq!(out.rejected[0].line, 6);
     assert!(
         out.rejected[0]
             .reason
-            .starts_with("event for `A` arrived after its case was closed and evaluated (more than 1 day out of order)"),
+            .starts_with("event for `A` arrived more than 1 day out of order"),
         "{}",
         out.rejected[0].reason
     );
-    assert_eq!(out.verdicts.len(), 2);
+    let got: Vec<(&str, Status)> = out
+        .verdicts
+        .iter()
+        .map(|v| (&*v.ticket, v.status))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("C", Status::Met),
+            ("A", Status::Breached),
+            ("B", Status::Breached)
+        ]
+    );
+    assert_eq!(out.verdicts[1].stop, Some(t("03-03 11:00")));
 }
 
 #[test]
-fn finished_tickets_are_remembered_for_thirty_days_then_a_late_event_opens_a_new_case() {
+fn settled_tickets_reject_events_after_the_retention_then_are_forgotten() {
     let events = numbered(vec![
         ev("A", "03-02 09:00", "opened"),
         ev("A", "03-02 10:00", "closed"),
         ev("B", "03-03 11:00", "opened"),
-        // 29 days after A was finished: remembered, rejected as late.
+        // 29 days after A's close: within the retention, applied.
         ev("A", "03-31 11:00", "rated"),
-        // Two months on, the memory of A has been let go ...
-        ev("C", "05-01 11:00", "opened"),
-        ev("C", "06-01 11:00", "progress"),
+        // More than 30 days (the retention) and the window after A's close: A settles ...
+        ev("C", "04-03 11:00", "opened"),
+        // ... and an event for it is rejected for its own reason.
+        ev("A", "04-04 11:00", "rated"),
+        // Months on, the memory of A has been let go ...
+        ev("C", "06-20 11:00", "progress"),
+        ev("C", "08-20 11:00", "progress"),
         // ... so this is the first event of a new case `A`, never opened: still reported.
-        ev("A", "06-02 11:00", "rated"),
+        ev("A", "08-21 11:00", "rated"),
     ]);
     let (summary, out) = stream(&[contact()], events, opts(None, 24));
-    assert_eq!(summary.late, 1);
+    assert_eq!((summary.late, summary.expired), (0, 1));
     assert_eq!(out.rejected.len(), 1);
-    assert_eq!(out.rejected[0].line, 4);
+    assert_eq!(out.rejected[0].line, 6);
+    assert!(
+        out.rejected[0]
+            .reason
+            .starts_with("event for `A` arrived after its case was settled: more than 30 days"),
+        "{}",
+        out.rejected[0].reason
+    );
     assert_eq!(summary.unopened, 1);
     assert_eq!(out.unopened.len(), 1);
     assert_eq!(&*out.unopened[0].ticket, "A");
-    assert_eq!(out.unopened[0].first_line, 7);
+    assert_eq!(out.unopened[0].first_line, 9);
 }
 
 #[test]

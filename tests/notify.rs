@@ -570,6 +570,7 @@ fn stream(policies: &[Policy], events: Vec<Event>, now: Option<&str>) -> (Summar
     let opts = EvalOptions {
         now: now.map(t),
         reorder_window: Duration::hours(2),
+        ..EvalOptions::default()
     };
     let mut ev = Evaluator::new(policies, opts, Collect::default());
     for (i, mut e) in events.into_iter().enumerate() {

@@ -48,9 +48,14 @@ pub struct AgendaArgs {
     /// Input format.
     #[arg(long, value_enum, default_value_t)]
     pub input_format: InputFormat,
-    /// How far out of order one case's events may arrive (a closed case is kept open this long).
+    /// How far out of order events may arrive: each waits this long (in stream time) before
+    /// it is applied; an event older than what its case has applied is rejected as late.
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
     pub reorder_window: chrono::Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
+    /// ratings, spot checks, reopens) are applied to it.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    pub retain: chrono::Duration,
     /// Colour in the human output and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -79,6 +84,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let eval_opts = EvalOptions {
         now,
         reorder_window: args.reorder_window,
+        retain: args.retain,
     };
     let sink = AgendaSink::new(&policies, now, args.within);
     let checked = match check(&policies, input, &read_opts, eval_opts, sink) {

@@ -62,9 +62,14 @@ pub struct CheckArgs {
     /// Also write every rejected line as JSON Lines (`line`, `reason`, `text`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
-    /// How far out of order one case's events may arrive (a closed case is kept open this long).
+    /// How far out of order events may arrive: each waits this long (in stream time) before
+    /// it is applied; an event older than what its case has applied is rejected as late.
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
     pub reorder_window: chrono::Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
+    /// ratings, spot checks, reopens) are applied to it.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    pub retain: chrono::Duration,
     /// Which records `json` and `jsonl` write.
     #[arg(long, value_enum, default_value_t)]
     pub records: RecordChoice,
@@ -113,6 +118,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: args.reorder_window,
+        retain: args.retain,
     };
     let stdout = io::stdout();
     let records = match args.records {

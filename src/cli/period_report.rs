@@ -51,9 +51,14 @@ pub struct ReportArgs {
     /// Input format.
     #[arg(long, value_enum, default_value_t)]
     pub input_format: InputFormat,
-    /// How far out of order one case's events may arrive.
+    /// How far out of order events may arrive: each waits this long (in stream time) before
+    /// it is applied; an event older than what its case has applied is rejected as late.
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
     pub reorder_window: chrono::Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
+    /// ratings, spot checks, reopens) are applied to it.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    pub retain: chrono::Duration,
     /// Colour of diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -86,6 +91,7 @@ pub fn run(args: ReportArgs) -> Outcome {
         tz: args.tz.as_deref(),
         input_format: args.input_format,
         reorder_window: args.reorder_window,
+        retain: args.retain,
     };
     let spec = ReportSpec { unit, group_by };
     let (summary, sink) = match evaluate(&policies, &stream, Some(spec), None) {

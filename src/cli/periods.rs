@@ -19,6 +19,7 @@ pub struct StreamOptions<'a> {
     pub tz: Option<&'a str>,
     pub input_format: InputFormat,
     pub reorder_window: chrono::Duration,
+    pub retain: chrono::Duration,
 }
 
 /// Evaluates the stream for a report and/or a draw; `Err` is the exit code after a message.
@@ -34,6 +35,7 @@ pub fn evaluate(
     let eval_opts = EvalOptions {
         now: stream.now,
         reorder_window: o.reorder_window,
+        retain: o.retain,
     };
     let (input, read_opts) = (stream.input, stream.read_opts);
     let threads = super::check::default_threads();

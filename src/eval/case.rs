@@ -153,6 +153,18 @@ impl<'e> CaseView<'e> {
         }
     }
 
+    /// A view of a case from its merged attributes and some of its events (those the clauses
+    /// asking for the view read), sorted by [`Event::canonical_cmp`]; it has no status timeline.
+    pub fn from_parts(events: &'e [Event], attrs: &'e Attrs, opened: bool) -> CaseView<'e> {
+        CaseView {
+            events,
+            attrs: Cow::Borrowed(attrs),
+            opened,
+            statuses: Vec::new(),
+            guarded: attrs.get(GUARD_ATTR).cloned(),
+        }
+    }
+
     /// False when the guard alone rules the clause out.
     #[inline]
     pub fn may_apply(&self, guard: &ClauseGuard) -> bool {
@@ -292,17 +304,25 @@ pub(crate) fn names_role(v: Option<&Value>, role: &str) -> bool {
 /// *before* the stage instant does not count: the stage asks for an escalation once the point has
 /// passed, and an earlier one (say to the same role about another matter) cannot be told apart.
 fn evidence(events: &[Event], stage: &Stage) -> Box<[Instant]> {
+    events
+        .iter()
+        .filter(|e| is_stage_evidence(stage, &e.kind, &e.attrs))
+        .map(|e| e.at)
+        .collect()
+}
+
+/// Whether an event of type `kind` with `attrs` shows that `stage`'s action was taken (see
+/// [`evidence`]); a warning asks for none.
+pub(crate) fn is_stage_evidence(stage: &Stage, kind: &str, attrs: &Attrs) -> bool {
     let role = stage.role.as_str();
-    let matches = |e: &Event| match stage.action {
+    match stage.action {
         ActionKind::Warn => false,
-        ActionKind::Escalate => &*e.kind == "escalated" && names_role(e.attrs.get("to"), role),
+        ActionKind::Escalate => kind == "escalated" && names_role(attrs.get("to"), role),
         ActionKind::Notify => {
-            &*e.kind == "notified"
-                && (names_role(e.attrs.get("to"), role)
-                    || names_role(e.attrs.get("audience"), role))
+            kind == "notified"
+                && (names_role(attrs.get("to"), role) || names_role(attrs.get("audience"), role))
         }
-    };
-    events.iter().filter(|e| matches(e)).map(|e| e.at).collect()
+    }
 }
 
 /// Appends the facts of every cycle of the clause `plans[index]` on the case to `out`.

@@ -1,51 +1,61 @@
-//! The streaming evaluator: one pass over a stream of events, memory following open cases,
+//! The streaming evaluator: one pass over a stream of events, compact state per case,
 //! deterministic output.
 //!
-//! # How a stream is cut into cases
+//! # Events are applied in order, and forgotten
 //!
-//! Events are buffered per case (ticket), keeping only the event types a clause can look at
-//! ([`Relevance`]): others are counted and dropped, but for the latest of each case. A case is
-//! **finished** when its latest event is
-//! `closed` and the stream's *watermark* (the latest `at` seen) is more than the *reorder
-//! window* past that `closed`: input may be out of order within a case by at most the window, so
-//! no more events can arrive for it. Finished cases are evaluated and dropped. They wait in a
-//! min-heap keyed by `(closed at, ticket)` and leave it in key order, so the order of records
-//! does not depend on the order the events arrived in as long as that bound holds. At the end of
-//! the stream the cases still open are evaluated in ticket order.
+//! Events may arrive out of order by up to the *reorder window*. Each accepted event waits in a
+//! heap until the *watermark* (the latest `at` seen) is more than the window past it; then no
+//! event can still arrive before it, and the events of each instant are applied in the
+//! canonical order: by ticket, then by type name and attributes (SEMANTICS.md, "Ties"). So every
+//! case sees its events in canonical order whatever order they arrived in, and results do not
+//! depend on arrival order within the window.
 //!
-//! # What cannot be known when a case finishes
+//! Applying an event updates the case's compact state and drops the event:
+//! - the case's attributes (`opened` merged with `updated`), its status and its ids;
+//! - per deadline **track** (the clauses sharing start, stop and pauses; see [`super::track`]):
+//!   the cycle, the running clock's start and pauses;
+//! - the instants of `escalated` and `notified` events that are evidence for a stage;
+//! - for notification and period clauses only, the events of the types they read (see
+//!   [`Relevance::of_period_clauses`]), evaluated when the case is settled.
 //!
-//! A cycle whose clock was stopped has a final verdict. One still running (say a follow-up that
-//! never happened before the case was closed) is judged against `now`, which, unless given, is
-//! the latest `at` of the whole stream: its due time (with a pause open at the end), status,
-//! overdue time and fired stages are known only at the end. Such cycles keep only their facts
-//! (start, limit, pauses, evidence: a few dozen bytes, not the events) and are resolved and
-//! emitted at the end of the stream, in the order their cases finished, before the cases still
-//! open. With an explicit `now` nothing waits.
+//! # Records are emitted as soon as they are final
+//!
+//! - A cycle's verdict when its clock stops, with the case's attributes as merged at that
+//!   instant (applicability is decided then), and its stages' actions: a warning is due, an
+//!   escalation with its evidence is done; one without evidence waits in the case for an
+//!   `escalated` or `notified` event, and is emitted as missed when the case is settled;
+//! - everything else of a case when it is **settled**: `--retain` (default 30 days) after its
+//!   latest `closed` (and at least the reorder window after the latest arrival of one of its
+//!   events, so that a file concatenated per project keeps its follow-ups), or at the end of
+//!   the stream. Follow-ups
+//!   (`revisited`, `rated`, `spot_checked`, `reopened`) within the retention are applied like
+//!   any event. A cycle still running when its case settles is judged against `now`: at once
+//!   when `now` was given, else kept as a few dozen bytes and resolved at the end.
+//!
+//! Output order: records in the order they became final, i.e. by the instant of the event
+//! that made them final, then ticket, then clause (policy and clause order), then cycle; then
+//! records of settled cases in settling order; at the end, waiting cycles, the cases still open
+//! in ticket order, and the period records.
 //!
 //! # Rejections the evaluator makes
 //!
-//! - **Duplicates.** Ids are tracked per open case: the first occurrence is kept, later ones are
-//!   rejected with the line of the first. Tracking ids across the whole stream would keep every
-//!   id of every case ever seen; per-case tracking keeps memory proportional to open cases. An
-//!   id reused across two cases is therefore not detected; a duplicate arriving after its case
-//!   was finished is rejected as late instead.
-//! - **Late events.** The evaluator remembers a 64-bit hash of each ticket finished in the last
-//!   [`FINISHED_MEMORY`] of stream time (8 bytes per case rather than the case). An event for a
-//!   ticket that is not open but whose hash is remembered is rejected: its case has already been
-//!   evaluated. This also applies to a `reopened` arriving more than the window after `closed`;
-//!   raise `--reorder-window` for systems that reopen closed cases later. An event for a ticket
-//!   finished longer ago starts a new case (reported as never opened unless it is an `opened`),
-//!   so that memory follows the recent past rather than the whole stream. A hash collision
-//!   could reject the first event of a new case; with a million remembered cases the odds are
-//!   about 1 in 30 million.
+//! - **Duplicates.** Ids are tracked per case for as long as the case is kept: the first
+//!   occurrence is kept, later ones are rejected with the line of the first.
+//! - **Late events.** An event is late only when its case has already applied an event at or
+//!   after its instant: it arrived more than the reorder window out of order *within its case*.
+//!   Disorder across cases is harmless.
+//! - **Expired events.** An event for a ticket settled in the last [`FINISHED_MEMORY`] (or twice
+//!   the retention) is rejected as arriving after the retention, with its own reason. An event
+//!   for a ticket settled longer ago starts a new case (reported as never opened unless it is an
+//!   `opened`), so that memory follows the recent past rather than the whole stream.
 //!
 //! Events later than an explicit `now` are ignored and counted (they still move the
 //! watermark). Rejected events do not move the watermark.
 
-use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
+use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
 use super::notify::{self, NoticeFacts, NoticePlan};
+use super::track::{Roles, Stopped, TrackSpec, TrackState};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
@@ -54,11 +64,11 @@ use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::period::{PeriodRecord, PeriodTally};
-use crate::policy::Policy;
-use crate::relevance::{Relevance, TypeMask};
-use crate::value::Attrs;
+use crate::policy::{ActionKind, Policy};
+use crate::relevance::Relevance;
+use crate::value::{Attrs, Value};
 use chrono::Datelike;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -135,16 +145,23 @@ impl Sink for Collect {
 pub struct EvalOptions {
     /// The instant verdicts are judged at; `None`: the latest `at` of the stream.
     pub now: Option<Instant>,
-    /// How far out of order the events of one case may arrive, and so how long after its
-    /// `closed` a case is kept open.
+    /// How far out of order events may arrive: each waits this long (in stream time) before
+    /// it is applied.
     pub reorder_window: Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups are applied; at
+    /// least the reorder window.
+    pub retain: Duration,
 }
+
+/// The default of [`EvalOptions::retain`].
+pub const DEFAULT_RETAIN: Duration = Duration::days(30);
 
 impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             now: None,
             reorder_window: Duration::days(1),
+            retain: DEFAULT_RETAIN,
         }
     }
 }
@@ -187,85 +204,6 @@ impl CaseIds {
     }
 }
 
-/// What is kept of one open case: its relevant events (see [`Relevance`]) and counts of all.
-///
-/// Events no clause can look at are counted and dropped, except the greatest of them in the
-/// canonical order (`tail`): evaluation may ask which event of a case comes last, and with
-/// `tail` kept the answer is the same as with every event kept.
-#[derive(Debug)]
-struct CaseBuf {
-    ticket: Arc<str>,
-    events: Vec<Event>,
-    tail: Option<Event>,
-    /// Accepted events, kept or not.
-    count: u64,
-    first_line: u64,
-    opened: bool,
-    last_at: Instant,
-    last_closed: Option<Instant>,
-    ids: CaseIds,
-}
-
-impl CaseBuf {
-    fn new(ticket: Arc<str>, at: Instant, line: u64) -> CaseBuf {
-        CaseBuf {
-            ticket,
-            events: Vec::new(),
-            tail: None,
-            count: 0,
-            first_line: line,
-            opened: false,
-            last_at: at,
-            last_closed: None,
-            ids: CaseIds::None,
-        }
-    }
-
-    /// The line of the accepted event with this id.
-    fn line_of_id(&self, id: &str) -> Option<u64> {
-        self.ids.line_of(id)
-    }
-
-    /// Adds an accepted event.
-    fn add(&mut self, mut event: Event, relevance: &Relevance) {
-        self.count += 1;
-        self.first_line = self.first_line.min(event.line);
-        if let Some(id) = &event.id {
-            self.ids.insert(id.clone(), event.line);
-        }
-        self.last_at = self.last_at.max(event.at);
-        match &*event.kind {
-            "opened" => self.opened = true,
-            "closed" => self.last_closed = self.last_closed.max(Some(event.at)),
-            _ => {}
-        }
-        if relevance.keeps_type(&event.kind) {
-            self.events.push(event);
-        } else {
-            // Attributes of an event no clause looks at cannot matter, not even for ties.
-            event.attrs = Attrs::new();
-            if self
-                .tail
-                .as_ref()
-                .is_none_or(|t| event.at > t.at || event.canonical_cmp(t).is_gt())
-            {
-                self.tail = Some(event);
-            }
-        }
-    }
-
-    /// The kept events, in canonical order.
-    fn into_events(mut self) -> Vec<Event> {
-        self.events.extend(self.tail.take());
-        self.events.sort_by(Event::canonical_cmp);
-        self.events
-    }
-
-    fn closed_last(&self) -> bool {
-        self.last_closed == Some(self.last_at)
-    }
-}
-
 /// Hashes of finished tickets are already uniformly distributed: use them as they are.
 #[derive(Default)]
 struct IdentityHasher(u64);
@@ -291,7 +229,7 @@ impl Hasher for IdentityHasher {
 /// the case of an event compares two integers rather than chasing and comparing strings. Two
 /// tickets with the same key would share a case; among ten million tickets the odds are about
 /// 1 in 10^25.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct TicketKey(u128);
 
 impl TicketKey {
@@ -307,10 +245,11 @@ impl TicketKey {
 
 type HashSet64 = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
 
-/// How long, in stream time, a finished case is remembered so that a late event for it is
-/// rejected as late: at least this long, at most twice. After that, an event for the ticket
-/// starts a new case, reported as never opened unless it is an `opened`; either way the line is
-/// reported. Remembering every finished ticket would make memory grow with the stream.
+/// How long, in stream time, a settled case is remembered so that an event for it is rejected
+/// as arriving after the retention: at least this long (or twice the retention), at most
+/// twice. After that, an event for the ticket starts a new case, reported as never opened
+/// unless it is an `opened`; either way the line is reported. Remembering every settled ticket
+/// would make memory grow with the stream.
 pub const FINISHED_MEMORY: Duration = Duration::days(30);
 
 /// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
@@ -345,7 +284,7 @@ impl Finished {
     }
 }
 
-/// A running cycle of a finished case, resolved at the end of the stream.
+/// A running cycle of a settled case, resolved at the end of the stream.
 ///
 /// Without an explicit `now`, a stream of a year can leave one per case, so it is kept small:
 /// its stop is known to be absent, and what the clause's limit gives for its start (counting,
@@ -424,25 +363,145 @@ impl<T> Chunked<T> {
     }
 }
 
-/// The streaming evaluator of deadline clauses. Feed it events with [`Evaluator::push`] and the
-/// reader's rejected lines with [`Evaluator::reject`], then call [`Evaluator::finish`].
+/// An accepted event waiting to be applied: ordered by instant, then arrival.
+struct Waiting {
+    at: Instant,
+    arrival: u64,
+    key: TicketKey,
+    event: Event,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.arrival) == (other.at, other.arrival)
+    }
+}
+impl Eq for Waiting {}
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.arrival).cmp(&(other.at, other.arrival))
+    }
+}
+
+/// A stage that asks for evidence (an escalation or a notification), by plan and stage.
+#[derive(Debug, Clone, Copy)]
+struct StageKey {
+    plan: u32,
+    stage: u32,
+}
+
+/// What is kept of one case between its events: never the events themselves, except those
+/// of the types notification and period clauses read (`digest`).
+#[derive(Debug)]
+struct CaseState {
+    ticket: Arc<str>,
+    /// Accepted events, applied or waiting, relevant or not.
+    count: u64,
+    first_line: u64,
+    opened: bool,
+    /// `attrs` of `opened` merged with every `updated`, in canonical order.
+    attrs: Attrs,
+    /// The `status` of the latest `status` event.
+    status: Option<InlineStr>,
+    /// The sequence number of the next applied event.
+    seq: u32,
+    /// The latest instant applied.
+    applied: Option<Instant>,
+    /// The latest `closed` not followed by a `reopened`.
+    closed: Option<Instant>,
+    /// The watermark when the case's latest event arrived.
+    arrived: Instant,
+    ids: CaseIds,
+    /// Per started track (index into the evaluator's tracks), its state.
+    tracks: Vec<(u16, TrackState)>,
+    /// Evidence for stages: index into the evaluator's stage keys, and instant.
+    evidence: Vec<(u32, Instant)>,
+    /// Escalations and notifications that fired without evidence yet.
+    pending: Vec<Action>,
+    /// Cycles that stopped before the case was opened: (plan, cycle).
+    held: Vec<(u32, Stopped)>,
+    /// Events the notification and period clauses read, evaluated when the case settles.
+    digest: Vec<Event>,
+}
+
+impl CaseState {
+    fn new(ticket: &str, line: u64, arrived: Instant) -> CaseState {
+        CaseState {
+            ticket: ticket.into(),
+            count: 0,
+            first_line: line,
+            opened: false,
+            attrs: Attrs::new(),
+            status: None,
+            seq: 0,
+            applied: None,
+            closed: None,
+            arrived,
+            ids: CaseIds::None,
+            tracks: Vec::new(),
+            evidence: Vec::new(),
+            pending: Vec::new(),
+            held: Vec::new(),
+            digest: Vec::new(),
+        }
+    }
+
+    /// When the case may be settled: the retention past its latest `closed`, and at least the
+    /// reorder window past the watermark at which its latest event arrived (a file concatenated
+    /// per project brings old cases long after the watermark has moved on, and their
+    /// follow-ups with them); `None` while it is not closed.
+    fn settles_at(&self, opts: &EvalOptions) -> Option<Instant> {
+        let closed = self.closed?;
+        let after = |t: Instant, d: Duration| {
+            t.checked_add_signed(d)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        Some(after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)))
+    }
+
+    fn track(&mut self, track: u16) -> Option<&mut TrackState> {
+        self.tracks
+            .iter_mut()
+            .find(|(t, _)| *t == track)
+            .map(|(_, s)| s)
+    }
+}
+
+/// The streaming evaluator. Feed it events with [`Evaluator::push`] and the reader's rejected
+/// lines with [`Evaluator::reject`], then call [`Evaluator::finish`].
 pub struct Evaluator<'p, S: Sink> {
     plans: Vec<ClausePlan<'p>>,
+    tracks: Vec<TrackSpec<'p>>,
+    /// Per track, its plans in plan order.
+    track_plans: Vec<Vec<u32>>,
+    /// Per event type, the tracks it starts or stops (`reopened` concerns every track).
+    type_tracks: HashMap<InlineStr, Vec<u16>>,
+    /// Stages that ask for evidence.
+    stage_keys: Vec<StageKey>,
+    /// Per plan and stage, its index in `stage_keys`.
+    plan_stage_keys: Vec<Vec<Option<u32>>>,
     opts: EvalOptions,
     sink: S,
-    /// Open cases, boxed so that the table stays small and probing it stays in cache.
-    cases: HashMap<TicketKey, Box<CaseBuf>, BuildHasherDefault<IdentityHasher>>,
-    closing: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    waiting: BinaryHeap<Reverse<Waiting>>,
+    arrivals: u64,
+    /// Cases, boxed so that the table stays small and probing it stays in cache.
+    cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
+    /// When cases may settle: (instant, ticket), checked against the case when it comes up.
+    settling: BinaryHeap<Reverse<(Instant, TicketKey)>>,
     finished: Finished,
     /// What the policies can look at; the rest of each event is dropped on arrival.
     relevance: Relevance,
+    /// What notification and period clauses read, kept until a case settles.
+    digest: Relevance,
     watermark: Option<Instant>,
     deferred: Chunked<Deferred>,
     summary: Summary,
-    facts: Vec<CycleFacts>,
     actions: Vec<Action>,
-    /// For each deadline plan, the types of its start events.
-    plan_starts: Vec<TypeMask>,
     /// For each deadline plan, its index in `summary.clauses`.
     plan_summary: Vec<usize>,
     /// Sampling, targets, repeats, duties and windows.
@@ -450,9 +509,14 @@ pub struct Evaluator<'p, S: Sink> {
     /// Notification clauses, and the index of each in `summary.clauses`.
     notices: Vec<NoticePlan<'p>>,
     notice_summary: Vec<usize>,
-    /// Notification facts of finished cases that depend on the `now` to come, per case.
+    /// Notification facts of settled cases that depend on the `now` to come, per case.
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     findings: Vec<Finding>,
+    /// Scratch: the events of one case at one instant, cycles stopped, roles.
+    batch: Vec<Event>,
+    stopped: Vec<(u32, Stopped)>,
+    track_stops: Vec<Stopped>,
+    roles: Vec<(u32, Roles)>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -469,7 +533,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         sink: S,
         relevance: Relevance,
     ) -> Evaluator<'p, S> {
-        let plans = plan(policies);
+        let plans = super::case::plan(policies);
         let mut clauses = Vec::new();
         for (pi, policy) in policies.iter().enumerate() {
             let policy_name: Arc<str> = policy.name.as_str().into();
@@ -488,58 +552,91 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 });
             }
         }
-        let plan_summary = plans
-            .iter()
-            .map(|p| {
-                clauses
-                    .iter()
-                    .position(|c| c.clause_ref == p.clause_ref)
-                    .unwrap_or(0)
-            })
-            .collect();
+        let index_of = |r: ClauseRef| clauses.iter().position(|c| c.clause_ref == r).unwrap_or(0);
+        let plan_summary = plans.iter().map(|p| index_of(p.clause_ref)).collect();
         let notices = notify::plan(policies);
-        let notice_summary = notices
-            .iter()
-            .map(|p| {
-                clauses
-                    .iter()
-                    .position(|c| c.clause_ref == p.clause_ref)
-                    .unwrap_or(0)
-            })
-            .collect();
+        let notice_summary = notices.iter().map(|p| index_of(p.clause_ref)).collect();
+
+        let mut tracks: Vec<TrackSpec<'p>> = Vec::new();
+        let mut track_plans: Vec<Vec<u32>> = Vec::new();
+        let mut stage_keys = Vec::new();
+        let mut plan_stage_keys = Vec::new();
+        for (pi, plan) in plans.iter().enumerate() {
+            let spec = TrackSpec::of(plan.deadline);
+            let t = match tracks.iter().position(|t| t.same_as(&spec)) {
+                Some(t) => t,
+                None => {
+                    tracks.push(spec);
+                    track_plans.push(Vec::new());
+                    tracks.len() - 1
+                }
+            };
+            track_plans[t].push(pi as u32);
+            let keys = plan
+                .deadline
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(si, stage)| {
+                    (stage.action != ActionKind::Warn).then(|| {
+                        stage_keys.push(StageKey {
+                            plan: pi as u32,
+                            stage: si as u32,
+                        });
+                        (stage_keys.len() - 1) as u32
+                    })
+                })
+                .collect();
+            plan_stage_keys.push(keys);
+        }
+        let mut type_tracks: HashMap<InlineStr, Vec<u16>> = HashMap::new();
+        for (t, spec) in tracks.iter().enumerate() {
+            for m in spec.start.matchers.iter().chain(&spec.stop.matchers) {
+                let list = type_tracks.entry(m.event.clone()).or_default();
+                if !list.contains(&(t as u16)) {
+                    list.push(t as u16);
+                }
+            }
+        }
         let summary = Summary {
             now: opts.now,
             clauses,
             ..Summary::default()
         };
         let periods = PeriodTally::new(policies, &summary);
-        let plan_starts = plans
-            .iter()
-            .map(|p| {
-                let types = p.deadline.start.matchers.iter().map(|m| m.event.as_str());
-                relevance.mask_of(types)
-            })
-            .collect();
+        let digest = Relevance::of_period_clauses(policies);
+        let mut opts = opts;
+        opts.retain = opts.retain.max(opts.reorder_window);
         Evaluator {
-            plan_starts,
-            periods,
             plans,
+            tracks,
+            track_plans,
+            type_tracks,
+            stage_keys,
+            plan_stage_keys,
             opts,
             sink,
+            waiting: BinaryHeap::new(),
+            arrivals: 0,
             cases: HashMap::default(),
-            closing: BinaryHeap::new(),
+            settling: BinaryHeap::new(),
             finished: Finished::default(),
             relevance,
+            digest,
             watermark: None,
             deferred: Chunked::default(),
             summary,
-            facts: Vec::new(),
             actions: Vec::new(),
             plan_summary,
+            periods,
             notices,
             notice_summary,
             deferred_notices: Vec::new(),
             findings: Vec::new(),
+            batch: Vec::new(),
+            stopped: Vec::new(),
+            track_stops: Vec::new(),
+            roles: Vec::new(),
         }
     }
 
@@ -548,9 +645,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.watermark
     }
 
-    /// Cases currently buffered.
+    /// Cases currently kept (open, or closed and within the retention).
     pub fn open_cases(&self) -> usize {
         self.cases.len()
+    }
+
+    /// Events accepted and not yet applied (waiting out the reorder window).
+    pub fn waiting_events(&self) -> usize {
+        self.waiting.len()
     }
 
     /// The period clauses' state, e.g. to ask for a period report or a sample draw.
@@ -592,11 +694,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         let key = TicketKey::of(&event.ticket);
         let at = event.at;
-        let closes = &*event.kind == "closed";
+        let mark = self.watermark.map_or(at, |w| w.max(at));
+        let relevant = self.relevance.keeps_type(&event.kind);
         let case = match self.cases.get_mut(&key) {
             Some(case) => {
                 if let Some(id) = event.id.as_deref() {
-                    if let Some(first) = case.line_of_id(id) {
+                    if let Some(first) = case.ids.line_of(id) {
                         self.summary.duplicates += 1;
                         let reason =
                             format!("duplicate event id `{id}`, first seen on line {first}");
@@ -604,30 +707,52 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         return;
                     }
                 }
-                case
-            }
-            None => {
-                if self.finished.contains(key.short()) {
+                if relevant && case.applied.is_some_and(|applied| at <= applied) {
                     self.summary.late += 1;
                     let reason = format!(
-                        "event for `{}` arrived after its case was closed and evaluated \
-                         (more than {} out of order); raise --reorder-window to keep closed \
-                         cases open longer",
+                        "event for `{}` arrived more than {} out of order: its case has \
+                         already been evaluated past {}; raise --reorder-window",
                         event.ticket,
-                        format_duration(self.opts.reorder_window)
+                        format_duration(self.opts.reorder_window),
+                        super::verdict::rfc3339(at, chrono_tz::UTC),
                     );
                     self.reject_event(&event, reason);
                     return;
                 }
-                self.cases.entry(key).or_insert_with(|| {
-                    Box::new(CaseBuf::new(event.ticket.as_ref().into(), at, event.line))
-                })
+                case
+            }
+            None => {
+                if self.finished.contains(key.short()) {
+                    self.summary.expired += 1;
+                    let reason = format!(
+                        "event for `{}` arrived after its case was settled: more than {} \
+                         after it was closed; raise --retain to keep closed cases longer",
+                        event.ticket,
+                        format_duration(self.opts.retain)
+                    );
+                    self.reject_event(&event, reason);
+                    return;
+                }
+                self.cases
+                    .entry(key)
+                    .or_insert_with(|| Box::new(CaseState::new(&event.ticket, event.line, mark)))
             }
         };
         self.summary.accepted += 1;
-        case.add(event, &self.relevance);
-        if closes && case.closed_last() && case.last_at == at {
-            self.closing.push(Reverse((at, case.ticket.clone())));
+        case.count += 1;
+        case.first_line = case.first_line.min(event.line);
+        case.arrived = mark;
+        if let Some(id) = &event.id {
+            case.ids.insert(id.clone(), event.line);
+        }
+        if relevant {
+            self.waiting.push(Reverse(Waiting {
+                at,
+                arrival: self.arrivals,
+                key,
+                event,
+            }));
+            self.arrivals += 1;
         }
         self.advance(at);
     }
@@ -637,35 +762,277 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.watermark = Some(at);
-        let window = self.opts.reorder_window;
         self.finished
-            .advance(at, FINISHED_MEMORY.max(window + window));
-        while let Some(Reverse((closed, _))) = self.closing.peek() {
-            let ready = closed
-                .checked_add_signed(window)
-                .is_some_and(|limit| limit < at);
-            if !ready {
+            .advance(at, FINISHED_MEMORY.max(self.opts.retain + self.opts.retain));
+        let Some(frontier) = at.checked_sub_signed(self.opts.reorder_window) else {
+            return;
+        };
+        self.release(Some(frontier));
+        while let Some(&Reverse((when, key))) = self.settling.peek() {
+            if when >= frontier {
                 break;
             }
-            let Some(Reverse((closed, ticket))) = self.closing.pop() else {
-                break;
-            };
-            let key = TicketKey::of(&ticket);
-            let still = self
+            self.settling.pop();
+            let due = self
                 .cases
                 .get(&key)
-                .is_some_and(|c| c.closed_last() && c.last_at == closed);
-            if still {
-                if let Some(case) = self.cases.remove(&key) {
-                    self.finished.insert(key.short());
-                    self.finish_case(case, false);
+                .and_then(|c| c.settles_at(&self.opts));
+            match due {
+                Some(due) if due == when => {
+                    if let Some(case) = self.cases.remove(&key) {
+                        self.finished.insert(key.short());
+                        self.settle_case(case, false);
+                    }
                 }
+                // Its events arrived or it was reopened since: it settles later, if at all.
+                Some(due) if due > when => self.settling.push(Reverse((due, key))),
+                _ => {}
             }
         }
     }
 
-    /// Evaluates a case and emits its records; running cycles wait when `now` is not known yet.
-    fn finish_case(&mut self, case: Box<CaseBuf>, at_end: bool) {
+    /// Applies the waiting events strictly before `frontier` (all when `None`), an instant at a
+    /// time, in canonical order.
+    fn release(&mut self, frontier: Option<Instant>) {
+        loop {
+            let at = match self.waiting.peek() {
+                Some(Reverse(w)) if frontier.is_none_or(|f| w.at < f) => w.at,
+                _ => return,
+            };
+            let mut group: Vec<(TicketKey, Event)> = Vec::new();
+            while let Some(Reverse(w)) = self.waiting.peek() {
+                if w.at != at {
+                    break;
+                }
+                if let Some(Reverse(w)) = self.waiting.pop() {
+                    group.push((w.key, w.event));
+                }
+            }
+            group.sort_by(|a, b| {
+                a.1.ticket
+                    .cmp(&b.1.ticket)
+                    .then_with(|| a.1.canonical_cmp(&b.1))
+            });
+            let mut events = group.into_iter().peekable();
+            while let Some((key, first)) = events.next() {
+                let mut batch = std::mem::take(&mut self.batch);
+                batch.clear();
+                batch.push(first);
+                while let Some((_, next)) = events.next_if(|(k, _)| *k == key) {
+                    batch.push(next);
+                }
+                self.apply(key, &mut batch);
+                self.batch = batch;
+            }
+        }
+    }
+
+    /// Applies the events of one case at one instant, sorted canonically.
+    fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
+        let Some(mut case) = self.cases.remove(&key) else {
+            // Settled while these waited: they came after the retention.
+            for e in batch.drain(..) {
+                self.summary.expired += 1;
+                self.summary.accepted -= 1;
+                let reason = format!(
+                    "event for `{}` arrived after its case was settled: more than {} after \
+                     it was closed; raise --retain to keep closed cases longer",
+                    e.ticket,
+                    format_duration(self.opts.retain)
+                );
+                self.reject_event(&e, reason);
+            }
+            return;
+        };
+        let at = batch[0].at;
+        let first_seq = case.seq;
+        case.seq = case.seq.saturating_add(batch.len() as u32);
+        case.applied = Some(at);
+        // Attributes, closing, evidence: before the clocks, so that a record made final at
+        // this instant sees the case as it is at the end of the instant.
+        for e in batch.iter() {
+            match &*e.kind {
+                "opened" => {
+                    case.opened = true;
+                    case.attrs.merge(&e.attrs);
+                }
+                "updated" => case.attrs.merge(&e.attrs),
+                "closed" => {
+                    case.closed = Some(at);
+                    if let Some(when) = case.settles_at(&self.opts) {
+                        self.settling.push(Reverse((when, key)));
+                    }
+                }
+                "reopened" => case.closed = None,
+                "escalated" | "notified" => self.evidence(&mut case, e),
+                _ => {}
+            }
+        }
+        // Clocks.
+        self.stopped.clear();
+        let mut touched: Vec<u16> = Vec::new();
+        for e in batch.iter() {
+            if let Some(ts) = self.type_tracks.get(&*e.kind) {
+                touched.extend_from_slice(ts);
+            }
+            if &*e.kind == "reopened" {
+                touched.extend(case.tracks.iter().map(|(t, _)| *t));
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for &t in &touched {
+            let spec = &self.tracks[t as usize];
+            self.roles.clear();
+            for (i, e) in batch.iter().enumerate() {
+                let r = spec.roles(&e.kind, &e.attrs);
+                if !r.any() {
+                    continue;
+                }
+                self.roles.push((first_seq + i as u32, r));
+                let now = &self.roles[..];
+                self.track_stops.clear();
+                match case.track(t) {
+                    Some(state) => state.step(at, now, &mut self.track_stops),
+                    None => {
+                        let paused = spec.pauses_on(case.status.as_deref());
+                        if let Some(state) =
+                            TrackState::start(spec, at, now, paused, &mut self.track_stops)
+                        {
+                            case.tracks.push((t, state));
+                        }
+                    }
+                }
+                for st in self.track_stops.drain(..) {
+                    for &p in &self.track_plans[t as usize] {
+                        self.stopped.push((p, st.clone()));
+                    }
+                }
+            }
+        }
+        // Statuses: where they fall among this instant's events changes no pause.
+        for e in batch.iter().filter(|e| &*e.kind == "status") {
+            let status = e.attrs.get("status").and_then(Value::as_str);
+            for (t, state) in case.tracks.iter_mut() {
+                let spec = &self.tracks[*t as usize];
+                if !spec.pausing.is_empty() {
+                    state.status(at, spec.pauses_on(status));
+                }
+            }
+            case.status = status.map(InlineStr::new);
+        }
+        let mut stopped = std::mem::take(&mut self.stopped);
+        stopped.sort_by_key(|(p, st)| (*p, st.cycle));
+        for (p, st) in stopped.drain(..) {
+            self.cycle_stopped(&mut case, p, st, at);
+        }
+        self.stopped = stopped;
+        // What notification and period clauses read waits for the case to settle.
+        for e in batch.drain(..) {
+            if self.digest.keeps_type(&e.kind) {
+                case.digest.push(e);
+            }
+        }
+        self.cases.insert(key, case);
+    }
+
+    /// An `escalated` or `notified` event: evidence for stages, and for actions waiting.
+    fn evidence(&mut self, case: &mut CaseState, e: &Event) {
+        for (k, sk) in self.stage_keys.iter().enumerate() {
+            let stage = &self.plans[sk.plan as usize].deadline.stages[sk.stage as usize];
+            if super::case::is_stage_evidence(stage, &e.kind, &e.attrs) {
+                case.evidence.push((k as u32, e.at));
+            }
+        }
+        let mut i = 0;
+        while i < case.pending.len() {
+            let a = &case.pending[i];
+            let plan = self.plans.iter().find(|p| p.clause_ref == a.clause_ref);
+            let stage = plan.and_then(|p| p.deadline.stages.get(a.stage.wrapping_sub(1)));
+            let taken = a.at <= e.at
+                && stage.is_some_and(|s| super::case::is_stage_evidence(s, &e.kind, &e.attrs));
+            if taken {
+                let mut action = case.pending.remove(i);
+                action.status = ActionStatus::Done;
+                action.evidence = Some(e.at);
+                self.emit_action(&action);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// The instants of the evidence of each stage of `plan` on the case, ascending.
+    fn stage_evidence(&self, case: &CaseState, plan: usize) -> Vec<Box<[Instant]>> {
+        self.plan_stage_keys[plan]
+            .iter()
+            .map(|key| match key {
+                Some(k) => case
+                    .evidence
+                    .iter()
+                    .filter(|(e, _)| e == k)
+                    .map(|&(_, at)| at)
+                    .collect(),
+                None => Box::default(),
+            })
+            .collect()
+    }
+
+    /// Whether `plan` applies to the case as it is now, for a cycle started at `start`.
+    fn applies(&self, case: &CaseState, plan: usize, start: Instant) -> bool {
+        let p = &self.plans[plan];
+        p.guard.may_hold(case.attrs.get(super::case::GUARD_ATTR))
+            && p.clause.applies.eval(&case.attrs)
+            && p.clause.holds_at(p.policy_zone, start)
+    }
+
+    fn facts(
+        &self,
+        case: &CaseState,
+        plan: usize,
+        cycle: u32,
+        start: Instant,
+        stop: Option<Instant>,
+        pauses: Vec<PauseSpan>,
+    ) -> CycleFacts {
+        let p = &self.plans[plan];
+        let (counting, amount, zone) = resolve_limit(&p.deadline.limit, start, p.policy_zone);
+        CycleFacts {
+            plan,
+            cycle,
+            start,
+            stop,
+            counting,
+            amount,
+            zone,
+            pauses,
+            evidence: if p.deadline.stages.is_empty() {
+                Vec::new()
+            } else {
+                self.stage_evidence(case, plan)
+            },
+        }
+    }
+
+    /// A cycle of `plan` stopped at `at`: its verdict is final.
+    fn cycle_stopped(&mut self, case: &mut CaseState, plan: u32, st: Stopped, at: Instant) {
+        if !case.opened {
+            case.held.push((plan, st));
+            return;
+        }
+        let plan = plan as usize;
+        if !self.applies(case, plan, st.start) {
+            return;
+        }
+        let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), st.pauses);
+        let ticket = case.ticket.clone();
+        let attrs = std::mem::take(&mut case.attrs);
+        self.emit(&ticket, &facts, at, Some(&attrs), Some(&mut case.pending));
+        case.attrs = attrs;
+    }
+
+    /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
+    fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
         let ticket = case.ticket.clone();
         if !case.opened {
             self.summary.unopened += 1;
@@ -678,46 +1045,50 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.summary.cases += 1;
-        let last_at = case.last_at;
-        let events = case.into_events();
-        let view = CaseView::new(&events);
-        let mut facts = std::mem::take(&mut self.facts);
-        facts.clear();
-        let present = self.relevance.mask_of(events.iter().map(|e| &*e.kind));
-        for i in 0..self.plans.len() {
-            // A clause whose start event is not in the case has no cycle in it.
-            if present.intersects(self.plan_starts[i]) {
-                case_facts(&view, &self.plans, i, &mut facts);
-            }
-        }
         let known_now = if at_end {
             self.final_now()
         } else {
             self.opts.now
         };
-        let fallback_now = self.watermark.unwrap_or(last_at);
+        let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        for (p, st) in std::mem::take(&mut case.held) {
+            let at = st.stop;
+            self.cycle_stopped(&mut case, p, st, at);
+        }
+        let mut running = Vec::new();
+        for (t, state) in &case.tracks {
+            let Some((cycle, start, pauses)) = state.running() else {
+                continue;
+            };
+            for &p in &self.track_plans[*t as usize] {
+                let p = p as usize;
+                if self.applies(&case, p, start) {
+                    running.push(self.facts(&case, p, cycle, start, None, pauses.to_vec()));
+                }
+            }
+        }
+        running.sort_by_key(|f| (f.plan, f.cycle));
+        let mut digest = std::mem::take(&mut case.digest);
+        digest.sort_by(Event::canonical_cmp);
+        let view = CaseView::from_parts(&digest, &case.attrs, case.opened);
         self.periods.case(
             &ticket,
             &view,
-            &facts,
+            &running,
             known_now,
             fallback_now,
             &mut self.sink,
             &mut self.summary,
         );
-        for f in facts.drain(..) {
+        for f in running {
             match known_now {
-                Some(now) => self.emit(&ticket, &f, now),
-                None if !f.depends_on_now() => {
-                    // A stopped clock does not depend on `now`, which will be at least the
-                    // watermark, itself past every event of the case.
-                    let now = self.watermark.unwrap_or(f.start);
-                    self.emit(&ticket, &f, now);
-                }
+                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), None),
                 None => self.deferred.push(Deferred::new(&ticket, f)),
             }
         }
-        self.facts = facts;
+        for action in std::mem::take(&mut case.pending) {
+            self.emit_action(&action);
+        }
         self.notices_of_case(&ticket, &view, known_now);
     }
 
@@ -763,7 +1134,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
-    fn emit(&mut self, ticket: &Arc<str>, facts: &CycleFacts, now: Instant) {
+    /// Resolves a cycle as of `now` and emits its verdict and actions. With `pending`, actions
+    /// still missing their evidence wait there instead (the evidence may come later); `attrs`
+    /// are the case's, for the period tallies (`None`: the tally kept the case's groups).
+    fn emit(
+        &mut self,
+        ticket: &Arc<str>,
+        facts: &CycleFacts,
+        now: Instant,
+        attrs: Option<&Attrs>,
+        mut pending: Option<&mut Vec<Action>>,
+    ) {
         self.actions.clear();
         let verdict = resolve(
             facts,
@@ -782,16 +1163,34 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             Status::Breached => counts.breached += 1,
             Status::Pending => counts.pending += 1,
         }
-        self.periods.verdict(&verdict);
-        self.sink.verdict(&verdict);
-        for action in &self.actions {
-            match action.status {
-                ActionStatus::Due => counts.actions_due += 1,
-                ActionStatus::Done => counts.actions_done += 1,
-                ActionStatus::Missed => counts.actions_missed += 1,
-            }
-            self.sink.action(action);
+        match attrs {
+            Some(attrs) => self.periods.verdict_in(&verdict, attrs),
+            None => self.periods.verdict(&verdict),
         }
+        self.sink.verdict(&verdict);
+        let actions = std::mem::take(&mut self.actions);
+        for action in &actions {
+            match (&mut pending, action.status) {
+                (Some(pending), ActionStatus::Missed) => pending.push(action.clone()),
+                _ => self.emit_action(action),
+            }
+        }
+        self.actions = actions;
+    }
+
+    fn emit_action(&mut self, action: &Action) {
+        let index = self
+            .plans
+            .iter()
+            .position(|p| p.clause_ref == action.clause_ref)
+            .map_or(0, |p| self.plan_summary[p]);
+        let counts = &mut self.summary.clauses[index];
+        match action.status {
+            ActionStatus::Due => counts.actions_due += 1,
+            ActionStatus::Done => counts.actions_done += 1,
+            ActionStatus::Missed => counts.actions_missed += 1,
+        }
+        self.sink.action(action);
     }
 
     /// Remembers a calendar year outside the calendar's holiday data.
@@ -818,24 +1217,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.opts.now.or(self.watermark)
     }
 
-    /// Ends the stream: resolves waiting cycles, evaluates the cases still open (in ticket
-    /// order) and returns the summary and the sink.
+    /// Ends the stream: applies the events still waiting, resolves waiting cycles, settles the
+    /// cases still kept (in ticket order) and returns the summary and the sink.
     pub fn finish(mut self) -> (Summary, S) {
+        self.release(None);
         let now = self.final_now();
         self.summary.now = now;
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred).into_iter() {
                 let (ticket, facts) = d.facts(&self.plans);
-                self.emit(&ticket, &facts, now);
+                self.emit(&ticket, &facts, now, None, None);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);
             }
         }
-        let mut open: Vec<Box<CaseBuf>> = self.cases.drain().map(|(_, case)| case).collect();
+        let mut open: Vec<Box<CaseState>> = self.cases.drain().map(|(_, case)| case).collect();
         open.sort_unstable_by(|a, b| a.ticket.cmp(&b.ticket));
         for case in open {
-            self.finish_case(case, true);
+            self.settle_case(case, true);
         }
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         (self.summary, self.sink)

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod explain;
 pub mod explain_other;
 pub mod notify;
+pub(crate) mod track;
 pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};

@@ -208,8 +208,11 @@ pub struct Summary {
     /// All rejected records: from the reader, duplicates and late events.
     pub rejected: u64,
     pub duplicates: u64,
-    /// Events that arrived after their case had been finished.
+    /// Events that arrived more than the reorder window out of order within their case.
     pub late: u64,
+    /// Events that arrived after their case was settled (more than the retention after it
+    /// was closed).
+    pub expired: u64,
     /// Cases with an `opened` event.
     pub cases: u64,
     /// Cases without one.

@@ -28,6 +28,7 @@ use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
 use crate::event::Instant;
 use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy};
+use crate::value::Attrs;
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -234,25 +235,7 @@ impl<'p> PeriodTally<'p> {
         if !view.opened {
             return;
         }
-        let groups = CaseGroups {
-            report: self
-                .report
-                .as_ref()
-                .map(|r| Group::of(&r.group_by, &view.attrs)),
-            targets: self
-                .verdict_targets
-                .iter()
-                .map(|vt| {
-                    let c = self.plans[vt.plan].clause;
-                    let ClauseBody::Target(t) = &c.body else {
-                        return None;
-                    };
-                    c.applies
-                        .eval(&view.attrs)
-                        .then(|| Group::of(&t.group_by, &view.attrs))
-                })
-                .collect(),
-        };
+        let groups = self.groups_for(&view.attrs);
         // Verdicts resolved at the end of the stream find their case's groups here; a case with
         // no group that a verdict could count in needs no entry.
         let has_groups = groups.report.is_some() || groups.targets.iter().any(Option::is_some);
@@ -404,14 +387,51 @@ impl<'p> PeriodTally<'p> {
         }
     }
 
-    /// A deadline verdict, as it is emitted.
+    /// The groups a case with these attributes counts in.
+    fn groups_for(&self, attrs: &Attrs) -> CaseGroups {
+        CaseGroups {
+            report: self
+                .report
+                .as_ref()
+                .map(|r| Group::of(&r.group_by, attrs)),
+            targets: self
+                .verdict_targets
+                .iter()
+                .map(|vt| {
+                    let c = self.plans[vt.plan].clause;
+                    let ClauseBody::Target(t) = &c.body else {
+                        return None;
+                    };
+                    c.applies
+                        .eval(attrs)
+                        .then(|| Group::of(&t.group_by, attrs))
+                })
+                .collect(),
+        }
+    }
+
+    /// A deadline verdict, as it is emitted, of a case whose groups were kept (see
+    /// [`PeriodTally::case`]).
     pub(crate) fn verdict(&mut self, v: &Verdict) {
         if self.verdict_targets.is_empty() && self.report.is_none() {
             return;
         }
-        let Some(groups) = groups_of(&self.current, &self.deferred, &v.ticket) else {
+        let Some(groups) = groups_of(&self.current, &self.deferred, &v.ticket).cloned() else {
             return;
         };
+        self.count_verdict(v, &groups);
+    }
+
+    /// A deadline verdict, as it is emitted, of a case with these attributes.
+    pub(crate) fn verdict_in(&mut self, v: &Verdict, attrs: &Attrs) {
+        if self.verdict_targets.is_empty() && self.report.is_none() {
+            return;
+        }
+        let groups = self.groups_for(attrs);
+        self.count_verdict(v, &groups);
+    }
+
+    fn count_verdict(&mut self, v: &Verdict, groups: &CaseGroups) {
         let zone = self.zone_of(v.clause_ref);
         for (j, vt) in self.verdict_targets.iter().enumerate() {
             if vt.of != v.clause_ref {

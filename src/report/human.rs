@@ -160,12 +160,13 @@ impl HumanReport {
         );
         let _ = writeln!(
             out,
-            "{} lines, {} events evaluated, {} rejected ({} duplicate, {} late), {} after now; {} cases, {} never opened",
+            "{} lines, {} events evaluated, {} rejected ({} duplicate, {} late, {} after retention), {} after now; {} cases, {} never opened",
             read.lines,
             summary.accepted,
             summary.rejected,
             summary.duplicates,
             summary.late,
+            summary.expired,
             summary.after_now,
             summary.cases,
             summary.unopened,

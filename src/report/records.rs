@@ -209,6 +209,8 @@ pub struct SummaryRecord<'a> {
     rejected: u64,
     duplicates: u64,
     late: u64,
+    /// Events that arrived after their case was settled (`--retain` after `closed`).
+    expired: u64,
     after_now: u64,
     cases: u64,
     unopened: u64,
@@ -238,6 +240,7 @@ impl<'a> SummaryRecord<'a> {
             rejected: s.rejected,
             duplicates: s.duplicates,
             late: s.late,
+            expired: s.expired,
             after_now: s.after_now,
             cases: s.cases,
             unopened: s.unopened,

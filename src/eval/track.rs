@@ -1,0 +1,261 @@
+//! The cycles of a deadline clock, followed one event at a time.
+//!
+//! Deadline clauses that share their start trigger, stop trigger and pause statuses share a
+//! **track**: the instants at which their clock starts, stops and pauses are the same; only the
+//! limit, the condition and the stages differ, and those are applied when a cycle's record is
+//! made. A case holds one [`TrackState`] per track whose start event it has seen: a few dozen
+//! bytes, never the events.
+//!
+//! [`TrackState::step`] gives the cycles that [`super::case::for_each_cycle`] finds on the whole
+//! sorted case (SEMANTICS.md, "Deadline clauses", "Reopen" and "Ties"), provided it is fed the
+//! case's events in canonical order, each with a per-case sequence number. The whole-case
+//! reading looks *back* within one instant in three places: a stop event at the start's instant
+//! counts even when it sorts before the start event, a `reopened` at the stop's instant counts
+//! even when it sorts before the stop, and a start event at the reopen's instant counts even when
+//! it sorts before the reopen. So the state keeps the roles of the events of the current instant
+//! (a handful at most) and rescans them at each transition. A property test in `tests/` checks
+//! the equivalence on random cases.
+
+use super::clock::PauseSpan;
+use crate::event::Instant;
+use crate::policy::{Deadline, Trigger};
+use crate::value::Attrs;
+
+/// The part of a deadline clause that decides its cycles and pauses.
+#[derive(Debug)]
+pub(crate) struct TrackSpec<'p> {
+    pub start: &'p Trigger,
+    pub stop: &'p Trigger,
+    /// A reopen cycle starts at the `reopened` event itself.
+    pub at_opened: bool,
+    /// Statuses that pause the clock; empty: none.
+    pub pausing: &'p [String],
+}
+
+impl<'p> TrackSpec<'p> {
+    pub fn of(deadline: &'p Deadline) -> TrackSpec<'p> {
+        TrackSpec {
+            start: &deadline.start,
+            stop: &deadline.stop,
+            at_opened: deadline.starts_at_opened(),
+            pausing: deadline.pause.as_ref().map_or(&[][..], |p| &p.statuses[..]),
+        }
+    }
+
+    /// Whether two clauses share a track.
+    pub fn same_as(&self, other: &TrackSpec<'_>) -> bool {
+        self.start == other.start
+            && self.stop == other.stop
+            && self.at_opened == other.at_opened
+            && self.pausing == other.pausing
+    }
+
+    /// What `kind` with `attrs` is to this track.
+    pub fn roles(&self, kind: &str, attrs: &Attrs) -> Roles {
+        let mut r = 0;
+        if self.start.matches(kind, attrs) {
+            r |= Roles::START;
+        }
+        if self.stop.matches(kind, attrs) {
+            r |= Roles::STOP;
+        }
+        if kind == "reopened" {
+            r |= Roles::REOPEN;
+        }
+        Roles(r)
+    }
+
+    /// Whether a status pauses this track's clock.
+    pub fn pauses_on(&self, status: Option<&str>) -> bool {
+        status.is_some_and(|s| self.pausing.iter().any(|p| p == s))
+    }
+}
+
+/// The roles of one event on a track, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Roles(u8);
+
+impl Roles {
+    const START: u8 = 1;
+    const STOP: u8 = 2;
+    const REOPEN: u8 = 4;
+
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+    pub fn start(self) -> bool {
+        self.0 & Self::START != 0
+    }
+    fn stop(self) -> bool {
+        self.0 & Self::STOP != 0
+    }
+    fn reopen(self) -> bool {
+        self.0 & Self::REOPEN != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// The clock runs since `start`; `start_seq` is the start event's sequence number.
+    Running { start: Instant, start_seq: u32 },
+    /// The last cycle stopped at `stop`; `start_seq` as above.
+    Stopped { stop: Instant, start_seq: u32 },
+    /// Reopened; waiting for a start event (clauses not starting at `opened`).
+    Reopened { start_seq: u32 },
+}
+
+/// A cycle that has ended: its number, start, stop and pauses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stopped {
+    pub cycle: u32,
+    pub start: Instant,
+    pub stop: Instant,
+    pub pauses: Vec<PauseSpan>,
+}
+
+/// The state of one track on one case, from its first start event on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TrackState {
+    phase: Phase,
+    cycle: u32,
+    at_opened: bool,
+    /// Whether the case's status pauses this track now.
+    paused: bool,
+    /// Stop and reopen events with a smaller sequence number are consumed.
+    stop_from: u32,
+    reopen_from: u32,
+    /// Pauses of the running cycle, clipped to its start; the last may be open.
+    pauses: Vec<PauseSpan>,
+}
+
+impl TrackState {
+    /// A track whose first start event is the last of `now`: the roles of this instant's
+    /// events so far, in canonical order with their sequence numbers (a stop sorting before the
+    /// start at the same instant counts). `paused` says whether the case's status pauses the
+    /// track now. Cycles that stop at once are appended to `out`. `None` when the last event of
+    /// `now` is not a start event.
+    pub fn start(
+        spec: &TrackSpec<'_>,
+        at: Instant,
+        now: &[(u32, Roles)],
+        paused: bool,
+        out: &mut Vec<Stopped>,
+    ) -> Option<TrackState> {
+        let &(seq, roles) = now.last()?;
+        if !roles.start() {
+            return None;
+        }
+        let mut state = TrackState {
+            phase: Phase::Running {
+                start: at,
+                start_seq: seq,
+            },
+            cycle: 1,
+            at_opened: spec.at_opened,
+            paused,
+            stop_from: 0,
+            reopen_from: 0,
+            pauses: if paused { vec![(at, None)] } else { Vec::new() },
+        };
+        state.settle(at, now, out);
+        Some(state)
+    }
+
+    /// The running cycle's number, start and pauses, if the clock runs.
+    pub fn running(&self) -> Option<(u32, Instant, &[PauseSpan])> {
+        match self.phase {
+            Phase::Running { start, .. } => Some((self.cycle, start, &self.pauses)),
+            _ => None,
+        }
+    }
+
+    /// One event of the case at `at`, the last of `now`: the roles on this track of this
+    /// instant's events so far, in canonical order with their sequence numbers. Cycles that
+    /// stop are appended to `out`.
+    pub fn step(&mut self, at: Instant, now: &[(u32, Roles)], out: &mut Vec<Stopped>) {
+        self.settle(at, now, out);
+    }
+
+    /// The case's status changed at `at`; `pausing` says whether the new one pauses this
+    /// track. A run of pausing statuses is one pause.
+    pub fn status(&mut self, at: Instant, pausing: bool) {
+        if pausing == self.paused {
+            return;
+        }
+        self.paused = pausing;
+        let Phase::Running { start, .. } = self.phase else {
+            return;
+        };
+        if pausing {
+            self.pauses.push((at.max(start), None));
+        } else if let Some(last) = self.pauses.last_mut() {
+            if at > last.0 {
+                last.1 = Some(at);
+            } else {
+                self.pauses.pop();
+            }
+        }
+    }
+
+    /// The first event of this instant from sequence `from` on with the role `has`.
+    fn first(now: &[(u32, Roles)], from: u32, has: fn(Roles) -> bool) -> Option<u32> {
+        now.iter()
+            .filter(|&&(seq, roles)| seq >= from && has(roles))
+            .map(|&(seq, _)| seq)
+            .min()
+    }
+
+    /// Takes the transitions the events of the current instant allow.
+    fn settle(&mut self, at: Instant, now: &[(u32, Roles)], out: &mut Vec<Stopped>) {
+        loop {
+            match self.phase {
+                Phase::Running { start, start_seq } => {
+                    let Some(seq) = Self::first(now, self.stop_from, Roles::stop) else {
+                        return;
+                    };
+                    let stop = at;
+                    self.stop_from = seq + 1;
+                    let mut pauses = std::mem::take(&mut self.pauses);
+                    if let Some(last) = pauses.last_mut() {
+                        if last.1.is_none() {
+                            last.1 = Some(stop);
+                        }
+                    }
+                    pauses.retain(|&(from, until)| until.is_some_and(|u| u > from));
+                    out.push(Stopped {
+                        cycle: self.cycle,
+                        start,
+                        stop,
+                        pauses,
+                    });
+                    self.phase = Phase::Stopped { stop, start_seq };
+                }
+                Phase::Stopped { start_seq, .. } => {
+                    let Some(seq) = Self::first(now, self.reopen_from, Roles::reopen) else {
+                        return;
+                    };
+                    self.reopen_from = seq + 1;
+                    self.phase = Phase::Reopened { start_seq };
+                }
+                Phase::Reopened { start_seq } => {
+                    // The reopen is at this instant: a start event of this instant counts even
+                    // when it sorts before the reopen, but never the previous cycle's own.
+                    let start_seq = if self.at_opened {
+                        start_seq
+                    } else {
+                        match Self::first(now, start_seq + 1, Roles::start) {
+                            Some(seq) => seq,
+                            None => return,
+                        }
+                    };
+                    self.cycle = self.cycle.saturating_add(1);
+                    let start = at;
+                    self.phase = Phase::Running { start, start_seq };
+                    if self.paused {
+                        self.pauses.push((start, None));
+                    }
+                }
+            }
+        }
+    }
+}
