@@ -439,7 +439,8 @@ pub fn to_json(agenda: &Agenda) -> Value {
                 ItemKind::Missed => ("since_seconds", agenda.now - item.at),
                 ItemKind::Stage | ItemKind::Due => ("in_seconds", item.at - agenda.now),
             };
-            o.insert(key.into(), json!(seconds.num_seconds()));
+            let exact = crate::report::records::Seconds(seconds);
+            o.insert(key.into(), serde_json::to_value(exact).unwrap_or_default());
             if let Some(s) = &item.stage {
                 o.insert("stage".into(), json!(s.stage));
                 o.insert("action".into(), json!(s.action.as_str()));

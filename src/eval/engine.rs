@@ -457,10 +457,8 @@ impl CaseState {
     /// follow-ups with them); `None` while it is not closed.
     fn settles_at(&self, opts: &EvalOptions) -> Option<Instant> {
         let closed = self.closed?;
-        let after = |t: Instant, d: Duration| {
-            t.checked_add_signed(d)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC)
-        };
+        let after =
+            |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
         Some(after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)))
     }
 
@@ -773,10 +771,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 break;
             }
             self.settling.pop();
-            let due = self
-                .cases
-                .get(&key)
-                .and_then(|c| c.settles_at(&self.opts));
+            let due = self.cases.get(&key).and_then(|c| c.settles_at(&self.opts));
             match due {
                 Some(due) if due == when => {
                     if let Some(case) = self.cases.remove(&key) {

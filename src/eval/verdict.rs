@@ -251,17 +251,16 @@ pub fn rfc3339(t: Instant, zone: Tz) -> String {
 }
 
 /// A duration as a quality officer reads it: `2 days 3 h`, `1 h 07 min`, `45 min`, `30 s`.
-/// Rounded down to the second; below a second, `< 1 s` (or `0 s` when zero).
+/// Below a minute, exact seconds with their decimals (`0.5 s`); from a minute on, rounded down
+/// to the second.
 pub fn format_duration(d: Duration) -> String {
     let negative = d < Duration::zero();
     let total = d.num_seconds().unsigned_abs();
     let sign = if negative { "-" } else { "" };
-    if total == 0 {
-        return if d == Duration::zero() {
-            "0 s".to_string()
-        } else {
-            format!("{sign}< 1 s")
-        };
+    if total < 60 {
+        // Under a minute, the fraction of a second is shown: a clock stopped half a second
+        // after its due time is breached, and "late by 0 s" would contradict the verdict.
+        return format!("{sign}{} s", decimal_seconds(d.abs()));
     }
     let (days, rem) = (total / 86_400, total % 86_400);
     let (hours, rem) = (rem / 3600, rem % 3600);
@@ -291,9 +290,39 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
+/// A duration as exact decimal seconds: `12`, `0.5`, `-3.000000001`; no exponent, no trailing
+/// zeros. The JSON reports write durations this way, so sub-second lateness is never `0`.
+pub fn decimal_seconds(d: Duration) -> String {
+    let negative = d < Duration::zero();
+    let nanos_total = i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos());
+    let abs = nanos_total.unsigned_abs();
+    let (secs, nanos) = (abs / 1_000_000_000, abs % 1_000_000_000);
+    let sign = if negative { "-" } else { "" };
+    if nanos == 0 {
+        return format!("{sign}{secs}");
+    }
+    let frac = format!("{nanos:09}");
+    format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_seconds_are_exact() {
+        assert_eq!(decimal_seconds(Duration::zero()), "0");
+        assert_eq!(decimal_seconds(Duration::seconds(90)), "90");
+        assert_eq!(decimal_seconds(Duration::milliseconds(500)), "0.5");
+        assert_eq!(
+            decimal_seconds(Duration::nanoseconds(-1_000_000_001)),
+            "-1.000000001"
+        );
+        assert_eq!(
+            decimal_seconds(Duration::days(400) + Duration::nanoseconds(7)),
+            "34560000.000000007"
+        );
+    }
 
     #[test]
     fn durations_read_aloud() {
@@ -303,7 +332,12 @@ mod tests {
         assert_eq!(format_duration(Duration::hours(51)), "2 days 3 h");
         assert_eq!(format_duration(Duration::seconds(45)), "45 s");
         assert_eq!(format_duration(Duration::seconds(125)), "2 min 05 s");
-        assert_eq!(format_duration(Duration::milliseconds(5)), "< 1 s");
+        assert_eq!(format_duration(Duration::milliseconds(5)), "0.005 s");
+        assert_eq!(format_duration(Duration::milliseconds(500)), "0.5 s");
+        assert_eq!(format_duration(Duration::milliseconds(-1500)), "-1.5 s");
+        assert_eq!(format_duration(Duration::nanoseconds(1)), "0.000000001 s");
+        assert_eq!(format_duration(Duration::seconds(59)), "59 s");
+        assert_eq!(format_duration(Duration::milliseconds(60_500)), "1 min");
         assert_eq!(format_duration(Duration::zero()), "0 s");
     }
 }

@@ -390,10 +390,7 @@ impl<'p> PeriodTally<'p> {
     /// The groups a case with these attributes counts in.
     fn groups_for(&self, attrs: &Attrs) -> CaseGroups {
         CaseGroups {
-            report: self
-                .report
-                .as_ref()
-                .map(|r| Group::of(&r.group_by, attrs)),
+            report: self.report.as_ref().map(|r| Group::of(&r.group_by, attrs)),
             targets: self
                 .verdict_targets
                 .iter()
@@ -402,9 +399,7 @@ impl<'p> PeriodTally<'p> {
                     let ClauseBody::Target(t) = &c.body else {
                         return None;
                     };
-                    c.applies
-                        .eval(attrs)
-                        .then(|| Group::of(&t.group_by, attrs))
+                    c.applies.eval(attrs).then(|| Group::of(&t.group_by, attrs))
                 })
                 .collect(),
         }

@@ -2,8 +2,9 @@
 //!
 //! Each record is an object whose `record` field says what it is: `verdict`, `action`,
 //! `finding`, `rejected`, `unopened` or `summary`. Instants are RFC 3339 with the offset of the
-//! zone the clause counts in; durations are whole seconds (`*_seconds`) so tools need not parse
-//! prose. The README documents every field; changing one is a breaking change.
+//! zone the clause counts in; durations are seconds (`*_seconds`), whole when whole and exact
+//! decimals otherwise (`0.5`), so tools need not parse prose and sub-second lateness is never
+//! `0`. The README documents every field; changing one is a breaking change.
 
 use crate::eval::{rfc3339, Action, ClauseSummary, Finding, Rejected, Summary, Unopened, Verdict};
 use crate::input::ReadStats;
@@ -11,8 +12,23 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use serde::Serialize;
 
-fn seconds(d: Duration) -> i64 {
-    d.num_seconds()
+/// A duration written as an exact JSON number of seconds (see
+/// [`crate::eval::verdict::decimal_seconds`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub Duration);
+
+impl Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = crate::eval::verdict::decimal_seconds(self.0);
+        match serde_json::value::RawValue::from_string(text) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => s.serialize_i64(self.0.num_seconds()),
+        }
+    }
+}
+
+fn seconds(d: Duration) -> Seconds {
+    Seconds(d)
 }
 
 #[derive(Serialize)]
@@ -27,9 +43,9 @@ pub struct VerdictRecord<'a> {
     due: String,
     stop: Option<String>,
     paused: bool,
-    paused_seconds: i64,
-    overdue_seconds: Option<i64>,
-    left_seconds: Option<i64>,
+    paused_seconds: Seconds,
+    overdue_seconds: Option<Seconds>,
+    left_seconds: Option<Seconds>,
 }
 
 impl<'a> VerdictRecord<'a> {

@@ -1,0 +1,492 @@
+//! The incremental evaluator: follow-ups after `closed` within the retention, sub-second
+//! lateness, and a property test against the whole-case reading of SEMANTICS.md
+//! ([`evaluate_case_full`], which sees every event of a case at once).
+
+use chrono::{DateTime, Duration, Utc};
+use pledge::eval::{
+    evaluate_case_full, Action, ActionStatus, Collect, EvalOptions, Evaluator, Status, Summary,
+    Verdict,
+};
+use pledge::period::{PeriodRecord, SampleStatus};
+use pledge::policy::Policy;
+use pledge::syntax::{parse_policy, render};
+use pledge::value::{Attrs, Value};
+use pledge::{Event, Instant};
+use proptest::prelude::*;
+
+/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00; a full RFC 3339 text is taken as is.
+fn t(s: &str) -> Instant {
+    let full = if s.len() > 16 {
+        s.to_string()
+    } else {
+        format!("2026-{}:00+08:00", s.replace(' ', "T"))
+    };
+    DateTime::parse_from_rfc3339(&full)
+        .unwrap_or_else(|e| panic!("{full}: {e}"))
+        .with_timezone(&Utc)
+}
+
+fn ev_at(ticket: &str, at: Instant, kind: &str, pairs: &[(&str, &str)]) -> Event {
+    Event {
+        ticket: ticket.into(),
+        at,
+        kind: kind.into(),
+        id: None,
+        attrs: pairs
+            .iter()
+            .map(|(k, v)| (Box::from(*k), Value::String((*v).into())))
+            .collect::<Attrs>(),
+        line: 0,
+    }
+}
+
+fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
+    ev_at(ticket, t(at), kind, pairs)
+}
+
+fn policy(body: &str) -> Policy {
+    let src = format!("policy \"p\" {{\n{body}\n}}");
+    parse_policy(&src, "test.pledge", None)
+        .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
+}
+
+fn run(policies: &[Policy], events: Vec<Event>, opts: EvalOptions) -> (Summary, Collect) {
+    let mut ev = Evaluator::new(policies, opts, Collect::default());
+    for (i, mut e) in events.into_iter().enumerate() {
+        e.line = i as u64 + 1;
+        ev.push(e);
+    }
+    ev.finish()
+}
+
+fn window(hours: i64) -> EvalOptions {
+    EvalOptions {
+        reorder_window: Duration::hours(hours),
+        ..EvalOptions::default()
+    }
+}
+
+const REVISIT: &str = r#"
+  deadline revisit_24h "解决后24小时内回访" {
+    from resolved until revisited
+    within 24 hours
+  }
+  deadline resolve_1d "一天内解决" {
+    until resolved
+    within 1 day
+  }
+"#;
+
+#[test]
+fn a_revisit_30_hours_after_closed_stops_the_revisit_clock() {
+    let p = [policy(REVISIT)];
+    // A: resolved and closed, revisited 30 h after closing (and after the 24 h): breached.
+    // B: revisited 20 h after resolution, 10 h after closing: met. C moves the watermark on.
+    let events = vec![
+        ev("A", "03-02 09:00", "opened", &[("kind", "repair")]),
+        ev("A", "03-02 10:00", "resolved", &[]),
+        ev("A", "03-02 11:00", "closed", &[]),
+        ev("B", "03-02 09:00", "opened", &[("kind", "repair")]),
+        ev("B", "03-02 10:00", "resolved", &[]),
+        ev("B", "03-02 20:00", "closed", &[]),
+        ev("C", "03-03 12:00", "opened", &[]),
+        ev("B", "03-03 06:00", "revisited", &[]),
+        ev("A", "03-03 17:00", "revisited", &[]),
+        ev("C", "03-06 12:00", "progress", &[]),
+    ];
+    // A window of 1 h: the old reading finished A at 12:00 on 03-02 and rejected its revisit.
+    let (summary, out) = run(&p, events, window(1));
+    assert_eq!((summary.late, summary.expired, summary.rejected), (0, 0, 0));
+    let revisits: Vec<(&str, Status, Option<Instant>, Option<Duration>)> = out
+        .verdicts
+        .iter()
+        .filter(|v| &*v.clause == "revisit_24h")
+        .map(|v| (&*v.ticket, v.status, v.stop, v.overdue_by))
+        .collect();
+    assert_eq!(
+        revisits,
+        vec![
+            ("B", Status::Met, Some(t("03-03 06:00")), None),
+            (
+                "A",
+                Status::Breached,
+                Some(t("03-03 17:00")),
+                Some(Duration::hours(7))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_spot_check_5_days_after_closed_counts_for_a_sample_with_a_7_day_lag() {
+    let p = [policy(
+        r#"
+  sample complaint_check "投诉回访抽查" {
+    when kind == "complaint"
+    having resolved
+    ratio 100% by management_dept per month
+    lag 7 days
+  }
+"#,
+    )];
+    let events = vec![
+        ev("A", "03-30 09:00", "opened", &[("kind", "complaint")]),
+        ev("A", "03-30 10:00", "resolved", &[]),
+        ev("A", "03-30 11:00", "closed", &[]),
+        ev("B", "04-02 09:00", "opened", &[("kind", "complaint")]),
+        // 5 days after A's close, in April, within March's 7-day lag.
+        ev(
+            "A",
+            "04-04 11:00",
+            "spot_checked",
+            &[("by", "management_dept")],
+        ),
+        ev("B", "04-09 09:00", "progress", &[]),
+    ];
+    let (summary, out) = run(&p, events, window(1));
+    assert_eq!((summary.late, summary.rejected), (0, 0));
+    let march: Vec<(u64, u64, u64)> = out
+        .periods
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Sample(s) if s.period.to_string() == "2026-03" => {
+                Some((s.population, s.done, s.required))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(march, vec![(1, 1, 1)]);
+    let met = out.periods.iter().any(|r| {
+        matches!(r, PeriodRecord::Sample(s) if s.period.to_string() == "2026-03"
+            && s.status == SampleStatus::Met)
+    });
+    assert!(met, "{:#?}", out.periods);
+}
+
+#[test]
+fn a_reopen_10_days_after_closed_starts_cycle_2() {
+    let p = [policy(REVISIT)];
+    let events = vec![
+        ev("A", "03-02 09:00", "opened", &[("kind", "repair")]),
+        ev("A", "03-02 10:00", "resolved", &[]),
+        ev("A", "03-02 11:00", "revisited", &[]),
+        ev("A", "03-02 12:00", "closed", &[]),
+        ev("B", "03-08 12:00", "opened", &[]),
+        ev("A", "03-12 12:00", "reopened", &[]),
+        ev("A", "03-14 12:00", "resolved", &[]),
+        ev("A", "03-14 13:00", "closed", &[]),
+    ];
+    let (summary, out) = run(&p, events, window(1));
+    assert_eq!((summary.late, summary.expired, summary.rejected), (0, 0, 0));
+    let a: Vec<(&str, u32, Status, Instant)> = out
+        .verdicts
+        .iter()
+        .filter(|v| &*v.ticket == "A")
+        .map(|v| (&*v.clause, v.cycle, v.status, v.start))
+        .collect();
+    assert_eq!(
+        a,
+        vec![
+            ("resolve_1d", 1, Status::Met, t("03-02 09:00")),
+            ("revisit_24h", 1, Status::Met, t("03-02 10:00")),
+            // The second cycle starts at the reopen and stops two days later: breached.
+            ("resolve_1d", 2, Status::Breached, t("03-12 12:00")),
+            // Its revisit clock runs from the second resolution to the end of the stream.
+            ("revisit_24h", 2, Status::Pending, t("03-14 12:00")),
+        ]
+    );
+}
+
+#[test]
+fn verdicts_are_emitted_when_their_clock_stops_not_when_the_case_closes() {
+    let p = [policy(REVISIT)];
+    let events = vec![
+        ev("A", "03-02 09:00", "opened", &[]),
+        ev("A", "03-02 10:00", "resolved", &[]),
+        ev("B", "03-04 09:00", "opened", &[]),
+    ];
+    let mut engine = Evaluator::new(&p, window(1), Collect::default());
+    for e in events {
+        engine.push(e);
+    }
+    // A is not closed; its first clock stopped at 10:00 and the watermark is past it by more
+    // than the window: the verdict is out already.
+    let early: Vec<(String, String)> = engine
+        .sink_mut()
+        .verdicts
+        .iter()
+        .map(|v| (v.ticket.to_string(), v.clause.to_string()))
+        .collect();
+    assert_eq!(early, vec![("A".to_string(), "resolve_1d".to_string())]);
+    assert_eq!(engine.open_cases(), 2);
+}
+
+#[test]
+fn half_a_second_late_is_breached_and_says_so() {
+    let p = [policy(
+        r#"
+  deadline answer_30s "30秒内接听" {
+    until acknowledged
+    within 30 seconds
+  }
+"#,
+    )];
+    let events = vec![
+        ev("A", "03-02 09:00", "opened", &[]),
+        ev_at("A", t("2026-03-02T09:00:30.5+08:00"), "acknowledged", &[]),
+        ev("B", "03-02 09:00", "opened", &[]),
+        ev_at("B", t("2026-03-02T09:00:30+08:00"), "acknowledged", &[]),
+    ];
+    let (_, out) = run(&p, events, window(1));
+    let got: Vec<(&str, Status, Option<Duration>)> = out
+        .verdicts
+        .iter()
+        .map(|v| (&*v.ticket, v.status, v.overdue_by))
+        .collect();
+    assert_eq!(
+        got,
+        // In the order they became final: B's clock stopped half a second before A's.
+        vec![
+            ("B", Status::Met, None),
+            ("A", Status::Breached, Some(Duration::milliseconds(500)))
+        ]
+    );
+}
+
+#[test]
+fn the_json_report_writes_sub_second_lateness_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy_path = dir.path().join("answer.pledge");
+    std::fs::write(
+        &policy_path,
+        "policy \"answer\" {\n  deadline answer_30s \"30秒内接听\" {\n    until acknowledged\n    within 30 seconds\n  }\n}\n",
+    )
+    .expect("write policy");
+    let events_path = dir.path().join("calls.jsonl");
+    std::fs::write(
+        &events_path,
+        concat!(
+            r#"{"ticket":"A","at":"2026-03-02T09:00:00+08:00","type":"opened"}"#,
+            "\n",
+            r#"{"ticket":"A","at":"2026-03-02T09:00:30.5+08:00","type":"acknowledged"}"#,
+            "\n"
+        ),
+    )
+    .expect("write events");
+    let run = |format: &str| {
+        assert_cmd::Command::cargo_bin("pledge")
+            .expect("binary")
+            .arg("check")
+            .arg(&policy_path)
+            .arg("--events")
+            .arg(&events_path)
+            .args(["--format", format])
+            .output()
+            .expect("runs")
+    };
+    let out = run("jsonl");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let verdict = text
+        .lines()
+        .find(|l| l.contains(r#""record":"verdict""#))
+        .expect("a verdict line");
+    assert!(verdict.contains(r#""overdue_seconds":0.5,"#), "{verdict}");
+    let human = String::from_utf8(run("human").stdout).expect("utf-8");
+    assert!(human.contains("0.5 s"), "{human}");
+    assert!(!human.contains(" 0 s"), "{human}");
+}
+
+// ---------------------------------------------------------------- the whole-case reading
+
+const MIXED: &str = r#"
+  calendar office {
+    hours mon..fri 09:00-18:00
+  }
+  deadline contact_1h "1小时内联系" {
+    when kind == "complaint"
+    from opened until contacted
+    within 1 hour
+    at 50% warn supervisor
+    at 100% escalate office_director
+  }
+  deadline resolve_1wd "1个工作日内解决" {
+    until resolved
+    within 1 workdays on office
+    pause while status in ["waiting_customer", "waiting_parts"]
+    at 100% escalate project_manager
+  }
+  deadline revisit_24h "24小时内回访" {
+    from resolved until revisited
+    within 24 hours
+    pause while status in ["waiting_customer"]
+  }
+  deadline close_3d "3天内关闭" {
+    when kind == "repair"
+    from contacted until closed
+    within 3 days
+  }
+"#;
+
+/// Event types of the random cases. No second `opened` or `updated`: attributes that change
+/// after a clock stopped are a documented difference (applicability is decided when the
+/// record becomes final), tested on its own below.
+const TYPES: [&str; 8] = [
+    "contacted",
+    "resolved",
+    "revisited",
+    "reopened",
+    "closed",
+    "status",
+    "escalated",
+    "progress",
+];
+
+/// One case: an `opened` somewhere, then events at two-hour slots over five days, so that
+/// several fall on one instant.
+fn case_events(ticket: String) -> impl Strategy<Value = Vec<Event>> {
+    let kind = prop_oneof![Just("complaint"), Just("repair")];
+    let event = (0usize..TYPES.len(), 0i64..60, 0usize..3);
+    (kind, 0i64..10, prop::collection::vec(event, 0..14)).prop_map(move |(kind, open, evs)| {
+        let base = t("03-06 08:00");
+        let slot = |s: i64| base + Duration::hours(2 * s);
+        let mut out = vec![ev_at(&ticket, slot(open), "opened", &[("kind", kind)])];
+        for (ti, s, variant) in evs {
+            let kind = TYPES[ti];
+            let attrs: Vec<(&str, &str)> = match kind {
+                "status" => vec![(
+                    "status",
+                    ["waiting_customer", "waiting_parts", "in_progress"][variant],
+                )],
+                "escalated" => vec![(
+                    "to",
+                    ["office_director", "project_manager", "supervisor"][variant],
+                )],
+                _ => Vec::new(),
+            };
+            out.push(ev_at(&ticket, slot(s), kind, &attrs));
+        }
+        out
+    })
+}
+
+fn stream_of_cases() -> impl Strategy<Value = (Vec<Vec<Event>>, Vec<usize>)> {
+    (1usize..5)
+        .prop_flat_map(|n| {
+            (0..n)
+                .map(|i| case_events(format!("T-{i}")))
+                .collect::<Vec<_>>()
+        })
+        .prop_flat_map(|cases| {
+            let total: usize = cases.iter().map(Vec::len).sum();
+            let order = Just((0..total).collect::<Vec<_>>()).prop_shuffle();
+            (Just(cases), order)
+        })
+}
+
+fn key_v(v: &Verdict) -> String {
+    format!(
+        "{} {} c{} {:?} start {} due {} stop {:?} paused {} {:?} over {:?} left {:?}",
+        v.ticket,
+        v.clause,
+        v.cycle,
+        v.status,
+        v.start,
+        v.due,
+        v.stop,
+        v.paused,
+        v.paused_time,
+        v.overdue_by,
+        v.time_left
+    )
+}
+
+fn key_a(a: &Action) -> String {
+    format!(
+        "{} {} c{} s{} {} {:?} {:?}",
+        a.ticket, a.clause, a.cycle, a.stage, a.at, a.status, a.evidence
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    /// For random cases (ties at one instant, pauses, reopens, escalations, events before
+    /// `opened`), arriving in any order within the window, the streaming evaluator gives
+    /// exactly the verdicts and actions of reading each whole case at once.
+    #[test]
+    fn incremental_equals_the_whole_case((cases, order) in stream_of_cases()) {
+        let policies = [policy(MIXED)];
+        let all: Vec<Event> = cases.iter().flatten().cloned().collect();
+        let now = all.iter().map(|e| e.at).max().expect("an opened per case");
+        let shuffled: Vec<Event> = order.iter().map(|&i| all[i].clone()).collect();
+        let (summary, out) = run(&policies, shuffled, window(24 * 20));
+        prop_assert_eq!(summary.rejected, 0);
+        let mut got_v: Vec<String> = out.verdicts.iter().map(key_v).collect();
+        let mut got_a: Vec<String> = out.actions.iter().map(key_a).collect();
+        let mut want_v = Vec::new();
+        let mut want_a = Vec::new();
+        for case in &cases {
+            let r = evaluate_case_full(&policies, case, now);
+            want_v.extend(r.verdicts.iter().map(key_v));
+            want_a.extend(r.actions.iter().map(key_a));
+        }
+        got_v.sort();
+        want_v.sort();
+        got_a.sort();
+        want_a.sort();
+        prop_assert_eq!(got_v, want_v);
+        prop_assert_eq!(got_a, want_a);
+        // Nothing is missed: every escalation that fired is done or missed, once.
+        prop_assert!(out.actions.iter().all(|a| a.status != ActionStatus::Due
+            || a.kind == pledge::policy::ActionKind::Warn));
+    }
+}
+
+#[test]
+fn applicability_is_decided_when_the_verdict_becomes_final() {
+    let p = [policy(
+        r#"
+  deadline minor_8h "小修8小时" {
+    when severity == "minor"
+    until resolved
+    within 8 hours
+  }
+  deadline medium_3d "中修3天" {
+    when severity == "medium"
+    until resolved
+    within 3 days
+  }
+"#,
+    )];
+    let events = vec![
+        // A is reclassified before its clock stops: judged as medium.
+        ev("A", "03-02 09:00", "opened", &[("severity", "minor")]),
+        ev("A", "03-02 12:00", "updated", &[("severity", "medium")]),
+        ev("A", "03-03 09:00", "resolved", &[]),
+        // B is reclassified after its clock stopped: the verdict was final as minor.
+        ev("B", "03-02 09:00", "opened", &[("severity", "minor")]),
+        ev("B", "03-02 10:00", "resolved", &[]),
+        ev("B", "03-03 12:00", "updated", &[("severity", "medium")]),
+        // C's clock is still running at the end: judged with its attributes as of `now`.
+        ev("C", "03-02 09:00", "opened", &[("severity", "minor")]),
+        ev("C", "03-03 12:00", "updated", &[("severity", "medium")]),
+    ];
+    let (_, out) = run(&p, events, window(1));
+    let got: Vec<(&str, &str, Status)> = out
+        .verdicts
+        .iter()
+        .map(|v| (&*v.ticket, &*v.clause, v.status))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("B", "minor_8h", Status::Met),
+            ("A", "medium_3d", Status::Met),
+            ("C", "medium_3d", Status::Pending),
+        ]
+    );
+}
