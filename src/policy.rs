@@ -523,6 +523,23 @@ impl Condition {
     /// branch of an `or`): then the condition is false unless the attribute is one of them or
     /// a list (`in` also matches a list holding one of them). `None`: no such requirement.
     ///
+    /// The attributes the condition reads, appended to `out`.
+    pub fn attributes<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::Always => {}
+            Condition::Compare { attr, .. }
+            | Condition::In { attr, .. }
+            | Condition::Has(attr)
+            | Condition::Truthy(attr) => out.push(attr),
+            Condition::Not(inner) => inner.attributes(out),
+            Condition::And(parts) | Condition::Or(parts) => {
+                for p in parts {
+                    p.attributes(out);
+                }
+            }
+        }
+    }
+
     /// Lets evaluation rule out, with one comparison, the many clauses written for another
     /// `kind` of case.
     pub fn required_strings(&self, attr: &str) -> Option<Vec<&str>> {

@@ -196,6 +196,33 @@ impl Relevance {
         r
     }
 
+    /// The case attributes `policies` read: in conditions, groups, repeat keys and lead times.
+    /// The evaluator keeps only these of a case's merged attributes (with
+    /// [`Relevance::everything`], all of them).
+    pub fn case_attributes(policies: &[Policy]) -> BTreeSet<String> {
+        let mut names: Vec<&str> = Vec::new();
+        for clause in policies.iter().flat_map(|p| &p.clauses) {
+            clause.applies.attributes(&mut names);
+            match &clause.body {
+                ClauseBody::Sample(s) => names.extend(s.group_by.iter().map(String::as_str)),
+                ClauseBody::Target(t) => names.extend(t.group_by.iter().map(String::as_str)),
+                ClauseBody::Repeat(r) => names.extend(r.same.iter().map(String::as_str)),
+                ClauseBody::Notify(n) => {
+                    if let Some(lead) = &n.lead {
+                        names.push(&lead.attr);
+                    }
+                }
+                _ => {}
+            }
+        }
+        names.into_iter().map(String::from).collect()
+    }
+
+    /// Whether the evaluator keeps every attribute, whatever the policies read.
+    pub fn keeps_everything(&self) -> bool {
+        self.everything
+    }
+
     /// Whether events of this type can change any result.
     #[inline]
     pub fn keeps_type(&self, kind: &str) -> bool {

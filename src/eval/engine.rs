@@ -70,7 +70,7 @@ use crate::value::{Attrs, Value};
 use chrono::Datelike;
 use chrono::{DateTime, Duration, Utc};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -170,35 +170,44 @@ impl Default for EvalOptions {
 /// cases have a handful of events; assets with years of duties have thousands.
 const ID_SCAN_LIMIT: usize = 16;
 
-/// The ids of a case's accepted events, with the line of each.
+/// The ids of a case's accepted events, as 64-bit hashes (xxh3) with the line of each: 16 bytes
+/// an id, whatever its length. Two ids of one case with the same hash would be taken for a
+/// duplicate; among a thousand ids the odds are about 1 in 10^13.
 #[derive(Debug, Default)]
 enum CaseIds {
     #[default]
     None,
-    Few(Vec<(InlineStr, u64)>),
-    Many(HashMap<InlineStr, u64>),
+    Few(Vec<(u64, u64)>),
+    Many(HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>),
 }
 
 impl CaseIds {
+    fn hash(id: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+    }
+
     fn line_of(&self, id: &str) -> Option<u64> {
+        let h = Self::hash(id);
         match self {
             CaseIds::None => None,
-            CaseIds::Few(ids) => ids.iter().find(|(i, _)| &**i == id).map(|&(_, l)| l),
-            CaseIds::Many(map) => map.get(id).copied(),
+            CaseIds::Few(ids) => ids.iter().find(|(i, _)| *i == h).map(|&(_, l)| l),
+            CaseIds::Many(map) => map.get(&h).copied(),
         }
     }
 
-    fn insert(&mut self, id: InlineStr, line: u64) {
+    fn insert(&mut self, id: &str, line: u64) {
+        let h = Self::hash(id);
         match self {
-            CaseIds::None => *self = CaseIds::Few(vec![(id, line)]),
+            CaseIds::None => *self = CaseIds::Few(vec![(h, line)]),
             CaseIds::Few(ids) if ids.len() + 1 >= ID_SCAN_LIMIT => {
-                let mut map: HashMap<InlineStr, u64> = std::mem::take(ids).into_iter().collect();
-                map.insert(id, line);
+                let mut map: HashMap<u64, u64, BuildHasherDefault<IdentityHasher>> =
+                    std::mem::take(ids).into_iter().collect();
+                map.insert(h, line);
                 *self = CaseIds::Many(map);
             }
-            CaseIds::Few(ids) => ids.push((id, line)),
+            CaseIds::Few(ids) => ids.push((h, line)),
             CaseIds::Many(map) => {
-                map.insert(id, line);
+                map.insert(h, line);
             }
         }
     }
@@ -419,14 +428,43 @@ struct CaseState {
     ids: CaseIds,
     /// Per started track (index into the evaluator's tracks), its state.
     tracks: Vec<(u16, TrackState)>,
+    /// What few cases have, boxed so that the others pay one pointer for it.
+    rare: Option<Box<Rare>>,
+    /// From the first clock not followed because of the case's `kind`: the events that start,
+    /// stop or pause clocks, so that a reclassified case can follow its new kind's clocks from
+    /// the start (SEMANTICS.md: "a reclassified case is judged as reclassified").
+    log: Option<Box<ReplayLog>>,
+    /// Events the notification and period clauses read, evaluated when the case settles.
+    digest: Vec<Event>,
+}
+
+/// The events of a case that matter to clocks, in canonical order, with the status before the
+/// first of them.
+#[derive(Debug)]
+struct ReplayLog {
+    status: Option<InlineStr>,
+    events: Vec<Logged>,
+}
+
+/// One event of a [`ReplayLog`]: its type (an index into the evaluator's `log_names`), and its
+/// attributes only when a trigger filters on them or it is a `status`.
+#[derive(Debug)]
+struct Logged {
+    at: Instant,
+    seq: u32,
+    kind: u16,
+    attrs: Option<Box<Attrs>>,
+}
+
+/// The parts of a case's state that most cases never need.
+#[derive(Debug, Default)]
+struct Rare {
     /// Evidence for stages: index into the evaluator's stage keys, and instant.
     evidence: Vec<(u32, Instant)>,
     /// Escalations and notifications that fired without evidence yet.
     pending: Vec<Action>,
     /// Cycles that stopped before the case was opened: (plan, cycle).
     held: Vec<(u32, Stopped)>,
-    /// Events the notification and period clauses read, evaluated when the case settles.
-    digest: Vec<Event>,
 }
 
 impl CaseState {
@@ -444,9 +482,8 @@ impl CaseState {
             arrived,
             ids: CaseIds::None,
             tracks: Vec::new(),
-            evidence: Vec::new(),
-            pending: Vec::new(),
-            held: Vec::new(),
+            rare: None,
+            log: None,
             digest: Vec::new(),
         }
     }
@@ -462,6 +499,14 @@ impl CaseState {
         Some(after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)))
     }
 
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    fn evidence(&self) -> &[(u32, Instant)] {
+        self.rare.as_ref().map_or(&[], |r| &r.evidence[..])
+    }
+
     fn track(&mut self, track: u16) -> Option<&mut TrackState> {
         self.tracks
             .iter_mut()
@@ -473,20 +518,32 @@ impl CaseState {
 /// The streaming evaluator. Feed it events with [`Evaluator::push`] and the reader's rejected
 /// lines with [`Evaluator::reject`], then call [`Evaluator::finish`].
 pub struct Evaluator<'p, S: Sink> {
+    policies: &'p [Policy],
     plans: Vec<ClausePlan<'p>>,
     tracks: Vec<TrackSpec<'p>>,
     /// Per track, its plans in plan order.
     track_plans: Vec<Vec<u32>>,
     /// Per event type, the tracks it starts or stops (`reopened` concerns every track).
     type_tracks: HashMap<InlineStr, Vec<u16>>,
+    /// Event types a [`ReplayLog`] keeps, by name and index.
+    log_types: HashMap<InlineStr, u16>,
+    log_names: Vec<InlineStr>,
+    /// Event types some start or stop trigger filters by attribute.
+    filtered_types: HashSet<InlineStr>,
     /// Stages that ask for evidence.
     stage_keys: Vec<StageKey>,
     /// Per plan and stage, its index in `stage_keys`.
     plan_stage_keys: Vec<Vec<Option<u32>>>,
     opts: EvalOptions,
     sink: S,
+    /// Events waiting out the window: those that arrived in order of `at` in a queue (most of
+    /// a sorted stream: no heap to sift), the others in a heap; released by merging the two.
+    in_order: VecDeque<Waiting>,
     waiting: BinaryHeap<Reverse<Waiting>>,
     arrivals: u64,
+    /// The case attributes the policies read (`None`: all), set at the first event so that a
+    /// report's grouping attributes count too.
+    case_attrs: Option<Option<HashSet<Box<str>>>>,
     /// Cases, boxed so that the table stays small and probing it stays in cache.
     cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
     /// When cases may settle: (instant, ticket), checked against the case when it comes up.
@@ -596,6 +653,21 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
+        let mut log_names: Vec<InlineStr> = type_tracks.keys().cloned().collect();
+        log_names.extend(["reopened", "status"].map(InlineStr::new));
+        log_names.sort();
+        log_names.dedup();
+        let log_types = log_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u16))
+            .collect();
+        let filtered_types = tracks
+            .iter()
+            .flat_map(|t| t.start.matchers.iter().chain(&t.stop.matchers))
+            .filter(|m| m.filter.is_some())
+            .map(|m| m.event.clone())
+            .collect();
         let summary = Summary {
             now: opts.now,
             clauses,
@@ -606,16 +678,22 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let mut opts = opts;
         opts.retain = opts.retain.max(opts.reorder_window);
         Evaluator {
+            policies,
             plans,
             tracks,
             track_plans,
             type_tracks,
+            log_types,
+            log_names,
+            filtered_types,
             stage_keys,
             plan_stage_keys,
             opts,
             sink,
+            in_order: VecDeque::new(),
             waiting: BinaryHeap::new(),
             arrivals: 0,
+            case_attrs: None,
             cases: HashMap::default(),
             settling: BinaryHeap::new(),
             finished: Finished::default(),
@@ -650,7 +728,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Events accepted and not yet applied (waiting out the reorder window).
     pub fn waiting_events(&self) -> usize {
-        self.waiting.len()
+        self.in_order.len() + self.waiting.len()
     }
 
     /// The period clauses' state, e.g. to ask for a period report or a sample draw.
@@ -684,6 +762,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// One event of the stream, in any order within the reorder window.
     pub fn push(&mut self, event: Event) {
+        if self.case_attrs.is_none() {
+            self.case_attrs = Some((!self.relevance.keeps_everything()).then(|| {
+                let mut names = Relevance::case_attributes(self.policies);
+                names.extend(self.periods.report_group_by().iter().cloned());
+                names.into_iter().map(String::into_boxed_str).collect()
+            }));
+        }
         self.summary.events += 1;
         if self.opts.now.is_some_and(|now| event.at > now) {
             self.summary.after_now += 1;
@@ -741,16 +826,21 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         case.first_line = case.first_line.min(event.line);
         case.arrived = mark;
         if let Some(id) = &event.id {
-            case.ids.insert(id.clone(), event.line);
+            case.ids.insert(id, event.line);
         }
         if relevant {
-            self.waiting.push(Reverse(Waiting {
+            let waiting = Waiting {
                 at,
                 arrival: self.arrivals,
                 key,
                 event,
-            }));
+            };
             self.arrivals += 1;
+            if self.in_order.back().is_none_or(|last| last.at <= at) {
+                self.in_order.push_back(waiting);
+            } else {
+                self.waiting.push(Reverse(waiting));
+            }
         }
         self.advance(at);
     }
@@ -789,16 +879,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Applies the waiting events strictly before `frontier` (all when `None`), an instant at a
     /// time, in canonical order.
     fn release(&mut self, frontier: Option<Instant>) {
+        let mut group: Vec<(TicketKey, Event)> = Vec::new();
         loop {
-            let at = match self.waiting.peek() {
-                Some(Reverse(w)) if frontier.is_none_or(|f| w.at < f) => w.at,
-                _ => return,
+            let first = match (self.in_order.front(), self.waiting.peek()) {
+                (Some(a), Some(Reverse(b))) => a.at.min(b.at),
+                (Some(a), None) => a.at,
+                (None, Some(Reverse(b))) => b.at,
+                (None, None) => return,
             };
-            let mut group: Vec<(TicketKey, Event)> = Vec::new();
-            while let Some(Reverse(w)) = self.waiting.peek() {
-                if w.at != at {
-                    break;
+            if frontier.is_some_and(|f| first >= f) {
+                return;
+            }
+            let at = first;
+            group.clear();
+            while self.in_order.front().is_some_and(|w| w.at == at) {
+                if let Some(w) = self.in_order.pop_front() {
+                    group.push((w.key, w.event));
                 }
+            }
+            while self.waiting.peek().is_some_and(|Reverse(w)| w.at == at) {
                 if let Some(Reverse(w)) = self.waiting.pop() {
                     group.push((w.key, w.event));
                 }
@@ -808,7 +907,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     .cmp(&b.1.ticket)
                     .then_with(|| a.1.canonical_cmp(&b.1))
             });
-            let mut events = group.into_iter().peekable();
+            let mut events = group.drain(..).peekable();
             while let Some((key, first)) = events.next() {
                 let mut batch = std::mem::take(&mut self.batch);
                 batch.clear();
@@ -843,17 +942,19 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let first_seq = case.seq;
         case.seq = case.seq.saturating_add(batch.len() as u32);
         case.applied = Some(at);
+        let kind_before = case.attrs.get(super::case::GUARD_ATTR).cloned();
         // Attributes, closing, evidence: before the clocks, so that a record made final at
         // this instant sees the case as it is at the end of the instant.
         for e in batch.iter() {
             match &*e.kind {
                 "opened" => {
                     case.opened = true;
-                    case.attrs.merge(&e.attrs);
+                    self.merge_attrs(&mut case.attrs, &e.attrs);
                 }
-                "updated" => case.attrs.merge(&e.attrs),
+                "updated" => self.merge_attrs(&mut case.attrs, &e.attrs),
                 "closed" => {
                     case.closed = Some(at);
+                    case.tracks.shrink_to_fit();
                     if let Some(when) = case.settles_at(&self.opts) {
                         self.settling.push(Reverse((when, key)));
                     }
@@ -865,6 +966,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         // Clocks.
         self.stopped.clear();
+        if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
+            self.replay(&mut case);
+        }
         let mut touched: Vec<u16> = Vec::new();
         for e in batch.iter() {
             if let Some(ts) = self.type_tracks.get(&*e.kind) {
@@ -876,8 +980,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         touched.sort_unstable();
         touched.dedup();
+        let mut skipped = false;
         for &t in &touched {
             let spec = &self.tracks[t as usize];
+            let may_start = !case.opened || self.may_apply(t, &case.attrs);
             self.roles.clear();
             for (i, e) in batch.iter().enumerate() {
                 let r = spec.roles(&e.kind, &e.attrs);
@@ -889,6 +995,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 self.track_stops.clear();
                 match case.track(t) {
                     Some(state) => state.step(at, now, &mut self.track_stops),
+                    None if !may_start => skipped |= r.start(),
                     None => {
                         let paused = spec.pauses_on(case.status.as_deref());
                         if let Some(state) =
@@ -906,6 +1013,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         // Statuses: where they fall among this instant's events changes no pause.
+        let status_before = case.status.clone();
         for e in batch.iter().filter(|e| &*e.kind == "status") {
             let status = e.attrs.get("status").and_then(Value::as_str);
             for (t, state) in case.tracks.iter_mut() {
@@ -922,6 +1030,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.cycle_stopped(&mut case, p, st, at);
         }
         self.stopped = stopped;
+        if skipped && case.log.is_none() {
+            case.log = Some(Box::new(ReplayLog {
+                status: status_before,
+                events: Vec::new(),
+            }));
+        }
+        if let Some(log) = case.log.as_mut() {
+            for (i, e) in batch.iter().enumerate() {
+                if let Some(&kind) = self.log_types.get(&*e.kind) {
+                    let keep_attrs = &*e.kind == "status" || self.filtered_types.contains(&*e.kind);
+                    log.events.push(Logged {
+                        at,
+                        seq: first_seq + i as u32,
+                        kind,
+                        attrs: keep_attrs.then(|| Box::new(e.attrs.clone())),
+                    });
+                }
+            }
+        }
         // What notification and period clauses read waits for the case to settle.
         for e in batch.drain(..) {
             if self.digest.keeps_type(&e.kind) {
@@ -931,23 +1058,118 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.cases.insert(key, case);
     }
 
+    /// The case's `kind` changed: the clocks of its new kind that were not followed are
+    /// followed from the log, and the cycles they stopped are judged now.
+    fn replay(&mut self, case: &mut CaseState) {
+        let Some(log) = case.log.take() else {
+            return;
+        };
+        let none = Attrs::new();
+        let mut stops: Vec<(u32, Stopped)> = Vec::new();
+        for t in 0..self.tracks.len() as u16 {
+            if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, &case.attrs) {
+                continue;
+            }
+            let spec = &self.tracks[t as usize];
+            let mut state: Option<TrackState> = None;
+            let mut status = log.status.clone();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < log.events.len() {
+                let at = log.events[i].at;
+                let j = i + log.events[i..].iter().take_while(|e| e.at == at).count();
+                let mut roles: Vec<(u32, Roles)> = Vec::new();
+                for e in &log.events[i..j] {
+                    let kind = &self.log_names[e.kind as usize];
+                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none));
+                    if !r.any() {
+                        continue;
+                    }
+                    roles.push((e.seq, r));
+                    match state.as_mut() {
+                        Some(s) => s.step(at, &roles, &mut out),
+                        None => {
+                            let paused = spec.pauses_on(status.as_deref());
+                            state = TrackState::start(spec, at, &roles, paused, &mut out);
+                        }
+                    }
+                }
+                for e in &log.events[i..j] {
+                    if &*self.log_names[e.kind as usize] != "status" {
+                        continue;
+                    }
+                    let value = e.attrs.as_deref().and_then(|a| a.get("status"));
+                    let value = value.and_then(Value::as_str);
+                    if let Some(s) = state.as_mut() {
+                        if !spec.pausing.is_empty() {
+                            s.status(at, spec.pauses_on(value));
+                        }
+                    }
+                    status = value.map(InlineStr::new);
+                }
+                i = j;
+            }
+            if let Some(s) = state {
+                case.tracks.push((t, s));
+            }
+            for st in out {
+                for &p in &self.track_plans[t as usize] {
+                    stops.push((p, st.clone()));
+                }
+            }
+        }
+        case.log = Some(log);
+        stops.sort_by_key(|(p, st)| (*p, st.cycle));
+        for (p, st) in stops {
+            let at = case.applied.unwrap_or(st.stop);
+            self.cycle_stopped(case, p, st, at);
+        }
+    }
+
+    /// Whether a clause of track `t` may apply to a case with these attributes, by its
+    /// `kind` alone: a clock is followed only for cases of a kind one of its clauses is for.
+    fn may_apply(&self, t: u16, attrs: &Attrs) -> bool {
+        let kind = attrs.get(super::case::GUARD_ATTR);
+        self.track_plans[t as usize]
+            .iter()
+            .any(|&p| self.plans[p as usize].guard.may_hold(kind))
+    }
+
+    /// Merges an `opened` or `updated` event's attributes into the case's, keeping those the
+    /// policies read.
+    fn merge_attrs(&self, case: &mut Attrs, event: &Attrs) {
+        match self.case_attrs.as_ref().and_then(Option::as_ref) {
+            None => case.merge(event),
+            Some(keep) => {
+                for (key, value) in event.iter() {
+                    if keep.contains(key) {
+                        case.insert(key, value.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// An `escalated` or `notified` event: evidence for stages, and for actions waiting.
     fn evidence(&mut self, case: &mut CaseState, e: &Event) {
         for (k, sk) in self.stage_keys.iter().enumerate() {
             let stage = &self.plans[sk.plan as usize].deadline.stages[sk.stage as usize];
             if super::case::is_stage_evidence(stage, &e.kind, &e.attrs) {
-                case.evidence.push((k as u32, e.at));
+                case.rare().evidence.push((k as u32, e.at));
             }
         }
+        let Some(rare) = case.rare.as_mut() else {
+            return;
+        };
         let mut i = 0;
-        while i < case.pending.len() {
-            let a = &case.pending[i];
+        while i < rare.pending.len() {
+            let a = &rare.pending[i];
             let plan = self.plans.iter().find(|p| p.clause_ref == a.clause_ref);
             let stage = plan.and_then(|p| p.deadline.stages.get(a.stage.wrapping_sub(1)));
             let taken = a.at <= e.at
                 && stage.is_some_and(|s| super::case::is_stage_evidence(s, &e.kind, &e.attrs));
             if taken {
-                let mut action = case.pending.remove(i);
+                let mut action = rare.pending.remove(i);
                 action.status = ActionStatus::Done;
                 action.evidence = Some(e.at);
                 self.emit_action(&action);
@@ -963,7 +1185,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .iter()
             .map(|key| match key {
                 Some(k) => case
-                    .evidence
+                    .evidence()
                     .iter()
                     .filter(|(e, _)| e == k)
                     .map(|&(_, at)| at)
@@ -1012,7 +1234,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// A cycle of `plan` stopped at `at`: its verdict is final.
     fn cycle_stopped(&mut self, case: &mut CaseState, plan: u32, st: Stopped, at: Instant) {
         if !case.opened {
-            case.held.push((plan, st));
+            case.rare().held.push((plan, st));
             return;
         }
         let plan = plan as usize;
@@ -1022,7 +1244,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), st.pauses);
         let ticket = case.ticket.clone();
         let attrs = std::mem::take(&mut case.attrs);
-        self.emit(&ticket, &facts, at, Some(&attrs), Some(&mut case.pending));
+        let mut pending = case.rare.as_mut().map(|r| std::mem::take(&mut r.pending));
+        let mut waiting = pending.take().unwrap_or_default();
+        self.emit(&ticket, &facts, at, Some(&attrs), Some(&mut waiting));
+        if !waiting.is_empty() {
+            case.rare().pending = waiting;
+        }
         case.attrs = attrs;
     }
 
@@ -1046,7 +1273,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.opts.now
         };
         let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        for (p, st) in std::mem::take(&mut case.held) {
+        let held = case
+            .rare
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.held))
+            .unwrap_or_default();
+        for (p, st) in held {
             let at = st.stop;
             self.cycle_stopped(&mut case, p, st, at);
         }
@@ -1081,7 +1313,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 None => self.deferred.push(Deferred::new(&ticket, f)),
             }
         }
-        for action in std::mem::take(&mut case.pending) {
+        let pending = case
+            .rare
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.pending))
+            .unwrap_or_default();
+        for action in pending {
             self.emit_action(&action);
         }
         self.notices_of_case(&ticket, &view, known_now);

@@ -113,6 +113,30 @@ pub(crate) struct Stopped {
     pub pauses: Vec<PauseSpan>,
 }
 
+/// The pauses of a running cycle: most clocks never pause, so none costs one pointer.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Pauses(Option<Box<Vec<PauseSpan>>>);
+
+impl Pauses {
+    fn push(&mut self, span: PauseSpan) {
+        self.0.get_or_insert_with(Box::default).push(span);
+    }
+    fn last_mut(&mut self) -> Option<&mut PauseSpan> {
+        self.0.as_mut().and_then(|v| v.last_mut())
+    }
+    fn pop(&mut self) {
+        if let Some(v) = self.0.as_mut() {
+            v.pop();
+        }
+    }
+    fn as_slice(&self) -> &[PauseSpan] {
+        self.0.as_deref().map_or(&[], |v| &v[..])
+    }
+    fn take(&mut self) -> Vec<PauseSpan> {
+        self.0.take().map(|b| *b).unwrap_or_default()
+    }
+}
+
 /// The state of one track on one case, from its first start event on.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TrackState {
@@ -125,7 +149,7 @@ pub(crate) struct TrackState {
     stop_from: u32,
     reopen_from: u32,
     /// Pauses of the running cycle, clipped to its start; the last may be open.
-    pauses: Vec<PauseSpan>,
+    pauses: Pauses,
 }
 
 impl TrackState {
@@ -155,7 +179,7 @@ impl TrackState {
             paused,
             stop_from: 0,
             reopen_from: 0,
-            pauses: if paused { vec![(at, None)] } else { Vec::new() },
+            pauses: Pauses(paused.then(|| Box::new(vec![(at, None)]))),
         };
         state.settle(at, now, out);
         Some(state)
@@ -164,7 +188,7 @@ impl TrackState {
     /// The running cycle's number, start and pauses, if the clock runs.
     pub fn running(&self) -> Option<(u32, Instant, &[PauseSpan])> {
         match self.phase {
-            Phase::Running { start, .. } => Some((self.cycle, start, &self.pauses)),
+            Phase::Running { start, .. } => Some((self.cycle, start, self.pauses.as_slice())),
             _ => None,
         }
     }
@@ -215,7 +239,7 @@ impl TrackState {
                     };
                     let stop = at;
                     self.stop_from = seq + 1;
-                    let mut pauses = std::mem::take(&mut self.pauses);
+                    let mut pauses = self.pauses.take();
                     if let Some(last) = pauses.last_mut() {
                         if last.1.is_none() {
                             last.1 = Some(stop);

@@ -212,6 +212,11 @@ impl<'p> PeriodTally<'p> {
         self.report = Some(spec);
     }
 
+    /// The attributes a period report groups by (empty without one).
+    pub(crate) fn report_group_by(&self) -> &[String] {
+        self.report.as_ref().map_or(&[], |r| &r.group_by[..])
+    }
+
     /// Also draw samples for the periods overlapping `spec.period` ([`PeriodRecord::Draw`]
     /// records). Keeps the tickets of those periods' populations until the end.
     pub fn draw_for(&mut self, spec: DrawSpec) {
