@@ -572,6 +572,7 @@ pub struct Evaluator<'p, S: Sink> {
     stopped: Vec<(u32, Stopped)>,
     track_stops: Vec<Stopped>,
     roles: Vec<(u32, Roles)>,
+    touched: Vec<u16>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -713,6 +714,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             stopped: Vec::new(),
             track_stops: Vec::new(),
             roles: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -969,7 +971,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
             self.replay(&mut case);
         }
-        let mut touched: Vec<u16> = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
         for e in batch.iter() {
             if let Some(ts) = self.type_tracks.get(&*e.kind) {
                 touched.extend_from_slice(ts);
@@ -981,9 +984,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         touched.sort_unstable();
         touched.dedup();
         let mut skipped = false;
+        let kind = case.attrs.get(super::case::GUARD_ATTR).cloned();
         for &t in &touched {
             let spec = &self.tracks[t as usize];
-            let may_start = !case.opened || self.may_apply(t, &case.attrs);
+            let may_start = !case.opened || self.may_apply(t, kind.as_ref());
             self.roles.clear();
             for (i, e) in batch.iter().enumerate() {
                 let r = spec.roles(&e.kind, &e.attrs);
@@ -1012,6 +1016,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
+        self.touched = touched;
         // Statuses: where they fall among this instant's events changes no pause.
         let status_before = case.status.clone();
         for e in batch.iter().filter(|e| &*e.kind == "status") {
@@ -1067,7 +1072,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let none = Attrs::new();
         let mut stops: Vec<(u32, Stopped)> = Vec::new();
         for t in 0..self.tracks.len() as u16 {
-            if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, &case.attrs) {
+            let kind = case.attrs.get(super::case::GUARD_ATTR);
+            if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, kind) {
                 continue;
             }
             let spec = &self.tracks[t as usize];
@@ -1128,8 +1134,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Whether a clause of track `t` may apply to a case with these attributes, by its
     /// `kind` alone: a clock is followed only for cases of a kind one of its clauses is for.
-    fn may_apply(&self, t: u16, attrs: &Attrs) -> bool {
-        let kind = attrs.get(super::case::GUARD_ATTR);
+    fn may_apply(&self, t: u16, kind: Option<&Value>) -> bool {
         self.track_plans[t as usize]
             .iter()
             .any(|&p| self.plans[p as usize].guard.may_hold(kind))
