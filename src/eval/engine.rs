@@ -64,7 +64,7 @@ use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::period::{PeriodRecord, PeriodTally};
-use crate::policy::{ActionKind, Policy};
+use crate::policy::{ActionKind, ClauseBody, Measure, Policy, Trigger};
 use crate::relevance::Relevance;
 use crate::value::{Attrs, Value};
 use chrono::Datelike;
@@ -435,7 +435,13 @@ struct CaseState {
     /// the start (SEMANTICS.md: "a reclassified case is judged as reclassified").
     log: Option<Box<ReplayLog>>,
     /// Events the notification and period clauses read, evaluated when the case settles.
-    digest: Vec<Event>,
+    digest: Vec<Kept>,
+    /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
+    firsts: u128,
+    /// The latest accepted event (instant and type, in canonical order), when notification or
+    /// period clauses exist: "the case's last event" must mean the same as with every event
+    /// kept (a subject's duties end at its `closed` only when that is its last event).
+    last: Option<(Instant, InlineStr)>,
 }
 
 /// The events of a case that matter to clocks, in canonical order, with the status before the
@@ -454,6 +460,15 @@ struct Logged {
     seq: u32,
     kind: u16,
     attrs: Option<Box<Attrs>>,
+}
+
+/// An event a case keeps for its notification and period clauses: without the ticket, id and
+/// line, which the case knows or the clauses never read.
+#[derive(Debug)]
+struct Kept {
+    at: Instant,
+    kind: InlineStr,
+    attrs: Attrs,
 }
 
 /// The parts of a case's state that most cases never need.
@@ -485,6 +500,8 @@ impl CaseState {
             rare: None,
             log: None,
             digest: Vec::new(),
+            firsts: 0,
+            last: None,
         }
     }
 
@@ -530,6 +547,8 @@ pub struct Evaluator<'p, S: Sink> {
     log_names: Vec<InlineStr>,
     /// Event types some start or stop trigger filters by attribute.
     filtered_types: HashSet<InlineStr>,
+    /// The event attributes those filters read, and `status`: all a replay needs.
+    log_attrs: Vec<Box<str>>,
     /// Stages that ask for evidence.
     stage_keys: Vec<StageKey>,
     /// Per plan and stage, its index in `stage_keys`.
@@ -553,6 +572,10 @@ pub struct Evaluator<'p, S: Sink> {
     relevance: Relevance,
     /// What notification and period clauses read, kept until a case settles.
     digest: Relevance,
+    /// Which events of those types a case keeps (see [`DigestRule`]).
+    digest_rules: Vec<DigestRule<'p>>,
+    /// Whether a notification or period clause filters `opened` events by attribute.
+    digest_reads_opened: bool,
     watermark: Option<Instant>,
     deferred: Chunked<Deferred>,
     summary: Summary,
@@ -663,6 +686,21 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .enumerate()
             .map(|(i, n)| (n.clone(), i as u16))
             .collect();
+        let mut log_attrs: Vec<Box<str>> = vec!["status".into()];
+        for m in tracks
+            .iter()
+            .flat_map(|t| t.start.matchers.iter().chain(&t.stop.matchers))
+        {
+            let mut names = Vec::new();
+            if let Some(f) = &m.filter {
+                f.attributes(&mut names);
+            }
+            for n in names {
+                if !log_attrs.iter().any(|k| &**k == n) {
+                    log_attrs.push(n.into());
+                }
+            }
+        }
         let filtered_types = tracks
             .iter()
             .flat_map(|t| t.start.matchers.iter().chain(&t.stop.matchers))
@@ -687,6 +725,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             log_types,
             log_names,
             filtered_types,
+            log_attrs,
             stage_keys,
             plan_stage_keys,
             opts,
@@ -700,6 +739,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             finished: Finished::default(),
             relevance,
             digest,
+            digest_reads_opened: digest_rules(policies).iter().any(|r| {
+                r.trigger
+                    .matchers
+                    .iter()
+                    .any(|m| &*m.event == "opened" && m.filter.is_some())
+            }),
+            digest_rules: digest_rules(policies),
             watermark: None,
             deferred: Chunked::default(),
             summary,
@@ -824,6 +870,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         };
         self.summary.accepted += 1;
+        if !self.digest_rules.is_empty()
+            && case
+                .last
+                .as_ref()
+                .is_none_or(|(a, k)| (at, &*event.kind) > (*a, &**k))
+        {
+            case.last = Some((at, event.kind.clone()));
+        }
         case.count += 1;
         case.first_line = case.first_line.min(event.line);
         case.arrived = mark;
@@ -956,7 +1010,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 "updated" => self.merge_attrs(&mut case.attrs, &e.attrs),
                 "closed" => {
                     case.closed = Some(at);
+                    // A closed case is kept for weeks: without the room its lists grew into.
                     case.tracks.shrink_to_fit();
+                    case.digest.shrink_to_fit();
                     if let Some(when) = case.settles_at(&self.opts) {
                         self.settling.push(Reverse((when, key)));
                     }
@@ -1045,19 +1101,37 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             for (i, e) in batch.iter().enumerate() {
                 if let Some(&kind) = self.log_types.get(&*e.kind) {
                     let keep_attrs = &*e.kind == "status" || self.filtered_types.contains(&*e.kind);
+                    let attrs = keep_attrs.then(|| {
+                        let mut kept = Attrs::new();
+                        for (key, value) in e.attrs.iter() {
+                            if self.log_attrs.iter().any(|k| &**k == key) {
+                                kept.insert(key, value.clone());
+                            }
+                        }
+                        Box::new(kept)
+                    });
                     log.events.push(Logged {
                         at,
                         seq: first_seq + i as u32,
                         kind,
-                        attrs: keep_attrs.then(|| Box::new(e.attrs.clone())),
+                        attrs,
                     });
                 }
             }
         }
         // What notification and period clauses read waits for the case to settle.
         for e in batch.drain(..) {
-            if self.digest.keeps_type(&e.kind) {
-                case.digest.push(e);
+            if self.digest.keeps_type(&e.kind) && self.keeps_in_digest(&mut case.firsts, &e) {
+                let mut e = e;
+                if &*e.kind == "opened" && !self.digest_reads_opened {
+                    // Its attributes are the case's, kept once in `attrs`.
+                    e.attrs = Attrs::new();
+                }
+                case.digest.push(Kept {
+                    at: e.at,
+                    kind: e.kind,
+                    attrs: e.attrs,
+                });
             }
         }
         self.cases.insert(key, case);
@@ -1153,6 +1227,29 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
+    }
+
+    /// Whether a case keeps an event of a digest type for its notification and period clauses:
+    /// when a rule that needs every matching event matches it, or a first-only rule matches it
+    /// first (marked in `firsts`). Events are applied in canonical order, so "first" is the
+    /// first of the whole case.
+    fn keeps_in_digest(&self, firsts: &mut u128, e: &Event) -> bool {
+        let mut keep = false;
+        for (i, rule) in self.digest_rules.iter().enumerate() {
+            if !rule.trigger.matches(&*e.kind, &e.attrs) {
+                continue;
+            }
+            match rule.first_only.then_some(i).filter(|&i| i < 128) {
+                Some(i) => {
+                    if *firsts & (1 << i) == 0 {
+                        *firsts |= 1 << i;
+                        keep = true;
+                    }
+                }
+                None => keep = true,
+            }
+        }
+        keep
     }
 
     /// An `escalated` or `notified` event: evidence for stages, and for actions waiting.
@@ -1300,8 +1397,32 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         running.sort_by_key(|f| (f.plan, f.cycle));
-        let mut digest = std::mem::take(&mut case.digest);
+        let ticket_inline = InlineStr::new(&case.ticket);
+        let mut digest: Vec<Event> = std::mem::take(&mut case.digest)
+            .into_iter()
+            .map(|k| Event {
+                ticket: ticket_inline.clone(),
+                at: k.at,
+                kind: k.kind,
+                id: None,
+                attrs: k.attrs,
+                line: 0,
+            })
+            .collect();
         digest.sort_by(Event::canonical_cmp);
+        if let Some((at, kind)) = case.last.take() {
+            let is_last = |e: &Event| e.at == at && e.kind == kind;
+            if !digest.last().is_some_and(is_last) {
+                digest.push(Event {
+                    ticket: InlineStr::new(&case.ticket),
+                    at,
+                    kind,
+                    id: None,
+                    attrs: Attrs::new(),
+                    line: 0,
+                });
+            }
+        }
         let view = CaseView::from_parts(&digest, &case.attrs, case.opened);
         self.periods.case(
             &ticket,
@@ -1477,4 +1598,94 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         (self.summary, self.sink)
     }
+}
+
+/// Which events of a digest type a case keeps for its notification and period clauses: every
+/// event matching `trigger`, or only the first (`first_only`, for triggers whose later
+/// matches cannot change a result: a sample's population and a target's `among` and
+/// `success`, which count by their first event, a notice's start, the `opened` of repeat
+/// rules).
+struct DigestRule<'p> {
+    trigger: std::borrow::Cow<'p, Trigger>,
+    first_only: bool,
+}
+
+fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
+    use std::borrow::Cow;
+    let mut rules = Vec::new();
+    let mut any = false;
+    for clause in policies.iter().flat_map(|p| &p.clauses) {
+        match &clause.body {
+            ClauseBody::Deadline(_) => continue,
+            ClauseBody::Notify(n) => {
+                rules.push(DigestRule {
+                    trigger: Cow::Borrowed(&n.start),
+                    first_only: true,
+                });
+                if let Some((trigger, _)) = &n.first_contact {
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(trigger),
+                        first_only: false,
+                    });
+                }
+            }
+            ClauseBody::Sample(s) => {
+                rules.push(DigestRule {
+                    trigger: Cow::Borrowed(&s.population),
+                    first_only: true,
+                });
+                rules.push(DigestRule {
+                    trigger: Cow::Borrowed(&s.evidence),
+                    first_only: false,
+                });
+            }
+            ClauseBody::Target(t) => {
+                if let Measure::Events { success, among } = &t.measure {
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(among),
+                        first_only: true,
+                    });
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(success),
+                        first_only: true,
+                    });
+                }
+            }
+            ClauseBody::Repeat(_) => {}
+            ClauseBody::Every(duty) => {
+                rules.push(DigestRule {
+                    trigger: Cow::Borrowed(&duty.event),
+                    first_only: false,
+                });
+                if let Some((from, until)) = &duty.active {
+                    for t in [from, until] {
+                        rules.push(DigestRule {
+                            trigger: Cow::Borrowed(t),
+                            first_only: false,
+                        });
+                    }
+                }
+            }
+            ClauseBody::Window(w) => rules.push(DigestRule {
+                trigger: Cow::Borrowed(&w.event),
+                first_only: false,
+            }),
+        }
+        any = true;
+    }
+    if any {
+        // The case's own `opened` (repeat rules), every `closed` (a notice's window, a
+        // subject's end) and every `notified` (channels, audiences, coverage).
+        rules.push(DigestRule {
+            trigger: Cow::Owned(Trigger::event("opened")),
+            first_only: true,
+        });
+        for t in ["closed", "notified"] {
+            rules.push(DigestRule {
+                trigger: Cow::Owned(Trigger::event(t)),
+                first_only: false,
+            });
+        }
+    }
+    rules
 }

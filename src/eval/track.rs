@@ -98,8 +98,8 @@ impl Roles {
 enum Phase {
     /// The clock runs since `start`; `start_seq` is the start event's sequence number.
     Running { start: Instant, start_seq: u32 },
-    /// The last cycle stopped at `stop`; `start_seq` as above.
-    Stopped { stop: Instant, start_seq: u32 },
+    /// The last cycle stopped; `start_seq` as above.
+    Stopped { start_seq: u32 },
     /// Reopened; waiting for a start event (clauses not starting at `opened`).
     Reopened { start_seq: u32 },
 }
@@ -115,6 +115,7 @@ pub(crate) struct Stopped {
 
 /// The pauses of a running cycle: most clocks never pause, so none costs one pointer.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[allow(clippy::box_collection)] // one pointer in the state of every clock, not three words
 struct Pauses(Option<Box<Vec<PauseSpan>>>);
 
 impl Pauses {
@@ -252,7 +253,7 @@ impl TrackState {
                         stop,
                         pauses,
                     });
-                    self.phase = Phase::Stopped { stop, start_seq };
+                    self.phase = Phase::Stopped { start_seq };
                 }
                 Phase::Stopped { start_seq, .. } => {
                     let Some(seq) = Self::first(now, self.reopen_from, Roles::reopen) else {
