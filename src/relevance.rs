@@ -21,13 +21,28 @@ use std::collections::BTreeSet;
 /// A set of a few dozen short names, asked millions of times: grouped by length (most names
 /// differ in length), then compared byte by byte, each with its position in sorted order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct NameSet {
+pub(crate) struct NameSet {
     sorted: BTreeSet<Box<str>>,
     /// `by_len[n]`: the names of `n` bytes, with their positions in `sorted`; built by `seal`.
     by_len: Vec<Vec<(Box<str>, u32)>>,
 }
 
 impl NameSet {
+    /// A sealed set of these names.
+    pub(crate) fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> NameSet {
+        let mut set = NameSet::default();
+        for n in names {
+            set.insert(n);
+        }
+        set.seal();
+        set
+    }
+
+    /// How many names the set holds.
+    pub(crate) fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
     fn insert(&mut self, name: &str) {
         self.sorted.insert(name.into());
     }
@@ -45,7 +60,7 @@ impl NameSet {
 
     /// The position of `name` in sorted order, if it is in the set.
     #[inline]
-    fn position(&self, name: &str) -> Option<u32> {
+    pub(crate) fn position(&self, name: &str) -> Option<u32> {
         self.by_len.get(name.len()).and_then(|names| {
             names
                 .iter()
@@ -59,7 +74,7 @@ impl NameSet {
         self.position(name).is_some()
     }
 
-    fn iter(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         self.sorted.iter().map(|n| &**n)
     }
 }

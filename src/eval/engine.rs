@@ -65,7 +65,7 @@ use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::period::{PeriodRecord, PeriodTally};
 use crate::policy::{ActionKind, ClauseBody, Measure, Policy, Trigger};
-use crate::relevance::Relevance;
+use crate::relevance::{NameSet, Relevance};
 use crate::value::{Attrs, Value};
 use chrono::Datelike;
 use chrono::{DateTime, Duration, Utc};
@@ -541,9 +541,11 @@ pub struct Evaluator<'p, S: Sink> {
     /// Per track, its plans in plan order.
     track_plans: Vec<Vec<u32>>,
     /// Per event type, the tracks it starts or stops (`reopened` concerns every track).
-    type_tracks: HashMap<InlineStr, Vec<u16>>,
+    type_tracks: Vec<Vec<u16>>,
+    /// The event types that concern clocks (start, stop, `reopened`, `status`), indexing
+    /// `type_tracks` and replay logs.
+    clock_types: NameSet,
     /// Event types a [`ReplayLog`] keeps, by name and index.
-    log_types: HashMap<InlineStr, u16>,
     log_names: Vec<InlineStr>,
     /// Event types some start or stop trigger filters by attribute.
     filtered_types: HashSet<InlineStr>,
@@ -562,7 +564,7 @@ pub struct Evaluator<'p, S: Sink> {
     arrivals: u64,
     /// The case attributes the policies read (`None`: all), set at the first event so that a
     /// report's grouping attributes count too.
-    case_attrs: Option<Option<HashSet<Box<str>>>>,
+    case_attrs: Option<Option<Vec<Box<str>>>>,
     /// Cases, boxed so that the table stays small and probing it stays in cache.
     cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
     /// When cases may settle: (instant, ticket), checked against the case when it comes up.
@@ -574,6 +576,9 @@ pub struct Evaluator<'p, S: Sink> {
     digest: Relevance,
     /// Which events of those types a case keeps (see [`DigestRule`]).
     digest_rules: Vec<DigestRule<'p>>,
+    /// The event types of digest rules, and per type the rules naming it.
+    digest_types: NameSet,
+    digest_by_type: Vec<Vec<u16>>,
     /// Whether a notification or period clause filters `opened` events by attribute.
     digest_reads_opened: bool,
     watermark: Option<Instant>,
@@ -596,6 +601,8 @@ pub struct Evaluator<'p, S: Sink> {
     track_stops: Vec<Stopped>,
     roles: Vec<(u32, Roles)>,
     touched: Vec<u16>,
+    /// Holds a case's place in the table while the case is being applied to.
+    spare: Option<Box<CaseState>>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -668,24 +675,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 .collect();
             plan_stage_keys.push(keys);
         }
-        let mut type_tracks: HashMap<InlineStr, Vec<u16>> = HashMap::new();
+        let clock_types = NameSet::of(
+            tracks
+                .iter()
+                .flat_map(|t| t.start.matchers.iter().chain(&t.stop.matchers))
+                .map(|m| &*m.event)
+                .chain(["reopened", "status"]),
+        );
+        let log_names: Vec<InlineStr> = clock_types.iter().map(InlineStr::new).collect();
+        let mut type_tracks: Vec<Vec<u16>> = vec![Vec::new(); clock_types.len()];
         for (t, spec) in tracks.iter().enumerate() {
             for m in spec.start.matchers.iter().chain(&spec.stop.matchers) {
-                let list = type_tracks.entry(m.event.clone()).or_default();
-                if !list.contains(&(t as u16)) {
-                    list.push(t as u16);
+                if let Some(i) = clock_types.position(&m.event) {
+                    let list = &mut type_tracks[i as usize];
+                    if !list.contains(&(t as u16)) {
+                        list.push(t as u16);
+                    }
                 }
             }
         }
-        let mut log_names: Vec<InlineStr> = type_tracks.keys().cloned().collect();
-        log_names.extend(["reopened", "status"].map(InlineStr::new));
-        log_names.sort();
-        log_names.dedup();
-        let log_types = log_names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as u16))
-            .collect();
         let mut log_attrs: Vec<Box<str>> = vec!["status".into()];
         for m in tracks
             .iter()
@@ -707,6 +715,22 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .filter(|m| m.filter.is_some())
             .map(|m| m.event.clone())
             .collect();
+        let digest_rules = digest_rules(policies);
+        let digest_types = NameSet::of(
+            digest_rules
+                .iter()
+                .flat_map(|r| r.trigger.matchers.iter().map(|m| &*m.event)),
+        );
+        let mut digest_by_type: Vec<Vec<u16>> = vec![Vec::new(); digest_types.len()];
+        for (i, r) in digest_rules.iter().enumerate() {
+            for m in &r.trigger.matchers {
+                if let Some(ty) = digest_types.position(&m.event) {
+                    if !digest_by_type[ty as usize].contains(&(i as u16)) {
+                        digest_by_type[ty as usize].push(i as u16);
+                    }
+                }
+            }
+        }
         let summary = Summary {
             now: opts.now,
             clauses,
@@ -722,7 +746,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             tracks,
             track_plans,
             type_tracks,
-            log_types,
+            clock_types,
             log_names,
             filtered_types,
             log_attrs,
@@ -739,13 +763,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             finished: Finished::default(),
             relevance,
             digest,
-            digest_reads_opened: digest_rules(policies).iter().any(|r| {
+            digest_reads_opened: digest_rules.iter().any(|r| {
                 r.trigger
                     .matchers
                     .iter()
                     .any(|m| &*m.event == "opened" && m.filter.is_some())
             }),
-            digest_rules: digest_rules(policies),
+            digest_types,
+            digest_by_type,
+            digest_rules,
             watermark: None,
             deferred: Chunked::default(),
             summary,
@@ -761,6 +787,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             track_stops: Vec::new(),
             roles: Vec::new(),
             touched: Vec::new(),
+            spare: None,
         }
     }
 
@@ -979,7 +1006,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Applies the events of one case at one instant, sorted canonically.
     fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
-        let Some(mut case) = self.cases.remove(&key) else {
+        // The case leaves its slot while it is worked on (the methods below borrow the whole
+        // evaluator), and a spare takes its place: two lookups, no removal from the table.
+        let spare = self
+            .spare
+            .take()
+            .unwrap_or_else(|| Box::new(CaseState::new("", 0, DateTime::<Utc>::MIN_UTC)));
+        let taken = self
+            .cases
+            .get_mut(&key)
+            .map(|slot| std::mem::replace(slot, spare));
+        let Some(mut case) = taken else {
             // Settled while these waited: they came after the retention.
             for e in batch.drain(..) {
                 self.summary.expired += 1;
@@ -1030,8 +1067,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let mut touched = std::mem::take(&mut self.touched);
         touched.clear();
         for e in batch.iter() {
-            if let Some(ts) = self.type_tracks.get(&*e.kind) {
-                touched.extend_from_slice(ts);
+            if let Some(i) = self.clock_types.position(&e.kind) {
+                touched.extend_from_slice(&self.type_tracks[i as usize]);
             }
             if &*e.kind == "reopened" {
                 touched.extend(case.tracks.iter().map(|(t, _)| *t));
@@ -1099,7 +1136,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         if let Some(log) = case.log.as_mut() {
             for (i, e) in batch.iter().enumerate() {
-                if let Some(&kind) = self.log_types.get(&*e.kind) {
+                if let Some(kind) = self.clock_types.position(&e.kind) {
+                    let kind = kind as u16;
                     let keep_attrs = &*e.kind == "status" || self.filtered_types.contains(&*e.kind);
                     let attrs = keep_attrs.then(|| {
                         let mut kept = Attrs::new();
@@ -1134,7 +1172,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 });
             }
         }
-        self.cases.insert(key, case);
+        if let Some(slot) = self.cases.get_mut(&key) {
+            self.spare = Some(std::mem::replace(slot, case));
+        }
     }
 
     /// The case's `kind` changed: the clocks of its new kind that were not followed are
@@ -1221,7 +1261,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             None => case.merge(event),
             Some(keep) => {
                 for (key, value) in event.iter() {
-                    if keep.contains(key) {
+                    if keep.iter().any(|k| crate::inline_str::eq_short(k, key)) {
                         case.insert(key, value.clone());
                     }
                 }
@@ -1235,7 +1275,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// first of the whole case.
     fn keeps_in_digest(&self, firsts: &mut u128, e: &Event) -> bool {
         let mut keep = false;
-        for (i, rule) in self.digest_rules.iter().enumerate() {
+        let Some(ty) = self.digest_types.position(&e.kind) else {
+            return false;
+        };
+        for &i in &self.digest_by_type[ty as usize] {
+            let (i, rule) = (i as usize, &self.digest_rules[i as usize]);
             if !rule.trigger.matches(&*e.kind, &e.attrs) {
                 continue;
             }
