@@ -14,11 +14,11 @@
 //!
 //! # Memory
 //!
-//! Cases reach this module when the evaluator finishes them, which is roughly (not exactly) in
+//! Cases reach this module when the evaluator settles them, which is roughly (not exactly) in
 //! the order they were opened. Per key only the cases opened within two windows of the latest
 //! opening of that key are kept, and keys whose latest opening is that old are dropped, so
 //! memory follows the window, not the stream. The result is exact as long as every case is
-//! finished within one window of the latest opening of its key; a case finished later is
+//! settled within one window of the latest opening of its key; a case settled later is
 //! compared only with the cases still kept.
 
 use super::group::Group;

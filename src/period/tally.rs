@@ -1,4 +1,4 @@
-//! The evaluator's side of period clauses: what each finished case contributes to sampling,
+//! The evaluator's side of period clauses: what each settled case contributes to sampling,
 //! targets, recurrence rules, duties and windows, tallied per (clause, period, group), and the
 //! records emitted at the end of the stream.
 //!
@@ -223,7 +223,7 @@ impl<'p> PeriodTally<'p> {
         self.draw = Some(spec);
     }
 
-    /// A finished case: its contributions, and its duty and window findings (emitted now).
+    /// A settled case: its contributions, and its duty and window findings (emitted now).
     /// `facts` are the case's deadline cycles; those depending on `now` while `known_now` is
     /// `None` will be emitted later, so the case's groups are kept for them.
     #[allow(clippy::too_many_arguments)]
