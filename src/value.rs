@@ -215,6 +215,11 @@ impl Attrs {
         self.0.retain(|(k, _)| keep(k));
     }
 
+    /// Gives back the room the list grew into.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -153,6 +153,10 @@ pub struct EvalOptions {
     pub retain: Duration,
 }
 
+/// From this many deadline tracks on, a case follows only the clocks of its kind (see
+/// `Evaluator::guard_tracks`).
+const GUARDED_FROM_TRACKS: usize = 8;
+
 /// The default of [`EvalOptions::retain`].
 pub const DEFAULT_RETAIN: Duration = Duration::days(30);
 
@@ -178,7 +182,7 @@ enum CaseIds {
     #[default]
     None,
     Few(Vec<(u64, u64)>),
-    Many(HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>),
+    Many(Box<HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>>),
 }
 
 impl CaseIds {
@@ -203,7 +207,7 @@ impl CaseIds {
                 let mut map: HashMap<u64, u64, BuildHasherDefault<IdentityHasher>> =
                     std::mem::take(ids).into_iter().collect();
                 map.insert(h, line);
-                *self = CaseIds::Many(map);
+                *self = CaseIds::Many(Box::new(map));
             }
             CaseIds::Few(ids) => ids.push((h, line)),
             CaseIds::Many(map) => {
@@ -435,12 +439,19 @@ struct CaseState {
     /// the start (SEMANTICS.md: "a reclassified case is judged as reclassified").
     log: Option<Box<ReplayLog>>,
     /// Events the notification and period clauses read, evaluated when the case settles.
-    digest: Vec<Kept>,
+    /// (Boxed: policies without such clauses pay one pointer.)
+    digest: Option<Box<Digest>>,
+}
+
+/// What a case keeps for its notification and period clauses until it settles.
+#[derive(Debug, Default)]
+struct Digest {
+    events: Vec<Kept>,
     /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
     firsts: u128,
-    /// The latest accepted event (instant and type, in canonical order), when notification or
-    /// period clauses exist: "the case's last event" must mean the same as with every event
-    /// kept (a subject's duties end at its `closed` only when that is its last event).
+    /// The latest accepted event (instant and type, in canonical order): "the case's last
+    /// event" must mean the same as with every event kept (a subject's duties end at its
+    /// `closed` only when that is its last event).
     last: Option<(Instant, InlineStr)>,
 }
 
@@ -499,9 +510,7 @@ impl CaseState {
             tracks: Vec::new(),
             rare: None,
             log: None,
-            digest: Vec::new(),
-            firsts: 0,
-            last: None,
+            digest: None,
         }
     }
 
@@ -601,6 +610,10 @@ pub struct Evaluator<'p, S: Sink> {
     track_stops: Vec<Stopped>,
     roles: Vec<(u32, Roles)>,
     touched: Vec<u16>,
+    /// Whether clocks are followed only for cases of a kind their clauses are for (with a
+    /// replay log for reclassified cases): with few tracks, following them all costs less
+    /// than the log.
+    guard_tracks: bool,
     /// Holds a case's place in the table while the case is being applied to.
     spare: Option<Box<CaseState>>,
 }
@@ -731,6 +744,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
+        let track_count = tracks.len();
         let summary = Summary {
             now: opts.now,
             clauses,
@@ -788,6 +802,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             roles: Vec::new(),
             touched: Vec::new(),
             spare: None,
+            guard_tracks: track_count > GUARDED_FROM_TRACKS,
         }
     }
 
@@ -897,13 +912,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         };
         self.summary.accepted += 1;
-        if !self.digest_rules.is_empty()
-            && case
+        if !self.digest_rules.is_empty() {
+            let digest = case.digest.get_or_insert_with(Box::default);
+            if digest
                 .last
                 .as_ref()
                 .is_none_or(|(a, k)| (at, &*event.kind) > (*a, &**k))
-        {
-            case.last = Some((at, event.kind.clone()));
+            {
+                digest.last = Some((at, event.kind.clone()));
+            }
         }
         case.count += 1;
         case.first_line = case.first_line.min(event.line);
@@ -1049,7 +1066,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     case.closed = Some(at);
                     // A closed case is kept for weeks: without the room its lists grew into.
                     case.tracks.shrink_to_fit();
-                    case.digest.shrink_to_fit();
+                    if let Some(d) = case.digest.as_mut() {
+                        d.events.shrink_to_fit();
+                    }
+                    case.attrs.shrink_to_fit();
                     if let Some(when) = case.settles_at(&self.opts) {
                         self.settling.push(Reverse((when, key)));
                     }
@@ -1080,7 +1100,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let kind = case.attrs.get(super::case::GUARD_ATTR).cloned();
         for &t in &touched {
             let spec = &self.tracks[t as usize];
-            let may_start = !case.opened || self.may_apply(t, kind.as_ref());
+            let may_start = !self.guard_tracks || !case.opened || self.may_apply(t, kind.as_ref());
             self.roles.clear();
             for (i, e) in batch.iter().enumerate() {
                 let r = spec.roles(&e.kind, &e.attrs);
@@ -1159,13 +1179,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         // What notification and period clauses read waits for the case to settle.
         for e in batch.drain(..) {
-            if self.digest.keeps_type(&e.kind) && self.keeps_in_digest(&mut case.firsts, &e) {
+            let Some(digest) = case.digest.as_mut() else {
+                continue;
+            };
+            if self.digest.keeps_type(&e.kind) && self.keeps_in_digest(&mut digest.firsts, &e) {
                 let mut e = e;
                 if &*e.kind == "opened" && !self.digest_reads_opened {
                     // Its attributes are the case's, kept once in `attrs`.
                     e.attrs = Attrs::new();
                 }
-                case.digest.push(Kept {
+                digest.events.push(Kept {
                     at: e.at,
                     kind: e.kind,
                     attrs: e.attrs,
@@ -1442,7 +1465,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         running.sort_by_key(|f| (f.plan, f.cycle));
         let ticket_inline = InlineStr::new(&case.ticket);
-        let mut digest: Vec<Event> = std::mem::take(&mut case.digest)
+        let kept = case.digest.take().map(|d| *d).unwrap_or_default();
+        let mut digest: Vec<Event> = kept
+            .events
             .into_iter()
             .map(|k| Event {
                 ticket: ticket_inline.clone(),
@@ -1454,7 +1479,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             })
             .collect();
         digest.sort_by(Event::canonical_cmp);
-        if let Some((at, kind)) = case.last.take() {
+        if let Some((at, kind)) = kept.last {
             let is_last = |e: &Event| e.at == at && e.kind == kind;
             if !digest.last().is_some_and(is_last) {
                 digest.push(Event {
