@@ -837,15 +837,16 @@ fn follow_ups_after_closed_are_applied_and_only_disorder_within_a_case_is_late()
         .iter()
         .map(|v| (&*v.ticket, v.status))
         .collect();
+    // All kept within the retention until the end, then settled in ticket order.
     assert_eq!(
         got,
         vec![
-            ("C", Status::Met),
             ("A", Status::Breached),
-            ("B", Status::Breached)
+            ("B", Status::Breached),
+            ("C", Status::Met)
         ]
     );
-    assert_eq!(out.verdicts[1].stop, Some(t("03-03 11:00")));
+    assert_eq!(out.verdicts[0].stop, Some(t("03-03 11:00")));
 }
 
 #[test]
@@ -917,10 +918,11 @@ fn running_cycles_of_finished_cases_wait_for_the_end() {
         .collect();
     assert_eq!(
         got,
+        // All three are still kept (within the retention) at the end: settled in ticket order.
         vec![
-            ("C", Status::Met, None),
             ("A", Status::Breached, Some(Duration::hours(47))),
             ("B", Status::Pending, None),
+            ("C", Status::Met, None),
         ]
     );
     assert_eq!(summary.breached(), 1);

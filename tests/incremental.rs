@@ -106,13 +106,13 @@ fn a_revisit_30_hours_after_closed_stops_the_revisit_clock() {
     assert_eq!(
         revisits,
         vec![
-            ("B", Status::Met, Some(t("03-03 06:00")), None),
             (
                 "A",
                 Status::Breached,
                 Some(t("03-03 17:00")),
                 Some(Duration::hours(7))
             ),
+            ("B", Status::Met, Some(t("03-03 06:00")), None),
         ]
     );
 }
@@ -186,9 +186,10 @@ fn a_reopen_10_days_after_closed_starts_cycle_2() {
         .collect();
     assert_eq!(
         a,
+        // Stopped cycles in clause order (revisit_24h is written first), then running ones.
         vec![
-            ("resolve_1d", 1, Status::Met, t("03-02 09:00")),
             ("revisit_24h", 1, Status::Met, t("03-02 10:00")),
+            ("resolve_1d", 1, Status::Met, t("03-02 09:00")),
             // The second cycle starts at the reopen and stops two days later: breached.
             ("resolve_1d", 2, Status::Breached, t("03-12 12:00")),
             // Its revisit clock runs from the second resolution to the end of the stream.
@@ -198,27 +199,51 @@ fn a_reopen_10_days_after_closed_starts_cycle_2() {
 }
 
 #[test]
-fn verdicts_are_emitted_when_their_clock_stops_not_when_the_case_closes() {
+fn a_case_settles_the_retention_after_its_close_and_is_forgotten() {
     let p = [policy(REVISIT)];
-    let events = vec![
+    let opts = EvalOptions {
+        retain: Duration::days(2),
+        ..window(1)
+    };
+    let mut engine = Evaluator::new(&p, opts, Collect::default());
+    for e in [
         ev("A", "03-02 09:00", "opened", &[]),
         ev("A", "03-02 10:00", "resolved", &[]),
+        ev("A", "03-02 11:00", "closed", &[]),
         ev("B", "03-04 09:00", "opened", &[]),
-    ];
-    let mut engine = Evaluator::new(&p, window(1), Collect::default());
-    for e in events {
+    ] {
         engine.push(e);
     }
-    // A is not closed; its first clock stopped at 10:00 and the watermark is past it by more
-    // than the window: the verdict is out already.
-    let early: Vec<(String, String)> = engine
+    // Within the retention: A is kept, nothing is judged yet (a reclassification could still
+    // change which clauses apply).
+    assert_eq!(engine.open_cases(), 2);
+    assert!(engine.sink_mut().verdicts.is_empty());
+    // Two days and the window after the close: A is settled and its verdicts are out.
+    engine.push(ev("B", "03-04 12:01", "progress", &[]));
+    assert_eq!(engine.open_cases(), 1);
+    let settled: Vec<(String, String, Status)> = engine
         .sink_mut()
         .verdicts
         .iter()
-        .map(|v| (v.ticket.to_string(), v.clause.to_string()))
+        .map(|v| (v.ticket.to_string(), v.clause.to_string(), v.status))
         .collect();
-    assert_eq!(early, vec![("A".to_string(), "resolve_1d".to_string())]);
-    assert_eq!(engine.open_cases(), 2);
+    assert_eq!(
+        settled,
+        vec![("A".to_string(), "resolve_1d".to_string(), Status::Met)]
+    );
+    // Its revisit clock never stopped: judged against `now`, known only at the end.
+    let (_, out) = engine.finish();
+    let at_end: Vec<(&str, &str, Status)> = out.verdicts[1..]
+        .iter()
+        .map(|v| (&*v.ticket, &*v.clause, v.status))
+        .collect();
+    assert_eq!(
+        at_end,
+        vec![
+            ("A", "revisit_24h", Status::Breached),
+            ("B", "resolve_1d", Status::Pending)
+        ]
+    );
 }
 
 #[test]
@@ -245,10 +270,9 @@ fn half_a_second_late_is_breached_and_says_so() {
         .collect();
     assert_eq!(
         got,
-        // In the order they became final: B's clock stopped half a second before A's.
         vec![
-            ("B", Status::Met, None),
-            ("A", Status::Breached, Some(Duration::milliseconds(500)))
+            ("A", Status::Breached, Some(Duration::milliseconds(500))),
+            ("B", Status::Met, None)
         ]
     );
 }
@@ -326,12 +350,44 @@ const MIXED: &str = r#"
     from contacted until closed
     within 3 days
   }
+  deadline inquiry_answer_2h "咨询2小时内答复" {
+    when kind == "inquiry"
+    from opened until revisited
+    within 2 hours
+  }
+  deadline inquiry_close_1d "咨询1天内关闭" {
+    when kind == "inquiry"
+    until closed
+    within 1 day
+  }
+  deadline complaint_fix_2d "投诉联系后2天内解决" {
+    when kind == "complaint"
+    from contacted until resolved
+    within 2 days
+    at 50% warn supervisor
+  }
+  deadline repair_close_1d "修复后1天内关闭" {
+    when kind == "repair"
+    from resolved until closed
+    within 1 day
+  }
+  deadline repair_revisit_3d "联系后3天内回访" {
+    when kind == "repair"
+    from contacted until revisited
+    within 3 days
+  }
+  deadline complaint_ack_10m "投诉10分钟内响应" {
+    when kind == "complaint"
+    until contacted
+    within 10 minutes
+    pause while status in ["waiting_parts"]
+  }
 "#;
 
-/// Event types of the random cases. No second `opened` or `updated`: attributes that change
-/// after a clock stopped are a documented difference (applicability is decided when the
-/// record becomes final), tested on its own below.
-const TYPES: [&str; 8] = [
+/// Event types of the random cases; `updated` reclassifies the case (another `kind`).
+const TYPES: [&str; 10] = [
+    "updated",
+    "opened",
     "contacted",
     "resolved",
     "revisited",
@@ -362,6 +418,7 @@ fn case_events(ticket: String) -> impl Strategy<Value = Vec<Event>> {
                     "to",
                     ["office_director", "project_manager", "supervisor"][variant],
                 )],
+                "updated" => vec![("kind", ["complaint", "repair", "inquiry"][variant])],
                 _ => Vec::new(),
             };
             out.push(ev_at(&ticket, slot(s), kind, &attrs));
@@ -447,7 +504,7 @@ proptest! {
 }
 
 #[test]
-fn applicability_is_decided_when_the_verdict_becomes_final() {
+fn a_case_is_judged_with_its_attributes_as_merged_up_to_now() {
     let p = [policy(
         r#"
   deadline minor_8h "小修8小时" {
@@ -463,15 +520,14 @@ fn applicability_is_decided_when_the_verdict_becomes_final() {
 "#,
     )];
     let events = vec![
-        // A is reclassified before its clock stops: judged as medium.
+        // A is reclassified before its clock stops, B after it (when the work order is closed
+        // out), C while its clock runs: all three are judged as medium repairs.
         ev("A", "03-02 09:00", "opened", &[("severity", "minor")]),
         ev("A", "03-02 12:00", "updated", &[("severity", "medium")]),
         ev("A", "03-03 09:00", "resolved", &[]),
-        // B is reclassified after its clock stopped: the verdict was final as minor.
         ev("B", "03-02 09:00", "opened", &[("severity", "minor")]),
         ev("B", "03-02 10:00", "resolved", &[]),
         ev("B", "03-03 12:00", "updated", &[("severity", "medium")]),
-        // C's clock is still running at the end: judged with its attributes as of `now`.
         ev("C", "03-02 09:00", "opened", &[("severity", "minor")]),
         ev("C", "03-03 12:00", "updated", &[("severity", "medium")]),
     ];
@@ -484,8 +540,8 @@ fn applicability_is_decided_when_the_verdict_becomes_final() {
     assert_eq!(
         got,
         vec![
-            ("B", "minor_8h", Status::Met),
             ("A", "medium_3d", Status::Met),
+            ("B", "medium_3d", Status::Met),
             ("C", "medium_3d", Status::Pending),
         ]
     );

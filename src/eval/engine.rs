@@ -20,22 +20,21 @@
 //!
 //! # Records are emitted as soon as they are final
 //!
-//! - A cycle's verdict when its clock stops, with the case's attributes as merged at that
-//!   instant (applicability is decided then), and its stages' actions: a warning is due, an
-//!   escalation with its evidence is done; one without evidence waits in the case for an
-//!   `escalated` or `notified` event, and is emitted as missed when the case is settled;
-//! - everything else of a case when it is **settled**: `--retain` (default 30 days) after its
-//!   latest `closed` (and at least the reorder window after the latest arrival of one of its
-//!   events, so that a file concatenated per project keeps its follow-ups), or at the end of
-//!   the stream. Follow-ups
-//!   (`revisited`, `rated`, `spot_checked`, `reopened`) within the retention are applied like
-//!   any event. A cycle still running when its case settles is judged against `now`: at once
-//!   when `now` was given, else kept as a few dozen bytes and resolved at the end.
+//! SEMANTICS.md judges applicability with the case's attributes "as merged up to `now`", and
+//! a repair is often reclassified when its work order is closed out, after the fix: a stopped
+//! cycle's verdict is final only when no `updated` can come any more. So a stopped cycle is
+//! kept as a few dozen bytes (start, stop, pauses) and judged, with its actions, when its case
+//! is **settled**: `--retain` (default 30 days) after its latest `closed` (and at least the
+//! reorder window after the latest arrival of one of its events, so that a file concatenated
+//! per project keeps its follow-ups), or at the end of the stream. Follow-ups (`revisited`, `rated`, `spot_checked`, `reopened`) within the
+//! retention are applied like any event. A cycle still running when its case settles is judged
+//! against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
+//! the end.
 //!
-//! Output order: records in the order they became final, i.e. by the instant of the event
-//! that made them final, then ticket, then clause (policy and clause order), then cycle; then
-//! records of settled cases in settling order; at the end, waiting cycles, the cases still open
-//! in ticket order, and the period records.
+//! Output order: cases in the order they settle (by the instant their retention ended, then
+//! ticket), each case's records by clause (policy and clause order) and cycle; at the end,
+//! the running cycles of settled cases, the cases still kept in ticket order, and the period
+//! records.
 //!
 //! # Rejections the evaluator makes
 //!
@@ -182,6 +181,7 @@ enum CaseIds {
     #[default]
     None,
     Few(Vec<(u64, u64)>),
+    #[allow(clippy::box_collection)] // most cases have few ids: the variant stays small
     Many(Box<HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>>),
 }
 
@@ -432,6 +432,10 @@ struct CaseState {
     ids: CaseIds,
     /// Per started track (index into the evaluator's tracks), its state.
     tracks: Vec<(u16, TrackState)>,
+    /// Cycles that stopped, per track: judged when the case settles, with its attributes as
+    /// merged by then (SEMANTICS.md: applicability uses the attributes as merged up to `now`,
+    /// and a repair is often reclassified when its work order is closed out, after the fix).
+    stopped: Vec<(u16, Stopped)>,
     /// What few cases have, boxed so that the others pay one pointer for it.
     rare: Option<Box<Rare>>,
     /// From the first clock not followed because of the case's `kind`: the events that start,
@@ -487,10 +491,6 @@ struct Kept {
 struct Rare {
     /// Evidence for stages: index into the evaluator's stage keys, and instant.
     evidence: Vec<(u32, Instant)>,
-    /// Escalations and notifications that fired without evidence yet.
-    pending: Vec<Action>,
-    /// Cycles that stopped before the case was opened: (plan, cycle).
-    held: Vec<(u32, Stopped)>,
 }
 
 impl CaseState {
@@ -508,6 +508,7 @@ impl CaseState {
             arrived,
             ids: CaseIds::None,
             tracks: Vec::new(),
+            stopped: Vec::new(),
             rare: None,
             log: None,
             digest: None,
@@ -606,7 +607,6 @@ pub struct Evaluator<'p, S: Sink> {
     findings: Vec<Finding>,
     /// Scratch: the events of one case at one instant, cycles stopped, roles.
     batch: Vec<Event>,
-    stopped: Vec<(u32, Stopped)>,
     track_stops: Vec<Stopped>,
     roles: Vec<(u32, Roles)>,
     touched: Vec<u16>,
@@ -797,7 +797,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             deferred_notices: Vec::new(),
             findings: Vec::new(),
             batch: Vec::new(),
-            stopped: Vec::new(),
             track_stops: Vec::new(),
             roles: Vec::new(),
             touched: Vec::new(),
@@ -1080,7 +1079,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         // Clocks.
-        self.stopped.clear();
         if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
             self.replay(&mut case);
         }
@@ -1122,11 +1120,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         }
                     }
                 }
-                for st in self.track_stops.drain(..) {
-                    for &p in &self.track_plans[t as usize] {
-                        self.stopped.push((p, st.clone()));
-                    }
-                }
+                case.stopped
+                    .extend(self.track_stops.drain(..).map(|st| (t, st)));
             }
         }
         self.touched = touched;
@@ -1142,12 +1137,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
             case.status = status.map(InlineStr::new);
         }
-        let mut stopped = std::mem::take(&mut self.stopped);
-        stopped.sort_by_key(|(p, st)| (*p, st.cycle));
-        for (p, st) in stopped.drain(..) {
-            self.cycle_stopped(&mut case, p, st, at);
-        }
-        self.stopped = stopped;
         if skipped && case.log.is_none() {
             case.log = Some(Box::new(ReplayLog {
                 status: status_before,
@@ -1201,13 +1190,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     /// The case's `kind` changed: the clocks of its new kind that were not followed are
-    /// followed from the log, and the cycles they stopped are judged now.
+    /// followed from the log.
     fn replay(&mut self, case: &mut CaseState) {
         let Some(log) = case.log.take() else {
             return;
         };
         let none = Attrs::new();
-        let mut stops: Vec<(u32, Stopped)> = Vec::new();
         for t in 0..self.tracks.len() as u16 {
             let kind = case.attrs.get(super::case::GUARD_ATTR);
             if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, kind) {
@@ -1255,18 +1243,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             if let Some(s) = state {
                 case.tracks.push((t, s));
             }
-            for st in out {
-                for &p in &self.track_plans[t as usize] {
-                    stops.push((p, st.clone()));
-                }
-            }
+            case.stopped.extend(out.into_iter().map(|st| (t, st)));
         }
         case.log = Some(log);
-        stops.sort_by_key(|(p, st)| (*p, st.cycle));
-        for (p, st) in stops {
-            let at = case.applied.unwrap_or(st.stop);
-            self.cycle_stopped(case, p, st, at);
-        }
     }
 
     /// Whether a clause of track `t` may apply to a case with these attributes, by its
@@ -1319,31 +1298,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         keep
     }
 
-    /// An `escalated` or `notified` event: evidence for stages, and for actions waiting.
+    /// An `escalated` or `notified` event: evidence for the stages that ask for it.
     fn evidence(&mut self, case: &mut CaseState, e: &Event) {
         for (k, sk) in self.stage_keys.iter().enumerate() {
             let stage = &self.plans[sk.plan as usize].deadline.stages[sk.stage as usize];
             if super::case::is_stage_evidence(stage, &e.kind, &e.attrs) {
                 case.rare().evidence.push((k as u32, e.at));
-            }
-        }
-        let Some(rare) = case.rare.as_mut() else {
-            return;
-        };
-        let mut i = 0;
-        while i < rare.pending.len() {
-            let a = &rare.pending[i];
-            let plan = self.plans.iter().find(|p| p.clause_ref == a.clause_ref);
-            let stage = plan.and_then(|p| p.deadline.stages.get(a.stage.wrapping_sub(1)));
-            let taken = a.at <= e.at
-                && stage.is_some_and(|s| super::case::is_stage_evidence(s, &e.kind, &e.attrs));
-            if taken {
-                let mut action = rare.pending.remove(i);
-                action.status = ActionStatus::Done;
-                action.evidence = Some(e.at);
-                self.emit_action(&action);
-            } else {
-                i += 1;
             }
         }
     }
@@ -1400,26 +1360,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
-    /// A cycle of `plan` stopped at `at`: its verdict is final.
-    fn cycle_stopped(&mut self, case: &mut CaseState, plan: u32, st: Stopped, at: Instant) {
-        if !case.opened {
-            case.rare().held.push((plan, st));
-            return;
-        }
+    /// Judges a cycle of `plan` that stopped, as of `now`, with the case as it is now.
+    fn cycle_stopped(&mut self, case: &CaseState, plan: u32, st: Stopped, now: Instant) {
         let plan = plan as usize;
         if !self.applies(case, plan, st.start) {
             return;
         }
         let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), st.pauses);
-        let ticket = case.ticket.clone();
-        let attrs = std::mem::take(&mut case.attrs);
-        let mut pending = case.rare.as_mut().map(|r| std::mem::take(&mut r.pending));
-        let mut waiting = pending.take().unwrap_or_default();
-        self.emit(&ticket, &facts, at, Some(&attrs), Some(&mut waiting));
-        if !waiting.is_empty() {
-            case.rare().pending = waiting;
-        }
-        case.attrs = attrs;
+        self.emit(&case.ticket, &facts, now, Some(&case.attrs));
     }
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
@@ -1442,14 +1390,18 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.opts.now
         };
         let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let held = case
-            .rare
-            .as_mut()
-            .map(|r| std::mem::take(&mut r.held))
-            .unwrap_or_default();
-        for (p, st) in held {
-            let at = st.stop;
-            self.cycle_stopped(&mut case, p, st, at);
+        // Stopped cycles, in clause and cycle order; their stop is at or before any `now`.
+        let mut stopped: Vec<(u32, Stopped)> = Vec::new();
+        for (t, st) in std::mem::take(&mut case.stopped) {
+            for &p in &self.track_plans[t as usize] {
+                stopped.push((p, st.clone()));
+            }
+        }
+        stopped.sort_by_key(|(p, st)| (*p, st.cycle));
+        let judged_at = known_now.unwrap_or(fallback_now);
+        for (p, st) in stopped {
+            let now = judged_at.max(st.stop);
+            self.cycle_stopped(&case, p, st, now);
         }
         let mut running = Vec::new();
         for (t, state) in &case.tracks {
@@ -1504,17 +1456,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         );
         for f in running {
             match known_now {
-                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), None),
+                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs)),
                 None => self.deferred.push(Deferred::new(&ticket, f)),
             }
-        }
-        let pending = case
-            .rare
-            .as_mut()
-            .map(|r| std::mem::take(&mut r.pending))
-            .unwrap_or_default();
-        for action in pending {
-            self.emit_action(&action);
         }
         self.notices_of_case(&ticket, &view, known_now);
     }
@@ -1561,17 +1505,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
-    /// Resolves a cycle as of `now` and emits its verdict and actions. With `pending`, actions
-    /// still missing their evidence wait there instead (the evidence may come later); `attrs`
-    /// are the case's, for the period tallies (`None`: the tally kept the case's groups).
-    fn emit(
-        &mut self,
-        ticket: &Arc<str>,
-        facts: &CycleFacts,
-        now: Instant,
-        attrs: Option<&Attrs>,
-        mut pending: Option<&mut Vec<Action>>,
-    ) {
+    /// Resolves a cycle as of `now` and emits its verdict and actions; `attrs` are the case's,
+    /// for the period tallies (`None`: the tally kept the case's groups).
+    fn emit(&mut self, ticket: &Arc<str>, facts: &CycleFacts, now: Instant, attrs: Option<&Attrs>) {
         self.actions.clear();
         let verdict = resolve(
             facts,
@@ -1597,10 +1533,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.sink.verdict(&verdict);
         let actions = std::mem::take(&mut self.actions);
         for action in &actions {
-            match (&mut pending, action.status) {
-                (Some(pending), ActionStatus::Missed) => pending.push(action.clone()),
-                _ => self.emit_action(action),
-            }
+            self.emit_action(action);
         }
         self.actions = actions;
     }
@@ -1653,7 +1586,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred).into_iter() {
                 let (ticket, facts) = d.facts(&self.plans);
-                self.emit(&ticket, &facts, now, None, None);
+                self.emit(&ticket, &facts, now, None);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);

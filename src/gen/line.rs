@@ -27,6 +27,11 @@ impl Line {
         }
     }
 
+    /// The event type.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// Whether the attributes so far include `key: true`.
     pub fn has_true(&self, key: &str) -> bool {
         let mut pattern = Vec::with_capacity(key.len() + 7);
