@@ -19,8 +19,8 @@ pub struct Checked<S> {
 
 /// Reads `input` once, feeding every event and every rejected line to a streaming evaluator of
 /// `policies`, and returns the summary. Records reach `sink` as they become final, so memory
-/// follows the cases kept (open, or closed within the retention), not the length of the stream. Only an I/O error of `input` fails; the
-/// records delivered before it stay delivered.
+/// follows the cases kept (open, or closed within the retention), not the length of the stream.
+/// Only an I/O error of `input` fails; the records delivered before it stay delivered.
 pub fn check<R: Read + Send, S: Sink>(
     policies: &[Policy],
     input: R,

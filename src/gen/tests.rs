@@ -321,3 +321,75 @@ fn an_empty_request_writes_only_the_assets() {
     assert!(bytes.is_empty());
     assert_eq!(stats, GenStats::default());
 }
+
+/// Per ticket: whether it was closed, the instant of its first `closed`, and the instants of
+/// its follow-ups (`revisited`, `rated`, `spot_checked`, `reopened`).
+type Closing = BTreeMap<String, (Option<crate::Instant>, Vec<crate::Instant>)>;
+
+fn closings(evs: &[crate::Event]) -> Closing {
+    let mut out: Closing = BTreeMap::new();
+    for e in evs.iter().filter(|e| e.ticket.starts_with("T-")) {
+        let entry = out.entry(e.ticket.to_string()).or_default();
+        match &*e.kind {
+            "closed" => entry.0 = Some(entry.0.map_or(e.at, |c| c.min(e.at))),
+            "revisited" | "rated" | "spot_checked" | "reopened" => entry.1.push(e.at),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_dense_profile_leaves_tickets_open_and_follow_ups_after_closed() {
+    let plain = small(5);
+    let dense = small(5).dense();
+    let (plain_bytes, _) = gen(&plain);
+    let (dense_bytes, stats) = gen(&dense);
+    // The same tickets at the same opening instants: only closings move.
+    assert_eq!(stats.cases, 3000);
+    let (plain, dense) = (events(&plain_bytes), events(&dense_bytes));
+    let (plain_c, dense_c) = (closings(&plain), closings(&dense));
+    assert_eq!(
+        plain_c.keys().collect::<Vec<_>>(),
+        dense_c.keys().collect::<Vec<_>>()
+    );
+    let tickets = dense_c.len() as f64;
+    let never = dense_c.values().filter(|(c, _)| c.is_none()).count() as f64;
+    let never_plain = plain_c.values().filter(|(c, _)| c.is_none()).count() as f64;
+    // 30 % more never closed, within sampling noise, on top of those the span cuts off.
+    let added = (never - never_plain) / tickets;
+    assert!((0.25..0.35).contains(&added), "never closed: {added}");
+    let after = |c: &Closing| {
+        c.values()
+            .filter(|(closed, follow)| closed.is_some_and(|c| follow.iter().any(|&f| f > c)))
+            .count() as f64
+            / tickets
+    };
+    assert!(
+        after(&dense_c) > after(&plain_c) + 0.2,
+        "{}",
+        after(&dense_c)
+    );
+    // Follow-ups stay within a week of the (earlier) close.
+    let late = dense_c
+        .values()
+        .flat_map(|(closed, follow)| follow.iter().map(move |f| (closed, *f)))
+        .filter(|(closed, f)| closed.is_some_and(|c| *f - c > chrono::Duration::days(8)))
+        .count();
+    assert!(
+        (late as f64) < tickets * 0.02,
+        "{late} follow-ups more than 8 days after closed"
+    );
+    // Sorted by time, and the same bytes for the same seed.
+    assert!(dense.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(gen(&small(5).dense()).0, dense_bytes);
+}
+
+#[test]
+fn shares_outside_0_to_1_are_refused() {
+    let opts = GenOptions {
+        never_closed_permille: 1001,
+        ..small(1)
+    };
+    assert!(matches!(opts.validate(), Err(GenError::Share)));
+}
