@@ -260,7 +260,21 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn eq_short_is_equality(a in "[ab]{0,20}", b in "[ab]{0,20}") {
+        /// `b` is `a`, or `a` with one byte changed at any position: equal strings of every
+        /// length (each word-compare branch) return true, and a difference anywhere, past byte
+        /// 8 included, returns false.
+        fn eq_short_is_equality(
+            a in "[a-z]{0,40}",
+            change in proptest::option::of((0usize..40, b'A'..=b'Z')),
+        ) {
+            let mut b = a.clone().into_bytes();
+            if let Some((at, byte)) = change {
+                if !b.is_empty() {
+                    let at = at % b.len();
+                    b[at] = byte;
+                }
+            }
+            let b = String::from_utf8(b).expect("ASCII");
             proptest::prop_assert_eq!(eq_short(&a, &b), a == b);
         }
     }

@@ -1065,6 +1065,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     case.closed = Some(at);
                     // A closed case is kept for weeks: without the room its lists grew into.
                     case.tracks.shrink_to_fit();
+                    case.stopped.shrink_to_fit();
+                    if let Some(log) = case.log.as_mut() {
+                        log.events.shrink_to_fit();
+                    }
                     if let Some(d) = case.digest.as_mut() {
                         d.events.shrink_to_fit();
                     }
@@ -1366,7 +1370,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if !self.applies(case, plan, st.start) {
             return;
         }
-        let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), st.pauses);
+        let pauses = st.pause_list();
+        let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), pauses);
         self.emit(&case.ticket, &facts, now, Some(&case.attrs));
     }
 

@@ -104,13 +104,23 @@ enum Phase {
     Reopened { start_seq: u32 },
 }
 
-/// A cycle that has ended: its number, start, stop and pauses.
+/// A cycle that has ended: its number, start, stop and pauses (kept until its case settles,
+/// so as small as it can be: most cycles never paused).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Stopped {
     pub cycle: u32,
     pub start: Instant,
     pub stop: Instant,
-    pub pauses: Vec<PauseSpan>,
+    pub pauses: Option<Box<[PauseSpan]>>,
+}
+
+impl Stopped {
+    /// The pauses, as a list.
+    pub fn pause_list(&self) -> Vec<PauseSpan> {
+        self.pauses
+            .as_deref()
+            .map_or_else(Vec::new, <[PauseSpan]>::to_vec)
+    }
 }
 
 /// The pauses of a running cycle: most clocks never pause, so none costs one pointer.
@@ -251,7 +261,7 @@ impl TrackState {
                         cycle: self.cycle,
                         start,
                         stop,
-                        pauses,
+                        pauses: (!pauses.is_empty()).then(|| pauses.into_boxed_slice()),
                     });
                     self.phase = Phase::Stopped { start_seq };
                 }

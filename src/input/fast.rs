@@ -549,5 +549,107 @@ mod tests {
                 }
             }
         }
+
+        /// Lines of exactly the common shape (valid required fields, an optional string id, a
+        /// flat `attrs` of distinct keys with plain strings, small integers, booleans and
+        /// nulls, fields in any order, spaces between tokens) always take the fast path, and
+        /// give the full parser's event.
+        #[test]
+        fn lines_of_the_common_shape_take_the_fast_path(line in common_line(None)) {
+            for opts in [opts(), projected()] {
+                let fast = parse_common(line.as_bytes(), 9, &opts);
+                prop_assert!(fast.is_some(), "declined: {}", line);
+                if let Some(fast) = fast {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+
+        /// The common shape with one variation the fast path may decline (an escape, a float,
+        /// an array, a duplicate key, a missing field, ...): declined or the full parser's
+        /// event, never another one.
+        #[test]
+        fn one_variation_is_declined_or_read_alike(line in common_line(Some(()))) {
+            for opts in [opts(), projected()] {
+                if let Some(fast) = parse_common(line.as_bytes(), 9, &opts) {
+                    prop_assert_eq!(Record::Event(fast), parse_full(line.as_bytes(), 9, &opts));
+                }
+            }
+        }
+    }
+
+    /// A line of the common shape; with `Some(())`, one of its fields varied.
+    fn common_line(vary: Option<()>) -> impl Strategy<Value = String> {
+        let plain = prop::sample::select(vec!["T-1", "T-2026-000017", "维修", "a b", "x_y-z", "0"]);
+        let scalar = prop_oneof![
+            plain.clone().prop_map(|s| format!("\"{s}\"")),
+            (0u32..100_000).prop_map(|n| n.to_string()),
+            prop::sample::select(vec!["true", "false", "null"]).prop_map(str::to_string),
+        ];
+        let keys = prop::sample::subsequence(
+            vec!["kind", "severity", "status", "unit", "n", "by", "satisfied"],
+            0..=7,
+        );
+        let attrs = keys.prop_flat_map(move |keys| {
+            prop::collection::vec(scalar.clone(), keys.len()).prop_map(move |values| {
+                let fields: Vec<String> = keys
+                    .iter()
+                    .zip(&values)
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            })
+        });
+        let at = prop::sample::select(vec![
+            "2026-03-02T09:00:00+08:00",
+            "2026-03-02T01:00:00Z",
+            "2026-10-25T02:30:00.125-03:30",
+        ]);
+        let kind = prop::sample::select(vec!["opened", "status", "progress", "维修完成"]);
+        let variation = prop::sample::select(vec![
+            "\"extra\":1",
+            "\"ticket\":\"T-9\"",
+            "\"attrs\":{\"a\":1.5}",
+            "\"attrs\":{\"a\":[1]}",
+            "\"attrs\":{\"a\":\"x\\\"y\"}",
+            "\"attrs\":{\"a\":-0}",
+            "\"attrs\":{\"a\":{\"b\":1}}",
+            "\"id\":7",
+            "\"at\":\"2026-03-02T09:00:00\"",
+            "\"type\":\"\"",
+        ]);
+        (
+            plain,
+            at,
+            kind,
+            prop::option::of(plain_id()),
+            attrs,
+            0usize..5,
+            prop::sample::select(vec!["", " ", "\t"]),
+            variation,
+        )
+            .prop_map(
+                move |(ticket, at, kind, id, attrs, rotate, sp, variation)| {
+                    let mut fields = vec![
+                        format!("\"ticket\":{sp}\"{ticket}\""),
+                        format!("\"at\":\"{at}\""),
+                        format!("\"type\":\"{kind}\""),
+                        format!("\"attrs\":{attrs}"),
+                    ];
+                    if let Some(id) = id {
+                        fields.push(format!("\"id\":\"{id}\""));
+                    }
+                    let n = fields.len();
+                    fields.rotate_left(rotate % n);
+                    if vary.is_some() {
+                        fields.push(variation.to_string());
+                    }
+                    format!("{{{sp}{}{sp}}}", fields.join(&format!(",{sp}")))
+                },
+            )
+    }
+
+    fn plain_id() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9-]{1,12}"
     }
 }

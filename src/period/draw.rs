@@ -47,9 +47,21 @@ mod tests {
     #[test]
     fn keys_are_pinned() {
         // These values must never change: published draws depend on them.
-        assert_eq!(rank_key("", 0), 0x2d06800538d394c2);
-        assert_eq!(rank_key("T-1", 0), rank_key("T-1", 0));
-        assert_ne!(rank_key("T-1", 0), rank_key("T-1", 1));
+        // (xxh3-64 of the ticket's UTF-8 bytes with the seed; any other implementation of
+        // xxh3, e.g. Python's `xxhash.xxh3_64_intdigest(b"T-1", seed=0)`, gives the same.)
+        let pinned: [(&str, u64, u64); 8] = [
+            ("", 0, 0x2d06800538d394c2),
+            ("", 20261001, 0xb76628642ac3a823),
+            ("T-1", 0, 0x8ff64debf66af128),
+            ("T-1", 20261001, 0x0503104d6955d829),
+            ("T-2026-000017", 0, 0xddd39b32262a0d17),
+            ("T-2026-000017", 20261001, 0x743c31eea94afca3),
+            ("报修-0001", 0, 0x48ec509682492dbd),
+            ("报修-0001", 20261001, 0x248dc157202b94e7),
+        ];
+        for (ticket, seed, key) in pinned {
+            assert_eq!(rank_key(ticket, seed), key, "{ticket:?} with seed {seed}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn format_clause(clause: &Clause) -> String {
             .effective
             .from
             .map(|d| d.to_string())
-            .unwrap_or_else(|| "1970-01-01".into());
+            .unwrap_or_default();
         let until = clause
             .effective
             .until

@@ -23,6 +23,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::workday_item | Rule::k_workday => "`workday`",
         Rule::workday_length_item | Rule::k_length => "`workday length 8 hours`",
         Rule::date_range => "a date or date range (`2026-05-01..2026-05-05`)",
+        Rule::effective_range | Rule::effective_before => {
+            "a date range (`2026-01-01..2026-07-01`, `2026-07-01..` or `..2026-07-01`)"
+        }
         Rule::clause | Rule::clause_kind | Rule::clause_alone => {
             "a clause (`deadline`, `notify`, `sample`, `target`, `repeat`, `every`, `window`)"
         }

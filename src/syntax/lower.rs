@@ -775,12 +775,23 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Rule::effective_item => {
-                    let dates: Vec<_> = item
-                        .into_inner()
-                        .filter(|p| p.as_rule() == Rule::date)
-                        .collect();
-                    clause.effective.from = dates.first().and_then(|d| self.date(d));
-                    clause.effective.until = dates.get(1).and_then(|d| self.date(d));
+                    for part in item.into_inner() {
+                        let dates: Vec<_> = part
+                            .clone()
+                            .into_inner()
+                            .filter(|p| p.as_rule() == Rule::date)
+                            .collect();
+                        match part.as_rule() {
+                            Rule::effective_range => {
+                                clause.effective.from = dates.first().and_then(|d| self.date(d));
+                                clause.effective.until = dates.get(1).and_then(|d| self.date(d));
+                            }
+                            Rule::effective_before => {
+                                clause.effective.until = dates.first().and_then(|d| self.date(d));
+                            }
+                            _ => {}
+                        }
+                    }
                     if let (Some(a), Some(b)) = (clause.effective.from, clause.effective.until) {
                         if b <= a {
                             self.err("pledge::clause::empty_effective", item_span, "the clause is never effective", "`until` is not after `from`")
