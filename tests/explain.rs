@@ -67,10 +67,11 @@ const CASE: &str = r#"{"ticket":"T-1","at":"2026-09-30T17:00:00+08:00","type":"o
 fn explanations_carry_the_same_verdicts_as_the_evaluator() {
     let p = [policy()];
     let evs = events(CASE);
-    for now in [
-        "2026-10-08T12:00:00+08:00",
-        "2026-10-10T11:00:00+08:00",
-        "2026-10-20T00:00:00+08:00",
+    // How many verdicts each `now` gives: the comparison is never between two empty lists.
+    for (now, verdicts) in [
+        ("2026-10-08T12:00:00+08:00", 1),
+        ("2026-10-10T11:00:00+08:00", 2),
+        ("2026-10-20T00:00:00+08:00", 3),
     ] {
         let now = at(now);
         let expected = evaluate_case_full(&p, &evs, now).verdicts;
@@ -79,6 +80,7 @@ fn explanations_carry_the_same_verdicts_as_the_evaluator() {
             .iter()
             .flat_map(|c| c.cycles.iter().map(|cy| cy.verdict.clone()))
             .collect();
+        assert_eq!(explained.len(), verdicts, "as of {now}");
         assert_eq!(explained, expected);
     }
 }
