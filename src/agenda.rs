@@ -22,6 +22,10 @@
 //! A clock paused at `now` is listed with `paused`: its due time and stage instants assume the
 //! pause ends at `now`, so they are the earliest they can be.
 //!
+//! Closed cases are left out unless asked for ([`AgendaSink::including_closed`]): a clock that
+//! never stopped on a ticket resolved, revisited and closed months ago is a breach for the
+//! report, and nothing the desk can still act on.
+//!
 //! Items are sorted by instant (the due time for overdue and due items, the stage instant for
 //! stages and missed actions), then ticket, clause, cycle and stage: overdue and missed items,
 //! whose instants are past, come first, the longest overdue at the top.
@@ -143,6 +147,34 @@ impl Agenda {
     pub fn count(&self, kind: ItemKind) -> usize {
         self.items.iter().filter(|i| i.kind == kind).count()
     }
+
+    /// Per clause (policy and clause order), its items by kind: overdue, missed, stage, due.
+    pub fn by_clause(&self) -> Vec<(Arc<str>, Arc<str>, [usize; 4])> {
+        let mut rows: Vec<(ClauseRef, Arc<str>, Arc<str>, [usize; 4])> = Vec::new();
+        for item in &self.items {
+            let k = match item.kind {
+                ItemKind::Overdue => 0,
+                ItemKind::Missed => 1,
+                ItemKind::Stage => 2,
+                ItemKind::Due => 3,
+            };
+            match rows.iter_mut().find(|r| r.0 == item.clause_ref) {
+                Some(row) => row.3[k] += 1,
+                None => {
+                    let mut counts = [0; 4];
+                    counts[k] = 1;
+                    rows.push((
+                        item.clause_ref,
+                        item.policy.clone(),
+                        item.clause.clone(),
+                        counts,
+                    ));
+                }
+            }
+        }
+        rows.sort_by_key(|r| r.0);
+        rows.into_iter().map(|(_, p, c, n)| (p, c, n)).collect()
+    }
 }
 
 /// The running cycle whose verdict the evaluator emitted last: its actions follow it.
@@ -167,6 +199,7 @@ pub struct AgendaSink<'p> {
     within: Duration,
     items: Vec<AgendaItem>,
     running: Option<Running>,
+    include_closed: bool,
 }
 
 impl<'p> AgendaSink<'p> {
@@ -177,7 +210,14 @@ impl<'p> AgendaSink<'p> {
             within,
             items: Vec::new(),
             running: None,
+            include_closed: false,
         }
+    }
+
+    /// Also lists the clocks of closed cases (left out by default).
+    pub fn including_closed(mut self, yes: bool) -> AgendaSink<'p> {
+        self.include_closed = yes;
+        self
     }
 
     fn title(&self, r: ClauseRef) -> Option<Arc<str>> {
@@ -239,7 +279,7 @@ impl<'p> AgendaSink<'p> {
 
 impl Sink for AgendaSink<'_> {
     fn verdict(&mut self, v: &Verdict) {
-        if v.stop.is_some() {
+        if v.stop.is_some() || (v.case_closed && !self.include_closed) {
             self.running = None;
             return;
         }
@@ -346,8 +386,10 @@ fn when_text(item: &AgendaItem, now: Instant) -> String {
     }
 }
 
-/// The agenda as text for a terminal: a header line, then one line per item.
-pub fn render_human(agenda: &Agenda, color: bool) -> String {
+/// The agenda as text for a terminal: a header line, then one line per item, at most `limit`
+/// of them (the first, which are the most overdue); when there are more, the counts per clause
+/// come first, so that a long agenda still reads on one screen.
+pub fn render_human(agenda: &Agenda, color: bool, limit: usize) -> String {
     let paint = |code: &str, text: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -368,6 +410,23 @@ pub fn render_human(agenda: &Agenda, color: bool) -> String {
         out.push_str("nothing overdue, missed or coming up\n");
         return out;
     }
+    if agenda.items.len() > limit {
+        let rows = agenda.by_clause();
+        let width = rows
+            .iter()
+            .map(|(p, c, _)| p.chars().count() + c.chars().count() + 1)
+            .max()
+            .unwrap_or(0);
+        out.push_str("by clause (overdue, missed, stages, due):\n");
+        for (policy, clause, [o, m, s, d]) in &rows {
+            let name = format!("{policy}/{clause}");
+            out.push_str(&format!("  {name:<width$}  {o:>6} {m:>6} {s:>6} {d:>6}\n"));
+        }
+        out.push_str(&format!(
+            "the first {limit} of {} items (--limit to see more):\n",
+            agenda.items.len()
+        ));
+    }
     let ticket_width = agenda
         .items
         .iter()
@@ -380,7 +439,7 @@ pub fn render_human(agenda: &Agenda, color: bool) -> String {
         .map(|i| i.clause.chars().count())
         .max()
         .unwrap_or(0);
-    for item in &agenda.items {
+    for item in agenda.items.iter().take(limit) {
         let (code, label) = match item.kind {
             ItemKind::Overdue => ("1;31", "OVERDUE"),
             ItemKind::Missed => ("1;31", "MISSED "),
@@ -461,6 +520,18 @@ pub fn to_json(agenda: &Agenda) -> Value {
             "stage": agenda.count(ItemKind::Stage),
             "due": agenda.count(ItemKind::Due),
         },
+        "by_clause": agenda
+            .by_clause()
+            .iter()
+            .map(|(policy, clause, [o, m, s, d])| json!({
+                "policy": &**policy,
+                "clause": &**clause,
+                "overdue": o,
+                "missed": m,
+                "stage": s,
+                "due": d,
+            }))
+            .collect::<Vec<_>>(),
         "items": items,
     })
 }

@@ -197,7 +197,7 @@ fn a_stage_at_now_has_fired_and_is_not_coming_up() {
 #[test]
 fn human_rendering() {
     let a = agenda(morning(), Some(t("03-02 12:00")), Duration::hours(4));
-    let text = render_human(&a, false);
+    let text = render_human(&a, false, usize::MAX);
     let mut rows = text.lines();
     assert_eq!(
         rows.next(),
@@ -218,7 +218,7 @@ fn human_rendering() {
     );
     assert!(text.contains("(paused)"));
     assert!(!text.contains('\x1b'));
-    assert!(render_human(&a, true).contains("\x1b[1;31mOVERDUE\x1b[0m"));
+    assert!(render_human(&a, true, usize::MAX).contains("\x1b[1;31mOVERDUE\x1b[0m"));
 
     let empty = agenda(
         vec![opened("Z", "03-02 09:00", "x")],
@@ -231,7 +231,7 @@ fn human_rendering() {
         items: Vec::new(),
         ..empty
     };
-    assert!(render_human(&nothing, false).ends_with("nothing overdue, missed or coming up\n"));
+    assert!(render_human(&nothing, false, 50).ends_with("nothing overdue, missed or coming up\n"));
 }
 
 #[test]
@@ -378,4 +378,92 @@ mod cli {
         let out = agenda(&dir, &["--now", "tomorrow"]);
         assert_eq!(out.status.code(), Some(2));
     }
+}
+
+/// A clock that never stopped on a closed case is a breach for the report, not an item for the
+/// desk: left out unless asked for.
+#[test]
+fn closed_cases_are_left_out_unless_asked_for() {
+    use pledge::agenda::AgendaSink;
+    use pledge::eval::Evaluator;
+    let policies = [policy()];
+    let events = || {
+        vec![
+            // A: closed without ever being contacted; B: still open, overdue.
+            opened("A", "03-02 09:00", "complaint"),
+            ev("A", "03-02 09:30", "closed"),
+            opened("B", "03-02 10:00", "complaint"),
+            opened("C", "03-02 12:00", "complaint"),
+            ev("C", "03-02 12:10", "contacted"),
+        ]
+    };
+    let run = |include: bool| {
+        let sink = AgendaSink::new(&policies, None, Duration::hours(4)).including_closed(include);
+        let mut evaluator = Evaluator::new(&policies, EvalOptions::default(), sink);
+        for e in events() {
+            evaluator.push(e);
+        }
+        let (summary, sink) = evaluator.finish();
+        let agenda = sink.into_agenda(summary.now.expect("a now"));
+        agenda
+            .items
+            .iter()
+            .map(|i| (i.kind, i.ticket.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(false), [(ItemKind::Overdue, "B".to_string())]);
+    assert_eq!(
+        run(true),
+        [
+            (ItemKind::Overdue, "A".to_string()),
+            (ItemKind::Overdue, "B".to_string())
+        ]
+    );
+}
+
+/// Past `--limit` items, the human agenda is headed by counts per clause and lists the first
+/// ones (the most overdue).
+#[test]
+fn a_long_agenda_is_headed_by_counts_per_clause() {
+    let a = agenda(morning(), Some(t("03-02 12:00")), Duration::hours(4));
+    let all = render_human(&a, false, usize::MAX);
+    let short = render_human(&a, false, 2);
+    assert!(a.items.len() > 2);
+    assert!(!all.contains("by clause"));
+    let counts: Vec<String> = a
+        .by_clause()
+        .iter()
+        .map(|(p, c, n)| format!("{p}/{c} {}", n.iter().sum::<usize>()))
+        .collect();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    let total: usize = a
+        .by_clause()
+        .iter()
+        .map(|(_, _, n)| n.iter().sum::<usize>())
+        .sum();
+    assert_eq!(total, a.items.len());
+    assert!(
+        short.contains("by clause (overdue, missed, stages, due):\n  desk/contact"),
+        "{short}"
+    );
+    assert!(
+        short.contains(&format!(
+            "the first 2 of {} items (--limit to see more):",
+            a.items.len()
+        )),
+        "{short}"
+    );
+    // The two listed lines are the first two of the full listing.
+    let listed = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("OVERDUE")
+                    || l.starts_with("MISSED")
+                    || l.starts_with("DUE")
+                    || l.starts_with("STAGE")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(listed(&short), listed(&all)[..2].to_vec());
 }

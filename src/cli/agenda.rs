@@ -56,6 +56,13 @@ pub struct AgendaArgs {
     /// ratings, spot checks, reopens) are applied to it.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
     pub retain: chrono::Duration,
+    /// Also list clocks still running on closed cases (breaches for the report, left out by
+    /// default: the agenda is for what can still be acted on).
+    #[arg(long)]
+    pub include_closed: bool,
+    /// How many items the human agenda lists; beyond it, counts per clause head the list.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
     /// Colour in the human output and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -86,7 +93,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
         reorder_window: args.reorder_window,
         retain: args.retain,
     };
-    let sink = AgendaSink::new(&policies, now, args.within);
+    let sink = AgendaSink::new(&policies, now, args.within).including_closed(args.include_closed);
     let checked = match check(&policies, input, &read_opts, eval_opts, sink) {
         Ok(c) => c,
         Err(e) => {
@@ -105,7 +112,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     }
     let agenda = checked.sink.into_agenda(now);
     let text = match args.format {
-        AgendaFormat::Human => render_human(&agenda, args.color.stdout()),
+        AgendaFormat::Human => render_human(&agenda, args.color.stdout(), args.limit),
         AgendaFormat::Json => {
             let mut s = serde_json::to_string_pretty(&to_json(&agenda)).unwrap_or_default();
             s.push('\n');

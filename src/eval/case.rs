@@ -455,6 +455,7 @@ pub(crate) fn resolve(
             next_stages.sort_by_key(|&(stage, at)| (at, stage));
             next_stages
         },
+        case_closed: false,
     }
 }
 
@@ -491,8 +492,15 @@ pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -
     for i in 0..plans.len() {
         case_facts(&view, &plans, i, &mut facts);
     }
+    // Closed when the last `closed` or `reopened` is a `closed`.
+    let case_closed = sorted
+        .iter()
+        .rev()
+        .find(|e| matches!(&*e.kind, "closed" | "reopened"))
+        .is_some_and(|e| &*e.kind == "closed");
     for f in &facts {
-        let v = resolve(f, &plans[f.plan], &ticket, now, &mut result.actions);
+        let mut v = resolve(f, &plans[f.plan], &ticket, now, &mut result.actions);
+        v.case_closed = case_closed;
         result.verdicts.push(v);
     }
     let notices = notify::plan(policies);

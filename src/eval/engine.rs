@@ -1372,7 +1372,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         let pauses = st.pause_list();
         let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), pauses);
-        self.emit(&case.ticket, &facts, now, Some(&case.attrs));
+        self.emit(
+            &case.ticket,
+            &facts,
+            now,
+            Some(&case.attrs),
+            case.closed.is_some(),
+        );
     }
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
@@ -1461,7 +1467,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         );
         for f in running {
             match known_now {
-                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs)),
+                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
                 None => self.deferred.push(Deferred::new(&ticket, f)),
             }
         }
@@ -1512,15 +1518,23 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Resolves a cycle as of `now` and emits its verdict and actions; `attrs` are the case's,
     /// for the period tallies (`None`: the tally kept the case's groups).
-    fn emit(&mut self, ticket: &Arc<str>, facts: &CycleFacts, now: Instant, attrs: Option<&Attrs>) {
+    fn emit(
+        &mut self,
+        ticket: &Arc<str>,
+        facts: &CycleFacts,
+        now: Instant,
+        attrs: Option<&Attrs>,
+        closed: bool,
+    ) {
         self.actions.clear();
-        let verdict = resolve(
+        let mut verdict = resolve(
             facts,
             &self.plans[facts.plan],
             ticket,
             now,
             &mut self.actions,
         );
+        verdict.case_closed = closed;
         if let Counting::Business(calendar) = &facts.counting {
             self.note_coverage(calendar, verdict.start);
             self.note_coverage(calendar, verdict.due);
@@ -1591,7 +1605,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred).into_iter() {
                 let (ticket, facts) = d.facts(&self.plans);
-                self.emit(&ticket, &facts, now, None);
+                // Only settled cases wait here, and a case settles once closed.
+                self.emit(&ticket, &facts, now, None, true);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);

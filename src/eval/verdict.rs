@@ -79,6 +79,9 @@ pub struct Verdict {
     /// assumed to end at `now`), soonest first. Empty once the clock stopped. The agenda lists
     /// the ones about to fire.
     pub next_stages: Vec<(usize, Instant)>,
+    /// The case is closed (its latest `closed` is not followed by a `reopened`) as of `now`: a
+    /// clock still running there is a breach for the report, nothing a duty desk can act on.
+    pub case_closed: bool,
 }
 
 /// The state of an action produced by a stage.
