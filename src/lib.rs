@@ -11,11 +11,14 @@
 //!   the reproducible sample draw and the period report;
 //! - [`agenda`]: what is overdue and what falls due next, for the duty desk;
 //! - [`report`]: human, JSON and JSONL reports;
-//! - [`cli`]: the `pledge` command, a thin layer over this library.
+//! - `cli`: the `pledge` command, a thin layer over this library; with `repl`, the what-if
+//!   REPL, behind the default feature `cli` (a host builds the library with
+//!   `default-features = false`, without the command's dependencies).
 
 pub mod agenda;
 pub mod calendar;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod eval;
 pub mod event;
@@ -26,6 +29,7 @@ pub mod limits;
 pub mod period;
 pub mod policy;
 pub mod relevance;
+#[cfg(feature = "cli")]
 pub mod repl;
 pub mod report;
 pub mod syntax;

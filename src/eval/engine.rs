@@ -12,7 +12,7 @@
 //!
 //! Applying an event updates the case's compact state and drops the event:
 //! - the case's attributes (`opened` merged with `updated`), its status and its ids;
-//! - per deadline **track** (the clauses sharing start, stop and pauses; see [`super::track`]):
+//! - per deadline **track** (the clauses sharing start, stop and pauses; see `eval::track`):
 //!   the cycle, the running clock's start and pauses;
 //! - the instants of `escalated` and `notified` events that are evidence for a stage;
 //! - for notification and period clauses only, the events of the types they read (see
