@@ -150,7 +150,8 @@ impl Agenda {
 
     /// Per clause (policy and clause order), its items by kind: overdue, missed, stage, due.
     pub fn by_clause(&self) -> Vec<(Arc<str>, Arc<str>, [usize; 4])> {
-        let mut rows: Vec<(ClauseRef, Arc<str>, Arc<str>, [usize; 4])> = Vec::new();
+        type Row = (ClauseRef, Arc<str>, Arc<str>, [usize; 4]);
+        let mut rows: Vec<Row> = Vec::new();
         for item in &self.items {
             let k = match item.kind {
                 ItemKind::Overdue => 0,

@@ -9,6 +9,7 @@
 mod agenda;
 mod args;
 mod check;
+mod docs;
 mod gen;
 mod parse;
 mod period_report;
@@ -61,6 +62,10 @@ pub enum Command {
     Repl(repl::ReplArgs),
     /// Write a realistic, reproducible event stream (for benchmarks, demos and tests).
     Gen(gen::GenArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `pledge man > pledge.1`.
+    Man,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -87,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => period_report::run(args),
         Command::Repl(args) => return repl::run(args),
         Command::Gen(args) => gen::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man => docs::man(),
     };
     outcome.into()
 }
