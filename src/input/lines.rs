@@ -146,11 +146,9 @@ pub(crate) fn for_each_line_in(
     first_line: u64,
     mut f: impl FnMut(u64, RawLine<'_>),
 ) -> u64 {
-    let mut line_no = first_line;
     let mut count = 0;
-    for segment in split_raw(buf) {
+    for (line_no, segment) in (first_line..).zip(split_raw(buf)) {
         f(line_no, classify(line_no, segment));
-        line_no += 1;
         count += 1;
     }
     count

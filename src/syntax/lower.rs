@@ -1824,14 +1824,17 @@ struct ClauseParts {
     repeat: Option<(Vec<String>, u32, Duration)>,
     then: Option<Stage>,
     duty: Option<(Trigger, DutyRule)>,
-    window: Option<(
-        Trigger,
-        Vec<Period>,
-        Vec<Weekday>,
-        Option<(MonthDay, MonthDay)>,
-    )>,
+    window: Option<WindowParts>,
     lead: Option<LeadTime>,
 }
+
+/// A `window` clause's event, periods of the day, weekdays and season, as read.
+type WindowParts = (
+    Trigger,
+    Vec<Period>,
+    Vec<Weekday>,
+    Option<(MonthDay, MonthDay)>,
+);
 
 fn item_word(rule: Rule) -> &'static str {
     match rule {
