@@ -1159,6 +1159,57 @@ proptest! {
         }
     }
 
+    /// CSV rows that are valid (quoted or not, with commas, quotes and Chinese in their values,
+    /// an empty attribute cell) are all accepted, each with the line it starts on and its
+    /// fields as written; a broken row among them costs only itself.
+    #[test]
+    fn valid_csv_rows_are_all_read_as_written(
+        rows in prop::collection::vec(
+            (
+                prop::sample::select(vec!["T-1", "T-2026-000017", "维修 1", "a,b", "say \"hi\""]),
+                prop::sample::select(vec!["opened", "resolved", "status"]),
+                prop::option::of(prop::sample::select(vec!["repair", "三,楼", "x\"y", " "])),
+            ),
+            1..12,
+        ),
+        broken in prop::option::of(0usize..12),
+    ) {
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let mut input = String::from("ticket,at,type,attrs.kind\n");
+        let mut expected = Vec::new();
+        for (i, (ticket, kind, value)) in rows.iter().enumerate() {
+            if broken == Some(i) {
+                input.push_str("T-9,not a time,opened,\n");
+            }
+            let line = input.lines().count() as u64 + 1;
+            input.push_str(&format!(
+                "{},2026-03-02T09:{:02}:00+08:00,{},{}\n",
+                quote(ticket),
+                i,
+                kind,
+                value.map(quote).unwrap_or_default(),
+            ));
+            expected.push((line, ticket.to_string(), kind.to_string(), value.map(str::to_string)));
+        }
+        let (records, stats) = read_bytes(input.as_bytes(), &csv());
+        let rejected = usize::from(broken.is_some_and(|b| b < rows.len()));
+        prop_assert_eq!(stats.rejected as usize, rejected);
+        prop_assert_eq!(stats.events as usize, rows.len());
+        let got: Vec<(u64, String, String, Option<String>)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Event(e) => Some((
+                    e.line,
+                    e.ticket.to_string(),
+                    e.kind.to_string(),
+                    e.attrs.get("kind").and_then(|v| v.as_str()).map(str::to_string),
+                )),
+                Record::Rejected(_) => None,
+            })
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
+
     /// Near-valid timestamps (a valid RFC 3339 text with one character replaced, inserted or
     /// removed): no panic; whatever is accepted is chrono's reading of the same text, and a
     /// zone given for offset-less input changes nothing for a text with an offset.
