@@ -238,6 +238,14 @@ fn no_start_no_verdict() {
     )]);
     let vs = evaluate_case(&p, &[ev("T", "03-02 09:00", "opened")], t("03-09 00:00"));
     assert!(vs.is_empty(), "{vs:?}");
+    // With its start, the same case has a verdict: breached, 24 h after `resolved`.
+    let events = [
+        ev("T", "03-02 09:00", "opened"),
+        ev("T", "03-02 10:00", "resolved"),
+    ];
+    let v = one(&p, &events, "03-09 00:00");
+    assert_eq!(v.status, Status::Breached);
+    assert_eq!(v.due, t("03-03 10:00"));
 }
 
 #[test]
@@ -395,6 +403,9 @@ fn clause_applies_on_case_attributes() {
     // An attribute the case lacks: the condition is false.
     let bare = [ev("T", "03-02 09:00", "opened")];
     assert!(evaluate_case(&p, &bare, t("03-03 00:00")).is_empty());
+    // A complaint: the clause applies.
+    let complaint = [ev("T", "03-02 09:00", "opened").with(&[("kind", "complaint")])];
+    assert_eq!(one(&p, &complaint, "03-03 00:00").status, Status::Breached);
 }
 
 #[test]

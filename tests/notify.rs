@@ -122,6 +122,18 @@ fn complete(ticket: &str) -> Vec<Event> {
 #[test]
 fn a_complete_notice_has_no_findings() {
     assert!(findings(&outage(), &complete("N"), "03-05 00:00").is_empty());
+    // Each of its notices is needed: without any one of them there is a finding.
+    let expected = [
+        (1, vec!["notify.channel_missing"]),
+        (2, vec!["notify.channel_missing"]),
+        (3, vec!["notify.channel_missing", "notify.coverage_unknown"]),
+    ];
+    for (dropped, expected) in expected {
+        let mut events = complete("N");
+        events.remove(dropped);
+        let f = findings(&outage(), &events, "03-05 00:00");
+        assert_eq!(codes(&f), expected, "without event {dropped}");
+    }
 }
 
 #[test]
@@ -266,6 +278,20 @@ fn a_channel_attribute_may_list_several_channels() {
         ),
     ];
     assert!(findings(&all, &events, "03-03 00:00").is_empty());
+    // A list without one of them leaves it missing.
+    let events = vec![
+        notice("N", "03-02 09:00"),
+        ev(
+            "N",
+            "03-02 09:10",
+            "notified",
+            &[("channel", Value::List(vec![s("sms"), s("wechat")]))],
+        ),
+    ];
+    assert_eq!(
+        lines(&findings(&all, &events, "03-03 00:00")),
+        ["notify.channel_missing 03-02 10:00:00 no notice on `app_push` by 2026-03-02T10:00:00+08:00"]
+    );
 }
 
 #[test]
@@ -308,7 +334,15 @@ fn clauses_apply_on_merged_case_attributes() {
         "updated",
         &[("topic", s("power_outage"))],
     ));
-    assert_eq!(findings(&outage(), &events, "03-03 00:00").len(), 4);
+    assert_eq!(
+        codes(&findings(&outage(), &events, "03-03 00:00")),
+        [
+            "notify.channel_missing",
+            "notify.channel_missing",
+            "notify.channel_missing",
+            "notify.coverage_unknown"
+        ]
+    );
 }
 
 #[test]
@@ -376,6 +410,10 @@ fn covered(reached: f64, total: f64) -> Vec<Event> {
 fn coverage_of_exactly_95_percent_meets_the_floor() {
     assert!(findings(&outage(), &covered(950.0, 1000.0), "03-03 00:00").is_empty());
     assert!(findings(&outage(), &covered(19.0, 20.0), "03-03 00:00").is_empty());
+    assert_eq!(
+        codes(&findings(&outage(), &covered(18.0, 20.0), "03-03 00:00")),
+        ["notify.coverage_short"]
+    );
 }
 
 #[test]
@@ -398,11 +436,22 @@ fn coverage_of_94_9_percent_is_short() {
 #[test]
 fn coverage_is_not_judged_while_the_window_is_open() {
     assert!(findings(&outage(), &covered(10.0, 1000.0), "03-02 09:45").is_empty());
+    // Once the window has closed, the same counts are short.
+    assert_eq!(
+        codes(&findings(&outage(), &covered(10.0, 1000.0), "03-02 10:01")),
+        ["notify.coverage_short"]
+    );
 }
 
 #[test]
 fn coverage_is_the_best_channel_without_a_union_report() {
     let mut events = covered(900.0, 1000.0);
+    // Alone, the app's 90 % is short...
+    assert_eq!(
+        codes(&findings(&outage(), &events, "03-03 00:00")),
+        ["notify.coverage_short"]
+    );
+    // ... and the SMS count of 96 % is the best channel.
     events.push(counted("N", "03-02 09:40", "sms", 960.0, 1000.0));
     assert!(findings(&outage(), &events, "03-03 00:00").is_empty());
 }
@@ -522,6 +571,13 @@ fn a_segment_contacted_on_the_right_channel_first() {
         ),
     ];
     assert!(findings(&elderly_phone(), &events, "03-03 00:00").is_empty());
+    // The same contacts the other way round: the first one is on the wrong channel.
+    let mut swapped = events.clone();
+    swapped[1].at = t("03-02 09:55");
+    assert_eq!(
+        lines(&findings(&elderly_phone(), &swapped, "03-03 00:00")),
+        ["notify.first_contact_channel 03-02 09:50:00 first `acknowledged` used `wechat`; required: `phone`"]
+    );
 }
 
 #[test]

@@ -686,6 +686,11 @@ fn a_closed_subject_owes_nothing_after_closing() {
     let events = area(&[("03-02 10:00", "patrolled"), ("03-02 11:00", "closed")]);
     let c = run(&p, events, Some("03-05 00:00"));
     assert!(c.findings.is_empty(), "{:?}", c.findings);
+    // Left open, the same subject owes its next patrol at 12:00.
+    let events = area(&[("03-02 10:00", "patrolled")]);
+    let c = run(&p, events, Some("03-05 00:00"));
+    assert_eq!(codes(&c.findings), ["duty.overdue"]);
+    assert_eq!(c.findings[0].at, t("03-02 12:00"));
 }
 
 #[test]
