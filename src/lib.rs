@@ -64,6 +64,7 @@
 //! ```
 
 pub mod agenda;
+mod api;
 pub mod calendar;
 pub mod check;
 #[cfg(feature = "cli")]
@@ -83,5 +84,9 @@ pub mod report;
 pub mod syntax;
 pub mod value;
 
+pub use api::{
+    check_events, check_path, check_reader, Diagnostic, Engine, Options, PolicyError, PolicySet,
+    Record, Report,
+};
 pub use event::{Event, Instant};
 pub use policy::{Clause, ClauseBody, Condition, Policy};

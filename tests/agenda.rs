@@ -264,6 +264,7 @@ fn json_rendering() {
 
 // ---------------------------------------------------------------- the `agenda` subcommand
 
+#[cfg(feature = "cli")]
 mod cli {
     use assert_cmd::Command;
     use std::io::Write;

@@ -1,6 +1,8 @@
 //! The `pledge` binary end to end: the README's command, every report format, exit codes,
 //! bad input and bad policies.
 
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
 use assert_cmd::Command;
 use serde_json::Value as Json;
 use std::io::Write;

@@ -1,5 +1,7 @@
 //! `pledge completions SHELL` and `pledge man`, through the real binary.
 
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
 use assert_cmd::Command;
 
 const SUBCOMMANDS: [&str; 9] = [

@@ -1,6 +1,8 @@
 //! `pledge gen` end to end: reproducible streams that `pledge check` reads without a rejected
 //! line, and whose deadlines come out both met and breached.
 
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
 use assert_cmd::Command;
 use serde_json::Value as Json;
 

@@ -278,6 +278,7 @@ fn half_a_second_late_is_breached_and_says_so() {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn the_json_report_writes_sub_second_lateness_exactly() {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy_path = dir.path().join("answer.pledge");

@@ -1,5 +1,7 @@
 //! `pledge sample` and `pledge report` end to end on the real binary.
 
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
 use assert_cmd::Command;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! pseudo-terminal (completion, history, multi-line input, Ctrl-C, Ctrl-D), on the shipped
 //! National Day example, and every clause kind on the estate fixture.
 
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

@@ -944,6 +944,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.advance(at);
     }
 
+    /// Moves stream time to `now` without an event (a live source's clock): events that have
+    /// waited out the reorder window are applied and cases past their retention settle.
+    pub fn advance_to(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
     fn advance(&mut self, at: Instant) {
         if self.watermark.is_some_and(|w| w >= at) {
             return;
@@ -1599,6 +1605,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Ends the stream: applies the events still waiting, resolves waiting cycles, settles the
     /// cases still kept (in ticket order) and returns the summary and the sink.
     pub fn finish(mut self) -> (Summary, S) {
+        let summary = self.finish_in_place();
+        (summary, self.sink)
+    }
+
+    /// [`Evaluator::finish`] for an owner that cannot give the evaluator away: the summary is
+    /// returned, the records have gone to the sink, and the evaluator is spent: drop it.
+    pub fn finish_in_place(&mut self) -> Summary {
         self.release(None);
         let now = self.final_now();
         self.summary.now = now;
@@ -1618,7 +1631,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.settle_case(case, true);
         }
         self.periods.finish(now, &mut self.sink, &mut self.summary);
-        (self.summary, self.sink)
+        std::mem::take(&mut self.summary)
     }
 }
 

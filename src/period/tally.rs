@@ -483,7 +483,7 @@ impl<'p> PeriodTally<'p> {
     /// Ends the stream: emits every period record, clause by clause (policy and clause order),
     /// then by period and group; compliance counts last.
     pub(crate) fn finish<S: Sink>(
-        mut self,
+        &mut self,
         now: Option<Instant>,
         sink: &mut S,
         summary: &mut Summary,

@@ -1,0 +1,548 @@
+//! The embedding API: what a host program (a ticketing system's plugin, a nightly job, the
+//! Python package) uses, and what semver covers.
+//!
+//! - [`PolicySet`]: policies parsed from text or files, or a [`PolicyError`] whose
+//!   [`Diagnostic`]s carry the codes, positions, messages and help that `pledge check` renders;
+//! - [`check_reader`] and [`check_events`]: one-shot checks of a whole stream;
+//! - [`Engine`]: the streaming evaluator for events that arrive one at a time, which hands
+//!   back the [`Record`]s that became final after each call;
+//! - [`Record`] and [`Report::summary_json`]: typed results that serialize to exactly the JSON
+//!   of `pledge check --format jsonl` (one schema, documented in the README).
+//!
+//! The other modules of the crate are its internals: public so that its own tests and command
+//! reach them, hidden from the documentation, and free to change between versions.
+
+use crate::eval::{
+    Action, EvalOptions, Evaluator, Finding, Rejected, Sink, Summary, Unopened, Verdict,
+};
+use crate::event::{Event, Instant};
+use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
+use crate::period::PeriodRecord;
+use crate::policy::Policy;
+use crate::report::records::{
+    period_json, ActionRecord, FindingRecord, RejectedRecord, SummaryRecord, UnopenedRecord,
+    VerdictRecord,
+};
+use crate::syntax::{self, PolicyErrors};
+use chrono::Duration;
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+// ---------------------------------------------------------------- policies
+
+/// Policies to check events against, in order (the first one's zone shows `now` in the
+/// summary). Cheap to clone: the policies are shared.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    policies: Arc<[Policy]>,
+}
+
+impl PolicySet {
+    /// Parses one policy from its source text. `name` names it in diagnostics (usually a
+    /// file name). `include calendar "..."` is refused: text has no directory to resolve it in.
+    pub fn from_text(text: &str, name: &str) -> Result<PolicySet, PolicyError> {
+        syntax::parse_policy(text, name, None)
+            .map(|p| PolicySet::from(vec![p]))
+            .map_err(|e| PolicyError::new(vec![e]))
+    }
+
+    /// Reads and parses policy files; includes resolve relative to each file. Every file is
+    /// read and every error of every file is reported, not only the first.
+    pub fn from_files<P: AsRef<Path>>(
+        paths: impl IntoIterator<Item = P>,
+    ) -> Result<PolicySet, PolicyError> {
+        let mut policies = Vec::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            match syntax::load_policy(path.as_ref()) {
+                Ok(p) => policies.push(p),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(PolicySet::from(policies))
+        } else {
+            Err(PolicyError::new(errors))
+        }
+    }
+
+    /// One policy file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
+        PolicySet::from_files([path])
+    }
+
+    /// The policies, in order.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The zone instants of the summary are shown in: the first policy's.
+    pub fn zone(&self) -> Tz {
+        self.policies
+            .first()
+            .map_or(syntax::DEFAULT_ZONE, |p| p.zone)
+    }
+}
+
+impl From<Vec<Policy>> for PolicySet {
+    fn from(policies: Vec<Policy>) -> PolicySet {
+        PolicySet {
+            policies: policies.into(),
+        }
+    }
+}
+
+/// One problem of a policy source: what `pledge check` draws under the source line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The stable code, e.g. `pledge::syntax::unexpected`.
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+    /// The file (or the name given to [`PolicySet::from_text`]).
+    pub file: String,
+    /// 1-based line and column (in characters) of the first label; 0 when it has none.
+    pub line: usize,
+    pub column: usize,
+    /// Byte range of the first label in the source.
+    pub span: Option<std::ops::Range<usize>>,
+    /// What the first label says.
+    pub label: Option<String>,
+}
+
+/// Policies that did not parse or check: every diagnostic of every file.
+#[derive(Debug, Clone)]
+pub struct PolicyError {
+    diagnostics: Vec<Diagnostic>,
+    rendered: String,
+}
+
+impl PolicyError {
+    fn new(errors: Vec<PolicyErrors>) -> PolicyError {
+        let mut diagnostics = Vec::new();
+        let mut rendered = String::new();
+        for e in &errors {
+            rendered.push_str(&syntax::render(e, false));
+            for d in &e.errors {
+                let source = d.source.inner();
+                let first = d.labels.first();
+                let span = first.map(|(s, _)| s.start..s.end);
+                let (line, column) = span.as_ref().map_or((0, 0), |s| {
+                    let before = &source[..s.start.min(source.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    (line, column)
+                });
+                diagnostics.push(Diagnostic {
+                    code: d.code.to_string(),
+                    severity: match d.severity {
+                        miette::Severity::Warning => "warning",
+                        miette::Severity::Advice => "advice",
+                        miette::Severity::Error => "error",
+                    },
+                    message: d.message.clone(),
+                    help: d.help.clone(),
+                    file: d.source.name().to_string(),
+                    line,
+                    column,
+                    span,
+                    label: first.map(|(_, l)| l.clone()),
+                });
+            }
+        }
+        PolicyError {
+            diagnostics,
+            rendered,
+        }
+    }
+
+    /// Every diagnostic, per file in the order given, in source order within a file.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The stable codes, in the order of [`PolicyError::diagnostics`].
+    pub fn codes(&self) -> Vec<&str> {
+        self.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    /// The report as `pledge check` prints it (without colour): source excerpts, underlines,
+    /// labels, codes and help.
+    pub fn rendered(&self) -> &str {
+        &self.rendered
+    }
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rendered)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+// ---------------------------------------------------------------- options
+
+/// How events are read and judged: the options of `pledge check` that a host sets.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The instant verdicts are judged at (`--now`); `None`: the latest `at` of the stream.
+    pub now: Option<Instant>,
+    /// How far out of order a case's events may arrive (`--reorder-window`, default 1 day).
+    pub reorder_window: Duration,
+    /// How long after `closed` a case's follow-ups are applied (`--retain`, default 30 days).
+    pub retain: Duration,
+    /// The zone of timestamps without an offset (`--tz`); without it they are rejected.
+    pub tz: Option<Tz>,
+    /// JSON Lines or CSV, for [`check_reader`]; [`check_path`] goes by the file's extension.
+    pub format: Format,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let eval = EvalOptions::default();
+        Options {
+            now: eval.now,
+            reorder_window: eval.reorder_window,
+            retain: eval.retain,
+            tz: None,
+            format: Format::Jsonl,
+        }
+    }
+}
+
+impl Options {
+    /// Judges as of `now`; events after it are counted and ignored.
+    pub fn now(mut self, now: Instant) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    pub fn reorder_window(mut self, window: Duration) -> Self {
+        self.reorder_window = window;
+        self
+    }
+
+    pub fn retain(mut self, retain: Duration) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    pub fn tz(mut self, tz: Tz) -> Self {
+        self.tz = Some(tz);
+        self
+    }
+
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    fn eval(&self) -> EvalOptions {
+        EvalOptions {
+            now: self.now,
+            reorder_window: self.reorder_window,
+            retain: self.retain,
+        }
+    }
+
+    fn read(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            tz: self.tz,
+            relevance: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- records
+
+/// One record of a check, as `pledge check --format jsonl` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A cycle of a deadline clause on a case.
+    Verdict(Verdict),
+    /// A stage of a deadline clause (escalation, notification, warning).
+    Action(Action),
+    /// A notification or duty finding.
+    Finding(Finding),
+    /// A sampling or target verdict of a period, or a repeat rule's action.
+    Period(PeriodRecord),
+    /// An input line or event that was not accepted, with its line number and reason.
+    Rejected(Rejected),
+    /// A case with events but no `opened`.
+    Unopened(Unopened),
+}
+
+impl Record {
+    /// The ticket the record is about, if it is about one.
+    pub fn ticket(&self) -> Option<&str> {
+        match self {
+            Record::Verdict(v) => Some(&v.ticket),
+            Record::Action(a) => Some(&a.ticket),
+            Record::Finding(f) => Some(&f.ticket),
+            Record::Unopened(u) => Some(&u.ticket),
+            Record::Period(PeriodRecord::Repeat(r)) => Some(&r.ticket),
+            Record::Period(_) | Record::Rejected(_) => None,
+        }
+    }
+
+    /// The record as a JSON value: one line of `pledge check --format jsonl`.
+    pub fn to_json(&self) -> serde_json::Value {
+        // Serializing these records into a value cannot fail: their keys are strings and their
+        // numbers finite.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Record::Verdict(v) => VerdictRecord::new(v).serialize(serializer),
+            Record::Action(a) => ActionRecord::new(a).serialize(serializer),
+            Record::Finding(f) => FindingRecord::new(f).serialize(serializer),
+            Record::Rejected(r) => RejectedRecord::new(r).serialize(serializer),
+            Record::Unopened(u) => UnopenedRecord::new(u).serialize(serializer),
+            Record::Period(p) => period_json(p).serialize(serializer),
+        }
+    }
+}
+
+/// A sink that turns everything into [`Record`]s, in the evaluator's order.
+#[derive(Debug, Default)]
+struct Records(Vec<Record>);
+
+impl Sink for Records {
+    fn verdict(&mut self, verdict: &Verdict) {
+        self.0.push(Record::Verdict(verdict.clone()));
+    }
+    fn action(&mut self, action: &Action) {
+        self.0.push(Record::Action(action.clone()));
+    }
+    fn rejected(&mut self, rejected: &Rejected) {
+        self.0.push(Record::Rejected(rejected.clone()));
+    }
+    fn unopened(&mut self, unopened: &Unopened) {
+        self.0.push(Record::Unopened(unopened.clone()));
+    }
+    fn finding(&mut self, finding: &Finding) {
+        self.0.push(Record::Finding(finding.clone()));
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        // Draws and per-period counts are asked for by `pledge sample` and `pledge report`,
+        // never by a check.
+        if period_json(record).is_some() {
+            self.0.push(Record::Period(record.clone()));
+        }
+    }
+}
+
+/// The outcome of a whole check: every record in `pledge check`'s order, the summary and the
+/// reader's counts.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub records: Vec<Record>,
+    pub summary: Summary,
+    pub read: ReadStats,
+    zone: Tz,
+}
+
+impl Report {
+    /// The summary as `pledge check --format json` prints it (`"record": "summary"`).
+    pub fn summary_json(&self) -> serde_json::Value {
+        serde_json::to_value(SummaryRecord::new(&self.summary, &self.read, self.zone))
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The whole report as `pledge check --format json` prints it:
+    /// `{"records": [...], "summary": {...}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "records": self.records.iter().map(Record::to_json).collect::<Vec<_>>(),
+            "summary": self.summary_json(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- one-shot checks
+
+/// Checks a stream in `options.format` (JSON Lines or CSV), as `pledge check` does. Bad lines
+/// are rejected records; only an I/O error of `input` fails the call.
+pub fn check_reader<R: Read + Send>(
+    policies: &PolicySet,
+    input: R,
+    options: &Options,
+) -> std::io::Result<Report> {
+    let checked = crate::check::check(
+        &policies.policies,
+        input,
+        &options.read(),
+        options.eval(),
+        Records::default(),
+    )?;
+    Ok(Report {
+        records: checked.sink.0,
+        summary: checked.summary,
+        read: checked.read,
+        zone: policies.zone(),
+    })
+}
+
+/// Checks a file: CSV if its name ends in `.csv`, JSON Lines otherwise.
+pub fn check_path(
+    policies: &PolicySet,
+    path: impl AsRef<Path>,
+    options: &Options,
+) -> std::io::Result<Report> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path)?;
+    let options = options
+        .clone()
+        .format(Format::from_path(&path.to_string_lossy()));
+    check_reader(policies, std::io::BufReader::new(file), &options)
+}
+
+/// Checks events a program already has. Their `line` fields are kept as given (0 if the
+/// program has none) and name them in rejected records.
+pub fn check_events(
+    policies: &PolicySet,
+    events: impl IntoIterator<Item = Event>,
+    options: &Options,
+) -> Report {
+    let mut engine = Engine::new(policies, options);
+    let mut records = Vec::new();
+    for event in events {
+        records.extend(engine.push(event));
+    }
+    let mut report = engine.finish();
+    records.append(&mut report.records);
+    report.records = records;
+    report
+}
+
+// ---------------------------------------------------------------- the streaming engine
+
+type Running<'p> = Evaluator<'p, Records>;
+
+self_cell::self_cell!(
+    /// The evaluator together with the policies it borrows.
+    struct Cell {
+        owner: Arc<[Policy]>,
+        #[covariant]
+        dependent: Running,
+    }
+);
+
+/// The streaming evaluator for a host that receives events one at a time: each call returns
+/// the records that became final, so a host can act on them at once.
+///
+/// It keeps compact state per case, never the events themselves; an event waits out the
+/// reorder window (in stream time) before it is applied, and a closed case is kept for the
+/// retention so that its follow-ups count. Records therefore come when a case settles, when
+/// time moves past its retention ([`Engine::advance`]), or at [`Engine::finish`].
+pub struct Engine {
+    cell: Cell,
+    zone: Tz,
+    read: ReadOptions,
+    lines: u64,
+    stats: ReadStats,
+}
+
+impl Engine {
+    pub fn new(policies: &PolicySet, options: &Options) -> Engine {
+        let eval = options.eval();
+        let cell = Cell::new(Arc::clone(&policies.policies), |policies| {
+            Evaluator::new(policies, eval, Records::default())
+        });
+        let relevance = cell.borrow_dependent().relevance().clone();
+        Engine {
+            cell,
+            zone: policies.zone(),
+            read: ReadOptions {
+                relevance: Some(Arc::new(relevance)),
+                ..options.read()
+            },
+            lines: 0,
+            stats: ReadStats::default(),
+        }
+    }
+
+    fn drain(&mut self) -> Vec<Record> {
+        self.cell
+            .with_dependent_mut(|_, e| std::mem::take(&mut e.sink_mut().0))
+    }
+
+    /// One event, in any order within the reorder window.
+    pub fn push(&mut self, event: Event) -> Vec<Record> {
+        self.stats.events += 1;
+        self.cell.with_dependent_mut(|_, e| e.push(event));
+        self.drain()
+    }
+
+    /// One line of JSON Lines in the event format, validated exactly as `pledge check` reads
+    /// it; lines are numbered from 1 in the order they are given. A bad line becomes a
+    /// rejected record (returned at once), never an error.
+    pub fn push_json(&mut self, line: &[u8]) -> Vec<Record> {
+        self.lines += 1;
+        self.stats.lines += 1;
+        self.stats.bytes += line.len() as u64 + 1;
+        if crate::input::is_blank(line) {
+            self.stats.blank += 1;
+            return Vec::new();
+        }
+        match crate::input::parse_jsonl_line(line, self.lines, &self.read) {
+            InputRecord::Event(event) => self.push(event),
+            InputRecord::Rejected(rejected) => {
+                self.stats.rejected += 1;
+                self.cell.with_dependent_mut(|_, e| e.reject(rejected));
+                self.drain()
+            }
+        }
+    }
+
+    /// Moves stream time to `now` without an event: events that have waited out the window
+    /// are applied and cases past their retention settle, giving their records.
+    pub fn advance(&mut self, now: Instant) -> Vec<Record> {
+        self.cell.with_dependent_mut(|_, e| e.advance_to(now));
+        self.drain()
+    }
+
+    /// Cases currently kept (open, or closed and within the retention).
+    pub fn open_cases(&self) -> usize {
+        self.cell.borrow_dependent().open_cases()
+    }
+
+    /// The latest `at` accepted so far.
+    pub fn watermark(&self) -> Option<Instant> {
+        self.cell.borrow_dependent().watermark()
+    }
+
+    /// Ends the stream: the records still to come (cases still open are judged as of `now`,
+    /// or the latest `at`), period records, and the summary.
+    pub fn finish(mut self) -> Report {
+        let summary = self.cell.with_dependent_mut(|_, e| e.finish_in_place());
+        let records = self.drain();
+        Report {
+            records,
+            summary,
+            read: self.stats,
+            zone: self.zone,
+        }
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("open_cases", &self.open_cases())
+            .field("watermark", &self.watermark())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,275 @@
+//! The embedding API (`pledge::PolicySet`, `Engine`, `check_*`, `Record`): what a host program
+//! gets is what `pledge check` prints, whether it hands over a file, events or lines one by one.
+
+use chrono::{DateTime, Duration, Utc};
+use pledge::{check_events, check_path, check_reader, Engine, Options, PolicySet, Record};
+use serde_json::Value;
+use std::path::Path;
+
+const SHIPPED: [&str; 2] = [
+    "policies/customer-requests.pledge",
+    "policies/repairs.pledge",
+];
+
+fn root(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn shipped() -> PolicySet {
+    PolicySet::from_files(SHIPPED.map(root)).expect("the shipped policies parse")
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("rfc3339")
+        .with_timezone(&Utc)
+}
+
+const DESK: &str = r#"policy "desk" {
+  deadline contact "投诉1小时内联系客户" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+  }
+}
+"#;
+
+fn desk() -> PolicySet {
+    PolicySet::from_text(DESK, "desk.pledge").expect("desk parses")
+}
+
+fn line(ticket: &str, at: &str, kind: &str) -> String {
+    format!(
+        r#"{{"ticket":"{ticket}","at":"2026-03-02T{at}:00+08:00","type":"{kind}","attrs":{{"kind":"complaint"}}}}"#
+    )
+}
+
+#[test]
+fn a_bad_policy_gives_its_diagnostic_with_code_position_and_rendering() {
+    let text = "policy \"p\" {\n  deadline a { until contacted within 1 hour }\n  deadline a { until contacted within 2 fortnights }\n}\n";
+    let err = PolicySet::from_text(text, "bad.pledge").expect_err("an unknown unit");
+    let found: Vec<(&str, usize, usize)> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.as_str(), d.line, d.column))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}\n{err}");
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.file, "bad.pledge");
+    assert_eq!(d.line, 3);
+    assert_eq!(d.severity, "error");
+    // The rendering is the command's: the code and the source line with the mistake.
+    assert!(err.rendered().contains(&d.code), "{}", err.rendered());
+    assert!(err.to_string().contains("fortnights"), "{err}");
+    // The span points into the source at the line and column given.
+    let span = d.span.clone().expect("a labelled diagnostic");
+    let before = &text[..span.start];
+    assert_eq!(before.matches('\n').count() + 1, d.line);
+}
+
+#[test]
+fn a_column_counts_characters_not_bytes() {
+    let text = "policy \"p\" {\n  deadline 联系 \"标题\" { until contacted within 1 hour }\n}\n";
+    let err = PolicySet::from_text(text, "zh.pledge").expect_err("a clause name must be ASCII");
+    let d = &err.diagnostics()[0];
+    let span = d.span.clone().expect("labelled");
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    assert_eq!(d.column, text[line_start..span.start].chars().count() + 1);
+}
+
+#[test]
+fn files_report_every_file_and_every_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a.pledge");
+    let b = dir.path().join("b.pledge");
+    std::fs::write(
+        &a,
+        "policy \"a\" { deadline x { until y within 3 parsecs } }",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "policy \"b\" { deadline x { until y within 3 lightyears } }",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.pledge");
+    let err = PolicySet::from_files([&a, &b, &missing]).expect_err("three bad files");
+    let files: Vec<String> = err
+        .diagnostics()
+        .iter()
+        .map(|d| {
+            Path::new(&d.file)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(files, ["a.pledge", "b.pledge", "missing.pledge"]);
+    assert_eq!(err.codes()[2], "pledge::io::unreadable");
+}
+
+/// `pledge check --format json` of the README's command, run through the real binary.
+#[cfg(feature = "cli")]
+fn cli_json(args: &[&str]) -> Value {
+    let out = assert_cmd::Command::cargo_bin("pledge")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("run");
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+#[test]
+#[cfg(feature = "cli")]
+fn check_path_gives_exactly_what_the_command_prints() {
+    for (events, extra) in [
+        ("examples/service-desk.jsonl", vec![]),
+        (
+            "examples/national-day.jsonl",
+            vec!["examples/national-day.pledge"],
+        ),
+    ] {
+        let mut policies: Vec<&str> = SHIPPED.to_vec();
+        policies.extend(&extra);
+        let set = PolicySet::from_files(policies.iter().map(|p| root(p))).expect("parse");
+        let report = check_path(&set, root(events), &Options::default()).expect("read");
+        let mut args = policies.clone();
+        args.extend(["--events", events]);
+        let expected = cli_json(&args);
+        assert!(!report.records.is_empty());
+        assert_eq!(report.to_json(), expected, "{events}");
+    }
+}
+
+#[test]
+fn lines_pushed_one_by_one_give_the_records_of_the_batch() {
+    let text = std::fs::read(root("examples/service-desk.jsonl")).expect("example");
+    let set = shipped();
+    let batch = check_reader(&set, &text[..], &Options::default()).expect("read");
+    let mut engine = Engine::new(&set, &Options::default());
+    let mut records = Vec::new();
+    for l in text.split(|&b| b == b'\n') {
+        if !l.is_empty() {
+            records.extend(engine.push_json(l));
+        }
+    }
+    let last = engine.finish();
+    records.extend(last.records.iter().cloned());
+    assert_eq!(records, batch.records);
+    assert_eq!(last.summary, batch.summary);
+    assert!(
+        records.iter().any(|r| matches!(r, Record::Verdict(_))),
+        "the example has verdicts"
+    );
+    // The same events as values: the same records.
+    let mut events = Vec::new();
+    pledge::input::read_events(&text[..], &Default::default(), |r| {
+        if let pledge::input::Record::Event(e) = r {
+            events.push(e);
+        }
+    })
+    .expect("read");
+    let judged = |records: &[Record]| -> Vec<Record> {
+        records
+            .iter()
+            .filter(|r| !matches!(r, Record::Rejected(_)))
+            .cloned()
+            .collect()
+    };
+    let from_events = check_events(&set, events, &Options::default());
+    assert_eq!(judged(&from_events.records), judged(&batch.records));
+    assert_eq!(from_events.summary.breached(), batch.summary.breached());
+}
+
+#[test]
+fn a_bad_line_is_a_rejected_record_with_its_number_at_once() {
+    let mut engine = Engine::new(&desk(), &Options::default());
+    assert!(engine
+        .push_json(line("A", "09:00", "opened").as_bytes())
+        .is_empty());
+    assert!(engine.push_json(b"").is_empty(), "a blank line is skipped");
+    let got = engine.push_json(br#"{"ticket":"A","at":"yesterday","type":"contacted"}"#);
+    assert_eq!(got.len(), 1);
+    let Record::Rejected(r) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(r.line, 3);
+    assert!(r.reason.contains("`at`"), "{}", r.reason);
+    let json = got[0].to_json();
+    assert_eq!(json["record"], "rejected");
+    assert_eq!(json["line"], 3);
+    // The stream goes on.
+    engine.push_json(line("A", "09:30", "contacted").as_bytes());
+    let report = engine.finish();
+    assert_eq!(report.summary.rejected, 1);
+    assert_eq!(report.read.lines, 4);
+    assert_eq!(report.read.blank, 1);
+    let statuses: Vec<Value> = report
+        .records
+        .iter()
+        .map(|r| r.to_json()["status"].clone())
+        .collect();
+    assert_eq!(statuses, ["met"]);
+}
+
+#[test]
+fn advancing_time_settles_a_closed_case_after_its_retention() {
+    let opts = Options::default()
+        .reorder_window(Duration::hours(1))
+        .retain(Duration::days(2));
+    let mut engine = Engine::new(&desk(), &opts);
+    for l in [
+        line("A", "09:00", "opened"),
+        line("A", "10:30", "contacted"),
+        line("A", "11:00", "closed"),
+    ] {
+        assert!(engine.push_json(l.as_bytes()).is_empty());
+    }
+    assert_eq!(engine.open_cases(), 1);
+    // Within the retention: nothing final yet.
+    assert!(engine.advance(t("2026-03-04T10:59:00+08:00")).is_empty());
+    // Past it (and past the window): the case settles, breached by 30 minutes.
+    let got = engine.advance(t("2026-03-04T12:01:00+08:00"));
+    assert_eq!(got.len(), 1, "{got:?}");
+    let json = got[0].to_json();
+    assert_eq!(json["status"], "breached");
+    assert_eq!(json["ticket"], "A");
+    assert_eq!(json["overdue_seconds"], 1800);
+    assert_eq!(got[0].ticket(), Some("A"));
+    assert_eq!(engine.open_cases(), 0);
+    assert_eq!(
+        engine.watermark(),
+        Some(t("2026-03-04T12:01:00+08:00")),
+        "the watermark follows the clock"
+    );
+    // An event for it now is after the retention: rejected at once.
+    let late = engine.push_json(line("A", "11:30", "revisited").as_bytes());
+    assert!(matches!(&late[..], [Record::Rejected(_)]), "{late:?}");
+    let report = engine.finish();
+    assert!(report.records.is_empty());
+    assert_eq!(report.summary.expired, 1);
+}
+
+#[test]
+fn a_report_serializes_as_the_command_documents() {
+    let text = [line("A", "09:00", "opened"), line("B", "09:10", "opened")].join("\n");
+    let report = check_reader(
+        &desk(),
+        text.as_bytes(),
+        &Options::default().now(t("2026-03-02T12:00:00+08:00")),
+    )
+    .expect("read");
+    let json = report.to_json();
+    let records = json["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2);
+    assert!(records
+        .iter()
+        .all(|r| r["record"] == "verdict" && r["status"] == "breached"));
+    assert_eq!(json["summary"]["record"], "summary");
+    assert_eq!(json["summary"]["breached"], 2);
+    assert_eq!(json["summary"]["now"], "2026-03-02T12:00:00+08:00");
+    assert_eq!(json["summary"]["clauses"][0]["clause"], "contact");
+}
