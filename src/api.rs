@@ -88,6 +88,17 @@ impl PolicySet {
     }
 }
 
+/// Several sets as one, in order: how a host combines policies read separately.
+impl FromIterator<PolicySet> for PolicySet {
+    fn from_iter<I: IntoIterator<Item = PolicySet>>(sets: I) -> PolicySet {
+        let policies: Vec<Policy> = sets
+            .into_iter()
+            .flat_map(|s| s.policies.iter().cloned().collect::<Vec<_>>())
+            .collect();
+        PolicySet::from(policies)
+    }
+}
+
 impl From<Vec<Policy>> for PolicySet {
     fn from(policies: Vec<Policy>) -> PolicySet {
         PolicySet {

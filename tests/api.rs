@@ -273,3 +273,13 @@ fn a_report_serializes_as_the_command_documents() {
     assert_eq!(json["summary"]["now"], "2026-03-02T12:00:00+08:00");
     assert_eq!(json["summary"]["clauses"][0]["clause"], "contact");
 }
+
+mod embed {
+    include!("../examples/embed.rs");
+
+    #[test]
+    fn the_embedding_example_runs() {
+        std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
+        main().expect("the example runs");
+    }
+}

@@ -166,6 +166,22 @@ mod tests {
             stage_amount(&StagePoint::Fraction(333), odd),
             Duration::nanoseconds(2_331_000_000)
         );
+        // A limit with a fraction of a second (a same-day limit counted from 09:00:00.5):
+        // its sub-second part counts.
+        assert_eq!(
+            stage_amount(&StagePoint::Fraction(500), Duration::milliseconds(1500)),
+            Duration::milliseconds(750)
+        );
+    }
+
+    #[test]
+    fn wall_time_saturates_at_the_latest_instant() {
+        let late = DateTime::<Utc>::MAX_UTC - Duration::hours(1);
+        assert_eq!(
+            Counting::Wall.add(late, Duration::days(2)),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(dur_add(Duration::MAX, Duration::seconds(1)), Duration::MAX);
     }
 
     #[test]

@@ -1,0 +1,81 @@
+"""Type stubs of the pledge package (the native module ``pledge._pledge``)."""
+
+import datetime
+import os
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, TypedDict, Union
+
+Event = Mapping[str, Any]
+"""An event: ``ticket``, ``at`` (RFC 3339 text or an aware datetime), ``type``, and optionally
+``id`` and ``attrs``, as in the event format."""
+
+Record = dict[str, Any]
+"""A record of ``pledge check --format jsonl``: ``record`` is ``verdict``, ``action``,
+``finding``, ``sample``, ``target``, ``repeat``, ``rejected`` or ``unopened``."""
+
+Instant = Union[datetime.datetime, str]
+Span = Union[datetime.timedelta, float, int]
+Policies = Union["Policy", Sequence["Policy"]]
+
+class Report(TypedDict):
+    records: List[Record]
+    summary: dict[str, Any]
+
+class Diagnostic:
+    """One problem of a policy source."""
+
+    code: str
+    severity: str
+    message: str
+    help: Optional[str]
+    file: str
+    line: int
+    column: int
+    label: Optional[str]
+
+class PolicyError(ValueError):
+    """A policy that does not parse or check; ``str()`` is the rendered report."""
+
+    diagnostics: List[Diagnostic]
+
+class Policy:
+    """A policy file: its clauses and calendars, parsed and checked."""
+
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]]) -> "Policy": ...
+    @staticmethod
+    def from_text(text: str, name: str = "<text>") -> "Policy": ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def clauses(self) -> List[str]: ...
+
+def check(
+    policies: Policies,
+    events: Union[str, os.PathLike[str], Iterable[Event]],
+    *,
+    now: Optional[Instant] = None,
+    reorder_window: Optional[Span] = None,
+    retain: Optional[Span] = None,
+    tz: Optional[str] = None,
+) -> Report:
+    """Checks events (a JSON Lines or CSV file, or an iterable of event dicts) against
+    policies, as ``pledge check --format json`` does."""
+
+class Engine:
+    """The streaming evaluator: each call returns the records that became final."""
+
+    def __init__(
+        self,
+        policies: Policies,
+        *,
+        now: Optional[Instant] = None,
+        reorder_window: Optional[Span] = None,
+        retain: Optional[Span] = None,
+        tz: Optional[str] = None,
+    ) -> None: ...
+    def push(self, event: Event) -> List[Record]: ...
+    def extend(self, events: Iterable[Event]) -> List[Record]: ...
+    def advance(self, now: Instant) -> List[Record]: ...
+    def finish(self) -> Report: ...
+    @property
+    def open_cases(self) -> int: ...
