@@ -1,7 +1,8 @@
 //! pledge: service standards of property-management companies as code, checked against ticket
 //! event streams.
 //!
-//! The pipeline, one module per step:
+//! The pipeline, one module per step (these are the crate's internals; a host uses the API
+//! below):
 //! - [`syntax`]: policy source text → pest parse tree → checked [`policy::Policy`], with miette
 //!   diagnostics;
 //! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
@@ -17,11 +18,16 @@
 //!
 //! # Checking events from a program
 //!
-//! ```
-//! use pledge::eval::{Collect, EvalOptions, Status};
-//! use pledge::input::ReadOptions;
+//! The embedding API is the handful of names at the top of this crate, which semver covers:
+//! [`PolicySet`], [`check_reader`], [`check_path`], [`check_events`], [`Engine`], [`Record`],
+//! [`Report`] and [`Options`], with the record types they hand out. The modules are the
+//! internals that the command and the tests use; they are hidden from this documentation and
+//! may change in any version.
 //!
-//! let policy = pledge::syntax::parse_policy(
+//! ```
+//! use pledge::{check_reader, Engine, Options, PolicySet, Record, Status};
+//!
+//! let policies = PolicySet::from_text(
 //!     r#"policy "desk" {
 //!       deadline contact "投诉1小时内联系客户" {
 //!         when kind == "complaint"
@@ -30,10 +36,7 @@
 //!       }
 //!     }"#,
 //!     "desk.pledge",
-//!     None,
-//! )
-//! .map_err(|e| pledge::syntax::render(&e, false))
-//! .expect("a valid policy");
+//! )?;
 //! let events = concat!(
 //!     r#"{"ticket":"T-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}"#,
 //!     "\n",
@@ -43,50 +46,78 @@
 //!     "\n",
 //!     "not json\n",
 //! );
-//! let checked = pledge::check::check(
-//!     &[policy],
-//!     events.as_bytes(),
-//!     &ReadOptions::default(),
-//!     EvalOptions::default(),
-//!     Collect::default(),
-//! )?;
-//! let verdicts: Vec<(&str, Status)> = checked
-//!     .sink
-//!     .verdicts
+//! let report = check_reader(&policies, events.as_bytes(), &Options::default())?;
+//! let verdicts: Vec<(&str, Status)> = report
+//!     .records
 //!     .iter()
-//!     .map(|v| (&*v.ticket, v.status))
+//!     .filter_map(|r| match r {
+//!         Record::Verdict(v) => Some((&*v.ticket, v.status)),
+//!         _ => None,
+//!     })
 //!     .collect();
 //! // T-2 was never contacted, but at the stream's last instant its hour has not run out.
 //! assert_eq!(verdicts, [("T-1", Status::Met), ("T-2", Status::Pending)]);
 //! // A bad line is a rejected record with its line number, never the end of the stream.
-//! assert_eq!(checked.sink.rejected[0].line, 4);
-//! # Ok::<(), std::io::Error>(())
+//! assert_eq!(report.summary_json()["rejected"], 1);
+//!
+//! // The same, one line at a time: each call returns the records that became final.
+//! let mut engine = Engine::new(&policies, &Options::default());
+//! let mut records = Vec::new();
+//! for line in events.lines() {
+//!     records.extend(engine.push_json(line.as_bytes()));
+//! }
+//! records.extend(engine.finish().records);
+//! assert_eq!(records, report.records);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod agenda;
 mod api;
+#[doc(hidden)]
+pub mod agenda;
+#[doc(hidden)]
 pub mod calendar;
+#[doc(hidden)]
 pub mod check;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod eval;
+#[doc(hidden)]
 pub mod event;
+#[doc(hidden)]
 pub mod gen;
+#[doc(hidden)]
 pub mod inline_str;
+#[doc(hidden)]
 pub mod input;
+#[doc(hidden)]
 pub mod limits;
+#[doc(hidden)]
 pub mod period;
+#[doc(hidden)]
 pub mod policy;
+#[doc(hidden)]
 pub mod relevance;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod repl;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod syntax;
+#[doc(hidden)]
 pub mod value;
 
 pub use api::{
     check_events, check_path, check_reader, Diagnostic, Engine, Options, PolicyError, PolicySet,
     Record, Report,
 };
+pub use eval::{
+    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status, Summary, Unopened,
+    Verdict,
+};
 pub use event::{Event, Instant};
+pub use input::{Format, ReadStats};
+pub use period::PeriodRecord;
 pub use policy::{Clause, ClauseBody, Condition, Policy};

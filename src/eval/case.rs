@@ -1,8 +1,8 @@
 //! One case against deadline clauses: attributes, status timeline, cycles, and their verdicts.
 //!
 //! Evaluation is split in two so the streaming engine can finish a case before `now` is known:
-//! [`CycleFacts`] are what the case's events say about a cycle (start, stop, pauses, evidence),
-//! independent of `now`; [`resolve`] turns them into a [`Verdict`] and [`Action`]s as of `now`.
+//! `CycleFacts` are what the case's events say about a cycle (start, stop, pauses, evidence),
+//! independent of `now`; `resolve` turns them into a `Verdict` and `Action`s as of `now`.
 
 use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
 use super::notify;

@@ -6,7 +6,7 @@
 //! floor on `reached / total`, and an optional channel that the first contact must use.
 //!
 //! As for deadlines, evaluation is split in two so the streaming engine can finish a case before
-//! `now` is known: [`case_facts`] extracts what the events say ([`NoticeFacts`]), and [`resolve`]
+//! `now` is known: `case_facts` extracts what the events say (`NoticeFacts`), and `resolve`
 //! turns the facts into [`Finding`]s as of `now`.
 //!
 //! # Findings and their codes

@@ -2,18 +2,18 @@
 //! tests: `pledge gen --cases N --seed S`.
 //!
 //! The same options give the same bytes on every machine and in every version that keeps this
-//! module's draws: the generator has its own PRNG ([`rng`]), draws with integer arithmetic only,
+//! module's draws: the generator has its own PRNG (`rng`), draws with integer arithmetic only,
 //! and never iterates a hash map.
 //!
 //! What a stream holds:
 //! - tickets of every kind the seed policies know (repairs by severity, complaints by category,
 //!   enquiries, help requests, suggestions, disputes, emergencies, notices with channels and
 //!   coverage, litter, tool loans, move-ins, activities, fire alarms, weather alerts), in
-//!   realistic proportions, opened more by day than by night ([`cases`]);
+//!   realistic proportions, opened more by day than by night (`cases`);
 //! - per kind a realistic sequence of events with delays drawn so that each deadline has met
 //!   and breached cases, pauses (`status` `waiting_customer` / `waiting_parts`), reopenings after
 //!   a dissatisfied revisit, ratings and spot checks;
-//! - places and equipment with their recurring duties ([`assets`]).
+//! - places and equipment with their recurring duties (`assets`).
 //!
 //! The stream is a snapshot taken at the end of the span: events after it are not written, so
 //! cases opened near the end are still running (pending verdicts) and the last event is close
@@ -22,7 +22,7 @@
 //! Events are written in time order globally: cases are generated in the order they open and
 //! their events wait in a min-heap until every event before them is out, so memory follows the
 //! open cases, not the length of the stream. Optionally a fraction of lines is then displaced
-//! by a bounded number of lines ([`displace`]).
+//! by a bounded number of lines (`displace`).
 
 mod assets;
 mod cases;

@@ -3,8 +3,8 @@
 //! records emitted at the end of the stream.
 //!
 //! The streaming [`crate::eval::Evaluator`] owns one [`PeriodTally`] and calls it at three
-//! points: when it finishes a case ([`PeriodTally::case`]), when it emits a deadline verdict
-//! ([`PeriodTally::verdict`]), and at the end ([`PeriodTally::finish`]). Memory is one counter
+//! points: when it finishes a case (`PeriodTally::case`), when it emits a deadline verdict
+//! (`PeriodTally::verdict`), and at the end (`PeriodTally::finish`). Memory is one counter
 //! pair per (clause, period, group), the recurrence windows, and the groups of the cases whose
 //! verdicts wait for `now`; never the cases themselves (except the tickets of the one period a
 //! draw is asked for).
