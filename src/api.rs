@@ -214,6 +214,9 @@ pub struct Options {
     pub tz: Option<Tz>,
     /// JSON Lines or CSV, for [`check_reader`]; [`check_path`] goes by the file's extension.
     pub format: Format,
+    /// Threads parsing JSON Lines beside the evaluator in [`check_reader`] and [`check_path`]
+    /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -225,6 +228,7 @@ impl Default for Options {
             retain: eval.retain,
             tz: None,
             format: Format::Jsonl,
+            threads: crate::check::default_parser_threads(),
         }
     }
 }
@@ -248,6 +252,11 @@ impl Options {
 
     pub fn tz(mut self, tz: Tz) -> Self {
         self.tz = Some(tz);
+        self
+    }
+
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
 
@@ -391,12 +400,14 @@ pub fn check_reader<R: Read + Send>(
     input: R,
     options: &Options,
 ) -> std::io::Result<Report> {
-    let checked = crate::check::check(
+    let checked = crate::check::check_parallel(
         &policies.policies,
         input,
         &options.read(),
         options.eval(),
         Records::default(),
+        options.threads,
+        |_| {},
     )?;
     Ok(Report {
         records: checked.sink.0,

@@ -53,6 +53,18 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
     })
 }
 
+/// Parser threads for JSON Lines when the caller does not say: one core for the evaluator,
+/// the others parse (the line splitter beside them only copies bytes). On one core, parsing
+/// happens on the evaluator's thread. Evaluation is the slower half, so more than a few parsers
+/// never pay (bench/RESULTS.md).
+pub fn default_parser_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores - 1).min(MAX_DEFAULT_PARSERS)
+}
+
+/// Parsers beyond this many wait for the evaluator (bench/RESULTS.md).
+const MAX_DEFAULT_PARSERS: usize = 4;
+
 /// Reads `input` into `evaluator` and finishes it: JSON Lines parsed on `threads` threads (0:
 /// on the calling thread; CSV, whose rows may span lines, always is), the reader told what the
 /// evaluator keeps so that it does not build what the evaluator would drop. Returns the summary, the reader's counts

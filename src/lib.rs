@@ -71,9 +71,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod api;
 #[doc(hidden)]
 pub mod agenda;
+mod api;
 #[doc(hidden)]
 pub mod calendar;
 #[doc(hidden)]

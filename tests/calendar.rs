@@ -663,8 +663,18 @@ fn invalid_calendars_are_rejected_with_stable_codes() {
         "make-up working day 2026-02-11 is a Wednesday, not a Saturday or Sunday"
     );
 
+    // Its help, as miette draws it under the message.
+    let help = miette::Diagnostic::help(&err).map(|h| h.to_string());
+    assert_eq!(
+        help.as_deref(),
+        Some("a make-up working day (调休上班) is a weekend date; a weekday is already a working day")
+    );
+
     let err = Calendar::new(CalendarSpec::new("x", SHANGHAI)).expect_err("no hours");
     assert_eq!(err.code(), "pledge::calendar::no_working_hours");
+    assert!(miette::Diagnostic::help(&err).is_some_and(|h| h
+        .to_string()
+        .starts_with("give the hours of at least one weekday")));
 
     let short_friday = base().hours(Weekday::Fri, &[period("09:00-15:00")]);
     let err = Calendar::new(short_friday.clone()).expect_err("unequal");

@@ -136,17 +136,65 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "?".to_string(), |n| n.to_string())
 }
 
-/// One event dict as a line of JSON Lines.
-fn event_line(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if obj.downcast::<PyDict>().is_err() {
+/// One event dict as a line of JSON Lines, written into `out` (cleared first).
+fn event_line(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
+    let Ok(dict) = obj.downcast::<PyDict>() else {
         return Err(PyTypeError::new_err(format!(
             "an event is a dict with `ticket`, `at`, `type` and optionally `id` and `attrs`, \
              not {}",
             type_name(obj)
         )));
+    };
+    out.clear();
+    write_dict(dict, "", 0, out)
+}
+
+/// A dict as JSON, straight into `out`: what [`py_to_json`] gives, without building the value
+/// (pushing events one by one spends most of its time here).
+fn write_dict(
+    dict: &Bound<'_, PyDict>,
+    field: &str,
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> PyResult<()> {
+    out.push(b'{');
+    for (i, (k, v)) in dict.iter().enumerate() {
+        let key = k.downcast::<PyString>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "`{field}` has a key of type {}, not str",
+                type_name(&k)
+            ))
+        })?;
+        let key = key.to_cow()?;
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(&Value::from(&*key), out)?;
+        out.push(b':');
+        if let Ok(s) = v.downcast::<PyString>() {
+            write_json(&Value::from(&*s.to_cow()?), out)?;
+        } else if let Ok(d) = v.downcast::<PyDict>() {
+            let inner = if field.is_empty() {
+                key.into_owned()
+            } else {
+                format!("{field}.{key}")
+            };
+            write_dict(d, &inner, depth + 1, out)?;
+        } else {
+            let inner = if field.is_empty() {
+                key.into_owned()
+            } else {
+                format!("{field}.{key}")
+            };
+            write_json(&py_to_json(&v, &inner, depth + 1)?, out)?;
+        }
     }
-    let value = py_to_json(obj, "", 0)?;
-    serde_json::to_vec(&value).map_err(|e| PyValueError::new_err(e.to_string()))
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_json(value: &Value, out: &mut Vec<u8>) -> PyResult<()> {
+    serde_json::to_writer(out, value).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 fn records_to_py<'py>(py: Python<'py>, records: &[Record]) -> PyResult<Bound<'py, PyList>> {
@@ -403,9 +451,10 @@ fn check<'py>(
     })?;
     let mut engine = pledge::Engine::new(&set, &opts);
     let mut records = Vec::new();
+    let mut line = Vec::new();
     for item in iter {
         // An exception of the caller's iterator propagates as it is.
-        let line = event_line(&item?)?;
+        event_line(&item?, &mut line)?;
         records.extend(engine.push_json(&line));
     }
     let mut report = engine.finish();
@@ -419,6 +468,8 @@ fn check<'py>(
 #[pyclass(module = "pledge")]
 struct Engine {
     inner: Option<pledge::Engine>,
+    /// The line each pushed dict is written into, kept between calls.
+    line: Vec<u8>,
 }
 
 impl Engine {
@@ -444,6 +495,7 @@ impl Engine {
         let opts = options(now, reorder_window, retain, tz)?;
         Ok(Engine {
             inner: Some(pledge::Engine::new(&set, &opts)),
+            line: Vec::new(),
         })
     }
 
@@ -455,9 +507,11 @@ impl Engine {
         py: Python<'py>,
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let line = event_line(event)?;
-        let records = self.running()?.push_json(&line);
-        records_to_py(py, &records)
+        let mut line = std::mem::take(&mut self.line);
+        let pushed =
+            event_line(event, &mut line).and_then(|()| Ok(self.running()?.push_json(&line)));
+        self.line = line;
+        records_to_py(py, &pushed?)
     }
 
     /// Every event of an iterable, in order. An exception of the iterator propagates; the
@@ -467,10 +521,11 @@ impl Engine {
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let mut line = std::mem::take(&mut self.line);
         let engine = self.running()?;
         let out = PyList::empty(py);
         for item in events.try_iter()? {
-            let line = event_line(&item?)?;
+            event_line(&item?, &mut line)?;
             for r in engine.push_json(&line) {
                 out.append(json_to_py(py, &r.to_json())?)?;
             }

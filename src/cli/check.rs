@@ -178,17 +178,10 @@ pub fn run(args: CheckArgs) -> Outcome {
     }
 }
 
-/// Parser threads when `--threads` is not given: one core for the evaluator, the others parse
-/// (the line splitter beside them only copies bytes). On one core, parsing happens on the
-/// evaluator's thread. Evaluation is the slower half, so more than a few parsers never pay
-/// (bench/RESULTS.md).
+/// Parser threads when `--threads` is not given.
 pub(crate) fn default_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    (cores - 1).min(MAX_DEFAULT_PARSERS)
+    crate::check::default_parser_threads()
 }
-
-/// Parsers beyond this many wait for the evaluator (bench/RESULTS.md).
-const MAX_DEFAULT_PARSERS: usize = 4;
 
 /// Exit 1 when anything needs attention.
 fn outcome_of(summary: &Summary) -> Outcome {
