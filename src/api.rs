@@ -13,7 +13,8 @@
 //! reach them, hidden from the documentation, and free to change between versions.
 
 use crate::eval::{
-    Action, EvalOptions, Evaluator, Finding, Rejected, Sink, Summary, Unopened, Verdict,
+    Action, EvalOptions, Evaluator, Finding, Rejected, Sink, SnapshotError, Summary, Unopened,
+    Verdict,
 };
 use crate::event::{Event, Instant};
 use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
@@ -557,6 +558,53 @@ impl Engine {
             read: self.stats,
             zone: self.zone,
         }
+    }
+}
+
+/// What an [`Engine`] snapshot holds besides the evaluator's state.
+#[derive(Serialize, serde::Deserialize)]
+struct EngineSnapshot {
+    tz: Option<Tz>,
+    lines: u64,
+    stats: ReadStats,
+    evaluator: Vec<u8>,
+}
+
+impl Engine {
+    /// The engine's whole state as bytes: its open cases, waiting events, counts and options.
+    /// A host persists them (with its position in its source) and continues later with
+    /// [`Engine::restore`]: the records then are those of a run never interrupted.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let state = EngineSnapshot {
+            tz: self.read.tz,
+            lines: self.lines,
+            stats: self.stats,
+            evaluator: self.cell.borrow_dependent().snapshot(),
+        };
+        postcard::to_stdvec(&state).unwrap_or_default()
+    }
+
+    /// An engine in the state of a [`Engine::snapshot`], with the options it had. Refused,
+    /// with the reason, when the bytes are not a snapshot of this version or were taken with
+    /// other policies.
+    pub fn restore(policies: &PolicySet, bytes: &[u8]) -> Result<Engine, SnapshotError> {
+        let state: EngineSnapshot =
+            postcard::from_bytes(bytes).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
+            Evaluator::restore(policies, Records::default(), &state.evaluator)
+        })?;
+        let relevance = cell.borrow_dependent().relevance().clone();
+        Ok(Engine {
+            cell,
+            zone: policies.zone(),
+            read: ReadOptions {
+                format: Format::Jsonl,
+                tz: state.tz,
+                relevance: Some(Arc::new(relevance)),
+            },
+            lines: state.lines,
+            stats: state.stats,
+        })
     }
 }
 

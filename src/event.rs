@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 pub type Instant = DateTime<Utc>;
 
 /// A ticket event as read from a JSONL or CSV line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// The case id (`ticket`).
     pub ticket: InlineStr,

@@ -53,6 +53,19 @@ enum Repr {
     Heap(Box<str>),
 }
 
+impl serde::Serialize for InlineStr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InlineStr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(InlineStr::new(&s))
+    }
+}
+
 impl InlineStr {
     pub fn new(s: &str) -> InlineStr {
         if s.len() <= INLINE {

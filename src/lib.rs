@@ -114,8 +114,8 @@ pub use api::{
     Record, Report,
 };
 pub use eval::{
-    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status, Summary, Unopened,
-    Verdict,
+    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError, Status,
+    Summary, Unopened, Verdict,
 };
 pub use event::{Event, Instant};
 pub use input::{Format, ReadStats};

@@ -167,7 +167,9 @@ pub struct Required {
 }
 
 /// Calendar periods of reports, sampling, targets and quotas, in the policy's zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum PeriodUnit {
     Day,
     /// ISO week, Monday to Sunday.

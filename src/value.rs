@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// One attribute value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -152,7 +152,7 @@ impl fmt::Display for Value {
 ///
 /// Events carry a handful of attributes, so a sorted vector beats a hash map in both time and
 /// memory, and its order is canonical.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attrs(Vec<(InlineStr, Value)>);
 
 impl Attrs {

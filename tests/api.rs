@@ -283,3 +283,134 @@ mod embed {
         main().expect("the example runs");
     }
 }
+
+// ---------------------------------------------------------------- snapshot and restore
+
+/// A generated stream (dense: never-closed tickets, follow-ups after `closed`, duties), shuffled
+/// within the reorder window, as JSON Lines.
+fn generated(cases: u64, seed: u64) -> Vec<u8> {
+    let opts = pledge::gen::GenOptions {
+        cases,
+        seed,
+        days: 20,
+        shuffle: 0.2,
+        max_displacement: 30,
+        ..pledge::gen::GenOptions::default()
+    }
+    .dense();
+    let mut out = Vec::new();
+    pledge::gen::generate(&opts, &mut out).expect("generate");
+    out
+}
+
+fn every_policy() -> PolicySet {
+    let mut paths: Vec<_> = std::fs::read_dir(root("policies"))
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    PolicySet::from_files(paths).expect("the shipped policies parse")
+}
+
+/// The records of pushing `lines` with a snapshot and a restore (from the bytes alone) before
+/// each line index in `cuts`.
+fn run_with_restarts(
+    set: &PolicySet,
+    text: &[u8],
+    cuts: &[usize],
+) -> (Vec<Record>, pledge::Summary) {
+    let mut engine = Engine::new(set, &Options::default());
+    let mut records = Vec::new();
+    for (i, line) in text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        if cuts.contains(&i) {
+            let bytes = engine.snapshot();
+            drop(engine);
+            engine = Engine::restore(set, &bytes).expect("a snapshot of these policies");
+        }
+        records.extend(engine.push_json(line));
+    }
+    let last = engine.finish();
+    records.extend(last.records);
+    (records, last.summary)
+}
+
+#[test]
+fn a_restored_engine_gives_the_records_of_an_uninterrupted_run() {
+    let set = every_policy();
+    let text = generated(400, 3);
+    let lines = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let (expected, summary) = run_with_restarts(&set, &text, &[]);
+    assert!(expected.len() > 200, "{} records", expected.len());
+    assert!(
+        summary.breached() > 0 && summary.findings() > 0,
+        "{summary:?}"
+    );
+    for cuts in [
+        vec![1],
+        vec![lines / 2],
+        vec![lines / 7, lines / 3, lines / 2, lines - 1],
+        (0..lines).step_by(97).collect(),
+    ] {
+        let (got, got_summary) = run_with_restarts(&set, &text, &cuts);
+        assert_eq!(got.len(), expected.len(), "cuts {cuts:?}");
+        assert_eq!(got, expected, "cuts {cuts:?}");
+        assert_eq!(got_summary, summary, "cuts {cuts:?}");
+    }
+}
+
+#[test]
+fn a_snapshot_keeps_the_options_and_the_line_numbers() {
+    let opts = Options::default()
+        .now(t("2026-03-02T12:00:00+08:00"))
+        .reorder_window(Duration::minutes(5))
+        .tz(chrono_tz::Asia::Shanghai);
+    let mut engine = Engine::new(&desk(), &opts);
+    engine.push_json(line("A", "09:00", "opened").as_bytes());
+    let mut engine = Engine::restore(&desk(), &engine.snapshot()).expect("restore");
+    // The zone for local timestamps survived: this line is accepted.
+    assert!(engine
+        .push_json(br#"{"ticket":"B","at":"2026-03-02T09:10:00","type":"opened","attrs":{"kind":"complaint"}}"#)
+        .is_empty());
+    // The line count survived: the next bad line is line 3.
+    let got = engine.push_json(b"{");
+    assert!(
+        matches!(&got[..], [Record::Rejected(r)] if r.line == 3),
+        "{got:?}"
+    );
+    let report = engine.finish();
+    // `now` survived: both are judged at 12:00, breached.
+    assert_eq!(report.summary.now, Some(t("2026-03-02T12:00:00+08:00")));
+    assert_eq!(report.summary.breached(), 2);
+    assert_eq!(report.read.lines, 3);
+}
+
+#[test]
+fn a_snapshot_is_refused_with_other_policies_or_when_it_is_not_one() {
+    let mut engine = Engine::new(&desk(), &Options::default());
+    engine.push_json(line("A", "09:00", "opened").as_bytes());
+    let bytes = engine.snapshot();
+    let other = PolicySet::from_text(&DESK.replace("1 hour", "2 hours"), "desk.pledge").unwrap();
+    let err = Engine::restore(&other, &bytes).expect_err("other policies");
+    assert_eq!(err, pledge::SnapshotError::OtherPolicies);
+    assert_eq!(
+        err.to_string(),
+        "the snapshot was taken with other policies"
+    );
+    for bad in [&b""[..], b"garbage", &bytes[..bytes.len() / 2]] {
+        let err = Engine::restore(&desk(), bad).expect_err("not a snapshot");
+        assert!(
+            matches!(err, pledge::SnapshotError::Unreadable(_)),
+            "{err:?}"
+        );
+    }
+    // The original bytes still restore.
+    assert!(Engine::restore(&desk(), &bytes).is_ok());
+}

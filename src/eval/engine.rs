@@ -176,7 +176,7 @@ const ID_SCAN_LIMIT: usize = 16;
 /// The ids of a case's accepted events, as 64-bit hashes (xxh3) with the line of each: 16 bytes
 /// an id, whatever its length. Two ids of one case with the same hash would be taken for a
 /// duplicate; among a thousand ids the odds are about 1 in 10^13.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 enum CaseIds {
     #[default]
     None,
@@ -242,7 +242,9 @@ impl Hasher for IdentityHasher {
 /// the case of an event compares two integers rather than chasing and comparing strings. Two
 /// tickets with the same key would share a case; among ten million tickets the odds are about
 /// 1 in 10^25.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 struct TicketKey(u128);
 
 impl TicketKey {
@@ -268,7 +270,7 @@ pub const FINISHED_MEMORY: Duration = Duration::days(30);
 /// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
 /// window, if longer) each: the older generation is forgotten when the watermark has moved a
 /// generation past its start.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Finished {
     current: HashSet64,
     previous: HashSet64,
@@ -302,6 +304,7 @@ impl Finished {
 /// Without an explicit `now`, a stream of a year can leave one per case, so it is kept small:
 /// its stop is known to be absent, and what the clause's limit gives for its start (counting,
 /// amount, zone) is derived again when it is resolved.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Deferred {
     /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
     ticket: InlineStr,
@@ -357,6 +360,22 @@ impl<T> Default for Chunked<T> {
     }
 }
 
+impl<T: serde::Serialize> serde::Serialize for Chunked<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.chunks.iter().flatten())
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Chunked<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut chunked = Chunked::default();
+        for item in Vec::<T>::deserialize(deserializer)? {
+            chunked.push(item);
+        }
+        Ok(chunked)
+    }
+}
+
 impl<T> Chunked<T> {
     const CHUNK: usize = 1 << 14;
 
@@ -377,6 +396,7 @@ impl<T> Chunked<T> {
 }
 
 /// An accepted event waiting to be applied: ordered by instant, then arrival.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Waiting {
     at: Instant,
     arrival: u64,
@@ -410,7 +430,7 @@ struct StageKey {
 
 /// What is kept of one case between its events: never the events themselves, except those
 /// of the types notification and period clauses read (`digest`).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct CaseState {
     ticket: Arc<str>,
     /// Accepted events, applied or waiting, relevant or not.
@@ -448,7 +468,7 @@ struct CaseState {
 }
 
 /// What a case keeps for its notification and period clauses until it settles.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Digest {
     events: Vec<Kept>,
     /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
@@ -461,7 +481,7 @@ struct Digest {
 
 /// The events of a case that matter to clocks, in canonical order, with the status before the
 /// first of them.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ReplayLog {
     status: Option<InlineStr>,
     events: Vec<Logged>,
@@ -469,7 +489,7 @@ struct ReplayLog {
 
 /// One event of a [`ReplayLog`]: its type (an index into the evaluator's `log_names`), and its
 /// attributes only when a trigger filters on them or it is a `status`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Logged {
     at: Instant,
     seq: u32,
@@ -479,7 +499,7 @@ struct Logged {
 
 /// An event a case keeps for its notification and period clauses: without the ticket, id and
 /// line, which the case knows or the clauses never read.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Kept {
     at: Instant,
     kind: InlineStr,
@@ -487,7 +507,7 @@ struct Kept {
 }
 
 /// The parts of a case's state that most cases never need.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Rare {
     /// Evidence for stages: index into the evaluator's stage keys, and instant.
     evidence: Vec<(u32, Instant)>,
@@ -1609,6 +1629,87 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         (summary, self.sink)
     }
 
+    /// The evaluator's state as bytes: everything it keeps between events (waiting events,
+    /// cases, settling times, remembered tickets, running cycles of settled cases, period
+    /// tallies, counts), with the options and a fingerprint of the policies. What the policies
+    /// themselves imply is not in it: [`Evaluator::restore`] derives it again from them.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut cases: Vec<(&TicketKey, &CaseState)> =
+            self.cases.iter().map(|(k, c)| (k, &**c)).collect();
+        cases.sort_unstable_by_key(|(k, _)| **k);
+        let state = SnapshotRef {
+            format: SNAPSHOT_FORMAT,
+            fingerprint: policies_fingerprint(self.policies),
+            now: self.opts.now,
+            reorder_window_ms: self.opts.reorder_window.num_milliseconds(),
+            retain_ms: self.opts.retain.num_milliseconds(),
+            in_order: &self.in_order,
+            waiting: &self.waiting,
+            arrivals: self.arrivals,
+            case_attrs: &self.case_attrs,
+            cases,
+            settling: &self.settling,
+            finished: &self.finished,
+            watermark: self.watermark,
+            deferred: &self.deferred,
+            summary: &self.summary,
+            periods: self.periods.snapshot(),
+            deferred_notices: &self.deferred_notices,
+        };
+        // Serializing into a vector fails only on types postcard cannot write, and these are
+        // all plain data.
+        postcard::to_stdvec(&state).unwrap_or_default()
+    }
+
+    /// An evaluator of `policies` in the state [`Evaluator::snapshot`] wrote, with the options
+    /// it had. Fails, changing nothing, when the bytes are not a snapshot of this version or
+    /// were taken with other policies.
+    pub fn restore(
+        policies: &'p [Policy],
+        sink: S,
+        bytes: &[u8],
+    ) -> Result<Evaluator<'p, S>, SnapshotError> {
+        let state: SnapshotOwned =
+            postcard::from_bytes(bytes).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        if state.format != SNAPSHOT_FORMAT {
+            return Err(SnapshotError::Format(state.format));
+        }
+        if state.fingerprint != policies_fingerprint(policies) {
+            return Err(SnapshotError::OtherPolicies);
+        }
+        let opts = EvalOptions {
+            now: state.now,
+            reorder_window: Duration::milliseconds(state.reorder_window_ms),
+            retain: Duration::milliseconds(state.retain_ms),
+        };
+        let mut evaluator = Evaluator::new(policies, opts, sink);
+        evaluator.in_order = state.in_order;
+        evaluator.waiting = state.waiting;
+        evaluator.arrivals = state.arrivals;
+        evaluator.case_attrs = state.case_attrs;
+        evaluator.cases = state
+            .cases
+            .into_iter()
+            .map(|(k, c)| (k, Box::new(c)))
+            .collect();
+        evaluator.settling = state.settling;
+        evaluator.finished = state.finished;
+        evaluator.watermark = state.watermark;
+        evaluator.deferred = state.deferred;
+        // The clause list comes from the policies; the counts from the snapshot.
+        let mut summary = state.summary;
+        if summary.clauses.len() != evaluator.summary.clauses.len() {
+            return Err(SnapshotError::OtherPolicies);
+        }
+        for (restored, fresh) in summary.clauses.iter_mut().zip(&evaluator.summary.clauses) {
+            restored.kind = fresh.kind;
+        }
+        evaluator.summary = summary;
+        evaluator.periods.restore(state.periods);
+        evaluator.deferred_notices = state.deferred_notices;
+        Ok(evaluator)
+    }
+
     /// [`Evaluator::finish`] for an owner that cannot give the evaluator away: the summary is
     /// returned, the records have gone to the sink, and the evaluator is spent: drop it.
     pub fn finish_in_place(&mut self) -> Summary {
@@ -1633,6 +1734,71 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         std::mem::take(&mut self.summary)
     }
+}
+
+/// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
+const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Why [`Evaluator::restore`] refused a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a snapshot of this version of pledge: {0}")]
+    Unreadable(String),
+    #[error("a snapshot of layout {0}, and this version of pledge reads layout {SNAPSHOT_FORMAT}")]
+    Format(u32),
+    #[error("the snapshot was taken with other policies")]
+    OtherPolicies,
+}
+
+/// What identifies the policies a snapshot belongs to: a hash of their whole parsed form
+/// (clauses, conditions, limits, calendars). The parsed form holds no hash maps, so its
+/// debug text is the same in every process of one version.
+fn policies_fingerprint(policies: &[Policy]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("{policies:?}").as_bytes())
+}
+
+/// The state of an evaluator, by reference, as [`Evaluator::snapshot`] writes it; read back as
+/// [`SnapshotOwned`], field for field.
+#[derive(serde::Serialize)]
+struct SnapshotRef<'a> {
+    format: u32,
+    fingerprint: u64,
+    now: Option<Instant>,
+    reorder_window_ms: i64,
+    retain_ms: i64,
+    in_order: &'a VecDeque<Waiting>,
+    waiting: &'a BinaryHeap<Reverse<Waiting>>,
+    arrivals: u64,
+    case_attrs: &'a Option<Option<Vec<Box<str>>>>,
+    cases: Vec<(&'a TicketKey, &'a CaseState)>,
+    settling: &'a BinaryHeap<Reverse<(Instant, TicketKey)>>,
+    finished: &'a Finished,
+    watermark: Option<Instant>,
+    deferred: &'a Chunked<Deferred>,
+    summary: &'a Summary,
+    periods: crate::period::tally::PeriodSnapshot<'a>,
+    deferred_notices: &'a Vec<(Arc<str>, Vec<NoticeFacts>)>,
+}
+
+#[derive(serde::Deserialize)]
+struct SnapshotOwned {
+    format: u32,
+    fingerprint: u64,
+    now: Option<Instant>,
+    reorder_window_ms: i64,
+    retain_ms: i64,
+    in_order: VecDeque<Waiting>,
+    waiting: BinaryHeap<Reverse<Waiting>>,
+    arrivals: u64,
+    case_attrs: Option<Option<Vec<Box<str>>>>,
+    cases: Vec<(TicketKey, CaseState)>,
+    settling: BinaryHeap<Reverse<(Instant, TicketKey)>>,
+    finished: Finished,
+    watermark: Option<Instant>,
+    deferred: Chunked<Deferred>,
+    summary: Summary,
+    periods: crate::period::tally::PeriodRestored,
+    deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
 }
 
 /// Which events of a digest type a case keeps for its notification and period clauses: every

@@ -119,7 +119,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<NoticePlan<'_>> {
 }
 
 /// `reached` and `total` of one `notified` event.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Counts {
     pub reached: f64,
     pub total: f64,
@@ -158,7 +158,7 @@ impl Counts {
 }
 
 /// What a coverage floor has to judge.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum CoverageFact {
     NoFloor,
     /// A floor, and no event with usable counts.
@@ -168,7 +168,7 @@ pub(crate) enum CoverageFact {
 }
 
 /// The first event of the `first` trigger, when it used a channel outside the list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct WrongFirstContact {
     pub at: Instant,
     pub kind: Box<str>,
@@ -177,7 +177,7 @@ pub(crate) struct WrongFirstContact {
 }
 
 /// The `now`-independent facts of one notification clause on one case.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct NoticeFacts {
     /// Index into the evaluator's notice plans.
     pub plan: usize,

@@ -94,7 +94,7 @@ impl Roles {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Phase {
     /// The clock runs since `start`; `start_seq` is the start event's sequence number.
     Running { start: Instant, start_seq: u32 },
@@ -106,7 +106,7 @@ enum Phase {
 
 /// A cycle that has ended: its number, start, stop and pauses (kept until its case settles,
 /// so as small as it can be: most cycles never paused).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Stopped {
     pub cycle: u32,
     pub start: Instant,
@@ -124,7 +124,7 @@ impl Stopped {
 }
 
 /// The pauses of a running cycle: most clocks never pause, so none costs one pointer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[allow(clippy::box_collection)] // one pointer in the state of every clock, not three words
 struct Pauses(Option<Box<Vec<PauseSpan>>>);
 
@@ -149,7 +149,7 @@ impl Pauses {
 }
 
 /// The state of one track on one case, from its first start event on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TrackState {
     phase: Phase,
     cycle: u32,

@@ -13,7 +13,19 @@ use std::fmt;
 use std::sync::Arc;
 
 /// Position of a clause in the evaluator's policy list: `policies[policy].clauses[clause]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct ClauseRef {
     pub policy: usize,
     pub clause: usize,
@@ -172,12 +184,14 @@ pub struct Unopened {
 
 /// Per-clause counts of verdicts, actions and findings. The summary has one for every clause of
 /// every policy, whatever its kind.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ClauseSummary {
     pub policy: Arc<str>,
     pub clause: Arc<str>,
     pub clause_ref: ClauseRef,
-    /// The clause kind keyword: `deadline`, `notify`, `sample`, ...
+    /// The clause kind keyword: `deadline`, `notify`, `sample`, ... (not in a snapshot: it
+    /// comes from the policy when the engine is restored).
+    #[serde(skip)]
     pub kind: &'static str,
     pub title: Option<Arc<str>>,
     /// The row of the standards catalogue the clause cites, if any.
@@ -198,7 +212,7 @@ impl ClauseSummary {
 }
 
 /// What a whole evaluation came to.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The instant verdicts are judged at; `None` only when there were no events and no `--now`.
     pub now: Option<Instant>,

@@ -108,7 +108,7 @@ pub struct ReadOptions {
 
 /// Counts of what was read; `lines` = `events` + `rejected` + `blank` for JSON Lines. For CSV,
 /// `lines` also counts the header and the continuation lines of rows with quoted line breaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Physical lines, the last one counted even without a final newline.
     pub lines: u64,

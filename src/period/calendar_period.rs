@@ -22,7 +22,9 @@ use std::str::FromStr;
 
 /// One calendar period: a unit and the local date it begins on (always the first date of such
 /// a period: a Monday for weeks, the 1st for months, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct CalendarPeriod {
     pub unit: PeriodUnit,
     first: NaiveDate,

@@ -8,7 +8,18 @@ use crate::value::{Attrs, Value};
 use std::fmt;
 
 /// The values of the grouping attributes of one case, in the clause's order.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Group {
     pub values: Vec<(Box<str>, Option<Box<str>>)>,
 }

@@ -90,7 +90,7 @@ pub struct DrawSpec {
 }
 
 /// The groups of one case that its later verdicts need.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct CaseGroups {
     report: Option<Group>,
     /// Per verdict target: the case's group, when the target applies to the case.
@@ -128,7 +128,46 @@ pub struct PeriodTally<'p> {
     findings: Vec<Finding>,
 }
 
+/// The state of a [`PeriodTally`] that an engine snapshot holds, by reference; read back as
+/// [`PeriodRestored`]. The draw and report requests of `pledge sample` and `pledge report`
+/// are not part of it.
+#[derive(serde::Serialize)]
+pub(crate) struct PeriodSnapshot<'a> {
+    samples: &'a BTreeMap<Key, (u64, u64)>,
+    targets: &'a BTreeMap<Key, (u64, u64)>,
+    current: &'a Option<(Arc<str>, CaseGroups)>,
+    deferred: &'a HashMap<Arc<str>, CaseGroups>,
+    repeats: &'a BTreeMap<usize, RepeatState>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct PeriodRestored {
+    samples: BTreeMap<Key, (u64, u64)>,
+    targets: BTreeMap<Key, (u64, u64)>,
+    current: Option<(Arc<str>, CaseGroups)>,
+    deferred: HashMap<Arc<str>, CaseGroups>,
+    repeats: BTreeMap<usize, RepeatState>,
+}
+
 impl<'p> PeriodTally<'p> {
+    pub(crate) fn snapshot(&self) -> PeriodSnapshot<'_> {
+        PeriodSnapshot {
+            samples: &self.samples,
+            targets: &self.targets,
+            current: &self.current,
+            deferred: &self.deferred,
+            repeats: &self.repeats,
+        }
+    }
+
+    pub(crate) fn restore(&mut self, state: PeriodRestored) {
+        self.samples = state.samples;
+        self.targets = state.targets;
+        self.current = state.current;
+        self.deferred = state.deferred;
+        self.repeats = state.repeats;
+    }
+
     /// The tally of the non-deadline clauses of `policies`; `summary` indexes the clauses of
     /// the evaluator's summary.
     pub(crate) fn new(policies: &'p [Policy], summary: &Summary) -> PeriodTally<'p> {
