@@ -3,7 +3,7 @@
 //!
 //! The pipeline, one module per step:
 //! - [`syntax`]: policy source text → pest parse tree → checked [`policy::Policy`], with miette
-//!   diagnostics;
+//!   diagnostics; and whole files back to their canonical layout (`pledge fmt`);
 //! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
 //! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
 //! - [`eval`]: the streaming evaluator producing verdicts;
