@@ -4,7 +4,7 @@
 //! The pipeline, one module per step (these are the crate's internals; a host uses the API
 //! below):
 //! - [`syntax`]: policy source text → pest parse tree → checked [`policy::Policy`], with miette
-//!   diagnostics;
+//!   diagnostics; and whole files back to their canonical layout (`pledge fmt`);
 //! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
 //! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
 //! - [`eval`]: the streaming evaluator producing verdicts;

@@ -4,13 +4,14 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "check",
     "agenda",
     "parse",
     "sample",
     "report",
     "repl",
+    "fmt",
     "gen",
     "completions",
     "man",

@@ -2,7 +2,8 @@
 //!
 //! Exit codes (documented in the README, stable for scripts):
 //! - 0: evaluated, nothing breached, no action missed, no finding;
-//! - 1: evaluated, and something was breached, missed or found;
+//! - 1: evaluated, and something was breached, missed or found (`fmt --check`: a file is not
+//!   formatted);
 //! - 2: the policy or the command line is invalid (nothing was evaluated);
 //! - 3: an input or output could not be read or written.
 
@@ -10,6 +11,7 @@ mod agenda;
 mod args;
 mod check;
 mod docs;
+mod fmt;
 mod gen;
 mod parse;
 mod period_report;
@@ -60,6 +62,8 @@ pub enum Command {
     Report(period_report::ReportArgs),
     /// Interactive what-if session: try changed clauses, compare, ask why.
     Repl(repl::ReplArgs),
+    /// Rewrite policy files in the canonical layout, comments kept (`--check`: only show a diff).
+    Fmt(fmt::FmtArgs),
     /// Write a realistic, reproducible event stream (for benchmarks, demos and tests).
     Gen(gen::GenArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args),
         Command::Report(args) => period_report::run(args),
         Command::Repl(args) => return repl::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man => docs::man(),

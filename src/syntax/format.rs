@@ -380,7 +380,10 @@ fn format_value(v: &Value) -> String {
     }
 }
 
-fn quote(s: &str) -> String {
+/// A string literal whose value is `s`: Chinese and every other printable character as it is,
+/// quotes, backslashes and control characters escaped (an invisible character in a title
+/// would otherwise be lost on a reader).
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -390,6 +393,9 @@ fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
             c => out.push(c),
         }
     }

@@ -1765,37 +1765,47 @@ impl<'a> Lowerer<'a> {
     pub(crate) fn string(&mut self, pair: Pair<'_, Rule>) -> String {
         let span = Self::span(&pair);
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('r') => out.push('\r'),
-                Some('u') => {
-                    let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
-                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                        Some(ch) => out.push(ch),
-                        None => {
-                            self.err(
-                                "pledge::syntax::invalid_escape",
-                                span,
-                                format!("`\\u{{{hex}}}` is not a character"),
-                                "in this string",
-                            );
-                        }
-                    }
-                }
-                Some(other) => out.push(other),
-                None => {}
-            }
+        let mut bad = Vec::new();
+        let out = unescape(raw, |hex| bad.push(hex.to_string()));
+        for hex in bad {
+            self.err(
+                "pledge::syntax::invalid_escape",
+                span,
+                format!("`\\u{{{hex}}}` is not a character"),
+                "in this string",
+            );
         }
         out
     }
+}
+
+/// Resolves the escapes of a string literal's inside (between the quotes). Each `\u{..}` that
+/// names no character is left out and its hex digits passed to `bad`: the lowering reports it,
+/// the formatter keeps such a literal as written.
+pub(crate) fn unescape(raw: &str, mut bad: impl FnMut(&str)) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => bad(&hex),
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 #[derive(Default)]

@@ -4,15 +4,18 @@
 //! - `grammar`: the pest parser over `grammar/pledge.pest`, and prose names for its rules;
 //! - `lower`: parse tree → policy model, collecting every independent error;
 //! - `diagnostics`: errors with stable codes, spans, labels and help;
-//! - `format`: clauses back to canonical source text.
+//! - `format`: clauses back to canonical source text;
+//! - `layout`: whole files back to canonical source text, comments kept (`pledge fmt`).
 
 mod diagnostics;
 mod format;
 mod grammar;
+mod layout;
 mod lower;
 
 pub use diagnostics::PolicyDiagnostic;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
+pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
 
 use crate::limits::{MAX_CLAUSES, MAX_CONDITION_DEPTH, MAX_POLICY_BYTES};
