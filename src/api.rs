@@ -215,6 +215,10 @@ pub struct Options {
     pub tz: Option<Tz>,
     /// JSON Lines or CSV, for [`check_reader`]; [`check_path`] goes by the file's extension.
     pub format: Format,
+    /// Whether an [`Engine`] keeps the events of the cases it keeps, so that
+    /// [`Engine::explain`] can say what the REPL's `:why` says. Off by default: the engine then
+    /// holds compact state only; on, memory grows with the events of open cases.
+    pub explain: bool,
     /// Threads parsing JSON Lines beside the evaluator in [`check_reader`] and [`check_path`]
     /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
     pub threads: usize,
@@ -230,6 +234,7 @@ impl Default for Options {
             tz: None,
             format: Format::Jsonl,
             threads: crate::check::default_parser_threads(),
+            explain: false,
         }
     }
 }
@@ -253,6 +258,12 @@ impl Options {
 
     pub fn tz(mut self, tz: Tz) -> Self {
         self.tz = Some(tz);
+        self
+    }
+
+    /// Keeps the events of kept cases for [`Engine::explain`].
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
         self
     }
 
@@ -476,7 +487,20 @@ pub struct Engine {
     read: ReadOptions,
     lines: u64,
     stats: ReadStats,
+    /// With [`Options::explain`]: the accepted events of each kept case, by ticket.
+    explained: Option<Explained>,
 }
+
+/// The events an explaining engine keeps, and how many pushes ago it last let go of the
+/// events of settled cases.
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+struct Explained {
+    events: std::collections::HashMap<String, Vec<Event>>,
+    since_prune: u32,
+}
+
+/// An explaining engine lets go of the events of settled cases every this many pushes.
+const PRUNE_EVERY: u32 = 1024;
 
 impl Engine {
     pub fn new(policies: &PolicySet, options: &Options) -> Engine {
@@ -494,6 +518,7 @@ impl Engine {
             },
             lines: 0,
             stats: ReadStats::default(),
+            explained: options.explain.then(Explained::default),
         }
     }
 
@@ -505,8 +530,66 @@ impl Engine {
     /// One event, in any order within the reorder window.
     pub fn push(&mut self, event: Event) -> Vec<Record> {
         self.stats.events += 1;
+        let kept = self.explained.is_some().then(|| event.clone());
         self.cell.with_dependent_mut(|_, e| e.push(event));
-        self.drain()
+        let records = self.drain();
+        if let Some(event) = kept {
+            self.keep_for_explain(event, &records);
+        }
+        records
+    }
+
+    /// Keeps an accepted event of an explaining engine, and now and then lets go of the events
+    /// of cases that have settled.
+    fn keep_for_explain(&mut self, event: Event, records: &[Record]) {
+        let Some(explained) = self.explained.as_mut() else {
+            return;
+        };
+        let rejected = records
+            .iter()
+            .any(|r| matches!(r, Record::Rejected(r) if r.line == event.line));
+        let evaluator = self.cell.borrow_dependent();
+        if !rejected && evaluator.keeps(&event.ticket) {
+            explained
+                .events
+                .entry(event.ticket.to_string())
+                .or_default()
+                .push(event);
+        }
+        explained.since_prune += 1;
+        if explained.since_prune >= PRUNE_EVERY {
+            explained.since_prune = 0;
+            explained.events.retain(|ticket, _| evaluator.keeps(ticket));
+        }
+    }
+
+    /// What the REPL's `:why` says about a ticket kept by an engine made with
+    /// [`Options::explain`], as of the instant its case would be judged at now (the explicit
+    /// `now`, or the latest `at`): each clause, whether it applies and why, its clock, due
+    /// time, stages and findings, and how the case counts in its periods (the outcome of a
+    /// period, which needs all its cases, comes with the period's records at the end of the
+    /// stream). `None` for a ticket the engine does not keep, or without `explain`.
+    pub fn explain(&self, ticket: &str) -> Option<String> {
+        let events = self.explained.as_ref()?.events.get(ticket)?;
+        let evaluator = self.cell.borrow_dependent();
+        if !evaluator.keeps(ticket) {
+            return None;
+        }
+        let now = evaluator.judged_at()?;
+        let policies = self.cell.borrow_owner();
+        let cases = [&events[..]];
+        // The case's own verdicts and findings as of `now`; a period's outcome needs every case
+        // of the period and is final only at the end of the stream, so it is not told here.
+        let own = crate::eval::evaluate_case_full(policies, events, now);
+        let records = crate::eval::explain_other::Records {
+            verdicts: &own.verdicts,
+            findings: &own.findings,
+            periods: &[],
+            cases: &cases,
+        };
+        let others =
+            crate::eval::explain_other::explain_other_clauses(policies, events, now, records);
+        Some(crate::eval::explain_case(policies, events, now).render_with(&others))
     }
 
     /// One line of JSON Lines in the event format, validated exactly as `pledge check` reads
@@ -534,6 +617,10 @@ impl Engine {
     /// are applied and cases past their retention settle, giving their records.
     pub fn advance(&mut self, now: Instant) -> Vec<Record> {
         self.cell.with_dependent_mut(|_, e| e.advance_to(now));
+        if let Some(explained) = self.explained.as_mut() {
+            let evaluator = self.cell.borrow_dependent();
+            explained.events.retain(|ticket, _| evaluator.keeps(ticket));
+        }
         self.drain()
     }
 
@@ -562,11 +649,12 @@ impl Engine {
 }
 
 /// What an [`Engine`] snapshot holds besides the evaluator's state.
-#[derive(Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct EngineSnapshot {
     tz: Option<Tz>,
     lines: u64,
     stats: ReadStats,
+    explained: Option<Explained>,
     evaluator: Vec<u8>,
 }
 
@@ -574,14 +662,23 @@ impl Engine {
     /// The engine's whole state as bytes: its open cases, waiting events, counts and options.
     /// A host persists them (with its position in its source) and continues later with
     /// [`Engine::restore`]: the records then are those of a run never interrupted.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let state = EngineSnapshot {
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        #[derive(Serialize)]
+        struct Ref<'a> {
+            tz: Option<Tz>,
+            lines: u64,
+            stats: ReadStats,
+            explained: &'a Option<Explained>,
+            evaluator: Vec<u8>,
+        }
+        let state = Ref {
             tz: self.read.tz,
             lines: self.lines,
             stats: self.stats,
-            evaluator: self.cell.borrow_dependent().snapshot(),
+            explained: &self.explained,
+            evaluator: self.cell.borrow_dependent().snapshot()?,
         };
-        postcard::to_stdvec(&state).unwrap_or_default()
+        postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
     }
 
     /// An engine in the state of a [`Engine::snapshot`], with the options it had. Refused,
@@ -604,6 +701,7 @@ impl Engine {
             },
             lines: state.lines,
             stats: state.stats,
+            explained: state.explained,
         })
     }
 }

@@ -286,18 +286,19 @@ mod embed {
 
 // ---------------------------------------------------------------- snapshot and restore
 
-/// A generated stream (dense: never-closed tickets, follow-ups after `closed`, duties), shuffled
-/// within the reorder window, as JSON Lines.
-fn generated(cases: u64, seed: u64) -> Vec<u8> {
+/// A generated stream, shuffled within the reorder window, as JSON Lines: `dense` with
+/// never-closed tickets and follow-ups after `closed`, or the default year profile's mix over
+/// 60 days, whose settled cases leave running cycles to be judged at the end.
+fn generated(cases: u64, seed: u64, dense: bool) -> Vec<u8> {
     let opts = pledge::gen::GenOptions {
         cases,
         seed,
-        days: 20,
+        days: if dense { 20 } else { 60 },
         shuffle: 0.2,
         max_displacement: 30,
         ..pledge::gen::GenOptions::default()
-    }
-    .dense();
+    };
+    let opts = if dense { opts.dense() } else { opts };
     let mut out = Vec::new();
     pledge::gen::generate(&opts, &mut out).expect("generate");
     out
@@ -328,7 +329,7 @@ fn run_with_restarts(
         .enumerate()
     {
         if cuts.contains(&i) {
-            let bytes = engine.snapshot();
+            let bytes = engine.snapshot().expect("snapshot");
             drop(engine);
             engine = Engine::restore(set, &bytes).expect("a snapshot of these policies");
         }
@@ -342,27 +343,29 @@ fn run_with_restarts(
 #[test]
 fn a_restored_engine_gives_the_records_of_an_uninterrupted_run() {
     let set = every_policy();
-    let text = generated(400, 3);
-    let lines = text
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count();
-    let (expected, summary) = run_with_restarts(&set, &text, &[]);
-    assert!(expected.len() > 200, "{} records", expected.len());
-    assert!(
-        summary.breached() > 0 && summary.findings() > 0,
-        "{summary:?}"
-    );
-    for cuts in [
-        vec![1],
-        vec![lines / 2],
-        vec![lines / 7, lines / 3, lines / 2, lines - 1],
-        (0..lines).step_by(97).collect(),
-    ] {
-        let (got, got_summary) = run_with_restarts(&set, &text, &cuts);
-        assert_eq!(got.len(), expected.len(), "cuts {cuts:?}");
-        assert_eq!(got, expected, "cuts {cuts:?}");
-        assert_eq!(got_summary, summary, "cuts {cuts:?}");
+    for (dense, seed) in [(true, 3), (false, 4)] {
+        let text = generated(400, seed, dense);
+        let lines = text
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+        let (expected, summary) = run_with_restarts(&set, &text, &[]);
+        assert!(expected.len() > 200, "{} records", expected.len());
+        assert!(
+            summary.breached() > 0 && summary.findings() > 0,
+            "{summary:?}"
+        );
+        for cuts in [
+            vec![1],
+            vec![lines / 2],
+            vec![lines / 7, lines / 3, lines / 2, lines - 1],
+            (0..lines).step_by(97).collect(),
+        ] {
+            let (got, got_summary) = run_with_restarts(&set, &text, &cuts);
+            assert_eq!(got.len(), expected.len(), "dense {dense}, cuts {cuts:?}");
+            assert_eq!(got, expected, "dense {dense}, cuts {cuts:?}");
+            assert_eq!(got_summary, summary, "dense {dense}, cuts {cuts:?}");
+        }
     }
 }
 
@@ -374,7 +377,8 @@ fn a_snapshot_keeps_the_options_and_the_line_numbers() {
         .tz(chrono_tz::Asia::Shanghai);
     let mut engine = Engine::new(&desk(), &opts);
     engine.push_json(line("A", "09:00", "opened").as_bytes());
-    let mut engine = Engine::restore(&desk(), &engine.snapshot()).expect("restore");
+    let mut engine =
+        Engine::restore(&desk(), &engine.snapshot().expect("snapshot")).expect("restore");
     // The zone for local timestamps survived: this line is accepted.
     assert!(engine
         .push_json(br#"{"ticket":"B","at":"2026-03-02T09:10:00","type":"opened","attrs":{"kind":"complaint"}}"#)
@@ -396,7 +400,7 @@ fn a_snapshot_keeps_the_options_and_the_line_numbers() {
 fn a_snapshot_is_refused_with_other_policies_or_when_it_is_not_one() {
     let mut engine = Engine::new(&desk(), &Options::default());
     engine.push_json(line("A", "09:00", "opened").as_bytes());
-    let bytes = engine.snapshot();
+    let bytes = engine.snapshot().expect("snapshot");
     let other = PolicySet::from_text(&DESK.replace("1 hour", "2 hours"), "desk.pledge").unwrap();
     let err = Engine::restore(&other, &bytes).expect_err("other policies");
     assert_eq!(err, pledge::SnapshotError::OtherPolicies);
@@ -413,4 +417,76 @@ fn a_snapshot_is_refused_with_other_policies_or_when_it_is_not_one() {
     }
     // The original bytes still restore.
     assert!(Engine::restore(&desk(), &bytes).is_ok());
+}
+
+/// The REPL's `:why TICKET` on the README's example, through the real binary.
+#[cfg(feature = "cli")]
+fn repl_why(ticket: &str) -> String {
+    let out = assert_cmd::Command::cargo_bin("pledge")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["repl"])
+        .args(SHIPPED)
+        .args(["--events", "examples/service-desk.jsonl"])
+        .write_stdin(format!(":why {ticket}\n"))
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let start = text
+        .find(&format!("case {ticket} as of"))
+        .expect("an explanation");
+    // A period's outcome needs all its cases: the REPL has them, a streaming engine has it
+    // only at the end of the stream.
+    text[start..]
+        .trim_end()
+        .lines()
+        .filter(|l| !l.starts_with("  the period: "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+#[cfg(feature = "cli")]
+fn an_explaining_engine_says_what_the_repl_says() {
+    let set = shipped();
+    let mut engine = Engine::new(&set, &Options::default().explain(true));
+    let text = std::fs::read(root("examples/service-desk.jsonl")).expect("example");
+    for l in text.split(|&b| b == b'\n') {
+        engine.push_json(l);
+    }
+    for ticket in (1..=9).map(|i| format!("T-030{i}")) {
+        let ticket = ticket.as_str();
+        let got = engine
+            .explain(ticket)
+            .unwrap_or_else(|| panic!("{ticket} is kept"));
+        assert_eq!(got.trim_end(), repl_why(ticket), "{ticket}");
+    }
+    assert_eq!(engine.explain("T-9999"), None);
+    // A snapshot keeps what it explains.
+    let restored = Engine::restore(&set, &engine.snapshot().expect("snapshot")).expect("restore");
+    assert_eq!(restored.explain("T-0301"), engine.explain("T-0301"));
+    // Without `explain`, nothing is kept to explain from.
+    let plain = Engine::restore(
+        &set,
+        &Engine::new(&set, &Options::default())
+            .snapshot()
+            .expect("snapshot"),
+    )
+    .expect("restore");
+    assert_eq!(plain.explain("T-0301"), None);
+}
+
+#[test]
+fn an_explaining_engine_lets_go_of_settled_cases() {
+    let opts = Options::default()
+        .explain(true)
+        .reorder_window(Duration::hours(1))
+        .retain(Duration::days(1));
+    let mut engine = Engine::new(&desk(), &opts);
+    engine.push_json(line("A", "09:00", "opened").as_bytes());
+    engine.push_json(line("A", "09:30", "closed").as_bytes());
+    assert!(engine.explain("A").is_some_and(|e| e.contains("contact")));
+    engine.advance(t("2026-03-04T09:00:00+08:00"));
+    assert_eq!(engine.open_cases(), 0);
+    assert_eq!(engine.explain("A"), None);
 }

@@ -206,10 +206,30 @@ fn records_to_py<'py>(py: Python<'py>, records: &[Record]) -> PyResult<Bound<'py
 }
 
 fn report_to_py<'py>(py: Python<'py>, report: &Report) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    dict.set_item("records", records_to_py(py, &report.records)?)?;
-    dict.set_item("summary", json_to_py(py, &report.summary_json())?)?;
-    Ok(dict)
+    // Python's own JSON decoder builds the dicts faster than setting their items one by one
+    // from here, so the whole report crosses as one JSON document, written without the GIL.
+    let text = py.allow_threads(|| report_json(report))?;
+    let loaded = py
+        .import("json")?
+        .call_method1("loads", (pyo3::types::PyBytes::new(py, &text),))?;
+    Ok(loaded.downcast_into::<PyDict>()?)
+}
+
+/// `{"records": [...], "summary": {...}}`, as `pledge check --format json` writes it.
+fn report_json(report: &Report) -> PyResult<Vec<u8>> {
+    let fail = |e: serde_json::Error| PyValueError::new_err(e.to_string());
+    let mut out = Vec::with_capacity(256 * report.records.len() + 4096);
+    out.extend_from_slice(b"{\"records\":[");
+    for (i, record) in report.records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, record).map_err(fail)?;
+    }
+    out.extend_from_slice(b"],\"summary\":");
+    serde_json::to_writer(&mut out, &report.summary_json()).map_err(fail)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- options
@@ -483,16 +503,17 @@ impl Engine {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (policies, *, now = None, reorder_window = None, retain = None, tz = None))]
+    #[pyo3(signature = (policies, *, now = None, reorder_window = None, retain = None, tz = None, explain = false))]
     fn new(
         policies: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
         reorder_window: Option<&Bound<'_, PyAny>>,
         retain: Option<&Bound<'_, PyAny>>,
         tz: Option<&str>,
+        explain: bool,
     ) -> PyResult<Engine> {
         let set = policy_set(policies)?;
-        let opts = options(now, reorder_window, retain, tz)?;
+        let opts = options(now, reorder_window, retain, tz)?.explain(explain);
         Ok(Engine {
             inner: Some(pledge::Engine::new(&set, &opts)),
             line: Vec::new(),
@@ -552,6 +573,34 @@ impl Engine {
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the engine is finished"))?;
         report_to_py(py, &engine.finish())
+    }
+
+    /// The engine's whole state as bytes, to persist and continue from with `Engine.restore`.
+    fn snapshot<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let bytes = self
+            .running()?
+            .snapshot()
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    }
+
+    /// An engine in the state of a snapshot, with the options it had. Raises ValueError when
+    /// the bytes are not a snapshot of this version or were taken with other policies.
+    #[staticmethod]
+    fn restore(policies: &Bound<'_, PyAny>, snapshot: &[u8]) -> PyResult<Engine> {
+        let set = policy_set(policies)?;
+        let engine = pledge::Engine::restore(&set, snapshot)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(Engine {
+            inner: Some(engine),
+            line: Vec::new(),
+        })
+    }
+
+    /// What the REPL's `:why` says about a ticket the engine keeps (made with
+    /// `explain=True`); None otherwise.
+    fn explain(&mut self, ticket: &str) -> PyResult<Option<String>> {
+        Ok(self.running()?.explain(ticket))
     }
 
     /// Cases kept: open, or closed within the retention.

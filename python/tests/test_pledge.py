@@ -250,3 +250,35 @@ def test_records_make_a_dataframe_when_pandas_is_there():
     verdicts = pandas.DataFrame([r for r in report["records"] if r["record"] == "verdict"])
     assert set(verdicts["status"]) <= {"met", "breached", "pending"}
     assert len(verdicts) == sum(c["verdicts"] for c in report["summary"]["clauses"])
+
+
+def test_snapshot_and_restore_mid_stream_give_the_records_of_an_uninterrupted_run(generated):
+    policies = [pledge.Policy.from_file(p) for p in sorted((ROOT / "policies").glob("*.pledge"))]
+    events = json_lines(generated)
+    engine = pledge.Engine(policies)
+    whole = engine.extend(events)
+    whole += engine.finish()["records"]
+    for cut in (1, len(events) // 3, len(events) - 1):
+        engine = pledge.Engine(policies)
+        records = engine.extend(events[:cut])
+        saved = engine.snapshot()
+        del engine
+        engine = pledge.Engine.restore(policies, saved)
+        records += engine.extend(events[cut:])
+        records += engine.finish()["records"]
+        assert records == whole, cut
+    with pytest.raises(ValueError, match="other policies"):
+        pledge.Engine.restore(pledge.Policy.from_text(DESK), saved)
+    with pytest.raises(ValueError, match="not a snapshot"):
+        pledge.Engine.restore(policies, b"garbage")
+
+
+def test_an_explaining_engine_says_why():
+    engine = pledge.Engine(pledge.Policy.from_text(DESK), explain=True)
+    engine.push(opened("T-1", "2026-03-02T09:00:00+08:00"))
+    engine.push({"ticket": "T-1", "at": "2026-03-02T10:30:00+08:00", "type": "contacted"})
+    why = engine.explain("T-1")
+    assert why.startswith("case T-1 as of Mon 2026-03-02 10:30")
+    assert "verdict: breached, 30 min late" in why
+    assert engine.explain("T-2") is None
+    assert pledge.Engine(pledge.Policy.from_text(DESK)).explain("T-1") is None

@@ -362,7 +362,14 @@ impl<T> Default for Chunked<T> {
 
 impl<T: serde::Serialize> serde::Serialize for Chunked<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.chunks.iter().flatten())
+        // With its length up front: a compact format writes the length first.
+        use serde::ser::SerializeSeq;
+        let len = self.chunks.iter().map(Vec::len).sum();
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        for item in self.chunks.iter().flatten() {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
     }
 }
 
@@ -828,6 +835,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// The latest `at` accepted so far.
     pub fn watermark(&self) -> Option<Instant> {
         self.watermark
+    }
+
+    /// Whether the case of `ticket` is kept (open, or closed and within the retention).
+    pub fn keeps(&self, ticket: &str) -> bool {
+        self.cases.contains_key(&TicketKey::of(ticket))
+    }
+
+    /// The instant a case is judged at if the stream ended now: the explicit `now`, or the
+    /// latest `at` so far.
+    pub fn judged_at(&self) -> Option<Instant> {
+        self.final_now()
     }
 
     /// Cases currently kept (open, or closed and within the retention).
@@ -1633,7 +1651,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// cases, settling times, remembered tickets, running cycles of settled cases, period
     /// tallies, counts), with the options and a fingerprint of the policies. What the policies
     /// themselves imply is not in it: [`Evaluator::restore`] derives it again from them.
-    pub fn snapshot(&self) -> Vec<u8> {
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
         let mut cases: Vec<(&TicketKey, &CaseState)> =
             self.cases.iter().map(|(k, c)| (k, &**c)).collect();
         cases.sort_unstable_by_key(|(k, _)| **k);
@@ -1656,9 +1674,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             periods: self.periods.snapshot(),
             deferred_notices: &self.deferred_notices,
         };
-        // Serializing into a vector fails only on types postcard cannot write, and these are
-        // all plain data.
-        postcard::to_stdvec(&state).unwrap_or_default()
+        postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
     }
 
     /// An evaluator of `policies` in the state [`Evaluator::snapshot`] wrote, with the options
@@ -1748,6 +1764,10 @@ pub enum SnapshotError {
     Format(u32),
     #[error("the snapshot was taken with other policies")]
     OtherPolicies,
+    /// Writing a snapshot failed: a defect of pledge, reported rather than written as a
+    /// snapshot that could not be restored.
+    #[error("the state could not be written as a snapshot: {0}")]
+    Unwritable(String),
 }
 
 /// What identifies the policies a snapshot belongs to: a hash of their whole parsed form
