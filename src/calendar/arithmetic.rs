@@ -296,6 +296,92 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_for_the_next_workday_stops_a_century_of_dates_later() {
+        let first = NaiveDate::from_ymd_opt(2025, 3, 2).unwrap();
+        let day = |n: u32| {
+            first
+                .checked_add_days(chrono::Days::new(u64::from(n)))
+                .unwrap()
+        };
+        let at_eight =
+            |date: NaiveDate| resolve(DEFAULT_ZONE, date.and_hms_opt(8, 0, 0).unwrap()).unwrap();
+        let t = shanghai("2025-03-03 10:00");
+        // Holidays up to and including `last`: the next working date is the one after it.
+        let every_day: Period = "09:00-18:00".parse().unwrap();
+        let seven_days = CalendarSpec::new("every day", DEFAULT_ZONE)
+            .weekdays(&[every_day])
+            .hours(chrono::Weekday::Sat, &[every_day])
+            .hours(chrono::Weekday::Sun, &[every_day]);
+        let holidays_until = |last: u32| {
+            let mut calendar = Calendar::new(seven_days.clone()).unwrap();
+            let mut date = first;
+            while date <= day(last) {
+                calendar.holidays.insert(date);
+                date = date.succ_opt().unwrap();
+            }
+            calendar
+        };
+        // The walk starts the day before `t`'s date and covers a century and two days: the
+        // last date it can find is `first + HORIZON_DAYS + 1`.
+        let reachable = holidays_until(HORIZON_DAYS);
+        assert_eq!(
+            reachable.next_at(t, NaiveTime::from_hms_opt(8, 0, 0).unwrap(), true),
+            at_eight(day(HORIZON_DAYS + 1))
+        );
+        // One date further, nothing is found: the walk stops at its horizon.
+        let unreachable = holidays_until(HORIZON_DAYS + 1);
+        assert_eq!(
+            unreachable.next_at(t, NaiveTime::from_hms_opt(8, 0, 0).unwrap(), true),
+            start_of(DEFAULT_ZONE, day(HORIZON_DAYS)).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_first_day_of_representable_time_still_has_a_next_eight_oclock() {
+        // Its day before cannot be laid out: the walk goes on to the dates that can.
+        let t = DateTime::<Utc>::MIN_UTC + Duration::days(2);
+        let due = office().next_at(t, NaiveTime::from_hms_opt(8, 0, 0).unwrap(), false);
+        assert!(due > t && due < t + Duration::days(2), "{due:?}");
+        assert_eq!(
+            due.with_timezone(&DEFAULT_ZONE).time(),
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_period_that_falls_wholly_in_a_daylight_saving_gap_is_no_working_time() {
+        // New York, Sunday 2026-03-08: 02:00 jumps to 03:00, so 02:00-03:00 does not exist.
+        let zone = chrono_tz::America::New_York;
+        let hours: Vec<Period> = ["02:00-03:00", "09:00-17:00"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let calendar = Calendar::new(
+            CalendarSpec::new("ny", zone)
+                .weekdays(&hours)
+                .hours(chrono::Weekday::Sat, &hours)
+                .hours(chrono::Weekday::Sun, &hours),
+        )
+        .unwrap();
+        let local = |text: &str| {
+            resolve(
+                zone,
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap(),
+            )
+            .unwrap()
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        assert_eq!(
+            calendar.working_intervals(date),
+            [(local("2026-03-08 09:00"), local("2026-03-08 17:00"))]
+        );
+        assert_eq!(
+            calendar.next_working_moment(local("2026-03-08 01:00")),
+            local("2026-03-08 09:00")
+        );
+    }
+
+    #[test]
     fn extremes_of_time_do_not_panic() {
         let calendar = office();
         for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {

@@ -563,6 +563,33 @@ mod tests {
     }
 
     #[test]
+    fn lengths_read_as_a_quality_officer_writes_them() {
+        let cases = [
+            (Duration::hours(9), "9h"),
+            (Duration::minutes(510), "8h30m"),
+            (Duration::minutes(45), "45m"),
+            (Duration::seconds(59), "59s"),
+            (Duration::seconds(3601), "1h1s"),
+            (Duration::seconds(3660), "1h1m"),
+            (Duration::zero(), "0s"),
+            (Duration::minutes(-30), "-30m"),
+        ];
+        for (length, text) in cases {
+            assert_eq!(format_length(length), text, "{length:?}");
+        }
+    }
+
+    #[test]
+    fn a_weekend_only_calendar_has_the_length_of_its_weekend_days() {
+        let weekend = CalendarSpec::new("weekend", DEFAULT_ZONE)
+            .hours(Weekday::Sat, &[period("10:00-18:00")])
+            .hours(Weekday::Sun, &[period("10:00-18:00")]);
+        let calendar = Calendar::new(weekend).expect("weekend hours are working hours");
+        assert_eq!(calendar.workday_amount(1), Duration::hours(8));
+        assert_eq!(calendar.workday_amount(2), Duration::hours(16));
+    }
+
+    #[test]
     fn default_workday_length_is_the_ordinary_day() {
         let calendar =
             Calendar::new(office().hours(Weekday::Sat, &[period("09:00-12:00")])).unwrap();
