@@ -443,6 +443,36 @@ pub fn check_path(
     check_reader(policies, std::io::BufReader::new(file), &options)
 }
 
+/// Checks a file (CSV by its extension, JSON Lines otherwise) and writes the document of
+/// `pledge check --format json` to `out` as the records become final, so that memory follows
+/// the open cases rather than the records. Returns the summary and `out`.
+pub fn check_path_to_json<W: std::io::Write>(
+    policies: &PolicySet,
+    path: impl AsRef<Path>,
+    options: &Options,
+    out: W,
+) -> std::io::Result<(Summary, W)> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path)?;
+    let options = options
+        .clone()
+        .format(Format::from_path(&path.to_string_lossy()));
+    let writer = crate::report::MachineWriter::new(out, true, crate::report::Records::All);
+    let checked = crate::check::check_parallel(
+        &policies.policies,
+        std::io::BufReader::new(file),
+        &options.read(),
+        options.eval(),
+        writer,
+        options.threads,
+        |_| {},
+    )?;
+    let out = checked
+        .sink
+        .finish(&checked.summary, &checked.read, policies.zone())?;
+    Ok((checked.summary, out))
+}
+
 /// Checks events a program already has. Their `line` fields are kept as given (0 if the
 /// program has none) and name them in rejected records.
 pub fn check_events(

@@ -141,6 +141,13 @@ fn check_path_gives_exactly_what_the_command_prints() {
         let expected = cli_json(&args);
         assert!(!report.records.is_empty());
         assert_eq!(report.to_json(), expected, "{events}");
+        // Written as it goes: the same document.
+        let (summary, written) =
+            pledge::check_path_to_json(&set, root(events), &Options::default(), Vec::new())
+                .expect("read");
+        let written: Value = serde_json::from_slice(&written).expect("one JSON document");
+        assert_eq!(written, expected, "{events}");
+        assert_eq!(summary, report.summary);
     }
 }
 

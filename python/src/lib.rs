@@ -209,9 +209,13 @@ fn report_to_py<'py>(py: Python<'py>, report: &Report) -> PyResult<Bound<'py, Py
     // Python's own JSON decoder builds the dicts faster than setting their items one by one
     // from here, so the whole report crosses as one JSON document, written without the GIL.
     let text = py.allow_threads(|| report_json(report))?;
+    json_loads(py, &text)
+}
+
+fn json_loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, PyDict>> {
     let loaded = py
         .import("json")?
-        .call_method1("loads", (pyo3::types::PyBytes::new(py, &text),))?;
+        .call_method1("loads", (pyo3::types::PyBytes::new(py, text),))?;
     Ok(loaded.downcast_into::<PyDict>()?)
 }
 
@@ -455,13 +459,14 @@ fn check<'py>(
     let is_path = events.downcast::<PyString>().is_ok() || events.hasattr("__fspath__")?;
     if is_path {
         let path: std::path::PathBuf = events.extract()?;
-        // The whole check runs without the GIL: other Python threads go on meanwhile.
-        let report = py
-            .allow_threads(|| pledge::check_path(&set, &path, &opts))
+        // The whole check runs without the GIL, writing the command's JSON document as it
+        // goes; Python's own decoder then builds the dicts.
+        let (_, text) = py
+            .allow_threads(|| pledge::check_path_to_json(&set, &path, &opts, Vec::new()))
             .map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display()))
             })?;
-        return report_to_py(py, &report);
+        return json_loads(py, &text);
     }
     let iter = events.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
