@@ -635,3 +635,81 @@ fn follow_ups_after_closed_are_never_lost_and_order_does_not_matter() {
     assert!(out == out2, "the shuffled stream gives other records");
     assert_eq!(summary.clauses, summary2.clauses);
 }
+
+// ---------------------------------------------------------------- tracks
+
+/// (clause, start, status) of every verdict, in the evaluator's order.
+fn starts(c: &Collect) -> Vec<(String, Instant, Status)> {
+    c.verdicts
+        .iter()
+        .map(|v| (v.clause.to_string(), v.start, v.status))
+        .collect()
+}
+
+#[test]
+fn clauses_share_a_clock_only_when_they_start_and_stop_alike() {
+    // The same stop, different starts: two clocks. The same start and stop: one.
+    let p = policy(
+        r#"
+  deadline resolve_8h { until resolved within 8 hours }
+  deadline resolve_4h { until resolved within 4 hours }
+  deadline fix_2h { from dispatched until resolved within 2 hours }
+  deadline work_1h { from accepted until resolved within 1 hour }"#,
+    );
+    let events = vec![
+        ev("R", "03-02 09:00", "opened", &[]),
+        ev("R", "03-02 10:00", "dispatched", &[]),
+        ev("R", "03-02 10:45", "accepted", &[]),
+        ev("R", "03-02 11:30", "resolved", &[]),
+    ];
+    let (_, c) = run(std::slice::from_ref(&p), events.clone(), window(1));
+    let expected = vec![
+        ("resolve_8h".to_string(), t("03-02 09:00"), Status::Met),
+        ("resolve_4h".to_string(), t("03-02 09:00"), Status::Met),
+        ("fix_2h".to_string(), t("03-02 10:00"), Status::Met),
+        ("work_1h".to_string(), t("03-02 10:45"), Status::Met),
+    ];
+    let mut got = starts(&c);
+    got.sort_by_key(|(name, ..)| expected.iter().position(|(n, ..)| n == name));
+    assert_eq!(got, expected);
+    assert_eq!(
+        c.verdicts,
+        evaluate_case_full(&[p], &events, t("03-02 11:30")).verdicts
+    );
+}
+
+#[test]
+fn a_pause_that_ends_at_the_instant_it_began_pauses_nothing() {
+    // `awaiting_parts` sorts before `processing`: at 10:00 the case pauses, then resumes at
+    // once. The clock must not stay paused.
+    let p = policy(
+        r#"
+  deadline fix_8h {
+    until resolved
+    within 8 hours
+    pause while status in ["awaiting_parts"]
+  }"#,
+    );
+    let events = vec![
+        ev("R", "03-02 09:00", "opened", &[]),
+        ev(
+            "R",
+            "03-02 10:00",
+            "status",
+            &[("status", "awaiting_parts")],
+        ),
+        ev("R", "03-02 10:00", "status", &[("status", "processing")]),
+        ev("R", "03-02 18:00", "resolved", &[]),
+    ];
+    let (_, c) = run(std::slice::from_ref(&p), events.clone(), window(1));
+    assert_eq!(c.verdicts.len(), 1);
+    let v = &c.verdicts[0];
+    assert_eq!(
+        (v.status, v.due, v.paused_time),
+        (Status::Breached, t("03-02 17:00"), Duration::zero())
+    );
+    assert_eq!(
+        c.verdicts,
+        evaluate_case_full(&[p], &events, t("03-02 18:00")).verdicts
+    );
+}
