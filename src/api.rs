@@ -115,12 +115,16 @@ pub struct Diagnostic {
     pub code: String,
     /// `error` or `warning`.
     pub severity: &'static str,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// How to put it right, when there is advice to give.
     pub help: Option<String>,
     /// The file (or the name given to [`PolicySet::from_text`]).
     pub file: String,
-    /// 1-based line and column (in characters) of the first label; 0 when it has none.
+    /// 1-based line of the first label; 0 when it has none.
     pub line: usize,
+    /// 1-based column of the first label, counted in characters (a Chinese character is one);
+    /// 0 when it has none.
     pub column: usize,
     /// Byte range of the first label in the source.
     pub span: Option<std::ops::Range<usize>>,
@@ -246,16 +250,19 @@ impl Options {
         self
     }
 
+    /// How far out of order a case's events may arrive (`--reorder-window`).
     pub fn reorder_window(mut self, window: Duration) -> Self {
         self.reorder_window = window;
         self
     }
 
+    /// How long after `closed` a case's follow-ups are applied (`--retain`).
     pub fn retain(mut self, retain: Duration) -> Self {
         self.retain = retain;
         self
     }
 
+    /// The zone of timestamps without an offset (`--tz`).
     pub fn tz(mut self, tz: Tz) -> Self {
         self.tz = Some(tz);
         self
@@ -267,11 +274,13 @@ impl Options {
         self
     }
 
+    /// Threads parsing JSON Lines beside the evaluator (`--threads`); 0: none.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
     }
 
+    /// JSON Lines or CSV, for [`check_reader`].
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
         self
@@ -380,8 +389,11 @@ impl Sink for Records {
 /// reader's counts.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Every record, in the order `pledge check` writes them.
     pub records: Vec<Record>,
+    /// The counts of the whole check, per clause.
     pub summary: Summary,
+    /// What the reader counted (lines, bytes, blank lines); zero for events given as values.
     pub read: ReadStats,
     zone: Tz,
 }
@@ -533,6 +545,7 @@ struct Explained {
 const PRUNE_EVERY: u32 = 1024;
 
 impl Engine {
+    /// An engine with nothing seen yet.
     pub fn new(policies: &PolicySet, options: &Options) -> Engine {
         let eval = options.eval();
         let cell = Cell::new(Arc::clone(&policies.policies), |policies| {

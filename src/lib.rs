@@ -73,6 +73,7 @@
 
 #[doc(hidden)]
 pub mod agenda;
+#[deny(missing_docs)] // every item of the embedding API is documented
 mod api;
 #[doc(hidden)]
 pub mod calendar;
