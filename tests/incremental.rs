@@ -713,3 +713,43 @@ fn a_pause_that_ends_at_the_instant_it_began_pauses_nothing() {
         evaluate_case_full(&[p], &events, t("03-02 18:00")).verdicts
     );
 }
+
+#[test]
+fn a_reopen_at_the_stop_instant_waits_for_a_start_event_of_its_own() {
+    // At 10:00 the work order is dispatched, resolved and reopened at once. The reopen starts
+    // cycle 2 only at the next `dispatched`: the first cycle's own start never starts it.
+    let p = policy(r#"  deadline fix_2h { from dispatched until resolved within 2 hours }"#);
+    let mut events = vec![
+        ev("R", "03-02 09:00", "opened", &[]),
+        ev("R", "03-02 10:00", "dispatched", &[]),
+        ev("R", "03-02 10:00", "resolved", &[]),
+        ev("R", "03-02 10:00", "reopened", &[]),
+        ev("R", "03-02 20:00", "progress", &[]),
+    ];
+    let (_, c) = run(std::slice::from_ref(&p), events.clone(), window(1));
+    let cycles: Vec<(u32, Instant, Status)> = c
+        .verdicts
+        .iter()
+        .map(|v| (v.cycle, v.start, v.status))
+        .collect();
+    assert_eq!(cycles, [(1, t("03-02 10:00"), Status::Met)]);
+    assert_eq!(
+        c.verdicts,
+        evaluate_case_full(&[p.clone()], &events, t("03-02 20:00")).verdicts
+    );
+    // With a dispatch of its own, cycle 2 runs.
+    events.push(ev("R", "03-02 11:00", "dispatched", &[]));
+    let (_, c) = run(std::slice::from_ref(&p), events.clone(), window(1));
+    let cycles: Vec<(u32, Instant, Status)> = c
+        .verdicts
+        .iter()
+        .map(|v| (v.cycle, v.start, v.status))
+        .collect();
+    assert_eq!(
+        cycles,
+        [
+            (1, t("03-02 10:00"), Status::Met),
+            (2, t("03-02 11:00"), Status::Breached)
+        ]
+    );
+}
