@@ -137,7 +137,10 @@ fn a_week_that_crosses_a_month_end_is_one_period() {
     // The month boundary still splits months.
     let march = CalendarPeriod::containing(PeriodUnit::Month, zone, t("03-31 23:59")).unwrap();
     assert_eq!(march.label(), "2026-03");
+    assert!(march.contains(zone, t("03-01 00:00")));
+    assert!(march.contains(zone, t("03-31 23:59")));
     assert!(!march.contains(zone, t("04-01 00:00")));
+    assert!(!march.contains(zone, t("02-28 23:59")));
     // A UTC instant late on 03-31 is already April in Shanghai.
     let p = CalendarPeriod::containing(PeriodUnit::Month, zone, t("2026-03-31T16:00:00Z")).unwrap();
     assert_eq!(p.label(), "2026-04");

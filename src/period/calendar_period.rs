@@ -280,6 +280,19 @@ mod tests {
     fn quarters_and_years() {
         let p = CalendarPeriod::of_date(PeriodUnit::Quarter, date("2026-08-31"));
         assert_eq!(p.label(), "2026-Q3");
+        assert_eq!(
+            (p.first_date(), p.last_date()),
+            (date("2026-07-01"), date("2026-09-30"))
+        );
+        for (day, first) in [
+            ("2026-01-01", "2026-01-01"),
+            ("2026-02-10", "2026-01-01"),
+            ("2026-05-17", "2026-04-01"),
+            ("2026-12-31", "2026-10-01"),
+        ] {
+            let q = CalendarPeriod::of_date(PeriodUnit::Quarter, date(day));
+            assert_eq!(q.first_date(), date(first), "{day}");
+        }
         assert_eq!(p.next().unwrap().label(), "2026-Q4");
         assert_eq!(p.next().unwrap().next().unwrap().label(), "2027-Q1");
     }
