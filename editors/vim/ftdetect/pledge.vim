@@ -1,0 +1,2 @@
+" Policy files of pledge.
+autocmd BufRead,BufNewFile *.pledge setfiletype pledge
