@@ -262,6 +262,14 @@ mod tests {
             "2026-02-30",
             "2026-3",
             "x",
+            // Signs, padding and short parts that Rust's number parsing would take.
+            "+026",
+            "2026-Q+1",
+            "2026-Q00001",
+            "2026-+3",
+            "2026-3-02",
+            "2026-03-2",
+            "2026-03-+2",
         ] {
             assert!(CalendarPeriod::parse(bad).is_err(), "{bad}");
         }
