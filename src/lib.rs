@@ -13,8 +13,9 @@
 //! - [`agenda`]: what is overdue and what falls due next, for the duty desk;
 //! - [`report`]: human, JSON and JSONL reports;
 //! - `cli`: the `pledge` command, a thin layer over this library; with `repl`, the what-if
-//!   REPL, behind the default feature `cli` (a host builds the library with
-//!   `default-features = false`, without the command's dependencies).
+//!   REPL, and `policy_test`, the policy unit tests of `pledge test`, behind the default
+//!   feature `cli` (a host builds the library with `default-features = false`, without the
+//!   command's dependencies).
 //!
 //! # Checking events from a program
 //!
@@ -98,6 +99,9 @@ pub mod limits;
 pub mod period;
 #[doc(hidden)]
 pub mod policy;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod policy_test;
 #[doc(hidden)]
 pub mod relevance;
 #[cfg(feature = "cli")]

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 11] = [
     "check",
     "agenda",
     "parse",
@@ -13,6 +13,7 @@ const SUBCOMMANDS: [&str; 10] = [
     "repl",
     "fmt",
     "gen",
+    "test",
     "completions",
     "man",
 ];

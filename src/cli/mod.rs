@@ -3,8 +3,9 @@
 //! Exit codes (documented in the README, stable for scripts):
 //! - 0: evaluated, nothing breached, no action missed, no finding;
 //! - 1: evaluated, and something was breached, missed or found (`fmt --check`: a file is not
-//!   formatted);
-//! - 2: the policy or the command line is invalid (nothing was evaluated);
+//!   formatted; `test`: a test failed);
+//! - 2: the policy or the command line is invalid (nothing was evaluated; `test`: a test file
+//!   or its policies);
 //! - 3: an input or output could not be read or written.
 
 mod agenda;
@@ -18,6 +19,7 @@ mod period_report;
 mod periods;
 mod repl;
 mod sample;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -66,6 +68,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Write a realistic, reproducible event stream (for benchmarks, demos and tests).
     Gen(gen::GenArgs),
+    /// Run policy unit tests (`*.pledge-test`, default under policies/tests), like `cargo test`.
+    Test(test::TestArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Print the manual page (roff), e.g. `pledge man > pledge.1`.
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Repl(args) => return repl::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Gen(args) => gen::run(args),
+        Command::Test(args) => test::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man => docs::man(),
     };
