@@ -891,3 +891,89 @@ fn checks_by_anyone_count_whoever_made_them() {
     let c = run(&p, events, Some("03-31 12:00"));
     assert_eq!(samples(&c)[0].status, SampleStatus::Met);
 }
+
+#[test]
+fn a_sample_counts_only_the_cases_its_condition_holds_for() {
+    let p = policy(MONTHLY_CHECK);
+    let mut events = Vec::new();
+    for (i, day) in [2, 3, 4].into_iter().enumerate() {
+        events.extend(complaint(&format!("C-{i}"), day));
+    }
+    // Two repairs revisited the same way: not complaints, not in the population.
+    for (i, day) in [5, 6].into_iter().enumerate() {
+        let ticket = format!("R-{i}");
+        let d = format!("03-{day:02}");
+        events.push(ev(
+            &ticket,
+            &format!("{d} 09:00"),
+            "opened",
+            &[("kind", "repair")],
+        ));
+        events.push(ev(
+            &ticket,
+            &format!("{d} 12:00"),
+            "revisited",
+            &[("by", "building_manager")],
+        ));
+    }
+    events.sort_by_key(|e| e.at);
+    let c = run(&p, events, Some("04-30 00:00"));
+    let s: Vec<(String, u64, u64, u64)> = samples(&c)
+        .iter()
+        .map(|s| (s.period.label(), s.population, s.required, s.done))
+        .collect();
+    // April, the month of `now`, is listed empty.
+    assert_eq!(
+        s,
+        [
+            ("2026-03".to_string(), 3, 1, 0),
+            ("2026-04".to_string(), 0, 0, 0)
+        ]
+    );
+}
+
+#[test]
+fn a_period_report_groups_by_an_attribute_no_clause_reads() {
+    use pledge::period::report::evaluate_periods;
+    use pledge::period::ReportSpec;
+    // No clause reads `project`, yet the report groups by it: the evaluator must keep it.
+    let p = policy("deadline contact { until contacted within 1 hour }");
+    let events = [
+        r#"{"ticket":"A","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"project":"jindi"}}"#,
+        r#"{"ticket":"A","at":"2026-03-02T09:30:00+08:00","type":"contacted"}"#,
+        r#"{"ticket":"B","at":"2026-03-02T10:00:00+08:00","type":"opened","attrs":{"project":"yuhu"}}"#,
+        r#"{"ticket":"B","at":"2026-03-02T12:00:00+08:00","type":"contacted"}"#,
+    ]
+    .join("\n");
+    let spec = ReportSpec {
+        unit: PeriodUnit::Month,
+        group_by: vec!["project".to_string()],
+    };
+    let (_, _, sink) = evaluate_periods(
+        std::slice::from_ref(&p),
+        events.as_bytes(),
+        &Default::default(),
+        EvalOptions::default(),
+        Some(spec),
+        None,
+        0,
+    )
+    .expect("read");
+    let rows: Vec<(String, u64, u64)> = sink
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Compliance(c) => {
+                Some((format!("{:?}", c.group.values), c.met, c.breached))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (r#"[("project", Some("jindi"))]"#.to_string(), 1, 0),
+            (r#"[("project", Some("yuhu"))]"#.to_string(), 0, 1),
+        ]
+    );
+}

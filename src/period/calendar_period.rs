@@ -239,6 +239,7 @@ mod tests {
             "2026-W10",
             "2026-03",
             "2026-Q1",
+            "2026-Q3",
             "2026",
             "2020-W53",
         ] {
@@ -246,9 +247,28 @@ mod tests {
             assert_eq!(p.label(), label);
         }
         assert_eq!(
+            CalendarPeriod::parse("2026-Q3").unwrap().first_date(),
+            date("2026-07-01")
+        );
+        assert_eq!(
             CalendarPeriod::parse("2026-w10").unwrap().label(),
             "2026-W10"
         );
+    }
+
+    #[test]
+    fn units_read_as_the_language_writes_them() {
+        for (text, unit) in [
+            ("day", PeriodUnit::Day),
+            ("week", PeriodUnit::Week),
+            (" month ", PeriodUnit::Month),
+            ("quarter", PeriodUnit::Quarter),
+            ("year", PeriodUnit::Year),
+        ] {
+            assert_eq!(parse_unit(text), Some(unit), "{text}");
+        }
+        assert_eq!(parse_unit("fortnight"), None);
+        assert_eq!(parse_unit("Month"), None);
     }
 
     #[test]
