@@ -977,3 +977,108 @@ fn a_period_report_groups_by_an_attribute_no_clause_reads() {
         ]
     );
 }
+
+/// The compliance rows of a monthly report grouped by project: (clause, period, project, met,
+/// breached, pending, findings).
+fn report_rows(
+    policy: &Policy,
+    events: &[&str],
+    now: Option<&str>,
+) -> Vec<(String, String, String, u64, u64, u64, u64)> {
+    use pledge::period::report::evaluate_periods;
+    use pledge::period::ReportSpec;
+    let spec = ReportSpec {
+        unit: PeriodUnit::Month,
+        group_by: vec!["project".to_string()],
+    };
+    let opts = EvalOptions {
+        now: now.map(t),
+        ..EvalOptions::default()
+    };
+    let (_, _, sink) = evaluate_periods(
+        std::slice::from_ref(policy),
+        events.join("\n").as_bytes(),
+        &Default::default(),
+        opts,
+        Some(spec),
+        None,
+        0,
+    )
+    .expect("read");
+    sink.records
+        .iter()
+        .filter_map(|r| match r {
+            PeriodRecord::Compliance(c) => Some((
+                c.clause.to_string(),
+                c.period.label(),
+                c.group
+                    .values
+                    .iter()
+                    .map(|(_, v)| v.as_deref().unwrap_or("-").to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                c.met,
+                c.breached,
+                c.pending,
+                c.findings,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
+    let p = policy(
+        r#"
+  deadline contact { when kind == "complaint" until contacted within 1 hour }
+  notify outage { when kind == "notice" channels all [sms] within 1 hour }
+  every patrol { when kind == "area" patrolled every 1 day }"#,
+    );
+    let events = [
+        // Closed without a contact and settled a retention later, before the stream ends: its
+        // running clock is judged at the end, in the group kept for it.
+        r#"{"ticket":"D","at":"2026-02-27T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"D","at":"2026-02-27T10:10:00+08:00","type":"closed"}"#,
+        // March, jindi: met; yuhu: breached; April, jindi: still running at the end.
+        r#"{"ticket":"A","at":"2026-03-30T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"A","at":"2026-03-30T09:30:00+08:00","type":"contacted"}"#,
+        r#"{"ticket":"B","at":"2026-03-30T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"yuhu"}}"#,
+        r#"{"ticket":"B","at":"2026-03-30T12:00:00+08:00","type":"contacted"}"#,
+        // A notice in yuhu with no SMS: a finding in March.
+        r#"{"ticket":"N","at":"2026-03-31T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"yuhu"}}"#,
+        r#"{"ticket":"N","at":"2026-03-31T10:00:00+08:00","type":"closed"}"#,
+        // An area in jindi never patrolled: overdue from 03-31 08:00.
+        r#"{"ticket":"Z","at":"2026-03-30T08:00:00+08:00","type":"opened","attrs":{"kind":"area","project":"jindi"}}"#,
+        r#"{"ticket":"C","at":"2026-04-01T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+    ];
+    let rows = report_rows(&p, &events, None);
+    let row = |c: &str, m: &str, g: &str, v: (u64, u64, u64, u64)| {
+        (
+            c.to_string(),
+            m.to_string(),
+            g.to_string(),
+            v.0,
+            v.1,
+            v.2,
+            v.3,
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row("contact", "2026-02", "jindi", (0, 1, 0, 0)),
+            row("contact", "2026-03", "jindi", (1, 0, 0, 0)),
+            row("contact", "2026-03", "yuhu", (0, 1, 0, 0)),
+            row("contact", "2026-04", "jindi", (0, 0, 1, 0)),
+            row("outage", "2026-03", "yuhu", (0, 0, 0, 1)),
+            row("patrol", "2026-03", "jindi", (0, 0, 0, 1)),
+        ]
+    );
+    // Judged at a later `now`, the April complaint has breached.
+    let later = report_rows(&p, &events, Some("04-02 00:00"));
+    assert!(
+        later.contains(&row("contact", "2026-04", "jindi", (0, 1, 0, 0))),
+        "{later:#?}"
+    );
+}
