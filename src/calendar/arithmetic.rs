@@ -337,6 +337,18 @@ mod tests {
     }
 
     #[test]
+    fn a_time_before_the_first_representable_instant_is_passed_over() {
+        // In Shanghai the first representable instant is about 08:05 local (mean solar time
+        // then): 07:00 that day cannot be laid out, and the next 07:00 is the following day's.
+        let t = DateTime::<Utc>::MIN_UTC;
+        let seven = NaiveTime::from_hms_opt(7, 0, 0).unwrap();
+        let due = office().next_at(t, seven, false);
+        assert_ne!(due, END_OF_TIME);
+        assert_eq!(due.with_timezone(&DEFAULT_ZONE).time(), seven);
+        assert!(due > t && due - t < Duration::days(1), "{due:?}");
+    }
+
+    #[test]
     fn the_first_day_of_representable_time_still_has_a_next_eight_oclock() {
         // Its day before cannot be laid out: the walk goes on to the dates that can.
         let t = DateTime::<Utc>::MIN_UTC + Duration::days(2);
