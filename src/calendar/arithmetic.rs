@@ -346,6 +346,11 @@ mod tests {
         assert_ne!(due, END_OF_TIME);
         assert_eq!(due.with_timezone(&DEFAULT_ZONE).time(), seven);
         assert!(due > t && due - t < Duration::days(1), "{due:?}");
+        // A day later, the walk starts on that first day, whose 07:00 is passed over again.
+        let t = t + Duration::days(1);
+        let due = office().next_at(t, seven, false);
+        assert_eq!(due.with_timezone(&DEFAULT_ZONE).time(), seven);
+        assert!(due > t && due - t < Duration::days(1), "{due:?}");
     }
 
     #[test]

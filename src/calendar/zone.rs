@@ -63,6 +63,19 @@ mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
 
+    #[test]
+    fn a_time_in_a_gap_of_a_whole_day_moves_forward_by_the_gap() {
+        // Samoa skipped 2011-12-30 entirely, from -10:00 to +14:00: 23:00 that day is read
+        // with the offset in force before the jump, found 23 hours and more back.
+        let expected = DateTime::parse_from_rfc3339("2011-12-30T23:00:00-10:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            resolve(chrono_tz::Pacific::Apia, local("2011-12-30 23:00")),
+            Some(expected)
+        );
+    }
+
     fn local(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("test time")
     }
