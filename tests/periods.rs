@@ -1038,7 +1038,7 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
     let events = [
         // Closed without a contact and settled a retention later, before the stream ends: its
         // running clock is judged at the end, in the group kept for it.
-        r#"{"ticket":"D","at":"2026-02-27T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"D","at":"2026-02-27T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"yuhu"}}"#,
         r#"{"ticket":"D","at":"2026-02-27T10:10:00+08:00","type":"closed"}"#,
         // March, jindi: met; yuhu: breached; April, jindi: still running at the end.
         r#"{"ticket":"A","at":"2026-03-30T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
@@ -1067,7 +1067,7 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
     assert_eq!(
         rows,
         [
-            row("contact", "2026-02", "jindi", (0, 1, 0, 0)),
+            row("contact", "2026-02", "yuhu", (0, 1, 0, 0)),
             row("contact", "2026-03", "jindi", (1, 0, 0, 0)),
             row("contact", "2026-03", "yuhu", (0, 1, 0, 0)),
             row("contact", "2026-04", "jindi", (0, 0, 1, 0)),
@@ -1080,5 +1080,88 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
     assert!(
         later.contains(&row("contact", "2026-04", "jindi", (0, 1, 0, 0))),
         "{later:#?}"
+    );
+}
+
+#[test]
+fn the_summary_counts_period_verdicts_and_repeat_actions_per_clause() {
+    let p = policy(&format!("{MONTHLY_CHECK}\n{SATISFACTION}\n{REPEAT}"));
+    let mut events = Vec::new();
+    for i in 1..=9 {
+        events.extend(complaint(&format!("C-{i}"), i));
+        events.extend(rated(
+            &format!("R-{i}"),
+            if i % 2 == 0 { "a" } else { "b" },
+            "03-10",
+            i != 3,
+        ));
+    }
+    events.push(opened_complaint("U-1", "03-05 09:00", "1-101", "noise"));
+    events.push(opened_complaint("U-2", "03-08 09:00", "1-101", "noise"));
+    events.sort_by_key(|e| e.at);
+    let policies = std::slice::from_ref(&p);
+    let opts = EvalOptions {
+        now: Some(t("04-30 00:00")),
+        ..EvalOptions::default()
+    };
+    let mut ev = Evaluator::new(policies, opts, Collect::default());
+    for e in events {
+        ev.push(e);
+    }
+    let (summary, c) = ev.finish();
+    let counts: Vec<(String, u64, u64, u64)> = summary
+        .clauses
+        .iter()
+        .map(|c| (c.clause.to_string(), c.met, c.findings, c.actions_due))
+        .collect();
+    // What the period records say, per clause: met periods, short or missed ones as findings,
+    // repeat actions as actions due.
+    let met = |clause: &str| {
+        c.periods
+            .iter()
+            .filter(|r| match r {
+                PeriodRecord::Sample(s) => &*s.clause == clause && s.status == SampleStatus::Met,
+                PeriodRecord::Target(t) => &*t.clause == clause && t.status == TargetStatus::Met,
+                _ => false,
+            })
+            .count() as u64
+    };
+    let short = |clause: &str| {
+        c.periods
+            .iter()
+            .filter(|r| match r {
+                PeriodRecord::Sample(s) => &*s.clause == clause && s.status == SampleStatus::Short,
+                PeriodRecord::Target(t) => &*t.clause == clause && t.status == TargetStatus::Missed,
+                _ => false,
+            })
+            .count() as u64
+    };
+    let fired = c
+        .periods
+        .iter()
+        .filter(|r| matches!(r, PeriodRecord::Repeat(_)))
+        .count() as u64;
+    assert!(
+        fired > 0 && short("management_check") > 0,
+        "{:#?}",
+        c.periods
+    );
+    assert_eq!(
+        counts,
+        [
+            (
+                "management_check".to_string(),
+                met("management_check"),
+                short("management_check"),
+                0
+            ),
+            (
+                "satisfaction".to_string(),
+                met("satisfaction"),
+                short("satisfaction"),
+                0
+            ),
+            (counts[2].0.clone(), 0, 0, fired),
+        ]
     );
 }
