@@ -1040,6 +1040,10 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
         // running clock is judged at the end, in the group kept for it.
         r#"{"ticket":"D","at":"2026-02-27T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"yuhu"}}"#,
         r#"{"ticket":"D","at":"2026-02-27T10:10:00+08:00","type":"closed"}"#,
+        // Settled after D, in another group: the case the tally saw last when D is judged.
+        r#"{"ticket":"E","at":"2026-02-28T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"E","at":"2026-02-28T09:30:00+08:00","type":"contacted"}"#,
+        r#"{"ticket":"E","at":"2026-02-28T10:00:00+08:00","type":"closed"}"#,
         // March, jindi: met; yuhu: breached; April, jindi: still running at the end.
         r#"{"ticket":"A","at":"2026-03-30T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
         r#"{"ticket":"A","at":"2026-03-30T09:30:00+08:00","type":"contacted"}"#,
@@ -1067,6 +1071,7 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
     assert_eq!(
         rows,
         [
+            row("contact", "2026-02", "jindi", (1, 0, 0, 0)),
             row("contact", "2026-02", "yuhu", (0, 1, 0, 0)),
             row("contact", "2026-03", "jindi", (1, 0, 0, 0)),
             row("contact", "2026-03", "yuhu", (0, 1, 0, 0)),
