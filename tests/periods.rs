@@ -1049,9 +1049,14 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
         r#"{"ticket":"A","at":"2026-03-30T09:30:00+08:00","type":"contacted"}"#,
         r#"{"ticket":"B","at":"2026-03-30T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"yuhu"}}"#,
         r#"{"ticket":"B","at":"2026-03-30T12:00:00+08:00","type":"contacted"}"#,
-        // A notice in yuhu with no SMS: a finding in March.
-        r#"{"ticket":"N","at":"2026-03-31T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"yuhu"}}"#,
-        r#"{"ticket":"N","at":"2026-03-31T10:00:00+08:00","type":"closed"}"#,
+        // A notice in yuhu with no SMS, due at 07:00 on 1 April: a finding of April in the
+        // policy's zone (still 31 March in UTC).
+        r#"{"ticket":"N","at":"2026-04-01T06:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"yuhu"}}"#,
+        r#"{"ticket":"N","at":"2026-04-01T08:00:00+08:00","type":"closed"}"#,
+        // A notice closed within its hour and settled before the end: its finding waits for
+        // the end of the stream, in the group kept for it.
+        r#"{"ticket":"M","at":"2026-02-27T08:00:00+08:00","type":"opened","attrs":{"kind":"notice","project":"yuhu"}}"#,
+        r#"{"ticket":"M","at":"2026-02-27T08:30:00+08:00","type":"closed"}"#,
         // An area in jindi never patrolled: overdue from 03-31 08:00.
         r#"{"ticket":"Z","at":"2026-03-30T08:00:00+08:00","type":"opened","attrs":{"kind":"area","project":"jindi"}}"#,
         r#"{"ticket":"C","at":"2026-04-01T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
@@ -1076,7 +1081,8 @@ fn a_period_report_counts_verdicts_and_findings_by_month_and_group() {
             row("contact", "2026-03", "jindi", (1, 0, 0, 0)),
             row("contact", "2026-03", "yuhu", (0, 1, 0, 0)),
             row("contact", "2026-04", "jindi", (0, 0, 1, 0)),
-            row("outage", "2026-03", "yuhu", (0, 0, 0, 1)),
+            row("outage", "2026-02", "yuhu", (0, 0, 0, 1)),
+            row("outage", "2026-04", "yuhu", (0, 0, 0, 1)),
             row("patrol", "2026-03", "jindi", (0, 0, 0, 1)),
         ]
     );
