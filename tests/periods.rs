@@ -894,7 +894,10 @@ fn checks_by_anyone_count_whoever_made_them() {
 
 #[test]
 fn a_sample_counts_only_the_cases_its_condition_holds_for() {
-    let p = policy(MONTHLY_CHECK);
+    // A condition on `kind` also narrows which clauses a case is looked at for; one on
+    // another attribute is left to the clause itself.
+    let p =
+        policy(&MONTHLY_CHECK.replace(r#"when kind == "complaint""#, r#"when kind != "repair""#));
     let mut events = Vec::new();
     for (i, day) in [2, 3, 4].into_iter().enumerate() {
         events.extend(complaint(&format!("C-{i}"), day));
@@ -1175,4 +1178,75 @@ fn the_summary_counts_period_verdicts_and_repeat_actions_per_clause() {
             (counts[2].0.clone(), 0, 0, fired),
         ]
     );
+}
+
+#[test]
+fn a_notice_judged_at_the_end_counts_in_its_own_cases_group() {
+    // The activity was closed early and settles (a retention later) before its notices are
+    // due: its finding comes at the end of the stream, in the group kept for it, not in the
+    // group of the case the tally saw last.
+    let p = policy(
+        r#"
+  notify publicity { when kind == "activity" channels all [sms] at least 15 days before starts_at }
+  deadline contact { when kind == "complaint" until contacted within 1 hour }"#,
+    );
+    let events = [
+        r#"{"ticket":"A","at":"2026-02-01T09:00:00+08:00","type":"opened","attrs":{"kind":"activity","project":"yuhu","starts_at":"2026-04-10T10:00:00+08:00"}}"#,
+        r#"{"ticket":"A","at":"2026-02-02T09:00:00+08:00","type":"closed"}"#,
+        r#"{"ticket":"F","at":"2026-02-05T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"F","at":"2026-02-05T09:10:00+08:00","type":"contacted"}"#,
+        r#"{"ticket":"F","at":"2026-02-05T09:20:00+08:00","type":"closed"}"#,
+        r#"{"ticket":"G","at":"2026-04-01T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+    ];
+    let rows = report_rows(&p, &events, None);
+    let findings: Vec<(String, String, String, u64)> = rows
+        .iter()
+        .filter(|r| r.0 == "publicity")
+        .map(|r| (r.0.clone(), r.1.clone(), r.2.clone(), r.6))
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "publicity".to_string(),
+            "2026-03".to_string(),
+            "yuhu".to_string(),
+            1
+        )]
+    );
+}
+
+#[test]
+fn a_case_evaluated_alone_has_its_duty_findings() {
+    let p = policy(PATROL);
+    let events = area(&[("03-02 10:00", "patrolled")]);
+    let f = evaluate_case_full(std::slice::from_ref(&p), &events, t("03-02 14:30")).findings;
+    assert_eq!(codes(&f), ["duty.overdue"]);
+    assert_eq!(f[0].at, t("03-02 12:00"));
+}
+
+#[test]
+fn a_target_counts_only_the_cases_its_condition_holds_for() {
+    let p = policy(
+        r#"
+  target jindi_satisfaction {
+    when project == "jindi"
+    ratio rated(satisfied == true) among rated per month
+    at least 90%
+  }"#,
+    );
+    let mut events = vec![
+        ev("C", "03-02 09:00", "opened", &[("project", "jindi")]),
+        ev("C", "03-02 18:00", "rated", &[("satisfied", "true")]),
+    ];
+    // An unsatisfied case of another project: not counted.
+    events.extend([
+        ev("R", "03-03 09:00", "opened", &[("project", "yuhu")]),
+        ev("R", "03-03 18:00", "rated", &[("satisfied", "false")]),
+    ]);
+    let c = run(&p, events, Some("03-31 12:00"));
+    let got: Vec<(String, u64, u64)> = targets(&c)
+        .iter()
+        .map(|t| (t.period.label(), t.hits, t.total))
+        .collect();
+    assert_eq!(got, [("2026-03".to_string(), 1, 1)]);
 }
