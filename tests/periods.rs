@@ -1196,6 +1196,10 @@ fn a_notice_judged_at_the_end_counts_in_its_own_cases_group() {
         r#"{"ticket":"F","at":"2026-02-05T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
         r#"{"ticket":"F","at":"2026-02-05T09:10:00+08:00","type":"contacted"}"#,
         r#"{"ticket":"F","at":"2026-02-05T09:20:00+08:00","type":"closed"}"#,
+        // Stream time reaches 03-08: A settles (its notices due 03-26 still ahead), F not yet.
+        r#"{"ticket":"H","at":"2026-03-08T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
+        r#"{"ticket":"H","at":"2026-03-08T10:10:00+08:00","type":"contacted"}"#,
+        // Then 04-01: F settles, the last case the tally sees before the end.
         r#"{"ticket":"G","at":"2026-04-01T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}"#,
     ];
     let rows = report_rows(&p, &events, None);
