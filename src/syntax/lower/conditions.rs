@@ -1,0 +1,203 @@
+//! Lowers `when` conditions, event triggers and literal values.
+
+use crate::limits::MAX_CONDITION_DEPTH;
+use crate::policy::*;
+use crate::syntax::diagnostics::closest;
+use crate::syntax::grammar::Rule;
+use crate::value::Value;
+use pest::iterators::{Pair, Pairs};
+
+use super::Lowerer;
+
+impl Lowerer<'_> {
+    pub(crate) fn trigger(&mut self, pair: Pair<'_, Rule>) -> Option<Trigger> {
+        let mut matchers = Vec::new();
+        let mut ok = true;
+        for m in pair.into_inner().filter(|p| p.as_rule() == Rule::matcher) {
+            let mut inner = m.into_inner();
+            let Some(name) = inner.next() else { continue };
+            let event = name.as_str().to_string();
+            if !self.events.contains(&event) {
+                ok = false;
+                let help = match closest(&event, self.events.iter().map(String::as_str)) {
+                    Some(c) => format!("did you mean `{c}`? to use a new event type, declare it: `events {event}`"),
+                    None => format!("event types are those of EVENTS.md; to use a new one, declare it in the policy: `events {event}`"),
+                };
+                self.err(
+                    "pledge::clause::unknown_event",
+                    Self::span(&name),
+                    format!("unknown event type `{event}`"),
+                    "not a known event type",
+                )
+                .set_help(help);
+            }
+            let filter = match inner.find(|p| p.as_rule() == Rule::condition) {
+                Some(c) => match self.condition(c, 0) {
+                    Some(c) => Some(c),
+                    None => {
+                        ok = false;
+                        None
+                    }
+                },
+                None => None,
+            };
+            matchers.push(EventMatcher {
+                event: event.into(),
+                filter,
+            });
+        }
+        (ok && !matchers.is_empty()).then_some(Trigger { matchers })
+    }
+
+    /// Lowers a condition. `depth` counts nesting; the pre-scan of the source already bounds it,
+    /// this is the second guard for the recursion here.
+    pub(crate) fn condition(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Condition> {
+        if depth > MAX_CONDITION_DEPTH * 4 {
+            self.err(
+                "pledge::syntax::too_deep",
+                Self::span(&pair),
+                "condition is nested too deeply",
+                "here",
+            )
+            .set_help(format!(
+                "conditions may nest at most {MAX_CONDITION_DEPTH} levels"
+            ));
+            return None;
+        }
+        match pair.as_rule() {
+            Rule::condition => {
+                let parts = self.condition_parts(pair.into_inner(), Rule::conjunction, depth)?;
+                Some(if parts.len() == 1 {
+                    parts.into_iter().next()?
+                } else {
+                    Condition::Or(parts)
+                })
+            }
+            Rule::conjunction => {
+                let parts = self.condition_parts(pair.into_inner(), Rule::negation, depth)?;
+                Some(if parts.len() == 1 {
+                    parts.into_iter().next()?
+                } else {
+                    Condition::And(parts)
+                })
+            }
+            Rule::negation => {
+                let mut inner = pair.into_inner();
+                let first = inner.next()?;
+                if first.as_rule() == Rule::k_not {
+                    Some(Condition::Not(Box::new(
+                        self.condition(inner.next()?, depth + 1)?,
+                    )))
+                } else {
+                    self.condition(first, depth + 1)
+                }
+            }
+            Rule::has_test => Some(Condition::Has(
+                pair.into_inner()
+                    .find(|p| p.as_rule() == Rule::name)?
+                    .as_str()
+                    .to_string(),
+            )),
+            Rule::truthy => Some(Condition::Truthy(
+                pair.into_inner().next()?.as_str().to_string(),
+            )),
+            Rule::in_test | Rule::not_in_test => {
+                let negated = pair.as_rule() == Rule::not_in_test;
+                let mut attr = None;
+                let mut values = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::name => attr = Some(p.as_str().to_string()),
+                        Rule::list => values = self.list(p),
+                        _ => {}
+                    }
+                }
+                let c = Condition::In {
+                    attr: attr?,
+                    values,
+                };
+                Some(if negated {
+                    Condition::Not(Box::new(c))
+                } else {
+                    c
+                })
+            }
+            Rule::comparison => {
+                let mut it = pair.into_inner();
+                let attr = it.next()?.as_str().to_string();
+                let op_pair = it.next()?;
+                let op = match op_pair.as_str() {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    "<=" => CmpOp::Le,
+                    ">" => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                let value_pair = it.next()?;
+                let value_span = Self::span(&value_pair);
+                let value = self.literal(value_pair);
+                if !matches!(op, CmpOp::Eq | CmpOp::Ne) && !matches!(value, Value::Number(_)) {
+                    self.err(
+                        "pledge::condition::ordering_needs_number",
+                        value_span,
+                        format!(
+                            "`{}` compares numbers, not {}",
+                            op.as_str(),
+                            value_kind(&value)
+                        ),
+                        "not a number",
+                    )
+                    .set_help("use `==` / `!=` / `in [...]` for text and booleans");
+                    return None;
+                }
+                Some(Condition::Compare { attr, op, value })
+            }
+            _ => {
+                // Parenthesised condition.
+                let inner = pair.into_inner().next()?;
+                self.condition(inner, depth + 1)
+            }
+        }
+    }
+
+    pub(super) fn condition_parts(
+        &mut self,
+        pairs: Pairs<'_, Rule>,
+        want: Rule,
+        depth: usize,
+    ) -> Option<Vec<Condition>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for p in pairs.filter(|p| p.as_rule() == want || p.as_rule() == Rule::condition) {
+            match self.condition(p, depth + 1) {
+                Some(c) => out.push(c),
+                None => ok = false,
+            }
+        }
+        (ok && !out.is_empty()).then_some(out)
+    }
+
+    pub(super) fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Value> {
+        pair.into_inner().map(|p| self.literal(p)).collect()
+    }
+
+    pub(super) fn literal(&mut self, pair: Pair<'_, Rule>) -> Value {
+        match pair.as_rule() {
+            Rule::string => Value::String(self.string(pair).into()),
+            Rule::number => Value::Number(pair.as_str().parse().unwrap_or(0.0)),
+            Rule::boolean => Value::Bool(pair.as_str() == "true"),
+            _ => Value::Null,
+        }
+    }
+}
+
+pub(super) fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "`null`",
+        Value::Bool(_) => "booleans",
+        Value::Number(_) => "numbers",
+        Value::String(_) => "text",
+        Value::List(_) => "lists",
+    }
+}

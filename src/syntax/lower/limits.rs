@@ -1,0 +1,245 @@
+//! Lowers durations, percentages, limits (`within`, `same day`, `by`) and deadline stages.
+
+use crate::calendar::Calendar;
+use crate::policy::*;
+use crate::syntax::grammar::Rule;
+use chrono::Duration;
+use pest::iterators::Pair;
+use std::sync::Arc;
+
+use super::Lowerer;
+
+/// Longest duration a limit may name (100 years), so instant arithmetic cannot overflow.
+pub(super) const MAX_DURATION_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
+
+impl Lowerer<'_> {
+    pub(super) fn duration(&mut self, pair: Pair<'_, Rule>) -> Option<Duration> {
+        let span = Self::span(&pair);
+        let mut seconds = 0f64;
+        for part in pair.into_inner() {
+            let mut it = part.into_inner();
+            let n: f64 = it.next()?.as_str().parse().ok()?;
+            let unit = it.next()?.as_str();
+            seconds += n * unit_seconds(unit);
+        }
+        if !(0.0..=MAX_DURATION_SECONDS).contains(&seconds) {
+            self.err(
+                "pledge::syntax::duration_out_of_range",
+                span,
+                "duration is negative or longer than 100 years",
+                "this duration",
+            );
+            return None;
+        }
+        Some(Duration::milliseconds((seconds * 1000.0).round() as i64))
+    }
+
+    pub(super) fn permille(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
+        let span = Self::span(&pair);
+        let n: f64 = pair.into_inner().next()?.as_str().parse().ok()?;
+        let permille = (n * 10.0).round();
+        if !(0.0..=100_000.0).contains(&permille) || (permille - n * 10.0).abs() > 1e-6 {
+            self.err(
+                "pledge::syntax::bad_percentage",
+                span,
+                "percentages are between 0% and 10000% with at most one decimal",
+                "here",
+            );
+            return None;
+        }
+        Some(permille as u32)
+    }
+
+    pub(super) fn limit(&mut self, item: Pair<'_, Rule>) -> Option<Limit> {
+        let rule = item.as_rule();
+        self.limit_parts(rule, item.into_inner().collect())
+    }
+
+    pub(super) fn limit_parts(&mut self, rule: Rule, parts: Vec<Pair<'_, Rule>>) -> Option<Limit> {
+        let on = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::on_calendar)
+            .cloned();
+        let has_on = on.is_some();
+        let cal = self.calendar_ref(on);
+        if has_on && cal.is_none() {
+            return None;
+        }
+        match rule {
+            Rule::within_limit => {
+                let amount = parts.iter().find(|p| {
+                    matches!(
+                        p.as_rule(),
+                        Rule::workdays | Rule::business_time | Rule::duration
+                    )
+                })?;
+                match amount.as_rule() {
+                    Rule::duration => {
+                        let d = self.duration(amount.clone())?;
+                        match cal {
+                            None => Some(Limit::Elapsed(d)),
+                            // `within 8 hours on office` counts working time too.
+                            Some(calendar) => Some(Limit::BusinessTime {
+                                amount: d,
+                                calendar,
+                            }),
+                        }
+                    }
+                    Rule::workdays => {
+                        let n = amount.clone().into_inner().next()?;
+                        let days = match n.as_str().parse::<u32>() {
+                            Ok(d) if d <= 3660 => d,
+                            _ => {
+                                self.err(
+                                    "pledge::syntax::invalid_workdays",
+                                    Self::span(&n),
+                                    "workdays must be a whole number up to 3660",
+                                    "here",
+                                );
+                                return None;
+                            }
+                        };
+                        let Some(calendar) = cal else {
+                            self.err(
+                                "pledge::calendar::missing",
+                                Self::span(amount),
+                                "workdays need a calendar",
+                                "counted on which calendar?",
+                            )
+                            .set_help("add `on office` (a calendar declared in this policy)");
+                            return None;
+                        };
+                        Some(Limit::Workdays { days, calendar })
+                    }
+                    _ => {
+                        let mut it = amount.clone().into_inner();
+                        let n: f64 = it.next()?.as_str().parse().ok()?;
+                        let unit = it.nth(1)?.as_str();
+                        let Some(calendar) = cal else {
+                            self.err(
+                                "pledge::calendar::missing",
+                                Self::span(amount),
+                                "business time needs a calendar",
+                                "counted on which calendar?",
+                            )
+                            .set_help("add `on office` (a calendar declared in this policy)");
+                            return None;
+                        };
+                        let secs = n * unit_seconds(unit);
+                        if !(0.0..=MAX_DURATION_SECONDS).contains(&secs) {
+                            self.err(
+                                "pledge::syntax::duration_out_of_range",
+                                Self::span(amount),
+                                "duration is negative or longer than 100 years",
+                                "this duration",
+                            );
+                            return None;
+                        }
+                        Some(Limit::BusinessTime {
+                            amount: Duration::milliseconds((secs * 1000.0).round() as i64),
+                            calendar,
+                        })
+                    }
+                }
+            }
+            Rule::same_day_limit => {
+                let Some(calendar) = cal else {
+                    self.err(
+                        "pledge::calendar::missing",
+                        Self::span(&parts[0]),
+                        "`same day` needs a calendar",
+                        "whose working day?",
+                    )
+                    .set_help("write `same day on office` (a calendar declared in this policy)");
+                    return None;
+                };
+                Some(Limit::SameDay { calendar })
+            }
+            _ => {
+                let time_pair = parts.iter().find(|p| p.as_rule() == Rule::clock_time)?;
+                let time = self.clock_time(time_pair.clone(), false)??;
+                let workday = parts.iter().any(|p| p.as_rule() == Rule::k_workday);
+                let calendar = match cal {
+                    Some(c) => c,
+                    None if workday => {
+                        self.err(
+                            "pledge::calendar::missing",
+                            Self::span(time_pair),
+                            "`next workday` needs a calendar",
+                            "whose workdays?",
+                        )
+                        .set_help("write `by 08:00 next workday on office`");
+                        return None;
+                    }
+                    None => Arc::new(Calendar::always(self.zone)),
+                };
+                Some(Limit::NextAt {
+                    time,
+                    workday,
+                    calendar,
+                })
+            }
+        }
+    }
+
+    pub(super) fn stage(&mut self, item: Pair<'_, Rule>) -> Option<Stage> {
+        let span = Self::span(&item);
+        let mut point = None;
+        let mut action = None;
+        let mut role = None;
+        let mut channels = Vec::new();
+        let mut message = None;
+        for p in item.into_inner() {
+            match p.as_rule() {
+                Rule::percent => {
+                    let n: f64 = p.into_inner().next()?.as_str().parse().ok()?;
+                    let permille = (n * 10.0).round();
+                    if !(0.0..=100_000.0).contains(&permille) {
+                        self.err(
+                            "pledge::stage::bad_fraction",
+                            span,
+                            "a stage fraction must be between 0% and 10000%",
+                            "here",
+                        );
+                        return None;
+                    }
+                    point = Some(StagePoint::Fraction(permille as u32));
+                }
+                Rule::duration => point = Some(StagePoint::After(self.duration(p)?)),
+                Rule::action => {
+                    action = Some(match p.as_str() {
+                        "warn" => ActionKind::Warn,
+                        "notify" => ActionKind::Notify,
+                        _ => ActionKind::Escalate,
+                    })
+                }
+                Rule::name => role = Some(p.as_str().to_string()),
+                Rule::via => {
+                    if let Some(list) = p.into_inner().find(|q| q.as_rule() == Rule::name_list) {
+                        channels = list.into_inner().map(|n| n.as_str().to_string()).collect();
+                    }
+                }
+                Rule::string => message = Some(self.string(p)),
+                _ => {}
+            }
+        }
+        Some(Stage {
+            point: point?,
+            action: action?,
+            role: role?,
+            channels,
+            message,
+            span,
+        })
+    }
+}
+
+pub(super) fn unit_seconds(unit: &str) -> f64 {
+    match unit.trim_end_matches('s') {
+        "second" => 1.0,
+        "minute" => 60.0,
+        "hour" => 3600.0,
+        "day" => 86_400.0,
+        _ => 7.0 * 86_400.0,
+    }
+}

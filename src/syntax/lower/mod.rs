@@ -1,0 +1,559 @@
+//! Lowering: the pest parse tree → the checked policy model.
+//!
+//! Every independent mistake is collected (unknown names, duplicate clauses, missing lines, bad
+//! times), so a quality officer fixes a file in one round. Nothing after this module sees pest.
+
+mod calendars;
+mod common;
+mod conditions;
+mod deadline;
+mod every;
+mod limits;
+mod notify;
+mod repeat;
+mod sample;
+mod target;
+mod window;
+
+use super::diagnostics::PolicyDiagnostic;
+use super::grammar::Rule;
+use crate::calendar::{Calendar, HolidaySchedule};
+use crate::policy::*;
+use chrono::Duration;
+use chrono_tz::Tz;
+pub(crate) use common::unescape;
+use miette::NamedSource;
+use pest::iterators::Pair;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use window::WindowParts;
+
+/// The conventional event types of EVENTS.md. Others must be declared with `events ...`, so a
+/// typo such as `resovled` is caught instead of silently never matching.
+pub const CONVENTIONAL_EVENTS: &[&str] = &[
+    "opened",
+    "acknowledged",
+    "contacted",
+    "dispatched",
+    "accepted",
+    "arrived",
+    "progress",
+    "status",
+    "updated",
+    "escalated",
+    "resolved",
+    "revisited",
+    "spot_checked",
+    "rated",
+    "notified",
+    "reopened",
+    "closed",
+    "patrolled",
+    "inspected",
+    "maintained",
+    "cleaned",
+    "drilled",
+];
+
+/// The default zone of policies and calendars.
+pub const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
+
+pub(crate) struct Lowerer<'a> {
+    source: Arc<NamedSource<String>>,
+    base_dir: Option<&'a Path>,
+    pub(crate) errors: Vec<PolicyDiagnostic>,
+    zone: Tz,
+    events: BTreeSet<String>,
+    schedules: HashMap<String, HolidaySchedule>,
+    calendars: Vec<(String, Span, Arc<Calendar>)>,
+    /// Name, name span and validity of every clause seen, for duplicate checks.
+    headers: Vec<(String, Span, Effective)>,
+    /// How many of `calendars` come from the context policy of a snippet: a snippet may
+    /// redefine them (the REPL's what-if on a calendar) without a duplicate error.
+    context_calendars: usize,
+    /// Names of context calendars the snippet redefined.
+    pub(crate) replaced_calendars: Vec<String>,
+    /// Calendars declared with errors of their own: naming them is not a second error.
+    broken_calendars: Vec<String>,
+}
+
+/// Names and spans of things already defined, for duplicate checks.
+struct Seen(HashMap<String, Span>);
+impl<'a> Lowerer<'a> {
+    pub(crate) fn new(source: Arc<NamedSource<String>>, base_dir: Option<&'a Path>) -> Self {
+        Lowerer {
+            source,
+            base_dir,
+            errors: Vec::new(),
+            zone: DEFAULT_ZONE,
+            events: CONVENTIONAL_EVENTS.iter().map(|s| s.to_string()).collect(),
+            schedules: HashMap::new(),
+            calendars: Vec::new(),
+            headers: Vec::new(),
+            context_calendars: 0,
+            replaced_calendars: Vec::new(),
+            broken_calendars: Vec::new(),
+        }
+    }
+
+    /// Seeds the lowerer with an existing policy's zone and calendars, so a snippet (in the REPL)
+    /// can name them.
+    pub(crate) fn with_context(mut self, policy: &Policy, extra_events: &[String]) -> Self {
+        self.zone = policy.zone;
+        for cal in &policy.calendars {
+            self.calendars
+                .push((cal.name.clone(), Span::default(), Arc::clone(cal)));
+        }
+        self.context_calendars = self.calendars.len();
+        self.events.extend(extra_events.iter().cloned());
+        self
+    }
+
+    /// The calendars known after lowering: those of the context (redefined ones replaced in
+    /// place) followed by new ones, in declaration order.
+    pub(crate) fn calendars(&self) -> Vec<Arc<Calendar>> {
+        self.calendars
+            .iter()
+            .map(|(_, _, c)| Arc::clone(c))
+            .collect()
+    }
+
+    /// Lowers a whole `file`.
+    pub(crate) fn policy(&mut self, file: Pair<'_, Rule>) -> Option<Policy> {
+        let policy = file.into_inner().find(|p| p.as_rule() == Rule::policy)?;
+        let mut inner = policy.into_inner();
+        inner.next(); // k_policy
+        let name = self.string(inner.next()?);
+        let declarations: Vec<Pair<'_, Rule>> = inner.collect();
+        let clauses = self.declarations(declarations);
+        Some(Policy {
+            name,
+            zone: self.zone,
+            calendars: self
+                .calendars
+                .iter()
+                .map(|(_, _, c)| Arc::clone(c))
+                .collect(),
+            clauses,
+        })
+    }
+
+    /// Lowers declarations in dependency order: zone, events, includes, calendars, clauses, so a
+    /// clause may name a calendar declared below it.
+    pub(crate) fn declarations(&mut self, declarations: Vec<Pair<'_, Rule>>) -> Vec<Clause> {
+        let by_rule = |rule: Rule| {
+            declarations
+                .iter()
+                .filter(move |p| p.as_rule() == rule)
+                .cloned()
+        };
+        let zones: Vec<_> = by_rule(Rule::zone_decl).collect();
+        for (i, z) in zones.iter().enumerate() {
+            if i > 0 {
+                self.err(
+                    "pledge::policy::duplicate_zone",
+                    Self::span(z),
+                    "the policy names its zone twice",
+                    "second zone",
+                )
+                .set_help("keep one `zone` line");
+            }
+            if let Some(tz) = self.zone_decl(z.clone()) {
+                self.zone = tz;
+            }
+        }
+        for e in by_rule(Rule::events_decl) {
+            for n in e.into_inner().filter(|p| p.as_rule() == Rule::name) {
+                self.events.insert(n.as_str().to_string());
+            }
+        }
+        for inc in by_rule(Rule::include_decl) {
+            self.include(inc);
+        }
+        let mut seen_cal = Seen(
+            self.calendars[self.context_calendars..]
+                .iter()
+                .map(|(n, s, _)| (n.clone(), *s))
+                .collect(),
+        );
+        for cal in by_rule(Rule::calendar_decl) {
+            self.calendar(cal, &mut seen_cal);
+        }
+        let mut clauses: Vec<Clause> = Vec::new();
+        for c in by_rule(Rule::clause) {
+            if let Some(clause) = self.clause(c) {
+                clauses.push(clause);
+            }
+        }
+        self.check_duplicate_clauses();
+        clauses
+    }
+
+    /// Two clauses may share a name only as versions with disjoint `effective` ranges. Checked on
+    /// the headers of all clauses, including those with errors of their own.
+    fn check_duplicate_clauses(&mut self) {
+        let headers = std::mem::take(&mut self.headers);
+        for (i, (name, span, effective)) in headers.iter().enumerate() {
+            if let Some((_, first, _)) = headers[..i]
+                .iter()
+                .find(|(n, _, e)| n == name && overlaps(e, effective))
+            {
+                self.err(
+                    "pledge::clause::duplicate_name",
+                    *span,
+                    format!("clause `{name}` is defined twice"),
+                    "defined again here",
+                )
+                .set_help(
+                    "rename one of them, or give both `effective` date ranges that do not overlap",
+                );
+                if let Some(last) = self.errors.last_mut() {
+                    last.labels.push((*first, "first defined here".into()));
+                }
+            }
+        }
+    }
+
+    fn zone_decl(&mut self, pair: Pair<'_, Rule>) -> Option<Tz> {
+        let s = pair.into_inner().find(|p| p.as_rule() == Rule::string)?;
+        let span = Self::span(&s);
+        let text = self.string(s);
+        match text.parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                self.err(
+                    "pledge::zone::unknown",
+                    span,
+                    format!("unknown time zone `{text}`"),
+                    "not an IANA zone",
+                )
+                .set_help("use an IANA zone name such as `Asia/Shanghai` or `Europe/Berlin`");
+                None
+            }
+        }
+    }
+
+    fn clause(&mut self, pair: Pair<'_, Rule>) -> Option<Clause> {
+        let span = Self::span(&pair);
+        let mut inner = pair.into_inner();
+        let kind_pair = inner.next()?;
+        let kind = kind_pair.as_str().to_string();
+        let name = inner.next()?.as_str().to_string();
+        let mut title = None;
+        let mut items: Vec<Pair<'_, Rule>> = Vec::new();
+        for p in inner {
+            if p.as_rule() == Rule::string && title.is_none() && items.is_empty() {
+                title = Some(self.string(p));
+            } else {
+                items.push(p);
+            }
+        }
+        let mut clause = ClauseParts::default();
+        for item in items {
+            let rule = item.as_rule();
+            let item_span = Self::span(&item);
+            if let Some(first) = clause.seen.insert(rule, item_span) {
+                if rule != Rule::stage_item {
+                    self.err(
+                        "pledge::clause::duplicate_line",
+                        item_span,
+                        format!("clause `{name}` has two {} lines", item_word(rule)),
+                        "second one",
+                    )
+                    .set_help(
+                        "keep one; to stop at the first of several events write `until a or b`",
+                    );
+                    if let Some(last) = self.errors.last_mut() {
+                        last.labels.push((first, "first one".into()));
+                    }
+                    continue;
+                }
+            }
+            match rule {
+                Rule::cite_item => {
+                    for p in item.into_inner() {
+                        match p.as_rule() {
+                            Rule::row_id => clause.cite.row = Some(p.as_str().to_string()),
+                            Rule::string => clause.cite.text = Some(self.string(p)),
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::effective_item => {
+                    for part in item.into_inner() {
+                        let dates: Vec<_> = part
+                            .clone()
+                            .into_inner()
+                            .filter(|p| p.as_rule() == Rule::date)
+                            .collect();
+                        match part.as_rule() {
+                            Rule::effective_range => {
+                                clause.effective.from = dates.first().and_then(|d| self.date(d));
+                                clause.effective.until = dates.get(1).and_then(|d| self.date(d));
+                            }
+                            Rule::effective_before => {
+                                clause.effective.until = dates.first().and_then(|d| self.date(d));
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let (Some(a), Some(b)) = (clause.effective.from, clause.effective.until) {
+                        if b <= a {
+                            self.err("pledge::clause::empty_effective", item_span, "the clause is never effective", "`until` is not after `from`")
+                                .set_help("write `effective FROM..UNTIL` with UNTIL after FROM (UNTIL is exclusive)");
+                        }
+                    }
+                }
+                Rule::when_item => {
+                    if let Some(c) = item.into_inner().find(|p| p.as_rule() == Rule::condition) {
+                        clause.when = self.condition(c, 0);
+                    }
+                }
+                Rule::from_item => {
+                    clause.from = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .and_then(|t| self.trigger(t))
+                }
+                Rule::until_item => {
+                    clause.until = item
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::trigger)
+                        .and_then(|t| self.trigger(t))
+                }
+                Rule::within_limit | Rule::same_day_limit | Rule::by_limit => {
+                    clause.limit = self.limit(item);
+                    clause.limit_span = Some(item_span);
+                }
+                Rule::group_item => {
+                    clause.group_by = item
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::name)
+                        .map(|p| p.as_str().to_string())
+                        .collect()
+                }
+                Rule::pause_item | Rule::stage_item => self.deadline_line(item, &mut clause),
+                Rule::channels_item
+                | Rule::audience_item
+                | Rule::coverage_item
+                | Rule::first_item
+                | Rule::lead_item => self.notify_line(item, &mut clause),
+                Rule::having_item
+                | Rule::sample_ratio_item
+                | Rule::evidence_item
+                | Rule::lag_item => self.sample_line(item, item_span, &mut clause),
+                Rule::target_ratio_item | Rule::bound_item => self.target_line(item, &mut clause),
+                Rule::repeat_item | Rule::then_item => {
+                    self.repeat_line(item, item_span, &mut clause)
+                }
+                Rule::quota_item | Rule::duty_item => self.every_line(item, item_span, &mut clause),
+                Rule::window_item => self.window_line(item, &mut clause),
+                _ => {}
+            }
+        }
+        for (rule, item_span) in &clause.seen {
+            if !allowed(&kind, *rule) {
+                self.err(
+                    "pledge::clause::misplaced_line",
+                    *item_span,
+                    format!("a `{kind}` clause has no {} line", item_word(*rule)),
+                    "not allowed here",
+                )
+                .set_help(format!("a `{kind}` clause takes: {}", allowed_words(&kind)));
+            }
+        }
+        self.headers.push((
+            name.clone(),
+            name_span(span, &name, self.source.inner()),
+            clause.effective.clone(),
+        ));
+        let body = match kind.as_str() {
+            "deadline" => self.deadline_body(&name, span, &mut clause)?,
+            "notify" => self.notify_body(&name, span, &mut clause)?,
+            "sample" => self.sample_body(&name, span, &mut clause)?,
+            "target" => self.target_body(&name, span, &mut clause)?,
+            "repeat" => self.repeat_body(&name, span, &mut clause)?,
+            "every" => self.every_body(&name, span, &mut clause)?,
+            "window" => self.window_body(&name, span, &mut clause)?,
+            other => {
+                self.err(
+                    "pledge::clause::unsupported_kind",
+                    Self::span(&kind_pair),
+                    format!("`{other}` is not a clause kind"),
+                    "unknown kind",
+                );
+                return None;
+            }
+        };
+        Some(Clause {
+            name,
+            title,
+            cite: clause.cite,
+            applies: clause.when.unwrap_or(Condition::Always),
+            effective: clause.effective,
+            body,
+            span,
+        })
+    }
+
+    fn missing(&mut self, name: &str, span: Span, kind: &str, what: &str, help: &str) {
+        let code = match what {
+            "channels" => "pledge::clause::missing_channels",
+            "ratio" => "pledge::clause::missing_ratio",
+            "having" => "pledge::clause::missing_population",
+            "bound" => "pledge::clause::missing_bound",
+            "same" => "pledge::clause::missing_repeat",
+            "then" => "pledge::clause::missing_action",
+            "duty" => "pledge::clause::missing_duty",
+            _ => "pledge::clause::missing_window",
+        };
+        let ns = name_span(span, name, self.source.inner());
+        self.err(
+            code,
+            ns,
+            format!("{kind} `{name}` has no `{what}` line"),
+            format!("this {kind}"),
+        )
+        .set_help(help);
+    }
+}
+
+#[derive(Default)]
+struct ClauseParts {
+    seen: HashMap<Rule, Span>,
+    cite: Citation,
+    effective: Effective,
+    when: Option<Condition>,
+    from: Option<Trigger>,
+    until: Option<Trigger>,
+    limit: Option<Limit>,
+    limit_span: Option<Span>,
+    pause: Option<Pause>,
+    stages: Vec<Stage>,
+    channels: Option<Required>,
+    audiences: Option<Required>,
+    coverage: Option<u32>,
+    first: Option<(Trigger, Vec<String>)>,
+    having: Option<Trigger>,
+    sample_ratio: Option<(u32, String, PeriodUnit)>,
+    evidence: Option<Trigger>,
+    lag: Option<Duration>,
+    group_by: Vec<String>,
+    target_ratio: Option<(Measure, PeriodUnit)>,
+    bound: Option<(bool, u32)>,
+    repeat: Option<(Vec<String>, u32, Duration)>,
+    then: Option<Stage>,
+    duty: Option<(Trigger, DutyRule)>,
+    window: Option<WindowParts>,
+    lead: Option<LeadTime>,
+}
+
+fn item_word(rule: Rule) -> &'static str {
+    match rule {
+        Rule::stage_item => "stage (`at`/`after`)",
+        Rule::channels_item => "`channels`",
+        Rule::audience_item => "`audience`",
+        Rule::coverage_item => "`coverage`",
+        Rule::first_item => "`first`",
+        Rule::lead_item => "lead time (`at least ... before`)",
+        Rule::having_item => "`having`",
+        Rule::sample_ratio_item | Rule::target_ratio_item => "`ratio`",
+        Rule::evidence_item => "`evidence`",
+        Rule::lag_item => "`lag`",
+        Rule::group_item => "`group by`",
+        Rule::bound_item => "`at least`/`at most`",
+        Rule::repeat_item => "`same ... times within`",
+        Rule::then_item => "`then`",
+        Rule::quota_item | Rule::duty_item => "duty (`every`/`at least ... per`)",
+        Rule::window_item => "`only`",
+        Rule::cite_item => "`cite`",
+        Rule::effective_item => "`effective`",
+        Rule::when_item => "`when`",
+        Rule::from_item => "`from`",
+        Rule::until_item => "`until`",
+        Rule::within_limit => "`within`",
+        Rule::same_day_limit => "`same day`",
+        Rule::by_limit => "`by`",
+        Rule::pause_item => "`pause`",
+        _ => "duplicate",
+    }
+}
+
+/// Which lines each clause kind accepts.
+fn allowed(kind: &str, rule: Rule) -> bool {
+    use Rule::*;
+    let common = matches!(rule, cite_item | effective_item | when_item);
+    common
+        || match kind {
+            "deadline" => matches!(
+                rule,
+                from_item
+                    | until_item
+                    | within_limit
+                    | same_day_limit
+                    | by_limit
+                    | pause_item
+                    | stage_item
+            ),
+            "notify" => matches!(
+                rule,
+                from_item
+                    | within_limit
+                    | same_day_limit
+                    | by_limit
+                    | channels_item
+                    | audience_item
+                    | coverage_item
+                    | first_item
+                    | lead_item
+            ),
+            "sample" => matches!(
+                rule,
+                having_item | sample_ratio_item | evidence_item | lag_item | group_item
+            ),
+            "target" => matches!(rule, target_ratio_item | bound_item | group_item),
+            "repeat" => matches!(rule, repeat_item | then_item),
+            "every" => matches!(rule, from_item | until_item | quota_item | duty_item),
+            "window" => matches!(rule, window_item),
+            _ => false,
+        }
+}
+
+fn allowed_words(kind: &str) -> &'static str {
+    match kind {
+        "deadline" => "`cite`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
+        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
+        "sample" => "`cite`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
+        "target" => "`cite`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
+        "repeat" => "`cite`, `effective`, `when`, `same`, `then`",
+        "every" => "`cite`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
+    }
+}
+
+fn overlaps(a: &Effective, b: &Effective) -> bool {
+    let a_before_b = matches!((a.until, b.from), (Some(u), Some(f)) if u <= f);
+    let b_before_a = matches!((b.until, a.from), (Some(u), Some(f)) if u <= f);
+    !(a_before_b || b_before_a)
+}
+
+/// The span of a clause's name inside the clause span, for precise labels.
+fn name_span(clause: Span, name: &str, source: &str) -> Span {
+    let text = source.get(clause.start..clause.end).unwrap_or("");
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // The name is the first whole word equal to it after the keyword (a clause `a` must not
+    // underline the `a` of `deadline`).
+    let found = text.match_indices(name).map(|(i, _)| i).find(|&i| {
+        i > 0
+            && !text[..i].chars().next_back().is_some_and(ident)
+            && !text[i + name.len()..].chars().next().is_some_and(ident)
+    });
+    match found {
+        Some(i) => Span {
+            start: clause.start + i,
+            end: clause.start + i + name.len(),
+        },
+        None => clause,
+    }
+}

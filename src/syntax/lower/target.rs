@@ -1,0 +1,98 @@
+//! Lowers `target` clauses: a ratio over a period held at least or at most at a bound.
+
+use crate::policy::*;
+use crate::syntax::grammar::Rule;
+use pest::iterators::Pair;
+
+use super::common::period_unit;
+use super::{ClauseParts, Lowerer};
+
+impl Lowerer<'_> {
+    /// Lowers a line only a `target` clause takes into `clause`.
+    pub(super) fn target_line(&mut self, item: Pair<'_, Rule>, clause: &mut ClauseParts) {
+        match item.as_rule() {
+            Rule::target_ratio_item => {
+                let parts: Vec<Pair<'_, Rule>> = item.into_inner().collect();
+                let period = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::period_unit)
+                    .map(|p| period_unit(p.as_str()));
+                let measure = if let Some(word) =
+                    parts.iter().find(|p| p.as_rule() == Rule::verdict_word)
+                {
+                    parts
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::name)
+                        .map(|n| Measure::Verdicts {
+                            status: word.as_str().to_string(),
+                            clause: n.as_str().to_string(),
+                        })
+                } else {
+                    let triggers: Vec<_> = parts
+                        .iter()
+                        .filter(|p| p.as_rule() == Rule::trigger)
+                        .cloned()
+                        .collect();
+                    let success = triggers.first().cloned().and_then(|t| self.trigger(t));
+                    let among = triggers.get(1).cloned().and_then(|t| self.trigger(t));
+                    match (success, among) {
+                        (Some(success), Some(among)) => Some(Measure::Events { success, among }),
+                        _ => None,
+                    }
+                };
+                if let (Some(m), Some(p)) = (measure, period) {
+                    clause.target_ratio = Some((m, p));
+                }
+            }
+            Rule::bound_item => {
+                let mut at_least = true;
+                let mut value = None;
+                for p in item.into_inner() {
+                    match p.as_rule() {
+                        Rule::k_most => at_least = false,
+                        Rule::percent => value = self.permille(p),
+                        _ => {}
+                    }
+                }
+                clause.bound = value.map(|v| (at_least, v));
+            }
+            _ => {}
+        }
+    }
+
+    /// Builds a `target` clause's body from its lines, reporting the missing ones.
+    pub(super) fn target_body(
+        &mut self,
+        name: &str,
+        span: Span,
+        clause: &mut ClauseParts,
+    ) -> Option<ClauseBody> {
+        let Some((measure, period)) = clause.target_ratio.take() else {
+            self.missing(
+                name,
+                span,
+                "target",
+                "ratio",
+                "add `ratio rated(satisfied == true) among rated per month`",
+            );
+            return None;
+        };
+        let Some((at_least, bound_permille)) = clause.bound else {
+            self.missing(
+                name,
+                span,
+                "target",
+                "bound",
+                "add `at least 90%` or `at most 2%`",
+            );
+            return None;
+        };
+        Some(ClauseBody::Target(Target {
+            measure,
+            period,
+            group_by: std::mem::take(&mut clause.group_by),
+            at_least,
+            bound_permille,
+        }))
+    }
+}

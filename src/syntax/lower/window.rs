@@ -1,0 +1,82 @@
+//! Lowers `window` clauses: an event allowed only in periods of the day, weekdays or a season.
+
+use crate::calendar::Period;
+use crate::policy::*;
+use crate::syntax::grammar::Rule;
+use chrono::Weekday;
+use pest::iterators::Pair;
+
+use super::calendars::day_set;
+use super::{ClauseParts, Lowerer};
+
+impl Lowerer<'_> {
+    /// Lowers a `window` clause's `only` line into `clause`.
+    pub(super) fn window_line(&mut self, item: Pair<'_, Rule>, clause: &mut ClauseParts) {
+        let mut trigger = None;
+        let mut periods = Vec::new();
+        let mut days = Vec::new();
+        let mut season = None;
+        let mut season_ok = true;
+        for p in item.into_inner() {
+            match p.as_rule() {
+                Rule::season_range => {
+                    let ends: Vec<Option<MonthDay>> =
+                        p.into_inner().map(|d| self.month_day(&d)).collect();
+                    match ends.as_slice() {
+                        [Some(a), Some(b)] => season = Some((*a, *b)),
+                        _ => season_ok = false,
+                    }
+                }
+                Rule::trigger => trigger = self.trigger(p),
+                Rule::time_range => {
+                    if let Some(period) = self.time_range(p) {
+                        periods.push(period);
+                    }
+                }
+                Rule::day_set => days = day_set(p),
+                _ => {}
+            }
+        }
+        if let (Some(t), true) = (trigger, season_ok) {
+            clause.window = Some((t, periods, days, season));
+        }
+    }
+
+    /// Builds a `window` clause's body from its lines, reporting the missing ones.
+    pub(super) fn window_body(
+        &mut self,
+        name: &str,
+        span: Span,
+        clause: &mut ClauseParts,
+    ) -> Option<ClauseBody> {
+        let Some((event, periods, days, season)) = clause.window.take() else {
+            if clause.seen.contains_key(&Rule::window_item) {
+                // The line is there but did not lower; its own error says why.
+                return None;
+            }
+            self.missing(
+                name,
+                span,
+                "window",
+                "window",
+                "add `maintained only 00:00-05:00`",
+            );
+            return None;
+        };
+        Some(ClauseBody::Window(Window {
+            event,
+            periods,
+            days,
+            zone: self.zone,
+            season,
+        }))
+    }
+}
+
+/// A `window` clause's event, periods of the day, weekdays and season, as read.
+pub(super) type WindowParts = (
+    Trigger,
+    Vec<Period>,
+    Vec<Weekday>,
+    Option<(MonthDay, MonthDay)>,
+);
