@@ -735,7 +735,7 @@ fn a_reopen_at_the_stop_instant_waits_for_a_start_event_of_its_own() {
     assert_eq!(cycles, [(1, t("03-02 10:00"), Status::Met)]);
     assert_eq!(
         c.verdicts,
-        evaluate_case_full(&[p.clone()], &events, t("03-02 20:00")).verdicts
+        evaluate_case_full(std::slice::from_ref(&p), &events, t("03-02 20:00")).verdicts
     );
     // With a dispatch of its own, cycle 2 runs.
     events.push(ev("R", "03-02 11:00", "dispatched", &[]));
