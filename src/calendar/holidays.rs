@@ -64,7 +64,11 @@ impl HolidayFileError {
     }
 
     fn from_toml(code: &'static str, error: toml::de::Error) -> Self {
-        HolidayFileError::new(code, first_line_lowercase(error.message()), error.span())
+        HolidayFileError::new(
+            code,
+            first_line_lowercase(error.message(), "invalid holiday file"),
+            error.span(),
+        )
     }
 }
 
@@ -303,8 +307,9 @@ fn parse_date(value: &Spanned<toml::Value>) -> Result<NaiveDate, HolidayFileErro
     })
 }
 
-/// toml's messages are multi-line and capitalised; ours are one lowercase line.
-fn first_line_lowercase(message: &str) -> String {
+/// toml's messages are multi-line and capitalised; ours are one lowercase line (`empty` when
+/// it has none). Holiday files and policy test files both report toml's errors this way.
+pub(crate) fn first_line_lowercase(message: &str, empty: &str) -> String {
     let line = message
         .lines()
         .next()
@@ -314,7 +319,7 @@ fn first_line_lowercase(message: &str) -> String {
     let mut chars = line.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => "invalid holiday file".to_string(),
+        None => empty.to_string(),
     }
 }
 

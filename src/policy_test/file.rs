@@ -204,7 +204,7 @@ pub fn load(path: &Path, cache: &mut PolicyCache) -> Result<TestFile, Vec<Policy
             let span = e.span().unwrap_or(0..0);
             loader.error_help(
                 "pledge::test::invalid",
-                first_line_lowercase(e.message()),
+                crate::calendar::holidays::first_line_lowercase(e.message(), "invalid test file"),
                 span,
                 "here",
                 "a test file is TOML: `policies = [...]`, then `[[case]]` tables with `name`, \
@@ -628,18 +628,4 @@ fn unknown_kind(loader: &mut Loader, kind: &str, span: Range<usize>) {
         "here",
         &format!("the kinds are: {}", RECORD_KINDS.join(", ")),
     );
-}
-
-fn first_line_lowercase(message: &str) -> String {
-    let line = message
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .trim_end_matches('.');
-    let mut chars = line.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => "invalid test file".to_string(),
-    }
 }

@@ -1,6 +1,7 @@
 //! Lowers `calendar` blocks (hours, holidays, make-up days), `include` of holiday files, and
 //! the dates, times and calendar references they and clauses use.
 
+use crate::calendar::weekday_name;
 use crate::calendar::{
     builtin, Calendar, CalendarSpec, HolidaySchedule, Period, BUILTIN_SCHEDULES,
 };
@@ -491,16 +492,4 @@ pub(super) fn day_set(pair: Pair<'_, Rule>) -> Vec<Weekday> {
         }
     }
     days
-}
-
-pub(super) fn weekday_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "Monday",
-        Weekday::Tue => "Tuesday",
-        Weekday::Wed => "Wednesday",
-        Weekday::Thu => "Thursday",
-        Weekday::Fri => "Friday",
-        Weekday::Sat => "Saturday",
-        Weekday::Sun => "Sunday",
-    }
 }
