@@ -115,12 +115,12 @@ pub mod syntax;
 pub mod value;
 
 pub use api::{
-    check_events, check_path, check_path_to_json, check_reader, Diagnostic, Engine, Options,
-    PolicyError, PolicySet, Record, Report,
+    check_events, check_path, check_path_to_json, check_reader, Advanced, Diagnostic, Engine,
+    Options, PolicyError, PolicySet, Record, Report,
 };
 pub use eval::{
-    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError, Status,
-    Summary, Unopened, Verdict,
+    Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError,
+    Status, Summary, Unopened, Verdict,
 };
 pub use event::{Event, Instant};
 pub use input::{Format, ReadStats};

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, TypedDict, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, TypedDict, Tuple, Union
 
 Event = Mapping[str, Any]
 """An event: ``ticket``, ``at`` (RFC 3339 text or an aware datetime), ``type``, and optionally
@@ -76,7 +76,9 @@ class Engine:
     ) -> None: ...
     def push(self, event: Event) -> List[Record]: ...
     def extend(self, events: Iterable[Event]) -> List[Record]: ...
-    def advance(self, now: Instant) -> List[Record]: ...
+    def advance(self, now: Instant) -> Tuple[List[Record], List[Record]]:
+        """Moves stream time to ``now``: ``(records that became final, alerts)``; an alert is
+        a verdict (``alert == "breached"``) or action (``alert == "stage"``) of a running clock."""
     def finish(self) -> Report: ...
     def snapshot(self) -> bytes:
         """The engine's whole state, to persist and continue from with ``Engine.restore``."""

@@ -563,15 +563,24 @@ impl Engine {
     }
 
     /// Moves stream time to `now` (a datetime with a zone, or RFC 3339): events that waited
-    /// out the reorder window are applied, cases past their retention settle.
+    /// out the reorder window are applied, cases past their retention settle. Returns
+    /// `(records, alerts)`: the records that became final, and the alerts of running clocks
+    /// since the previous call (cycles that breached, stages that fired), each a verdict or
+    /// action dict with an `alert` key, `"breached"` or `"stage"`.
     fn advance<'py>(
         &mut self,
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
         let now = instant(now, "now")?;
-        let records = self.running()?.advance(now);
-        records_to_py(py, &records)
+        let advanced = self.running()?.advance(now);
+        let alerts = PyList::empty(py);
+        for a in &advanced.alerts {
+            let json = serde_json::to_value(a)
+                .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+            alerts.append(json_to_py(py, &json)?)?;
+        }
+        Ok((records_to_py(py, &advanced.records)?, alerts))
     }
 
     /// Ends the stream: `{"records": [...], "summary": {...}}` with the records still to come.

@@ -135,10 +135,25 @@ def test_advance_settles_a_closed_case_after_its_retention():
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(minutes=90), "type": "contacted"}) == []
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(hours=2), "type": "closed"}) == []
     assert engine.open_cases == 1
-    assert engine.advance("2026-03-04T10:59:00+08:00") == []
-    [verdict] = engine.advance(at + datetime.timedelta(days=2, hours=3, minutes=1))
+    assert engine.advance("2026-03-04T10:59:00+08:00") == ([], [])
+    [verdict], alerts = engine.advance(at + datetime.timedelta(days=2, hours=3, minutes=1))
+    assert alerts == []
     assert (verdict["ticket"], verdict["status"], verdict["overdue_seconds"]) == ("A", "breached", 1800)
     assert engine.open_cases == 0
+
+
+def test_advance_alerts_a_running_clock_once_when_it_breaches():
+    engine = pledge.Engine(pledge.Policy.from_text(DESK), reorder_window=datetime.timedelta(minutes=1))
+    tz = datetime.timezone(datetime.timedelta(hours=8))
+    at = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=tz)
+    assert engine.push(opened("B", at)) == []
+    # Due at 10:00; told once every event before it is in (a minute later).
+    assert engine.advance(at + datetime.timedelta(minutes=61)) == ([], [])
+    records, [alert] = engine.advance(at + datetime.timedelta(minutes=62))
+    assert records == []
+    got = (alert["alert"], alert["record"], alert["ticket"], alert["status"], alert["due"])
+    assert got == ("breached", "verdict", "B", "breached", "2026-03-02T10:00:00+08:00")
+    assert engine.advance(at + datetime.timedelta(hours=5)) == ([], [])
 
 
 def test_a_policy_error_carries_its_diagnostics():
