@@ -77,8 +77,20 @@ impl PolicySet {
     }
 
     /// The policies, in order.
-    pub fn policies(&self) -> &[Policy] {
+    pub(crate) fn policies(&self) -> &[Policy] {
         &self.policies
+    }
+
+    /// The names of the policies (`policy "NAME" { ... }`), in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.policies.iter().map(|p| p.name.as_str())
+    }
+
+    /// Every clause as (policy name, clause name), in order: the names records carry.
+    pub fn clauses(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.policies
+            .iter()
+            .flat_map(|p| p.clauses.iter().map(|c| (p.name.as_str(), c.name.as_str())))
     }
 
     /// The zone instants of the summary are shown in: the first policy's.

@@ -388,20 +388,13 @@ impl Policy {
     /// The policy's name (`policy "NAME" { ... }`).
     #[getter]
     fn name(&self) -> String {
-        self.set
-            .policies()
-            .first()
-            .map_or_else(String::new, |p| p.name.clone())
+        self.set.names().next().unwrap_or_default().to_string()
     }
 
     /// The names of its clauses, in order.
     #[getter]
     fn clauses(&self) -> Vec<String> {
-        self.set
-            .policies()
-            .iter()
-            .flat_map(|p| p.clauses.iter().map(|c| c.name.clone()))
-            .collect()
+        self.set.clauses().map(|(_, c)| c.to_string()).collect()
     }
 
     fn __repr__(&self) -> String {

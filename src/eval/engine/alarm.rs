@@ -14,7 +14,7 @@
 
 use super::*;
 
-/// Something that happened to a running cycle, told by [`Evaluator::alerts`].
+/// Something that happened to a running cycle, told by [`crate::Engine::advance`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Alert {
     /// The cycle's clock is still running and its due time has passed: its verdict as of the

@@ -99,7 +99,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
 const SNAPSHOT_FORMAT: u32 = 2;
 
-/// Why [`Evaluator::restore`] refused a snapshot.
+/// Why [`crate::Engine::restore`] refused a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
     #[error("not a snapshot of this version of pledge: {0}")]
