@@ -4,6 +4,7 @@ Run by ``cargo test`` (tests/python.rs), which builds the package into a virtual
 and passes the command's path in ``PLEDGE_BIN``.
 """
 
+import collections.abc
 import datetime
 import json
 import os
@@ -297,3 +298,31 @@ def test_an_explaining_engine_says_why():
     assert "verdict: breached, 30 min late" in why
     assert engine.explain("T-2") is None
     assert pledge.Engine(pledge.Policy.from_text(DESK)).explain("T-1") is None
+
+
+def test_records_are_a_sequence_decoded_as_read(monkeypatch):
+    monkeypatch.setattr(pledge.Records, "_CHUNK", 4)  # iteration in several chunks
+    report = pledge.check(shipped(), str(ROOT / "examples/service-desk.jsonl"))
+    expected = cli_json(SHIPPED, ROOT / "examples/service-desk.jsonl")
+    records = report["records"]
+    assert report.records is records and report.summary is report["summary"]
+    assert isinstance(report, collections.abc.Mapping) and set(report) == {"records", "summary"}
+    assert isinstance(records, collections.abc.Sequence)
+    n = len(expected["records"])
+    assert len(records) == n > 10
+    assert records[0] == expected["records"][0]
+    assert records[-1] == expected["records"][-1]
+    assert records[3:7] == expected["records"][3:7]
+    assert records[::5] == expected["records"][::5]
+    assert records[n - 2 : n + 5] == expected["records"][n - 2 :]
+    assert list(records) == expected["records"] == records.to_list()
+    assert records == expected["records"] and records != expected["records"][:-1]
+    assert report.to_dict() == expected
+    assert json.loads(json.dumps(report.to_dict())) == expected
+    assert repr(records) == f"<pledge.Records: {n} records>"
+    with pytest.raises(IndexError):
+        records[n]
+    with pytest.raises(IndexError):
+        records[-n - 1]
+    with pytest.raises(KeyError):
+        report["verdicts"]
