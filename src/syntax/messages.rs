@@ -210,6 +210,42 @@ pub const ZH: &[(&str, &str)] = &[
     ),
 ];
 
+/// The grammar's names for what was expected (`expected a name or a string`), inside the
+/// parts of a parse error's message.
+const ZH_WORDS: &[(&str, &str)] = &[
+    ("end of file", "文件结尾"),
+    ("a name or a list of names", "名称或名称列表"),
+    ("a name", "名称"),
+    ("a condition", "条件"),
+    ("a string (`\"...\"`)", "字符串（`\"...\"`）"),
+    ("a number", "数字"),
+    ("a percentage", "百分比"),
+    ("a duration", "时长"),
+    ("a time of day", "时刻"),
+    ("a date", "日期"),
+    ("an event type", "事件类型"),
+    ("a clause line", "条款行"),
+    ("a calendar line", "日历行"),
+    ("a clause", "条款"),
+    ("a value", "值"),
+    ("a comparison operator", "比较运算符"),
+    ("a comparison", "比较"),
+    ("a list", "列表"),
+    ("an attribute schema", "属性模式"),
+    ("an attribute", "属性"),
+    ("a type", "类型"),
+    (" or ", " 或 "),
+];
+
+/// A part of a parse error's message with the grammar's names translated.
+fn words(part: &str) -> String {
+    let mut out = part.to_string();
+    for (en, zh) in ZH_WORDS {
+        out = out.replace(en, zh);
+    }
+    out
+}
+
 /// How many English patterns have a Chinese translation.
 pub fn translated() -> usize {
     ZH.len()
@@ -222,6 +258,11 @@ pub fn translate(text: &str, lang: Lang) -> String {
     }
     for (pattern, zh) in ZH {
         if let Some(parts) = matches(pattern, text) {
+            if pattern.starts_with("expected ") {
+                let parts: Vec<String> = parts.iter().map(|p| words(p)).collect();
+                let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                return fill(zh, &parts);
+            }
             return fill(zh, &parts);
         }
     }
