@@ -566,13 +566,13 @@ fn allowed(kind: &str, rule: Rule) -> bool {
 
 fn allowed_words(kind: &str) -> &'static str {
     match kind {
-        "deadline" => "`cite`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
-        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
-        "sample" => "`cite`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
-        "target" => "`cite`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
-        "repeat" => "`cite`, `effective`, `when`, `same`, `then`",
-        "every" => "`cite`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
-        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
+        "deadline" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
+        "notify" => "`cite`, `allow`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
+        "sample" => "`cite`, `allow`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
+        "target" => "`cite`, `allow`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
+        "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
+        "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
 }
 
