@@ -40,7 +40,14 @@ fn completion_scripts_name_every_subcommand_and_option() {
             assert!(script.contains(sub), "{shell}: no `{sub}`");
         }
         // (fish writes `-l retain`, the others `--retain`.)
-        for option in ["reorder-window", "retain", "include-closed", "profile", "deny", "lang"] {
+        for option in [
+            "reorder-window",
+            "retain",
+            "include-closed",
+            "profile",
+            "deny",
+            "lang",
+        ] {
             assert!(script.contains(option), "{shell}: no `{option}`");
         }
     }

@@ -65,7 +65,10 @@ fn a_lint_warns_with_exit_0_and_exits_1_when_denied() {
     assert!(out.contains("×"), "an error: {out}");
     assert!(err.contains("1 error(s), 0 warning(s)"), "{err}");
     // Denying another lint changes nothing.
-    let (code, ..) = run(pledge().arg("lint").arg(&p).args(["--deny", "missing_cite"]));
+    let (code, ..) = run(pledge()
+        .arg("lint")
+        .arg(&p)
+        .args(["--deny", "missing_cite"]));
     assert_eq!(code, Some(0));
 }
 
@@ -108,12 +111,10 @@ fn the_json_document_lists_each_diagnostic_with_its_lint_and_position() {
     assert_eq!(d["column"], 5);
     assert_eq!(d["label"], "a ratio is never above 100%");
     // In Chinese, the same diagnostic with the same code and position.
-    let (_, out, _) = run(
-        pledge()
-            .arg("lint")
-            .arg(&p)
-            .args(["--format", "json", "--lang", "zh"]),
-    );
+    let (_, out, _) = run(pledge()
+        .arg("lint")
+        .arg(&p)
+        .args(["--format", "json", "--lang", "zh"]));
     let doc: Json = serde_json::from_str(&out).unwrap();
     let zh = &doc["diagnostics"][0];
     assert_eq!(zh["code"], d["code"]);
@@ -145,27 +146,30 @@ fn the_locale_or_the_flag_gives_chinese_diagnostics_and_the_flag_wins() {
     );
     let (_, out, _) = run(pledge().arg("lint").arg(&p).env("LANG", "zh_CN.UTF-8"));
     assert!(out.contains("未知的事件类型 `rate`"), "{out}");
-    assert!(out.contains("pledge::clause::unknown_event"), "codes unchanged: {out}");
-    let (_, out, _) = run(pledge().arg("lint").arg(&p).env("LANG", "zh_CN.UTF-8").args(["--lang", "en"]));
+    assert!(
+        out.contains("pledge::clause::unknown_event"),
+        "codes unchanged: {out}"
+    );
+    let (_, out, _) = run(pledge()
+        .arg("lint")
+        .arg(&p)
+        .env("LANG", "zh_CN.UTF-8")
+        .args(["--lang", "en"]));
     assert!(out.contains("unknown event type `rate`"), "{out}");
     let (_, out, _) = run(pledge().arg("lint").arg(&p).args(["--lang", "zh"]));
     assert!(out.contains("未知的事件类型"), "{out}");
     // `check` draws its policy errors in the language too.
-    let (code, _, err) = run(
-        pledge()
-            .arg("check")
-            .arg(&p)
-            .args(["--events", "-", "--lang", "zh"]),
-    );
+    let (code, _, err) = run(pledge()
+        .arg("check")
+        .arg(&p)
+        .args(["--events", "-", "--lang", "zh"]));
     assert_eq!(code, Some(2));
     assert!(err.contains("未知的事件类型 `rate`"), "{err}");
     // LC_ALL before LANG.
-    let (_, out, _) = run(
-        pledge()
-            .arg("lint")
-            .arg(&p)
-            .env("LANG", "zh_CN.UTF-8")
-            .env("LC_ALL", "C"),
-    );
+    let (_, out, _) = run(pledge()
+        .arg("lint")
+        .arg(&p)
+        .env("LANG", "zh_CN.UTF-8")
+        .env("LC_ALL", "C"));
     assert!(out.contains("unknown event type"), "{out}");
 }

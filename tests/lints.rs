@@ -112,14 +112,16 @@ fn never_applies_knows_the_schema_types() {
 
 #[test]
 fn never_applies_looks_at_event_filters_too() {
-    let bad = clause("    until revisited(satisfied == true and satisfied == false)\n    within 1 hour");
+    let bad =
+        clause("    until revisited(satisfied == true and satisfied == false)\n    within 1 hour");
     let d = lints(&bad);
     assert_eq!(names(&bad), ["never_applies"]);
     assert_eq!(
         d[0].underlined(),
         Some("satisfied == true and satisfied == false")
     );
-    let good = clause("    until revisited(satisfied == true or satisfied == false)\n    within 1 hour");
+    let good =
+        clause("    until revisited(satisfied == true or satisfied == false)\n    within 1 hour");
     assert!(names(&good).is_empty());
 }
 
@@ -199,10 +201,17 @@ fn unknown_event_attribute_fires_on_an_attribute_no_one_gives_the_event() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].code, "pledge::lint::unknown_event_attribute");
     assert_eq!(d[0].underlined(), Some("satisfed"));
-    assert!(d[0].help.as_deref().unwrap().contains("did you mean `satisfied`?"));
+    assert!(d[0]
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("did you mean `satisfied`?"));
     insta::assert_snapshot!("unknown_event_attribute", rendered(d));
     // EVENTS.md gives `revisited` its `satisfied`.
-    assert!(names(&clause("    until revisited(satisfied == true)\n    within 1 hour")).is_empty());
+    assert!(names(&clause(
+        "    until revisited(satisfied == true)\n    within 1 hour"
+    ))
+    .is_empty());
 }
 
 #[test]
@@ -260,7 +269,10 @@ fn missing_cite_fires_on_a_clause_without_cite() {
     assert_eq!(d[0].code, "pledge::lint::missing_cite");
     assert_eq!(d[0].underlined(), Some("c"));
     insta::assert_snapshot!("missing_cite", rendered(d));
-    let good = bad.replace("{\n    until", "{\n    cite s000-r-1 \"seed 000\"\n    until");
+    let good = bad.replace(
+        "{\n    until",
+        "{\n    cite s000-r-1 \"seed 000\"\n    until",
+    );
     assert!(names(&good).is_empty());
 }
 
@@ -289,10 +301,14 @@ fn allow_as_a_declaration_silences_a_lint_in_the_whole_policy() {
 
 #[test]
 fn an_unknown_lint_name_in_allow_is_an_error_with_a_suggestion() {
-    let e = errors(&target("at most 100%").replace("    ratio", "    allow cannot_fial\n    ratio"));
+    let e =
+        errors(&target("at most 100%").replace("    ratio", "    allow cannot_fial\n    ratio"));
     assert_eq!(e.codes(), ["pledge::lint::unknown"]);
     assert_eq!(e.errors[0].underlined(), Some("cannot_fial"));
-    assert_eq!(e.errors[0].help.as_deref(), Some("did you mean `cannot_fail`?"));
+    assert_eq!(
+        e.errors[0].help.as_deref(),
+        Some("did you mean `cannot_fail`?")
+    );
 }
 
 #[test]
@@ -324,8 +340,15 @@ fn the_lint_table_names_every_lint_once_with_a_level_description_and_help() {
     );
     for l in LINTS {
         assert_eq!(l.level.as_str(), "warn", "{}", l.name);
-        assert!(!l.description.is_empty() && !l.help.is_empty(), "{}", l.name);
-        assert_eq!(pledge::syntax::lint::code(l.name), format!("pledge::lint::{}", l.name));
+        assert!(
+            !l.description.is_empty() && !l.help.is_empty(),
+            "{}",
+            l.name
+        );
+        assert_eq!(
+            pledge::syntax::lint::code(l.name),
+            format!("pledge::lint::{}", l.name)
+        );
     }
 }
 
@@ -333,10 +356,15 @@ fn the_lint_table_names_every_lint_once_with_a_level_description_and_help() {
 
 #[test]
 fn a_misspelt_value_is_an_error_with_a_did_you_mean() {
-    let e = errors(&clause("    when kind == \"complant\"\n    until contacted\n    within 1 hour"));
+    let e = errors(&clause(
+        "    when kind == \"complant\"\n    until contacted\n    within 1 hour",
+    ));
     assert_eq!(e.codes(), ["pledge::schema::unknown_value"]);
     assert_eq!(e.errors[0].underlined(), Some("\"complant\""));
-    assert_eq!(e.errors[0].help.as_deref(), Some("did you mean `\"complaint\"`?"));
+    assert_eq!(
+        e.errors[0].help.as_deref(),
+        Some("did you mean `\"complaint\"`?")
+    );
     insta::assert_snapshot!("schema_unknown_value", render(&e, false));
     // In a list too, each value on its own.
     let e = errors(&clause(
@@ -348,7 +376,9 @@ fn a_misspelt_value_is_an_error_with_a_did_you_mean() {
 
 #[test]
 fn a_misspelt_attribute_is_an_error_with_a_did_you_mean() {
-    let e = errors(&clause("    when severty == \"minor\"\n    until contacted\n    within 1 hour"));
+    let e = errors(&clause(
+        "    when severty == \"minor\"\n    until contacted\n    within 1 hour",
+    ));
     assert_eq!(e.codes(), ["pledge::schema::unknown_attribute"]);
     assert_eq!(e.errors[0].underlined(), Some("severty"));
     assert!(e.errors[0]
@@ -359,14 +389,19 @@ fn a_misspelt_attribute_is_an_error_with_a_did_you_mean() {
     insta::assert_snapshot!("schema_unknown_attribute", render(&e, false));
     // `has` and a bare attribute are checked as well.
     assert_eq!(
-        errors(&clause("    when has projet\n    until contacted\n    within 1 hour")).codes(),
+        errors(&clause(
+            "    when has projet\n    until contacted\n    within 1 hour"
+        ))
+        .codes(),
         ["pledge::schema::unknown_attribute"]
     );
 }
 
 #[test]
 fn a_value_of_the_wrong_type_is_an_error() {
-    let e = errors(&clause("    when score == \"high\"\n    until contacted\n    within 1 hour"));
+    let e = errors(&clause(
+        "    when score == \"high\"\n    until contacted\n    within 1 hour",
+    ));
     assert_eq!(e.codes(), ["pledge::schema::wrong_type"]);
     assert_eq!(e.errors[0].message, "`score` is a number, not text");
     // A string attribute takes any text; `null` is accepted by every type.
@@ -378,8 +413,10 @@ fn a_value_of_the_wrong_type_is_an_error() {
 
 #[test]
 fn an_attribute_declared_twice_is_an_error() {
-    let src = clause("    until contacted\n    within 1 hour")
-        .replace("    project: string\n", "    project: string\n    score: bool\n");
+    let src = clause("    until contacted\n    within 1 hour").replace(
+        "    project: string\n",
+        "    project: string\n    score: bool\n",
+    );
     let e = errors(&src);
     assert_eq!(e.codes(), ["pledge::schema::duplicate_attribute"]);
 }
@@ -408,7 +445,11 @@ fn the_loader_reads_the_shared_schema_beside_a_policy_file() {
     let e = load_policy(&policy).unwrap_err();
     assert_eq!(e.codes(), ["pledge::schema::unknown_value"]);
     // A broken schema file is reported with its own name.
-    std::fs::write(dir.path().join("attributes.pledge-schema"), "attributes { kind: }\n").unwrap();
+    std::fs::write(
+        dir.path().join("attributes.pledge-schema"),
+        "attributes { kind: }\n",
+    )
+    .unwrap();
     let e = load_policy(&policy).unwrap_err();
     assert_eq!(e.codes(), ["pledge::syntax::unexpected_token"]);
     assert!(e.name.ends_with("attributes.pledge-schema"), "{}", e.name);
@@ -450,12 +491,21 @@ fn lint_diagnostics_read_in_chinese_with_codes_and_spans_unchanged() {
 
 #[test]
 fn schema_and_parse_errors_read_in_chinese() {
-    let e = errors(&clause("    when kind == \"complant\"\n    until contacted\n    within 1 hour"));
-    insta::assert_snapshot!("schema_unknown_value_zh", render(&localize(&e, Lang::Zh), false));
+    let e = errors(&clause(
+        "    when kind == \"complant\"\n    until contacted\n    within 1 hour",
+    ));
+    insta::assert_snapshot!(
+        "schema_unknown_value_zh",
+        render(&localize(&e, Lang::Zh), false)
+    );
     let e = errors("policy \"p\" {\n  deadline 投诉 \"投诉1小时内联系\" {\n    until contacted\n    within 1 hour\n  }\n}\n");
     let zh = localize(&e, Lang::Zh);
     assert_eq!(zh.errors[0].code, "pledge::syntax::unexpected_token");
-    assert_eq!(zh.errors[0].underlined(), Some("投诉"), "the span is on the Chinese name");
+    assert_eq!(
+        zh.errors[0].underlined(),
+        Some("投诉"),
+        "the span is on the Chinese name"
+    );
     insta::assert_snapshot!("syntax_error_zh", render(&zh, false));
 }
 
@@ -503,7 +553,11 @@ fn every_lint_diagnostic_is_translated_whole() {
     let chinese = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     for e in &zh.errors {
         assert!(chinese(&e.message), "{}", e.message);
-        assert!(chinese(e.help.as_deref().unwrap_or_default()), "{:?}", e.help);
+        assert!(
+            chinese(e.help.as_deref().unwrap_or_default()),
+            "{:?}",
+            e.help
+        );
         for (_, label) in &e.labels {
             assert!(chinese(label), "{label}");
         }

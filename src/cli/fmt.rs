@@ -42,7 +42,10 @@ pub fn run(args: FmtArgs) -> Outcome {
             }
             Ok(text) => match format_source(&text, &name) {
                 Err(errors) => {
-                    eprint!("{}", super::args::render_diagnostics(&errors, args.color.stderr()));
+                    eprint!(
+                        "{}",
+                        super::args::render_diagnostics(&errors, args.color.stderr())
+                    );
                     Outcome::Invalid
                 }
                 Ok(formatted) if args.check => {

@@ -61,7 +61,7 @@ pub fn run(args: LintArgs) -> Outcome {
             }
         }
         match args.format {
-            LintFormat::Json => json.extend(diagnostics.iter().map(|d| to_json(d))),
+            LintFormat::Json => json.extend(diagnostics.iter().map(to_json)),
             LintFormat::Human if !diagnostics.is_empty() => {
                 let all = PolicyErrors {
                     name: path.display().to_string(),

@@ -43,7 +43,10 @@ pub fn run(args: TestArgs) -> Outcome {
             Err(errors) => {
                 invalid = true;
                 for e in &errors {
-                    eprint!("{}", super::args::render_diagnostics(e, args.color.stderr()));
+                    eprint!(
+                        "{}",
+                        super::args::render_diagnostics(e, args.color.stderr())
+                    );
                 }
             }
         }

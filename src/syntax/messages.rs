@@ -24,7 +24,8 @@ impl Lang {
         let t = text.trim().to_ascii_lowercase();
         if t == "zh" || t.starts_with("zh_") || t.starts_with("zh-") || t.starts_with("zh.") {
             Some(Lang::Zh)
-        } else if t == "en" || t.starts_with("en_") || t.starts_with("en-") || t.starts_with("en.") {
+        } else if t == "en" || t.starts_with("en_") || t.starts_with("en-") || t.starts_with("en.")
+        {
             Some(Lang::En)
         } else {
             None
@@ -356,7 +357,10 @@ mod tests {
             "只要 `b` 达标，`a` 就必然达标"
         );
         assert_eq!(
-            translate("declare it in the schema: `attributes { x: string }`", Lang::Zh),
+            translate(
+                "declare it in the schema: `attributes { x: string }`",
+                Lang::Zh
+            ),
             "请在属性模式中声明：`attributes { x: string }`"
         );
         assert_eq!(translate("no such pattern", Lang::Zh), "no such pattern");
@@ -390,7 +394,10 @@ mod tests {
             Lang::from_vars(env(&[("LANG", "en_US.UTF-8"), ("LC_MESSAGES", "zh_TW")])),
             Lang::Zh
         );
-        assert_eq!(Lang::from_vars(env(&[("LC_ALL", ""), ("LANG", "zh")])), Lang::Zh);
+        assert_eq!(
+            Lang::from_vars(env(&[("LC_ALL", ""), ("LANG", "zh")])),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_vars(env(&[])), Lang::En);
     }
 }

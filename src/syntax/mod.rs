@@ -20,11 +20,11 @@ pub mod messages;
 pub mod schema;
 
 pub use diagnostics::PolicyDiagnostic;
-pub use messages::Lang;
-pub use schema::Schema;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
 pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
+pub use messages::Lang;
+pub use schema::Schema;
 
 use crate::limits::{MAX_CLAUSES, MAX_CONDITION_DEPTH, MAX_POLICY_BYTES};
 use crate::policy::{Clause, Condition, Policy, Span};

@@ -4,7 +4,7 @@
 //! target that cannot be missed, a calendar no clause counts on. Each lint has a stable name
 //! (used by `allow NAME` in a policy and `--deny NAME` on the command line), a default level, a
 //! description and help, and lives in its own module with one `check` function over the
-//! lowered policy and the spans the lowering kept ([`Facts`]).
+//! lowered policy and the spans the lowering kept.
 //!
 //! A lint's diagnostic has the code `pledge::lint::NAME`, is a warning, and becomes an error
 //! when denied. `allow NAME` on a clause silences it for that clause, as a policy declaration

@@ -47,7 +47,10 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     Some(i),
                     cx.diagnostic(
                         &LINT,
-                        format!("the filter on `{event}` in `{}` matches no event", clause.name),
+                        format!(
+                            "the filter on `{event}` in `{}` matches no event",
+                            clause.name
+                        ),
                         *span,
                         "no event satisfies this condition",
                     ),
@@ -120,7 +123,10 @@ fn collect<'a>(cond: &'a Condition, out: &mut BTreeMap<&'a str, Vec<&'a Value>>)
 fn domain(ty: Option<AttrType>, literals: &[&Value]) -> Vec<Option<Value>> {
     let mut out: Vec<Option<Value>> = vec![None];
     let mut push = |v: Value| {
-        if !out.iter().any(|o| o.as_ref().is_some_and(|o| o.same_as(&v))) {
+        if !out
+            .iter()
+            .any(|o| o.as_ref().is_some_and(|o| o.same_as(&v)))
+        {
             out.push(Some(v));
         }
     };

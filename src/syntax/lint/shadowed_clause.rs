@@ -17,9 +17,9 @@ pub(super) const LINT: Lint = Lint {
 pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let all: Vec<_> = clauses(cx).collect();
     for &(i, loose, facts) in &all {
-        let stricter = all
-            .iter()
-            .find(|&&(j, strict, _)| j != i && makes_redundant(strict, loose) && (!makes_redundant(loose, strict) || j < i));
+        let stricter = all.iter().find(|&&(j, strict, _)| {
+            j != i && makes_redundant(strict, loose) && (!makes_redundant(loose, strict) || j < i)
+        });
         if let Some(&(_, strict, strict_facts)) = stricter {
             let mut d = cx.diagnostic(
                 &LINT,
@@ -68,12 +68,25 @@ fn tighter(a: &Limit, b: &Limit) -> bool {
     match (a, b) {
         (Limit::Elapsed(x), Limit::Elapsed(y)) => x <= y,
         (
-            Limit::BusinessTime { amount: x, calendar: c },
-            Limit::BusinessTime { amount: y, calendar: d },
+            Limit::BusinessTime {
+                amount: x,
+                calendar: c,
+            },
+            Limit::BusinessTime {
+                amount: y,
+                calendar: d,
+            },
         ) => c == d && x <= y,
-        (Limit::Workdays { days: x, calendar: c }, Limit::Workdays { days: y, calendar: d }) => {
-            c == d && x <= y
-        }
+        (
+            Limit::Workdays {
+                days: x,
+                calendar: c,
+            },
+            Limit::Workdays {
+                days: y,
+                calendar: d,
+            },
+        ) => c == d && x <= y,
         _ => false,
     }
 }

@@ -208,7 +208,11 @@ impl Lowerer<'_> {
                     self.err(
                         "pledge::schema::wrong_type",
                         *value_span,
-                        format!("`{attr}` is a {}, not {}", ty_word(&ty), super::conditions::value_kind(value)),
+                        format!(
+                            "`{attr}` is a {}, not {}",
+                            ty_word(&ty),
+                            super::conditions::value_kind(value)
+                        ),
                         "never equal",
                     )
                     .set_help(format!("the schema declares `{attr}: {}`", ty.describe()));
