@@ -622,3 +622,24 @@ fn the_shipped_policies_are_lint_clean_with_a_known_number_of_allows() {
         ]
     );
 }
+
+#[test]
+fn the_readme_examples_of_schemas_and_allows_are_valid_formatted_and_lint_clean() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut seen = 0;
+    for block in readme.split("```pledge\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        if !(block.contains("attributes {") || block.contains("  allow ")) {
+            continue;
+        }
+        seen += 1;
+        assert!(lints(block).is_empty(), "{}", rendered(lints(block)));
+        assert_eq!(
+            pledge::syntax::format_source(block, "README").unwrap(),
+            block,
+            "formatted as written"
+        );
+    }
+    assert_eq!(seen, 2);
+}

@@ -189,13 +189,10 @@ pub const ZH: &[(&str, &str)] = &[
     ("`{}` events have no attribute `{}`", "`{0}` 事件没有属性 `{1}`"),
     ("not an attribute of this event", "不是此事件的属性"),
     (
-        "did you mean `{}`? to use a new attribute, declare it: `attributes { event {} { {}: string } }`",
-        "是否想写 `{0}`？如需使用新属性，请先声明：`attributes {{ event {1} {{ {2}: string }} }}`",
+        "did you mean `{}`? to use a new attribute, declare it: {}",
+        "是否想写 `{0}`？如需使用新属性，请先声明：{1}",
     ),
-    (
-        "declare it: `attributes { event {} { {}: string } }`",
-        "请先声明：`attributes {{ event {0} {{ {1}: string }} }}`",
-    ),
+    ("declare it: {}", "请先声明：{0}"),
     ("`{}` is met whenever `{}` is", "只要 `{1}` 达标，`{0}` 就必然达标"),
     ("redundant clause", "多余的条款"),
     ("the stricter clause", "更严格的条款"),

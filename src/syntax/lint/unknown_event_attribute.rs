@@ -17,6 +17,12 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (i, _, facts) in clauses(cx) {
         for (event, attr, span) in &facts.event_attrs {
             let known = cx.schema.event_attr_names(event);
+            // `opened` and `updated` carry case attributes: those are declared as such.
+            let declare = if matches!(event.as_str(), "opened" | "updated") {
+                format!("`attributes {{ {attr}: string }}`")
+            } else {
+                format!("`attributes {{ event {event} {{ {attr}: string }} }}`")
+            };
             let mut d = cx.diagnostic(
                 &LINT,
                 format!("`{event}` events have no attribute `{attr}`"),
@@ -25,12 +31,10 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             );
             if let Some(c) = closest(attr, known.iter().map(String::as_str)) {
                 d.set_help(format!(
-                    "did you mean `{c}`? to use a new attribute, declare it: `attributes {{ event {event} {{ {attr}: string }} }}`"
+                    "did you mean `{c}`? to use a new attribute, declare it: {declare}"
                 ));
             } else {
-                d.set_help(format!(
-                    "declare it: `attributes {{ event {event} {{ {attr}: string }} }}`"
-                ));
+                d.set_help(format!("declare it: {declare}"));
             }
             out.push((Some(i), d));
         }
