@@ -211,6 +211,7 @@ pub const ZH: &[(&str, &str)] = &[
 /// The grammar's names for what was expected (`expected a name or a string`), inside the
 /// parts of a parse error's message.
 const ZH_WORDS: &[(&str, &str)] = &[
+    ("the end of the file", "文件结尾"),
     ("end of file", "文件结尾"),
     ("a name or a list of names", "名称或名称列表"),
     ("a name", "名称"),
@@ -359,6 +360,10 @@ mod tests {
                 Lang::Zh
             ),
             "请在属性模式中声明：`attributes { x: string }`"
+        );
+        assert_eq!(
+            translate("expected a name or a string (`\"...\"`), found the end of the file", Lang::Zh),
+            "此处应为 名称 或 字符串（`\"...\"`），实际为 文件结尾"
         );
         assert_eq!(translate("no such pattern", Lang::Zh), "no such pattern");
         assert_eq!(translate("here", Lang::En), "here");
