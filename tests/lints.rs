@@ -643,3 +643,14 @@ fn the_readme_examples_of_schemas_and_allows_are_valid_formatted_and_lint_clean(
     }
     assert_eq!(seen, 2);
 }
+
+#[test]
+fn a_policy_schema_names_only_events_the_policy_knows() {
+    let src = |events: &str| {
+        format!("policy \"p\" {{\n  {events}\n  attributes {{\n    event rectifed {{ by: string }}\n  }}\n  deadline c {{\n    cite s000-r-1 \"seed 000\"\n    until resolved\n    within 1 hour\n  }}\n}}\n")
+    };
+    let e = errors(&src(""));
+    assert_eq!(e.codes(), ["pledge::clause::unknown_event"]);
+    assert_eq!(e.errors[0].underlined(), Some("rectifed"));
+    assert!(lints(&src("events rectifed")).is_empty());
+}

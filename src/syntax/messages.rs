@@ -362,7 +362,10 @@ mod tests {
             "请在属性模式中声明：`attributes { x: string }`"
         );
         assert_eq!(
-            translate("expected a name or a string (`\"...\"`), found the end of the file", Lang::Zh),
+            translate(
+                "expected a name or a string (`\"...\"`), found the end of the file",
+                Lang::Zh
+            ),
             "此处应为 名称 或 字符串（`\"...\"`），实际为 文件结尾"
         );
         assert_eq!(translate("no such pattern", Lang::Zh), "no such pattern");
