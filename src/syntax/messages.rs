@@ -206,6 +206,45 @@ pub const ZH: &[(&str, &str)] = &[
         "add `cite ROW-ID \"seed NNN §...\"`, the row and section of the standard",
         "添加 `cite ROW-ID \"seed NNN §...\"`，注明标准的条目和章节",
     ),
+    // Calendars, limits and other checks (general patterns last).
+    ("workdays need a calendar", "工作日时限需要日历"),
+    ("business time needs a calendar", "工作时间时限需要日历"),
+    ("`same day` needs a calendar", "`same day` 需要日历"),
+    ("`next workday` needs a calendar", "`next workday` 需要日历"),
+    ("counted on which calendar?", "按哪个日历计算？"),
+    ("whose working day?", "谁的工作日？"),
+    ("whose workdays?", "谁的工作日？"),
+    (
+        "add `on office` (a calendar declared in this policy)",
+        "添加 `on office`（本策略中声明的日历）",
+    ),
+    ("calendar `{}` is defined twice", "日历 `{0}` 被定义了两次"),
+    ("rename one of them", "重命名其中一个"),
+    ("the policy names its zone twice", "策略声明了两次时区"),
+    ("second zone", "第二个时区"),
+    ("keep one `zone` line", "只保留一行 `zone`"),
+    ("the clause is never effective", "该条款永远不会生效"),
+    ("`until` is not after `from`", "`until` 不晚于 `from`"),
+    (
+        "duration is negative or longer than 100 years",
+        "时长为负数或超过 100 年",
+    ),
+    ("this duration", "此时长"),
+    ("working hours overlap on {}", "{0} 的工作时间重叠"),
+    ("overlaps an earlier range", "与前面的时间段重叠"),
+    ("working period ends before it starts", "工作时间段的结束早于开始"),
+    ("empty range", "空的时间段"),
+    ("`{}` is not a clause kind", "`{0}` 不是条款类型"),
+    ("unknown kind", "未知的类型"),
+    ("this range", "此日期范围"),
+    ("this file", "此文件"),
+    ("this notify", "此通知条款"),
+    ("this sample", "此抽查条款"),
+    ("this target", "此目标条款"),
+    ("this repeat", "此重复条款"),
+    ("this every", "此周期性职责条款"),
+    ("this window", "此时间窗口条款"),
+    ("add {}", "请添加 {0}"),
 ];
 
 /// The grammar's names for what was expected (`expected a name or a string`), inside the
@@ -257,6 +296,10 @@ pub fn translate(text: &str, lang: Lang) -> String {
     }
     for (pattern, zh) in ZH {
         if let Some(parts) = matches(pattern, text) {
+            if *pattern == "add {}" {
+                let part = parts[0].replace("` or `", "` 或 `");
+                return fill(zh, &[part.as_str()]);
+            }
             if pattern.starts_with("expected ") {
                 let parts: Vec<String> = parts.iter().map(|p| words(p)).collect();
                 let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
@@ -368,6 +411,15 @@ mod tests {
             ),
             "此处应为 名称 或 字符串（`\"...\"`），实际为 文件结尾"
         );
+        assert_eq!(
+            translate("target `t` has no `bound` line", Lang::Zh),
+            "target 条款 `t` 缺少 `bound` 行"
+        );
+        assert_eq!(
+            translate("add `at least 90%` or `at most 2%`", Lang::Zh),
+            "请添加 `at least 90%` 或 `at most 2%`"
+        );
+        assert_eq!(translate("this target", Lang::Zh), "此目标条款");
         assert_eq!(translate("no such pattern", Lang::Zh), "no such pattern");
         assert_eq!(translate("here", Lang::En), "here");
     }

@@ -153,14 +153,20 @@ pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
 
 /// [`load_policy`] with the lints run, `deny` naming those that are errors.
 pub fn load_policy_linted(path: &Path, deny: &[String]) -> Result<Linted, PolicyErrors> {
-    let shared = match path.parent().map(|d| d.join(SCHEMA_FILE)) {
-        Some(file) if file.is_file() => load_schema(&file)?,
-        _ => Schema::default(),
-    };
+    let shared = shared_schema(path)?;
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => parse_policy_linted(&text, &origin, path.parent(), &shared, deny),
         Err(e) => Err(unreadable(origin, e)),
+    }
+}
+
+/// The shared schema of a policy file: its directory's [`SCHEMA_FILE`], or an empty schema
+/// when there is none.
+pub fn shared_schema(policy_path: &Path) -> Result<Schema, PolicyErrors> {
+    match policy_path.parent().map(|d| d.join(SCHEMA_FILE)) {
+        Some(file) if file.is_file() => load_schema(&file),
+        _ => Ok(Schema::default()),
     }
 }
 
