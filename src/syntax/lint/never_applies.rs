@@ -26,10 +26,19 @@ pub(super) const LINT: Lint = Lint {
 /// Assignments tried at most per condition.
 const MAX_TRIES: usize = 20_000;
 
+/// Condition nodes evaluated at most over a whole policy (tries × size), so that a large
+/// adversarial policy still loads quickly; past it, conditions are passed over.
+const BUDGET: usize = 50_000_000;
+
 pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let mut budget = BUDGET;
     for (i, clause, facts) in clauses(cx) {
         if let Some(span) = facts.lines.get(&crate::syntax::grammar::Rule::when_item) {
-            if !satisfiable(&clause.applies, |a| cx.schema.case.get(a).cloned()) {
+            if !satisfiable(
+                &clause.applies,
+                |a| cx.schema.case.get(a).cloned(),
+                &mut budget,
+            ) {
                 out.push((
                     Some(i),
                     cx.diagnostic(
@@ -42,7 +51,7 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
         for (event, cond, span) in &facts.filters {
-            if !satisfiable(cond, |a| cx.schema.event_attr(event, a)) {
+            if !satisfiable(cond, |a| cx.schema.event_attr(event, a), &mut budget) {
                 out.push((
                     Some(i),
                     cx.diagnostic(
@@ -61,8 +70,12 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
 }
 
 /// Whether some assignment of values (of the schema's types, where it declares them) makes
-/// `cond` true. Undecided (too many combinations) counts as satisfiable.
-pub(crate) fn satisfiable(cond: &Condition, ty: impl Fn(&str) -> Option<AttrType>) -> bool {
+/// `cond` true. Undecided (too many combinations, or `budget` spent) counts as satisfiable.
+pub(crate) fn satisfiable(
+    cond: &Condition,
+    ty: impl Fn(&str) -> Option<AttrType>,
+    budget: &mut usize,
+) -> bool {
     let mut literals: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     collect(cond, &mut literals);
     let domains: Vec<(&str, Vec<Option<Value>>)> = literals
@@ -72,8 +85,10 @@ pub(crate) fn satisfiable(cond: &Condition, ty: impl Fn(&str) -> Option<AttrType
     let total = domains
         .iter()
         .try_fold(1usize, |acc, (_, d)| acc.checked_mul(d.len().max(1)));
-    if total.is_none_or(|t| t > MAX_TRIES) {
-        return true;
+    let cost = total.and_then(|t| t.checked_mul(size(cond)));
+    match (total, cost) {
+        (Some(t), Some(c)) if t <= MAX_TRIES && c <= *budget => *budget -= c,
+        _ => return true,
     }
     let mut index = vec![0usize; domains.len()];
     loop {
@@ -99,6 +114,15 @@ pub(crate) fn satisfiable(cond: &Condition, ty: impl Fn(&str) -> Option<AttrType
             index[pos] = 0;
             pos += 1;
         }
+    }
+}
+
+/// The number of nodes of a condition: what one evaluation costs at most.
+fn size(cond: &Condition) -> usize {
+    match cond {
+        Condition::Not(inner) => 1 + size(inner),
+        Condition::And(parts) | Condition::Or(parts) => 1 + parts.iter().map(size).sum::<usize>(),
+        _ => 1,
     }
 }
 

@@ -4,8 +4,9 @@
 //! The redundant clause (the looser one) is reported, unless it has stages of its own
 //! (escalations are a reason to keep it).
 
-use super::{clauses, Context, Finding, Level, Lint};
+use super::{clauses, ClauseFacts, Context, Finding, Level, Lint};
 use crate::policy::{Clause, ClauseBody, Limit};
+use std::collections::HashMap;
 
 pub(super) const LINT: Lint = Lint {
     name: "shadowed_clause",
@@ -15,21 +16,33 @@ pub(super) const LINT: Lint = Lint {
 };
 
 pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let all: Vec<_> = clauses(cx).collect();
-    for &(i, loose, facts) in &all {
-        let stricter = all.iter().find(|&&(j, strict, _)| {
-            j != i && makes_redundant(strict, loose) && (!makes_redundant(loose, strict) || j < i)
-        });
-        if let Some(&(_, strict, strict_facts)) = stricter {
-            let mut d = cx.diagnostic(
-                &LINT,
-                format!("`{}` is met whenever `{}` is", loose.name, strict.name),
-                facts.name_span,
-                "redundant clause",
-            );
-            d.labels
-                .push((strict_facts.name_span, "the stricter clause".to_string()));
-            out.push((Some(i), d));
+    // Only clauses over the same cases can shadow each other: compare within those groups,
+    // so that a policy of many clauses is not compared pair by pair.
+    let mut groups: HashMap<String, Vec<(usize, &Clause, &ClauseFacts)>> = HashMap::new();
+    for (i, clause, facts) in clauses(cx) {
+        if matches!(clause.body, ClauseBody::Deadline(_) | ClauseBody::Target(_)) {
+            let key = format!("{:?} {:?}", clause.applies, clause.effective);
+            groups.entry(key).or_default().push((i, clause, facts));
+        }
+    }
+    for all in groups.values() {
+        for &(i, loose, facts) in all {
+            let stricter = all.iter().find(|&&(j, strict, _)| {
+                j != i
+                    && makes_redundant(strict, loose)
+                    && (!makes_redundant(loose, strict) || j < i)
+            });
+            if let Some(&(_, strict, strict_facts)) = stricter {
+                let mut d = cx.diagnostic(
+                    &LINT,
+                    format!("`{}` is met whenever `{}` is", loose.name, strict.name),
+                    facts.name_span,
+                    "redundant clause",
+                );
+                d.labels
+                    .push((strict_facts.name_span, "the stricter clause".to_string()));
+                out.push((Some(i), d));
+            }
         }
     }
 }
