@@ -299,6 +299,7 @@ impl Options {
             format: self.format,
             tz: self.tz,
             relevance: None,
+            export: None,
         }
     }
 }
@@ -741,6 +742,7 @@ impl Engine {
                 format: Format::Jsonl,
                 tz: state.tz,
                 relevance: Some(Arc::new(relevance)),
+                export: None,
             },
             lines: state.lines,
             stats: state.stats,

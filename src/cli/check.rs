@@ -43,9 +43,14 @@ pub struct CheckArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
+    /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ReportFormat,
@@ -96,6 +101,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let stream = match open_stream(
         &args.events,
         args.input_format,
+        args.map.as_deref(),
         args.tz.as_deref(),
         args.now.as_deref(),
         zone,

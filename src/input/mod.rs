@@ -30,15 +30,20 @@
 //! [`parse_jsonl_line`] is a pure function of its arguments.
 
 mod csv;
+mod export;
 mod fast;
 mod jsonl;
 mod lines;
+mod mapping;
 mod parallel;
 mod timestamp;
 
+pub use export::{column_letters, read_export, Export, ExportKind};
 pub use jsonl::parse_jsonl_line;
 pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
+pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_parallel, BATCH_BYTES};
+use timestamp::in_zone;
 pub use timestamp::{parse_timestamp, TimestampError};
 
 use crate::event::Event;
@@ -104,6 +109,10 @@ pub struct ReadOptions {
     /// What the consumer can look at: with it, the reader does not build the attributes of
     /// event types no clause can look at. Lines are checked and rejected exactly as without it.
     pub relevance: Option<std::sync::Arc<Relevance>>,
+    /// A work-order export (one row per ticket) and its mapping: when set, the input is read as
+    /// that export, whatever `format` says, and `tz` is the zone of local times the mapping
+    /// does not name.
+    pub export: Option<std::sync::Arc<Export>>,
 }
 
 /// Counts of what was read; `lines` = `events` + `rejected` + `blank` for JSON Lines. For CSV,
@@ -150,6 +159,9 @@ pub fn read_events<R: Read>(
     opts: &ReadOptions,
     mut on_record: impl FnMut(Record),
 ) -> std::io::Result<ReadStats> {
+    if let Some(export) = &opts.export {
+        return read_export(reader, export, opts.tz, on_record);
+    }
     match opts.format {
         Format::Jsonl => {
             let mut stats = ReadStats::default();

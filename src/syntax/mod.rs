@@ -13,6 +13,7 @@ mod grammar;
 mod layout;
 mod lower;
 
+pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
 pub use layout::format_source;
