@@ -23,6 +23,9 @@ pub enum ReportFormat {
     Json,
     /// One JSON record per line, each with a `record` field; the summary last.
     Jsonl,
+    /// An Excel workbook (needs `--output`): a summary sheet per clause and a sheet per record
+    /// type, with date-time cells in the first policy's zone.
+    Xlsx,
 }
 
 pub use super::args::InputFormat;
@@ -54,6 +57,9 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output (required by `--format xlsx`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Judge as of this instant (RFC 3339, or local time in the first policy's zone). Default:
     /// the time of the last event. Events after it are ignored and counted.
     #[arg(long, value_name = "INSTANT")]
@@ -98,6 +104,10 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let output = match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
+        Ok(output) => output,
+        Err(outcome) => return outcome,
+    };
     let stream = match open_stream(
         &args.events,
         args.input_format,
@@ -126,7 +136,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         reorder_window: args.reorder_window,
         retain: args.retain,
     };
-    let stdout = io::stdout();
     let records = match args.records {
         RecordChoice::All => Records::All,
         RecordChoice::Problems => Records::Problems,
@@ -156,7 +165,7 @@ pub fn run(args: CheckArgs) -> Outcome {
                 let text = checked
                     .sink
                     .render(&checked.summary, &checked.read, zone, &events_name);
-                let mut out = stdout.lock();
+                let mut out = output.writer();
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
                 Ok(checked.summary)
@@ -164,9 +173,18 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
         ReportFormat::Json | ReportFormat::Jsonl => {
             let document = args.format == ReportFormat::Json;
-            let writer = MachineWriter::new(BufWriter::new(stdout.lock()), document, records);
+            let writer = MachineWriter::new(BufWriter::new(output.writer()), document, records);
             run.go(writer).and_then(|checked| {
                 checked.sink.finish(&checked.summary, &checked.read, zone)?;
+                Ok(checked.summary)
+            })
+        }
+        ReportFormat::Xlsx => {
+            // The workbook is made from the JSON document, so the two cannot disagree.
+            let writer = MachineWriter::new(Vec::new(), true, Records::All);
+            run.go(writer).and_then(|checked| {
+                let json = checked.sink.finish(&checked.summary, &checked.read, zone)?;
+                output.workbook(&json, |doc| crate::report::xlsx::check_workbook(doc, zone))?;
                 Ok(checked.summary)
             })
         }

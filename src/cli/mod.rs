@@ -14,6 +14,7 @@ mod check;
 mod docs;
 mod fmt;
 mod gen;
+mod output;
 mod parse;
 mod period_report;
 mod periods;

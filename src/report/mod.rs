@@ -7,6 +7,8 @@
 pub mod human;
 pub mod machine;
 pub mod records;
+#[cfg(feature = "xlsx")]
+pub mod xlsx;
 
 pub use human::{HumanOptions, HumanReport};
 pub use machine::MachineWriter;
