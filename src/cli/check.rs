@@ -104,10 +104,11 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let output = match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
-        Ok(output) => output,
-        Err(outcome) => return outcome,
-    };
+    let output =
+        match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
+            Ok(output) => output,
+            Err(outcome) => return outcome,
+        };
     let stream = match open_stream(
         &args.events,
         args.input_format,

@@ -7,11 +7,11 @@
 use super::args::{load_policies, parse_cli_duration, ColorChoice};
 use super::check::InputFormat;
 use super::periods::{evaluate, usage, StreamOptions};
-use crate::syntax::DEFAULT_ZONE;
 use super::Outcome;
 use crate::period::calendar_period::parse_unit;
 use crate::period::report::PeriodReport;
 use crate::period::{CalendarPeriod, ReportSpec};
+use crate::syntax::DEFAULT_ZONE;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

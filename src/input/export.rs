@@ -496,12 +496,23 @@ fn csv_table(bytes: &[u8]) -> io::Result<Table> {
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
+    let (mut line, mut counted) = (1u64, 0usize);
     loop {
-        let line = reader.position().line();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 row += 1;
+                // The line the record starts on, counted here: a quoted field may span lines.
+                // (The reader's position may stand on the line break before the record.)
+                let mut start = record
+                    .position()
+                    .map_or(0, |p| p.byte() as usize)
+                    .min(body.len());
+                while start < body.len() && matches!(body[start], b'\r' | b'\n') {
+                    start += 1;
+                }
+                line += super::count_newlines(&body[counted..start]);
+                counted = start;
                 let cells = record
                     .iter()
                     .map(|field| match std::str::from_utf8(field) {

@@ -100,7 +100,14 @@ pub fn check_workbook(document: &Value, zone: Tz) -> Result<Vec<u8>, XlsxError> 
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|c| c.as_object().cloned()).collect())
         .unwrap_or_default();
-    table(book.add_worksheet(), "Summary", "clause", &clauses, zone, &styles)?;
+    table(
+        book.add_worksheet(),
+        "Summary",
+        "clause",
+        &clauses,
+        zone,
+        &styles,
+    )?;
     if let Some(summary) = summary {
         totals(book.add_worksheet(), summary, zone, &styles)?;
     }
@@ -341,9 +348,8 @@ fn local_date_time(text: &str, zone: Tz) -> Option<NaiveDateTime> {
 
 fn excel_date_time(local: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
     use chrono::{Datelike, Timelike};
-    let year = u16::try_from(local.year()).map_err(|_| {
-        XlsxError::ParameterError(format!("{local} is outside Excel's years"))
-    })?;
+    let year = u16::try_from(local.year())
+        .map_err(|_| XlsxError::ParameterError(format!("{local} is outside Excel's years")))?;
     ExcelDateTime::from_ymd(year, local.month() as u8, local.day() as u8)?.and_hms(
         local.hour() as u16,
         local.minute() as u8,
