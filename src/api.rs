@@ -607,7 +607,7 @@ impl Engine {
         }
     }
 
-    /// What the REPL's `:why` says about a ticket kept by an engine made with
+    /// What the REPL's `:why TICKET all` says about a ticket kept by an engine made with
     /// [`Options::explain`], as of the instant its case would be judged at now (the explicit
     /// `now`, or the latest `at`): each clause, whether it applies and why, its clock, due
     /// time, stages and findings, and how the case counts in its periods (the outcome of a

@@ -426,7 +426,7 @@ fn a_snapshot_is_refused_with_other_policies_or_when_it_is_not_one() {
     assert!(Engine::restore(&desk(), &bytes).is_ok());
 }
 
-/// The REPL's `:why TICKET` on the README's example, through the real binary.
+/// The REPL's `:why TICKET all` on the README's example, through the real binary.
 #[cfg(feature = "cli")]
 fn repl_why(ticket: &str) -> String {
     let out = assert_cmd::Command::cargo_bin("pledge")
@@ -435,7 +435,7 @@ fn repl_why(ticket: &str) -> String {
         .args(["repl"])
         .args(SHIPPED)
         .args(["--events", "examples/service-desk.jsonl"])
-        .write_stdin(format!(":why {ticket}\n"))
+        .write_stdin(format!(":why {ticket} all\n"))
         .output()
         .expect("run");
     let text = String::from_utf8(out.stdout).expect("utf-8");

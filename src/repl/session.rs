@@ -114,7 +114,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         ":why",
-        "explain what every clause made of one case",
+        "explain what the clauses that apply made of one case (`all`: every clause)",
         ":why T-0309",
     ),
     (
@@ -648,7 +648,13 @@ impl Session {
         }
     }
 
-    fn why(&self, ticket: &str) -> Outcome {
+    /// `:why TICKET [all]`: the clauses that apply in full; those that do not in one line, or
+    /// each on its own line with `all`.
+    fn why(&self, args: &str) -> Outcome {
+        let (ticket, all) = match args.rsplit_once(char::is_whitespace) {
+            Some((ticket, "all")) => (ticket.trim_end(), true),
+            _ => (args, false),
+        };
         let events = match self.ticket_events(ticket) {
             Ok(e) => e,
             Err(o) => return o,
@@ -666,7 +672,12 @@ impl Session {
             cases: &cases,
         };
         let others = explain_other_clauses(policies, events, now, records);
-        Outcome::ok(explain_case(policies, events, now).render_with(&others))
+        let explanation = explain_case(policies, events, now);
+        Outcome::ok(if all {
+            explanation.render_with(&others)
+        } else {
+            explanation.render_brief(&others)
+        })
     }
 
     fn ask(&self, args: &str) -> Outcome {
