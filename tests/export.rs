@@ -504,3 +504,63 @@ fn a_period_report_written_as_a_workbook_has_its_rows() {
         }
     }
 }
+
+/// The README's commands on work-order exports run as written (from a directory holding the
+/// shipped `examples/` and `policies/`, so that the workbooks they write land in a temp dir),
+/// the rejected cells it shows are those of the first, and its mapping excerpt is a valid
+/// mapping.
+#[test]
+#[cfg(unix)]
+fn the_readme_examples_on_exports_run_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for sub in ["examples", "policies"] {
+        std::os::unix::fs::symlink(root.join(sub), dir.path().join(sub)).expect("a link");
+    }
+    let blocks = |lang: &str| -> Vec<String> {
+        readme
+            .split(&format!("```{lang}\n"))
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap().to_string())
+            .collect()
+    };
+    let commands: Vec<String> = blocks("sh")
+        .iter()
+        .flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| l.starts_with("pledge ") && l.contains("--map"))
+        .collect();
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    let mut first_stdout = None;
+    for command in &commands {
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let out = pledge()
+            .current_dir(dir.path())
+            .args(&words)
+            .output()
+            .expect("runs");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if let Some(i) = words.iter().position(|w| *w == "--output") {
+            let written = std::fs::read(dir.path().join(words[i + 1])).expect("written");
+            assert!(written.starts_with(b"PK"), "{command} writes a workbook");
+        }
+        first_stdout.get_or_insert(String::from_utf8(out.stdout).expect("utf-8"));
+    }
+    let shown = blocks("text")
+        .into_iter()
+        .find(|b| b.contains("sheet `工单`, row 8"))
+        .expect("the rejected cells are shown");
+    let first = first_stdout.unwrap();
+    for line in shown.lines() {
+        assert!(first.contains(line), "missing {line:?} in\n{first}");
+    }
+    let excerpt = blocks("toml")
+        .into_iter()
+        .find(|b| b.contains("ticket = \"工单号\""))
+        .expect("the mapping excerpt");
+    Mapping::parse(&excerpt, "README.md").expect("the excerpt is a mapping");
+}
