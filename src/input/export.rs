@@ -70,8 +70,10 @@ pub struct Export {
     pub mapping: Mapping,
 }
 
-/// One cell, whatever the file: what a mapping can make of it.
+/// One cell, whatever the file: what a mapping can make of it. (CSV cells are only ever text,
+/// empty or errors; the other kinds come from workbooks.)
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
 pub(crate) enum Cell {
     Empty,
     Text(String),
