@@ -564,3 +564,46 @@ fn the_readme_examples_on_exports_run_as_written() {
         .expect("the mapping excerpt");
     Mapping::parse(&excerpt, "README.md").expect("the excerpt is a mapping");
 }
+
+/// `agenda` and `sample` read an export with its mapping too, with the same rejected cells.
+#[test]
+fn the_agenda_and_the_sample_draw_read_exports() {
+    let out = pledge()
+        .args(["agenda", POLICIES[0], "--events", "examples/orders.xlsx"])
+        .args(["--map", "examples/orders.toml", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let agenda = json_of(&out);
+    let text = agenda.to_string();
+    assert!(text.contains("GD-2603-0"), "{text}");
+    let out = pledge()
+        .args([
+            "sample",
+            "policies/quality-control.pledge",
+            "--period",
+            "2026-03",
+        ])
+        .args([
+            "--events",
+            "examples/orders.csv",
+            "--map",
+            "examples/orders.toml",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: 5 input records were rejected"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

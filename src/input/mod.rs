@@ -1,4 +1,6 @@
-//! Reading ticket event streams (EVENTS.md): JSON Lines and CSV into [`Event`]s.
+//! Reading ticket event streams (EVENTS.md): JSON Lines and CSV into [`Event`]s; and work-order
+//! exports (one row per ticket, xlsx or CSV) through a [`Mapping`] of their columns, into the
+//! same events ([`read_export`], chosen by [`ReadOptions::export`]).
 //!
 //! The contract is that nothing is lost silently: every line is an event, a blank line, or a
 //! [`Rejected`] line reported with its number and a reason, and a bad line never stops the
@@ -117,6 +119,9 @@ pub struct ReadOptions {
 
 /// Counts of what was read; `lines` = `events` + `rejected` + `blank` for JSON Lines. For CSV,
 /// `lines` also counts the header and the continuation lines of rows with quoted line breaks.
+/// For a work-order export, `lines` counts the rows of the sheet (or the lines of the CSV file),
+/// header and title rows included, and a row makes as many events as it has filled-in time
+/// columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Physical lines, the last one counted even without a final newline.
