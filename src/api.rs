@@ -17,7 +17,9 @@ use crate::eval::{
     Verdict,
 };
 use crate::event::{Event, Instant};
-use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
+use crate::input::{
+    Export, ExportKind, Format, Mapping, ReadOptions, ReadStats, Record as InputRecord,
+};
 use crate::period::PeriodRecord;
 use crate::policy::Policy;
 use crate::report::records::{
@@ -226,6 +228,9 @@ pub struct Options {
     /// Threads parsing JSON Lines beside the evaluator in [`check_reader`] and [`check_path`]
     /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
     pub threads: usize,
+    /// A work-order export and the mapping of its columns (`--map`): [`check_reader`] and
+    /// [`check_path`] read the input as that export instead of an event stream.
+    pub export: Option<Arc<Export>>,
 }
 
 impl Default for Options {
@@ -239,6 +244,7 @@ impl Default for Options {
             format: Format::Jsonl,
             threads: crate::check::default_parser_threads(),
             explain: false,
+            export: None,
         }
     }
 }
@@ -280,6 +286,14 @@ impl Options {
         self
     }
 
+    /// Reads the input as a work-order export of `kind` with `mapping` (`--map`), e.g.
+    /// `Mapping::from_file("orders.toml")`. [`check_path`] takes the kind from the file's
+    /// extension instead. Reading workbooks needs the crate's `xlsx` feature.
+    pub fn export(mut self, kind: ExportKind, mapping: Mapping) -> Self {
+        self.export = Some(Arc::new(Export { kind, mapping }));
+        self
+    }
+
     /// JSON Lines or CSV, for [`check_reader`].
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
@@ -299,7 +313,7 @@ impl Options {
             format: self.format,
             tz: self.tz,
             relevance: None,
-            export: None,
+            export: self.export.clone(),
         }
     }
 }
@@ -442,7 +456,21 @@ pub fn check_reader<R: Read + Send>(
     })
 }
 
-/// Checks a file: CSV if its name ends in `.csv`, JSON Lines otherwise.
+/// The options with the format (and an export's kind) of `path`'s extension.
+fn by_extension(options: &Options, path: &Path) -> Options {
+    let name = path.to_string_lossy();
+    let mut options = options.clone().format(Format::from_path(&name));
+    if let Some(export) = &options.export {
+        options.export = Some(Arc::new(Export {
+            kind: ExportKind::from_path(&name),
+            mapping: export.mapping.clone(),
+        }));
+    }
+    options
+}
+
+/// Checks a file: CSV if its name ends in `.csv`, JSON Lines otherwise; with
+/// [`Options::export`], a work-order export (a workbook by its extension, else CSV).
 pub fn check_path(
     policies: &PolicySet,
     path: impl AsRef<Path>,
@@ -450,9 +478,7 @@ pub fn check_path(
 ) -> std::io::Result<Report> {
     let path = path.as_ref();
     let file = std::fs::File::open(path)?;
-    let options = options
-        .clone()
-        .format(Format::from_path(&path.to_string_lossy()));
+    let options = by_extension(options, path);
     check_reader(policies, std::io::BufReader::new(file), &options)
 }
 
@@ -467,9 +493,7 @@ pub fn check_path_to_json<W: std::io::Write>(
 ) -> std::io::Result<(Summary, W)> {
     let path = path.as_ref();
     let file = std::fs::File::open(path)?;
-    let options = options
-        .clone()
-        .format(Format::from_path(&path.to_string_lossy()));
+    let options = by_extension(options, path);
     let writer = crate::report::MachineWriter::new(out, true, crate::report::Records::All);
     let checked = crate::check::check_parallel(
         &policies.policies,

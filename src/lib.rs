@@ -123,6 +123,6 @@ pub use eval::{
     Summary, Unopened, Verdict,
 };
 pub use event::{Event, Instant};
-pub use input::{Format, ReadStats};
+pub use input::{ExportKind, Format, Mapping, MappingError, ReadStats};
 pub use period::PeriodRecord;
 pub use policy::{Clause, ClauseBody, Condition, Policy};
