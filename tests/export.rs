@@ -607,3 +607,40 @@ fn the_agenda_and_the_sample_draw_read_exports() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--output` takes the text formats too: the file holds what standard output would have.
+#[test]
+fn output_writes_text_reports_to_a_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for format in ["human", "json", "jsonl"] {
+        let path = dir.path().join(format!("report.{format}"));
+        let to_file = check(
+            "examples/orders.csv",
+            &[
+                "-f",
+                format,
+                "--color",
+                "never",
+                "-o",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(to_file.status.code(), Some(1));
+        assert!(to_file.stdout.is_empty(), "{format}");
+        let to_stdout = check("examples/orders.csv", &["-f", format, "--color", "never"]);
+        assert_eq!(
+            std::fs::read(&path).expect("written"),
+            to_stdout.stdout,
+            "{format}"
+        );
+    }
+    let out = pledge()
+        .args(["report", POLICIES[0], "--events", "examples/orders.csv"])
+        .args(["--map", "examples/orders.toml", "-f", "csv", "-o"])
+        .arg(dir.path().join("periods.csv"))
+        .output()
+        .expect("runs");
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(dir.path().join("periods.csv")).expect("written");
+    assert!(text.lines().count() > 1, "{text}");
+}

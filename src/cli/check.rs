@@ -160,7 +160,11 @@ pub fn run(args: CheckArgs) -> Outcome {
         ReportFormat::Human => {
             let report = HumanReport::new(HumanOptions {
                 list: args.list,
-                color: args.color.stdout(),
+                // A file gets colour only when asked for (`auto` looks at the terminal).
+                color: match args.output {
+                    Some(_) => args.color == ColorChoice::Always,
+                    None => args.color.stdout(),
+                },
             });
             run.go(report).and_then(|checked| {
                 let text = checked
