@@ -17,7 +17,9 @@ use crate::eval::{
     Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
-use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
+use crate::input::{
+    Export, ExportKind, Format, Mapping, ReadOptions, ReadStats, Record as InputRecord,
+};
 use crate::period::PeriodRecord;
 use crate::policy::Policy;
 use crate::report::records::{
@@ -238,6 +240,9 @@ pub struct Options {
     /// Threads parsing JSON Lines beside the evaluator in [`check_reader`] and [`check_path`]
     /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
     pub threads: usize,
+    /// A work-order export and the mapping of its columns (`--map`): [`check_reader`] and
+    /// [`check_path`] read the input as that export instead of an event stream.
+    pub export: Option<Arc<Export>>,
 }
 
 impl Default for Options {
@@ -251,6 +256,7 @@ impl Default for Options {
             format: Format::Jsonl,
             threads: crate::check::default_parser_threads(),
             explain: false,
+            export: None,
         }
     }
 }
@@ -292,6 +298,14 @@ impl Options {
         self
     }
 
+    /// Reads the input as a work-order export of `kind` with `mapping` (`--map`), e.g.
+    /// `Mapping::from_file("orders.toml")`. [`check_path`] takes the kind from the file's
+    /// extension instead. Reading workbooks needs the crate's `xlsx` feature.
+    pub fn export(mut self, kind: ExportKind, mapping: Mapping) -> Self {
+        self.export = Some(Arc::new(Export { kind, mapping }));
+        self
+    }
+
     /// JSON Lines or CSV, for [`check_reader`].
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
@@ -311,6 +325,7 @@ impl Options {
             format: self.format,
             tz: self.tz,
             relevance: None,
+            export: self.export.clone(),
         }
     }
 }
@@ -453,7 +468,21 @@ pub fn check_reader<R: Read + Send>(
     })
 }
 
-/// Checks a file: CSV if its name ends in `.csv`, JSON Lines otherwise.
+/// The options with the format (and an export's kind) of `path`'s extension.
+fn by_extension(options: &Options, path: &Path) -> Options {
+    let name = path.to_string_lossy();
+    let mut options = options.clone().format(Format::from_path(&name));
+    if let Some(export) = &options.export {
+        options.export = Some(Arc::new(Export {
+            kind: ExportKind::from_path(&name),
+            mapping: export.mapping.clone(),
+        }));
+    }
+    options
+}
+
+/// Checks a file: CSV if its name ends in `.csv`, JSON Lines otherwise; with
+/// [`Options::export`], a work-order export (a workbook by its extension, else CSV).
 pub fn check_path(
     policies: &PolicySet,
     path: impl AsRef<Path>,
@@ -461,9 +490,7 @@ pub fn check_path(
 ) -> std::io::Result<Report> {
     let path = path.as_ref();
     let file = std::fs::File::open(path)?;
-    let options = options
-        .clone()
-        .format(Format::from_path(&path.to_string_lossy()));
+    let options = by_extension(options, path);
     check_reader(policies, std::io::BufReader::new(file), &options)
 }
 
@@ -478,9 +505,7 @@ pub fn check_path_to_json<W: std::io::Write>(
 ) -> std::io::Result<(Summary, W)> {
     let path = path.as_ref();
     let file = std::fs::File::open(path)?;
-    let options = options
-        .clone()
-        .format(Format::from_path(&path.to_string_lossy()));
+    let options = by_extension(options, path);
     let writer = crate::report::MachineWriter::new(out, true, crate::report::Records::All);
     let checked = crate::check::check_parallel(
         &policies.policies,
@@ -660,7 +685,7 @@ impl Engine {
         }
     }
 
-    /// What the REPL's `:why` says about a ticket kept by an engine made with
+    /// What the REPL's `:why TICKET all` says about a ticket kept by an engine made with
     /// [`Options::explain`], as of the instant its case would be judged at now (the explicit
     /// `now`, or the latest `at`): each clause, whether it applies and why, its clock, due
     /// time, stages and findings, and how the case counts in its periods (the outcome of a
@@ -810,6 +835,7 @@ impl Engine {
                 format: Format::Jsonl,
                 tz: state.tz,
                 relevance: Some(Arc::new(relevance)),
+                export: None,
             },
             lines: state.lines,
             stats: state.stats,

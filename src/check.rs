@@ -84,7 +84,7 @@ pub fn feed<R: Read + Send, S: Sink>(
         Record::Event(event) => evaluator.push(event),
         Record::Rejected(rejected) => evaluator.reject(rejected),
     };
-    let read = if read_opts.format == Format::Jsonl && threads > 0 {
+    let read = if read_opts.format == Format::Jsonl && read_opts.export.is_none() && threads > 0 {
         read_jsonl_parallel(input, &read_opts, threads, on_record, on_progress)?
     } else {
         read_events(input, &read_opts, on_record)?

@@ -131,7 +131,7 @@ pub use eval::{
 };
 pub use event::{Event, Instant};
 pub use inline_str::InlineStr;
-pub use input::{Format, ReadStats};
+pub use input::{ExportKind, Format, Mapping, MappingError, ReadStats};
 pub use period::{
     CalendarPeriod, ComplianceCount, Group, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
     SampleVerdict, TargetStatus, TargetVerdict,

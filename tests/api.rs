@@ -426,7 +426,7 @@ fn a_snapshot_is_refused_with_other_policies_or_when_it_is_not_one() {
     assert!(Engine::restore(&desk(), &bytes).is_ok());
 }
 
-/// The REPL's `:why TICKET` on the README's example, through the real binary.
+/// The REPL's `:why TICKET all` on the README's example, through the real binary.
 #[cfg(feature = "cli")]
 fn repl_why(ticket: &str) -> String {
     let out = assert_cmd::Command::cargo_bin("pledge")
@@ -435,7 +435,7 @@ fn repl_why(ticket: &str) -> String {
         .args(["repl"])
         .args(SHIPPED)
         .args(["--events", "examples/service-desk.jsonl"])
-        .write_stdin(format!(":why {ticket}\n"))
+        .write_stdin(format!(":why {ticket} all\n"))
         .output()
         .expect("run");
     let text = String::from_utf8(out.stdout).expect("utf-8");
@@ -496,4 +496,27 @@ fn an_explaining_engine_lets_go_of_settled_cases() {
     engine.advance(t("2026-03-04T09:00:00+08:00"));
     assert_eq!(engine.open_cases(), 0);
     assert_eq!(engine.explain("A"), None);
+}
+
+/// A work-order export checks through the facade as through `pledge check --map`: the kind from
+/// the file's extension, the same summary for the workbook and the CSV file.
+#[test]
+#[cfg(feature = "xlsx")]
+fn a_work_order_export_checks_through_the_facade() {
+    use pledge::{ExportKind, Mapping};
+    let set = PolicySet::from_files(&[root("policies/repairs.pledge")]).expect("policies");
+    let mapping = Mapping::from_file(&root("examples/orders.toml")).expect("mapping");
+    // The kind given here is replaced by the extension's.
+    let options = Options::default().export(ExportKind::Csv, mapping);
+    let xlsx = check_path(&set, root("examples/orders.xlsx"), &options).expect("reads");
+    let csv = check_path(&set, root("examples/orders.csv"), &options).expect("reads");
+    assert_eq!(xlsx.summary_json()["rejected"], 5);
+    assert_eq!(xlsx.summary_json()["cases"], 38);
+    assert_eq!(xlsx.summary_json(), csv.summary_json());
+    let rejected = xlsx
+        .records
+        .iter()
+        .filter(|r| r.to_json()["record"] == "rejected")
+        .count();
+    assert_eq!(rejected, 5);
 }

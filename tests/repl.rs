@@ -353,3 +353,47 @@ fn the_documented_walkthrough_runs_as_shown() {
         "the walkthroughs of docs/repl.md and the README were checked"
     );
 }
+
+/// A work-order export loads with its mapping, from the command line and with
+/// `:events FILE --map MAPPING` (kept for `:reload`); a workbook without one is refused with the
+/// way to name it, and `:why` reads the case made of a row.
+#[test]
+fn a_work_order_export_loads_with_its_mapping() {
+    let out = Command::cargo_bin("pledge")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["repl", "policies/repairs.pledge", "--events", "examples/orders.xlsx"])
+        .args(["--map", "examples/orders.toml"])
+        .env("NO_COLOR", "1")
+        .write_stdin(
+            ":events examples/orders.xlsx\n:events examples/orders.csv --map examples/orders.toml\n:reload\n:why GD-2603-007\n",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "one command failed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let loaded =
+        |name: &str| format!("loaded 241 event(s) of 39 case(s) from `{name}` (5 line(s) rejected");
+    assert_eq!(
+        text.matches(&loaded("examples/orders.xlsx")).count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(&loaded("examples/orders.csv")).count(),
+        2,
+        "{text}"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("help: name the mapping of its columns: `:events examples/orders.xlsx --map MAPPING.toml`"),
+        "{err}"
+    );
+    for needle in [
+        "case GD-2603-007 as of Sun 2026-03-08 12:28 (6 events)",
+        "  clock stops Mon 2026-03-02 16:19 at `dispatched`",
+        "\n9 more clauses do not apply, because `severity` is \"minor\" (5), the case has no `category` (3), …: `:why GD-2603-007 all` lists them\n",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}

@@ -104,6 +104,6 @@ class Engine:
     def restore(policies: Policies, snapshot: bytes) -> "Engine":
         """An engine in the state of a snapshot; ValueError for other policies or bad bytes."""
     def explain(self, ticket: str) -> Optional[str]:
-        """What the REPL's ``:why`` says about a kept ticket (with ``explain=True``)."""
+        """What the REPL's ``:why TICKET all`` says about a kept ticket (with ``explain=True``)."""
     @property
     def open_cases(self) -> int: ...

@@ -642,7 +642,7 @@ impl Engine {
         })
     }
 
-    /// What the REPL's `:why` says about a ticket the engine keeps (made with
+    /// What the REPL's `:why TICKET all` says about a ticket the engine keeps (made with
     /// `explain=True`); None otherwise.
     fn explain(&mut self, ticket: &str) -> PyResult<Option<String>> {
         Ok(self.running()?.explain(ticket))

@@ -29,9 +29,14 @@ pub struct AgendaArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
+    /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// The agenda as of this instant (RFC 3339, or local time in the first policy's zone).
     /// Default: the time of the last event.
     #[arg(long, value_name = "INSTANT")]
@@ -79,6 +84,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let stream = match open_stream(
         &args.events,
         args.input_format,
+        args.map.as_deref(),
         args.tz.as_deref(),
         args.now.as_deref(),
         zone,

@@ -1,7 +1,7 @@
 //! Parsers for option values shared by the subcommands, and loading of policy files.
 
 use super::Outcome;
-use crate::input::{parse_timestamp, Format, ReadOptions};
+use crate::input::{parse_timestamp, Export, ExportKind, Format, Mapping, ReadOptions};
 use crate::policy::Policy;
 use crate::syntax::messages::localize;
 use crate::syntax::{load_policy_linted, render, Lang, PolicyErrors};
@@ -139,6 +139,8 @@ pub enum InputFormat {
     Auto,
     Jsonl,
     Csv,
+    /// An Excel workbook (a work-order export; needs `--map`).
+    Xlsx,
 }
 
 /// An event stream named on the command line, opened, with how to read it and the `--now` it
@@ -153,12 +155,13 @@ pub struct Stream {
     pub now: Option<Instant>,
 }
 
-/// Opens `--events` and reads `--input-format`, `--tz` and `--now` (local times in `--tz`, else
-/// in `zone`, the first policy's), as every subcommand that reads events does. `Err` is the
-/// exit code, after a message on standard error.
+/// Opens `--events` and reads `--input-format`, `--map`, `--tz` and `--now` (local times in
+/// `--tz`, else in `zone`, the first policy's), as every subcommand that reads events does. `Err`
+/// is the exit code, after a message on standard error.
 pub fn open_stream(
     events: &Path,
     input_format: InputFormat,
+    map: Option<&Path>,
     tz: Option<&str>,
     now: Option<&str>,
     zone: Tz,
@@ -169,10 +172,11 @@ pub fn open_stream(
         .transpose()
         .map_err(|e| usage(&e))?;
     let name = events.display().to_string();
+    let export = export_of(&name, input_format, map)?;
     let format = match input_format {
         InputFormat::Auto => Format::from_path(&name),
         InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Csv => Format::Csv,
+        InputFormat::Csv | InputFormat::Xlsx => Format::Csv,
     };
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
         (Box::new(std::io::stdin()), None)
@@ -195,10 +199,44 @@ pub fn open_stream(
         read_opts: ReadOptions {
             format,
             tz,
+            export,
             ..ReadOptions::default()
         },
         now,
     })
+}
+
+/// `--map`: the export to read instead of an event stream, its kind from `--input-format` or
+/// the file name. A workbook without a mapping, or a mapping for JSON Lines, is a usage error.
+fn export_of(
+    name: &str,
+    input_format: InputFormat,
+    map: Option<&Path>,
+) -> Result<Option<std::sync::Arc<Export>>, Outcome> {
+    let by_name = ExportKind::from_path(name);
+    let Some(map) = map else {
+        if input_format == InputFormat::Xlsx
+            || (input_format == InputFormat::Auto && by_name == ExportKind::Xlsx)
+        {
+            return Err(usage(&format!(
+                "`{name}` is a workbook: name the mapping of its columns to events with \
+                 `--map FILE` (see examples/orders.toml)"
+            )));
+        }
+        return Ok(None);
+    };
+    let kind = match input_format {
+        InputFormat::Auto => by_name,
+        InputFormat::Csv => ExportKind::Csv,
+        InputFormat::Xlsx => ExportKind::Xlsx,
+        InputFormat::Jsonl => {
+            return Err(usage(
+                "`--map` reads work-order exports (xlsx or CSV), not JSON Lines",
+            ))
+        }
+    };
+    let mapping = Mapping::from_file(map).map_err(|e| usage(&e.to_string()))?;
+    Ok(Some(std::sync::Arc::new(Export { kind, mapping })))
 }
 
 /// A usage error: the message on standard error, exit code 2.

@@ -23,6 +23,9 @@ pub enum ReportFormat {
     Json,
     /// One JSON record per line, each with a `record` field; the summary last.
     Jsonl,
+    /// An Excel workbook (needs `--output`): a summary sheet per clause and a sheet per record
+    /// type, with date-time cells in the first policy's zone.
+    Xlsx,
 }
 
 pub use super::args::InputFormat;
@@ -43,12 +46,20 @@ pub struct CheckArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
+    /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output (required by `--format xlsx`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Judge as of this instant (RFC 3339, or local time in the first policy's zone). Default:
     /// the time of the last event. Events after it are ignored and counted.
     #[arg(long, value_name = "INSTANT")]
@@ -93,9 +104,15 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let output =
+        match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
+            Ok(output) => output,
+            Err(outcome) => return outcome,
+        };
     let stream = match open_stream(
         &args.events,
         args.input_format,
+        args.map.as_deref(),
         args.tz.as_deref(),
         args.now.as_deref(),
         zone,
@@ -120,7 +137,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         reorder_window: args.reorder_window,
         retain: args.retain,
     };
-    let stdout = io::stdout();
     let records = match args.records {
         RecordChoice::All => Records::All,
         RecordChoice::Problems => Records::Problems,
@@ -144,13 +160,17 @@ pub fn run(args: CheckArgs) -> Outcome {
         ReportFormat::Human => {
             let report = HumanReport::new(HumanOptions {
                 list: args.list,
-                color: args.color.stdout(),
+                // A file gets colour only when asked for (`auto` looks at the terminal).
+                color: match args.output {
+                    Some(_) => args.color == ColorChoice::Always,
+                    None => args.color.stdout(),
+                },
             });
             run.go(report).and_then(|checked| {
                 let text = checked
                     .sink
                     .render(&checked.summary, &checked.read, zone, &events_name);
-                let mut out = stdout.lock();
+                let mut out = output.writer();
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
                 Ok(checked.summary)
@@ -158,9 +178,18 @@ pub fn run(args: CheckArgs) -> Outcome {
         }
         ReportFormat::Json | ReportFormat::Jsonl => {
             let document = args.format == ReportFormat::Json;
-            let writer = MachineWriter::new(BufWriter::new(stdout.lock()), document, records);
+            let writer = MachineWriter::new(BufWriter::new(output.writer()), document, records);
             run.go(writer).and_then(|checked| {
                 checked.sink.finish(&checked.summary, &checked.read, zone)?;
+                Ok(checked.summary)
+            })
+        }
+        ReportFormat::Xlsx => {
+            // The workbook is made from the JSON document, so the two cannot disagree.
+            let writer = MachineWriter::new(Vec::new(), true, Records::All);
+            run.go(writer).and_then(|checked| {
+                let json = checked.sink.finish(&checked.summary, &checked.read, zone)?;
+                output.workbook(&json, |doc| crate::report::xlsx::check_workbook(doc, zone))?;
                 Ok(checked.summary)
             })
         }

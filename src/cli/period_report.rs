@@ -6,11 +6,12 @@
 
 use super::args::{load_policies, parse_cli_duration, ColorChoice};
 use super::check::InputFormat;
-use super::periods::{evaluate, print, usage, StreamOptions};
+use super::periods::{evaluate, usage, StreamOptions};
 use super::Outcome;
 use crate::period::calendar_period::parse_unit;
 use crate::period::report::PeriodReport;
 use crate::period::{CalendarPeriod, ReportSpec};
+use crate::syntax::DEFAULT_ZONE;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -22,6 +23,8 @@ pub enum PeriodReportFormat {
     Json,
     /// One row per period, group and clause, for spreadsheets.
     Csv,
+    /// An Excel workbook (needs `--output`): the rows of `csv` with typed cells.
+    Xlsx,
 }
 
 #[derive(Debug, clap::Args)]
@@ -29,9 +32,14 @@ pub struct ReportArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
+    /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// A unit (`day`, `week`, `month`, `quarter`, `year`), or one period (`2026-03`,
     /// `2026-W10`, ...) to report only the rows sharing a date with it.
     #[arg(long, short = 'p', value_name = "PERIOD", default_value = "month")]
@@ -42,6 +50,9 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: PeriodReportFormat,
+    /// Write the report to FILE instead of standard output (required by `--format xlsx`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Judge as of this instant (default: the time of the last event).
     #[arg(long, value_name = "INSTANT")]
     pub now: Option<String>,
@@ -79,6 +90,13 @@ pub fn run(args: ReportArgs) -> Outcome {
             }
         },
     };
+    let output = match super::output::open(
+        args.output.as_deref(),
+        args.format == PeriodReportFormat::Xlsx,
+    ) {
+        Ok(output) => output,
+        Err(outcome) => return outcome,
+    };
     let group_by: Vec<String> = args
         .group_by
         .iter()
@@ -90,6 +108,7 @@ pub fn run(args: ReportArgs) -> Outcome {
         now: args.now.as_deref(),
         tz: args.tz.as_deref(),
         input_format: args.input_format,
+        map: args.map.as_deref(),
         reorder_window: args.reorder_window,
         retain: args.retain,
     };
@@ -113,9 +132,23 @@ pub fn run(args: ReportArgs) -> Outcome {
                 return Outcome::Io;
             }
         },
+        PeriodReportFormat::Xlsx => {
+            let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+            let json = serde_json::to_vec(&report.to_json()).unwrap_or_default();
+            let written = output.workbook(&json, |doc| {
+                crate::report::xlsx::period_report_workbook(doc, zone)
+            });
+            if let Err(e) = written {
+                eprintln!("error: {e}");
+                return Outcome::Io;
+            }
+            String::new()
+        }
     };
-    if let Err(o) = print(&text) {
-        return o;
+    if args.format != PeriodReportFormat::Xlsx {
+        if let Err(o) = output.text(&text) {
+            return o;
+        }
     }
     if report.has_problems() {
         Outcome::Problems

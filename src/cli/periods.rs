@@ -18,6 +18,7 @@ pub struct StreamOptions<'a> {
     pub now: Option<&'a str>,
     pub tz: Option<&'a str>,
     pub input_format: InputFormat,
+    pub map: Option<&'a Path>,
     pub reorder_window: chrono::Duration,
     pub retain: chrono::Duration,
 }
@@ -30,7 +31,7 @@ pub fn evaluate(
     draw: Option<DrawSpec>,
 ) -> Result<(Summary, PeriodSink), Outcome> {
     let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let stream = open_stream(o.events, o.input_format, o.tz, o.now, zone)?;
+    let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
     let name = stream.name;
     let eval_opts = EvalOptions {
         now: stream.now,

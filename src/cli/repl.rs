@@ -10,9 +10,13 @@ pub struct ReplArgs {
     /// Policy files (`.pledge`) to load.
     #[arg(value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// An event stream to load: a JSON Lines or CSV file (kept in memory).
+    /// An event stream to load: a JSON Lines or CSV file (kept in memory); with `--map`, a
+    /// work-order export (xlsx or CSV).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// The mapping (TOML) of a work-order export's columns to events.
+    #[arg(long, value_name = "FILE", requires = "events")]
+    pub map: Option<PathBuf>,
     /// Judge as of this instant (as `:now` takes it). Default: the time of the last event.
     #[arg(long, value_name = "INSTANT")]
     pub now: Option<String>,
@@ -33,6 +37,7 @@ pub fn run(args: ReplArgs) -> ExitCode {
     crate::repl::run(
         &args.policies,
         args.events.as_deref(),
+        args.map.as_deref(),
         args.now.as_deref(),
         crate::repl::Options {
             history: args.history,

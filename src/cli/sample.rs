@@ -25,9 +25,14 @@ pub struct SampleArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
     pub policies: Vec<PathBuf>,
-    /// The event stream: a JSON Lines or CSV file, or `-` for standard input.
+    /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
+    /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// The period to draw for: `2026-03`, `2026-W10`, `2026-Q1`, `2026-03-02` or `2026`. Each
     /// sampling clause draws for each of its own periods that share a date with it.
     #[arg(long, short = 'p', value_name = "PERIOD")]
@@ -89,6 +94,7 @@ pub fn run(args: SampleArgs) -> Outcome {
         now: args.now.as_deref(),
         tz: args.tz.as_deref(),
         input_format: args.input_format,
+        map: args.map.as_deref(),
         reorder_window: args.reorder_window,
         retain: args.retain,
     };

@@ -489,17 +489,30 @@ impl CalendarStep {
 impl Explanation {
     /// The explanation as plain text, one fact per line.
     pub fn render(&self) -> String {
-        self.render_inner(None)
+        self.render_inner(None, false)
     }
 
     /// The explanation followed by that of the clauses of other kinds
     /// ([`super::explain_other::explain_other_clauses`]), whose clauses that do not apply join
     /// the deadline clauses that do not.
     pub fn render_with(&self, others: &super::explain_other::OtherExplanation) -> String {
-        self.render_inner(Some(others))
+        self.render_inner(Some(others), false)
     }
 
-    fn render_inner(&self, others: Option<&super::explain_other::OtherExplanation>) -> String {
+    /// Like [`Explanation::render_with`], with the clauses that do not apply summed up in one
+    /// line (how many, and the attribute values that most often decided it) instead of one line
+    /// each, so that the answer about a case fits a screen: most clauses of a set of policies
+    /// are about other kinds of case. The REPL's `:why TICKET` prints this, `:why TICKET all`
+    /// the full list.
+    pub fn render_brief(&self, others: &super::explain_other::OtherExplanation) -> String {
+        self.render_inner(Some(others), true)
+    }
+
+    fn render_inner(
+        &self,
+        others: Option<&super::explain_other::OtherExplanation>,
+        brief: bool,
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -537,7 +550,37 @@ impl Explanation {
             }
         }
         let others_not_applying = others.map_or(&[][..], |o| &o.not_applying[..]);
-        if !not_applying.is_empty() || !others_not_applying.is_empty() {
+        if brief {
+            let mut reasons: Vec<&[String]> = not_applying
+                .iter()
+                .filter_map(|c| match &c.applies {
+                    Applicability::Fails { reasons, .. } => Some(&reasons[..]),
+                    _ => None,
+                })
+                .collect();
+            if let Some(o) = others {
+                reasons.extend(o.not_applying_reasons.iter().map(Vec::as_slice));
+            }
+            if !reasons.is_empty() {
+                let more = if applying.is_empty() && others.is_none_or(|o| o.blocks.is_empty()) {
+                    ""
+                } else {
+                    " more"
+                };
+                let _ = writeln!(
+                    out,
+                    "\n{}{more} {} not apply, because {}: `:why {} all` lists them",
+                    reasons.len(),
+                    if reasons.len() == 1 {
+                        "clause does"
+                    } else {
+                        "clauses do"
+                    },
+                    deciding_facts(&reasons),
+                    self.ticket
+                );
+            }
+        } else if !not_applying.is_empty() || !others_not_applying.is_empty() {
             let _ = writeln!(out, "\ndoes not apply:");
             for c in &not_applying {
                 if let Applicability::Fails { condition, reasons } = &c.applies {
@@ -551,8 +594,10 @@ impl Explanation {
                 }
             }
         }
-        for line in others_not_applying {
-            let _ = writeln!(out, "{line}");
+        if !brief {
+            for line in others_not_applying {
+                let _ = writeln!(out, "{line}");
+            }
         }
         if !self.other_clauses.is_empty() && others.is_none() {
             let _ = writeln!(
@@ -563,6 +608,42 @@ impl Explanation {
         }
         out
     }
+}
+
+/// The facts that kept clauses from applying, most frequent first, with how many clauses each
+/// kept out: `` `kind` is "repair" (12), `severity` is "minor" (9), … ``. A fact is a reason
+/// without what the clause wanted (`` `kind` is "repair" `` of `` `kind` is "repair", not
+/// "complaint" ``), counted once per clause; the two most frequent are named.
+fn deciding_facts(reasons: &[&[String]]) -> String {
+    let mut counts: Vec<(String, usize, usize)> = Vec::new(); // fact, clauses, first seen
+    for clause in reasons {
+        let mut facts: Vec<&str> = clause
+            .iter()
+            .map(|r| r.split(", not ").next().unwrap_or(r))
+            .map(|r| r.split(", which ").next().unwrap_or(r))
+            .collect();
+        facts.sort_unstable();
+        facts.dedup();
+        for fact in facts {
+            match counts.iter_mut().find(|(f, _, _)| f == fact) {
+                Some(entry) => entry.1 += 1,
+                None => {
+                    let seen = counts.len();
+                    counts.push((fact.to_string(), 1, seen));
+                }
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    let mut parts: Vec<String> = counts
+        .iter()
+        .take(2)
+        .map(|(fact, n, _)| format!("{fact} ({n})"))
+        .collect();
+    if counts.len() > 2 {
+        parts.push("…".to_string());
+    }
+    parts.join(", ")
 }
 
 fn render_clause(out: &mut String, c: &ClauseExplanation) {

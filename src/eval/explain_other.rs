@@ -49,6 +49,8 @@ pub struct Records<'a> {
 pub struct OtherExplanation {
     pub blocks: Vec<String>,
     pub not_applying: Vec<String>,
+    /// The reasons of each line of `not_applying`, for a one-line summary of them.
+    pub not_applying_reasons: Vec<Vec<String>>,
 }
 
 /// Explains every clause other than deadlines of `policies` on the case of `events`, as of
@@ -92,6 +94,7 @@ pub fn explain_other_clauses(
                     clause.body.keyword(),
                     reasons.join("; ")
                 ));
+                out.not_applying_reasons.push(reasons.clone());
                 continue;
             }
             let mut text = String::new();

@@ -1,4 +1,6 @@
-//! Reading ticket event streams (EVENTS.md): JSON Lines and CSV into [`Event`]s.
+//! Reading ticket event streams (EVENTS.md): JSON Lines and CSV into [`Event`]s; and work-order
+//! exports (one row per ticket, xlsx or CSV) through a [`Mapping`] of their columns, into the
+//! same events ([`read_export`], chosen by [`ReadOptions::export`]).
 //!
 //! The contract is that nothing is lost silently: every line is an event, a blank line, or a
 //! [`Rejected`] line reported with its number and a reason, and a bad line never stops the
@@ -30,15 +32,20 @@
 //! [`parse_jsonl_line`] is a pure function of its arguments.
 
 mod csv;
+mod export;
 mod fast;
 mod jsonl;
 mod lines;
+mod mapping;
 mod parallel;
 mod timestamp;
 
+pub use export::{column_letters, read_export, Export, ExportKind};
 pub use jsonl::parse_jsonl_line;
 pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
+pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_parallel, BATCH_BYTES};
+use timestamp::in_zone;
 pub use timestamp::{parse_timestamp, TimestampError};
 
 use crate::event::Event;
@@ -104,10 +111,17 @@ pub struct ReadOptions {
     /// What the consumer can look at: with it, the reader does not build the attributes of
     /// event types no clause can look at. Lines are checked and rejected exactly as without it.
     pub relevance: Option<std::sync::Arc<Relevance>>,
+    /// A work-order export (one row per ticket) and its mapping: when set, the input is read as
+    /// that export, whatever `format` says, and `tz` is the zone of local times the mapping
+    /// does not name.
+    pub export: Option<std::sync::Arc<Export>>,
 }
 
 /// Counts of what was read; `lines` = `events` + `rejected` + `blank` for JSON Lines. For CSV,
 /// `lines` also counts the header and the continuation lines of rows with quoted line breaks.
+/// For a work-order export, `lines` counts the rows of the sheet (or the lines of the CSV file),
+/// header and title rows included, and a row makes as many events as it has filled-in time
+/// columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Physical lines, the last one counted even without a final newline.
@@ -150,6 +164,9 @@ pub fn read_events<R: Read>(
     opts: &ReadOptions,
     mut on_record: impl FnMut(Record),
 ) -> std::io::Result<ReadStats> {
+    if let Some(export) = &opts.export {
+        return read_export(reader, export, opts.tz, on_record);
+    }
     match opts.format {
         Format::Jsonl => {
             let mut stats = ReadStats::default();

@@ -146,7 +146,7 @@ fn parse_slow(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampError> {
     Err(TimestampError::Invalid)
 }
 
-fn in_zone(local: NaiveDateTime, tz: Option<Tz>) -> Result<Instant, TimestampError> {
+pub(crate) fn in_zone(local: NaiveDateTime, tz: Option<Tz>) -> Result<Instant, TimestampError> {
     let tz = tz.ok_or(TimestampError::NoOffset)?;
     match tz.from_local_datetime(&local) {
         LocalResult::Single(dt) => Ok(dt.with_timezone(&Utc)),

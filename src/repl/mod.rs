@@ -23,11 +23,13 @@ pub use session::{Outcome, Session, COMMANDS};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Starts a REPL with `policies` and `events` loaded and, if given, the as-of instant `now` (as
-/// `:now` takes it). Returns the exit status: on a pipe, 1 if any input failed.
+/// Starts a REPL with `policies` and `events` loaded (a work-order export with its mapping
+/// `map`) and, if given, the as-of instant `now` (as `:now` takes it). Returns the exit status:
+/// on a pipe, 1 if any input failed.
 pub fn run(
     policies: &[PathBuf],
     events: Option<&Path>,
+    map: Option<&Path>,
     now: Option<&str>,
     opts: Options,
 ) -> ExitCode {
@@ -40,10 +42,12 @@ pub fn run(
         startup.push(format!(":load {}", paths.join(" ")));
     }
     if let Some(e) = events {
-        startup.push(format!(
-            ":events {}",
-            text::quote_file_arg(&e.display().to_string())
-        ));
+        let mut line = format!(":events {}", text::quote_file_arg(&e.display().to_string()));
+        if let Some(m) = map {
+            line.push_str(" --map ");
+            line.push_str(&text::quote_file_arg(&m.display().to_string()));
+        }
+        startup.push(line);
     }
     if let Some(n) = now {
         startup.push(format!(":now {n}"));

@@ -21,7 +21,7 @@ use crate::eval::explain::{applicability, when, Applicability};
 use crate::eval::explain_case;
 use crate::eval::explain_other::{explain_other_clauses, Records};
 use crate::event::{Event, Instant};
-use crate::input::{read_events, Format, ReadOptions, Record};
+use crate::input::{read_events, Export, ExportKind, Format, Mapping, ReadOptions, Record};
 use crate::policy::Policy;
 use crate::syntax::{format_clause, parse_condition, parse_policy, parse_snippet, render};
 use chrono_tz::Tz;
@@ -114,7 +114,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         ":why",
-        "explain what every clause made of one case",
+        "explain what the clauses that apply made of one case (`all`: every clause)",
         ":why T-0309",
     ),
     (
@@ -160,6 +160,8 @@ pub struct Session {
     /// Where new clauses go when no loaded clause has their name.
     target: usize,
     events_path: Option<PathBuf>,
+    /// The mapping the events were read with (`:events FILE --map MAPPING`), for `:reload`.
+    events_map: Option<PathBuf>,
     cases: BTreeMap<String, Vec<Event>>,
     rejected: u64,
     duplicates: u64,
@@ -304,28 +306,31 @@ impl Session {
         }
     }
 
-    /// Loads an event file, replacing the events. The path may be quoted or have its spaces
-    /// escaped (`my\ events.jsonl`); otherwise the whole rest of the line is the path, spaces
-    /// included.
+    /// Loads an event file, replacing the events; `FILE --map MAPPING` reads a work-order
+    /// export (xlsx or CSV) with its mapping. A path may be quoted or have its spaces escaped
+    /// (`my\ events.jsonl`); otherwise the whole rest of the line (up to ` --map `) is the path,
+    /// spaces included.
     pub fn events(&mut self, args: &str) -> Outcome {
         if args.is_empty() {
             return Outcome::fail("error: `:events` needs an event file\n  help: `:events examples/service-desk.jsonl`");
         }
-        let name = if args.starts_with(['"', '\'']) || args.contains("\\ ") {
-            match file_args(args) {
-                Ok(words) if words.len() == 1 => words[0].clone(),
-                Ok(_) => {
-                    return bad_args(":events", "it takes one event file");
-                }
-                Err(e) => return bad_args(":events", &e),
-            }
-        } else {
-            args.to_string()
+        let (file, map) = match args.split_once(" --map ") {
+            Some((file, map)) => (file.trim_end(), Some(map.trim())),
+            None => (args, None),
+        };
+        let name = match one_path(file) {
+            Ok(name) => name,
+            Err(o) => return o,
+        };
+        let map = match map.map(one_path).transpose() {
+            Ok(map) => map.map(PathBuf::from),
+            Err(o) => return o,
         };
         let path = PathBuf::from(&name);
-        match self.read_events(&path) {
+        match self.read_events(&path, map.as_deref()) {
             Ok(()) => {
                 self.events_path = Some(path);
+                self.events_map = map;
                 Outcome::ok(self.events_line(&name))
             }
             Err(e) => Outcome::fail(e),
@@ -349,12 +354,28 @@ impl Session {
         line
     }
 
-    fn read_events(&mut self, path: &Path) -> Result<(), String> {
+    fn read_events(&mut self, path: &Path, map: Option<&Path>) -> Result<(), String> {
         let name = path.display().to_string();
+        let export = match map {
+            Some(map) => {
+                let mapping = Mapping::from_file(map).map_err(|e| format!("error: {e}\n"))?;
+                Some(Arc::new(Export {
+                    kind: ExportKind::from_path(&name),
+                    mapping,
+                }))
+            }
+            None if ExportKind::from_path(&name) == ExportKind::Xlsx => {
+                return Err(format!(
+                    "error: `{name}` is a workbook\n  help: name the mapping of its columns: `:events {name} --map MAPPING.toml`\n"
+                ));
+            }
+            None => None,
+        };
         let file =
             std::fs::File::open(path).map_err(|e| format!("error: cannot read `{name}`: {e}\n"))?;
         let opts = ReadOptions {
             format: Format::from_path(&name),
+            export,
             ..ReadOptions::default()
         };
         let mut cases: BTreeMap<String, Vec<Event>> = BTreeMap::new();
@@ -397,7 +418,12 @@ impl Session {
             text.push_str(&o.text);
         }
         if let Some(p) = self.events_path.clone() {
-            let o = self.events(&quote_file_arg(&p.display().to_string()));
+            let mut args = quote_file_arg(&p.display().to_string());
+            if let Some(map) = &self.events_map {
+                args.push_str(" --map ");
+                args.push_str(&quote_file_arg(&map.display().to_string()));
+            }
+            let o = self.events(&args);
             ok &= o.ok;
             text.push_str(&o.text);
         }
@@ -648,7 +674,13 @@ impl Session {
         }
     }
 
-    fn why(&self, ticket: &str) -> Outcome {
+    /// `:why TICKET [all]`: the clauses that apply in full; those that do not in one line, or
+    /// each on its own line with `all`.
+    fn why(&self, args: &str) -> Outcome {
+        let (ticket, all) = match args.rsplit_once(char::is_whitespace) {
+            Some((ticket, "all")) => (ticket.trim_end(), true),
+            _ => (args, false),
+        };
         let events = match self.ticket_events(ticket) {
             Ok(e) => e,
             Err(o) => return o,
@@ -666,7 +698,12 @@ impl Session {
             cases: &cases,
         };
         let others = explain_other_clauses(policies, events, now, records);
-        Outcome::ok(explain_case(policies, events, now).render_with(&others))
+        let explanation = explain_case(policies, events, now);
+        Outcome::ok(if all {
+            explanation.render_with(&others)
+        } else {
+            explanation.render_brief(&others)
+        })
     }
 
     fn ask(&self, args: &str) -> Outcome {
@@ -888,6 +925,22 @@ impl Session {
 }
 
 /// A command line whose file arguments cannot be read.
+/// One path argument of `:events`: quoted, with escaped spaces, or the text as it is.
+fn one_path(text: &str) -> Result<String, Outcome> {
+    if text.starts_with(['"', '\'']) || text.contains("\\ ") {
+        match file_args(text) {
+            Ok(words) if words.len() == 1 => Ok(words[0].clone()),
+            Ok(_) => Err(bad_args(
+                ":events",
+                "it takes one event file (and `--map MAPPING`)",
+            )),
+            Err(e) => Err(bad_args(":events", &e)),
+        }
+    } else {
+        Ok(text.to_string())
+    }
+}
+
 fn bad_args(command: &str, why: &str) -> Outcome {
     Outcome::fail(format!(
         "error: cannot read the arguments of `{command}`: {why}\n  help: quote a path with spaces: `{command} \"my file\"`"

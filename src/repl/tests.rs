@@ -181,10 +181,33 @@ fn why_names_the_pause_and_the_holiday() {
         "due Thu 2026-10-08 12:00 (without the pauses: Thu 2026-10-08 10:00)",
         "clock stops Thu 2026-10-08 11:30 at `progress`",
         "verdict: met, 30 min before the due time",
-        "desk/dispatch_2h: `kind == \"repair\"` is false: `kind` is \"complaint\", not \"repair\"",
     ] {
         assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
     }
+    // The clause that does not apply is summed up; `all` names it with its reason.
+    assert!(
+        o.text.ends_with(
+            "\n1 more clause does not apply, because `kind` is \"complaint\" (1): `:why T-1042 all` lists them\n"
+        ),
+        "{}",
+        o.text
+    );
+    assert!(!o.text.contains("desk/dispatch_2h"), "{}", o.text);
+    let all = s.execute(":why T-1042 all");
+    assert!(all.ok, "{}", all.text);
+    assert!(
+        all.text.starts_with(o.text.lines().next().unwrap()),
+        "{}",
+        all.text
+    );
+    assert!(
+        all.text.ends_with(
+            "\ndoes not apply:\n  desk/dispatch_2h: `kind == \"repair\"` is false: `kind` is \"complaint\", not \"repair\"\n"
+        ),
+        "{}",
+        all.text
+    );
+    assert!(!s.execute(":why T-9 all").ok);
     let o = s.execute(":why T-1045");
     assert!(
         o.text
@@ -443,11 +466,17 @@ fn why_explains_notices_samples_targets_and_repeats() {
         "    `notice_board`: sent Sun 2026-03-15 08:20, on time",
         "    `sms`: not sent: missing",
         "  finding `notify.channel_missing`: no notice on `sms` by 2026-03-15T09:00:00+08:00",
-        "  estate/repair_spot_check (sample): `kind == \"repair\"` is false",
     ] {
         assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
     }
-    let o = s.execute(":why R-2");
+    let all = s.execute(":why N-2 all");
+    assert!(
+        all.text
+            .contains("  estate/repair_spot_check (sample): `kind == \"repair\"` is false"),
+        "{}",
+        all.text
+    );
+    let o = s.execute(":why R-2 all");
     for needle in [
         "in the population of 2026-03: not checked",
         "the period: 1 of 2 required check(s) done among 4 case(s): short",

@@ -1,5 +1,6 @@
-//! Reports of a check: for people ([`human`]) and for programs ([`machine`], with the record
-//! shapes in [`records`]).
+//! Reports of a check: for people ([`human`]), for programs ([`machine`], with the record
+//! shapes in [`records`]) and, with the `xlsx` feature, for spreadsheets (`xlsx`, made from the
+//! machine format's document).
 //!
 //! Every report is a [`crate::eval::Sink`]: it receives records as the evaluator produces them
 //! and keeps only what it prints.
@@ -7,6 +8,8 @@
 pub mod human;
 pub mod machine;
 pub mod records;
+#[cfg(feature = "xlsx")]
+pub mod xlsx;
 
 pub use human::{HumanOptions, HumanReport};
 pub use machine::MachineWriter;

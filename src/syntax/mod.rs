@@ -19,6 +19,7 @@ mod lower;
 pub mod messages;
 pub mod schema;
 
+pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
 pub use layout::format_source;
