@@ -1,0 +1,242 @@
+//! Duties and time windows count what was met, not only what was found: `pledge check`'s
+//! summary and `pledge report` say how many gaps, quota periods or events were checked and how
+//! many were met, so that "every check met" is told apart from "nothing to check". And
+//! `--group-by` breaks `check`'s summary down per group. Through the real binary.
+
+#![cfg(feature = "cli")] // the real binary, built only with the command
+
+use assert_cmd::Command;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+const POLICY: &str = r#"policy "estate" {
+  every patrol "住宅区每2小时巡逻一次" {
+    when kind == "area" and zone == "residential"
+    patrolled every 2 hours
+  }
+  every garage_patrol "车库每小时巡逻" {
+    when kind == "area" and zone == "garage"
+    patrolled every 1 hour
+  }
+  window lift_maintenance "电梯维保时间设在0:00-5:00" {
+    when kind == "asset"
+    maintained only 00:00-05:00
+  }
+  deadline contact "投诉1小时内联系" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+  }
+}
+"#;
+
+/// A residential area patrolled with one gap too long (A-1, closed), a second one still
+/// patrolled at `now` (A-2), a lift maintained twice inside its window and once outside (L-1),
+/// no garage at all, and three complaints in two projects and one without a project.
+const EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"area","zone":"residential","project":"jindi"}}
+{"ticket":"A-1","at":"2026-03-02T09:30:00+08:00","type":"patrolled"}
+{"ticket":"A-1","at":"2026-03-02T11:30:00+08:00","type":"patrolled"}
+{"ticket":"A-1","at":"2026-03-02T14:00:00+08:00","type":"patrolled"}
+{"ticket":"A-1","at":"2026-03-02T15:00:00+08:00","type":"patrolled"}
+{"ticket":"A-1","at":"2026-03-02T16:00:00+08:00","type":"closed"}
+{"ticket":"L-1","at":"2026-03-01T00:00:00+08:00","type":"opened","attrs":{"kind":"asset","project":"jindi"}}
+{"ticket":"L-1","at":"2026-03-02T01:00:00+08:00","type":"maintained"}
+{"ticket":"L-1","at":"2026-03-03T04:59:00+08:00","type":"maintained"}
+{"ticket":"L-1","at":"2026-03-04T05:00:00+08:00","type":"maintained"}
+{"ticket":"A-2","at":"2026-03-04T10:00:00+08:00","type":"opened","attrs":{"kind":"area","zone":"residential","project":"wanke"}}
+{"ticket":"A-2","at":"2026-03-04T11:00:00+08:00","type":"patrolled"}
+{"ticket":"C-1","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"jindi"}}
+{"ticket":"C-1","at":"2026-03-02T09:30:00+08:00","type":"contacted"}
+{"ticket":"C-2","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"wanke"}}
+{"ticket":"C-2","at":"2026-03-02T11:00:00+08:00","type":"contacted"}
+{"ticket":"C-3","at":"2026-03-03T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+{"ticket":"C-3","at":"2026-03-03T09:10:00+08:00","type":"contacted","attrs":{"project":"wanke"}}
+{"ticket":"C-4","at":"2026-03-03T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+{"ticket":"C-4","at":"2026-03-03T10:20:00+08:00","type":"contacted"}
+"#;
+
+fn fixture(dir: &Path) -> (PathBuf, PathBuf) {
+    let policy = dir.join("estate.pledge");
+    std::fs::write(&policy, POLICY).unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, EVENTS).unwrap();
+    (policy, events)
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("pledge")
+        .expect("the pledge binary is built")
+        .args(args)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8(out.stdout).unwrap();
+    (out.status.code(), format!("{text}{stderr}"))
+}
+
+fn check_json(policy: &Path, events: &Path, now: &str, extra: &[&str]) -> Json {
+    let mut args = vec![
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        now,
+        "--format",
+        "json",
+        "--records",
+        "none",
+    ];
+    args.extend(extra);
+    let (code, text) = run(&args);
+    assert_eq!(code, Some(1), "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn clause<'a>(summary: &'a Json, name: &str) -> &'a Json {
+    summary["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clause"] == name)
+        .unwrap_or_else(|| panic!("no clause {name}: {summary}"))
+}
+
+#[test]
+fn the_summary_counts_checked_and_met_gaps_windows_and_says_when_nothing_was_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    let doc = check_json(&policy, &events, "2026-03-04T12:00", &[]);
+    let summary = &doc["summary"];
+    // A-1: 08:00→09:30, 09:30→11:30 (exactly 2 h), 14:00→15:00, 15:00→closed 16:00 are met,
+    // 11:30→14:00 is not; A-2: 10:00→11:00 is met, and 11:00→now (1 h) is not decided yet.
+    let patrol = clause(summary, "patrol");
+    assert_eq!(patrol["verdicts"], 6, "{patrol}");
+    assert_eq!(patrol["met"], 5, "{patrol}");
+    assert_eq!(patrol["findings"], 1, "{patrol}");
+    assert_eq!(patrol["compliance_percent"], 83.3, "{patrol}");
+    // 01:00 and 04:59 are inside 00:00-05:00, 05:00 is not.
+    let lift = clause(summary, "lift_maintenance");
+    assert_eq!(lift["verdicts"], 3, "{lift}");
+    assert_eq!(lift["met"], 2, "{lift}");
+    assert_eq!(lift["findings"], 1, "{lift}");
+    assert_eq!(lift["compliance_percent"], 66.7, "{lift}");
+    // No garage: nothing was checked, which is not "all met".
+    let garage = clause(summary, "garage_patrol");
+    assert_eq!(garage["verdicts"], 0, "{garage}");
+    assert_eq!(garage["met"], 0, "{garage}");
+    assert_eq!(garage["compliance_percent"], Json::Null, "{garage}");
+
+    // Two hours later, A-2's last gap (11:00 → 14:00) is overdue: a seventh check, not met.
+    let later = check_json(&policy, &events, "2026-03-04T14:00", &[]);
+    let patrol = clause(&later["summary"], "patrol");
+    assert_eq!(patrol["verdicts"], 7, "{patrol}");
+    assert_eq!(patrol["met"], 5, "{patrol}");
+    assert_eq!(patrol["findings"], 2, "{patrol}");
+    assert_eq!(patrol["compliance_percent"], 71.4, "{patrol}");
+}
+
+#[test]
+fn the_human_summary_shows_checks_and_nothing_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    let (code, text) = run(&[
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-04T12:00",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        line("patrol"),
+        "5 83.3 % 1 patrol (every, 6 checked) 住宅区每2小时巡逻一次"
+    );
+    assert_eq!(
+        line("garage_patrol"),
+        "0 - 0 garage_patrol (every, nothing checked) 车库每小时巡逻"
+    );
+    assert_eq!(
+        line("lift_maintenance"),
+        "2 66.7 % 1 lift_maintenance (window, 3 checked) 电梯维保时间设在0:00-5:00"
+    );
+}
+
+#[test]
+fn the_period_report_counts_checks_per_day_and_tells_nothing_checked_from_all_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    let base = [
+        "report",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-04T12:00",
+        "--period",
+        "day",
+    ];
+    let mut json_args = base.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (code, text) = run(&json_args);
+    assert_eq!(code, Some(1), "{text}");
+    let doc: Json = serde_json::from_str(&text).unwrap();
+    let row = |period: &str, clause: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["period"] == period && r["clause"] == clause)
+            .unwrap_or_else(|| panic!("no row {period} {clause}: {text}"))
+            .clone()
+    };
+    // 2 March: four patrol gaps met, one not (its finding is at its due time, 13:30).
+    let patrol = row("2026-03-02", "patrol");
+    assert_eq!(
+        (
+            &patrol["checked"],
+            &patrol["met"],
+            &patrol["findings"],
+            &patrol["ratio_permille"]
+        ),
+        (&Json::from(5), &Json::from(4), &Json::from(1), &Json::from(800)),
+        "{patrol}"
+    );
+    assert_eq!(patrol["status"], "findings");
+    assert_eq!(patrol["detail"], "5 checked, 4 met (80.0%), 1 finding");
+    // 4 March: A-2's first gap met; the garage had nothing to check.
+    let patrol = row("2026-03-04", "patrol");
+    assert_eq!(patrol["status"], "ok", "{patrol}");
+    assert_eq!(patrol["detail"], "1 checked, 1 met (100.0%), no findings");
+    let garage = row("2026-03-04", "garage_patrol");
+    assert_eq!(garage["status"], "none", "{garage}");
+    assert_eq!(garage["detail"], "nothing checked");
+    assert_eq!(garage["checked"], 0);
+    assert_eq!(garage["ratio_permille"], Json::Null);
+    // The lift: inside on 2 and 3 March, outside on 4 March.
+    assert_eq!(row("2026-03-03", "lift_maintenance")["status"], "ok");
+    let lift = row("2026-03-04", "lift_maintenance");
+    assert_eq!(lift["detail"], "1 checked, 0 met (0.0%), 1 finding");
+
+    let (_, human) = run(&base);
+    assert!(
+        human.contains("garage_patrol     every     none        nothing checked"),
+        "{human}"
+    );
+    let mut csv_args = base.to_vec();
+    csv_args.extend(["--format", "csv"]);
+    let (_, csv) = run(&csv_args);
+    assert!(
+        csv.contains("2026-03-02,all,estate,patrol,every,findings,4,,,,,,,,,80.0%,,1,"),
+        "{csv}"
+    );
+}
