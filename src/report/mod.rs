@@ -1,9 +1,12 @@
-//! Reports of a check: for people ([`human`]) and for programs ([`machine`], with the record
-//! shapes in [`records`]).
+//! Reports of a check: for people ([`human`], and [`html`] for a page to send), for programs
+//! ([`machine`], with the record shapes in [`records`]), and the breakdown per group of cases
+//! ([`groups`]).
 //!
 //! Every report is a [`crate::eval::Sink`]: it receives records as the evaluator produces them
 //! and keeps only what it prints.
 
+pub mod groups;
+pub mod html;
 pub mod human;
 pub mod machine;
 pub mod records;

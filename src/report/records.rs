@@ -237,6 +237,9 @@ pub struct SummaryRecord<'a> {
     /// Calendar years outside the holiday data of a calendar that verdicts used.
     uncovered: Vec<UncoveredYear<'a>>,
     clauses: Vec<ClauseCounts<'a>>,
+    /// The breakdown per group of `--group-by` (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -273,6 +276,7 @@ impl<'a> SummaryRecord<'a> {
                 })
                 .collect(),
             clauses: s.clauses.iter().map(ClauseCounts::new).collect(),
+            groups: None,
         }
     }
 }
