@@ -32,7 +32,8 @@ const POLICY: &str = r#"policy "estate" {
 
 /// A residential area patrolled with one gap too long (A-1, closed), a second one still
 /// patrolled at `now` (A-2), a lift maintained twice inside its window and once outside (L-1),
-/// no garage at all, and three complaints in two projects and one without a project.
+/// no garage at all, and four complaints: one per project, one given its project by a later
+/// `updated`, and one without a project.
 const EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"area","zone":"residential","project":"jindi"}}
 {"ticket":"A-1","at":"2026-03-02T09:30:00+08:00","type":"patrolled"}
 {"ticket":"A-1","at":"2026-03-02T11:30:00+08:00","type":"patrolled"}
@@ -50,7 +51,8 @@ const EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":
 {"ticket":"C-2","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint","project":"wanke"}}
 {"ticket":"C-2","at":"2026-03-02T11:00:00+08:00","type":"contacted"}
 {"ticket":"C-3","at":"2026-03-03T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
-{"ticket":"C-3","at":"2026-03-03T09:10:00+08:00","type":"contacted","attrs":{"project":"wanke"}}
+{"ticket":"C-3","at":"2026-03-03T09:10:00+08:00","type":"contacted"}
+{"ticket":"C-3","at":"2026-03-03T09:20:00+08:00","type":"updated","attrs":{"project":"wanke"}}
 {"ticket":"C-4","at":"2026-03-03T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
 {"ticket":"C-4","at":"2026-03-03T10:20:00+08:00","type":"contacted"}
 "#;
@@ -239,4 +241,130 @@ fn the_period_report_counts_checks_per_day_and_tells_nothing_checked_from_all_me
         csv.contains("2026-03-02,all,estate,patrol,every,findings,4,,,,,,,,,80.0%,,1,"),
         "{csv}"
     );
+}
+
+#[test]
+fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    let doc = check_json(
+        &policy,
+        &events,
+        "2026-03-04T12:00",
+        &["--group-by", "project"],
+    );
+    let groups = &doc["summary"]["groups"];
+    assert_eq!(groups["by"], serde_json::json!(["project"]));
+    let list = groups["groups"].as_array().unwrap();
+    let labels: Vec<&str> = list.iter().map(|g| g["label"].as_str().unwrap()).collect();
+    // Cases without a project first (`-`), then by value.
+    assert_eq!(labels, ["-", "jindi", "wanke"], "{groups}");
+    let counts = |g: &Json| {
+        (
+            g["met"].as_u64().unwrap(),
+            g["breached"].as_u64().unwrap(),
+            g["findings"].as_u64().unwrap(),
+            g["compliance_percent"].clone(),
+        )
+    };
+    // C-4 has no project: its contact (met) is the only count of `-`.
+    assert_eq!(list[0]["group"], serde_json::json!({"project": null}));
+    assert_eq!(counts(&list[0]), (1, 0, 0, Json::from(100.0)));
+    // jindi: C-1's contact, A-1's 4 of 5 gaps, L-1's 2 of 3 maintenances: 7 of 9.
+    assert_eq!(counts(&list[1]), (7, 0, 2, Json::from(77.8)), "{}", list[1]);
+    // wanke: C-2 breached, C-3 met (its project came with a later `updated`), A-2's gap met.
+    assert_eq!(counts(&list[2]), (2, 1, 0, Json::from(66.7)), "{}", list[2]);
+    let clauses: Vec<(&str, u64)> = list[2]["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["clause"].as_str().unwrap(), c["verdicts"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(clauses, [("patrol", 1), ("contact", 2)]);
+
+    // Without --group-by the summary has no `groups`.
+    let plain = check_json(&policy, &events, "2026-03-04T12:00", &[]);
+    assert!(plain["summary"].get("groups").is_none());
+
+    // The human report ends with the same breakdown.
+    let (code, text) = run(&[
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-04T12:00",
+        "--group-by",
+        "project",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    let section = text
+        .split("\nBy project")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no breakdown: {text}"));
+    let lines: Vec<String> = section
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "1 0 0 100.0 % 0 -",
+            "1 0 0 100.0 % 0 estate/contact",
+            "7 0 0 77.8 % 2 jindi",
+            "4 80.0 % 1 estate/patrol",
+            "2 66.7 % 1 estate/lift_maintenance",
+            "1 0 0 100.0 % 0 estate/contact",
+            "2 1 0 66.7 % 0 wanke",
+            "1 100.0 % 0 estate/patrol",
+            "1 1 0 50.0 % 0 estate/contact",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn report_and_check_html_show_the_counts_of_each_clause_and_what_judged_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    let base = [
+        "report",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-04T12:00",
+        "--group-by",
+        "project",
+    ];
+    let mut html_args = base.to_vec();
+    html_args.extend(["--format", "html"]);
+    let (code, html) = run(&html_args);
+    assert_eq!(code, Some(1), "{html}");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains(
+        "data-clause=\"estate/patrol\" data-met=\"5\" data-decided=\"6\" data-breached=\"0\" data-findings=\"1\""
+    ), "{html}");
+    assert!(html.contains(
+        "data-clause=\"estate/contact\" data-met=\"3\" data-decided=\"4\" data-breached=\"1\""
+    ), "{html}");
+    // The garage judged nothing, and says so.
+    assert!(html.contains("<b>Judged nothing</b>"), "{html}");
+    assert!(html.contains("estate/garage_patrol"), "{html}");
+    // `check --format html` gives the same page for the whole stream by month.
+    let (code, page) = run(&[
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-04T12:00",
+        "--group-by",
+        "project",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(code, Some(1), "{page}");
+    assert_eq!(page, html);
 }
