@@ -144,3 +144,33 @@ fn the_page_escapes_what_users_wrote_and_needs_nothing_else() {
     assert!(html.contains(&format!("id=\"{}\"", contact.anchor)));
     assert!(html.contains(&format!("href=\"#{}\"", contact.anchor)));
 }
+
+/// Hundreds of groups or periods do not make a page nobody can read: the heat map has at most
+/// `MAX_GROUPS` columns and says how many are left out; a trend is drawn at most 240 px wide.
+#[test]
+fn many_groups_and_periods_stay_readable() {
+    let policy = parse_policy(
+        "policy \"p\" {\n  deadline contact {\n    until contacted\n    within 1 hour\n  }\n}\n",
+        "p.pledge",
+        None,
+    )
+    .expect("parses");
+    let mut events = String::new();
+    for i in 0..45 {
+        let day = 1 + i % 28;
+        events.push_str(&format!(
+            "{{\"ticket\":\"T-{i}\",\"at\":\"2026-03-{day:02}T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{{\"project\":\"p{i:02}\"}}}}\n"
+        ));
+    }
+    let policies = vec![policy];
+    let data = page(&policies, events.as_bytes(), PeriodUnit::Day, &["project"]);
+    assert_eq!(data.groups.len(), pledge::report::html::MAX_GROUPS);
+    assert_eq!(data.groups_left_out, 45 - pledge::report::html::MAX_GROUPS);
+    assert_eq!(data.periods.len(), 28);
+    // No case was contacted: the totals count all 45, shown or not (the last, opened at `now`,
+    // is still pending).
+    assert_eq!((data.total.decided, data.total.pending), (44, 1));
+    let html = data.render();
+    assert!(html.contains("5 more groups are left out here"));
+    assert!(html.contains("<svg class=\"trend\" width=\"240\""), "{html}");
+}

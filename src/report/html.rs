@@ -26,6 +26,10 @@ use std::fmt::Write as _;
 /// "worst breaches" table lists.
 pub const LISTED_PER_CLAUSE: usize = 20;
 
+/// How many groups the heat map has columns for (in the groups' order); a page with hundreds
+/// of columns helps nobody, the JSON and CSV reports have them all.
+pub const MAX_GROUPS: usize = 40;
+
 /// A [`Sink`] keeping what the page needs: the period records (a period report must have been
 /// asked for, [`crate::period::PeriodTally::report_by`]), the most overdue breached cycles and
 /// the latest findings of each clause, and the first rejected lines. Memory is bounded whatever
@@ -254,8 +258,10 @@ pub struct HtmlData {
     pub findings: u64,
     /// Labels of the report's periods, in order.
     pub periods: Vec<String>,
-    /// Labels of the groups, in order (`-` for a missing value).
+    /// Labels of the groups, in order (`-` for a missing value), at most [`MAX_GROUPS`].
     pub groups: Vec<String>,
+    /// Groups beyond [`MAX_GROUPS`], left out of the heat map (their counts are in the totals).
+    pub groups_left_out: usize,
     /// Deadline, duty, window and notification clauses that judged something.
     pub clauses: Vec<ClauseData>,
     /// `policy/clause` of those that judged nothing (no case they apply to, or none decided).
@@ -328,7 +334,9 @@ impl HtmlData {
             .filter(counted)
             .map(|r| r.group.clone())
             .collect();
-        let groups: Vec<_> = groups.into_iter().collect();
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        let groups_left_out = groups.len().saturating_sub(MAX_GROUPS);
+        groups.truncate(MAX_GROUPS);
         let mut clauses = Vec::new();
         let mut idle = Vec::new();
         let mut total = Cell::default();
@@ -465,6 +473,7 @@ impl HtmlData {
             findings: total.findings,
             periods,
             groups: groups.iter().map(|g| g.label()).collect(),
+            groups_left_out,
             clauses,
             idle,
             samples,
@@ -640,8 +649,17 @@ impl HtmlData {
             }
             o.push_str("</tr>\n");
         }
+        o.push_str("</tbody></table>\n");
+        if self.groups_left_out > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"more\">{} more groups are left out here (all of them with \
+                 --format json or csv).</p>",
+                self.groups_left_out
+            );
+        }
         o.push_str(
-            "</tbody></table>\n<p class=\"legend\"><span style=\"background:#1a9850\"></span>100% \
+            "<p class=\"legend\"><span style=\"background:#1a9850\"></span>100% \
              <span style=\"background:#fee08b\"></span>80% <span style=\"background:#d73027\"></span>≤50% \
              · empty: nothing decided</p></section>\n",
         );
@@ -900,8 +918,10 @@ fn trend_svg(c: &ClauseData, periods: &[String]) -> String {
     let bar = (180 / n).clamp(6, 22);
     let width = n * (bar + 3) + 4;
     let height = 26;
+    // Many periods (a year by day) are drawn at the same size, squeezed into the column.
+    let shown = width.min(MAX_TREND_WIDTH);
     let mut s = format!(
-        "<svg class=\"trend\" width=\"{width}\" height=\"{}\" viewBox=\"0 0 {width} {}\" role=\"img\" aria-label=\"trend\">",
+        "<svg class=\"trend\" width=\"{shown}\" height=\"{}\" viewBox=\"0 0 {width} {}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"trend\">",
         height + 11,
         height + 11
     );
@@ -948,6 +968,9 @@ fn trend_svg(c: &ClauseData, periods: &[String]) -> String {
     s.push_str("</svg>");
     s
 }
+
+/// The widest a trend is drawn, in CSS pixels.
+const MAX_TREND_WIDTH: usize = 240;
 
 /// A target's ratio as a bar with its threshold marked.
 fn gauge_svg(ratio: Option<u64>, bound: u32, met: bool) -> String {
