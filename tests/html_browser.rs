@@ -2,10 +2,11 @@
 //!
 //! The README's example (a generated quarter of tickets, its report as a page) is run command by
 //! command in a temporary directory; then Debian's `chromium`, headless, takes a screenshot of
-//! the page, which must not be blank, and dumps its DOM, which must hold the numbers
-//! `pledge report --format json` gives for the same input. When no browser is installed the test
-//! installs one (`apt-get install -y chromium`, with `sudo` when not root) and fails loudly if
-//! it cannot; `PLEDGE_SKIP_BROWSER=1` skips the browser part explicitly (TESTING.md).
+//! the page, which must not be blank, prints it (on A4 sheets), and dumps its DOM, which must
+//! hold the numbers `pledge report --format json` gives for the same input. When no browser is
+//! installed the test installs one (`apt-get install -y chromium`, with `sudo` when not root)
+//! and fails loudly if it cannot; `PLEDGE_SKIP_BROWSER=1` skips the browser part explicitly
+//! (TESTING.md).
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
@@ -271,6 +272,25 @@ fn the_readme_report_in_a_headless_browser_is_not_blank_and_shows_the_numbers_of
     // The heat map and the trend bars: breached clauses in red, kept ones in green.
     assert!(red > 2000, "{red} red pixels");
     assert!(green > 500, "{green} green pixels");
+
+    // Printed, the page is on A4 sheets (595 × 842 points).
+    let profile = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report.pdf");
+    headless(
+        &browser,
+        profile.path(),
+        &page,
+        &[
+            "--no-pdf-header-footer".to_string(),
+            format!("--print-to-pdf={}", pdf.display()),
+        ],
+    );
+    let bytes = std::fs::read(&pdf).expect("the browser printed the page");
+    assert!(bytes.starts_with(b"%PDF"));
+    let text = String::from_utf8_lossy(&bytes);
+    let sheets = text.matches("/MediaBox [0 0 594.9").count();
+    assert!(sheets >= 2, "{sheets} A4 sheets");
+    assert_eq!(sheets, text.matches("/MediaBox").count(), "every sheet is A4");
 
     let profile = tempfile::tempdir().unwrap();
     let dom = headless(&browser, profile.path(), &page, &["--dump-dom".to_string()]);

@@ -264,8 +264,11 @@ pub struct HtmlData {
     pub groups_left_out: usize,
     /// Deadline, duty, window and notification clauses that judged something.
     pub clauses: Vec<ClauseData>,
-    /// `policy/clause` of those that judged nothing (no case they apply to, or none decided).
+    /// `policy/clause` of the deadline, duty and window clauses that judged nothing (no case
+    /// they apply to, or none decided).
     pub idle: Vec<String>,
+    /// `policy/clause` of the notification clauses without a finding.
+    pub quiet_notices: Vec<String>,
     pub samples: Vec<SampleData>,
     pub targets: Vec<TargetData>,
     /// The most overdue breaches of all clauses.
@@ -339,6 +342,7 @@ impl HtmlData {
         groups.truncate(MAX_GROUPS);
         let mut clauses = Vec::new();
         let mut idle = Vec::new();
+        let mut quiet_notices = Vec::new();
         let mut total = Cell::default();
         let mut breached = 0;
         for (pi, policy) in policies.iter().enumerate() {
@@ -382,7 +386,14 @@ impl HtmlData {
                     }
                 }
                 if data.total.is_empty() {
-                    idle.push(format!("{}/{}", policy.name, clause.name));
+                    // A notification clause counts findings only: without one it may have
+                    // judged many cases, or none.
+                    let list = if kind == "notify" {
+                        &mut quiet_notices
+                    } else {
+                        &mut idle
+                    };
+                    list.push(format!("{}/{}", policy.name, clause.name));
                     continue;
                 }
                 if let Some(list) = sink.breaches.get(&clause_ref) {
@@ -476,6 +487,7 @@ impl HtmlData {
             groups_left_out,
             clauses,
             idle,
+            quiet_notices,
             samples,
             targets,
             worst,
@@ -563,9 +575,32 @@ impl HtmlData {
             esc(&self.unit)
         );
         if self.clauses.is_empty() {
-            o.push_str("<p>No clause judged anything.</p></section>\n");
-            return;
+            o.push_str("<p>No clause judged anything.</p>\n");
+        } else {
+            self.clause_rows(o);
         }
+        if !self.idle.is_empty() {
+            let _ = writeln!(
+                o,
+                "<p class=\"idle\"><b>Judged nothing</b> (no case they apply to, or nothing decided yet): {}</p>",
+                self.idle.iter().map(|s| esc(s)).collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !self.quiet_notices.is_empty() {
+            let _ = writeln!(
+                o,
+                "<p class=\"idle\"><b>Notifications without a finding</b>: {}</p>",
+                self.quiet_notices
+                    .iter()
+                    .map(|s| esc(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        o.push_str("</section>\n");
+    }
+
+    fn clause_rows(&self, o: &mut String) {
         o.push_str(
             "<table><thead><tr><th>clause</th><th>threshold</th><th class=\"n\">met</th>\
              <th class=\"n\">decided</th><th class=\"n\">pending</th><th class=\"n\">findings</th>\
@@ -595,14 +630,6 @@ impl HtmlData {
             );
         }
         o.push_str("</tbody></table>\n");
-        if !self.idle.is_empty() {
-            let _ = writeln!(
-                o,
-                "<p class=\"idle\"><b>Judged nothing</b> (no case they apply to, or nothing decided yet): {}</p>",
-                self.idle.iter().map(|s| esc(s)).collect::<Vec<_>>().join(", ")
-            );
-        }
-        o.push_str("</section>\n");
     }
 
     fn heat_map(&self, o: &mut String) {
