@@ -210,7 +210,12 @@ fn the_period_report_counts_checks_per_day_and_tells_nothing_checked_from_all_me
             &patrol["findings"],
             &patrol["ratio_permille"]
         ),
-        (&Json::from(5), &Json::from(4), &Json::from(1), &Json::from(800)),
+        (
+            &Json::from(5),
+            &Json::from(4),
+            &Json::from(1),
+            &Json::from(800)
+        ),
         "{patrol}"
     );
     assert_eq!(patrol["status"], "findings");
@@ -278,7 +283,12 @@ fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["clause"].as_str().unwrap(), c["verdicts"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["clause"].as_str().unwrap(),
+                c["verdicts"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(clauses, [("patrol", 1), ("contact", 2)]);
 
@@ -346,9 +356,12 @@ fn report_and_check_html_show_the_counts_of_each_clause_and_what_judged_nothing(
     assert!(html.contains(
         "data-clause=\"estate/patrol\" data-met=\"5\" data-decided=\"6\" data-breached=\"0\" data-findings=\"1\""
     ), "{html}");
-    assert!(html.contains(
-        "data-clause=\"estate/contact\" data-met=\"3\" data-decided=\"4\" data-breached=\"1\""
-    ), "{html}");
+    assert!(
+        html.contains(
+            "data-clause=\"estate/contact\" data-met=\"3\" data-decided=\"4\" data-breached=\"1\""
+        ),
+        "{html}"
+    );
     // The garage judged nothing, and says so.
     assert!(html.contains("<b>Judged nothing</b>"), "{html}");
     assert!(html.contains("estate/garage_patrol"), "{html}");

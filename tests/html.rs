@@ -62,10 +62,9 @@ fn shipped(names: &[&str]) -> Vec<Policy> {
 #[test]
 fn the_data_of_the_service_desk_page() {
     let policies = shipped(&["customer-requests.pledge", "repairs.pledge"]);
-    let events = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service-desk.jsonl"),
-    )
-    .unwrap();
+    let events =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service-desk.jsonl"))
+            .unwrap();
     let data = page(&policies, &events, PeriodUnit::Day, &["project"]);
     // Spot checks of what examples/README.md says, so that the golden file cannot drift
     // into nonsense unnoticed.
@@ -74,7 +73,10 @@ fn the_data_of_the_service_desk_page() {
         .iter()
         .find(|c| c.clause == "repair_minor_8h")
         .expect("repair_minor_8h is on the page");
-    assert_eq!((minor.total.met, minor.total.decided, minor.total.pending), (2, 3, 1));
+    assert_eq!(
+        (minor.total.met, minor.total.decided, minor.total.pending),
+        (2, 3, 1)
+    );
     assert_eq!(minor.breaches[0].ticket, "T-0305");
     assert_eq!(minor.breaches[0].late, "9 h 30 min");
     assert_eq!(data.rejected, 4);
@@ -112,7 +114,12 @@ fn the_page_escapes_what_users_wrote_and_needs_nothing_else() {
         "\n",
     );
     let policies = vec![policy];
-    let data = page(&policies, events.as_bytes(), PeriodUnit::Month, &["project"]);
+    let data = page(
+        &policies,
+        events.as_bytes(),
+        PeriodUnit::Month,
+        &["project"],
+    );
     assert_eq!(data.groups, ["\"q\"", "<i>金地</i>"]);
     let html = data.render();
     for raw in [
@@ -131,7 +138,14 @@ fn the_page_escapes_what_users_wrote_and_needs_nothing_else() {
     assert!(html.contains("&lt;i&gt;金地&lt;/i&gt;"));
     assert!(html.contains("A&amp;1"));
     // Self-contained: no script, no external resource, no web font; A4 print rules.
-    for external in ["<script", "src=\"http", "href=\"http", "@import", "@font-face", "url("] {
+    for external in [
+        "<script",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "@font-face",
+        "url(",
+    ] {
         assert!(!html.contains(external), "{external:?} in the page");
     }
     assert!(html.contains("@page { size: A4"));
@@ -172,5 +186,8 @@ fn many_groups_and_periods_stay_readable() {
     assert_eq!((data.total.decided, data.total.pending), (44, 1));
     let html = data.render();
     assert!(html.contains("5 more groups are left out here"));
-    assert!(html.contains("<svg class=\"trend\" width=\"240\""), "{html}");
+    assert!(
+        html.contains("<svg class=\"trend\" width=\"240\""),
+        "{html}"
+    );
 }

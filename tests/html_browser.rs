@@ -52,7 +52,10 @@ fn run_readme_example(dir: &Path) -> Vec<Vec<String>> {
             None => (line.clone(), None),
         };
         let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
-        assert_eq!(words[0], "pledge", "a README command that is not pledge: {line}");
+        assert_eq!(
+            words[0], "pledge",
+            "a README command that is not pledge: {line}"
+        );
         let output = Command::new(PLEDGE)
             .args(&words[1..])
             .current_dir(dir)
@@ -267,7 +270,10 @@ fn the_readme_report_in_a_headless_browser_is_not_blank_and_shows_the_numbers_of
         }
         colours.insert((r >> 3, g >> 3, b >> 3));
     }
-    assert!(ink * 20 > total, "only {ink} of {total} pixels are not white");
+    assert!(
+        ink * 20 > total,
+        "only {ink} of {total} pixels are not white"
+    );
     assert!(colours.len() > 50, "{} colours", colours.len());
     // The heat map and the trend bars: breached clauses in red, kept ones in green.
     assert!(red > 2000, "{red} red pixels");
@@ -290,14 +296,19 @@ fn the_readme_report_in_a_headless_browser_is_not_blank_and_shows_the_numbers_of
     let text = String::from_utf8_lossy(&bytes);
     let sheets = text.matches("/MediaBox [0 0 594.9").count();
     assert!(sheets >= 2, "{sheets} A4 sheets");
-    assert_eq!(sheets, text.matches("/MediaBox").count(), "every sheet is A4");
+    assert_eq!(
+        sheets,
+        text.matches("/MediaBox").count(),
+        "every sheet is A4"
+    );
 
     let profile = tempfile::tempdir().unwrap();
     let dom = headless(&browser, profile.path(), &page, &["--dump-dom".to_string()]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("服务标准执行报告"), "{dom}");
     for (clause, (met, decided)) in &expected {
-        let needle = format!("data-clause=\"{clause}\" data-met=\"{met}\" data-decided=\"{decided}\"");
+        let needle =
+            format!("data-clause=\"{clause}\" data-met=\"{met}\" data-decided=\"{decided}\"");
         assert!(dom.contains(&needle), "{needle} not in the page");
     }
 }

@@ -86,12 +86,19 @@ pub(crate) fn duty_findings(
             .filter(|e| e.at >= start && e.at <= end && duty.event.matches(&e.kind, &e.attrs))
             .collect();
         match &duty.rule {
-            DutyRule::Gap(limit) => {
-                gaps(plan, duty, limit, ticket, (start, end, how), &duties, out, met)
-            }
-            DutyRule::Quota { count, per } => {
-                quota(plan, duty, *count, *per, ticket, start, end, &duties, out, met)
-            }
+            DutyRule::Gap(limit) => gaps(
+                plan,
+                duty,
+                limit,
+                ticket,
+                (start, end, how),
+                &duties,
+                out,
+                met,
+            ),
+            DutyRule::Quota { count, per } => quota(
+                plan, duty, *count, *per, ticket, start, end, &duties, out, met,
+            ),
         }
     }
 }

@@ -251,6 +251,9 @@ fn percent(met: u64, decided: u64) -> String {
     if decided == 0 {
         "-".to_string()
     } else {
-        format!("{:.1} %", (met as f64 * 1000.0 / decided as f64).round() / 10.0)
+        format!(
+            "{:.1} %",
+            (met as f64 * 1000.0 / decided as f64).round() / 10.0
+        )
     }
 }

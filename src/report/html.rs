@@ -539,13 +539,19 @@ impl HtmlData {
             ("rejected lines", self.rejected.to_string(), ""),
             (
                 "compliance",
-                self.total
-                    .permille()
-                    .map_or("-".to_string(), percent),
+                self.total.permille().map_or("-".to_string(), percent),
                 tone(self.total.permille()),
             ),
-            ("breached cycles", self.breached.to_string(), if self.breached > 0 { "bad" } else { "good" }),
-            ("findings", self.findings.to_string(), if self.findings > 0 { "bad" } else { "good" }),
+            (
+                "breached cycles",
+                self.breached.to_string(),
+                if self.breached > 0 { "bad" } else { "good" },
+            ),
+            (
+                "findings",
+                self.findings.to_string(),
+                if self.findings > 0 { "bad" } else { "good" },
+            ),
         ];
         o.push_str("<div class=\"kpis\">");
         for (name, value, class) in kpis {
@@ -915,7 +921,12 @@ fn status_class(status: &str) -> &'static str {
 /// nothing decided but something pending or found, none for an empty one.
 fn heat_colour(p: Option<u64>, cell: &Cell) -> String {
     let Some(p) = p else {
-        return if cell.is_empty() { "transparent" } else { "#eeeeee" }.to_string();
+        return if cell.is_empty() {
+            "transparent"
+        } else {
+            "#eeeeee"
+        }
+        .to_string();
     };
     // Stops: 500‰ and below red, 800‰ yellow, 1000‰ green.
     let (a, b, t) = if p <= 500 {
@@ -926,7 +937,12 @@ fn heat_colour(p: Option<u64>, cell: &Cell) -> String {
         ((254, 224, 139), (26, 152, 80), (p - 800) as f64 / 200.0)
     };
     let mix = |x: i32, y: i32| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as i32;
-    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
 /// The bar colour of a compliance.
