@@ -27,13 +27,18 @@ const POLICY: &str = r#"policy "estate" {
     until contacted
     within 1 hour
   }
+  every bins_daily "垃圾桶每日清空" {
+    when kind == "bin"
+    cleaned at least 1 per day
+  }
 }
 "#;
 
 /// A residential area patrolled with one gap too long (A-1, closed), a second one still
 /// patrolled at `now` (A-2), a lift maintained twice inside its window and once outside (L-1),
 /// no garage at all, and four complaints: one per project, one given its project by a later
-/// `updated`, and one without a project.
+/// `updated`, and one without a project; a bin (B-1, no project) emptied on 1 and 3 March but
+/// not on 2 March.
 const EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"area","zone":"residential","project":"jindi"}}
 {"ticket":"A-1","at":"2026-03-02T09:30:00+08:00","type":"patrolled"}
 {"ticket":"A-1","at":"2026-03-02T11:30:00+08:00","type":"patrolled"}
@@ -55,6 +60,9 @@ const EVENTS: &str = r#"{"ticket":"A-1","at":"2026-03-02T08:00:00+08:00","type":
 {"ticket":"C-3","at":"2026-03-03T09:20:00+08:00","type":"updated","attrs":{"project":"wanke"}}
 {"ticket":"C-4","at":"2026-03-03T10:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
 {"ticket":"C-4","at":"2026-03-03T10:20:00+08:00","type":"contacted"}
+{"ticket":"B-1","at":"2026-03-01T00:00:00+08:00","type":"opened","attrs":{"kind":"bin"}}
+{"ticket":"B-1","at":"2026-03-01T10:00:00+08:00","type":"cleaned"}
+{"ticket":"B-1","at":"2026-03-03T10:00:00+08:00","type":"cleaned"}
 "#;
 
 fn fixture(dir: &Path) -> (PathBuf, PathBuf) {
@@ -123,6 +131,14 @@ fn the_summary_counts_checked_and_met_gaps_windows_and_says_when_nothing_was_che
     assert_eq!(lift["met"], 2, "{lift}");
     assert_eq!(lift["findings"], 1, "{lift}");
     assert_eq!(lift["compliance_percent"], 66.7, "{lift}");
+    // The bin's quota: 1, 2 and 3 March are judged (4 March is still running at `now`).
+    let bins = clause(summary, "bins_daily");
+    assert_eq!(
+        (&bins["verdicts"], &bins["met"], &bins["findings"]),
+        (&Json::from(3), &Json::from(2), &Json::from(1)),
+        "{bins}"
+    );
+    assert_eq!(bins["compliance_percent"], 66.7, "{bins}");
     // No garage: nothing was checked, which is not "all met".
     let garage = clause(summary, "garage_patrol");
     assert_eq!(garage["verdicts"], 0, "{garage}");
@@ -233,6 +249,17 @@ fn the_period_report_counts_checks_per_day_and_tells_nothing_checked_from_all_me
     assert_eq!(row("2026-03-03", "lift_maintenance")["status"], "ok");
     let lift = row("2026-03-04", "lift_maintenance");
     assert_eq!(lift["detail"], "1 checked, 0 met (0.0%), 1 finding");
+    // A quota period counts at its end: 1 March (met) on 2 March, 2 March (short) on 3 March,
+    // 3 March (met) on 4 March.
+    assert_eq!(
+        row("2026-03-02", "bins_daily")["detail"],
+        "1 checked, 1 met (100.0%), no findings"
+    );
+    assert_eq!(
+        row("2026-03-03", "bins_daily")["detail"],
+        "1 checked, 0 met (0.0%), 1 finding"
+    );
+    assert_eq!(row("2026-03-04", "bins_daily")["status"], "ok");
 
     let (_, human) = run(&base);
     assert!(
@@ -272,9 +299,9 @@ fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
             g["compliance_percent"].clone(),
         )
     };
-    // C-4 has no project: its contact (met) is the only count of `-`.
+    // C-4 and B-1 have no project: C-4's contact (met) and the bin's 2 of 3 days: 3 of 4.
     assert_eq!(list[0]["group"], serde_json::json!({"project": null}));
-    assert_eq!(counts(&list[0]), (1, 0, 0, Json::from(100.0)));
+    assert_eq!(counts(&list[0]), (3, 0, 1, Json::from(75.0)));
     // jindi: C-1's contact, A-1's 4 of 5 gaps, L-1's 2 of 3 maintenances: 7 of 9.
     assert_eq!(counts(&list[1]), (7, 0, 2, Json::from(77.8)), "{}", list[1]);
     // wanke: C-2 breached, C-3 met (its project came with a later `updated`), A-2's gap met.
@@ -320,8 +347,9 @@ fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
     assert_eq!(
         lines,
         [
-            "1 0 0 100.0 % 0 -",
+            "3 0 0 75.0 % 1 -",
             "1 0 0 100.0 % 0 estate/contact",
+            "2 66.7 % 1 estate/bins_daily",
             "7 0 0 77.8 % 2 jindi",
             "4 80.0 % 1 estate/patrol",
             "2 66.7 % 1 estate/lift_maintenance",
