@@ -108,7 +108,8 @@ fn the_readme_report_example_runs_as_written() {
     assert!(html.contains("first_response"), "{html}");
 }
 
-/// The browser: `chromium` or `chromium-browser` on the path, installed when missing.
+/// The browser: `chromium` or `chromium-browser` on the path, installed (with a font for
+/// Chinese) when either is missing; `None` only with `PLEDGE_SKIP_BROWSER=1`.
 fn browser() -> Option<PathBuf> {
     let find = || {
         ["chromium", "chromium-browser"].iter().find_map(|name| {
@@ -120,7 +121,9 @@ fn browser() -> Option<PathBuf> {
         })
     };
     if let Some(found) = find() {
-        return Some(found);
+        if has_cjk_font() {
+            return Some(found);
+        }
     }
     if std::env::var("PLEDGE_SKIP_BROWSER").as_deref() == Ok("1") {
         return None;
@@ -155,6 +158,15 @@ fn browser() -> Option<PathBuf> {
          PLEDGE_SKIP_BROWSER=1 to skip the browser test"
     );
     found
+}
+
+/// Whether a font for Chinese is installed (`fc-list :lang=zh`), so that the page's titles are
+/// drawn as characters and not as empty boxes.
+fn has_cjk_font() -> bool {
+    Command::new("fc-list")
+        .arg(":lang=zh")
+        .output()
+        .is_ok_and(|o| !o.stdout.trim_ascii().is_empty())
 }
 
 /// Runs the browser headless on `page` with `extra` arguments, killed after a minute.
@@ -211,6 +223,11 @@ fn the_readme_report_in_a_headless_browser_is_not_blank_and_shows_the_numbers_of
         eprintln!("PLEDGE_SKIP_BROWSER=1: the browser test is skipped");
         return;
     };
+    assert!(
+        has_cjk_font(),
+        "no font for Chinese (`fc-list :lang=zh` is empty): install fonts-wqy-microhei or \
+         fonts-noto-cjk"
+    );
     let dir = tempfile::tempdir().unwrap();
     let commands = run_readme_example(dir.path());
     let page = dir.path().join("report.html");
