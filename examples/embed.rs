@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// What a host would do with a record: here, print breaches as JSON Lines.
 fn act_on(record: &Record) -> u64 {
     match record {
-        Record::Verdict(v) if v.status == pledge::eval::Status::Breached => {
+        Record::Verdict(v) if v.status == pledge::Status::Breached => {
             println!("{}", record.to_json());
             1
         }

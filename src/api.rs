@@ -13,8 +13,8 @@
 //! reach them, hidden from the documentation, and free to change between versions.
 
 use crate::eval::{
-    Action, EvalOptions, Evaluator, Finding, Rejected, Sink, SnapshotError, Summary, Unopened,
-    Verdict,
+    Action, Alert, EvalOptions, Evaluator, Finding, Rejected, Sink, SnapshotError, Summary,
+    Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
 use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
@@ -77,8 +77,20 @@ impl PolicySet {
     }
 
     /// The policies, in order.
-    pub fn policies(&self) -> &[Policy] {
+    pub(crate) fn policies(&self) -> &[Policy] {
         &self.policies
+    }
+
+    /// The names of the policies (`policy "NAME" { ... }`), in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.policies.iter().map(|p| p.name.as_str())
+    }
+
+    /// Every clause as (policy name, clause name), in order: the names records carry.
+    pub fn clauses(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.policies
+            .iter()
+            .flat_map(|p| p.clauses.iter().map(|c| (p.name.as_str(), c.name.as_str())))
     }
 
     /// The zone instants of the summary are shown in: the first policy's.
@@ -503,6 +515,48 @@ pub fn check_events(
     report
 }
 
+/// What [`Engine::advance`] gives: the records that became final, and the alerts of running
+/// clocks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Advanced {
+    /// Records that became final, in [`Report::records`] order.
+    pub records: Vec<Record>,
+    /// Cycles that breached while running and stages that fired, by instant.
+    pub alerts: Vec<Alert>,
+}
+
+impl Advanced {
+    /// Nothing became final and nothing happened.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.alerts.is_empty()
+    }
+}
+
+/// An alert as JSON: the verdict or action record as of the instant it was judged at, with an
+/// `alert` field first (`breached` or `stage`).
+impl Serialize for Alert {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tagged<R> {
+            alert: &'static str,
+            #[serde(flatten)]
+            record: R,
+        }
+        match self {
+            Alert::Breached(v) => Tagged {
+                alert: "breached",
+                record: VerdictRecord::new(v),
+            }
+            .serialize(serializer),
+            Alert::Stage(a) => Tagged {
+                alert: "stage",
+                record: ActionRecord::new(a),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- the streaming engine
 
 type Running<'p> = Evaluator<'p, Records>;
@@ -657,14 +711,29 @@ impl Engine {
     }
 
     /// Moves stream time to `now` without an event: events that have waited out the window
-    /// are applied and cases past their retention settle, giving their records.
-    pub fn advance(&mut self, now: Instant) -> Vec<Record> {
-        self.cell.with_dependent_mut(|_, e| e.advance_to(now));
+    /// are applied and cases past their retention settle, giving their records; and what
+    /// happened to running clocks since the previous call, as [`Alert`]s: which cycles passed
+    /// their due time still running (breached, and still something someone can act on) and
+    /// which stages (warnings, escalations, notifications) fired.
+    ///
+    /// Alerts are told once, when certain: as of just before `now` minus the reorder window,
+    /// when every event before that instant has been applied, so that a stop still waiting out
+    /// the window never raises a false alarm. A live host therefore sets the reorder window to
+    /// how late its events really come (seconds to minutes, not the batch default of a day).
+    /// The first call tells everything up to then; nothing is kept for alerts before it.
+    pub fn advance(&mut self, now: Instant) -> Advanced {
+        let alerts = self.cell.with_dependent_mut(|_, e| {
+            e.advance_to(now);
+            e.alerts(now)
+        });
         if let Some(explained) = self.explained.as_mut() {
             let evaluator = self.cell.borrow_dependent();
             explained.events.retain(|ticket, _| evaluator.keeps(ticket));
         }
-        self.drain()
+        Advanced {
+            records: self.drain(),
+            alerts,
+        }
     }
 
     /// Cases currently kept (open, or closed and within the retention).

@@ -3,15 +3,15 @@
 //!
 //! The pipeline, one module per step (these are the crate's internals; a host uses the API
 //! below):
-//! - [`syntax`]: policy source text → pest parse tree → checked [`policy::Policy`], with miette
+//! - `syntax`: policy source text → pest parse tree → checked policies, with miette
 //!   diagnostics; and whole files back to their canonical layout (`pledge fmt`);
-//! - [`calendar`]: working hours, holidays and make-up days; business-time arithmetic;
-//! - [`input`]: JSON Lines and CSV event streams, with rejected lines;
-//! - [`eval`]: the streaming evaluator producing verdicts;
-//! - [`period`]: sampling, targets, repeat rules, duties and time windows per calendar period,
+//! - `calendar`: working hours, holidays and make-up days; business-time arithmetic;
+//! - `input`: JSON Lines and CSV event streams, with rejected lines;
+//! - `eval`: the streaming evaluator producing verdicts;
+//! - `period`: sampling, targets, repeat rules, duties and time windows per calendar period,
 //!   the reproducible sample draw and the period report;
-//! - [`agenda`]: what is overdue and what falls due next, for the duty desk;
-//! - [`report`]: human, JSON and JSONL reports;
+//! - `agenda`: what is overdue and what falls due next, for the duty desk;
+//! - `report`: human, JSON and JSONL reports;
 //! - `cli`: the `pledge` command, a thin layer over this library; with `repl`, the what-if
 //!   REPL, and `policy_test`, the policy unit tests of `pledge test`, behind the default
 //!   feature `cli` (a host builds the library with `default-features = false`, without the
@@ -22,8 +22,8 @@
 //! The embedding API is the handful of names at the top of this crate, which semver covers:
 //! [`PolicySet`], [`check_reader`], [`check_path`], [`check_events`], [`Engine`], [`Record`],
 //! [`Report`] and [`Options`], with the record types they hand out. The modules are the
-//! internals that the command and the tests use; they are hidden from this documentation and
-//! may change in any version.
+//! internals that the command uses: private to the crate (its own tests reach them through
+//! the feature `internals`, which is no part of the API) and free to change in any version.
 //!
 //! ```
 //! use pledge::{check_reader, Engine, Options, PolicySet, Record, Status};
@@ -72,57 +72,69 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#[doc(hidden)]
-pub mod agenda;
+// Without `internals`, what only the tests (or only the command, in a build without `cli`) use
+// of the internal modules is unused; with it, nothing is (every module is public). Dead code is
+// therefore not a signal here either way.
+#![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
+
+/// Declares the crate's internal modules: private to the crate, or public (and hidden from the
+/// documentation) with the feature `internals`, which the crate's own tests turn on through a
+/// dev-dependency on itself. A host sees the embedding API alone.
+macro_rules! internal_modules {
+    ($($(#[$attr:meta])* $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
+internal_modules! {
+    agenda;
+    calendar;
+    check;
+    eval;
+    event;
+    gen;
+    inline_str;
+    input;
+    limits;
+    period;
+    policy;
+    #[cfg(feature = "cli")]
+    policy_test;
+    relevance;
+    #[cfg(feature = "cli")]
+    repl;
+    report;
+    syntax;
+    value;
+}
+
 #[deny(missing_docs)] // every item of the embedding API is documented
 mod api;
-#[doc(hidden)]
-pub mod calendar;
-#[doc(hidden)]
-pub mod check;
+/// The `pledge` command, for the binary (`src/main.rs`); not part of the embedding API.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
-#[doc(hidden)]
-pub mod eval;
-#[doc(hidden)]
-pub mod event;
-#[doc(hidden)]
-pub mod gen;
-#[doc(hidden)]
-pub mod inline_str;
-#[doc(hidden)]
-pub mod input;
-#[doc(hidden)]
-pub mod limits;
-#[doc(hidden)]
-pub mod period;
-#[doc(hidden)]
-pub mod policy;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod policy_test;
-#[doc(hidden)]
-pub mod relevance;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod repl;
-#[doc(hidden)]
-pub mod report;
-#[doc(hidden)]
-pub mod syntax;
-#[doc(hidden)]
-pub mod value;
 
 pub use api::{
-    check_events, check_path, check_path_to_json, check_reader, Diagnostic, Engine, Options,
-    PolicyError, PolicySet, Record, Report,
+    check_events, check_path, check_path_to_json, check_reader, Advanced, Diagnostic, Engine,
+    Options, PolicyError, PolicySet, Record, Report,
 };
 pub use eval::{
-    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError, Status,
-    Summary, Unopened, Verdict,
+    Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError,
+    Status, Summary, Unopened, Verdict,
 };
 pub use event::{Event, Instant};
+pub use inline_str::InlineStr;
 pub use input::{Format, ReadStats};
-pub use period::PeriodRecord;
-pub use policy::{Clause, ClauseBody, Condition, Policy};
+pub use period::{
+    CalendarPeriod, ComplianceCount, Group, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
+    SampleVerdict, TargetStatus, TargetVerdict,
+};
+pub use policy::{ActionKind, PeriodUnit};
+pub use value::{Attrs, Value};

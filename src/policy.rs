@@ -470,7 +470,7 @@ impl CmpOp {
 ///
 /// A condition on an attribute that is absent is false, whatever the operator: `false` and
 /// absent are different (SEMANTICS.md, "Applicability"). Nesting depth is bounded by the parser
-/// (see [`crate::limits`]), so evaluation recursion is bounded too.
+/// (see `crate::limits`), so evaluation recursion is bounded too.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// No `when` line: every case.

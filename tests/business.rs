@@ -5,7 +5,8 @@
 use pledge::eval::{evaluate_case, Status, Verdict};
 use pledge::input::{parse_jsonl_line, ReadOptions, Record};
 use pledge::syntax::{parse_policy, render};
-use pledge::{Event, Policy};
+use pledge::policy::Policy;
+use pledge::Event;
 
 const CALENDAR: &str = r#"
   calendar office {

@@ -62,7 +62,7 @@ fn rule_categories(rule: &str) -> Option<&'static [Category]> {
         "k_and" | "k_or" | "k_not" | "k_in" | "k_has" => &[Operator],
         // The words no name may take: the operators above and the constants below.
         "reserved" => &[Operator, Constant],
-        "boolean" | "null" | "verdict_word" => &[Constant],
+        "boolean" | "null" | "verdict_word" | "type_name" => &[Constant],
         "action" | "quantifier" => &[Item],
         "time_unit" | "period_unit" => &[Unit],
         "weekday" => &[Weekday],

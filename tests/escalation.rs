@@ -7,7 +7,8 @@ use pledge::eval::{evaluate_case_full, ActionStatus, CaseResult};
 use pledge::policy::ActionKind;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant, Policy};
+use pledge::policy::Policy;
+use pledge::{Event, Instant};
 
 /// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).
 fn t(s: &str) -> Instant {

@@ -438,7 +438,7 @@ fn relayout(text: &str, rng: &mut Rng, comments: bool) -> String {
 fn template() -> impl Strategy<Value = String> {
     let title = "\\PC{0,12}";
     (
-        0..3usize,
+        0..4usize,
         title,
         title,
         1..200u32,
@@ -455,6 +455,9 @@ fn template() -> impl Strategy<Value = String> {
                 ),
                 1 => format!(
                     "policy \"p\" {{\n  notify n {t1} {{\n    channels any [sms, app_push]\n    audience all [ambulance_120]\n    within {n} {unit}\n    coverage at least {pct}%\n  }}\n  # {t2}\n  sample s {t2} {{\n    having revisited\n    ratio {pct}% by management_dept per month\n    evidence revisited or rated(score >= {tenths})\n    lag {n} days\n    group by project, department\n  }}\n\n  target t {{\n    ratio rated(satisfied == true) among rated per quarter\n    at least {pct}.{tenths}%\n  }}\n}}\n"
+                ),
+                3 => format!(
+                    "policy \"p\" {{\n  attributes {{\n    kind: \"complaint\" | \"repair\",\n    score: number\n    event rated {{ score: number, satisfied: bool }}\n  }}\n  allow missing_cite, unused_calendar\n  # {t2}\n  deadline d_{n} {t1} {{\n    allow never_applies\n    when kind in [\"complaint\", \"repair\"] and score >= {tenths}\n    until rated(satisfied)\n    within {n} {unit}\n  }}\n}}\n"
                 ),
                 _ => format!(
                     "policy \"p\" {{\n  zone \"Asia/Shanghai\"\n  events drilled, patrolled\n  every e {t1} {{\n    when kind == \"area\"\n    drilled at least {n} per year\n  }}\n  every g {{\n    from opened until resolved\n    patrolled every {n} {unit}\n  }}\n  window w {t2} {{\n    maintained only 00:00-05:00, 22:00-23:30 on mon..fri, sun\n  }}\n  window s {{\n    inspected only 04-01..05-31\n  }}\n  repeat r {t2} {{\n    same unit, topic {times} times within {n} {unit}\n    then notify manager via sms {t1}\n  }}\n}}\n"

@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding, Summary};
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant, Policy};
+use pledge::policy::Policy;
+use pledge::{Event, Instant};
 
 // ---------------------------------------------------------------- builders
 

@@ -78,7 +78,7 @@ fn the_shipped_tests_cover_every_clause_family() {
         let path = entry.expect("entry").path();
         text.push_str(&std::fs::read_to_string(&path).expect("readable"));
     }
-    let policies: Vec<pledge::Policy> = std::fs::read_dir("policies")
+    let policies: Vec<pledge::policy::Policy> = std::fs::read_dir("policies")
         .expect("policies/")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pledge"))

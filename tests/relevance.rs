@@ -9,7 +9,7 @@ use pledge::gen::{generate, GenOptions};
 use pledge::input::{read_events, ReadOptions, Record};
 use pledge::relevance::Relevance;
 use pledge::syntax::load_policy;
-use pledge::Policy;
+use pledge::policy::Policy;
 use std::path::Path;
 
 fn shipped_policies() -> Vec<Policy> {

@@ -714,7 +714,7 @@ fn snippets_add_and_redefine_calendars() {
     .unwrap();
     assert_eq!(p.calendars.len(), 1);
     assert_eq!(p.calendars[0].workday_length, chrono::Duration::hours(8));
-    let pledge::ClauseBody::Deadline(d) = &p.clauses[0].body else {
+    let pledge::policy::ClauseBody::Deadline(d) = &p.clauses[0].body else {
         panic!("a deadline")
     };
     let pledge::policy::Limit::Workdays { calendar, .. } = &d.limit else {

@@ -13,10 +13,13 @@ event streams.
 >>> [(r["ticket"], r["status"]) for r in report["records"]]
 [('T-1', 'breached')]
 
-Records are the dicts of ``pledge check --format json``; ``pandas.DataFrame(report["records"])``
-makes a table of them.
+A report is a read-only mapping with ``records`` and ``summary`` (``report.to_dict()`` is the
+document of ``pledge check --format json``). Records are the dicts of that document, decoded as
+they are read, so a check of a large file returns at the command's speed;
+``pandas.DataFrame(report["records"])`` makes a table of them.
 """
 
 from ._pledge import Diagnostic, Engine, Policy, PolicyError, check
+from ._report import Records, Report
 
-__all__ = ["Diagnostic", "Engine", "Policy", "PolicyError", "check"]
+__all__ = ["Diagnostic", "Engine", "Policy", "PolicyError", "Records", "Report", "check"]

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, TypedDict, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
 Event = Mapping[str, Any]
 """An event: ``ticket``, ``at`` (RFC 3339 text or an aware datetime), ``type``, and optionally
@@ -16,9 +16,27 @@ Instant = Union[datetime.datetime, str]
 Span = Union[datetime.timedelta, float, int]
 Policies = Union["Policy", Sequence["Policy"]]
 
-class Report(TypedDict):
-    records: List[Record]
+class Records(Sequence[Record]):
+    """The records of a check, decoded into dicts as they are read."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> List[Record]: ...
+    def __add__(self, other: Sequence[Record]) -> List[Record]: ...
+    def __radd__(self, other: Sequence[Record]) -> List[Record]: ...
+    def to_list(self) -> List[Record]:
+        """Every record as a dict, in one list."""
+
+class Report(Mapping[str, Any]):
+    """``report["records"]`` / ``report.records`` and ``report["summary"]`` / ``report.summary``."""
+
+    records: Records
     summary: dict[str, Any]
+    def __getitem__(self, key: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The document of ``pledge check --format json``."""
 
 class Diagnostic:
     """One problem of a policy source."""
@@ -76,7 +94,9 @@ class Engine:
     ) -> None: ...
     def push(self, event: Event) -> List[Record]: ...
     def extend(self, events: Iterable[Event]) -> List[Record]: ...
-    def advance(self, now: Instant) -> List[Record]: ...
+    def advance(self, now: Instant) -> Tuple[List[Record], List[Record]]:
+        """Moves stream time to ``now``: ``(records that became final, alerts)``; an alert is
+        a verdict (``alert == "breached"``) or action (``alert == "stage"``) of a running clock."""
     def finish(self) -> Report: ...
     def snapshot(self) -> bytes:
         """The engine's whole state, to persist and continue from with ``Engine.restore``."""

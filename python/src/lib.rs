@@ -208,35 +208,70 @@ fn records_to_py<'py>(py: Python<'py>, records: &[Record]) -> PyResult<Bound<'py
     Ok(list)
 }
 
-fn report_to_py<'py>(py: Python<'py>, report: &Report) -> PyResult<Bound<'py, PyDict>> {
-    // Python's own JSON decoder builds the dicts faster than setting their items one by one
-    // from here, so the whole report crosses as one JSON document, written without the GIL.
-    let text = py.allow_threads(|| report_json(report))?;
-    json_loads(py, &text)
+/// A report as `pledge._report.Report`: the records stay native values ([`RecordList`]) until
+/// Python reads them, the summary is a dict.
+fn report_to_py<'py>(py: Python<'py>, report: Report) -> PyResult<Bound<'py, PyAny>> {
+    let summary = json_to_py(py, &report.summary_json())?;
+    let records = Bound::new(
+        py,
+        RecordList {
+            records: report.records,
+        },
+    )?;
+    py.import("pledge._report")?
+        .getattr("Report")?
+        .call1((records, summary))
 }
 
-fn json_loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, PyDict>> {
-    let loaded = py
-        .import("json")?
-        .call_method1("loads", (pyo3::types::PyBytes::new(py, text),))?;
-    Ok(loaded.downcast_into::<PyDict>()?)
+/// The records of a check, kept as the engine's values and turned into dicts when read, so that
+/// a check of a large file returns at the command's speed and a host pays only for the
+/// records it reads. `pledge.Records` wraps it as a Python sequence.
+#[pyclass(module = "pledge._pledge", frozen)]
+struct RecordList {
+    records: Vec<Record>,
 }
 
-/// `{"records": [...], "summary": {...}}`, as `pledge check --format json` writes it.
-fn report_json(report: &Report) -> PyResult<Vec<u8>> {
-    let fail = |e: serde_json::Error| PyValueError::new_err(e.to_string());
-    let mut out = Vec::with_capacity(256 * report.records.len() + 4096);
-    out.extend_from_slice(b"{\"records\":[");
-    for (i, record) in report.records.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut out, record).map_err(fail)?;
+#[pymethods]
+impl RecordList {
+    fn __len__(&self) -> usize {
+        self.records.len()
     }
-    out.extend_from_slice(b"],\"summary\":");
-    serde_json::to_writer(&mut out, &report.summary_json()).map_err(fail)?;
-    out.push(b'}');
-    Ok(out)
+
+    /// The record at `index` (negative counts from the end) as a dict.
+    fn get<'py>(&self, py: Python<'py>, index: isize) -> PyResult<Bound<'py, PyAny>> {
+        let len = self.records.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&i) {
+            return Err(pyo3::exceptions::PyIndexError::new_err(
+                "record index out of range",
+            ));
+        }
+        json_to_py(py, &self.records[i as usize].to_json())
+    }
+
+    /// The records `start..end` (clamped to the list) as a list of dicts: written as one JSON
+    /// array without the GIL and decoded by Python's own decoder, the fastest way to many
+    /// dicts.
+    fn range<'py>(&self, py: Python<'py>, start: usize, end: usize) -> PyResult<Bound<'py, PyAny>> {
+        let end = end.min(self.records.len());
+        let start = start.min(end);
+        let records = &self.records[start..end];
+        let text = py.allow_threads(|| -> Result<Vec<u8>, serde_json::Error> {
+            let mut out = Vec::with_capacity(256 * records.len() + 2);
+            out.push(b'[');
+            for (i, record) in records.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, record)?;
+            }
+            out.push(b']');
+            Ok(out)
+        });
+        let text = text.map_err(|e| PyValueError::new_err(e.to_string()))?;
+        py.import("json")?
+            .call_method1("loads", (pyo3::types::PyBytes::new(py, &text),))
+    }
 }
 
 // ---------------------------------------------------------------- options
@@ -388,20 +423,13 @@ impl Policy {
     /// The policy's name (`policy "NAME" { ... }`).
     #[getter]
     fn name(&self) -> String {
-        self.set
-            .policies()
-            .first()
-            .map_or_else(String::new, |p| p.name.clone())
+        self.set.names().next().unwrap_or_default().to_string()
     }
 
     /// The names of its clauses, in order.
     #[getter]
     fn clauses(&self) -> Vec<String> {
-        self.set
-            .policies()
-            .iter()
-            .flat_map(|p| p.clauses.iter().map(|c| c.name.clone()))
-            .collect()
+        self.set.clauses().map(|(_, c)| c.to_string()).collect()
     }
 
     fn __repr__(&self) -> String {
@@ -443,8 +471,9 @@ fn policy_set(policies: &Bound<'_, PyAny>) -> PyResult<PolicySet> {
 
 // ---------------------------------------------------------------- checks
 
-/// Checks events against policies; returns `{"records": [...], "summary": {...}}` as
-/// `pledge check --format json` prints it. `events` is a path (JSON Lines, or CSV by its
+/// Checks events against policies; returns a `pledge.Report`: `report["records"]` (the
+/// records, decoded into the dicts of `pledge check --format json` as they are read) and
+/// `report["summary"]`. `events` is a path (JSON Lines, or CSV by its
 /// `.csv` extension) or an iterable of event dicts.
 #[pyfunction]
 #[pyo3(signature = (policies, events, *, now = None, reorder_window = None, retain = None, tz = None))]
@@ -456,20 +485,19 @@ fn check<'py>(
     reorder_window: Option<&Bound<'py, PyAny>>,
     retain: Option<&Bound<'py, PyAny>>,
     tz: Option<&str>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let set = policy_set(policies)?;
     let opts = options(now, reorder_window, retain, tz)?;
     let is_path = events.downcast::<PyString>().is_ok() || events.hasattr("__fspath__")?;
     if is_path {
         let path: std::path::PathBuf = events.extract()?;
-        // The whole check runs without the GIL, writing the command's JSON document as it
-        // goes; Python's own decoder then builds the dicts.
-        let (_, text) = py
-            .allow_threads(|| pledge::check_path_to_json(&set, &path, &opts, Vec::new()))
+        // The whole check runs without the GIL; the records cross into Python as they are read.
+        let report = py
+            .allow_threads(|| pledge::check_path(&set, &path, &opts))
             .map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display()))
             })?;
-        return json_loads(py, &text);
+        return report_to_py(py, report);
     }
     let iter = events.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
@@ -488,7 +516,7 @@ fn check<'py>(
     let mut report = engine.finish();
     records.append(&mut report.records);
     report.records = records;
-    report_to_py(py, &report)
+    report_to_py(py, report)
 }
 
 /// The streaming evaluator: push events as they come; each call returns the records (dicts)
@@ -563,24 +591,33 @@ impl Engine {
     }
 
     /// Moves stream time to `now` (a datetime with a zone, or RFC 3339): events that waited
-    /// out the reorder window are applied, cases past their retention settle.
+    /// out the reorder window are applied, cases past their retention settle. Returns
+    /// `(records, alerts)`: the records that became final, and the alerts of running clocks
+    /// since the previous call (cycles that breached, stages that fired), each a verdict or
+    /// action dict with an `alert` key, `"breached"` or `"stage"`.
     fn advance<'py>(
         &mut self,
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
         let now = instant(now, "now")?;
-        let records = self.running()?.advance(now);
-        records_to_py(py, &records)
+        let advanced = self.running()?.advance(now);
+        let alerts = PyList::empty(py);
+        for a in &advanced.alerts {
+            let json = serde_json::to_value(a)
+                .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+            alerts.append(json_to_py(py, &json)?)?;
+        }
+        Ok((records_to_py(py, &advanced.records)?, alerts))
     }
 
-    /// Ends the stream: `{"records": [...], "summary": {...}}` with the records still to come.
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// Ends the stream: a `pledge.Report` with the records still to come and the summary.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let engine = self
             .inner
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the engine is finished"))?;
-        report_to_py(py, &engine.finish())
+        report_to_py(py, engine.finish())
     }
 
     /// The engine's whole state as bytes, to persist and continue from with `Engine.restore`.

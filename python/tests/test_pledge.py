@@ -4,6 +4,7 @@ Run by ``cargo test`` (tests/python.rs), which builds the package into a virtual
 and passes the command's path in ``PLEDGE_BIN``.
 """
 
+import collections.abc
 import datetime
 import json
 import os
@@ -135,10 +136,25 @@ def test_advance_settles_a_closed_case_after_its_retention():
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(minutes=90), "type": "contacted"}) == []
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(hours=2), "type": "closed"}) == []
     assert engine.open_cases == 1
-    assert engine.advance("2026-03-04T10:59:00+08:00") == []
-    [verdict] = engine.advance(at + datetime.timedelta(days=2, hours=3, minutes=1))
+    assert engine.advance("2026-03-04T10:59:00+08:00") == ([], [])
+    [verdict], alerts = engine.advance(at + datetime.timedelta(days=2, hours=3, minutes=1))
+    assert alerts == []
     assert (verdict["ticket"], verdict["status"], verdict["overdue_seconds"]) == ("A", "breached", 1800)
     assert engine.open_cases == 0
+
+
+def test_advance_alerts_a_running_clock_once_when_it_breaches():
+    engine = pledge.Engine(pledge.Policy.from_text(DESK), reorder_window=datetime.timedelta(minutes=1))
+    tz = datetime.timezone(datetime.timedelta(hours=8))
+    at = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=tz)
+    assert engine.push(opened("B", at)) == []
+    # Due at 10:00; told once every event before it is in (a minute later).
+    assert engine.advance(at + datetime.timedelta(minutes=61)) == ([], [])
+    records, [alert] = engine.advance(at + datetime.timedelta(minutes=62))
+    assert records == []
+    got = (alert["alert"], alert["record"], alert["ticket"], alert["status"], alert["due"])
+    assert got == ("breached", "verdict", "B", "breached", "2026-03-02T10:00:00+08:00")
+    assert engine.advance(at + datetime.timedelta(hours=5)) == ([], [])
 
 
 def test_a_policy_error_carries_its_diagnostics():
@@ -284,3 +300,31 @@ def test_an_explaining_engine_says_why():
     assert "verdict: breached, 30 min late" in why
     assert engine.explain("T-2") is None
     assert pledge.Engine(pledge.Policy.from_text(DESK)).explain("T-1") is None
+
+
+def test_records_are_a_sequence_decoded_as_read(monkeypatch):
+    monkeypatch.setattr(pledge.Records, "_CHUNK", 4)  # iteration in several chunks
+    report = pledge.check(shipped(), str(ROOT / "examples/service-desk.jsonl"))
+    expected = cli_json(SHIPPED, ROOT / "examples/service-desk.jsonl")
+    records = report["records"]
+    assert report.records is records and report.summary is report["summary"]
+    assert isinstance(report, collections.abc.Mapping) and set(report) == {"records", "summary"}
+    assert isinstance(records, collections.abc.Sequence)
+    n = len(expected["records"])
+    assert len(records) == n > 10
+    assert records[0] == expected["records"][0]
+    assert records[-1] == expected["records"][-1]
+    assert records[3:7] == expected["records"][3:7]
+    assert records[::5] == expected["records"][::5]
+    assert records[n - 2 : n + 5] == expected["records"][n - 2 :]
+    assert list(records) == expected["records"] == records.to_list()
+    assert records == expected["records"] and records != expected["records"][:-1]
+    assert report.to_dict() == expected
+    assert json.loads(json.dumps(report.to_dict())) == expected
+    assert repr(records) == f"<pledge.Records: {n} records>"
+    with pytest.raises(IndexError):
+        records[n]
+    with pytest.raises(IndexError):
+        records[-n - 1]
+    with pytest.raises(KeyError):
+        report["verdicts"]

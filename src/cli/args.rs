@@ -3,7 +3,8 @@
 use super::Outcome;
 use crate::input::{parse_timestamp, Format, ReadOptions};
 use crate::policy::Policy;
-use crate::syntax::{load_policy, render};
+use crate::syntax::messages::localize;
+use crate::syntax::{load_policy_linted, render, Lang, PolicyErrors};
 use crate::Instant;
 use chrono::Duration;
 use chrono_tz::Tz;
@@ -77,17 +78,53 @@ pub fn parse_zone(text: &str) -> Result<Tz, String> {
         .map_err(|_| format!("`{text}` is not an IANA time zone, like `Asia/Shanghai`"))
 }
 
-/// Loads every policy, rendering all errors of all files to standard error. `None` if any
-/// file is invalid.
+/// `--lang` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// Chinese (简体中文).
+    Zh,
+}
+
+/// The language of diagnostics for this run, set once from `--lang` or the locale.
+static LANG: std::sync::OnceLock<Lang> = std::sync::OnceLock::new();
+
+/// Sets the language of diagnostics (the first call wins).
+pub fn set_lang(lang: Lang) {
+    let _ = LANG.set(lang);
+}
+
+/// The language of diagnostics.
+pub fn lang() -> Lang {
+    LANG.get().copied().unwrap_or_default()
+}
+
+/// Renders policy diagnostics in the language of the run.
+pub fn render_diagnostics(errors: &PolicyErrors, color: bool) -> String {
+    render(&localize(errors, lang()), color)
+}
+
+/// Loads every policy, rendering all errors of all files, and the warnings of their lints, to
+/// standard error. `None` if any file is invalid.
 pub fn load_policies(paths: &[PathBuf], color: bool) -> Option<Vec<Policy>> {
     let mut policies = Vec::new();
     let mut failed = false;
     for path in paths {
-        match load_policy(path) {
-            Ok(p) => policies.push(p),
+        match load_policy_linted(path, &[]) {
+            Ok(linted) => {
+                if !linted.lints.is_empty() {
+                    let warnings = PolicyErrors {
+                        name: path.display().to_string(),
+                        errors: linted.lints,
+                    };
+                    eprint!("{}", render_diagnostics(&warnings, color));
+                }
+                policies.push(linted.policy)
+            }
             Err(errors) => {
                 failed = true;
-                eprint!("{}", render(&errors, color));
+                eprint!("{}", render_diagnostics(&errors, color));
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use super::args::ColorChoice;
 use super::Outcome;
-use crate::syntax::{format_source, render};
+use crate::syntax::format_source;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
@@ -42,7 +42,10 @@ pub fn run(args: FmtArgs) -> Outcome {
             }
             Ok(text) => match format_source(&text, &name) {
                 Err(errors) => {
-                    eprint!("{}", render(&errors, args.color.stderr()));
+                    eprint!(
+                        "{}",
+                        super::args::render_diagnostics(&errors, args.color.stderr())
+                    );
                     Outcome::Invalid
                 }
                 Ok(formatted) if args.check => {

@@ -14,6 +14,7 @@ mod check;
 mod docs;
 mod fmt;
 mod gen;
+mod lint;
 mod parse;
 mod period_report;
 mod periods;
@@ -47,6 +48,10 @@ impl From<Outcome> for ExitCode {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Language of policy diagnostics (messages, labels, help; codes do not change). Default:
+    /// from LC_ALL, LC_MESSAGES or LANG (`zh_CN.UTF-8` gives Chinese), else English.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<args::LangArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +63,8 @@ pub enum Command {
     /// Check policies without events: print their clauses, or their errors.
     #[command(alias = "validate")]
     Parse(parse::ParseArgs),
+    /// Run the named lints over policies (`--deny NAME` or `all` makes them errors).
+    Lint(lint::LintArgs),
     /// Draw the cases to spot-check for each sampling clause in a period, reproducibly.
     Sample(sample::SampleArgs),
     /// Per period and group: deadline compliance, sampling, targets, duties (table, JSON, CSV).
@@ -92,9 +99,15 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    args::set_lang(match cli.lang {
+        Some(args::LangArg::En) => crate::syntax::Lang::En,
+        Some(args::LangArg::Zh) => crate::syntax::Lang::Zh,
+        None => crate::syntax::Lang::from_env(),
+    });
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Agenda(args) => agenda::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Report(args) => period_report::run(args),

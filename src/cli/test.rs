@@ -7,7 +7,6 @@ use super::Outcome;
 use crate::policy_test::{
     discover, load, render_failures, run_case, Case, PolicyCache, TestFile, DEFAULT_DIR,
 };
-use crate::syntax::render;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -44,7 +43,10 @@ pub fn run(args: TestArgs) -> Outcome {
             Err(errors) => {
                 invalid = true;
                 for e in &errors {
-                    eprint!("{}", render(e, args.color.stderr()));
+                    eprint!(
+                        "{}",
+                        super::args::render_diagnostics(e, args.color.stderr())
+                    );
                 }
             }
         }

@@ -51,6 +51,12 @@
 //! Events later than an explicit `now` are ignored and counted (they still move the
 //! watermark). Rejected events do not move the watermark.
 
+mod alarm;
+mod snapshot;
+
+pub use alarm::Alert;
+pub use snapshot::SnapshotError;
+
 use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
 use super::notify::{self, NoticeFacts, NoticePlan};
@@ -643,6 +649,8 @@ pub struct Evaluator<'p, S: Sink> {
     guard_tracks: bool,
     /// Holds a case's place in the table while the case is being applied to.
     spare: Option<Box<CaseState>>,
+    /// What [`Evaluator::alerts`] keeps, from its first call on.
+    alarms: Option<Box<alarm::Alarms>>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -828,6 +836,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             roles: Vec::new(),
             touched: Vec::new(),
             spare: None,
+            alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
         }
     }
@@ -1066,6 +1075,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Applies the events of one case at one instant, sorted canonically.
     fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
+        self.touch(key);
         // The case leaves its slot while it is worked on (the methods below borrow the whole
         // evaluator), and a spare takes its place: two lookups, no removal from the table.
         let spare = self
@@ -1647,85 +1657,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         (summary, self.sink)
     }
 
-    /// The evaluator's state as bytes: everything it keeps between events (waiting events,
-    /// cases, settling times, remembered tickets, running cycles of settled cases, period
-    /// tallies, counts), with the options and a fingerprint of the policies. What the policies
-    /// themselves imply is not in it: [`Evaluator::restore`] derives it again from them.
-    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
-        let mut cases: Vec<(&TicketKey, &CaseState)> =
-            self.cases.iter().map(|(k, c)| (k, &**c)).collect();
-        cases.sort_unstable_by_key(|(k, _)| **k);
-        let state = SnapshotRef {
-            format: SNAPSHOT_FORMAT,
-            fingerprint: policies_fingerprint(self.policies),
-            now: self.opts.now,
-            reorder_window_ms: self.opts.reorder_window.num_milliseconds(),
-            retain_ms: self.opts.retain.num_milliseconds(),
-            in_order: &self.in_order,
-            waiting: &self.waiting,
-            arrivals: self.arrivals,
-            case_attrs: &self.case_attrs,
-            cases,
-            settling: &self.settling,
-            finished: &self.finished,
-            watermark: self.watermark,
-            deferred: &self.deferred,
-            summary: &self.summary,
-            periods: self.periods.snapshot(),
-            deferred_notices: &self.deferred_notices,
-        };
-        postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
-    }
-
-    /// An evaluator of `policies` in the state [`Evaluator::snapshot`] wrote, with the options
-    /// it had. Fails, changing nothing, when the bytes are not a snapshot of this version or
-    /// were taken with other policies.
-    pub fn restore(
-        policies: &'p [Policy],
-        sink: S,
-        bytes: &[u8],
-    ) -> Result<Evaluator<'p, S>, SnapshotError> {
-        let state: SnapshotOwned =
-            postcard::from_bytes(bytes).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
-        if state.format != SNAPSHOT_FORMAT {
-            return Err(SnapshotError::Format(state.format));
-        }
-        if state.fingerprint != policies_fingerprint(policies) {
-            return Err(SnapshotError::OtherPolicies);
-        }
-        let opts = EvalOptions {
-            now: state.now,
-            reorder_window: Duration::milliseconds(state.reorder_window_ms),
-            retain: Duration::milliseconds(state.retain_ms),
-        };
-        let mut evaluator = Evaluator::new(policies, opts, sink);
-        evaluator.in_order = state.in_order;
-        evaluator.waiting = state.waiting;
-        evaluator.arrivals = state.arrivals;
-        evaluator.case_attrs = state.case_attrs;
-        evaluator.cases = state
-            .cases
-            .into_iter()
-            .map(|(k, c)| (k, Box::new(c)))
-            .collect();
-        evaluator.settling = state.settling;
-        evaluator.finished = state.finished;
-        evaluator.watermark = state.watermark;
-        evaluator.deferred = state.deferred;
-        // The clause list comes from the policies; the counts from the snapshot.
-        let mut summary = state.summary;
-        if summary.clauses.len() != evaluator.summary.clauses.len() {
-            return Err(SnapshotError::OtherPolicies);
-        }
-        for (restored, fresh) in summary.clauses.iter_mut().zip(&evaluator.summary.clauses) {
-            restored.kind = fresh.kind;
-        }
-        evaluator.summary = summary;
-        evaluator.periods.restore(state.periods);
-        evaluator.deferred_notices = state.deferred_notices;
-        Ok(evaluator)
-    }
-
     /// [`Evaluator::finish`] for an owner that cannot give the evaluator away: the summary is
     /// returned, the records have gone to the sink, and the evaluator is spent: drop it.
     pub fn finish_in_place(&mut self) -> Summary {
@@ -1750,75 +1681,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         std::mem::take(&mut self.summary)
     }
-}
-
-/// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-const SNAPSHOT_FORMAT: u32 = 1;
-
-/// Why [`Evaluator::restore`] refused a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SnapshotError {
-    #[error("not a snapshot of this version of pledge: {0}")]
-    Unreadable(String),
-    #[error("a snapshot of layout {0}, and this version of pledge reads layout {SNAPSHOT_FORMAT}")]
-    Format(u32),
-    #[error("the snapshot was taken with other policies")]
-    OtherPolicies,
-    /// Writing a snapshot failed: a defect of pledge, reported rather than written as a
-    /// snapshot that could not be restored.
-    #[error("the state could not be written as a snapshot: {0}")]
-    Unwritable(String),
-}
-
-/// What identifies the policies a snapshot belongs to: a hash of their whole parsed form
-/// (clauses, conditions, limits, calendars). The parsed form holds no hash maps, so its
-/// debug text is the same in every process of one version.
-fn policies_fingerprint(policies: &[Policy]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(format!("{policies:?}").as_bytes())
-}
-
-/// The state of an evaluator, by reference, as [`Evaluator::snapshot`] writes it; read back as
-/// [`SnapshotOwned`], field for field.
-#[derive(serde::Serialize)]
-struct SnapshotRef<'a> {
-    format: u32,
-    fingerprint: u64,
-    now: Option<Instant>,
-    reorder_window_ms: i64,
-    retain_ms: i64,
-    in_order: &'a VecDeque<Waiting>,
-    waiting: &'a BinaryHeap<Reverse<Waiting>>,
-    arrivals: u64,
-    case_attrs: &'a Option<Option<Vec<Box<str>>>>,
-    cases: Vec<(&'a TicketKey, &'a CaseState)>,
-    settling: &'a BinaryHeap<Reverse<(Instant, TicketKey)>>,
-    finished: &'a Finished,
-    watermark: Option<Instant>,
-    deferred: &'a Chunked<Deferred>,
-    summary: &'a Summary,
-    periods: crate::period::tally::PeriodSnapshot<'a>,
-    deferred_notices: &'a Vec<(Arc<str>, Vec<NoticeFacts>)>,
-}
-
-#[derive(serde::Deserialize)]
-struct SnapshotOwned {
-    format: u32,
-    fingerprint: u64,
-    now: Option<Instant>,
-    reorder_window_ms: i64,
-    retain_ms: i64,
-    in_order: VecDeque<Waiting>,
-    waiting: BinaryHeap<Reverse<Waiting>>,
-    arrivals: u64,
-    case_attrs: Option<Option<Vec<Box<str>>>>,
-    cases: Vec<(TicketKey, CaseState)>,
-    settling: BinaryHeap<Reverse<(Instant, TicketKey)>>,
-    finished: Finished,
-    watermark: Option<Instant>,
-    deferred: Chunked<Deferred>,
-    summary: Summary,
-    periods: crate::period::tally::PeriodRestored,
-    deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
 }
 
 /// Which events of a digest type a case keeps for its notification and period clauses: every

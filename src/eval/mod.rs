@@ -20,7 +20,7 @@ pub(crate) mod track;
 pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
-pub use engine::{Collect, EvalOptions, Evaluator, Sink, SnapshotError};
+pub use engine::{Alert, Collect, EvalOptions, Evaluator, Sink, SnapshotError};
 pub use explain::{explain_case, Explanation};
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,

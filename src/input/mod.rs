@@ -56,7 +56,7 @@ pub struct Rejected {
     pub line: u64,
     /// What is wrong, as a short lowercase sentence.
     pub reason: String,
-    /// The raw line, cut to [`REJECTED_TEXT_CHARS`] characters (then ending in `…`); bytes that
+    /// The raw line, cut to `REJECTED_TEXT_CHARS` characters (then ending in `…`); bytes that
     /// are not UTF-8 are shown as U+FFFD.
     pub text: String,
 }

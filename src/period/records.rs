@@ -149,7 +149,7 @@ pub struct RepeatAction {
 }
 
 /// The cases drawn for checking by a sampling clause in one period and group (module
-/// [`super::draw`] describes the algorithm).
+/// `period::draw` describes the algorithm).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleDraw {
     pub policy: Arc<str>,

@@ -905,7 +905,11 @@ fn read_policy(path: &Path) -> Result<Loaded, crate::syntax::PolicyErrors> {
             })
         }
     };
-    let policy = parse_policy(&source, &path.display().to_string(), path.parent())?;
+    // The shared schema beside the file, as every command loads a policy.
+    let schema = crate::syntax::shared_schema(path)?;
+    let origin = path.display().to_string();
+    let policy =
+        crate::syntax::parse_policy_linted(&source, &origin, path.parent(), &schema, &[])?.policy;
     Ok(Loaded {
         path: path.to_path_buf(),
         source,

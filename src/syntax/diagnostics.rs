@@ -19,6 +19,8 @@ pub struct PolicyDiagnostic {
     pub labels: Vec<(Span, String)>,
     pub severity: Severity,
     pub source: Arc<NamedSource<String>>,
+    /// The lint that found it (`allow NAME`), for lint diagnostics.
+    pub lint: Option<&'static str>,
 }
 
 impl PolicyDiagnostic {
@@ -34,6 +36,7 @@ impl PolicyDiagnostic {
             labels: Vec::new(),
             severity: Severity::Error,
             source: Arc::clone(source),
+            lint: None,
         }
     }
 

@@ -117,6 +117,15 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::window_item | Rule::k_only => "`event only 00:00-05:00`",
         Rule::having_item | Rule::k_having => "`having event`",
         Rule::k_as => "`as`",
+        Rule::attributes_decl | Rule::k_attributes | Rule::schema_file => {
+            "an attribute schema (`attributes { kind: \"complaint\" | \"repair\" }`)"
+        }
+        Rule::attribute_decl => "an attribute (`project: string`)",
+        Rule::attribute_type | Rule::type_name => {
+            "a type (`string`, `number`, `bool`, `time`, `any`) or values (`\"a\" | \"b\"`)"
+        }
+        Rule::event_attributes | Rule::k_event => "`event name { attribute: type }`",
+        Rule::allow_item | Rule::k_allow => "`allow lint_name`",
         Rule::k_or => "`or`",
         Rule::k_and => "`and`",
         Rule::k_not => "`not`",

@@ -241,7 +241,8 @@ fn scan_gap(source: &str, from: usize, to: usize, out: &mut Vec<Token>, breaks: 
 
 /// Whether one space goes between two tokens on a line.
 fn spaced(prev: &Token, next: &Token) -> bool {
-    if next.is(",") || next.is(")") || next.is("]") || prev.is("(") || prev.is("[") {
+    if next.is(",") || next.is(")") || next.is("]") || next.is(":") || prev.is("(") || prev.is("[")
+    {
         return false;
     }
     if prev.is("..") {
@@ -383,9 +384,11 @@ impl Printer<'_> {
             let span = child.as_span();
             self.comments_before(span.start(), indent);
             match child.as_rule() {
-                Rule::policy | Rule::calendar_decl | Rule::clause => {
-                    self.block(child.clone(), indent)
-                }
+                Rule::policy
+                | Rule::calendar_decl
+                | Rule::clause
+                | Rule::attributes_decl
+                | Rule::event_attributes => self.block(child.clone(), indent),
                 rule => {
                     let mut to = self.end_of(span.end());
                     let until = children

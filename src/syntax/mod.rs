@@ -3,7 +3,10 @@
 //! One file per step:
 //! - `grammar`: the pest parser over `grammar/pledge.pest`, and prose names for its rules;
 //! - `lower`: parse tree → policy model, collecting every independent error;
+//! - `schema`: the attribute schema (`attributes { ... }`) and the vocabulary of EVENTS.md;
+//! - `lint`: named lints over a checked policy, one module per lint;
 //! - `diagnostics`: errors with stable codes, spans, labels and help;
+//! - `messages`: the same diagnostics in Chinese (`--lang zh`);
 //! - `format`: clauses back to canonical source text;
 //! - `layout`: whole files back to canonical source text, comments kept (`pledge fmt`).
 
@@ -11,12 +14,17 @@ mod diagnostics;
 mod format;
 mod grammar;
 mod layout;
+pub mod lint;
 mod lower;
+pub mod messages;
+pub mod schema;
 
 pub use diagnostics::PolicyDiagnostic;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
 pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
+pub use messages::Lang;
+pub use schema::Schema;
 
 use crate::limits::{MAX_CLAUSES, MAX_CONDITION_DEPTH, MAX_POLICY_BYTES};
 use crate::policy::{Clause, Condition, Policy, Span};
@@ -44,6 +52,26 @@ impl PolicyErrors {
     }
 }
 
+/// The name of the shared schema file the loader reads next to a policy file, when there is one.
+pub const SCHEMA_FILE: &str = "attributes.pledge-schema";
+
+/// A policy that checked, with the warnings of its lints.
+#[derive(Debug, Clone)]
+pub struct Linted {
+    pub policy: Policy,
+    /// Lint diagnostics (warnings, or errors for denied lints), in source order.
+    pub lints: Vec<PolicyDiagnostic>,
+}
+
+impl Linted {
+    /// Whether a denied lint fired.
+    pub fn denied(&self) -> bool {
+        self.lints
+            .iter()
+            .any(|d| d.severity == miette::Severity::Error)
+    }
+}
+
 /// Parses and checks a policy source. `origin` names it in diagnostics (usually its path);
 /// `base_dir` resolves `include calendar "..."` paths (none: includes are refused).
 pub fn parse_policy(
@@ -51,6 +79,18 @@ pub fn parse_policy(
     origin: &str,
     base_dir: Option<&Path>,
 ) -> Result<Policy, PolicyErrors> {
+    parse_policy_linted(source, origin, base_dir, &Schema::default(), &[]).map(|l| l.policy)
+}
+
+/// [`parse_policy`] with a shared schema (which the policy's own `attributes` blocks extend)
+/// and the lints run, `deny` naming those that are errors (`all`: every one).
+pub fn parse_policy_linted(
+    source: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+    shared: &Schema,
+    deny: &[String],
+) -> Result<Linted, PolicyErrors> {
     let named = Arc::new(NamedSource::new(origin, source.to_string()).with_language("pledge"));
     let fail = |errors: Vec<PolicyDiagnostic>| PolicyErrors {
         name: origin.to_string(),
@@ -67,7 +107,8 @@ pub fn parse_policy(
             // lowered too, so that its mistakes are reported in the same run.
             if let Some(blanked) = blanked {
                 if let Ok(mut pairs) = PolicyParser::parse(Rule::file, &blanked) {
-                    let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir);
+                    let mut lowerer =
+                        Lowerer::new(Arc::clone(&named), base_dir).with_schema(shared);
                     let _ = pairs.next().and_then(|f| lowerer.policy(f));
                     errors.extend(lowerer.errors);
                 }
@@ -76,9 +117,9 @@ pub fn parse_policy(
             return Err(fail(errors));
         }
     };
-    let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir);
+    let mut lowerer = Lowerer::new(Arc::clone(&named), base_dir).with_schema(shared);
     let policy = file.and_then(|f| lowerer.policy(f));
-    let mut errors = lowerer.errors;
+    let mut errors = std::mem::take(&mut lowerer.errors);
     if let Some(p) = &policy {
         if p.clauses.len() > MAX_CLAUSES {
             errors.push(PolicyDiagnostic::error(
@@ -90,27 +131,91 @@ pub fn parse_policy(
     }
     errors.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
     match policy {
-        Some(p) if errors.is_empty() => Ok(p),
+        Some(policy) if errors.is_empty() => {
+            let cx = lint::Context {
+                policy: &policy,
+                facts: &lowerer.facts,
+                schema: &lowerer.schema,
+                source: &named,
+            };
+            let lints = lint::run(&cx, deny);
+            Ok(Linted { policy, lints })
+        }
         _ => Err(fail(errors)),
     }
 }
 
-/// Reads and parses a policy file.
+/// Reads and parses a policy file, with the shared schema of its directory
+/// ([`SCHEMA_FILE`]) when there is one.
 pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
+    load_policy_linted(path, &[]).map(|l| l.policy)
+}
+
+/// [`load_policy`] with the lints run, `deny` naming those that are errors.
+pub fn load_policy_linted(path: &Path, deny: &[String]) -> Result<Linted, PolicyErrors> {
+    let shared = shared_schema(path)?;
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_policy(&text, &origin, path.parent()),
-        Err(e) => {
-            let named = Arc::new(NamedSource::new(origin.clone(), String::new()));
-            Err(PolicyErrors {
-                name: origin.clone(),
-                errors: vec![PolicyDiagnostic::error(
-                    &named,
-                    "pledge::io::unreadable",
-                    format!("cannot read `{origin}`: {e}"),
-                )],
-            })
+        Ok(text) => parse_policy_linted(&text, &origin, path.parent(), &shared, deny),
+        Err(e) => Err(unreadable(origin, e)),
+    }
+}
+
+/// The shared schema of a policy file: its directory's [`SCHEMA_FILE`], or an empty schema
+/// when there is none.
+pub fn shared_schema(policy_path: &Path) -> Result<Schema, PolicyErrors> {
+    match policy_path.parent().map(|d| d.join(SCHEMA_FILE)) {
+        Some(file) if file.is_file() => load_schema(&file),
+        _ => Ok(Schema::default()),
+    }
+}
+
+/// Reads a shared schema file: `attributes { ... }` blocks and nothing else.
+pub fn load_schema(path: &Path) -> Result<Schema, PolicyErrors> {
+    let origin = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_schema(&text, &origin),
+        Err(e) => Err(unreadable(origin, e)),
+    }
+}
+
+/// Parses a shared schema's text (`origin` names it in diagnostics).
+pub fn parse_schema(source: &str, origin: &str) -> Result<Schema, PolicyErrors> {
+    let named = Arc::new(NamedSource::new(origin, source.to_string()).with_language("pledge"));
+    let fail = |errors: Vec<PolicyDiagnostic>| PolicyErrors {
+        name: origin.to_string(),
+        errors,
+    };
+    if let Some(e) = prescan(&named) {
+        return Err(fail(vec![e]));
+    }
+    let file = match PolicyParser::parse(Rule::schema_file, source) {
+        Ok(mut pairs) => pairs.next(),
+        Err(e) => return Err(fail(vec![diagnostics::from_pest(&named, &e, 0)])),
+    };
+    let mut lowerer = Lowerer::new(Arc::clone(&named), None);
+    // A shared schema may describe events the policies declare: it names its own.
+    for block in file.into_iter().flat_map(|f| f.into_inner()) {
+        if block.as_rule() == Rule::attributes_decl {
+            lowerer.attributes_shared(block);
         }
+    }
+    if lowerer.errors.is_empty() {
+        Ok(lowerer.schema)
+    } else {
+        Err(fail(lowerer.errors))
+    }
+}
+
+fn unreadable(origin: String, e: std::io::Error) -> PolicyErrors {
+    let named = Arc::new(NamedSource::new(origin.clone(), String::new()));
+    PolicyErrors {
+        name: origin.clone(),
+        errors: vec![PolicyDiagnostic::error(
+            &named,
+            "pledge::io::unreadable",
+            format!("cannot read `{origin}`: {e}"),
+        )],
     }
 }
 

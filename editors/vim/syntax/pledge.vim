@@ -35,6 +35,7 @@ syn keyword pledgePeriod    contained day week month quarter year
 syn keyword pledgeWeekday   mon tue wed thu fri sat sun
 syn keyword pledgeBoolean   true false
 syn keyword pledgeConstant  null
+syn keyword pledgeConstant  string number bool time any
 syn keyword pledgeVerdict   contained met breached pending
 
 " A policy, calendar or clause: its keyword, then its name and title.
@@ -50,6 +51,7 @@ syn keyword pledgeItem      zone events include hours holidays holiday workdays 
 syn keyword pledgeItem      effective when from until within same day by next on pause while
 syn keyword pledgeItem      status at after via coverage least most first evidence lag group
 syn keyword pledgeItem      of among times then every only having before warn escalate notify
+syn keyword pledgeItem      attributes event allow
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite
@@ -63,7 +65,7 @@ syn match   pledgeRowId     "\a\w*\%(-\w\+\)\+" contained
 syn keyword pledgeOperator  and or not in has
 syn match   pledgeOperator  "==\|!=\|<=\|>=\|<\|>"
 syn match   pledgeOperator  "\.\."
-syn match   pledgeDelimiter "[{}()\[\],]"
+syn match   pledgeDelimiter "[{}()\[\],:|]"
 
 hi def link pledgeComment    Comment
 hi def link pledgeString     String

@@ -431,6 +431,7 @@ impl Lowerer<'_> {
     pub(super) fn calendar_ref(&mut self, pair: Option<Pair<'_, Rule>>) -> Option<Arc<Calendar>> {
         let name_pair = pair?.into_inner().find(|p| p.as_rule() == Rule::name)?;
         let name = name_pair.as_str();
+        self.facts.used_calendars.insert(name.to_string());
         if let Some((_, _, c)) = self.calendars.iter().find(|(n, _, _)| n == name) {
             return Some(Arc::clone(c));
         }

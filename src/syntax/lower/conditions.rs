@@ -32,13 +32,22 @@ impl Lowerer<'_> {
                 .set_help(help);
             }
             let filter = match inner.find(|p| p.as_rule() == Rule::condition) {
-                Some(c) => match self.condition(c, 0) {
-                    Some(c) => Some(c),
-                    None => {
-                        ok = false;
-                        None
+                Some(c) => {
+                    let span = Self::span(&c);
+                    let outer = self.filter_event.replace(event.clone());
+                    let lowered = self.condition(c, 0);
+                    self.filter_event = outer;
+                    match lowered {
+                        Some(c) => {
+                            self.pending.filters.push((event.clone(), c.clone(), span));
+                            Some(c)
+                        }
+                        None => {
+                            ok = false;
+                            None
+                        }
                     }
-                },
+                }
                 None => None,
             };
             matchers.push(EventMatcher {
@@ -92,26 +101,36 @@ impl Lowerer<'_> {
                     self.condition(first, depth + 1)
                 }
             }
-            Rule::has_test => Some(Condition::Has(
-                pair.into_inner()
-                    .find(|p| p.as_rule() == Rule::name)?
-                    .as_str()
-                    .to_string(),
-            )),
-            Rule::truthy => Some(Condition::Truthy(
-                pair.into_inner().next()?.as_str().to_string(),
-            )),
+            Rule::has_test => {
+                let name = pair.into_inner().find(|p| p.as_rule() == Rule::name)?;
+                self.check_attribute(&name, &[]);
+                Some(Condition::Has(name.as_str().to_string()))
+            }
+            Rule::truthy => {
+                let name = pair.into_inner().next()?;
+                self.check_attribute(&name, &[]);
+                Some(Condition::Truthy(name.as_str().to_string()))
+            }
             Rule::in_test | Rule::not_in_test => {
                 let negated = pair.as_rule() == Rule::not_in_test;
                 let mut attr = None;
                 let mut values = Vec::new();
+                let mut spans = Vec::new();
                 for p in pair.into_inner() {
                     match p.as_rule() {
-                        Rule::name => attr = Some(p.as_str().to_string()),
-                        Rule::list => values = self.list(p),
+                        Rule::name => attr = Some(p),
+                        Rule::list => {
+                            spans = p.clone().into_inner().map(|v| Self::span(&v)).collect();
+                            values = self.list(p);
+                        }
                         _ => {}
                     }
                 }
+                let attr = attr?;
+                let literals: Vec<(Value, Span)> =
+                    values.iter().cloned().zip(spans.iter().copied()).collect();
+                self.check_attribute(&attr, &literals);
+                let attr = Some(attr.as_str().to_string());
                 let c = Condition::In {
                     attr: attr?,
                     values,
@@ -124,7 +143,8 @@ impl Lowerer<'_> {
             }
             Rule::comparison => {
                 let mut it = pair.into_inner();
-                let attr = it.next()?.as_str().to_string();
+                let attr_pair = it.next()?;
+                let attr = attr_pair.as_str().to_string();
                 let op_pair = it.next()?;
                 let op = match op_pair.as_str() {
                     "==" => CmpOp::Eq,
@@ -151,6 +171,7 @@ impl Lowerer<'_> {
                     .set_help("use `==` / `!=` / `in [...]` for text and booleans");
                     return None;
                 }
+                self.check_attribute(&attr_pair, &[(value.clone(), value_span)]);
                 Some(Condition::Compare { attr, op, value })
             }
             _ => {

@@ -12,11 +12,14 @@ mod limits;
 mod notify;
 mod repeat;
 mod sample;
+mod schema;
 mod target;
 mod window;
 
 use super::diagnostics::PolicyDiagnostic;
 use super::grammar::Rule;
+use super::lint::{ClauseFacts, Facts};
+use super::schema::Schema;
 use crate::calendar::{Calendar, HolidaySchedule};
 use crate::policy::*;
 use chrono::Duration;
@@ -76,6 +79,15 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) replaced_calendars: Vec<String>,
     /// Calendars declared with errors of their own: naming them is not a second error.
     broken_calendars: Vec<String>,
+    /// The attribute schema: a shared one passed by the loader, extended by the policy's own
+    /// `attributes` blocks.
+    pub(crate) schema: Schema,
+    /// The event whose filter is being lowered (`None`: a case condition).
+    filter_event: Option<String>,
+    /// What the lints look at, with the spans the model does not keep.
+    pub(crate) facts: Facts,
+    /// Filters and unknown event attributes of the clause being lowered.
+    pending: ClauseFacts,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -94,7 +106,18 @@ impl<'a> Lowerer<'a> {
             context_calendars: 0,
             replaced_calendars: Vec::new(),
             broken_calendars: Vec::new(),
+            schema: Schema::default(),
+            filter_event: None,
+            facts: Facts::default(),
+            pending: ClauseFacts::default(),
         }
+    }
+
+    /// Starts from a shared schema (a schema file the loader read), which the policy's own
+    /// `attributes` blocks extend.
+    pub(crate) fn with_schema(mut self, schema: &Schema) -> Self {
+        self.schema = schema.clone();
+        self
     }
 
     /// Seeds the lowerer with an existing policy's zone and calendars, so a snippet (in the REPL)
@@ -171,6 +194,13 @@ impl<'a> Lowerer<'a> {
         for inc in by_rule(Rule::include_decl) {
             self.include(inc);
         }
+        for block in by_rule(Rule::attributes_decl) {
+            self.attributes(block);
+        }
+        for allow in by_rule(Rule::allow_item) {
+            let names = self.allow_names(allow);
+            self.facts.allows.extend(names);
+        }
         let mut seen_cal = Seen(
             self.calendars[self.context_calendars..]
                 .iter()
@@ -180,6 +210,10 @@ impl<'a> Lowerer<'a> {
         for cal in by_rule(Rule::calendar_decl) {
             self.calendar(cal, &mut seen_cal);
         }
+        self.facts.calendars = self.calendars[self.context_calendars..]
+            .iter()
+            .map(|(n, s, _)| (n.clone(), *s))
+            .collect();
         let mut clauses: Vec<Clause> = Vec::new();
         for c in by_rule(Rule::clause) {
             if let Some(clause) = self.clause(c) {
@@ -250,6 +284,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let mut clause = ClauseParts::default();
+        self.pending = ClauseFacts::default();
         for item in items {
             let rule = item.as_rule();
             let item_span = Self::span(&item);
@@ -271,6 +306,10 @@ impl<'a> Lowerer<'a> {
                 }
             }
             match rule {
+                Rule::allow_item => {
+                    let names = self.allow_names(item);
+                    self.pending.allows = names;
+                }
                 Rule::cite_item => {
                     for p in item.into_inner() {
                         match p.as_rule() {
@@ -386,6 +425,10 @@ impl<'a> Lowerer<'a> {
                 return None;
             }
         };
+        let mut facts = std::mem::take(&mut self.pending);
+        facts.name_span = name_span(span, &name, self.source.inner());
+        facts.lines = clause.seen.clone();
+        self.facts.clauses.push(facts);
         Some(Clause {
             name,
             title,
@@ -420,7 +463,7 @@ impl<'a> Lowerer<'a> {
 }
 
 #[derive(Default)]
-struct ClauseParts {
+pub(crate) struct ClauseParts {
     seen: HashMap<Rule, Span>,
     cite: Citation,
     effective: Effective,
@@ -468,6 +511,7 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::quota_item | Rule::duty_item => "duty (`every`/`at least ... per`)",
         Rule::window_item => "`only`",
         Rule::cite_item => "`cite`",
+        Rule::allow_item => "`allow`",
         Rule::effective_item => "`effective`",
         Rule::when_item => "`when`",
         Rule::from_item => "`from`",
@@ -483,7 +527,7 @@ fn item_word(rule: Rule) -> &'static str {
 /// Which lines each clause kind accepts.
 fn allowed(kind: &str, rule: Rule) -> bool {
     use Rule::*;
-    let common = matches!(rule, cite_item | effective_item | when_item);
+    let common = matches!(rule, cite_item | allow_item | effective_item | when_item);
     common
         || match kind {
             "deadline" => matches!(
@@ -522,13 +566,13 @@ fn allowed(kind: &str, rule: Rule) -> bool {
 
 fn allowed_words(kind: &str) -> &'static str {
     match kind {
-        "deadline" => "`cite`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
-        "notify" => "`cite`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
-        "sample" => "`cite`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
-        "target" => "`cite`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
-        "repeat" => "`cite`, `effective`, `when`, `same`, `then`",
-        "every" => "`cite`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
-        _ => "`cite`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
+        "deadline" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
+        "notify" => "`cite`, `allow`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
+        "sample" => "`cite`, `allow`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
+        "target" => "`cite`, `allow`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
+        "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
+        "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
 }
 

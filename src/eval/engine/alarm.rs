@@ -1,0 +1,191 @@
+//! Alerts for a live host: which running cycles passed their due time, and which stages fired,
+//! since the host last looked.
+//!
+//! A batch check learns a cycle's fate when its case settles; a duty desk must learn it when
+//! it happens. [`Evaluator::alerts`] tells what happened in stream time between the previous
+//! call and this one, once it is certain: as of the last instant whose events have all been
+//! applied (the reorder window before `now`), so that a stop waiting out the window never
+//! raises a false alarm, and an event that arrives late within the window never hides one.
+//!
+//! Cost: nothing until a host asks for the first time ([`Evaluator::watch_alerts`]). From then
+//! on, each case applied to is looked at again at the next call, and each case is kept in a
+//! timer queue at the next instant it has something to say (a due time or a stage), so a call
+//! looks at the cases touched or falling due since the previous one, not at every case.
+
+use super::*;
+
+/// Something that happened to a running cycle, told by [`crate::Engine::advance`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Alert {
+    /// The cycle's clock is still running and its due time has passed: its verdict as of the
+    /// instant the alert was judged at (`breached`, with `overdue_by`).
+    Breached(Verdict),
+    /// A stage (warning, escalation or notification) of a running cycle fired: the action as
+    /// of the instant the alert was judged at (`due` for a warning, else `done` or `missed`).
+    Stage(Action),
+}
+
+impl Alert {
+    /// When it happened: the due time of a breach (the cycle is breached from just after it),
+    /// the instant of a stage.
+    pub fn at(&self) -> Instant {
+        match self {
+            Alert::Breached(v) => v.due,
+            Alert::Stage(a) => a.at,
+        }
+    }
+
+    /// The ticket it is about.
+    pub fn ticket(&self) -> &str {
+        match self {
+            Alert::Breached(v) => &v.ticket,
+            Alert::Stage(a) => &a.ticket,
+        }
+    }
+
+    /// Order of alerts: by instant, then ticket, clause, cycle and stage (a breach after the
+    /// stages of the same instant).
+    fn sort_key(&self) -> (Instant, &str, ClauseRef, u32, usize) {
+        match self {
+            Alert::Breached(v) => (v.due, &v.ticket, v.clause_ref, v.cycle, usize::MAX),
+            Alert::Stage(a) => (a.at, &a.ticket, a.clause_ref, a.cycle, a.stage),
+        }
+    }
+}
+
+/// What an evaluator keeps to tell alerts.
+#[derive(Debug, Default)]
+pub(super) struct Alarms {
+    /// Cases applied to since the previous call: their clocks may have started, stopped or
+    /// paused.
+    touched: Vec<TicketKey>,
+    /// Per case, the next instant it has something to say; the queue holds the same pairs
+    /// (and stale ones, skipped when they come up).
+    next: HashMap<TicketKey, Instant, BuildHasherDefault<IdentityHasher>>,
+    queue: BinaryHeap<Reverse<(Instant, TicketKey)>>,
+    /// Everything that happened up to this instant has been told.
+    pub(super) told: Option<Instant>,
+}
+
+impl<'p, S: Sink> Evaluator<'p, S> {
+    /// Starts keeping what [`Evaluator::alerts`] needs (nothing is kept before the first call):
+    /// every case kept so far is looked at in the next call.
+    pub fn watch_alerts(&mut self) {
+        if self.alarms.is_none() {
+            let alarms = Alarms {
+                touched: self.cases.keys().copied().collect(),
+                ..Alarms::default()
+            };
+            self.alarms = Some(Box::new(alarms));
+        }
+    }
+
+    /// Remembers that a case's clocks may have changed.
+    pub(super) fn touch(&mut self, key: TicketKey) {
+        if let Some(alarms) = self.alarms.as_mut() {
+            alarms.touched.push(key);
+        }
+    }
+
+    /// What happened since the previous call, as of `now` (stream time, after
+    /// [`Evaluator::advance_to`]): running cycles of kept cases whose due time passed, and stages
+    /// of running cycles that fired, in the order of [`Alert::at`], then ticket, clause, cycle
+    /// and stage. Judged as of the last instant whose events are all applied (just before `now`
+    /// minus the reorder window); the first call tells everything up to it. Cycles that stopped
+    /// are not alerts: their verdicts come as records when their case settles.
+    pub fn alerts(&mut self, now: Instant) -> Vec<Alert> {
+        self.watch_alerts();
+        let Some(mut alarms) = self.alarms.take() else {
+            return Vec::new();
+        };
+        let judged = now
+            .checked_sub_signed(self.opts.reorder_window)
+            .and_then(|f| f.checked_sub_signed(Duration::nanoseconds(1)));
+        let mut alerts = Vec::new();
+        if let Some(judged) = judged.filter(|&j| alarms.told.is_none_or(|t| j > t)) {
+            self.tell(&mut alarms, judged, &mut alerts);
+            alarms.told = Some(judged);
+        }
+        self.alarms = Some(alarms);
+        alerts.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        alerts
+    }
+
+    /// The alerts of `(alarms.told, judged]`, and each case's next instant.
+    fn tell(&mut self, alarms: &mut Alarms, judged: Instant, alerts: &mut Vec<Alert>) {
+        let mut keys = std::mem::take(&mut alarms.touched);
+        while let Some(&Reverse((at, key))) = alarms.queue.peek() {
+            if at > judged {
+                break;
+            }
+            alarms.queue.pop();
+            if alarms.next.get(&key) == Some(&at) {
+                keys.push(key);
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let since = alarms.told;
+        let mut actions = Vec::new();
+        for key in keys {
+            let Some(case) = self.cases.get(&key).filter(|c| c.opened) else {
+                alarms.next.remove(&key);
+                continue;
+            };
+            let mut next: Option<Instant> = None;
+            for (t, state) in &case.tracks {
+                let Some((cycle, start, pauses)) = state.running() else {
+                    continue;
+                };
+                for &p in &self.track_plans[*t as usize] {
+                    let p = p as usize;
+                    if !self.applies(case, p, start) {
+                        continue;
+                    }
+                    let facts = self.facts(case, p, cycle, start, None, pauses.to_vec());
+                    actions.clear();
+                    let mut verdict =
+                        resolve(&facts, &self.plans[p], &case.ticket, judged, &mut actions);
+                    verdict.case_closed = case.closed.is_some();
+                    let is_new = |at: Instant| since.is_none_or(|s| at > s);
+                    for action in actions.drain(..) {
+                        if is_new(action.at) {
+                            alerts.push(Alert::Stage(action));
+                        }
+                    }
+                    let upcoming = verdict.next_stages.first().map(|&(_, at)| at);
+                    match verdict.status {
+                        // Breached from just after `due`: new when `due` was not yet past at
+                        // the previous call.
+                        Status::Breached => {
+                            if since.is_none_or(|s| verdict.due >= s) {
+                                alerts.push(Alert::Breached(verdict));
+                            }
+                        }
+                        Status::Pending => {
+                            next = earliest(next, Some(verdict.due));
+                        }
+                        Status::Met => {}
+                    }
+                    next = earliest(next, upcoming);
+                }
+            }
+            match next {
+                Some(at) => {
+                    alarms.next.insert(key, at);
+                    alarms.queue.push(Reverse((at, key)));
+                }
+                None => {
+                    alarms.next.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,54 @@
+//! `cannot_fail`: a clause no stream can breach. A target `at most 100%` or `at least 0%`, a
+//! sample of 0 %, a coverage floor of 0 % or a quota of 0 per period is met by every period,
+//! so the standard it stands for is not checked at all.
+
+use super::{clauses, Context, Finding, Level, Lint};
+use crate::policy::{ClauseBody, DutyRule};
+use crate::syntax::grammar::Rule;
+
+pub(super) const LINT: Lint = Lint {
+    name: "cannot_fail",
+    level: Level::Warn,
+    description: "a target, sample, coverage floor or quota that every period meets (`at most 100%`, `at least 0%`, `ratio 0%`, `at least 0 per`)",
+    help: "state the bound the standard sets; if the language cannot express it yet, `allow cannot_fail` with a comment saying what is missing",
+};
+
+pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (i, clause, facts) in clauses(cx) {
+        let line = |rule: Rule| facts.lines.get(&rule).copied().unwrap_or(facts.name_span);
+        let found = match &clause.body {
+            ClauseBody::Target(t) if !t.at_least && t.bound_permille >= 1000 => Some((
+                line(Rule::bound_item),
+                "a ratio is never above 100%".to_string(),
+            )),
+            ClauseBody::Target(t) if t.at_least && t.bound_permille == 0 => Some((
+                line(Rule::bound_item),
+                "a ratio is never below 0%".to_string(),
+            )),
+            ClauseBody::Sample(s) if s.ratio_permille == 0 => Some((
+                line(Rule::sample_ratio_item),
+                "a sample of 0% requires no check".to_string(),
+            )),
+            ClauseBody::Notify(n) if n.coverage_permille == Some(0) => Some((
+                line(Rule::coverage_item),
+                "a coverage is never below 0%".to_string(),
+            )),
+            ClauseBody::Every(d) if matches!(d.rule, DutyRule::Quota { count: 0, .. }) => Some((
+                line(Rule::quota_item),
+                "a quota of 0 is met by a period without any event".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some((span, label)) = found {
+            out.push((
+                Some(i),
+                cx.diagnostic(
+                    &LINT,
+                    format!("`{}` can never fail", clause.name),
+                    span,
+                    label,
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Alerts of a live engine (`Engine::advance`): a running cycle that passes its due time and a
+//! stage that fires are told once, when certain (every event before them is in), never for a
+//! clock whose stop is still waiting out the reorder window; and they are exactly what a batch
+//! check judged at the same instant says of the clocks still running.
+
+use chrono::{DateTime, Duration, Utc};
+use pledge::{Alert, Engine, Options, PolicySet, Record, Status};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("rfc3339")
+        .with_timezone(&Utc)
+}
+
+fn at(hm: &str) -> DateTime<Utc> {
+    t(&format!("2026-03-02T{hm}+08:00"))
+}
+
+const DESK: &str = r#"policy "desk" {
+  deadline contact "投诉1小时内联系客户" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+  }
+}
+"#;
+
+const LADDER: &str = r#"policy "ladder" {
+  deadline repair "维修4小时内完成" {
+    when kind == "repair"
+    until resolved
+    pause while status in ["waiting_parts"]
+    within 4 hours
+    at 50% warn supervisor
+    after 3 hours escalate project_manager
+  }
+}
+"#;
+
+fn set(text: &str) -> PolicySet {
+    PolicySet::from_text(text, "test.pledge").expect("parses")
+}
+
+fn event(ticket: &str, hm: &str, kind: &str, attrs: &str) -> String {
+    format!(
+        r#"{{"ticket":"{ticket}","at":"2026-03-02T{hm}+08:00","type":"{kind}","attrs":{{{attrs}}}}}"#
+    )
+}
+
+/// An engine for a live host: events come at most a minute late.
+fn live(text: &str) -> Engine {
+    let opts = Options::default().reorder_window(Duration::minutes(1));
+    Engine::new(&set(text), &opts)
+}
+
+fn push(engine: &mut Engine, lines: &[String]) {
+    for l in lines {
+        let got = engine.push_json(l.as_bytes());
+        assert!(got.is_empty(), "{got:?}");
+    }
+}
+
+/// Alerts as (kind, ticket, instant, stage, status) for comparing.
+fn brief(alerts: &[Alert]) -> Vec<(&'static str, String, DateTime<Utc>, usize, &'static str)> {
+    alerts
+        .iter()
+        .map(|a| match a {
+            Alert::Breached(v) => ("breached", v.ticket.to_string(), v.due, 0, v.status.as_str()),
+            Alert::Stage(s) => ("stage", s.ticket.to_string(), s.at, s.stage, s.status.as_str()),
+        })
+        .collect()
+}
+
+#[test]
+fn a_breach_is_told_once_just_after_the_due_time_and_the_window() {
+    let mut engine = live(DESK);
+    push(&mut engine, &[event("A", "09:00:00", "opened", r#""kind":"complaint""#)]);
+    let due = at("10:00:00");
+    let window = Duration::minutes(1);
+    let ns = Duration::nanoseconds(1);
+    assert!(engine.advance(at("09:30:00")).is_empty());
+    // Judged as of `now - window - 1ns`: exactly the due time is not a breach (SEMANTICS.md:
+    // the due instant is inclusive).
+    assert!(engine.advance(due + window + ns).is_empty());
+    let got = engine.advance(due + window + ns + ns);
+    assert_eq!(
+        brief(&got.alerts),
+        [("breached", "A".into(), due, 0, "breached")]
+    );
+    assert!(got.records.is_empty(), "the case is still open: {got:?}");
+    let Alert::Breached(v) = &got.alerts[0] else {
+        unreachable!()
+    };
+    assert_eq!(v.overdue_by, Some(ns), "as of the instant it was judged at");
+    assert_eq!(v.stop, None);
+    // Told once.
+    assert!(engine.advance(at("15:00:00")).is_empty());
+    // Its JSON is the verdict record with the alert's kind first.
+    let json = serde_json::to_value(&got.alerts[0]).expect("json");
+    assert_eq!(json["alert"], "breached");
+    assert_eq!(json["record"], "verdict");
+    assert_eq!(json["due"], "2026-03-02T10:00:00+08:00");
+    assert_eq!(json["overdue_seconds"], serde_json::json!(0.000000001));
+    let text = serde_json::to_string(&got.alerts[0]).expect("json");
+    assert!(text.starts_with(r#"{"alert":"breached","record":"verdict","#), "{text}");
+}
+
+#[test]
+fn a_first_late_call_tells_everything_up_to_then() {
+    let mut engine = live(DESK);
+    push(
+        &mut engine,
+        &[
+            event("A", "09:00:00", "opened", r#""kind":"complaint""#),
+            event("B", "11:00:00", "opened", r#""kind":"complaint""#),
+        ],
+    );
+    let got = engine.advance(at("13:00:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [
+            ("breached", "A".into(), at("10:00:00"), 0, "breached"),
+            ("breached", "B".into(), at("12:00:00"), 0, "breached"),
+        ]
+    );
+}
+
+#[test]
+fn a_stop_still_waiting_out_the_window_raises_no_alarm() {
+    let mut engine = live(DESK);
+    push(
+        &mut engine,
+        &[
+            event("B", "09:00:00", "opened", r#""kind":"complaint""#),
+            event("C", "09:00:00", "opened", r#""kind":"complaint""#),
+            // B is contacted 30 s before its due time; the event is in, but may still be
+            // overtaken within the window.
+            event("B", "09:59:30", "contacted", ""),
+        ],
+    );
+    assert!(engine.advance(at("10:00:30")).is_empty());
+    // Past the window: B's clock stopped in time, C's did not.
+    let got = engine.advance(at("10:05:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [("breached", "C".into(), at("10:00:00"), 0, "breached")]
+    );
+    // A stop arriving late within the window (C contacted at 10:04:30, told at 10:05:00) does
+    // not take back what was told, and raises nothing new.
+    push(&mut engine, &[event("C", "10:04:30", "contacted", "")]);
+    assert!(engine.advance(at("12:00:00")).is_empty());
+}
+
+#[test]
+fn stages_are_told_as_they_fire_with_their_status() {
+    let mut engine = live(LADDER);
+    push(
+        &mut engine,
+        &[
+            event("R", "09:00:00", "opened", r#""kind":"repair""#),
+            event("S", "09:00:00", "opened", r#""kind":"repair""#),
+            // S is escalated ten minutes after its stage fired (evidence counts from the stage
+            // instant on), before the alert is told.
+            event("S", "12:10:00", "escalated", r#""to":"project_manager""#),
+        ],
+    );
+    // The warning at 50 % of 4 hours: 11:00.
+    let got = engine.advance(at("11:10:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [
+            ("stage", "R".into(), at("11:00:00"), 1, "due"),
+            ("stage", "S".into(), at("11:00:00"), 1, "due"),
+        ]
+    );
+    // The escalation after 3 hours: 12:00; only S has its evidence.
+    let got = engine.advance(at("12:30:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [
+            ("stage", "R".into(), at("12:00:00"), 2, "missed"),
+            ("stage", "S".into(), at("12:00:00"), 2, "done"),
+        ]
+    );
+    let json = serde_json::to_value(&got.alerts[0]).expect("json");
+    assert_eq!(
+        (&json["alert"], &json["record"], &json["role"]),
+        (
+            &serde_json::json!("stage"),
+            &serde_json::json!("action"),
+            &serde_json::json!("project_manager")
+        )
+    );
+    // Due at 13:00.
+    let got = engine.advance(at("13:01:01"));
+    assert_eq!(
+        brief(&got.alerts),
+        [
+            ("breached", "R".into(), at("13:00:00"), 0, "breached"),
+            ("breached", "S".into(), at("13:00:00"), 0, "breached"),
+        ]
+    );
+}
+
+#[test]
+fn a_paused_clock_is_not_breached_while_paused_and_is_when_it_runs_out() {
+    let mut engine = live(LADDER);
+    push(
+        &mut engine,
+        &[
+            event("P", "09:00:00", "opened", r#""kind":"repair""#),
+            // Paused from 10:00 to 12:00: the 11:00 warning moves to 13:00, the due time to 15:00.
+            event("P", "10:00:00", "status", r#""status":"waiting_parts""#),
+        ],
+    );
+    let got = engine.advance(at("11:30:00"));
+    assert!(got.is_empty(), "paused: {got:?}");
+    push(&mut engine, &[event("P", "12:00:00", "status", r#""status":"in_progress""#)]);
+    let got = engine.advance(at("13:30:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [("stage", "P".into(), at("13:00:00"), 1, "due")]
+    );
+    let got = engine.advance(at("15:01:01"));
+    assert_eq!(
+        brief(&got.alerts),
+        [
+            ("stage", "P".into(), at("14:00:00"), 2, "missed"),
+            ("breached", "P".into(), at("15:00:00"), 0, "breached"),
+        ]
+    );
+}
+
+#[test]
+fn a_restored_engine_tells_only_what_it_had_not_told() {
+    let mut engine = live(DESK);
+    push(
+        &mut engine,
+        &[
+            event("A", "09:00:00", "opened", r#""kind":"complaint""#),
+            event("B", "10:30:00", "opened", r#""kind":"complaint""#),
+        ],
+    );
+    assert_eq!(engine.advance(at("10:30:00")).alerts.len(), 1, "A");
+    let bytes = engine.snapshot().expect("snapshot");
+    drop(engine);
+    let mut engine = Engine::restore(&set(DESK), &bytes).expect("restore");
+    let got = engine.advance(at("12:00:00"));
+    assert_eq!(
+        brief(&got.alerts),
+        [("breached", "B".into(), at("11:30:00"), 0, "breached")]
+    );
+}
+
+/// The clocks still running as of `judged`, from a batch check with that `now`: breaches, by
+/// (ticket, clause, cycle, due), and fired stages, by (ticket, clause, cycle, stage, at, status).
+type Running = (
+    BTreeSet<(String, String, u32, DateTime<Utc>)>,
+    BTreeSet<(String, String, u32, usize, DateTime<Utc>, &'static str)>,
+);
+
+fn batch_running(set: &PolicySet, text: &[u8], judged: DateTime<Utc>) -> Running {
+    let report = pledge::check_reader(set, text, &Options::default().now(judged)).expect("check");
+    let mut running = BTreeSet::new();
+    let mut breaches = BTreeSet::new();
+    for r in &report.records {
+        if let Record::Verdict(v) = r {
+            if v.stop.is_none() {
+                running.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle));
+                if v.status == Status::Breached {
+                    breaches.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle, v.due));
+                }
+            }
+        }
+    }
+    let mut stages = BTreeSet::new();
+    for r in &report.records {
+        if let Record::Action(a) = r {
+            let cycle = (a.ticket.to_string(), a.clause.to_string(), a.cycle);
+            if running.contains(&cycle) {
+                stages.insert((cycle.0, cycle.1, cycle.2, a.stage, a.at, a.status.as_str()));
+            }
+        }
+    }
+    (breaches, stages)
+}
+
+fn engine_running(alerts: &[Alert]) -> Running {
+    let mut breaches = BTreeSet::new();
+    let mut stages = BTreeSet::new();
+    for a in alerts {
+        match a {
+            Alert::Breached(v) => {
+                breaches.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle, v.due));
+            }
+            Alert::Stage(a) => {
+                stages.insert((
+                    a.ticket.to_string(),
+                    a.clause.to_string(),
+                    a.cycle,
+                    a.stage,
+                    a.at,
+                    a.status.as_str(),
+                ));
+            }
+        }
+    }
+    (breaches, stages)
+}
+
+#[test]
+fn alerts_of_one_late_call_are_what_a_batch_check_says_of_the_running_clocks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = PolicySet::from_files([
+        root.join("policies/customer-requests.pledge"),
+        root.join("policies/repairs.pledge"),
+        root.join("policies/complaints.pledge"),
+    ])
+    .expect("shipped policies");
+    let text = std::fs::read(root.join("examples/service-desk.jsonl")).expect("example");
+    // Judged at several instants through the stream (the example runs over a few days).
+    let window = Duration::days(1);
+    for judged in [
+        t("2026-03-02T12:00:00+08:00"),
+        t("2026-03-04T09:30:00+08:00"),
+        t("2026-03-06T12:00:00+08:00"),
+    ] {
+        let mut engine = Engine::new(&set, &Options::default().reorder_window(window));
+        // A live engine has seen the events up to the instant it is told about.
+        for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            // (The example's deliberately broken lines are rejected records, not alerts.)
+            let at = serde_json::from_slice::<serde_json::Value>(l)
+                .ok()
+                .and_then(|e| DateTime::parse_from_rfc3339(e["at"].as_str()?).ok());
+            if at.is_none_or(|at| at <= judged) {
+                engine.push_json(l);
+            }
+        }
+        let got = engine.advance(judged + window + Duration::nanoseconds(1));
+        let expected = batch_running(&set, &text, judged);
+        assert!(
+            !expected.0.is_empty() || !expected.1.is_empty(),
+            "the example has running clocks as of {judged}"
+        );
+        assert_eq!(engine_running(&got.alerts), expected, "as of {judged}");
+    }
+}
+
+#[test]
+fn alerts_on_a_generated_stream_are_what_a_batch_check_says_of_the_running_clocks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<_> = std::fs::read_dir(root.join("policies"))
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    let set = PolicySet::from_files(paths).expect("the shipped policies parse");
+    let opts = pledge::gen::GenOptions {
+        cases: 300,
+        seed: 11,
+        days: 20,
+        ..pledge::gen::GenOptions::default()
+    }
+    .dense();
+    let mut text = Vec::new();
+    pledge::gen::generate(&opts, &mut text).expect("generate");
+    let lines: Vec<(&[u8], DateTime<Utc>)> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_slice(l).expect("generated line");
+            let at = DateTime::parse_from_rfc3339(e["at"].as_str().expect("at")).expect("at");
+            (l, at.with_timezone(&Utc))
+        })
+        .collect();
+    let (first, last) = (lines[0].1, lines[lines.len() - 1].1);
+    let window = Duration::days(1);
+    let mut checked = (0, 0);
+    for step in 1..=3 {
+        let judged = first + (last - first) * step / 4 + Duration::seconds(17);
+        let mut engine = Engine::new(&set, &Options::default().reorder_window(window));
+        for (l, at) in &lines {
+            if *at <= judged {
+                engine.push_json(l);
+            }
+        }
+        let got = engine.advance(judged + window + Duration::nanoseconds(1));
+        let expected = batch_running(&set, &text, judged);
+        checked.0 += expected.0.len();
+        checked.1 += expected.1.len();
+        assert_eq!(engine_running(&got.alerts), expected, "as of {judged}");
+    }
+    assert!(
+        checked.0 > 20 && checked.1 > 5,
+        "breaches and stages compared: {checked:?}"
+    );
+}
