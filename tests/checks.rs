@@ -79,9 +79,8 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
         .args(args)
         .output()
         .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let text = String::from_utf8(out.stdout).unwrap();
-    (out.status.code(), format!("{text}{stderr}"))
+    // Standard output only: standard error may carry warnings (lints of these small policies).
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
 
 fn check_json(policy: &Path, events: &Path, now: &str, extra: &[&str]) -> Json {
