@@ -44,7 +44,34 @@ pub fn check_parallel<R: Read + Send, S: Sink>(
     threads: usize,
     on_progress: impl FnMut(u64),
 ) -> std::io::Result<Checked<S>> {
-    let evaluator = Evaluator::new(policies, eval_opts, sink);
+    check_parallel_with(
+        policies,
+        input,
+        read_opts,
+        eval_opts,
+        sink,
+        threads,
+        on_progress,
+        |_| {},
+    )
+}
+
+/// Like [`check_parallel`], with `setup` given the evaluator before the first event: to ask its
+/// period tally for per-period or per-group counts (a period report, `--group-by`), which then
+/// reach `sink` as [`crate::period::PeriodRecord::Compliance`] records at the end.
+#[allow(clippy::too_many_arguments)]
+pub fn check_parallel_with<R: Read + Send, S: Sink>(
+    policies: &[Policy],
+    input: R,
+    read_opts: &ReadOptions,
+    eval_opts: EvalOptions,
+    sink: S,
+    threads: usize,
+    on_progress: impl FnMut(u64),
+    setup: impl FnOnce(&mut Evaluator<'_, S>),
+) -> std::io::Result<Checked<S>> {
+    let mut evaluator = Evaluator::new(policies, eval_opts, sink);
+    setup(&mut evaluator);
     let (summary, read, sink) = feed(evaluator, input, read_opts, threads, on_progress)?;
     Ok(Checked {
         summary,

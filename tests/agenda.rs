@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use pledge::agenda::{render_human, to_json, Agenda, ItemKind};
 use pledge::eval::EvalOptions;
+use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::policy::Policy;
 use pledge::{Event, Instant};
 
 /// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).

@@ -67,8 +67,20 @@ fn brief(alerts: &[Alert]) -> Vec<(&'static str, String, DateTime<Utc>, usize, &
     alerts
         .iter()
         .map(|a| match a {
-            Alert::Breached(v) => ("breached", v.ticket.to_string(), v.due, 0, v.status.as_str()),
-            Alert::Stage(s) => ("stage", s.ticket.to_string(), s.at, s.stage, s.status.as_str()),
+            Alert::Breached(v) => (
+                "breached",
+                v.ticket.to_string(),
+                v.due,
+                0,
+                v.status.as_str(),
+            ),
+            Alert::Stage(s) => (
+                "stage",
+                s.ticket.to_string(),
+                s.at,
+                s.stage,
+                s.status.as_str(),
+            ),
         })
         .collect()
 }
@@ -76,7 +88,10 @@ fn brief(alerts: &[Alert]) -> Vec<(&'static str, String, DateTime<Utc>, usize, &
 #[test]
 fn a_breach_is_told_once_just_after_the_due_time_and_the_window() {
     let mut engine = live(DESK);
-    push(&mut engine, &[event("A", "09:00:00", "opened", r#""kind":"complaint""#)]);
+    push(
+        &mut engine,
+        &[event("A", "09:00:00", "opened", r#""kind":"complaint""#)],
+    );
     let due = at("10:00:00");
     let window = Duration::minutes(1);
     let ns = Duration::nanoseconds(1);
@@ -104,7 +119,10 @@ fn a_breach_is_told_once_just_after_the_due_time_and_the_window() {
     assert_eq!(json["due"], "2026-03-02T10:00:00+08:00");
     assert_eq!(json["overdue_seconds"], serde_json::json!(0.000000001));
     let text = serde_json::to_string(&got.alerts[0]).expect("json");
-    assert!(text.starts_with(r#"{"alert":"breached","record":"verdict","#), "{text}");
+    assert!(
+        text.starts_with(r#"{"alert":"breached","record":"verdict","#),
+        "{text}"
+    );
 }
 
 #[test]
@@ -217,7 +235,15 @@ fn a_paused_clock_is_not_breached_while_paused_and_is_when_it_runs_out() {
     );
     let got = engine.advance(at("11:30:00"));
     assert!(got.is_empty(), "paused: {got:?}");
-    push(&mut engine, &[event("P", "12:00:00", "status", r#""status":"in_progress""#)]);
+    push(
+        &mut engine,
+        &[event(
+            "P",
+            "12:00:00",
+            "status",
+            r#""status":"in_progress""#,
+        )],
+    );
     let got = engine.advance(at("13:30:00"));
     assert_eq!(
         brief(&got.alerts),

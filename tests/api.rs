@@ -237,7 +237,10 @@ fn advancing_time_settles_a_closed_case_after_its_retention() {
     }
     assert_eq!(engine.open_cases(), 1);
     // Within the retention: nothing final yet.
-    assert!(engine.advance(t("2026-03-04T10:59:00+08:00")).records.is_empty());
+    assert!(engine
+        .advance(t("2026-03-04T10:59:00+08:00"))
+        .records
+        .is_empty());
     // Past it (and past the window): the case settles, breached by 30 minutes.
     let got = engine.advance(t("2026-03-04T12:01:00+08:00")).records;
     assert_eq!(got.len(), 1, "{got:?}");

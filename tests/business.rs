@@ -4,8 +4,8 @@
 
 use pledge::eval::{evaluate_case, Status, Verdict};
 use pledge::input::{parse_jsonl_line, ReadOptions, Record};
-use pledge::syntax::{parse_policy, render};
 use pledge::policy::Policy;
+use pledge::syntax::{parse_policy, render};
 use pledge::Event;
 
 const CALENDAR: &str = r#"

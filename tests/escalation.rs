@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use pledge::eval::{evaluate_case_full, ActionStatus, CaseResult};
 use pledge::policy::ActionKind;
+use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::policy::Policy;
 use pledge::{Event, Instant};
 
 /// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).

@@ -5,8 +5,8 @@ use pledge::calendar::SpecialDate;
 use pledge::eval::explain::{Applicability, CalendarStep};
 use pledge::eval::{evaluate_case_full, explain_case};
 use pledge::input::{read_events, ReadOptions, Record};
-use pledge::syntax::parse_policy;
 use pledge::policy::Policy;
+use pledge::syntax::parse_policy;
 use pledge::{Event, Instant};
 
 const POLICY: &str = r#"

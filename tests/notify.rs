@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding, Summary};
+use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::policy::Policy;
 use pledge::{Event, Instant};
 
 // ---------------------------------------------------------------- builders

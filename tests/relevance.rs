@@ -7,9 +7,9 @@ use pledge::check::check;
 use pledge::eval::{Collect, EvalOptions, Evaluator, Summary};
 use pledge::gen::{generate, GenOptions};
 use pledge::input::{read_events, ReadOptions, Record};
+use pledge::policy::Policy;
 use pledge::relevance::Relevance;
 use pledge::syntax::load_policy;
-use pledge::policy::Policy;
 use std::path::Path;
 
 fn shipped_policies() -> Vec<Policy> {

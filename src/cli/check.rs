@@ -2,9 +2,13 @@
 
 use super::args::{load_policies, open_stream, parse_cli_duration, ColorChoice};
 use super::Outcome;
-use crate::check::{check_parallel, Checked};
+use crate::check::{check_parallel_with, Checked};
 use crate::eval::{EvalOptions, Sink, Summary};
 use crate::input::ReadOptions;
+use crate::period::ReportSpec;
+use crate::policy::PeriodUnit;
+use crate::report::groups::{count_groups, WithGroups};
+use crate::report::html::HtmlSink;
 use crate::report::{HumanOptions, HumanReport, MachineWriter, Records, WithRejects};
 use crate::syntax::DEFAULT_ZONE;
 use chrono_tz::Tz;
@@ -26,6 +30,8 @@ pub enum ReportFormat {
     /// An Excel workbook (needs `--output`): a summary sheet per clause and a sheet per record
     /// type, with date-time cells in the first policy's zone.
     Xlsx,
+    /// One self-contained HTML page (as `pledge report --format html`, by month).
+    Html,
 }
 
 pub use super::args::InputFormat;
@@ -87,6 +93,10 @@ pub struct CheckArgs {
     /// How many cases the human report lists per clause.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub list: usize,
+    /// Case attributes to break the summary down by, e.g. `project` or `project,department`
+    /// (their values as of the end of each case).
+    #[arg(long, value_name = "ATTRS", value_delimiter = ',')]
+    pub group_by: Vec<String>,
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -147,6 +157,12 @@ pub fn run(args: CheckArgs) -> Outcome {
         Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
         _ => None,
     };
+    let group_by: Vec<String> = args
+        .group_by
+        .iter()
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
     let run = Run {
         policies: &policies,
         input: stream.input,
@@ -155,6 +171,8 @@ pub fn run(args: CheckArgs) -> Outcome {
         rejects,
         threads,
         progress: progress.clone(),
+        group_by: &group_by,
+        html: args.format == ReportFormat::Html,
     };
     let result = match args.format {
         ReportFormat::Human => {
@@ -166,23 +184,30 @@ pub fn run(args: CheckArgs) -> Outcome {
                     None => args.color.stdout(),
                 },
             });
-            run.go(report).and_then(|checked| {
-                let text = checked
-                    .sink
-                    .render(&checked.summary, &checked.read, zone, &events_name);
-                let mut out = output.writer();
-                out.write_all(text.as_bytes())?;
-                out.flush()?;
-                Ok(checked.summary)
-            })
+            run.go(WithGroups::new(report, &group_by))
+                .and_then(|checked| {
+                    let (report, groups) = checked.sink.finish(&checked.summary);
+                    let mut text =
+                        report.render(&checked.summary, &checked.read, zone, &events_name);
+                    if !group_by.is_empty() {
+                        text.push_str(&groups.render_human());
+                    }
+                    let mut out = output.writer();
+                    out.write_all(text.as_bytes())?;
+                    out.flush()?;
+                    Ok(checked.summary)
+                })
         }
         ReportFormat::Json | ReportFormat::Jsonl => {
             let document = args.format == ReportFormat::Json;
             let writer = MachineWriter::new(BufWriter::new(output.writer()), document, records);
-            run.go(writer).and_then(|checked| {
-                checked.sink.finish(&checked.summary, &checked.read, zone)?;
-                Ok(checked.summary)
-            })
+            run.go(WithGroups::new(writer, &group_by))
+                .and_then(|checked| {
+                    let (writer, groups) = checked.sink.finish(&checked.summary);
+                    let groups = (!group_by.is_empty()).then_some(&groups);
+                    writer.finish_grouped(&checked.summary, &checked.read, zone, groups)?;
+                    Ok(checked.summary)
+                })
         }
         ReportFormat::Xlsx => {
             // The workbook is made from the JSON document, so the two cannot disagree.
@@ -193,6 +218,21 @@ pub fn run(args: CheckArgs) -> Outcome {
                 Ok(checked.summary)
             })
         }
+        ReportFormat::Html => run.go(HtmlSink::default()).and_then(|checked| {
+            let text = super::period_report::html_page(
+                &policies,
+                &checked.summary,
+                &checked.sink,
+                PeriodUnit::Month,
+                None,
+                &events_name,
+                &group_by,
+            );
+            let mut out = output.writer();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(checked.summary)
+        }),
     };
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -230,6 +270,9 @@ struct Run<'a> {
     rejects: Option<BufWriter<File>>,
     threads: usize,
     progress: Option<ProgressBar>,
+    /// `--group-by`: counted per group (and per month for the HTML page).
+    group_by: &'a [String],
+    html: bool,
 }
 
 /// A progress bar on standard error: bytes, throughput and time left.
@@ -250,9 +293,20 @@ impl Run<'_> {
                 bar.set_position(bytes);
             }
         };
+        let (group_by, html) = (self.group_by, self.html);
+        let setup = |tally: &mut crate::period::PeriodTally<'_>| {
+            if html {
+                tally.report_by(ReportSpec {
+                    unit: PeriodUnit::Month,
+                    group_by: group_by.to_vec(),
+                });
+            } else if !group_by.is_empty() {
+                count_groups(tally, group_by);
+            }
+        };
         match self.rejects {
             Some(out) => {
-                let checked = check_parallel(
+                let checked = check_parallel_with(
                     self.policies,
                     self.input,
                     self.read_opts,
@@ -260,6 +314,7 @@ impl Run<'_> {
                     WithRejects::new(sink, out),
                     self.threads,
                     on_progress,
+                    |e| setup(e.periods_mut()),
                 )?;
                 Ok(Checked {
                     summary: checked.summary,
@@ -267,7 +322,7 @@ impl Run<'_> {
                     sink: checked.sink.finish()?,
                 })
             }
-            None => check_parallel(
+            None => check_parallel_with(
                 self.policies,
                 self.input,
                 self.read_opts,
@@ -275,6 +330,7 @@ impl Run<'_> {
                 sink,
                 self.threads,
                 on_progress,
+                |e| setup(e.periods_mut()),
             ),
         }
     }

@@ -6,11 +6,14 @@
 
 use super::args::{load_policies, parse_cli_duration, ColorChoice};
 use super::check::InputFormat;
-use super::periods::{evaluate, usage, StreamOptions};
+use super::periods::{evaluate, evaluate_into, usage, StreamOptions};
 use super::Outcome;
+use crate::eval::Summary;
 use crate::period::calendar_period::parse_unit;
 use crate::period::report::PeriodReport;
 use crate::period::{CalendarPeriod, ReportSpec};
+use crate::policy::{PeriodUnit, Policy};
+use crate::report::html::{HtmlData, HtmlSink};
 use crate::syntax::DEFAULT_ZONE;
 use std::path::PathBuf;
 
@@ -25,6 +28,8 @@ pub enum PeriodReportFormat {
     Csv,
     /// An Excel workbook (needs `--output`): the rows of `csv` with typed cells.
     Xlsx,
+    /// One self-contained HTML page: trends, heat map, targets, samples, worst breaches.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,14 +117,34 @@ pub fn run(args: ReportArgs) -> Outcome {
         reorder_window: args.reorder_window,
         retain: args.retain,
     };
-    let spec = ReportSpec { unit, group_by };
+    let spec = ReportSpec {
+        unit,
+        group_by: group_by.clone(),
+    };
+    if args.format == PeriodReportFormat::Html {
+        let (summary, sink) = match evaluate_into(&policies, &stream, spec, HtmlSink::default()) {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
+        let source = args.events.display().to_string();
+        let page = html_page(&policies, &summary, &sink, unit, filter, &source, &group_by);
+        if let Err(o) = output.text(&page) {
+            return o;
+        }
+        let report = PeriodReport::build(&policies, &sink.records, unit, filter, summary.now);
+        return if report.has_problems() {
+            Outcome::Problems
+        } else {
+            Outcome::Clean
+        };
+    }
     let (summary, sink) = match evaluate(&policies, &stream, Some(spec), None) {
         Ok(r) => r,
         Err(o) => return o,
     };
     let report = PeriodReport::build(&policies, &sink.records, unit, filter, summary.now);
     let text = match args.format {
-        PeriodReportFormat::Human => report.render_human(),
+        PeriodReportFormat::Human | PeriodReportFormat::Html => report.render_human(),
         PeriodReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
             s.push('\n');
@@ -155,4 +180,19 @@ pub fn run(args: ReportArgs) -> Outcome {
     } else {
         Outcome::Clean
     }
+}
+
+/// The HTML page of an evaluation whose sink kept what the page shows (`pledge report` and
+/// `pledge check`).
+pub(crate) fn html_page(
+    policies: &[Policy],
+    summary: &Summary,
+    sink: &HtmlSink,
+    unit: PeriodUnit,
+    filter: Option<CalendarPeriod>,
+    source: &str,
+    group_by: &[String],
+) -> String {
+    let report = PeriodReport::build(policies, &sink.records, unit, filter, summary.now);
+    HtmlData::build(policies, &report, sink, summary, source, group_by).render()
 }

@@ -4,7 +4,7 @@
 use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
-use crate::eval::{EvalOptions, Summary};
+use crate::eval::{EvalOptions, Sink, Summary};
 use crate::period::report::{evaluate_periods, PeriodSink};
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;
@@ -54,6 +54,46 @@ pub fn evaluate(
         );
     }
     Ok((summary, sink))
+}
+
+/// Evaluates the stream for a period report into `sink` (which receives every record);
+/// `Err` is the exit code after a message.
+pub fn evaluate_into<S: Sink>(
+    policies: &[Policy],
+    o: &StreamOptions<'_>,
+    report: ReportSpec,
+    sink: S,
+) -> Result<(Summary, S), Outcome> {
+    let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
+    let name = stream.name;
+    let eval_opts = EvalOptions {
+        now: stream.now,
+        reorder_window: o.reorder_window,
+        retain: o.retain,
+    };
+    let threads = super::check::default_threads();
+    let checked = crate::check::check_parallel_with(
+        policies,
+        stream.input,
+        &stream.read_opts,
+        eval_opts,
+        sink,
+        threads,
+        |_| {},
+        |e| e.periods_mut().report_by(report),
+    )
+    .map_err(|e| {
+        eprintln!("error: cannot read `{name}`: {e}");
+        Outcome::Io
+    })?;
+    if checked.summary.rejected > 0 {
+        eprintln!(
+            "warning: {} input records were rejected; run `pledge check` to see them",
+            checked.summary.rejected
+        );
+    }
+    Ok((checked.summary, checked.sink))
 }
 
 /// Writes `text` to standard output.

@@ -206,8 +206,31 @@ pub struct ClauseSummary {
 }
 
 impl ClauseSummary {
+    /// What the clause judged: deadline cycles (met, breached or pending); for duties and time
+    /// windows, the checks (gaps, quota periods, events in or out of their windows), met or not
+    /// (each failed check is one finding). Zero means the clause applied to nothing that could
+    /// be judged, which a clause with every check met (`met == verdicts > 0`) is not.
     pub fn verdicts(&self) -> u64 {
-        self.met + self.breached + self.pending
+        if self.counts_checks() {
+            self.met + self.findings
+        } else {
+            self.met + self.breached + self.pending
+        }
+    }
+
+    /// Whether the clause counts checks rather than cycles: duties (`every`) and time windows.
+    pub fn counts_checks(&self) -> bool {
+        matches!(self.kind, "every" | "window")
+    }
+
+    /// `(met, decided)`: met and breached cycles, or met checks and all checks (pending cycles
+    /// are not decided). Compliance is `met / decided` when `decided > 0`.
+    pub fn decided(&self) -> (u64, u64) {
+        if self.counts_checks() {
+            (self.met, self.met + self.findings)
+        } else {
+            (self.met, self.met + self.breached)
+        }
     }
 }
 

@@ -26,6 +26,15 @@
 //!   whose first date is on or after the range start's date (a subject registered during a
 //!   quarter owes nothing for that quarter; one registered at 09:00 on its first day does).
 //!   Its instant is the end of the period.
+//!
+//! # Checks
+//!
+//! What was met is counted too, so that "every gap kept" differs from "nothing to check": each
+//! gap that was judged (every gap of a closed range, every gap but the last of a range running
+//! at `now`, and that last one once it is overdue) is one check, met when it is no longer than
+//! `P`; each judged quota period is one check, met when it has its `N` duties. A met gap is
+//! counted at the duty (or range end) that closed it, a met quota period at its end; a failed
+//! check is its finding.
 
 use super::calendar_period::CalendarPeriod;
 use super::tally::{clip_effective, PeriodPlan};
@@ -49,7 +58,8 @@ enum RangeEnd {
     Now,
 }
 
-/// The findings of a duty clause on one subject, appended to `out`.
+/// The findings of a duty clause on one subject, appended to `out`, and the checks it passed,
+/// appended to `met` (see [`Checks`]).
 pub(crate) fn duty_findings(
     plan: &PeriodPlan<'_>,
     duty: &Duty,
@@ -57,6 +67,7 @@ pub(crate) fn duty_findings(
     ticket: &Arc<str>,
     now: Instant,
     out: &mut Vec<Finding>,
+    met: &mut Vec<Instant>,
 ) {
     if !view.opened || !view.applies(&plan.guard, &plan.clause.applies) {
         return;
@@ -75,10 +86,19 @@ pub(crate) fn duty_findings(
             .filter(|e| e.at >= start && e.at <= end && duty.event.matches(&e.kind, &e.attrs))
             .collect();
         match &duty.rule {
-            DutyRule::Gap(limit) => gaps(plan, duty, limit, ticket, start, end, how, &duties, out),
-            DutyRule::Quota { count, per } => {
-                quota(plan, duty, *count, *per, ticket, start, end, &duties, out)
-            }
+            DutyRule::Gap(limit) => gaps(
+                plan,
+                duty,
+                limit,
+                ticket,
+                (start, end, how),
+                &duties,
+                out,
+                met,
+            ),
+            DutyRule::Quota { count, per } => quota(
+                plan, duty, *count, *per, ticket, start, end, &duties, out, met,
+            ),
         }
     }
 }
@@ -131,21 +151,29 @@ fn gaps(
     duty: &Duty,
     limit: &Limit,
     ticket: &Arc<str>,
-    start: Instant,
-    end: Instant,
-    how: RangeEnd,
+    (start, end, how): (Instant, Instant, RangeEnd),
     duties: &[&Event],
     out: &mut Vec<Finding>,
+    met: &mut Vec<Instant>,
 ) {
     let name = duty_name(duty);
     let mut prev = start;
-    let check = |prev: Instant, next: Instant, last: bool, out: &mut Vec<Finding>| {
+    let check = |prev: Instant,
+                 next: Instant,
+                 last: bool,
+                 out: &mut Vec<Finding>,
+                 met: &mut Vec<Instant>| {
         let (counting, amount, zone) = resolve_limit(limit, prev, plan.zone);
         let due = counting.add(prev, amount);
+        let overdue = last && how == RangeEnd::Now;
         if next <= due {
+            // The last gap of a range still running at `now` is not decided yet: a duty may
+            // still come in time, so it is not counted as a check.
+            if !overdue {
+                met.push(next);
+            }
             return;
         }
-        let overdue = last && how == RangeEnd::Now;
         let message = if overdue {
             format!(
                 "no `{name}` since {}: due by {}, overdue by {}",
@@ -171,10 +199,10 @@ fn gaps(
         ));
     };
     for e in duties {
-        check(prev, e.at, false, out);
+        check(prev, e.at, false, out, met);
         prev = e.at;
     }
-    check(prev, end, true, out);
+    check(prev, end, true, out, met);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -188,6 +216,7 @@ fn quota(
     end: Instant,
     duties: &[&Event],
     out: &mut Vec<Finding>,
+    met: &mut Vec<Instant>,
 ) {
     let zone = plan.zone;
     let Some(mut period) = CalendarPeriod::containing(per, zone, start) else {
@@ -215,6 +244,8 @@ fn quota(
                     period.label()
                 );
                 out.push(plan.finding(ticket, "duty.quota_short", p_end, message, zone));
+            } else {
+                met.push(p_end);
             }
         }
         match period.next() {

@@ -133,12 +133,20 @@ impl ReportRow {
         let (num, den) = match self.kind {
             "deadline" => (self.met, self.met + self.breached),
             "target" => (self.hits, self.total),
+            "every" | "window" => (self.met, self.checked()),
             _ => return None,
         };
         (den > 0).then(|| num.saturating_mul(1000) / den)
     }
 
-    /// One phrase for a person: `9 of 10 met (90.0%), 1 pending`, `2 of 2 checked`, ...
+    /// Duties and windows: the checks judged in the row (gaps, quota periods, events), met or
+    /// not; every one not met is a finding.
+    pub fn checked(&self) -> u64 {
+        self.met + self.findings
+    }
+
+    /// One phrase for a person: `9 of 10 met (90.0%), 1 pending`, `42 checked, 40 met (95.2%)`,
+    /// `nothing checked`, ...
     pub fn detail(&self) -> String {
         match self.kind {
             "deadline" => {
@@ -179,12 +187,27 @@ impl ReportRow {
                 }
             }
             "repeat" => format!("{} actions", self.findings),
-            _ => match self.findings {
-                0 => "no findings".to_string(),
-                1 => "1 finding".to_string(),
-                n => format!("{n} findings"),
+            "every" | "window" => match self.ratio_permille() {
+                Some(r) => format!(
+                    "{} checked, {} met ({}), {}",
+                    self.checked(),
+                    self.met,
+                    percent(r),
+                    findings_text(self.findings)
+                ),
+                None => "nothing checked".to_string(),
             },
+            _ => findings_text(self.findings),
         }
+    }
+}
+
+/// `no findings`, `1 finding`, `3 findings`.
+fn findings_text(n: u64) -> String {
+    match n {
+        0 => "no findings".to_string(),
+        1 => "1 finding".to_string(),
+        n => format!("{n} findings"),
     }
 }
 
@@ -331,6 +354,8 @@ impl PeriodReport {
                 "deadline" if row.pending > 0 => "pending",
                 "deadline" => "none",
                 _ if row.findings > 0 => "findings",
+                // A duty or window that judged nothing in the row: no subject, or none decided.
+                "every" | "window" if row.met == 0 => "none",
                 _ => "ok",
             };
             rows.push(row);
@@ -432,6 +457,8 @@ impl PeriodReport {
                         "bound": r.bound.map(|(at_least, b)| json!({
                             "at_least": at_least, "permille": b}))}),
                     "repeat" => json!({"actions": r.findings}),
+                    "every" | "window" => json!({"checked": r.checked(), "met": r.met,
+                        "findings": r.findings, "ratio_permille": r.ratio_permille()}),
                     _ => json!({"findings": r.findings}),
                 };
                 if let (Some(o), serde_json::Value::Object(extra)) = (o.as_object_mut(), extra) {
@@ -475,6 +502,7 @@ impl PeriodReport {
         for r in &self.rows {
             let n = |v: u64, on: bool| if on { v.to_string() } else { String::new() };
             let (dl, sa, ta) = (r.kind == "deadline", r.kind == "sample", r.kind == "target");
+            let checks = matches!(r.kind, "every" | "window");
             let other = !(dl || sa || ta);
             w.write_record([
                 r.period.label(),
@@ -483,7 +511,7 @@ impl PeriodReport {
                 r.clause.to_string(),
                 r.kind.to_string(),
                 r.status.to_string(),
-                n(r.met, dl),
+                n(r.met, dl || checks),
                 n(r.breached, dl),
                 n(r.pending, dl),
                 n(r.population, sa),

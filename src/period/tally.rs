@@ -292,6 +292,8 @@ impl<'p> PeriodTally<'p> {
         let now = known_now.unwrap_or(fallback_now);
         let mut findings = std::mem::take(&mut self.findings);
         findings.clear();
+        let mut met = Vec::new();
+        let mut met_checks: Vec<(usize, Instant)> = Vec::new();
         for (i, plan) in self.plans.iter().enumerate() {
             if !view.may_apply(&plan.guard) {
                 continue;
@@ -339,9 +341,47 @@ impl<'p> PeriodTally<'p> {
                         state.add(key, (opened.at, ticket.clone()), r.times, r.within);
                     }
                 }
-                ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, &mut findings),
-                ClauseBody::Window(w) => window_findings(plan, w, view, ticket, &mut findings),
+                ClauseBody::Every(d) => {
+                    duty_findings(plan, d, view, ticket, now, &mut findings, &mut met);
+                }
+                ClauseBody::Window(w) => {
+                    window_findings(plan, w, view, ticket, &mut findings, &mut met);
+                }
                 ClauseBody::Deadline(_) | ClauseBody::Notify(_) => {}
+            }
+            met_checks.extend(met.drain(..).map(|at| (i, at)));
+        }
+        // Checks met by duties and windows: counted in the summary's `met` and in the report's
+        // row of the period of their instant.
+        for &(i, at) in &met_checks {
+            let plan = &self.plans[i];
+            if let Some(c) = summary.clauses.get_mut(plan.summary) {
+                c.met += 1;
+            }
+            if let (Some(spec), Some(group)) = (&self.report, &report_group) {
+                if let Some(period) = CalendarPeriod::containing(spec.unit, plan.zone, at) {
+                    let key = (plan.clause_ref, period, group.clone());
+                    let (policy, clause, kind) = (
+                        plan.policy.clone(),
+                        plan.name.clone(),
+                        plan.clause.body.keyword(),
+                    );
+                    let zone = plan.zone;
+                    self.compliance
+                        .entry(key)
+                        .or_insert_with(|| {
+                            compliance(
+                                policy,
+                                clause,
+                                plan.clause_ref,
+                                kind,
+                                period,
+                                zone,
+                                group.clone(),
+                            )
+                        })
+                        .met += 1;
+                }
             }
         }
         for f in &findings {
@@ -843,10 +883,11 @@ pub(crate) fn case_findings(
 ) {
     let summary = Summary::default();
     let tally = PeriodTally::new(policies, &summary);
+    let mut met = Vec::new();
     for plan in &tally.plans {
         match &plan.clause.body {
-            ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, out),
-            ClauseBody::Window(w) => window_findings(plan, w, view, ticket, out),
+            ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, out, &mut met),
+            ClauseBody::Window(w) => window_findings(plan, w, view, ticket, out, &mut met),
             _ => {}
         }
     }

@@ -17,13 +17,15 @@ use crate::policy::{MonthDay, Window};
 use chrono::Datelike;
 use std::sync::Arc;
 
-/// The findings of a window clause on one case, appended to `out`.
+/// The findings of a window clause on one case, appended to `out`; the instants of the events
+/// inside their windows (the checks met: each matching event is one check) appended to `met`.
 pub(crate) fn window_findings(
     plan: &PeriodPlan<'_>,
     window: &Window,
     view: &CaseView<'_>,
     ticket: &Arc<str>,
     out: &mut Vec<Finding>,
+    met: &mut Vec<crate::event::Instant>,
 ) {
     if !view.opened || !view.applies(&plan.guard, &plan.clause.applies) {
         return;
@@ -43,7 +45,9 @@ pub(crate) fn window_findings(
             } else {
                 day >= from || day <= to
             };
-            if !inside {
+            if inside {
+                met.push(e.at);
+            } else {
                 let message = format!(
                     "`{}` on {} is outside {:02}-{:02}..{:02}-{:02}",
                     e.kind,
@@ -60,6 +64,7 @@ pub(crate) fn window_findings(
         let day_ok = window.days.is_empty() || window.days.contains(&local.weekday());
         let time_ok = window.periods.iter().any(|p| p.contains(local.time()));
         if day_ok && time_ok {
+            met.push(e.at);
             continue;
         }
         let allowed: Vec<String> = window.periods.iter().map(|p| p.to_string()).collect();

@@ -64,11 +64,24 @@ impl<W: Write> MachineWriter<W> {
     }
 
     /// Writes the summary, closes the document and flushes.
-    pub fn finish(mut self, summary: &Summary, read: &ReadStats, zone: Tz) -> io::Result<W> {
+    pub fn finish(self, summary: &Summary, read: &ReadStats, zone: Tz) -> io::Result<W> {
+        self.finish_grouped(summary, read, zone, None)
+    }
+
+    /// Like [`MachineWriter::finish`], the summary with its breakdown per group (`groups`) when
+    /// `--group-by` asked for one.
+    pub fn finish_grouped(
+        mut self,
+        summary: &Summary,
+        read: &ReadStats,
+        zone: Tz,
+        groups: Option<&super::groups::GroupBreakdown>,
+    ) -> io::Result<W> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let record = SummaryRecord::new(summary, read, zone);
+        let mut record = SummaryRecord::new(summary, read, zone);
+        record.groups = groups.map(super::groups::GroupBreakdown::to_json);
         if self.document {
             let open: &[u8] = if self.first { b"{\"records\":[" } else { b"\n" };
             self.out.write_all(open)?;

@@ -1,10 +1,13 @@
-//! Reports of a check: for people ([`human`]), for programs ([`machine`], with the record
-//! shapes in [`records`]) and, with the `xlsx` feature, for spreadsheets (`xlsx`, made from the
-//! machine format's document).
+//! Reports of a check: for people ([`human`], and [`html`] for a page to send), for programs
+//! ([`machine`], with the record shapes in [`records`]), the breakdown per group of cases
+//! ([`groups`]) and, with the `xlsx` feature, for spreadsheets (`xlsx`, made from the machine
+//! format's document).
 //!
 //! Every report is a [`crate::eval::Sink`]: it receives records as the evaluator produces them
 //! and keeps only what it prints.
 
+pub mod groups;
+pub mod html;
 pub mod human;
 pub mod machine;
 pub mod records;

@@ -188,10 +188,11 @@ pub struct ClauseCounts<'a> {
     findings: u64,
 }
 
-/// Met among met and breached, in percent rounded to one decimal.
+/// Met among met and breached (for duties and windows: met checks among all checks), in
+/// percent rounded to one decimal.
 pub fn compliance_percent(c: &ClauseSummary) -> Option<f64> {
-    let decided = c.met + c.breached;
-    (decided > 0).then(|| (c.met as f64 * 1000.0 / decided as f64).round() / 10.0)
+    let (met, decided) = c.decided();
+    (decided > 0).then(|| (met as f64 * 1000.0 / decided as f64).round() / 10.0)
 }
 
 impl<'a> ClauseCounts<'a> {
@@ -236,6 +237,9 @@ pub struct SummaryRecord<'a> {
     /// Calendar years outside the holiday data of a calendar that verdicts used.
     uncovered: Vec<UncoveredYear<'a>>,
     clauses: Vec<ClauseCounts<'a>>,
+    /// The breakdown per group of `--group-by` (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -272,6 +276,7 @@ impl<'a> SummaryRecord<'a> {
                 })
                 .collect(),
             clauses: s.clauses.iter().map(ClauseCounts::new).collect(),
+            groups: None,
         }
     }
 }

@@ -1,0 +1,1077 @@
+//! `--format html`: one self-contained page a director opens from an e-mail. Per clause the
+//! compliance trend by period (an inline SVG bar chart), a heat map of groups (projects, or any
+//! `--group-by` attribute) × clauses, targets with their thresholds, sampling status, the worst
+//! breaches with due time and lateness, and from every clause a link to its breached cases.
+//!
+//! Two steps, so that what the page shows can be tested apart from its markup:
+//! [`HtmlData::build`] computes every number and text of the page (a plain value, serialized to
+//! JSON by the golden test), and [`HtmlData::render`] writes the markup from it alone.
+//!
+//! The page needs nothing else: CSS and SVG are inline, drawn by this module; no script, no
+//! font file (a font stack with CJK fallbacks installed with the systems a director uses), no
+//! network. Links from a clause to its breaches are anchors. Every string that comes from a
+//! policy or an event (titles, names, ticket ids, attribute values) is escaped. It prints on
+//! A4 (`@page`), sections kept whole where they fit.
+
+use crate::eval::{format_duration, rfc3339, ClauseRef, Finding, Sink, Status, Summary, Verdict};
+use crate::period::report::{percent, PeriodReport, ReportRow};
+use crate::period::PeriodRecord;
+use crate::policy::{ClauseBody, DutyRule, Policy};
+use crate::syntax::format_limit;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// How many breached cycles and findings the page lists per clause, and how many breaches the
+/// "worst breaches" table lists.
+pub const LISTED_PER_CLAUSE: usize = 20;
+
+/// How many groups the heat map has columns for (in the groups' order); a page with hundreds
+/// of columns helps nobody, the JSON and CSV reports have them all.
+pub const MAX_GROUPS: usize = 40;
+
+/// A [`Sink`] keeping what the page needs: the period records (a period report must have been
+/// asked for, [`crate::period::PeriodTally::report_by`]), the most overdue breached cycles and
+/// the latest findings of each clause, and the first rejected lines. Memory is bounded whatever
+/// the length of the stream.
+#[derive(Debug, Default)]
+pub struct HtmlSink {
+    pub records: Vec<PeriodRecord>,
+    breaches: BTreeMap<ClauseRef, Vec<Breach>>,
+    findings: BTreeMap<ClauseRef, Vec<FindingItem>>,
+    rejected: Vec<RejectedItem>,
+}
+
+/// A rejected line, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedItem {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// A breached cycle, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breach {
+    pub ticket: String,
+    pub policy: String,
+    pub clause: String,
+    /// The anchor of the clause's section.
+    pub anchor: String,
+    pub cycle: u32,
+    pub due: String,
+    /// `None`: the clock has not stopped.
+    pub stop: Option<String>,
+    pub late_seconds: i64,
+    /// `9 h 30 min`.
+    pub late: String,
+}
+
+/// A finding, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingItem {
+    pub ticket: String,
+    pub at: String,
+    pub code: String,
+    pub message: String,
+    #[serde(skip)]
+    sort: i64,
+}
+
+/// The anchor of a clause: its position, so that any name makes a valid id.
+fn anchor(c: ClauseRef) -> String {
+    format!("clause-{}-{}", c.policy, c.clause)
+}
+
+/// Keeps the `LISTED_PER_CLAUSE` first items of `list` by `key`, trimming only now and then.
+fn keep<T, K: Ord>(list: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    if list.len() >= 4 * LISTED_PER_CLAUSE {
+        list.sort_by_key(&key);
+        list.truncate(LISTED_PER_CLAUSE);
+    }
+}
+
+fn breach_order(b: &Breach) -> (std::cmp::Reverse<i64>, String, u32) {
+    (std::cmp::Reverse(b.late_seconds), b.ticket.clone(), b.cycle)
+}
+
+fn finding_order(f: &FindingItem) -> (i64, String, String) {
+    (f.sort, f.ticket.clone(), f.code.clone())
+}
+
+impl Sink for HtmlSink {
+    fn verdict(&mut self, v: &Verdict) {
+        if v.status != Status::Breached {
+            return;
+        }
+        let late = v.overdue_by.unwrap_or_else(chrono::Duration::zero);
+        let list = self.breaches.entry(v.clause_ref).or_default();
+        list.push(Breach {
+            ticket: v.ticket.to_string(),
+            policy: v.policy.to_string(),
+            clause: v.clause.to_string(),
+            anchor: anchor(v.clause_ref),
+            cycle: v.cycle,
+            due: rfc3339(v.due, v.zone),
+            stop: v.stop.map(|s| rfc3339(s, v.zone)),
+            late_seconds: late.num_seconds(),
+            late: format_duration(late),
+        });
+        keep(list, breach_order);
+    }
+    fn action(&mut self, _: &crate::eval::Action) {}
+    fn rejected(&mut self, r: &crate::eval::Rejected) {
+        if self.rejected.len() < LISTED_PER_CLAUSE {
+            self.rejected.push(RejectedItem {
+                line: r.line,
+                reason: r.reason.clone(),
+            });
+        }
+    }
+    fn unopened(&mut self, _: &crate::eval::Unopened) {}
+    fn finding(&mut self, f: &Finding) {
+        let list = self.findings.entry(f.clause_ref).or_default();
+        list.push(FindingItem {
+            ticket: f.ticket.to_string(),
+            at: rfc3339(f.at, f.zone),
+            code: f.code.to_string(),
+            message: f.message.clone(),
+            sort: f.at.timestamp(),
+        });
+        keep(list, finding_order);
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        if !matches!(record, PeriodRecord::Draw(_)) {
+            self.records.push(record.clone());
+        }
+    }
+}
+
+/// Met among decided in one cell of the page (a period, a group, or the whole stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Cell {
+    pub met: u64,
+    /// Met and breached cycles, or all checks of a duty or window.
+    pub decided: u64,
+    pub pending: u64,
+    pub findings: u64,
+}
+
+impl Cell {
+    fn add(&mut self, r: &ReportRow) {
+        match r.kind {
+            "deadline" => {
+                self.met += r.met;
+                self.decided += r.met + r.breached;
+                self.pending += r.pending;
+            }
+            "every" | "window" => {
+                self.met += r.met;
+                self.decided += r.checked();
+            }
+            _ => {}
+        }
+        self.findings += r.findings;
+    }
+
+    /// Per-mille rounded down; `None` when nothing was decided.
+    pub fn permille(&self) -> Option<u64> {
+        (self.decided > 0).then(|| self.met.saturating_mul(1000) / self.decided)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.decided == 0 && self.pending == 0 && self.findings == 0
+    }
+}
+
+/// One clause on the page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClauseData {
+    pub anchor: String,
+    pub policy: String,
+    pub clause: String,
+    pub kind: String,
+    pub title: Option<String>,
+    /// The standard's threshold: `within 1 hour`, `every 2 hours`, `only 00:00-05:00`.
+    pub threshold: String,
+    pub total: Cell,
+    /// Breached cycles (deadline clauses).
+    pub breached: u64,
+    /// One cell per period of [`HtmlData::periods`].
+    pub trend: Vec<Cell>,
+    /// One cell per group of [`HtmlData::groups`].
+    pub heat: Vec<Cell>,
+    /// The most overdue breached cycles, most overdue first.
+    pub breaches: Vec<Breach>,
+    /// The earliest findings.
+    pub findings: Vec<FindingItem>,
+}
+
+/// A sampling clause in one period and group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleData {
+    pub policy: String,
+    pub clause: String,
+    pub title: Option<String>,
+    pub period: String,
+    pub group: String,
+    pub population: u64,
+    pub required: u64,
+    pub done: u64,
+    pub missing: u64,
+    pub status: String,
+}
+
+/// A target in one period and group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetData {
+    pub policy: String,
+    pub clause: String,
+    pub title: Option<String>,
+    pub period: String,
+    pub group: String,
+    pub hits: u64,
+    pub total: u64,
+    pub ratio_permille: Option<u64>,
+    /// `at least 90.0%`.
+    pub bound: String,
+    pub bound_permille: u32,
+    pub status: String,
+}
+
+/// Everything the page shows (see the module doc).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HtmlData {
+    /// The input, as named on the command line.
+    pub source: String,
+    pub now: Option<String>,
+    pub unit: String,
+    pub filter: Option<String>,
+    /// The group attributes, `[]` for one group `all`.
+    pub group_by: Vec<String>,
+    pub cases: u64,
+    pub events: u64,
+    pub rejected: u64,
+    pub rejected_lines: Vec<RejectedItem>,
+    /// Over every deadline, duty and window clause.
+    pub total: Cell,
+    pub breached: u64,
+    pub findings: u64,
+    /// Labels of the report's periods, in order.
+    pub periods: Vec<String>,
+    /// Labels of the groups, in order (`-` for a missing value), at most [`MAX_GROUPS`].
+    pub groups: Vec<String>,
+    /// Groups beyond [`MAX_GROUPS`], left out of the heat map (their counts are in the totals).
+    pub groups_left_out: usize,
+    /// Deadline, duty, window and notification clauses that judged something.
+    pub clauses: Vec<ClauseData>,
+    /// `policy/clause` of the deadline, duty and window clauses that judged nothing (no case
+    /// they apply to, or none decided).
+    pub idle: Vec<String>,
+    /// `policy/clause` of the notification clauses without a finding.
+    pub quiet_notices: Vec<String>,
+    pub samples: Vec<SampleData>,
+    pub targets: Vec<TargetData>,
+    /// The most overdue breaches of all clauses.
+    pub worst: Vec<Breach>,
+}
+
+/// The threshold of a clause as the policy states it.
+fn threshold(body: &ClauseBody) -> String {
+    match body {
+        ClauseBody::Deadline(d) => format_limit(&d.limit),
+        ClauseBody::Every(d) => match &d.rule {
+            DutyRule::Gap(limit) => {
+                let l = format_limit(limit);
+                format!("every {}", l.strip_prefix("within ").unwrap_or(&l))
+            }
+            DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+        },
+        ClauseBody::Window(w) => match w.season {
+            Some((from, to)) => format!(
+                "only {:02}-{:02}..{:02}-{:02}",
+                from.month, from.day, to.month, to.day
+            ),
+            None => {
+                let p: Vec<String> = w.periods.iter().map(|p| p.to_string()).collect();
+                format!("only {}", p.join(", "))
+            }
+        },
+        ClauseBody::Notify(_) => "notification".to_string(),
+        ClauseBody::Sample(s) => format!(
+            "{} by {} per {}",
+            percent(u64::from(s.ratio_permille)),
+            s.role,
+            s.period.as_str()
+        ),
+        ClauseBody::Target(t) => format!(
+            "{} {}",
+            if t.at_least { "at least" } else { "at most" },
+            percent(u64::from(t.bound_permille))
+        ),
+        ClauseBody::Repeat(_) => "repeat".to_string(),
+    }
+}
+
+impl HtmlData {
+    /// The page's data: `report` built from `sink.records` (the report's rows), the breaches and
+    /// findings `sink` kept, the stream's counts from `summary`.
+    pub fn build(
+        policies: &[Policy],
+        report: &PeriodReport,
+        sink: &HtmlSink,
+        summary: &Summary,
+        source: &str,
+        group_by: &[String],
+    ) -> HtmlData {
+        let counted = |r: &&ReportRow| matches!(r.kind, "deadline" | "every" | "window" | "notify");
+        let periods: BTreeSet<_> = report
+            .rows
+            .iter()
+            .filter(counted)
+            .map(|r| (r.period.first_date(), r.period.unit, r.period.label()))
+            .collect();
+        let periods: Vec<String> = periods.into_iter().map(|p| p.2).collect();
+        let groups: BTreeSet<_> = report
+            .rows
+            .iter()
+            .filter(counted)
+            .map(|r| r.group.clone())
+            .collect();
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        let groups_left_out = groups.len().saturating_sub(MAX_GROUPS);
+        groups.truncate(MAX_GROUPS);
+        let mut clauses = Vec::new();
+        let mut idle = Vec::new();
+        let mut quiet_notices = Vec::new();
+        let mut total = Cell::default();
+        let mut breached = 0;
+        for (pi, policy) in policies.iter().enumerate() {
+            for (ci, clause) in policy.clauses.iter().enumerate() {
+                let clause_ref = ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                };
+                let kind = clause.body.keyword();
+                if !matches!(kind, "deadline" | "every" | "window" | "notify") {
+                    continue;
+                }
+                let rows: Vec<&ReportRow> = report
+                    .rows
+                    .iter()
+                    .filter(|r| r.clause_ref == clause_ref)
+                    .collect();
+                let mut data = ClauseData {
+                    anchor: anchor(clause_ref),
+                    policy: policy.name.clone(),
+                    clause: clause.name.clone(),
+                    kind: kind.to_string(),
+                    title: clause.title.clone(),
+                    threshold: threshold(&clause.body),
+                    total: Cell::default(),
+                    breached: 0,
+                    trend: vec![Cell::default(); periods.len()],
+                    heat: vec![Cell::default(); groups.len()],
+                    breaches: Vec::new(),
+                    findings: Vec::new(),
+                };
+                for r in &rows {
+                    data.total.add(r);
+                    data.breached += r.breached;
+                    let label = r.period.label();
+                    if let Some(i) = periods.iter().position(|p| *p == label) {
+                        data.trend[i].add(r);
+                    }
+                    if let Some(i) = groups.iter().position(|g| *g == r.group) {
+                        data.heat[i].add(r);
+                    }
+                }
+                if data.total.is_empty() {
+                    // A notification clause counts findings only: without one it may have
+                    // judged many cases, or none.
+                    let list = if kind == "notify" {
+                        &mut quiet_notices
+                    } else {
+                        &mut idle
+                    };
+                    list.push(format!("{}/{}", policy.name, clause.name));
+                    continue;
+                }
+                if let Some(list) = sink.breaches.get(&clause_ref) {
+                    let mut list = list.clone();
+                    list.sort_by_key(breach_order);
+                    list.truncate(LISTED_PER_CLAUSE);
+                    data.breaches = list;
+                }
+                if let Some(list) = sink.findings.get(&clause_ref) {
+                    let mut list = list.clone();
+                    list.sort_by_key(finding_order);
+                    list.truncate(LISTED_PER_CLAUSE);
+                    data.findings = list;
+                }
+                if kind != "notify" {
+                    total.met += data.total.met;
+                    total.decided += data.total.decided;
+                    total.pending += data.total.pending;
+                }
+                total.findings += data.total.findings;
+                breached += data.breached;
+                clauses.push(data);
+            }
+        }
+        let title_of = |c: ClauseRef| {
+            policies
+                .get(c.policy)
+                .and_then(|p| p.clauses.get(c.clause))
+                .and_then(|c| c.title.clone())
+        };
+        let mut samples = Vec::new();
+        let mut targets = Vec::new();
+        for r in &report.rows {
+            match r.kind {
+                "sample" => samples.push(SampleData {
+                    policy: r.policy.to_string(),
+                    clause: r.clause.to_string(),
+                    title: title_of(r.clause_ref),
+                    period: r.period.label(),
+                    group: r.group.label(),
+                    population: r.population,
+                    required: r.required,
+                    done: r.done,
+                    missing: r.missing,
+                    status: r.status.to_string(),
+                }),
+                "target" => {
+                    let (at_least, bound) = r.bound.unwrap_or((true, 0));
+                    targets.push(TargetData {
+                        policy: r.policy.to_string(),
+                        clause: r.clause.to_string(),
+                        title: title_of(r.clause_ref),
+                        period: r.period.label(),
+                        group: r.group.label(),
+                        hits: r.hits,
+                        total: r.total,
+                        ratio_permille: r.ratio_permille(),
+                        bound: format!(
+                            "{} {}",
+                            if at_least { "at least" } else { "at most" },
+                            percent(u64::from(bound))
+                        ),
+                        bound_permille: bound,
+                        status: r.status.to_string(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        let mut worst: Vec<Breach> = clauses
+            .iter()
+            .flat_map(|c| c.breaches.iter().cloned())
+            .collect();
+        worst.sort_by_key(breach_order);
+        worst.truncate(LISTED_PER_CLAUSE);
+        HtmlData {
+            source: source.to_string(),
+            now: report.now.map(|n| rfc3339(n, report.zone)),
+            unit: report.unit.as_str().to_string(),
+            filter: report.filter.map(|f| f.label()),
+            group_by: group_by.to_vec(),
+            cases: summary.cases,
+            events: summary.accepted,
+            rejected: summary.rejected,
+            rejected_lines: sink.rejected.clone(),
+            total,
+            breached,
+            findings: total.findings,
+            periods,
+            groups: groups.iter().map(|g| g.label()).collect(),
+            groups_left_out,
+            clauses,
+            idle,
+            quiet_notices,
+            samples,
+            targets,
+            worst,
+        }
+    }
+
+    /// The page.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let title = format!("pledge report: {}", self.source);
+        let _ = write!(
+            o,
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+            esc(&title)
+        );
+        self.header(&mut o);
+        self.heat_map(&mut o);
+        self.clause_table(&mut o);
+        self.targets(&mut o);
+        self.samples(&mut o);
+        self.worst(&mut o);
+        self.details(&mut o);
+        o.push_str("</body>\n</html>\n");
+        o
+    }
+
+    fn header(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "<header><h1>服务标准执行报告 <span class=\"en\">Service standards report</span></h1>"
+        );
+        let mut facts = vec![format!("<b>{}</b>", esc(&self.source))];
+        if let Some(now) = &self.now {
+            facts.push(format!("as of {}", esc(now)));
+        }
+        facts.push(format!("by {}", esc(&self.unit)));
+        if let Some(f) = &self.filter {
+            facts.push(format!("period {}", esc(f)));
+        }
+        if !self.group_by.is_empty() {
+            facts.push(format!("grouped by {}", esc(&self.group_by.join(" / "))));
+        }
+        let _ = writeln!(o, "<p class=\"facts\">{}</p>", facts.join(" · "));
+        let kpis = [
+            ("cases", self.cases.to_string(), ""),
+            ("events", self.events.to_string(), ""),
+            ("rejected lines", self.rejected.to_string(), ""),
+            (
+                "compliance",
+                self.total.permille().map_or("-".to_string(), percent),
+                tone(self.total.permille()),
+            ),
+            (
+                "breached cycles",
+                self.breached.to_string(),
+                if self.breached > 0 { "bad" } else { "good" },
+            ),
+            (
+                "findings",
+                self.findings.to_string(),
+                if self.findings > 0 { "bad" } else { "good" },
+            ),
+        ];
+        o.push_str("<div class=\"kpis\">");
+        for (name, value, class) in kpis {
+            let _ = write!(
+                o,
+                "<div class=\"kpi {class}\" data-kpi=\"{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>",
+                esc(name),
+                esc(&value),
+                esc(name)
+            );
+        }
+        o.push_str("</div>\n");
+        if !self.rejected_lines.is_empty() {
+            o.push_str("<details class=\"rejected\"><summary>Rejected lines</summary><ul>");
+            for r in &self.rejected_lines {
+                let _ = write!(o, "<li>line {}: {}</li>", r.line, esc(&r.reason));
+            }
+            o.push_str("</ul></details>\n");
+        }
+        o.push_str("</header>\n");
+    }
+
+    fn clause_table(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "<section class=\"clauses\"><h2>合规趋势 <span class=\"en\">Compliance by clause and {}</span></h2>",
+            esc(&self.unit)
+        );
+        if self.clauses.is_empty() {
+            o.push_str("<p>No clause judged anything.</p>\n");
+        } else {
+            self.clause_rows(o);
+        }
+        if !self.idle.is_empty() {
+            let _ = writeln!(
+                o,
+                "<p class=\"idle\"><b>Judged nothing</b> (no case they apply to, or nothing decided yet): {}</p>",
+                self.idle.iter().map(|s| esc(s)).collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !self.quiet_notices.is_empty() {
+            let _ = writeln!(
+                o,
+                "<p class=\"idle\"><b>Notifications without a finding</b>: {}</p>",
+                self.quiet_notices
+                    .iter()
+                    .map(|s| esc(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        o.push_str("</section>\n");
+    }
+
+    fn clause_rows(&self, o: &mut String) {
+        o.push_str(
+            "<table><thead><tr><th>clause</th><th>threshold</th><th class=\"n\">met</th>\
+             <th class=\"n\">decided</th><th class=\"n\">pending</th><th class=\"n\">findings</th>\
+             <th class=\"n\">compliance</th><th>trend</th></tr></thead><tbody>\n",
+        );
+        for c in &self.clauses {
+            let _ = writeln!(
+                o,
+                "<tr data-clause=\"{}/{}\" data-met=\"{}\" data-decided=\"{}\" data-breached=\"{}\" data-findings=\"{}\">\
+                 <td>{}</td><td class=\"th\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td>{}</td></tr>",
+                esc(&c.policy),
+                esc(&c.clause),
+                c.total.met,
+                c.total.decided,
+                c.breached,
+                c.total.findings,
+                clause_link(c),
+                esc(&c.threshold),
+                c.total.met,
+                c.total.decided,
+                c.total.pending,
+                c.total.findings,
+                tone(c.total.permille()),
+                c.total.permille().map_or("-".to_string(), percent),
+                trend_svg(c, &self.periods),
+            );
+        }
+        o.push_str("</tbody></table>\n");
+    }
+
+    fn heat_map(&self, o: &mut String) {
+        let by = if self.group_by.is_empty() {
+            "group".to_string()
+        } else {
+            self.group_by.join(" / ")
+        };
+        let _ = writeln!(
+            o,
+            "<section class=\"heat\"><h2>热力图 <span class=\"en\">{} × clause</span></h2>",
+            esc(&by)
+        );
+        if self.clauses.is_empty() {
+            o.push_str("<p>Nothing to show.</p></section>\n");
+            return;
+        }
+        o.push_str("<table><thead><tr><th>clause</th>");
+        for g in &self.groups {
+            let _ = write!(o, "<th class=\"n\">{}</th>", esc(g));
+        }
+        o.push_str("</tr></thead><tbody>\n");
+        for c in &self.clauses {
+            let _ = write!(o, "<tr><td>{}</td>", clause_link(c));
+            for (g, cell) in self.groups.iter().zip(&c.heat) {
+                let p = cell.permille();
+                let text = match p {
+                    Some(p) => percent(p),
+                    None if cell.findings > 0 => format!("{} findings", cell.findings),
+                    None if cell.pending > 0 => format!("{} pending", cell.pending),
+                    None => String::new(),
+                };
+                let _ = write!(
+                    o,
+                    "<td class=\"cell\" style=\"background:{}\" data-group=\"{}\" title=\"{}: {} of {} met\"><a href=\"#{}\">{}</a></td>",
+                    heat_colour(p, cell),
+                    esc(g),
+                    esc(g),
+                    cell.met,
+                    cell.decided,
+                    esc(&c.anchor),
+                    esc(&text)
+                );
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</tbody></table>\n");
+        if self.groups_left_out > 0 {
+            let _ = writeln!(
+                o,
+                "<p class=\"more\">{} more groups are left out here (all of them with \
+                 --format json or csv).</p>",
+                self.groups_left_out
+            );
+        }
+        o.push_str(
+            "<p class=\"legend\"><span style=\"background:#1a9850\"></span>100% \
+             <span style=\"background:#fee08b\"></span>80% <span style=\"background:#d73027\"></span>≤50% \
+             · empty: nothing decided</p></section>\n",
+        );
+    }
+
+    fn targets(&self, o: &mut String) {
+        if self.targets.is_empty() {
+            return;
+        }
+        o.push_str(
+            "<section class=\"targets\"><h2>目标 <span class=\"en\">Targets</span></h2>\
+             <table><thead><tr><th>target</th><th>period</th><th>group</th><th class=\"n\">hits</th>\
+             <th class=\"n\">total</th><th>ratio against the threshold</th><th>status</th></tr></thead><tbody>\n",
+        );
+        for t in &self.targets {
+            let _ = writeln!(
+                o,
+                "<tr data-target=\"{}/{}\"><td>{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td>{} {} {}</td><td class=\"{}\">{}</td></tr>",
+                esc(&t.policy),
+                esc(&t.clause),
+                esc(&t.clause),
+                title_span(&t.title),
+                esc(&t.period),
+                esc(&t.group),
+                t.hits,
+                t.total,
+                gauge_svg(t.ratio_permille, t.bound_permille, t.status == "met"),
+                t.ratio_permille.map_or("-".to_string(), percent),
+                esc(&t.bound),
+                status_class(&t.status),
+                esc(&t.status)
+            );
+        }
+        o.push_str("</tbody></table></section>\n");
+    }
+
+    fn samples(&self, o: &mut String) {
+        if self.samples.is_empty() {
+            return;
+        }
+        o.push_str(
+            "<section class=\"samples\"><h2>抽查 <span class=\"en\">Sampling</span></h2>\
+             <table><thead><tr><th>sample</th><th>period</th><th>group</th><th class=\"n\">population</th>\
+             <th class=\"n\">required</th><th class=\"n\">done</th><th class=\"n\">missing</th><th>status</th></tr></thead><tbody>\n",
+        );
+        for s in &self.samples {
+            let _ = writeln!(
+                o,
+                "<tr data-sample=\"{}/{}\"><td>{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"{}\">{}</td></tr>",
+                esc(&s.policy),
+                esc(&s.clause),
+                esc(&s.clause),
+                title_span(&s.title),
+                esc(&s.period),
+                esc(&s.group),
+                s.population,
+                s.required,
+                s.done,
+                s.missing,
+                status_class(&s.status),
+                esc(&s.status)
+            );
+        }
+        o.push_str("</tbody></table></section>\n");
+    }
+
+    fn worst(&self, o: &mut String) {
+        if self.worst.is_empty() {
+            return;
+        }
+        o.push_str(
+            "<section class=\"worst\"><h2>最严重超时 <span class=\"en\">Worst breaches</span></h2>\
+             <table><thead><tr><th>ticket</th><th>clause</th><th class=\"n\">cycle</th><th>due</th>\
+             <th>stopped</th><th class=\"n\">late by</th></tr></thead><tbody>\n",
+        );
+        for b in &self.worst {
+            let _ = writeln!(o, "<tr>{}</tr>", breach_cells(b, true));
+        }
+        o.push_str("</tbody></table></section>\n");
+    }
+
+    fn details(&self, o: &mut String) {
+        o.push_str("<section class=\"details\"><h2>违约明细 <span class=\"en\">Breached cases and findings by clause</span></h2>\n");
+        for c in &self.clauses {
+            let _ = writeln!(
+                o,
+                "<article id=\"{}\"><h3>{}/{}{}</h3><p class=\"sub\">{} · {} of {} met{}</p>",
+                esc(&c.anchor),
+                esc(&c.policy),
+                esc(&c.clause),
+                title_span(&c.title),
+                esc(&c.threshold),
+                c.total.met,
+                c.total.decided,
+                if c.total.pending > 0 {
+                    format!(", {} pending", c.total.pending)
+                } else {
+                    String::new()
+                }
+            );
+            if c.breaches.is_empty() && c.findings.is_empty() {
+                o.push_str("<p class=\"ok\">Nothing breached, nothing found.</p>");
+            }
+            if !c.breaches.is_empty() {
+                o.push_str(
+                    "<table><thead><tr><th>ticket</th><th class=\"n\">cycle</th><th>due</th><th>stopped</th>\
+                     <th class=\"n\">late by</th></tr></thead><tbody>",
+                );
+                for b in &c.breaches {
+                    let _ = write!(o, "<tr>{}</tr>", breach_cells(b, false));
+                }
+                o.push_str("</tbody></table>");
+                if c.breached > c.breaches.len() as u64 {
+                    let _ = write!(
+                        o,
+                        "<p class=\"more\">{} breached cycles in all; the {} most overdue are listed.</p>",
+                        c.breached,
+                        c.breaches.len()
+                    );
+                }
+            }
+            if !c.findings.is_empty() {
+                o.push_str("<ul class=\"findings\">");
+                for f in &c.findings {
+                    let _ = write!(
+                        o,
+                        "<li><b>{}</b> {} <code>{}</code> {}</li>",
+                        esc(&f.ticket),
+                        esc(&f.at),
+                        esc(&f.code),
+                        esc(&f.message)
+                    );
+                }
+                o.push_str("</ul>");
+                if c.total.findings > c.findings.len() as u64 {
+                    let _ = write!(
+                        o,
+                        "<p class=\"more\">{} findings in all; the first {} are listed.</p>",
+                        c.total.findings,
+                        c.findings.len()
+                    );
+                }
+            }
+            o.push_str("</article>\n");
+        }
+        o.push_str("</section>\n");
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn title_span(title: &Option<String>) -> String {
+    title
+        .as_deref()
+        .map(|t| format!(" <span class=\"title\">{}</span>", esc(t)))
+        .unwrap_or_default()
+}
+
+fn clause_link(c: &ClauseData) -> String {
+    format!(
+        "<a href=\"#{}\">{}</a>{}",
+        esc(&c.anchor),
+        esc(&c.clause),
+        title_span(&c.title)
+    )
+}
+
+fn breach_cells(b: &Breach, with_clause: bool) -> String {
+    let clause = if with_clause {
+        format!(
+            "<td><a href=\"#{}\">{}/{}</a></td>",
+            esc(&b.anchor),
+            esc(&b.policy),
+            esc(&b.clause)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<td>{}</td>{clause}<td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n bad\">{}</td>",
+        esc(&b.ticket),
+        b.cycle,
+        esc(&b.due),
+        b.stop
+            .as_deref()
+            .map_or("not stopped".to_string(), esc),
+        esc(&b.late)
+    )
+}
+
+/// A CSS class for a compliance in per-mille.
+fn tone(p: Option<u64>) -> &'static str {
+    match p {
+        None => "",
+        Some(p) if p >= 950 => "good",
+        Some(p) if p >= 800 => "fair",
+        _ => "bad",
+    }
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "met" => "good",
+        "short" | "missed" => "bad",
+        _ => "",
+    }
+}
+
+/// A colour from red (0 %) through yellow (80 %) to green (100 %); light grey for a cell with
+/// nothing decided but something pending or found, none for an empty one.
+fn heat_colour(p: Option<u64>, cell: &Cell) -> String {
+    let Some(p) = p else {
+        return if cell.is_empty() {
+            "transparent"
+        } else {
+            "#eeeeee"
+        }
+        .to_string();
+    };
+    // Stops: 500‰ and below red, 800‰ yellow, 1000‰ green.
+    let (a, b, t) = if p <= 500 {
+        ((215, 48, 39), (215, 48, 39), 0.0)
+    } else if p <= 800 {
+        ((215, 48, 39), (254, 224, 139), (p - 500) as f64 / 300.0)
+    } else {
+        ((254, 224, 139), (26, 152, 80), (p - 800) as f64 / 200.0)
+    };
+    let mix = |x: i32, y: i32| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as i32;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
+}
+
+/// The bar colour of a compliance.
+fn bar_colour(p: u64) -> &'static str {
+    match p {
+        950.. => "#1a9850",
+        800..=949 => "#f0b429",
+        _ => "#d73027",
+    }
+}
+
+/// The trend of a clause: one bar per period, its height the compliance, its colour its tone;
+/// a period with nothing decided is a grey tick.
+fn trend_svg(c: &ClauseData, periods: &[String]) -> String {
+    let n = periods.len().max(1);
+    let bar = (180 / n).clamp(6, 22);
+    let width = n * (bar + 3) + 4;
+    let height = 26;
+    // Many periods (a year by day) are drawn at the same size, squeezed into the column.
+    let shown = width.min(MAX_TREND_WIDTH);
+    let mut s = format!(
+        "<svg class=\"trend\" width=\"{shown}\" height=\"{}\" viewBox=\"0 0 {width} {}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"trend\">",
+        height + 11,
+        height + 11
+    );
+    let _ = write!(
+        s,
+        "<line x1=\"0\" y1=\"{height}\" x2=\"{width}\" y2=\"{height}\" stroke=\"#999\" stroke-width=\"1\"/>"
+    );
+    for (i, (cell, label)) in c.trend.iter().zip(periods).enumerate() {
+        let x = 4 + i * (bar + 3);
+        match cell.permille() {
+            Some(p) => {
+                let h = ((p as usize * (height - 2)) / 1000).max(2);
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"{}\"><title>{}: {} of {} met ({})</title></rect>",
+                    height - h,
+                    bar_colour(p),
+                    esc(label),
+                    cell.met,
+                    cell.decided,
+                    percent(p)
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x}\" y=\"{}\" width=\"{bar}\" height=\"2\" fill=\"#cccccc\"><title>{}: nothing decided</title></rect>",
+                    height - 2,
+                    esc(label)
+                );
+            }
+        }
+        if n <= 12 {
+            let short = label.rsplit('-').next().unwrap_or(label);
+            let _ = write!(
+                s,
+                "<text x=\"{}\" y=\"{}\" font-size=\"8\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+                x + bar / 2,
+                height + 9,
+                esc(short)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The widest a trend is drawn, in CSS pixels.
+const MAX_TREND_WIDTH: usize = 240;
+
+/// A target's ratio as a bar with its threshold marked.
+fn gauge_svg(ratio: Option<u64>, bound: u32, met: bool) -> String {
+    let w = 120;
+    let filled = ratio.map_or(0, |r| (r.min(1000) as usize * w) / 1000);
+    let mark = (bound.min(1000) as usize * w) / 1000;
+    format!(
+        "<svg class=\"gauge\" width=\"{w}\" height=\"12\" viewBox=\"0 0 {w} 12\">\
+         <rect x=\"0\" y=\"2\" width=\"{w}\" height=\"8\" fill=\"#eeeeee\"/>\
+         <rect x=\"0\" y=\"2\" width=\"{filled}\" height=\"8\" fill=\"{}\"/>\
+         <line x1=\"{mark}\" y1=\"0\" x2=\"{mark}\" y2=\"12\" stroke=\"#222\" stroke-width=\"2\"/></svg>",
+        if met { "#1a9850" } else { "#d73027" }
+    )
+}
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 24px auto; max-width: 1180px; padding: 0 16px; color: #1f2328; background: #fff;
+  font: 13px/1.45 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  "Hiragino Sans GB", "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 2px solid #24527a; padding-bottom: 3px; }
+h3 { font-size: 14px; margin: 16px 0 2px; }
+.en { color: #57606a; font-weight: normal; font-size: 0.85em; }
+.facts { color: #57606a; margin: 0 0 12px; }
+.kpis { display: flex; flex-wrap: wrap; gap: 10px; }
+.kpi { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 14px; min-width: 120px; }
+.kpi .v { font-size: 22px; font-weight: bold; }
+.kpi .k { color: #57606a; }
+.kpi.good .v, td.good { color: #1a7f37; }
+.kpi.fair .v, td.fair { color: #9a6700; }
+.kpi.bad .v, td.bad { color: #cf222e; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #e5e8eb; padding: 2px 6px; text-align: left; vertical-align: middle; }
+th { background: #f6f8fa; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.th { color: #57606a; white-space: nowrap; }
+.title { color: #57606a; }
+a { color: #0b5cad; text-decoration: none; }
+a:hover { text-decoration: underline; }
+.heat td.cell, .heat th.n { text-align: center; min-width: 64px; border: 1px solid #fff; }
+.heat td.cell a { color: #111; display: block; }
+.legend span { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin: 0 2px 0 8px; }
+.idle, .more, .legend, .sub { color: #57606a; }
+.ok { color: #1a7f37; }
+article { border-left: 3px solid #d0d7de; padding-left: 10px; margin: 10px 0; }
+article:target { border-left-color: #0b5cad; background: #f3f8ff; }
+ul.findings { margin: 4px 0; padding-left: 18px; }
+code { font-size: 12px; background: #f6f8fa; padding: 0 3px; }
+svg { vertical-align: middle; }
+* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { margin: 0; max-width: none; padding: 0; font-size: 10.5px; }
+  h2 { break-after: avoid; }
+  tr, article, .kpi { break-inside: avoid; }
+  a { color: inherit; }
+  details.rejected { display: none; }
+}
+"#;
