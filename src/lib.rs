@@ -77,42 +77,115 @@
 // therefore not a signal here either way.
 #![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
 
-/// Declares the crate's internal modules: private to the crate, or public (and hidden from the
-/// documentation) with the feature `internals`, which the crate's own tests turn on through a
-/// dev-dependency on itself. A host sees the embedding API alone.
-macro_rules! internal_modules {
-    ($($(#[$attr:meta])* $name:ident;)*) => {$(
-        $(#[$attr])*
-        #[cfg(feature = "internals")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$attr])*
-        #[cfg(not(feature = "internals"))]
-        mod $name;
-    )*};
-}
-
-internal_modules! {
-    agenda;
-    calendar;
-    check;
-    eval;
-    event;
-    gen;
-    inline_str;
-    input;
-    limits;
-    period;
-    policy;
-    #[cfg(feature = "cli")]
-    policy_test;
-    relevance;
-    #[cfg(feature = "cli")]
-    repl;
-    report;
-    syntax;
-    value;
-}
+// The crate's internal modules: private to the crate, or public (and hidden from the
+// documentation) with the feature `internals`, which the crate's own tests turn on through a
+// dev-dependency on itself. A host sees the embedding API alone. Each is declared twice, not
+// through a macro, so that tools reading the module tree see it; the public declaration carries
+// `cfg_attr(never, mutants::skip)`, which the compiler never applies (`never` is a cfg that is
+// never set, see Cargo.toml) and which tells mutation testing (scripts/mutants) to walk each
+// file once, not twice.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod agenda;
+#[cfg(not(feature = "internals"))]
+mod agenda;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod calendar;
+#[cfg(not(feature = "internals"))]
+mod calendar;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod check;
+#[cfg(not(feature = "internals"))]
+mod check;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod eval;
+#[cfg(not(feature = "internals"))]
+mod eval;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod event;
+#[cfg(not(feature = "internals"))]
+mod event;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod gen;
+#[cfg(not(feature = "internals"))]
+mod gen;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod inline_str;
+#[cfg(not(feature = "internals"))]
+mod inline_str;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod input;
+#[cfg(not(feature = "internals"))]
+mod input;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod limits;
+#[cfg(not(feature = "internals"))]
+mod limits;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod period;
+#[cfg(not(feature = "internals"))]
+mod period;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod policy;
+#[cfg(not(feature = "internals"))]
+mod policy;
+#[cfg(all(feature = "cli", feature = "internals"))]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod policy_test;
+#[cfg(all(feature = "cli", not(feature = "internals")))]
+mod policy_test;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod relevance;
+#[cfg(not(feature = "internals"))]
+mod relevance;
+#[cfg(all(feature = "cli", feature = "internals"))]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod repl;
+#[cfg(all(feature = "cli", not(feature = "internals")))]
+mod repl;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod report;
+#[cfg(not(feature = "internals"))]
+mod report;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod syntax;
+#[cfg(not(feature = "internals"))]
+mod syntax;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod value;
+#[cfg(not(feature = "internals"))]
+mod value;
 
 #[deny(missing_docs)] // every item of the embedding API is documented
 mod api;
