@@ -110,6 +110,8 @@ internal_modules! {
     #[cfg(feature = "cli")]
     repl;
     report;
+    #[cfg(feature = "cli")]
+    serve;
     syntax;
     value;
 }
