@@ -11,7 +11,7 @@
 
 use super::source::Position;
 use redb::{
-    Database, MultimapTableDefinition, ReadableMultimapTable, ReadableTable,
+    Database, MultimapTableDefinition, ReadableTable,
     ReadableTableMetadata, TableDefinition,
 };
 use std::path::Path;
@@ -143,13 +143,6 @@ impl Store {
             out.push((k.value(), v.value().to_string()));
         }
         Ok(out)
-    }
-
-    /// How many records are committed.
-    pub fn record_count(&self) -> Result<u64> {
-        let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.records).map_err(e)?;
-        table.len().map_err(e)
     }
 
     /// The committed records about `ticket`, in order.
