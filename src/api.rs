@@ -751,10 +751,12 @@ impl Engine {
     /// engine made with [`Options::explain`] (the service filters its agenda by `project`).
     pub(crate) fn case_attr(&self, ticket: &str, name: &str) -> Option<String> {
         let events = self.explained.as_ref()?.events.get(ticket)?;
-        events
-            .iter()
-            .rev()
-            .find_map(|e| e.attrs.get(name).and_then(|v| v.as_str()).map(str::to_string))
+        events.iter().rev().find_map(|e| {
+            e.attrs
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
     }
 
     /// Cases currently kept (open, or closed and within the retention).

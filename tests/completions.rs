@@ -4,13 +4,14 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "check",
     "agenda",
     "parse",
     "sample",
     "report",
     "repl",
+    "serve",
     "fmt",
     "gen",
     "test",
@@ -39,7 +40,14 @@ fn completion_scripts_name_every_subcommand_and_option() {
             assert!(script.contains(sub), "{shell}: no `{sub}`");
         }
         // (fish writes `-l retain`, the others `--retain`.)
-        for option in ["reorder-window", "retain", "include-closed", "profile"] {
+        for option in [
+            "reorder-window",
+            "retain",
+            "include-closed",
+            "profile",
+            "token-file",
+            "now-from-events",
+        ] {
             assert!(script.contains(option), "{shell}: no `{option}`");
         }
     }

@@ -62,7 +62,10 @@ impl Service {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(start.elapsed() < limit, "the service did not stop in {limit:?}");
+            assert!(
+                start.elapsed() < limit,
+                "the service did not stop in {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -251,9 +254,21 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
 
     // A body is validated like `pledge check` input: rejected lines by number, the rest taken.
     let body = [
-        event("A", 2, "09:00", "opened", r#""kind":"complaint","project":"north""#),
+        event(
+            "A",
+            2,
+            "09:00",
+            "opened",
+            r#""kind":"complaint","project":"north""#,
+        ),
         "{not json".to_string(),
-        event("B", 2, "09:30", "opened", r#""kind":"complaint","project":"south""#),
+        event(
+            "B",
+            2,
+            "09:30",
+            "opened",
+            r#""kind":"complaint","project":"south""#,
+        ),
         event("B", 2, "09:40", "contacted", ""),
     ]
     .join("\n");
@@ -267,7 +282,10 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
         .unwrap()
         .contains("not valid JSON"));
     let big = "x".repeat(3000);
-    assert_eq!(request("POST", &format!("{url}/events"), tok, Some(&big)).0, 413);
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&big)).0,
+        413
+    );
 
     // Two days later: A breached at 10:00 on the 2nd and its 48-hour stage fired.
     let later = event("Z", 4, "12:00", "opened", r#""kind":"repair""#);
@@ -280,8 +298,14 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(south["items"].as_array().map(Vec::len), Some(0), "{south}");
     let case = get_json(&format!("{url}/cases/A"), tok);
     assert_eq!(case["verdicts"][0]["status"], "breached", "{case}");
-    assert!(case["why"].as_str().is_some_and(|w| w.contains("contact")), "{case}");
-    assert_eq!(request("GET", &format!("{url}/cases/nobody"), tok, None).0, 404);
+    assert!(
+        case["why"].as_str().is_some_and(|w| w.contains("contact")),
+        "{case}"
+    );
+    assert_eq!(
+        request("GET", &format!("{url}/cases/nobody"), tok, None).0,
+        404
+    );
     let summary = get_json(&format!("{url}/summary"), tok);
     assert_eq!(summary["record"], "summary");
     assert_eq!(summary["rejected"], 1, "{summary}");
@@ -292,7 +316,9 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
         ("stage/desk/contact/A/1/1".to_string(), 1),
     ]
     .into();
-    eventually(Duration::from_secs(20), "two alerts", || hook.keys() == expected);
+    eventually(Duration::from_secs(20), "two alerts", || {
+        hook.keys() == expected
+    });
     eventually(Duration::from_secs(20), "an empty outbox", || {
         let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
         metric(&m, "pledge_alerts_pending") == 0.0
@@ -300,7 +326,10 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
     assert_eq!(metric(&m, "pledge_events_accepted_total"), 4.0, "{m}");
     assert_eq!(metric(&m, "pledge_events_rejected_total"), 1.0, "{m}");
-    assert!(m.contains("pledge_breaches{policy=\"desk\",clause=\"contact\"} 1"), "{m}");
+    assert!(
+        m.contains("pledge_breaches{policy=\"desk\",clause=\"contact\"} 1"),
+        "{m}"
+    );
     let stage = hook
         .got
         .lock()
@@ -318,7 +347,10 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     let service = Service::start(&args);
     let url = service.url.clone();
     let more = event("Y", 5, "12:00", "opened", r#""kind":"repair""#);
-    assert_eq!(request("POST", &format!("{url}/events"), tok, Some(&more)).0, 200);
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&more)).0,
+        200
+    );
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(hook.keys(), expected);
     let summary = get_json(&format!("{url}/summary"), tok);
@@ -331,7 +363,10 @@ fn a_non_loopback_address_or_post_without_a_token_is_refused() {
     let policy = dir.path().join("desk.pledge");
     std::fs::write(&policy, DESK).expect("policy");
     let state = dir.path().join("state");
-    for extra in [&["--post", "--listen", "127.0.0.1:0"][..], &["--post", "--listen", "0.0.0.0:0"]] {
+    for extra in [
+        &["--post", "--listen", "127.0.0.1:0"][..],
+        &["--post", "--listen", "0.0.0.0:0"],
+    ] {
         let out = Command::new(BIN)
             .arg("serve")
             .arg(&policy)
@@ -364,7 +399,9 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let full = dir.path().join("full.jsonl");
     let gen = Command::new(BIN)
-        .args(["gen", "--cases", "400", "--days", "30", "--seed", "11", "--out"])
+        .args([
+            "gen", "--cases", "400", "--days", "30", "--seed", "11", "--out",
+        ])
         .arg(&full)
         .status()
         .expect("gen");
@@ -460,7 +497,10 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     assert_eq!(summary["rejected"], 2);
     assert_eq!(summary["duplicates"], 1);
     assert!(summary["breached"].as_u64() > Some(100));
-    assert!(got == expected, "the service's report differs from the batch check");
+    assert!(
+        got == expected,
+        "the service's report differs from the batch check"
+    );
 }
 
 #[test]
@@ -485,7 +525,13 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .arg(&policy)
         .arg("--state")
         .arg(&state)
-        .args(["--events", "-", "--now-from-events", "--listen", "127.0.0.1:0"])
+        .args([
+            "--events",
+            "-",
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -232,48 +232,66 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
     Ok(answer_json(200, &to_json(&sink.into_agenda(now))))
 }
 
+/// A record's JSON as it was written (keys in the order of `pledge check --format jsonl`).
+type Raw = Box<serde_json::value::RawValue>;
+
+fn raw(line: String) -> Option<Raw> {
+    serde_json::value::RawValue::from_string(line).ok()
+}
+
+/// The kind of a record line: its first key is `record`.
+fn kind_of(line: &str) -> &str {
+    line.strip_prefix("{\"record\":\"")
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Answer {
+    let mut body = serde_json::to_string_pretty(value).unwrap_or_default();
+    body.push('\n');
+    Answer(200, "application/json", body)
+}
+
 fn case(shared: &Shared, ticket: &str) -> Result<Answer, String> {
-    let settled: Vec<Value> = shared
-        .store
-        .records_of(ticket)
-        .map_err(|e| e.to_string())?
-        .iter()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let mut lines = shared.store.records_of(ticket).map_err(|e| e.to_string())?;
     let why = shared.engine().explain(ticket);
-    let open: Vec<Value> = if why.is_some() {
+    if why.is_some() {
         let fork = shared.fork()?;
-        fork.finish()
-            .records
-            .iter()
-            .filter(|r| r.ticket() == Some(ticket))
-            .map(Record::to_json)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if settled.is_empty() && why.is_none() {
+        lines.extend(
+            fork.finish()
+                .records
+                .iter()
+                .filter(|r| r.ticket() == Some(ticket))
+                .map(|r| serde_json::to_string(r).unwrap_or_default()),
+        );
+    }
+    if lines.is_empty() && why.is_none() {
         return Ok(error(404, &format!("no case `{ticket}`")));
     }
-    let records: Vec<Value> = settled.into_iter().chain(open).collect();
-    let of = |kind: &str| -> Vec<Value> {
-        records
+    #[derive(serde::Serialize)]
+    struct Case<'a> {
+        ticket: &'a str,
+        open: bool,
+        verdicts: Vec<Raw>,
+        actions: Vec<Raw>,
+        findings: Vec<Raw>,
+        why: Option<String>,
+    }
+    let of = |kind: &str| -> Vec<Raw> {
+        lines
             .iter()
-            .filter(|r| r.get("record").and_then(Value::as_str) == Some(kind))
-            .cloned()
+            .filter(|l| kind_of(l) == kind)
+            .filter_map(|l| raw(l.clone()))
             .collect()
     };
-    Ok(answer_json(
-        200,
-        &json!({
-            "ticket": ticket,
-            "open": why.is_some(),
-            "verdicts": of("verdict"),
-            "actions": of("action"),
-            "findings": of("finding"),
-            "why": why,
-        }),
-    ))
+    Ok(pretty(&Case {
+        ticket,
+        open: why.is_some(),
+        verdicts: of("verdict"),
+        actions: of("action"),
+        findings: of("finding"),
+        why,
+    }))
 }
 
 fn records(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String> {
@@ -286,10 +304,14 @@ fn records(shared: &Shared, params: &[(String, String)]) -> Result<Answer, Strin
         .store
         .records(since, 1000)
         .map_err(|e| e.to_string())?;
+    #[derive(serde::Serialize)]
+    struct Page {
+        records: Vec<Raw>,
+        next: u64,
+    }
     let next = page.last().map_or(since, |(n, _)| n + 1);
-    let records: Vec<Value> = page
-        .iter()
-        .filter_map(|(_, l)| serde_json::from_str(l).ok())
-        .collect();
-    Ok(answer_json(200, &json!({ "records": records, "next": next })))
+    Ok(pretty(&Page {
+        records: page.into_iter().filter_map(|(_, l)| raw(l)).collect(),
+        next,
+    }))
 }

@@ -114,16 +114,15 @@ impl Store {
             state.insert(POSITION, position.as_slice()).map_err(e)?;
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
-            let mut next = records
+            let first = records
                 .last()
                 .map_err(e)?
                 .map_or(0, |(k, _)| k.value() + 1);
-            for (ticket, line) in batch.records {
-                records.insert(next, line.as_str()).map_err(e)?;
+            for (seq, (ticket, line)) in (first..).zip(batch.records) {
+                records.insert(seq, line.as_str()).map_err(e)?;
                 if let Some(ticket) = ticket {
-                    tickets.insert(ticket.as_str(), next).map_err(e)?;
+                    tickets.insert(ticket.as_str(), seq).map_err(e)?;
                 }
-                next += 1;
             }
             let mut outbox = tx.open_table(self.outbox).map_err(e)?;
             for (key, body) in batch.alerts {
