@@ -559,3 +559,84 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
     assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
 }
+
+/// The first fenced block of `lang` after `heading` in the README.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
+    let section = &readme[readme.find(heading).expect("the heading")..];
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a block") + fence.len();
+    let end = start + section[start..].find("```").expect("its end");
+    section[start..end].to_string()
+}
+
+#[test]
+fn the_readme_service_example_answers_as_written() {
+    let script = readme_block("### An example", "sh").replace("\\\n", " ");
+    let token = script
+        .lines()
+        .find_map(|l| l.strip_prefix("printf '")?.split("\\n").next())
+        .expect("the token");
+    let serve: Vec<&str> = script
+        .lines()
+        .find(|l| l.starts_with("pledge serve "))
+        .expect("the command")
+        .split_whitespace()
+        .skip(2)
+        .filter(|w| *w != "&")
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).expect("token");
+    let state = dir.path().join("pledge-state");
+    let mut args: Vec<String> = Vec::new();
+    let mut words = serve.iter();
+    while let Some(w) = words.next() {
+        match *w {
+            "--state" => {
+                words.next();
+                args.extend(["--state".into(), state.display().to_string()]);
+            }
+            "--token-file" => {
+                words.next();
+                args.extend(["--token-file".into(), token_file.display().to_string()]);
+            }
+            path if path.starts_with("policies/") => args.push(root(path).display().to_string()),
+            other => args.push(other.to_string()),
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let service = Service::start(&args);
+    let body = std::fs::read_to_string(root("examples/service-desk.jsonl")).expect("events");
+    let (status, got) = request(
+        "POST",
+        &format!("{}/events", service.url),
+        Some(token),
+        Some(&body),
+    );
+    assert_eq!(status, 200, "{got}");
+    let expected: Json =
+        serde_json::from_str(&readme_block("### An example", "json")).expect("json");
+    let got: Json = serde_json::from_str(&got).expect("json");
+    assert_eq!(got, expected);
+    for path in [
+        "/healthz",
+        "/summary",
+        "/agenda?within=4h&project=jindi",
+        "/cases/T-0301",
+        "/records?since=0",
+    ] {
+        get_json(&format!("{}{path}", service.url), Some(token));
+    }
+    let (status, metrics) = request(
+        "GET",
+        &format!("{}/metrics", service.url),
+        Some(token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("pledge_breaches{policy=\"repairs\""),
+        "{metrics}"
+    );
+}
