@@ -62,5 +62,7 @@ pub fn render(shared: &Shared) -> Result<String, String> {
     let pending = shared.store.outbox_len().map_err(|e| e.to_string())?;
     metric(&mut out, "pledge_alerts_pending", "gauge", "Alerts waiting for delivery.", &one(pending as f64));
     metric(&mut out, "pledge_batches_committed_total", "counter", "Batches committed since the service started.", &one(shared.batches.load(Ordering::Relaxed) as f64));
+    metric(&mut out, "pledge_snapshot_bytes", "gauge", "Size of the last committed state.", &one(shared.snapshot_bytes.load(Ordering::Relaxed) as f64));
+    metric(&mut out, "pledge_commit_seconds", "gauge", "Duration of the last commit (snapshot and transaction).", &one(shared.commit_micros.load(Ordering::Relaxed) as f64 / 1e6));
     Ok(out)
 }

@@ -80,6 +80,9 @@ pub(crate) struct Shared {
     pub lag_bytes: AtomicU64,
     pub alerts_raised: AtomicU64,
     pub batches: AtomicU64,
+    /// Size of the last committed snapshot, and the last commit's duration in microseconds.
+    pub snapshot_bytes: AtomicU64,
+    pub commit_micros: AtomicU64,
     pub deliveries: Arc<alerts::DeliveryStats>,
 }
 
@@ -152,6 +155,8 @@ pub fn run(config: Config) -> Result<(), String> {
         lag_bytes: AtomicU64::new(0),
         alerts_raised: AtomicU64::new(0),
         batches: AtomicU64::new(0),
+        snapshot_bytes: AtomicU64::new(0),
+        commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
     });
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -213,9 +218,16 @@ fn stop_flag(shared: &Arc<Shared>) -> Arc<AtomicBool> {
 fn spawn_source(mut source: Box<dyn Source>, tx: SyncSender<Msg>, shared: &Arc<Shared>, until_end: bool) {
     let shared = Arc::clone(shared);
     std::thread::spawn(move || {
+        let mut read = 0u64;
         while !shared.stop.load(Ordering::SeqCst) {
             match source.next_line() {
                 Ok(Next::Line(line)) => {
+                    read += 1;
+                    if read % 1024 == 0 {
+                        if let Some(b) = source.behind() {
+                            shared.lag_bytes.store(b, Ordering::Relaxed);
+                        }
+                    }
                     shared.queued.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Msg::Line(line, source.position())).is_err() {
                         return;
@@ -325,6 +337,7 @@ fn service_loop(
         if lines == 0 && records.is_empty() && alerts.is_empty() {
             continue;
         }
+        let commit_started = Clock::now();
         let snapshot = engine.snapshot().map_err(|e| e.to_string())?;
         drop(engine);
         let rows: Vec<(Option<String>, String)> = records
@@ -369,6 +382,13 @@ fn service_loop(
             let _ = reply.send(committed.clone().map(|()| posted.clone()));
         }
         committed?;
+        shared
+            .snapshot_bytes
+            .store(snapshot.len() as u64, Ordering::Relaxed);
+        shared.commit_micros.store(
+            commit_started.elapsed().as_micros() as u64,
+            Ordering::Relaxed,
+        );
         shared.batches.fetch_add(1, Ordering::Relaxed);
         shared.alerts_raised.fetch_add(alerts.len() as u64, Ordering::Relaxed);
         let _ = shared.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
