@@ -179,6 +179,12 @@ pub fn run(config: Config) -> Result<(), String> {
     }
     match &config.source {
         SourceSpec::File(path) => {
+            if !path.exists() {
+                eprintln!(
+                    "warning: `{}` does not exist yet; it is read once it does",
+                    path.display()
+                );
+            }
             let source = FileSource::open(path, position.as_ref());
             spawn_source(Box::new(source), tx, &shared, config.until_eof);
         }
@@ -448,7 +454,12 @@ pub(crate) fn post(shared: &Shared, lines: Vec<Vec<u8>>) -> Result<Posted, Strin
     let (reply, answer) = mpsc::sync_channel(1);
     tx.send(Msg::Post(lines, reply))
         .map_err(|_| "the service is stopping".to_string())?;
-    answer
-        .recv_timeout(Duration::from_secs(60))
-        .map_err(|_| "the service is stopping".to_string())?
+    // Waits in short steps, so that a service stopping meanwhile answers 503 at once.
+    loop {
+        match answer.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Timeout) if !shared.stop.load(Ordering::SeqCst) => {}
+            Err(_) => return Err("the service is stopping".to_string()),
+        }
+    }
 }
