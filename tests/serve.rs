@@ -461,7 +461,7 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
                 .expect("open");
             let mut at = 0;
             while at < text.len() {
-                let n = (1 + rng.below(6_000) as usize).min(text.len() - at);
+                let n = (1 + rng.below(3_000) as usize).min(text.len() - at);
                 file.write_all(&text[at..at + n]).expect("append");
                 file.flush().expect("flush");
                 at += n;
@@ -471,12 +471,19 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     };
     let mut rng = Lcg(2026);
     let started = Instant::now();
+    let total = text.iter().filter(|&&b| b == b'\n').count() as f64;
+    let mut seen = Vec::new();
     for _ in 0..8 {
         let service = Service::start(&args_ref);
         std::thread::sleep(Duration::from_millis(150 + rng.below(900)));
+        let (_, m) = request("GET", &format!("{}/metrics", service.url), None, None);
+        seen.push(metric(&m, "pledge_events_accepted_total"));
         service.kill();
     }
     writer.join().expect("writer");
+    // The kills came while the stream was being read, not after.
+    let midway = seen.iter().filter(|&&n| n > 0.0 && n < total - 3.0).count();
+    assert!(midway >= 5, "accepted events at the kills: {seen:?} of {total}");
     let mut last = args_ref.clone();
     last.push("--until-eof");
     let status = Service::start(&last).wait(Duration::from_secs(120));
@@ -639,4 +646,52 @@ fn the_readme_service_example_answers_as_written() {
         metrics.contains("pledge_breaches{policy=\"repairs\""),
         "{metrics}"
     );
+}
+
+#[test]
+fn sigterm_commits_writes_the_report_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events = [
+        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:40", "contacted", ""),
+        "[]".to_string(),
+    ]
+    .join("\n")
+        + "\n";
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let state = dir.path().join("state");
+    let service = Service::start(&[
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--events",
+        file.to_str().unwrap(),
+        "--now-from-events",
+    ]);
+    eventually(Duration::from_secs(20), "every line", || {
+        let (_, m) = request("GET", &format!("{}/metrics", service.url), None, None);
+        metric(&m, "pledge_events_accepted_total") == 3.0
+            && metric(&m, "pledge_events_rejected_total") == 1.0
+            && metric(&m, "pledge_source_lag_events") == 0.0
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    assert!(service.wait(Duration::from_secs(20)).success());
+    let batch = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--events")
+        .arg(&file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
 }
