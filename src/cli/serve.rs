@@ -9,7 +9,20 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["events", "post"])))]
+#[command(
+    group(clap::ArgGroup::new("source").required(true).args(["events", "post"])),
+    after_help = "Endpoints (JSON; with --token-file every request needs `Authorization: Bearer TOKEN`):
+  POST /events                 JSON Lines body; answers {accepted, rejected: [{line, reason}]}
+  GET  /agenda?within=4h&project=P&include_closed=true
+                               what is overdue and what falls due or fires within the horizon
+  GET  /cases/TICKET           the case's verdicts, actions, findings and why
+  GET  /summary                per-clause counts, as `pledge check --format json`
+  GET  /records?since=N        the final records committed so far
+  GET  /metrics                Prometheus text
+  GET  /healthz                {status: ok}
+The first line on standard output is `listening on http://ADDR`. SIGTERM or SIGINT commits,
+writes DIR/report.json and exits."
+)]
 pub struct ServeArgs {
     /// Policy files (`.pledge`).
     #[arg(required = true, value_name = "POLICY")]
