@@ -432,6 +432,12 @@ impl Report {
             .unwrap_or(serde_json::Value::Null)
     }
 
+    /// The summary as `pledge check --format json` prints it, keys in its order, indented.
+    pub(crate) fn summary_pretty(&self) -> String {
+        serde_json::to_string_pretty(&SummaryRecord::new(&self.summary, &self.read, self.zone))
+            .unwrap_or_default()
+    }
+
     /// The whole report as `pledge check --format json` prints it:
     /// `{"records": [...], "summary": {...}}`.
     pub fn to_json(&self) -> serde_json::Value {
@@ -759,6 +765,23 @@ impl Engine {
             records: self.drain(),
             alerts,
         }
+    }
+
+    /// Lines given to [`Engine::push_json`] so far: the number the next line gets is one more.
+    pub fn lines_read(&self) -> u64 {
+        self.lines
+    }
+
+    /// The value of attribute `name` on the kept events of `ticket`, latest first, for an
+    /// engine made with [`Options::explain`] (the service filters its agenda by `project`).
+    pub(crate) fn case_attr(&self, ticket: &str, name: &str) -> Option<String> {
+        let events = self.explained.as_ref()?.events.get(ticket)?;
+        events.iter().rev().find_map(|e| {
+            e.attrs
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
     }
 
     /// Cases currently kept (open, or closed and within the retention).

@@ -174,6 +174,12 @@ mod repl;
 pub mod report;
 #[cfg(not(feature = "internals"))]
 mod report;
+#[cfg(all(feature = "cli", feature = "internals"))]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
+pub mod serve;
+#[cfg(all(feature = "cli", not(feature = "internals")))]
+mod serve;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 #[cfg_attr(never, mutants::skip)]

@@ -12,6 +12,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "sample",
     "report",
     "repl",
+    "serve",
     "fmt",
     "gen",
     "test",
@@ -47,6 +48,8 @@ fn completion_scripts_name_every_subcommand_and_option() {
             "profile",
             "deny",
             "lang",
+            "token-file",
+            "now-from-events",
         ] {
             assert!(script.contains(option), "{shell}: no `{option}`");
         }

@@ -21,6 +21,7 @@ mod period_report;
 mod periods;
 mod repl;
 mod sample;
+mod serve;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +71,8 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Per period and group: deadline compliance, sampling, targets, duties (table, JSON, CSV).
     Report(period_report::ReportArgs),
+    /// Monitor live: follow events, keep state across crashes, answer an HTTP API, send alerts.
+    Serve(serve::ServeArgs),
     /// Interactive what-if session: try changed clauses, compare, ask why.
     Repl(repl::ReplArgs),
     /// Rewrite policy files in the canonical layout, comments kept (`--check`: only show a diff).
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args),
         Command::Report(args) => period_report::run(args),
         Command::Repl(args) => return repl::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Test(args) => test::run(args),

@@ -1,0 +1,146 @@
+//! `pledge serve POLICY... --state DIR (--events FILE|- | --post)`: the monitoring service
+//! (see `crate::serve`); this file only reads the command line.
+
+use super::args::{load_policies, parse_cli_duration, parse_zone, usage, ColorChoice};
+use super::Outcome;
+use crate::api::{Options, PolicySet};
+use crate::serve::{Config, SourceSpec};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    group(clap::ArgGroup::new("source").required(true).args(["events", "post"])),
+    after_help = "Endpoints (JSON; with --token-file every request needs `Authorization: Bearer TOKEN`):
+  POST /events                 JSON Lines body; answers {accepted, rejected: [{line, reason}]}
+  GET  /agenda?within=4h&project=P&include_closed=true
+                               what is overdue and what falls due or fires within the horizon
+  GET  /cases/TICKET           the case's verdicts, actions, findings and why
+  GET  /summary                per-clause counts, as `pledge check --format json`
+  GET  /records?since=N        the final records committed so far
+  GET  /metrics                Prometheus text
+  GET  /healthz                {status: ok}
+The first line on standard output is `listening on http://ADDR`. SIGTERM or SIGINT commits,
+writes DIR/report.json and exits."
+)]
+pub struct ServeArgs {
+    /// Policy files (`.pledge`).
+    #[arg(required = true, value_name = "POLICY")]
+    pub policies: Vec<PathBuf>,
+    /// Directory of the service's state (created if missing): the crash-safe store
+    /// `state.redb`, and `report.json` when the service ends.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// Address of the HTTP API. A non-loopback address needs `--token-file`.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8640")]
+    pub listen: SocketAddr,
+    /// File holding the API token: every request must then carry `Authorization: Bearer
+    /// TOKEN`. `POST /events` always needs it.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The events: a JSON Lines file followed as it grows (like `tail -F`, surviving rotation),
+    /// or `-` for standard input (the service ends with it).
+    #[arg(long, short = 'e', value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Events arrive only over HTTP (`POST /events`, which needs `--token-file`).
+    #[arg(long)]
+    pub post: bool,
+    /// Stop when the file has no more lines (after writing `DIR/report.json`) instead of
+    /// waiting for more.
+    #[arg(long, requires = "events")]
+    pub until_eof: bool,
+    /// Take `now` from the events (the latest `at`) instead of the wall clock: replays a file
+    /// as if live, for tests and demos.
+    #[arg(long)]
+    pub now_from_events: bool,
+    /// POST every alert (a stage that fires, a new breach) to this URL as JSON, with an
+    /// `Idempotency-Key` header; retried with backoff until the receiver answers 2xx.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// How late events may come: each waits this long before it is applied, and alerts are
+    /// told as of now minus this.
+    #[arg(long, value_name = "DURATION", default_value = "1min", value_parser = parse_cli_duration)]
+    pub reorder_window: chrono::Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups count.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    pub retain: chrono::Duration,
+    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Commit after at most this many lines (the re-read work after a crash is bounded by it).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub commit_lines: usize,
+    /// Commit at least this often while lines come, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub commit_ms: u64,
+    /// Largest body `POST /events` accepts, in bytes (beyond it: 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body: usize,
+    /// Colour in diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+pub fn run(args: ServeArgs) -> Outcome {
+    let Some(policies) = load_policies(&args.policies, args.color.stderr()) else {
+        return Outcome::Invalid;
+    };
+    let token = match &args.token_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            Ok(_) => return usage(&format!("the token file `{}` is empty", path.display())),
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                return Outcome::Io;
+            }
+        },
+        None => None,
+    };
+    if !args.listen.ip().is_loopback() && token.is_none() {
+        return usage(&format!(
+            "`--listen {}` is not a loopback address: give `--token-file` so that only holders of the token reach the service",
+            args.listen
+        ));
+    }
+    if args.post && token.is_none() {
+        return usage("`--post` needs `--token-file`: POST /events always asks for the token");
+    }
+    if args.commit_lines == 0 {
+        return usage("`--commit-lines` must be at least 1");
+    }
+    let source = match (&args.events, args.post) {
+        (Some(p), _) if p.as_os_str() == "-" => SourceSpec::Stdin,
+        (Some(p), _) => SourceSpec::File(p.clone()),
+        (None, _) => SourceSpec::Post,
+    };
+    let mut options = Options::default()
+        .reorder_window(args.reorder_window)
+        .retain(args.retain);
+    if let Some(tz) = &args.tz {
+        match parse_zone(tz) {
+            Ok(tz) => options = options.tz(tz),
+            Err(e) => return usage(&e),
+        }
+    }
+    let config = Config {
+        policies: PolicySet::from(policies),
+        state: args.state,
+        listen: args.listen,
+        token,
+        source,
+        now_from_events: args.now_from_events,
+        until_eof: args.until_eof,
+        options,
+        webhook: args.webhook,
+        commit_lines: args.commit_lines,
+        commit_every: std::time::Duration::from_millis(args.commit_ms),
+        max_body: args.max_body,
+    };
+    match crate::serve::run(config) {
+        Ok(()) => Outcome::Clean,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Outcome::Io
+        }
+    }
+}

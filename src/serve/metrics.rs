@@ -1,0 +1,162 @@
+//! `GET /metrics`: the service's state in the Prometheus text format.
+
+use super::Shared;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+/// Escapes a label value (backslash, quote, line end).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn metric(out: &mut String, name: &str, kind: &str, help: &str, rows: &[(String, f64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in rows {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}
+
+/// The metrics text, from the live engine, a finished fork of it (for the per-clause counts,
+/// as `GET /summary` gives them) and the service's counters.
+pub fn render(shared: &Shared) -> Result<String, String> {
+    let (open, watermark) = {
+        let engine = shared.engine();
+        (engine.open_cases(), engine.watermark())
+    };
+    let summary = shared.fork()?.finish().summary_json();
+    let count = |key: &str| summary.get(key).and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let mut out = String::new();
+    let one = |v: f64| vec![(String::new(), v)];
+    metric(
+        &mut out,
+        "pledge_events_accepted_total",
+        "counter",
+        "Events accepted.",
+        &one(count("accepted")),
+    );
+    metric(
+        &mut out,
+        "pledge_events_rejected_total",
+        "counter",
+        "Input lines and events rejected.",
+        &one(count("rejected")),
+    );
+    metric(
+        &mut out,
+        "pledge_open_cases",
+        "gauge",
+        "Cases kept: open, or closed and within the retention.",
+        &one(open as f64),
+    );
+    let lag_seconds = watermark.map_or(0.0, |w| {
+        (chrono::Utc::now() - w).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    metric(
+        &mut out,
+        "pledge_source_lag_seconds",
+        "gauge",
+        "Wall clock minus the latest event's time.",
+        &one(lag_seconds),
+    );
+    metric(
+        &mut out,
+        "pledge_source_lag_events",
+        "gauge",
+        "Lines read from the source and not yet committed.",
+        &one(shared.queued.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_source_lag_bytes",
+        "gauge",
+        "Bytes of the followed file not yet read.",
+        &one(shared.lag_bytes.load(Ordering::Relaxed) as f64),
+    );
+    let mut breached = Vec::new();
+    let mut missed = Vec::new();
+    for clause in summary
+        .get("clauses")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let name = |k: &str| label(clause.get(k).and_then(|v| v.as_str()).unwrap_or(""));
+        let labels = format!(
+            "{{policy=\"{}\",clause=\"{}\"}}",
+            name("policy"),
+            name("clause")
+        );
+        let n = |k: &str| clause.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        breached.push((labels.clone(), n("breached")));
+        missed.push((labels, n("actions_missed")));
+    }
+    metric(
+        &mut out,
+        "pledge_breaches",
+        "gauge",
+        "Verdicts breached, as a check ending now counts them.",
+        &breached,
+    );
+    metric(
+        &mut out,
+        "pledge_actions_missed",
+        "gauge",
+        "Escalation stages missed, as a check ending now counts them.",
+        &missed,
+    );
+    metric(
+        &mut out,
+        "pledge_alerts_raised_total",
+        "counter",
+        "Alerts raised since the service started.",
+        &one(shared.alerts_raised.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_alerts_delivered_total",
+        "counter",
+        "Alerts the webhook accepted since the service started.",
+        &one(shared.deliveries.delivered.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_alert_delivery_failures_total",
+        "counter",
+        "Failed webhook attempts since the service started.",
+        &one(shared.deliveries.failed_attempts.load(Ordering::Relaxed) as f64),
+    );
+    let pending = shared.store.outbox_len().map_err(|e| e.to_string())?;
+    metric(
+        &mut out,
+        "pledge_alerts_pending",
+        "gauge",
+        "Alerts waiting for delivery.",
+        &one(pending as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_batches_committed_total",
+        "counter",
+        "Batches committed since the service started.",
+        &one(shared.batches.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_snapshot_bytes",
+        "gauge",
+        "Size of the last committed state.",
+        &one(shared.snapshot_bytes.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_commit_seconds",
+        "gauge",
+        "Duration of the last commit (snapshot and transaction).",
+        &one(shared.commit_micros.load(Ordering::Relaxed) as f64 / 1e6),
+    );
+    Ok(out)
+}

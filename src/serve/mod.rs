@@ -1,0 +1,480 @@
+//! `pledge serve`: the monitoring service. It follows one source of events, keeps the engine's
+//! state in a crash-safe store, answers an HTTP JSON API and delivers alerts.
+//!
+//! Threads: the source reads lines into a bounded channel (so a slow engine holds the source
+//! back rather than filling memory); the service loop applies them in batches (up to
+//! `commit_lines` lines or `commit_every`), then commits the batch (see [`store`]); HTTP
+//! workers answer requests from a fork of the engine; the deliverer empties the alert outbox.
+
+mod alerts;
+mod http;
+mod metrics;
+pub mod source;
+mod store;
+
+use crate::api::{Engine, Options, PolicySet, Record};
+use source::{FileSource, Next, Position, Source, StdinSource};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant as Clock};
+use store::{Batch, Store};
+
+/// Where events come from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// A file followed as it grows.
+    File(PathBuf),
+    /// Standard input; its end ends the service (after writing the report).
+    Stdin,
+    /// Only `POST /events`.
+    Post,
+}
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub policies: PolicySet,
+    pub state: PathBuf,
+    pub listen: SocketAddr,
+    pub token: Option<String>,
+    pub source: SourceSpec,
+    /// `now` is the latest event's time rather than the wall clock.
+    pub now_from_events: bool,
+    /// Write the report and stop when the file has no more lines.
+    pub until_eof: bool,
+    pub options: Options,
+    pub webhook: Option<String>,
+    pub commit_lines: usize,
+    pub commit_every: Duration,
+    pub max_body: usize,
+}
+
+/// What a `POST /events` came to, told once its batch is committed.
+#[derive(Debug, Clone, Default)]
+pub struct Posted {
+    pub accepted: u64,
+    /// (line of the body, reason).
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// What reaches the service loop.
+enum Msg {
+    Line(Vec<u8>, Position),
+    End,
+    Post(Vec<Vec<u8>>, SyncSender<Result<Posted, String>>),
+}
+
+/// What the HTTP workers share with the loop.
+pub(crate) struct Shared {
+    pub policies: PolicySet,
+    engine: Mutex<Engine>,
+    pub store: Store,
+    pub config: Config,
+    pub stop: AtomicBool,
+    post: Option<SyncSender<Msg>>,
+    /// Lines read by the source and not yet committed.
+    pub queued: AtomicU64,
+    pub lag_bytes: AtomicU64,
+    pub alerts_raised: AtomicU64,
+    pub batches: AtomicU64,
+    /// Size of the last committed snapshot, and the last commit's duration in microseconds.
+    pub snapshot_bytes: AtomicU64,
+    pub commit_micros: AtomicU64,
+    pub deliveries: Arc<alerts::DeliveryStats>,
+}
+
+impl Shared {
+    pub fn engine(&self) -> MutexGuard<'_, Engine> {
+        // A worker that panicked while holding the lock left a consistent engine: every
+        // change to it is one call.
+        self.engine.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether events arrive over HTTP only.
+    pub fn post_only(&self) -> bool {
+        self.post.is_some()
+    }
+
+    /// A copy of the engine, for a request that finishes it (agenda, summary).
+    pub fn fork(&self) -> Result<Engine, String> {
+        let bytes = self.engine().snapshot().map_err(|e| e.to_string())?;
+        Engine::restore(&self.policies, &bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// The instant the service judges at: the wall clock, or the latest event.
+fn now(shared: &Shared, engine: &Engine) -> Option<crate::event::Instant> {
+    if shared.config.now_from_events {
+        engine.watermark()
+    } else {
+        Some(chrono::Utc::now())
+    }
+}
+
+/// Runs the service until its source ends (`--until-eof`, standard input) or SIGTERM/SIGINT.
+/// Errors are sentences for the command to print.
+pub fn run(config: Config) -> Result<(), String> {
+    let store = Store::open(&config.state, 0).map_err(|e| e.to_string())?;
+    let committed = store.committed().map_err(|e| e.to_string())?;
+    let options = config.options.clone().explain(true);
+    let (engine, position) = match committed {
+        Some(c) => {
+            let engine = Engine::restore(&config.policies, &c.snapshot).map_err(|e| {
+                format!(
+                    "cannot continue from the state in `{}`: {e} (start with another --state directory)",
+                    config.state.display()
+                )
+            })?;
+            (engine, Some(c.position))
+        }
+        None => (Engine::new(&config.policies, &options), None),
+    };
+    let server = tiny_http::Server::http(config.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .map_or_else(|| config.listen.to_string(), |a| a.to_string());
+    // The first line of standard output: where the service listens (with `--listen
+    // 127.0.0.1:0`, the port the system chose).
+    println!("listening on http://{bound}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+
+    let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
+    let shared = Arc::new(Shared {
+        policies: config.policies.clone(),
+        engine: Mutex::new(engine),
+        store,
+        post: matches!(config.source, SourceSpec::Post).then(|| tx.clone()),
+        config: config.clone(),
+        stop: AtomicBool::new(false),
+        queued: AtomicU64::new(0),
+        lag_bytes: AtomicU64::new(0),
+        alerts_raised: AtomicU64::new(0),
+        batches: AtomicU64::new(0),
+        snapshot_bytes: AtomicU64::new(0),
+        commit_micros: AtomicU64::new(0),
+        deliveries: Arc::default(),
+    });
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // Registering a flag is always possible for these two signals.
+        let _ = signal_hook::flag::register(signal, stop_flag(&shared));
+    }
+
+    let mut threads = Vec::new();
+    let server = Arc::new(server);
+    for _ in 0..3 {
+        let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
+        threads.push(std::thread::spawn(move || http::serve(&server, &shared)));
+    }
+    let (wake_tx, wake_rx) = mpsc::sync_channel::<()>(1);
+    if let Some(url) = config.webhook.clone() {
+        let shared = Arc::clone(&shared);
+        threads.push(std::thread::spawn(move || {
+            alerts::deliver(
+                &url,
+                &shared.store,
+                &wake_rx,
+                &shared.stop,
+                &shared.deliveries,
+            )
+        }));
+    }
+    match &config.source {
+        SourceSpec::File(path) => {
+            if !path.exists() {
+                eprintln!(
+                    "warning: `{}` does not exist yet; it is read once it does",
+                    path.display()
+                );
+            }
+            let source = FileSource::open(path, position.as_ref());
+            spawn_source(Box::new(source), tx, &shared, config.until_eof);
+        }
+        SourceSpec::Stdin => {
+            let source = StdinSource::new(std::io::stdin());
+            spawn_source(Box::new(source), tx, &shared, true);
+        }
+        SourceSpec::Post => drop(tx),
+    }
+    let result = service_loop(&shared, &rx, position, &wake_tx);
+    shared.stop.store(true, Ordering::SeqCst);
+    let report = write_report(&shared);
+    for t in threads {
+        let _ = t.join();
+    }
+    result.and(report)
+}
+
+/// An `Arc<AtomicBool>` view of the stop flag for the signal handler.
+fn stop_flag(shared: &Arc<Shared>) -> Arc<AtomicBool> {
+    // signal-hook sets an `Arc<AtomicBool>`; a watcher thread copies it into the shared flag.
+    let flag = Arc::new(AtomicBool::new(false));
+    let (watch, shared) = (Arc::clone(&flag), Arc::clone(shared));
+    std::thread::spawn(move || {
+        while !shared.stop.load(Ordering::SeqCst) {
+            if watch.load(Ordering::SeqCst) {
+                shared.stop.store(true, Ordering::SeqCst);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    flag
+}
+
+/// Reads the source into the channel until it ends or the service stops.
+fn spawn_source(
+    mut source: Box<dyn Source>,
+    tx: SyncSender<Msg>,
+    shared: &Arc<Shared>,
+    until_end: bool,
+) {
+    let shared = Arc::clone(shared);
+    std::thread::spawn(move || {
+        let mut read = 0u64;
+        while !shared.stop.load(Ordering::SeqCst) {
+            match source.next_line() {
+                Ok(Next::Line(line)) => {
+                    read += 1;
+                    if read % 1024 == 0 {
+                        if let Some(b) = source.behind() {
+                            shared.lag_bytes.store(b, Ordering::Relaxed);
+                        }
+                    }
+                    shared.queued.fetch_add(1, Ordering::Relaxed);
+                    if tx.send(Msg::Line(line, source.position())).is_err() {
+                        return;
+                    }
+                }
+                Ok(Next::Idle) if until_end => {
+                    let _ = tx.send(Msg::End);
+                    return;
+                }
+                Ok(Next::Idle) => {
+                    if let Some(b) = source.behind() {
+                        shared.lag_bytes.store(b, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Ok(Next::End) => {
+                    let _ = tx.send(Msg::End);
+                    return;
+                }
+                Err(err) => {
+                    eprintln!("warning: cannot read the source: {err}; trying again");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+    });
+}
+
+/// Applies batches and commits them until the source ends or the service stops.
+fn service_loop(
+    shared: &Shared,
+    rx: &Receiver<Msg>,
+    mut position: Option<Position>,
+    wake: &SyncSender<()>,
+) -> Result<(), String> {
+    let tick = shared.config.commit_every.max(Duration::from_millis(10));
+    let mut ended = false;
+    while !ended && !shared.stop.load(Ordering::SeqCst) {
+        let mut lines = 0usize;
+        let mut records: Vec<Record> = Vec::new();
+        let mut replies = Vec::new();
+        let started = Clock::now();
+        loop {
+            let left = tick.saturating_sub(started.elapsed());
+            let msg = match rx.recv_timeout(left) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    if !matches!(shared.config.source, SourceSpec::Post) {
+                        ended = true;
+                    }
+                    // With POST only, the channel never disconnects while `shared` holds it.
+                    std::thread::sleep(left);
+                    break;
+                }
+            };
+            let mut engine = shared.engine();
+            match msg {
+                Msg::Line(line, pos) => {
+                    records.extend(engine.push_json(&line));
+                    position = Some(pos);
+                    lines += 1;
+                }
+                Msg::End => {
+                    ended = true;
+                    break;
+                }
+                Msg::Post(body, reply) => {
+                    let mut posted = Posted::default();
+                    for (i, line) in body.iter().enumerate() {
+                        if crate::input::is_blank(line) {
+                            // Counted as a blank line, as `pledge check` counts one.
+                            engine.push_json(line);
+                            continue;
+                        }
+                        let number = engine.lines_read() + 1;
+                        let got = engine.push_json(line);
+                        let reason = got.iter().find_map(|r| match r {
+                            Record::Rejected(r) if r.line == number => Some(r.reason.clone()),
+                            _ => None,
+                        });
+                        match reason {
+                            Some(reason) => posted.rejected.push((i as u64 + 1, reason)),
+                            None => posted.accepted += 1,
+                        }
+                        records.extend(got);
+                    }
+                    position = Some(Position::Post);
+                    lines += body.len();
+                    replies.push((reply, posted));
+                }
+            }
+            drop(engine);
+            if lines >= shared.config.commit_lines {
+                break;
+            }
+        }
+        let mut engine = shared.engine();
+        let alerts = match now(shared, &engine) {
+            Some(now) => {
+                let advanced = engine.advance(now);
+                records.extend(advanced.records);
+                advanced.alerts
+            }
+            None => Vec::new(),
+        };
+        if lines == 0 && records.is_empty() && alerts.is_empty() {
+            continue;
+        }
+        let commit_started = Clock::now();
+        let snapshot = engine.snapshot().map_err(|e| e.to_string())?;
+        drop(engine);
+        let rows: Vec<(Option<String>, String)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.ticket().map(str::to_string),
+                    serde_json::to_string(r).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let outbox: Vec<(String, String)> = if shared.config.webhook.is_some() {
+            alerts
+                .iter()
+                .map(|a| {
+                    let key = alerts::key(a);
+                    let body = alerts::body(a, &key);
+                    (key, body)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let position = position.clone().unwrap_or(match &shared.config.source {
+            SourceSpec::File(_) => Position::File {
+                offset: 0,
+                identity: 0,
+            },
+            SourceSpec::Stdin => Position::Stdin { lines: 0 },
+            SourceSpec::Post => Position::Post,
+        });
+        let committed = shared
+            .store
+            .commit(&Batch {
+                snapshot: &snapshot,
+                position: &position,
+                records: &rows,
+                alerts: &outbox,
+            })
+            .map_err(|e| e.to_string());
+        for (reply, posted) in replies {
+            let _ = reply.send(committed.clone().map(|()| posted.clone()));
+        }
+        committed?;
+        shared
+            .snapshot_bytes
+            .store(snapshot.len() as u64, Ordering::Relaxed);
+        shared.commit_micros.store(
+            commit_started.elapsed().as_micros() as u64,
+            Ordering::Relaxed,
+        );
+        shared.batches.fetch_add(1, Ordering::Relaxed);
+        shared
+            .alerts_raised
+            .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+        let _ = shared
+            .queued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+                Some(q.saturating_sub(lines as u64))
+            });
+        if !outbox.is_empty() {
+            let _ = wake.try_send(());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `DIR/report.json`: the committed records and what a check ending now adds, with the
+/// summary: the document of `pledge check --format json`.
+fn write_report(shared: &Shared) -> Result<(), String> {
+    let report = shared.fork()?.finish();
+    let path = shared.config.state.join("report.json");
+    let tmp = shared.config.state.join("report.json.tmp");
+    let mut out = String::from("{\"records\":[\n");
+    let mut first = true;
+    let mut since = 0;
+    loop {
+        let page = shared
+            .store
+            .records(since, 10_000)
+            .map_err(|e| e.to_string())?;
+        let Some((last, _)) = page.last() else { break };
+        since = last + 1;
+        for (_, line) in page {
+            if !first {
+                out.push_str(",\n");
+            }
+            first = false;
+            out.push_str(&line);
+        }
+    }
+    for r in &report.records {
+        if !first {
+            out.push_str(",\n");
+        }
+        first = false;
+        out.push_str(&serde_json::to_string(r).unwrap_or_default());
+    }
+    out.push_str("\n],\n\"summary\":");
+    out.push_str(&report.summary_pretty());
+    out.push_str("}\n");
+    std::fs::write(&tmp, out)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// Hands a POSTed body to the loop and waits for its batch to be committed.
+pub(crate) fn post(shared: &Shared, lines: Vec<Vec<u8>>) -> Result<Posted, String> {
+    let Some(tx) = &shared.post else {
+        return Err("this service reads its events from its source".into());
+    };
+    let (reply, answer) = mpsc::sync_channel(1);
+    tx.send(Msg::Post(lines, reply))
+        .map_err(|_| "the service is stopping".to_string())?;
+    // Waits in short steps, so that a service stopping meanwhile answers 503 at once.
+    loop {
+        match answer.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Timeout) if !shared.stop.load(Ordering::SeqCst) => {}
+            Err(_) => return Err("the service is stopping".to_string()),
+        }
+    }
+}

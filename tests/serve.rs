@@ -1,0 +1,700 @@
+//! `pledge serve` end to end: the real binary on a loopback port, a real HTTP client, a webhook
+//! receiver on loopback; crash recovery by `kill -9` at random moments; alerts delivered once
+//! per key across a restart.
+#![cfg(feature = "cli")]
+
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pledge");
+
+fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A running service, killed (SIGKILL) and reaped when dropped.
+struct Service {
+    child: Child,
+    url: String,
+}
+
+impl Service {
+    fn start(args: &[&str]) -> Service {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pledge serve");
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        reader.read_line(&mut first).expect("first line");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
+        // Keep draining standard output so that the service never blocks on it.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Service { child, url }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits (bounded) for the service to exit by itself.
+    fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the service did not stop in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (status, body) of a request; `token` adds `Authorization: Bearer`.
+fn request(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let mut req = ureq::request(method, url).timeout(Duration::from_secs(30));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let got = match body {
+        Some(b) => req.send_string(b),
+        None => req.call(),
+    };
+    match got {
+        Ok(r) => (r.status(), r.into_string().expect("body")),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+fn get_json(url: &str, token: Option<&str>) -> Json {
+    let (status, body) = request("GET", url, token, None);
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"))
+}
+
+/// A webhook receiver on loopback: keeps every (Idempotency-Key, body) it was sent.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<(String, Json)>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (g, s) = (Arc::clone(&got), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        stream.set_nonblocking(false).expect("blocking");
+                        stream
+                            .set_read_timeout(Some(Duration::from_secs(5)))
+                            .expect("timeout");
+                        if let Some(hit) = receive(stream) {
+                            g.lock().expect("lock").push(hit);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Receiver {
+            url,
+            got,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn keys(&self) -> BTreeMap<String, usize> {
+        let mut keys = BTreeMap::new();
+        for (k, _) in self.got.lock().expect("lock").iter() {
+            *keys.entry(k.clone()).or_insert(0) += 1;
+        }
+        keys
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads one HTTP request, answers 200; returns its idempotency key and JSON body.
+fn receive(mut stream: std::net::TcpStream) -> Option<(String, Json)> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut key = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.to_ascii_lowercase().as_str() {
+                "idempotency-key" => key = value.trim().to_string(),
+                "content-length" => length = value.trim().parse().ok()?,
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    stream
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    Some((key, serde_json::from_slice(&body).ok()?))
+}
+
+/// Polls `cond` every 50 ms for at most `limit`.
+fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+const DESK: &str = r#"policy "desk" {
+  deadline contact "投诉1小时内联系客户" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+    after 48 hours escalate project_manager
+  }
+}
+"#;
+
+fn event(ticket: &str, day: u32, hm: &str, kind: &str, attrs: &str) -> String {
+    format!(
+        r#"{{"ticket":"{ticket}","at":"2026-03-{day:02}T{hm}:00+08:00","type":"{kind}","attrs":{{{attrs}}}}}"#
+    )
+}
+
+#[test]
+fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let state = dir.path().join("state");
+    let hook = Receiver::start();
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--webhook",
+        &hook.url,
+        "--now-from-events",
+        "--max-body",
+        "2000",
+        "--commit-ms",
+        "20",
+    ];
+    let service = Service::start(&args);
+    let url = service.url.clone();
+    let tok = Some("s3cret");
+
+    // Every endpoint asks for the token; POST without it is refused.
+    assert_eq!(request("GET", &format!("{url}/healthz"), None, None).0, 401);
+    let (status, _) = request("POST", &format!("{url}/events"), Some("wrong"), Some("{}"));
+    assert_eq!(status, 401);
+    assert_eq!(get_json(&format!("{url}/healthz"), tok)["status"], "ok");
+
+    // A body is validated like `pledge check` input: rejected lines by number, the rest taken.
+    let body = [
+        event(
+            "A",
+            2,
+            "09:00",
+            "opened",
+            r#""kind":"complaint","project":"north""#,
+        ),
+        "{not json".to_string(),
+        event(
+            "B",
+            2,
+            "09:30",
+            "opened",
+            r#""kind":"complaint","project":"south""#,
+        ),
+        event("B", 2, "09:40", "contacted", ""),
+    ]
+    .join("\n");
+    let (status, answer) = request("POST", &format!("{url}/events"), tok, Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let answer: Json = serde_json::from_str(&answer).expect("json");
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    assert_eq!(answer["rejected"][0]["line"], 2, "{answer}");
+    assert!(answer["rejected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
+    let big = "x".repeat(3000);
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&big)).0,
+        413
+    );
+
+    // Two days later: A breached at 10:00 on the 2nd and its 48-hour stage fired.
+    let later = event("Z", 4, "12:00", "opened", r#""kind":"repair""#);
+    let (status, answer) = request("POST", &format!("{url}/events"), tok, Some(&later));
+    assert_eq!(status, 200, "{answer}");
+    let agenda = get_json(&format!("{url}/agenda?within=4h"), tok);
+    assert_eq!(agenda["counts"]["overdue"], 1, "{agenda}");
+    assert_eq!(agenda["items"][0]["ticket"], "A", "{agenda}");
+    let south = get_json(&format!("{url}/agenda?within=4h&project=south"), tok);
+    assert_eq!(south["items"].as_array().map(Vec::len), Some(0), "{south}");
+    let case = get_json(&format!("{url}/cases/A"), tok);
+    assert_eq!(case["verdicts"][0]["status"], "breached", "{case}");
+    assert!(
+        case["why"].as_str().is_some_and(|w| w.contains("contact")),
+        "{case}"
+    );
+    assert_eq!(
+        request("GET", &format!("{url}/cases/nobody"), tok, None).0,
+        404
+    );
+    let summary = get_json(&format!("{url}/summary"), tok);
+    assert_eq!(summary["record"], "summary");
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(summary["breached"], 1, "{summary}");
+
+    let expected: BTreeMap<String, usize> = [
+        ("breached/desk/contact/A/1".to_string(), 1),
+        ("stage/desk/contact/A/1/1".to_string(), 1),
+    ]
+    .into();
+    eventually(Duration::from_secs(20), "two alerts", || {
+        hook.keys() == expected
+    });
+    eventually(Duration::from_secs(20), "an empty outbox", || {
+        let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
+        metric(&m, "pledge_alerts_pending") == 0.0
+    });
+    let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
+    assert_eq!(metric(&m, "pledge_events_accepted_total"), 4.0, "{m}");
+    assert_eq!(metric(&m, "pledge_events_rejected_total"), 1.0, "{m}");
+    assert!(
+        m.contains("pledge_breaches{policy=\"desk\",clause=\"contact\"} 1"),
+        "{m}"
+    );
+    let stage = hook
+        .got
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|(k, _)| k.starts_with("stage/"))
+        .map(|(_, b)| b.clone())
+        .expect("a stage alert");
+    assert_eq!(stage["alert"], "stage", "{stage}");
+    assert_eq!(stage["key"], "stage/desk/contact/A/1/1", "{stage}");
+    assert_eq!(stage["role"], "project_manager", "{stage}");
+
+    // A crash and a restart: nothing is raised or delivered again, the state is all there.
+    service.kill();
+    let service = Service::start(&args);
+    let url = service.url.clone();
+    let more = event("Y", 5, "12:00", "opened", r#""kind":"repair""#);
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&more)).0,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(hook.keys(), expected);
+    let summary = get_json(&format!("{url}/summary"), tok);
+    assert_eq!(summary["accepted"], 5, "{summary}");
+}
+
+#[test]
+fn a_non_loopback_address_or_post_without_a_token_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let state = dir.path().join("state");
+    for extra in [
+        &["--post", "--listen", "127.0.0.1:0"][..],
+        &["--post", "--listen", "0.0.0.0:0"],
+    ] {
+        let out = Command::new(BIN)
+            .arg("serve")
+            .arg(&policy)
+            .arg("--state")
+            .arg(&state)
+            .args(extra)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--token-file"), "{err}");
+    }
+}
+
+/// A tiny seeded generator for the moments of the kills (the same on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let full = dir.path().join("full.jsonl");
+    let gen = Command::new(BIN)
+        .args([
+            "gen", "--cases", "400", "--days", "30", "--seed", "11", "--out",
+        ])
+        .arg(&full)
+        .status()
+        .expect("gen");
+    assert!(gen.success());
+    let mut text = std::fs::read(&full).expect("read");
+    // A bad line and an event given twice (same id) in the middle: rejected once each, not
+    // once per restart.
+    let mid = text.len() / 2;
+    let cut = mid + text[mid..].iter().position(|&b| b == b'\n').expect("line") + 1;
+    let next = cut + text[cut..].iter().position(|&b| b == b'\n').expect("line");
+    let mut twice: Json = serde_json::from_slice(&text[cut..next]).expect("a generated event");
+    twice["id"] = "given-twice".into();
+    let twice = format!("{twice}\n");
+    let tail = text.split_off(cut);
+    text.extend_from_slice(b"{broken\n");
+    text.extend_from_slice(twice.as_bytes());
+    text.extend_from_slice(twice.as_bytes());
+    text.extend_from_slice(&tail);
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, b"").expect("create");
+    let state = dir.path().join("state");
+    let mut policies: Vec<PathBuf> = std::fs::read_dir(root("policies"))
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    policies.sort();
+    let policy_args: Vec<String> = policies.iter().map(|p| p.display().to_string()).collect();
+    let mut args: Vec<String> = policy_args.clone();
+    args.extend(
+        [
+            "--state",
+            state.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--now-from-events",
+            "--reorder-window",
+            "2h",
+            "--commit-lines",
+            "200",
+            "--commit-ms",
+            "30",
+        ]
+        .map(String::from),
+    );
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    // A writer appends the stream in uneven pieces (cutting lines in two) while the service
+    // follows it and is killed at random moments.
+    let writer = {
+        let (events, text) = (events.clone(), text.clone());
+        std::thread::spawn(move || {
+            let mut rng = Lcg(7);
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&events)
+                .expect("open");
+            let mut at = 0;
+            while at < text.len() {
+                let n = (1 + rng.below(3_000) as usize).min(text.len() - at);
+                file.write_all(&text[at..at + n]).expect("append");
+                file.flush().expect("flush");
+                at += n;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let mut rng = Lcg(2026);
+    let started = Instant::now();
+    let total = text.iter().filter(|&&b| b == b'\n').count() as f64;
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        let service = Service::start(&args_ref);
+        std::thread::sleep(Duration::from_millis(150 + rng.below(900)));
+        let (_, m) = request("GET", &format!("{}/metrics", service.url), None, None);
+        seen.push(metric(&m, "pledge_events_accepted_total"));
+        service.kill();
+    }
+    writer.join().expect("writer");
+    // The kills came while the stream was being read, not after.
+    let midway = seen.iter().filter(|&&n| n > 0.0 && n < total - 3.0).count();
+    assert!(
+        midway >= 5,
+        "accepted events at the kills: {seen:?} of {total}"
+    );
+    let mut last = args_ref.clone();
+    last.push("--until-eof");
+    let status = Service::start(&last).wait(Duration::from_secs(120));
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(150));
+
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    let batch = Command::new(BIN)
+        .arg("check")
+        .args(&policy_args)
+        .arg("--events")
+        .arg(&events)
+        .args(["--format", "json", "--reorder-window", "2h"])
+        .output()
+        .expect("check");
+    let expected = String::from_utf8(batch.stdout).expect("utf-8");
+    let summary: Json = serde_json::from_str::<Json>(&expected).expect("json")["summary"].clone();
+    assert_eq!(summary["rejected"], 2);
+    assert_eq!(summary["duplicates"], 1);
+    assert!(summary["breached"].as_u64() > Some(100));
+    assert!(
+        got == expected,
+        "the service's report differs from the batch check"
+    );
+}
+
+#[test]
+fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events = [
+        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
+        "not json".to_string(),
+        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:40", "contacted", ""),
+        event("C", 4, "09:40", "opened", r#""kind":"complaint""#),
+    ]
+    .join("\n")
+        + "\n";
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let state = dir.path().join("state");
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg(&policy)
+        .arg("--state")
+        .arg(&state)
+        .args([
+            "--events",
+            "-",
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(events.as_bytes())
+        .expect("write");
+    let service = Service {
+        child,
+        url: String::new(),
+    };
+    assert!(service.wait(Duration::from_secs(30)).success());
+    let batch = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--events")
+        .arg(&file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
+}
+
+/// The first fenced block of `lang` after `heading` in the README.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
+    let section = &readme[readme.find(heading).expect("the heading")..];
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a block") + fence.len();
+    let end = start + section[start..].find("```").expect("its end");
+    section[start..end].to_string()
+}
+
+#[test]
+fn the_readme_service_example_answers_as_written() {
+    let script = readme_block("### An example", "sh").replace("\\\n", " ");
+    let token = script
+        .lines()
+        .find_map(|l| l.strip_prefix("printf '")?.split("\\n").next())
+        .expect("the token");
+    let serve: Vec<&str> = script
+        .lines()
+        .find(|l| l.starts_with("pledge serve "))
+        .expect("the command")
+        .split_whitespace()
+        .skip(2)
+        .filter(|w| *w != "&")
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).expect("token");
+    let state = dir.path().join("pledge-state");
+    let mut args: Vec<String> = Vec::new();
+    let mut words = serve.iter();
+    while let Some(w) = words.next() {
+        match *w {
+            "--state" => {
+                words.next();
+                args.extend(["--state".into(), state.display().to_string()]);
+            }
+            "--token-file" => {
+                words.next();
+                args.extend(["--token-file".into(), token_file.display().to_string()]);
+            }
+            path if path.starts_with("policies/") => args.push(root(path).display().to_string()),
+            other => args.push(other.to_string()),
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let service = Service::start(&args);
+    let body = std::fs::read_to_string(root("examples/service-desk.jsonl")).expect("events");
+    let (status, got) = request(
+        "POST",
+        &format!("{}/events", service.url),
+        Some(token),
+        Some(&body),
+    );
+    assert_eq!(status, 200, "{got}");
+    let expected: Json =
+        serde_json::from_str(&readme_block("### An example", "json")).expect("json");
+    let got: Json = serde_json::from_str(&got).expect("json");
+    assert_eq!(got, expected);
+    for path in [
+        "/healthz",
+        "/summary",
+        "/agenda?within=4h&project=jindi",
+        "/cases/T-0301",
+        "/records?since=0",
+    ] {
+        get_json(&format!("{}{path}", service.url), Some(token));
+    }
+    let (status, metrics) = request(
+        "GET",
+        &format!("{}/metrics", service.url),
+        Some(token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("pledge_breaches{policy=\"repairs\""),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn sigterm_commits_writes_the_report_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events = [
+        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:40", "contacted", ""),
+        "[]".to_string(),
+    ]
+    .join("\n")
+        + "\n";
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let state = dir.path().join("state");
+    let service = Service::start(&[
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--events",
+        file.to_str().unwrap(),
+        "--now-from-events",
+    ]);
+    eventually(Duration::from_secs(20), "every line", || {
+        let (_, m) = request("GET", &format!("{}/metrics", service.url), None, None);
+        metric(&m, "pledge_events_accepted_total") == 3.0
+            && metric(&m, "pledge_events_rejected_total") == 1.0
+            && metric(&m, "pledge_source_lag_events") == 0.0
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    assert!(service.wait(Duration::from_secs(20)).success());
+    let batch = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--events")
+        .arg(&file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
+}
