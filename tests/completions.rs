@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "check",
     "agenda",
     "parse",
