@@ -96,6 +96,8 @@ pub struct AgendaItem {
     pub stage: Option<StageRef>,
     /// The zone the clause counts in; instants are shown in it.
     pub zone: Tz,
+    /// The case's `project` attribute, for the counts per project of a long agenda.
+    pub project: Option<Arc<str>>,
 }
 
 impl AgendaItem {
@@ -176,6 +178,24 @@ impl Agenda {
         rows.sort_by_key(|r| r.0);
         rows.into_iter().map(|(_, p, c, n)| (p, c, n)).collect()
     }
+
+    /// Per project (by name; cases without one last, as `None`), its items by kind: overdue,
+    /// missed, stage, due.
+    pub fn by_project(&self) -> Vec<(Option<Arc<str>>, [usize; 4])> {
+        let mut rows: std::collections::BTreeMap<(bool, Option<Arc<str>>), [usize; 4]> =
+            std::collections::BTreeMap::new();
+        for item in &self.items {
+            let k = match item.kind {
+                ItemKind::Overdue => 0,
+                ItemKind::Missed => 1,
+                ItemKind::Stage => 2,
+                ItemKind::Due => 3,
+            };
+            rows.entry((item.project.is_none(), item.project.clone()))
+                .or_default()[k] += 1;
+        }
+        rows.into_iter().map(|((_, p), n)| (p, n)).collect()
+    }
 }
 
 /// The running cycle whose verdict the evaluator emitted last: its actions follow it.
@@ -186,6 +206,7 @@ struct Running {
     cycle: u32,
     due: Instant,
     paused: bool,
+    project: Option<Arc<str>>,
 }
 
 /// A [`Sink`] that keeps what the agenda lists and drops everything else: feed it to an
@@ -201,6 +222,8 @@ pub struct AgendaSink<'p> {
     items: Vec<AgendaItem>,
     running: Option<Running>,
     include_closed: bool,
+    /// The `project` of the case whose verdicts come next ([`Sink::case_attrs`]).
+    project: Option<(Arc<str>, Option<Arc<str>>)>,
 }
 
 impl<'p> AgendaSink<'p> {
@@ -212,6 +235,7 @@ impl<'p> AgendaSink<'p> {
             items: Vec::new(),
             running: None,
             include_closed: false,
+            project: None,
         }
     }
 
@@ -284,12 +308,18 @@ impl Sink for AgendaSink<'_> {
             self.running = None;
             return;
         }
+        let project = self
+            .project
+            .as_ref()
+            .filter(|(ticket, _)| *ticket == v.ticket)
+            .and_then(|(_, project)| project.clone());
         self.running = Some(Running {
             ticket: v.ticket.clone(),
             clause_ref: v.clause_ref,
             cycle: v.cycle,
             due: v.due,
             paused: v.paused,
+            project: project.clone(),
         });
         let title = self.title(v.clause_ref);
         let item = |kind, at, stage| AgendaItem {
@@ -305,6 +335,7 @@ impl Sink for AgendaSink<'_> {
             paused: v.paused,
             stage,
             zone: v.zone,
+            project: project.clone(),
         };
         match v.status {
             Status::Breached => self.push(item(ItemKind::Overdue, v.due, None)),
@@ -330,7 +361,7 @@ impl Sink for AgendaSink<'_> {
         {
             return;
         }
-        let (due, paused) = (running.due, running.paused);
+        let (due, paused, project) = (running.due, running.paused, running.project.clone());
         let item = AgendaItem {
             kind: ItemKind::Missed,
             at: a.at,
@@ -350,11 +381,21 @@ impl Sink for AgendaSink<'_> {
                 message: a.message.clone(),
             }),
             zone: a.zone,
+            project,
         };
         self.push(item);
     }
 
     fn rejected(&mut self, _: &Rejected) {}
+
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        &["project"]
+    }
+
+    fn case_attrs(&mut self, ticket: &Arc<str>, attrs: &crate::value::Attrs) {
+        let project = attrs.get("project").and_then(|v| v.as_str()).map(Arc::from);
+        self.project = Some((ticket.clone(), project));
+    }
 
     fn unopened(&mut self, _: &Unopened) {}
 
@@ -422,6 +463,22 @@ pub fn render_human(agenda: &Agenda, color: bool, limit: usize) -> String {
         for (policy, clause, [o, m, s, d]) in &rows {
             let name = format!("{policy}/{clause}");
             out.push_str(&format!("  {name:<width$}  {o:>6} {m:>6} {s:>6} {d:>6}\n"));
+        }
+        let projects = agenda.by_project();
+        if projects.iter().any(|(p, _)| p.is_some()) {
+            let name = |p: &Option<Arc<str>>| p.as_deref().unwrap_or("-").to_string();
+            let width = projects
+                .iter()
+                .map(|(p, _)| name(p).chars().count())
+                .max()
+                .unwrap_or(0);
+            out.push_str("by project (overdue, missed, stages, due):\n");
+            for (project, [o, m, s, d]) in &projects {
+                let project = name(project);
+                out.push_str(&format!(
+                    "  {project:<width$}  {o:>6} {m:>6} {s:>6} {d:>6}\n"
+                ));
+            }
         }
         out.push_str(&format!(
             "the first {limit} of {} items (--limit to see more):\n",
@@ -494,6 +551,7 @@ pub fn to_json(agenda: &Agenda) -> Value {
             o.insert("cycle".into(), json!(item.cycle));
             o.insert("due".into(), json!(rfc3339(item.due, item.zone)));
             o.insert("paused".into(), json!(item.paused));
+            o.insert("project".into(), json!(item.project.as_deref()));
             let (key, seconds) = match item.kind {
                 ItemKind::Overdue => ("overdue_seconds", agenda.now - item.at),
                 ItemKind::Missed => ("since_seconds", agenda.now - item.at),
@@ -527,6 +585,17 @@ pub fn to_json(agenda: &Agenda) -> Value {
             .map(|(policy, clause, [o, m, s, d])| json!({
                 "policy": &**policy,
                 "clause": &**clause,
+                "overdue": o,
+                "missed": m,
+                "stage": s,
+                "due": d,
+            }))
+            .collect::<Vec<_>>(),
+        "by_project": agenda
+            .by_project()
+            .iter()
+            .map(|(project, [o, m, s, d])| json!({
+                "project": project.as_deref(),
                 "overdue": o,
                 "missed": m,
                 "stage": s,

@@ -469,3 +469,63 @@ fn a_long_agenda_is_headed_by_counts_per_clause() {
     };
     assert_eq!(listed(&short), listed(&all)[..2].to_vec());
 }
+
+/// Past `--limit` items, the counts per project follow those per clause (the case's `project`
+/// as merged by then; cases without one last, as `-`), and each item carries its project.
+#[test]
+fn a_long_agenda_is_headed_by_counts_per_project_too() {
+    use pledge::agenda::AgendaSink;
+    use pledge::eval::Evaluator;
+    let policies = [policy()];
+    let with_project = |ticket: &str, at: &str, project: &str| {
+        let mut e = opened(ticket, at, "complaint");
+        e.attrs.insert("project", Value::String(project.into()));
+        e
+    };
+    let mut moved = ev("B", "03-02 09:20", "updated");
+    moved.attrs.insert("project", Value::String("mall".into()));
+    let events = vec![
+        with_project("A", "03-02 09:00", "jindi"),
+        // B moves from jindi to mall before `now`: it counts for mall.
+        with_project("B", "03-02 09:10", "jindi"),
+        moved,
+        with_project("C", "03-02 09:30", "jindi"),
+        opened("D", "03-02 09:40", "complaint"),
+    ];
+    let sink = AgendaSink::new(&policies, None, Duration::hours(4));
+    let mut evaluator = Evaluator::new(&policies, EvalOptions::default(), sink);
+    for e in events {
+        evaluator.push(e);
+    }
+    let (summary, sink) = evaluator.finish();
+    let a = sink.into_agenda(summary.now.expect("a now"));
+    let projects: Vec<(Option<String>, usize)> = a
+        .by_project()
+        .into_iter()
+        .map(|(p, n)| (p.map(|p| p.to_string()), n.iter().sum()))
+        .collect();
+    assert_eq!(
+        projects,
+        [
+            (Some("jindi".to_string()), 2),
+            (Some("mall".to_string()), 1),
+            (None, 1)
+        ]
+    );
+    let item = |t: &str| a.items.iter().find(|i| &*i.ticket == t).expect("listed");
+    assert_eq!(item("B").project.as_deref(), Some("mall"));
+    assert_eq!(item("D").project, None);
+    let short = render_human(&a, false, 1);
+    assert!(
+        short.contains(
+            "by project (overdue, missed, stages, due):\n  jindi       0      0      0      2\n  mall        0      0      0      1\n  -           0      0      0      1\n"
+        ),
+        "{short}"
+    );
+    assert!(!render_human(&a, false, 10).contains("by project"));
+    let json = to_json(&a);
+    assert_eq!(json["items"][0]["project"], "jindi");
+    assert_eq!(json["by_project"][1]["project"], "mall");
+    assert_eq!(json["by_project"][2]["project"], serde_json::Value::Null);
+    assert_eq!(json["by_project"][2]["due"], 1);
+}

@@ -90,6 +90,15 @@ pub trait Sink {
     /// A record of a period clause (sampling, target, repeat, draw, per-period counts); all of
     /// them come at the end of the stream. Sinks that do not report periods ignore them.
     fn period(&mut self, _record: &PeriodRecord) {}
+    /// The attributes of the case whose verdict comes next, as merged by then (not called for
+    /// the cycles of cases settled long before the end, whose attributes are no longer kept).
+    /// Sinks that group by an attribute (the agenda's counts per project) read it here.
+    fn case_attrs(&mut self, _ticket: &Arc<str>, _attrs: &Attrs) {}
+    /// Case attributes the sink reads in [`Sink::case_attrs`] besides those the policies read
+    /// (the evaluator keeps only those of a case's attributes).
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        &[]
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -110,6 +119,12 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn period(&mut self, record: &PeriodRecord) {
         (**self).period(record)
+    }
+    fn case_attrs(&mut self, ticket: &Arc<str>, attrs: &Attrs) {
+        (**self).case_attrs(ticket, attrs)
+    }
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        (**self).wants_case_attributes()
     }
 }
 
@@ -902,6 +917,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.case_attrs = Some((!self.relevance.keeps_everything()).then(|| {
                 let mut names = Relevance::case_attributes(self.policies);
                 names.extend(self.periods.report_group_by().iter().cloned());
+                names.extend(
+                    self.sink
+                        .wants_case_attributes()
+                        .iter()
+                        .map(|n| n.to_string()),
+                );
                 names.into_iter().map(String::into_boxed_str).collect()
             }));
         }
@@ -1600,7 +1621,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             Status::Pending => counts.pending += 1,
         }
         match attrs {
-            Some(attrs) => self.periods.verdict_in(&verdict, attrs),
+            Some(attrs) => {
+                self.periods.verdict_in(&verdict, attrs);
+                self.sink.case_attrs(ticket, attrs);
+            }
             None => self.periods.verdict(&verdict),
         }
         self.sink.verdict(&verdict);

@@ -100,6 +100,12 @@ impl<S: Sink> Sink for WithGroups<S> {
     fn finding(&mut self, finding: &crate::eval::Finding) {
         self.inner.finding(finding)
     }
+    fn case_attrs(&mut self, ticket: &std::sync::Arc<str>, attrs: &crate::value::Attrs) {
+        self.inner.case_attrs(ticket, attrs)
+    }
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        self.inner.wants_case_attributes()
+    }
     fn period(&mut self, record: &PeriodRecord) {
         if let PeriodRecord::Compliance(c) = record {
             let slot = self

@@ -81,6 +81,12 @@ impl<S: Sink, W: Write> Sink for WithRejects<S, W> {
     fn unopened(&mut self, unopened: &Unopened) {
         self.inner.unopened(unopened)
     }
+    fn case_attrs(&mut self, ticket: &std::sync::Arc<str>, attrs: &crate::value::Attrs) {
+        self.inner.case_attrs(ticket, attrs)
+    }
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        self.inner.wants_case_attributes()
+    }
     fn finding(&mut self, finding: &Finding) {
         self.inner.finding(finding)
     }

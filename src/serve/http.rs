@@ -224,13 +224,19 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
     let mut sink = AgendaSink::new(policies, Some(now), within).including_closed(include_closed);
     let engine = shared.engine();
     for record in &report.records {
-        if let Some(project) = project {
-            let Some(ticket) = record.ticket() else {
-                continue;
-            };
-            if engine.case_attr(ticket, "project").as_deref() != Some(project) {
-                continue;
+        let case_project = record
+            .ticket()
+            .and_then(|ticket| engine.case_attr(ticket, "project"));
+        if project.is_some() && case_project.as_deref() != project {
+            continue;
+        }
+        if let Record::Verdict(v) = record {
+            // The agenda counts items per project: tell it the case's.
+            let mut attrs = crate::value::Attrs::new();
+            if let Some(p) = &case_project {
+                attrs.insert("project", crate::value::Value::String(p.as_str().into()));
             }
+            sink.case_attrs(&v.ticket, &attrs);
         }
         match record {
             Record::Verdict(v) => sink.verdict(v),
