@@ -287,6 +287,15 @@ type Running = (
     BTreeSet<(String, String, u32, usize, DateTime<Utc>, &'static str)>,
 );
 
+fn breach_key(v: &pledge::Verdict) -> (String, String, u32, DateTime<Utc>) {
+    (v.ticket.to_string(), v.clause.to_string(), v.cycle, v.due)
+}
+
+fn stage_key(a: &pledge::Action) -> (String, String, u32, usize, DateTime<Utc>, &'static str) {
+    let (ticket, clause) = (a.ticket.to_string(), a.clause.to_string());
+    (ticket, clause, a.cycle, a.stage, a.at, a.status.as_str())
+}
+
 fn batch_running(set: &PolicySet, text: &[u8], judged: DateTime<Utc>) -> Running {
     let report = pledge::check_reader(set, text, &Options::default().now(judged)).expect("check");
     let mut running = BTreeSet::new();
@@ -296,7 +305,7 @@ fn batch_running(set: &PolicySet, text: &[u8], judged: DateTime<Utc>) -> Running
             if v.stop.is_none() {
                 running.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle));
                 if v.status == Status::Breached {
-                    breaches.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle, v.due));
+                    breaches.insert(breach_key(v));
                 }
             }
         }
@@ -304,9 +313,8 @@ fn batch_running(set: &PolicySet, text: &[u8], judged: DateTime<Utc>) -> Running
     let mut stages = BTreeSet::new();
     for r in &report.records {
         if let Record::Action(a) = r {
-            let cycle = (a.ticket.to_string(), a.clause.to_string(), a.cycle);
-            if running.contains(&cycle) {
-                stages.insert((cycle.0, cycle.1, cycle.2, a.stage, a.at, a.status.as_str()));
+            if running.contains(&(a.ticket.to_string(), a.clause.to_string(), a.cycle)) {
+                stages.insert(stage_key(a));
             }
         }
     }
@@ -314,26 +322,52 @@ fn batch_running(set: &PolicySet, text: &[u8], judged: DateTime<Utc>) -> Running
 }
 
 fn engine_running(alerts: &[Alert]) -> Running {
-    let mut breaches = BTreeSet::new();
-    let mut stages = BTreeSet::new();
+    let mut running = Running::default();
     for a in alerts {
         match a {
-            Alert::Breached(v) => {
-                breaches.insert((v.ticket.to_string(), v.clause.to_string(), v.cycle, v.due));
-            }
-            Alert::Stage(a) => {
-                stages.insert((
-                    a.ticket.to_string(),
-                    a.clause.to_string(),
-                    a.cycle,
-                    a.stage,
-                    a.at,
-                    a.status.as_str(),
-                ));
-            }
+            Alert::Breached(v) => running.0.insert(breach_key(v)),
+            Alert::Stage(a) => running.1.insert(stage_key(a)),
+        };
+    }
+    running
+}
+
+/// A live engine with a one-day window that has seen the lines up to `judged` (lines without
+/// an instant, the deliberately broken ones, are pushed too: they are rejected records), told
+/// once just after: its alerts, and what a batch check judged at `judged` says of the clocks
+/// still running then.
+fn told_and_expected(
+    set: &PolicySet,
+    text: &[u8],
+    lines: &[(&[u8], Option<DateTime<Utc>>)],
+    judged: DateTime<Utc>,
+) -> (Running, Running) {
+    let window = Duration::days(1);
+    let mut engine = Engine::new(set, &Options::default().reorder_window(window));
+    for (l, at) in lines {
+        if at.is_none_or(|at| at <= judged) {
+            engine.push_json(l);
         }
     }
-    (breaches, stages)
+    let got = engine.advance(judged + window + Duration::nanoseconds(1));
+    (
+        engine_running(&got.alerts),
+        batch_running(set, text, judged),
+    )
+}
+
+/// The lines of a stream with their instants (`None` for a line that is not an event).
+fn timed_lines(text: &[u8]) -> Vec<(&[u8], Option<DateTime<Utc>>)> {
+    text.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let at = serde_json::from_slice::<serde_json::Value>(l)
+                .ok()
+                .and_then(|e| DateTime::parse_from_rfc3339(e["at"].as_str()?).ok())
+                .map(|at| at.with_timezone(&Utc));
+            (l, at)
+        })
+        .collect()
 }
 
 #[test]
@@ -346,31 +380,19 @@ fn alerts_of_one_late_call_are_what_a_batch_check_says_of_the_running_clocks() {
     ])
     .expect("shipped policies");
     let text = std::fs::read(root.join("examples/service-desk.jsonl")).expect("example");
+    let lines = timed_lines(&text);
     // Judged at several instants through the stream (the example runs over a few days).
-    let window = Duration::days(1);
     for judged in [
         t("2026-03-02T12:00:00+08:00"),
         t("2026-03-04T09:30:00+08:00"),
         t("2026-03-06T12:00:00+08:00"),
     ] {
-        let mut engine = Engine::new(&set, &Options::default().reorder_window(window));
-        // A live engine has seen the events up to the instant it is told about.
-        for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            // (The example's deliberately broken lines are rejected records, not alerts.)
-            let at = serde_json::from_slice::<serde_json::Value>(l)
-                .ok()
-                .and_then(|e| DateTime::parse_from_rfc3339(e["at"].as_str()?).ok());
-            if at.is_none_or(|at| at <= judged) {
-                engine.push_json(l);
-            }
-        }
-        let got = engine.advance(judged + window + Duration::nanoseconds(1));
-        let expected = batch_running(&set, &text, judged);
+        let (told, expected) = told_and_expected(&set, &text, &lines, judged);
         assert!(
             !expected.0.is_empty() || !expected.1.is_empty(),
             "the example has running clocks as of {judged}"
         );
-        assert_eq!(engine_running(&got.alerts), expected, "as of {judged}");
+        assert_eq!(told, expected, "as of {judged}");
     }
 }
 
@@ -393,31 +415,22 @@ fn alerts_on_a_generated_stream_are_what_a_batch_check_says_of_the_running_clock
     .dense();
     let mut text = Vec::new();
     pledge::gen::generate(&opts, &mut text).expect("generate");
-    let lines: Vec<(&[u8], DateTime<Utc>)> = text
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let e: serde_json::Value = serde_json::from_slice(l).expect("generated line");
-            let at = DateTime::parse_from_rfc3339(e["at"].as_str().expect("at")).expect("at");
-            (l, at.with_timezone(&Utc))
-        })
-        .collect();
-    let (first, last) = (lines[0].1, lines[lines.len() - 1].1);
-    let window = Duration::days(1);
+    let lines = timed_lines(&text);
+    assert!(
+        lines.iter().all(|(_, at)| at.is_some()),
+        "every generated line is an event"
+    );
+    let (first, last) = (
+        lines[0].1.expect("at"),
+        lines[lines.len() - 1].1.expect("at"),
+    );
     let mut checked = (0, 0);
     for step in 1..=3 {
         let judged = first + (last - first) * step / 4 + Duration::seconds(17);
-        let mut engine = Engine::new(&set, &Options::default().reorder_window(window));
-        for (l, at) in &lines {
-            if *at <= judged {
-                engine.push_json(l);
-            }
-        }
-        let got = engine.advance(judged + window + Duration::nanoseconds(1));
-        let expected = batch_running(&set, &text, judged);
+        let (told, expected) = told_and_expected(&set, &text, &lines, judged);
         checked.0 += expected.0.len();
         checked.1 += expected.1.len();
-        assert_eq!(engine_running(&got.alerts), expected, "as of {judged}");
+        assert_eq!(told, expected, "as of {judged}");
     }
     assert!(
         checked.0 > 20 && checked.1 > 5,
