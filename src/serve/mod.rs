@@ -8,12 +8,15 @@
 
 mod alerts;
 mod http;
+pub mod jetstream;
 mod metrics;
+pub mod nats;
 pub mod source;
 mod store;
 
 use crate::api::{Engine, Options, PolicySet, Record};
-use source::{FileSource, Next, Position, Source, StdinSource};
+use jetstream::{JetStreamSource, Subscription};
+use source::{FileSource, Lag, Next, Position, Source, StdinSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +34,8 @@ pub enum SourceSpec {
     Stdin,
     /// Only `POST /events`.
     Post,
+    /// A NATS JetStream stream, read by a durable pull consumer.
+    Nats(Subscription),
 }
 
 /// How the service runs.
@@ -47,6 +52,8 @@ pub struct Config {
     pub until_eof: bool,
     pub options: Options,
     pub webhook: Option<String>,
+    /// Publish alerts to this subject of this NATS server (a JetStream stream must capture it).
+    pub alerts_nats: Option<(String, String)>,
     pub commit_lines: usize,
     pub commit_every: Duration,
     pub max_body: usize,
@@ -78,12 +85,18 @@ pub(crate) struct Shared {
     /// Lines read by the source and not yet committed.
     pub queued: AtomicU64,
     pub lag_bytes: AtomicU64,
+    /// Messages a stream holds beyond what its source received.
+    pub lag_messages: AtomicU64,
+    /// The stream sequence last committed, which the JetStream source acknowledges.
+    nats_committed: Arc<AtomicU64>,
     pub alerts_raised: AtomicU64,
     pub batches: AtomicU64,
     /// Size of the last committed snapshot, and the last commit's duration in microseconds.
     pub snapshot_bytes: AtomicU64,
     pub commit_micros: AtomicU64,
     pub deliveries: Arc<alerts::DeliveryStats>,
+    /// Where alerts go: each target has an outbox in the store.
+    pub targets: Vec<store::Target>,
 }
 
 impl Shared {
@@ -143,6 +156,13 @@ pub fn run(config: Config) -> Result<(), String> {
     println!("listening on http://{bound}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
 
+    let mut channels: Vec<Box<dyn alerts::Channel>> = Vec::new();
+    if let Some(url) = &config.webhook {
+        channels.push(Box::new(alerts::Webhook::new(url)));
+    }
+    if let Some((url, subject)) = &config.alerts_nats {
+        channels.push(Box::new(alerts::NatsSubject::new(url, subject)));
+    }
     let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
     let shared = Arc::new(Shared {
         policies: config.policies.clone(),
@@ -153,11 +173,14 @@ pub fn run(config: Config) -> Result<(), String> {
         stop: AtomicBool::new(false),
         queued: AtomicU64::new(0),
         lag_bytes: AtomicU64::new(0),
+        lag_messages: AtomicU64::new(0),
+        nats_committed: Arc::default(),
         alerts_raised: AtomicU64::new(0),
         batches: AtomicU64::new(0),
         snapshot_bytes: AtomicU64::new(0),
         commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
+        targets: channels.iter().map(|c| c.target()).collect(),
     });
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // Registering a flag is always possible for these two signals.
@@ -170,12 +193,14 @@ pub fn run(config: Config) -> Result<(), String> {
         let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
         threads.push(std::thread::spawn(move || http::serve(&server, &shared)));
     }
-    let (wake_tx, wake_rx) = mpsc::sync_channel::<()>(1);
-    if let Some(url) = config.webhook.clone() {
+    let mut wakes = Vec::new();
+    for channel in channels {
+        let (wake_tx, wake_rx) = mpsc::sync_channel::<()>(1);
+        wakes.push(wake_tx);
         let shared = Arc::clone(&shared);
         threads.push(std::thread::spawn(move || {
             alerts::deliver(
-                &url,
+                channel,
                 &shared.store,
                 &wake_rx,
                 &shared.stop,
@@ -198,9 +223,26 @@ pub fn run(config: Config) -> Result<(), String> {
             let source = StdinSource::new(std::io::stdin());
             spawn_source(Box::new(source), tx, &shared, true);
         }
+        SourceSpec::Nats(sub) => {
+            if position.as_ref().is_some_and(
+                |p| !matches!(p, Position::Nats { stream, .. } if *stream == sub.stream),
+            ) {
+                return Err(format!(
+                    "the state in `{}` was read from another source than the stream `{}` (start with another --state directory)",
+                    config.state.display(),
+                    sub.stream
+                ));
+            }
+            let source = JetStreamSource::new(
+                sub.clone(),
+                position.as_ref(),
+                Arc::clone(&shared.nats_committed),
+            );
+            spawn_source(Box::new(source), tx, &shared, config.until_eof);
+        }
         SourceSpec::Post => drop(tx),
     }
-    let result = service_loop(&shared, &rx, position, &wake_tx);
+    let result = service_loop(&shared, &rx, position, &wakes);
     shared.stop.store(true, Ordering::SeqCst);
     let report = write_report(&shared);
     for t in threads {
@@ -241,23 +283,19 @@ fn spawn_source(
                 Ok(Next::Line(line)) => {
                     read += 1;
                     if read % 1024 == 0 {
-                        if let Some(b) = source.behind() {
-                            shared.lag_bytes.store(b, Ordering::Relaxed);
-                        }
+                        record_lag(&shared, source.behind());
                     }
                     shared.queued.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Msg::Line(line, source.position())).is_err() {
                         return;
                     }
                 }
-                Ok(Next::Idle) if until_end => {
+                Ok(Next::Idle) if until_end && source.caught_up() => {
                     let _ = tx.send(Msg::End);
                     return;
                 }
                 Ok(Next::Idle) => {
-                    if let Some(b) = source.behind() {
-                        shared.lag_bytes.store(b, Ordering::Relaxed);
-                    }
+                    record_lag(&shared, source.behind());
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Ok(Next::End) => {
@@ -273,12 +311,20 @@ fn spawn_source(
     });
 }
 
+fn record_lag(shared: &Shared, lag: Option<Lag>) {
+    match lag {
+        Some(Lag::Bytes(b)) => shared.lag_bytes.store(b, Ordering::Relaxed),
+        Some(Lag::Events(n)) => shared.lag_messages.store(n, Ordering::Relaxed),
+        None => {}
+    }
+}
+
 /// Applies batches and commits them until the source ends or the service stops.
 fn service_loop(
     shared: &Shared,
     rx: &Receiver<Msg>,
     mut position: Option<Position>,
-    wake: &SyncSender<()>,
+    wakes: &[SyncSender<()>],
 ) -> Result<(), String> {
     let tick = shared.config.commit_every.max(Duration::from_millis(10));
     let mut ended = false;
@@ -366,7 +412,7 @@ fn service_loop(
                 )
             })
             .collect();
-        let outbox: Vec<(String, String)> = if shared.config.webhook.is_some() {
+        let outbox: Vec<(String, String)> = if !shared.targets.is_empty() {
             alerts
                 .iter()
                 .map(|a| {
@@ -385,6 +431,10 @@ fn service_loop(
             },
             SourceSpec::Stdin => Position::Stdin { lines: 0 },
             SourceSpec::Post => Position::Post,
+            SourceSpec::Nats(sub) => Position::Nats {
+                stream: sub.stream.clone(),
+                sequence: 0,
+            },
         });
         let committed = shared
             .store
@@ -393,12 +443,16 @@ fn service_loop(
                 position: &position,
                 records: &rows,
                 alerts: &outbox,
+                targets: &shared.targets,
             })
             .map_err(|e| e.to_string());
         for (reply, posted) in replies {
             let _ = reply.send(committed.clone().map(|()| posted.clone()));
         }
         committed?;
+        if let Position::Nats { sequence, .. } = &position {
+            shared.nats_committed.store(*sequence, Ordering::SeqCst);
+        }
         shared
             .snapshot_bytes
             .store(snapshot.len() as u64, Ordering::Relaxed);
@@ -416,7 +470,9 @@ fn service_loop(
                 Some(q.saturating_sub(lines as u64))
             });
         if !outbox.is_empty() {
-            let _ = wake.try_send(());
+            for wake in wakes {
+                let _ = wake.try_send(());
+            }
         }
     }
     Ok(())

@@ -46,8 +46,26 @@ pub struct Batch<'a> {
     pub position: &'a Position,
     /// Final records as JSON lines, with the ticket each is about.
     pub records: &'a [(Option<String>, String)],
-    /// Alerts to deliver: (idempotency key, JSON body).
+    /// Alerts to deliver: (idempotency key, JSON body), entered in the outbox of each target.
     pub alerts: &'a [(String, String)],
+    pub targets: &'a [Target],
+}
+
+/// Where alerts go: each target has its own outbox, emptied by its own deliverer, so that a
+/// receiver that is down holds back nothing sent to the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Webhook,
+    Nats,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Webhook => "webhook",
+            Target::Nats => "nats",
+        }
+    }
 }
 
 /// The store of one partition.
@@ -56,7 +74,8 @@ pub struct Store {
     state: TableDefinition<'static, &'static str, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
-    outbox: TableDefinition<'static, &'static str, &'static str>,
+    /// Per [`Target`], in its order.
+    outboxes: [TableDefinition<'static, &'static str, &'static str>; 2],
 }
 
 const SNAPSHOT: &str = "snapshot";
@@ -76,13 +95,18 @@ impl Store {
             state: TableDefinition::new(name("state")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
-            outbox: TableDefinition::new(name("outbox")),
+            outboxes: [
+                TableDefinition::new(name("outbox")),
+                TableDefinition::new(name("outbox-nats")),
+            ],
         };
         let tx = store.db.begin_write().map_err(e)?;
         tx.open_table(store.state).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
-        tx.open_table(store.outbox).map_err(e)?;
+        for outbox in store.outboxes {
+            tx.open_table(outbox).map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(store)
     }
@@ -121,9 +145,11 @@ impl Store {
                     tickets.insert(ticket.as_str(), seq).map_err(e)?;
                 }
             }
-            let mut outbox = tx.open_table(self.outbox).map_err(e)?;
-            for (key, body) in batch.alerts {
-                outbox.insert(key.as_str(), body.as_str()).map_err(e)?;
+            for target in batch.targets {
+                let mut outbox = tx.open_table(self.outbox_of(*target)).map_err(e)?;
+                for (key, body) in batch.alerts {
+                    outbox.insert(key.as_str(), body.as_str()).map_err(e)?;
+                }
             }
         }
         tx.commit().map_err(e)
@@ -156,10 +182,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Alerts not yet delivered, in key order.
-    pub fn outbox(&self, limit: usize) -> Result<Vec<(String, String)>> {
+    fn outbox_of(&self, target: Target) -> TableDefinition<'static, &'static str, &'static str> {
+        self.outboxes[target as usize]
+    }
+
+    /// Alerts not yet delivered to `target`, in key order.
+    pub fn outbox(&self, target: Target, limit: usize) -> Result<Vec<(String, String)>> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.outbox).map_err(e)?;
+        let table = tx.open_table(self.outbox_of(target)).map_err(e)?;
         let mut out = Vec::new();
         for row in table.iter().map_err(e)?.take(limit) {
             let (k, v) = row.map_err(e)?;
@@ -168,18 +198,18 @@ impl Store {
         Ok(out)
     }
 
-    /// How many alerts wait for delivery.
-    pub fn outbox_len(&self) -> Result<u64> {
+    /// How many alerts wait for delivery to `target`.
+    pub fn outbox_len(&self, target: Target) -> Result<u64> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.outbox).map_err(e)?;
+        let table = tx.open_table(self.outbox_of(target)).map_err(e)?;
         table.len().map_err(e)
     }
 
-    /// Removes a delivered alert.
-    pub fn delivered(&self, key: &str) -> Result<()> {
+    /// Removes an alert delivered to `target`.
+    pub fn delivered(&self, target: Target, key: &str) -> Result<()> {
         let tx = self.db.begin_write().map_err(e)?;
         {
-            let mut outbox = tx.open_table(self.outbox).map_err(e)?;
+            let mut outbox = tx.open_table(self.outbox_of(target)).map_err(e)?;
             outbox.remove(key).map_err(e)?;
         }
         tx.commit().map_err(e)
