@@ -321,7 +321,7 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     });
     eventually(Duration::from_secs(20), "an empty outbox", || {
         let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
-        metric(&m, "pledge_alerts_pending") == 0.0
+        metric(&m, "pledge_alerts_pending{target=\"webhook\"}") == 0.0
     });
     let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
     assert_eq!(metric(&m, "pledge_events_accepted_total"), 4.0, "{m}");

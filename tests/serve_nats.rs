@@ -472,3 +472,91 @@ fn alerts_reach_a_stream_once_per_key_across_a_restart() {
         serde_json::from_str(&get(&format!("{}/summary", service.url))).expect("summary");
     assert_eq!(summary["accepted"], 5, "{summary}");
 }
+
+/// The first fenced block of `lang` after `heading` in the README.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
+    let section = &readme[readme.find(heading).expect("the heading")..];
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a block") + fence.len();
+    let end = start + section[start..].find("```").expect("its end");
+    section[start..end].to_string()
+}
+
+/// The README's JetStream example, as written but for the ports (the test's own server, a port
+/// the system chooses) and the directories (temporary), and `--until-eof` so that it ends: the
+/// report equals `pledge check` of the example.
+#[test]
+fn the_readme_jetstream_example_works_as_written() {
+    let nats = NatsServer::start();
+    let script = readme_block("### NATS JetStream", "sh").replace("\\\n", " ");
+    let commands: Vec<Vec<&str>> = script
+        .lines()
+        .map(|l| l.split_whitespace().filter(|w| *w != "&").collect())
+        .collect();
+    assert_eq!(commands.len(), 3, "{script}");
+    assert_eq!(
+        commands[0][0], "nats-server",
+        "the first line starts the server"
+    );
+    let port = nats.url.rsplit(':').next().expect("port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("desk-state");
+    let localize = |words: &[&str]| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut words = words.iter().skip(1); // `pledge`
+        while let Some(w) = words.next() {
+            match *w {
+                "--state" => {
+                    words.next();
+                    out.extend(["--state".into(), state.display().to_string()]);
+                }
+                "--listen" => {
+                    words.next();
+                    out.extend(["--listen".into(), "127.0.0.1:0".into()]);
+                }
+                path if path.starts_with("policies/") || path.starts_with("examples/") => {
+                    out.push(root(path).display().to_string())
+                }
+                other => out.push(other.replace(":4222", &format!(":{port}"))),
+            }
+        }
+        out
+    };
+    assert_eq!(commands[1][..2], ["pledge", "publish"]);
+    let published = Command::new(BIN)
+        .args(localize(&commands[1]))
+        .output()
+        .expect("publish");
+    assert!(published.status.success(), "{published:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&published.stderr).trim(),
+        "published 50 events to `desk.events`"
+    );
+    assert_eq!(commands[2][..2], ["pledge", "serve"]);
+    let mut serve = localize(&commands[2]);
+    let at = serve
+        .iter()
+        .position(|w| w == "--listen")
+        .expect("--listen");
+    serve.drain(at..at + 2); // Service::start listens on a port the system chooses
+    serve.push("--until-eof".into());
+    let args: Vec<&str> = serve[1..].iter().map(String::as_str).collect(); // after `serve`
+    let status = Service::start(&args).wait(Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    let policies: Vec<&String> = serve.iter().filter(|w| w.ends_with(".pledge")).collect();
+    assert_eq!(policies.len(), 2);
+    let batch = Command::new(BIN)
+        .arg("check")
+        .args(&policies)
+        .arg("--events")
+        .arg(root("examples/service-desk.jsonl"))
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    assert!(
+        got == String::from_utf8(batch.stdout).expect("utf-8"),
+        "{got}"
+    );
+}
