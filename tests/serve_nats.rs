@@ -260,6 +260,9 @@ fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
         "--now-from-events",
         "--reorder-window",
         "2h",
+        // Cases settle (and leave the store) while the stream is read.
+        "--retain",
+        "2d",
         "--commit-lines",
         "150",
         "--commit-ms",
@@ -311,7 +314,14 @@ fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
             .args(&policies)
             .arg("--events")
             .arg(events)
-            .args(["--format", "json", "--reorder-window", "2h"])
+            .args([
+                "--format",
+                "json",
+                "--reorder-window",
+                "2h",
+                "--retain",
+                "2d",
+            ])
             .output()
             .expect("check");
         String::from_utf8(batch.stdout).expect("utf-8")

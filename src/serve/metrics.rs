@@ -153,16 +153,16 @@ pub fn render(shared: &Shared) -> Result<String, String> {
     );
     metric(
         &mut out,
-        "pledge_snapshot_bytes",
+        "pledge_commit_bytes",
         "gauge",
-        "Size of the last committed state.",
+        "State written by the last commit: the cases that changed and the rest of the state.",
         &one(shared.snapshot_bytes.load(Ordering::Relaxed) as f64),
     );
     metric(
         &mut out,
         "pledge_commit_seconds",
         "gauge",
-        "Duration of the last commit (snapshot and transaction).",
+        "Duration of the last commit (writing the state and the transaction).",
         &one(shared.commit_micros.load(Ordering::Relaxed) as f64 / 1e6),
     );
     Ok(out)

@@ -133,18 +133,21 @@ pub fn run(config: Config) -> Result<(), String> {
     let store = Store::open(&config.state, 0).map_err(|e| e.to_string())?;
     let committed = store.committed().map_err(|e| e.to_string())?;
     let options = config.options.clone().explain(true);
-    let (engine, position) = match committed {
+    let (mut engine, position) = match committed {
         Some(c) => {
-            let engine = Engine::restore(&config.policies, &c.snapshot).map_err(|e| {
-                format!(
-                    "cannot continue from the state in `{}`: {e} (start with another --state directory)",
-                    config.state.display()
-                )
-            })?;
+            let (cases, explained) = store.cases().map_err(|e| e.to_string())?;
+            let engine = Engine::restore_parts(&config.policies, &c.rest, cases, explained)
+                .map_err(|e| {
+                    format!(
+                        "cannot continue from the state in `{}`: {e} (start with another --state directory)",
+                        config.state.display()
+                    )
+                })?;
             (engine, Some(c.position))
         }
         None => (Engine::new(&config.policies, &options), None),
     };
+    engine.track_changes();
     let server = tiny_http::Server::http(config.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = server
@@ -401,7 +404,7 @@ fn service_loop(
             continue;
         }
         let commit_started = Clock::now();
-        let snapshot = engine.snapshot().map_err(|e| e.to_string())?;
+        let state = engine.checkpoint().map_err(|e| e.to_string())?;
         drop(engine);
         let rows: Vec<(Option<String>, String)> = records
             .iter()
@@ -439,7 +442,7 @@ fn service_loop(
         let committed = shared
             .store
             .commit(&Batch {
-                snapshot: &snapshot,
+                state: &state,
                 position: &position,
                 records: &rows,
                 alerts: &outbox,
@@ -453,9 +456,22 @@ fn service_loop(
         if let Position::Nats { sequence, .. } = &position {
             shared.nats_committed.store(*sequence, Ordering::SeqCst);
         }
+        let written = state.rest.len()
+            + state
+                .cases
+                .iter()
+                .filter_map(|(_, b)| b.as_ref())
+                .map(Vec::len)
+                .sum::<usize>()
+            + state
+                .explained
+                .iter()
+                .filter_map(|(_, b)| b.as_ref())
+                .map(Vec::len)
+                .sum::<usize>();
         shared
             .snapshot_bytes
-            .store(snapshot.len() as u64, Ordering::Relaxed);
+            .store(written as u64, Ordering::Relaxed);
         shared.commit_micros.store(
             commit_started.elapsed().as_micros() as u64,
             Ordering::Relaxed,
