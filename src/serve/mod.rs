@@ -329,13 +329,17 @@ fn service_loop(
     mut position: Option<Position>,
     wakes: &[SyncSender<()>],
 ) -> Result<(), String> {
-    let tick = shared.config.commit_every.max(Duration::from_millis(10));
+    let every = shared.config.commit_every.max(Duration::from_millis(10));
+    // A batch lasts at least four times as long as the last commit took, so that committing
+    // takes at most a fifth of the time however large the rest of the state grows.
+    let mut last_commit = Duration::ZERO;
     let mut ended = false;
     while !ended && !shared.stop.load(Ordering::SeqCst) {
         let mut lines = 0usize;
         let mut records: Vec<Record> = Vec::new();
         let mut replies = Vec::new();
         let started = Clock::now();
+        let tick = every.max(last_commit * 4);
         loop {
             let left = tick.saturating_sub(started.elapsed());
             let msg = match rx.recv_timeout(left) {
@@ -387,7 +391,7 @@ fn service_loop(
                 }
             }
             drop(engine);
-            if lines >= shared.config.commit_lines {
+            if lines >= shared.config.commit_lines && started.elapsed() >= last_commit * 4 {
                 break;
             }
         }
@@ -472,8 +476,9 @@ fn service_loop(
         shared
             .snapshot_bytes
             .store(written as u64, Ordering::Relaxed);
+        last_commit = commit_started.elapsed();
         shared.commit_micros.store(
-            commit_started.elapsed().as_micros() as u64,
+            last_commit.as_micros() as u64,
             Ordering::Relaxed,
         );
         shared.batches.fetch_add(1, Ordering::Relaxed);
