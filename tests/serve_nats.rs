@@ -228,7 +228,7 @@ fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
     let full = dir.path().join("full.jsonl");
     let gen = Command::new(BIN)
         .args([
-            "gen", "--cases", "300", "--days", "30", "--seed", "5", "--out",
+            "gen", "--cases", "900", "--days", "30", "--seed", "5", "--out",
         ])
         .arg(&full)
         .status()
@@ -278,7 +278,7 @@ fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
             let mut rng = Lcg(3);
             let mut at = 0;
             while at < lines.len() {
-                let n = (1 + rng.below(30) as usize).min(lines.len() - at);
+                let n = (1 + rng.below(60) as usize).min(lines.len() - at);
                 let burst = lines[at..at + n].iter().map(|l| Ok(l.clone().into_bytes()));
                 publish_lines(&mut conn, "events.in", burst).expect("publish");
                 at += n;

@@ -62,12 +62,11 @@ pub struct JetStreamSource {
 /// A connection with its consumer and pull requests.
 struct Pull {
     conn: Connection,
-    /// The subscription receiving every pull request's messages (`<inbox>.*`).
-    sid: u64,
-    inbox: String,
-    /// Per pull request (its reply subject), how many messages it may still bring.
-    open: HashMap<String, usize>,
-    requests: u64,
+    /// Per open pull request (the subscription to its reply subject), how many messages it may
+    /// still bring. A request has a subject of its own because JetStream delivers a message
+    /// under the subject it was published on: only the subscription tells which request it
+    /// fills.
+    open: HashMap<u64, usize>,
 }
 
 impl JetStreamSource {
@@ -146,16 +145,11 @@ impl JetStreamSource {
             &format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{consumer}"),
             &serde_json::json!({ "stream_name": stream, "config": config }),
         )?;
-        let inbox = conn.new_inbox();
-        let sid = conn.subscribe(&format!("{inbox}.*"))?;
         // Messages received but not handed out are asked for again by the new consumer.
         self.ready.clear();
         Ok(Pull {
             conn,
-            sid,
-            inbox,
             open: HashMap::new(),
-            requests: 0,
         })
     }
 
@@ -185,10 +179,12 @@ impl JetStreamSource {
             &mut self.unacked,
             self.committed.load(Ordering::SeqCst),
         )?;
+        // A new request when the open ones expect less than half a batch: the server always
+        // has one to fill, and never more than a few wait.
         let expected: usize = pull.open.values().sum();
-        if expected < PULL_BATCH {
-            pull.requests += 1;
-            let reply = format!("{}.{}", pull.inbox, pull.requests);
+        if expected < PULL_BATCH / 2 {
+            let reply = pull.conn.new_inbox();
+            let sid = pull.conn.subscribe(&reply)?;
             let body = serde_json::json!({
                 "batch": PULL_BATCH,
                 "expires": PULL_EXPIRES.as_nanos() as u64,
@@ -202,20 +198,23 @@ impl JetStreamSource {
                 &[],
                 body.to_string().as_bytes(),
             )?;
-            pull.open.insert(reply, PULL_BATCH);
+            pull.open.insert(sid, PULL_BATCH);
         }
-        let deadline = Instant::now() + IDLE_AFTER;
-        while self.ready.is_empty() {
+        let mut deadline = Instant::now() + IDLE_AFTER;
+        // Waits for a first message, then takes what has already arrived without waiting.
+        while self.ready.len() < PULL_BATCH / 2 {
             let Some(msg) = pull.conn.next_message(deadline)? else {
                 return Ok(());
             };
-            if msg.sid != pull.sid {
-                continue;
-            }
+            deadline = Instant::now();
+            let Some(left) = pull.open.get_mut(&msg.sid) else {
+                continue; // a request that already ended
+            };
             if let Some(status) = msg.status {
                 // 404/408: the request ended without (more) messages; 409: it was cut short
                 // (e.g. the consumer was deleted or changed): either way, it brings no more.
-                pull.open.remove(&msg.subject);
+                pull.open.remove(&msg.sid);
+                pull.conn.unsubscribe(msg.sid)?;
                 if status == 409 && msg.headers.contains("Consumer Deleted") {
                     return Err(io::Error::new(
                         io::ErrorKind::ConnectionReset,
@@ -224,11 +223,10 @@ impl JetStreamSource {
                 }
                 continue;
             }
-            if let Some(left) = pull.open.get_mut(&msg.subject) {
-                *left -= 1;
-                if *left == 0 {
-                    pull.open.remove(&msg.subject);
-                }
+            *left -= 1;
+            if *left == 0 {
+                pull.open.remove(&msg.sid);
+                pull.conn.unsubscribe(msg.sid)?;
             }
             let Some(d) = msg.reply.as_deref().and_then(delivery) else {
                 continue;

@@ -477,10 +477,9 @@ fn service_loop(
             .snapshot_bytes
             .store(written as u64, Ordering::Relaxed);
         last_commit = commit_started.elapsed();
-        shared.commit_micros.store(
-            last_commit.as_micros() as u64,
-            Ordering::Relaxed,
-        );
+        shared
+            .commit_micros
+            .store(last_commit.as_micros() as u64, Ordering::Relaxed);
         shared.batches.fetch_add(1, Ordering::Relaxed);
         shared
             .alerts_raised
