@@ -12,6 +12,7 @@
 use super::source::Position;
 use redb::{
     Database, MultimapTableDefinition, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableHandle,
 };
 use std::path::Path;
 
@@ -101,6 +102,47 @@ impl Store {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The committed engine snapshot of every partition held in `dir/state.redb`, by partition
+    /// number (`pledge report --merge`). The store is opened read-only in effect: nothing is
+    /// created, and a store still held by a running service is refused with its reason.
+    pub fn snapshots(dir: &Path) -> Result<Vec<(u32, Vec<u8>)>> {
+        let path = dir.join("state.redb");
+        if !path.is_file() {
+            return Err(StoreError(format!(
+                "no state in `{}`: `state.redb` is missing (the directory of `pledge serve --state`)",
+                dir.display()
+            )));
+        }
+        let db = Database::open(&path).map_err(|err| {
+            StoreError(format!("cannot open `{}`: {}", path.display(), redb::Error::from(err)))
+        })?;
+        let tx = db.begin_read().map_err(e)?;
+        let mut out = Vec::new();
+        for handle in tx.list_tables().map_err(e)? {
+            let name = handle.name();
+            let Some(number) = name
+                .strip_prefix('p')
+                .and_then(|n| n.strip_suffix("/state"))
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(name);
+            let table = tx.open_table(def).map_err(e)?;
+            if let Some(v) = table.get(SNAPSHOT).map_err(e)? {
+                out.push((number, v.value().to_vec()));
+            }
+        }
+        out.sort_by_key(|(n, _)| *n);
+        if out.is_empty() {
+            return Err(StoreError(format!(
+                "no committed state in `{}`: the service committed no batch",
+                dir.display()
+            )));
+        }
+        Ok(out)
     }
 
     /// Commits one batch: all of it, or (after a crash) none of it.
