@@ -916,14 +916,18 @@ impl Engine {
 /// candidates (two complaints about one unit may fall in different partitions). States taken
 /// at different stream times are judged at the latest of them. [`Engine::finish`] then gives
 /// the records still to come and the summary of one engine.
-pub fn merge_states(policies: &PolicySet, states: &[(String, Vec<u8>)]) -> Result<Engine, MergeError> {
+pub fn merge_states(
+    policies: &PolicySet,
+    states: &[(String, Vec<u8>)],
+) -> Result<Engine, MergeError> {
     let mut inner = Vec::new();
     let mut first: Option<EngineSnapshot> = None;
     for (name, bytes) in states {
-        let state: EngineSnapshot = postcard::from_bytes(bytes).map_err(|e| MergeError::Snapshot {
-            name: name.clone(),
-            error: SnapshotError::Unreadable(e.to_string()),
-        })?;
+        let state: EngineSnapshot =
+            postcard::from_bytes(bytes).map_err(|e| MergeError::Snapshot {
+                name: name.clone(),
+                error: SnapshotError::Unreadable(e.to_string()),
+            })?;
         inner.push((name.clone(), state.evaluator.clone()));
         if first.is_none() {
             first = Some(state);

@@ -201,8 +201,8 @@ mod api;
 pub mod cli;
 
 pub use api::{
-    check_events, check_path, check_path_to_json, check_reader, merge_states, Advanced,
-    Diagnostic, Engine, Options, PolicyError, PolicySet, Record, Report,
+    check_events, check_path, check_path_to_json, check_reader, merge_states, Advanced, Diagnostic,
+    Engine, Options, PolicyError, PolicySet, Record, Report,
 };
 pub use eval::{
     Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, MergeError, Partition,

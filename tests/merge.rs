@@ -54,7 +54,10 @@ impl Service {
                 assert!(status.success(), "{status:?}");
                 return;
             }
-            assert!(start.elapsed() < limit, "the service did not stop in {limit:?}");
+            assert!(
+                start.elapsed() < limit,
+                "the service did not stop in {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -119,7 +122,9 @@ fn three_partitions_merged_report_what_one_instance_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let events = dir.path().join("events.jsonl");
     let gen = Command::new(BIN)
-        .args(["gen", "--cases", "500", "--days", "45", "--seed", "21", "--out"])
+        .args([
+            "gen", "--cases", "500", "--days", "45", "--seed", "21", "--out",
+        ])
         .arg(&events)
         .status()
         .expect("gen");
@@ -195,8 +200,16 @@ fn three_partitions_merged_report_what_one_instance_reports() {
         ],
     );
     let merged_text = stdout(&merged);
-    assert_eq!(merged_text, stdout(&one), "3 partitions against one instance");
-    assert_eq!(merged_text, stdout(&batch), "3 partitions against a batch report");
+    assert_eq!(
+        merged_text,
+        stdout(&one),
+        "3 partitions against one instance"
+    );
+    assert_eq!(
+        merged_text,
+        stdout(&batch),
+        "3 partitions against a batch report"
+    );
     let doc: Json = serde_json::from_str(&merged_text).expect("json");
     let rows = doc["rows"].as_array().expect("rows");
     assert!(rows.len() > 50, "{}", rows.len());
@@ -247,10 +260,16 @@ fn the_merged_human_report_and_the_refusals() {
     let (a, b) = pair(0, 1);
     let (c, _) = pair(2, 2);
     let lines = [
-        format!(r#"{{"ticket":"{a}","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#),
+        format!(
+            r#"{{"ticket":"{a}","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#
+        ),
         format!(r#"{{"ticket":"{a}","at":"2026-03-02T09:30:00+08:00","type":"contacted"}}"#),
-        format!(r#"{{"ticket":"{b}","at":"2026-03-05T10:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#),
-        format!(r#"{{"ticket":"{c}","at":"2026-03-06T10:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"2-202"}}}}"#),
+        format!(
+            r#"{{"ticket":"{b}","at":"2026-03-05T10:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#
+        ),
+        format!(
+            r#"{{"ticket":"{c}","at":"2026-03-06T10:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"2-202"}}}}"#
+        ),
         format!(r#"{{"ticket":"{b}","at":"2026-03-06T12:00:00+08:00","type":"contacted"}}"#),
     ];
     std::fs::write(&events, lines.join("\n") + "\n").expect("write");
@@ -285,8 +304,14 @@ fn the_merged_human_report_and_the_refusals() {
         ("missing index", vec!["--merge", &d("a"), &d("c")]),
         ("different N", vec!["--merge", &d("a"), &d("two"), &d("c")]),
         ("twice", vec!["--merge", &d("a"), &d("b"), &d("b"), &d("c")]),
-        ("other period", vec!["--merge", &d("a"), &d("b"), &d("weekly")]),
-        ("asked another period", vec!["--merge", &d("a"), &d("b"), &d("c"), "--period", "week"]),
+        (
+            "other period",
+            vec!["--merge", &d("a"), &d("b"), &d("weekly")],
+        ),
+        (
+            "asked another period",
+            vec!["--merge", &d("a"), &d("b"), &d("c"), "--period", "week"],
+        ),
     ] {
         messages.push_str(&format!("{what}: {}", refusal(&args, &policies)));
     }
@@ -299,6 +324,9 @@ fn the_merged_human_report_and_the_refusals() {
     ));
     let missing = report(&policies, &["--merge", &d("nowhere")]);
     assert_eq!(missing.status.code(), Some(3));
-    messages.push_str(&format!("no state: {}", errors(&missing).replace(&tmp, "TMP")));
+    messages.push_str(&format!(
+        "no state: {}",
+        errors(&missing).replace(&tmp, "TMP")
+    ));
     insta::assert_snapshot!("merge_refusals", messages);
 }

@@ -115,7 +115,10 @@ fn three_partitions_merged_give_the_records_and_summary_of_one_evaluator() {
     let (one, one_records) = single(&policies, &records);
     let (three, three_records) = merged(&policies, &records, 3);
     assert!(one.rejected >= 1);
-    assert!(repeats(&one_records) > 0, "the stream has repeat complaints");
+    assert!(
+        repeats(&one_records) > 0,
+        "the stream has repeat complaints"
+    );
     assert!(one_records.len() > 100, "{}", one_records.len());
     assert_eq!(one, three);
     assert!(one_records == three_records, "the merged records differ");
@@ -173,7 +176,10 @@ fn a_repeat_pair_across_partitions_is_found_by_the_merge() {
     );
     lines.push('\n');
     let mut records = Vec::new();
-    read_events(lines.as_bytes(), &ReadOptions::default(), |r| records.push(r)).expect("reads");
+    read_events(lines.as_bytes(), &ReadOptions::default(), |r| {
+        records.push(r)
+    })
+    .expect("reads");
     let (one, one_records) = single(&policies, &records);
     let (three, three_records) = merged(&policies, &records, 3);
     assert_eq!(repeats(&one_records), 1);

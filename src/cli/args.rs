@@ -19,7 +19,6 @@ pub fn parse_partition(text: &str) -> Result<crate::eval::Partition, String> {
 
 /// A duration typed on the command line: a number and a unit, with or without a space:
 /// `30s`, `15min`, `4h`, `2 d`, `1 week`; several parts add up (`1h30min`).
-
 pub fn parse_cli_duration(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!("`{text}` is not a duration: use a number and a unit, like `30min`, `4h` or `2d`")

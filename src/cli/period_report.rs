@@ -5,10 +5,10 @@
 //! a repeat action), else 0.
 
 use super::args::{load_policies, parse_cli_duration, parse_partition, ColorChoice};
-use crate::eval::Partition;
 use super::check::InputFormat;
 use super::periods::{evaluate, evaluate_into, usage, StreamOptions};
 use super::Outcome;
+use crate::eval::Partition;
 use crate::eval::Summary;
 use crate::period::calendar_period::parse_unit;
 use crate::period::report::PeriodReport;
@@ -40,7 +40,12 @@ pub struct ReportArgs {
     pub policies: Vec<PathBuf>,
     /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
     /// work-order export (xlsx or CSV, one row per ticket).
-    #[arg(long, short = 'e', value_name = "FILE", required_unless_present = "merge")]
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "FILE",
+        required_unless_present = "merge"
+    )]
     pub events: Option<PathBuf>,
     /// Instead of reading events: combine the states of the instances of a split (`pledge
     /// serve --partition I/N --state DIR`, one DIR each) into the report one instance over
@@ -158,7 +163,15 @@ pub fn run(args: ReportArgs) -> Outcome {
         Ok(r) => r,
         Err(o) => return o,
     };
-    render(&policies, &sink.records, &summary, unit, filter, args.format, &output)
+    render(
+        &policies,
+        &sink.records,
+        &summary,
+        unit,
+        filter,
+        args.format,
+        &output,
+    )
 }
 
 /// Writes the period report of `records` in `format`; the exit code.

@@ -53,10 +53,10 @@ pub fn evaluate(
         evaluator.periods_mut().draw_for(d);
     }
     let (summary, _, sink) = crate::check::feed(evaluator, input, &read_opts, threads, |_| {})
-    .map_err(|e| {
-        eprintln!("error: cannot read `{name}`: {e}");
-        Outcome::Io
-    })?;
+        .map_err(|e| {
+            eprintln!("error: cannot read `{name}`: {e}");
+            Outcome::Io
+        })?;
     if summary.rejected > 0 {
         eprintln!(
             "warning: {} input records were rejected; run `pledge check` to see them",

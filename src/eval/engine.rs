@@ -908,7 +908,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// partition of one is no partition.
     pub fn partition(&mut self, partition: Partition) {
         self.partition = (partition.count > 1).then_some(partition);
-        self.periods.keep_repeat_candidates(self.partition.is_some());
+        self.periods
+            .keep_repeat_candidates(self.partition.is_some());
     }
 
     /// The partition this evaluator applies, if any.

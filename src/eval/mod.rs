@@ -22,8 +22,8 @@ pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
 pub use engine::{Alert, Collect, EvalOptions, Evaluator, MergeError, Sink, SnapshotError};
-pub use partition::Partition;
 pub use explain::{explain_case, Explanation};
+pub use partition::Partition;
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,
     Status, Summary, Unopened, Verdict,

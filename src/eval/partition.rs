@@ -75,7 +75,10 @@ mod tests {
                 .count();
             assert_eq!(owners, 1, "{t}");
         }
-        assert!(counts.iter().all(|&c| (900..1100).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (900..1100).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]
@@ -89,7 +92,10 @@ mod tests {
 
     #[test]
     fn parse_reads_i_of_n_and_refuses_the_rest() {
-        assert_eq!(Partition::parse("1/3"), Ok(Partition { index: 1, count: 3 }));
+        assert_eq!(
+            Partition::parse("1/3"),
+            Ok(Partition { index: 1, count: 3 })
+        );
         for bad in ["3/3", "1", "a/3", "1/0", "-1/3"] {
             assert!(Partition::parse(bad).is_err(), "{bad}");
         }

@@ -212,9 +212,10 @@ impl<'p> PeriodTally<'p> {
             .cloned()
             .unwrap_or_else(|| (Arc::from(""), "deadline"));
         let key = (clause_ref, period, group.clone());
-        let row = self.compliance.entry(key).or_insert_with(|| {
-            compliance(policy, clause, clause_ref, kind, period, zone, group)
-        });
+        let row = self
+            .compliance
+            .entry(key)
+            .or_insert_with(|| compliance(policy, clause, clause_ref, kind, period, zone, group));
         row.met += met;
         row.breached += breached;
         row.pending += pending;

@@ -116,7 +116,11 @@ impl Store {
             )));
         }
         let db = Database::open(&path).map_err(|err| {
-            StoreError(format!("cannot open `{}`: {}", path.display(), redb::Error::from(err)))
+            StoreError(format!(
+                "cannot open `{}`: {}",
+                path.display(),
+                redb::Error::from(err)
+            ))
         })?;
         let tx = db.begin_read().map_err(e)?;
         let mut out = Vec::new();

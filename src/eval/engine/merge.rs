@@ -109,7 +109,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         for index in 0..count {
-            if restored.get(index as usize).is_none_or(|r| r.1.index != index) {
+            if restored
+                .get(index as usize)
+                .is_none_or(|r| r.1.index != index)
+            {
                 return Err(MergeError::Missing {
                     partition: Partition { index, count }.to_string(),
                 });
