@@ -330,3 +330,55 @@ fn the_merged_human_report_and_the_refusals() {
     ));
     insta::assert_snapshot!("merge_refusals", messages);
 }
+
+/// `pledge check --partition`: the three partitions' summaries add up to the whole check's.
+#[test]
+fn check_partitions_add_up_to_the_whole_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.jsonl");
+    let gen = Command::new(BIN)
+        .args([
+            "gen", "--cases", "200", "--days", "20", "--seed", "3", "--out",
+        ])
+        .arg(&events)
+        .status()
+        .expect("gen");
+    assert!(gen.success());
+    let mut text = std::fs::read_to_string(&events).expect("read");
+    text.push_str("{broken\n");
+    std::fs::write(&events, text).expect("write");
+    let policies = shipped();
+    let summary = |extra: &[&str]| -> Json {
+        let out = Command::new(BIN)
+            .arg("check")
+            .args(&policies)
+            .arg("--events")
+            .arg(&events)
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .expect("check");
+        serde_json::from_slice::<Json>(&out.stdout).expect("json")["summary"].clone()
+    };
+    let whole = summary(&[]);
+    assert!(whole.get("elsewhere").is_none());
+    let parts: Vec<Json> = (0..3)
+        .map(|i| summary(&["--partition", &format!("{i}/3")]))
+        .collect();
+    // Case counts add; the verdicts of periods (a sample short, a target missed) do not: they
+    // need the whole period, which is what `--merge` is for.
+    for key in ["events", "accepted", "rejected", "cases", "breached"] {
+        let sum: u64 = parts.iter().map(|p| p[key].as_u64().expect(key)).sum();
+        assert_eq!(Some(sum), whole[key].as_u64(), "{key}");
+    }
+    assert_eq!(parts[0]["rejected"], 1);
+    assert_eq!(parts[1]["rejected"], 0);
+    for p in &parts {
+        assert_eq!(
+            p["now"], whole["now"],
+            "every partition judges at the same now"
+        );
+        let total = p["events"].as_u64().unwrap_or(0) + p["elsewhere"].as_u64().unwrap_or(0);
+        assert_eq!(Some(total), whole["events"].as_u64());
+    }
+}
