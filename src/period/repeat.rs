@@ -108,10 +108,12 @@ impl RepeatState {
     /// The state one evaluator over the union of `states`' cases gives: the rule run again
     /// over the union of their candidates, in `(opened, ticket)` order, and their firings
     /// united (a case's firing names the union of the cases each state named). The result
-    /// prunes as a single evaluator does.
+    /// keeps every candidate if one of `states` did (more partitions may be merged into it);
+    /// [`crate::period::PeriodTally`] then sets it to prune as a single evaluator does.
     pub fn merged(states: Vec<RepeatState>, times: u32, within: Duration) -> RepeatState {
         let mut all: Vec<(Entry, Group)> = Vec::new();
         let mut fired: BTreeMap<Entry, (Group, Vec<Entry>)> = BTreeMap::new();
+        let keep_all = states.iter().any(|s| s.keep_all);
         for state in states {
             for (key, list) in state.keys {
                 all.extend(list.into_iter().map(|e| (e, key.clone())));
@@ -122,13 +124,19 @@ impl RepeatState {
         }
         all.sort();
         all.dedup();
-        let mut out = RepeatState::default();
+        // Nothing is pruned while the union is built: a state merged next may hold earlier
+        // cases of a key that pair with any of these.
+        let mut out = RepeatState {
+            keep_all: true,
+            ..RepeatState::default()
+        };
         for (entry, key) in all {
             out.add(key, entry, times, within);
         }
         for (entry, (key, named)) in fired {
             unite(&mut out.fired, entry, key, named);
         }
+        out.keep_all = keep_all;
         out
     }
 
@@ -236,5 +244,28 @@ mod tests {
         let merged = RepeatState::merged(vec![single], 2, within);
         let after: Vec<_> = merged.fired.into_iter().collect();
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn merging_three_partitions_one_at_a_time_loses_no_pair() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(30);
+        let part = |cases: &[(i64, &str)]| {
+            let mut s = RepeatState {
+                keep_all: true,
+                ..RepeatState::default()
+            };
+            for (day, t) in cases {
+                s.add(key(1), (t0 + Duration::days(*day), (*t).into()), 2, within);
+            }
+            s
+        };
+        // E and G pair (one day apart) but sit in partitions 0 and 2; F, in partition 1, is
+        // so much later that a pruning merge of 0 and 1 would forget E before 2 comes.
+        let (p0, p1, p2) = (part(&[(0, "E")]), part(&[(100, "F")]), part(&[(1, "G")]));
+        let first = RepeatState::merged(vec![p0, p1], 2, within);
+        let all = RepeatState::merged(vec![first, p2], 2, within);
+        let fired: Vec<_> = all.into_fired().map(|(e, _, _)| e.1).collect();
+        assert_eq!(fired, [Arc::from("G")]);
     }
 }

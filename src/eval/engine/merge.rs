@@ -146,6 +146,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         merged.partition = None;
         merged.summary.elsewhere = 0;
+        // One evaluator now: recurrence rules prune as a single one does.
+        merged.periods.keep_repeat_candidates(false);
         Ok(merged)
     }
 
