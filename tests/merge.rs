@@ -382,3 +382,53 @@ fn check_partitions_add_up_to_the_whole_check() {
         assert_eq!(Some(total), whole["events"].as_u64());
     }
 }
+
+/// The README's scale-out example, run by `sh` as written (with the binary on `PATH`, in a
+/// directory holding the repository's policies and examples), prints the batch report.
+#[test]
+fn the_readme_scale_out_example_prints_the_batch_report() {
+    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
+    let heading = "### Scale-out: partitions and `pledge report --merge`";
+    let section = &readme[readme.find(heading).expect("the heading")..];
+    let start = section.find("```sh\n").expect("a block") + "```sh\n".len();
+    let end = start + section[start..].find("```").expect("its end");
+    let script = &section[start..end];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["policies", "examples"] {
+        std::os::unix::fs::symlink(root(name), dir.path().join(name)).expect("symlink");
+    }
+    let bin_dir = Path::new(BIN).parent().expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .expect("sh");
+    let batch = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "report",
+            "policies/customer-requests.pledge",
+            "policies/repairs.pledge",
+            "--events",
+            "examples/service-desk.jsonl",
+            "--reorder-window",
+            "1min",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("report");
+    let got = stdout(&out);
+    assert!(got.contains("\"rows\""), "{got}\n{}", stderr(&out));
+    assert_eq!(got, stdout(&batch));
+    for i in 0..3 {
+        assert!(dir.path().join(format!("state-{i}/state.redb")).is_file());
+    }
+}
