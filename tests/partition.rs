@@ -275,3 +275,66 @@ fn the_merge_is_judged_at_the_latest_time_of_the_states() {
     let (_, summary, _) = merged_periods(&policies, &all).expect("merges");
     assert_eq!(summary.now, Some(later));
 }
+
+/// The embedding API: engines made with `Options::partition`, their snapshots merged with
+/// `merge_states`, give the records (those each partition gave as it went, and those of the
+/// merged engine's end) and the summary of one engine.
+#[test]
+fn engines_of_a_split_merged_through_the_api_give_one_engines_check() {
+    use pledge::{merge_states, Engine, Options, PolicySet};
+    let mut paths: Vec<_> = std::fs::read_dir("policies")
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    let policies = PolicySet::from_files(&paths).expect("policies");
+    let opts = pledge::gen::GenOptions {
+        cases: 300,
+        seed: 9,
+        days: 30,
+        ..pledge::gen::GenOptions::default()
+    }
+    .dense();
+    let mut text = Vec::new();
+    pledge::gen::generate(&opts, &mut text).expect("generates");
+    text.extend_from_slice(b"{broken\n");
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let options = Options::default().reorder_window(chrono::Duration::hours(2));
+
+    let mut one = Engine::new(&policies, &options);
+    let mut expected: Vec<String> = Vec::new();
+    for line in &lines {
+        expected.extend(one.push_json(line).iter().map(|r| r.to_json().to_string()));
+    }
+    let one = one.finish();
+    expected.extend(one.records.iter().map(|r| r.to_json().to_string()));
+
+    let mut got: Vec<String> = Vec::new();
+    let mut states = Vec::new();
+    for i in 0..3 {
+        let partition = Partition::new(i, 3).expect("a partition");
+        let mut engine = Engine::new(&policies, &options.clone().partition(partition));
+        assert_eq!(engine.partition(), Some(partition));
+        for line in &lines {
+            got.extend(
+                engine
+                    .push_json(line)
+                    .iter()
+                    .map(|r| r.to_json().to_string()),
+            );
+        }
+        states.push((format!("p{i}"), engine.snapshot().expect("a snapshot")));
+    }
+    let merged = merge_states(&policies, &states).expect("merges").finish();
+    got.extend(merged.records.iter().map(|r| r.to_json().to_string()));
+    assert_eq!(merged.summary, one.summary);
+    assert!(one.summary.rejected == 1 && one.summary.breached() > 0);
+    expected.sort();
+    got.sort();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected, "the records differ");
+}
