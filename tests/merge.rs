@@ -432,3 +432,53 @@ fn the_readme_scale_out_example_prints_the_batch_report() {
         assert!(dir.path().join(format!("state-{i}/state.redb")).is_file());
     }
 }
+
+/// The store of a running service is its own: `--merge` says so instead of reading half of it.
+#[test]
+fn merging_the_state_of_a_running_service_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events = dir.path().join("events.jsonl");
+    let (a, _) = pair(0, 0);
+    std::fs::write(
+        &events,
+        format!(
+            r#"{{"ticket":"{a}","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#
+        ) + "\n",
+    )
+    .expect("write");
+    let state = dir.path().join("live");
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg(&policy)
+        .arg("--state")
+        .arg(&state)
+        .arg("--events")
+        .arg(&events)
+        .args([
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+            "--commit-ms",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start pledge serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let service = Service(child);
+    let policies = vec![policy.display().to_string()];
+    let out = report(&policies, &["--merge", state.to_str().expect("utf-8")]);
+    drop(service);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        errors(&out).contains("its service is still running"),
+        "{}",
+        stderr(&out)
+    );
+}

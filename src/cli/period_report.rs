@@ -50,7 +50,7 @@ pub struct ReportArgs {
     /// Instead of reading events: combine the states of the instances of a split (`pledge
     /// serve --partition I/N --state DIR`, one DIR each) into the report one instance over
     /// the whole stream gives.
-    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["events", "map", "now", "partition"])]
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["events", "map", "now", "partition", "tz", "input_format", "reorder_window", "retain"])]
     pub merge: Vec<PathBuf>,
     /// Judge only the tickets of partition I of N (`0/3`); every event still moves stream time.
     #[arg(long, value_name = "I/N", value_parser = parse_partition)]

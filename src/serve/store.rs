@@ -116,10 +116,16 @@ impl Store {
             )));
         }
         let db = Database::open(&path).map_err(|err| {
+            let held = matches!(err, redb::DatabaseError::DatabaseAlreadyOpen);
             StoreError(format!(
-                "cannot open `{}`: {}",
+                "cannot open `{}`: {}{}",
                 path.display(),
-                redb::Error::from(err)
+                redb::Error::from(err),
+                if held {
+                    " (its service is still running: a running service holds its store alone; stop it with SIGTERM, which commits, then merge)"
+                } else {
+                    ""
+                }
             ))
         })?;
         let tx = db.begin_read().map_err(e)?;
