@@ -7,7 +7,12 @@
 //! applied twice, a line after it is applied once.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
-//! instance), so that a scale-out over partitions of a source adds partitions to the same store.
+//! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
+//! partitions to the same store.
+//!
+//! `pledge report --merge` needs nothing but the snapshot ([`Store::snapshots`]): it carries the
+//! partition and the period report the engine tallies, so they are committed in the same
+//! transaction as the rest of the state by construction.
 
 use super::source::Position;
 use redb::{
