@@ -658,6 +658,25 @@ pub struct Engine {
 struct Explained {
     events: std::collections::HashMap<String, Vec<Event>>,
     since_prune: u32,
+    /// Tickets whose kept events changed since the last checkpoint, when tracked.
+    #[serde(skip)]
+    changed: Option<std::collections::HashSet<String>>,
+}
+
+impl Explained {
+    /// Lets go of the events of the tickets `keeps` no longer keeps.
+    fn prune(&mut self, keeps: impl Fn(&str) -> bool) {
+        let changed = &mut self.changed;
+        self.events.retain(|ticket, _| {
+            let kept = keeps(ticket);
+            if !kept {
+                if let Some(changed) = changed.as_mut() {
+                    changed.insert(ticket.clone());
+                }
+            }
+            kept
+        });
+    }
 }
 
 /// An explaining engine lets go of the events of settled cases every this many pushes.
@@ -714,6 +733,9 @@ impl Engine {
             .any(|r| matches!(r, Record::Rejected(r) if r.line == event.line));
         let evaluator = self.cell.borrow_dependent();
         if !rejected && evaluator.keeps(&event.ticket) {
+            if let Some(changed) = explained.changed.as_mut() {
+                changed.insert(event.ticket.to_string());
+            }
             explained
                 .events
                 .entry(event.ticket.to_string())
@@ -723,7 +745,7 @@ impl Engine {
         explained.since_prune += 1;
         if explained.since_prune >= PRUNE_EVERY {
             explained.since_prune = 0;
-            explained.events.retain(|ticket, _| evaluator.keeps(ticket));
+            explained.prune(|ticket| evaluator.keeps(ticket));
         }
     }
 
@@ -795,7 +817,7 @@ impl Engine {
         });
         if let Some(explained) = self.explained.as_mut() {
             let evaluator = self.cell.borrow_dependent();
-            explained.events.retain(|ticket, _| evaluator.keeps(ticket));
+            explained.prune(|ticket| evaluator.keeps(ticket));
         }
         Advanced {
             records: self.drain(),
@@ -953,11 +975,140 @@ pub fn merge_states(
     })
 }
 
-/// The evaluator's part of an [`Engine::snapshot`].
-pub(crate) fn evaluator_state(bytes: &[u8]) -> Result<Vec<u8>, SnapshotError> {
-    let state: EngineSnapshot =
-        postcard::from_bytes(bytes).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
-    Ok(state.evaluator)
+/// The evaluator's full state (as [`Engine::snapshot`] holds it) from an engine's state in
+/// parts (a service's store): its rest and the bytes of every case kept.
+pub(crate) fn evaluator_state_of_parts(
+    policies: &PolicySet,
+    rest: &[u8],
+    cases: &[Vec<u8>],
+) -> Result<Vec<u8>, SnapshotError> {
+    let state: EngineRest =
+        postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+    let evaluator = Evaluator::restore_parts(
+        &policies.policies,
+        crate::eval::Collect::default(),
+        &state.evaluator,
+        cases,
+    )?;
+    evaluator.snapshot()
+}
+
+/// An engine's state in parts (see [`Engine::checkpoint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EngineCheckpoint {
+    /// Everything but the cases and the events kept to explain them.
+    pub rest: Vec<u8>,
+    /// Cases changed since the previous checkpoint: key and bytes (`None`: settled).
+    pub cases: Vec<(u128, Option<Vec<u8>>)>,
+    /// Tickets whose kept events changed: ticket and bytes (`None`: let go).
+    pub explained: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// What an [`EngineCheckpoint`]'s `rest` holds.
+#[derive(Serialize, serde::Deserialize)]
+struct EngineRest {
+    tz: Option<Tz>,
+    lines: u64,
+    stats: ReadStats,
+    /// Whether events are kept to explain cases, and the prune counter.
+    explain: Option<u32>,
+    evaluator: Vec<u8>,
+}
+
+impl Engine {
+    /// From now on, remembers which cases (and kept events) change, for
+    /// [`Engine::checkpoint`].
+    pub(crate) fn track_changes(&mut self) {
+        self.cell.with_dependent_mut(|_, e| e.track_changes());
+        if let Some(explained) = self.explained.as_mut() {
+            explained.changed.get_or_insert_with(Default::default);
+        }
+    }
+
+    /// The state in parts, for a store that keeps each case apart: what changed since the
+    /// previous checkpoint, and the rest whole. Its cost follows the cases that changed, not
+    /// every case kept (the service commits one per batch).
+    pub(crate) fn checkpoint(&mut self) -> Result<EngineCheckpoint, SnapshotError> {
+        let parts = self.cell.with_dependent_mut(|_, e| e.checkpoint())?;
+        let rest = EngineRest {
+            tz: self.read.tz,
+            lines: self.lines,
+            stats: self.stats,
+            explain: self.explained.as_ref().map(|x| x.since_prune),
+            evaluator: parts.rest,
+        };
+        let rest =
+            postcard::to_stdvec(&rest).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+        let mut explained = Vec::new();
+        if let Some(x) = self.explained.as_mut() {
+            let mut changed: Vec<String> = x
+                .changed
+                .as_mut()
+                .map(|c| c.drain().collect())
+                .unwrap_or_default();
+            changed.sort_unstable();
+            for ticket in changed {
+                let bytes = match x.events.get(&ticket) {
+                    Some(events) => Some(
+                        postcard::to_stdvec(events)
+                            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
+                    ),
+                    None => None,
+                };
+                explained.push((ticket, bytes));
+            }
+        }
+        Ok(EngineCheckpoint {
+            rest,
+            cases: parts.cases,
+            explained,
+        })
+    }
+
+    /// An engine in the state its checkpoints wrote: the latest rest, the latest bytes of every
+    /// case kept, and of every ticket's kept events. It tracks changes from there.
+    pub(crate) fn restore_parts<C: AsRef<[u8]>>(
+        policies: &PolicySet,
+        rest: &[u8],
+        cases: impl IntoIterator<Item = C>,
+        explained: impl IntoIterator<Item = (String, C)>,
+    ) -> Result<Engine, SnapshotError> {
+        let state: EngineRest =
+            postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
+            Evaluator::restore_parts(policies, Records::default(), &state.evaluator, cases)
+        })?;
+        let relevance = cell.borrow_dependent().relevance().clone();
+        let explained = match state.explain {
+            Some(since_prune) => {
+                let mut events = std::collections::HashMap::new();
+                for (ticket, bytes) in explained {
+                    let kept: Vec<Event> = postcard::from_bytes(bytes.as_ref())
+                        .map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+                    events.insert(ticket, kept);
+                }
+                Some(Explained {
+                    events,
+                    since_prune,
+                    changed: Some(Default::default()),
+                })
+            }
+            None => None,
+        };
+        Ok(Engine {
+            cell,
+            zone: policies.zone(),
+            read: ReadOptions {
+                format: Format::Jsonl,
+                tz: state.tz,
+                relevance: Some(Arc::new(relevance)),
+                export: None,
+            },
+            lines: state.lines,
+            stats: state.stats,
+            explained,
+        })
+    }
 }
 
 impl fmt::Debug for Engine {

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 
-const SUBCOMMANDS: [&str; 13] = [
+const SUBCOMMANDS: [&str; 14] = [
     "check",
     "agenda",
     "parse",
@@ -13,6 +13,7 @@ const SUBCOMMANDS: [&str; 13] = [
     "report",
     "repl",
     "serve",
+    "publish",
     "fmt",
     "gen",
     "test",

@@ -1112,6 +1112,22 @@ fn the_summary_counts_period_verdicts_and_repeat_actions_per_clause() {
     }
     events.push(opened_complaint("U-1", "03-05 09:00", "1-101", "noise"));
     events.push(opened_complaint("U-2", "03-08 09:00", "1-101", "noise"));
+    // April: one complaint, spot-checked by management: a month met.
+    events.extend([
+        ev("C-A", "04-02 09:00", "opened", &[("kind", "complaint")]),
+        ev(
+            "C-A",
+            "04-02 12:00",
+            "revisited",
+            &[("by", "building_manager")],
+        ),
+        ev(
+            "C-A",
+            "04-03 10:00",
+            "spot_checked",
+            &[("by", "management_dept")],
+        ),
+    ]);
     events.sort_by_key(|e| e.at);
     let policies = std::slice::from_ref(&p);
     let opts = EvalOptions {
@@ -1155,8 +1171,13 @@ fn the_summary_counts_period_verdicts_and_repeat_actions_per_clause() {
         .iter()
         .filter(|r| matches!(r, PeriodRecord::Repeat(_)))
         .count() as u64;
+    // Both outcomes of both kinds occur, so that a count stuck at zero shows.
     assert!(
-        fired > 0 && short("management_check") > 0,
+        fired > 0
+            && short("management_check") > 0
+            && met("management_check") > 0
+            && short("satisfaction") > 0
+            && met("satisfaction") > 0,
         "{:#?}",
         c.periods
     );
@@ -1253,4 +1274,57 @@ fn a_target_counts_only_the_cases_its_condition_holds_for() {
         .map(|t| (t.period.label(), t.hits, t.total))
         .collect();
     assert_eq!(got, [("2026-03".to_string(), 1, 1)]);
+}
+
+/// Duty checks made in time are counted as met: in the summary's clause, and in the report's
+/// row of the month of their instant (a mutation that stops counting them is seen here).
+#[test]
+fn duty_checks_met_count_in_the_summary_and_in_the_report_rows() {
+    let p = policy(r#"every patrol { when kind == "area" patrolled every 1 day }"#);
+    let events = [
+        r#"{"ticket":"Y","at":"2026-03-30T08:00:00+08:00","type":"opened","attrs":{"kind":"area","project":"yuhu"}}"#,
+        r#"{"ticket":"Y","at":"2026-03-30T20:00:00+08:00","type":"patrolled"}"#,
+        r#"{"ticket":"Y","at":"2026-03-31T18:00:00+08:00","type":"patrolled"}"#,
+        r#"{"ticket":"Y","at":"2026-04-01T10:00:00+08:00","type":"patrolled"}"#,
+        r#"{"ticket":"Y","at":"2026-04-01T12:00:00+08:00","type":"closed"}"#,
+    ];
+    // Each patrol within a day of the previous one (or of the opening) is a check met, and so
+    // is the last stretch, which `closed` ends within its day: two in March, two in April.
+    let rows = report_rows(&p, &events, Some("04-01 12:00"));
+    let row = |m: &str, met: u64| {
+        (
+            "patrol".to_string(),
+            m.to_string(),
+            "yuhu".to_string(),
+            met,
+            0,
+            0,
+            0,
+        )
+    };
+    assert_eq!(rows, [row("2026-03", 2), row("2026-04", 2)]);
+    let evs = vec![
+        ev(
+            "Y",
+            "03-30 08:00",
+            "opened",
+            &[("kind", "area"), ("project", "yuhu")],
+        ),
+        ev("Y", "03-30 20:00", "patrolled", &[]),
+        ev("Y", "03-31 18:00", "patrolled", &[]),
+        ev("Y", "04-01 10:00", "patrolled", &[]),
+        ev("Y", "04-01 12:00", "closed", &[]),
+    ];
+    let policies = std::slice::from_ref(&p);
+    let opts = EvalOptions {
+        now: Some(t("04-01 12:00")),
+        ..EvalOptions::default()
+    };
+    let mut evaluator = Evaluator::new(policies, opts, Collect::default());
+    for e in evs {
+        evaluator.push(e);
+    }
+    let (summary, _) = evaluator.finish();
+    let c = &summary.clauses[0];
+    assert_eq!((c.met, c.findings), (4, 0));
 }

@@ -321,7 +321,7 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     });
     eventually(Duration::from_secs(20), "an empty outbox", || {
         let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
-        metric(&m, "pledge_alerts_pending") == 0.0
+        metric(&m, "pledge_alerts_pending{target=\"webhook\"}") == 0.0
     });
     let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
     assert_eq!(metric(&m, "pledge_events_accepted_total"), 4.0, "{m}");
@@ -440,6 +440,9 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
             "--now-from-events",
             "--reorder-window",
             "2h",
+            // Cases settle (and leave the store) while the stream is read.
+            "--retain",
+            "2d",
             "--commit-lines",
             "200",
             "--commit-ms",
@@ -499,7 +502,14 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
         .args(&policy_args)
         .arg("--events")
         .arg(&events)
-        .args(["--format", "json", "--reorder-window", "2h"])
+        .args([
+            "--format",
+            "json",
+            "--reorder-window",
+            "2h",
+            "--retain",
+            "2d",
+        ])
         .output()
         .expect("check");
     let expected = String::from_utf8(batch.stdout).expect("utf-8");

@@ -25,9 +25,10 @@ pub fn report(
             "`--format html` shows single cases (the worst breaches), which the states of a service do not keep: with --merge, use human, json, csv or xlsx",
         );
     }
+    let set = crate::api::PolicySet::from(policies.to_vec());
     let mut states = Vec::new();
     for dir in &args.merge {
-        let snapshots = match Store::snapshots(dir) {
+        let snapshots = match Store::partitions(dir) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {}", e.0);
@@ -35,13 +36,13 @@ pub fn report(
             }
         };
         let single = snapshots.len() == 1;
-        for (number, bytes) in snapshots {
+        for (number, rest, cases) in snapshots {
             let name = if single {
                 dir.display().to_string()
             } else {
                 format!("{} (p{number})", dir.display())
             };
-            match crate::api::evaluator_state(&bytes) {
+            match crate::api::evaluator_state_of_parts(&set, &rest, &cases) {
                 Ok(b) => states.push((name, b)),
                 Err(e) => return usage(&format!("`{name}`: {e}")),
             }

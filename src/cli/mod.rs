@@ -20,6 +20,7 @@ mod output;
 mod parse;
 mod period_report;
 mod periods;
+mod publish;
 mod repl;
 mod sample;
 mod serve;
@@ -74,6 +75,8 @@ pub enum Command {
     Report(period_report::ReportArgs),
     /// Monitor live: follow events, keep state across crashes, answer an HTTP API, send alerts.
     Serve(serve::ServeArgs),
+    /// Put an event stream on NATS JetStream, one event per message, for `serve --stream`.
+    Publish(publish::PublishArgs),
     /// Interactive what-if session: try changed clauses, compare, ask why.
     Repl(repl::ReplArgs),
     /// Rewrite policy files in the canonical layout, comments kept (`--check`: only show a diff).
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => period_report::run(args),
         Command::Repl(args) => return repl::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Publish(args) => publish::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Test(args) => test::run(args),

@@ -1,4 +1,5 @@
-//! `pledge serve POLICY... --state DIR (--events FILE|- | --post)`: the monitoring service
+//! `pledge serve POLICY... --state DIR (--events FILE|- | --post | --nats URL --stream NAME)`:
+//! the monitoring service
 //! (see `crate::serve`); this file only reads the command line.
 
 use super::args::{
@@ -8,13 +9,14 @@ use super::Outcome;
 use crate::api::{Options, PolicySet};
 use crate::eval::Partition;
 use crate::period::ReportSpec;
+use crate::serve::jetstream::Subscription;
 use crate::serve::{Config, SourceSpec};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    group(clap::ArgGroup::new("source").required(true).args(["events", "post"])),
+    group(clap::ArgGroup::new("source").required(true).args(["events", "post", "stream"])),
     after_help = "Endpoints (JSON; with --token-file every request needs `Authorization: Bearer TOKEN`):
   POST /events                 JSON Lines body; answers {accepted, rejected: [{line, reason}]}
   GET  /agenda?within=4h&project=P&include_closed=true
@@ -49,9 +51,30 @@ pub struct ServeArgs {
     /// Events arrive only over HTTP (`POST /events`, which needs `--token-file`).
     #[arg(long)]
     pub post: bool,
-    /// Stop when the file has no more lines (after writing `DIR/report.json`) instead of
-    /// waiting for more.
-    #[arg(long, requires = "events")]
+    /// The NATS server (`nats://HOST:PORT`) of `--stream` and `--alerts-subject`.
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    /// Read the events from this JetStream stream (one event per message) with a durable pull
+    /// consumer; needs `--nats`.
+    #[arg(long, value_name = "NAME", requires = "nats")]
+    pub stream: Option<String>,
+    /// The durable consumer's name: one per service instance reading the stream.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "stream",
+        default_value = "pledge"
+    )]
+    pub consumer: String,
+    /// Publish every alert to this NATS subject, with its key as `Nats-Msg-Id`; a JetStream
+    /// stream must capture the subject (its acknowledgement confirms the delivery). Needs
+    /// `--nats`.
+    #[arg(long, value_name = "SUBJECT", requires = "nats")]
+    pub alerts_subject: Option<String>,
+    /// Stop when the file has no more lines, or the stream no more of the messages it held
+    /// when the service started (after writing `DIR/report.json`), instead of waiting for
+    /// more.
+    #[arg(long)]
     pub until_eof: bool,
     /// Take `now` from the events (the latest `at`) instead of the wall clock: replays a file
     /// as if live, for tests and demos.
@@ -71,10 +94,12 @@ pub struct ServeArgs {
     /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Commit after at most this many lines (the re-read work after a crash is bounded by it).
+    /// Commit after this many lines (the re-read work after a crash is bounded by it), but
+    /// never sooner than four times as long as the last commit took.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub commit_lines: usize,
-    /// Commit at least this often while lines come, in milliseconds.
+    /// Commit at least this often while lines come, in milliseconds (or four times as long as
+    /// the last commit took, if longer).
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub commit_ms: u64,
     /// Largest body `POST /events` accepts, in bytes (beyond it: 413).
@@ -120,13 +145,21 @@ pub fn run(args: ServeArgs) -> Outcome {
     if args.post && token.is_none() {
         return usage("`--post` needs `--token-file`: POST /events always asks for the token");
     }
+    if args.until_eof && args.post {
+        return usage("`--until-eof` needs a source that ends: `--events FILE` or `--stream NAME`");
+    }
     if args.commit_lines == 0 {
         return usage("`--commit-lines` must be at least 1");
     }
-    let source = match (&args.events, args.post) {
-        (Some(p), _) if p.as_os_str() == "-" => SourceSpec::Stdin,
-        (Some(p), _) => SourceSpec::File(p.clone()),
-        (None, _) => SourceSpec::Post,
+    let source = match (&args.events, &args.stream, &args.nats) {
+        (Some(p), _, _) if p.as_os_str() == "-" => SourceSpec::Stdin,
+        (Some(p), _, _) => SourceSpec::File(p.clone()),
+        (None, Some(stream), Some(url)) => SourceSpec::Nats(Subscription {
+            url: url.clone(),
+            stream: stream.clone(),
+            consumer: args.consumer.clone(),
+        }),
+        _ => SourceSpec::Post,
     };
     let Some(unit) = crate::period::calendar_period::parse_unit(&args.period) else {
         return usage(&format!(
@@ -140,6 +173,18 @@ pub fn run(args: ServeArgs) -> Outcome {
         .map(|g| g.trim().to_string())
         .filter(|g| !g.is_empty())
         .collect();
+    for (what, name) in [
+        ("--stream", &args.stream),
+        ("--consumer", &Some(args.consumer.clone())),
+    ] {
+        if let Some(name) = name {
+            if name.is_empty() || name.contains(['.', '*', '>', ' ', '\t']) {
+                return usage(&format!(
+                    "`{what} {name}`: a name without `.`, `*`, `>` or spaces"
+                ));
+            }
+        }
+    }
     let mut options = Options::default()
         .reorder_window(args.reorder_window)
         .retain(args.retain)
@@ -163,6 +208,7 @@ pub fn run(args: ServeArgs) -> Outcome {
         until_eof: args.until_eof,
         options,
         webhook: args.webhook,
+        alerts_nats: args.nats.zip(args.alerts_subject),
         commit_lines: args.commit_lines,
         commit_every: std::time::Duration::from_millis(args.commit_ms),
         max_body: args.max_body,

@@ -57,7 +57,7 @@ mod snapshot;
 
 pub use alarm::Alert;
 pub use merge::MergeError;
-pub use snapshot::SnapshotError;
+pub use snapshot::{Checkpoint, SnapshotError};
 
 use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
@@ -628,6 +628,9 @@ pub struct Evaluator<'p, S: Sink> {
     case_attrs: Option<Option<Vec<Box<str>>>>,
     /// Cases, boxed so that the table stays small and probing it stays in cache.
     cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
+    /// Cases changed (or settled) since the last checkpoint, when a host keeps its state in
+    /// parts (see [`Evaluator::checkpoint`]); `None` costs nothing.
+    changed: Option<HashSet<TicketKey>>,
     /// When cases may settle: (instant, ticket), checked against the case when it comes up.
     settling: BinaryHeap<Reverse<(Instant, TicketKey)>>,
     finished: Finished,
@@ -828,6 +831,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             arrivals: 0,
             case_attrs: None,
             cases: HashMap::default(),
+            changed: None,
             settling: BinaryHeap::new(),
             finished: Finished::default(),
             relevance,
@@ -967,6 +971,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         let key = TicketKey::of(&event.ticket);
+        self.mark_changed(key);
         let at = event.at;
         let mark = self.watermark.map_or(at, |w| w.max(at));
         let relevant = self.relevance.keeps_type(&event.kind);
@@ -1071,6 +1076,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let due = self.cases.get(&key).and_then(|c| c.settles_at(&self.opts));
             match due {
                 Some(due) if due == when => {
+                    self.mark_changed(key);
                     if let Some(case) = self.cases.remove(&key) {
                         self.finished.insert(key.short());
                         self.settle_case(case, false);
@@ -1131,6 +1137,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Applies the events of one case at one instant, sorted canonically.
     fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
         self.touch(key);
+        self.mark_changed(key);
         // The case leaves its slot while it is worked on (the methods below borrow the whole
         // evaluator), and a spare takes its place: two lookups, no removal from the table.
         let spare = self

@@ -1,12 +1,15 @@
 //! Alerts: every stage that fires and every new breach, delivered at least once to a webhook
-//! with an idempotency key.
+//! and/or a NATS subject, with an idempotency key.
 //!
-//! An alert enters the outbox in the same transaction as the engine state that raised it (so
-//! it is neither lost nor raised twice by a crash), and leaves it only after the receiver
-//! answered 2xx. A crash between the answer and the removal delivers it again, with the same
-//! key: the receiver keeps the first of each key.
+//! An alert enters the outbox of each target in the same transaction as the engine state that
+//! raised it (so it is neither lost nor raised twice by a crash), and leaves it only after the
+//! receiver confirmed it (a webhook answered 2xx; a JetStream stream acknowledged the publish).
+//! A crash between the confirmation and the removal delivers it again, with the same key: the
+//! receiver keeps the first of each key (a JetStream stream does so by itself, the key being
+//! the message's `Nats-Msg-Id`, within the stream's duplicate window).
 
-use super::store::Store;
+use super::nats::Connection;
+use super::store::{Store, Target};
 use crate::eval::Alert;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -51,21 +54,119 @@ pub struct DeliveryStats {
 const FIRST_RETRY: Duration = Duration::from_millis(200);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 
-/// Delivers the outbox to `url` until `stop`: woken by `wake` when a batch adds alerts, and
+/// A receiver of alerts.
+pub trait Channel: Send {
+    fn target(&self) -> Target;
+    /// Delivers one alert; `Ok` only once the receiver has confirmed it.
+    fn send(&mut self, key: &str, body: &str) -> Result<(), String>;
+}
+
+/// POSTs each alert as JSON with an `Idempotency-Key` header.
+pub struct Webhook {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl Webhook {
+    pub fn new(url: &str) -> Webhook {
+        Webhook {
+            url: url.to_string(),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(10))
+                .build(),
+        }
+    }
+}
+
+impl Channel for Webhook {
+    fn target(&self) -> Target {
+        Target::Webhook
+    }
+
+    fn send(&mut self, key: &str, body: &str) -> Result<(), String> {
+        self.agent
+            .post(&self.url)
+            .set("Content-Type", "application/json")
+            .set("Idempotency-Key", key)
+            .send_string(body)
+            .map(drop)
+            .map_err(|err| format!("{}: {err}", self.url))
+    }
+}
+
+/// Publishes each alert to a subject with the key as `Nats-Msg-Id`, and waits for the
+/// JetStream stream that captures the subject to acknowledge it. With no stream on the
+/// subject the publish is not confirmed and the alert stays in the outbox: a plain subscriber
+/// that happens to be away would lose it.
+pub struct NatsSubject {
+    url: String,
+    subject: String,
+    conn: Option<Connection>,
+}
+
+impl NatsSubject {
+    pub fn new(url: &str, subject: &str) -> NatsSubject {
+        NatsSubject {
+            url: url.to_string(),
+            subject: subject.to_string(),
+            conn: None,
+        }
+    }
+
+    fn publish(&mut self, key: &str, body: &str) -> std::io::Result<Result<(), String>> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => self.conn.insert(Connection::connect(&self.url)?),
+        };
+        let answer = conn.request(&self.subject, &[("Nats-Msg-Id", key)], body.as_bytes())?;
+        if answer.status == Some(503) {
+            return Ok(Err(format!(
+                "no JetStream stream captures `{}` on {}",
+                self.subject, self.url
+            )));
+        }
+        let ack: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap_or_default();
+        Ok(match ack.get("error") {
+            Some(err) => Err(format!("{}: {err}", self.subject)),
+            None if ack.get("stream").is_some() => Ok(()),
+            None => Err(format!(
+                "`{}` answered something else than a JetStream acknowledgement",
+                self.subject
+            )),
+        })
+    }
+}
+
+impl Channel for NatsSubject {
+    fn target(&self) -> Target {
+        Target::Nats
+    }
+
+    fn send(&mut self, key: &str, body: &str) -> Result<(), String> {
+        match self.publish(key, body) {
+            Ok(result) => result,
+            Err(err) => {
+                // The next attempt connects again.
+                self.conn = None;
+                Err(format!("{}: {err}", self.url))
+            }
+        }
+    }
+}
+
+/// Delivers the target's outbox until `stop`: woken by `wake` when a batch adds alerts, and
 /// every second anyway. A failure waits (doubling, up to 30 s) before the next attempt.
 pub fn deliver(
-    url: &str,
+    mut channel: Box<dyn Channel>,
     store: &Store,
     wake: &Receiver<()>,
     stop: &AtomicBool,
     stats: &Arc<DeliveryStats>,
 ) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(10))
-        .build();
+    let target = channel.target();
     let mut backoff = FIRST_RETRY;
     while !stop.load(Ordering::SeqCst) {
-        let pending = match store.outbox(100) {
+        let pending = match store.outbox(target, 100) {
             Ok(p) => p,
             Err(err) => {
                 eprintln!("error: {err}");
@@ -77,21 +178,19 @@ pub fn deliver(
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let sent = agent
-                .post(url)
-                .set("Content-Type", "application/json")
-                .set("Idempotency-Key", key)
-                .send_string(body);
-            match sent {
-                Ok(_) => {
+            match channel.send(key, body) {
+                Ok(()) => {
                     stats.delivered.fetch_add(1, Ordering::Relaxed);
-                    if let Err(err) = store.delivered(key) {
+                    if let Err(err) = store.delivered(target, key) {
                         eprintln!("error: {err}");
                     }
                 }
                 Err(err) => {
                     stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("warning: alert `{key}` not delivered to {url}: {err}; retrying in {backoff:?}");
+                    eprintln!(
+                        "warning: alert `{key}` not delivered ({}): {err}; retrying in {backoff:?}",
+                        target.name()
+                    );
                     failed = true;
                     break;
                 }

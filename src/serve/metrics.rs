@@ -66,8 +66,8 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         &mut out,
         "pledge_source_lag_events",
         "gauge",
-        "Lines read from the source and not yet committed.",
-        &one(shared.queued.load(Ordering::Relaxed) as f64),
+        "Lines read from the source and not yet committed, and messages a stream holds beyond them.",
+        &one((shared.queued.load(Ordering::Relaxed) + shared.lag_messages.load(Ordering::Relaxed)) as f64),
     );
     metric(
         &mut out,
@@ -119,23 +119,30 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         &mut out,
         "pledge_alerts_delivered_total",
         "counter",
-        "Alerts the webhook accepted since the service started.",
+        "Alert deliveries a receiver confirmed since the service started (webhook and NATS).",
         &one(shared.deliveries.delivered.load(Ordering::Relaxed) as f64),
     );
     metric(
         &mut out,
         "pledge_alert_delivery_failures_total",
         "counter",
-        "Failed webhook attempts since the service started.",
+        "Failed delivery attempts since the service started (webhook and NATS).",
         &one(shared.deliveries.failed_attempts.load(Ordering::Relaxed) as f64),
     );
-    let pending = shared.store.outbox_len().map_err(|e| e.to_string())?;
+    let mut pending = Vec::new();
+    for target in &shared.targets {
+        let waiting = shared
+            .store
+            .outbox_len(*target)
+            .map_err(|e| e.to_string())?;
+        pending.push((format!("{{target=\"{}\"}}", target.name()), waiting as f64));
+    }
     metric(
         &mut out,
         "pledge_alerts_pending",
         "gauge",
-        "Alerts waiting for delivery.",
-        &one(pending as f64),
+        "Alerts waiting for delivery, per target.",
+        &pending,
     );
     metric(
         &mut out,
@@ -146,16 +153,16 @@ pub fn render(shared: &Shared) -> Result<String, String> {
     );
     metric(
         &mut out,
-        "pledge_snapshot_bytes",
+        "pledge_commit_bytes",
         "gauge",
-        "Size of the last committed state.",
+        "State written by the last commit: the cases that changed and the rest of the state.",
         &one(shared.snapshot_bytes.load(Ordering::Relaxed) as f64),
     );
     metric(
         &mut out,
         "pledge_commit_seconds",
         "gauge",
-        "Duration of the last commit (snapshot and transaction).",
+        "Duration of the last commit (writing the state and the transaction).",
         &one(shared.commit_micros.load(Ordering::Relaxed) as f64 / 1e6),
     );
     Ok(out)

@@ -8,12 +8,15 @@
 
 mod alerts;
 mod http;
+pub mod jetstream;
 mod metrics;
+pub mod nats;
 pub mod source;
 pub(crate) mod store;
 
 use crate::api::{Engine, Options, PolicySet, Record};
-use source::{FileSource, Next, Position, Source, StdinSource};
+use jetstream::{JetStreamSource, Subscription};
+use source::{FileSource, Lag, Next, Position, Source, StdinSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +34,8 @@ pub enum SourceSpec {
     Stdin,
     /// Only `POST /events`.
     Post,
+    /// A NATS JetStream stream, read by a durable pull consumer.
+    Nats(Subscription),
 }
 
 /// How the service runs.
@@ -47,6 +52,8 @@ pub struct Config {
     pub until_eof: bool,
     pub options: Options,
     pub webhook: Option<String>,
+    /// Publish alerts to this subject of this NATS server (a JetStream stream must capture it).
+    pub alerts_nats: Option<(String, String)>,
     pub commit_lines: usize,
     pub commit_every: Duration,
     pub max_body: usize,
@@ -78,12 +85,18 @@ pub(crate) struct Shared {
     /// Lines read by the source and not yet committed.
     pub queued: AtomicU64,
     pub lag_bytes: AtomicU64,
+    /// Messages a stream holds beyond what its source received.
+    pub lag_messages: AtomicU64,
+    /// The stream sequence last committed, which the JetStream source acknowledges.
+    nats_committed: Arc<AtomicU64>,
     pub alerts_raised: AtomicU64,
     pub batches: AtomicU64,
     /// Size of the last committed snapshot, and the last commit's duration in microseconds.
     pub snapshot_bytes: AtomicU64,
     pub commit_micros: AtomicU64,
     pub deliveries: Arc<alerts::DeliveryStats>,
+    /// Where alerts go: each target has an outbox in the store.
+    pub targets: Vec<store::Target>,
 }
 
 impl Shared {
@@ -122,14 +135,16 @@ pub fn run(config: Config) -> Result<(), String> {
         Store::open(&config.state, partition.map_or(0, |p| p.index)).map_err(|e| e.to_string())?;
     let committed = store.committed().map_err(|e| e.to_string())?;
     let options = config.options.clone().explain(true);
-    let (engine, position) = match committed {
+    let (mut engine, position) = match committed {
         Some(c) => {
-            let engine = Engine::restore(&config.policies, &c.snapshot).map_err(|e| {
-                format!(
-                    "cannot continue from the state in `{}`: {e} (start with another --state directory)",
-                    config.state.display()
-                )
-            })?;
+            let (cases, explained) = store.cases().map_err(|e| e.to_string())?;
+            let engine = Engine::restore_parts(&config.policies, &c.rest, cases, explained)
+                .map_err(|e| {
+                    format!(
+                        "cannot continue from the state in `{}`: {e} (start with another --state directory)",
+                        config.state.display()
+                    )
+                })?;
             if engine.partition() != partition {
                 let said = |p: Option<crate::eval::Partition>| {
                     p.map_or_else(|| "no partition".to_string(), |p| format!("partition {p}"))
@@ -145,6 +160,7 @@ pub fn run(config: Config) -> Result<(), String> {
         }
         None => (Engine::new(&config.policies, &options), None),
     };
+    engine.track_changes();
     let server = tiny_http::Server::http(config.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = server
@@ -156,6 +172,13 @@ pub fn run(config: Config) -> Result<(), String> {
     println!("listening on http://{bound}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
 
+    let mut channels: Vec<Box<dyn alerts::Channel>> = Vec::new();
+    if let Some(url) = &config.webhook {
+        channels.push(Box::new(alerts::Webhook::new(url)));
+    }
+    if let Some((url, subject)) = &config.alerts_nats {
+        channels.push(Box::new(alerts::NatsSubject::new(url, subject)));
+    }
     let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
     let shared = Arc::new(Shared {
         policies: config.policies.clone(),
@@ -166,11 +189,14 @@ pub fn run(config: Config) -> Result<(), String> {
         stop: AtomicBool::new(false),
         queued: AtomicU64::new(0),
         lag_bytes: AtomicU64::new(0),
+        lag_messages: AtomicU64::new(0),
+        nats_committed: Arc::default(),
         alerts_raised: AtomicU64::new(0),
         batches: AtomicU64::new(0),
         snapshot_bytes: AtomicU64::new(0),
         commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
+        targets: channels.iter().map(|c| c.target()).collect(),
     });
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // Registering a flag is always possible for these two signals.
@@ -183,12 +209,14 @@ pub fn run(config: Config) -> Result<(), String> {
         let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
         threads.push(std::thread::spawn(move || http::serve(&server, &shared)));
     }
-    let (wake_tx, wake_rx) = mpsc::sync_channel::<()>(1);
-    if let Some(url) = config.webhook.clone() {
+    let mut wakes = Vec::new();
+    for channel in channels {
+        let (wake_tx, wake_rx) = mpsc::sync_channel::<()>(1);
+        wakes.push(wake_tx);
         let shared = Arc::clone(&shared);
         threads.push(std::thread::spawn(move || {
             alerts::deliver(
-                &url,
+                channel,
                 &shared.store,
                 &wake_rx,
                 &shared.stop,
@@ -211,9 +239,26 @@ pub fn run(config: Config) -> Result<(), String> {
             let source = StdinSource::new(std::io::stdin());
             spawn_source(Box::new(source), tx, &shared, true);
         }
+        SourceSpec::Nats(sub) => {
+            if position.as_ref().is_some_and(
+                |p| !matches!(p, Position::Nats { stream, .. } if *stream == sub.stream),
+            ) {
+                return Err(format!(
+                    "the state in `{}` was read from another source than the stream `{}` (start with another --state directory)",
+                    config.state.display(),
+                    sub.stream
+                ));
+            }
+            let source = JetStreamSource::new(
+                sub.clone(),
+                position.as_ref(),
+                Arc::clone(&shared.nats_committed),
+            );
+            spawn_source(Box::new(source), tx, &shared, config.until_eof);
+        }
         SourceSpec::Post => drop(tx),
     }
-    let result = service_loop(&shared, &rx, position, &wake_tx);
+    let result = service_loop(&shared, &rx, position, &wakes);
     shared.stop.store(true, Ordering::SeqCst);
     let report = write_report(&shared);
     for t in threads {
@@ -254,23 +299,19 @@ fn spawn_source(
                 Ok(Next::Line(line)) => {
                     read += 1;
                     if read % 1024 == 0 {
-                        if let Some(b) = source.behind() {
-                            shared.lag_bytes.store(b, Ordering::Relaxed);
-                        }
+                        record_lag(&shared, source.behind());
                     }
                     shared.queued.fetch_add(1, Ordering::Relaxed);
                     if tx.send(Msg::Line(line, source.position())).is_err() {
                         return;
                     }
                 }
-                Ok(Next::Idle) if until_end => {
+                Ok(Next::Idle) if until_end && source.caught_up() => {
                     let _ = tx.send(Msg::End);
                     return;
                 }
                 Ok(Next::Idle) => {
-                    if let Some(b) = source.behind() {
-                        shared.lag_bytes.store(b, Ordering::Relaxed);
-                    }
+                    record_lag(&shared, source.behind());
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Ok(Next::End) => {
@@ -286,20 +327,32 @@ fn spawn_source(
     });
 }
 
+fn record_lag(shared: &Shared, lag: Option<Lag>) {
+    match lag {
+        Some(Lag::Bytes(b)) => shared.lag_bytes.store(b, Ordering::Relaxed),
+        Some(Lag::Events(n)) => shared.lag_messages.store(n, Ordering::Relaxed),
+        None => {}
+    }
+}
+
 /// Applies batches and commits them until the source ends or the service stops.
 fn service_loop(
     shared: &Shared,
     rx: &Receiver<Msg>,
     mut position: Option<Position>,
-    wake: &SyncSender<()>,
+    wakes: &[SyncSender<()>],
 ) -> Result<(), String> {
-    let tick = shared.config.commit_every.max(Duration::from_millis(10));
+    let every = shared.config.commit_every.max(Duration::from_millis(10));
+    // A batch lasts at least four times as long as the last commit took, so that committing
+    // takes at most a fifth of the time however large the rest of the state grows.
+    let mut last_commit = Duration::ZERO;
     let mut ended = false;
     while !ended && !shared.stop.load(Ordering::SeqCst) {
         let mut lines = 0usize;
         let mut records: Vec<Record> = Vec::new();
         let mut replies = Vec::new();
         let started = Clock::now();
+        let tick = every.max(last_commit * 4);
         loop {
             let left = tick.saturating_sub(started.elapsed());
             let msg = match rx.recv_timeout(left) {
@@ -351,7 +404,7 @@ fn service_loop(
                 }
             }
             drop(engine);
-            if lines >= shared.config.commit_lines {
+            if lines >= shared.config.commit_lines && started.elapsed() >= last_commit * 4 {
                 break;
             }
         }
@@ -368,7 +421,7 @@ fn service_loop(
             continue;
         }
         let commit_started = Clock::now();
-        let snapshot = engine.snapshot().map_err(|e| e.to_string())?;
+        let state = engine.checkpoint().map_err(|e| e.to_string())?;
         drop(engine);
         let rows: Vec<(Option<String>, String)> = records
             .iter()
@@ -379,7 +432,7 @@ fn service_loop(
                 )
             })
             .collect();
-        let outbox: Vec<(String, String)> = if shared.config.webhook.is_some() {
+        let outbox: Vec<(String, String)> = if !shared.targets.is_empty() {
             alerts
                 .iter()
                 .map(|a| {
@@ -398,27 +451,48 @@ fn service_loop(
             },
             SourceSpec::Stdin => Position::Stdin { lines: 0 },
             SourceSpec::Post => Position::Post,
+            SourceSpec::Nats(sub) => Position::Nats {
+                stream: sub.stream.clone(),
+                sequence: 0,
+            },
         });
         let committed = shared
             .store
             .commit(&Batch {
-                snapshot: &snapshot,
+                state: &state,
                 position: &position,
                 records: &rows,
                 alerts: &outbox,
+                targets: &shared.targets,
             })
             .map_err(|e| e.to_string());
         for (reply, posted) in replies {
             let _ = reply.send(committed.clone().map(|()| posted.clone()));
         }
         committed?;
+        if let Position::Nats { sequence, .. } = &position {
+            shared.nats_committed.store(*sequence, Ordering::SeqCst);
+        }
+        let written = state.rest.len()
+            + state
+                .cases
+                .iter()
+                .filter_map(|(_, b)| b.as_ref())
+                .map(Vec::len)
+                .sum::<usize>()
+            + state
+                .explained
+                .iter()
+                .filter_map(|(_, b)| b.as_ref())
+                .map(Vec::len)
+                .sum::<usize>();
         shared
             .snapshot_bytes
-            .store(snapshot.len() as u64, Ordering::Relaxed);
-        shared.commit_micros.store(
-            commit_started.elapsed().as_micros() as u64,
-            Ordering::Relaxed,
-        );
+            .store(written as u64, Ordering::Relaxed);
+        last_commit = commit_started.elapsed();
+        shared
+            .commit_micros
+            .store(last_commit.as_micros() as u64, Ordering::Relaxed);
         shared.batches.fetch_add(1, Ordering::Relaxed);
         shared
             .alerts_raised
@@ -429,7 +503,9 @@ fn service_loop(
                 Some(q.saturating_sub(lines as u64))
             });
         if !outbox.is_empty() {
-            let _ = wake.try_send(());
+            for wake in wakes {
+                let _ = wake.try_send(());
+            }
         }
     }
     Ok(())

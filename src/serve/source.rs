@@ -3,7 +3,7 @@
 //!
 //! A source hands out complete lines only, each with the [`Position`] just after it; the
 //! service commits that position with the state the line produced, and a restarted source
-//! resumes from it.
+//! resumes from it. A NATS JetStream stream is a source too: see [`super::jetstream`].
 
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -21,6 +21,17 @@ pub enum Position {
     Stdin { lines: u64 },
     /// Events arrive over HTTP only: a request is committed before it is answered.
     Post,
+    /// A JetStream stream: the sequence of the last message applied.
+    Nats { stream: String, sequence: u64 },
+}
+
+/// How much a source holds beyond what it handed out, in the unit it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lag {
+    /// Bytes of a followed file.
+    Bytes(u64),
+    /// Messages of a stream.
+    Events(u64),
 }
 
 /// What a source has next.
@@ -40,8 +51,13 @@ pub trait Source: Send {
     fn next_line(&mut self) -> io::Result<Next>;
     /// The position just after the last line handed out.
     fn position(&self) -> Position;
-    /// How many bytes the source holds beyond the position, when it can tell.
-    fn behind(&self) -> Option<u64>;
+    /// How much the source holds beyond the position, when it can tell.
+    fn behind(&self) -> Option<Lag>;
+    /// Whether an [`Next::Idle`] means that everything the source held when it was opened has
+    /// been handed out (so `--until-eof` may stop), rather than that more is on its way.
+    fn caught_up(&self) -> bool {
+        true
+    }
 }
 
 /// Lines longer than this are handed out cut (the engine then rejects them as not JSON) so a
@@ -173,9 +189,9 @@ impl Source for FileSource {
         }
     }
 
-    fn behind(&self) -> Option<u64> {
+    fn behind(&self) -> Option<Lag> {
         let len = std::fs::metadata(&self.path).ok()?.len();
-        Some(len.saturating_sub(self.offset))
+        Some(Lag::Bytes(len.saturating_sub(self.offset)))
     }
 }
 
@@ -219,7 +235,7 @@ impl<R: Read + Send> Source for StdinSource<R> {
         Position::Stdin { lines: self.lines }
     }
 
-    fn behind(&self) -> Option<u64> {
+    fn behind(&self) -> Option<Lag> {
         None
     }
 }

@@ -1,20 +1,25 @@
 //! The service's state in `DIR/state.redb`: one embedded, crash-safe database.
 //!
-//! One write transaction per batch commits together the engine's snapshot, the source's
-//! position, the records that became final in the batch and the alerts it raised (the outbox).
-//! After a crash the database holds exactly the last committed batch, so the service restores
-//! the snapshot and re-reads its source from the stored position: a line before it is never
-//! applied twice, a line after it is applied once.
+//! One write transaction per batch commits together the engine's state, the source's position,
+//! the records that became final in the batch and the alerts it raised (the outbox). After a
+//! crash the database holds exactly the last committed batch, so the service restores the state
+//! and re-reads its source from the stored position: a line before it is never applied twice,
+//! a line after it is applied once.
+//!
+//! The engine's state is kept in parts: each case (and the events kept to explain it) in a row
+//! of its own, rewritten only when the case changed in the batch, and the rest whole. A commit
+//! therefore costs what the batch changed, not every open case.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
 //! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
 //! partitions to the same store.
 //!
-//! `pledge report --merge` needs nothing but the snapshot ([`Store::snapshots`]): it carries the
-//! partition and the period report the engine tallies, so they are committed in the same
-//! transaction as the rest of the state by construction.
+//! `pledge report --merge` needs nothing but the engine's state ([`Store::partitions`]: its rest
+//! and its cases): the rest carries the partition and the period report the engine tallies, so
+//! they are committed in the same transaction as the rest of the state by construction.
 
 use super::source::Position;
+use crate::api::EngineCheckpoint;
 use redb::{
     Database, MultimapTableDefinition, ReadableTable, ReadableTableMetadata, TableDefinition,
     TableHandle,
@@ -39,33 +44,55 @@ fn e<E: Into<redb::Error>>(err: E) -> StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The state of one partition as committed: the engine's snapshot and the source's position.
+/// The state of one partition as committed: the rest of the engine's state (its cases are read
+/// with [`Store::cases`]) and the source's position.
 #[derive(Debug, Clone)]
 pub struct Committed {
-    pub snapshot: Vec<u8>,
+    pub rest: Vec<u8>,
     pub position: Position,
 }
 
 /// What one batch commits.
 pub struct Batch<'a> {
-    pub snapshot: &'a [u8],
+    pub state: &'a EngineCheckpoint,
     pub position: &'a Position,
     /// Final records as JSON lines, with the ticket each is about.
     pub records: &'a [(Option<String>, String)],
-    /// Alerts to deliver: (idempotency key, JSON body).
+    /// Alerts to deliver: (idempotency key, JSON body), entered in the outbox of each target.
     pub alerts: &'a [(String, String)],
+    pub targets: &'a [Target],
+}
+
+/// Where alerts go: each target has its own outbox, emptied by its own deliverer, so that a
+/// receiver that is down holds back nothing sent to the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Webhook,
+    Nats,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Webhook => "webhook",
+            Target::Nats => "nats",
+        }
+    }
 }
 
 /// The store of one partition.
 pub struct Store {
     db: Database,
     state: TableDefinition<'static, &'static str, &'static [u8]>,
+    cases: TableDefinition<'static, u128, &'static [u8]>,
+    explained: TableDefinition<'static, &'static str, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
-    outbox: TableDefinition<'static, &'static str, &'static str>,
+    /// Per [`Target`], in its order.
+    outboxes: [TableDefinition<'static, &'static str, &'static str>; 2],
 }
 
-const SNAPSHOT: &str = "snapshot";
+const REST: &str = "rest";
 const POSITION: &str = "position";
 
 impl Store {
@@ -80,15 +107,24 @@ impl Store {
         let store = Store {
             db,
             state: TableDefinition::new(name("state")),
+            cases: TableDefinition::new(name("cases")),
+            explained: TableDefinition::new(name("explained")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
-            outbox: TableDefinition::new(name("outbox")),
+            outboxes: [
+                TableDefinition::new(name("outbox")),
+                TableDefinition::new(name("outbox-nats")),
+            ],
         };
         let tx = store.db.begin_write().map_err(e)?;
         tx.open_table(store.state).map_err(e)?;
+        tx.open_table(store.cases).map_err(e)?;
+        tx.open_table(store.explained).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
-        tx.open_table(store.outbox).map_err(e)?;
+        for outbox in store.outboxes {
+            tx.open_table(outbox).map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(store)
     }
@@ -97,22 +133,24 @@ impl Store {
     pub fn committed(&self) -> Result<Option<Committed>> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.state).map_err(e)?;
-        let snapshot = table.get(SNAPSHOT).map_err(e)?.map(|v| v.value().to_vec());
+        let rest = table.get(REST).map_err(e)?.map(|v| v.value().to_vec());
         let position = table.get(POSITION).map_err(e)?.map(|v| v.value().to_vec());
-        match (snapshot, position) {
-            (Some(snapshot), Some(position)) => {
+        match (rest, position) {
+            (Some(rest), Some(position)) => {
                 let position = serde_json::from_slice(&position)
                     .map_err(|err| StoreError(format!("unreadable source position: {err}")))?;
-                Ok(Some(Committed { snapshot, position }))
+                Ok(Some(Committed { rest, position }))
             }
             _ => Ok(None),
         }
     }
 
-    /// The committed engine snapshot of every partition held in `dir/state.redb`, by partition
-    /// number (`pledge report --merge`). The store is opened read-only in effect: nothing is
-    /// created, and a store still held by a running service is refused with its reason.
-    pub fn snapshots(dir: &Path) -> Result<Vec<(u32, Vec<u8>)>> {
+    /// The committed state of every partition held in `dir/state.redb`, by partition number
+    /// (`pledge report --merge`): its rest and the bytes of every case kept. The store is
+    /// opened read-only in effect: nothing is created, and a store still held by a running
+    /// service is refused with its reason.
+    #[allow(clippy::type_complexity)]
+    pub fn partitions(dir: &Path) -> Result<Vec<(u32, Vec<u8>, Vec<Vec<u8>>)>> {
         let path = dir.join("state.redb");
         if !path.is_file() {
             return Err(StoreError(format!(
@@ -134,23 +172,34 @@ impl Store {
             ))
         })?;
         let tx = db.begin_read().map_err(e)?;
-        let mut out = Vec::new();
+        let mut numbers = Vec::new();
         for handle in tx.list_tables().map_err(e)? {
-            let name = handle.name();
-            let Some(number) = name
+            let number = handle
+                .name()
                 .strip_prefix('p')
                 .and_then(|n| n.strip_suffix("/state"))
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
+                .and_then(|n| n.parse::<u32>().ok());
+            numbers.extend(number);
+        }
+        numbers.sort_unstable();
+        let mut out = Vec::new();
+        for number in numbers {
+            let name = format!("p{number}/state");
+            let state: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(&name);
+            let table = tx.open_table(state).map_err(e)?;
+            let Some(rest) = table.get(REST).map_err(e)?.map(|v| v.value().to_vec()) else {
                 continue;
             };
-            let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(name);
-            let table = tx.open_table(def).map_err(e)?;
-            if let Some(v) = table.get(SNAPSHOT).map_err(e)? {
-                out.push((number, v.value().to_vec()));
+            let name = format!("p{number}/cases");
+            let cases: TableDefinition<'_, u128, &[u8]> = TableDefinition::new(&name);
+            let mut kept = Vec::new();
+            if let Ok(table) = tx.open_table(cases) {
+                for row in table.iter().map_err(e)? {
+                    kept.push(row.map_err(e)?.1.value().to_vec());
+                }
             }
+            out.push((number, rest, kept));
         }
-        out.sort_by_key(|(n, _)| *n);
         if out.is_empty() {
             return Err(StoreError(format!(
                 "no committed state in `{}`: the service committed no batch",
@@ -167,8 +216,26 @@ impl Store {
         let tx = self.db.begin_write().map_err(e)?;
         {
             let mut state = tx.open_table(self.state).map_err(e)?;
-            state.insert(SNAPSHOT, batch.snapshot).map_err(e)?;
+            state.insert(REST, batch.state.rest.as_slice()).map_err(e)?;
             state.insert(POSITION, position.as_slice()).map_err(e)?;
+            let mut cases = tx.open_table(self.cases).map_err(e)?;
+            for (key, bytes) in &batch.state.cases {
+                match bytes {
+                    Some(bytes) => drop(cases.insert(*key, bytes.as_slice()).map_err(e)?),
+                    None => drop(cases.remove(*key).map_err(e)?),
+                }
+            }
+            let mut explained = tx.open_table(self.explained).map_err(e)?;
+            for (ticket, bytes) in &batch.state.explained {
+                match bytes {
+                    Some(bytes) => drop(
+                        explained
+                            .insert(ticket.as_str(), bytes.as_slice())
+                            .map_err(e)?,
+                    ),
+                    None => drop(explained.remove(ticket.as_str()).map_err(e)?),
+                }
+            }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
             let first = records.last().map_err(e)?.map_or(0, |(k, _)| k.value() + 1);
@@ -178,12 +245,32 @@ impl Store {
                     tickets.insert(ticket.as_str(), seq).map_err(e)?;
                 }
             }
-            let mut outbox = tx.open_table(self.outbox).map_err(e)?;
-            for (key, body) in batch.alerts {
-                outbox.insert(key.as_str(), body.as_str()).map_err(e)?;
+            for target in batch.targets {
+                let mut outbox = tx.open_table(self.outbox_of(*target)).map_err(e)?;
+                for (key, body) in batch.alerts {
+                    outbox.insert(key.as_str(), body.as_str()).map_err(e)?;
+                }
             }
         }
         tx.commit().map_err(e)
+    }
+
+    /// Every committed case, and every ticket's kept events, as their bytes.
+    #[allow(clippy::type_complexity)]
+    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, Vec<u8>)>)> {
+        let tx = self.db.begin_read().map_err(e)?;
+        let table = tx.open_table(self.cases).map_err(e)?;
+        let mut cases = Vec::new();
+        for row in table.iter().map_err(e)? {
+            cases.push(row.map_err(e)?.1.value().to_vec());
+        }
+        let table = tx.open_table(self.explained).map_err(e)?;
+        let mut explained = Vec::new();
+        for row in table.iter().map_err(e)? {
+            let (k, v) = row.map_err(e)?;
+            explained.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok((cases, explained))
     }
 
     /// The committed records from number `since` on (at most `limit`), as JSON lines.
@@ -213,10 +300,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Alerts not yet delivered, in key order.
-    pub fn outbox(&self, limit: usize) -> Result<Vec<(String, String)>> {
+    fn outbox_of(&self, target: Target) -> TableDefinition<'static, &'static str, &'static str> {
+        self.outboxes[target as usize]
+    }
+
+    /// Alerts not yet delivered to `target`, in key order.
+    pub fn outbox(&self, target: Target, limit: usize) -> Result<Vec<(String, String)>> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.outbox).map_err(e)?;
+        let table = tx.open_table(self.outbox_of(target)).map_err(e)?;
         let mut out = Vec::new();
         for row in table.iter().map_err(e)?.take(limit) {
             let (k, v) = row.map_err(e)?;
@@ -225,20 +316,126 @@ impl Store {
         Ok(out)
     }
 
-    /// How many alerts wait for delivery.
-    pub fn outbox_len(&self) -> Result<u64> {
+    /// How many alerts wait for delivery to `target`.
+    pub fn outbox_len(&self, target: Target) -> Result<u64> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.outbox).map_err(e)?;
+        let table = tx.open_table(self.outbox_of(target)).map_err(e)?;
         table.len().map_err(e)
     }
 
-    /// Removes a delivered alert.
-    pub fn delivered(&self, key: &str) -> Result<()> {
+    /// Removes an alert delivered to `target`.
+    pub fn delivered(&self, target: Target, key: &str) -> Result<()> {
         let tx = self.db.begin_write().map_err(e)?;
         {
-            let mut outbox = tx.open_table(self.outbox).map_err(e)?;
+            let mut outbox = tx.open_table(self.outbox_of(target)).map_err(e)?;
             outbox.remove(key).map_err(e)?;
         }
         tx.commit().map_err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Engine, Options, PolicySet};
+    use crate::gen::{generate, GenOptions};
+
+    /// The shipped policies, and a dense month in which cases settle (a short retention) while
+    /// shuffled events wait out the window.
+    fn setting() -> (PolicySet, Vec<Vec<u8>>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("policies/")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+            .collect();
+        paths.sort();
+        let policies = PolicySet::from_files(&paths).expect("the shipped policies");
+        let opts = GenOptions {
+            cases: 400,
+            seed: 9,
+            days: 30,
+            shuffle: 0.05,
+            max_displacement: 40,
+            never_closed_permille: 300,
+            close_on_resolve_permille: 700,
+            ..GenOptions::default()
+        };
+        let mut out = Vec::new();
+        generate(&opts, &mut out).expect("generate");
+        let lines = out.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+        (policies, lines)
+    }
+
+    fn options() -> Options {
+        Options::default()
+            .reorder_window(chrono::Duration::hours(2))
+            .retain(chrono::Duration::days(2))
+            .explain(true)
+    }
+
+    /// Committing checkpoints (only the cases that changed) and restoring from the store at
+    /// many points gives the records and summary of one uninterrupted engine, and the kept
+    /// events that explain a case.
+    #[test]
+    fn restoring_from_committed_checkpoints_continues_exactly() {
+        let (policies, lines) = setting();
+        let mut whole = Engine::new(&policies, &options());
+        let mut expected = Vec::new();
+        for line in &lines {
+            expected.extend(whole.push_json(line));
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0).expect("store");
+        let mut engine = Engine::new(&policies, &options());
+        engine.track_changes();
+        let mut got = Vec::new();
+        let (mut restores, mut partial_commits) = (0, 0);
+        for (i, line) in lines.iter().enumerate() {
+            got.extend(engine.push_json(line));
+            if i % 97 == 96 {
+                let state = engine.checkpoint().expect("checkpoint");
+                assert!(state.cases.len() < engine.open_cases().max(1) * 2);
+                partial_commits += usize::from(state.cases.len() < engine.open_cases());
+                let position = Position::Stdin {
+                    lines: i as u64 + 1,
+                };
+                store
+                    .commit(&Batch {
+                        state: &state,
+                        position: &position,
+                        records: &[],
+                        alerts: &[],
+                        targets: &[],
+                    })
+                    .expect("commit");
+                if i % 3 == 0 {
+                    let committed = store.committed().expect("read").expect("committed");
+                    let (cases, explained) = store.cases().expect("cases");
+                    assert_eq!(cases.len(), engine.open_cases());
+                    engine = Engine::restore_parts(&policies, &committed.rest, cases, explained)
+                        .expect("restore");
+                    restores += 1;
+                }
+            }
+        }
+        assert!(restores > 10, "{restores}");
+        assert!(partial_commits > 10, "{partial_commits}");
+        let explained: std::collections::BTreeSet<String> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["ticket"].as_str().map(str::to_string))
+            .filter(|t| whole.explain(t).is_some())
+            .collect();
+        assert!(explained.len() > 100, "{}", explained.len());
+        for ticket in &explained {
+            assert_eq!(engine.explain(ticket), whole.explain(ticket), "{ticket}");
+        }
+        let (got_end, expected_end) = (engine.finish(), whole.finish());
+        got.extend(got_end.records.iter().cloned());
+        expected.extend(expected_end.records.iter().cloned());
+        assert!(expected.len() > 1000, "{}", expected.len());
+        assert!(got == expected, "the records differ");
+        assert_eq!(got_end.summary_json(), expected_end.summary_json());
     }
 }

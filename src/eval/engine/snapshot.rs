@@ -16,6 +16,49 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let mut cases: Vec<(&TicketKey, &CaseState)> =
             self.cases.iter().map(|(k, c)| (k, &**c)).collect();
         cases.sort_unstable_by_key(|(k, _)| **k);
+        self.write(cases)
+    }
+
+    /// Remembers that a case changed (or settled), when changes are tracked.
+    pub(super) fn mark_changed(&mut self, key: TicketKey) {
+        if let Some(changed) = self.changed.as_mut() {
+            changed.insert(key);
+        }
+    }
+
+    /// From now on, remembers which cases change, for [`Evaluator::checkpoint`].
+    pub fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(HashSet::default);
+    }
+
+    /// The state in parts, for a host that keeps each case apart (the service's store): the
+    /// rest of the state (a snapshot without cases), and each case changed since the previous
+    /// checkpoint (or since [`Evaluator::track_changes`]), as its key and its bytes, or `None`
+    /// when it settled. Writing only those keeps a commit's cost to what changed, not to every
+    /// open case. [`Evaluator::restore_parts`] reads the rest and every kept case back.
+    pub fn checkpoint(&mut self) -> Result<Checkpoint, SnapshotError> {
+        let rest = self.write(Vec::new())?;
+        let mut changed: Vec<TicketKey> = self
+            .changed
+            .as_mut()
+            .map(|c| c.drain().collect())
+            .unwrap_or_default();
+        changed.sort_unstable();
+        let mut cases = Vec::with_capacity(changed.len());
+        for key in changed {
+            let bytes = match self.cases.get(&key) {
+                Some(case) => Some(
+                    postcard::to_stdvec(&(key, &**case))
+                        .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
+                ),
+                None => None,
+            };
+            cases.push((key.0, bytes));
+        }
+        Ok(Checkpoint { rest, cases })
+    }
+
+    fn write(&self, cases: Vec<(&TicketKey, &CaseState)>) -> Result<Vec<u8>, SnapshotError> {
         let state = SnapshotRef {
             format: SNAPSHOT_FORMAT,
             fingerprint: policies_fingerprint(self.policies),
@@ -50,6 +93,34 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     ) -> Result<Evaluator<'p, S>, SnapshotError> {
         let state: SnapshotOwned =
             postcard::from_bytes(bytes).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        Self::from_state(policies, sink, state)
+    }
+
+    /// An evaluator in the state [`Evaluator::checkpoint`] wrote in parts: the latest rest, and
+    /// the latest bytes of every case still kept. It tracks changes from there.
+    pub fn restore_parts<C: AsRef<[u8]>>(
+        policies: &'p [Policy],
+        sink: S,
+        rest: &[u8],
+        cases: impl IntoIterator<Item = C>,
+    ) -> Result<Evaluator<'p, S>, SnapshotError> {
+        let mut state: SnapshotOwned =
+            postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        for bytes in cases {
+            let case: (TicketKey, CaseState) = postcard::from_bytes(bytes.as_ref())
+                .map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+            state.cases.push(case);
+        }
+        let mut evaluator = Self::from_state(policies, sink, state)?;
+        evaluator.track_changes();
+        Ok(evaluator)
+    }
+
+    fn from_state(
+        policies: &'p [Policy],
+        sink: S,
+        state: SnapshotOwned,
+    ) -> Result<Evaluator<'p, S>, SnapshotError> {
         if state.format != SNAPSHOT_FORMAT {
             return Err(SnapshotError::Format(state.format));
         }
@@ -99,7 +170,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-const SNAPSHOT_FORMAT: u32 = 3;
+const SNAPSHOT_FORMAT: u32 = 4;
+
+/// The state in parts: see [`Evaluator::checkpoint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Everything but the cases, as a snapshot without cases.
+    pub rest: Vec<u8>,
+    /// Per case changed since the previous checkpoint, in key order: its key, and its bytes
+    /// (`None`: it settled, forget it).
+    pub cases: Vec<(u128, Option<Vec<u8>>)>,
+}
 
 /// Why [`crate::Engine::restore`] refused a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Load test of `pledge serve`, on loopback only, bounded in count and time.
+
+    bench/serve.py [--events 10000000] [--http-events 1000000] [--batch 5000] [--seed 1]
+                   [--policies 'policies/*.pledge'] [--timeout 1800]
+
+On the dense-quarter profile of bench/run (`pledge gen --profile dense --days 90`, 30 % of
+tickets never closed, follow-ups after `closed`; the file is shared with bench/run in
+bench/data/), it measures:
+
+  JetStream  a backlog of --events events published to a stream of a local `nats-server -js`
+             (started here, in a temporary directory, on a free loopback port), then read by
+             `pledge serve --nats --stream --until-eof`: events per second from the start of
+             the service to its exit (which includes writing the final report), peak RSS.
+  HTTP       the first --http-events events POSTed in bodies of --batch lines, one after the
+             other (each answered once committed), to `pledge serve --post --webhook`: events
+             per second, peak RSS, and the latency from an event's arrival to its alert at a
+             webhook receiver on loopback (p50, p99, max). The event that makes an alert
+             certain is the first whose time passes the alert's instant (`due` of a breach,
+             `at` of a stage) by the reorder window; its arrival is the moment its body was
+             sent.
+
+Both services run with every shipped policy, `--now-from-events` (the stream's own time, so a
+backlog replays as if live) and a one-minute reorder window. Prints a Markdown table.
+Needs `nats-server` (Debian: apt-get install -y nats-server).
+"""
+
+import argparse
+import bisect
+import glob
+import http.client
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PLEDGE = os.path.join(ROOT, "target", "release", "pledge")
+EVENTS_PER_CASE_DENSE = 7.3  # as in bench/run
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dense_stream(events, seed):
+    data = os.path.join(HERE, "data", f"dense-{events}-seed{seed}-90d.jsonl")
+    if not os.path.exists(data) or os.path.getsize(data) == 0:
+        os.makedirs(os.path.dirname(data), exist_ok=True)
+        cases = round(events / EVENTS_PER_CASE_DENSE)
+        print(f"generating {data} ({cases} tickets)...", file=sys.stderr)
+        subprocess.run([PLEDGE, "gen", "--cases", str(cases), "--seed", str(seed),
+                        "--profile", "dense", "--days", "90", "--out", data + ".tmp",
+                        "--quiet"], check=True)
+        os.rename(data + ".tmp", data)
+    return data
+
+
+class PeakRss:
+    """Samples a process's resident set every 50 ms (VmHWM is the peak the kernel saw)."""
+
+    def __init__(self, pid):
+        self.pid, self.peak_kb, self.stop = pid, 0, False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+        except OSError:
+            pass
+
+    def run(self):
+        while not self.stop:
+            self.sample()
+            time.sleep(0.05)
+
+    def done(self):
+        self.stop = True
+        self.thread.join()
+        return self.peak_kb / 1024
+
+
+def start_service(args, state):
+    proc = subprocess.Popen([PLEDGE, "serve", *args, "--state", state, "--listen",
+                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    first = proc.stdout.readline().strip()
+    if not first.startswith("listening on http://"):
+        proc.kill()
+        raise SystemExit(f"pledge serve did not start: {first!r}")
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    return proc, first.removeprefix("listening on http://")
+
+
+def wait_exit(proc, timeout, what):
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise SystemExit(f"{what}: still running after {timeout} s")
+
+
+def jetstream(data, events, policies, timeout, work):
+    port = free_port()
+    url = f"nats://127.0.0.1:{port}"
+    nats = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(work, "nats"), "-a",
+                             "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        started = time.monotonic()
+        subprocess.run([PLEDGE, "publish", data, "--nats", url, "--subject", "bench.events",
+                        "--stream", "BENCH"], check=True, stderr=subprocess.DEVNULL,
+                       timeout=timeout)
+        publish_s = time.monotonic() - started
+        state = os.path.join(work, "js-state")
+        started = time.monotonic()
+        proc, _ = start_service([*policies, "--nats", url, "--stream", "BENCH", "--until-eof",
+                                 "--now-from-events", "--reorder-window", "1min",
+                                 "--commit-lines", "20000", "--commit-ms", "1000"], state)
+        rss = PeakRss(proc.pid)
+        code = wait_exit(proc, timeout, "pledge serve --stream")
+        wall = time.monotonic() - started
+        peak = rss.done()
+        if code != 0:
+            raise SystemExit(f"pledge serve --stream exited {code}")
+        with open(os.path.join(state, "report.json")) as f:
+            summary = json.load(f)["summary"]
+        if summary["lines"] != events:
+            raise SystemExit(f"the service read {summary['lines']} of {events} events")
+        return {"publish_s": publish_s, "wall": wall, "rss": peak}
+    finally:
+        nats.kill()
+        nats.wait()
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver: keeps (arrival time, alert) per key, the first of each."""
+
+    got = {}
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        now = time.monotonic()
+        alert = json.loads(body)
+        Hook.got.setdefault(alert["key"], (now, alert))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def instant(text):
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def http_batches(data, count, batch, policies, timeout, work):
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    token = os.path.join(work, "token")
+    with open(token, "w") as f:
+        f.write("bench\n")
+    state = os.path.join(work, "http-state")
+    proc, addr = start_service([*policies, "--post", "--token-file", token, "--webhook",
+                                f"http://127.0.0.1:{hook.server_address[1]}/",
+                                "--now-from-events", "--reorder-window", "1min",
+                                "--commit-lines", str(batch), "--max-body", str(64 << 20)],
+                               state)
+    rss = PeakRss(proc.pid)
+    host, port = addr.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    sent_at, max_at = [], []  # per body: when it was sent, the latest event time in it
+    posted = 0
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    with open(data, "rb") as f:
+        while posted < count and time.monotonic() < deadline:
+            lines = []
+            for line in f:
+                lines.append(line)
+                if len(lines) == min(batch, count - posted):
+                    break
+            if not lines:
+                break
+            latest = max((instant(json.loads(l)["at"]) for l in lines if l.strip()),
+                         default=max_at[-1] if max_at else 0)
+            sent_at.append(time.monotonic())
+            max_at.append(max(latest, max_at[-1] if max_at else latest))
+            conn.request("POST", "/events", body=b"".join(lines),
+                         headers={"Authorization": "Bearer bench"})
+            answer = conn.getresponse()
+            body = answer.read()
+            if answer.status != 200:
+                raise SystemExit(f"POST /events: {answer.status} {body[:200]!r}")
+            posted += len(lines)
+    wall = time.monotonic() - started
+    # Alerts are delivered after their commit: wait (bounded) for the outbox to empty.
+    until = time.monotonic() + 60
+    while time.monotonic() < until:
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer bench"})
+        metrics = conn.getresponse().read().decode()
+        pending = [l for l in metrics.splitlines() if l.startswith("pledge_alerts_pending")]
+        if pending and all(float(l.split()[-1]) == 0 for l in pending):
+            break
+        time.sleep(0.2)
+    peak = rss.done()
+    proc.terminate()
+    wait_exit(proc, 120, "pledge serve --post")
+    hook.shutdown()
+    latencies = []
+    for arrived, alert in Hook.got.values():
+        when = instant(alert.get("due") or alert.get("at"))
+        # The first body whose latest event passes the alert's instant by the window.
+        i = bisect.bisect_right(max_at, when + 60)
+        if i < len(sent_at):
+            latencies.append(arrived - sent_at[i])
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0
+
+    return {"events": posted, "wall": wall, "rss": peak, "alerts": len(latencies),
+            "p50": pct(0.5), "p99": pct(0.99), "max": latencies[-1] if latencies else 0}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--http-events", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--policies", default="policies/*.pledge")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds, per measurement")
+    a = ap.parse_args()
+    if not shutil.which("nats-server"):
+        raise SystemExit("nats-server is needed (Debian: apt-get install -y nats-server)")
+    os.chdir(ROOT)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--locked"], check=True)
+    policies = sorted(glob.glob(a.policies))
+    data = dense_stream(a.events, a.seed)
+    with open(data, "rb") as f:
+        events = sum(1 for _ in f)
+    with tempfile.TemporaryDirectory() as work:
+        js = jetstream(data, events, policies, a.timeout, work)
+        web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work)
+    print(f"pledge serve, dense quarter ({events:,} events), {len(policies)} policies\n")
+    print("| source | events | wall s | events/s | peak RSS MB | alert latency p50 / p99 / max |")
+    print("|---|---|---|---|---|---|")
+    print(f"| JetStream backlog (published in {js['publish_s']:.1f} s) | {events:,} | "
+          f"{js['wall']:.1f} | {events / js['wall']:,.0f} | {js['rss']:,.0f} | |")
+    print(f"| HTTP, bodies of {a.batch} lines | {web['events']:,} | {web['wall']:.1f} | "
+          f"{web['events'] / web['wall']:,.0f} | {web['rss']:,.0f} | "
+          f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / {web['max'] * 1000:,.0f} ms "
+          f"({web['alerts']:,} alerts) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+//! A NATS JetStream stream as the service's source: a durable pull consumer, one event per
+//! message.
+//!
+//! # What is the truth about how far the service has read
+//!
+//! The service's store is: the stream sequence of the last message applied is committed with
+//! the state it produced (`Position::Nats`). At start the consumer is created afresh (deleted
+//! first if it exists) to deliver from the committed sequence + 1, so that messages delivered
+//! before a crash but never committed come again at once and in order, rather than after the
+//! server's acknowledgement timeout and behind newer ones. The consumer acknowledges with
+//! `AckAll`: once a batch is committed, acknowledging its last message acknowledges all before
+//! it, which lets a stream with work-queue or interest retention discard them. A message
+//! delivered twice (an acknowledgement lost in a crash, a redelivery) is recognised by its
+//! stream sequence and skipped.
+//!
+//! A message that is not an event is handed out like any line: the engine rejects it (counted
+//! and reported with its reason), and it is acknowledged with the rest, never redelivered
+//! forever.
+
+use super::nats::{delivery, Connection};
+use super::source::{Lag, Next, Position, Source};
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Messages asked for by one pull request; a new one is sent when fewer than this many are
+/// still expected, so that the server always has a request to fill.
+const PULL_BATCH: usize = 4096;
+/// How long one pull request waits on the server for messages to arrive.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+/// How long `next_line` waits for a message before it says `Idle`.
+const IDLE_AFTER: Duration = Duration::from_millis(100);
+
+/// Where the stream is and who reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub url: String,
+    pub stream: String,
+    /// The durable consumer's name: one per service instance.
+    pub consumer: String,
+}
+
+/// A durable pull consumer of a JetStream stream.
+pub struct JetStreamSource {
+    sub: Subscription,
+    pull: Option<Pull>,
+    /// The stream sequence of the last message handed out.
+    handed: u64,
+    ready: VecDeque<(u64, Vec<u8>)>,
+    /// Messages handed out and not yet acknowledged: (stream sequence, acknowledgement subject).
+    unacked: VecDeque<(u64, String)>,
+    /// The stream sequence the service last committed: set by the service loop.
+    committed: Arc<AtomicU64>,
+    /// Messages the stream holds beyond the last one received, as the server last told.
+    pending: u64,
+    /// The stream's last sequence when the source connected.
+    last_at_connect: u64,
+}
+
+/// A connection with its consumer and pull requests.
+struct Pull {
+    conn: Connection,
+    /// The subscription receiving every pull request's messages (`<inbox>.*`).
+    sid: u64,
+    inbox: String,
+    /// Per pull request (its reply subject), how many messages it may still bring.
+    open: HashMap<String, usize>,
+    requests: u64,
+}
+
+impl JetStreamSource {
+    /// A source reading `sub` from the stream sequence after `from` (a committed position), or
+    /// from the stream's first message. Connects lazily: a server that is down is retried.
+    pub fn new(
+        sub: Subscription,
+        from: Option<&Position>,
+        committed: Arc<AtomicU64>,
+    ) -> JetStreamSource {
+        let handed = match from {
+            Some(Position::Nats { sequence, .. }) => *sequence,
+            _ => 0,
+        };
+        committed.store(handed, Ordering::SeqCst);
+        JetStreamSource {
+            sub,
+            pull: None,
+            handed,
+            ready: VecDeque::new(),
+            unacked: VecDeque::new(),
+            committed,
+            pending: 0,
+            last_at_connect: 0,
+        }
+    }
+
+    /// Checks that the stream exists and (re)creates the consumer at `handed + 1`.
+    fn connect(&mut self) -> io::Result<Pull> {
+        let Subscription {
+            url,
+            stream,
+            consumer,
+        } = &self.sub;
+        let mut conn = Connection::connect(url)?;
+        let info = match conn.api(
+            &format!("$JS.API.STREAM.INFO.{stream}"),
+            &serde_json::json!({}),
+        ) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("there is no stream `{stream}` on {url}"),
+                ))
+            }
+            other => other?,
+        };
+        self.last_at_connect = info
+            .pointer("/state/last_seq")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        match conn.api(
+            &format!("$JS.API.CONSUMER.DELETE.{stream}.{consumer}"),
+            &serde_json::json!({}),
+        ) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            other => drop(other?),
+        }
+        let start = if self.handed == 0 {
+            serde_json::json!({ "deliver_policy": "all" })
+        } else {
+            serde_json::json!({ "deliver_policy": "by_start_sequence", "opt_start_seq": self.handed + 1 })
+        };
+        let mut config = serde_json::json!({
+            "durable_name": consumer,
+            "ack_policy": "all",
+            // Acknowledged per committed batch: a batch takes well under this.
+            "ack_wait": 120_000_000_000u64,
+            "max_ack_pending": -1,
+            "replay_policy": "instant",
+        });
+        if let (Some(config), Some(start)) = (config.as_object_mut(), start.as_object()) {
+            config.extend(start.clone());
+        }
+        conn.api(
+            &format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{consumer}"),
+            &serde_json::json!({ "stream_name": stream, "config": config }),
+        )?;
+        let inbox = conn.new_inbox();
+        let sid = conn.subscribe(&format!("{inbox}.*"))?;
+        // Messages received but not handed out are asked for again by the new consumer.
+        self.ready.clear();
+        Ok(Pull {
+            conn,
+            sid,
+            inbox,
+            open: HashMap::new(),
+            requests: 0,
+        })
+    }
+
+    /// Acknowledges what the service has committed since the last call.
+    fn acknowledge(
+        pull: &mut Pull,
+        unacked: &mut VecDeque<(u64, String)>,
+        committed: u64,
+    ) -> io::Result<()> {
+        let mut last = None;
+        while unacked.front().is_some_and(|(seq, _)| *seq <= committed) {
+            last = unacked.pop_front();
+        }
+        if let Some((_, subject)) = last {
+            pull.conn.publish(&subject, None, &[], b"+ACK")?;
+        }
+        Ok(())
+    }
+
+    /// Reads what the server sends until a message is ready or `IDLE_AFTER` passes.
+    fn receive(&mut self) -> io::Result<()> {
+        let Some(pull) = self.pull.as_mut() else {
+            return Ok(());
+        };
+        Self::acknowledge(
+            pull,
+            &mut self.unacked,
+            self.committed.load(Ordering::SeqCst),
+        )?;
+        let expected: usize = pull.open.values().sum();
+        if expected < PULL_BATCH {
+            pull.requests += 1;
+            let reply = format!("{}.{}", pull.inbox, pull.requests);
+            let body = serde_json::json!({
+                "batch": PULL_BATCH,
+                "expires": PULL_EXPIRES.as_nanos() as u64,
+            });
+            pull.conn.publish(
+                &format!(
+                    "$JS.API.CONSUMER.MSG.NEXT.{}.{}",
+                    self.sub.stream, self.sub.consumer
+                ),
+                Some(&reply),
+                &[],
+                body.to_string().as_bytes(),
+            )?;
+            pull.open.insert(reply, PULL_BATCH);
+        }
+        let deadline = Instant::now() + IDLE_AFTER;
+        while self.ready.is_empty() {
+            let Some(msg) = pull.conn.next_message(deadline)? else {
+                return Ok(());
+            };
+            if msg.sid != pull.sid {
+                continue;
+            }
+            if let Some(status) = msg.status {
+                // 404/408: the request ended without (more) messages; 409: it was cut short
+                // (e.g. the consumer was deleted or changed): either way, it brings no more.
+                pull.open.remove(&msg.subject);
+                if status == 409 && msg.headers.contains("Consumer Deleted") {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionReset,
+                        "the consumer was deleted on the server",
+                    ));
+                }
+                continue;
+            }
+            if let Some(left) = pull.open.get_mut(&msg.subject) {
+                *left -= 1;
+                if *left == 0 {
+                    pull.open.remove(&msg.subject);
+                }
+            }
+            let Some(d) = msg.reply.as_deref().and_then(delivery) else {
+                continue;
+            };
+            self.pending = d.pending;
+            if d.stream_seq <= self.handed
+                || self.ready.back().is_some_and(|(s, _)| d.stream_seq <= *s)
+            {
+                continue; // delivered again: already handed out
+            }
+            if let Some(reply) = msg.reply {
+                self.unacked.push_back((d.stream_seq, reply));
+            }
+            self.ready.push_back((d.stream_seq, msg.payload));
+        }
+        Ok(())
+    }
+}
+
+impl Source for JetStreamSource {
+    fn next_line(&mut self) -> io::Result<Next> {
+        if self.ready.is_empty() {
+            if self.pull.is_none() {
+                self.pull = Some(self.connect()?);
+            }
+            if let Err(err) = self.receive() {
+                // The next call connects again, from what was handed out.
+                self.pull = None;
+                self.unacked.clear();
+                return Err(err);
+            }
+        }
+        match self.ready.pop_front() {
+            Some((seq, mut payload)) => {
+                self.handed = seq;
+                // One event per message; a trailing line end is the publisher's, not the event's.
+                while payload.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    payload.pop();
+                }
+                Ok(Next::Line(payload))
+            }
+            None => Ok(Next::Idle),
+        }
+    }
+
+    fn position(&self) -> Position {
+        Position::Nats {
+            stream: self.sub.stream.clone(),
+            sequence: self.handed,
+        }
+    }
+
+    fn behind(&self) -> Option<Lag> {
+        Some(Lag::Events(self.pending + self.ready.len() as u64))
+    }
+
+    fn caught_up(&self) -> bool {
+        self.pull.is_some() && self.ready.is_empty() && self.handed >= self.last_at_connect
+    }
+}
+
+/// Creates the stream `name` capturing `subject` when there is none of that name (file
+/// storage, the server's default limits).
+pub fn ensure_stream(conn: &mut Connection, name: &str, subject: &str) -> io::Result<()> {
+    match conn.api(
+        &format!("$JS.API.STREAM.INFO.{name}"),
+        &serde_json::json!({}),
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => conn
+            .api(
+                &format!("$JS.API.STREAM.CREATE.{name}"),
+                &serde_json::json!({ "name": name, "subjects": [subject], "storage": "file" }),
+            )
+            .map(drop),
+        Err(e) => Err(e),
+    }
+}
+
+/// How many publishes may wait for their acknowledgement at once.
+const PUBLISH_WINDOW: usize = 2048;
+
+/// Publishes each line as one message to `subject`, which a JetStream stream must capture, and
+/// returns how many the stream acknowledged. Publishes are pipelined (up to
+/// [`PUBLISH_WINDOW`] unacknowledged); every one is confirmed before this returns, and the first
+/// refusal ends it with an error. Blank lines are skipped.
+pub fn publish_lines(
+    conn: &mut Connection,
+    subject: &str,
+    lines: impl Iterator<Item = io::Result<Vec<u8>>>,
+) -> io::Result<u64> {
+    let inbox = conn.new_inbox();
+    let sid = conn.subscribe(&format!("{inbox}.*"))?;
+    let (mut sent, mut acked) = (0u64, 0u64);
+    let wait_for = |conn: &mut Connection, acked: &mut u64, until: u64| -> io::Result<()> {
+        while *acked < until {
+            let deadline = Instant::now() + super::nats::REQUEST_TIMEOUT;
+            let Some(msg) = conn.next_message(deadline)? else {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the stream did not acknowledge a publish in time",
+                ));
+            };
+            if msg.sid != sid {
+                continue;
+            }
+            if msg.status == Some(503) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no JetStream stream captures `{subject}`"),
+                ));
+            }
+            let ack: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap_or_default();
+            if let Some(err) = ack.get("error") {
+                return Err(io::Error::other(format!("publish refused: {err}")));
+            }
+            *acked += 1;
+        }
+        Ok(())
+    };
+    for line in lines {
+        let line = line?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        sent += 1;
+        conn.publish(subject, Some(&format!("{inbox}.{sent}")), &[], &line)?;
+        if sent - acked >= PUBLISH_WINDOW as u64 {
+            wait_for(conn, &mut acked, sent - PUBLISH_WINDOW as u64 / 2)?;
+        }
+    }
+    wait_for(conn, &mut acked, sent)?;
+    conn.unsubscribe(sid)?;
+    Ok(acked)
+}

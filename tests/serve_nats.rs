@@ -1,0 +1,572 @@
+//! `pledge serve` on NATS JetStream, end to end: a real `nats-server` with JetStream on a
+//! loopback port (started and stopped by each test, in its own storage directory), the real
+//! binary, events published as messages; crash recovery by `kill -9` at random moments while
+//! the stream grows; alerts published to a stream exactly once per key across a restart; a
+//! message that is not an event rejected once, never redelivered.
+#![cfg(feature = "cli")]
+
+use pledge::serve::jetstream::{ensure_stream, publish_lines};
+use pledge::serve::nats::Connection;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pledge");
+
+fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A `nats-server -js` on a free loopback port with its own storage directory; killed when
+/// dropped.
+struct NatsServer {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl NatsServer {
+    fn start() -> NatsServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("nats-server")
+            .args(["-js", "-sd"])
+            .arg(dir.path())
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server (Debian: apt-get install -y nats-server; .ci/run installs it)");
+        let url = format!("nats://127.0.0.1:{port}");
+        let server = NatsServer {
+            child,
+            url,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        loop {
+            if let Ok(mut conn) = Connection::connect(&server.url) {
+                // JetStream answers once it is ready.
+                if conn.api("$JS.API.INFO", &serde_json::json!({})).is_ok() {
+                    return server;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "nats-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn connect(&self) -> Connection {
+        Connection::connect(&self.url).expect("connect to nats-server")
+    }
+
+    /// Publishes lines to `subject` (captured by a stream), each acknowledged.
+    fn publish(&self, subject: &str, lines: &[&[u8]]) -> u64 {
+        let mut conn = self.connect();
+        publish_lines(&mut conn, subject, lines.iter().map(|l| Ok(l.to_vec()))).expect("publish")
+    }
+
+    /// Every message of `stream`, in order.
+    fn messages(&self, stream: &str) -> Vec<Json> {
+        let mut conn = self.connect();
+        let info = conn
+            .api(
+                &format!("$JS.API.STREAM.INFO.{stream}"),
+                &serde_json::json!({}),
+            )
+            .expect("stream info");
+        let last = info["state"]["last_seq"].as_u64().expect("last_seq");
+        (1..=last)
+            .map(|seq| {
+                let got = conn
+                    .api(
+                        &format!("$JS.API.STREAM.MSG.GET.{stream}"),
+                        &serde_json::json!({ "seq": seq }),
+                    )
+                    .expect("message");
+                let data = got["message"]["data"].as_str().expect("data");
+                let bytes = base64_decode(data);
+                serde_json::from_slice(&bytes).expect("an alert is JSON")
+            })
+            .collect()
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 (the JetStream API gives message data so).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | value(c) << (18 - 6 * i));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    out
+}
+
+/// A running service, killed (SIGKILL) and reaped when dropped.
+struct Service {
+    child: Child,
+    url: String,
+}
+
+impl Service {
+    fn start(args: &[&str]) -> Service {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pledge serve");
+        let mut first = String::new();
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        reader.read_line(&mut first).expect("first line");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Service { child, url }
+    }
+
+    fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the service did not stop in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(url: &str) -> String {
+    let answer = ureq::get(url)
+        .timeout(Duration::from_secs(30))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    answer.into_string().expect("a text body")
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+/// The same small generator the crash test of the file source uses.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn shipped_policies() -> Vec<String> {
+    let mut policies: Vec<PathBuf> = std::fs::read_dir(root("policies"))
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    policies.sort();
+    policies.iter().map(|p| p.display().to_string()).collect()
+}
+
+#[test]
+fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
+    let nats = NatsServer::start();
+    ensure_stream(&mut nats.connect(), "EVENTS", "events.in").expect("stream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let full = dir.path().join("full.jsonl");
+    let gen = Command::new(BIN)
+        .args([
+            "gen", "--cases", "300", "--days", "30", "--seed", "5", "--out",
+        ])
+        .arg(&full)
+        .status()
+        .expect("gen");
+    assert!(gen.success());
+    let text = std::fs::read_to_string(&full).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // A message that is not an event, and an event given twice (same id), in the middle:
+    // rejected and counted once each, however often the service restarts.
+    let mid = lines.len() / 2;
+    let mut twice: Json = serde_json::from_str(&lines[mid]).expect("a generated event");
+    twice["id"] = "given-twice".into();
+    lines.insert(mid, twice.to_string());
+    lines.insert(mid, twice.to_string());
+    lines.insert(mid, "not an event".to_string());
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, lines.join("\n") + "\n").expect("events");
+
+    let state = dir.path().join("state");
+    let policies = shipped_policies();
+    let mut args: Vec<&str> = policies.iter().map(String::as_str).collect();
+    args.extend([
+        "--state",
+        state.to_str().unwrap(),
+        "--nats",
+        &nats.url,
+        "--stream",
+        "EVENTS",
+        "--now-from-events",
+        "--reorder-window",
+        "2h",
+        // Cases settle (and leave the store) while the stream is read.
+        "--retain",
+        "2d",
+        "--commit-lines",
+        "150",
+        "--commit-ms",
+        "30",
+    ]);
+
+    // A publisher puts the stream on NATS in uneven bursts while the service reads it and is
+    // killed at random moments.
+    let publisher = {
+        let (url, lines) = (nats.url.clone(), lines.clone());
+        std::thread::spawn(move || {
+            let mut conn = Connection::connect(&url).expect("connect");
+            let mut rng = Lcg(3);
+            let mut at = 0;
+            while at < lines.len() {
+                let n = (1 + rng.below(30) as usize).min(lines.len() - at);
+                let burst = lines[at..at + n].iter().map(|l| Ok(l.clone().into_bytes()));
+                publish_lines(&mut conn, "events.in", burst).expect("publish");
+                at += n;
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        })
+    };
+    let mut rng = Lcg(2026);
+    let total = lines.len() as f64;
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        let service = Service::start(&args);
+        std::thread::sleep(Duration::from_millis(200 + rng.below(800)));
+        let m = get(&format!("{}/metrics", service.url));
+        seen.push(metric(&m, "pledge_events_accepted_total"));
+        drop(service); // SIGKILL
+    }
+    publisher.join().expect("publisher");
+    let midway = seen.iter().filter(|&&n| n > 0.0 && n < total - 4.0).count();
+    assert!(
+        midway >= 4,
+        "accepted events at the kills: {seen:?} of {total}"
+    );
+    let mut last = args.clone();
+    last.push("--until-eof");
+    let status = Service::start(&last).wait(Duration::from_secs(120));
+    assert!(status.success(), "{status:?}");
+
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    let check = |events: &Path| -> String {
+        let batch = Command::new(BIN)
+            .arg("check")
+            .args(&policies)
+            .arg("--events")
+            .arg(events)
+            .args([
+                "--format",
+                "json",
+                "--reorder-window",
+                "2h",
+                "--retain",
+                "2d",
+            ])
+            .output()
+            .expect("check");
+        String::from_utf8(batch.stdout).expect("utf-8")
+    };
+    let summary_of = |report: &str| -> Json {
+        serde_json::from_str::<Json>(report).expect("json")["summary"].clone()
+    };
+    let expected = check(&events);
+    let (summary, generated) = (summary_of(&expected), summary_of(&check(&full)));
+    // The message that is not an event, and the event given twice, are counted once each (a
+    // duplicate is a rejected line too).
+    for (count, more) in [("rejected", 2), ("duplicates", 1), ("lines", 3)] {
+        assert_eq!(
+            summary[count].as_u64(),
+            generated[count].as_u64().map(|n| n + more),
+            "{count}"
+        );
+    }
+    assert!(
+        summary["breached"].as_u64() > Some(50),
+        "{}",
+        summary["breached"]
+    );
+    assert!(
+        got == expected,
+        "the service's report differs from the batch check"
+    );
+
+    // The consumer acknowledged what was committed: nothing is left to redeliver.
+    let info = nats
+        .connect()
+        .api(
+            "$JS.API.CONSUMER.INFO.EVENTS.pledge",
+            &serde_json::json!({}),
+        )
+        .expect("consumer info");
+    assert_eq!(info["num_pending"], 0, "{info}");
+}
+
+const DESK: &str = r#"policy "desk" {
+  deadline contact "投诉1小时内联系客户" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+    after 48 hours escalate project_manager
+  }
+}
+"#;
+
+fn event(ticket: &str, day: u32, hm: &str, kind: &str, attrs: &str) -> String {
+    format!(
+        r#"{{"ticket":"{ticket}","at":"2026-03-{day:02}T{hm}:00+08:00","type":"{kind}","attrs":{{{attrs}}}}}"#
+    )
+}
+
+#[test]
+fn alerts_reach_a_stream_once_per_key_across_a_restart() {
+    let nats = NatsServer::start();
+    let mut conn = nats.connect();
+    ensure_stream(&mut conn, "EVENTS", "events.in").expect("events stream");
+    ensure_stream(&mut conn, "ALERTS", "pledge.alerts").expect("alerts stream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let state = dir.path().join("state");
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--nats",
+        &nats.url,
+        "--stream",
+        "EVENTS",
+        "--alerts-subject",
+        "pledge.alerts",
+        "--now-from-events",
+        "--commit-ms",
+        "20",
+    ];
+    let first = [
+        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:40", "contacted", ""),
+        // Two days later: A breached at 10:00 on the 2nd and its 48-hour stage fired.
+        event("Z", 4, "12:00", "opened", r#""kind":"repair""#),
+    ];
+    nats.publish(
+        "events.in",
+        &first.iter().map(|l| l.as_bytes()).collect::<Vec<_>>(),
+    );
+    let service = Service::start(&args);
+    let url = service.url.clone();
+    let expected: BTreeMap<String, usize> = [
+        ("breached/desk/contact/A/1".to_string(), 1),
+        ("stage/desk/contact/A/1/1".to_string(), 1),
+    ]
+    .into();
+    let keys = |messages: &[Json]| -> BTreeMap<String, usize> {
+        let mut keys = BTreeMap::new();
+        for m in messages {
+            *keys
+                .entry(m["key"].as_str().expect("key").to_string())
+                .or_default() += 1;
+        }
+        keys
+    };
+    let start = Instant::now();
+    while keys(&nats.messages("ALERTS")) != expected {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            nats.messages("ALERTS")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let start = Instant::now();
+    while metric(
+        &get(&format!("{url}/metrics")),
+        "pledge_alerts_pending{target=\"nats\"}",
+    ) != 0.0
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the outbox never emptied"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stage = nats
+        .messages("ALERTS")
+        .into_iter()
+        .find(|m| m["alert"] == "stage")
+        .expect("a stage alert");
+    assert_eq!(stage["role"], "project_manager", "{stage}");
+    assert_eq!(stage["ticket"], "A", "{stage}");
+
+    // A crash and a restart, more events: nothing is raised or published again.
+    drop(service);
+    let service = Service::start(&args);
+    nats.publish(
+        "events.in",
+        &[event("Y", 5, "12:00", "opened", r#""kind":"repair""#).as_bytes()],
+    );
+    let start = Instant::now();
+    while metric(
+        &get(&format!("{}/metrics", service.url)),
+        "pledge_events_accepted_total",
+    ) < 5.0
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the new event was not read"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(keys(&nats.messages("ALERTS")), expected);
+    let summary: Json =
+        serde_json::from_str(&get(&format!("{}/summary", service.url))).expect("summary");
+    assert_eq!(summary["accepted"], 5, "{summary}");
+}
+
+/// The first fenced block of `lang` after `heading` in the README.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
+    let section = &readme[readme.find(heading).expect("the heading")..];
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a block") + fence.len();
+    let end = start + section[start..].find("```").expect("its end");
+    section[start..end].to_string()
+}
+
+/// The README's JetStream example, as written but for the ports (the test's own server, a port
+/// the system chooses) and the directories (temporary), and `--until-eof` so that it ends: the
+/// report equals `pledge check` of the example.
+#[test]
+fn the_readme_jetstream_example_works_as_written() {
+    let nats = NatsServer::start();
+    let script = readme_block("### NATS JetStream", "sh").replace("\\\n", " ");
+    let commands: Vec<Vec<&str>> = script
+        .lines()
+        .map(|l| l.split_whitespace().filter(|w| *w != "&").collect())
+        .collect();
+    assert_eq!(commands.len(), 3, "{script}");
+    assert_eq!(
+        commands[0][0], "nats-server",
+        "the first line starts the server"
+    );
+    let port = nats.url.rsplit(':').next().expect("port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("desk-state");
+    let localize = |words: &[&str]| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut words = words.iter().skip(1); // `pledge`
+        while let Some(w) = words.next() {
+            match *w {
+                "--state" => {
+                    words.next();
+                    out.extend(["--state".into(), state.display().to_string()]);
+                }
+                "--listen" => {
+                    words.next();
+                    out.extend(["--listen".into(), "127.0.0.1:0".into()]);
+                }
+                path if path.starts_with("policies/") || path.starts_with("examples/") => {
+                    out.push(root(path).display().to_string())
+                }
+                other => out.push(other.replace(":4222", &format!(":{port}"))),
+            }
+        }
+        out
+    };
+    assert_eq!(commands[1][..2], ["pledge", "publish"]);
+    let published = Command::new(BIN)
+        .args(localize(&commands[1]))
+        .output()
+        .expect("publish");
+    assert!(published.status.success(), "{published:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&published.stderr).trim(),
+        "published 50 events to `desk.events`"
+    );
+    assert_eq!(commands[2][..2], ["pledge", "serve"]);
+    let mut serve = localize(&commands[2]);
+    let at = serve
+        .iter()
+        .position(|w| w == "--listen")
+        .expect("--listen");
+    serve.drain(at..at + 2); // Service::start listens on a port the system chooses
+    serve.push("--until-eof".into());
+    let args: Vec<&str> = serve[1..].iter().map(String::as_str).collect(); // after `serve`
+    let status = Service::start(&args).wait(Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    let policies: Vec<&String> = serve.iter().filter(|w| w.ends_with(".pledge")).collect();
+    assert_eq!(policies.len(), 2);
+    let batch = Command::new(BIN)
+        .arg("check")
+        .args(&policies)
+        .arg("--events")
+        .arg(root("examples/service-desk.jsonl"))
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    assert!(
+        got == String::from_utf8(batch.stdout).expect("utf-8"),
+        "{got}"
+    );
+}
