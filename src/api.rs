@@ -13,8 +13,8 @@
 //! reach them, hidden from the documentation, and free to change between versions.
 
 use crate::eval::{
-    Action, Alert, EvalOptions, Evaluator, Finding, Rejected, Sink, SnapshotError, Summary,
-    Unopened, Verdict,
+    Action, Alert, EvalOptions, Evaluator, Finding, MergeError, Partition, Rejected, Sink,
+    SnapshotError, Summary, Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
 use crate::input::{
@@ -243,6 +243,12 @@ pub struct Options {
     /// A work-order export and the mapping of its columns (`--map`): [`check_reader`] and
     /// [`check_path`] read the input as that export instead of an event stream.
     pub export: Option<Arc<Export>>,
+    /// Only the tickets of this partition are judged (`--partition I/N`); the others' events
+    /// still move stream time. See [`Partition`] and [`merge_states`].
+    pub partition: Option<Partition>,
+    /// The period report an engine tallies as it goes (the service's `--period`,
+    /// `--group-by`), so that `pledge report --merge` can read it from its state.
+    pub(crate) report: Option<crate::period::ReportSpec>,
 }
 
 impl Default for Options {
@@ -257,6 +263,8 @@ impl Default for Options {
             threads: crate::check::default_parser_threads(),
             explain: false,
             export: None,
+            partition: None,
+            report: None,
         }
     }
 }
@@ -310,6 +318,31 @@ impl Options {
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
         self
+    }
+
+    /// Judges only the tickets of `partition` (`--partition I/N`): every event is read and
+    /// moves stream time, only those of the partition's tickets are applied, and lines
+    /// rejected before their ticket is known are counted by partition 0 alone. The states of
+    /// the `N` partitions' engines combine with [`merge_states`] into the state of one engine.
+    pub fn partition(mut self, partition: Partition) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Tallies a period report by `unit` and `group_by` as events come (the service).
+    pub(crate) fn report(mut self, spec: crate::period::ReportSpec) -> Self {
+        self.report = Some(spec);
+        self
+    }
+
+    /// Applies the options an evaluator takes after it is made.
+    fn setup<S: Sink>(&self, evaluator: &mut Evaluator<'_, S>) {
+        if let Some(p) = self.partition {
+            evaluator.partition(p);
+        }
+        if let Some(spec) = &self.report {
+            evaluator.periods_mut().report_by(spec.clone());
+        }
     }
 
     fn eval(&self) -> EvalOptions {
@@ -457,7 +490,7 @@ pub fn check_reader<R: Read + Send>(
     input: R,
     options: &Options,
 ) -> std::io::Result<Report> {
-    let checked = crate::check::check_parallel(
+    let checked = crate::check::check_parallel_with(
         &policies.policies,
         input,
         &options.read(),
@@ -465,6 +498,7 @@ pub fn check_reader<R: Read + Send>(
         Records::default(),
         options.threads,
         |_| {},
+        |e| options.setup(e),
     )?;
     Ok(Report {
         records: checked.sink.0,
@@ -653,7 +687,9 @@ impl Engine {
     pub fn new(policies: &PolicySet, options: &Options) -> Engine {
         let eval = options.eval();
         let cell = Cell::new(Arc::clone(&policies.policies), |policies| {
-            Evaluator::new(policies, eval, Records::default())
+            let mut evaluator = Evaluator::new(policies, eval, Records::default());
+            options.setup(&mut evaluator);
+            evaluator
         });
         let relevance = cell.borrow_dependent().relevance().clone();
         Engine {
@@ -816,6 +852,11 @@ impl Engine {
         self.cell.borrow_dependent().watermark()
     }
 
+    /// The partition this engine judges ([`Options::partition`]); `None`: every ticket.
+    pub fn partition(&self) -> Option<Partition> {
+        self.cell.borrow_dependent().partition_of()
+    }
+
     /// Ends the stream: the records still to come (cases still open are judged as of `now`,
     /// or the latest `at`), period records, and the summary.
     pub fn finish(mut self) -> Report {
@@ -887,6 +928,69 @@ impl Engine {
             explained: state.explained,
         })
     }
+}
+
+/// The state of one engine over the whole stream, from the snapshots ([`Engine::snapshot`])
+/// of the engines of the `N` partitions of a split ([`Options::partition`]), each named (e.g.
+/// by where it was read from) for the messages: every partition once, all of one `N`, taken
+/// with these policies and the same options. Each case was judged by one partition alone, so
+/// cases unite and counts add; recurrence rules run again over the union of the partitions'
+/// candidates (two complaints about one unit may fall in different partitions). States taken
+/// at different stream times are judged at the latest of them. [`Engine::finish`] then gives
+/// the records still to come and the summary of one engine.
+pub fn merge_states(
+    policies: &PolicySet,
+    states: &[(String, Vec<u8>)],
+) -> Result<Engine, MergeError> {
+    let mut inner = Vec::new();
+    let mut first: Option<EngineSnapshot> = None;
+    for (name, bytes) in states {
+        let state: EngineSnapshot =
+            postcard::from_bytes(bytes).map_err(|e| MergeError::Snapshot {
+                name: name.clone(),
+                error: SnapshotError::Unreadable(e.to_string()),
+            })?;
+        inner.push((name.clone(), state.evaluator.clone()));
+        if first.is_none() {
+            first = Some(state);
+        }
+    }
+    let first = first.ok_or(MergeError::Nothing)?;
+    let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
+        Evaluator::merge(policies, Records::default(), &inner)
+    })?;
+    let relevance = cell.borrow_dependent().relevance().clone();
+    Ok(Engine {
+        cell,
+        zone: policies.zone(),
+        read: ReadOptions {
+            format: Format::Jsonl,
+            tz: first.tz,
+            relevance: Some(Arc::new(relevance)),
+            export: None,
+        },
+        lines: first.lines,
+        stats: first.stats,
+        explained: None,
+    })
+}
+
+/// The evaluator's full state (as [`Engine::snapshot`] holds it) from an engine's state in
+/// parts (a service's store): its rest and the bytes of every case kept.
+pub(crate) fn evaluator_state_of_parts(
+    policies: &PolicySet,
+    rest: &[u8],
+    cases: &[Vec<u8>],
+) -> Result<Vec<u8>, SnapshotError> {
+    let state: EngineRest =
+        postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+    let evaluator = Evaluator::restore_parts(
+        &policies.policies,
+        crate::eval::Collect::default(),
+        &state.evaluator,
+        cases,
+    )?;
+    evaluator.snapshot()
 }
 
 /// An engine's state in parts (see [`Engine::checkpoint`]).

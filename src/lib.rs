@@ -201,12 +201,12 @@ mod api;
 pub mod cli;
 
 pub use api::{
-    check_events, check_path, check_path_to_json, check_reader, Advanced, Diagnostic, Engine,
-    Options, PolicyError, PolicySet, Record, Report,
+    check_events, check_path, check_path_to_json, check_reader, merge_states, Advanced, Diagnostic,
+    Engine, Options, PolicyError, PolicySet, Record, Report,
 };
 pub use eval::{
-    Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, Rejected, SnapshotError,
-    Status, Summary, Unopened, Verdict,
+    Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, MergeError, Partition,
+    Rejected, SnapshotError, Status, Summary, Unopened, Verdict,
 };
 pub use event::{Event, Instant};
 pub use inline_str::InlineStr;

@@ -12,6 +12,11 @@ use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
+/// `--partition I/N`.
+pub fn parse_partition(text: &str) -> Result<crate::eval::Partition, String> {
+    crate::eval::Partition::parse(text)
+}
+
 /// A duration typed on the command line: a number and a unit, with or without a space:
 /// `30s`, `15min`, `4h`, `2 d`, `1 week`; several parts add up (`1h30min`).
 pub fn parse_cli_duration(text: &str) -> Result<Duration, String> {

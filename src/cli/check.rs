@@ -1,9 +1,9 @@
 //! `pledge check POLICY... --events FILE|-`: evaluate a stream and report.
 
-use super::args::{load_policies, open_stream, parse_cli_duration, ColorChoice};
+use super::args::{load_policies, open_stream, parse_cli_duration, parse_partition, ColorChoice};
 use super::Outcome;
 use crate::check::{check_parallel_with, Checked};
-use crate::eval::{EvalOptions, Sink, Summary};
+use crate::eval::{EvalOptions, Partition, Sink, Summary};
 use crate::input::ReadOptions;
 use crate::period::ReportSpec;
 use crate::policy::PeriodUnit;
@@ -97,6 +97,10 @@ pub struct CheckArgs {
     /// (their values as of the end of each case).
     #[arg(long, value_name = "ATTRS", value_delimiter = ',')]
     pub group_by: Vec<String>,
+    /// Judge only the tickets of partition I of N (`0/3`), as one instance of a split does;
+    /// every event still moves stream time.
+    #[arg(long, value_name = "I/N", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -173,6 +177,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         progress: progress.clone(),
         group_by: &group_by,
         html: args.format == ReportFormat::Html,
+        partition: args.partition,
     };
     let result = match args.format {
         ReportFormat::Human => {
@@ -273,6 +278,7 @@ struct Run<'a> {
     /// `--group-by`: counted per group (and per month for the HTML page).
     group_by: &'a [String],
     html: bool,
+    partition: Option<Partition>,
 }
 
 /// A progress bar on standard error: bytes, throughput and time left.
@@ -293,7 +299,7 @@ impl Run<'_> {
                 bar.set_position(bytes);
             }
         };
-        let (group_by, html) = (self.group_by, self.html);
+        let (group_by, html, partition) = (self.group_by, self.html, self.partition);
         let setup = |tally: &mut crate::period::PeriodTally<'_>| {
             if html {
                 tally.report_by(ReportSpec {
@@ -314,7 +320,12 @@ impl Run<'_> {
                     WithRejects::new(sink, out),
                     self.threads,
                     on_progress,
-                    |e| setup(e.periods_mut()),
+                    |e| {
+                        if let Some(p) = partition {
+                            e.partition(p);
+                        }
+                        setup(e.periods_mut());
+                    },
                 )?;
                 Ok(Checked {
                     summary: checked.summary,
@@ -330,7 +341,12 @@ impl Run<'_> {
                 sink,
                 self.threads,
                 on_progress,
-                |e| setup(e.periods_mut()),
+                |e| {
+                    if let Some(p) = partition {
+                        e.partition(p);
+                    }
+                    setup(e.periods_mut());
+                },
             ),
         }
     }

@@ -15,6 +15,7 @@ mod docs;
 mod fmt;
 mod gen;
 mod lint;
+mod merge;
 mod output;
 mod parse;
 mod period_report;

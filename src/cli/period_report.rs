@@ -4,10 +4,11 @@
 //! Exit codes as for `check`: 1 when a row shows a problem (breached, short, missed, findings,
 //! a repeat action), else 0.
 
-use super::args::{load_policies, parse_cli_duration, ColorChoice};
+use super::args::{load_policies, parse_cli_duration, parse_partition, ColorChoice};
 use super::check::InputFormat;
 use super::periods::{evaluate, evaluate_into, usage, StreamOptions};
 use super::Outcome;
+use crate::eval::Partition;
 use crate::eval::Summary;
 use crate::period::calendar_period::parse_unit;
 use crate::period::report::PeriodReport;
@@ -39,8 +40,21 @@ pub struct ReportArgs {
     pub policies: Vec<PathBuf>,
     /// The event stream: a JSON Lines or CSV file, or `-` for standard input; with `--map`, a
     /// work-order export (xlsx or CSV, one row per ticket).
-    #[arg(long, short = 'e', value_name = "FILE")]
-    pub events: PathBuf,
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "FILE",
+        required_unless_present = "merge"
+    )]
+    pub events: Option<PathBuf>,
+    /// Instead of reading events: combine the states of the instances of a split (`pledge
+    /// serve --partition I/N --state DIR`, one DIR each) into the report one instance over
+    /// the whole stream gives.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["events", "map", "now", "partition", "tz", "input_format", "reorder_window", "retain"])]
+    pub merge: Vec<PathBuf>,
+    /// Judge only the tickets of partition I of N (`0/3`); every event still moves stream time.
+    #[arg(long, value_name = "I/N", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
     /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
     /// and the event types they make, attribute columns, value tables, zone.
     #[arg(long, value_name = "FILE")]
@@ -108,14 +122,21 @@ pub fn run(args: ReportArgs) -> Outcome {
         .map(|g| g.trim().to_string())
         .filter(|g| !g.is_empty())
         .collect();
+    if !args.merge.is_empty() {
+        return super::merge::report(&args, &policies, unit, filter, &group_by, output);
+    }
+    let Some(events) = args.events.as_deref() else {
+        return usage("give --events FILE or --merge DIR...");
+    };
     let stream = StreamOptions {
-        events: &args.events,
+        events,
         now: args.now.as_deref(),
         tz: args.tz.as_deref(),
         input_format: args.input_format,
         map: args.map.as_deref(),
         reorder_window: args.reorder_window,
         retain: args.retain,
+        partition: args.partition,
     };
     let spec = ReportSpec {
         unit,
@@ -126,7 +147,7 @@ pub fn run(args: ReportArgs) -> Outcome {
             Ok(r) => r,
             Err(o) => return o,
         };
-        let source = args.events.display().to_string();
+        let source = events.display().to_string();
         let page = html_page(&policies, &summary, &sink, unit, filter, &source, &group_by);
         if let Err(o) = output.text(&page) {
             return o;
@@ -142,8 +163,29 @@ pub fn run(args: ReportArgs) -> Outcome {
         Ok(r) => r,
         Err(o) => return o,
     };
-    let report = PeriodReport::build(&policies, &sink.records, unit, filter, summary.now);
-    let text = match args.format {
+    render(
+        &policies,
+        &sink.records,
+        &summary,
+        unit,
+        filter,
+        args.format,
+        &output,
+    )
+}
+
+/// Writes the period report of `records` in `format`; the exit code.
+pub(crate) fn render(
+    policies: &[Policy],
+    records: &[crate::period::PeriodRecord],
+    summary: &Summary,
+    unit: PeriodUnit,
+    filter: Option<CalendarPeriod>,
+    format: PeriodReportFormat,
+    output: &super::output::Output,
+) -> Outcome {
+    let report = PeriodReport::build(policies, records, unit, filter, summary.now);
+    let text = match format {
         PeriodReportFormat::Human | PeriodReportFormat::Html => report.render_human(),
         PeriodReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
@@ -170,7 +212,7 @@ pub fn run(args: ReportArgs) -> Outcome {
             String::new()
         }
     };
-    if args.format != PeriodReportFormat::Xlsx {
+    if format != PeriodReportFormat::Xlsx {
         if let Err(o) = output.text(&text) {
             return o;
         }

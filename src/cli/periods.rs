@@ -4,8 +4,8 @@
 use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
-use crate::eval::{EvalOptions, Sink, Summary};
-use crate::period::report::{evaluate_periods, PeriodSink};
+use crate::eval::{EvalOptions, Evaluator, Partition, Sink, Summary};
+use crate::period::report::PeriodSink;
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;
 use crate::syntax::DEFAULT_ZONE;
@@ -21,6 +21,8 @@ pub struct StreamOptions<'a> {
     pub map: Option<&'a Path>,
     pub reorder_window: chrono::Duration,
     pub retain: chrono::Duration,
+    /// `--partition I/N`: only the tickets of one partition are judged.
+    pub partition: Option<Partition>,
 }
 
 /// Evaluates the stream for a report and/or a draw; `Err` is the exit code after a message.
@@ -40,13 +42,21 @@ pub fn evaluate(
     };
     let (input, read_opts) = (stream.input, stream.read_opts);
     let threads = super::check::default_threads();
-    let (summary, _, sink) = evaluate_periods(
-        policies, input, &read_opts, eval_opts, report, draw, threads,
-    )
-    .map_err(|e| {
-        eprintln!("error: cannot read `{name}`: {e}");
-        Outcome::Io
-    })?;
+    let mut evaluator = Evaluator::new(policies, eval_opts, PeriodSink::default());
+    if let Some(p) = o.partition {
+        evaluator.partition(p);
+    }
+    if let Some(r) = report {
+        evaluator.periods_mut().report_by(r);
+    }
+    if let Some(d) = draw {
+        evaluator.periods_mut().draw_for(d);
+    }
+    let (summary, _, sink) = crate::check::feed(evaluator, input, &read_opts, threads, |_| {})
+        .map_err(|e| {
+            eprintln!("error: cannot read `{name}`: {e}");
+            Outcome::Io
+        })?;
     if summary.rejected > 0 {
         eprintln!(
             "warning: {} input records were rejected; run `pledge check` to see them",
@@ -81,7 +91,12 @@ pub fn evaluate_into<S: Sink>(
         sink,
         threads,
         |_| {},
-        |e| e.periods_mut().report_by(report),
+        |e| {
+            if let Some(p) = o.partition {
+                e.partition(p);
+            }
+            e.periods_mut().report_by(report);
+        },
     )
     .map_err(|e| {
         eprintln!("error: cannot read `{name}`: {e}");

@@ -97,6 +97,7 @@ pub fn run(args: SampleArgs) -> Outcome {
         map: args.map.as_deref(),
         reorder_window: args.reorder_window,
         retain: args.retain,
+        partition: None,
     };
     let spec = DrawSpec {
         period,

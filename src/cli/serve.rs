@@ -2,9 +2,13 @@
 //! the monitoring service
 //! (see `crate::serve`); this file only reads the command line.
 
-use super::args::{load_policies, parse_cli_duration, parse_zone, usage, ColorChoice};
+use super::args::{
+    load_policies, parse_cli_duration, parse_partition, parse_zone, usage, ColorChoice,
+};
 use super::Outcome;
 use crate::api::{Options, PolicySet};
+use crate::eval::Partition;
+use crate::period::ReportSpec;
 use crate::serve::jetstream::Subscription;
 use crate::serve::{Config, SourceSpec};
 use std::net::SocketAddr;
@@ -101,6 +105,17 @@ pub struct ServeArgs {
     /// Largest body `POST /events` accepts, in bytes (beyond it: 413).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_body: usize,
+    /// Judge only the tickets of partition I of N (`0/3`): N instances, each reading the
+    /// whole stream with its own `--state`, combine with `pledge report --merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
+    /// The period unit of the report tallied as events come (`pledge report --merge` reads
+    /// it): `day`, `week`, `month`, `quarter` or `year`.
+    #[arg(long, value_name = "UNIT", default_value = "month")]
+    pub period: String,
+    /// Case attributes the tallied report groups by, e.g. `project`.
+    #[arg(long, value_name = "ATTRS", value_delimiter = ',')]
+    pub group_by: Vec<String>,
     /// Colour in diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -146,6 +161,18 @@ pub fn run(args: ServeArgs) -> Outcome {
         }),
         _ => SourceSpec::Post,
     };
+    let Some(unit) = crate::period::calendar_period::parse_unit(&args.period) else {
+        return usage(&format!(
+            "`--period {}` is not a unit: day, week, month, quarter or year",
+            args.period
+        ));
+    };
+    let group_by = args
+        .group_by
+        .iter()
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
     for (what, name) in [
         ("--stream", &args.stream),
         ("--consumer", &Some(args.consumer.clone())),
@@ -160,7 +187,11 @@ pub fn run(args: ServeArgs) -> Outcome {
     }
     let mut options = Options::default()
         .reorder_window(args.reorder_window)
-        .retain(args.retain);
+        .retain(args.retain)
+        .report(ReportSpec { unit, group_by });
+    if let Some(p) = args.partition {
+        options = options.partition(p);
+    }
     if let Some(tz) = &args.tz {
         match parse_zone(tz) {
             Ok(tz) => options = options.tz(tz),

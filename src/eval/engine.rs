@@ -52,14 +52,17 @@
 //! watermark). Rejected events do not move the watermark.
 
 mod alarm;
+mod merge;
 mod snapshot;
 
 pub use alarm::Alert;
+pub use merge::MergeError;
 pub use snapshot::{Checkpoint, SnapshotError};
 
 use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
 use super::notify::{self, NoticeFacts, NoticePlan};
+use super::partition::Partition;
 use super::track::{Roles, Stopped, TrackSpec, TrackState};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
@@ -669,6 +672,8 @@ pub struct Evaluator<'p, S: Sink> {
     spare: Option<Box<CaseState>>,
     /// What [`Evaluator::alerts`] keeps, from its first call on.
     alarms: Option<Box<alarm::Alarms>>,
+    /// With a partition, only the events of its tickets are applied (see [`super::partition`]).
+    partition: Option<Partition>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -857,6 +862,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             spare: None,
             alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
+            partition: None,
         }
     }
 
@@ -901,14 +907,36 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         &mut self.sink
     }
 
-    /// A line the reader could not turn into an event.
+    /// Applies only the events of the tickets of `partition` (see [`super::partition`]); the
+    /// events of other tickets still move stream time. Call before the first event. A
+    /// partition of one is no partition.
+    pub fn partition(&mut self, partition: Partition) {
+        self.partition = (partition.count > 1).then_some(partition);
+        self.periods
+            .keep_repeat_candidates(self.partition.is_some());
+    }
+
+    /// The partition this evaluator applies, if any.
+    pub fn partition_of(&self) -> Option<Partition> {
+        self.partition
+    }
+
+    /// A line the reader could not turn into an event. Among the partitions of a split, only
+    /// partition 0 counts it: its ticket is not known.
     pub fn reject(&mut self, rejected: Rejected) {
+        if self.partition.is_some_and(|p| !p.counts_unattributed()) {
+            return;
+        }
+        self.rejected(rejected);
+    }
+
+    fn rejected(&mut self, rejected: Rejected) {
         self.summary.rejected += 1;
         self.sink.rejected(&rejected);
     }
 
     fn reject_event(&mut self, event: &Event, reason: String) {
-        self.reject(Rejected {
+        self.rejected(Rejected {
             line: event.line,
             reason,
             text: String::new(),
@@ -929,6 +957,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 );
                 names.into_iter().map(String::into_boxed_str).collect()
             }));
+        }
+        if self.partition.is_some_and(|p| !p.contains(&event.ticket)) {
+            // Another partition's event: not applied, not rejected; it moves time alike.
+            self.summary.elsewhere += 1;
+            self.advance(event.at);
+            return;
         }
         self.summary.events += 1;
         if self.opts.now.is_some_and(|now| event.at > now) {

@@ -16,12 +16,14 @@ pub mod engine;
 pub mod explain;
 pub mod explain_other;
 pub mod notify;
+pub mod partition;
 pub(crate) mod track;
 pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
-pub use engine::{Alert, Collect, EvalOptions, Evaluator, Sink, SnapshotError};
+pub use engine::{Alert, Collect, EvalOptions, Evaluator, MergeError, Sink, SnapshotError};
 pub use explain::{explain_case, Explanation};
+pub use partition::Partition;
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,
     Status, Summary, Unopened, Verdict,

@@ -263,6 +263,9 @@ pub struct Summary {
     /// years, sorted: verdicts there assume no holidays and no make-up days, which may be
     /// wrong, so reports warn rather than trust them silently.
     pub uncovered: Vec<(Arc<str>, i32)>,
+    /// Events of tickets of other partitions (`--partition`): read for their time only,
+    /// neither applied nor rejected.
+    pub elsewhere: u64,
 }
 
 impl Summary {

@@ -20,6 +20,21 @@
 //! memory follows the window, not the stream. The result is exact as long as every case is
 //! settled within one window of the latest opening of its key; a case settled later is
 //! compared only with the cases still kept.
+//!
+//! # Partitions: merge, not route
+//!
+//! Under a partition of the tickets (`--partition I/N`), two cases of one key may be judged by
+//! different evaluators. The candidates are *merged*, not routed: each partition keeps every
+//! candidate of its own cases (`keep_all`: no pruning, one `(opened, ticket, key)` per case a
+//! rule compares, the same order of memory as the firings every evaluator keeps anyway), and
+//! [`RepeatState::merged`] runs the rule again over the union of the partitions' candidates,
+//! added in `(opened, ticket)` order, and unites their firings (a firing found within one
+//! partition names a subset of the cases the union names). Since nothing is pruned before the
+//! merge, the merge finds every pair of the rule: every pair a single evaluator finds, and,
+//! where a single evaluator's memory rule above is not exact (a case settled more than one
+//! window after the latest opening of its key), also the pairs it misses. After the merge
+//! (the cases still open when the merged state is finished), the single evaluator's memory
+//! rule holds again.
 
 use super::group::Group;
 use crate::event::Instant;
@@ -42,6 +57,8 @@ pub(crate) struct RepeatState {
     fired: BTreeMap<Entry, (Group, Vec<Entry>)>,
     latest: Option<Instant>,
     inserts: u32,
+    /// Keeps every candidate (a partition's state, to be merged): see the module doc.
+    pub keep_all: bool,
 }
 
 impl RepeatState {
@@ -55,6 +72,7 @@ impl RepeatState {
             Err(pos) => pos,
         };
         list.insert(pos, entry.clone());
+        let keep_all = self.keep_all;
         // The new case, and every later case within one window of it, may fire now.
         let horizon = entry.0.checked_add_signed(within);
         let mut i = pos;
@@ -67,6 +85,9 @@ impl RepeatState {
                 self.fired.insert(list[i].clone(), (key.clone(), named));
             }
             i += 1;
+        }
+        if keep_all {
+            return;
         }
         // Forget what no later case of this key can reach.
         if let Some(newest) = list.last().map(|e| e.0) {
@@ -84,9 +105,63 @@ impl RepeatState {
         }
     }
 
+    /// The state one evaluator over the union of `states`' cases gives: the rule run again
+    /// over the union of their candidates, in `(opened, ticket)` order, and their firings
+    /// united (a case's firing names the union of the cases each state named). The result
+    /// keeps every candidate if one of `states` did (more partitions may be merged into it);
+    /// [`crate::period::PeriodTally`] then sets it to prune as a single evaluator does.
+    pub fn merged(states: Vec<RepeatState>, times: u32, within: Duration) -> RepeatState {
+        let mut all: Vec<(Entry, Group)> = Vec::new();
+        let mut fired: BTreeMap<Entry, (Group, Vec<Entry>)> = BTreeMap::new();
+        let keep_all = states.iter().any(|s| s.keep_all);
+        for state in states {
+            for (key, list) in state.keys {
+                all.extend(list.into_iter().map(|e| (e, key.clone())));
+            }
+            for (entry, (key, named)) in state.fired {
+                unite(&mut fired, entry, key, named);
+            }
+        }
+        all.sort();
+        all.dedup();
+        // Nothing is pruned while the union is built: a state merged next may hold earlier
+        // cases of a key that pair with any of these.
+        let mut out = RepeatState {
+            keep_all: true,
+            ..RepeatState::default()
+        };
+        for (entry, key) in all {
+            out.add(key, entry, times, within);
+        }
+        for (entry, (key, named)) in fired {
+            unite(&mut out.fired, entry, key, named);
+        }
+        out.keep_all = keep_all;
+        out
+    }
+
     /// The firings, in `(opened, ticket)` order.
     pub fn into_fired(self) -> impl Iterator<Item = (Entry, Group, Vec<Entry>)> {
         self.fired.into_iter().map(|(e, (k, named))| (e, k, named))
+    }
+}
+
+/// Records a firing, uniting its named cases with those of the same firing already recorded.
+fn unite(
+    fired: &mut BTreeMap<Entry, (Group, Vec<Entry>)>,
+    entry: Entry,
+    key: Group,
+    named: Vec<Entry>,
+) {
+    match fired.get_mut(&entry) {
+        Some((_, list)) => {
+            list.extend(named);
+            list.sort();
+            list.dedup();
+        }
+        None => {
+            fired.insert(entry, (key, named));
+        }
     }
 }
 
@@ -129,5 +204,68 @@ mod tests {
         state.add(key(1), (t0, "A".into()), 2, within);
         let fired: Vec<_> = state.into_fired().map(|(e, _, n)| (e.1, n.len())).collect();
         assert_eq!(fired, [("B".into(), 2)]);
+    }
+
+    #[test]
+    fn a_pair_split_over_two_partitions_is_found_by_the_merge() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(30);
+        let mut a = RepeatState {
+            keep_all: true,
+            ..RepeatState::default()
+        };
+        let mut b = RepeatState {
+            keep_all: true,
+            ..RepeatState::default()
+        };
+        a.add(key(1), (t0, "A".into()), 2, within);
+        // Much later cases of the key in A would prune `A` from a single evaluator's memory,
+        // but a partition keeps it.
+        a.add(key(1), (t0 + Duration::days(200), "C".into()), 2, within);
+        b.add(key(1), (t0 + Duration::days(3), "B".into()), 2, within);
+        assert!(a.fired.is_empty() && b.fired.is_empty());
+        let merged = RepeatState::merged(vec![a, b], 2, within);
+        let fired: Vec<_> = merged
+            .into_fired()
+            .map(|(e, _, n)| (e.1, n.into_iter().map(|x| x.1).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(fired, [("B".into(), vec![Arc::from("A"), Arc::from("B")])]);
+    }
+
+    #[test]
+    fn merging_keeps_the_firings_of_a_pruned_state() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(1);
+        let mut single = RepeatState::default();
+        single.add(key(1), (t0, "A".into()), 2, within);
+        single.add(key(1), (t0 + Duration::hours(1), "B".into()), 2, within);
+        single.add(key(1), (t0 + Duration::days(10), "C".into()), 2, within);
+        let before: Vec<_> = single.fired.clone().into_iter().collect();
+        let merged = RepeatState::merged(vec![single], 2, within);
+        let after: Vec<_> = merged.fired.into_iter().collect();
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn merging_three_partitions_one_at_a_time_loses_no_pair() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let within = Duration::days(30);
+        let part = |cases: &[(i64, &str)]| {
+            let mut s = RepeatState {
+                keep_all: true,
+                ..RepeatState::default()
+            };
+            for (day, t) in cases {
+                s.add(key(1), (t0 + Duration::days(*day), (*t).into()), 2, within);
+            }
+            s
+        };
+        // E and G pair (one day apart) but sit in partitions 0 and 2; F, in partition 1, is
+        // so much later that a pruning merge of 0 and 1 would forget E before 2 comes.
+        let (p0, p1, p2) = (part(&[(0, "E")]), part(&[(100, "F")]), part(&[(1, "G")]));
+        let first = RepeatState::merged(vec![p0, p1], 2, within);
+        let all = RepeatState::merged(vec![first, p2], 2, within);
+        let fired: Vec<_> = all.into_fired().map(|(e, _, _)| e.1).collect();
+        assert_eq!(fired, [Arc::from("G")]);
     }
 }

@@ -67,6 +67,19 @@ pub fn evaluate_periods<R: Read + Send>(
     crate::check::feed(evaluator, input, read_opts, threads, |_| {})
 }
 
+/// The period records and summary one evaluator over the whole stream gives, from the
+/// evaluator states of the partitions of a split (see [`Evaluator::merge`]), with the report
+/// those states were tallying (`pledge serve --period --group-by`).
+pub fn merged_periods(
+    policies: &[Policy],
+    states: &[(String, Vec<u8>)],
+) -> Result<(Option<ReportSpec>, Summary, PeriodSink), crate::eval::MergeError> {
+    let mut evaluator = Evaluator::merge(policies, PeriodSink::default(), states)?;
+    let spec = evaluator.periods_mut().report_spec().cloned();
+    let (summary, sink) = evaluator.finish();
+    Ok((spec, summary, sink))
+}
+
 /// One row of the report: one clause in one period and group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {

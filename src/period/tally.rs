@@ -75,7 +75,7 @@ impl PeriodPlan<'_> {
 }
 
 /// What a period report groups deadline verdicts and findings by.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportSpec {
     pub unit: PeriodUnit,
     /// Case attributes; empty: one group.
@@ -125,8 +125,14 @@ pub struct PeriodTally<'p> {
     compliance: BTreeMap<(ClauseRef, CalendarPeriod, Group), ComplianceCount>,
     /// Zones and names of policies, by index.
     policies: Vec<(Tz, Arc<str>)>,
+    /// Names and keywords of every clause, by policy and clause index: a restored compliance
+    /// row gets them back from here.
+    clause_names: Vec<Vec<(Arc<str>, &'static str)>>,
     findings: Vec<Finding>,
 }
+
+/// A compliance row as a snapshot holds it: clause, period, group and the four counts.
+type ComplianceRow = (ClauseRef, CalendarPeriod, Group, [u64; 4]);
 
 /// The state of a [`PeriodTally`] that an engine snapshot holds, by reference; read back as
 /// [`PeriodRestored`]. The draw and report requests of `pledge sample` and `pledge report`
@@ -138,6 +144,8 @@ pub(crate) struct PeriodSnapshot<'a> {
     current: &'a Option<(Arc<str>, CaseGroups)>,
     deferred: &'a HashMap<Arc<str>, CaseGroups>,
     repeats: &'a BTreeMap<usize, RepeatState>,
+    report: &'a Option<ReportSpec>,
+    compliance: Vec<ComplianceRow>,
 }
 
 #[derive(serde::Deserialize)]
@@ -147,6 +155,8 @@ pub(crate) struct PeriodRestored {
     current: Option<(Arc<str>, CaseGroups)>,
     deferred: HashMap<Arc<str>, CaseGroups>,
     repeats: BTreeMap<usize, RepeatState>,
+    report: Option<ReportSpec>,
+    compliance: Vec<ComplianceRow>,
 }
 
 impl<'p> PeriodTally<'p> {
@@ -157,6 +167,15 @@ impl<'p> PeriodTally<'p> {
             current: &self.current,
             deferred: &self.deferred,
             repeats: &self.repeats,
+            report: &self.report,
+            compliance: self
+                .compliance
+                .iter()
+                .map(|((c, p, g), row)| {
+                    let counts = [row.met, row.breached, row.pending, row.findings];
+                    (*c, *p, g.clone(), counts)
+                })
+                .collect(),
         }
     }
 
@@ -166,6 +185,91 @@ impl<'p> PeriodTally<'p> {
         self.current = state.current;
         self.deferred = state.deferred;
         self.repeats = state.repeats;
+        self.report = state.report;
+        self.compliance.clear();
+        for (clause_ref, period, group, counts) in state.compliance {
+            self.add_compliance(clause_ref, period, group, counts);
+        }
+    }
+
+    /// Adds counts to a compliance row, making the row if it is new.
+    fn add_compliance(
+        &mut self,
+        clause_ref: ClauseRef,
+        period: CalendarPeriod,
+        group: Group,
+        [met, breached, pending, findings]: [u64; 4],
+    ) {
+        let zone = self.zone_of(clause_ref);
+        let policy = self
+            .policies
+            .get(clause_ref.policy)
+            .map_or_else(|| Arc::from(""), |p| p.1.clone());
+        let (clause, kind) = self
+            .clause_names
+            .get(clause_ref.policy)
+            .and_then(|c| c.get(clause_ref.clause))
+            .cloned()
+            .unwrap_or_else(|| (Arc::from(""), "deadline"));
+        let key = (clause_ref, period, group.clone());
+        let row = self
+            .compliance
+            .entry(key)
+            .or_insert_with(|| compliance(policy, clause, clause_ref, kind, period, zone, group));
+        row.met += met;
+        row.breached += breached;
+        row.pending += pending;
+        row.findings += findings;
+    }
+
+    /// Under a partition of the tickets, recurrence rules keep every candidate, so that the
+    /// partitions' states can be merged (see [`super::repeat`]).
+    pub(crate) fn keep_repeat_candidates(&mut self, keep: bool) {
+        for state in self.repeats.values_mut() {
+            state.keep_all = keep;
+        }
+    }
+
+    /// Adds the state of another partition of the same policies: counts add, cases kept for
+    /// later verdicts join, recurrence candidates are merged and the rules run again over
+    /// their union (see [`super::repeat`]), draw members join.
+    pub(crate) fn absorb(&mut self, other: &mut PeriodTally<'_>) {
+        for (key, (a, b)) in std::mem::take(&mut other.samples) {
+            let slot = self.samples.entry(key).or_default();
+            slot.0 += a;
+            slot.1 += b;
+        }
+        for (key, (a, b)) in std::mem::take(&mut other.targets) {
+            let slot = self.targets.entry(key).or_default();
+            slot.0 += a;
+            slot.1 += b;
+        }
+        self.deferred.extend(std::mem::take(&mut other.deferred));
+        if let Some((ticket, groups)) = other.current.take() {
+            self.deferred.entry(ticket).or_insert(groups);
+        }
+        let mut theirs = std::mem::take(&mut other.repeats);
+        for (i, state) in self.repeats.iter_mut() {
+            let (Some(other_state), Some(ClauseBody::Repeat(r))) =
+                (theirs.remove(i), self.plans.get(*i).map(|p| &p.clause.body))
+            else {
+                continue;
+            };
+            let mine = std::mem::take(state);
+            *state = RepeatState::merged(vec![mine, other_state], r.times, r.within);
+        }
+        for (key, tickets) in std::mem::take(&mut other.members) {
+            self.members.entry(key).or_default().extend(tickets);
+        }
+        for ((c, p, g), row) in std::mem::take(&mut other.compliance) {
+            let counts = [row.met, row.breached, row.pending, row.findings];
+            self.add_compliance(c, p, g, counts);
+        }
+    }
+
+    /// The period report this tally was asked for, if any.
+    pub(crate) fn report_spec(&self) -> Option<&ReportSpec> {
+        self.report.as_ref()
     }
 
     /// The tally of the non-deadline clauses of `policies`; `summary` indexes the clauses of
@@ -240,6 +344,15 @@ impl<'p> PeriodTally<'p> {
             policies: policies
                 .iter()
                 .map(|p| (p.zone, Arc::from(p.name.as_str())))
+                .collect(),
+            clause_names: policies
+                .iter()
+                .map(|p| {
+                    p.clauses
+                        .iter()
+                        .map(|c| (Arc::from(c.name.as_str()), c.body.keyword()))
+                        .collect()
+                })
                 .collect(),
             findings: Vec::new(),
         }

@@ -229,6 +229,9 @@ pub struct SummaryRecord<'a> {
     /// Events that arrived after their case was settled (`--retain` after `closed`).
     expired: u64,
     after_now: u64,
+    /// Events of other partitions' tickets (`--partition`; absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elsewhere: Option<u64>,
     cases: u64,
     unopened: u64,
     breached: u64,
@@ -262,6 +265,7 @@ impl<'a> SummaryRecord<'a> {
             late: s.late,
             expired: s.expired,
             after_now: s.after_now,
+            elsewhere: (s.elsewhere > 0).then_some(s.elsewhere),
             cases: s.cases,
             unopened: s.unopened,
             breached: s.breached(),

@@ -12,7 +12,7 @@ pub mod jetstream;
 mod metrics;
 pub mod nats;
 pub mod source;
-mod store;
+pub(crate) mod store;
 
 use crate::api::{Engine, Options, PolicySet, Record};
 use jetstream::{JetStreamSource, Subscription};
@@ -130,7 +130,9 @@ fn now(shared: &Shared, engine: &Engine) -> Option<crate::event::Instant> {
 /// Runs the service until its source ends (`--until-eof`, standard input) or SIGTERM/SIGINT.
 /// Errors are sentences for the command to print.
 pub fn run(config: Config) -> Result<(), String> {
-    let store = Store::open(&config.state, 0).map_err(|e| e.to_string())?;
+    let partition = config.options.partition.filter(|p| p.count > 1);
+    let store =
+        Store::open(&config.state, partition.map_or(0, |p| p.index)).map_err(|e| e.to_string())?;
     let committed = store.committed().map_err(|e| e.to_string())?;
     let options = config.options.clone().explain(true);
     let (mut engine, position) = match committed {
@@ -143,6 +145,17 @@ pub fn run(config: Config) -> Result<(), String> {
                         config.state.display()
                     )
                 })?;
+            if engine.partition() != partition {
+                let said = |p: Option<crate::eval::Partition>| {
+                    p.map_or_else(|| "no partition".to_string(), |p| format!("partition {p}"))
+                };
+                return Err(format!(
+                    "the state in `{}` is of {}, not {} (start with another --state directory)",
+                    config.state.display(),
+                    said(engine.partition()),
+                    said(partition)
+                ));
+            }
             (engine, Some(c.position))
         }
         None => (Engine::new(&config.policies, &options), None),

@@ -11,12 +11,18 @@
 //! therefore costs what the batch changed, not every open case.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
-//! instance), so that a scale-out over partitions of a source adds partitions to the same store.
+//! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
+//! partitions to the same store.
+//!
+//! `pledge report --merge` needs nothing but the engine's state ([`Store::partitions`]: its rest
+//! and its cases): the rest carries the partition and the period report the engine tallies, so
+//! they are committed in the same transaction as the rest of the state by construction.
 
 use super::source::Position;
 use crate::api::EngineCheckpoint;
 use redb::{
     Database, MultimapTableDefinition, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableHandle,
 };
 use std::path::Path;
 
@@ -137,6 +143,70 @@ impl Store {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The committed state of every partition held in `dir/state.redb`, by partition number
+    /// (`pledge report --merge`): its rest and the bytes of every case kept. The store is
+    /// opened read-only in effect: nothing is created, and a store still held by a running
+    /// service is refused with its reason.
+    #[allow(clippy::type_complexity)]
+    pub fn partitions(dir: &Path) -> Result<Vec<(u32, Vec<u8>, Vec<Vec<u8>>)>> {
+        let path = dir.join("state.redb");
+        if !path.is_file() {
+            return Err(StoreError(format!(
+                "no state in `{}`: `state.redb` is missing (the directory of `pledge serve --state`)",
+                dir.display()
+            )));
+        }
+        let db = Database::open(&path).map_err(|err| {
+            let held = matches!(err, redb::DatabaseError::DatabaseAlreadyOpen);
+            StoreError(format!(
+                "cannot open `{}`: {}{}",
+                path.display(),
+                redb::Error::from(err),
+                if held {
+                    " (its service is still running: a running service holds its store alone; stop it with SIGTERM, which commits, then merge)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+        let tx = db.begin_read().map_err(e)?;
+        let mut numbers = Vec::new();
+        for handle in tx.list_tables().map_err(e)? {
+            let number = handle
+                .name()
+                .strip_prefix('p')
+                .and_then(|n| n.strip_suffix("/state"))
+                .and_then(|n| n.parse::<u32>().ok());
+            numbers.extend(number);
+        }
+        numbers.sort_unstable();
+        let mut out = Vec::new();
+        for number in numbers {
+            let name = format!("p{number}/state");
+            let state: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(&name);
+            let table = tx.open_table(state).map_err(e)?;
+            let Some(rest) = table.get(REST).map_err(e)?.map(|v| v.value().to_vec()) else {
+                continue;
+            };
+            let name = format!("p{number}/cases");
+            let cases: TableDefinition<'_, u128, &[u8]> = TableDefinition::new(&name);
+            let mut kept = Vec::new();
+            if let Ok(table) = tx.open_table(cases) {
+                for row in table.iter().map_err(e)? {
+                    kept.push(row.map_err(e)?.1.value().to_vec());
+                }
+            }
+            out.push((number, rest, kept));
+        }
+        if out.is_empty() {
+            return Err(StoreError(format!(
+                "no committed state in `{}`: the service committed no batch",
+                dir.display()
+            )));
+        }
+        Ok(out)
     }
 
     /// Commits one batch: all of it, or (after a crash) none of it.

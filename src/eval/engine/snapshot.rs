@@ -78,6 +78,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             periods: self.periods.snapshot(),
             deferred_notices: &self.deferred_notices,
             alarms: self.alarms.as_ref().map(|a| a.told),
+            partition: self.partition,
         };
         postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
     }
@@ -156,6 +157,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         evaluator.summary = summary;
         evaluator.periods.restore(state.periods);
         evaluator.deferred_notices = state.deferred_notices;
+        evaluator.partition = state.partition;
         if let Some(told) = state.alarms {
             // Which cases have something to say when is derived again from the cases.
             evaluator.watch_alerts();
@@ -168,7 +170,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-const SNAPSHOT_FORMAT: u32 = 3;
+const SNAPSHOT_FORMAT: u32 = 4;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +200,7 @@ pub enum SnapshotError {
 /// What identifies the policies a snapshot belongs to: a hash of their whole parsed form
 /// (clauses, conditions, limits, calendars). The parsed form holds no hash maps, so its
 /// debug text is the same in every process of one version.
-fn policies_fingerprint(policies: &[Policy]) -> u64 {
+pub(super) fn policies_fingerprint(policies: &[Policy]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(format!("{policies:?}").as_bytes())
 }
 
@@ -225,6 +227,7 @@ struct SnapshotRef<'a> {
     deferred_notices: &'a Vec<(Arc<str>, Vec<NoticeFacts>)>,
     /// Whether alerts are watched, and up to when they were told.
     alarms: Option<Option<Instant>>,
+    partition: Option<Partition>,
 }
 
 #[derive(serde::Deserialize)]
@@ -247,4 +250,5 @@ struct SnapshotOwned {
     periods: crate::period::tally::PeriodRestored,
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     alarms: Option<Option<Instant>>,
+    partition: Option<Partition>,
 }
