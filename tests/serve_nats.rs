@@ -570,3 +570,135 @@ fn the_readme_jetstream_example_works_as_written() {
         "{got}"
     );
 }
+
+/// Scale-out on one stream: three instances, each `--partition i/3` with a consumer of its own,
+/// and one instance alone read the same stream; `pledge report --merge` of the three equals the
+/// report of the one, with a repeat pair whose complaints fall in different partitions.
+#[test]
+fn three_partitions_of_a_stream_merge_into_the_report_of_one_instance() {
+    let nats = NatsServer::start();
+    ensure_stream(&mut nats.connect(), "EVENTS", "events.in").expect("stream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let full = dir.path().join("full.jsonl");
+    let gen = Command::new(BIN)
+        .args([
+            "gen", "--cases", "400", "--days", "30", "--seed", "8", "--out",
+        ])
+        .arg(&full)
+        .status()
+        .expect("gen");
+    assert!(gen.success());
+    let find = |p: u32| {
+        (0..)
+            .map(|i| format!("RC-{i}"))
+            .find(|t| pledge::Partition::of(t, 3) == p)
+            .expect("a ticket")
+    };
+    let (first, second) = (find(0), find(2));
+    let complaint = |ticket: &str, hour: u32| {
+        format!(
+            r#"{{"ticket":"{ticket}","at":"2026-01-01T{hour:02}:00:00+08:00","type":"opened","attrs":{{"kind":"complaint","project":"P-test","unit":"Z-9-999","topic":"漏水","urgency":"normal"}}}}"#
+        )
+    };
+    // At the head of the stream (its first events are later): a pair one hour apart.
+    let mut lines = vec![complaint(&first, 0), complaint(&second, 1)];
+    lines.extend(
+        std::fs::read_to_string(&full)
+            .expect("read")
+            .lines()
+            .map(str::to_string),
+    );
+    let refs: Vec<&[u8]> = lines.iter().map(String::as_bytes).collect();
+    assert_eq!(nats.publish("events.in", &refs), lines.len() as u64);
+
+    let policies = shipped_policies();
+    let run = |name: &str, partition: Option<String>| {
+        let state = dir.path().join(name);
+        let mut args: Vec<String> = policies.clone();
+        args.extend(
+            [
+                "--state",
+                state.to_str().unwrap(),
+                "--nats",
+                &nats.url,
+                "--stream",
+                "EVENTS",
+                "--now-from-events",
+                "--until-eof",
+            ]
+            .map(String::from),
+        );
+        if let Some(p) = partition {
+            args.extend(["--partition".to_string(), p]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let status = Service::start(&args).wait(Duration::from_secs(120));
+        assert!(status.success(), "{name}: {status:?}");
+        state.display().to_string()
+    };
+    // One after the other: each creates its own consumer (`pledge-i-of-3`, `pledge`).
+    let parts: Vec<String> = (0..3)
+        .map(|i| run(&format!("p{i}"), Some(format!("{i}/3"))))
+        .collect();
+    let one = run("one", None);
+    let report = |dirs: &[&str]| -> String {
+        let out = Command::new(BIN)
+            .arg("report")
+            .args(&policies)
+            .args(["--format", "json", "--merge"])
+            .args(dirs)
+            .output()
+            .expect("report");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let merged = report(&[&parts[1], &parts[0], &parts[2]]);
+    assert!(
+        merged == report(&[&one]),
+        "3 partitions against one instance"
+    );
+    let doc: Json = serde_json::from_str(&merged).expect("json");
+    let repeat = doc["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["clause"] == "repeat_complaint" && r["period"] == "2026-01")
+        .expect("the repeat row");
+    assert!(repeat["actions"].as_u64() >= Some(1), "{repeat}");
+    // The pair is a repeat: the action of the second complaint names the first.
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, lines.join("\n") + "\n").expect("events");
+    let check = Command::new(BIN)
+        .arg("check")
+        .args(&policies)
+        .args(["--format", "jsonl", "--events"])
+        .arg(&events)
+        .output()
+        .expect("check");
+    let named = String::from_utf8(check.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        .any(|r| r["ticket"] == second.as_str() && r.to_string().contains(&first));
+    assert!(named, "the repeat action of {second} names {first}");
+    let consumers = nats
+        .connect()
+        .api("$JS.API.CONSUMER.NAMES.EVENTS", &serde_json::json!({}))
+        .expect("consumer names");
+    let mut names: Vec<&str> = consumers["consumers"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["pledge", "pledge-0-of-3", "pledge-1-of-3", "pledge-2-of-3"]
+    );
+}

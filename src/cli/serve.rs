@@ -58,14 +58,10 @@ pub struct ServeArgs {
     /// consumer; needs `--nats`.
     #[arg(long, value_name = "NAME", requires = "nats")]
     pub stream: Option<String>,
-    /// The durable consumer's name: one per service instance reading the stream.
-    #[arg(
-        long,
-        value_name = "NAME",
-        requires = "stream",
-        default_value = "pledge"
-    )]
-    pub consumer: String,
+    /// The durable consumer's name: one per service instance reading the stream (default
+    /// `pledge`, or `pledge-I-of-N` with `--partition I/N`).
+    #[arg(long, value_name = "NAME", requires = "stream")]
+    pub consumer: Option<String>,
     /// Publish every alert to this NATS subject, with its key as `Nats-Msg-Id`; a JetStream
     /// stream must capture the subject (its acknowledgement confirms the delivery). Needs
     /// `--nats`.
@@ -151,13 +147,20 @@ pub fn run(args: ServeArgs) -> Outcome {
     if args.commit_lines == 0 {
         return usage("`--commit-lines` must be at least 1");
     }
+    let consumer = args
+        .consumer
+        .clone()
+        .unwrap_or_else(|| match args.partition {
+            Some(p) => format!("pledge-{}-of-{}", p.index, p.count),
+            None => "pledge".to_string(),
+        });
     let source = match (&args.events, &args.stream, &args.nats) {
         (Some(p), _, _) if p.as_os_str() == "-" => SourceSpec::Stdin,
         (Some(p), _, _) => SourceSpec::File(p.clone()),
         (None, Some(stream), Some(url)) => SourceSpec::Nats(Subscription {
             url: url.clone(),
             stream: stream.clone(),
-            consumer: args.consumer.clone(),
+            consumer: consumer.clone(),
         }),
         _ => SourceSpec::Post,
     };
@@ -175,7 +178,7 @@ pub fn run(args: ServeArgs) -> Outcome {
         .collect();
     for (what, name) in [
         ("--stream", &args.stream),
-        ("--consumer", &Some(args.consumer.clone())),
+        ("--consumer", &Some(consumer.clone())),
     ] {
         if let Some(name) = name {
             if name.is_empty() || name.contains(['.', '*', '>', ' ', '\t']) {
