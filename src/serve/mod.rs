@@ -514,10 +514,20 @@ fn service_loop(
 /// Writes `DIR/report.json`: the committed records and what a check ending now adds, with the
 /// summary: the document of `pledge check --format json`.
 fn write_report(shared: &Shared) -> Result<(), String> {
-    let report = shared.fork()?.finish();
+    // The loop has ended: the engine itself is finished (in its place an empty one answers the
+    // requests that still come while the service stops), so no copy of the state is made.
+    let engine = std::mem::replace(
+        &mut *shared.engine(),
+        Engine::new(&shared.policies, &shared.config.options),
+    );
+    let report = engine.finish();
     let path = shared.config.state.join("report.json");
     let tmp = shared.config.state.join("report.json.tmp");
-    let mut out = String::from("{\"records\":[\n");
+    let failed = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
+    let file = std::fs::File::create(&tmp).map_err(failed)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    use std::io::Write as _;
+    out.write_all(b"{\"records\":[\n").map_err(failed)?;
     let mut first = true;
     let mut since = 0;
     loop {
@@ -529,25 +539,28 @@ fn write_report(shared: &Shared) -> Result<(), String> {
         since = last + 1;
         for (_, line) in page {
             if !first {
-                out.push_str(",\n");
+                out.write_all(b",\n").map_err(failed)?;
             }
             first = false;
-            out.push_str(&line);
+            out.write_all(line.as_bytes()).map_err(failed)?;
         }
     }
     for r in &report.records {
         if !first {
-            out.push_str(",\n");
+            out.write_all(b",\n").map_err(failed)?;
         }
         first = false;
-        out.push_str(&serde_json::to_string(r).unwrap_or_default());
+        serde_json::to_writer(&mut out, r).map_err(|e| failed(e.into()))?;
     }
-    out.push_str("\n],\n\"summary\":");
-    out.push_str(&report.summary_pretty());
-    out.push_str("}\n");
-    std::fs::write(&tmp, out)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    out.write_all(b"\n],\n\"summary\":").map_err(failed)?;
+    out.write_all(report.summary_pretty().as_bytes())
+        .map_err(failed)?;
+    out.write_all(b"}\n").map_err(failed)?;
+    out.into_inner()
+        .map_err(|e| failed(e.into_error()))?
+        .sync_all()
+        .map_err(failed)?;
+    std::fs::rename(&tmp, &path).map_err(failed)
 }
 
 /// Hands a POSTed body to the loop and waits for its batch to be committed.

@@ -93,6 +93,9 @@ pub struct Store {
 }
 
 const REST: &str = "rest";
+
+/// Bytes of the store's page cache.
+const STORE_CACHE: usize = 64 << 20;
 const POSITION: &str = "position";
 
 impl Store {
@@ -100,7 +103,12 @@ impl Store {
     pub fn open(dir: &Path, partition: u32) -> Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|err| StoreError(format!("cannot create `{}`: {err}", dir.display())))?;
-        let db = Database::create(dir.join("state.redb")).map_err(e)?;
+        // redb caches up to 1 GiB of pages by default: the service keeps its own state in
+        // memory, so the store's cache is kept small (it serves `/records` and `/cases`).
+        let db = redb::Builder::new()
+            .set_cache_size(STORE_CACHE)
+            .create(dir.join("state.redb"))
+            .map_err(e)?;
         // Table names must live as long as the process; there is one store per process.
         let name =
             |what: &str| -> &'static str { Box::leak(format!("p{partition}/{what}").into()) };
