@@ -3,80 +3,19 @@
 //! per key across a restart.
 #![cfg(feature = "cli")]
 
+mod service;
+
+use service::{metric, readme_block, root, Lcg, Service, BIN};
+
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pledge");
-
-fn root(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// A running service, killed (SIGKILL) and reaped when dropped.
-struct Service {
-    child: Child,
-    url: String,
-}
-
-impl Service {
-    fn start(args: &[&str]) -> Service {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start pledge serve");
-        let mut first = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        let mut reader = BufReader::new(stdout);
-        reader.read_line(&mut first).expect("first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .to_string();
-        // Keep draining standard output so that the service never blocks on it.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Service { child, url }
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Waits (bounded) for the service to exit by itself.
-    fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "the service did not stop in {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// (status, body) of a request; `token` adds `Authorization: Bearer`.
 fn request(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
@@ -194,12 +133,6 @@ fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
 const DESK: &str = r#"policy "desk" {
@@ -381,19 +314,6 @@ fn a_non_loopback_address_or_post_without_a_token_is_refused() {
     }
 }
 
-/// A tiny seeded generator for the moments of the kills (the same on every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 #[test]
 fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -423,13 +343,7 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     let events = dir.path().join("events.jsonl");
     std::fs::write(&events, b"").expect("create");
     let state = dir.path().join("state");
-    let mut policies: Vec<PathBuf> = std::fs::read_dir(root("policies"))
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    policies.sort();
-    let policy_args: Vec<String> = policies.iter().map(|p| p.display().to_string()).collect();
+    let policy_args = service::shipped_policies();
     let mut args: Vec<String> = policy_args.clone();
     args.extend(
         [
@@ -563,10 +477,7 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .expect("stdin")
         .write_all(events.as_bytes())
         .expect("write");
-    let service = Service {
-        child,
-        url: String::new(),
-    };
+    let service = Service::from_child(child);
     assert!(service.wait(Duration::from_secs(30)).success());
     let batch = Command::new(BIN)
         .arg("check")
@@ -578,16 +489,6 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .expect("check");
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
     assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
-}
-
-/// The first fenced block of `lang` after `heading` in the README.
-fn readme_block(heading: &str, lang: &str) -> String {
-    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
-    let section = &readme[readme.find(heading).expect("the heading")..];
-    let fence = format!("```{lang}\n");
-    let start = section.find(&fence).expect("a block") + fence.len();
-    let end = start + section[start..].find("```").expect("its end");
-    section[start..end].to_string()
 }
 
 #[test]
@@ -692,7 +593,7 @@ fn sigterm_commits_writes_the_report_and_exits_cleanly() {
             && metric(&m, "pledge_source_lag_events") == 0.0
     });
     let term = Command::new("kill")
-        .args(["-TERM", &service.child.id().to_string()])
+        .args(["-TERM", &service.id().to_string()])
         .status()
         .expect("kill -TERM");
     assert!(term.success());

@@ -5,21 +5,17 @@
 //! message that is not an event rejected once, never redelivered.
 #![cfg(feature = "cli")]
 
+mod service;
+
 use pledge::serve::jetstream::{ensure_stream, publish_lines};
 use pledge::serve::nats::Connection;
 use serde_json::Value as Json;
+use service::{metric, readme_block, root, shipped_policies, Lcg, Service, BIN};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pledge");
-
-fn root(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
 
 /// A `nats-server -js` on a free loopback port with its own storage directory; killed when
 /// dropped.
@@ -133,91 +129,12 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-/// A running service, killed (SIGKILL) and reaped when dropped.
-struct Service {
-    child: Child,
-    url: String,
-}
-
-impl Service {
-    fn start(args: &[&str]) -> Service {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start pledge serve");
-        let mut first = String::new();
-        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-        reader.read_line(&mut first).expect("first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .to_string();
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Service { child, url }
-    }
-
-    fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "the service did not stop in {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn get(url: &str) -> String {
     let answer = ureq::get(url)
         .timeout(Duration::from_secs(30))
         .call()
         .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     answer.into_string().expect("a text body")
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-}
-
-/// The same small generator the crash test of the file source uses.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
-fn shipped_policies() -> Vec<String> {
-    let mut policies: Vec<PathBuf> = std::fs::read_dir(root("policies"))
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    policies.sort();
-    policies.iter().map(|p| p.display().to_string()).collect()
 }
 
 #[test]
@@ -481,16 +398,6 @@ fn alerts_reach_a_stream_once_per_key_across_a_restart() {
     let summary: Json =
         serde_json::from_str(&get(&format!("{}/summary", service.url))).expect("summary");
     assert_eq!(summary["accepted"], 5, "{summary}");
-}
-
-/// The first fenced block of `lang` after `heading` in the README.
-fn readme_block(heading: &str, lang: &str) -> String {
-    let readme = std::fs::read_to_string(root("README.md")).expect("README.md");
-    let section = &readme[readme.find(heading).expect("the heading")..];
-    let fence = format!("```{lang}\n");
-    let start = section.find(&fence).expect("a block") + fence.len();
-    let end = start + section[start..].find("```").expect("its end");
-    section[start..end].to_string()
 }
 
 /// The README's JetStream example, as written but for the ports (the test's own server, a port
