@@ -215,5 +215,7 @@ pub use period::{
     CalendarPeriod, ComplianceCount, Group, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
     SampleVerdict, TargetStatus, TargetVerdict,
 };
+pub use period::MeasureOutcome;
 pub use policy::{ActionKind, PeriodUnit};
+pub use policy::{StatBound, Statistic};
 pub use value::{Attrs, Value};

@@ -222,6 +222,58 @@ pub enum Measure {
     Events { success: Trigger, among: Trigger },
     /// Verdicts of one status among all verdicts of a deadline clause.
     Verdicts { status: String, clause: String },
+    /// A count or a duration statistic per period (`measure mean of resolved - opened per
+    /// month`), held against its own bound (module `period::measure`).
+    Stat(StatMeasure),
+}
+
+/// What a measuring target computes per period and group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    /// Cases with the start event.
+    Count,
+    /// Arithmetic mean of the durations.
+    Mean,
+    /// The nearest-rank median (the 50th percentile).
+    Median,
+    /// The nearest-rank percentile, 1 to 100.
+    Percentile(u8),
+}
+
+impl Statistic {
+    /// The words of the statistic as a policy writes them: `count`, `percentile 90`, ...
+    pub fn words(self) -> String {
+        match self {
+            Statistic::Count => "count".to_string(),
+            Statistic::Mean => "mean".to_string(),
+            Statistic::Median => "median".to_string(),
+            Statistic::Percentile(p) => format!("percentile {p}"),
+        }
+    }
+}
+
+/// A measuring target's measure and bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatMeasure {
+    pub statistic: Statistic,
+    /// The counted event, or the start of each duration: a case's first such event, which
+    /// also places the case in its period.
+    pub start: Trigger,
+    /// The end of each duration (the case's first such event); `None` for a count.
+    pub stop: Option<Trigger>,
+    /// Durations in working time on this calendar instead of wall-clock time.
+    pub calendar: Option<Arc<Calendar>>,
+    pub bound: StatBound,
+}
+
+/// What a measure is held against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatBound {
+    /// `at most 24 hours` (a duration, in milliseconds) or `at least 12` (a count).
+    Value { at_least: bool, value: i64 },
+    /// `change at most -35% against previous year`: the relative change from the same
+    /// period a year earlier, in per-mille.
+    Change { at_least: bool, permille: i32 },
 }
 
 /// A target clause (SEMANTICS.md, "Targets and recurrence").

@@ -149,6 +149,12 @@ impl Relevance {
                         r.trigger(success);
                         r.trigger(among);
                     }
+                    if let Measure::Stat(m) = &t.measure {
+                        r.trigger(&m.start);
+                        if let Some(stop) = &m.stop {
+                            r.trigger(stop);
+                        }
+                    }
                 }
                 ClauseBody::Repeat(_) => {}
                 ClauseBody::Every(duty) => {
@@ -189,6 +195,12 @@ impl Relevance {
                     if let Measure::Events { success, among } = &t.measure {
                         r.trigger(success);
                         r.trigger(among);
+                    }
+                    if let Measure::Stat(m) = &t.measure {
+                        r.trigger(&m.start);
+                        if let Some(stop) = &m.stop {
+                            r.trigger(stop);
+                        }
                     }
                 }
                 ClauseBody::Repeat(_) => {}

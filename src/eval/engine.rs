@@ -1788,6 +1788,15 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
                 });
             }
             ClauseBody::Target(t) => {
+                if let Measure::Stat(m) = &t.measure {
+                    // A count and a duration read the first start and the first stop only.
+                    for trigger in std::iter::once(&m.start).chain(&m.stop) {
+                        rules.push(DigestRule {
+                            trigger: Cow::Borrowed(trigger),
+                            first_only: true,
+                        });
+                    }
+                }
                 if let Measure::Events { success, among } = &t.measure {
                     rules.push(DigestRule {
                         trigger: Cow::Borrowed(among),

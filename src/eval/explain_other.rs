@@ -463,6 +463,9 @@ pub fn sample_text(v: &SampleVerdict) -> String {
 
 /// `75% < 80% (3 of 4): missed`.
 pub fn target_text(v: &TargetVerdict) -> String {
+    if let Some(m) = &v.measure {
+        return format!("{}: {}", m.text(), v.status.as_str());
+    }
     let Some(ratio) = v.ratio_permille() else {
         return "no case: no verdict".to_string();
     };
@@ -521,6 +524,39 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
                 }
             );
             if let Some(v) = period_of(m.period, &m.group) {
+                let _ = writeln!(out, "  the period: {}", target_text(v));
+            }
+        }
+        Measure::Stat(m) => {
+            use crate::period::measure::{measure_member, Sample};
+            let Some((period, group, sample)) = measure_member(ctx.clause, t, m, zone, ctx.view)
+            else {
+                let _ = writeln!(
+                    out,
+                    "  not counted: no `{}` event (in the clause's effective dates), or a `{}` before it",
+                    format_trigger(&m.start),
+                    m.stop.as_ref().map_or_else(String::new, format_trigger)
+                );
+                return;
+            };
+            let what = match sample {
+                Sample::Counted => "counted".to_string(),
+                Sample::Running => format!(
+                    "running (no `{}` yet): not measured",
+                    m.stop.as_ref().map_or_else(String::new, format_trigger)
+                ),
+                Sample::Duration(ms) => format!(
+                    "a duration of {}",
+                    format_duration(chrono::Duration::milliseconds(ms as i64))
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "  counts in {}{}: {what}",
+                period.label(),
+                group_text(&group)
+            );
+            if let Some(v) = period_of(period, &group) {
                 let _ = writeln!(out, "  the period: {}", target_text(v));
             }
         }

@@ -6,6 +6,7 @@
 //!   bounds and labels (`2026-03`, `2026-W10`, ...);
 //! - [`group`]: the values of `group by` / `same` attributes of a case;
 //! - [`sampling`], [`target`], [`repeat`]: what one case contributes to each;
+//! - [`measure`]: counts and duration statistics of measuring targets, and their verdicts;
 //! - [`duty`], [`window`]: the findings of `every` and `window` clauses on one case;
 //! - [`tally`]: the evaluator's per (clause, period, group) state and the records it emits;
 //! - [`draw`]: the documented, reproducible sample draw;
@@ -25,6 +26,7 @@ pub mod calendar_period;
 pub mod draw;
 pub mod duty;
 pub mod group;
+pub mod measure;
 pub mod records;
 pub mod repeat;
 pub mod report;
@@ -36,7 +38,7 @@ pub mod window;
 pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use records::{
-    ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
+    ComplianceCount, MeasureOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
     TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

@@ -115,6 +115,108 @@ pub struct TargetVerdict {
     pub at_least: bool,
     pub bound_permille: u32,
     pub status: TargetStatus,
+    /// A measuring target's measure (then `hits` is the cases measured, `total` adds those
+    /// still running, and `bound_permille` is unused); `None` for a ratio.
+    pub measure: Option<MeasureOutcome>,
+}
+
+/// What a measuring target measured in one period and group (module `period::measure`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureOutcome {
+    pub statistic: crate::policy::Statistic,
+    /// A count, or a duration in milliseconds (a mean rounded down); `None` when nothing was
+    /// measured.
+    pub value: Option<i64>,
+    /// Cases counted or measured.
+    pub measured: u64,
+    /// Cases with a start and no stop by the end of the stream (not measured).
+    pub running: u64,
+    pub bound: crate::policy::StatBound,
+    /// The value of the same period a year earlier (a change bound only).
+    pub previous: Option<i64>,
+    /// The change from `previous`, in per-mille rounded toward zero.
+    pub change_permille: Option<i64>,
+}
+
+impl MeasureOutcome {
+    /// Whether the measure is a duration (not a count).
+    pub fn is_duration(&self) -> bool {
+        self.statistic != crate::policy::Statistic::Count
+    }
+
+    /// The value as a person reads it: `12`, `26 h 30 min`, or `-` when nothing was measured.
+    pub fn value_text(&self, value: Option<i64>) -> String {
+        match value {
+            None => "-".to_string(),
+            Some(v) if self.is_duration() => duration_text(v),
+            Some(v) => v.to_string(),
+        }
+    }
+
+    /// One phrase: `mean 26 h 30 min of 12 cases (2 running), at most 24 h`, `count 65,
+    /// change -35.0 % against 100 a year earlier, at most -35.0 %`.
+    pub fn text(&self) -> String {
+        use crate::policy::StatBound;
+        let mut s = format!(
+            "{} {} of {} case{}",
+            self.statistic.words(),
+            self.value_text(self.value),
+            self.measured,
+            if self.measured == 1 { "" } else { "s" }
+        );
+        if self.statistic == crate::policy::Statistic::Count {
+            s = format!("count {}", self.value_text(self.value));
+        }
+        if self.running > 0 {
+            s.push_str(&format!(" ({} running)", self.running));
+        }
+        let side = |at_least: bool| if at_least { "at least" } else { "at most" };
+        match self.bound {
+            StatBound::Value { at_least, value } => {
+                s.push_str(&format!(", {} {}", side(at_least), self.value_text(Some(value))));
+            }
+            StatBound::Change { at_least, permille } => {
+                match (self.previous, self.change_permille) {
+                    (Some(p), Some(c)) => s.push_str(&format!(
+                        ", change {} against {} a year earlier",
+                        signed_percent(c),
+                        self.value_text(Some(p))
+                    )),
+                    (Some(p), None) => s.push_str(&format!(
+                        ", {} a year earlier",
+                        self.value_text(Some(p))
+                    )),
+                    _ => s.push_str(", nothing a year earlier"),
+                }
+                s.push_str(&format!(
+                    ", change {} {}",
+                    side(at_least),
+                    signed_percent(i64::from(permille))
+                ));
+            }
+        }
+        s
+    }
+}
+
+/// `-35.0 %`, `+12.5 %`.
+fn signed_percent(permille: i64) -> String {
+    let sign = if permille < 0 { "-" } else { "+" };
+    let a = permille.unsigned_abs();
+    format!("{sign}{}.{} %", a / 10, a % 10)
+}
+
+/// `26 h 30 min`, `45 min`, `12 s`: whole seconds, rounded down.
+fn duration_text(ms: i64) -> String {
+    let s = ms / 1000;
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    match (h, m, sec) {
+        (0, 0, sec) => format!("{sec} s"),
+        (0, m, 0) => format!("{m} min"),
+        (0, m, sec) => format!("{m} min {sec} s"),
+        (h, 0, 0) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
 }
 
 impl TargetVerdict {

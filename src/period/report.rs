@@ -105,6 +105,9 @@ pub struct ReportRow {
     pub hits: u64,
     pub total: u64,
     pub bound: Option<(bool, u32)>,
+    /// A measuring target's measure (then `hits` are the cases measured and `bound` is
+    /// `None`).
+    pub measure: Option<super::records::MeasureOutcome>,
     /// Duty and window findings, or repeat actions.
     pub findings: u64,
 }
@@ -136,6 +139,7 @@ impl ReportRow {
             hits: 0,
             total: 0,
             bound: None,
+            measure: None,
             findings: 0,
         }
     }
@@ -145,6 +149,7 @@ impl ReportRow {
     pub fn ratio_permille(&self) -> Option<u64> {
         let (num, den) = match self.kind {
             "deadline" => (self.met, self.met + self.breached),
+            "target" if self.measure.is_some() => return None,
             "target" => (self.hits, self.total),
             "every" | "window" => (self.met, self.checked()),
             _ => return None,
@@ -186,6 +191,9 @@ impl ReportRow {
                     s
                 }
             },
+            "target" if self.measure.is_some() => {
+                self.measure.as_ref().map(|m| m.text()).unwrap_or_default()
+            }
             "target" => {
                 let bound = self.bound.map_or(String::new(), |(at_least, b)| {
                     format!(
@@ -305,6 +313,10 @@ impl PeriodReport {
                     row.hits = t.hits;
                     row.total = t.total;
                     row.bound = Some((t.at_least, t.bound_permille));
+                    if t.measure.is_some() {
+                        row.bound = None;
+                        row.measure = t.measure.clone();
+                    }
                     rows.push(row);
                 }
                 PeriodRecord::Repeat(a) => {
@@ -476,6 +488,9 @@ impl PeriodReport {
                 };
                 if let (Some(o), serde_json::Value::Object(extra)) = (o.as_object_mut(), extra) {
                     o.extend(extra);
+                }
+                if let (Some(o), Some(m)) = (o.as_object_mut(), &r.measure) {
+                    o.insert("measure".into(), crate::report::records::measure_json(m));
                 }
                 o
             })

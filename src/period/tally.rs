@@ -15,6 +15,7 @@ use super::calendar_period::CalendarPeriod;
 use super::draw::draw;
 use super::duty::duty_findings;
 use super::group::Group;
+use super::measure::{add_sample, measure_member, MeasureAcc};
 use super::records::{
     ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
     TargetVerdict,
@@ -27,7 +28,7 @@ use crate::calendar::zone;
 use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
 use crate::event::Instant;
-use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy};
+use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy, Target};
 use crate::value::Attrs;
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -115,6 +116,8 @@ pub struct PeriodTally<'p> {
     samples: BTreeMap<Key, (u64, u64)>,
     /// Targets: (hits, total).
     targets: BTreeMap<Key, (u64, u64)>,
+    /// Measuring targets: counts, sums and durations (see [`super::measure`]).
+    measures: BTreeMap<Key, MeasureAcc>,
     verdict_targets: Vec<VerdictTarget>,
     current: Option<(Arc<str>, CaseGroups)>,
     deferred: HashMap<Arc<str>, CaseGroups>,
@@ -141,6 +144,7 @@ type ComplianceRow = (ClauseRef, CalendarPeriod, Group, [u64; 4]);
 pub(crate) struct PeriodSnapshot<'a> {
     samples: &'a BTreeMap<Key, (u64, u64)>,
     targets: &'a BTreeMap<Key, (u64, u64)>,
+    measures: &'a BTreeMap<Key, MeasureAcc>,
     current: &'a Option<(Arc<str>, CaseGroups)>,
     deferred: &'a HashMap<Arc<str>, CaseGroups>,
     repeats: &'a BTreeMap<usize, RepeatState>,
@@ -152,6 +156,7 @@ pub(crate) struct PeriodSnapshot<'a> {
 pub(crate) struct PeriodRestored {
     samples: BTreeMap<Key, (u64, u64)>,
     targets: BTreeMap<Key, (u64, u64)>,
+    measures: BTreeMap<Key, MeasureAcc>,
     current: Option<(Arc<str>, CaseGroups)>,
     deferred: HashMap<Arc<str>, CaseGroups>,
     repeats: BTreeMap<usize, RepeatState>,
@@ -164,6 +169,7 @@ impl<'p> PeriodTally<'p> {
         PeriodSnapshot {
             samples: &self.samples,
             targets: &self.targets,
+            measures: &self.measures,
             current: &self.current,
             deferred: &self.deferred,
             repeats: &self.repeats,
@@ -182,6 +188,7 @@ impl<'p> PeriodTally<'p> {
     pub(crate) fn restore(&mut self, state: PeriodRestored) {
         self.samples = state.samples;
         self.targets = state.targets;
+        self.measures = state.measures;
         self.current = state.current;
         self.deferred = state.deferred;
         self.repeats = state.repeats;
@@ -243,6 +250,9 @@ impl<'p> PeriodTally<'p> {
             let slot = self.targets.entry(key).or_default();
             slot.0 += a;
             slot.1 += b;
+        }
+        for (key, acc) in std::mem::take(&mut other.measures) {
+            self.measures.entry(key).or_default().absorb(acc);
         }
         self.deferred.extend(std::mem::take(&mut other.deferred));
         if let Some((ticket, groups)) = other.current.take() {
@@ -333,6 +343,7 @@ impl<'p> PeriodTally<'p> {
             plans,
             samples: BTreeMap::new(),
             targets: BTreeMap::new(),
+            measures: BTreeMap::new(),
             verdict_targets,
             current: None,
             deferred: HashMap::new(),
@@ -425,6 +436,20 @@ impl<'p> PeriodTally<'p> {
                     let slot = self.samples.entry((i, m.period, m.group)).or_default();
                     slot.0 += 1;
                     slot.1 += u64::from(m.done);
+                }
+                ClauseBody::Target(Target {
+                    measure: Measure::Stat(m),
+                    ..
+                }) => {
+                    let ClauseBody::Target(t) = &plan.clause.body else {
+                        continue;
+                    };
+                    if let Some((period, group, sample)) =
+                        measure_member(plan.clause, t, m, plan.zone, view)
+                    {
+                        let acc = self.measures.entry((i, period, group)).or_default();
+                        add_sample(acc, m, sample);
+                    }
                 }
                 ClauseBody::Target(t) => {
                     let Measure::Events { success, among } = &t.measure else {
@@ -684,6 +709,7 @@ impl<'p> PeriodTally<'p> {
         self.current = None;
         let samples = std::mem::take(&mut self.samples);
         let targets = std::mem::take(&mut self.targets);
+        let measures = std::mem::take(&mut self.measures);
         let mut repeats = std::mem::take(&mut self.repeats);
         let mut members = std::mem::take(&mut self.members);
         for (i, plan) in self.plans.iter().enumerate() {
@@ -726,6 +752,19 @@ impl<'p> PeriodTally<'p> {
                         emit_draws(&mut members, i, plan, s, spec, sink);
                     }
                 }
+                ClauseBody::Target(Target {
+                    measure: Measure::Stat(m),
+                    ..
+                }) => {
+                    let ClauseBody::Target(t) = &plan.clause.body else {
+                        continue;
+                    };
+                    let (met, missed) = emit_measures(&measures, i, plan, t, m, now, sink);
+                    if let Some(c) = counts {
+                        c.met += met;
+                        c.findings += missed;
+                    }
+                }
                 ClauseBody::Target(t) => {
                     let mut met = 0;
                     let mut missed = 0;
@@ -748,6 +787,7 @@ impl<'p> PeriodTally<'p> {
                             at_least: t.at_least,
                             bound_permille: t.bound_permille,
                             status,
+                            measure: None,
                         }));
                     }
                     if let Some(c) = counts {
@@ -877,6 +917,82 @@ fn draw_record(
     }
 }
 
+/// The records of measuring target `i`, every listed period and group; returns how many met
+/// and how many missed.
+fn emit_measures<S: Sink>(
+    measures: &BTreeMap<Key, MeasureAcc>,
+    i: usize,
+    plan: &PeriodPlan<'_>,
+    t: &crate::policy::Target,
+    m: &crate::policy::StatMeasure,
+    now: Option<Instant>,
+    sink: &mut S,
+) -> (u64, u64) {
+    use super::measure::{change_permille, measure_status, whole, year_before};
+    use super::records::MeasureOutcome;
+    use super::TargetStatus;
+    let (mut met, mut missed) = (0, 0);
+    for (period, group, acc) in listed(measures, i, now, plan.zone) {
+        let value = acc.value(m.statistic);
+        let previous = match m.bound {
+            crate::policy::StatBound::Change { .. } => year_before(period)
+                .and_then(|p| measures.get(&(i, p, group.clone())))
+                .and_then(|a| a.value(m.statistic)),
+            crate::policy::StatBound::Value { .. } => None,
+        };
+        let mut status = measure_status(m, value, previous);
+        let open = now.is_some_and(|n| period.end(plan.zone).is_some_and(|end| n < end));
+        if open && m.statistic == crate::policy::Statistic::Count {
+            // A count only grows while its period lasts: only a verdict no later case can
+            // change is given before the period ends.
+            let settled = matches!(
+                (m.bound, status),
+                (
+                    crate::policy::StatBound::Value { at_least: true, .. },
+                    TargetStatus::Met
+                ) | (
+                    crate::policy::StatBound::Value {
+                        at_least: false,
+                        ..
+                    },
+                    TargetStatus::Missed
+                )
+            );
+            if !settled {
+                status = TargetStatus::NoVerdict;
+            }
+        }
+        match status {
+            TargetStatus::Met => met += 1,
+            TargetStatus::Missed => missed += 1,
+            TargetStatus::NoVerdict => {}
+        }
+        sink.period(&PeriodRecord::Target(TargetVerdict {
+            policy: plan.policy.clone(),
+            clause: plan.name.clone(),
+            clause_ref: plan.clause_ref,
+            period,
+            zone: plan.zone,
+            group,
+            hits: acc.n,
+            total: acc.n + acc.running,
+            at_least: t.at_least,
+            bound_permille: t.bound_permille,
+            status,
+            measure: Some(MeasureOutcome {
+                statistic: m.statistic,
+                value: value.map(whole),
+                measured: acc.n,
+                running: acc.running,
+                bound: m.bound,
+                previous: previous.map(whole),
+                change_permille: value.zip(previous).and_then(|(v, p)| change_permille(v, p)),
+            }),
+        }));
+    }
+    (met, missed)
+}
+
 /// The smallest period, to start range scans of a clause's keys.
 fn first_period() -> CalendarPeriod {
     CalendarPeriod::of_date(PeriodUnit::Day, chrono::NaiveDate::MIN)
@@ -921,13 +1037,13 @@ fn compliance(
 /// The rows of clause `i`: every period from its first populated one to the one containing
 /// `now` (SEMANTICS.md, "Targets"), for every group seen in any period, with zero counts where
 /// nothing was tallied.
-fn listed(
-    tally: &BTreeMap<Key, (u64, u64)>,
+fn listed<V: Clone + Default>(
+    tally: &BTreeMap<Key, V>,
     i: usize,
     now: Option<Instant>,
     zone: Tz,
-) -> Vec<(CalendarPeriod, Group, (u64, u64))> {
-    let rows: Vec<(&Key, &(u64, u64))> = tally
+) -> Vec<(CalendarPeriod, Group, V)> {
+    let rows: Vec<(&Key, &V)> = tally
         .range((i, first_period(), Group::all())..)
         .take_while(|(k, _)| k.0 == i)
         .collect();
@@ -957,8 +1073,8 @@ fn listed(
         for group in &groups {
             let counts = tally
                 .get(&(i, period, (*group).clone()))
-                .copied()
-                .unwrap_or((0, 0));
+                .cloned()
+                .unwrap_or_default();
             out.push((period, (*group).clone(), counts));
         }
     }

@@ -236,6 +236,8 @@ pub struct TargetData {
     pub bound: String,
     pub bound_permille: u32,
     pub status: String,
+    /// A measuring target's value against its bound, in words (no gauge); `None` for a ratio.
+    pub measure: Option<String>,
 }
 
 /// Everything the page shows (see the module doc).
@@ -458,6 +460,7 @@ impl HtmlData {
                         ),
                         bound_permille: bound,
                         status: r.status.to_string(),
+                        measure: r.measure.as_ref().map(|m| m.text()),
                     })
                 }
                 _ => {}
@@ -708,6 +711,25 @@ impl HtmlData {
              <th class=\"n\">total</th><th>ratio against the threshold</th><th>status</th></tr></thead><tbody>\n",
         );
         for t in &self.targets {
+            if let Some(text) = &t.measure {
+                let _ = writeln!(
+                    o,
+                    "<tr data-target=\"{}/{}\"><td>{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                     <td>{}</td><td class=\"{}\">{}</td></tr>",
+                    esc(&t.policy),
+                    esc(&t.clause),
+                    esc(&t.clause),
+                    title_span(&t.title),
+                    esc(&t.period),
+                    esc(&t.group),
+                    t.hits,
+                    t.total,
+                    esc(text),
+                    status_class(&t.status),
+                    esc(&t.status)
+                );
+                continue;
+            }
             let _ = writeln!(
                 o,
                 "<tr data-target=\"{}/{}\"><td>{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\

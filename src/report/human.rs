@@ -408,6 +408,12 @@ impl Sink for HumanReport {
                 s.population,
                 s.missing
             ),
+            PeriodRecord::Target(t) if t.measure.is_some() => format!(
+                "{}{}: {}",
+                t.period.label(),
+                group(&t.group),
+                t.measure.as_ref().map(|m| m.text()).unwrap_or_default()
+            ),
             PeriodRecord::Target(t) => format!(
                 "{}{}: {} of {} ({}), target {} {:.1} %",
                 t.period.label(),

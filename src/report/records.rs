@@ -313,11 +313,17 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
             "group": t.group.to_json(),
             "hits": t.hits,
             "total": t.total,
-            "ratio_percent": t.ratio_permille().map(|p| p as f64 / 10.0),
+            "ratio_percent": t.ratio_permille().filter(|_| t.measure.is_none()).map(|p| p as f64 / 10.0),
             "bound": if t.at_least { "at least" } else { "at most" },
-            "bound_percent": f64::from(t.bound_permille) / 10.0,
+            "bound_percent": (t.measure.is_none()).then(|| f64::from(t.bound_permille) / 10.0),
             "status": t.status.as_str(),
-        })),
+        }))
+        .map(|mut o| {
+            if let (Some(map), Some(m)) = (o.as_object_mut(), &t.measure) {
+                map.insert("measure".into(), measure_json(m));
+            }
+            o
+        }),
         PeriodRecord::Repeat(r) => Some(json!({
             "record": "repeat",
             "policy": &*r.policy,
@@ -333,6 +339,37 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
         })),
         PeriodRecord::Draw(_) | PeriodRecord::Compliance(_) => None,
     }
+}
+
+/// A measuring target's measure as JSON: the statistic, the value (a count, or milliseconds
+/// with the seconds beside them), the cases measured and running, the bound, and for a
+/// change bound the value a year earlier and the change in per-mille.
+pub fn measure_json(m: &crate::period::MeasureOutcome) -> serde_json::Value {
+    use crate::policy::StatBound;
+    use serde_json::json;
+    let unit = if m.is_duration() { "ms" } else { "count" };
+    let bound = match m.bound {
+        StatBound::Value { at_least, value } => json!({
+            "kind": if at_least { "at least" } else { "at most" },
+            "value": value,
+        }),
+        StatBound::Change { at_least, permille } => json!({
+            "kind": if at_least { "change at least" } else { "change at most" },
+            "change_permille": permille,
+            "against": "previous year",
+        }),
+    };
+    json!({
+        "statistic": m.statistic.words(),
+        "unit": unit,
+        "value": m.value,
+        "measured": m.measured,
+        "running": m.running,
+        "bound": bound,
+        "previous": m.previous,
+        "change_permille": m.change_permille,
+        "text": m.text(),
+    })
 }
 
 /// Whether a period record needs attention: a short sample, a missed target, a repeat action.

@@ -127,6 +127,16 @@ pub fn format_clause(clause: &Clause) -> String {
                 line(format!("group by {}", s.group_by.join(", ")));
             }
         }
+        ClauseBody::Target(Target {
+            measure: Measure::Stat(m),
+            period,
+            group_by,
+            ..
+        }) => {
+            for text in format_stat(m, *period, group_by) {
+                line(text);
+            }
+        }
         ClauseBody::Target(t) => {
             let measure = match &t.measure {
                 Measure::Events { success, among } => format!(
@@ -135,6 +145,7 @@ pub fn format_clause(clause: &Clause) -> String {
                     format_trigger(among)
                 ),
                 Measure::Verdicts { status, clause } => format!("{status} of {clause}"),
+                Measure::Stat(_) => String::new(),
             };
             line(format!("ratio {measure} per {}", t.period.as_str()));
             if !t.group_by.is_empty() {
@@ -303,6 +314,42 @@ fn weekday_word(d: Weekday) -> &'static str {
         Weekday::Sat => "sat",
         Weekday::Sun => "sun",
     }
+}
+
+/// The lines of a measuring target: `measure ...`, `group by ...`, then its bound.
+fn format_stat(m: &StatMeasure, period: PeriodUnit, group_by: &[String]) -> Vec<String> {
+    let mut of = format_trigger(&m.start);
+    if let Some(stop) = &m.stop {
+        of = format!("{} - {of}", format_trigger(stop));
+    }
+    let mut measure = format!("measure {} of {of} per {}", m.statistic.words(), period.as_str());
+    if let Some(c) = &m.calendar {
+        let _ = write!(measure, " on {}", c.name);
+    }
+    let mut lines = vec![measure];
+    if !group_by.is_empty() {
+        lines.push(format!("group by {}", group_by.join(", ")));
+    }
+    let side = |at_least: bool| if at_least { "least" } else { "most" };
+    lines.push(match m.bound {
+        StatBound::Value { at_least, value } if m.statistic == Statistic::Count => {
+            format!("at {} {value}", side(at_least))
+        }
+        StatBound::Value { at_least, value } => format!(
+            "at {} {}",
+            side(at_least),
+            format_duration(Duration::milliseconds(value))
+        ),
+        StatBound::Change { at_least, permille } => {
+            let sign = if permille < 0 { "-" } else { "" };
+            format!(
+                "change at {} {sign}{}% against previous year",
+                side(at_least),
+                self::permille(permille.unsigned_abs())
+            )
+        }
+    });
+    lines
 }
 
 fn permille(p: u32) -> String {

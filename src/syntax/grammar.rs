@@ -129,5 +129,13 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::k_or => "`or`",
         Rule::k_and => "`and`",
         Rule::k_not => "`not`",
+        Rule::measure_item | Rule::k_measure => "`measure mean of resolved - opened per month`",
+        Rule::statistic | Rule::k_count | Rule::k_mean | Rule::k_median | Rule::k_percentile => {
+            "a statistic (`count`, `mean`, `median`, `percentile 90`)"
+        }
+        Rule::measure_bound_item => "`at most 24 hours` or `at least 12`",
+        Rule::change_item | Rule::k_change => "`change at most -35% against previous year`",
+        Rule::k_against => "`against`",
+        Rule::k_previous | Rule::k_year => "`previous year`",
     }
 }

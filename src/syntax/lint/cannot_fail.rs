@@ -1,9 +1,9 @@
 //! `cannot_fail`: a clause no stream can breach. A target `at most 100%` or `at least 0%`, a
-//! sample of 0 %, a coverage floor of 0 % or a quota of 0 per period is met by every period,
+//! sample of 0 %, a coverage floor of 0 % or a quota of 0 per period is met by every period (and so is a measure `at least 0` or `change at least -100%`),
 //! so the standard it stands for is not checked at all.
 
 use super::{clauses, Context, Finding, Level, Lint};
-use crate::policy::{ClauseBody, DutyRule};
+use crate::policy::{ClauseBody, DutyRule, Measure, StatBound, Target};
 use crate::syntax::grammar::Rule;
 
 pub(super) const LINT: Lint = Lint {
@@ -17,6 +17,26 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (i, clause, facts) in clauses(cx) {
         let line = |rule: Rule| facts.lines.get(&rule).copied().unwrap_or(facts.name_span);
         let found = match &clause.body {
+            ClauseBody::Target(Target {
+                measure: Measure::Stat(m),
+                ..
+            }) => match m.bound {
+                StatBound::Value {
+                    at_least: true,
+                    value: 0,
+                } => Some((
+                    line(Rule::measure_bound_item),
+                    "a count or a duration is never below 0".to_string(),
+                )),
+                StatBound::Change {
+                    at_least: true,
+                    permille,
+                } if permille <= -1000 => Some((
+                    line(Rule::change_item),
+                    "nothing falls by more than 100%".to_string(),
+                )),
+                _ => None,
+            },
             ClauseBody::Target(t) if !t.at_least && t.bound_permille >= 1000 => Some((
                 line(Rule::bound_item),
                 "a ratio is never above 100%".to_string(),

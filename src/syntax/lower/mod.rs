@@ -9,6 +9,7 @@ mod conditions;
 mod deadline;
 mod every;
 mod limits;
+mod measure;
 mod notify;
 mod repeat;
 mod sample;
@@ -383,6 +384,9 @@ impl<'a> Lowerer<'a> {
                 | Rule::evidence_item
                 | Rule::lag_item => self.sample_line(item, item_span, &mut clause),
                 Rule::target_ratio_item | Rule::bound_item => self.target_line(item, &mut clause),
+                Rule::measure_item | Rule::measure_bound_item | Rule::change_item => {
+                    self.measure_line(item, item_span, &mut clause)
+                }
                 Rule::repeat_item | Rule::then_item => {
                     self.repeat_line(item, item_span, &mut clause)
                 }
@@ -490,6 +494,9 @@ pub(crate) struct ClauseParts {
     duty: Option<(Trigger, DutyRule)>,
     window: Option<WindowParts>,
     lead: Option<LeadTime>,
+    measure: Option<measure::MeasureParts>,
+    measure_bound: Option<(bool, measure::Amount, Span)>,
+    change: Option<(bool, i32)>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
@@ -520,6 +527,9 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::same_day_limit => "`same day`",
         Rule::by_limit => "`by`",
         Rule::pause_item => "`pause`",
+        Rule::measure_item => "`measure`",
+        Rule::measure_bound_item => "`at least`/`at most`",
+        Rule::change_item => "`change`",
         _ => "duplicate",
     }
 }
@@ -556,7 +566,15 @@ fn allowed(kind: &str, rule: Rule) -> bool {
                 rule,
                 having_item | sample_ratio_item | evidence_item | lag_item | group_item
             ),
-            "target" => matches!(rule, target_ratio_item | bound_item | group_item),
+            "target" => matches!(
+                rule,
+                target_ratio_item
+                    | bound_item
+                    | group_item
+                    | measure_item
+                    | measure_bound_item
+                    | change_item
+            ),
             "repeat" => matches!(rule, repeat_item | then_item),
             "every" => matches!(rule, from_item | until_item | quota_item | duty_item),
             "window" => matches!(rule, window_item),
@@ -569,7 +587,7 @@ fn allowed_words(kind: &str) -> &'static str {
         "deadline" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
         "notify" => "`cite`, `allow`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
         "sample" => "`cite`, `allow`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
-        "target" => "`cite`, `allow`, `effective`, `when`, `ratio`, `at least`/`at most`, `group by`",
+        "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`",
         "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
         "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
         _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",

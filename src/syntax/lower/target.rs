@@ -67,6 +67,9 @@ impl Lowerer<'_> {
         span: Span,
         clause: &mut ClauseParts,
     ) -> Option<ClauseBody> {
+        if let Some(m) = clause.measure.take() {
+            return self.measure_body(name, span, m, clause);
+        }
         let Some((measure, period)) = clause.target_ratio.take() else {
             self.missing(
                 name,
@@ -77,6 +80,16 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        if let Some(span) = clause.measure_bound_span() {
+            self.err(
+                "pledge::measure::ratio_bound",
+                span,
+                "a ratio is bounded by a percentage",
+                "not a percentage",
+            )
+            .set_help("write `at least 90%`, or measure a count or a duration with `measure`");
+            return None;
+        }
         let Some((at_least, bound_permille)) = clause.bound else {
             self.missing(
                 name,
