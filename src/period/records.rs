@@ -153,20 +153,23 @@ impl MeasureOutcome {
         }
     }
 
-    /// One phrase: `mean 26 h 30 min of 12 cases (2 running), at most 24 h`, `count 65,
+    /// One phrase: `mean 26 h 30 min over 12 cases (2 running), at most 24 h`, `count 65,
     /// change -35.0 % against 100 a year earlier, at most -35.0 %`.
     pub fn text(&self) -> String {
         use crate::policy::StatBound;
-        let mut s = format!(
-            "{} {} of {} case{}",
-            self.statistic.words(),
-            self.value_text(self.value),
-            self.measured,
-            if self.measured == 1 { "" } else { "s" }
-        );
-        if self.statistic == crate::policy::Statistic::Count {
-            s = format!("count {}", self.value_text(self.value));
-        }
+        let mut s = match self.value {
+            _ if self.statistic == crate::policy::Statistic::Count => {
+                format!("count {}", self.value_text(self.value))
+            }
+            None => format!("{}: nothing measured", self.statistic.words()),
+            Some(_) => format!(
+                "{} {} over {} case{}",
+                self.statistic.words(),
+                self.value_text(self.value),
+                self.measured,
+                if self.measured == 1 { "" } else { "s" }
+            ),
+        };
         if self.running > 0 {
             s.push_str(&format!(" ({} running)", self.running));
         }

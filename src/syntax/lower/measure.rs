@@ -239,6 +239,10 @@ impl Lowerer<'_> {
                 .set_help("split it into two targets");
                 return None;
             }
+            (None, None) if clause.measure_bound_span().is_some() => {
+                // The bound line's own error is reported.
+                return None;
+            }
             (None, None) => {
                 self.missing(
                     name,

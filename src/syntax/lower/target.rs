@@ -70,6 +70,10 @@ impl Lowerer<'_> {
         if let Some(m) = clause.measure.take() {
             return self.measure_body(name, span, m, clause);
         }
+        if clause.seen.contains_key(&Rule::measure_item) {
+            // The `measure` line's own error is reported.
+            return None;
+        }
         let Some((measure, period)) = clause.target_ratio.take() else {
             self.missing(
                 name,
