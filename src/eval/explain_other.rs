@@ -547,7 +547,7 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
                 ),
                 Sample::Duration(ms) => format!(
                     "a duration of {}",
-                    format_duration(chrono::Duration::milliseconds(ms as i64))
+                    crate::period::records::duration_text(i64::try_from(ms).unwrap_or(i64::MAX))
                 ),
             };
             let _ = writeln!(

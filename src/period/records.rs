@@ -210,7 +210,7 @@ fn signed_percent(permille: i64) -> String {
 }
 
 /// `26 h 30 min`, `45 min`, `12 s`: whole seconds, rounded down.
-fn duration_text(ms: i64) -> String {
+pub fn duration_text(ms: i64) -> String {
     let s = ms / 1000;
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
     match (h, m, sec) {
