@@ -230,7 +230,7 @@ pub enum Measure {
 /// What a measuring target computes per period and group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Statistic {
-    /// Cases with the start event.
+    /// The start events (of the cases the clause applies to).
     Count,
     /// Arithmetic mean of the durations.
     Mean,
@@ -256,8 +256,8 @@ impl Statistic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatMeasure {
     pub statistic: Statistic,
-    /// The counted event, or the start of each duration: a case's first such event, which
-    /// also places the case in its period.
+    /// The counted event (every one, in the period of its instant), or the start of each
+    /// duration (a case's first such event, which places the duration in its period).
     pub start: Trigger,
     /// The end of each duration (the case's first such event); `None` for a count.
     pub stop: Option<Trigger>,

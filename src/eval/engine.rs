@@ -1789,10 +1789,15 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
             }
             ClauseBody::Target(t) => {
                 if let Measure::Stat(m) = &t.measure {
-                    // A count and a duration read the first start and the first stop only.
-                    for trigger in std::iter::once(&m.start).chain(&m.stop) {
+                    // A count reads every start event; a duration the first start and the
+                    // first stop only.
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(&m.start),
+                        first_only: m.stop.is_some(),
+                    });
+                    if let Some(stop) = &m.stop {
                         rules.push(DigestRule {
-                            trigger: Cow::Borrowed(trigger),
+                            trigger: Cow::Borrowed(stop),
                             first_only: true,
                         });
                     }

@@ -529,35 +529,59 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
         }
         Measure::Stat(m) => {
             use crate::period::measure::{measure_member, Sample};
-            let Some((period, group, sample)) = measure_member(ctx.clause, t, m, zone, ctx.view)
-            else {
+            let samples = measure_member(ctx.clause, t, m, zone, ctx.view);
+            if samples.is_empty() {
                 let _ = writeln!(
                     out,
-                    "  not counted: no `{}` event (in the clause's effective dates), or a `{}` before it",
+                    "  not counted: no `{}` event (in the clause's effective dates){}",
                     format_trigger(&m.start),
-                    m.stop.as_ref().map_or_else(String::new, format_trigger)
+                    m.stop.as_ref().map_or_else(String::new, |s| format!(
+                        ", or a `{}` before it",
+                        format_trigger(s)
+                    ))
                 );
                 return;
-            };
-            let what = match sample {
-                Sample::Counted => "counted".to_string(),
-                Sample::Running => format!(
-                    "running (no `{}` yet): not measured",
-                    m.stop.as_ref().map_or_else(String::new, format_trigger)
-                ),
-                Sample::Duration(ms) => format!(
-                    "a duration of {}",
-                    crate::period::records::duration_text(i64::try_from(ms).unwrap_or(i64::MAX))
-                ),
-            };
-            let _ = writeln!(
-                out,
-                "  counts in {}{}: {what}",
-                period.label(),
-                group_text(&group)
-            );
-            if let Some(v) = period_of(period, &group) {
-                let _ = writeln!(out, "  the period: {}", target_text(v));
+            }
+            // Counted events of one period and group are told once, with their number.
+            let mut rows: Vec<(_, _, Sample, usize)> = Vec::new();
+            for (period, group, sample) in samples {
+                match rows.last_mut() {
+                    Some((p, g, Sample::Counted, n))
+                        if sample == Sample::Counted && *p == period && *g == group =>
+                    {
+                        *n += 1
+                    }
+                    _ => rows.push((period, group, sample, 1)),
+                }
+            }
+            let mut shown = Vec::new();
+            for (period, group, sample, n) in rows {
+                let what = match sample {
+                    Sample::Counted => format!("{n} `{}` event(s) counted", format_trigger(&m.start)),
+                    Sample::Running => format!(
+                        "running (no `{}` yet): not measured",
+                        m.stop.as_ref().map_or_else(String::new, format_trigger)
+                    ),
+                    Sample::Duration(ms) => format!(
+                        "a duration of {}",
+                        crate::period::records::duration_text(
+                            i64::try_from(ms).unwrap_or(i64::MAX)
+                        )
+                    ),
+                };
+                let _ = writeln!(
+                    out,
+                    "  counts in {}{}: {what}",
+                    period.label(),
+                    group_text(&group)
+                );
+                if shown.contains(&period) {
+                    continue;
+                }
+                shown.push(period);
+                if let Some(v) = period_of(period, &group) {
+                    let _ = writeln!(out, "  the period: {}", target_text(v));
+                }
             }
         }
         Measure::Verdicts { status, clause } => {

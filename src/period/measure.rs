@@ -3,8 +3,11 @@
 //! (`at most 24 hours`, `at least 12`) or against the same period a year earlier (`change at
 //! most -35% against previous year`).
 //!
-//! - A case counts when the clause applies to it and it has a `START` event; it belongs to the
-//!   period (in the policy's zone) of its first `START` event, as a ratio target's case does.
+//! - A count counts `START` events of the cases the clause applies to, each in the period (in
+//!   the policy's zone) of its instant: `count of opened` counts cases, `count of
+//!   held(type == "activity")` the activities an entity held.
+//! - A duration belongs to the period of its case's first `START` event, as a ratio target's
+//!   case does.
 //! - Its duration runs from its first `START` to its first `STOP` event, wall clock, or
 //!   working time with `on CALENDAR`. A case without `STOP` by the end of the stream is
 //!   *running*: it is not measured, and the record says how many were. A first `STOP` before
@@ -32,7 +35,7 @@ use chrono_tz::Tz;
 /// What one period and group of a measuring target holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MeasureAcc {
-    /// Cases counted, or durations measured.
+    /// Events counted, or durations measured.
     pub n: u64,
     /// The sum of the durations, in milliseconds.
     pub sum: u64,
@@ -101,43 +104,52 @@ pub(crate) enum Sample {
     Running,
 }
 
-/// The case's place in a measuring target, if it counts: its period, group and sample.
+/// What a case gives a measuring target: for a count, one sample per `START` event (each in
+/// the period of its instant, within the clause's effective dates); for a duration, at most
+/// one, in the period of the first `START`.
 pub(crate) fn measure_member(
     clause: &Clause,
     target: &Target,
     m: &StatMeasure,
     zone: Tz,
     view: &CaseView<'_>,
-) -> Option<(CalendarPeriod, Group, Sample)> {
+) -> Vec<(CalendarPeriod, Group, Sample)> {
     if !view.opened || !clause.applies.eval(&view.attrs) {
-        return None;
+        return Vec::new();
     }
-    let start = view
+    let group = || Group::of(&target.group_by, &view.attrs);
+    let mut starts = view
         .events
         .iter()
-        .find(|e| m.start.matches(&e.kind, &e.attrs))?;
-    if !clause.holds_at(zone, start.at) {
-        return None;
-    }
-    let sample = match &m.stop {
-        None => Sample::Counted,
-        Some(stop) => match view.events.iter().find(|e| stop.matches(&e.kind, &e.attrs)) {
-            None => Sample::Running,
-            Some(end) if end.at < start.at => return None,
-            Some(end) => {
-                let elapsed = match &m.calendar {
-                    Some(cal) => cal.working_between(start.at, end.at),
-                    None => end.at - start.at,
-                };
-                Sample::Duration(u64::try_from(elapsed.num_milliseconds()).unwrap_or(0))
-            }
-        },
+        .filter(|e| m.start.matches(&e.kind, &e.attrs));
+    let Some(stop) = &m.stop else {
+        return starts
+            .filter(|e| clause.holds_at(zone, e.at))
+            .filter_map(|e| CalendarPeriod::containing(target.period, zone, e.at))
+            .map(|p| (p, group(), Sample::Counted))
+            .collect();
     };
-    Some((
-        CalendarPeriod::containing(target.period, zone, start.at)?,
-        Group::of(&target.group_by, &view.attrs),
-        sample,
-    ))
+    let Some(start) = starts.next() else {
+        return Vec::new();
+    };
+    if !clause.holds_at(zone, start.at) {
+        return Vec::new();
+    }
+    let sample = match view.events.iter().find(|e| stop.matches(&e.kind, &e.attrs)) {
+        None => Sample::Running,
+        Some(end) if end.at < start.at => return Vec::new(),
+        Some(end) => {
+            let elapsed = match &m.calendar {
+                Some(cal) => cal.working_between(start.at, end.at),
+                None => end.at - start.at,
+            };
+            Sample::Duration(u64::try_from(elapsed.num_milliseconds()).unwrap_or(0))
+        }
+    };
+    CalendarPeriod::containing(target.period, zone, start.at)
+        .map(|p| (p, group(), sample))
+        .into_iter()
+        .collect()
 }
 
 /// Adds a case's sample to its period's state.

@@ -444,7 +444,7 @@ impl<'p> PeriodTally<'p> {
                     let ClauseBody::Target(t) = &plan.clause.body else {
                         continue;
                     };
-                    if let Some((period, group, sample)) =
+                    for (period, group, sample) in
                         measure_member(plan.clause, t, m, plan.zone, view)
                     {
                         let acc = self.measures.entry((i, period, group)).or_default();
