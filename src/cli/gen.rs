@@ -116,10 +116,11 @@ pub fn run(args: GenArgs) -> Outcome {
         Ok(stats) => {
             if let (Some(path), false) = (&args.out, args.quiet) {
                 eprintln!(
-                    "wrote {} events ({} tickets, {} places and equipment, {} bytes) to `{}`",
+                    "wrote {} events ({} tickets, {} places and equipment, {} other cases, {} bytes) to `{}`",
                     stats.events,
                     stats.cases,
-                    stats.assets,
+                    stats.assets + stats.subjects,
+                    stats.services,
                     stats.bytes,
                     path.display()
                 );

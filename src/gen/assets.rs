@@ -201,9 +201,12 @@ impl Asset {
                             .str("level", "daily");
                     } else {
                         let fill = rng.range(670, 950);
-                        ev.at(t + MINUTE, "inspected")
-                            .str("by", "cleaner")
-                            .thousandths("fill", fill);
+                        let line = ev.at(t + MINUTE, "inspected");
+                        line.str("by", "cleaner").thousandths("fill", fill);
+                        // Nearly full before its round: the cleaner is told at once.
+                        if fill >= 900 {
+                            line.bool("full", true);
+                        }
                         let c = t + MINUTE + delay(rng, 50 * MINUTE, 150, 6 * HOUR);
                         ev.at(c, "cleaned")
                             .str("by", "cleaner")
