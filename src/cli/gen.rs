@@ -24,7 +24,8 @@ pub struct GenArgs {
     /// Length of the span in days; the stream is a snapshot at its end.
     #[arg(long, default_value_t = 365, value_name = "N")]
     pub days: u32,
-    /// Places and equipment with recurring duties (default: one per 4,000 tickets, 9 to 90).
+    /// Places and equipment with episodes (default: one per 4,000 tickets, 9 to 90); 0 also
+    /// leaves out the projects' routine subjects (organisations, places, residents).
     #[arg(long, value_name = "N")]
     pub assets: Option<u32>,
     /// Projects (estates), the last a shopping centre (default: one per 20,000 tickets, 2 to 24).

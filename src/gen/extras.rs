@@ -28,9 +28,16 @@ pub fn enrich(rng: &mut Rng, ev: &mut Events) {
         return;
     };
     let t0 = *t0;
-    let kind = ["complaint", "dispute", "inquiry", "emergency", "repair", "help"]
-        .into_iter()
-        .find(|k| opened.has_str("kind", k));
+    let kind = [
+        "complaint",
+        "dispute",
+        "inquiry",
+        "emergency",
+        "repair",
+        "help",
+    ]
+    .into_iter()
+    .find(|k| opened.has_str("kind", k));
     let mall = opened.has_str("project", "mall");
     match kind {
         Some("complaint") => complaint(rng, ev, t0, mall),
@@ -51,7 +58,11 @@ fn escalate(rng: &mut Rng, ev: &mut Events, t0: i64, to: &str, typical: i64, lat
 }
 
 fn complaint(rng: &mut Rng, ev: &mut Events, t0: i64, mall: bool) {
-    if rng.chance(300) && ev.list[0].1.replace_str("channel", "letter", "government_referral") {
+    if rng.chance(300)
+        && ev.list[0]
+            .1
+            .replace_str("channel", "letter", "government_referral")
+    {
         escalate(rng, ev, t0, "general_office", 3 * HOUR, 200);
     }
     if !mall {
@@ -105,10 +116,7 @@ fn repair(rng: &mut Rng, ev: &mut Events) {
     // the lift itself, on one of a dozen lifts, a few a year each.
     if ev.list[0].1.has_str("category", "lift") && rng.chance(40) {
         let lift = format!("lift-{:02}", rng.range(1, 12));
-        ev.list[0]
-            .1
-            .str("asset_type", "lift")
-            .str("asset", &lift);
+        ev.list[0].1.str("asset_type", "lift").str("asset", &lift);
     }
 }
 

@@ -26,14 +26,54 @@ pub struct Family {
 
 /// The families, in the order their cases are drawn each day.
 pub static FAMILIES: &[Family] = &[
-    Family { short: "parcel", per_10k: 1500, mall: false, life: parcel },
-    Family { short: "works", per_10k: 30, mall: false, life: works },
-    Family { short: "special", per_10k: 120, mall: true, life: special_service },
-    Family { short: "cleanjob", per_10k: 2000, mall: false, life: cleaning_job },
-    Family { short: "toolcheck", per_10k: 240, mall: false, life: tool_check },
-    Family { short: "feedback", per_10k: 600, mall: false, life: activity_feedback },
-    Family { short: "invite", per_10k: 300, mall: false, life: activity_invitation },
-    Family { short: "assess", per_10k: 40, mall: false, life: assessment },
+    Family {
+        short: "parcel",
+        per_10k: 1500,
+        mall: false,
+        life: parcel,
+    },
+    Family {
+        short: "works",
+        per_10k: 30,
+        mall: false,
+        life: works,
+    },
+    Family {
+        short: "special",
+        per_10k: 120,
+        mall: true,
+        life: special_service,
+    },
+    Family {
+        short: "cleanjob",
+        per_10k: 2000,
+        mall: false,
+        life: cleaning_job,
+    },
+    Family {
+        short: "toolcheck",
+        per_10k: 240,
+        mall: false,
+        life: tool_check,
+    },
+    Family {
+        short: "feedback",
+        per_10k: 600,
+        mall: false,
+        life: activity_feedback,
+    },
+    Family {
+        short: "invite",
+        per_10k: 300,
+        mall: false,
+        life: activity_invitation,
+    },
+    Family {
+        short: "assess",
+        per_10k: 40,
+        mall: false,
+        life: assessment,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,
@@ -62,7 +102,15 @@ fn works(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events) {
     ev.at(t0, "opened")
         .str("kind", "works")
         .str("project", project)
-        .str("topic", rng.one(&["road_resurfacing", "lift_upgrade", "pipe_renewal", "repainting"]));
+        .str(
+            "topic",
+            rng.one(&[
+                "road_resurfacing",
+                "lift_upgrade",
+                "pipe_renewal",
+                "repainting",
+            ]),
+        );
     if !rng.chance(40) {
         let t = t0 + delay(rng, 2 * HOUR, 200, 4 * DAY);
         ev.at(t, "notified")
@@ -81,7 +129,10 @@ fn special_service(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Ev
         .str("kind", "special_service")
         .str("project", project)
         .str("unit", &World::unit(rng))
-        .str("topic", rng.one(&["after_hours", "goods_lift", "power_extension"]));
+        .str(
+            "topic",
+            rng.one(&["after_hours", "goods_lift", "power_extension"]),
+        );
     let r = t0 + delay(rng, 6 * HOUR, 100, 3 * DAY);
     ev.at(r, "resolved").str("by", "operations");
     if !rng.chance(80) {
@@ -107,7 +158,10 @@ fn cleaning_job(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Event
     ev.at(t0, "opened")
         .str("kind", "cleaning_job")
         .str("project", project)
-        .str("zone", rng.one(&["corridor", "lobby", "lift_hall", "stairwell", "toilet"]));
+        .str(
+            "zone",
+            rng.one(&["corridor", "lobby", "lift_hall", "stairwell", "toilet"]),
+        );
     let r = t0 + rng.range(HOUR, 5 * HOUR);
     ev.at(r, "resolved").str("by", "cleaning");
     if rng.chance(150) {
@@ -124,7 +178,10 @@ fn tool_check(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events)
     ev.at(t0, "opened")
         .str("kind", "tool_check")
         .str("project", project)
-        .str("asset", rng.one(&["drill", "ladder", "wrench", "multimeter", "pump"]));
+        .str(
+            "asset",
+            rng.one(&["drill", "ladder", "wrench", "multimeter", "pump"]),
+        );
     let t = t0 + rng.range(10 * MINUTE, 2 * HOUR);
     ev.at(t, "resolved")
         .str("by", "engineering")
@@ -166,7 +223,10 @@ fn assessment(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events)
     ev.at(t0, "opened")
         .str("kind", "assessment")
         .str("project", project)
-        .str("department", rng.one(&["customer_service", "engineering", "security", "cleaning"]));
+        .str(
+            "department",
+            rng.one(&["customer_service", "engineering", "security", "cleaning"]),
+        );
     let t = t0 + rng.range(HOUR, 6 * HOUR);
     ev.at(t, "assessed")
         .bool("certified", !rng.chance(15))

@@ -56,7 +56,9 @@ pub struct GenOptions {
     pub start: (i32, u32, u32),
     /// Length of the span in days.
     pub days: u32,
-    /// Places and equipment with duties; `None`: one per 4,000 tickets, between 9 and 90.
+    /// Places and equipment with episodes; `None`: one per 4,000 tickets, between 9 and 90.
+    /// `Some(0)` also leaves out the subjects with routine duties (`subjects`), which
+    /// otherwise come with every project.
     pub assets: Option<u32>,
     /// Projects (estates) the tickets belong to, the last one a shopping centre; `None`: one per
     /// 20,000 tickets, between 2 and 24.
@@ -221,7 +223,12 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     let mut assets: Vec<Asset> = (0..opts.asset_count())
         .map(|i| Asset::new(i as usize, &world, Rng::new(opts.seed, STREAM_ASSETS + i)))
         .collect();
-    let mut subjects = subjects::all(&world, opts.seed, STREAM_SUBJECTS);
+    // `--assets 0` leaves out every subject with duties, these too.
+    let mut subjects = if opts.assets == Some(0) {
+        Vec::new()
+    } else {
+        subjects::all(&world, opts.seed, STREAM_SUBJECTS)
+    };
     let mut family_seq = vec![0u64; families::FAMILIES.len()];
     let mut services = 0u64;
     let ppm = (opts.shuffle * 1_000_000.0).round() as u32;

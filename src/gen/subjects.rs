@@ -106,33 +106,152 @@ pub const PER_PROJECT: &[Spec] = &[
         opened: &[("kind", V::S("project"))],
         count: 1,
         duties: &[
-            duty("reported", &[("topic", V::S("forms_summary"))], When::Monthly { hours: OFFICE }, 80),
-            duty("meeting_held", &[("topic", V::S("coordination"))], When::Workdays { hours: (9, 10) }, 30),
+            duty(
+                "reported",
+                &[("topic", V::S("forms_summary"))],
+                When::Monthly { hours: OFFICE },
+                80,
+            ),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("coordination"))],
+                When::Workdays { hours: (9, 10) },
+                30,
+            ),
             duty("appraised", &[], When::Monthly { hours: OFFICE }, 60),
             duty("surveyed", &[], When::Quarterly { hours: OFFICE }, 150),
-            duty("meeting_held", &[("topic", V::S("quality"))], When::Monthly { hours: (14, 17) }, 80),
-            duty("reported", &[("topic", V::S("weekly_summary"))], When::Weekly { days: (3, 4), hours: (15, 18) }, 60),
-            duty("meeting_held", &[("topic", V::S("improvement"))], When::Monthly { hours: (14, 17) }, 80),
-            duty("notified", &[("topic", V::S("monthly_report")), ("channel", V::S("official_account")), ("audience", V::S("residents"))], When::Monthly { hours: OFFICE }, 80),
-            duty("inspected", &[("by", V::S("manager"))], When::Weekly { days: (0, 4), hours: (9, 12) }, 60),
-            duty("notified", &[("topic", V::S("half_year_report")), ("channel", V::S("notice_board")), ("audience", V::S("residents"))], When::Gap { days: 182, hours: OFFICE }, 300),
-            duty("reported", &[("topic", V::S("repair_revisits"))], When::Monthly { hours: OFFICE }, 80),
-            duty("meeting_held", &[("topic", V::S("sharing"))], When::Quarterly { hours: (14, 17) }, 150),
-            duty("drilled", &[("scenario", V::OneOf(&["fire_evacuation", "first_aid", "flooding"]))], When::Quarterly { hours: (14, 16) }, 150),
-            duty("held", &[("type", V::S("activity"))], When::Quarterly { hours: (9, 17) }, 150),
-            duty("held", &[("type", V::S("community_service"))], When::Monthly { hours: (9, 12) }, 100),
-            duty("cleaned", &[("by", V::S("vendor")), ("level", V::S("special"))], When::Monthly { hours: OFFICE }, 80),
-            duty("awarded", &[("by", V::S("manager"))], When::Monthly { hours: OFFICE }, 100),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("quality"))],
+                When::Monthly { hours: (14, 17) },
+                80,
+            ),
+            duty(
+                "reported",
+                &[("topic", V::S("weekly_summary"))],
+                When::Weekly {
+                    days: (3, 4),
+                    hours: (15, 18),
+                },
+                60,
+            ),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("improvement"))],
+                When::Monthly { hours: (14, 17) },
+                80,
+            ),
+            duty(
+                "notified",
+                &[
+                    ("topic", V::S("monthly_report")),
+                    ("channel", V::S("official_account")),
+                    ("audience", V::S("residents")),
+                ],
+                When::Monthly { hours: OFFICE },
+                80,
+            ),
+            duty(
+                "inspected",
+                &[("by", V::S("manager"))],
+                When::Weekly {
+                    days: (0, 4),
+                    hours: (9, 12),
+                },
+                60,
+            ),
+            duty(
+                "notified",
+                &[
+                    ("topic", V::S("half_year_report")),
+                    ("channel", V::S("notice_board")),
+                    ("audience", V::S("residents")),
+                ],
+                When::Gap {
+                    days: 182,
+                    hours: OFFICE,
+                },
+                300,
+            ),
+            duty(
+                "reported",
+                &[("topic", V::S("repair_revisits"))],
+                When::Monthly { hours: OFFICE },
+                80,
+            ),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("sharing"))],
+                When::Quarterly { hours: (14, 17) },
+                150,
+            ),
+            duty(
+                "drilled",
+                &[(
+                    "scenario",
+                    V::OneOf(&["fire_evacuation", "first_aid", "flooding"]),
+                )],
+                When::Quarterly { hours: (14, 16) },
+                150,
+            ),
+            duty(
+                "held",
+                &[("type", V::S("activity"))],
+                When::Quarterly { hours: (9, 17) },
+                150,
+            ),
+            duty(
+                "held",
+                &[("type", V::S("community_service"))],
+                When::Monthly { hours: (9, 12) },
+                100,
+            ),
+            duty(
+                "cleaned",
+                &[("by", V::S("vendor")), ("level", V::S("special"))],
+                When::Monthly { hours: OFFICE },
+                80,
+            ),
+            duty(
+                "awarded",
+                &[("by", V::S("manager"))],
+                When::Monthly { hours: OFFICE },
+                100,
+            ),
         ],
     },
     Spec {
         short: "cs",
-        opened: &[("kind", V::S("department")), ("department", V::S("customer_service"))],
+        opened: &[
+            ("kind", V::S("department")),
+            ("department", V::S("customer_service")),
+        ],
         count: 1,
         duties: &[
-            duty("trained", &[("topic", V::OneOf(&["etiquette", "communication", "emergency"]))], When::Monthly { hours: (14, 17) }, 80),
-            duty("meeting_held", &[("topic", V::S("complaints"))], When::Monthly { hours: (9, 11) }, 80),
-            duty("meeting_held", &[("topic", V::S("overdue_complaints"))], When::Weekly { days: (0, 0), hours: (9, 11) }, 80),
+            duty(
+                "trained",
+                &[(
+                    "topic",
+                    V::OneOf(&["etiquette", "communication", "emergency"]),
+                )],
+                When::Monthly { hours: (14, 17) },
+                80,
+            ),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("complaints"))],
+                When::Monthly { hours: (9, 11) },
+                80,
+            ),
+            duty(
+                "meeting_held",
+                &[("topic", V::S("overdue_complaints"))],
+                When::Weekly {
+                    days: (0, 0),
+                    hours: (9, 11),
+                },
+                80,
+            ),
         ],
     },
     Spec {
@@ -141,23 +260,55 @@ pub const PER_PROJECT: &[Spec] = &[
         count: 1,
         duties: &[
             // Weekend afternoons, when residents are about (seed 004).
-            duty("drilled", &[("scenario", V::S("guard_training"))], When::Weekly { days: (5, 6), hours: (14, 17) }, 60),
-            duty("trained", &[("topic", V::S("post_drill"))], When::Monthly { hours: (14, 17) }, 80),
+            duty(
+                "drilled",
+                &[("scenario", V::S("guard_training"))],
+                When::Weekly {
+                    days: (5, 6),
+                    hours: (14, 17),
+                },
+                60,
+            ),
+            duty(
+                "trained",
+                &[("topic", V::S("post_drill"))],
+                When::Monthly { hours: (14, 17) },
+                80,
+            ),
         ],
     },
     Spec {
         short: "lighting",
         opened: &[("kind", V::S("asset")), ("asset_type", V::S("lighting"))],
         count: 2,
-        duties: &[duty("inspected", &[("by", V::S("engineering"))], When::Daily { hours: (18, 20) }, 20)],
+        duties: &[duty(
+            "inspected",
+            &[("by", V::S("engineering"))],
+            When::Daily { hours: (18, 20) },
+            20,
+        )],
     },
     Spec {
         short: "pipe",
-        opened: &[("kind", V::S("asset")), ("asset_type", V::S("pipe")), ("rectified", V::Chance(500))],
+        opened: &[
+            ("kind", V::S("asset")),
+            ("asset_type", V::S("pipe")),
+            ("rectified", V::Chance(500)),
+        ],
         count: 2,
         duties: &[
-            duty("inspected", &[("by", V::S("engineering"))], When::Monthly { hours: OFFICE }, 60),
-            duty("inspected", &[("by", V::S("engineering")), ("method", V::S("infrared"))], When::Quarterly { hours: OFFICE }, 150),
+            duty(
+                "inspected",
+                &[("by", V::S("engineering"))],
+                When::Monthly { hours: OFFICE },
+                60,
+            ),
+            duty(
+                "inspected",
+                &[("by", V::S("engineering")), ("method", V::S("infrared"))],
+                When::Quarterly { hours: OFFICE },
+                150,
+            ),
         ],
     },
     Spec {
@@ -167,21 +318,52 @@ pub const PER_PROJECT: &[Spec] = &[
         duties: &[
             Duty {
                 off: 250,
-                ..duty("inspected", &[("by", V::S("engineering")), ("level", V::S("full"))], When::Yearly { from: (4, 1), to: (5, 31), hours: OFFICE }, 0)
+                ..duty(
+                    "inspected",
+                    &[("by", V::S("engineering")), ("level", V::S("full"))],
+                    When::Yearly {
+                        from: (4, 1),
+                        to: (5, 31),
+                        hours: OFFICE,
+                    },
+                    0,
+                )
             },
             Duty {
                 off: 250,
-                ..duty("shutdown", &[("by", V::S("engineering"))], When::Yearly { from: (10, 1), to: (11, 30), hours: OFFICE }, 0)
+                ..duty(
+                    "shutdown",
+                    &[("by", V::S("engineering"))],
+                    When::Yearly {
+                        from: (10, 1),
+                        to: (11, 30),
+                        hours: OFFICE,
+                    },
+                    0,
+                )
             },
         ],
     },
     Spec {
         short: "wstation",
-        opened: &[("kind", V::S("asset")), ("asset_type", V::S("waste_station"))],
+        opened: &[
+            ("kind", V::S("asset")),
+            ("asset_type", V::S("waste_station")),
+        ],
         count: 1,
         duties: &[
-            duty("inspected", &[("by", V::S("manager"))], When::Daily { hours: (8, 11) }, 20),
-            duty("cleaned", &[("by", V::S("vendor"))], When::Daily { hours: (16, 20) }, 15),
+            duty(
+                "inspected",
+                &[("by", V::S("manager"))],
+                When::Daily { hours: (8, 11) },
+                20,
+            ),
+            duty(
+                "cleaned",
+                &[("by", V::S("vendor"))],
+                When::Daily { hours: (16, 20) },
+                15,
+            ),
         ],
     },
     Spec {
@@ -189,8 +371,18 @@ pub const PER_PROJECT: &[Spec] = &[
         opened: &[("kind", V::S("area")), ("zone", V::S("floor"))],
         count: 1,
         duties: &[
-            duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("daily"))], When::Daily { hours: (7, 10) }, 20),
-            duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("wax"))], When::Monthly { hours: (20, 23) }, 80),
+            duty(
+                "cleaned",
+                &[("by", V::S("cleaner")), ("level", V::S("daily"))],
+                When::Daily { hours: (7, 10) },
+                20,
+            ),
+            duty(
+                "cleaned",
+                &[("by", V::S("cleaner")), ("level", V::S("wax"))],
+                When::Monthly { hours: (20, 23) },
+                80,
+            ),
         ],
     },
     Spec {
@@ -198,8 +390,29 @@ pub const PER_PROJECT: &[Spec] = &[
         opened: &[("kind", V::S("area")), ("zone", V::S("toilet"))],
         count: 1,
         duties: &[
-            duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("daily")), ("disinfected", V::Chance(970))], When::Daily { hours: (7, 10) }, 15),
-            duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("deep")), ("disinfected", V::B(true))], When::Weekly { days: (0, 6), hours: (13, 16) }, 60),
+            duty(
+                "cleaned",
+                &[
+                    ("by", V::S("cleaner")),
+                    ("level", V::S("daily")),
+                    ("disinfected", V::Chance(970)),
+                ],
+                When::Daily { hours: (7, 10) },
+                15,
+            ),
+            duty(
+                "cleaned",
+                &[
+                    ("by", V::S("cleaner")),
+                    ("level", V::S("deep")),
+                    ("disinfected", V::B(true)),
+                ],
+                When::Weekly {
+                    days: (0, 6),
+                    hours: (13, 16),
+                },
+                60,
+            ),
         ],
     },
     Spec {
@@ -209,40 +422,75 @@ pub const PER_PROJECT: &[Spec] = &[
         duties: &[
             Duty {
                 off: 40,
-                ..duty("cleaned", &[("by", V::S("cleaner")), ("round", V::B(true))], When::Windows(&[(7, 9), (13, 14), (19, 21)]), 20)
+                ..duty(
+                    "cleaned",
+                    &[("by", V::S("cleaner")), ("round", V::B(true))],
+                    When::Windows(&[(7, 9), (13, 14), (19, 21)]),
+                    20,
+                )
             },
-            duty("inspected", &[("by", V::S("supervisor"))], When::Daily { hours: (16, 18) }, 25),
+            duty(
+                "inspected",
+                &[("by", V::S("supervisor"))],
+                When::Daily { hours: (16, 18) },
+                25,
+            ),
         ],
     },
     Spec {
         short: "lobby",
         opened: &[("kind", V::S("area")), ("zone", V::S("lobby"))],
         count: 1,
-        duties: &[duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("daily"))], When::Daily { hours: (6, 9) }, 15)],
+        duties: &[duty(
+            "cleaned",
+            &[("by", V::S("cleaner")), ("level", V::S("daily"))],
+            When::Daily { hours: (6, 9) },
+            15,
+        )],
     },
     Spec {
         short: "lifthall",
         opened: &[("kind", V::S("area")), ("zone", V::S("lift_hall"))],
         count: 1,
-        duties: &[duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("daily"))], When::Daily { hours: (8, 11) }, 15)],
+        duties: &[duty(
+            "cleaned",
+            &[("by", V::S("cleaner")), ("level", V::S("daily"))],
+            When::Daily { hours: (8, 11) },
+            15,
+        )],
     },
     Spec {
         short: "rubbish",
         opened: &[("kind", V::S("area")), ("zone", V::S("rubbish_room"))],
         count: 1,
-        duties: &[duty("cleaned", &[("by", V::S("cleaner")), ("level", V::S("daily"))], When::Daily { hours: (20, 22) }, 15)],
+        duties: &[duty(
+            "cleaned",
+            &[("by", V::S("cleaner")), ("level", V::S("daily"))],
+            When::Daily { hours: (20, 22) },
+            15,
+        )],
     },
     Spec {
         short: "parcels",
         opened: &[("kind", V::S("area")), ("zone", V::S("parcel_point"))],
         count: 1,
-        duties: &[duty("cleaned", &[("by", V::S("receptionist"))], When::Daily { hours: (8, 9) }, 20)],
+        duties: &[duty(
+            "cleaned",
+            &[("by", V::S("receptionist"))],
+            When::Daily { hours: (8, 9) },
+            20,
+        )],
     },
     Spec {
         short: "building",
         opened: &[("kind", V::S("area")), ("zone", V::S("building"))],
         count: 2,
-        duties: &[duty("patrolled", &[("by", V::S("building_manager"))], When::Daily { hours: (9, 17) }, 20)],
+        duties: &[duty(
+            "patrolled",
+            &[("by", V::S("building_manager"))],
+            When::Daily { hours: (9, 17) },
+            20,
+        )],
     },
     Spec {
         short: "basement",
@@ -258,21 +506,50 @@ pub const PER_PROJECT: &[Spec] = &[
     },
     Spec {
         short: "alone",
-        opened: &[("kind", V::S("resident")), ("segment", V::OneOf(&["elderly_alone", "disabled"]))],
+        opened: &[
+            ("kind", V::S("resident")),
+            ("segment", V::OneOf(&["elderly_alone", "disabled"])),
+        ],
         count: 3,
-        duties: &[duty("visited", &[("by", V::S("building_manager"))], When::Monthly { hours: (9, 17) }, 60)],
+        duties: &[duty(
+            "visited",
+            &[("by", V::S("building_manager"))],
+            When::Monthly { hours: (9, 17) },
+            60,
+        )],
     },
     Spec {
         short: "eldest",
-        opened: &[("kind", V::S("resident")), ("segment", V::S("empty_nest")), ("age_band", V::S("very_old"))],
+        opened: &[
+            ("kind", V::S("resident")),
+            ("segment", V::S("empty_nest")),
+            ("age_band", V::S("very_old")),
+        ],
         count: 2,
-        duties: &[duty("visited", &[("by", V::S("building_manager"))], When::Daily { hours: (9, 11) }, 25)],
+        duties: &[duty(
+            "visited",
+            &[("by", V::S("building_manager"))],
+            When::Daily { hours: (9, 11) },
+            25,
+        )],
     },
     Spec {
         short: "entrusted",
-        opened: &[("kind", V::S("resident")), ("segment", V::S("empty_nest")), ("entrusted", V::B(true))],
+        opened: &[
+            ("kind", V::S("resident")),
+            ("segment", V::S("empty_nest")),
+            ("entrusted", V::B(true)),
+        ],
         count: 2,
-        duties: &[duty("visited", &[("by", V::S("building_manager"))], When::Weekly { days: (0, 6), hours: (9, 17) }, 60)],
+        duties: &[duty(
+            "visited",
+            &[("by", V::S("building_manager"))],
+            When::Weekly {
+                days: (0, 6),
+                hours: (9, 17),
+            },
+            60,
+        )],
     },
 ];
 
@@ -281,7 +558,15 @@ pub const PER_STREAM: &[Spec] = &[Spec {
     short: "company",
     opened: &[("kind", V::S("company"))],
     count: 1,
-    duties: &[duty("standards_updated", &[], When::Gap { days: 180, hours: OFFICE }, 300)],
+    duties: &[duty(
+        "standards_updated",
+        &[],
+        When::Gap {
+            days: 180,
+            hours: OFFICE,
+        },
+        300,
+    )],
 }];
 
 /// The state a `Custom` duty keeps between days.
@@ -425,7 +710,10 @@ impl Subject {
             }
         }
         let n = (day_start + i64::from(OFFSET_SECONDS)).div_euclid(DAY);
-        let day = Day { n, date: date_of(n) };
+        let day = Day {
+            n,
+            date: date_of(n),
+        };
         for (i, d) in self.spec.duties.iter().enumerate() {
             match d.when {
                 When::Custom(f) => {
@@ -448,7 +736,13 @@ impl Subject {
 }
 
 /// Whether the duty is done today, and at what second of the day.
-fn plan(d: &Duty, st: &mut (i64, Option<i64>), day: &Day, rng: &mut Rng, first: bool) -> Option<i64> {
+fn plan(
+    d: &Duty,
+    st: &mut (i64, Option<i64>),
+    day: &Day,
+    rng: &mut Rng,
+    first: bool,
+) -> Option<i64> {
     let at_hours = |rng: &mut Rng, (from, to): (i64, i64)| rng.range(from * HOUR, to * HOUR - 1);
     match d.when {
         When::Daily { hours } => (!rng.chance(d.miss)).then(|| at_hours(rng, hours)),
@@ -538,5 +832,135 @@ pub fn windows(d: &Duty, windows: &[(i64, i64)], rng: &mut Rng, day_start: i64, 
             rng.range(from * HOUR, to * HOUR - MINUTE)
         };
         put(ev.at(day_start + t, d.event), d.attrs, rng);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The days (numbers since 1970-01-01) on which a duty is done over 2026, and its times.
+    fn run(d: &Duty) -> Vec<(i64, i64)> {
+        let mut rng = Rng::new(9, 1);
+        let mut st = (i64::MIN, None);
+        let first = day_number(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        let mut out = Vec::new();
+        for n in first..first + 365 {
+            let day = Day {
+                n,
+                date: date_of(n),
+            };
+            if let Some(t) = plan(d, &mut st, &day, &mut rng, n == first) {
+                out.push((n, t));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_calendar_duty_never_missed_is_done_once_in_each_period() {
+        let monthly = duty("x", &[], When::Monthly { hours: (9, 17) }, 0);
+        let months: Vec<u32> = run(&monthly)
+            .iter()
+            .map(|(n, _)| date_of(*n).month())
+            .collect();
+        assert_eq!(months, (1..=12).collect::<Vec<_>>());
+        let weekly = duty(
+            "x",
+            &[],
+            When::Weekly {
+                days: (5, 6),
+                hours: (14, 17),
+            },
+            0,
+        );
+        let done = run(&weekly);
+        // 2026 has 52 weekends (3-4 January to 26-27 December); the last week's is in 2027.
+        assert_eq!(done.len(), 52);
+        assert!(done.iter().all(|(n, t)| {
+            date_of(*n).weekday().num_days_from_monday() >= 5 && (14 * HOUR..17 * HOUR).contains(t)
+        }));
+        let quarterly = duty("x", &[], When::Quarterly { hours: (9, 17) }, 0);
+        assert_eq!(run(&quarterly).len(), 4);
+    }
+
+    #[test]
+    fn a_missed_share_skips_whole_periods() {
+        let daily = duty("x", &[], When::Daily { hours: (8, 9) }, 100);
+        let n = run(&daily).len();
+        assert!((300..=350).contains(&n), "{n} of 365 days");
+        let never = duty("x", &[], When::Monthly { hours: (8, 9) }, 1000);
+        assert!(run(&never).is_empty());
+    }
+
+    #[test]
+    fn a_gap_duty_keeps_its_gap_unless_late() {
+        let kept = duty(
+            "x",
+            &[],
+            When::Gap {
+                days: 30,
+                hours: (9, 17),
+            },
+            0,
+        );
+        let days: Vec<i64> = run(&kept).iter().map(|d| d.0).collect();
+        assert!(days.len() >= 12);
+        assert!(days.windows(2).all(|w| w[1] - w[0] < 30), "{days:?}");
+        let late = duty(
+            "x",
+            &[],
+            When::Gap {
+                days: 30,
+                hours: (9, 17),
+            },
+            1000,
+        );
+        let days: Vec<i64> = run(&late).iter().map(|d| d.0).collect();
+        assert!(days.windows(2).all(|w| w[1] - w[0] > 30), "{days:?}");
+    }
+
+    #[test]
+    fn a_yearly_window_is_kept_unless_off() {
+        let ac = duty(
+            "x",
+            &[],
+            When::Yearly {
+                from: (4, 1),
+                to: (5, 31),
+                hours: (9, 17),
+            },
+            0,
+        );
+        let done = run(&ac);
+        assert_eq!(done.len(), 1);
+        assert!(matches!(date_of(done[0].0).month(), 4 | 5));
+        let off = Duty { off: 1000, ..ac };
+        let done = run(&off);
+        assert_eq!(done.len(), 1);
+        assert_eq!(date_of(done[0].0).month(), 6);
+    }
+
+    #[test]
+    fn windows_are_kept_unless_off_and_every_subject_says_its_kind() {
+        let d = duty("cleaned", &[], When::Windows(&[(7, 9), (13, 14)]), 0);
+        let mut rng = Rng::new(1, 2);
+        let mut ev = Events::default();
+        for day in 0..50 {
+            windows(&d, &[(7, 9), (13, 14)], &mut rng, day * DAY, &mut ev);
+        }
+        assert_eq!(ev.list.len(), 100);
+        assert!(ev.list.iter().all(|(t, _)| {
+            let s = t.rem_euclid(DAY);
+            (7 * HOUR..9 * HOUR).contains(&s) || (13 * HOUR..14 * HOUR).contains(&s)
+        }));
+        for spec in PER_PROJECT.iter().chain(PER_STREAM) {
+            assert!(
+                spec.opened.first().is_some_and(|a| a.0 == "kind"),
+                "{}",
+                spec.short
+            );
+            assert!(spec.count > 0 && !spec.duties.is_empty(), "{}", spec.short);
+        }
     }
 }
