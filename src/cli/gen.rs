@@ -39,7 +39,7 @@ pub struct GenArgs {
     pub max_displacement: u64,
     /// A named profile: `dense` leaves 30 % of tickets never closed and closes 70 % soon after
     /// their first resolution, so revisits, ratings, spot checks and reopens follow `closed`
-    /// (use with `--days 90 --cases 1550000` for a busy quarter of ten million events).
+    /// (use with `--days 90 --cases 1000000` for a busy quarter of ten million events).
     #[arg(long, value_enum, value_name = "PROFILE")]
     pub profile: Option<GenProfile>,
     /// Share of tickets that never get `closed`, between 0 and 1 (overrides the profile's).

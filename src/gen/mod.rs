@@ -95,8 +95,9 @@ impl Default for GenOptions {
 
 impl GenOptions {
     /// The dense profile: 30 % of tickets never closed, 70 % closed soon after their first
-    /// resolution with their follow-ups after `closed`. With `--days 90 --cases 1550000`: a busy
-    /// quarter of about 17,000 tickets a day and ten million events.
+    /// resolution with their follow-ups after `closed`. With `--days 90 --cases 1000000`: a busy
+    /// quarter of about 11,000 tickets a day and ten million events (with the other cases and
+    /// subjects).
     pub fn dense(self) -> GenOptions {
         GenOptions {
             never_closed_permille: 300,
