@@ -189,6 +189,11 @@ impl Asset {
                         .str("by", "cleaner")
                         .str("level", "daily");
                 }
+                // Disinfected once a day after the morning round, now and then forgotten.
+                if !rng.chance(30) {
+                    let t = day_start + rng.range(9 * HOUR + 30 * MINUTE, 11 * HOUR);
+                    ev.at(t, "disinfected").str("by", "cleaner");
+                }
                 if tick(&mut self.countdown[0], rng, 4) {
                     let t = day_start + rng.range(9 * HOUR, 18 * HOUR);
                     self.episode(&mut ev, t);

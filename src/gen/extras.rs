@@ -14,13 +14,19 @@
 //! - lift failures: a few repairs of category `lift` name the lift (`asset_type: lift`,
 //!   `asset`), a few failures a year per lift, so that some fail twice within 90 days;
 //! - help requests revisited by the building manager, some of them checked by the management
-//!   department.
+//!   department; an empty-nest elder's relatives told by phone;
+//! - emergencies announced on the broadcast, by SMS and on the official account;
+//! - weather alerts opened at the forecast, 3 to 5 days before the storm (`expected_at`),
+//!   with a warning to residents mostly at once, some too late;
+//! - activities opened when planned, 16 to 30 days ahead (`starts_at`), publicised on the
+//!   notice board, by SMS and on the official account, some too late.
 //!
 //! Events added here come before the ticket's `closed`, which moves later if needed.
 
 use super::cases::{delay, Events};
 use super::line::{DAY, HOUR, MINUTE};
 use super::rng::Rng;
+use super::OFFSET_SECONDS;
 
 /// Applies every refinement that fits the ticket.
 pub fn enrich(rng: &mut Rng, ev: &mut Events) {
@@ -35,6 +41,8 @@ pub fn enrich(rng: &mut Rng, ev: &mut Events) {
         "emergency",
         "repair",
         "help",
+        "weather_alert",
+        "activity",
     ]
     .into_iter()
     .find(|k| opened.has_str("kind", k));
@@ -46,6 +54,8 @@ pub fn enrich(rng: &mut Rng, ev: &mut Events) {
         Some("emergency") => emergency(rng, ev, t0),
         Some("repair") => repair(rng, ev),
         Some("help") => help(rng, ev),
+        Some("weather_alert") => forecast(rng, ev, t0),
+        Some("activity") => publicity(rng, ev, t0),
         _ => return,
     }
     close_last(rng, ev);
@@ -99,6 +109,14 @@ fn inquiry(rng: &mut Rng, ev: &mut Events, t0: i64) {
 }
 
 fn emergency(rng: &mut Rng, ev: &mut Events, t0: i64) {
+    for channel in ["broadcast", "sms", "official_account"] {
+        if !rng.chance(60) {
+            let t = t0 + delay(rng, 20 * MINUTE, 150, 3 * HOUR);
+            ev.at(t, "notified")
+                .str("channel", channel)
+                .str("audience", "residents");
+        }
+    }
     if rng.chance(250) && ev.list[0].1.replace_str("category", "power", "crime") {
         for audience in ["security_lead", "police_110"] {
             if !rng.chance(80) {
@@ -121,6 +139,13 @@ fn repair(rng: &mut Rng, ev: &mut Events) {
 }
 
 fn help(rng: &mut Rng, ev: &mut Events) {
+    let t0 = ev.list[0].0;
+    if ev.list[0].1.has_str("segment", "empty_nest") && !rng.chance(60) {
+        let t = t0 + delay(rng, 6 * MINUTE, 150, HOUR);
+        ev.at(t, "notified")
+            .str("audience", "relatives")
+            .str("channel", "phone");
+    }
     let Some(resolved) = ev
         .list
         .iter()
@@ -143,6 +168,44 @@ fn help(rng: &mut Rng, ev: &mut Events) {
         ev.at(t2, "spot_checked")
             .str("by", "management_dept")
             .bool("passed", !rng.chance(100));
+    }
+}
+
+/// Moves every event but `opened` `lead` later: the case now opens that long before what
+/// happens to it.
+fn open_ahead(ev: &mut Events, lead: i64) {
+    for (t, _) in ev.list.iter_mut().skip(1) {
+        *t += lead;
+    }
+}
+
+fn forecast(rng: &mut Rng, ev: &mut Events, t0: i64) {
+    let lead = rng.range(3 * DAY + 6 * HOUR, 5 * DAY);
+    open_ahead(ev, lead);
+    ev.list[0].1.time("expected_at", t0 + lead, OFFSET_SECONDS);
+    if !rng.chance(50) {
+        let t = t0 + delay(rng, 3 * HOUR, 150, lead);
+        ev.at(t, "notified")
+            .str(
+                "channel",
+                rng.one(&["sms", "notice_board", "app_push", "wechat"]),
+            )
+            .str("audience", "residents");
+    }
+}
+
+fn publicity(rng: &mut Rng, ev: &mut Events, t0: i64) {
+    let lead = rng.range(16 * DAY, 30 * DAY);
+    open_ahead(ev, lead);
+    ev.list[0].1.time("starts_at", t0 + lead, OFFSET_SECONDS);
+    for channel in ["notice_board", "sms", "official_account"] {
+        if !rng.chance(50) {
+            let t = t0 + delay(rng, DAY, 150, lead);
+            ev.at(t, "notified")
+                .str("channel", channel)
+                .str("topic", "publicity")
+                .str("audience", "residents");
+        }
     }
 }
 

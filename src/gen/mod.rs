@@ -296,7 +296,8 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     }
     merge.emit_before(i64::MAX)?;
     let events = merge.events;
-    let bytes = merge.out.bytes;
+    // Lines a shuffle still holds are written by `finish`: count them too.
+    let bytes = merge.out.bytes + merge.out.held_bytes();
     merge.out.finish()?;
     Ok(GenStats {
         cases: case_no,
