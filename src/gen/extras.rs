@@ -7,6 +7,8 @@
 //! - in the shopping centre, complaints that cannot be solved in the short term
 //!   (`short_term: false`) and invalid complaints the tenant does not accept (`valid: false`,
 //!   `accepted: false`), escalated to the supervisor the same trading day mostly;
+//! - critical complaints escalated to the department manager at once, mostly;
+//! - dissatisfied repair revisits passed to the head of the repair department;
 //! - serious neighbour disputes (`severity: urgent`), reported to the residents' committee;
 //! - enquiries beyond the desk's authority (`beyond_authority: true`), escalated to the office
 //!   director;
@@ -68,6 +70,9 @@ fn escalate(rng: &mut Rng, ev: &mut Events, t0: i64, to: &str, typical: i64, lat
 }
 
 fn complaint(rng: &mut Rng, ev: &mut Events, t0: i64, mall: bool) {
+    if ev.list[0].1.has_str("severity", "critical") && !rng.chance(100) {
+        escalate(rng, ev, t0, "department_manager", 8 * MINUTE, 200);
+    }
     if rng.chance(300)
         && ev.list[0]
             .1
@@ -130,6 +135,18 @@ fn emergency(rng: &mut Rng, ev: &mut Events, t0: i64) {
 }
 
 fn repair(rng: &mut Rng, ev: &mut Events) {
+    // A dissatisfied revisit is passed to the head of the repair department.
+    let unhappy: Vec<i64> = ev
+        .list
+        .iter()
+        .filter(|(_, l)| l.kind() == "revisited" && l.has_false("satisfied"))
+        .map(|(t, _)| *t)
+        .collect();
+    for t in unhappy {
+        if !rng.chance(150) {
+            escalate(rng, ev, t, "department_manager", 3 * HOUR, 200);
+        }
+    }
     // Most `lift` repairs are small (a button, a light); one in twenty-five is a failure of
     // the lift itself, on one of a dozen lifts, a few a year each.
     if ev.list[0].1.has_str("category", "lift") && rng.chance(40) {

@@ -40,6 +40,14 @@ impl Line {
         memchr::memmem::find(&self.buf, &pattern).is_some()
     }
 
+    /// Whether the attributes so far include `key: false`.
+    pub fn has_false(&self, key: &str) -> bool {
+        let mut pattern = Vec::with_capacity(key.len() + 8);
+        push_str(&mut pattern, key);
+        pattern.extend_from_slice(b":false");
+        memchr::memmem::find(&self.buf, &pattern).is_some()
+    }
+
     /// Whether the attributes so far include `key: "value"`.
     pub fn has_str(&self, key: &str, value: &str) -> bool {
         let mut pattern = Vec::with_capacity(key.len() + value.len() + 5);
