@@ -24,7 +24,8 @@ pub struct GenArgs {
     /// Length of the span in days; the stream is a snapshot at its end.
     #[arg(long, default_value_t = 365, value_name = "N")]
     pub days: u32,
-    /// Places and equipment with recurring duties (default: one per 4,000 tickets, 9 to 90).
+    /// Places and equipment with episodes (default: one per 4,000 tickets, 9 to 90); 0 also
+    /// leaves out the projects' routine subjects (organisations, places, residents).
     #[arg(long, value_name = "N")]
     pub assets: Option<u32>,
     /// Projects (estates), the last a shopping centre (default: one per 20,000 tickets, 2 to 24).
@@ -38,7 +39,7 @@ pub struct GenArgs {
     pub max_displacement: u64,
     /// A named profile: `dense` leaves 30 % of tickets never closed and closes 70 % soon after
     /// their first resolution, so revisits, ratings, spot checks and reopens follow `closed`
-    /// (use with `--days 90 --cases 1550000` for a busy quarter of ten million events).
+    /// (use with `--days 90 --cases 1000000` for a busy quarter of ten million events).
     #[arg(long, value_enum, value_name = "PROFILE")]
     pub profile: Option<GenProfile>,
     /// Share of tickets that never get `closed`, between 0 and 1 (overrides the profile's).
@@ -116,10 +117,11 @@ pub fn run(args: GenArgs) -> Outcome {
         Ok(stats) => {
             if let (Some(path), false) = (&args.out, args.quiet) {
                 eprintln!(
-                    "wrote {} events ({} tickets, {} places and equipment, {} bytes) to `{}`",
+                    "wrote {} events ({} tickets, {} places and equipment, {} other cases, {} bytes) to `{}`",
                     stats.events,
                     stats.cases,
-                    stats.assets,
+                    stats.assets + stats.subjects,
+                    stats.services,
                     stats.bytes,
                     path.display()
                 );

@@ -189,6 +189,11 @@ impl Asset {
                         .str("by", "cleaner")
                         .str("level", "daily");
                 }
+                // Disinfected once a day after the morning round, now and then forgotten.
+                if !rng.chance(30) {
+                    let t = day_start + rng.range(9 * HOUR + 30 * MINUTE, 11 * HOUR);
+                    ev.at(t, "disinfected").str("by", "cleaner");
+                }
                 if tick(&mut self.countdown[0], rng, 4) {
                     let t = day_start + rng.range(9 * HOUR, 18 * HOUR);
                     self.episode(&mut ev, t);
@@ -201,9 +206,12 @@ impl Asset {
                             .str("level", "daily");
                     } else {
                         let fill = rng.range(670, 950);
-                        ev.at(t + MINUTE, "inspected")
-                            .str("by", "cleaner")
-                            .thousandths("fill", fill);
+                        let line = ev.at(t + MINUTE, "inspected");
+                        line.str("by", "cleaner").thousandths("fill", fill);
+                        // Nearly full before its round: the cleaner is told at once.
+                        if fill >= 900 {
+                            line.bool("full", true);
+                        }
                         let c = t + MINUTE + delay(rng, 50 * MINUTE, 150, 6 * HOUR);
                         ev.at(c, "cleaned")
                             .str("by", "cleaner")

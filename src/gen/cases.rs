@@ -84,7 +84,7 @@ impl World {
         self.projects.len() - 1
     }
 
-    fn unit(rng: &mut Rng) -> String {
+    pub fn unit(rng: &mut Rng) -> String {
         format!(
             "{}-{}-{}{:02}",
             rng.range(1, 24),

@@ -66,6 +66,14 @@ impl<W: Write> Displacer<W> {
         Ok(())
     }
 
+    /// The bytes of the lines still held, which `finish` writes.
+    pub fn held_bytes(&self) -> u64 {
+        self.held
+            .iter()
+            .map(|Reverse((_, _, l))| l.len() as u64)
+            .sum()
+    }
+
     /// Writes the lines still held and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
         while let Some(Reverse((_, _, line))) = self.held.pop() {

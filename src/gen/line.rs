@@ -40,6 +40,41 @@ impl Line {
         memchr::memmem::find(&self.buf, &pattern).is_some()
     }
 
+    /// Whether the attributes so far include `key: false`.
+    pub fn has_false(&self, key: &str) -> bool {
+        let mut pattern = Vec::with_capacity(key.len() + 8);
+        push_str(&mut pattern, key);
+        pattern.extend_from_slice(b":false");
+        memchr::memmem::find(&self.buf, &pattern).is_some()
+    }
+
+    /// Whether the attributes so far include `key: "value"`.
+    pub fn has_str(&self, key: &str, value: &str) -> bool {
+        let mut pattern = Vec::with_capacity(key.len() + value.len() + 5);
+        push_str(&mut pattern, key);
+        pattern.push(b':');
+        push_str(&mut pattern, value);
+        memchr::memmem::find(&self.buf, &pattern).is_some()
+    }
+
+    /// Changes the string attribute `key` from `from` to `to`; false (and nothing changed) if
+    /// it is not `from`. For the enrichments of `extras`, which refine a ticket after its life
+    /// is drawn (a complaint by letter that came through the government).
+    pub fn replace_str(&mut self, key: &str, from: &str, to: &str) -> bool {
+        let mut pattern = Vec::with_capacity(key.len() + from.len() + 5);
+        push_str(&mut pattern, key);
+        pattern.push(b':');
+        let head = pattern.len();
+        push_str(&mut pattern, from);
+        let Some(pos) = memchr::memmem::find(&self.buf, &pattern) else {
+            return false;
+        };
+        let mut value = Vec::with_capacity(to.len() + 2);
+        push_str(&mut value, to);
+        self.buf.splice(pos + head..pos + pattern.len(), value);
+        true
+    }
+
     fn key(&mut self, key: &str) {
         if self.attrs {
             self.buf.push(b',');
@@ -67,6 +102,15 @@ impl Line {
         self.key(key);
         self.buf
             .extend_from_slice(if value { b"true" } else { b"false" });
+        self
+    }
+
+    /// A time (Unix seconds), written like `at` in the stream's UTC offset.
+    pub fn time(&mut self, key: &str, at: i64, offset: i32) -> &mut Line {
+        self.key(key);
+        self.buf.push(b'"');
+        push_timestamp(&mut self.buf, at, offset);
+        self.buf.push(b'"');
         self
     }
 

@@ -27,8 +27,11 @@
 mod assets;
 mod cases;
 mod displace;
+mod extras;
+mod families;
 mod line;
 mod rng;
+mod subjects;
 
 use assets::Asset;
 use cases::{Events, World};
@@ -53,7 +56,9 @@ pub struct GenOptions {
     pub start: (i32, u32, u32),
     /// Length of the span in days.
     pub days: u32,
-    /// Places and equipment with duties; `None`: one per 4,000 tickets, between 9 and 90.
+    /// Places and equipment with episodes; `None`: one per 4,000 tickets, between 9 and 90.
+    /// `Some(0)` also leaves out the subjects with routine duties (`subjects`), which
+    /// otherwise come with every project.
     pub assets: Option<u32>,
     /// Projects (estates) the tickets belong to, the last one a shopping centre; `None`: one per
     /// 20,000 tickets, between 2 and 24.
@@ -90,8 +95,9 @@ impl Default for GenOptions {
 
 impl GenOptions {
     /// The dense profile: 30 % of tickets never closed, 70 % closed soon after their first
-    /// resolution with their follow-ups after `closed`. With `--days 90 --cases 1550000`: a busy
-    /// quarter of about 17,000 tickets a day and ten million events.
+    /// resolution with their follow-ups after `closed`. With `--days 90 --cases 1000000`: a busy
+    /// quarter of about 11,000 tickets a day and ten million events (with the other cases and
+    /// subjects).
     pub fn dense(self) -> GenOptions {
         GenOptions {
             never_closed_permille: 300,
@@ -104,8 +110,14 @@ impl GenOptions {
 /// What was written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GenStats {
+    /// Tickets (`--cases`).
     pub cases: u64,
+    /// Places and equipment with episodes (`--assets`).
     pub assets: u64,
+    /// Organisations, places, equipment and residents with routine duties (`subjects`).
+    pub subjects: u64,
+    /// Short-lived cases besides tickets: parcels, works, cleaning worksheets, ... (`families`).
+    pub services: u64,
     pub events: u64,
     pub bytes: u64,
 }
@@ -168,6 +180,9 @@ const STREAM_TIMES: u64 = 1 << 40;
 const STREAM_ASSETS: u64 = 2 << 40;
 const STREAM_DISPLACE: u64 = 3 << 40;
 const STREAM_CLOSING: u64 = 4 << 40;
+const STREAM_SUBJECTS: u64 = 5 << 40;
+const STREAM_FAMILIES: u64 = 6 << 40;
+const STREAM_EXTRAS: u64 = 7 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -209,6 +224,14 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     let mut assets: Vec<Asset> = (0..opts.asset_count())
         .map(|i| Asset::new(i as usize, &world, Rng::new(opts.seed, STREAM_ASSETS + i)))
         .collect();
+    // `--assets 0` leaves out every subject with duties, these too.
+    let mut subjects = if opts.assets == Some(0) {
+        Vec::new()
+    } else {
+        subjects::all(&world, opts.seed, STREAM_SUBJECTS)
+    };
+    let mut family_seq = vec![0u64; families::FAMILIES.len()];
+    let mut services = 0u64;
     let ppm = (opts.shuffle * 1_000_000.0).round() as u32;
     let mut merge = Merge {
         heap: BinaryHeap::new(),
@@ -232,6 +255,25 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let ev = asset.day(&world, day_start, day == 0);
             merge.push_case(&asset.ticket, ev);
         }
+        for subject in &mut subjects {
+            let ev = subject.day(&world, day_start, day == 0);
+            merge.push_case(&subject.ticket, ev);
+        }
+        for (i, ev) in families::day(
+            &world,
+            opts.seed,
+            STREAM_FAMILIES,
+            opts.cases,
+            days as u64,
+            day as u64,
+            day_start,
+        ) {
+            let family = &families::FAMILIES[i];
+            family_seq[i] += 1;
+            services += 1;
+            let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
+            merge.push_case(&ticket, ev);
+        }
         // This day's share of the tickets, at times drawn from the hourly profile.
         let n = opts.cases * (day as u64 + 1) / days as u64 - opts.cases * day as u64 / days as u64;
         let mut rng = Rng::new(opts.seed, STREAM_TIMES + day as u64);
@@ -243,6 +285,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             case_no += 1;
             let mut rng = Rng::new(opts.seed, case_no);
             let mut ev = cases::ticket(&mut world, &mut rng, t);
+            extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);
@@ -253,11 +296,14 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     }
     merge.emit_before(i64::MAX)?;
     let events = merge.events;
-    let bytes = merge.out.bytes;
+    // Lines a shuffle still holds are written by `finish`: count them too.
+    let bytes = merge.out.bytes + merge.out.held_bytes();
     merge.out.finish()?;
     Ok(GenStats {
         cases: case_no,
         assets: assets.len() as u64,
+        subjects: subjects.len() as u64,
+        services,
         events,
         bytes,
     })
