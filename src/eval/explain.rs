@@ -7,6 +7,7 @@
 //! make-up day between the start and the due time, the stages and the verdict.
 //! [`Explanation::render`] turns it into plain sentences; the REPL's `:why` prints them.
 
+use crate::eval::case_ref::OnCase;
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::Counting;
 use super::verdict::{format_duration, Action, ActionStatus, Status, Verdict};
@@ -159,7 +160,7 @@ pub fn explain_case(policies: &[Policy], events: &[Event], now: Instant) -> Expl
                 "the case has no `opened` event, so no clause applies".to_string()
             } else if !sorted
                 .iter()
-                .any(|e| p.deadline.start.matches(&e.kind, &e.attrs))
+                .any(|e| p.deadline.start.on_case(&sorted, e))
             {
                 format!(
                     "the clock has not started: no `{}` event yet",
@@ -214,12 +215,12 @@ fn explain_cycle(
     let verdict = resolve(facts, plan, ticket, now, &mut actions);
     let at = |t: Instant| events.iter().filter(move |e| e.at == t);
     let start_event = at(facts.start)
-        .find(|e| d.start.matches(&e.kind, &e.attrs))
+        .find(|e| d.start.on_case(events, e))
         .or_else(|| at(facts.start).find(|e| &*e.kind == "reopened"))
         .map_or_else(|| "?".to_string(), |e| e.kind.to_string());
     let stop_event = facts.stop.map(|s| {
         at(s)
-            .find(|e| d.stop.matches(&e.kind, &e.attrs))
+            .find(|e| d.stop.on_case(events, e))
             .map_or_else(|| "?".to_string(), |e| e.kind.to_string())
     });
     let calendar = match (&facts.counting, &d.limit) {
@@ -380,7 +381,8 @@ fn attributes_of(c: &Condition, out: &mut Vec<String>) {
         Condition::Compare { attr, .. }
         | Condition::In { attr, .. }
         | Condition::Has(attr)
-        | Condition::Truthy(attr) => push(attr),
+        | Condition::Truthy(attr)
+        | Condition::CompareCase { attr, .. } => push(attr),
         Condition::Not(inner) => attributes_of(inner, out),
         Condition::And(parts) | Condition::Or(parts) => {
             for p in parts {
@@ -424,6 +426,15 @@ fn why_false(c: &Condition, attrs: &Attrs, out: &mut Vec<String>) {
             }
         },
         Condition::Has(attr) => out.push(shown(attrs, attr)),
+        Condition::CompareCase {
+            attr,
+            op,
+            case_attr,
+        } => out.push(format!(
+            "{}, and the clause asks for `{attr} {} case.{case_attr}`",
+            shown(attrs, attr),
+            op.as_str()
+        )),
         Condition::Truthy(attr) => match attrs.get(attr) {
             None => out.push(shown(attrs, attr)),
             Some(_) => out.push(format!("{}, not true", shown(attrs, attr))),

@@ -14,6 +14,7 @@
 //! population (all cases of the same period and group, which is why [`Records::cases`] holds
 //! every loaded case).
 
+use crate::eval::case_ref::OnCase;
 use super::case::CaseView;
 use super::explain::{applicability, when, Applicability};
 use super::notify::{self, CoverageFact, NoticeFacts};
@@ -203,7 +204,7 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
         .view
         .events
         .iter()
-        .filter(|e| trigger.matches(&e.kind, &e.attrs))
+        .filter(|e| trigger.on_case(ctx.view.events, e))
         .collect();
     match matching.last() {
         None => {
@@ -231,7 +232,7 @@ fn explain_notice(out: &mut String, ctx: &Context<'_, '_>, facts: Option<&Notice
         .view
         .events
         .iter()
-        .find(|e| n.start.matches(&e.kind, &e.attrs));
+        .find(|e| n.start.on_case(ctx.view.events, e));
     let (Some(facts), Some(start)) = (facts, start) else {
         let why = match start {
             None => format!(

@@ -60,6 +60,7 @@
 //!   (how soon the first contact happens is a deadline clause's business). Combined with a `when`
 //!   on the case (`segment == "elderly"`), it encodes a channel preference by segment.
 
+use crate::eval::case_ref::OnCase;
 use super::case::{names_role, CaseView, ClauseGuard};
 use super::clock::resolve_limit;
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
@@ -271,7 +272,7 @@ fn first_contact(
     let first = events
         .iter()
         .filter(|e| e.at >= start)
-        .find(|e| trigger.matches(&e.kind, &e.attrs))?;
+        .find(|e| trigger.on_case(events, e))?;
     let channel = first.attrs.get("channel");
     if allowed.iter().any(|c| names_role(channel, c)) {
         return None;
@@ -304,7 +305,7 @@ pub(crate) fn case_facts(
         let Some(start_event) = view
             .events
             .iter()
-            .find(|e| n.start.matches(&e.kind, &e.attrs))
+            .find(|e| n.start.on_case(view.events, e))
         else {
             continue;
         };
@@ -354,7 +355,7 @@ pub(crate) fn case_facts(
             first_contact: n
                 .first_contact
                 .as_ref()
-                .and_then(|(trigger, allowed)| first_contact(after, start, trigger, allowed)),
+                .and_then(|(trigger, allowed)| first_contact(view.events, start, trigger, allowed)),
             lead_unknown,
         });
     }

@@ -12,6 +12,7 @@
 //! The verdict compares integers: `hits × 1000 >= bound × total` for a floor, `<=` for a
 //! ceiling, so a ratio exactly at the bound meets it. A period without cases has no verdict.
 
+use crate::eval::case_ref::OnCase;
 use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::records::TargetStatus;
@@ -42,7 +43,7 @@ pub(crate) fn target_member(
     let first = view
         .events
         .iter()
-        .find(|e| among.matches(&e.kind, &e.attrs))?;
+        .find(|e| among.on_case(view.events, e))?;
     if !clause.holds_at(zone, first.at) {
         return None;
     }
@@ -52,7 +53,7 @@ pub(crate) fn target_member(
         hit: view
             .events
             .iter()
-            .any(|e| success.matches(&e.kind, &e.attrs)),
+            .any(|e| success.on_case(view.events, e)),
     })
 }
 

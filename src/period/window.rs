@@ -9,6 +9,7 @@
 //! (`only 04-01..05-31`) compares the local date instead, both ends included, running across
 //! the new year when the end comes first.
 
+use crate::eval::case_ref::OnCase;
 use super::tally::PeriodPlan;
 use crate::calendar::weekday_name;
 use crate::eval::case::CaseView;
@@ -31,7 +32,7 @@ pub(crate) fn window_findings(
         return;
     }
     for e in view.events {
-        if !window.event.matches(&e.kind, &e.attrs) || !plan.clause.holds_at(plan.zone, e.at) {
+        if !window.event.on_case(view.events, e) || !plan.clause.holds_at(plan.zone, e.at) {
             continue;
         }
         let local = e.at.with_timezone(&window.zone);

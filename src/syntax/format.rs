@@ -359,6 +359,11 @@ pub fn format_condition(c: &Condition) -> String {
         }
         Condition::Has(a) => format!("has {a}"),
         Condition::Truthy(a) => a.clone(),
+        Condition::CompareCase {
+            attr,
+            op,
+            case_attr,
+        } => format!("{attr} {} case.{case_attr}", op.as_str()),
         Condition::Not(inner) => format!("not {}", wrap(inner, 3)),
         Condition::And(parts) => parts
             .iter()

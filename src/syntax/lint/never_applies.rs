@@ -76,6 +76,13 @@ pub(crate) fn satisfiable(
     ty: impl Fn(&str) -> Option<AttrType>,
     budget: &mut usize,
 ) -> bool {
+    // A comparison with a case attribute depends on a value the condition does not name:
+    // undecided, so satisfiable.
+    let mut case_refs = Vec::new();
+    cond.case_attributes(&mut case_refs);
+    if !case_refs.is_empty() {
+        return true;
+    }
     let mut literals: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     collect(cond, &mut literals);
     let domains: Vec<(&str, Vec<Option<Value>>)> = literals
@@ -131,7 +138,9 @@ fn collect<'a>(cond: &'a Condition, out: &mut BTreeMap<&'a str, Vec<&'a Value>>)
         Condition::Always => {}
         Condition::Compare { attr, value, .. } => out.entry(attr).or_default().push(value),
         Condition::In { attr, values } => out.entry(attr).or_default().extend(values.iter()),
-        Condition::Has(attr) | Condition::Truthy(attr) => {
+        Condition::Has(attr)
+        | Condition::Truthy(attr)
+        | Condition::CompareCase { attr, .. } => {
             out.entry(attr).or_default();
         }
         Condition::Not(inner) => collect(inner, out),
