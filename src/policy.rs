@@ -343,10 +343,11 @@ impl Trigger {
         event_type: &T,
         attrs: &Attrs,
         case: &Attrs,
+        at: Option<crate::event::Instant>,
     ) -> bool {
         self.matchers
             .iter()
-            .any(|m| m.matches_in(event_type, attrs, case))
+            .any(|m| m.matches_in(event_type, attrs, case, at))
     }
 
     /// Whether a filter compares with a case attribute: matching then needs the case.
@@ -403,9 +404,10 @@ impl EventMatcher {
         event_type: &T,
         attrs: &Attrs,
         case: &Attrs,
+        at: Option<crate::event::Instant>,
     ) -> bool {
         event_type.is(&self.event)
-            && self.filter.as_ref().is_none_or(|f| f.eval_in(attrs, case))
+            && self.filter.as_ref().is_none_or(|f| f.eval_in(attrs, case, at))
     }
 }
 
@@ -536,6 +538,14 @@ pub enum Condition {
         op: CmpOp,
         case_attr: String,
     },
+    /// `by in staff(document == "health_certificate")`, only in an event filter: the register
+    /// has a row whose `key` is the event's attribute, valid on the event's date, whose columns
+    /// satisfy the filter (see [`crate::register`]). False when the attribute is absent.
+    InRegister {
+        attr: String,
+        register: Arc<crate::register::Register>,
+        filter: Option<Box<Condition>>,
+    },
     Not(Box<Condition>),
     And(Vec<Condition>),
     Or(Vec<Condition>),
@@ -544,11 +554,12 @@ pub enum Condition {
 impl Condition {
     /// Evaluates on `attrs` alone: a comparison with a case attribute is false.
     pub fn eval(&self, attrs: &Attrs) -> bool {
-        self.eval_in(attrs, &Attrs::new())
+        self.eval_in(attrs, &Attrs::new(), None)
     }
 
-    /// Evaluates on an event's `attrs`, with `case` for comparisons with case attributes.
-    pub fn eval_in(&self, attrs: &Attrs, case: &Attrs) -> bool {
+    /// Evaluates on an event's `attrs`, with `case` for comparisons with case attributes and
+    /// the event's instant `at` for registers' validity dates.
+    pub fn eval_in(&self, attrs: &Attrs, case: &Attrs, at: Option<crate::event::Instant>) -> bool {
         match self {
             Condition::Always => true,
             Condition::Compare { attr, op, value } => match attrs.get(attr) {
@@ -572,9 +583,16 @@ impl Condition {
                 (Some(actual), Some(expected)) => compare(actual, *op, expected),
                 _ => false,
             },
-            Condition::Not(inner) => !inner.eval_in(attrs, case),
-            Condition::And(parts) => parts.iter().all(|p| p.eval_in(attrs, case)),
-            Condition::Or(parts) => parts.iter().any(|p| p.eval_in(attrs, case)),
+            Condition::InRegister {
+                attr,
+                register,
+                filter,
+            } => attrs
+                .get(attr)
+                .is_some_and(|key| register.holds(key, at, filter.as_deref())),
+            Condition::Not(inner) => !inner.eval_in(attrs, case, at),
+            Condition::And(parts) => parts.iter().all(|p| p.eval_in(attrs, case, at)),
+            Condition::Or(parts) => parts.iter().any(|p| p.eval_in(attrs, case, at)),
         }
     }
 
@@ -620,7 +638,8 @@ impl Condition {
             | Condition::In { attr, .. }
             | Condition::Has(attr)
             | Condition::Truthy(attr)
-            | Condition::CompareCase { attr, .. } => out.push(attr),
+            | Condition::CompareCase { attr, .. }
+            | Condition::InRegister { attr, .. } => out.push(attr),
             Condition::Not(inner) => inner.attributes(out),
             Condition::And(parts) | Condition::Or(parts) => {
                 for p in parts {

@@ -40,10 +40,12 @@ pub(crate) trait OnCase {
 
 impl OnCase for Trigger {
     fn on_case(&self, events: &[Event], e: &Event) -> bool {
-        if !self.compares_case() {
-            return self.matches(&e.kind, &e.attrs);
-        }
-        self.matches_in(&e.kind, &e.attrs, &case_attrs_at(events, e.at))
+        let case = if self.compares_case() {
+            case_attrs_at(events, e.at)
+        } else {
+            Attrs::new()
+        };
+        self.matches_in(&e.kind, &e.attrs, &case, Some(e.at))
     }
 }
 
@@ -127,6 +129,6 @@ mod tests {
         );
         let mut now = Attrs::new();
         now.insert("preferred", Value::String("sms".into()));
-        assert!(trigger().matches_in(&kept.kind, &kept.attrs, &now));
+        assert!(trigger().matches_in(&kept.kind, &kept.attrs, &now, None));
     }
 }

@@ -1247,7 +1247,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let may_start = !self.guard_tracks || !case.opened || self.may_apply(t, kind.as_ref());
             self.roles.clear();
             for (i, e) in batch.iter().enumerate() {
-                let r = spec.roles(&e.kind, &e.attrs, &case.attrs);
+                let r = spec.roles(&e.kind, &e.attrs, &case.attrs, at);
                 if !r.any() {
                     continue;
                 }
@@ -1372,7 +1372,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 let mut roles: Vec<(u32, Roles)> = Vec::new();
                 for e in &log.events[i..j] {
                     let kind = &self.log_names[e.kind as usize];
-                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none), &case.attrs);
+                    let r = spec.roles(
+                        kind,
+                        e.attrs.as_deref().unwrap_or(&none),
+                        &case.attrs,
+                        at,
+                    );
                     if !r.any() {
                         continue;
                     }
@@ -1442,7 +1447,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         };
         for &i in &self.digest_by_type[ty as usize] {
             let (i, rule) = (i as usize, &self.digest_rules[i as usize]);
-            if !rule.trigger.matches_in(&*e.kind, &e.attrs, case_attrs) {
+            if !rule.trigger.matches_in(&*e.kind, &e.attrs, case_attrs, Some(e.at)) {
                 continue;
             }
             match rule.first_only.then_some(i).filter(|&i| i < 128) {

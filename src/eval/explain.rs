@@ -382,7 +382,8 @@ fn attributes_of(c: &Condition, out: &mut Vec<String>) {
         | Condition::In { attr, .. }
         | Condition::Has(attr)
         | Condition::Truthy(attr)
-        | Condition::CompareCase { attr, .. } => push(attr),
+        | Condition::CompareCase { attr, .. }
+        | Condition::InRegister { attr, .. } => push(attr),
         Condition::Not(inner) => attributes_of(inner, out),
         Condition::And(parts) | Condition::Or(parts) => {
             for p in parts {
@@ -434,6 +435,11 @@ fn why_false(c: &Condition, attrs: &Attrs, out: &mut Vec<String>) {
             "{}, and the clause asks for `{attr} {} case.{case_attr}`",
             shown(attrs, attr),
             op.as_str()
+        )),
+        Condition::InRegister { attr, register, .. } => out.push(format!(
+            "{}, and register `{}` has no row for it that holds then",
+            shown(attrs, attr),
+            register.name
         )),
         Condition::Truthy(attr) => match attrs.get(attr) {
             None => out.push(shown(attrs, attr)),

@@ -52,12 +52,12 @@ impl<'p> TrackSpec<'p> {
 
     /// What `kind` with `attrs` is to this track, on a case whose attributes are `case` at the
     /// end of the event's instant.
-    pub fn roles(&self, kind: &str, attrs: &Attrs, case: &Attrs) -> Roles {
+    pub fn roles(&self, kind: &str, attrs: &Attrs, case: &Attrs, at: Instant) -> Roles {
         let mut r = 0;
-        if self.start.matches_in(kind, attrs, case) {
+        if self.start.matches_in(kind, attrs, case, Some(at)) {
             r |= Roles::START;
         }
-        if self.stop.matches_in(kind, attrs, case) {
+        if self.stop.matches_in(kind, attrs, case, Some(at)) {
             r |= Roles::STOP;
         }
         if kind == "reopened" {

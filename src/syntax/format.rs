@@ -364,6 +364,14 @@ pub fn format_condition(c: &Condition) -> String {
             op,
             case_attr,
         } => format!("{attr} {} case.{case_attr}", op.as_str()),
+        Condition::InRegister {
+            attr,
+            register,
+            filter,
+        } => match filter {
+            Some(f) => format!("{attr} in {}({})", register.name, format_condition(f)),
+            None => format!("{attr} in {}", register.name),
+        },
         Condition::Not(inner) => format!("not {}", wrap(inner, 3)),
         Condition::And(parts) => parts
             .iter()

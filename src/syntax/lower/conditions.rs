@@ -142,6 +142,7 @@ impl Lowerer<'_> {
                 })
             }
             Rule::case_comparison => self.case_comparison(pair),
+            Rule::register_test => self.register_test(pair, depth),
             Rule::comparison => {
                 let mut it = pair.into_inner();
                 let attr_pair = it.next()?;

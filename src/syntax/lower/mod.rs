@@ -10,6 +10,7 @@ mod deadline;
 mod every;
 mod limits;
 mod notify;
+mod register;
 mod repeat;
 mod sample;
 mod schema;
@@ -88,6 +89,11 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) facts: Facts,
     /// Filters and unknown event attributes of the clause being lowered.
     pending: ClauseFacts,
+    /// Registers included by the policy, by name (see [`crate::register`]).
+    registers: HashMap<String, Arc<crate::register::Register>>,
+    /// The columns of the register whose row filter is being lowered: its attributes are
+    /// checked against them, not the schema.
+    register_columns: Option<Vec<String>>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -110,6 +116,8 @@ impl<'a> Lowerer<'a> {
             filter_event: None,
             facts: Facts::default(),
             pending: ClauseFacts::default(),
+            registers: HashMap::new(),
+            register_columns: None,
         }
     }
 
@@ -193,6 +201,9 @@ impl<'a> Lowerer<'a> {
         }
         for inc in by_rule(Rule::include_decl) {
             self.include(inc);
+        }
+        for inc in by_rule(Rule::include_register) {
+            self.include_register(inc);
         }
         for block in by_rule(Rule::attributes_decl) {
             self.attributes(block);
