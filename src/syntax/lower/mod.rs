@@ -90,7 +90,8 @@ pub(crate) struct Lowerer<'a> {
     /// Filters and unknown event attributes of the clause being lowered.
     pending: ClauseFacts,
     /// Registers included by the policy, by name (see [`crate::register`]).
-    registers: HashMap<String, Arc<crate::register::Register>>,
+    /// `None`: included, but the file could not be read (a lookup is then no second error).
+    registers: HashMap<String, Option<Arc<crate::register::Register>>>,
     /// The columns of the register whose row filter is being lowered: its attributes are
     /// checked against them, not the schema.
     register_columns: Option<Vec<String>>,

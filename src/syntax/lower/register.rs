@@ -34,6 +34,8 @@ impl Lowerer<'_> {
             .set_help("give each register its own name");
             return;
         }
+        // Until it is read, lookups in it are not errors of their own.
+        self.registers.insert(alias.clone(), None);
         let Some(base) = self.base_dir else {
             self.err(
                 "pledge::include::unavailable",
@@ -98,7 +100,7 @@ impl Lowerer<'_> {
             );
             return;
         }
-        self.registers.insert(alias, Arc::new(register));
+        self.registers.insert(alias, Some(Arc::new(register)));
     }
 
     /// `ATTR in REGISTER` or `ATTR in REGISTER(CONDITION)`, only in an event filter; the
@@ -109,6 +111,7 @@ impl Lowerer<'_> {
         let name_pair = inner.next()?;
         let name = name_pair.as_str();
         let Some(register) = self.registers.get(name).cloned() else {
+            // Not included (a broken include was reported where it is written).
             let help = match closest(name, self.registers.keys().map(String::as_str)) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!(
@@ -124,6 +127,7 @@ impl Lowerer<'_> {
             .set_help(help);
             return None;
         };
+        let register = register?;
         if self.filter_event.is_none() {
             self.err(
                 "pledge::register::outside_filter",
