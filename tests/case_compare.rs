@@ -273,3 +273,18 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// The README's example of a comparison with a case attribute parses and is laid out as written.
+#[test]
+fn the_readme_example_works_as_written() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("```pledge\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("case.preferred_channel"))
+        .expect("the README shows `case.preferred_channel`");
+    parse_policy(block, "README", None).unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    assert_eq!(pledge::syntax::format_source(block, "README").unwrap(), block);
+}

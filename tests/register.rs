@@ -172,3 +172,21 @@ mod cli {
         assert!(target.contains("\"missed\""), "{target}");
     }
 }
+
+/// The README's register example loads beside the shipped register, as written, and the
+/// shipped policy is the same clause.
+#[test]
+fn the_readme_example_works_as_written_beside_the_shipped_register() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme
+        .split("```pledge\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("include register"))
+        .expect("the README shows `include register`");
+    let p = parse_policy(block, "README", Some(&root.join("policies")))
+        .unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    assert_eq!(pledge::syntax::format_source(block, "README").unwrap(), block);
+    let shipped = load_policy(&root.join("policies/housekeeping.pledge")).unwrap();
+    assert_eq!(p.clauses[0].body, shipped.clauses[0].body);
+}
