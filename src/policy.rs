@@ -407,7 +407,10 @@ impl EventMatcher {
         at: Option<crate::event::Instant>,
     ) -> bool {
         event_type.is(&self.event)
-            && self.filter.as_ref().is_none_or(|f| f.eval_in(attrs, case, at))
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|f| f.eval_in(attrs, case, at))
     }
 }
 
@@ -621,7 +624,9 @@ pub fn case_snapshot_key(name: &str) -> String {
 /// The case's value of `name` for a comparison on an event: the snapshot the event carries
 /// (see [`case_snapshot_key`]) when it was kept for later reading, else the case's.
 fn case_attr_value<'a>(attrs: &'a Attrs, case: &'a Attrs, name: &str) -> Option<&'a Value> {
-    attrs.get(&case_snapshot_key(name)).or_else(|| case.get(name))
+    attrs
+        .get(&case_snapshot_key(name))
+        .or_else(|| case.get(name))
 }
 
 impl Condition {

@@ -165,7 +165,8 @@ impl Register {
             }
             let mut attrs = Attrs::new();
             for (name, cell) in names.iter().zip(&cells) {
-                if !cell.is_empty() && !matches!(name.as_str(), "key" | "valid_from" | "valid_until")
+                if !cell.is_empty()
+                    && !matches!(name.as_str(), "key" | "valid_from" | "valid_until")
                 {
                     attrs.insert(name, Value::String((*cell).into()));
                 }
@@ -204,7 +205,7 @@ impl Register {
         };
         let date = at.map(|t| t.with_timezone(&self.zone).date_naive());
         self.rows.iter().any(|row| {
-            keys.iter().any(|k| *k == row.key)
+            keys.contains(&row.key)
                 && match date {
                     Some(d) => {
                         row.valid_from.is_none_or(|f| f <= d)
@@ -266,10 +267,22 @@ mod tests {
         assert!(!r.holds(&w2, Some(at("2026-02-28T16:00:00Z")), Some(&health)));
         // An open end holds on.
         let w1 = Value::String("W-01".into());
-        assert!(r.holds(&w1, Some(at("2030-01-01T00:00:00Z")), Some(&doc("skills_certificate"))));
+        assert!(r.holds(
+            &w1,
+            Some(at("2030-01-01T00:00:00Z")),
+            Some(&doc("skills_certificate"))
+        ));
         // No row for the key, or none satisfying the filter.
-        assert!(!r.holds(&Value::String("W-03".into()), Some(at("2026-03-01T00:00:00Z")), None));
-        assert!(!r.holds(&w2, Some(at("2026-01-10T00:00:00Z")), Some(&doc("skills_certificate"))));
+        assert!(!r.holds(
+            &Value::String("W-03".into()),
+            Some(at("2026-03-01T00:00:00Z")),
+            None
+        ));
+        assert!(!r.holds(
+            &w2,
+            Some(at("2026-01-10T00:00:00Z")),
+            Some(&doc("skills_certificate"))
+        ));
     }
 
     #[test]
@@ -287,13 +300,19 @@ mod tests {
             vec![
                 (2, "the `key` cell is empty"),
                 (3, "`valid_from` is `2026-13-01`, not a date (YYYY-MM-DD)"),
-                (4, "`valid_until` 2026-04-01 is before `valid_from` 2026-05-01"),
+                (
+                    4,
+                    "`valid_until` 2026-04-01 is before `valid_from` 2026-05-01"
+                ),
                 (5, "2 cells, the header has 4"),
             ]
         );
         // The good row is kept.
         assert_eq!(r.rows.len(), 1);
-        assert_eq!(&text[errors[0].start..errors[0].end], ",health_certificate,2026-01-01,");
+        assert_eq!(
+            &text[errors[0].start..errors[0].end],
+            ",health_certificate,2026-01-01,"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Status};
 use pledge::period::{PeriodRecord, TargetStatus};
 use pledge::policy::{CmpOp, Condition, Policy};
-use pledge::syntax::{format_clause, parse_policy, parse_policy_linted, render, PolicyErrors, Schema};
+use pledge::syntax::{
+    format_clause, parse_policy, parse_policy_linted, render, PolicyErrors, Schema,
+};
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
 use proptest::prelude::*;
@@ -98,7 +100,10 @@ fn a_case_comparison_lowers_to_its_own_condition_and_formats_back() {
 "#,
     );
     let text = format_policy(&p);
-    assert_eq!(parse_policy(&text, "again.pledge", None).unwrap().clauses, p.clauses);
+    assert_eq!(
+        parse_policy(&text, "again.pledge", None).unwrap().clauses,
+        p.clauses
+    );
 }
 
 #[test]
@@ -109,7 +114,10 @@ fn pledge_fmt_keeps_case_dot_name_as_one_token() {
         out.contains("until contacted(channel == case.preferred_channel)"),
         "{out}"
     );
-    assert_eq!(pledge::syntax::format_source(&out, "p.pledge").unwrap(), out);
+    assert_eq!(
+        pledge::syntax::format_source(&out, "p.pledge").unwrap(),
+        out
+    );
 }
 
 #[test]
@@ -134,8 +142,14 @@ fn with_a_schema_the_case_attribute_must_be_declared() {
     assert_eq!(e.errors[0].underlined(), Some("prefered_channel"));
     insta::assert_snapshot!("case_compare_unknown_attribute", render(&e, false));
     // Declared: valid, and no lint calls the filter unsatisfiable.
-    let ok = parse_policy_linted(&src("preferred_channel"), "t.pledge", None, &Schema::default(), &[])
-        .unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    let ok = parse_policy_linted(
+        &src("preferred_channel"),
+        "t.pledge",
+        None,
+        &Schema::default(),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{}", render(&e, false)));
     assert!(
         ok.lints.iter().all(|d| d.lint != Some("never_applies")),
         "{:?}",
@@ -160,13 +174,23 @@ fn run(policies: &[Policy], events: Vec<Event>, window_hours: i64) -> Collect {
 fn a_contact_on_another_channel_does_not_stop_the_clock() {
     let p = [policy(CONTACT)];
     let events = vec![
-        ev("A", "03-02 09:00", "opened", &[("preferred_channel", "phone")]),
+        ev(
+            "A",
+            "03-02 09:00",
+            "opened",
+            &[("preferred_channel", "phone")],
+        ),
         ev("A", "03-02 09:10", "contacted", &[("channel", "sms")]),
         ev("A", "03-02 09:50", "contacted", &[("channel", "phone")]),
         // No preference: the comparison is false, so the clock never stops.
         ev("B", "03-02 09:00", "opened", &[]),
         ev("B", "03-02 09:10", "contacted", &[("channel", "phone")]),
-        ev("C", "03-02 12:00", "opened", &[("preferred_channel", "sms")]),
+        ev(
+            "C",
+            "03-02 12:00",
+            "opened",
+            &[("preferred_channel", "sms")],
+        ),
     ];
     let out = run(&p, events, 1);
     let got: Vec<(&str, Status, Option<Instant>)> = out
@@ -188,14 +212,34 @@ fn a_contact_on_another_channel_does_not_stop_the_clock() {
 fn the_value_at_the_events_instant_counts_not_a_later_one() {
     let p = [policy(CONTACT)];
     let events = vec![
-        ev("A", "03-02 09:00", "opened", &[("preferred_channel", "phone")]),
+        ev(
+            "A",
+            "03-02 09:00",
+            "opened",
+            &[("preferred_channel", "phone")],
+        ),
         ev("A", "03-02 09:10", "contacted", &[("channel", "phone")]),
         // Changed later: the contact at 09:10 still matched.
-        ev("A", "03-05 09:00", "updated", &[("preferred_channel", "wechat")]),
-        ev("B", "03-02 09:00", "opened", &[("preferred_channel", "phone")]),
+        ev(
+            "A",
+            "03-05 09:00",
+            "updated",
+            &[("preferred_channel", "wechat")],
+        ),
+        ev(
+            "B",
+            "03-02 09:00",
+            "opened",
+            &[("preferred_channel", "phone")],
+        ),
         // The contact and the change at one instant, the change after it in the stream: counts.
         ev("B", "03-02 09:30", "contacted", &[("channel", "wechat")]),
-        ev("B", "03-02 09:30", "updated", &[("preferred_channel", "wechat")]),
+        ev(
+            "B",
+            "03-02 09:30",
+            "updated",
+            &[("preferred_channel", "wechat")],
+        ),
     ];
     let out = run(&p, events, 1);
     let deadline: Vec<(&str, Status)> = out
@@ -286,5 +330,8 @@ fn the_readme_example_works_as_written() {
         .find(|b| b.contains("case.preferred_channel"))
         .expect("the README shows `case.preferred_channel`");
     parse_policy(block, "README", None).unwrap_or_else(|e| panic!("{}", render(&e, false)));
-    assert_eq!(pledge::syntax::format_source(block, "README").unwrap(), block);
+    assert_eq!(
+        pledge::syntax::format_source(block, "README").unwrap(),
+        block
+    );
 }

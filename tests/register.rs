@@ -63,7 +63,8 @@ fn shown(e: &PolicyErrors, dir: &Path) -> String {
 #[test]
 fn a_policy_with_its_register_loads_and_formats_back() {
     let dir = dir_with(POLICY, Some(STAFF));
-    let p = load_policy(&dir.path().join("hk.pledge")).unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    let p = load_policy(&dir.path().join("hk.pledge"))
+        .unwrap_or_else(|e| panic!("{}", render(&e, false)));
     let text = format_clause(&p.clauses[0]);
     assert!(
         text.contains(r#"arrived(by in staff(document == "health_certificate") and by in staff(document == "skills_certificate"))"#),
@@ -107,26 +108,40 @@ W-2,health_certificate,2026-02-30,\n";
         ]
     );
     assert_eq!(e.errors[0].underlined(), Some("\"staff.csv\""));
-    assert_eq!(e.errors[2].underlined(), Some("W-2,health_certificate,2026-02-30,"));
+    assert_eq!(
+        e.errors[2].underlined(),
+        Some("W-2,health_certificate,2026-02-30,")
+    );
     insta::assert_snapshot!("register_bad_rows", shown(&e, dir.path()));
 }
 
 #[test]
 fn unknown_registers_and_columns_and_lookups_outside_a_filter_are_errors() {
-    let with = |filter: &str| DEADLINE.replace(
+    let with = |filter: &str| {
+        DEADLINE.replace(
         "arrived(by in staff(document == \"health_certificate\") and by in staff(document == \"skills_certificate\"))",
         filter,
-    );
+    )
+    };
     let dir = dir_with(&with("arrived(by in staf)"), Some(STAFF));
     let e = load_errors(dir.path());
     assert_eq!(e.codes(), ["pledge::register::unknown"]);
     assert!(e.errors[0].help.as_deref().unwrap().contains("`staff`"));
-    let dir = dir_with(&with("arrived(by in staff(documnet == \"x\"))"), Some(STAFF));
+    let dir = dir_with(
+        &with("arrived(by in staff(documnet == \"x\"))"),
+        Some(STAFF),
+    );
     let e = load_errors(dir.path());
     assert_eq!(e.codes(), ["pledge::register::unknown_column"]);
     insta::assert_snapshot!("register_unknown_column", shown(&e, dir.path()));
-    let dir = dir_with(&DEADLINE.replace("when kind == \"housekeeping\"", "when by in staff"), Some(STAFF));
-    assert_eq!(load_errors(dir.path()).codes(), ["pledge::register::outside_filter"]);
+    let dir = dir_with(
+        &DEADLINE.replace("when kind == \"housekeeping\"", "when by in staff"),
+        Some(STAFF),
+    );
+    assert_eq!(
+        load_errors(dir.path()).codes(),
+        ["pledge::register::outside_filter"]
+    );
     // A policy read from text has no directory to read a register from.
     let e = parse_policy(DEADLINE, "hk.pledge", None).unwrap_err();
     assert_eq!(e.codes()[0], "pledge::include::unavailable");
@@ -166,7 +181,12 @@ mod cli {
         let target = stdout
             .lines()
             .find(|l| l.contains("\"credentials\"") && l.contains("\"target\""))
-            .unwrap_or_else(|| panic!("no target record:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+            .unwrap_or_else(|| {
+                panic!(
+                    "no target record:\n{stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
         assert!(target.contains("\"hits\":1"), "{target}");
         assert!(target.contains("\"total\":2"), "{target}");
         assert!(target.contains("\"missed\""), "{target}");
@@ -186,7 +206,10 @@ fn the_readme_example_works_as_written_beside_the_shipped_register() {
         .expect("the README shows `include register`");
     let p = parse_policy(block, "README", Some(&root.join("policies")))
         .unwrap_or_else(|e| panic!("{}", render(&e, false)));
-    assert_eq!(pledge::syntax::format_source(block, "README").unwrap(), block);
+    assert_eq!(
+        pledge::syntax::format_source(block, "README").unwrap(),
+        block
+    );
     let shipped = load_policy(&root.join("policies/housekeeping.pledge")).unwrap();
     assert_eq!(p.clauses[0].body, shipped.clauses[0].body);
 }

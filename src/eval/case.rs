@@ -4,10 +4,10 @@
 //! `CycleFacts` are what the case's events say about a cycle (start, stop, pauses, evidence),
 //! independent of `now`; `resolve` turns them into a `Verdict` and `Action`s as of `now`.
 
-use crate::eval::case_ref::OnCase;
 use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
 use super::notify;
 use super::verdict::{Action, ActionStatus, ClauseRef, Finding, Status, Verdict};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::policy::{ActionKind, Clause, ClauseBody, Condition, Deadline, Policy, Stage};

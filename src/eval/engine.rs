@@ -1372,12 +1372,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 let mut roles: Vec<(u32, Roles)> = Vec::new();
                 for e in &log.events[i..j] {
                     let kind = &self.log_names[e.kind as usize];
-                    let r = spec.roles(
-                        kind,
-                        e.attrs.as_deref().unwrap_or(&none),
-                        &case.attrs,
-                        at,
-                    );
+                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none), &case.attrs, at);
                     if !r.any() {
                         continue;
                     }
@@ -1447,7 +1442,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         };
         for &i in &self.digest_by_type[ty as usize] {
             let (i, rule) = (i as usize, &self.digest_rules[i as usize]);
-            if !rule.trigger.matches_in(&*e.kind, &e.attrs, case_attrs, Some(e.at)) {
+            if !rule
+                .trigger
+                .matches_in(&*e.kind, &e.attrs, case_attrs, Some(e.at))
+            {
                 continue;
             }
             match rule.first_only.then_some(i).filter(|&i| i < 128) {

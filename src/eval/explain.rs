@@ -7,11 +7,11 @@
 //! make-up day between the start and the due time, the stages and the verdict.
 //! [`Explanation::render`] turns it into plain sentences; the REPL's `:why` prints them.
 
-use crate::eval::case_ref::OnCase;
 use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::Counting;
 use super::verdict::{format_duration, Action, ActionStatus, Status, Verdict};
 use crate::calendar::{Calendar, SpecialDate};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::policy::{ClauseBody, CmpOp, Condition, Limit, Policy};
 use crate::syntax::{format_condition, format_limit, format_trigger};
@@ -158,10 +158,7 @@ pub fn explain_case(policies: &[Policy], events: &[Event], now: Instant) -> Expl
         let no_cycle = if !matches!(applies, Applicability::Fails { .. }) && cycles.is_empty() {
             Some(if !view.opened {
                 "the case has no `opened` event, so no clause applies".to_string()
-            } else if !sorted
-                .iter()
-                .any(|e| p.deadline.start.on_case(&sorted, e))
-            {
+            } else if !sorted.iter().any(|e| p.deadline.start.on_case(&sorted, e)) {
                 format!(
                     "the clock has not started: no `{}` event yet",
                     format_trigger(&p.deadline.start)

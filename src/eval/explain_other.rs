@@ -14,11 +14,11 @@
 //! population (all cases of the same period and group, which is why [`Records::cases`] holds
 //! every loaded case).
 
-use crate::eval::case_ref::OnCase;
 use super::case::CaseView;
 use super::explain::{applicability, when, Applicability};
 use super::notify::{self, CoverageFact, NoticeFacts};
 use super::verdict::{format_duration, Finding, Verdict};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::period::draw::draw;
 use crate::period::group::Group;

@@ -60,10 +60,10 @@
 //!   (how soon the first contact happens is a deadline clause's business). Combined with a `when`
 //!   on the case (`segment == "elderly"`), it encodes a channel preference by segment.
 
-use crate::eval::case_ref::OnCase;
 use super::case::{names_role, CaseView, ClauseGuard};
 use super::clock::resolve_limit;
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::policy::{Clause, ClauseBody, Notify, Policy, Required, Trigger};
 use crate::value::Value;
@@ -302,11 +302,7 @@ pub(crate) fn case_facts(
             continue;
         }
         let n = plan.notify;
-        let Some(start_event) = view
-            .events
-            .iter()
-            .find(|e| n.start.on_case(view.events, e))
-        else {
+        let Some(start_event) = view.events.iter().find(|e| n.start.on_case(view.events, e)) else {
             continue;
         };
         let start = start_event.at;

@@ -36,10 +36,10 @@
 //! counted at the duty (or range end) that closed it, a met quota period at its end; a failed
 //! check is its finding.
 
-use crate::eval::case_ref::OnCase;
 use super::calendar_period::CalendarPeriod;
 use super::tally::{clip_effective, PeriodPlan};
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::eval::clock::resolve_limit;
 use crate::eval::{format_duration, rfc3339, Finding};
 use crate::event::{Event, Instant};
@@ -118,8 +118,7 @@ fn ranges(
     };
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(a) = (i..events.len()).find(|&k| from.on_case(events, &events[k]))
-    {
+    while let Some(a) = (i..events.len()).find(|&k| from.on_case(events, &events[k])) {
         let start = events[a].at;
         if start > end {
             break;

@@ -9,11 +9,11 @@
 //! instant lies in `[period start, period end + lag)`. The check may come before the population
 //! event within the period: the standard asks for checks in the period, not for an order.
 
-use crate::eval::case_ref::OnCase;
 use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::tally::names_role;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::policy::{Clause, Sample};
 use chrono_tz::Tz;
 

@@ -12,11 +12,11 @@
 //! The verdict compares integers: `hits × 1000 >= bound × total` for a floor, `<=` for a
 //! ceiling, so a ratio exactly at the bound meets it. A period without cases has no verdict.
 
-use crate::eval::case_ref::OnCase;
 use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::records::TargetStatus;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::policy::{Clause, Target};
 use chrono_tz::Tz;
 
@@ -40,20 +40,14 @@ pub(crate) fn target_member(
     if !view.opened || !clause.applies.eval(&view.attrs) {
         return None;
     }
-    let first = view
-        .events
-        .iter()
-        .find(|e| among.on_case(view.events, e))?;
+    let first = view.events.iter().find(|e| among.on_case(view.events, e))?;
     if !clause.holds_at(zone, first.at) {
         return None;
     }
     Some(TargetMember {
         period: CalendarPeriod::containing(target.period, zone, first.at)?,
         group: Group::of(&target.group_by, &view.attrs),
-        hit: view
-            .events
-            .iter()
-            .any(|e| success.on_case(view.events, e)),
+        hit: view.events.iter().any(|e| success.on_case(view.events, e)),
     })
 }
 

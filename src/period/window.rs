@@ -9,10 +9,10 @@
 //! (`only 04-01..05-31`) compares the local date instead, both ends included, running across
 //! the new year when the end comes first.
 
-use crate::eval::case_ref::OnCase;
 use super::tally::PeriodPlan;
 use crate::calendar::weekday_name;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::eval::{rfc3339, Finding};
 use crate::policy::{MonthDay, Window};
 use chrono::Datelike;

@@ -61,9 +61,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
             "a comparison with a case attribute (`channel == case.preferred_channel`)"
         }
         Rule::case_ref | Rule::k_case => "a case attribute (`case.preferred_channel`)",
-        Rule::include_register | Rule::k_register => {
-            "`include register \"staff.csv\" as staff`"
-        }
+        Rule::include_register | Rule::k_register => "`include register \"staff.csv\" as staff`",
         Rule::register_test => "a register lookup (`by in staff(document == \"x\")`)",
         Rule::truthy => "an attribute",
         Rule::cmp_op => "a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`)",

@@ -236,7 +236,10 @@ impl Lowerer<'_> {
         let attr_pair = it.next()?;
         let op = cmp_op(&it.next()?);
         let case_ref = it.next()?;
-        let case_name = case_ref.clone().into_inner().find(|p| p.as_rule() == Rule::name)?;
+        let case_name = case_ref
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::name)?;
         if self.filter_event.is_none() {
             self.err(
                 "pledge::condition::case_outside_filter",

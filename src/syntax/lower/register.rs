@@ -105,7 +105,11 @@ impl Lowerer<'_> {
 
     /// `ATTR in REGISTER` or `ATTR in REGISTER(CONDITION)`, only in an event filter; the
     /// condition is over the register's columns.
-    pub(super) fn register_test(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Condition> {
+    pub(super) fn register_test(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Option<Condition> {
         let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::k_in);
         let attr_pair = inner.next()?;
         let name_pair = inner.next()?;
