@@ -548,6 +548,9 @@ pub enum Condition {
         attr: String,
         register: Arc<crate::register::Register>,
         filter: Option<Box<Condition>>,
+        /// `for 15 days`: one row valid on each of that many dates from the event's (0: the
+        /// event's date alone).
+        days: u32,
     },
     Not(Box<Condition>),
     And(Vec<Condition>),
@@ -590,9 +593,10 @@ impl Condition {
                 attr,
                 register,
                 filter,
+                days,
             } => attrs
                 .get(attr)
-                .is_some_and(|key| register.holds(key, at, filter.as_deref())),
+                .is_some_and(|key| register.holds(key, at, filter.as_deref(), *days)),
             Condition::Not(inner) => !inner.eval_in(attrs, case, at),
             Condition::And(parts) => parts.iter().all(|p| p.eval_in(attrs, case, at)),
             Condition::Or(parts) => parts.iter().any(|p| p.eval_in(attrs, case, at)),

@@ -190,26 +190,30 @@ impl Register {
         (register, errors)
     }
 
-    /// Whether a row for `key` holds at `at` (on its local date; any date when `at` is unknown
-    /// and the row has no bounds) and satisfies `filter` on its columns. A list key: any
-    /// element. Any other value than text or a number: no row.
+    /// Whether a row for `key` holds at `at` (on its local date, and with `days` > 1 on each
+    /// of that many dates from it; any date when `at` is unknown and the row has no bounds)
+    /// and satisfies `filter` on its columns. A list key: any element. Any other value than
+    /// text or a number: no row.
     pub fn holds(
         &self,
         key: &Value,
         at: Option<Instant>,
         filter: Option<&crate::policy::Condition>,
+        days: u32,
     ) -> bool {
         let keys: Vec<String> = match key {
             Value::List(items) => items.iter().filter_map(key_text).collect(),
             other => key_text(other).into_iter().collect(),
         };
         let date = at.map(|t| t.with_timezone(&self.zone).date_naive());
+        let last =
+            date.and_then(|d| d.checked_add_days(chrono::Days::new(u64::from(days.max(1) - 1))));
         self.rows.iter().any(|row| {
             keys.contains(&row.key)
                 && match date {
                     Some(d) => {
                         row.valid_from.is_none_or(|f| f <= d)
-                            && row.valid_until.is_none_or(|u| d <= u)
+                            && last.is_some_and(|l| row.valid_until.is_none_or(|u| l <= u))
                     }
                     None => row.valid_from.is_none() && row.valid_until.is_none(),
                 }
@@ -263,26 +267,41 @@ mod tests {
         let w2 = Value::String("W-02".into());
         let health = doc("health_certificate");
         // The last day counts, to its end in Shanghai (16:00 UTC is midnight there).
-        assert!(r.holds(&w2, Some(at("2026-02-28T15:59:59Z")), Some(&health)));
-        assert!(!r.holds(&w2, Some(at("2026-02-28T16:00:00Z")), Some(&health)));
+        assert!(r.holds(&w2, Some(at("2026-02-28T15:59:59Z")), Some(&health), 0));
+        assert!(!r.holds(&w2, Some(at("2026-02-28T16:00:00Z")), Some(&health), 0));
         // An open end holds on.
         let w1 = Value::String("W-01".into());
         assert!(r.holds(
             &w1,
             Some(at("2030-01-01T00:00:00Z")),
-            Some(&doc("skills_certificate"))
+            Some(&doc("skills_certificate")),
+            0
         ));
         // No row for the key, or none satisfying the filter.
         assert!(!r.holds(
             &Value::String("W-03".into()),
             Some(at("2026-03-01T00:00:00Z")),
-            None
+            None,
+            0
         ));
         assert!(!r.holds(
             &w2,
             Some(at("2026-01-10T00:00:00Z")),
-            Some(&doc("skills_certificate"))
+            Some(&doc("skills_certificate")),
+            0
         ));
+    }
+
+    #[test]
+    fn for_n_days_asks_one_row_to_hold_on_each_of_them() {
+        let (r, _) = Register::parse("staff", "staff.csv", STAFF, chrono_tz::Asia::Shanghai);
+        let w2 = Value::String("W-02".into());
+        let health = doc("health_certificate");
+        // Valid until 2026-02-28: from 02-14, 15 dates end on 02-28; from 02-15 they do not.
+        assert!(r.holds(&w2, Some(at("2026-02-14T02:00:00Z")), Some(&health), 15));
+        assert!(!r.holds(&w2, Some(at("2026-02-15T02:00:00Z")), Some(&health), 15));
+        // 1 day is the event's date alone, as 0 is.
+        assert!(r.holds(&w2, Some(at("2026-02-28T02:00:00Z")), Some(&health), 1));
     }
 
     #[test]

@@ -147,6 +147,28 @@ fn unknown_registers_and_columns_and_lookups_outside_a_filter_are_errors() {
     assert_eq!(e.codes()[0], "pledge::include::unavailable");
 }
 
+#[test]
+fn for_n_days_formats_back_and_takes_whole_days_only() {
+    let with = |span: &str| {
+        DEADLINE.replace(
+            "by in staff(document == \"skills_certificate\")",
+            &format!("by in staff(document == \"skills_certificate\") {span}"),
+        )
+    };
+    let dir = dir_with(&with("for 2 weeks"), Some(STAFF));
+    let p = load_policy(&dir.path().join("hk.pledge"))
+        .unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    let text = format_clause(&p.clauses[0]);
+    assert!(
+        text.contains("by in staff(document == \"skills_certificate\") for 14 days)"),
+        "{text}"
+    );
+    let dir = dir_with(&with("for 36 hours"), Some(STAFF));
+    let e = load_errors(dir.path());
+    assert_eq!(e.codes(), ["pledge::register::days"]);
+    assert_eq!(e.errors[0].underlined(), Some("36 hours"));
+}
+
 #[cfg(feature = "cli")]
 mod cli {
     use super::*;
@@ -210,6 +232,6 @@ fn the_readme_example_works_as_written_beside_the_shipped_register() {
         pledge::syntax::format_source(block, "README").unwrap(),
         block
     );
-    let shipped = load_policy(&root.join("policies/housekeeping.pledge")).unwrap();
+    let shipped = load_policy(&root.join("policies/staff.pledge")).unwrap();
     assert_eq!(p.clauses[0].body, shipped.clauses[0].body);
 }

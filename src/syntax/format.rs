@@ -368,10 +368,18 @@ pub fn format_condition(c: &Condition) -> String {
             attr,
             register,
             filter,
-        } => match filter {
-            Some(f) => format!("{attr} in {}({})", register.name, format_condition(f)),
-            None => format!("{attr} in {}", register.name),
-        },
+            days,
+        } => {
+            let lookup = match filter {
+                Some(f) => format!("{attr} in {}({})", register.name, format_condition(f)),
+                None => format!("{attr} in {}", register.name),
+            };
+            match days {
+                0 => lookup,
+                1 => format!("{lookup} for 1 day"),
+                n => format!("{lookup} for {n} days"),
+            }
+        }
         Condition::Not(inner) => format!("not {}", wrap(inner, 3)),
         Condition::And(parts) => parts
             .iter()

@@ -62,6 +62,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         }
         Rule::case_ref | Rule::k_case => "a case attribute (`case.preferred_channel`)",
         Rule::include_register | Rule::k_register => "`include register \"staff.csv\" as staff`",
+        Rule::k_for => "`for 15 days`",
         Rule::register_test => "a register lookup (`by in staff(document == \"x\")`)",
         Rule::truthy => "an attribute",
         Rule::cmp_op => "a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`)",

@@ -110,7 +110,9 @@ impl Lowerer<'_> {
         pair: Pair<'_, Rule>,
         depth: usize,
     ) -> Option<Condition> {
-        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::k_in);
+        let mut inner = pair
+            .into_inner()
+            .filter(|p| !matches!(p.as_rule(), Rule::k_in | Rule::k_for));
         let attr_pair = inner.next()?;
         let name_pair = inner.next()?;
         let name = name_pair.as_str();
@@ -146,7 +148,36 @@ impl Lowerer<'_> {
             return None;
         }
         self.check_attribute(&attr_pair, &[]);
-        let filter = match inner.next() {
+        let mut rest: Vec<Pair<'_, Rule>> = inner.collect();
+        let span_pair = rest
+            .last()
+            .filter(|p| p.as_rule() == Rule::duration)
+            .cloned();
+        if span_pair.is_some() {
+            rest.pop();
+        }
+        let days = match span_pair {
+            None => 0,
+            Some(d) => {
+                let span = Self::span(&d);
+                let duration = self.duration(d)?;
+                let whole = duration.num_seconds() > 0 && duration.num_seconds() % 86_400 == 0;
+                match u32::try_from(duration.num_days()).ok().filter(|_| whole) {
+                    Some(n) => n,
+                    None => {
+                        self.err(
+                            "pledge::register::days",
+                            span,
+                            "a register row holds on dates: `for` takes whole days",
+                            "not a whole number of days",
+                        )
+                        .set_help("write `for 15 days` (or `for 2 weeks`)");
+                        return None;
+                    }
+                }
+            }
+        };
+        let filter = match rest.pop() {
             Some(c) => {
                 let outer = self.register_columns.replace(register.columns.clone());
                 let lowered = self.condition(c, depth + 1);
@@ -159,6 +190,7 @@ impl Lowerer<'_> {
             attr: attr_pair.as_str().to_string(),
             register,
             filter,
+            days,
         })
     }
 
