@@ -159,6 +159,12 @@ mod policy_test;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 #[cfg_attr(never, mutants::skip)]
+pub mod register;
+#[cfg(not(feature = "internals"))]
+mod register;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
 pub mod relevance;
 #[cfg(not(feature = "internals"))]
 mod relevance;

@@ -387,6 +387,34 @@ impl Trigger {
     pub fn matches<T: TypeName + ?Sized>(&self, event_type: &T, attrs: &Attrs) -> bool {
         self.matchers.iter().any(|m| m.matches(event_type, attrs))
     }
+
+    /// Like [`Trigger::matches`], with the case's attributes as they stand at the end of the
+    /// event's instant, for filters that compare with them (`channel == case.preferred_channel`).
+    pub fn matches_in<T: TypeName + ?Sized>(
+        &self,
+        event_type: &T,
+        attrs: &Attrs,
+        case: &Attrs,
+        at: Option<crate::event::Instant>,
+    ) -> bool {
+        self.matchers
+            .iter()
+            .any(|m| m.matches_in(event_type, attrs, case, at))
+    }
+
+    /// Whether a filter compares with a case attribute: matching then needs the case.
+    pub fn compares_case(&self) -> bool {
+        let mut refs = Vec::new();
+        self.case_attributes(&mut refs);
+        !refs.is_empty()
+    }
+
+    /// The case attributes the trigger's filters compare with, appended to `out`.
+    pub fn case_attributes<'a>(&'a self, out: &mut Vec<&'a str>) {
+        for f in self.matchers.iter().filter_map(|m| m.filter.as_ref()) {
+            f.case_attributes(out);
+        }
+    }
 }
 
 /// An event type name as matchers compare it: a `str`, or an event's own [`InlineStr`], which
@@ -420,6 +448,21 @@ pub struct EventMatcher {
 impl EventMatcher {
     pub fn matches<T: TypeName + ?Sized>(&self, event_type: &T, attrs: &Attrs) -> bool {
         event_type.is(&self.event) && self.filter.as_ref().is_none_or(|f| f.eval(attrs))
+    }
+
+    /// Like [`EventMatcher::matches`], with the case's attributes for [`Condition::CompareCase`].
+    pub fn matches_in<T: TypeName + ?Sized>(
+        &self,
+        event_type: &T,
+        attrs: &Attrs,
+        case: &Attrs,
+        at: Option<crate::event::Instant>,
+    ) -> bool {
+        event_type.is(&self.event)
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|f| f.eval_in(attrs, case, at))
     }
 }
 
@@ -542,13 +585,39 @@ pub enum Condition {
     Has(String),
     /// A bare `attr`: the attribute is `true`.
     Truthy(String),
+    /// `channel == case.preferred_channel`, only in an event filter: the event's attribute
+    /// compared with the case's, as the case stands at the end of the event's instant. False
+    /// when either is absent. Evaluated without the case (`eval`), it is false.
+    CompareCase {
+        attr: String,
+        op: CmpOp,
+        case_attr: String,
+    },
+    /// `by in staff(document == "health_certificate")`, only in an event filter: the register
+    /// has a row whose `key` is the event's attribute, valid on the event's date, whose columns
+    /// satisfy the filter (see [`crate::register`]). False when the attribute is absent.
+    InRegister {
+        attr: String,
+        register: Arc<crate::register::Register>,
+        filter: Option<Box<Condition>>,
+        /// `for 15 days`: one row valid on each of that many dates from the event's (0: the
+        /// event's date alone).
+        days: u32,
+    },
     Not(Box<Condition>),
     And(Vec<Condition>),
     Or(Vec<Condition>),
 }
 
 impl Condition {
+    /// Evaluates on `attrs` alone: a comparison with a case attribute is false.
     pub fn eval(&self, attrs: &Attrs) -> bool {
+        self.eval_in(attrs, &Attrs::new(), None)
+    }
+
+    /// Evaluates on an event's `attrs`, with `case` for comparisons with case attributes and
+    /// the event's instant `at` for registers' validity dates.
+    pub fn eval_in(&self, attrs: &Attrs, case: &Attrs, at: Option<crate::event::Instant>) -> bool {
         match self {
             Condition::Always => true,
             Condition::Compare { attr, op, value } => match attrs.get(attr) {
@@ -564,11 +633,56 @@ impl Condition {
             },
             Condition::Has(attr) => attrs.get(attr).is_some(),
             Condition::Truthy(attr) => matches!(attrs.get(attr), Some(Value::Bool(true))),
-            Condition::Not(inner) => !inner.eval(attrs),
-            Condition::And(parts) => parts.iter().all(|p| p.eval(attrs)),
-            Condition::Or(parts) => parts.iter().any(|p| p.eval(attrs)),
+            Condition::CompareCase {
+                attr,
+                op,
+                case_attr,
+            } => match (attrs.get(attr), case_attr_value(attrs, case, case_attr)) {
+                (Some(actual), Some(expected)) => compare(actual, *op, expected),
+                _ => false,
+            },
+            Condition::InRegister {
+                attr,
+                register,
+                filter,
+                days,
+            } => attrs
+                .get(attr)
+                .is_some_and(|key| register.holds(key, at, filter.as_deref(), *days)),
+            Condition::Not(inner) => !inner.eval_in(attrs, case, at),
+            Condition::And(parts) => parts.iter().all(|p| p.eval_in(attrs, case, at)),
+            Condition::Or(parts) => parts.iter().any(|p| p.eval_in(attrs, case, at)),
         }
     }
+
+    /// The case attributes the condition compares with (`case.NAME`), appended to `out`.
+    pub fn case_attributes<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::CompareCase { case_attr, .. } => out.push(case_attr),
+            Condition::Not(inner) => inner.case_attributes(out),
+            Condition::And(parts) | Condition::Or(parts) => {
+                for p in parts {
+                    p.case_attributes(out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The key under which an event kept for later reading carries the value case attribute
+/// `name` had at the end of its instant: `case.NAME`. An event's own attribute names never hold
+/// a dot in the vocabulary, so the key cannot shadow one.
+pub fn case_snapshot_key(name: &str) -> String {
+    format!("case.{name}")
+}
+
+/// The case's value of `name` for a comparison on an event: the snapshot the event carries
+/// (see [`case_snapshot_key`]) when it was kept for later reading, else the case's.
+fn case_attr_value<'a>(attrs: &'a Attrs, case: &'a Attrs, name: &str) -> Option<&'a Value> {
+    attrs
+        .get(&case_snapshot_key(name))
+        .or_else(|| case.get(name))
 }
 
 impl Condition {
@@ -584,7 +698,9 @@ impl Condition {
             Condition::Compare { attr, .. }
             | Condition::In { attr, .. }
             | Condition::Has(attr)
-            | Condition::Truthy(attr) => out.push(attr),
+            | Condition::Truthy(attr)
+            | Condition::CompareCase { attr, .. }
+            | Condition::InRegister { attr, .. } => out.push(attr),
             Condition::Not(inner) => inner.attributes(out),
             Condition::And(parts) | Condition::Or(parts) => {
                 for p in parts {

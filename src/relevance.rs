@@ -111,6 +111,8 @@ pub struct Relevance {
     types: NameSet,
     /// Keeps every type, whatever the set says.
     everything: bool,
+    /// Case attributes the triggers' filters compare with (`case.NAME`).
+    case_refs: BTreeSet<String>,
 }
 
 impl Relevance {
@@ -242,7 +244,10 @@ impl Relevance {
                 _ => {}
             }
         }
-        names.into_iter().map(String::from).collect()
+        let mut out: BTreeSet<String> = names.into_iter().map(String::from).collect();
+        // Filters compare events with these, when the events arrive.
+        out.extend(Relevance::of(policies).case_refs);
+        out
     }
 
     /// Whether the evaluator keeps every attribute, whatever the policies read.
@@ -277,5 +282,8 @@ impl Relevance {
         for m in &trigger.matchers {
             self.types.insert(&m.event);
         }
+        let mut refs = Vec::new();
+        trigger.case_attributes(&mut refs);
+        self.case_refs.extend(refs.into_iter().map(String::from));
     }
 }

@@ -484,11 +484,11 @@ fn the_row_list_matches_the_catalogue_counts() {
         ("escalation", 13),
         ("notification", 15),
         ("sampling", 14),
-        ("target", 17),
+        ("target", 20),
         ("recurrence", 2),
         ("duty-every", 59),
         ("time-window", 4),
-        ("other", 34),
+        ("other", 31),
     ]
     .into_iter()
     .collect();

@@ -7,6 +7,7 @@
 use super::clock::{resolve_limit, stage_amount, Clock, Counting, PauseSpan};
 use super::notify;
 use super::verdict::{Action, ActionStatus, ClauseRef, Finding, Status, Verdict};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::policy::{ActionKind, Clause, ClauseBody, Condition, Deadline, Policy, Stage};
@@ -243,8 +244,8 @@ pub(crate) fn for_each_cycle(
     mut f: impl FnMut(u32, Instant, Option<Instant>),
 ) {
     let first_at = |t: Instant| events.partition_point(|e| e.at < t);
-    let is_start = |e: &Event| deadline.start.matches(&e.kind, &e.attrs);
-    let is_stop = |e: &Event| deadline.stop.matches(&e.kind, &e.attrs);
+    let is_start = |e: &Event| deadline.start.on_case(events, e);
+    let is_stop = |e: &Event| deadline.stop.on_case(events, e);
     let Some(mut start_idx) = events.iter().position(is_start) else {
         return;
     };

@@ -612,6 +612,9 @@ pub struct Evaluator<'p, S: Sink> {
     filtered_types: HashSet<InlineStr>,
     /// The event attributes those filters read, and `status`: all a replay needs.
     log_attrs: Vec<Box<str>>,
+    /// The case attributes the clocks' filters compare with: a logged event carries their
+    /// values at its instant, so that a replay matches it as it was matched (or would have been).
+    track_case_refs: Vec<Box<str>>,
     /// Stages that ask for evidence.
     stage_keys: Vec<StageKey>,
     /// Per plan and stage, its index in `stage_keys`.
@@ -645,6 +648,9 @@ pub struct Evaluator<'p, S: Sink> {
     digest_by_type: Vec<Vec<u16>>,
     /// Whether a notification or period clause filters `opened` events by attribute.
     digest_reads_opened: bool,
+    /// The case attributes the digest rules' filters compare with (`case.NAME`): a kept event
+    /// carries their values at its instant (see [`crate::eval::case_ref`]).
+    digest_case_refs: Vec<Box<str>>,
     watermark: Option<Instant>,
     deferred: Chunked<Deferred>,
     summary: Summary,
@@ -766,6 +772,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         let mut log_attrs: Vec<Box<str>> = vec!["status".into()];
+        let track_case_refs: Vec<Box<str>> = {
+            let mut refs: Vec<&str> = Vec::new();
+            for t in &tracks {
+                t.start.case_attributes(&mut refs);
+                t.stop.case_attributes(&mut refs);
+            }
+            refs.sort_unstable();
+            refs.dedup();
+            refs.into_iter().map(Box::from).collect()
+        };
         for m in tracks
             .iter()
             .flat_map(|t| t.start.matchers.iter().chain(&t.stop.matchers))
@@ -822,6 +838,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             log_names,
             filtered_types,
             log_attrs,
+            track_case_refs,
             stage_keys,
             plan_stage_keys,
             opts,
@@ -844,6 +861,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }),
             digest_types,
             digest_by_type,
+            digest_case_refs: {
+                let mut refs: Vec<&str> = Vec::new();
+                for r in &digest_rules {
+                    r.trigger.case_attributes(&mut refs);
+                }
+                refs.sort_unstable();
+                refs.dedup();
+                refs.into_iter().map(Box::from).collect()
+            },
             digest_rules,
             watermark: None,
             deferred: Chunked::default(),
@@ -1221,7 +1247,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let may_start = !self.guard_tracks || !case.opened || self.may_apply(t, kind.as_ref());
             self.roles.clear();
             for (i, e) in batch.iter().enumerate() {
-                let r = spec.roles(&e.kind, &e.attrs);
+                let r = spec.roles(&e.kind, &e.attrs, &case.attrs, at);
                 if !r.any() {
                     continue;
                 }
@@ -1275,6 +1301,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                                 kept.insert(key, value.clone());
                             }
                         }
+                        for name in &self.track_case_refs {
+                            if let Some(v) = case.attrs.get(name) {
+                                kept.insert(&crate::policy::case_snapshot_key(name), v.clone());
+                            }
+                        }
                         Box::new(kept)
                     });
                     log.events.push(Logged {
@@ -1291,11 +1322,20 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let Some(digest) = case.digest.as_mut() else {
                 continue;
             };
-            if self.digest.keeps_type(&e.kind) && self.keeps_in_digest(&mut digest.firsts, &e) {
+            if self.digest.keeps_type(&e.kind)
+                && self.keeps_in_digest(&mut digest.firsts, &e, &case.attrs)
+            {
                 let mut e = e;
                 if &*e.kind == "opened" && !self.digest_reads_opened {
                     // Its attributes are the case's, kept once in `attrs`.
                     e.attrs = Attrs::new();
+                }
+                // The case's values its filters compare with, as they are at its instant.
+                for name in &self.digest_case_refs {
+                    if let Some(v) = case.attrs.get(name) {
+                        let key = crate::policy::case_snapshot_key(name);
+                        e.attrs.insert(&key, v.clone());
+                    }
                 }
                 digest.events.push(Kept {
                     at: e.at,
@@ -1332,7 +1372,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 let mut roles: Vec<(u32, Roles)> = Vec::new();
                 for e in &log.events[i..j] {
                     let kind = &self.log_names[e.kind as usize];
-                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none));
+                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none), &case.attrs, at);
                     if !r.any() {
                         continue;
                     }
@@ -1395,14 +1435,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// when a rule that needs every matching event matches it, or a first-only rule matches it
     /// first (marked in `firsts`). Events are applied in canonical order, so "first" is the
     /// first of the whole case.
-    fn keeps_in_digest(&self, firsts: &mut u128, e: &Event) -> bool {
+    fn keeps_in_digest(&self, firsts: &mut u128, e: &Event, case_attrs: &Attrs) -> bool {
         let mut keep = false;
         let Some(ty) = self.digest_types.position(&e.kind) else {
             return false;
         };
         for &i in &self.digest_by_type[ty as usize] {
             let (i, rule) = (i as usize, &self.digest_rules[i as usize]);
-            if !rule.trigger.matches(&*e.kind, &e.attrs) {
+            if !rule
+                .trigger
+                .matches_in(&*e.kind, &e.attrs, case_attrs, Some(e.at))
+            {
                 continue;
             }
             match rule.first_only.then_some(i).filter(|&i| i < 128) {

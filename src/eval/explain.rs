@@ -11,6 +11,7 @@ use super::case::{case_facts, plan, resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::Counting;
 use super::verdict::{format_duration, Action, ActionStatus, Status, Verdict};
 use crate::calendar::{Calendar, SpecialDate};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::policy::{ClauseBody, CmpOp, Condition, Limit, Policy};
 use crate::syntax::{format_condition, format_limit, format_trigger};
@@ -157,10 +158,7 @@ pub fn explain_case(policies: &[Policy], events: &[Event], now: Instant) -> Expl
         let no_cycle = if !matches!(applies, Applicability::Fails { .. }) && cycles.is_empty() {
             Some(if !view.opened {
                 "the case has no `opened` event, so no clause applies".to_string()
-            } else if !sorted
-                .iter()
-                .any(|e| p.deadline.start.matches(&e.kind, &e.attrs))
-            {
+            } else if !sorted.iter().any(|e| p.deadline.start.on_case(&sorted, e)) {
                 format!(
                     "the clock has not started: no `{}` event yet",
                     format_trigger(&p.deadline.start)
@@ -214,12 +212,12 @@ fn explain_cycle(
     let verdict = resolve(facts, plan, ticket, now, &mut actions);
     let at = |t: Instant| events.iter().filter(move |e| e.at == t);
     let start_event = at(facts.start)
-        .find(|e| d.start.matches(&e.kind, &e.attrs))
+        .find(|e| d.start.on_case(events, e))
         .or_else(|| at(facts.start).find(|e| &*e.kind == "reopened"))
         .map_or_else(|| "?".to_string(), |e| e.kind.to_string());
     let stop_event = facts.stop.map(|s| {
         at(s)
-            .find(|e| d.stop.matches(&e.kind, &e.attrs))
+            .find(|e| d.stop.on_case(events, e))
             .map_or_else(|| "?".to_string(), |e| e.kind.to_string())
     });
     let calendar = match (&facts.counting, &d.limit) {
@@ -380,7 +378,9 @@ fn attributes_of(c: &Condition, out: &mut Vec<String>) {
         Condition::Compare { attr, .. }
         | Condition::In { attr, .. }
         | Condition::Has(attr)
-        | Condition::Truthy(attr) => push(attr),
+        | Condition::Truthy(attr)
+        | Condition::CompareCase { attr, .. }
+        | Condition::InRegister { attr, .. } => push(attr),
         Condition::Not(inner) => attributes_of(inner, out),
         Condition::And(parts) | Condition::Or(parts) => {
             for p in parts {
@@ -424,6 +424,20 @@ fn why_false(c: &Condition, attrs: &Attrs, out: &mut Vec<String>) {
             }
         },
         Condition::Has(attr) => out.push(shown(attrs, attr)),
+        Condition::CompareCase {
+            attr,
+            op,
+            case_attr,
+        } => out.push(format!(
+            "{}, and the clause asks for `{attr} {} case.{case_attr}`",
+            shown(attrs, attr),
+            op.as_str()
+        )),
+        Condition::InRegister { attr, register, .. } => out.push(format!(
+            "{}, and register `{}` has no row for it that holds then",
+            shown(attrs, attr),
+            register.name
+        )),
         Condition::Truthy(attr) => match attrs.get(attr) {
             None => out.push(shown(attrs, attr)),
             Some(_) => out.push(format!("{}, not true", shown(attrs, attr))),

@@ -18,6 +18,7 @@ use super::case::CaseView;
 use super::explain::{applicability, when, Applicability};
 use super::notify::{self, CoverageFact, NoticeFacts};
 use super::verdict::{format_duration, Finding, Verdict};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::period::draw::draw;
 use crate::period::group::Group;
@@ -203,7 +204,7 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
         .view
         .events
         .iter()
-        .filter(|e| trigger.matches(&e.kind, &e.attrs))
+        .filter(|e| trigger.on_case(ctx.view.events, e))
         .collect();
     match matching.last() {
         None => {
@@ -231,7 +232,7 @@ fn explain_notice(out: &mut String, ctx: &Context<'_, '_>, facts: Option<&Notice
         .view
         .events
         .iter()
-        .find(|e| n.start.matches(&e.kind, &e.attrs));
+        .find(|e| n.start.on_case(ctx.view.events, e));
     let (Some(facts), Some(start)) = (facts, start) else {
         let why = match start {
             None => format!(

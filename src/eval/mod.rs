@@ -11,6 +11,7 @@
 //! - [`explain_other`]: the same for notify, sample, target, repeat, every and window clauses.
 
 pub mod case;
+pub(crate) mod case_ref;
 pub mod clock;
 pub mod engine;
 pub mod explain;

@@ -63,6 +63,7 @@
 use super::case::{names_role, CaseView, ClauseGuard};
 use super::clock::resolve_limit;
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
+use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
 use crate::policy::{Clause, ClauseBody, Notify, Policy, Required, Trigger};
 use crate::value::Value;
@@ -271,7 +272,7 @@ fn first_contact(
     let first = events
         .iter()
         .filter(|e| e.at >= start)
-        .find(|e| trigger.matches(&e.kind, &e.attrs))?;
+        .find(|e| trigger.on_case(events, e))?;
     let channel = first.attrs.get("channel");
     if allowed.iter().any(|c| names_role(channel, c)) {
         return None;
@@ -301,11 +302,7 @@ pub(crate) fn case_facts(
             continue;
         }
         let n = plan.notify;
-        let Some(start_event) = view
-            .events
-            .iter()
-            .find(|e| n.start.matches(&e.kind, &e.attrs))
-        else {
+        let Some(start_event) = view.events.iter().find(|e| n.start.on_case(view.events, e)) else {
             continue;
         };
         let start = start_event.at;
@@ -354,7 +351,7 @@ pub(crate) fn case_facts(
             first_contact: n
                 .first_contact
                 .as_ref()
-                .and_then(|(trigger, allowed)| first_contact(after, start, trigger, allowed)),
+                .and_then(|(trigger, allowed)| first_contact(view.events, start, trigger, allowed)),
             lead_unknown,
         });
     }

@@ -50,13 +50,14 @@ impl<'p> TrackSpec<'p> {
             && self.pausing == other.pausing
     }
 
-    /// What `kind` with `attrs` is to this track.
-    pub fn roles(&self, kind: &str, attrs: &Attrs) -> Roles {
+    /// What `kind` with `attrs` is to this track, on a case whose attributes are `case` at the
+    /// end of the event's instant.
+    pub fn roles(&self, kind: &str, attrs: &Attrs, case: &Attrs, at: Instant) -> Roles {
         let mut r = 0;
-        if self.start.matches(kind, attrs) {
+        if self.start.matches_in(kind, attrs, case, Some(at)) {
             r |= Roles::START;
         }
-        if self.stop.matches(kind, attrs) {
+        if self.stop.matches_in(kind, attrs, case, Some(at)) {
             r |= Roles::STOP;
         }
         if kind == "reopened" {

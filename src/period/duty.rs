@@ -39,6 +39,7 @@
 use super::calendar_period::CalendarPeriod;
 use super::tally::{clip_effective, PeriodPlan};
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::eval::clock::resolve_limit;
 use crate::eval::{format_duration, rfc3339, Finding};
 use crate::event::{Event, Instant};
@@ -83,7 +84,7 @@ pub(crate) fn duty_findings(
         };
         let duties: Vec<&Event> = events
             .iter()
-            .filter(|e| e.at >= start && e.at <= end && duty.event.matches(&e.kind, &e.attrs))
+            .filter(|e| e.at >= start && e.at <= end && duty.event.on_case(events, e))
             .collect();
         match &duty.rule {
             DutyRule::Gap(limit) => gaps(
@@ -117,13 +118,12 @@ fn ranges(
     };
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(a) = (i..events.len()).find(|&k| from.matches(&events[k].kind, &events[k].attrs))
-    {
+    while let Some(a) = (i..events.len()).find(|&k| from.on_case(events, &events[k])) {
         let start = events[a].at;
         if start > end {
             break;
         }
-        match (a + 1..events.len()).find(|&k| until.matches(&events[k].kind, &events[k].attrs)) {
+        match (a + 1..events.len()).find(|&k| until.on_case(events, &events[k])) {
             Some(b) if events[b].at <= end => {
                 out.push((start, events[b].at, RangeEnd::Closed));
                 i = b + 1;

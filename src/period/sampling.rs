@@ -13,6 +13,7 @@ use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::tally::names_role;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::policy::{Clause, Sample};
 use chrono_tz::Tz;
 
@@ -37,7 +38,7 @@ pub(crate) fn sample_member(
     let first = view
         .events
         .iter()
-        .find(|e| sample.population.matches(&e.kind, &e.attrs))?;
+        .find(|e| sample.population.on_case(view.events, e))?;
     if !clause.holds_at(zone, first.at) {
         return None;
     }
@@ -47,7 +48,7 @@ pub(crate) fn sample_member(
     let done = view.events.iter().any(|e| {
         e.at >= start
             && e.at < until
-            && sample.evidence.matches(&e.kind, &e.attrs)
+            && sample.evidence.on_case(view.events, e)
             && (sample.role == crate::policy::ANY_ROLE
                 || names_role(e.attrs.get("by"), &sample.role))
     });

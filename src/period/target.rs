@@ -16,6 +16,7 @@ use super::calendar_period::CalendarPeriod;
 use super::group::Group;
 use super::records::TargetStatus;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::policy::{Clause, Target};
 use chrono_tz::Tz;
 
@@ -39,20 +40,14 @@ pub(crate) fn target_member(
     if !view.opened || !clause.applies.eval(&view.attrs) {
         return None;
     }
-    let first = view
-        .events
-        .iter()
-        .find(|e| among.matches(&e.kind, &e.attrs))?;
+    let first = view.events.iter().find(|e| among.on_case(view.events, e))?;
     if !clause.holds_at(zone, first.at) {
         return None;
     }
     Some(TargetMember {
         period: CalendarPeriod::containing(target.period, zone, first.at)?,
         group: Group::of(&target.group_by, &view.attrs),
-        hit: view
-            .events
-            .iter()
-            .any(|e| success.matches(&e.kind, &e.attrs)),
+        hit: view.events.iter().any(|e| success.on_case(view.events, e)),
     })
 }
 

@@ -12,6 +12,7 @@
 use super::tally::PeriodPlan;
 use crate::calendar::weekday_name;
 use crate::eval::case::CaseView;
+use crate::eval::case_ref::OnCase;
 use crate::eval::{rfc3339, Finding};
 use crate::policy::{MonthDay, Window};
 use chrono::Datelike;
@@ -31,7 +32,7 @@ pub(crate) fn window_findings(
         return;
     }
     for e in view.events {
-        if !window.event.matches(&e.kind, &e.attrs) || !plan.clause.holds_at(plan.zone, e.at) {
+        if !window.event.on_case(view.events, e) || !plan.clause.holds_at(plan.zone, e.at) {
             continue;
         }
         let local = e.at.with_timezone(&window.zone);

@@ -406,6 +406,27 @@ pub fn format_condition(c: &Condition) -> String {
         }
         Condition::Has(a) => format!("has {a}"),
         Condition::Truthy(a) => a.clone(),
+        Condition::CompareCase {
+            attr,
+            op,
+            case_attr,
+        } => format!("{attr} {} case.{case_attr}", op.as_str()),
+        Condition::InRegister {
+            attr,
+            register,
+            filter,
+            days,
+        } => {
+            let lookup = match filter {
+                Some(f) => format!("{attr} in {}({})", register.name, format_condition(f)),
+                None => format!("{attr} in {}", register.name),
+            };
+            match days {
+                0 => lookup,
+                1 => format!("{lookup} for 1 day"),
+                n => format!("{lookup} for {n} days"),
+            }
+        }
         Condition::Not(inner) => format!("not {}", wrap(inner, 3)),
         Condition::And(parts) => parts
             .iter()

@@ -57,6 +57,13 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::has_test | Rule::k_has => "`has attribute`",
         Rule::in_test | Rule::not_in_test | Rule::k_in => "`attribute in [...]`",
         Rule::comparison => "a comparison (`attribute == value`)",
+        Rule::case_comparison => {
+            "a comparison with a case attribute (`channel == case.preferred_channel`)"
+        }
+        Rule::case_ref | Rule::k_case => "a case attribute (`case.preferred_channel`)",
+        Rule::include_register | Rule::k_register => "`include register \"staff.csv\" as staff`",
+        Rule::k_for => "`for 15 days`",
+        Rule::register_test => "a register lookup (`by in staff(document == \"x\")`)",
         Rule::truthy => "an attribute",
         Rule::cmp_op => "a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         Rule::list => "a list (`[\"a\", \"b\"]`)",

@@ -179,12 +179,12 @@ fn lex(source: &str, file: Pair<'_, Rule>) -> Vec<Token> {
         .collect()
 }
 
-/// Whether a pair is one token: an atomic rule (no inner pairs), or a string, time range or
-/// percentage (atomic, but with inner pairs). An empty list `[ ]` has no inner pairs either,
+/// Whether a pair is one token: an atomic rule (no inner pairs), or a string, time range,
+/// percentage or `case.NAME` (atomic, but with inner pairs). An empty list `[ ]` has no inner pairs either,
 /// but its brackets are punctuation, found in the text around.
 fn is_token(pair: &Pair<'_, Rule>) -> bool {
     match pair.as_rule() {
-        Rule::string | Rule::time_range | Rule::percent => true,
+        Rule::string | Rule::time_range | Rule::percent | Rule::case_ref => true,
         Rule::list | Rule::name_list => false,
         _ => pair.clone().into_inner().next().is_none(),
     }

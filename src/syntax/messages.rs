@@ -126,6 +126,15 @@ pub const ZH: &[(&str, &str)] = &[
     ("`{}` compares numbers, not {}", "`{0}` 只能比较数字，不能比较 {1}"),
     ("not a number", "不是数字"),
     (
+        "`case.` compares an event with its case; this condition has no event",
+        "`case.` 用于把事件与其工单比较；此条件中没有事件",
+    ),
+    ("not inside an event filter", "不在事件过滤条件中"),
+    (
+        "a `when` condition reads the case's attributes directly: `{}`; `{}` belongs in a trigger's filter, `{}`",
+        "`when` 条件直接读取工单属性：`{0}`；`{1}` 应写在触发事件的过滤条件中，`{2}`",
+    ),
+    (
         "use `==` / `!=` / `in [...]` for text and booleans",
         "文本和布尔值请用 `==`、`!=` 或 `in [...]`",
     ),

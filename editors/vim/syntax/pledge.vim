@@ -51,7 +51,7 @@ syn keyword pledgeItem      zone events include hours holidays holiday workdays 
 syn keyword pledgeItem      effective when from until within same day by next on pause while
 syn keyword pledgeItem      status at after via coverage least most first evidence lag group
 syn keyword pledgeItem      of among times then every only having before warn escalate notify
-syn keyword pledgeItem      attributes event allow
+syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite
@@ -66,6 +66,7 @@ syn keyword pledgeOperator  and or not in has
 syn match   pledgeOperator  "==\|!=\|<=\|>=\|<\|>"
 syn match   pledgeOperator  "\.\."
 syn match   pledgeDelimiter "[{}()\[\],:|]"
+syn match   pledgeDelimiter "\a\@<=\.\a\@="
 
 hi def link pledgeComment    Comment
 hi def link pledgeString     String

@@ -76,6 +76,14 @@ pub(crate) fn satisfiable(
     ty: impl Fn(&str) -> Option<AttrType>,
     budget: &mut usize,
 ) -> bool {
+    // A comparison with a case attribute depends on a value the condition does not name:
+    // undecided, so satisfiable.
+    // A register lookup depends on the register's rows: undecided as well.
+    let mut case_refs = Vec::new();
+    cond.case_attributes(&mut case_refs);
+    if !case_refs.is_empty() || looks_up_a_register(cond) {
+        return true;
+    }
     let mut literals: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     collect(cond, &mut literals);
     let domains: Vec<(&str, Vec<Option<Value>>)> = literals
@@ -117,6 +125,15 @@ pub(crate) fn satisfiable(
     }
 }
 
+fn looks_up_a_register(cond: &Condition) -> bool {
+    match cond {
+        Condition::InRegister { .. } => true,
+        Condition::Not(inner) => looks_up_a_register(inner),
+        Condition::And(parts) | Condition::Or(parts) => parts.iter().any(looks_up_a_register),
+        _ => false,
+    }
+}
+
 /// The number of nodes of a condition: what one evaluation costs at most.
 fn size(cond: &Condition) -> usize {
     match cond {
@@ -131,7 +148,10 @@ fn collect<'a>(cond: &'a Condition, out: &mut BTreeMap<&'a str, Vec<&'a Value>>)
         Condition::Always => {}
         Condition::Compare { attr, value, .. } => out.entry(attr).or_default().push(value),
         Condition::In { attr, values } => out.entry(attr).or_default().extend(values.iter()),
-        Condition::Has(attr) | Condition::Truthy(attr) => {
+        Condition::Has(attr)
+        | Condition::Truthy(attr)
+        | Condition::CompareCase { attr, .. }
+        | Condition::InRegister { attr, .. } => {
             out.entry(attr).or_default();
         }
         Condition::Not(inner) => collect(inner, out),

@@ -141,6 +141,8 @@ impl Lowerer<'_> {
                     c
                 })
             }
+            Rule::case_comparison => self.case_comparison(pair),
+            Rule::register_test => self.register_test(pair, depth),
             Rule::comparison => {
                 let mut it = pair.into_inner();
                 let attr_pair = it.next()?;
@@ -210,6 +212,63 @@ impl Lowerer<'_> {
             Rule::boolean => Value::Bool(pair.as_str() == "true"),
             _ => Value::Null,
         }
+    }
+}
+
+/// The operator of a `cmp_op` pair.
+fn cmp_op(pair: &Pair<'_, Rule>) -> CmpOp {
+    match pair.as_str() {
+        "==" => CmpOp::Eq,
+        "!=" => CmpOp::Ne,
+        "<" => CmpOp::Lt,
+        "<=" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    }
+}
+
+impl Lowerer<'_> {
+    /// `channel == case.preferred_channel`: only in an event filter (a `when` condition reads
+    /// the case already, and has no event to compare). With a schema, the case attribute must
+    /// be declared, like any case attribute a condition names.
+    fn case_comparison(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
+        let mut it = pair.into_inner();
+        let attr_pair = it.next()?;
+        let op = cmp_op(&it.next()?);
+        let case_ref = it.next()?;
+        let case_name = case_ref
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::name)?;
+        if self.filter_event.is_none() {
+            self.err(
+                "pledge::condition::case_outside_filter",
+                Self::span(&case_ref),
+                "`case.` compares an event with its case; this condition has no event",
+                "not inside an event filter",
+            )
+            .set_help(format!(
+                "a `when` condition reads the case's attributes directly: `{} {} \"value\"`; \
+                 `case.{}` belongs in a trigger's filter, `event({} {} case.{})`",
+                case_name.as_str(),
+                op.as_str(),
+                case_name.as_str(),
+                attr_pair.as_str(),
+                op.as_str(),
+                case_name.as_str()
+            ));
+            return None;
+        }
+        self.check_attribute(&attr_pair, &[]);
+        // The case side is checked as a `when` condition's attribute would be.
+        let event = self.filter_event.take();
+        self.check_attribute(&case_name, &[]);
+        self.filter_event = event;
+        Some(Condition::CompareCase {
+            attr: attr_pair.as_str().to_string(),
+            op,
+            case_attr: case_name.as_str().to_string(),
+        })
     }
 }
 

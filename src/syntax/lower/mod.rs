@@ -11,6 +11,7 @@ mod every;
 mod limits;
 mod measure;
 mod notify;
+mod register;
 mod repeat;
 mod sample;
 mod schema;
@@ -89,6 +90,12 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) facts: Facts,
     /// Filters and unknown event attributes of the clause being lowered.
     pending: ClauseFacts,
+    /// Registers included by the policy, by name (see [`crate::register`]).
+    /// `None`: included, but the file could not be read (a lookup is then no second error).
+    registers: HashMap<String, Option<Arc<crate::register::Register>>>,
+    /// The columns of the register whose row filter is being lowered: its attributes are
+    /// checked against them, not the schema.
+    register_columns: Option<Vec<String>>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -111,6 +118,8 @@ impl<'a> Lowerer<'a> {
             filter_event: None,
             facts: Facts::default(),
             pending: ClauseFacts::default(),
+            registers: HashMap::new(),
+            register_columns: None,
         }
     }
 
@@ -194,6 +203,9 @@ impl<'a> Lowerer<'a> {
         }
         for inc in by_rule(Rule::include_decl) {
             self.include(inc);
+        }
+        for inc in by_rule(Rule::include_register) {
+            self.include_register(inc);
         }
         for block in by_rule(Rule::attributes_decl) {
             self.attributes(block);

@@ -149,6 +149,9 @@ impl Lowerer<'_> {
     pub(super) fn check_attribute(&mut self, name: &Pair<'_, Rule>, literals: &[(Value, Span)]) {
         let attr = name.as_str();
         let span = Self::span(name);
+        if self.register_row_attribute(attr, span) {
+            return;
+        }
         let ty = match self.filter_event.clone() {
             Some(event) => {
                 let known = self.schema.event_attr(&event, attr).or_else(|| {
