@@ -74,6 +74,18 @@ pub static FAMILIES: &[Family] = &[
         mall: false,
         life: assessment,
     },
+    Family {
+        short: "housekeeping",
+        per_10k: 300,
+        mall: false,
+        life: housekeeping,
+    },
+    Family {
+        short: "handover",
+        per_10k: 10,
+        mall: false,
+        life: handover,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,
@@ -232,6 +244,61 @@ fn assessment(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events)
         .bool("certified", !rng.chance(15))
         .bool("passed", !rng.chance(30));
     ev.at(t + rng.range(HOUR, DAY), "closed");
+}
+
+/// A housekeeping job booked by a resident (`policies/staff.pledge`,
+/// `customer-requests.pledge`'s `channel_preference`): most bookings name the channel the
+/// resident prefers, and the booking is acknowledged on it (1 % on another); the worker who
+/// arrives is one of the example register's (`policies/staff-register.csv`): W-001 holds both
+/// certificates all year, W-002's health certificate lapses after 31 May, W-003 has no skills
+/// certificate, so about 3 to 5 % of jobs are done by someone not fully certified.
+fn housekeeping(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events) {
+    const CHANNELS: &[&str] = &["phone", "app", "wechat", "front_desk"];
+    let preferred = (!rng.chance(300)).then(|| rng.one(CHANNELS));
+    let opened = ev
+        .at(t0, "opened")
+        .str("kind", "housekeeping")
+        .str("project", project)
+        .str("unit", &World::unit(rng));
+    if let Some(channel) = preferred {
+        opened.str("preferred_channel", channel);
+    }
+    let channel = match preferred {
+        Some(p) if !rng.chance(10) => p,
+        _ => rng.one(CHANNELS),
+    };
+    let t = t0 + delay(rng, 30 * MINUTE, 50, 6 * HOUR);
+    ev.at(t, "acknowledged").str("channel", channel);
+    let worker = match rng.below(1000) {
+        0..=24 => "W-003",
+        25..=124 => "W-002",
+        _ => "W-001",
+    };
+    let t = t + rng.range(DAY, 3 * DAY);
+    ev.at(t, "arrived").str("by", worker);
+    let t = t + rng.range(2 * HOUR, 5 * HOUR);
+    ev.at(t, "resolved").str("by", worker);
+    ev.at(t + rng.range(HOUR, DAY), "closed");
+}
+
+/// A staff change (`policies/staff.pledge`, `vk_15_day_handover`): opened on the successor's
+/// first day, naming the leaver. The example register keeps two leavers: S-101 employed until
+/// 14 April 2026 and S-103 until 10 June 2026; a handover opened more than 14 days before the
+/// leaver's last day keeps the 15 days, a later one does not.
+fn handover(_: &World, rng: &mut Rng, t0: i64, project: &str, ev: &mut Events) {
+    /// 2026-03-31, 00:00 in Shanghai: the last day a handover from S-101 keeps 15 days.
+    const S101_LAST_START: i64 = 1_774_886_400;
+    let (leaver, successor) = if t0 < S101_LAST_START + DAY || rng.chance(500) {
+        ("S-101", "S-102")
+    } else {
+        ("S-103", "S-104")
+    };
+    ev.at(t0, "opened")
+        .str("kind", "handover")
+        .str("project", project)
+        .str("leaver", leaver)
+        .str("successor", successor);
+    ev.at(t0 + rng.range(15 * DAY, 20 * DAY), "closed");
 }
 
 /// The cases of every family for one day: `(index in FAMILIES, events)`, in the
