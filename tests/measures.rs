@@ -411,3 +411,87 @@ proptest! {
         prop_assert!(one_sink.records == sink.records, "the merged records differ");
     }
 }
+
+#[test]
+fn cannot_fail_warns_on_a_measure_every_period_meets() {
+    use pledge::syntax::{parse_policy_linted, Schema};
+    let lints = |bound: &str| -> Vec<&'static str> {
+        let src = format!(
+            "policy \"p\" {{\n  target t \"t\" {{\n    cite s003-r-1 \"seed 003\"\n    measure count of opened per year\n    {bound}\n  }}\n}}\n"
+        );
+        parse_policy_linted(&src, "test.pledge", None, &Schema::default(), &[])
+            .unwrap_or_else(|e| panic!("{}", render(&e, false)))
+            .lints
+            .iter()
+            .filter_map(|d| d.lint)
+            .collect()
+    };
+    assert_eq!(lints("at least 0"), ["cannot_fail"]);
+    assert_eq!(lints("change at least -100% against previous year"), ["cannot_fail"]);
+    assert!(lints("at least 1").is_empty());
+    assert!(lints("change at least -99.9% against previous year").is_empty());
+}
+
+#[test]
+fn a_count_counts_every_event_of_an_entity_in_the_period_of_its_instant() {
+    let p = policy(
+        r#"  target activities {
+    when kind == "repair"
+    measure count of held per quarter
+    at least 2
+  }"#,
+    );
+    let mut events = repair("P", t("2026-01-01T09:00:00+08:00"), None, "x");
+    for at in ["2026-01-10T09:00:00+08:00", "2026-03-31T23:59:00+08:00", "2026-04-01T00:00:00+08:00"] {
+        events.push(ev("P", t(at), "held", "x"));
+    }
+    let c = run(&p, events, "2026-07-01T00:00:00+08:00");
+    let r: Vec<_> = rows(&c).into_iter().map(|r| (r.0, r.2, r.3)).collect();
+    assert_eq!(
+        r,
+        vec![
+            ("2026-Q1".into(), TargetStatus::Met, Some(2)),
+            ("2026-Q2".into(), TargetStatus::Missed, Some(1)),
+            // Still open at `now`: one held so far, no verdict yet.
+            ("2026-Q3".into(), TargetStatus::NoVerdict, Some(0)),
+        ]
+    );
+}
+
+#[test]
+fn measure_clauses_format_and_parse_back_the_same() {
+    let p = policy(
+        r#"  calendar office {
+    hours mon..fri 09:00-18:00
+  }
+  target a "甲" {
+    when kind == "repair"
+    measure percentile 90 of resolved(first_time_fix) - opened per month on office
+    group by project
+    at most 1 day 6 hours
+  }
+  target b {
+    measure count of opened per year
+    change at most -35.5% against previous year
+  }
+  target c {
+    measure median of closed or resolved - opened per week
+    at least 30 minutes
+  }
+  target d {
+    measure count of held(type == "activity") per year
+    at least 12
+  }"#,
+    );
+    let mut again = String::from("  zone \"Asia/Shanghai\"\n  calendar office {\n    hours mon..fri 09:00-18:00\n  }\n");
+    for c in &p.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    let src = format!("policy \"p\" {{\n{again}}}");
+    let back = parse_policy(&src, "test.pledge", None)
+        .unwrap_or_else(|e| panic!("{src}\n{}", render(&e, false)));
+    assert_eq!(p.clauses.len(), back.clauses.len());
+    for (a, b) in p.clauses.iter().zip(&back.clauses) {
+        assert_eq!(a.body, b.body, "{src}");
+    }
+}

@@ -51,6 +51,7 @@ syn keyword pledgeItem      zone events include hours holidays holiday workdays 
 syn keyword pledgeItem      effective when from until within same day by next on pause while
 syn keyword pledgeItem      status at after via coverage least most first evidence lag group
 syn keyword pledgeItem      of among times then every only having before warn escalate notify
+syn keyword pledgeItem      measure count mean median percentile change against previous year
 syn keyword pledgeItem      attributes event allow
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
