@@ -66,6 +66,7 @@ syn match   pledgeRowId     "\a\w*\%(-\w\+\)\+" contained
 syn keyword pledgeOperator  and or not in has
 syn match   pledgeOperator  "==\|!=\|<=\|>=\|<\|>"
 syn match   pledgeOperator  "\.\."
+syn match   pledgeOperator  "\s\zs-\ze\s"
 syn match   pledgeDelimiter "[{}()\[\],:|]"
 
 hi def link pledgeComment    Comment
