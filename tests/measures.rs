@@ -47,7 +47,7 @@ fn repair(ticket: &str, opened: Instant, minutes: Option<i64>, project: &str) ->
 }
 
 fn policy(body: &str) -> Policy {
-    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
+    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n  events held\n{body}\n}}");
     parse_policy(&src, "test.pledge", None)
         .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
 }
@@ -483,7 +483,7 @@ fn measure_clauses_format_and_parse_back_the_same() {
     at least 12
   }"#,
     );
-    let mut again = String::from("  zone \"Asia/Shanghai\"\n  calendar office {\n    hours mon..fri 09:00-18:00\n  }\n");
+    let mut again = String::from("  zone \"Asia/Shanghai\"\n  events held\n  calendar office {\n    hours mon..fri 09:00-18:00\n  }\n");
     for c in &p.clauses {
         again.push_str(&pledge::syntax::format_clause(c));
     }
