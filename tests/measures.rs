@@ -24,8 +24,8 @@ fn t(s: &str) -> Instant {
 fn ev(ticket: &str, at: Instant, kind: &str, project: &str) -> Event {
     let mut attrs = Attrs::new();
     if kind == "opened" {
-        attrs.insert("kind".into(), Value::String("repair".into()));
-        attrs.insert("project".into(), Value::String(project.into()));
+        attrs.insert("kind", Value::String("repair".into()));
+        attrs.insert("project", Value::String(project.into()));
     }
     Event {
         ticket: ticket.into(),
