@@ -24,8 +24,8 @@ fn t(s: &str) -> Instant {
 fn ev(ticket: &str, at: Instant, kind: &str, project: &str) -> Event {
     let mut attrs = Attrs::new();
     if kind == "opened" {
-        attrs.insert("kind".into(), Value::String("repair".into()));
-        attrs.insert("project".into(), Value::String(project.into()));
+        attrs.insert("kind", Value::String("repair".into()));
+        attrs.insert("project", Value::String(project.into()));
     }
     Event {
         ticket: ticket.into(),
@@ -41,13 +41,18 @@ fn ev(ticket: &str, at: Instant, kind: &str, project: &str) -> Event {
 fn repair(ticket: &str, opened: Instant, minutes: Option<i64>, project: &str) -> Vec<Event> {
     let mut v = vec![ev(ticket, opened, "opened", project)];
     if let Some(m) = minutes {
-        v.push(ev(ticket, opened + Duration::minutes(m), "resolved", project));
+        v.push(ev(
+            ticket,
+            opened + Duration::minutes(m),
+            "resolved",
+            project,
+        ));
     }
     v
 }
 
 fn policy(body: &str) -> Policy {
-    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
+    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n  events held\n{body}\n}}");
     parse_policy(&src, "test.pledge", None)
         .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
 }
@@ -107,9 +112,22 @@ const MEAN: &str = r#"  target cycle "维修平均处理周期缩短至24小时"
 fn a_mean_exactly_at_the_bound_is_met_and_a_millisecond_more_is_missed() {
     let p = policy(MEAN);
     let mut events = repair("A", t("2026-03-02T09:00:00+08:00"), Some(20 * 60), "x");
-    events.extend(repair("B", t("2026-03-03T09:00:00+08:00"), Some(28 * 60), "x"));
+    events.extend(repair(
+        "B",
+        t("2026-03-03T09:00:00+08:00"),
+        Some(28 * 60),
+        "x",
+    ));
     let c = run(&p, events.clone(), "2026-05-01T00:00:00+08:00");
-    assert_eq!(rows(&c)[0], ("2026-03".into(), "all".into(), TargetStatus::Met, Some(24 * HOUR)));
+    assert_eq!(
+        rows(&c)[0],
+        (
+            "2026-03".into(),
+            "all".into(),
+            TargetStatus::Met,
+            Some(24 * HOUR)
+        )
+    );
     // One second more in one of two cases: the mean is 24 h 0.5 s, above the bound.
     let mut later = events;
     later[3].at += Duration::seconds(1);
@@ -126,8 +144,24 @@ fn a_case_counts_in_the_period_of_its_start_and_a_running_case_is_not_measured()
     events.extend(repair("C", t("2026-04-02T00:00:00+08:00"), None, "x"));
     let c = run(&p, events, "2026-04-30T00:00:00+08:00");
     let r = rows(&c);
-    assert_eq!(r[0], ("2026-03".into(), "all".into(), TargetStatus::Missed, Some(30 * HOUR)));
-    assert_eq!(r[1], ("2026-04".into(), "all".into(), TargetStatus::Met, Some(HOUR)));
+    assert_eq!(
+        r[0],
+        (
+            "2026-03".into(),
+            "all".into(),
+            TargetStatus::Missed,
+            Some(30 * HOUR)
+        )
+    );
+    assert_eq!(
+        r[1],
+        (
+            "2026-04".into(),
+            "all".into(),
+            TargetStatus::Met,
+            Some(HOUR)
+        )
+    );
     let april = targets(&c)[1].measure.clone().expect("a measure");
     assert_eq!((april.measured, april.running), (1, 1));
     assert!(april.text().contains("(1 running)"), "{}", april.text());
@@ -175,10 +209,34 @@ fn median_and_percentile_are_nearest_rank_per_group() {
     events.extend(repair("b0", t("2026-03-05T09:00:00+08:00"), Some(180), "b"));
     let c = run(&p, events, "2026-03-31T00:00:00+08:00");
     let r = rows(&c);
-    assert_eq!(r[0], ("2026-03".into(), "a".into(), TargetStatus::Met, Some(2 * HOUR)));
-    assert_eq!(r[1], ("2026-03".into(), "b".into(), TargetStatus::Missed, Some(3 * HOUR)));
+    assert_eq!(
+        r[0],
+        (
+            "2026-03".into(),
+            "a".into(),
+            TargetStatus::Met,
+            Some(2 * HOUR)
+        )
+    );
+    assert_eq!(
+        r[1],
+        (
+            "2026-03".into(),
+            "b".into(),
+            TargetStatus::Missed,
+            Some(3 * HOUR)
+        )
+    );
     // All five: 1, 2, 3, 3, 10 h; rank ceil(0.9 × 5) = 5: 10 h.
-    assert_eq!(r[2], ("2026-03".into(), "all".into(), TargetStatus::Missed, Some(10 * HOUR)));
+    assert_eq!(
+        r[2],
+        (
+            "2026-03".into(),
+            "all".into(),
+            TargetStatus::Missed,
+            Some(10 * HOUR)
+        )
+    );
 }
 
 #[test]
@@ -409,5 +467,96 @@ proptest! {
         let (_, summary, sink) = merged_periods(policies, &states).expect("merges");
         prop_assert_eq!(one_summary, summary);
         prop_assert!(one_sink.records == sink.records, "the merged records differ");
+    }
+}
+
+#[test]
+fn cannot_fail_warns_on_a_measure_every_period_meets() {
+    use pledge::syntax::{parse_policy_linted, Schema};
+    let lints = |bound: &str| -> Vec<&'static str> {
+        let src = format!(
+            "policy \"p\" {{\n  target t \"t\" {{\n    cite s003-r-1 \"seed 003\"\n    measure count of opened per year\n    {bound}\n  }}\n}}\n"
+        );
+        parse_policy_linted(&src, "test.pledge", None, &Schema::default(), &[])
+            .unwrap_or_else(|e| panic!("{}", render(&e, false)))
+            .lints
+            .iter()
+            .filter_map(|d| d.lint)
+            .collect()
+    };
+    assert_eq!(lints("at least 0"), ["cannot_fail"]);
+    assert_eq!(
+        lints("change at least -100% against previous year"),
+        ["cannot_fail"]
+    );
+    assert!(lints("at least 1").is_empty());
+    assert!(lints("change at least -99.9% against previous year").is_empty());
+}
+
+#[test]
+fn a_count_counts_every_event_of_an_entity_in_the_period_of_its_instant() {
+    let p = policy(
+        r#"  target activities {
+    when kind == "repair"
+    measure count of held per quarter
+    at least 2
+  }"#,
+    );
+    let mut events = repair("P", t("2026-01-01T09:00:00+08:00"), None, "x");
+    for at in [
+        "2026-01-10T09:00:00+08:00",
+        "2026-03-31T23:59:00+08:00",
+        "2026-04-01T00:00:00+08:00",
+    ] {
+        events.push(ev("P", t(at), "held", "x"));
+    }
+    let c = run(&p, events, "2026-07-01T00:00:00+08:00");
+    let r: Vec<_> = rows(&c).into_iter().map(|r| (r.0, r.2, r.3)).collect();
+    assert_eq!(
+        r,
+        vec![
+            ("2026-Q1".into(), TargetStatus::Met, Some(2)),
+            ("2026-Q2".into(), TargetStatus::Missed, Some(1)),
+            // Still open at `now`: one held so far, no verdict yet.
+            ("2026-Q3".into(), TargetStatus::NoVerdict, Some(0)),
+        ]
+    );
+}
+
+#[test]
+fn measure_clauses_format_and_parse_back_the_same() {
+    let p = policy(
+        r#"  calendar office {
+    hours mon..fri 09:00-18:00
+  }
+  target a "甲" {
+    when kind == "repair"
+    measure percentile 90 of resolved(first_time_fix) - opened per month on office
+    group by project
+    at most 1 day 6 hours
+  }
+  target b {
+    measure count of opened per year
+    change at most -35.5% against previous year
+  }
+  target c {
+    measure median of closed or resolved - opened per week
+    at least 30 minutes
+  }
+  target d {
+    measure count of held(type == "activity") per year
+    at least 12
+  }"#,
+    );
+    let mut again = String::from("  zone \"Asia/Shanghai\"\n  events held\n  calendar office {\n    hours mon..fri 09:00-18:00\n  }\n");
+    for c in &p.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    let src = format!("policy \"p\" {{\n{again}}}");
+    let back = parse_policy(&src, "test.pledge", None)
+        .unwrap_or_else(|e| panic!("{src}\n{}", render(&e, false)));
+    assert_eq!(p.clauses.len(), back.clauses.len());
+    for (a, b) in p.clauses.iter().zip(&back.clauses) {
+        assert_eq!(a.body, b.body, "{src}");
     }
 }

@@ -33,7 +33,9 @@ fn check_reports_missed_measures_in_human_and_json() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
-    let (_, text) = run(&["check", POLICY, "--events", EVENTS, "--now", NOW, "--format", "jsonl"]);
+    let (_, text) = run(&[
+        "check", POLICY, "--events", EVENTS, "--now", NOW, "--format", "jsonl",
+    ]);
     let targets: Vec<Json> = text
         .lines()
         .map(|l| serde_json::from_str::<Json>(l).expect("json"))
@@ -56,19 +58,33 @@ fn check_reports_missed_measures_in_human_and_json() {
     let june = find("repair_cycle_24h", "2026-06", serde_json::json!({}));
     assert_eq!(june["status"], "met");
     assert_eq!(june["measure"]["running"], 1, "the unresolved lock repair");
-    let leak = find("repeat_repairs_35", "2026", serde_json::json!({"category": "leak"}));
+    let leak = find(
+        "repeat_repairs_35",
+        "2026",
+        serde_json::json!({"category": "leak"}),
+    );
     assert_eq!(leak["status"], "met");
     assert_eq!(leak["measure"]["previous"], 4);
     assert_eq!(leak["measure"]["change_permille"], -500);
-    let lock = find("repeat_repairs_35", "2026", serde_json::json!({"category": "lock"}));
+    let lock = find(
+        "repeat_repairs_35",
+        "2026",
+        serde_json::json!({"category": "lock"}),
+    );
     assert_eq!(lock["status"], "missed");
-    let first = find("repeat_repairs_35", "2025", serde_json::json!({"category": "leak"}));
+    let first = find(
+        "repeat_repairs_35",
+        "2025",
+        serde_json::json!({"category": "leak"}),
+    );
     assert_eq!(first["status"], "no_verdict", "nothing a year earlier");
 }
 
 #[test]
 fn report_shows_measures_in_every_format() {
-    let base = ["report", POLICY, "--events", EVENTS, "--now", NOW, "--period", "year"];
+    let base = [
+        "report", POLICY, "--events", EVENTS, "--now", NOW, "--period", "year",
+    ];
     let (_, human) = run(&base);
     insta::assert_snapshot!("measures_report_by_year", human);
     let (_, json) = run(&[&base[..], &["--format", "json"]].concat());
@@ -77,7 +93,11 @@ fn report_shows_measures_in_every_format() {
         .as_array()
         .expect("rows")
         .iter()
-        .find(|r| r["clause"] == "repeat_repairs_35" && r["period"] == "2026" && r["group"]["category"] == "lock")
+        .find(|r| {
+            r["clause"] == "repeat_repairs_35"
+                && r["period"] == "2026"
+                && r["group"]["category"] == "lock"
+        })
         .expect("the lock row")
         .clone();
     assert_eq!(lock["status"], "missed");

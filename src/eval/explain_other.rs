@@ -558,7 +558,9 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
             let mut shown = Vec::new();
             for (period, group, sample, n) in rows {
                 let what = match sample {
-                    Sample::Counted => format!("{n} `{}` event(s) counted", format_trigger(&m.start)),
+                    Sample::Counted => {
+                        format!("{n} `{}` event(s) counted", format_trigger(&m.start))
+                    }
                     Sample::Running => format!(
                         "running (no `{}` yet): not measured",
                         m.stop.as_ref().map_or_else(String::new, format_trigger)

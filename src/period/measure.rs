@@ -263,15 +263,24 @@ mod tests {
         let mut acc = MeasureAcc::default();
         add_sample(&mut acc, &m, Sample::Duration(20 * hour as u64));
         add_sample(&mut acc, &m, Sample::Duration(28 * hour as u64));
-        assert_eq!(measure_status(&m, acc.value(m.statistic), None), TargetStatus::Met);
+        assert_eq!(
+            measure_status(&m, acc.value(m.statistic), None),
+            TargetStatus::Met
+        );
         add_sample(&mut acc, &m, Sample::Duration(24 * hour as u64 + 3));
-        assert_eq!(measure_status(&m, acc.value(m.statistic), None), TargetStatus::Missed);
+        assert_eq!(
+            measure_status(&m, acc.value(m.statistic), None),
+            TargetStatus::Missed
+        );
         add_sample(&mut acc, &m, Sample::Running);
         assert_eq!(acc.n, 3);
         assert_eq!(acc.running, 1);
         assert!(acc.values.is_empty(), "a mean keeps no durations");
         let empty = MeasureAcc::default();
-        assert_eq!(measure_status(&m, empty.value(m.statistic), None), TargetStatus::NoVerdict);
+        assert_eq!(
+            measure_status(&m, empty.value(m.statistic), None),
+            TargetStatus::NoVerdict
+        );
     }
 
     #[test]
@@ -287,14 +296,29 @@ mod tests {
             },
         };
         // 100 → 65 is a fall of exactly 35 %: met; 100 → 66 is not.
-        assert_eq!(measure_status(&m, Some((65, 1)), Some((100, 1))), TargetStatus::Met);
-        assert_eq!(measure_status(&m, Some((66, 1)), Some((100, 1))), TargetStatus::Missed);
+        assert_eq!(
+            measure_status(&m, Some((65, 1)), Some((100, 1))),
+            TargetStatus::Met
+        );
+        assert_eq!(
+            measure_status(&m, Some((66, 1)), Some((100, 1))),
+            TargetStatus::Missed
+        );
         assert_eq!(change_permille((65, 1), (100, 1)), Some(-350));
         // Nothing or zero a year earlier: no verdict.
-        assert_eq!(measure_status(&m, Some((3, 1)), None), TargetStatus::NoVerdict);
-        assert_eq!(measure_status(&m, Some((3, 1)), Some((0, 1))), TargetStatus::NoVerdict);
+        assert_eq!(
+            measure_status(&m, Some((3, 1)), None),
+            TargetStatus::NoVerdict
+        );
+        assert_eq!(
+            measure_status(&m, Some((3, 1)), Some((0, 1))),
+            TargetStatus::NoVerdict
+        );
         // A count of zero is a value: a fall of 100 %.
-        assert_eq!(measure_status(&m, Some((0, 1)), Some((5, 1))), TargetStatus::Met);
+        assert_eq!(
+            measure_status(&m, Some((0, 1)), Some((5, 1))),
+            TargetStatus::Met
+        );
     }
 
     #[test]

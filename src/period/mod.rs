@@ -38,7 +38,7 @@ pub mod window;
 pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use records::{
-    ComplianceCount, MeasureOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
-    TargetStatus, TargetVerdict,
+    ComplianceCount, MeasureOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
+    SampleVerdict, TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

@@ -176,7 +176,11 @@ impl MeasureOutcome {
         let side = |at_least: bool| if at_least { "at least" } else { "at most" };
         match self.bound {
             StatBound::Value { at_least, value } => {
-                s.push_str(&format!(", {} {}", side(at_least), self.value_text(Some(value))));
+                s.push_str(&format!(
+                    ", {} {}",
+                    side(at_least),
+                    self.value_text(Some(value))
+                ));
             }
             StatBound::Change { at_least, permille } => {
                 match (self.previous, self.change_permille) {
@@ -185,10 +189,9 @@ impl MeasureOutcome {
                         signed_percent(c),
                         self.value_text(Some(p))
                     )),
-                    (Some(p), None) => s.push_str(&format!(
-                        ", {} a year earlier",
-                        self.value_text(Some(p))
-                    )),
+                    (Some(p), None) => {
+                        s.push_str(&format!(", {} a year earlier", self.value_text(Some(p))))
+                    }
                     _ => s.push_str(", nothing a year earlier"),
                 }
                 s.push_str(&format!(

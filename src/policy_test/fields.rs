@@ -72,6 +72,7 @@ const FIELDS: &[(&str, &[&str])] = &[
             "bound",
             "bound_percent",
             "status",
+            "measure",
         ],
     ),
     (

@@ -319,8 +319,9 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
             "status": t.status.as_str(),
         }))
         .map(|mut o| {
-            if let (Some(map), Some(m)) = (o.as_object_mut(), &t.measure) {
-                map.insert("measure".into(), measure_json(m));
+            if let Some(map) = o.as_object_mut() {
+                let m = t.measure.as_ref().map_or(serde_json::Value::Null, measure_json);
+                map.insert("measure".into(), m);
             }
             o
         }),

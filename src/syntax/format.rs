@@ -322,7 +322,11 @@ fn format_stat(m: &StatMeasure, period: PeriodUnit, group_by: &[String]) -> Vec<
     if let Some(stop) = &m.stop {
         of = format!("{} - {of}", format_trigger(stop));
     }
-    let mut measure = format!("measure {} of {of} per {}", m.statistic.words(), period.as_str());
+    let mut measure = format!(
+        "measure {} of {of} per {}",
+        m.statistic.words(),
+        period.as_str()
+    );
     if let Some(c) = &m.calendar {
         let _ = write!(measure, " on {}", c.name);
     }

@@ -52,6 +52,7 @@ syn keyword pledgeItem      effective when from until within same day by next on
 syn keyword pledgeItem      status at after via coverage least most first evidence lag group
 syn keyword pledgeItem      of among times then every only having before warn escalate notify
 syn keyword pledgeItem      attributes event allow case register for
+syn keyword pledgeItem      measure count mean median percentile change against previous year
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite
@@ -65,6 +66,7 @@ syn match   pledgeRowId     "\a\w*\%(-\w\+\)\+" contained
 syn keyword pledgeOperator  and or not in has
 syn match   pledgeOperator  "==\|!=\|<=\|>=\|<\|>"
 syn match   pledgeOperator  "\.\."
+syn match   pledgeOperator  "\s\zs-\ze\s"
 syn match   pledgeDelimiter "[{}()\[\],:|]"
 syn match   pledgeDelimiter "\a\@<=\.\a\@="
 
