@@ -209,12 +209,71 @@ fn every_shipped_clause_has_an_outcome_on_a_generated_year() {
             )
         })
         .collect();
+    // A change against the previous year needs two years: those clauses are checked on a
+    // generated 2025 and 2026 instead (and only those).
+    let (yearly, silent): (Vec<String>, Vec<String>) = silent
+        .into_iter()
+        .partition(|c| compares_with_previous_year(c.split(' ').next().unwrap_or("")));
     assert!(
         silent.is_empty(),
         "{} of {} shipped clauses have no outcome on a generated year: {silent:#?}",
         silent.len(),
         clauses.len()
     );
+    assert!(
+        !yearly.is_empty(),
+        "the year-over-year targets run on two years"
+    );
+    let two = dir.path().join("two-years.jsonl");
+    std::fs::write(
+        &two,
+        gen(&[
+            "--cases",
+            "40000",
+            "--seed",
+            "3",
+            "--start",
+            "2025-01-01",
+            "--days",
+            "730",
+        ]),
+    )
+    .unwrap();
+    let summary = check_summary_at(
+        &two,
+        &all_policies(),
+        &["--now", "2027-01-01T00:00:00+08:00"],
+    );
+    let still: Vec<&String> = yearly
+        .iter()
+        .filter(|name| {
+            summary["clauses"].as_array().unwrap().iter().any(|c| {
+                name.starts_with(&format!(
+                    "{}/{} ",
+                    c["policy"].as_str().unwrap(),
+                    c["clause"].as_str().unwrap()
+                )) && count(c, "met") + count(c, "breached") + count(c, "findings") == 0
+            })
+        })
+        .collect();
+    assert!(
+        still.is_empty(),
+        "year-over-year clauses with no outcome on two generated years: {still:#?}"
+    );
+}
+
+/// Whether the shipped clause `policy/clause` measures a change against the previous year.
+fn compares_with_previous_year(qualified: &str) -> bool {
+    let Some((policy, clause)) = qualified.split_once('/') else {
+        return false;
+    };
+    let text = std::fs::read_to_string(format!("policies/{policy}.pledge")).unwrap();
+    let Some(start) = text.find(&format!(" {clause} ")) else {
+        return false;
+    };
+    let body = &text[start..];
+    let end = body.find("\n  }").unwrap_or(body.len());
+    body[..end].contains("against previous year")
 }
 
 #[test]
