@@ -335,6 +335,10 @@ pub struct Window {
     /// days, both inclusive; a window whose end comes before its start runs across the new year
     /// (`11-15..02-15`).
     pub season: Option<(MonthDay, MonthDay)>,
+    /// `... each day` / `... each year`: presence is checked too, so that a day (or a year) with
+    /// no event at all in one of its windows is a finding and not a silent pass (seed 002's
+    /// check before summer, seed 004's three cleanings a day). See `period::presence`.
+    pub each: bool,
 }
 
 /// A day of the year, `MM-DD`, without a year; `02-29` is allowed (it matches only in leap

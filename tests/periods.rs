@@ -793,6 +793,112 @@ fn windows_on_weekdays() {
     assert_eq!(at, [t("03-03 10:00"), t("03-07 08:00")]);
 }
 
+// ---------------------------------------------------------------- presence in each window
+
+const ROUNDS_EACH_DAY: &str = r#"
+  window rounds { when kind == "asset" cleaned only 07:00-09:00, 13:00-14:00 each day }"#;
+
+#[test]
+fn each_day_reports_a_window_without_an_event_at_its_close() {
+    let p = policy(ROUNDS_EACH_DAY);
+    let events = vec![
+        // Opened inside the morning window: that window is not owed.
+        ev("B", "03-01 08:00", "opened", &[("kind", "asset")]),
+        ev("B", "03-01 13:59", "cleaned", &[]),
+        ev("B", "03-02 07:00", "cleaned", &[]),
+        // 14:00 is outside the afternoon window and does not fill it.
+        ev("B", "03-02 14:00", "cleaned", &[]),
+    ];
+    // At 08:30 on 03-03 the morning window is still open: not judged.
+    let c = run(&p, events.clone(), Some("03-03 08:30"));
+    let mut sorted = codes(&c.findings);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["window.missed", "window.outside"]);
+    let missed = c
+        .findings
+        .iter()
+        .find(|f| f.code == "window.missed")
+        .expect("a missed window");
+    assert_eq!(missed.at, t("03-02 14:00"));
+    assert!(
+        missed.message.contains("no `cleaned` in 13:00-14:00 on 2026-03-02"),
+        "{}",
+        missed.message
+    );
+    // The one-case evaluation gives the same findings.
+    let r = evaluate_case_full(std::slice::from_ref(&p), &events, t("03-03 08:30"));
+    assert_eq!(r.findings, c.findings);
+    // Once the morning window of 03-03 has closed, it is missed too.
+    let c = run(&p, events, Some("03-03 09:00"));
+    let missed: Vec<Instant> = c
+        .findings
+        .iter()
+        .filter(|f| f.code == "window.missed")
+        .map(|f| f.at)
+        .collect();
+    assert_eq!(missed, [t("03-02 14:00"), t("03-03 09:00")]);
+}
+
+#[test]
+fn without_each_an_empty_window_passes() {
+    let p = policy(&ROUNDS_EACH_DAY.replace(" each day", ""));
+    let events = vec![ev("B", "03-01 00:00", "opened", &[("kind", "asset")])];
+    let c = run(&p, events, Some("03-05 00:00"));
+    assert!(c.findings.is_empty());
+}
+
+#[test]
+fn a_closed_subject_owes_no_window_after_its_close() {
+    let p = policy(ROUNDS_EACH_DAY);
+    let events = vec![
+        ev("B", "03-01 00:00", "opened", &[("kind", "asset")]),
+        ev("B", "03-01 07:10", "cleaned", &[]),
+        ev("B", "03-01 13:10", "cleaned", &[]),
+        ev("B", "03-01 13:30", "closed", &[]),
+    ];
+    let c = run(&p, events, Some("03-10 00:00"));
+    assert!(c.findings.is_empty(), "{:?}", codes(&c.findings));
+}
+
+#[test]
+fn each_year_reports_a_season_without_an_inspection() {
+    let p = policy(
+        r#"
+  window pre_summer { when kind == "asset" inspected only 04-01..05-31 each year }"#,
+    );
+    let events = vec![
+        ev("A", "01-01 00:00", "opened", &[("kind", "asset")]),
+        ev("A", "03-31 23:59", "inspected", &[]),
+    ];
+    let c = run(&p, events.clone(), Some("05-31 23:00"));
+    assert!(c.findings.iter().all(|f| f.code != "window.missed"));
+    let c = run(&p, events.clone(), Some("06-01 00:00"));
+    assert_eq!(codes(&c.findings), ["window.outside", "window.missed"]);
+    assert_eq!(c.findings[1].at, t("06-01 00:00"));
+    let mut met = events;
+    met.push(ev("A", "05-31 23:59", "inspected", &[]));
+    let c = run(&p, met, Some("12-31 00:00"));
+    assert_eq!(codes(&c.findings), ["window.outside"]);
+}
+
+#[test]
+fn presence_findings_do_not_depend_on_arrival_order() {
+    let p = policy(ROUNDS_EACH_DAY);
+    let mut events = vec![ev("B", "03-01 00:00", "opened", &[("kind", "asset")])];
+    for (i, at) in ["03-01 07:30", "03-02 13:15", "03-03 08:59", "03-03 13:00"]
+        .iter()
+        .enumerate()
+    {
+        events.push(ev("B", at, "cleaned", &[("n", &i.to_string())]));
+    }
+    let expected = run(&p, events.clone(), Some("03-04 00:00")).findings;
+    assert_eq!(expected.len(), 2, "{:?}", codes(&expected));
+    let mut reversed = events[1..].to_vec();
+    reversed.reverse();
+    reversed.insert(0, events[0].clone());
+    assert_eq!(run(&p, reversed, Some("03-04 00:00")).findings, expected);
+}
+
 // ---------------------------------------------------------------- order
 
 #[test]

@@ -734,3 +734,44 @@ fn snippets_add_and_redefine_calendars() {
     .unwrap_err();
     assert_eq!(e.codes(), ["pledge::calendar::duplicate_name"]);
 }
+
+// ---------------------------------------------------------------- presence in each window
+
+#[test]
+fn each_day_and_each_year_round_trip_through_the_formatter() {
+    let src = r#"policy "p" {
+  window d { cleaned(round) only 07:00-09:00, 13:00-14:00 on mon..fri each day }
+  window y { inspected(level == "full") only 04-01..05-31 each year }
+  window n { maintained only 00:00-05:00 }
+}"#;
+    let first = ok(src);
+    let each: Vec<bool> = first
+        .clauses
+        .iter()
+        .map(|c| match &c.body {
+            pledge::policy::ClauseBody::Window(w) => w.each,
+            _ => panic!("not a window"),
+        })
+        .collect();
+    assert_eq!(each, [true, true, false]);
+    let mut again = String::from("policy \"p\" {\n");
+    for c in &first.clauses {
+        again.push_str(&pledge::syntax::format_clause(c));
+    }
+    again.push_str("}\n");
+    assert!(again.contains(" each day\n"), "{again}");
+    assert!(again.contains("only 04-01..05-31 each year\n"), "{again}");
+    assert_eq!(ok(&again).clauses, first.clauses, "formatted:\n{again}");
+}
+
+#[test]
+fn each_with_the_wrong_unit_is_an_error_with_help() {
+    let e = errs(
+        "policy \"p\" {\n  window w { inspected only 04-01..05-31 each day }\n  window v { cleaned only 07:00-09:00 each week }\n}\n",
+    );
+    assert_eq!(
+        e.codes(),
+        vec!["pledge::window::each_unit", "pledge::window::each_unit"]
+    );
+    insta::assert_snapshot!(render(&e, false));
+}

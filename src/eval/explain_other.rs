@@ -197,7 +197,16 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
             let _ = writeln!(out, "  duty: `{}` {rule}", format_trigger(&d.event));
             &d.event
         }
-        ClauseBody::Window(w) => &w.event,
+        ClauseBody::Window(w) => {
+            if w.each {
+                let unit = if w.season.is_some() { "year" } else { "day" };
+                let _ = writeln!(
+                    out,
+                    "  presence: each window of each {unit} on the subject's range owes an event"
+                );
+            }
+            &w.event
+        }
         _ => return,
     };
     let matching: Vec<&Event> = ctx

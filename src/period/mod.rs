@@ -21,12 +21,14 @@
 //! | `duty.overdue` | `every P` | the last duty (or the range start) is more than `P` before `now` |
 //! | `duty.quota_short` | `at least N per PERIOD` | a complete period with fewer than `N` duties |
 //! | `window.outside` | `window` | an event outside its windows of the day or week |
+//! | `window.missed` | `window ... each day/year` | a whole window on the subject's range with no event in it |
 
 pub mod calendar_period;
 pub mod draw;
 pub mod duty;
 pub mod group;
 pub mod measure;
+pub mod presence;
 pub mod records;
 pub mod repeat;
 pub mod report;

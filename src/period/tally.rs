@@ -23,6 +23,7 @@ use super::records::{
 use super::repeat::RepeatState;
 use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
+use super::presence::presence_findings;
 use super::window::window_findings;
 use crate::calendar::zone;
 use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
@@ -484,6 +485,7 @@ impl<'p> PeriodTally<'p> {
                 }
                 ClauseBody::Window(w) => {
                     window_findings(plan, w, view, ticket, &mut findings, &mut met);
+                    presence_findings(plan, w, view, ticket, now, &mut findings, &mut met);
                 }
                 ClauseBody::Deadline(_) | ClauseBody::Notify(_) => {}
             }
@@ -1116,7 +1118,10 @@ pub(crate) fn case_findings(
     for plan in &tally.plans {
         match &plan.clause.body {
             ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, out, &mut met),
-            ClauseBody::Window(w) => window_findings(plan, w, view, ticket, out, &mut met),
+            ClauseBody::Window(w) => {
+                window_findings(plan, w, view, ticket, out, &mut met);
+                presence_findings(plan, w, view, ticket, now, out, &mut met);
+            }
             _ => {}
         }
     }

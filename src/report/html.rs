@@ -288,16 +288,23 @@ fn threshold(body: &ClauseBody) -> String {
             }
             DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
         },
-        ClauseBody::Window(w) => match w.season {
-            Some((from, to)) => format!(
-                "only {:02}-{:02}..{:02}-{:02}",
-                from.month, from.day, to.month, to.day
-            ),
-            None => {
-                let p: Vec<String> = w.periods.iter().map(|p| p.to_string()).collect();
-                format!("only {}", p.join(", "))
+        ClauseBody::Window(w) => {
+            let text = match w.season {
+                Some((from, to)) => format!(
+                    "only {:02}-{:02}..{:02}-{:02}",
+                    from.month, from.day, to.month, to.day
+                ),
+                None => {
+                    let p: Vec<String> = w.periods.iter().map(|p| p.to_string()).collect();
+                    format!("only {}", p.join(", "))
+                }
+            };
+            match (w.each, w.season.is_some()) {
+                (false, _) => text,
+                (true, true) => format!("{text} each year"),
+                (true, false) => format!("{text} each day"),
             }
-        },
+        }
         ClauseBody::Notify(_) => "notification".to_string(),
         ClauseBody::Sample(s) => format!(
             "{} by {} per {}",

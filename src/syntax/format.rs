@@ -209,6 +209,9 @@ pub fn format_clause(clause: &Clause) -> String {
                 let days: Vec<&str> = w.days.iter().map(|d| weekday_word(*d)).collect();
                 let _ = write!(text, " on {}", days.join(", "));
             }
+            if w.each {
+                text.push_str(if w.season.is_some() { " each year" } else { " each day" });
+            }
             line(text);
         }
     }

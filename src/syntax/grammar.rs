@@ -122,6 +122,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::quota_item => "`event at least 1 per quarter`",
         Rule::duty_item | Rule::k_every => "`event every 2 hours`",
         Rule::window_item | Rule::k_only => "`event only 00:00-05:00`",
+        Rule::window_each | Rule::k_each => "`each day` or `each year`",
         Rule::having_item | Rule::k_having => "`having event`",
         Rule::k_as => "`as`",
         Rule::attributes_decl | Rule::k_attributes | Rule::schema_file => {

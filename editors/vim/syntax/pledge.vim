@@ -50,7 +50,7 @@ syn match   pledgeName      "\h\w*" contained nextgroup=pledgeTitle skipwhite
 syn keyword pledgeItem      zone events include hours holidays holiday workdays workday length
 syn keyword pledgeItem      effective when from until within same day by next on pause while
 syn keyword pledgeItem      status at after via coverage least most first evidence lag group
-syn keyword pledgeItem      of among times then every only having before warn escalate notify
+syn keyword pledgeItem      of among times then every only each having before warn escalate notify
 syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      measure count mean median percentile change against previous year
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite

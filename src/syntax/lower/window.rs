@@ -17,6 +17,7 @@ impl Lowerer<'_> {
         let mut days = Vec::new();
         let mut season = None;
         let mut season_ok = true;
+        let mut each = None;
         for p in item.into_inner() {
             match p.as_rule() {
                 Rule::season_range => {
@@ -34,12 +35,45 @@ impl Lowerer<'_> {
                     }
                 }
                 Rule::day_set => days = day_set(p),
+                Rule::window_each => each = Some(p),
                 _ => {}
             }
         }
-        if let (Some(t), true) = (trigger, season_ok) {
-            clause.window = Some((t, periods, days, season));
+        let each = match each {
+            None => Some(false),
+            Some(p) => self.window_each(p, season.is_some()),
+        };
+        if let (Some(t), true, Some(each)) = (trigger, season_ok, each) {
+            clause.window = Some((t, periods, days, season, each));
         }
+    }
+
+    /// Reads `each day` (windows of the day) or `each year` (a window of the year): the unit must
+    /// be the one the windows repeat in, anything else is an error rather than a guess.
+    fn window_each(&mut self, p: Pair<'_, Rule>, season: bool) -> Option<bool> {
+        let span = Self::span(&p);
+        let unit = p
+            .into_inner()
+            .find(|u| u.as_rule() == Rule::period_unit)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default();
+        let want = if season { "year" } else { "day" };
+        if unit == want {
+            return Some(true);
+        }
+        let what = if season {
+            "a window of the year repeats each year"
+        } else {
+            "windows of the day repeat each day"
+        };
+        self.err(
+            "pledge::window::each_unit",
+            span,
+            format!("`each {unit}` does not fit this window: {what}"),
+            "this unit",
+        )
+        .set_help(format!("write `each {want}`"));
+        None
     }
 
     /// Builds a `window` clause's body from its lines, reporting the missing ones.
@@ -49,7 +83,7 @@ impl Lowerer<'_> {
         span: Span,
         clause: &mut ClauseParts,
     ) -> Option<ClauseBody> {
-        let Some((event, periods, days, season)) = clause.window.take() else {
+        let Some((event, periods, days, season, each)) = clause.window.take() else {
             if clause.seen.contains_key(&Rule::window_item) {
                 // The line is there but did not lower; its own error says why.
                 return None;
@@ -69,6 +103,7 @@ impl Lowerer<'_> {
             days,
             zone: self.zone,
             season,
+            each,
         }))
     }
 }
@@ -79,4 +114,5 @@ pub(super) type WindowParts = (
     Vec<Period>,
     Vec<Weekday>,
     Option<(MonthDay, MonthDay)>,
+    bool,
 );
