@@ -821,7 +821,9 @@ fn each_day_reports_a_window_without_an_event_at_its_close() {
         .expect("a missed window");
     assert_eq!(missed.at, t("03-02 14:00"));
     assert!(
-        missed.message.contains("no `cleaned` in 13:00-14:00 on 2026-03-02"),
+        missed
+            .message
+            .contains("no `cleaned` in 13:00-14:00 on 2026-03-02"),
         "{}",
         missed.message
     );

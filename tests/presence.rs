@@ -75,5 +75,8 @@ fn the_report_counts_the_missed_window_under_its_clause() {
     let out = pledge(&["report", "--format", "json"], f.path());
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(text.contains("vk_rounds_windows"), "{text}");
-    assert!(text.contains("window.missed") || text.contains("\"findings\""), "{text}");
+    assert!(
+        text.contains("window.missed") || text.contains("\"findings\""),
+        "{text}"
+    );
 }

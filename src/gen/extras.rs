@@ -13,6 +13,7 @@
 //! - enquiries beyond the desk's authority (`beyond_authority: true`), escalated to the office
 //!   director;
 //! - public-order emergencies (`category: crime`), with the security lead and the police told;
+//! - the repair record's location, description and contact (one in forty lacks one);
 //! - repairs repeating an earlier one of the same type (`repeat: true`), rarer from 2026;
 //! - lift failures: a few repairs of category `lift` name the lift (`asset_type: lift`,
 //!   `asset`), a few failures a year per lift, so that some fail twice within 90 days;
@@ -149,6 +150,24 @@ fn repair(rng: &mut Rng, ev: &mut Events) {
     for t in unhappy {
         if !rng.chance(150) {
             escalate(rng, ev, t, "department_manager", 3 * HOUR, 200);
+        }
+    }
+    // The record the desk takes (`repair_record_fields`): where, what and how to reach the
+    // requester; one record in forty lacks one of the three.
+    let fields = ["location", "description", "contact"];
+    let lacking = if rng.chance(25) {
+        Some(rng.below(3) as usize)
+    } else {
+        None
+    };
+    for (i, field) in fields.into_iter().enumerate() {
+        if lacking != Some(i) {
+            let value = match field {
+                "location" => rng.one(&["kitchen", "bathroom", "balcony", "corridor", "lobby"]),
+                "description" => rng.one(&["leaking", "no power", "blocked", "broken", "noisy"]),
+                _ => rng.one(&["phone", "wechat", "app"]),
+            };
+            ev.list[0].1.str(field, value);
         }
     }
     // A repair that repeats an earlier one of the same type (`repeat: true`, the measure of

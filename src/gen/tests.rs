@@ -64,7 +64,7 @@ fn the_stream_is_pinned_across_versions() {
     assert_eq!(stats.cases, 20);
     assert_eq!(
         (stats.events, bytes.len(), hash),
-        (152, 19755, 10_559_175_660_874_449_611)
+        (152, 20262, 16_292_655_029_566_053_575)
     );
 }
 

@@ -128,7 +128,11 @@ pub(crate) fn occurrences(window: &Window, start: Instant, end: Instant) -> Vec<
         }
         return out;
     }
-    for day in first.iter_days().take_while(|d| *d <= last).take(MAX_QUOTA_PERIODS) {
+    for day in first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .take(MAX_QUOTA_PERIODS)
+    {
         if !window.days.is_empty() && !window.days.contains(&day.weekday()) {
             continue;
         }
@@ -237,14 +241,20 @@ mod tests {
     fn a_season_occurs_once_a_year_and_across_the_new_year() {
         let mut w = day_window();
         w.periods.clear();
-        w.season = Some((MonthDay { month: 4, day: 1 }, MonthDay { month: 5, day: 31 }));
+        w.season = Some((
+            MonthDay { month: 4, day: 1 },
+            MonthDay { month: 5, day: 31 },
+        ));
         let occ = occurrences(&w, at("2025-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"));
         let labels: Vec<&str> = occ.iter().map(|o| o.label.as_str()).collect();
         assert_eq!(labels, ["04-01..05-31 of 2025", "04-01..05-31 of 2026"]);
         // The end day is included: the occurrence ends at midnight starting 1 June.
         assert_eq!(occ[0].end, at("2025-05-31T16:00:00Z"));
 
-        w.season = Some((MonthDay { month: 11, day: 15 }, MonthDay { month: 2, day: 15 }));
+        w.season = Some((
+            MonthDay { month: 11, day: 15 },
+            MonthDay { month: 2, day: 15 },
+        ));
         let occ = occurrences(&w, at("2025-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"));
         let labels: Vec<&str> = occ.iter().map(|o| o.label.as_str()).collect();
         // The 2024 window started before the range; the 2026 one is still open at the end.
@@ -255,7 +265,10 @@ mod tests {
     fn a_leap_day_season_occurs_only_in_leap_years() {
         let mut w = day_window();
         w.periods.clear();
-        w.season = Some((MonthDay { month: 2, day: 29 }, MonthDay { month: 3, day: 10 }));
+        w.season = Some((
+            MonthDay { month: 2, day: 29 },
+            MonthDay { month: 3, day: 10 },
+        ));
         let occ = occurrences(&w, at("2025-01-01T00:00:00Z"), at("2029-01-01T00:00:00Z"));
         assert_eq!(occ.len(), 1);
         assert!(occ[0].label.ends_with("2028"));

@@ -16,6 +16,7 @@ use super::draw::draw;
 use super::duty::duty_findings;
 use super::group::Group;
 use super::measure::{add_sample, measure_member, MeasureAcc};
+use super::presence::presence_findings;
 use super::records::{
     ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
     TargetVerdict,
@@ -23,7 +24,6 @@ use super::records::{
 use super::repeat::RepeatState;
 use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
-use super::presence::presence_findings;
 use super::window::window_findings;
 use crate::calendar::zone;
 use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};

@@ -210,7 +210,11 @@ pub fn format_clause(clause: &Clause) -> String {
                 let _ = write!(text, " on {}", days.join(", "));
             }
             if w.each {
-                text.push_str(if w.season.is_some() { " each year" } else { " each day" });
+                text.push_str(if w.season.is_some() {
+                    " each year"
+                } else {
+                    " each day"
+                });
             }
             line(text);
         }
