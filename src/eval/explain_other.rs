@@ -136,6 +136,7 @@ pub fn explain_other_clauses(
                 ClauseBody::Every(_) | ClauseBody::Window(_) => {
                     explain_duty_or_window(&mut text, &ctx)
                 }
+                ClauseBody::Record(r) => explain_record(&mut text, &ctx, r),
                 ClauseBody::Deadline(_) => {}
             }
             if matches!(
@@ -219,6 +220,24 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
                 when(matching[0].at, z),
                 when(last.at, z)
             );
+        }
+    }
+}
+
+/// Each item of a record clause and what the case's events say of it as of `now`.
+fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::policy::Record) {
+    let items = super::record::explain_items(record, ctx.view.events, ctx.policy.zone);
+    for (text, found) in items {
+        match found {
+            Some((code, what)) => {
+                let _ = writeln!(out, "  `{text}`: finding `{code}`: {what}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  `{text}`: no finding (a step or count still short is pending until the case is closed)"
+                );
+            }
         }
     }
 }

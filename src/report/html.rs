@@ -299,6 +299,7 @@ fn threshold(body: &ClauseBody) -> String {
             }
         },
         ClauseBody::Notify(_) => "notification".to_string(),
+        ClauseBody::Record(r) => format!("{} record item(s)", r.items.len()),
         ClauseBody::Sample(s) => format!(
             "{} by {} per {}",
             percent(u64::from(s.ratio_permille)),
