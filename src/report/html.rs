@@ -326,7 +326,9 @@ impl HtmlData {
         source: &str,
         group_by: &[String],
     ) -> HtmlData {
-        let counted = |r: &&ReportRow| matches!(r.kind, "deadline" | "every" | "window" | "notify");
+        let counted = |r: &&ReportRow| {
+            matches!(r.kind, "deadline" | "every" | "window" | "notify" | "record")
+        };
         let periods: BTreeSet<_> = report
             .rows
             .iter()
@@ -355,7 +357,7 @@ impl HtmlData {
                     clause: ci,
                 };
                 let kind = clause.body.keyword();
-                if !matches!(kind, "deadline" | "every" | "window" | "notify") {
+                if !matches!(kind, "deadline" | "every" | "window" | "notify" | "record") {
                     continue;
                 }
                 let rows: Vec<&ReportRow> = report
@@ -391,7 +393,7 @@ impl HtmlData {
                 if data.total.is_empty() {
                     // A notification clause counts findings only: without one it may have
                     // judged many cases, or none.
-                    let list = if kind == "notify" {
+                    let list = if matches!(kind, "notify" | "record") {
                         &mut quiet_notices
                     } else {
                         &mut idle
@@ -411,7 +413,7 @@ impl HtmlData {
                     list.truncate(LISTED_PER_CLAUSE);
                     data.findings = list;
                 }
-                if kind != "notify" {
+                if !matches!(kind, "notify" | "record") {
                     total.met += data.total.met;
                     total.decided += data.total.decided;
                     total.pending += data.total.pending;
