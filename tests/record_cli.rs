@@ -104,3 +104,24 @@ fn why_and_diff_in_the_repl_cover_records() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+#[test]
+fn at_least_zero_is_a_record_item_that_cannot_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lint.pledge");
+    std::fs::write(
+        &path,
+        "policy \"p\" {\n  record r {\n    cite s003-dispute-revisit-3 \"seed 003\"\n    revisited at least 0\n  }\n}\n",
+    )
+    .unwrap();
+    let out = pledge()
+        .args(["lint", path.to_str().unwrap()])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("pledge::lint::cannot_fail"), "{text}");
+    assert!(
+        text.contains("at least 0 is met by a case without any such event"),
+        "{text}"
+    );
+}
