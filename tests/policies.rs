@@ -99,8 +99,8 @@ const APPROXIMATED_ROWS: [&str; 16] = [
     "s004-vk-after-rain-30m",
 ];
 
-const CLAUSE_KEYWORDS: [&str; 7] = [
-    "deadline", "notify", "sample", "target", "repeat", "every", "window",
+const CLAUSE_KEYWORDS: [&str; 8] = [
+    "deadline", "notify", "sample", "target", "repeat", "every", "window", "record",
 ];
 
 /// The catalogue rows of `policies/ROWS.txt`: row id → family, in file order.
