@@ -420,3 +420,66 @@ pub(crate) fn explain_items(
         })
         .collect()
 }
+
+/// One line per warranty item whose window is longer than `retain`: a case is kept only
+/// `retain` after its close, so a claim later than that is never seen (it arrives after the
+/// retention and is rejected). `pledge check` prints these as warnings.
+pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<String> {
+    let mut out = Vec::new();
+    for policy in policies {
+        for clause in &policy.clauses {
+            let ClauseBody::Record(record) = &clause.body else {
+                continue;
+            };
+            for item in &record.items {
+                if let RecordItem::Warranty { within, .. } = item {
+                    if *within > retain {
+                        out.push(format!(
+                            "{}/{}: the warranty window of {} is longer than the retention of {}; \
+                             claims after the retention are not seen (use --retain {}d)",
+                            policy.name,
+                            clause.name,
+                            days_or(*within),
+                            days_or(retain),
+                            within.num_days().max(1)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_shorter_than_a_warranty_window_is_warned_about() {
+        let src = "policy \"p\" {\n  record w {\n    no reopened within 90 days after resolved\n  }\n}\n";
+        let policy = crate::syntax::parse_policy(src, "w.pledge", None).unwrap();
+        let policies = [policy];
+        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
+        assert_eq!(
+            warnings,
+            ["p/w: the warranty window of 90 days is longer than the retention of 30 days; \
+              claims after the retention are not seen (use --retain 90d)"]
+        );
+        assert!(retention_warnings(&policies, chrono::Duration::days(90)).is_empty());
+    }
+
+    #[test]
+    fn filled_and_value_in_read_absent_null_blank_and_lists() {
+        assert!(!filled(None));
+        assert!(!filled(Some(&Value::Null)));
+        assert!(!filled(Some(&Value::String("  ".into()))));
+        assert!(filled(Some(&Value::Bool(false))));
+        let allowed = [Value::String("phone".into()), Value::String("visit".into())];
+        assert!(value_in(Some(&Value::String("phone".into())), &allowed));
+        assert!(!value_in(Some(&Value::String("sms".into())), &allowed));
+        assert!(!value_in(None, &allowed));
+        let list = Value::List(vec![Value::String("phone".into()), Value::String("sms".into())]);
+        assert!(!value_in(Some(&list), &allowed));
+    }
+}
