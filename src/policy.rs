@@ -103,6 +103,7 @@ pub enum ClauseBody {
     Repeat(Repeat),
     Every(Duty),
     Window(Window),
+    Record(Record),
 }
 
 impl ClauseBody {
@@ -116,6 +117,7 @@ impl ClauseBody {
             ClauseBody::Repeat(_) => "repeat",
             ClauseBody::Every(_) => "every",
             ClauseBody::Window(_) => "window",
+            ClauseBody::Record(_) => "record",
         }
     }
 }
@@ -753,5 +755,74 @@ fn compare(actual: &Value, op: CmpOp, expected: &Value) -> bool {
             },
             _ => false,
         },
+    }
+}
+
+/// A record clause: what a case's own history must show (complete records, the order of its
+/// steps, counts and distinct actors, warranty windows). Each item is judged on its own; see
+/// `eval::record` for when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The items, in the clause's order (findings name the item by its index and text).
+    pub items: Vec<RecordItem>,
+}
+
+/// One line of a record clause.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordItem {
+    /// `opened has location, contact`: every matching event carries each attribute (present,
+    /// not `null`, not an empty string).
+    Fields { event: Trigger, attrs: Vec<String> },
+    /// `revisited has method in ["visit", "phone"]`: every event of the type carries the attribute
+    /// with one of these values (a list-valued attribute: every element).
+    Value {
+        event: String,
+        attr: String,
+        values: Vec<Value>,
+    },
+    /// `steps opened, dispatched, resolved`: each step happens, first occurrences in this order.
+    Steps(Vec<Trigger>),
+    /// `progress only after reviewed`: every matching event has an `after` event at or before it.
+    OnlyAfter { event: Trigger, after: Trigger },
+    /// `revisited at least 3 after mediated`, `confirmed at least 2 distinct by`.
+    AtLeast {
+        event: Trigger,
+        count: u32,
+        /// Count distinct `by` values instead of events.
+        distinct_by: bool,
+        /// Count only events at or after the first of these (none: no requirement).
+        after: Option<Trigger>,
+    },
+    /// `no reopened within 90 days after resolved`: an event in the window after a fix.
+    Warranty {
+        event: Trigger,
+        within: Duration,
+        after: Trigger,
+    },
+}
+
+impl Record {
+    /// Every event pattern the items read (an attribute item reads its event type), so a
+    /// streaming evaluator knows which events of a case to keep.
+    pub fn triggers(&self) -> Vec<std::borrow::Cow<'_, Trigger>> {
+        use std::borrow::Cow;
+        let mut out = Vec::new();
+        for item in &self.items {
+            match item {
+                RecordItem::Fields { event, .. } => out.push(Cow::Borrowed(event)),
+                RecordItem::Value { event, .. } => out.push(Cow::Owned(Trigger::event(event))),
+                RecordItem::Steps(steps) => out.extend(steps.iter().map(Cow::Borrowed)),
+                RecordItem::OnlyAfter { event, after }
+                | RecordItem::Warranty { event, after, .. } => {
+                    out.push(Cow::Borrowed(event));
+                    out.push(Cow::Borrowed(after));
+                }
+                RecordItem::AtLeast { event, after, .. } => {
+                    out.push(Cow::Borrowed(event));
+                    out.extend(after.iter().map(Cow::Borrowed));
+                }
+            }
+        }
+        out
     }
 }

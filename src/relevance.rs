@@ -167,6 +167,12 @@ impl Relevance {
                     }
                 }
                 ClauseBody::Window(w) => r.trigger(&w.event),
+                ClauseBody::Record(rec) => {
+                    for t in rec.triggers() {
+                        r.trigger(&t);
+                    }
+                    r.types.insert("reopened");
+                }
             }
         }
         r.types.seal();
@@ -214,6 +220,12 @@ impl Relevance {
                     }
                 }
                 ClauseBody::Window(w) => r.trigger(&w.event),
+                ClauseBody::Record(rec) => {
+                    for t in rec.triggers() {
+                        r.trigger(&t);
+                    }
+                    r.types.insert("reopened");
+                }
             }
         }
         if any {

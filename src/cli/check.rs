@@ -118,6 +118,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    for warning in crate::eval::record::retention_warnings(&policies, args.retain) {
+        eprintln!("warning: {warning}");
+    }
     let output =
         match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
             Ok(output) => output,

@@ -510,6 +510,8 @@ pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -
     for f in &notice_facts {
         notify::resolve(f, &notices[f.plan], &ticket, now, &mut result.findings);
     }
+    let records = super::record::plan(policies);
+    super::record::case_findings(&view, &records, &ticket, &mut result.findings);
     notify::sort_findings(&mut result.findings);
     crate::period::tally::case_findings(policies, &view, &ticket, now, &mut result.findings);
     result

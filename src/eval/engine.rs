@@ -63,6 +63,7 @@ use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
 use super::notify::{self, NoticeFacts, NoticePlan};
 use super::partition::Partition;
+use super::record::{self, RecordPlan};
 use super::track::{Roles, Stopped, TrackSpec, TrackState};
 use super::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
@@ -662,6 +663,8 @@ pub struct Evaluator<'p, S: Sink> {
     /// Notification clauses, and the index of each in `summary.clauses`.
     notices: Vec<NoticePlan<'p>>,
     notice_summary: Vec<usize>,
+    records: Vec<RecordPlan<'p>>,
+    record_summary: Vec<usize>,
     /// Notification facts of settled cases that depend on the `now` to come, per case.
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     findings: Vec<Finding>,
@@ -719,6 +722,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let plan_summary = plans.iter().map(|p| index_of(p.clause_ref)).collect();
         let notices = notify::plan(policies);
         let notice_summary = notices.iter().map(|p| index_of(p.clause_ref)).collect();
+        let records = record::plan(policies);
+        let record_summary = records.iter().map(|p| index_of(p.clause_ref)).collect();
 
         let mut tracks: Vec<TrackSpec<'p>> = Vec::new();
         let mut track_plans: Vec<Vec<u32>> = Vec::new();
@@ -858,7 +863,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     .matchers
                     .iter()
                     .any(|m| &*m.event == "opened" && m.filter.is_some())
-            }),
+            }) || policies
+                .iter()
+                .flat_map(|p| &p.clauses)
+                // A record item may read any attribute of `opened` (`opened has location`).
+                .any(|c| matches!(c.body, ClauseBody::Record(_))),
             digest_types,
             digest_by_type,
             digest_case_refs: {
@@ -879,6 +888,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             periods,
             notices,
             notice_summary,
+            records,
+            record_summary,
             deferred_notices: Vec::new(),
             findings: Vec::new(),
             batch: Vec::new(),
@@ -1631,6 +1642,28 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
+        self.records_of_case(&ticket, &view);
+    }
+
+    /// Evaluates the record clauses on a settled case. Their findings do not depend on `now`
+    /// (see `eval::record`), so they are emitted at once.
+    fn records_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>) {
+        if self.records.is_empty() {
+            return;
+        }
+        self.findings.clear();
+        record::case_findings(view, &self.records, ticket, &mut self.findings);
+        notify::sort_findings(&mut self.findings);
+        for finding in &self.findings {
+            let index = self
+                .records
+                .iter()
+                .position(|p| p.clause_ref == finding.clause_ref)
+                .map_or(0, |i| self.record_summary[i]);
+            self.summary.clauses[index].findings += 1;
+            self.periods.record_finding(finding);
+            self.sink.finding(finding);
+        }
     }
 
     /// Evaluates the notification clauses on a case: now when `now` is known or cannot change
@@ -1875,6 +1908,19 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
                 trigger: Cow::Borrowed(&w.event),
                 first_only: false,
             }),
+            ClauseBody::Record(r) => {
+                for trigger in r.triggers() {
+                    rules.push(DigestRule {
+                        trigger,
+                        first_only: false,
+                    });
+                }
+                // Whether the case is closed at the end: its last `closed` or `reopened`.
+                rules.push(DigestRule {
+                    trigger: Cow::Owned(Trigger::event("reopened")),
+                    first_only: false,
+                });
+            }
         }
         any = true;
     }

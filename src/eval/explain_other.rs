@@ -137,6 +137,7 @@ pub fn explain_other_clauses(
                 ClauseBody::Every(_) | ClauseBody::Window(_) => {
                     explain_duty_or_window(&mut text, &ctx)
                 }
+                ClauseBody::Record(r) => explain_record(&mut text, &ctx, r),
                 ClauseBody::Deadline(_) => {}
             }
             if matches!(
@@ -229,6 +230,34 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
                 when(matching[0].at, z),
                 when(last.at, z)
             );
+        }
+    }
+}
+
+/// Each item of a record clause and what the case's events say of it as of `now`.
+fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::policy::Record) {
+    let items = super::record::explain_items(record, ctx.view.events, ctx.policy.zone);
+    let closed = ctx
+        .view
+        .events
+        .iter()
+        .rev()
+        .find(|e| matches!(&*e.kind, "closed" | "reopened"))
+        .is_some_and(|e| &*e.kind == "closed");
+    for (text, found) in items {
+        match found {
+            Some((code, what)) => {
+                let _ = writeln!(out, "  `{text}`: finding `{code}`: {what}");
+            }
+            None if closed => {
+                let _ = writeln!(out, "  `{text}`: met");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  `{text}`: no finding so far (the case is open: a step or count still short is pending)"
+                );
+            }
         }
     }
 }

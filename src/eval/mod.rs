@@ -5,6 +5,8 @@
 //! - [`case`]: one case: attributes, status timeline, cycles, verdicts and actions;
 //! - [`notify`]: notification clauses on one case: channels, audiences, coverage, first
 //!   contact, as [`Finding`]s;
+//! - [`record`]: record clauses on one case: complete records, order of steps, counts,
+//!   warranty windows, as [`Finding`]s;
 //! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
 //! - [`verdict`]: the records produced;
 //! - [`explain`]: why one case got its verdicts, in sentences (the REPL's `:why`);
@@ -18,6 +20,7 @@ pub mod explain;
 pub mod explain_other;
 pub mod notify;
 pub mod partition;
+pub mod record;
 pub(crate) mod track;
 pub mod verdict;
 

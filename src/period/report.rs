@@ -348,7 +348,10 @@ impl PeriodReport {
                 // clause without findings is worth a row saying so.
                 if !matches!(
                     clause.body,
-                    ClauseBody::Notify(_) | ClauseBody::Every(_) | ClauseBody::Window(_)
+                    ClauseBody::Notify(_)
+                        | ClauseBody::Every(_)
+                        | ClauseBody::Window(_)
+                        | ClauseBody::Record(_)
                 ) {
                     continue;
                 }

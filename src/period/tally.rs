@@ -292,7 +292,10 @@ impl<'p> PeriodTally<'p> {
         for (pi, policy) in policies.iter().enumerate() {
             let policy_name: Arc<str> = policy.name.as_str().into();
             for (ci, clause) in policy.clauses.iter().enumerate() {
-                if matches!(clause.body, ClauseBody::Deadline(_) | ClauseBody::Notify(_)) {
+                if matches!(
+                    clause.body,
+                    ClauseBody::Deadline(_) | ClauseBody::Notify(_) | ClauseBody::Record(_)
+                ) {
                     continue;
                 }
                 let clause_ref = ClauseRef {
@@ -487,7 +490,7 @@ impl<'p> PeriodTally<'p> {
                     window_findings(plan, w, view, ticket, &mut findings, &mut met);
                     presence_findings(plan, w, view, ticket, now, &mut findings, &mut met);
                 }
-                ClauseBody::Deadline(_) | ClauseBody::Notify(_) => {}
+                ClauseBody::Deadline(_) | ClauseBody::Notify(_) | ClauseBody::Record(_) => {}
             }
             met_checks.extend(met.drain(..).map(|at| (i, at)));
         }
@@ -563,6 +566,15 @@ impl<'p> PeriodTally<'p> {
     /// A finding of a notification clause, as it is emitted: counted in the report's row of its
     /// clause, period (of the instant it is about) and the case's group.
     pub(crate) fn notice_finding(&mut self, f: &Finding) {
+        self.clause_finding(f, "notify");
+    }
+
+    /// A record clause's finding, counted as a notice's is.
+    pub(crate) fn record_finding(&mut self, f: &Finding) {
+        self.clause_finding(f, "record");
+    }
+
+    fn clause_finding(&mut self, f: &Finding, kind: &'static str) {
         let Some(spec) = &self.report else {
             return;
         };
@@ -582,7 +594,7 @@ impl<'p> PeriodTally<'p> {
                     f.policy.clone(),
                     f.clause.clone(),
                     f.clause_ref,
-                    "notify",
+                    kind,
                     period,
                     zone,
                     group.clone(),

@@ -221,7 +221,7 @@ fn record_text(r: &PeriodRecord) -> String {
 /// The state of any non-deadline clause, one line.
 fn other_state(eval: &Evaluation, c: &ClauseSummary) -> String {
     match c.kind {
-        "notify" | "every" | "window" => {
+        "notify" | "every" | "window" | "record" => {
             if c.findings == 0 {
                 QUIET_FINDINGS.to_string()
             } else {
@@ -331,7 +331,7 @@ fn short_state(eval: &Evaluation, c: &ClauseSummary) -> String {
             }
             s
         }
-        "notify" | "every" | "window" => format!("{} finding(s)", c.findings),
+        "notify" | "every" | "window" | "record" => format!("{} finding(s)", c.findings),
         "sample" => {
             let (mut done, mut required) = (0, 0);
             for r in periods_of(eval, c) {

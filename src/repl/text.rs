@@ -6,7 +6,7 @@ use crate::syntax::for_each_code_byte as code_bytes;
 
 /// The clause keywords and `calendar`, which begin a declaration a what-if may type.
 pub const DECLARATION_KEYWORDS: &[&str] = &[
-    "deadline", "notify", "sample", "target", "repeat", "every", "window", "calendar",
+    "deadline", "notify", "sample", "target", "repeat", "every", "window", "record", "calendar",
 ];
 
 /// `{` minus `}` outside strings and comments: input is complete when this is not positive.

@@ -306,6 +306,7 @@ fn threshold(body: &ClauseBody) -> String {
             }
         }
         ClauseBody::Notify(_) => "notification".to_string(),
+        ClauseBody::Record(r) => format!("{} record item(s)", r.items.len()),
         ClauseBody::Sample(s) => format!(
             "{} by {} per {}",
             percent(u64::from(s.ratio_permille)),
@@ -332,7 +333,12 @@ impl HtmlData {
         source: &str,
         group_by: &[String],
     ) -> HtmlData {
-        let counted = |r: &&ReportRow| matches!(r.kind, "deadline" | "every" | "window" | "notify");
+        let counted = |r: &&ReportRow| {
+            matches!(
+                r.kind,
+                "deadline" | "every" | "window" | "notify" | "record"
+            )
+        };
         let periods: BTreeSet<_> = report
             .rows
             .iter()
@@ -361,7 +367,7 @@ impl HtmlData {
                     clause: ci,
                 };
                 let kind = clause.body.keyword();
-                if !matches!(kind, "deadline" | "every" | "window" | "notify") {
+                if !matches!(kind, "deadline" | "every" | "window" | "notify" | "record") {
                     continue;
                 }
                 let rows: Vec<&ReportRow> = report
@@ -397,7 +403,7 @@ impl HtmlData {
                 if data.total.is_empty() {
                     // A notification clause counts findings only: without one it may have
                     // judged many cases, or none.
-                    let list = if kind == "notify" {
+                    let list = if matches!(kind, "notify" | "record") {
                         &mut quiet_notices
                     } else {
                         &mut idle
@@ -417,7 +423,7 @@ impl HtmlData {
                     list.truncate(LISTED_PER_CLAUSE);
                     data.findings = list;
                 }
-                if kind != "notify" {
+                if !matches!(kind, "notify" | "record") {
                     total.met += data.total.met;
                     total.decided += data.total.decided;
                     total.pending += data.total.pending;

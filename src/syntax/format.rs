@@ -218,6 +218,11 @@ pub fn format_clause(clause: &Clause) -> String {
             }
             line(text);
         }
+        ClauseBody::Record(r) => {
+            for item in &r.items {
+                line(format_record_item(item));
+            }
+        }
     }
     out.push_str("  }\n");
     out
@@ -372,6 +377,71 @@ fn permille(p: u32) -> String {
 }
 
 /// Formats an event trigger (`resolved or progress(channel == "sms")`).
+/// One item of a record clause, as written.
+pub fn format_record_item(item: &RecordItem) -> String {
+    match item {
+        RecordItem::Fields { event, attrs } => {
+            format!("{} has {}", format_trigger(event), attrs.join(", "))
+        }
+        RecordItem::Value {
+            event,
+            attr,
+            values,
+        } => format!(
+            "{event} has {attr} in [{}]",
+            values
+                .iter()
+                .map(format_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        RecordItem::Steps(steps) => format!(
+            "steps {}",
+            steps
+                .iter()
+                .map(format_trigger)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        RecordItem::OnlyAfter { event, after } => {
+            format!(
+                "{} only after {}",
+                format_trigger(event),
+                format_trigger(after)
+            )
+        }
+        RecordItem::AtLeast {
+            event,
+            count,
+            distinct_by,
+            after,
+        } => {
+            let mut text = format!("{} at least {count}", format_trigger(event));
+            if *distinct_by {
+                text.push_str(" distinct by");
+            }
+            if let Some(a) = after {
+                let _ = write!(text, " after {}", format_trigger(a));
+            }
+            text
+        }
+        RecordItem::Warranty {
+            event,
+            within,
+            after,
+        } => format!(
+            "no {} within {} after {}",
+            format_trigger(event),
+            if within.num_seconds() > 0 && within.num_seconds() % 86_400 == 0 {
+                format!("{} days", within.num_days())
+            } else {
+                format_duration(*within)
+            },
+            format_trigger(after)
+        ),
+    }
+}
+
 pub fn format_trigger(t: &Trigger) -> String {
     t.matchers
         .iter()

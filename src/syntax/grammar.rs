@@ -27,7 +27,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
             "a date range (`2026-01-01..2026-07-01`, `2026-07-01..` or `..2026-07-01`)"
         }
         Rule::clause | Rule::clause_kind | Rule::clause_alone => {
-            "a clause (`deadline`, `notify`, `sample`, `target`, `repeat`, `every`, `window`)"
+            "a clause (`deadline`, `notify`, `sample`, `target`, `repeat`, `every`, `window`, `record`)"
         }
         Rule::snippet => "clauses or calendars",
         Rule::condition_alone => "a condition",
@@ -143,6 +143,12 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         }
         Rule::measure_bound_item => "`at most 24 hours` or `at least 12`",
         Rule::change_item | Rule::k_change => "`change at most -35% against previous year`",
+        Rule::fields_item => "`EVENT has attr, ...`",
+        Rule::value_item => "`EVENT has attr in [...]`",
+        Rule::steps_item | Rule::k_steps => "`steps A, B, C`",
+        Rule::order_item => "`B only after A`",
+        Rule::count_item | Rule::k_distinct => "`EVENT at least N [distinct by] [after A]`",
+        Rule::warranty_item | Rule::k_no => "`no EVENT within 90 days after A`",
         Rule::k_against => "`against`",
         Rule::k_previous | Rule::k_year => "`previous year`",
     }

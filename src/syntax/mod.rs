@@ -21,6 +21,7 @@ pub mod schema;
 
 pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
+pub use format::format_record_item;
 pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
 pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
@@ -299,7 +300,8 @@ pub fn rebind_calendars(clause: &mut Clause, calendars: &[Arc<crate::calendar::C
         ClauseBody::Sample(_)
         | ClauseBody::Target(_)
         | ClauseBody::Repeat(_)
-        | ClauseBody::Window(_) => {}
+        | ClauseBody::Window(_)
+        | ClauseBody::Record(_) => {}
     }
 }
 

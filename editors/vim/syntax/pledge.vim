@@ -40,7 +40,7 @@ syn keyword pledgeVerdict   contained met breached pending
 
 " A policy, calendar or clause: its keyword, then its name and title.
 syn keyword pledgeClause    policy nextgroup=pledgeTitle skipwhite
-syn keyword pledgeClause    calendar deadline sample target repeat window nextgroup=pledgeName skipwhite
+syn keyword pledgeClause    calendar deadline sample target repeat window record nextgroup=pledgeName skipwhite
 " `notify` and `every` are also items (an action, a duty's largest gap): they start a clause
 " only at the start of a line.
 syn match   pledgeClause    "^\s*\%(notify\|every\)\>" nextgroup=pledgeName skipwhite
@@ -53,6 +53,7 @@ syn keyword pledgeItem      status at after via coverage least most first eviden
 syn keyword pledgeItem      of among times then every only each having before warn escalate notify
 syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      measure count mean median percentile change against previous year
+syn keyword pledgeItem      steps distinct no
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite

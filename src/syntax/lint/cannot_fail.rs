@@ -57,6 +57,16 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 line(Rule::quota_item),
                 "a quota of 0 is met by a period without any event".to_string(),
             )),
+            ClauseBody::Record(r)
+                if r.items
+                    .iter()
+                    .any(|i| matches!(i, crate::policy::RecordItem::AtLeast { count: 0, .. })) =>
+            {
+                Some((
+                    line(Rule::count_item),
+                    "at least 0 is met by a case without any such event".to_string(),
+                ))
+            }
             _ => None,
         };
         if let Some((span, label)) = found {

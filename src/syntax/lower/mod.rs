@@ -11,6 +11,7 @@ mod every;
 mod limits;
 mod measure;
 mod notify;
+mod record;
 mod register;
 mod repeat;
 mod sample;
@@ -302,7 +303,7 @@ impl<'a> Lowerer<'a> {
             let rule = item.as_rule();
             let item_span = Self::span(&item);
             if let Some(first) = clause.seen.insert(rule, item_span) {
-                if rule != Rule::stage_item {
+                if rule != Rule::stage_item && !record::is_record_line(rule) {
                     self.err(
                         "pledge::clause::duplicate_line",
                         item_span,
@@ -404,6 +405,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Rule::quota_item | Rule::duty_item => self.every_line(item, item_span, &mut clause),
                 Rule::window_item => self.window_line(item, &mut clause),
+                r if record::is_record_line(r) => self.record_line(item, &mut clause),
                 _ => {}
             }
         }
@@ -431,6 +433,7 @@ impl<'a> Lowerer<'a> {
             "repeat" => self.repeat_body(&name, span, &mut clause)?,
             "every" => self.every_body(&name, span, &mut clause)?,
             "window" => self.window_body(&name, span, &mut clause)?,
+            "record" => self.record_body(&name, span, &mut clause)?,
             other => {
                 self.err(
                     "pledge::clause::unsupported_kind",
@@ -465,6 +468,7 @@ impl<'a> Lowerer<'a> {
             "same" => "pledge::clause::missing_repeat",
             "then" => "pledge::clause::missing_action",
             "duty" => "pledge::clause::missing_duty",
+            "record" => "pledge::clause::missing_record",
             _ => "pledge::clause::missing_window",
         };
         let ns = name_span(span, name, self.source.inner());
@@ -509,6 +513,7 @@ pub(crate) struct ClauseParts {
     measure: Option<measure::MeasureParts>,
     measure_bound: Option<(bool, measure::Amount, Span)>,
     change: Option<(bool, i32)>,
+    record: Vec<RecordItem>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
@@ -542,6 +547,12 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::measure_item => "`measure`",
         Rule::measure_bound_item => "`at least`/`at most`",
         Rule::change_item => "`change`",
+        Rule::fields_item => "`has`",
+        Rule::value_item => "`EVENT has ATTR in [...]`",
+        Rule::steps_item => "`steps`",
+        Rule::order_item => "`only after`",
+        Rule::count_item => "`at least N`",
+        Rule::warranty_item => "`no ... within ... after`",
         _ => "duplicate",
     }
 }
@@ -590,6 +601,7 @@ fn allowed(kind: &str, rule: Rule) -> bool {
             "repeat" => matches!(rule, repeat_item | then_item),
             "every" => matches!(rule, from_item | until_item | quota_item | duty_item),
             "window" => matches!(rule, window_item),
+            "record" => record::is_record_line(rule),
             _ => false,
         }
 }
@@ -602,6 +614,7 @@ fn allowed_words(kind: &str) -> &'static str {
         "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`",
         "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
         "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        "record" => "`cite`, `allow`, `effective`, `when`, and items: `EVENT has a, b`, `EVENT has ATTR in [...]`, `steps A, B, C`, `B only after A`, `EVENT at least N [distinct by] [after A]`, `no EVENT within D after A`",
         _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
 }

@@ -1,0 +1,491 @@
+//! Record clauses on one case: what the case's own history must show.
+//!
+//! A `record` clause holds items, each judged on its own over the case's events in canonical
+//! order (timestamp order, whatever order they arrived in within the reorder window):
+//!
+//! | item | finding | when | `at` |
+//! | --- | --- | --- | --- |
+//! | `EV has a, b` | `record.field_missing` | a matching event lacks an attribute (absent, `null` or empty text) | the first such event |
+//! | `EV has attr in [..]` | `record.value_outside` | an event of the type has no such attribute or a value outside the set | the first such event |
+//! | `steps A, B, C` | `record.out_of_order` | a step's first occurrence is before an earlier step's first occurrence | the earlier step's (later) event |
+//! | `steps A, B, C` | `record.step_missing` | a step never happened, and the case is closed | the case's `closed` |
+//! | `B only after A` | `record.out_of_order` | a `B` with no `A` at or before it | the first such `B` |
+//! | `B at least N [after A]` | `record.count_short` | fewer than N `B` events (at or after the first `A`), and the case is closed | the case's `closed` |
+//! | `B at least N distinct by` | `record.actors_short` | fewer than N distinct `by` values among them, and the case is closed | the case's `closed` |
+//! | `no B within D after A` | `record.warranty_claim` | a `B` in `(A, A + D]` of the latest `A` before it | that `B` |
+//!
+//! # Readings of the rules
+//!
+//! - **Which cases.** A case that was opened, whose attributes as merged satisfy `when`, and
+//!   whose clause version holds on the date of its first event. `opened` is the first step.
+//! - **Fail at once.** Findings about what did happen (a missing field, a value outside the
+//!   set, a step out of order, a claim inside a warranty window) are final the moment the event
+//!   is seen: no later event can undo them, so they do not depend on `now`.
+//! - **Missing things wait for the close.** A required step or count still short while the
+//!   case is open is pending: no finding. It fails when the case is closed (its last
+//!   `closed`/`reopened` is a `closed`), at that `closed` instant. Events within the retention
+//!   after `closed` (a revisit after closing) still count, because the case is judged when it
+//!   settles.
+//! - **Once per case.** Each item gives at most one finding per case (warranty: one per fix),
+//!   across reopens: a record is about the case, not one round of it.
+//! - **Boundaries.** `only after` accepts an `A` at the same instant as the `B`. A warranty
+//!   window includes its end (`A + D` exactly is a claim) and excludes the fix instant itself.
+
+use super::case::{CaseView, ClauseGuard};
+use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
+use crate::event::{Event, Instant};
+use crate::policy::{Clause, ClauseBody, Policy, Record, RecordItem, Trigger};
+use crate::syntax::format_record_item;
+use crate::value::Value;
+use chrono_tz::Tz;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Stable finding codes of record clauses.
+pub mod code {
+    pub const FIELD_MISSING: &str = "record.field_missing";
+    pub const VALUE_OUTSIDE: &str = "record.value_outside";
+    pub const STEP_MISSING: &str = "record.step_missing";
+    pub const OUT_OF_ORDER: &str = "record.out_of_order";
+    pub const COUNT_SHORT: &str = "record.count_short";
+    pub const ACTORS_SHORT: &str = "record.actors_short";
+    pub const WARRANTY_CLAIM: &str = "record.warranty_claim";
+}
+
+/// A record clause prepared for evaluation.
+#[derive(Debug)]
+pub(crate) struct RecordPlan<'p> {
+    pub clause_ref: ClauseRef,
+    pub policy: Arc<str>,
+    pub name: Arc<str>,
+    pub clause: &'p Clause,
+    pub guard: ClauseGuard,
+    pub record: &'p Record,
+    pub policy_zone: Tz,
+}
+
+/// The record clauses of `policies`, in policy and clause order.
+pub(crate) fn plan(policies: &[Policy]) -> Vec<RecordPlan<'_>> {
+    let mut out = Vec::new();
+    for (pi, policy) in policies.iter().enumerate() {
+        let policy_name: Arc<str> = policy.name.as_str().into();
+        for (ci, clause) in policy.clauses.iter().enumerate() {
+            let ClauseBody::Record(record) = &clause.body else {
+                continue;
+            };
+            out.push(RecordPlan {
+                clause_ref: ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                },
+                policy: policy_name.clone(),
+                name: clause.name.as_str().into(),
+                clause,
+                guard: ClauseGuard::of(&clause.applies),
+                record,
+                policy_zone: policy.zone,
+            });
+        }
+    }
+    out
+}
+
+/// `90 days` for a whole number of days (as a warranty is written), else the usual form.
+fn days_or(d: chrono::Duration) -> String {
+    if d.num_seconds() > 0 && d.num_seconds() % 86_400 == 0 {
+        format!("{} days", d.num_days())
+    } else {
+        format_duration(d)
+    }
+}
+
+/// Whether an attribute is filled in: present, not `null`, not empty (or blank) text.
+fn filled(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::List(l)) => !l.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Whether `value` is one of `allowed` (a list: every element is).
+fn value_in(value: Option<&Value>, allowed: &[Value]) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::List(items)) => !items.is_empty() && items.iter().all(|v| allowed.contains(v)),
+        Some(v) => allowed.contains(v),
+    }
+}
+
+fn matches(t: &Trigger, e: &Event) -> bool {
+    t.matches(&e.kind, &e.attrs)
+}
+
+/// The instant the case was closed, when its last `closed` or `reopened` is a `closed`.
+fn closed_at(events: &[Event]) -> Option<Instant> {
+    events
+        .iter()
+        .rev()
+        .find(|e| matches!(&*e.kind, "closed" | "reopened"))
+        .filter(|e| &*e.kind == "closed")
+        .map(|e| e.at)
+}
+
+/// Appends the findings of every record clause that applies to the case. `view.events` must
+/// hold every event the items read (the engine's digest keeps them) and every `closed` and
+/// `reopened`.
+pub(crate) fn case_findings(
+    view: &CaseView<'_>,
+    plans: &[RecordPlan<'_>],
+    ticket: &Arc<str>,
+    out: &mut Vec<Finding>,
+) {
+    if !view.opened {
+        return;
+    }
+    let Some(first) = view.events.first() else {
+        return;
+    };
+    let closed = closed_at(view.events);
+    for plan in plans {
+        if !view.applies(&plan.guard, &plan.clause.applies)
+            || !plan.clause.holds_at(plan.policy_zone, first.at)
+        {
+            continue;
+        }
+        let zone = plan.policy_zone;
+        let mut push = |code: &'static str, at: Instant, item: &RecordItem, what: String| {
+            out.push(Finding {
+                ticket: ticket.clone(),
+                policy: plan.policy.clone(),
+                clause: plan.name.clone(),
+                clause_ref: plan.clause_ref,
+                code,
+                at,
+                message: format!("{what} (`{}`)", format_record_item(item)),
+                zone,
+            })
+        };
+        for item in &plan.record.items {
+            judge(item, view.events, closed, zone, &mut push);
+        }
+    }
+}
+
+/// The finding of one item on a case's events, if any.
+fn judge(
+    item: &RecordItem,
+    events: &[Event],
+    closed: Option<Instant>,
+    zone: Tz,
+    push: &mut impl FnMut(&'static str, Instant, &RecordItem, String),
+) {
+    let when = |at: Instant| rfc3339(at, zone);
+    match item {
+        RecordItem::Fields { event, attrs } => {
+            let mut bad = events.iter().filter_map(|e| {
+                if !matches(event, e) {
+                    return None;
+                }
+                let missing: Vec<&str> = attrs
+                    .iter()
+                    .filter(|a| !filled(e.attrs.get(a.as_str())))
+                    .map(String::as_str)
+                    .collect();
+                (!missing.is_empty()).then_some((e, missing))
+            });
+            if let Some((e, missing)) = bad.next() {
+                let more = bad.count();
+                let others = if more > 0 {
+                    format!("; {more} later `{}` event(s) lack fields too", e.kind)
+                } else {
+                    String::new()
+                };
+                push(
+                    code::FIELD_MISSING,
+                    e.at,
+                    item,
+                    format!(
+                        "`{}` at {} lacks {}{others}",
+                        e.kind,
+                        when(e.at),
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        RecordItem::Value {
+            event,
+            attr,
+            values,
+        } => {
+            let bad = events
+                .iter()
+                .filter(|e| &*e.kind == event.as_str())
+                .find(|e| !value_in(e.attrs.get(attr.as_str()), values));
+            if let Some(e) = bad {
+                let got = match e.attrs.get(attr.as_str()) {
+                    None | Some(Value::Null) => "no value".to_string(),
+                    Some(v) => format!("`{v}`"),
+                };
+                push(
+                    code::VALUE_OUTSIDE,
+                    e.at,
+                    item,
+                    format!("`{event}` at {} has {got} for `{attr}`", when(e.at)),
+                );
+            }
+        }
+        RecordItem::Steps(steps) => {
+            let firsts: Vec<Option<&Event>> = steps
+                .iter()
+                .map(|s| events.iter().find(|e| matches(s, e)))
+                .collect();
+            // The first step whose first occurrence comes before an earlier step's.
+            let mut latest: Option<&Event> = None;
+            let mut disorder = None;
+            for f in firsts.iter().flatten() {
+                if let Some(l) = latest {
+                    if f.at < l.at {
+                        disorder = Some((*f, l));
+                        break;
+                    }
+                }
+                if latest.is_none_or(|l| f.at >= l.at) {
+                    latest = Some(f);
+                }
+            }
+            if let Some((early, late)) = disorder {
+                push(
+                    code::OUT_OF_ORDER,
+                    late.at,
+                    item,
+                    format!(
+                        "`{}` at {} came before `{}` at {}",
+                        early.kind,
+                        when(early.at),
+                        late.kind,
+                        when(late.at)
+                    ),
+                );
+            }
+            if let Some(end) = closed {
+                let missing: Vec<String> = steps
+                    .iter()
+                    .zip(&firsts)
+                    .filter(|(_, f)| f.is_none())
+                    .map(|(s, _)| format!("`{}`", crate::syntax::format_trigger(s)))
+                    .collect();
+                if !missing.is_empty() {
+                    push(
+                        code::STEP_MISSING,
+                        end,
+                        item,
+                        format!("no {} by the close at {}", missing.join(", "), when(end)),
+                    );
+                }
+            }
+        }
+        RecordItem::OnlyAfter { event, after } => {
+            let first_after = events.iter().find(|e| matches(after, e)).map(|e| e.at);
+            let bad = events
+                .iter()
+                .filter(|e| matches(event, e))
+                .find(|e| first_after.is_none_or(|a| a > e.at));
+            if let Some(e) = bad {
+                push(
+                    code::OUT_OF_ORDER,
+                    e.at,
+                    item,
+                    format!(
+                        "`{}` at {} with no `{}` before it",
+                        e.kind,
+                        when(e.at),
+                        crate::syntax::format_trigger(after)
+                    ),
+                );
+            }
+        }
+        RecordItem::AtLeast {
+            event,
+            count,
+            distinct_by,
+            after,
+        } => {
+            let Some(end) = closed else { return };
+            let from = match after {
+                Some(a) => match events.iter().find(|e| matches(a, e)) {
+                    Some(e) => e.at,
+                    // No start, no requirement.
+                    None => return,
+                },
+                None => match events.first() {
+                    Some(e) => e.at,
+                    None => return,
+                },
+            };
+            let counted = events.iter().filter(|e| e.at >= from && matches(event, e));
+            let (got, code, noun) = if *distinct_by {
+                // At most `count` distinct actors are ever needed.
+                let mut actors: BTreeSet<String> = BTreeSet::new();
+                for e in counted {
+                    if let Some(by) = e.attrs.get("by").filter(|v| filled(Some(v))) {
+                        actors.insert(by.to_string());
+                        if actors.len() >= *count as usize {
+                            break;
+                        }
+                    }
+                }
+                (actors.len(), code::ACTORS_SHORT, "distinct `by`")
+            } else {
+                (
+                    counted.take(*count as usize).count(),
+                    code::COUNT_SHORT,
+                    "events",
+                )
+            };
+            if got < *count as usize {
+                push(
+                    code,
+                    end,
+                    item,
+                    format!(
+                        "{got} {noun} of {count} required by the close at {}",
+                        when(end)
+                    ),
+                );
+            }
+        }
+        RecordItem::Warranty {
+            event,
+            within,
+            after,
+        } => {
+            let mut fix: Option<&Event> = None;
+            let mut claimed = false;
+            for e in events {
+                if matches(after, e) {
+                    fix = Some(e);
+                    claimed = false;
+                    continue;
+                }
+                if !matches(event, e) || claimed {
+                    continue;
+                }
+                if let Some(f) = fix {
+                    if e.at > f.at && e.at - f.at <= *within {
+                        claimed = true;
+                        push(
+                            code::WARRANTY_CLAIM,
+                            e.at,
+                            item,
+                            format!(
+                                "`{}` at {}, {} after `{}` at {} (warranty {})",
+                                e.kind,
+                                when(e.at),
+                                format_duration(e.at - f.at),
+                                f.kind,
+                                when(f.at),
+                                days_or(*within)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each item of `record` with its finding on a case's events, if any: for `:why`.
+pub(crate) fn explain_items(
+    record: &Record,
+    events: &[Event],
+    zone: Tz,
+) -> Vec<(String, Option<(&'static str, String)>)> {
+    let closed = closed_at(events);
+    record
+        .items
+        .iter()
+        .map(|item| {
+            let mut found = None;
+            judge(item, events, closed, zone, &mut |code, _, _, what| {
+                found.get_or_insert((code, what));
+            });
+            (format_record_item(item), found)
+        })
+        .collect()
+}
+
+/// One line per warranty item whose window is longer than `retain`: a case is kept only
+/// `retain` after its close, so a claim later than that is never seen (it arrives after the
+/// retention and is rejected). `pledge check` prints these as warnings.
+pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<String> {
+    let mut out = Vec::new();
+    for policy in policies {
+        for clause in &policy.clauses {
+            let ClauseBody::Record(record) = &clause.body else {
+                continue;
+            };
+            for item in &record.items {
+                if let RecordItem::Warranty { within, .. } = item {
+                    if *within > retain {
+                        out.push(format!(
+                            "{}/{}: the warranty window of {} is longer than the retention of {}; \
+                             claims after the retention are not seen (use --retain {}d)",
+                            policy.name,
+                            clause.name,
+                            days_or(*within),
+                            days_or(retain),
+                            within.num_days().max(1)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retention_shorter_than_a_warranty_window_is_warned_about() {
+        let src =
+            "policy \"p\" {\n  record w {\n    no reopened within 90 days after resolved\n  }\n}\n";
+        let policy = crate::syntax::parse_policy(src, "w.pledge", None).unwrap();
+        let policies = [policy];
+        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
+        assert_eq!(
+            warnings,
+            [
+                "p/w: the warranty window of 90 days is longer than the retention of 30 days; \
+              claims after the retention are not seen (use --retain 90d)"
+            ]
+        );
+        assert!(retention_warnings(&policies, chrono::Duration::days(90)).is_empty());
+    }
+
+    #[test]
+    fn filled_and_value_in_read_absent_null_blank_and_lists() {
+        assert!(!filled(None));
+        assert!(!filled(Some(&Value::Null)));
+        assert!(!filled(Some(&Value::String("  ".into()))));
+        assert!(filled(Some(&Value::Bool(false))));
+        let allowed = [Value::String("phone".into()), Value::String("visit".into())];
+        assert!(value_in(Some(&Value::String("phone".into())), &allowed));
+        assert!(!value_in(Some(&Value::String("sms".into())), &allowed));
+        assert!(!value_in(None, &allowed));
+        let list = Value::List(vec![
+            Value::String("phone".into()),
+            Value::String("sms".into()),
+        ]);
+        assert!(!value_in(Some(&list), &allowed));
+    }
+}

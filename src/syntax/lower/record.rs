@@ -1,0 +1,148 @@
+//! Lowers `record` clauses: what a case's own history must show (complete records, the order of
+//! its steps, counts and distinct actors, warranty windows).
+//!
+//! Unlike other clause kinds, a record clause may hold several lines of the same kind (`opened
+//! has ...` and `maintained has ...`): each line is one item, kept in the clause's order.
+
+use crate::policy::*;
+use crate::syntax::grammar::Rule;
+use pest::iterators::Pair;
+
+use super::{ClauseParts, Lowerer};
+
+/// The lines only a `record` clause takes.
+pub(super) fn is_record_line(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::fields_item
+            | Rule::value_item
+            | Rule::steps_item
+            | Rule::order_item
+            | Rule::count_item
+            | Rule::warranty_item
+    )
+}
+
+impl Lowerer<'_> {
+    /// Lowers one item of a `record` clause into `clause` (an item with errors of its own is
+    /// left out; its errors are reported).
+    pub(super) fn record_line(&mut self, item: Pair<'_, Rule>, clause: &mut ClauseParts) {
+        let rule = item.as_rule();
+        let parts: Vec<Pair<'_, Rule>> = item.into_inner().collect();
+        let mut triggers = Vec::new();
+        let mut names = Vec::new();
+        let mut number = None;
+        let mut duration = None;
+        let mut values = Vec::new();
+        let mut distinct = false;
+        let mut ok = true;
+        for p in parts {
+            match p.as_rule() {
+                Rule::trigger => match self.trigger(p) {
+                    Some(t) => triggers.push(t),
+                    None => ok = false,
+                },
+                Rule::name => names.push((p.as_str().to_string(), Self::span(&p))),
+                Rule::number => match p.as_str().parse::<u32>() {
+                    Ok(n) => number = Some(n),
+                    Err(_) => {
+                        ok = false;
+                        self.err(
+                            "pledge::record::bad_count",
+                            Self::span(&p),
+                            "a count is a whole number of events or people",
+                            "not a whole number",
+                        );
+                    }
+                },
+                Rule::duration => match self.duration(p) {
+                    Some(d) => duration = Some(d),
+                    None => ok = false,
+                },
+                Rule::list => values = self.list(p),
+                Rule::k_distinct => distinct = true,
+                _ => {}
+            }
+        }
+        if !ok {
+            return;
+        }
+        let mut triggers = triggers.into_iter();
+        let item = match rule {
+            Rule::fields_item => triggers.next().map(|event| RecordItem::Fields {
+                event,
+                attrs: names.into_iter().map(|(n, _)| n).collect(),
+            }),
+            Rule::value_item => {
+                let mut names = names.into_iter();
+                let (Some((event, event_span)), Some((attr, _))) = (names.next(), names.next())
+                else {
+                    return;
+                };
+                if !self.events.contains(&event) {
+                    self.err(
+                        "pledge::clause::unknown_event",
+                        event_span,
+                        format!("unknown event type `{event}`"),
+                        "not a known event type",
+                    )
+                    .set_help(format!("event types are those of EVENTS.md; to use a new one, declare it in the policy: `events {event}`"));
+                    return;
+                }
+                Some(RecordItem::Value {
+                    event,
+                    attr,
+                    values,
+                })
+            }
+            Rule::steps_item => Some(RecordItem::Steps(triggers.collect())),
+            Rule::order_item => match (triggers.next(), triggers.next()) {
+                (Some(event), Some(after)) => Some(RecordItem::OnlyAfter { event, after }),
+                _ => None,
+            },
+            Rule::count_item => match (triggers.next(), number) {
+                (Some(event), Some(count)) => Some(RecordItem::AtLeast {
+                    event,
+                    count,
+                    distinct_by: distinct,
+                    after: triggers.next(),
+                }),
+                _ => None,
+            },
+            Rule::warranty_item => match (triggers.next(), duration, triggers.next()) {
+                (Some(event), Some(within), Some(after)) => Some(RecordItem::Warranty {
+                    event,
+                    within,
+                    after,
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(item) = item {
+            clause.record.push(item);
+        }
+    }
+
+    /// Builds a `record` clause's body from its items, reporting a clause without any.
+    pub(super) fn record_body(
+        &mut self,
+        name: &str,
+        span: Span,
+        clause: &mut ClauseParts,
+    ) -> Option<ClauseBody> {
+        let any_line = clause.seen.keys().any(|r| is_record_line(*r));
+        if !any_line {
+            self.missing(
+                name,
+                span,
+                "record",
+                "record",
+                "add an item such as `opened has location, contact`, `steps opened, resolved, revisited` or `progress only after reviewed`",
+            );
+        }
+        Some(ClauseBody::Record(Record {
+            items: std::mem::take(&mut clause.record),
+        }))
+    }
+}
