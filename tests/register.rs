@@ -235,3 +235,46 @@ fn the_readme_example_works_as_written_beside_the_shipped_register() {
     let shipped = load_policy(&root.join("policies/staff.pledge")).unwrap();
     assert_eq!(p.clauses[0].body, shipped.clauses[0].body);
 }
+
+/// Registers and holiday files are included the same way: relative to the policy file, with
+/// their own extension, and each failure is a diagnostic on the path as written.
+#[test]
+fn includes_of_either_kind_report_a_wrong_extension_a_missing_file_and_no_directory() {
+    let calendar = |path: &str| {
+        format!(
+            "policy \"hk\" {{\n  zone \"Asia/Shanghai\"\n  include calendar \"{path}\" as extra\n}}\n"
+        )
+    };
+    let register = |path: &str| DEADLINE.replace("\"staff.csv\"", &format!("\"{path}\""));
+    let cases = [
+        (
+            calendar("extra.csv"),
+            "pledge::include::not_toml",
+            "\"extra.csv\"",
+        ),
+        (
+            calendar("extra.toml"),
+            "pledge::include::unreadable",
+            "\"extra.toml\"",
+        ),
+        (
+            register("staff.toml"),
+            "pledge::register::not_csv",
+            "\"staff.toml\"",
+        ),
+        (
+            register("gone.csv"),
+            "pledge::register::unreadable",
+            "\"gone.csv\"",
+        ),
+    ];
+    for (policy, code, underlined) in cases {
+        let dir = dir_with(&policy, Some(STAFF));
+        let e = load_errors(dir.path());
+        assert_eq!(e.codes(), [code], "{policy}");
+        assert_eq!(e.errors[0].underlined(), Some(underlined), "{policy}");
+        // The same text with no file to be relative to cannot include anything.
+        let e = parse_policy(&policy, "hk.pledge", None).unwrap_err();
+        assert_eq!(e.codes()[0], "pledge::include::unavailable", "{policy}");
+    }
+}

@@ -14,7 +14,23 @@ use pest::iterators::Pair;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::include::FileKind;
 use super::{Lowerer, Seen};
+
+/// A holiday schedule is a TOML file next to the policy.
+const HOLIDAY_FILE: FileKind = FileKind {
+    extension: ".toml",
+    unavailable: "calendar files cannot be included here",
+    unavailable_help:
+        "load the policy from a file, or use a shipped schedule such as `holidays \"cn-2026\"`",
+    wrong_extension: (
+        "pledge::include::not_toml",
+        "`{path}` is not a holiday file",
+        "expected a `.toml` file",
+        "holiday schedules are TOML files; see calendars/README.md",
+    ),
+    unreadable: ("pledge::include::unreadable", ""),
+};
 
 impl Lowerer<'_> {
     /// Adds a calendar; one redefining a context calendar replaces it in place.
@@ -29,52 +45,19 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn include(&mut self, pair: Pair<'_, Rule>) {
-        let span = Self::span(&pair);
-        let mut inner = pair
-            .into_inner()
-            .filter(|p| matches!(p.as_rule(), Rule::string | Rule::name));
-        let (Some(path_pair), Some(alias)) = (inner.next(), inner.next()) else {
+        let Some(include) = self.include_parts(pair) else {
             return;
         };
-        let path_span = Self::span(&path_pair);
-        let path = self.string(path_pair);
-        let alias = alias.as_str().to_string();
-        let Some(base) = self.base_dir else {
-            self.err("pledge::include::unavailable", span, "calendar files cannot be included here", "include")
-                .set_help("load the policy from a file, or use a shipped schedule such as `holidays \"cn-2026\"`");
+        let Some((full, text)) = self.read_include(&include, &HOLIDAY_FILE) else {
             return;
         };
-        if !path.ends_with(".toml") {
-            self.err(
-                "pledge::include::not_toml",
-                path_span,
-                format!("`{path}` is not a holiday file"),
-                "expected a `.toml` file",
-            )
-            .set_help("holiday schedules are TOML files; see calendars/README.md");
-            return;
-        }
-        let full = base.join(&path);
-        let text = match std::fs::read_to_string(&full) {
-            Ok(t) => t,
-            Err(e) => {
-                self.err(
-                    "pledge::include::unreadable",
-                    path_span,
-                    format!("cannot read `{path}`: {e}"),
-                    "this file",
-                )
-                .set_help("the path is relative to the policy file");
-                return;
-            }
-        };
+        let (path, path_span, alias) = (include.path.as_str(), include.path_span, include.alias);
         match HolidaySchedule::parse(&text) {
             Ok(schedule) => {
                 self.schedules.insert(alias, schedule);
             }
             Err(e) => {
-                let file_source =
-                    Arc::new(NamedSource::new(full.display().to_string(), text.clone()));
+                let file_source = Arc::new(NamedSource::new(full.display().to_string(), text));
                 let mut d = PolicyDiagnostic::error(
                     &file_source,
                     e.code,

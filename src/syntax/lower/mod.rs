@@ -8,6 +8,7 @@ mod common;
 mod conditions;
 mod deadline;
 mod every;
+mod include;
 mod limits;
 mod measure;
 mod notify;

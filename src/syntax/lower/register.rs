@@ -10,24 +10,33 @@ use miette::NamedSource;
 use pest::iterators::Pair;
 use std::sync::Arc;
 
+use super::include::FileKind;
 use super::Lowerer;
+
+/// A register is a CSV file next to the policy.
+const REGISTER_FILE: FileKind = FileKind {
+    extension: ".csv",
+    unavailable: "registers cannot be included here",
+    unavailable_help: "load the policy from a file: the register's path is relative to it",
+    wrong_extension: (
+        "pledge::register::not_csv",
+        "`{path}` is not a register file",
+        "expected a `.csv` file",
+        "a register is a CSV file with a header naming a `key` column",
+    ),
+    unreadable: ("pledge::register::unreadable", "register "),
+};
 
 impl Lowerer<'_> {
     pub(super) fn include_register(&mut self, pair: Pair<'_, Rule>) {
-        let span = Self::span(&pair);
-        let mut inner = pair
-            .into_inner()
-            .filter(|p| matches!(p.as_rule(), Rule::string | Rule::name));
-        let (Some(path_pair), Some(alias_pair)) = (inner.next(), inner.next()) else {
+        let Some(include) = self.include_parts(pair) else {
             return;
         };
-        let path_span = Self::span(&path_pair);
-        let path = self.string(path_pair);
-        let alias = alias_pair.as_str().to_string();
+        let alias = include.alias.clone();
         if self.registers.contains_key(&alias) {
             self.err(
                 "pledge::register::duplicate_name",
-                Self::span(&alias_pair),
+                include.alias_span,
                 format!("register `{alias}` is included twice"),
                 "included again here",
             )
@@ -36,41 +45,11 @@ impl Lowerer<'_> {
         }
         // Until it is read, lookups in it are not errors of their own.
         self.registers.insert(alias.clone(), None);
-        let Some(base) = self.base_dir else {
-            self.err(
-                "pledge::include::unavailable",
-                span,
-                "registers cannot be included here",
-                "include",
-            )
-            .set_help("load the policy from a file: the register's path is relative to it");
+        let Some((full, text)) = self.read_include(&include, &REGISTER_FILE) else {
             return;
         };
-        if !path.ends_with(".csv") {
-            self.err(
-                "pledge::register::not_csv",
-                path_span,
-                format!("`{path}` is not a register file"),
-                "expected a `.csv` file",
-            )
-            .set_help("a register is a CSV file with a header naming a `key` column");
-            return;
-        }
-        let full = base.join(&path);
-        let text = match std::fs::read_to_string(&full) {
-            Ok(t) => t,
-            Err(e) => {
-                self.err(
-                    "pledge::register::unreadable",
-                    path_span,
-                    format!("cannot read register `{path}`: {e}"),
-                    "this file",
-                )
-                .set_help("the path is relative to the policy file");
-                return;
-            }
-        };
-        let (register, errors) = Register::parse(&alias, &path, &text, self.zone);
+        let (path, path_span) = (include.path.as_str(), include.path_span);
+        let (register, errors) = Register::parse(&alias, path, &text, self.zone);
         if !errors.is_empty() {
             let file_source = Arc::new(NamedSource::new(full.display().to_string(), text));
             for e in &errors {
