@@ -12,6 +12,7 @@
 pub mod completion;
 mod evaluation;
 pub mod front;
+mod inspect;
 mod report;
 mod save;
 pub mod session;
