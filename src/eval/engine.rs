@@ -1652,7 +1652,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.findings.clear();
-        record::case_findings(view, &self.records, ticket, &mut self.findings);
+        let standings = record::case_findings(view, &self.records, ticket, &mut self.findings);
+        for (plan, standing) in standings {
+            let counts = &mut self.summary.clauses[self.record_summary[plan]];
+            match standing {
+                record::Standing::Met => counts.met += 1,
+                record::Standing::Breached => counts.breached += 1,
+                record::Standing::Pending => counts.pending += 1,
+            }
+        }
         notify::sort_findings(&mut self.findings);
         for finding in &self.findings {
             let index = self

@@ -135,25 +135,31 @@ fn closed_at(events: &[Event]) -> Option<Instant> {
 /// Appends the findings of every record clause that applies to the case. `view.events` must
 /// hold every event the items read (the engine's digest keeps them) and every `closed` and
 /// `reopened`.
+///
+/// Returns the case's standing on each clause that applies, by plan index, for the summary's
+/// counts: a case is judged once per clause, met when it is closed with no finding, breached
+/// with any finding, and pending while it is open with none (what it lacks may still come).
 pub(crate) fn case_findings(
     view: &CaseView<'_>,
     plans: &[RecordPlan<'_>],
     ticket: &Arc<str>,
     out: &mut Vec<Finding>,
-) {
+) -> Vec<(usize, Standing)> {
+    let mut standings = Vec::new();
     if !view.opened {
-        return;
+        return standings;
     }
     let Some(first) = view.events.first() else {
-        return;
+        return standings;
     };
     let closed = closed_at(view.events);
-    for plan in plans {
+    for (index, plan) in plans.iter().enumerate() {
         if !view.applies(&plan.guard, &plan.clause.applies)
             || !plan.clause.holds_at(plan.policy_zone, first.at)
         {
             continue;
         }
+        let before = out.len();
         let zone = plan.policy_zone;
         let mut push = |code: &'static str, at: Instant, item: &RecordItem, what: String| {
             out.push(Finding {
@@ -170,7 +176,27 @@ pub(crate) fn case_findings(
         for item in &plan.record.items {
             judge(item, view.events, closed, zone, &mut push);
         }
+        let standing = if out.len() > before {
+            Standing::Breached
+        } else if closed.is_some() {
+            Standing::Met
+        } else {
+            Standing::Pending
+        };
+        standings.push((index, standing));
     }
+    standings
+}
+
+/// How a case stands on one record clause when it is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// Closed, and every item holds.
+    Met,
+    /// At least one finding.
+    Breached,
+    /// Still open, with no finding yet: a missing step or count may still come.
+    Pending,
 }
 
 /// The finding of one item on a case's events, if any.

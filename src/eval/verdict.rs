@@ -206,7 +206,8 @@ pub struct ClauseSummary {
 }
 
 impl ClauseSummary {
-    /// What the clause judged: deadline cycles (met, breached or pending); for duties and time
+    /// What the clause judged: deadline cycles (met, breached or pending); for record clauses,
+    /// cases in the same three standings; for duties and time
     /// windows, the checks (gaps, quota periods, events in or out of their windows), met or not
     /// (each failed check is one finding). Zero means the clause applied to nothing that could
     /// be judged, which a clause with every check met (`met == verdicts > 0`) is not.
@@ -216,6 +217,12 @@ impl ClauseSummary {
         } else {
             self.met + self.breached + self.pending
         }
+    }
+
+    /// Whether the clause judges whole cases, one standing per case (met, breached, pending)
+    /// whatever its number of findings: record clauses.
+    pub fn judges_cases(&self) -> bool {
+        self.kind == "record"
     }
 
     /// Whether the clause counts checks rather than cycles: duties (`every`) and time windows.
@@ -269,8 +276,14 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Breached verdicts (deadline cycles): each is a `verdict` record. A record clause's
+    /// breached cases are not added, since their findings are counted in [`Summary::findings`].
     pub fn breached(&self) -> u64 {
-        self.clauses.iter().map(|c| c.breached).sum()
+        self.clauses
+            .iter()
+            .filter(|c| !c.judges_cases())
+            .map(|c| c.breached)
+            .sum()
     }
 
     pub fn actions_missed(&self) -> u64 {

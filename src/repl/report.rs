@@ -221,7 +221,19 @@ fn record_text(r: &PeriodRecord) -> String {
 /// The state of any non-deadline clause, one line.
 fn other_state(eval: &Evaluation, c: &ClauseSummary) -> String {
     match c.kind {
-        "notify" | "every" | "window" | "record" => {
+        "record" => {
+            let cases = format!(
+                "cases {} met, {} breached, {} pending",
+                c.met, c.breached, c.pending
+            );
+            if c.findings == 0 {
+                format!("{cases}; {QUIET_FINDINGS}")
+            } else {
+                let (_, codes) = findings_by_code(eval, c);
+                format!("{cases}; {} finding(s): {codes}", c.findings)
+            }
+        }
+        "notify" | "every" | "window" => {
             if c.findings == 0 {
                 QUIET_FINDINGS.to_string()
             } else {
@@ -331,7 +343,8 @@ fn short_state(eval: &Evaluation, c: &ClauseSummary) -> String {
             }
             s
         }
-        "notify" | "every" | "window" | "record" => format!("{} finding(s)", c.findings),
+        "record" => format!("{} {}f", Counts::of(c).short(), c.findings),
+        "notify" | "every" | "window" => format!("{} finding(s)", c.findings),
         "sample" => {
             let (mut done, mut required) = (0, 0);
             for r in periods_of(eval, c) {

@@ -201,13 +201,21 @@ impl HumanReport {
             }
             let compliance = match compliance_percent(c) {
                 Some(p) => format!("{p:.1} %"),
-                None if c.kind == "deadline" || c.counts_checks() => "-".to_string(),
+                None if c.kind == "deadline" || c.judges_cases() || c.counts_checks() => {
+                    "-".to_string()
+                }
                 None => String::new(),
             };
             let numbers = if c.kind == "deadline" {
                 format!(
                     "{:>8}  {:>8}  {:>8}  {:>10}  {:>14}  {:>8}",
                     c.met, c.breached, c.pending, compliance, c.actions_missed, c.findings
+                )
+            } else if c.judges_cases() {
+                // Record clauses: cases met, breached (any finding) and pending (still open).
+                format!(
+                    "{:>8}  {:>8}  {:>8}  {:>10}  {:>14}  {:>8}",
+                    c.met, c.breached, c.pending, compliance, "", c.findings
                 )
             } else if c.counts_checks() {
                 // Duties and windows: met checks, and each failed check is a finding.
@@ -233,6 +241,8 @@ impl HumanReport {
                 .unwrap_or_default();
             let kind = if c.kind == "deadline" {
                 String::new()
+            } else if c.judges_cases() {
+                format!(" ({}, {} case(s) judged)", c.kind, c.verdicts())
             } else if c.counts_checks() && c.verdicts() == 0 {
                 format!(" ({}, nothing checked)", c.kind)
             } else if c.counts_checks() {
