@@ -400,4 +400,64 @@ mod tests {
         }
         assert!((90..=150).contains(&lost), "{lost}");
     }
+
+    /// Requests for owners' data: the police come with an officer, lawyers with documents;
+    /// most are approved before the disclosure, and the few misses are there.
+    #[test]
+    fn data_requests_are_mostly_approved_before_disclosure() {
+        let world = World::new(2);
+        let (mut police, mut approved_first, mut unsigned, mut short_documents) = (0, 0, 0, 0);
+        for i in 0..2000 {
+            let mut ev = Events::default();
+            data_request(&world, &mut Rng::new(8, i), 0, "p", &mut ev);
+            let opened = &ev.list[0].1;
+            let is_police = has(opened, "requester", "police");
+            police += usize::from(is_police);
+            let approved = times(&ev, "approved");
+            let disclosed = times(&ev, "disclosed");
+            assert_eq!(disclosed.len(), 1);
+            approved_first += usize::from(approved.first().is_some_and(|a| *a < disclosed[0]));
+            for (_, l) in &ev.list {
+                if l.kind() == "disclosed" && is_police {
+                    assert!(has(l, "escort", "police"));
+                    unsigned += usize::from(l.has_false("signed"));
+                }
+                if l.kind() == "approved" && !is_police {
+                    let all = ["introduction_letter", "licence", "power_of_attorney"]
+                        .iter()
+                        .all(|d| has_element(l, d));
+                    short_documents += usize::from(!all);
+                }
+            }
+            assert!(times(&ev, "closed")[0] > disclosed[0]);
+        }
+        assert!((1130..=1270).contains(&police), "{police}");
+        assert!((1910..=1970).contains(&approved_first), "{approved_first}");
+        assert!((30..=90).contains(&unsigned), "{unsigned}");
+        assert!((40..=100).contains(&short_documents), "{short_documents}");
+    }
+
+    /// Whether a list attribute of the line holds `value` (the line's JSON, searched).
+    fn has_element(line: &Line, value: &str) -> bool {
+        let json = String::from_utf8(line.finish("T", 0, 0)).expect("utf-8");
+        json.contains(&format!("\"{value}\""))
+    }
+
+    /// Visitors: one registration in forty lacks a field, and each closes within three hours.
+    #[test]
+    fn visitors_register_mostly_complete() {
+        let world = World::new(2);
+        let mut lacking = 0;
+        for i in 0..4000 {
+            let mut ev = Events::default();
+            visit(&world, &mut Rng::new(3, i), 0, "p", &mut ev);
+            let json = String::from_utf8(ev.list[0].1.finish("V", 0, 0)).expect("utf-8");
+            let complete = ["\"name\"", "\"contact\"", "\"purpose\""]
+                .iter()
+                .all(|k| json.contains(k));
+            lacking += usize::from(!complete);
+            assert!(times(&ev, "closed")[0] <= 3 * HOUR);
+        }
+        assert!((60..=140).contains(&lacking), "{lacking}");
+    }
 }
