@@ -86,6 +86,24 @@ pub static FAMILIES: &[Family] = &[
         mall: false,
         life: handover,
     },
+    Family {
+        short: "datareq",
+        per_10k: 15,
+        mall: false,
+        life: super::rows::data_request,
+    },
+    Family {
+        short: "visit",
+        per_10k: 1000,
+        mall: false,
+        life: super::rows::visit,
+    },
+    Family {
+        short: "replant",
+        per_10k: 40,
+        mall: false,
+        life: super::rows::replanting,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,

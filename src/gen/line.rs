@@ -92,6 +92,20 @@ impl Line {
         self
     }
 
+    /// A list of strings (`documents` of an approval).
+    pub fn strs(&mut self, key: &str, values: &[&str]) -> &mut Line {
+        self.key(key);
+        self.buf.push(b'[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            push_str(&mut self.buf, v);
+        }
+        self.buf.push(b']');
+        self
+    }
+
     pub fn int(&mut self, key: &str, value: i64) -> &mut Line {
         self.key(key);
         push_int(&mut self.buf, value);

@@ -31,6 +31,7 @@ mod extras;
 mod families;
 mod line;
 mod rng;
+mod rows;
 mod subjects;
 
 use assets::Asset;
@@ -183,6 +184,9 @@ const STREAM_CLOSING: u64 = 4 << 40;
 const STREAM_SUBJECTS: u64 = 5 << 40;
 const STREAM_FAMILIES: u64 = 6 << 40;
 const STREAM_EXTRAS: u64 = 7 << 40;
+/// What the record clauses of `rows` add: per ticket, and per day for places and equipment.
+const STREAM_ROWS: u64 = 11 << 40;
+const STREAM_ROWS_SUBJECTS: u64 = 12 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -251,12 +255,15 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     for day in 0..days {
         let day_start = start + day * DAY;
         merge.emit_before(day_start)?;
+        let mut records = Rng::new(opts.seed, STREAM_ROWS_SUBJECTS + day as u64);
         for asset in &mut assets {
-            let ev = asset.day(&world, day_start, day == 0);
+            let mut ev = asset.day(&world, day_start, day == 0);
+            rows::maintenance_records(&mut records, &mut ev);
             merge.push_case(&asset.ticket, ev);
         }
         for subject in &mut subjects {
-            let ev = subject.day(&world, day_start, day == 0);
+            let mut ev = subject.day(&world, day_start, day == 0);
+            rows::maintenance_records(&mut records, &mut ev);
             merge.push_case(&subject.ticket, ev);
         }
         for (i, ev) in families::day(
@@ -286,6 +293,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let mut rng = Rng::new(opts.seed, case_no);
             let mut ev = cases::ticket(&mut world, &mut rng, t);
             extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
+            rows::enrich(&mut Rng::new(opts.seed, STREAM_ROWS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);
