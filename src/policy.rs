@@ -799,6 +799,9 @@ pub enum RecordItem {
         within: Duration,
         after: Trigger,
     },
+    /// `cleaned at most 15 minutes apart`: consecutive matching events of the case, in time
+    /// order, are at most `apart` from each other (a round's stops along its route).
+    Gap { event: Trigger, apart: Duration },
 }
 
 impl Record {
@@ -821,6 +824,7 @@ impl Record {
                     out.push(Cow::Borrowed(event));
                     out.extend(after.iter().map(Cow::Borrowed));
                 }
+                RecordItem::Gap { event, .. } => out.push(Cow::Borrowed(event)),
             }
         }
         out

@@ -439,6 +439,13 @@ pub fn format_record_item(item: &RecordItem) -> String {
             },
             format_trigger(after)
         ),
+        RecordItem::Gap { event, apart } => {
+            format!(
+                "{} at most {} apart",
+                format_trigger(event),
+                format_duration(*apart)
+            )
+        }
     }
 }
 
