@@ -86,6 +86,18 @@ pub static FAMILIES: &[Family] = &[
         mall: false,
         life: handover,
     },
+    Family {
+        short: "round",
+        per_10k: 300,
+        mall: false,
+        life: super::periodic::round,
+    },
+    Family {
+        short: "shift",
+        per_10k: 450,
+        mall: false,
+        life: super::periodic::guard_shift,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,

@@ -30,6 +30,7 @@ mod displace;
 mod extras;
 mod families;
 mod line;
+mod periodic;
 mod rng;
 mod subjects;
 
