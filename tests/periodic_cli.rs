@@ -85,7 +85,10 @@ fn report_counts_gap_findings_in_every_format() {
     assert_eq!(row["findings"], 1);
     let (_, html) = run(&[&base[..], &["--format", "html"]].concat());
     assert!(html.contains("bin_round"), "the HTML page names the clause");
-    assert!(html.contains("record.gap"), "the HTML page carries the finding");
+    assert!(
+        html.contains("record.gap"),
+        "the HTML page carries the finding"
+    );
 }
 
 #[test]

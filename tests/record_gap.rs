@@ -13,7 +13,11 @@ use proptest::prelude::*;
 
 /// `"09:00"` or `"09:00:30"` on 2026-03-02 in +08:00.
 fn t(s: &str) -> Instant {
-    let s = if s.len() == 5 { format!("{s}:00") } else { s.to_string() };
+    let s = if s.len() == 5 {
+        format!("{s}:00")
+    } else {
+        s.to_string()
+    };
     let full = format!("2026-03-02T{s}+08:00");
     DateTime::parse_from_rfc3339(&full)
         .unwrap_or_else(|e| panic!("{full}: {e}"))
@@ -35,9 +39,8 @@ fn ev(at: Instant, kind: &str, pairs: &[(&str, &str)]) -> Event {
 }
 
 fn policy(item: &str) -> Policy {
-    let src = format!(
-        "policy \"p\" {{\n  record r {{\n    when kind == \"round\"\n    {item}\n  }}\n}}"
-    );
+    let src =
+        format!("policy \"p\" {{\n  record r {{\n    when kind == \"round\"\n    {item}\n  }}\n}}");
     parse_policy(&src, "test.pledge", None).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
@@ -87,7 +90,10 @@ fn one_finding_per_case_counting_the_later_gaps() {
     let got = findings(&p, &round(&["09:00", "09:30", "09:35", "10:00", "10:30"]));
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].starts_with("record.gap@09:30 "), "{got:?}");
-    assert!(got[0].contains("; 2 later gap(s) too long as well"), "{got:?}");
+    assert!(
+        got[0].contains("; 2 later gap(s) too long as well"),
+        "{got:?}"
+    );
 }
 
 #[test]
