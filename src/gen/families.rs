@@ -98,6 +98,12 @@ pub static FAMILIES: &[Family] = &[
         mall: false,
         life: super::periodic::guard_shift,
     },
+    Family {
+        short: "slip",
+        per_10k: 20,
+        mall: false,
+        life: super::periodic::suggestion_slip,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,

@@ -184,6 +184,9 @@ const STREAM_CLOSING: u64 = 4 << 40;
 const STREAM_SUBJECTS: u64 = 5 << 40;
 const STREAM_FAMILIES: u64 = 6 << 40;
 const STREAM_EXTRAS: u64 = 7 << 40;
+/// The channels of ratings (`periodic::rating_channels`): tickets from `case_no`, other cases
+/// from `STREAM_RATINGS + 2^39` on.
+const STREAM_RATINGS: u64 = 8 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -272,6 +275,11 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let family = &families::FAMILIES[i];
             family_seq[i] += 1;
             services += 1;
+            let mut ev = ev;
+            periodic::rating_channels(
+                &mut Rng::new(opts.seed, STREAM_RATINGS + (1 << 39) + services),
+                &mut ev,
+            );
             let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
             merge.push_case(&ticket, ev);
         }
@@ -287,6 +295,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let mut rng = Rng::new(opts.seed, case_no);
             let mut ev = cases::ticket(&mut world, &mut rng, t);
             extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
+            periodic::rating_channels(&mut Rng::new(opts.seed, STREAM_RATINGS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);
