@@ -121,3 +121,68 @@ fn why_and_diff_in_the_repl_cover_gaps() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+const CHANNELS: &str = "tests/fixtures/periodic/channels.pledge";
+const CHANNEL_EVENTS: &str = "tests/fixtures/periodic/channels.jsonl";
+const CHANNELS_NOW: &str = "2026-04-02T00:00:00+08:00";
+
+#[test]
+fn a_channel_without_a_rating_in_a_month_is_a_missed_verdict_naming_it() {
+    let (code, text) = run(&[
+        "check",
+        CHANNELS,
+        "--events",
+        CHANNEL_EVENTS,
+        "--now",
+        CHANNELS_NOW,
+    ]);
+    assert_eq!(code, Some(1), "a missed target fails the check\n{text}");
+    insta::assert_snapshot!("channels_check_human", text);
+    let (_, json) = run(&[
+        "report",
+        CHANNELS,
+        "--events",
+        CHANNEL_EVENTS,
+        "--now",
+        CHANNELS_NOW,
+        "--format",
+        "json",
+    ]);
+    let json: Json = serde_json::from_str(&json).expect("json");
+    let missed: Vec<(String, String)> = json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["status"] == "missed")
+        .map(|r| {
+            (
+                r["period"].as_str().unwrap().to_string(),
+                r["group"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        missed,
+        [
+            (
+                "2026-03".to_string(),
+                r#"{"channel":"suggestion_box","project":"jindi"}"#.to_string()
+            ),
+            (
+                "2026-03".to_string(),
+                r#"{"channel":"sms","project":"mall"}"#.to_string()
+            ),
+        ]
+    );
+    let (_, html) = run(&[
+        "report",
+        CHANNELS,
+        "--events",
+        CHANNEL_EVENTS,
+        "--now",
+        CHANNELS_NOW,
+        "--format",
+        "html",
+    ]);
+    assert!(html.contains("rating_channels") && html.contains("suggestion_box"));
+}

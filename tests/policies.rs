@@ -495,12 +495,12 @@ fn the_row_list_matches_the_catalogue_counts() {
         ("escalation", 13),
         ("notification", 15),
         ("sampling", 14),
-        ("target", 20),
+        ("target", 21),
         ("recurrence", 2),
         ("duty-every", 59),
         ("time-window", 4),
-        ("record", 6),
-        ("other", 25),
+        ("record", 8),
+        ("other", 22),
     ]
     .into_iter()
     .collect();

@@ -7,13 +7,16 @@
 //! measuring targets carry it unchanged, and a missed verdict names the value.
 //!
 //! - Every counted event (the `START` of the count, on a case the clause applies to, within
-//!   its effective dates) makes its period and group *seen* for every listed value, and adds
-//!   one to the value it carries (a list-valued attribute: to each listed element it holds).
-//!   An event whose value is not listed, or which has none, still makes the period seen: its
-//!   listed values with no event count 0 and are judged (`at least 1` misses).
-//! - A period and group with no counted event at all has no verdict for any value: nothing in
-//!   the stream shows that the group was active then (a project with no rating in a month says
-//!   nothing about which channels it offers).
+//!   its effective dates) makes its group *seen* with every listed value, and adds one to the
+//!   value it carries (a list-valued attribute: to each listed element it holds). An event
+//!   whose value is not listed, or which has none, still makes the group seen.
+//! - The periods listed are those of every count: from the clause's first counted event to the
+//!   period containing `now`, for every group seen in any of them. So a listed value with no
+//!   event in a period counts 0 and misses `at least 1`, and so does every value of a seen
+//!   group in a month without any rating (nothing came through any channel).
+//! - A period still open at `now` is met for a value as soon as it has its count, and has no
+//!   verdict for the others until it ends. Before the clause's first counted event there is
+//!   nothing to judge.
 //! - The state is the count per (period, group, value), zero included: merging partitions
 //!   adds counts, and a value seen in one partition only is still judged on the sum.
 

@@ -103,8 +103,8 @@ pub(crate) enum Sample {
     Duration(u64),
     /// Started and not stopped by the end of the stream.
     Running,
-    /// Nothing counted, but the period and group exist (a listed value of `each` that this
-    /// event does not carry: its count is 0 rather than no verdict).
+    /// Nothing counted, but the group exists with this value (a listed value of `each` that
+    /// the event does not carry: its count is 0, so it is listed and judged).
     Present,
 }
 
