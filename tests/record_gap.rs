@@ -102,7 +102,7 @@ fn only_matching_events_are_neighbours() {
     let p = policy("cleaned(not skipped) at most 15 minutes apart");
     let mut events = round(&["09:05", "09:30"]);
     let mut skipped = ev(t("09:15"), "cleaned", &[]);
-    skipped.attrs.insert("skipped".into(), Value::Bool(true));
+    skipped.attrs.insert("skipped", Value::Bool(true));
     events.push(skipped);
     events.sort_by_key(|e| e.at);
     let got = findings(&p, &events);
