@@ -266,6 +266,17 @@ pub struct StatMeasure {
     /// Durations in working time on this calendar instead of wall-clock time.
     pub calendar: Option<Arc<Calendar>>,
     pub bound: StatBound,
+    /// `each channel in ["app", "sms"]`: a count per listed value (module `period::each`).
+    pub each: Option<EachValue>,
+}
+
+/// `each ATTR in [V, ...]` on a count: each listed value of the counted event's attribute is
+/// counted and judged on its own, so that a value with no event in a period is a missed
+/// verdict naming it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EachValue {
+    pub attr: String,
+    pub values: Vec<Value>,
 }
 
 /// What a measure is held against.
@@ -799,6 +810,9 @@ pub enum RecordItem {
         within: Duration,
         after: Trigger,
     },
+    /// `cleaned at most 15 minutes apart`: consecutive matching events of the case, in time
+    /// order, are at most `apart` from each other (a round's stops along its route).
+    Gap { event: Trigger, apart: Duration },
 }
 
 impl Record {
@@ -821,6 +835,7 @@ impl Record {
                     out.push(Cow::Borrowed(event));
                     out.extend(after.iter().map(Cow::Borrowed));
                 }
+                RecordItem::Gap { event, .. } => out.push(Cow::Borrowed(event)),
             }
         }
         out

@@ -495,12 +495,12 @@ fn the_row_list_matches_the_catalogue_counts() {
         ("escalation", 13),
         ("notification", 15),
         ("sampling", 14),
-        ("target", 20),
+        ("target", 21),
         ("recurrence", 2),
         ("duty-every", 59),
         ("time-window", 4),
-        ("record", 15),
-        ("other", 16),
+        ("record", 17),
+        ("other", 13),
     ]
     .into_iter()
     .collect();

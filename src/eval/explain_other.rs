@@ -609,6 +609,8 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
                             i64::try_from(ms).unwrap_or(i64::MAX)
                         )
                     ),
+                    // A listed value (`each`) this case's event does not carry.
+                    Sample::Present => continue,
                 };
                 let _ = writeln!(
                     out,

@@ -13,6 +13,7 @@
 //! | `B at least N [after A]` | `record.count_short` | fewer than N `B` events (at or after the first `A`), and the case is closed | the case's `closed` |
 //! | `B at least N distinct by` | `record.actors_short` | fewer than N distinct `by` values among them, and the case is closed | the case's `closed` |
 //! | `no B within D after A` | `record.warranty_claim` | a `B` in `(A, A + D]` of the latest `A` before it | that `B` |
+//! | `B at most D apart` | `record.gap` | two consecutive `B` events (in time order) more than D apart | the later of the two |
 //!
 //! # Readings of the rules
 //!
@@ -30,6 +31,12 @@
 //!   across reopens: a record is about the case, not one round of it.
 //! - **Boundaries.** `only after` accepts an `A` at the same instant as the `B`. A warranty
 //!   window includes its end (`A + D` exactly is a claim) and excludes the fix instant itself.
+//!   A gap of exactly D is allowed (`at most`).
+//! - **Gaps.** `B at most D apart` reads the instants of the case's `B` events in time order
+//!   (the digest keeps them sorted, whatever order they arrived in): each gap between
+//!   neighbours must be at most D. A case with fewer than two `B` events has no gap (whether
+//!   there are enough is an `at least` item's business). Only the first too-long gap is a
+//!   finding; its message counts the others.
 
 use super::case::{CaseView, ClauseGuard};
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
@@ -50,6 +57,7 @@ pub mod code {
     pub const COUNT_SHORT: &str = "record.count_short";
     pub const ACTORS_SHORT: &str = "record.actors_short";
     pub const WARRANTY_CLAIM: &str = "record.warranty_claim";
+    pub const GAP: &str = "record.gap";
 }
 
 /// A record clause prepared for evaluation.
@@ -424,7 +432,55 @@ fn judge(
                 }
             }
         }
+        RecordItem::Gap { event, apart } => {
+            if let Some((from, to, more)) = first_gap(events, event, *apart) {
+                let others = if more > 0 {
+                    format!("; {more} later gap(s) too long as well")
+                } else {
+                    String::new()
+                };
+                push(
+                    code::GAP,
+                    to.at,
+                    item,
+                    format!(
+                        "`{}` at {} came {} after `{}` at {} (at most {}){others}",
+                        to.kind,
+                        when(to.at),
+                        format_duration(to.at - from.at),
+                        from.kind,
+                        when(from.at),
+                        format_duration(*apart)
+                    ),
+                );
+            }
+        }
     }
+}
+
+/// The first pair of consecutive `event`s (in the slice's time order) more than `apart` apart,
+/// and how many later pairs are too.
+fn first_gap<'e>(
+    events: &'e [Event],
+    event: &Trigger,
+    apart: chrono::Duration,
+) -> Option<(&'e Event, &'e Event, usize)> {
+    let mut prev: Option<&Event> = None;
+    let mut first = None;
+    let mut more = 0;
+    for e in events.iter().filter(|e| matches(event, e)) {
+        if let Some(p) = prev {
+            if e.at - p.at > apart {
+                if first.is_none() {
+                    first = Some((p, e));
+                } else {
+                    more += 1;
+                }
+            }
+        }
+        prev = Some(e);
+    }
+    first.map(|(a, b)| (a, b, more))
 }
 
 /// Each item of `record` with its finding on a case's events, if any: for `:why`.

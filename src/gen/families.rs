@@ -104,6 +104,24 @@ pub static FAMILIES: &[Family] = &[
         mall: false,
         life: super::rows::replanting,
     },
+    Family {
+        short: "round",
+        per_10k: 300,
+        mall: false,
+        life: super::periodic::round,
+    },
+    Family {
+        short: "shift",
+        per_10k: 450,
+        mall: false,
+        life: super::periodic::guard_shift,
+    },
+    Family {
+        short: "slip",
+        per_10k: 20,
+        mall: false,
+        life: super::periodic::suggestion_slip,
+    },
 ];
 
 /// A parcel received at the collection point: an SMS to the addressee within 2 hours mostly,

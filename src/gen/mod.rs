@@ -30,6 +30,7 @@ mod displace;
 mod extras;
 mod families;
 mod line;
+mod periodic;
 mod rng;
 mod rows;
 mod subjects;
@@ -187,6 +188,9 @@ const STREAM_EXTRAS: u64 = 7 << 40;
 /// What the record clauses of `rows` add: per ticket, and per day for places and equipment.
 const STREAM_ROWS: u64 = 11 << 40;
 const STREAM_ROWS_SUBJECTS: u64 = 12 << 40;
+/// The channels of ratings (`periodic::rating_channels`): tickets from `case_no`, other cases
+/// from `STREAM_RATINGS + 2^39` on.
+const STREAM_RATINGS: u64 = 8 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -278,6 +282,11 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let family = &families::FAMILIES[i];
             family_seq[i] += 1;
             services += 1;
+            let mut ev = ev;
+            periodic::rating_channels(
+                &mut Rng::new(opts.seed, STREAM_RATINGS + (1 << 39) + services),
+                &mut ev,
+            );
             let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
             merge.push_case(&ticket, ev);
         }
@@ -294,6 +303,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let mut ev = cases::ticket(&mut world, &mut rng, t);
             extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
             rows::enrich(&mut Rng::new(opts.seed, STREAM_ROWS + case_no), &mut ev);
+            periodic::rating_channels(&mut Rng::new(opts.seed, STREAM_RATINGS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);

@@ -58,6 +58,7 @@ impl MeasureAcc {
         match sample {
             Sample::Counted => self.n += 1,
             Sample::Running => self.running += 1,
+            Sample::Present => {}
             Sample::Duration(ms) => {
                 self.n += 1;
                 self.sum = self.sum.saturating_add(ms);
@@ -102,6 +103,9 @@ pub(crate) enum Sample {
     Duration(u64),
     /// Started and not stopped by the end of the stream.
     Running,
+    /// Nothing counted, but the group exists with this value (a listed value of `each` that
+    /// the event does not carry: its count is 0, so it is listed and judged).
+    Present,
 }
 
 /// What a case gives a measuring target: for a count, one sample per `START` event (each in
@@ -122,6 +126,14 @@ pub(crate) fn measure_member(
         .events
         .iter()
         .filter(|e| m.start.matches(&e.kind, &e.attrs));
+    if let (None, Some(each)) = (&m.stop, &m.each) {
+        let base = group();
+        return starts
+            .filter(|e| clause.holds_at(zone, e.at))
+            .filter_map(|e| Some((e, CalendarPeriod::containing(target.period, zone, e.at)?)))
+            .flat_map(|(e, p)| super::each::samples(each, &base, e, p))
+            .collect();
+    }
     let Some(stop) = &m.stop else {
         return starts
             .filter(|e| clause.holds_at(zone, e.at))
@@ -235,6 +247,7 @@ mod tests {
             stop: Some(Trigger::event("resolved")),
             calendar: None,
             bound,
+            each: None,
         }
     }
 
@@ -290,6 +303,7 @@ mod tests {
             start: Trigger::event("opened"),
             stop: None,
             calendar: None,
+            each: None,
             bound: StatBound::Change {
                 at_least: false,
                 permille: -350,

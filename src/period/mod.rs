@@ -7,6 +7,7 @@
 //! - [`group`]: the values of `group by` / `same` attributes of a case;
 //! - [`sampling`], [`target`], [`repeat`]: what one case contributes to each;
 //! - [`measure`]: counts and duration statistics of measuring targets, and their verdicts;
+//! - [`each`]: a count per listed value (`each channel in [...]`);
 //! - [`duty`], [`window`]: the findings of `every` and `window` clauses on one case;
 //! - [`tally`]: the evaluator's per (clause, period, group) state and the records it emits;
 //! - [`draw`]: the documented, reproducible sample draw;
@@ -26,6 +27,7 @@
 pub mod calendar_period;
 pub mod draw;
 pub mod duty;
+pub mod each;
 pub mod group;
 pub mod measure;
 pub mod presence;

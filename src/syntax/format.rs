@@ -342,6 +342,18 @@ fn format_stat(m: &StatMeasure, period: PeriodUnit, group_by: &[String]) -> Vec<
     if let Some(c) = &m.calendar {
         let _ = write!(measure, " on {}", c.name);
     }
+    if let Some(each) = &m.each {
+        let _ = write!(
+            measure,
+            " each {} in [{}]",
+            each.attr,
+            each.values
+                .iter()
+                .map(format_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut lines = vec![measure];
     if !group_by.is_empty() {
         lines.push(format!("group by {}", group_by.join(", ")));
@@ -439,6 +451,13 @@ pub fn format_record_item(item: &RecordItem) -> String {
             },
             format_trigger(after)
         ),
+        RecordItem::Gap { event, apart } => {
+            format!(
+                "{} at most {} apart",
+                format_trigger(event),
+                format_duration(*apart)
+            )
+        }
     }
 }
 

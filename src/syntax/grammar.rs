@@ -149,6 +149,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::order_item => "`B only after A`",
         Rule::count_item | Rule::k_distinct => "`EVENT at least N [distinct by] [after A]`",
         Rule::warranty_item | Rule::k_no => "`no EVENT within 90 days after A`",
+        Rule::gap_item | Rule::k_apart => "`EVENT at most 15 minutes apart`",
+        Rule::measure_each => "`each ATTR in [...]`",
         Rule::k_against => "`against`",
         Rule::k_previous | Rule::k_year => "`previous year`",
     }

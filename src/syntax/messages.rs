@@ -195,6 +195,12 @@ pub const ZH: &[(&str, &str)] = &[
         "请度量两个事件之间的时间：`mean of resolved - opened`",
     ),
     ("a count counts cases, not durations", "计数统计的是案件数，不是时长"),
+    ("a {} is not taken per listed value", "{0} 不能按列出的取值分别统计"),
+    ("only a count is", "只有计数可以"),
+    (
+        "count each value: `measure count of rated per month each channel in [\"app\", \"sms\"]`",
+        "按取值分别计数：`measure count of rated per month each channel in [\"app\", \"sms\"]`",
+    ),
     ("a duration here", "此处为时长"),
     (
         "write `count of opened per year`, or `mean of resolved - opened`",

@@ -20,6 +20,7 @@ pub(super) struct MeasureParts {
     calendar: Option<Arc<Calendar>>,
     period: PeriodUnit,
     span: Span,
+    each: Option<EachValue>,
 }
 
 /// The amount of an `at least`/`at most` line under a `measure`.
@@ -82,6 +83,22 @@ impl Lowerer<'_> {
                 else {
                     return;
                 };
+                let each = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::measure_each)
+                    .cloned();
+                let each_span = each.as_ref().map(Self::span);
+                let each = each.map(|p| self.measure_each(p));
+                if let (Some(span), true) = (each_span, statistic != Statistic::Count) {
+                    self.err(
+                        "pledge::measure::each_needs_count",
+                        span,
+                        format!("a {} is not taken per listed value", statistic.words()),
+                        "only a count is",
+                    )
+                    .set_help("count each value: `measure count of rated per month each channel in [\"app\", \"sms\"]`");
+                    return;
+                }
                 let stop = match stop {
                     Some(Some(stop)) => Some(stop),
                     Some(None) => return,
@@ -115,6 +132,7 @@ impl Lowerer<'_> {
                     calendar,
                     period,
                     span: item_span,
+                    each,
                 });
             }
             Rule::measure_bound_item => {
@@ -292,11 +310,26 @@ impl Lowerer<'_> {
                 stop: m.stop,
                 calendar: m.calendar,
                 bound,
+                each: m.each,
             }),
             period: m.period,
             group_by: std::mem::take(&mut clause.group_by),
             at_least,
             bound_permille: 0,
         }))
+    }
+
+    /// `each ATTR in [V, ...]`.
+    fn measure_each(&mut self, each: Pair<'_, Rule>) -> EachValue {
+        let mut attr = String::new();
+        let mut values = Vec::new();
+        for p in each.into_inner() {
+            match p.as_rule() {
+                Rule::name => attr = p.as_str().to_string(),
+                Rule::list => values = self.list(p),
+                _ => {}
+            }
+        }
+        EachValue { attr, values }
     }
 }

@@ -20,6 +20,7 @@ pub(super) fn is_record_line(rule: Rule) -> bool {
             | Rule::order_item
             | Rule::count_item
             | Rule::warranty_item
+            | Rule::gap_item
     )
 }
 
@@ -115,6 +116,10 @@ impl Lowerer<'_> {
                     within,
                     after,
                 }),
+                _ => None,
+            },
+            Rule::gap_item => match (triggers.next(), duration) {
+                (Some(event), Some(apart)) => Some(RecordItem::Gap { event, apart }),
                 _ => None,
             },
             _ => None,
