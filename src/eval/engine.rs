@@ -1642,17 +1642,24 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
-        self.records_of_case(&ticket, &view);
+        // A case settled after its retention is final: nothing later can arrive, so every
+        // follow-up window and due instant of its record clauses has passed.
+        let record_now = if at_end {
+            judged_at
+        } else {
+            self.opts.now.unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        self.records_of_case(&ticket, &view, record_now);
     }
 
     /// Evaluates the record clauses on a settled case. Their findings do not depend on `now`
     /// (see `eval::record`), so they are emitted at once.
-    fn records_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>) {
+    fn records_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>, now: Instant) {
         if self.records.is_empty() {
             return;
         }
         self.findings.clear();
-        record::case_findings(view, &self.records, ticket, &mut self.findings);
+        record::case_findings(view, &self.records, ticket, now, &mut self.findings);
         notify::sort_findings(&mut self.findings);
         for finding in &self.findings {
             let index = self

@@ -13,6 +13,10 @@
 //! | `B at least N [after A]` | `record.count_short` | fewer than N `B` events (at or after the first `A`), and the case is closed | the case's `closed` |
 //! | `B at least N distinct by` | `record.actors_short` | fewer than N distinct `by` values among them, and the case is closed | the case's `closed` |
 //! | `no B within D after A` | `record.warranty_claim` | a `B` in `(A, A + D]` of the latest `A` before it | that `B` |
+//! | `A followed by B` | `record.not_followed` | an `A` with no other `B` at or after its instant, and the case is closed | that `A` |
+//! | `A followed by B within D` | `record.not_followed` | an `A` with no other `B` in `[A, A + D]`, and `A + D` is before `now` | that `A` |
+//! | `EV before ATTR` | `record.not_before` | no `EV` at or before the case attribute's instant, and that instant is before `now` | the attribute's instant |
+//! | `EV before ATTR` | `record.time_unknown` | the case attribute is missing or not a timestamp | the case's first event |
 //!
 //! # Readings of the rules
 //!
@@ -30,13 +34,23 @@
 //!   across reopens: a record is about the case, not one round of it.
 //! - **Boundaries.** `only after` accepts an `A` at the same instant as the `B`. A warranty
 //!   window includes its end (`A + D` exactly is a claim) and excludes the fix instant itself.
+//! - **Follow-ups.** `A followed by B` accepts a `B` at `A`'s own instant and one at exactly
+//!   `A + D`. An event matching both `A` and `B` does not follow itself: it needs another `B`.
+//!   A follow-up still possible is pending, never a finding: without `within`, while the case
+//!   is open; with `within`, until `A + D` has passed `now` (an open case too: the window, not
+//!   the close, decides). A case settled after its retention is final: nothing later is seen.
+//! - **Due before a moment.** `EV before ATTR` reads the case attribute (as merged from
+//!   `opened` and `updated`) as an RFC 3339 timestamp or a local one in the policy zone; an
+//!   `EV` exactly at that instant is in time. Until the instant has passed `now` a missing
+//!   `EV` is pending. A missing or unreadable attribute is a finding of its own
+//!   (`record.time_unknown`), never a silent pass, as a notice's lead time.
 
 use super::case::{CaseView, ClauseGuard};
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
 use crate::event::{Event, Instant};
 use crate::policy::{Clause, ClauseBody, Policy, Record, RecordItem, Trigger};
 use crate::syntax::format_record_item;
-use crate::value::Value;
+use crate::value::{Attrs, Value};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -50,6 +64,9 @@ pub mod code {
     pub const COUNT_SHORT: &str = "record.count_short";
     pub const ACTORS_SHORT: &str = "record.actors_short";
     pub const WARRANTY_CLAIM: &str = "record.warranty_claim";
+    pub const NOT_FOLLOWED: &str = "record.not_followed";
+    pub const NOT_BEFORE: &str = "record.not_before";
+    pub const TIME_UNKNOWN: &str = "record.time_unknown";
 }
 
 /// A record clause prepared for evaluation.
@@ -91,7 +108,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<RecordPlan<'_>> {
 }
 
 /// `90 days` for a whole number of days (as a warranty is written), else the usual form.
-fn days_or(d: chrono::Duration) -> String {
+pub(super) fn days_or(d: chrono::Duration) -> String {
     if d.num_seconds() > 0 && d.num_seconds() % 86_400 == 0 {
         format!("{} days", d.num_days())
     } else {
@@ -118,7 +135,7 @@ fn value_in(value: Option<&Value>, allowed: &[Value]) -> bool {
     }
 }
 
-fn matches(t: &Trigger, e: &Event) -> bool {
+pub(super) fn matches(t: &Trigger, e: &Event) -> bool {
     t.matches(&e.kind, &e.attrs)
 }
 
@@ -132,13 +149,25 @@ fn closed_at(events: &[Event]) -> Option<Instant> {
         .map(|e| e.at)
 }
 
+/// What one item is judged on: the case's events, its merged attributes, whether and when it
+/// was closed, and up to when its history is known (`now`, or the end of time for a case
+/// settled after its retention: nothing later can arrive).
+pub(crate) struct Facts<'a> {
+    pub events: &'a [Event],
+    pub attrs: &'a Attrs,
+    pub closed: Option<Instant>,
+    pub now: Instant,
+    pub zone: Tz,
+}
+
 /// Appends the findings of every record clause that applies to the case. `view.events` must
 /// hold every event the items read (the engine's digest keeps them) and every `closed` and
-/// `reopened`.
+/// `reopened`. `now` is when the case is judged (see [`Facts`]).
 pub(crate) fn case_findings(
     view: &CaseView<'_>,
     plans: &[RecordPlan<'_>],
     ticket: &Arc<str>,
+    now: Instant,
     out: &mut Vec<Finding>,
 ) {
     if !view.opened {
@@ -167,8 +196,15 @@ pub(crate) fn case_findings(
                 zone,
             })
         };
+        let facts = Facts {
+            events: view.events,
+            attrs: &view.attrs,
+            closed,
+            now,
+            zone,
+        };
         for item in &plan.record.items {
-            judge(item, view.events, closed, zone, &mut push);
+            judge(item, &facts, &mut push);
         }
     }
 }
@@ -176,11 +212,10 @@ pub(crate) fn case_findings(
 /// The finding of one item on a case's events, if any.
 fn judge(
     item: &RecordItem,
-    events: &[Event],
-    closed: Option<Instant>,
-    zone: Tz,
+    facts: &Facts<'_>,
     push: &mut impl FnMut(&'static str, Instant, &RecordItem, String),
 ) {
+    let (events, closed, zone) = (facts.events, facts.closed, facts.zone);
     let when = |at: Instant| rfc3339(at, zone);
     match item {
         RecordItem::Fields { event, attrs } => {
@@ -226,7 +261,7 @@ fn judge(
         } => {
             let bad = events
                 .iter()
-                .filter(|e| &*e.kind == event.as_str())
+                .filter(|e| matches(event, e))
                 .find(|e| !value_in(e.attrs.get(attr.as_str()), values));
             if let Some(e) = bad {
                 let got = match e.attrs.get(attr.as_str()) {
@@ -237,7 +272,7 @@ fn judge(
                     code::VALUE_OUTSIDE,
                     e.at,
                     item,
-                    format!("`{event}` at {} has {got} for `{attr}`", when(e.at)),
+                    format!("`{}` at {} has {got} for `{attr}`", e.kind, when(e.at)),
                 );
             }
         }
@@ -398,6 +433,18 @@ fn judge(
                 }
             }
         }
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => super::record_followed::judge(item, facts, (event, then, *within), &mut |at, what| {
+            push(code::NOT_FOLLOWED, at, item, what)
+        }),
+        RecordItem::Before { event, attr } => {
+            super::record_before::judge(item, facts, event, attr, &mut |code, at, what| {
+                push(code, at, item, what)
+            })
+        }
     }
 }
 
@@ -405,20 +452,59 @@ fn judge(
 pub(crate) fn explain_items(
     record: &Record,
     events: &[Event],
+    attrs: &Attrs,
+    now: Instant,
     zone: Tz,
 ) -> Vec<(String, Option<(&'static str, String)>)> {
-    let closed = closed_at(events);
+    let facts = Facts {
+        events,
+        attrs,
+        closed: closed_at(events),
+        now,
+        zone,
+    };
     record
         .items
         .iter()
         .map(|item| {
             let mut found = None;
-            judge(item, events, closed, zone, &mut |code, _, _, what| {
+            judge(item, &facts, &mut |code, _, _, what| {
                 found.get_or_insert((code, what));
             });
             (format_record_item(item), found)
         })
         .collect()
+}
+
+/// Whether an item with no finding on a case still waits on something that can come: a
+/// follow-up whose window is open at `now`, an event due at an instant not yet passed. `:why`
+/// says "pending" for these rather than "met", even on a closed case.
+pub(crate) fn item_pending(
+    item: &RecordItem,
+    events: &[Event],
+    attrs: &Attrs,
+    now: Instant,
+    zone: Tz,
+) -> bool {
+    let facts = Facts {
+        events,
+        attrs,
+        closed: closed_at(events),
+        now,
+        zone,
+    };
+    match item {
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => super::record_followed::waiting(&facts, event, then, *within),
+        RecordItem::Before { event, attr } => super::record_before::instant_of(&facts, attr)
+            .is_some_and(|due| {
+                due >= now && !events.iter().any(|e| matches(event, e) && e.at <= due)
+            }),
+        _ => false,
+    }
 }
 
 /// One line per warranty item whose window is longer than `retain`: a case is kept only

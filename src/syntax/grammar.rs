@@ -149,6 +149,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::order_item => "`B only after A`",
         Rule::count_item | Rule::k_distinct => "`EVENT at least N [distinct by] [after A]`",
         Rule::warranty_item | Rule::k_no => "`no EVENT within 90 days after A`",
+        Rule::followed_item | Rule::k_followed => "`A followed by B [within D]`",
+        Rule::before_item => "`EVENT before ATTR`",
         Rule::k_against => "`against`",
         Rule::k_previous | Rule::k_year => "`previous year`",
     }

@@ -1,5 +1,6 @@
 //! Lowers `record` clauses: what a case's own history must show (complete records, the order of
-//! its steps, counts and distinct actors, warranty windows).
+//! its steps, counts and distinct actors, warranty windows, follow-ups and events due before a
+//! moment the case names).
 //!
 //! Unlike other clause kinds, a record clause may hold several lines of the same kind (`opened
 //! has ...` and `maintained has ...`): each line is one item, kept in the clause's order.
@@ -20,6 +21,8 @@ pub(super) fn is_record_line(rule: Rule) -> bool {
             | Rule::order_item
             | Rule::count_item
             | Rule::warranty_item
+            | Rule::followed_item
+            | Rule::before_item
     )
 }
 
@@ -73,28 +76,14 @@ impl Lowerer<'_> {
                 event,
                 attrs: names.into_iter().map(|(n, _)| n).collect(),
             }),
-            Rule::value_item => {
-                let mut names = names.into_iter();
-                let (Some((event, event_span)), Some((attr, _))) = (names.next(), names.next())
-                else {
-                    return;
-                };
-                if !self.events.contains(&event) {
-                    self.err(
-                        "pledge::clause::unknown_event",
-                        event_span,
-                        format!("unknown event type `{event}`"),
-                        "not a known event type",
-                    )
-                    .set_help(format!("event types are those of EVENTS.md; to use a new one, declare it in the policy: `events {event}`"));
-                    return;
-                }
-                Some(RecordItem::Value {
+            Rule::value_item => match (triggers.next(), names.into_iter().next()) {
+                (Some(event), Some((attr, _))) => Some(RecordItem::Value {
                     event,
                     attr,
                     values,
-                })
-            }
+                }),
+                _ => None,
+            },
             Rule::steps_item => Some(RecordItem::Steps(triggers.collect())),
             Rule::order_item => match (triggers.next(), triggers.next()) {
                 (Some(event), Some(after)) => Some(RecordItem::OnlyAfter { event, after }),
@@ -115,6 +104,18 @@ impl Lowerer<'_> {
                     within,
                     after,
                 }),
+                _ => None,
+            },
+            Rule::followed_item => match (triggers.next(), triggers.next()) {
+                (Some(event), Some(then)) => Some(RecordItem::FollowedBy {
+                    event,
+                    then,
+                    within: duration,
+                }),
+                _ => None,
+            },
+            Rule::before_item => match (triggers.next(), names.into_iter().next()) {
+                (Some(event), Some((attr, _))) => Some(RecordItem::Before { event, attr }),
                 _ => None,
             },
             _ => None,
