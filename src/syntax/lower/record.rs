@@ -7,6 +7,7 @@
 
 use crate::policy::*;
 use crate::syntax::grammar::Rule;
+use crate::syntax::schema::AttrType;
 use pest::iterators::Pair;
 
 use super::{ClauseParts, Lowerer};
@@ -115,13 +116,55 @@ impl Lowerer<'_> {
                 _ => None,
             },
             Rule::before_item => match (triggers.next(), names.into_iter().next()) {
-                (Some(event), Some((attr, _))) => Some(RecordItem::Before { event, attr }),
+                (Some(event), Some((attr, span))) => {
+                    if !self.due_attribute(&attr, span) {
+                        return;
+                    }
+                    Some(RecordItem::Before { event, attr })
+                }
                 _ => None,
             },
             _ => None,
         };
         if let Some(item) = item {
             clause.record.push(item);
+        }
+    }
+
+    /// With a schema, the attribute of `EV before ATTR` is a declared case attribute of type
+    /// `time` (or `any`): an instant compared with event times, so a typo or a text attribute
+    /// would otherwise only show as `record.time_unknown` on every case. Reports and returns
+    /// false when it is not.
+    fn due_attribute(&mut self, attr: &str, span: Span) -> bool {
+        if self.schema.is_empty() {
+            return true;
+        }
+        match self.schema.case.get(attr).cloned() {
+            Some(AttrType::Time | AttrType::Any) => true,
+            Some(other) => {
+                self.err(
+                    "pledge::record::not_a_time",
+                    span,
+                    format!("`{attr}` is a {}, not a timestamp", other.describe()),
+                    "not a `time` attribute",
+                )
+                .set_help(format!(
+                    "`before` compares event times with an instant held in the case: declare it `attributes {{ {attr}: time }}`"
+                ));
+                false
+            }
+            None => {
+                self.err(
+                    "pledge::schema::unknown_attribute",
+                    span,
+                    format!("unknown case attribute `{attr}`"),
+                    "not in the attribute schema",
+                )
+                .set_help(format!(
+                    "`before` compares event times with an instant held in the case: declare it `attributes {{ {attr}: time }}`"
+                ));
+                false
+            }
         }
     }
 
