@@ -30,6 +30,7 @@ mod displace;
 mod extras;
 mod families;
 mod line;
+mod recitems;
 mod rng;
 mod subjects;
 
@@ -183,6 +184,8 @@ const STREAM_CLOSING: u64 = 4 << 40;
 const STREAM_SUBJECTS: u64 = 5 << 40;
 const STREAM_FAMILIES: u64 = 6 << 40;
 const STREAM_EXTRAS: u64 = 7 << 40;
+const STREAM_RECITEMS: u64 = 0x5245 << 40;
+const STREAM_RECITEMS_SERVICES: u64 = 0x5253 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -272,6 +275,11 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             family_seq[i] += 1;
             services += 1;
             let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
+            let mut ev = ev;
+            recitems::service(
+                &mut Rng::new(opts.seed, STREAM_RECITEMS_SERVICES + services),
+                &mut ev,
+            );
             merge.push_case(&ticket, ev);
         }
         // This day's share of the tickets, at times drawn from the hourly profile.
@@ -286,6 +294,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             let mut rng = Rng::new(opts.seed, case_no);
             let mut ev = cases::ticket(&mut world, &mut rng, t);
             extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
+            recitems::enrich(&mut Rng::new(opts.seed, STREAM_RECITEMS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);

@@ -64,7 +64,7 @@ fn the_stream_is_pinned_across_versions() {
     assert_eq!(stats.cases, 20);
     assert_eq!(
         (stats.events, bytes.len(), hash),
-        (152, 20262, 16_292_655_029_566_053_575)
+        (153, 20389, 11_768_728_992_463_514_998)
     );
 }
 
