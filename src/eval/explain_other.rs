@@ -251,20 +251,25 @@ fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::polic
         .find(|e| matches!(&*e.kind, "closed" | "reopened"))
         .is_some_and(|e| &*e.kind == "closed");
     for ((text, found), item) in items.into_iter().zip(&record.items) {
-        let pending = found.is_none()
-            && super::record::item_pending(
-                item,
-                ctx.view.events,
-                &ctx.view.attrs,
-                ctx.now,
-                ctx.policy.zone,
-            );
+        let pending = found
+            .is_none()
+            .then(|| {
+                super::record::item_pending(
+                    item,
+                    ctx.view.events,
+                    &ctx.view.attrs,
+                    ctx.now,
+                    ctx.policy.zone,
+                )
+            })
+            .flatten();
         match found {
             Some((code, what)) => {
                 let _ = writeln!(out, "  `{text}`: finding `{code}`: {what}");
             }
-            None if pending => {
-                let _ = writeln!(out, "  `{text}`: pending (its window is still open at now)");
+            None if pending.is_some() => {
+                let why = pending.unwrap_or_default();
+                let _ = writeln!(out, "  `{text}`: pending ({why})");
             }
             None if closed => {
                 let _ = writeln!(out, "  `{text}`: met");

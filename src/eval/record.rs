@@ -476,16 +476,16 @@ pub(crate) fn explain_items(
         .collect()
 }
 
-/// Whether an item with no finding on a case still waits on something that can come: a
-/// follow-up whose window is open at `now`, an event due at an instant not yet passed. `:why`
-/// says "pending" for these rather than "met", even on a closed case.
+/// Why an item with no finding on a case still waits on something that can come, if it does:
+/// a follow-up not yet due, an event due at an instant not yet passed. `:why` says "pending"
+/// for these rather than "met", even on a closed case.
 pub(crate) fn item_pending(
     item: &RecordItem,
     events: &[Event],
     attrs: &Attrs,
     now: Instant,
     zone: Tz,
-) -> bool {
+) -> Option<String> {
     let facts = Facts {
         events,
         attrs,
@@ -498,12 +498,22 @@ pub(crate) fn item_pending(
             event,
             then,
             within,
-        } => super::record_followed::waiting(&facts, event, then, *within),
+        } => super::record_followed::waiting(&facts, event, then, *within).map(|at| match within {
+            Some(d) => format!(
+                "its follow-up is due by {}, after now",
+                at.checked_add_signed(*d)
+                    .map_or_else(|| "the end of time".to_string(), |t| rfc3339(t, zone))
+            ),
+            None => format!(
+                "the `{}` at {} waits for its follow-up while the case is open",
+                crate::syntax::format_trigger(event),
+                rfc3339(at, zone)
+            ),
+        }),
         RecordItem::Before { event, attr } => super::record_before::instant_of(&facts, attr)
-            .is_some_and(|due| {
-                due >= now && !events.iter().any(|e| matches(event, e) && e.at <= due)
-            }),
-        _ => false,
+            .filter(|&due| due >= now && !events.iter().any(|e| matches(event, e) && e.at <= due))
+            .map(|due| format!("due by `{attr}` {}, after now", rfc3339(due, zone))),
+        _ => None,
     }
 }
 

@@ -36,17 +36,23 @@ fn settled(facts: &Facts<'_>, at: Instant, within: Option<chrono::Duration>) -> 
     }
 }
 
-/// Whether some `A` still waits for its follow-up (not followed, not yet final).
+/// The instant of the first `A` still waiting for its follow-up (not followed, not yet final).
 pub(super) fn waiting(
     facts: &Facts<'_>,
     event: &Trigger,
     then: &Trigger,
     within: Option<chrono::Duration>,
-) -> bool {
+) -> Option<Instant> {
     let events = facts.events;
-    events.iter().enumerate().any(|(i, e)| {
-        matches(event, e) && !settled(facts, e.at, within) && !followed(events, i, then, within)
-    })
+    events
+        .iter()
+        .enumerate()
+        .find(|(i, e)| {
+            matches(event, e)
+                && !settled(facts, e.at, within)
+                && !followed(events, *i, then, within)
+        })
+        .map(|(_, e)| e.at)
 }
 
 /// Calls `found(at, message)` once when some `A` is left without its `B`.
