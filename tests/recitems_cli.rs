@@ -37,7 +37,13 @@ fn findings(now: &str) -> Vec<String> {
         .lines()
         .map(|l| serde_json::from_str::<Json>(l).expect("json"))
         .filter(|j| j["record"] == "finding")
-        .map(|f| format!("{} {}", f["ticket"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ticket"].as_str().unwrap(),
+                f["code"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -74,7 +80,10 @@ fn a_window_or_a_due_instant_still_ahead_of_now_is_pending() {
     // R-3's rating (9 August 14:00) is due by 11 August 14:00: pending at NOW, missed after.
     assert!(!findings(NOW).iter().any(|f| f.starts_with("R-3")));
     let later = findings("2026-08-12T00:00:00+08:00");
-    assert!(later.contains(&"R-3 record.not_followed".to_string()), "{later:?}");
+    assert!(
+        later.contains(&"R-3 record.not_followed".to_string()),
+        "{later:?}"
+    );
 }
 
 #[test]
@@ -97,7 +106,10 @@ fn report_counts_the_new_findings_in_every_format() {
     assert_eq!(count("rework"), 3);
     let (_, html) = run(&[&base[..], &["--format", "html"]].concat());
     assert!(html.contains("storm_prep") && html.contains("rework"));
-    assert!(html.contains("3 record item(s)"), "the HTML page states the items");
+    assert!(
+        html.contains("3 record item(s)"),
+        "the HTML page states the items"
+    );
 }
 
 #[test]
