@@ -407,3 +407,22 @@ proptest! {
         }
     }
 }
+
+/// The README's example of the new items parses and is laid out as written.
+#[test]
+fn the_readme_example_works_as_written() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("```pledge\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("followed by reopened within 7 days"))
+        .expect("the README shows `followed by`");
+    let p = parse_policy(block, "README", None).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(p.clauses.len(), 2);
+    assert_eq!(
+        pledge::syntax::format_source(block, "README").unwrap(),
+        block
+    );
+}
