@@ -17,14 +17,26 @@ use crate::event::{Event, Instant};
 use crate::policy::{RecordItem, Trigger};
 use crate::syntax::format_trigger;
 
-/// Whether the `A` at index `i` of `events` has its follow-up: another event matching `then`
-/// at or after its instant (and at most `within` after it).
-fn followed(events: &[Event], i: usize, then: &Trigger, within: Option<chrono::Duration>) -> bool {
+/// The indexes of the events matching `then`, in time order (the events are in canonical
+/// order, which sorts by time first).
+fn follow_ups(events: &[Event], then: &Trigger) -> Vec<usize> {
+    (0..events.len())
+        .filter(|&j| matches(then, &events[j]))
+        .collect()
+}
+
+/// Whether the `A` at index `i` of `events` has its follow-up: another event of `bs` (the
+/// follow-ups' indexes) at or after its instant, and at most `within` after it. A binary
+/// search, so that a long-lived subject with many events stays cheap.
+fn followed(events: &[Event], bs: &[usize], i: usize, within: Option<chrono::Duration>) -> bool {
     let a = &events[i];
     let end = within.and_then(|d| a.at.checked_add_signed(d));
-    events.iter().enumerate().any(|(j, e)| {
-        j != i && e.at >= a.at && end.is_none_or(|end| e.at <= end) && matches(then, e)
-    })
+    let from = bs.partition_point(|&j| events[j].at < a.at);
+    // At most one candidate is `A` itself: the next one then decides.
+    bs[from..]
+        .iter()
+        .find(|&&j| j != i)
+        .is_some_and(|&j| end.is_none_or(|end| events[j].at <= end))
 }
 
 /// Whether an `A` at `at` left without a follow-up is final as of the facts: with `within`,
@@ -44,13 +56,12 @@ pub(super) fn waiting(
     within: Option<chrono::Duration>,
 ) -> Option<Instant> {
     let events = facts.events;
+    let bs = follow_ups(events, then);
     events
         .iter()
         .enumerate()
         .find(|(i, e)| {
-            matches(event, e)
-                && !settled(facts, e.at, within)
-                && !followed(events, *i, then, within)
+            matches(event, e) && !settled(facts, e.at, within) && !followed(events, &bs, *i, within)
         })
         .map(|(_, e)| e.at)
 }
@@ -63,11 +74,12 @@ pub(super) fn judge(
     found: &mut impl FnMut(Instant, String),
 ) {
     let events = facts.events;
+    let bs = follow_ups(events, then);
     let mut missed = events
         .iter()
         .enumerate()
         .filter(|(_, e)| matches(event, e))
-        .filter(|(i, e)| settled(facts, e.at, within) && !followed(events, *i, then, within))
+        .filter(|(i, e)| settled(facts, e.at, within) && !followed(events, &bs, *i, within))
         .map(|(_, e)| e);
     let Some(first) = missed.next() else {
         return;
@@ -228,5 +240,41 @@ pub(crate) mod tests {
             got[0].contains("T02:00:00") || got[0].contains("10:00:00"),
             "{got:?}"
         );
+    }
+
+    /// The plain reading of `followed`: some other follow-up at or after `A`, by `A + D`.
+    fn naive(events: &[Event], i: usize, then: &Trigger, within: Option<Duration>) -> bool {
+        let a = &events[i];
+        events.iter().enumerate().any(|(j, e)| {
+            j != i && e.at >= a.at && within.is_none_or(|d| e.at <= a.at + d) && matches(then, e)
+        })
+    }
+
+    proptest::proptest! {
+        /// Law: the binary search agrees with the plain reading, for events at shared instants
+        /// and events matching both `A` and `B`.
+        #[test]
+        fn the_search_agrees_with_the_plain_reading(
+            raw in proptest::collection::vec((0i64..12, 0usize..3), 0..14),
+            hours in proptest::option::of(0i64..6),
+        ) {
+            let kinds = ["rated", "reopened", "progress"];
+            let mut events: Vec<Event> =
+                raw.iter().map(|&(h, k)| ev(kinds[k], h, &[])).collect();
+            events.sort_by(Event::canonical_cmp);
+            // A: `rated or progress`; B: `reopened or progress` (a `progress` is both).
+            let then = item("reopened or progress followed by rated").clone();
+            let RecordItem::FollowedBy { event: then, .. } = then else { unreachable!() };
+            let within = hours.map(Duration::hours);
+            let bs = follow_ups(&events, &then);
+            for i in 0..events.len() {
+                if kinds.contains(&&*events[i].kind) && &*events[i].kind != "reopened" {
+                    proptest::prop_assert_eq!(
+                        followed(&events, &bs, i, within),
+                        naive(&events, i, &then, within)
+                    );
+                }
+            }
+        }
     }
 }
