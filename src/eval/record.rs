@@ -517,9 +517,9 @@ pub(crate) fn item_pending(
     }
 }
 
-/// One line per warranty item whose window is longer than `retain`: a case is kept only
-/// `retain` after its close, so a claim later than that is never seen (it arrives after the
-/// retention and is rejected). `pledge check` prints these as warnings.
+/// One line per warranty or follow-up item whose window is longer than `retain`: a case is
+/// kept only `retain` after its close, so a claim or follow-up later than that is never seen
+/// (it arrives after the retention and is rejected). `pledge check` prints these as warnings.
 pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<String> {
     let mut out = Vec::new();
     for policy in policies {
@@ -528,6 +528,24 @@ pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<
                 continue;
             };
             for item in &record.items {
+                if let RecordItem::FollowedBy {
+                    within: Some(within),
+                    ..
+                } = item
+                {
+                    if *within > retain {
+                        out.push(format!(
+                            "{}/{}: the follow-up window of {} is longer than the retention of {}; \
+                             a follow-up after the retention is not seen and the event counts as \
+                             not followed (use --retain {}d)",
+                            policy.name,
+                            clause.name,
+                            days_or(*within),
+                            days_or(retain),
+                            within.num_days().max(1)
+                        ));
+                    }
+                }
                 if let RecordItem::Warranty { within, .. } = item {
                     if *within > retain {
                         out.push(format!(
@@ -566,6 +584,24 @@ mod tests {
             ]
         );
         assert!(retention_warnings(&policies, chrono::Duration::days(90)).is_empty());
+    }
+
+    #[test]
+    fn a_follow_up_window_longer_than_the_retention_is_warned_about() {
+        let src =
+            "policy \"p\" {\n  record f {\n    rated followed by reopened within 45 days\n  }\n}\n";
+        let policy = crate::syntax::parse_policy(src, "f.pledge", None).unwrap();
+        let policies = [policy];
+        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(
+                "p/f: the follow-up window of 45 days is longer than the retention of 30 days"
+            ),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].ends_with("(use --retain 45d)"));
+        assert!(retention_warnings(&policies, chrono::Duration::days(45)).is_empty());
     }
 
     #[test]
