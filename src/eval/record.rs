@@ -6,7 +6,7 @@
 //! | item | finding | when | `at` |
 //! | --- | --- | --- | --- |
 //! | `EV has a, b` | `record.field_missing` | a matching event lacks an attribute (absent, `null` or empty text) | the first such event |
-//! | `EV has attr in [..]` | `record.value_outside` | an event of the type has no such attribute or a value outside the set | the first such event |
+//! | `EV has attr in [..]` | `record.value_outside` | a matching event (any trigger) has no such attribute or a value outside the set | the first such event |
 //! | `steps A, B, C` | `record.out_of_order` | a step's first occurrence is before an earlier step's first occurrence | the earlier step's (later) event |
 //! | `steps A, B, C` | `record.step_missing` | a step never happened, and the case is closed | the case's `closed` |
 //! | `B only after A` | `record.out_of_order` | a `B` with no `A` at or before it | the first such `B` |

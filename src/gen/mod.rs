@@ -13,7 +13,9 @@
 //! - per kind a realistic sequence of events with delays drawn so that each deadline has met
 //!   and breached cases, pauses (`status` `waiting_customer` / `waiting_parts`), reopenings after
 //!   a dissatisfied revisit, ratings and spot checks;
-//! - places and equipment with their recurring duties (`assets`).
+//! - places and equipment with their recurring duties (`assets`);
+//! - the events record clauses read: classifications, rulings, follow-ups after a dissatisfied
+//!   revisit, storm preparations, housekeeping confirmations and rework (`recitems`).
 //!
 //! The stream is a snapshot taken at the end of the span: events after it are not written, so
 //! cases opened near the end are still running (pending verdicts) and the last event is close
