@@ -92,7 +92,7 @@ fn classify(rng: &mut Rng, ev: &mut Events, t0: i64) {
     let contact = first(ev, "contacted");
     let t = match (rng.pick(&[(0u8, 75), (1, 17), (2, 8)]), contact) {
         // Classified before the first contact (or within the hour when nobody calls back).
-        (0, Some(c)) => t0 + rng.range(MINUTE, (c - t0).max(2 * MINUTE)) - MINUTE,
+        (0, Some(c)) => t0 + rng.range(1, (c - t0 - 1).max(1)),
         (0, None) => t0 + rng.range(5 * MINUTE, HOUR),
         // After the contact: the verification came first.
         (1, Some(c)) => c + rng.range(10 * MINUTE, 6 * HOUR),
