@@ -437,11 +437,11 @@ fn judge(
             event,
             then,
             within,
-        } => super::record_followed::judge(item, facts, (event, then, *within), &mut |at, what| {
+        } => super::record_followed::judge(facts, (event, then, *within), &mut |at, what| {
             push(code::NOT_FOLLOWED, at, item, what)
         }),
         RecordItem::Before { event, attr } => {
-            super::record_before::judge(item, facts, event, attr, &mut |code, at, what| {
+            super::record_before::judge(facts, event, attr, &mut |code, at, what| {
                 push(code, at, item, what)
             })
         }

@@ -15,7 +15,7 @@
 use super::record::{code, matches, Facts};
 use super::verdict::rfc3339;
 use crate::event::Instant;
-use crate::policy::{RecordItem, Trigger};
+use crate::policy::Trigger;
 use crate::syntax::format_trigger;
 use crate::value::Value;
 
@@ -31,7 +31,6 @@ pub(super) fn instant_of(facts: &Facts<'_>, attr: &str) -> Option<Instant> {
 /// Calls `found(code, at, message)` once when the case shows no `EV` by the attribute's
 /// instant, or has no such instant.
 pub(super) fn judge(
-    _item: &RecordItem,
     facts: &Facts<'_>,
     event: &Trigger,
     attr: &str,
@@ -84,6 +83,7 @@ mod tests {
     use super::*;
     use crate::eval::record_followed::tests::item;
     use crate::event::Event;
+    use crate::policy::RecordItem;
     use crate::value::Attrs;
     use chrono::{Duration, TimeZone, Utc};
 
@@ -122,7 +122,7 @@ mod tests {
             panic!("{item:?}")
         };
         let mut out = Vec::new();
-        judge(&item, &facts, event, attr, &mut |c, _, _| out.push(c));
+        judge(&facts, event, attr, &mut |c, _, _| out.push(c));
         out
     }
 

@@ -14,7 +14,7 @@
 use super::record::{days_or, matches, Facts};
 use super::verdict::rfc3339;
 use crate::event::{Event, Instant};
-use crate::policy::{RecordItem, Trigger};
+use crate::policy::Trigger;
 use crate::syntax::format_trigger;
 
 /// The indexes of the events matching `then`, in time order (the events are in canonical
@@ -68,7 +68,6 @@ pub(super) fn waiting(
 
 /// Calls `found(at, message)` once when some `A` is left without its `B`.
 pub(super) fn judge(
-    _item: &RecordItem,
     facts: &Facts<'_>,
     (event, then, within): (&Trigger, &Trigger, Option<chrono::Duration>),
     found: &mut impl FnMut(Instant, String),
@@ -107,6 +106,7 @@ pub(super) fn judge(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::policy::RecordItem;
     use crate::value::Attrs;
     use crate::value::Value;
     use chrono::{Duration, TimeZone, Utc};
@@ -146,7 +146,7 @@ pub(crate) mod tests {
             panic!("not a follow-up: {item:?}")
         };
         let mut out = Vec::new();
-        judge(item, facts, (event, then, *within), &mut |_, m| out.push(m));
+        judge(facts, (event, then, *within), &mut |_, m| out.push(m));
         out
     }
 
