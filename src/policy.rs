@@ -784,10 +784,11 @@ pub enum RecordItem {
     /// `opened has location, contact`: every matching event carries each attribute (present,
     /// not `null`, not an empty string).
     Fields { event: Trigger, attrs: Vec<String> },
-    /// `revisited has method in ["visit", "phone"]`: every event of the type carries the attribute
-    /// with one of these values (a list-valued attribute: every element).
+    /// `revisited has method in ["visit", "phone"]`: every matching event carries the attribute
+    /// with one of these values (a list-valued attribute: every element). Any trigger:
+    /// `updated(by == "department_manager") has valid in [true, false]`.
     Value {
-        event: String,
+        event: Trigger,
         attr: String,
         values: Vec<Value>,
     },
@@ -813,6 +814,16 @@ pub enum RecordItem {
     /// `cleaned at most 15 minutes apart`: consecutive matching events of the case, in time
     /// order, are at most `apart` from each other (a round's stops along its route).
     Gap { event: Trigger, apart: Duration },
+    /// `rated(satisfied == false) followed by reopened within 7 days`: every `event` has a later
+    /// `then` (within `within` of it when given). See `eval::record` for the edges.
+    FollowedBy {
+        event: Trigger,
+        then: Trigger,
+        within: Option<Duration>,
+    },
+    /// `inspected(target == "drainage") before expected_at`: an `event` at or before the instant
+    /// held in the case attribute `attr` (a timestamp).
+    Before { event: Trigger, attr: String },
 }
 
 impl Record {
@@ -824,7 +835,7 @@ impl Record {
         for item in &self.items {
             match item {
                 RecordItem::Fields { event, .. } => out.push(Cow::Borrowed(event)),
-                RecordItem::Value { event, .. } => out.push(Cow::Owned(Trigger::event(event))),
+                RecordItem::Value { event, .. } => out.push(Cow::Borrowed(event)),
                 RecordItem::Steps(steps) => out.extend(steps.iter().map(Cow::Borrowed)),
                 RecordItem::OnlyAfter { event, after }
                 | RecordItem::Warranty { event, after, .. } => {
@@ -836,6 +847,11 @@ impl Record {
                     out.extend(after.iter().map(Cow::Borrowed));
                 }
                 RecordItem::Gap { event, .. } => out.push(Cow::Borrowed(event)),
+                RecordItem::FollowedBy { event, then, .. } => {
+                    out.push(Cow::Borrowed(event));
+                    out.push(Cow::Borrowed(then));
+                }
+                RecordItem::Before { event, .. } => out.push(Cow::Borrowed(event)),
             }
         }
         out

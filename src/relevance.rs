@@ -237,7 +237,8 @@ impl Relevance {
         r
     }
 
-    /// The case attributes `policies` read: in conditions, groups, repeat keys and lead times.
+    /// The case attributes `policies` read: in conditions, groups, repeat keys, lead times and
+    /// the instants of record items (`EV before ATTR`).
     /// The evaluator keeps only these of a case's merged attributes (with
     /// [`Relevance::everything`], all of them).
     pub fn case_attributes(policies: &[Policy]) -> BTreeSet<String> {
@@ -253,6 +254,11 @@ impl Relevance {
                         names.push(&lead.attr);
                     }
                 }
+                // `EV before ATTR` reads the instant in the case attribute.
+                ClauseBody::Record(rec) => names.extend(rec.items.iter().filter_map(|i| match i {
+                    crate::policy::RecordItem::Before { attr, .. } => Some(attr.as_str()),
+                    _ => None,
+                })),
                 _ => {}
             }
         }

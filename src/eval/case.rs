@@ -511,7 +511,7 @@ pub fn evaluate_case_full(policies: &[Policy], events: &[Event], now: Instant) -
         notify::resolve(f, &notices[f.plan], &ticket, now, &mut result.findings);
     }
     let records = super::record::plan(policies);
-    super::record::case_findings(&view, &records, &ticket, &mut result.findings);
+    super::record::case_findings(&view, &records, &ticket, now, &mut result.findings);
     notify::sort_findings(&mut result.findings);
     crate::period::tally::case_findings(policies, &view, &ticket, now, &mut result.findings);
     result

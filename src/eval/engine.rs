@@ -1642,17 +1642,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
-        self.records_of_case(&ticket, &view);
+        // A case settled after its retention is final: nothing later can arrive, so every
+        // follow-up window and due instant of its record clauses has passed.
+        let record_now = if at_end {
+            judged_at
+        } else {
+            self.opts.now.unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        self.records_of_case(&ticket, &view, record_now);
     }
 
     /// Evaluates the record clauses on a settled case. Their findings do not depend on `now`
     /// (see `eval::record`), so they are emitted at once.
-    fn records_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>) {
+    fn records_of_case(&mut self, ticket: &Arc<str>, view: &CaseView<'_>, now: Instant) {
         if self.records.is_empty() {
             return;
         }
         self.findings.clear();
-        let standings = record::case_findings(view, &self.records, ticket, &mut self.findings);
+        let standings =
+            record::case_findings(view, &self.records, ticket, now, &mut self.findings);
         for (plan, standing) in standings {
             let counts = &mut self.summary.clauses[self.record_summary[plan]];
             match standing {

@@ -236,7 +236,13 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
 
 /// Each item of a record clause and what the case's events say of it as of `now`.
 fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::policy::Record) {
-    let items = super::record::explain_items(record, ctx.view.events, ctx.policy.zone);
+    let items = super::record::explain_items(
+        record,
+        ctx.view.events,
+        &ctx.view.attrs,
+        ctx.now,
+        ctx.policy.zone,
+    );
     let closed = ctx
         .view
         .events
@@ -244,10 +250,26 @@ fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::polic
         .rev()
         .find(|e| matches!(&*e.kind, "closed" | "reopened"))
         .is_some_and(|e| &*e.kind == "closed");
-    for (text, found) in items {
+    for ((text, found), item) in items.into_iter().zip(&record.items) {
+        let pending = found
+            .is_none()
+            .then(|| {
+                super::record::item_pending(
+                    item,
+                    ctx.view.events,
+                    &ctx.view.attrs,
+                    ctx.now,
+                    ctx.policy.zone,
+                )
+            })
+            .flatten();
         match found {
             Some((code, what)) => {
                 let _ = writeln!(out, "  `{text}`: finding `{code}`: {what}");
+            }
+            None if pending.is_some() => {
+                let why = pending.unwrap_or_default();
+                let _ = writeln!(out, "  `{text}`: pending ({why})");
             }
             None if closed => {
                 let _ = writeln!(out, "  `{text}`: met");
@@ -255,7 +277,7 @@ fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::polic
             None => {
                 let _ = writeln!(
                     out,
-                    "  `{text}`: no finding so far (the case is open: a step or count still short is pending)"
+                    "  `{text}`: no finding so far (the case is open: a step, count or follow-up still short is pending)"
                 );
             }
         }

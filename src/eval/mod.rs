@@ -21,6 +21,8 @@ pub mod explain_other;
 pub mod notify;
 pub mod partition;
 pub mod record;
+pub(crate) mod record_before;
+pub(crate) mod record_followed;
 pub(crate) mod track;
 pub mod verdict;
 

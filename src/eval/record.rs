@@ -6,7 +6,7 @@
 //! | item | finding | when | `at` |
 //! | --- | --- | --- | --- |
 //! | `EV has a, b` | `record.field_missing` | a matching event lacks an attribute (absent, `null` or empty text) | the first such event |
-//! | `EV has attr in [..]` | `record.value_outside` | an event of the type has no such attribute or a value outside the set | the first such event |
+//! | `EV has attr in [..]` | `record.value_outside` | a matching event (any trigger) has no such attribute or a value outside the set | the first such event |
 //! | `steps A, B, C` | `record.out_of_order` | a step's first occurrence is before an earlier step's first occurrence | the earlier step's (later) event |
 //! | `steps A, B, C` | `record.step_missing` | a step never happened, and the case is closed | the case's `closed` |
 //! | `B only after A` | `record.out_of_order` | a `B` with no `A` at or before it | the first such `B` |
@@ -14,6 +14,10 @@
 //! | `B at least N distinct by` | `record.actors_short` | fewer than N distinct `by` values among them, and the case is closed | the case's `closed` |
 //! | `no B within D after A` | `record.warranty_claim` | a `B` in `(A, A + D]` of the latest `A` before it | that `B` |
 //! | `B at most D apart` | `record.gap` | two consecutive `B` events (in time order) more than D apart | the later of the two |
+//! | `A followed by B` | `record.not_followed` | an `A` with no other `B` at or after its instant, and the case is closed | that `A` |
+//! | `A followed by B within D` | `record.not_followed` | an `A` with no other `B` in `[A, A + D]`, and `A + D` is before `now` | that `A` |
+//! | `EV before ATTR` | `record.not_before` | no `EV` at or before the case attribute's instant, and that instant is before `now` | the attribute's instant |
+//! | `EV before ATTR` | `record.time_unknown` | the case attribute is missing or not a timestamp | the case's first event |
 //!
 //! # Readings of the rules
 //!
@@ -37,13 +41,23 @@
 //!   neighbours must be at most D. A case with fewer than two `B` events has no gap (whether
 //!   there are enough is an `at least` item's business). Only the first too-long gap is a
 //!   finding; its message counts the others.
+//! - **Follow-ups.** `A followed by B` accepts a `B` at `A`'s own instant and one at exactly
+//!   `A + D`. An event matching both `A` and `B` does not follow itself: it needs another `B`.
+//!   A follow-up still possible is pending, never a finding: without `within`, while the case
+//!   is open; with `within`, until `A + D` has passed `now` (an open case too: the window, not
+//!   the close, decides). A case settled after its retention is final: nothing later is seen.
+//! - **Due before a moment.** `EV before ATTR` reads the case attribute (as merged from
+//!   `opened` and `updated`) as an RFC 3339 timestamp or a local one in the policy zone; an
+//!   `EV` exactly at that instant is in time. Until the instant has passed `now` a missing
+//!   `EV` is pending. A missing or unreadable attribute is a finding of its own
+//!   (`record.time_unknown`), never a silent pass, as a notice's lead time.
 
 use super::case::{CaseView, ClauseGuard};
 use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
 use crate::event::{Event, Instant};
 use crate::policy::{Clause, ClauseBody, Policy, Record, RecordItem, Trigger};
 use crate::syntax::format_record_item;
-use crate::value::Value;
+use crate::value::{Attrs, Value};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -58,6 +72,9 @@ pub mod code {
     pub const ACTORS_SHORT: &str = "record.actors_short";
     pub const WARRANTY_CLAIM: &str = "record.warranty_claim";
     pub const GAP: &str = "record.gap";
+    pub const NOT_FOLLOWED: &str = "record.not_followed";
+    pub const NOT_BEFORE: &str = "record.not_before";
+    pub const TIME_UNKNOWN: &str = "record.time_unknown";
 }
 
 /// A record clause prepared for evaluation.
@@ -99,7 +116,7 @@ pub(crate) fn plan(policies: &[Policy]) -> Vec<RecordPlan<'_>> {
 }
 
 /// `90 days` for a whole number of days (as a warranty is written), else the usual form.
-fn days_or(d: chrono::Duration) -> String {
+pub(super) fn days_or(d: chrono::Duration) -> String {
     if d.num_seconds() > 0 && d.num_seconds() % 86_400 == 0 {
         format!("{} days", d.num_days())
     } else {
@@ -126,7 +143,7 @@ fn value_in(value: Option<&Value>, allowed: &[Value]) -> bool {
     }
 }
 
-fn matches(t: &Trigger, e: &Event) -> bool {
+pub(super) fn matches(t: &Trigger, e: &Event) -> bool {
     t.matches(&e.kind, &e.attrs)
 }
 
@@ -140,9 +157,20 @@ fn closed_at(events: &[Event]) -> Option<Instant> {
         .map(|e| e.at)
 }
 
+/// What one item is judged on: the case's events, its merged attributes, whether and when it
+/// was closed, and up to when its history is known (`now`, or the end of time for a case
+/// settled after its retention: nothing later can arrive).
+pub(crate) struct Facts<'a> {
+    pub events: &'a [Event],
+    pub attrs: &'a Attrs,
+    pub closed: Option<Instant>,
+    pub now: Instant,
+    pub zone: Tz,
+}
+
 /// Appends the findings of every record clause that applies to the case. `view.events` must
 /// hold every event the items read (the engine's digest keeps them) and every `closed` and
-/// `reopened`.
+/// `reopened`. `now` is when the case is judged (see [`Facts`]).
 ///
 /// Returns the case's standing on each clause that applies, by plan index, for the summary's
 /// counts: a case is judged once per clause, met when it is closed with no finding, breached
@@ -151,6 +179,7 @@ pub(crate) fn case_findings(
     view: &CaseView<'_>,
     plans: &[RecordPlan<'_>],
     ticket: &Arc<str>,
+    now: Instant,
     out: &mut Vec<Finding>,
 ) -> Vec<(usize, Standing)> {
     let mut standings = Vec::new();
@@ -181,19 +210,44 @@ pub(crate) fn case_findings(
                 zone,
             })
         };
+        let facts = Facts {
+            events: view.events,
+            attrs: &view.attrs,
+            closed,
+            now,
+            zone,
+        };
         for item in &plan.record.items {
-            judge(item, view.events, closed, zone, &mut push);
+            judge(item, &facts, &mut push);
         }
         let standing = if out.len() > before {
             Standing::Breached
-        } else if closed.is_some() {
-            Standing::Met
-        } else {
+        } else if closed.is_none() || plan.record.items.iter().any(|i| waits(i, &facts)) {
             Standing::Pending
+        } else {
+            Standing::Met
         };
         standings.push((index, standing));
     }
     standings
+}
+
+/// Whether an item with no finding may still get one on a closed case: a follow-up whose
+/// window has not passed `now`, an event due before an instant still to come.
+fn waits(item: &RecordItem, facts: &Facts<'_>) -> bool {
+    match item {
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => super::record_followed::waiting(facts, event, then, *within).is_some(),
+        RecordItem::Before { event, attr } => {
+            super::record_before::instant_of(facts, attr).is_some_and(|due| {
+                due >= facts.now && !facts.events.iter().any(|e| matches(event, e) && e.at <= due)
+            })
+        }
+        _ => false,
+    }
 }
 
 /// How a case stands on one record clause when it is judged.
@@ -203,18 +257,18 @@ pub(crate) enum Standing {
     Met,
     /// At least one finding.
     Breached,
-    /// Still open, with no finding yet: a missing step or count may still come.
+    /// No finding yet, and one may still come: the case is open, or a follow-up's window or
+    /// a due instant has not passed `now`.
     Pending,
 }
 
 /// The finding of one item on a case's events, if any.
 fn judge(
     item: &RecordItem,
-    events: &[Event],
-    closed: Option<Instant>,
-    zone: Tz,
+    facts: &Facts<'_>,
     push: &mut impl FnMut(&'static str, Instant, &RecordItem, String),
 ) {
+    let (events, closed, zone) = (facts.events, facts.closed, facts.zone);
     let when = |at: Instant| rfc3339(at, zone);
     match item {
         RecordItem::Fields { event, attrs } => {
@@ -260,7 +314,7 @@ fn judge(
         } => {
             let bad = events
                 .iter()
-                .filter(|e| &*e.kind == event.as_str())
+                .filter(|e| matches(event, e))
                 .find(|e| !value_in(e.attrs.get(attr.as_str()), values));
             if let Some(e) = bad {
                 let got = match e.attrs.get(attr.as_str()) {
@@ -271,7 +325,7 @@ fn judge(
                     code::VALUE_OUTSIDE,
                     e.at,
                     item,
-                    format!("`{event}` at {} has {got} for `{attr}`", when(e.at)),
+                    format!("`{}` at {} has {got} for `{attr}`", e.kind, when(e.at)),
                 );
             }
         }
@@ -455,6 +509,18 @@ fn judge(
                 );
             }
         }
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => super::record_followed::judge(facts, (event, then, *within), &mut |at, what| {
+            push(code::NOT_FOLLOWED, at, item, what)
+        }),
+        RecordItem::Before { event, attr } => {
+            super::record_before::judge(facts, event, attr, &mut |code, at, what| {
+                push(code, at, item, what)
+            })
+        }
     }
 }
 
@@ -487,15 +553,23 @@ fn first_gap<'e>(
 pub(crate) fn explain_items(
     record: &Record,
     events: &[Event],
+    attrs: &Attrs,
+    now: Instant,
     zone: Tz,
 ) -> Vec<(String, Option<(&'static str, String)>)> {
-    let closed = closed_at(events);
+    let facts = Facts {
+        events,
+        attrs,
+        closed: closed_at(events),
+        now,
+        zone,
+    };
     record
         .items
         .iter()
         .map(|item| {
             let mut found = None;
-            judge(item, events, closed, zone, &mut |code, _, _, what| {
+            judge(item, &facts, &mut |code, _, _, what| {
                 found.get_or_insert((code, what));
             });
             (format_record_item(item), found)
@@ -503,9 +577,50 @@ pub(crate) fn explain_items(
         .collect()
 }
 
-/// One line per warranty item whose window is longer than `retain`: a case is kept only
-/// `retain` after its close, so a claim later than that is never seen (it arrives after the
-/// retention and is rejected). `pledge check` prints these as warnings.
+/// Why an item with no finding on a case still waits on something that can come, if it does:
+/// a follow-up not yet due, an event due at an instant not yet passed. `:why` says "pending"
+/// for these rather than "met", even on a closed case.
+pub(crate) fn item_pending(
+    item: &RecordItem,
+    events: &[Event],
+    attrs: &Attrs,
+    now: Instant,
+    zone: Tz,
+) -> Option<String> {
+    let facts = Facts {
+        events,
+        attrs,
+        closed: closed_at(events),
+        now,
+        zone,
+    };
+    match item {
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => super::record_followed::waiting(&facts, event, then, *within).map(|at| match within {
+            Some(d) => format!(
+                "its follow-up is due by {}, after now",
+                at.checked_add_signed(*d)
+                    .map_or_else(|| "the end of time".to_string(), |t| rfc3339(t, zone))
+            ),
+            None => format!(
+                "the `{}` at {} waits for its follow-up while the case is open",
+                crate::syntax::format_trigger(event),
+                rfc3339(at, zone)
+            ),
+        }),
+        RecordItem::Before { event, attr } => super::record_before::instant_of(&facts, attr)
+            .filter(|&due| due >= now && !events.iter().any(|e| matches(event, e) && e.at <= due))
+            .map(|due| format!("due by `{attr}` {}, after now", rfc3339(due, zone))),
+        _ => None,
+    }
+}
+
+/// One line per warranty or follow-up item whose window is longer than `retain`: a case is
+/// kept only `retain` after its close, so a claim or follow-up later than that is never seen
+/// (it arrives after the retention and is rejected). `pledge check` prints these as warnings.
 pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<String> {
     let mut out = Vec::new();
     for policy in policies {
@@ -514,6 +629,24 @@ pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<
                 continue;
             };
             for item in &record.items {
+                if let RecordItem::FollowedBy {
+                    within: Some(within),
+                    ..
+                } = item
+                {
+                    if *within > retain {
+                        out.push(format!(
+                            "{}/{}: the follow-up window of {} is longer than the retention of {}; \
+                             a follow-up after the retention is not seen and the event counts as \
+                             not followed (use --retain {}d)",
+                            policy.name,
+                            clause.name,
+                            days_or(*within),
+                            days_or(retain),
+                            within.num_days().max(1)
+                        ));
+                    }
+                }
                 if let RecordItem::Warranty { within, .. } = item {
                     if *within > retain {
                         out.push(format!(
@@ -552,6 +685,24 @@ mod tests {
             ]
         );
         assert!(retention_warnings(&policies, chrono::Duration::days(90)).is_empty());
+    }
+
+    #[test]
+    fn a_follow_up_window_longer_than_the_retention_is_warned_about() {
+        let src =
+            "policy \"p\" {\n  record f {\n    rated followed by reopened within 45 days\n  }\n}\n";
+        let policy = crate::syntax::parse_policy(src, "f.pledge", None).unwrap();
+        let policies = [policy];
+        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(
+                "p/f: the follow-up window of 45 days is longer than the retention of 30 days"
+            ),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].ends_with("(use --retain 45d)"));
+        assert!(retention_warnings(&policies, chrono::Duration::days(45)).is_empty());
     }
 
     #[test]

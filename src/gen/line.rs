@@ -57,6 +57,18 @@ impl Line {
         memchr::memmem::find(&self.buf, &pattern).is_some()
     }
 
+    /// The text of the string attribute `key`, if the attributes so far have one (our values
+    /// need no escapes). For refinements that read what an earlier step wrote (a forecast's
+    /// `expected_at`).
+    pub fn str_value(&self, key: &str) -> Option<&str> {
+        let mut pattern = Vec::with_capacity(key.len() + 4);
+        push_str(&mut pattern, key);
+        pattern.extend_from_slice(b":\"");
+        let start = memchr::memmem::find(&self.buf, &pattern)? + pattern.len();
+        let len = memchr::memchr(b'"', &self.buf[start..])?;
+        std::str::from_utf8(&self.buf[start..start + len]).ok()
+    }
+
     /// Changes the string attribute `key` from `from` to `to`; false (and nothing changed) if
     /// it is not `from`. For the enrichments of `extras`, which refine a ticket after its life
     /// is drawn (a complaint by letter that came through the government).

@@ -13,7 +13,9 @@
 //! - per kind a realistic sequence of events with delays drawn so that each deadline has met
 //!   and breached cases, pauses (`status` `waiting_customer` / `waiting_parts`), reopenings after
 //!   a dissatisfied revisit, ratings and spot checks;
-//! - places and equipment with their recurring duties (`assets`).
+//! - places and equipment with their recurring duties (`assets`);
+//! - the events record clauses read: classifications, rulings, follow-ups after a dissatisfied
+//!   revisit, storm preparations, housekeeping confirmations and rework (`recitems`).
 //!
 //! The stream is a snapshot taken at the end of the span: events after it are not written, so
 //! cases opened near the end are still running (pending verdicts) and the last event is close
@@ -31,6 +33,7 @@ mod extras;
 mod families;
 mod line;
 mod periodic;
+mod recitems;
 mod rng;
 mod rows;
 mod subjects;
@@ -191,6 +194,8 @@ const STREAM_ROWS_SUBJECTS: u64 = 12 << 40;
 /// The channels of ratings (`periodic::rating_channels`): tickets from `case_no`, other cases
 /// from `STREAM_RATINGS + 2^39` on.
 const STREAM_RATINGS: u64 = 8 << 40;
+const STREAM_RECITEMS: u64 = 0x5245 << 40;
+const STREAM_RECITEMS_SERVICES: u64 = 0x5253 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -288,6 +293,11 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
                 &mut ev,
             );
             let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
+            let mut ev = ev;
+            recitems::service(
+                &mut Rng::new(opts.seed, STREAM_RECITEMS_SERVICES + services),
+                &mut ev,
+            );
             merge.push_case(&ticket, ev);
         }
         // This day's share of the tickets, at times drawn from the hourly profile.
@@ -304,6 +314,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
             extras::enrich(&mut Rng::new(opts.seed, STREAM_EXTRAS + case_no), &mut ev);
             rows::enrich(&mut Rng::new(opts.seed, STREAM_ROWS + case_no), &mut ev);
             periodic::rating_channels(&mut Rng::new(opts.seed, STREAM_RATINGS + case_no), &mut ev);
+            recitems::enrich(&mut Rng::new(opts.seed, STREAM_RECITEMS + case_no), &mut ev);
             if opts.never_closed_permille > 0 || opts.close_on_resolve_permille > 0 {
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);

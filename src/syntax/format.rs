@@ -400,7 +400,8 @@ pub fn format_record_item(item: &RecordItem) -> String {
             attr,
             values,
         } => format!(
-            "{event} has {attr} in [{}]",
+            "{} has {attr} in [{}]",
+            format_trigger(event),
             values
                 .iter()
                 .map(format_value)
@@ -458,6 +459,32 @@ pub fn format_record_item(item: &RecordItem) -> String {
                 format_duration(*apart)
             )
         }
+        RecordItem::FollowedBy {
+            event,
+            then,
+            within,
+        } => {
+            let mut text = format!(
+                "{} followed by {}",
+                format_trigger(event),
+                format_trigger(then)
+            );
+            if let Some(d) = within {
+                let _ = write!(text, " within {}", days_or_duration(*d));
+            }
+            text
+        }
+        RecordItem::Before { event, attr } => format!("{} before {attr}", format_trigger(event)),
+    }
+}
+
+/// `7 days` for a whole number of days (as a warranty or follow-up is written), else the usual
+/// form.
+fn days_or_duration(d: chrono::Duration) -> String {
+    if d.num_seconds() > 0 && d.num_seconds() % 86_400 == 0 {
+        format!("{} days", d.num_days())
+    } else {
+        format_duration(d)
     }
 }
 

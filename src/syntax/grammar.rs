@@ -151,6 +151,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::warranty_item | Rule::k_no => "`no EVENT within 90 days after A`",
         Rule::gap_item | Rule::k_apart => "`EVENT at most 15 minutes apart`",
         Rule::measure_each => "`each ATTR in [...]`",
+        Rule::followed_item | Rule::k_followed => "`A followed by B [within D]`",
+        Rule::before_item => "`EVENT before ATTR`",
         Rule::k_against => "`against`",
         Rule::k_previous | Rule::k_year => "`previous year`",
     }

@@ -150,6 +150,13 @@ pub const ZH: &[(&str, &str)] = &[
         "请在属性模式中声明：`attributes {{ {0}: string }}`",
     ),
     ("`{}` has no value `{}`", "`{0}` 没有取值 `{1}`"),
+    // Records: `EV before ATTR`.
+    ("`{}` is a {}, not a timestamp", "`{0}` 是 {1}，不是时间戳"),
+    ("not a `time` attribute", "不是 `time` 类型的属性"),
+    (
+        "`before` compares event times with an instant held in the case: declare it `attributes { {}: time }`",
+        "`before` 将事件时间与案件中保存的时刻比较：请声明 `attributes {{ {0}: time }}`",
+    ),
     ("not a value of the schema", "不是属性模式中的取值"),
     ("`{}` is one of {}", "`{0}` 的取值为 {1}"),
     ("`{}` is a {}, not {}", "`{0}` 是 {1}，不是 {2}"),

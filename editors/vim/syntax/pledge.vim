@@ -53,7 +53,7 @@ syn keyword pledgeItem      status at after via coverage least most first eviden
 syn keyword pledgeItem      of among times then every only each having before warn escalate notify
 syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      measure count mean median percentile change against previous year
-syn keyword pledgeItem      steps distinct no
+syn keyword pledgeItem      steps distinct no followed
 syn keyword pledgeItem      apart
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite

@@ -555,6 +555,8 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::count_item => "`at least N`",
         Rule::warranty_item => "`no ... within ... after`",
         Rule::gap_item => "`at most ... apart`",
+        Rule::followed_item => "`followed by`",
+        Rule::before_item => "`... before ATTR`",
         _ => "duplicate",
     }
 }
@@ -616,7 +618,7 @@ fn allowed_words(kind: &str) -> &'static str {
         "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`",
         "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
         "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
-        "record" => "`cite`, `allow`, `effective`, `when`, and items: `EVENT has a, b`, `EVENT has ATTR in [...]`, `steps A, B, C`, `B only after A`, `EVENT at least N [distinct by] [after A]`, `no EVENT within D after A`, `EVENT at most D apart`",
+        "record" => "`cite`, `allow`, `effective`, `when`, and items: `EVENT has a, b`, `EVENT has ATTR in [...]`, `steps A, B, C`, `B only after A`, `EVENT at least N [distinct by] [after A]`, `no EVENT within D after A`, `A followed by B [within D]`, `EVENT before ATTR`, `EVENT at most D apart`",
         _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
 }

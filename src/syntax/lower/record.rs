@@ -1,11 +1,13 @@
 //! Lowers `record` clauses: what a case's own history must show (complete records, the order of
-//! its steps, counts and distinct actors, warranty windows).
+//! its steps, counts and distinct actors, warranty windows, follow-ups and events due before a
+//! moment the case names).
 //!
 //! Unlike other clause kinds, a record clause may hold several lines of the same kind (`opened
 //! has ...` and `maintained has ...`): each line is one item, kept in the clause's order.
 
 use crate::policy::*;
 use crate::syntax::grammar::Rule;
+use crate::syntax::schema::AttrType;
 use pest::iterators::Pair;
 
 use super::{ClauseParts, Lowerer};
@@ -21,6 +23,8 @@ pub(super) fn is_record_line(rule: Rule) -> bool {
             | Rule::count_item
             | Rule::warranty_item
             | Rule::gap_item
+            | Rule::followed_item
+            | Rule::before_item
     )
 }
 
@@ -74,28 +78,14 @@ impl Lowerer<'_> {
                 event,
                 attrs: names.into_iter().map(|(n, _)| n).collect(),
             }),
-            Rule::value_item => {
-                let mut names = names.into_iter();
-                let (Some((event, event_span)), Some((attr, _))) = (names.next(), names.next())
-                else {
-                    return;
-                };
-                if !self.events.contains(&event) {
-                    self.err(
-                        "pledge::clause::unknown_event",
-                        event_span,
-                        format!("unknown event type `{event}`"),
-                        "not a known event type",
-                    )
-                    .set_help(format!("event types are those of EVENTS.md; to use a new one, declare it in the policy: `events {event}`"));
-                    return;
-                }
-                Some(RecordItem::Value {
+            Rule::value_item => match (triggers.next(), names.into_iter().next()) {
+                (Some(event), Some((attr, _))) => Some(RecordItem::Value {
                     event,
                     attr,
                     values,
-                })
-            }
+                }),
+                _ => None,
+            },
             Rule::steps_item => Some(RecordItem::Steps(triggers.collect())),
             Rule::order_item => match (triggers.next(), triggers.next()) {
                 (Some(event), Some(after)) => Some(RecordItem::OnlyAfter { event, after }),
@@ -122,10 +112,64 @@ impl Lowerer<'_> {
                 (Some(event), Some(apart)) => Some(RecordItem::Gap { event, apart }),
                 _ => None,
             },
+            Rule::followed_item => match (triggers.next(), triggers.next()) {
+                (Some(event), Some(then)) => Some(RecordItem::FollowedBy {
+                    event,
+                    then,
+                    within: duration,
+                }),
+                _ => None,
+            },
+            Rule::before_item => match (triggers.next(), names.into_iter().next()) {
+                (Some(event), Some((attr, span))) => {
+                    if !self.due_attribute(&attr, span) {
+                        return;
+                    }
+                    Some(RecordItem::Before { event, attr })
+                }
+                _ => None,
+            },
             _ => None,
         };
         if let Some(item) = item {
             clause.record.push(item);
+        }
+    }
+
+    /// With a schema, the attribute of `EV before ATTR` is a declared case attribute of type
+    /// `time` (or `any`): an instant compared with event times, so a typo or a text attribute
+    /// would otherwise only show as `record.time_unknown` on every case. Reports and returns
+    /// false when it is not.
+    fn due_attribute(&mut self, attr: &str, span: Span) -> bool {
+        if self.schema.is_empty() {
+            return true;
+        }
+        match self.schema.case.get(attr).cloned() {
+            Some(AttrType::Time | AttrType::Any) => true,
+            Some(other) => {
+                self.err(
+                    "pledge::record::not_a_time",
+                    span,
+                    format!("`{attr}` is a {}, not a timestamp", other.describe()),
+                    "not a `time` attribute",
+                )
+                .set_help(format!(
+                    "`before` compares event times with an instant held in the case: declare it `attributes {{ {attr}: time }}`"
+                ));
+                false
+            }
+            None => {
+                self.err(
+                    "pledge::schema::unknown_attribute",
+                    span,
+                    format!("unknown case attribute `{attr}`"),
+                    "not in the attribute schema",
+                )
+                .set_help(format!(
+                    "`before` compares event times with an instant held in the case: declare it `attributes {{ {attr}: time }}`"
+                ));
+                false
+            }
         }
     }
 
