@@ -148,7 +148,8 @@ fn why_and_diff_in_the_repl_cover_the_new_items() {
         "`rated(satisfied == false) followed by reopened within 2 days`: pending (its follow-up is due by 2026-08-11T14:00:00+08:00, after now)",
         "`resolved followed by signed_off`: pending (the `resolved` at 2026-08-09T13:00:00+08:00 waits for its follow-up while the case is open)",
         "`rated(satisfied == false) followed by reopened within 2 days`: met",
-        "record-items/rework                              3 finding(s)     0 finding(s)",
+        // Cases met among those judged, pending ones, and findings: before, then after.
+        "record-items/rework                          50.0% (1/2) +1p 3f 100.0% (2/2) +1p 0f",
         "3 finding(s) disappeared:",
         "- R-2 record-items/rework `record.not_followed`: `rated` at 2026-08-04T09:00:00+08:00 was not followed by `reopened` within 2 days",
     ] {
