@@ -170,6 +170,9 @@ pub fn format_clause(clause: &Clause) -> String {
             ));
         }
         ClauseBody::Every(d) => {
+            if let Some(alert) = &d.during {
+                line(format!("during {alert}"));
+            }
             if let Some((from, until)) = &d.active {
                 line(format!(
                     "from {} until {}",
@@ -190,6 +193,15 @@ pub fn format_clause(clause: &Clause) -> String {
                     "{} at least {count} per {}",
                     format_trigger(&d.event),
                     per.as_str()
+                )),
+                DutyRule::PerAlert { count } => line(format!(
+                    "{} at least {count} per alert",
+                    format_trigger(&d.event)
+                )),
+                DutyRule::Cover { until } => line(format!(
+                    "covered from {} until {}",
+                    format_trigger(&d.event),
+                    format_trigger(until)
                 )),
             }
         }
