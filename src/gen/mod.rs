@@ -26,6 +26,7 @@
 
 mod assets;
 mod cases;
+mod cover;
 mod displace;
 mod extras;
 mod families;

@@ -526,12 +526,15 @@ pub const PER_PROJECT: &[Spec] = &[
             ("age_band", V::S("very_old")),
         ],
         count: 2,
-        duties: &[duty(
-            "visited",
-            &[("by", V::S("building_manager"))],
-            When::Daily { hours: (9, 11) },
-            25,
-        )],
+        duties: &[
+            duty(
+                "visited",
+                &[("by", V::S("building_manager"))],
+                When::Daily { hours: (9, 11) },
+                25,
+            ),
+            duty("contacted", &[], When::Custom(super::cover::storm_check), 0),
+        ],
     },
     Spec {
         short: "entrusted",
@@ -541,33 +544,100 @@ pub const PER_PROJECT: &[Spec] = &[
             ("entrusted", V::B(true)),
         ],
         count: 2,
-        duties: &[duty(
-            "visited",
-            &[("by", V::S("building_manager"))],
-            When::Weekly {
-                days: (0, 6),
-                hours: (9, 17),
-            },
-            60,
-        )],
+        duties: &[
+            duty(
+                "visited",
+                &[("by", V::S("building_manager"))],
+                When::Weekly {
+                    days: (0, 6),
+                    hours: (9, 17),
+                },
+                60,
+            ),
+            duty("contacted", &[], When::Custom(super::cover::storm_check), 0),
+        ],
     },
 ];
 
 /// What the stream has once: the company, which updates its service standards.
-pub const PER_STREAM: &[Spec] = &[Spec {
-    short: "company",
-    opened: &[("kind", V::S("company"))],
-    count: 1,
-    duties: &[duty(
-        "standards_updated",
-        &[],
-        When::Gap {
-            days: 180,
-            hours: OFFICE,
-        },
-        300,
-    )],
-}];
+pub const PER_STREAM: &[Spec] = &[
+    Spec {
+        short: "company",
+        opened: &[("kind", V::S("company"))],
+        count: 1,
+        duties: &[duty(
+            "standards_updated",
+            &[],
+            When::Gap {
+                days: 180,
+                hours: OFFICE,
+            },
+            300,
+        )],
+    },
+    // Posts staffed round the clock, the weather warning feed and the flood duty room (`cover`).
+    Spec {
+        short: "warnings",
+        opened: &[("kind", V::S("weather_warning"))],
+        count: 1,
+        duties: &[duty("raised", &[], When::Custom(super::cover::warnings), 0)],
+    },
+    Spec {
+        short: "hotline",
+        opened: &[("kind", V::S("post")), ("post", V::S("hotline"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::hotline),
+            0,
+        )],
+    },
+    Spec {
+        short: "repairline",
+        opened: &[("kind", V::S("post")), ("post", V::S("repair_line"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::repair_line),
+            0,
+        )],
+    },
+    Spec {
+        short: "dutyroom",
+        opened: &[("kind", V::S("post")), ("post", V::S("duty_room"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::duty_room),
+            0,
+        )],
+    },
+    Spec {
+        short: "locksmith",
+        opened: &[("kind", V::S("post")), ("post", V::S("locksmith"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::locksmith),
+            0,
+        )],
+    },
+    Spec {
+        short: "floodduty",
+        opened: &[("kind", V::S("post")), ("post", V::S("flood_duty"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::flood_duty),
+            0,
+        )],
+    },
+];
 
 /// The state a `Custom` duty keeps between days.
 #[derive(Default)]
@@ -576,6 +646,8 @@ pub struct CustomState {
     countdown: i64,
     /// The next patrol during an alert.
     next: i64,
+    /// Whether the subject's first day is behind it (posts start their first shift then).
+    pub begun: bool,
 }
 
 /// Typhoon season on a basement or rooftop: a few alerts a year (`status: typhoon_alert`
