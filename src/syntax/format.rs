@@ -7,6 +7,27 @@ use crate::value::Value;
 use chrono::{Duration, NaiveTime, Weekday};
 use std::fmt::Write;
 
+/// Formats an alert declaration as it would be written in a policy file, indented by two
+/// spaces.
+pub fn format_alert(alert: &Alert) -> String {
+    let mut out = format!("  alert {}", alert.name);
+    if let Some(t) = &alert.title {
+        let _ = write!(out, " {}", quote(t));
+    }
+    out.push_str(" {\n");
+    if alert.applies != Condition::Always {
+        let _ = writeln!(out, "    when {}", format_condition(&alert.applies));
+    }
+    let _ = writeln!(
+        out,
+        "    from {} until {}",
+        format_trigger(&alert.from),
+        format_trigger(&alert.until)
+    );
+    out.push_str("  }\n");
+    out
+}
+
 /// Formats a clause as it would be written in a policy file, indented by two spaces.
 pub fn format_clause(clause: &Clause) -> String {
     let mut out = String::new();

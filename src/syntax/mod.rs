@@ -22,7 +22,9 @@ pub mod schema;
 pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
 pub use format::format_record_item;
-pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
+pub use format::{
+    format_alert, format_clause, format_condition, format_duration, format_limit, format_trigger,
+};
 pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
 pub use messages::Lang;

@@ -54,6 +54,7 @@ syn keyword pledgeItem      of among times then every only each having before wa
 syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      measure count mean median percentile change against previous year
 syn keyword pledgeItem      steps distinct no
+syn keyword pledgeItem      alert during covered
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite
