@@ -23,8 +23,9 @@
 //! - with an uncovered instant: one `cover.gap` finding at the first gap's start, giving its
 //!   start and length, and how many gaps and how long uncovered in all that day. A gap still
 //!   running at `now` counts up to `now`.
-//! - fully covered: one check met, counted at the part's end, once the part is over: the part
-//!   of today that reaches `now` is pending (no record) until then.
+//! - fully covered: one check met, counted at the part's end (at the day's last second when
+//!   the part runs to midnight, so that it counts in its own day), once the part is over: the
+//!   part of today that reaches `now` is pending (no record) until then.
 //!
 //! # State
 //!
@@ -185,7 +186,7 @@ pub(crate) fn cover_findings(
                 let slot = match days.iter().position(|d| d.0 == day) {
                     Some(i) => &mut days[i],
                     None => {
-                        days.push((day, None, 0, chrono::Duration::zero(), b, false));
+                        days.push((day, None, 0, chrono::Duration::zero(), a, false));
                         days.last_mut().expect("pushed")
                     }
                 };
@@ -196,7 +197,8 @@ pub(crate) fn cover_findings(
                     slot.2 += 1;
                     slot.3 += ge - gs;
                 }
-                slot.4 = slot.4.max(b);
+                // A met day counts in its own day: at its part's end, or its last second.
+                slot.4 = slot.4.max(b.min(d_end - chrono::Duration::seconds(1)));
                 slot.5 |= pending;
             }
             if d_end >= end {
