@@ -496,13 +496,13 @@ pub const PER_PROJECT: &[Spec] = &[
         short: "basement",
         opened: &[("kind", V::S("area")), ("zone", V::S("basement"))],
         count: 1,
-        duties: &[duty("status", &[], When::Custom(typhoon_watch), 0)],
+        duties: &[duty("patrolled", &[], When::Custom(typhoon_watch), 0)],
     },
     Spec {
         short: "rooftop",
         opened: &[("kind", V::S("area")), ("zone", V::S("rooftop"))],
         count: 1,
-        duties: &[duty("status", &[], When::Custom(typhoon_watch), 0)],
+        duties: &[duty("patrolled", &[], When::Custom(typhoon_watch), 0)],
     },
     Spec {
         short: "alone",
@@ -642,49 +642,25 @@ pub const PER_STREAM: &[Spec] = &[
 /// The state a `Custom` duty keeps between days.
 #[derive(Default)]
 pub struct CustomState {
-    /// Days until the next alert, or of the alert still running (negative).
-    countdown: i64,
-    /// The next patrol during an alert.
-    next: i64,
     /// Whether the subject's first day is behind it (posts start their first shift then).
     pub begun: bool,
 }
 
-/// Typhoon season on a basement or rooftop: a few alerts a year (`status: typhoon_alert`
-/// until `status: normal`, one to two days), patrolled about every hour while they last, some
-/// patrols late.
-fn typhoon_watch(rng: &mut Rng, st: &mut CustomState, day_start: i64, ev: &mut Events) {
-    if st.countdown > 0 {
-        st.countdown -= 1;
+/// Typhoon season on a basement or rooftop: patrolled about every hour while a typhoon
+/// warning of the stream's feed is up (`cover::warning_on`), from shortly after it is raised
+/// until it is lifted, some patrols late.
+fn typhoon_watch(rng: &mut Rng, _st: &mut CustomState, day_start: i64, ev: &mut Events) {
+    let Some(w) = super::cover::warning_on(day_start).filter(|w| w.typhoon) else {
         return;
-    }
-    if st.countdown == 0 {
-        // An alert starts today and lasts one or two days.
-        let t = day_start + rng.range(6 * HOUR, 18 * HOUR);
-        ev.at(t, "status").str("status", "typhoon_alert");
-        st.next = t + rng.range(10 * MINUTE, 50 * MINUTE);
-        st.countdown = -rng.range(1, 2);
-    }
-    let day_end = day_start + DAY;
-    let last_day = st.countdown == -1;
-    let end = if last_day {
-        day_start + rng.range(6 * HOUR, 20 * HOUR)
-    } else {
-        day_end
     };
-    while st.next < end {
-        ev.at(st.next, "patrolled").str("by", "security");
-        st.next += if rng.chance(30) {
+    let mut t = w.start + rng.range(10 * MINUTE, 50 * MINUTE);
+    while t < w.end {
+        ev.at(t, "patrolled").str("by", "security");
+        t += if rng.chance(30) {
             HOUR + rng.range(10 * MINUTE, HOUR)
         } else {
             HOUR - rng.range(0, 10 * MINUTE)
         };
-    }
-    if last_day {
-        ev.at(end, "status").str("status", "normal");
-        st.countdown = rng.range(40, 90);
-    } else {
-        st.countdown += 1;
     }
 }
 
