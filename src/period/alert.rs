@@ -241,3 +241,122 @@ pub fn clip_to<T: Copy + PartialEq>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Condition, Span, Trigger};
+    use crate::value::Value;
+    use chrono::TimeZone;
+
+    fn t(h: i64) -> Instant {
+        chrono::Utc
+            .timestamp_opt(1_767_225_600 + h * 3600, 0)
+            .unwrap()
+    }
+
+    fn alert() -> Alert {
+        Alert {
+            name: "typhoon".into(),
+            title: None,
+            applies: Condition::Always,
+            from: Trigger::event("raised"),
+            until: Trigger::event("lifted"),
+            span: Span::default(),
+        }
+    }
+
+    fn batch(h: i64, kinds: &[&str]) -> Vec<Event> {
+        kinds
+            .iter()
+            .map(|k| Event {
+                ticket: "W".into(),
+                at: t(h),
+                kind: (*k).into(),
+                id: None,
+                attrs: Attrs::new(),
+                line: 0,
+            })
+            .collect()
+    }
+
+    fn noted(steps: &[(&str, i64, &[&str])]) -> Vec<AlertPeriod> {
+        let a = alert();
+        let mut list = Vec::new();
+        for (ticket, h, kinds) in steps {
+            note(&a, &mut list, ticket, &Attrs::new(), &batch(*h, kinds));
+        }
+        list
+    }
+
+    #[test]
+    fn a_case_raises_one_period_at_a_time_and_may_raise_again() {
+        let list = noted(&[
+            ("W", 1, &["raised"]),
+            ("W", 2, &["raised"]), // already up: nothing
+            ("W", 5, &["lifted"]),
+            ("W", 6, &["lifted"]), // nothing up: nothing
+            ("W", 9, &["raised"]),
+        ]);
+        let spans: Vec<_> = list.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(spans, vec![(t(1), Some(t(5))), (t(9), None)]);
+    }
+
+    #[test]
+    fn a_lift_and_a_raise_at_one_instant_end_one_period_and_start_the_next() {
+        let list = noted(&[("W", 1, &["raised"]), ("W", 4, &["raised", "lifted"])]);
+        let spans: Vec<_> = list.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(spans, vec![(t(1), Some(t(4))), (t(4), None)]);
+    }
+
+    #[test]
+    fn only_cases_the_alert_applies_to_raise_it() {
+        let mut a = alert();
+        a.applies = Condition::Compare {
+            attr: "kind".into(),
+            op: crate::policy::CmpOp::Eq,
+            value: Value::String("weather_warning".into()),
+        };
+        let mut list = Vec::new();
+        note(&a, &mut list, "X", &Attrs::new(), &batch(1, &["raised"]));
+        assert!(list.is_empty());
+        let mut case = Attrs::new();
+        case.insert("kind", Value::String("weather_warning".into()));
+        note(&a, &mut list, "W", &case, &batch(1, &["raised"]));
+        assert_eq!(list.len(), 1);
+    }
+
+    #[test]
+    fn overlapping_periods_unite_and_an_open_one_runs_to_now() {
+        let list = noted(&[
+            ("A", 1, &["raised"]),
+            ("B", 3, &["raised"]),
+            ("A", 4, &["lifted"]),
+            ("B", 6, &["lifted"]),
+            ("A", 6, &["raised"]), // touches B's end
+            ("A", 8, &["lifted"]),
+            ("C", 10, &["raised"]),
+        ]);
+        assert_eq!(
+            union(&list, t(12)),
+            vec![(t(1), t(8), true), (t(10), t(12), false)]
+        );
+        // As of an earlier `now`, B is still up.
+        assert_eq!(union(&list, t(5)), vec![(t(1), t(5), false)]);
+    }
+
+    #[test]
+    fn ranges_are_clipped_to_the_periods() {
+        let spans = vec![(t(2), t(4), true), (t(6), t(9), false)];
+        let ranges = vec![(t(0), t(8), 'n')];
+        assert_eq!(
+            clip_to(&ranges, &spans, 'c'),
+            vec![(t(2), t(4), 'c'), (t(6), t(8), 'n')]
+        );
+        // A range that ends inside a lifted period ends there as the range did.
+        assert_eq!(
+            clip_to(&[(t(0), t(3), 'c')], &spans, 'c'),
+            vec![(t(2), t(3), 'c')]
+        );
+    }
+}
