@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn warnings_come_in_summer_a_few_a_year_and_never_overlap() {
         let first = 20_454; // 2026-01-01
-        let list: Vec<Warning> = (first..first + 365).filter_map(|n| raised_on(n)).collect();
+        let list: Vec<Warning> = (first..first + 365).filter_map(raised_on).collect();
         assert!((3..=12).contains(&list.len()), "{} warnings", list.len());
         for pair in list.windows(2) {
             assert!(pair[0].end <= pair[1].start);

@@ -145,6 +145,17 @@ impl Coverage {
     }
 }
 
+/// One local day of a `covered` duty: its first gap, how many and how long in all, where a
+/// met check is counted, and whether its part reaches `now` (then it is not judged if met).
+struct DayCheck {
+    day: CalendarPeriod,
+    first: Option<(Instant, Instant)>,
+    gaps: u32,
+    uncovered: chrono::Duration,
+    part_end: Instant,
+    pending: bool,
+}
+
 /// The findings of a `covered` duty on one subject's ranges: `(start, end, running_at_now)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cover_findings(
@@ -162,15 +173,9 @@ pub(crate) fn cover_findings(
     };
     let covered = Coverage::of(events, &duty.event, until, last).as_of(last);
     let zone = plan.zone;
-    // Per local day: (first gap, gaps, uncovered), merged over the ranges of the day.
-    let mut days: Vec<(
-        CalendarPeriod,
-        Option<(Instant, Instant)>,
-        u32,
-        chrono::Duration,
-        Instant,
-        bool,
-    )> = Vec::new();
+    // Per local day, merged over the ranges of the day (ranges come in order, so a day seen
+    // again is the last one).
+    let mut days: Vec<DayCheck> = Vec::new();
     for &(start, end, running) in ranges {
         let Some(mut day) = CalendarPeriod::containing(PeriodUnit::Day, zone, start) else {
             continue;
@@ -181,25 +186,29 @@ pub(crate) fn cover_findings(
             };
             let (a, b) = (start.max(d_start), end.min(d_end));
             if a < b {
-                let gaps = covered.gaps(a, b);
-                let pending = running && b == end;
-                let slot = match days.iter().position(|d| d.0 == day) {
-                    Some(i) => &mut days[i],
-                    None => {
-                        days.push((day, None, 0, chrono::Duration::zero(), a, false));
-                        days.last_mut().expect("pushed")
+                if days.last().is_none_or(|d| d.day != day) {
+                    days.push(DayCheck {
+                        day,
+                        first: None,
+                        gaps: 0,
+                        uncovered: chrono::Duration::zero(),
+                        part_end: a,
+                        pending: false,
+                    });
+                }
+                let slot = days.last_mut().expect("pushed");
+                for (gs, ge) in covered.gaps(a, b) {
+                    if slot.first.is_none_or(|(s, _)| gs < s) {
+                        slot.first = Some((gs, ge));
                     }
-                };
-                for &(gs, ge) in &gaps {
-                    if slot.1.is_none_or(|(s, _)| gs < s) {
-                        slot.1 = Some((gs, ge));
-                    }
-                    slot.2 += 1;
-                    slot.3 += ge - gs;
+                    slot.gaps += 1;
+                    slot.uncovered += ge - gs;
                 }
                 // A met day counts in its own day: at its part's end, or its last second.
-                slot.4 = slot.4.max(b.min(d_end - chrono::Duration::seconds(1)));
-                slot.5 |= pending;
+                slot.part_end = slot
+                    .part_end
+                    .max(b.min(d_end - chrono::Duration::seconds(1)));
+                slot.pending |= running && b == end;
             }
             if d_end >= end {
                 break;
@@ -210,7 +219,15 @@ pub(crate) fn cover_findings(
             }
         }
     }
-    for (day, first, count, total, part_end, pending) in days {
+    for DayCheck {
+        day,
+        first,
+        gaps: count,
+        uncovered: total,
+        part_end,
+        pending,
+    } in days
+    {
         match first {
             Some((gs, ge)) => {
                 let mut message = format!(

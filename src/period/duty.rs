@@ -61,6 +61,7 @@ enum RangeEnd {
 
 /// The findings of a duty clause on one subject, appended to `out`, and the checks it passed,
 /// appended to `met` (see [`Checks`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn duty_findings(
     plan: &PeriodPlan<'_>,
     duty: &Duty,
