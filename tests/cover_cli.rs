@@ -134,3 +134,23 @@ fn why_and_diff_in_the_repl_cover_posts_and_alerts() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+#[test]
+fn a_what_if_on_an_alert_changes_the_duties_during_it() {
+    // The warning is never lifted: the flood duty owes cover up to `now`, and the elders'
+    // check waits for the lifting.
+    let script = "events raised, lifted alert typhoon \"x\" {\n  when kind == \"weather_warning\"\n  from raised until lifted(category == \"none\")\n}\n:diff\n";
+    let out = pledge()
+        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
+        .write_stdin(script)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    for needle in [
+        "replaced alert `typhoon` in policy `posts`",
+        "+ F-1 posts/typhoon_duty_24h `cover.gap`: not covered from 2026-03-03T06:20:00+08:00 for 5 h 40 min on 2026-03-03",
+        "- E-2 posts/elder_storm_check `duty.alert_short`",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}

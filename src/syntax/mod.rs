@@ -259,6 +259,7 @@ pub fn parse_snippet(
     }
     let mut policy = base.clone();
     policy.calendars = lowerer.calendars();
+    policy.alerts = lowerer.alerts.clone();
     if !lowerer.replaced_calendars.is_empty() {
         for clause in &mut policy.clauses {
             rebind_calendars(clause, &policy.calendars);

@@ -71,14 +71,19 @@ impl Lowerer<'_> {
             return;
         };
         self.alert_spans.push((name.clone(), name_span));
-        self.alerts.push(Alert {
+        let alert = Alert {
             name,
             title,
             applies: applies.unwrap_or(Condition::Always),
             from,
             until,
             span,
-        });
+        };
+        // A REPL what-if may redefine an alert of the policy it works on.
+        match self.alerts.iter_mut().find(|a| a.name == alert.name) {
+            Some(old) => *old = alert,
+            None => self.alerts.push(alert),
+        }
     }
 
     /// Lowers a `during`, `... per alert` or `covered` line of an `every` clause.
