@@ -376,3 +376,52 @@ fn a_gap_duty_during_an_alert_runs_only_inside_it() {
     let found = run(events, "07-20 00:00");
     assert_eq!(found, vec!["patrol duty.gap@07-08 11:30"]);
 }
+
+#[test]
+fn alert_periods_survive_a_snapshot_and_restore() {
+    let p = policy();
+    let policies = std::slice::from_ref(&p);
+    let mut events = warnings(&[("W-1", "07-01 10:00", Some("07-02 10:00"))]);
+    events.push(ev("R", "06-01 00:00", "opened", &[("kind", "resident")]));
+    events.push(ev(
+        "F",
+        "06-01 00:00",
+        "opened",
+        &[("kind", "post"), ("post", "flood_duty")],
+    ));
+    events.push(ev("F", "07-01 10:20", "shift_started", &[("by", "a")]));
+    events.push(ev("F", "07-02 10:30", "shift_ended", &[("by", "a")]));
+    events.push(ev("R", "07-03 09:00", "contacted", &[]));
+    events.sort_by_key(|e| e.at);
+    let opts = || EvalOptions {
+        now: Some(t("07-05 00:00")),
+        reorder_window: Duration::hours(1),
+        ..EvalOptions::default()
+    };
+    let findings = |c: &Collect| -> Vec<String> {
+        c.findings
+            .iter()
+            .map(|f| format!("{} {} {}", f.ticket, f.code, f.at))
+            .collect()
+    };
+    let mut straight = Evaluator::new(policies, opts(), Collect::default());
+    for e in &events {
+        straight.push(e.clone());
+    }
+    let (_, whole) = straight.finish();
+    assert_eq!(findings(&whole).len(), 2, "{:?}", findings(&whole));
+
+    // Stopped while the warning is up, restored, and fed the rest.
+    let split = events.iter().position(|e| e.at > t("07-01 18:00")).unwrap();
+    let mut first = Evaluator::new(policies, opts(), Collect::default());
+    for e in &events[..split] {
+        first.push(e.clone());
+    }
+    let bytes = first.snapshot().expect("a snapshot");
+    let mut second = Evaluator::restore(policies, Collect::default(), &bytes).expect("restores");
+    for e in &events[split..] {
+        second.push(e.clone());
+    }
+    let (_, rest) = second.finish();
+    assert_eq!(findings(&rest), findings(&whole));
+}

@@ -11,6 +11,10 @@
 //! - The subject's **end** is its `closed` event when that is its latest event (a closed subject
 //!   owes nothing after it), else `now`. So a closed subject's findings never depend on `now`.
 //! - `effective` dates clip the range (in the policy's zone).
+//! - `during ALERT`: the ranges are clipped to the alert's periods (their union), and a piece
+//!   ends like a closed range where the period was lifted (see [`super::alert`]).
+//! - `covered from A until B` and `at least N per alert` are judged by [`super::cover`] and
+//!   [`super::alert`] on the same ranges.
 //!
 //! # Findings
 //!
