@@ -99,14 +99,10 @@ fn shifts(
 ) {
     let n = day_number(day_start);
     if !st.begun {
-        // The post opens with its night shift on duty: the shift is written first, so that
-        // the one-second spacing of a case's events puts `opened` after it, not the shift
-        // after `opened` (which would leave the post uncovered for a second).
+        // The post opens with its night shift on duty, a second after `opened` (a case's
+        // events are a second apart): the first day has a one-second gap.
         st.begun = true;
-        ev.at(day_start, "shift_started").str("by", who[0]);
-        if let Some(line) = ev.list.pop() {
-            ev.list.insert(0, line);
-        }
+        ev.at(day_start + 1, "shift_started").str("by", who[0]);
     }
     // The night shift starting at the end of day `n` (00:00 of day `n + 1`) is missing.
     let night_missing = |n: i64| mix(n, salt) % 1000 < 3;
