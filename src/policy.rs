@@ -37,6 +37,8 @@ pub struct Policy {
     pub zone: Tz,
     pub calendars: Vec<Arc<Calendar>>,
     pub clauses: Vec<Clause>,
+    /// Alert periods (`alert typhoon { ... }`) that `during` restricts duties to.
+    pub alerts: Vec<Alert>,
 }
 
 impl Policy {
@@ -322,6 +324,24 @@ pub struct Duty {
     /// Optional active interval on the subject's own events (`from opened until resolved`):
     /// gaps are checked only while it runs.
     pub active: Option<(Trigger, Trigger)>,
+    /// `during typhoon`: the duty holds only inside the periods of this alert of the policy
+    /// (the name of one of [`Policy::alerts`]), see `period::alert`.
+    pub during: Option<String>,
+}
+
+/// A stream-wide alert (`alert typhoon "台风预警" { when ... from raised until lifted }`):
+/// periods opened and lifted by events of the cases it names, during which `during` duties
+/// hold. Its periods are not a subject's own: they come from other cases of the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub name: String,
+    pub title: Option<String>,
+    /// Which cases raise the alert (their attributes as merged at the raising event).
+    pub applies: Condition,
+    /// The event that opens a period and the one that lifts it, on the same case.
+    pub from: Trigger,
+    pub until: Trigger,
+    pub span: Span,
 }
 
 /// How often a duty must recur.
@@ -331,6 +351,13 @@ pub enum DutyRule {
     Gap(Limit),
     /// `at least 1 per quarter`: a count per calendar period.
     Quota { count: u32, per: PeriodUnit },
+    /// `covered from shift_started until shift_ended`: the union of the subject's intervals
+    /// from a start (the duty's `event`) to its end event covers every instant of the range,
+    /// judged per local day (see `period::cover`).
+    Cover { until: Trigger },
+    /// `contacted at least 1 per alert`: at least `count` duties inside each period of the
+    /// clause's `during` alert (see `period::alert`).
+    PerAlert { count: u32 },
 }
 
 /// A time-window rule: events of a type must fall inside windows of the day (and week).

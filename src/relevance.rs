@@ -165,6 +165,9 @@ impl Relevance {
                         r.trigger(from);
                         r.trigger(until);
                     }
+                    if let crate::policy::DutyRule::Cover { until } = &duty.rule {
+                        r.trigger(until);
+                    }
                 }
                 ClauseBody::Window(w) => r.trigger(&w.event),
                 ClauseBody::Record(rec) => {
@@ -174,6 +177,11 @@ impl Relevance {
                     r.types.insert("reopened");
                 }
             }
+        }
+        // Alert periods are opened and lifted by these events of other cases.
+        for alert in policies.iter().flat_map(|p| &p.alerts) {
+            r.trigger(&alert.from);
+            r.trigger(&alert.until);
         }
         r.types.seal();
         r
@@ -216,6 +224,9 @@ impl Relevance {
                     r.trigger(&duty.event);
                     if let Some((from, until)) = &duty.active {
                         r.trigger(from);
+                        r.trigger(until);
+                    }
+                    if let crate::policy::DutyRule::Cover { until } = &duty.rule {
                         r.trigger(until);
                     }
                 }
@@ -261,6 +272,9 @@ impl Relevance {
                 })),
                 _ => {}
             }
+        }
+        for alert in policies.iter().flat_map(|p| &p.alerts) {
+            alert.applies.attributes(&mut names);
         }
         let mut out: BTreeSet<String> = names.into_iter().map(String::from).collect();
         // Filters compare events with these, when the events arrive.

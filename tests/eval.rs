@@ -105,6 +105,7 @@ fn policy(clauses: Vec<Clause>) -> Policy {
         zone: chrono_tz::Asia::Shanghai,
         calendars: Vec::new(),
         clauses,
+        alerts: Vec::new(),
     }
 }
 

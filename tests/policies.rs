@@ -497,10 +497,10 @@ fn the_row_list_matches_the_catalogue_counts() {
         ("sampling", 14),
         ("target", 21),
         ("recurrence", 2),
-        ("duty-every", 59),
+        ("duty-every", 65),
         ("time-window", 4),
         ("record", 23),
-        ("other", 7),
+        ("other", 1),
     ]
     .into_iter()
     .collect();

@@ -1235,6 +1235,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 _ => {}
             }
         }
+        // Alert periods are stream-wide: noted as their cases' events are applied.
+        self.periods
+            .note_alerts(&batch[0].ticket, &case.attrs, batch);
         // Clocks.
         if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
             self.replay(&mut case);
@@ -1918,6 +1921,12 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
                             first_only: false,
                         });
                     }
+                }
+                if let crate::policy::DutyRule::Cover { until } = &duty.rule {
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(until),
+                        first_only: false,
+                    });
                 }
             }
             ClauseBody::Window(w) => rules.push(DigestRule {

@@ -194,8 +194,15 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
                     format_limit(limit).trim_start_matches("within ")
                 ),
                 DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+                DutyRule::PerAlert { count } => format!("at least {count} per alert"),
+                DutyRule::Cover { until } => {
+                    format!("starts a shift that `{}` ends", format_trigger(until))
+                }
             };
             let _ = writeln!(out, "  duty: `{}` {rule}", format_trigger(&d.event));
+            if let Some(alert) = &d.during {
+                let _ = writeln!(out, "  during: the periods of alert `{alert}`");
+            }
             &d.event
         }
         ClauseBody::Window(w) => {

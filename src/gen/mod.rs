@@ -28,6 +28,7 @@
 
 mod assets;
 mod cases;
+mod cover;
 mod displace;
 mod extras;
 mod families;

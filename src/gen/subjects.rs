@@ -496,13 +496,13 @@ pub const PER_PROJECT: &[Spec] = &[
         short: "basement",
         opened: &[("kind", V::S("area")), ("zone", V::S("basement"))],
         count: 1,
-        duties: &[duty("status", &[], When::Custom(typhoon_watch), 0)],
+        duties: &[duty("patrolled", &[], When::Custom(typhoon_watch), 0)],
     },
     Spec {
         short: "rooftop",
         opened: &[("kind", V::S("area")), ("zone", V::S("rooftop"))],
         count: 1,
-        duties: &[duty("status", &[], When::Custom(typhoon_watch), 0)],
+        duties: &[duty("patrolled", &[], When::Custom(typhoon_watch), 0)],
     },
     Spec {
         short: "alone",
@@ -526,12 +526,15 @@ pub const PER_PROJECT: &[Spec] = &[
             ("age_band", V::S("very_old")),
         ],
         count: 2,
-        duties: &[duty(
-            "visited",
-            &[("by", V::S("building_manager"))],
-            When::Daily { hours: (9, 11) },
-            25,
-        )],
+        duties: &[
+            duty(
+                "visited",
+                &[("by", V::S("building_manager"))],
+                When::Daily { hours: (9, 11) },
+                25,
+            ),
+            duty("contacted", &[], When::Custom(super::cover::storm_check), 0),
+        ],
     },
     Spec {
         short: "entrusted",
@@ -541,78 +544,123 @@ pub const PER_PROJECT: &[Spec] = &[
             ("entrusted", V::B(true)),
         ],
         count: 2,
-        duties: &[duty(
-            "visited",
-            &[("by", V::S("building_manager"))],
-            When::Weekly {
-                days: (0, 6),
-                hours: (9, 17),
-            },
-            60,
-        )],
+        duties: &[
+            duty(
+                "visited",
+                &[("by", V::S("building_manager"))],
+                When::Weekly {
+                    days: (0, 6),
+                    hours: (9, 17),
+                },
+                60,
+            ),
+            duty("contacted", &[], When::Custom(super::cover::storm_check), 0),
+        ],
     },
 ];
 
 /// What the stream has once: the company, which updates its service standards.
-pub const PER_STREAM: &[Spec] = &[Spec {
-    short: "company",
-    opened: &[("kind", V::S("company"))],
-    count: 1,
-    duties: &[duty(
-        "standards_updated",
-        &[],
-        When::Gap {
-            days: 180,
-            hours: OFFICE,
-        },
-        300,
-    )],
-}];
+pub const PER_STREAM: &[Spec] = &[
+    Spec {
+        short: "company",
+        opened: &[("kind", V::S("company"))],
+        count: 1,
+        duties: &[duty(
+            "standards_updated",
+            &[],
+            When::Gap {
+                days: 180,
+                hours: OFFICE,
+            },
+            300,
+        )],
+    },
+    // Posts staffed round the clock, the weather warning feed and the flood duty room (`cover`).
+    Spec {
+        short: "warnings",
+        opened: &[("kind", V::S("weather_warning"))],
+        count: 1,
+        duties: &[duty("raised", &[], When::Custom(super::cover::warnings), 0)],
+    },
+    Spec {
+        short: "hotline",
+        opened: &[("kind", V::S("post")), ("post", V::S("hotline"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::hotline),
+            0,
+        )],
+    },
+    Spec {
+        short: "repairline",
+        opened: &[("kind", V::S("post")), ("post", V::S("repair_line"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::repair_line),
+            0,
+        )],
+    },
+    Spec {
+        short: "dutyroom",
+        opened: &[("kind", V::S("post")), ("post", V::S("duty_room"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::duty_room),
+            0,
+        )],
+    },
+    Spec {
+        short: "locksmith",
+        opened: &[("kind", V::S("post")), ("post", V::S("locksmith"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::locksmith),
+            0,
+        )],
+    },
+    Spec {
+        short: "floodduty",
+        opened: &[("kind", V::S("post")), ("post", V::S("flood_duty"))],
+        count: 1,
+        duties: &[duty(
+            "shift_started",
+            &[],
+            When::Custom(super::cover::flood_duty),
+            0,
+        )],
+    },
+];
 
 /// The state a `Custom` duty keeps between days.
 #[derive(Default)]
 pub struct CustomState {
-    /// Days until the next alert, or of the alert still running (negative).
-    countdown: i64,
-    /// The next patrol during an alert.
-    next: i64,
+    /// Whether the subject's first day is behind it (posts start their first shift then).
+    pub begun: bool,
 }
 
-/// Typhoon season on a basement or rooftop: a few alerts a year (`status: typhoon_alert`
-/// until `status: normal`, one to two days), patrolled about every hour while they last, some
-/// patrols late.
-fn typhoon_watch(rng: &mut Rng, st: &mut CustomState, day_start: i64, ev: &mut Events) {
-    if st.countdown > 0 {
-        st.countdown -= 1;
+/// Typhoon season on a basement or rooftop: patrolled about every hour while a typhoon
+/// warning of the stream's feed is up (`cover::warning_on`), from shortly after it is raised
+/// until it is lifted, some patrols late.
+fn typhoon_watch(rng: &mut Rng, _st: &mut CustomState, day_start: i64, ev: &mut Events) {
+    let Some(w) = super::cover::warning_on(day_start).filter(|w| w.typhoon) else {
         return;
-    }
-    if st.countdown == 0 {
-        // An alert starts today and lasts one or two days.
-        let t = day_start + rng.range(6 * HOUR, 18 * HOUR);
-        ev.at(t, "status").str("status", "typhoon_alert");
-        st.next = t + rng.range(10 * MINUTE, 50 * MINUTE);
-        st.countdown = -rng.range(1, 2);
-    }
-    let day_end = day_start + DAY;
-    let last_day = st.countdown == -1;
-    let end = if last_day {
-        day_start + rng.range(6 * HOUR, 20 * HOUR)
-    } else {
-        day_end
     };
-    while st.next < end {
-        ev.at(st.next, "patrolled").str("by", "security");
-        st.next += if rng.chance(30) {
+    let mut t = w.start + rng.range(10 * MINUTE, 50 * MINUTE);
+    while t < w.end {
+        ev.at(t, "patrolled").str("by", "security");
+        t += if rng.chance(30) {
             HOUR + rng.range(10 * MINUTE, HOUR)
         } else {
             HOUR - rng.range(0, 10 * MINUTE)
         };
-    }
-    if last_day {
-        ev.at(end, "status").str("status", "normal");
-        st.countdown = rng.range(40, 90);
-    } else {
-        st.countdown += 1;
     }
 }
 

@@ -11,6 +11,10 @@
 //! - The subject's **end** is its `closed` event when that is its latest event (a closed subject
 //!   owes nothing after it), else `now`. So a closed subject's findings never depend on `now`.
 //! - `effective` dates clip the range (in the policy's zone).
+//! - `during ALERT`: the ranges are clipped to the alert's periods (their union), and a piece
+//!   ends like a closed range where the period was lifted (see [`super::alert`]).
+//! - `covered from A until B` and `at least N per alert` are judged by [`super::cover`] and
+//!   [`super::alert`] on the same ranges.
 //!
 //! # Findings
 //!
@@ -61,12 +65,14 @@ enum RangeEnd {
 
 /// The findings of a duty clause on one subject, appended to `out`, and the checks it passed,
 /// appended to `met` (see [`Checks`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn duty_findings(
     plan: &PeriodPlan<'_>,
     duty: &Duty,
     view: &CaseView<'_>,
     ticket: &Arc<str>,
     now: Instant,
+    alerts: &super::alert::AlertBook,
     out: &mut Vec<Finding>,
     met: &mut Vec<Instant>,
 ) {
@@ -78,7 +84,40 @@ pub(crate) fn duty_findings(
         Some(last) if &*last.kind == "closed" => (last.at.min(now), RangeEnd::Closed),
         _ => (now, RangeEnd::Now),
     };
-    for (start, end, how) in ranges(events, duty, subject_end) {
+    let mut ranges = ranges(events, duty, subject_end);
+    if let Some(alert) = &duty.during {
+        let periods = alerts.periods(plan.clause_ref.policy, alert);
+        if let DutyRule::PerAlert { count } = duty.rule {
+            for &(start, end, _) in &ranges {
+                super::alert::per_alert_findings(
+                    plan,
+                    duty,
+                    count,
+                    periods,
+                    view,
+                    ticket,
+                    (start, end),
+                    out,
+                    met,
+                );
+            }
+            return;
+        }
+        let spans = super::alert::union(periods, subject_end.0);
+        ranges = super::alert::clip_to(&ranges, &spans, RangeEnd::Closed);
+    }
+    if let DutyRule::Cover { until } = &duty.rule {
+        let clipped: Vec<(Instant, Instant, bool)> = ranges
+            .iter()
+            .filter_map(|&(start, end, how)| {
+                clip_effective(plan.clause, plan.zone, start, end)
+                    .map(|(s, e)| (s, e, how == RangeEnd::Now && e == end))
+            })
+            .collect();
+        super::cover::cover_findings(plan, duty, until, events, ticket, &clipped, out, met);
+        return;
+    }
+    for (start, end, how) in ranges {
         let Some((start, end)) = clip_effective(plan.clause, plan.zone, start, end) else {
             continue;
         };
@@ -100,6 +139,8 @@ pub(crate) fn duty_findings(
             DutyRule::Quota { count, per } => quota(
                 plan, duty, *count, *per, ticket, start, end, &duties, out, met,
             ),
+            // Judged above, on all the ranges at once.
+            DutyRule::Cover { .. } | DutyRule::PerAlert { .. } => {}
         }
     }
 }

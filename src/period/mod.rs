@@ -23,8 +23,12 @@
 //! | `duty.quota_short` | `at least N per PERIOD` | a complete period with fewer than `N` duties |
 //! | `window.outside` | `window` | an event outside its windows of the day or week |
 //! | `window.missed` | `window ... each day/year` | a whole window on the subject's range with no event in it |
+//! | `cover.gap` | `covered from A until B` | a day of the range with an instant no shift covers (see [`cover`]) |
+//! | `duty.alert_short` | `at least N per alert` | an alert period (lifted) with fewer than `N` duties (see [`alert`]) |
 
+pub mod alert;
 pub mod calendar_period;
+pub mod cover;
 pub mod draw;
 pub mod duty;
 pub mod each;

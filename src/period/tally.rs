@@ -11,6 +11,7 @@
 //!
 //! Periods are read in the zone of the clause's policy.
 
+use super::alert::AlertBook;
 use super::calendar_period::CalendarPeriod;
 use super::draw::draw;
 use super::duty::duty_findings;
@@ -133,6 +134,9 @@ pub struct PeriodTally<'p> {
     /// row gets them back from here.
     clause_names: Vec<Vec<(Arc<str>, &'static str)>>,
     findings: Vec<Finding>,
+    /// Alert periods seen so far, for `during` duties (see [`super::alert`]).
+    alerts: AlertBook,
+    policy_list: &'p [Policy],
 }
 
 /// A compliance row as a snapshot holds it: clause, period, group and the four counts.
@@ -151,6 +155,7 @@ pub(crate) struct PeriodSnapshot<'a> {
     repeats: &'a BTreeMap<usize, RepeatState>,
     report: &'a Option<ReportSpec>,
     compliance: Vec<ComplianceRow>,
+    alerts: &'a AlertBook,
 }
 
 #[derive(serde::Deserialize)]
@@ -163,6 +168,7 @@ pub(crate) struct PeriodRestored {
     repeats: BTreeMap<usize, RepeatState>,
     report: Option<ReportSpec>,
     compliance: Vec<ComplianceRow>,
+    alerts: AlertBook,
 }
 
 impl<'p> PeriodTally<'p> {
@@ -183,6 +189,7 @@ impl<'p> PeriodTally<'p> {
                     (*c, *p, g.clone(), counts)
                 })
                 .collect(),
+            alerts: &self.alerts,
         }
     }
 
@@ -194,6 +201,7 @@ impl<'p> PeriodTally<'p> {
         self.deferred = state.deferred;
         self.repeats = state.repeats;
         self.report = state.report;
+        self.alerts = state.alerts;
         self.compliance.clear();
         for (clause_ref, period, group, counts) in state.compliance {
             self.add_compliance(clause_ref, period, group, counts);
@@ -269,6 +277,7 @@ impl<'p> PeriodTally<'p> {
             let mine = std::mem::take(state);
             *state = RepeatState::merged(vec![mine, other_state], r.times, r.within);
         }
+        self.alerts.absorb(std::mem::take(&mut other.alerts));
         for (key, tickets) in std::mem::take(&mut other.members) {
             self.members.entry(key).or_default().extend(tickets);
         }
@@ -370,6 +379,21 @@ impl<'p> PeriodTally<'p> {
                 })
                 .collect(),
             findings: Vec::new(),
+            alerts: AlertBook::new(policies),
+            policy_list: policies,
+        }
+    }
+
+    /// Notes the alert periods the events of one case at one instant open or lift (see
+    /// [`super::alert`]); `case` is the case's attributes at the end of the instant.
+    pub(crate) fn note_alerts(
+        &mut self,
+        ticket: &str,
+        case: &Attrs,
+        batch: &[crate::event::Event],
+    ) {
+        if !self.alerts.is_empty() {
+            self.alerts.apply(self.policy_list, ticket, case, batch);
         }
     }
 
@@ -484,7 +508,16 @@ impl<'p> PeriodTally<'p> {
                     }
                 }
                 ClauseBody::Every(d) => {
-                    duty_findings(plan, d, view, ticket, now, &mut findings, &mut met);
+                    duty_findings(
+                        plan,
+                        d,
+                        view,
+                        ticket,
+                        now,
+                        &self.alerts,
+                        &mut findings,
+                        &mut met,
+                    );
                 }
                 ClauseBody::Window(w) => {
                     window_findings(plan, w, view, ticket, &mut findings, &mut met);
@@ -1129,7 +1162,9 @@ pub(crate) fn case_findings(
     let mut met = Vec::new();
     for plan in &tally.plans {
         match &plan.clause.body {
-            ClauseBody::Every(d) => duty_findings(plan, d, view, ticket, now, out, &mut met),
+            ClauseBody::Every(d) => {
+                duty_findings(plan, d, view, ticket, now, &tally.alerts, out, &mut met)
+            }
             ClauseBody::Window(w) => {
                 window_findings(plan, w, view, ticket, out, &mut met);
                 presence_findings(plan, w, view, ticket, now, out, &mut met);

@@ -126,6 +126,7 @@ mod tests {
             zone: crate::syntax::DEFAULT_ZONE,
             calendars: Vec::new(),
             clauses: Vec::new(),
+            alerts: Vec::new(),
         }];
         let mut b = a.clone();
         b[0].name = "b".into();

@@ -464,6 +464,8 @@ impl Session {
                 self.working.policies.iter().position(|p| {
                     if kind == "calendar" {
                         p.calendars.iter().any(|c| &c.name == name)
+                    } else if kind == "alert" {
+                        p.alerts.iter().any(|a| &a.name == name)
                     } else {
                         p.clause(name).is_some()
                     }
@@ -485,6 +487,15 @@ impl Session {
             let _ = writeln!(
                 text,
                 "{} calendar `{name}` in policy `{}`",
+                if existed { "replaced" } else { "added" },
+                policy.name
+            );
+        }
+        for (_, name) in names.iter().filter(|(k, _)| k == "alert") {
+            let existed = base.alerts.iter().any(|a| &a.name == name);
+            let _ = writeln!(
+                text,
+                "{} alert `{name}` in policy `{}`",
                 if existed { "replaced" } else { "added" },
                 policy.name
             );

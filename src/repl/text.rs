@@ -4,9 +4,10 @@
 
 use crate::syntax::for_each_code_byte as code_bytes;
 
-/// The clause keywords and `calendar`, which begin a declaration a what-if may type.
+/// The clause keywords, `calendar` and `alert`, which begin a declaration a what-if may type.
 pub const DECLARATION_KEYWORDS: &[&str] = &[
     "deadline", "notify", "sample", "target", "repeat", "every", "window", "record", "calendar",
+    "alert",
 ];
 
 /// `{` minus `}` outside strings and comments: input is complete when this is not positive.

@@ -290,6 +290,14 @@ fn threshold(body: &ClauseBody) -> String {
                 format!("every {}", l.strip_prefix("within ").unwrap_or(&l))
             }
             DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+            DutyRule::PerAlert { count } => format!("at least {count} per alert"),
+            DutyRule::Cover { until } => {
+                format!(
+                    "covered from {} until {}",
+                    crate::syntax::format_trigger(&d.event),
+                    crate::syntax::format_trigger(until)
+                )
+            }
         },
         ClauseBody::Window(w) => {
             let text = match w.season {

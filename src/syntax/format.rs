@@ -7,6 +7,27 @@ use crate::value::Value;
 use chrono::{Duration, NaiveTime, Weekday};
 use std::fmt::Write;
 
+/// Formats an alert declaration as it would be written in a policy file, indented by two
+/// spaces.
+pub fn format_alert(alert: &Alert) -> String {
+    let mut out = format!("  alert {}", alert.name);
+    if let Some(t) = &alert.title {
+        let _ = write!(out, " {}", quote(t));
+    }
+    out.push_str(" {\n");
+    if alert.applies != Condition::Always {
+        let _ = writeln!(out, "    when {}", format_condition(&alert.applies));
+    }
+    let _ = writeln!(
+        out,
+        "    from {} until {}",
+        format_trigger(&alert.from),
+        format_trigger(&alert.until)
+    );
+    out.push_str("  }\n");
+    out
+}
+
 /// Formats a clause as it would be written in a policy file, indented by two spaces.
 pub fn format_clause(clause: &Clause) -> String {
     let mut out = String::new();
@@ -170,6 +191,9 @@ pub fn format_clause(clause: &Clause) -> String {
             ));
         }
         ClauseBody::Every(d) => {
+            if let Some(alert) = &d.during {
+                line(format!("during {alert}"));
+            }
             if let Some((from, until)) = &d.active {
                 line(format!(
                     "from {} until {}",
@@ -190,6 +214,15 @@ pub fn format_clause(clause: &Clause) -> String {
                     "{} at least {count} per {}",
                     format_trigger(&d.event),
                     per.as_str()
+                )),
+                DutyRule::PerAlert { count } => line(format!(
+                    "{} at least {count} per alert",
+                    format_trigger(&d.event)
+                )),
+                DutyRule::Cover { until } => line(format!(
+                    "covered from {} until {}",
+                    format_trigger(&d.event),
+                    format_trigger(until)
                 )),
             }
         }

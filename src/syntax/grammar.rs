@@ -155,5 +155,11 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::before_item => "`EVENT before ATTR`",
         Rule::k_against => "`against`",
         Rule::k_previous | Rule::k_year => "`previous year`",
+        Rule::alert_decl | Rule::k_alert => {
+            "an alert (`alert typhoon { when ... from raised until lifted }`)"
+        }
+        Rule::during_item | Rule::k_during => "`during ALERT`",
+        Rule::alert_quota_item => "`event at least 1 per alert`",
+        Rule::cover_item | Rule::k_covered => "`covered from shift_started until shift_ended`",
     }
 }

@@ -386,6 +386,7 @@ impl Printer<'_> {
             match child.as_rule() {
                 Rule::policy
                 | Rule::calendar_decl
+                | Rule::alert_decl
                 | Rule::clause
                 | Rule::attributes_decl
                 | Rule::event_attributes => self.block(child.clone(), indent),

@@ -304,6 +304,31 @@ pub const ZH: &[(&str, &str)] = &[
     ("this every", "此周期性职责条款"),
     ("this window", "此时间窗口条款"),
     ("add {}", "请添加 {0}"),
+    // Alerts and `during`.
+    ("alert `{}` is declared twice", "预警 `{0}` 声明了两次"),
+    ("declared again here", "此处再次声明"),
+    ("first declared here", "首次声明于此"),
+    (
+        "alert `{}` needs a `from` and an `until` line",
+        "预警 `{0}` 需要 `from` 和 `until` 两行",
+    ),
+    ("this alert", "此预警"),
+    (
+        "say which events open and lift it: `from raised until lifted`",
+        "写明开启和解除它的事件：`from raised until lifted`",
+    ),
+    ("unknown alert `{}`", "未知的预警 `{0}`"),
+    ("not declared in this policy", "本策略中未声明"),
+    (
+        "declare it in the policy: `alert NAME { when ... from raised until lifted }`",
+        "请在策略中声明：`alert NAME { when ... from raised until lifted }`",
+    ),
+    (
+        "`per alert` needs a `during` line naming the alert",
+        "`per alert` 需要一行 `during` 指明是哪个预警",
+    ),
+    ("which alert?", "哪个预警？"),
+    ("add `during ALERT` to the clause", "请在条款中添加 `during ALERT`"),
 ];
 
 /// The grammar's names for what was expected (`expected a name or a string`), inside the

@@ -22,7 +22,9 @@ pub mod schema;
 pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
 pub use format::format_record_item;
-pub use format::{format_clause, format_condition, format_duration, format_limit, format_trigger};
+pub use format::{
+    format_alert, format_clause, format_condition, format_duration, format_limit, format_trigger,
+};
 pub use layout::format_source;
 pub use lower::{CONVENTIONAL_EVENTS, DEFAULT_ZONE};
 pub use messages::Lang;
@@ -257,6 +259,7 @@ pub fn parse_snippet(
     }
     let mut policy = base.clone();
     policy.calendars = lowerer.calendars();
+    policy.alerts = lowerer.alerts.clone();
     if !lowerer.replaced_calendars.is_empty() {
         for clause in &mut policy.clauses {
             rebind_calendars(clause, &policy.calendars);

@@ -55,6 +55,7 @@ syn keyword pledgeItem      attributes event allow case register for
 syn keyword pledgeItem      measure count mean median percentile change against previous year
 syn keyword pledgeItem      steps distinct no followed
 syn keyword pledgeItem      apart
+syn keyword pledgeItem      alert during covered
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite

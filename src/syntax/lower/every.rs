@@ -85,6 +85,8 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        self.check_per_alert(clause);
+        let during = clause.during.take().map(|(n, _)| n);
         let active = match (clause.from.take(), clause.until.take()) {
             (None, None) => None,
             (from, Some(until)) => Some((from.unwrap_or_else(|| Trigger::event("opened")), until)),
@@ -94,6 +96,7 @@ impl Lowerer<'_> {
             event,
             rule,
             active,
+            during,
         }))
     }
 }

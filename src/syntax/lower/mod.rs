@@ -3,6 +3,7 @@
 //! Every independent mistake is collected (unknown names, duplicate clauses, missing lines, bad
 //! times), so a quality officer fixes a file in one round. Nothing after this module sees pest.
 
+mod alert;
 mod calendars;
 mod common;
 mod conditions;
@@ -98,6 +99,10 @@ pub(crate) struct Lowerer<'a> {
     /// The columns of the register whose row filter is being lowered: its attributes are
     /// checked against them, not the schema.
     register_columns: Option<Vec<String>>,
+    /// Alerts declared so far (those of the context policy first), for `during`.
+    pub(crate) alerts: Vec<Alert>,
+    /// Names and name spans of the alerts declared here, for duplicate checks.
+    alert_spans: Vec<(String, Span)>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -122,6 +127,8 @@ impl<'a> Lowerer<'a> {
             pending: ClauseFacts::default(),
             registers: HashMap::new(),
             register_columns: None,
+            alerts: Vec::new(),
+            alert_spans: Vec::new(),
         }
     }
 
@@ -141,6 +148,7 @@ impl<'a> Lowerer<'a> {
                 .push((cal.name.clone(), Span::default(), Arc::clone(cal)));
         }
         self.context_calendars = self.calendars.len();
+        self.alerts = policy.alerts.clone();
         self.events.extend(extra_events.iter().cloned());
         self
     }
@@ -171,6 +179,7 @@ impl<'a> Lowerer<'a> {
                 .map(|(_, _, c)| Arc::clone(c))
                 .collect(),
             clauses,
+            alerts: self.alerts.clone(),
         })
     }
 
@@ -229,6 +238,9 @@ impl<'a> Lowerer<'a> {
             .iter()
             .map(|(n, s, _)| (n.clone(), *s))
             .collect();
+        for a in by_rule(Rule::alert_decl) {
+            self.alert_decl(a);
+        }
         let mut clauses: Vec<Clause> = Vec::new();
         for c in by_rule(Rule::clause) {
             if let Some(clause) = self.clause(c) {
@@ -406,6 +418,9 @@ impl<'a> Lowerer<'a> {
                 }
                 Rule::quota_item | Rule::duty_item => self.every_line(item, item_span, &mut clause),
                 Rule::window_item => self.window_line(item, &mut clause),
+                Rule::during_item | Rule::alert_quota_item | Rule::cover_item => {
+                    self.alert_line(item, item_span, &mut clause)
+                }
                 r if record::is_record_line(r) => self.record_line(item, &mut clause),
                 _ => {}
             }
@@ -515,6 +530,10 @@ pub(crate) struct ClauseParts {
     measure_bound: Option<(bool, measure::Amount, Span)>,
     change: Option<(bool, i32)>,
     record: Vec<RecordItem>,
+    /// `during ALERT`: the alert's name and the line's span.
+    during: Option<(String, Span)>,
+    /// The span of a `... per alert` line.
+    per_alert: Option<Span>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
@@ -557,6 +576,8 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::gap_item => "`at most ... apart`",
         Rule::followed_item => "`followed by`",
         Rule::before_item => "`... before ATTR`",
+        Rule::during_item => "`during`",
+        Rule::alert_quota_item | Rule::cover_item => "duty (`every`/`at least ... per`)",
         _ => "duplicate",
     }
 }
@@ -603,7 +624,16 @@ fn allowed(kind: &str, rule: Rule) -> bool {
                     | change_item
             ),
             "repeat" => matches!(rule, repeat_item | then_item),
-            "every" => matches!(rule, from_item | until_item | quota_item | duty_item),
+            "every" => matches!(
+                rule,
+                from_item
+                    | until_item
+                    | quota_item
+                    | duty_item
+                    | during_item
+                    | alert_quota_item
+                    | cover_item
+            ),
             "window" => matches!(rule, window_item),
             "record" => record::is_record_line(rule),
             _ => false,
@@ -617,7 +647,7 @@ fn allowed_words(kind: &str) -> &'static str {
         "sample" => "`cite`, `allow`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
         "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`",
         "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
-        "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours` or `event at least 1 per month`)",
+        "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours`, `event at least 1 per month`, `event at least 1 per alert` or `covered from START until END`), `during ALERT`",
         "record" => "`cite`, `allow`, `effective`, `when`, and items: `EVENT has a, b`, `EVENT has ATTR in [...]`, `steps A, B, C`, `B only after A`, `EVENT at least N [distinct by] [after A]`, `no EVENT within D after A`, `A followed by B [within D]`, `EVENT before ATTR`, `EVENT at most D apart`",
         _ => "`cite`, `allow`, `effective`, `when`, `event only HH:MM-HH:MM` or `event only MM-DD..MM-DD`",
     }
