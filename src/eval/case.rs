@@ -77,6 +77,49 @@ fn stage_plan(stage: &Stage) -> StagePlan {
 /// The attribute whose value most clauses' conditions require (`when kind == "repair" ...`).
 pub(crate) const GUARD_ATTR: &str = "kind";
 
+/// A clause of one kind prepared for evaluation: where it sits, its names, its guard and its
+/// body. Notification and record clauses are evaluated from this alone; deadlines add their
+/// stages ([`ClausePlan`]).
+#[derive(Debug)]
+pub(crate) struct KindPlan<'p, B> {
+    pub clause_ref: ClauseRef,
+    pub policy: Arc<str>,
+    pub name: Arc<str>,
+    pub clause: &'p Clause,
+    pub guard: ClauseGuard,
+    pub body: &'p B,
+    pub policy_zone: Tz,
+}
+
+/// The clauses of `policies` whose body `body` picks, in policy and clause order.
+pub(crate) fn plan_kind<'p, B>(
+    policies: &'p [Policy],
+    body: impl Fn(&'p ClauseBody) -> Option<&'p B>,
+) -> Vec<KindPlan<'p, B>> {
+    let mut out = Vec::new();
+    for (pi, policy) in policies.iter().enumerate() {
+        let policy_name: Arc<str> = policy.name.as_str().into();
+        for (ci, clause) in policy.clauses.iter().enumerate() {
+            let Some(b) = body(&clause.body) else {
+                continue;
+            };
+            out.push(KindPlan {
+                clause_ref: ClauseRef {
+                    policy: pi,
+                    clause: ci,
+                },
+                policy: policy_name.clone(),
+                name: clause.name.as_str().into(),
+                clause,
+                guard: ClauseGuard::of(&clause.applies),
+                body: b,
+                policy_zone: policy.zone,
+            });
+        }
+    }
+    out
+}
+
 /// A cheap test that rules a clause out for a case before its condition is evaluated: the
 /// values of [`GUARD_ATTR`] the condition requires (see [`Condition::required_strings`]).
 #[derive(Debug, Clone, Default)]

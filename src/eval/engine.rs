@@ -1662,8 +1662,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.findings.clear();
-        let standings =
-            record::case_findings(view, &self.records, ticket, now, &mut self.findings);
+        let standings = record::case_findings(view, &self.records, ticket, now, &mut self.findings);
         for (plan, standing) in standings {
             let counts = &mut self.summary.clauses[self.record_summary[plan]];
             match standing {

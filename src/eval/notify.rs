@@ -60,12 +60,12 @@
 //!   (how soon the first contact happens is a deadline clause's business). Combined with a `when`
 //!   on the case (`segment == "elderly"`), it encodes a channel preference by segment.
 
-use super::case::{names_role, CaseView, ClauseGuard};
+use super::case::{names_role, plan_kind, CaseView, KindPlan};
 use super::clock::resolve_limit;
-use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
+use super::verdict::{format_duration, rfc3339, Finding};
 use crate::eval::case_ref::OnCase;
 use crate::event::{Event, Instant};
-use crate::policy::{Clause, ClauseBody, Notify, Policy, Required, Trigger};
+use crate::policy::{ClauseBody, Notify, Policy, Required, Trigger};
 use crate::value::Value;
 use chrono_tz::Tz;
 use std::sync::Arc;
@@ -82,41 +82,14 @@ pub mod code {
 }
 
 /// A notification clause prepared for evaluation.
-#[derive(Debug)]
-pub(crate) struct NoticePlan<'p> {
-    pub clause_ref: ClauseRef,
-    pub policy: Arc<str>,
-    pub name: Arc<str>,
-    pub clause: &'p Clause,
-    pub guard: ClauseGuard,
-    pub notify: &'p Notify,
-    pub policy_zone: Tz,
-}
+pub(crate) type NoticePlan<'p> = KindPlan<'p, Notify>;
 
 /// The notification clauses of `policies`, in policy and clause order.
 pub(crate) fn plan(policies: &[Policy]) -> Vec<NoticePlan<'_>> {
-    let mut out = Vec::new();
-    for (pi, policy) in policies.iter().enumerate() {
-        let policy_name: Arc<str> = policy.name.as_str().into();
-        for (ci, clause) in policy.clauses.iter().enumerate() {
-            let ClauseBody::Notify(notify) = &clause.body else {
-                continue;
-            };
-            out.push(NoticePlan {
-                clause_ref: ClauseRef {
-                    policy: pi,
-                    clause: ci,
-                },
-                policy: policy_name.clone(),
-                name: clause.name.as_str().into(),
-                clause,
-                guard: ClauseGuard::of(&clause.applies),
-                notify,
-                policy_zone: policy.zone,
-            });
-        }
-    }
-    out
+    plan_kind(policies, |body| match body {
+        ClauseBody::Notify(b) => Some(b),
+        _ => None,
+    })
 }
 
 /// `reached` and `total` of one `notified` event.
@@ -301,7 +274,7 @@ pub(crate) fn case_facts(
         if !view.applies(&plan.guard, &plan.clause.applies) {
             continue;
         }
-        let n = plan.notify;
+        let n = plan.body;
         let Some(start_event) = view.events.iter().find(|e| n.start.on_case(view.events, e)) else {
             continue;
         };
@@ -421,7 +394,7 @@ pub(crate) fn resolve(
         })
     };
     let closed = facts.window_closed(now);
-    let n = plan.notify;
+    let n = plan.body;
     if let (Some(at), Some(lead)) = (facts.lead_unknown, &n.lead) {
         push(
             "notify.lead_unknown",

@@ -52,10 +52,10 @@
 //!   `EV` is pending. A missing or unreadable attribute is a finding of its own
 //!   (`record.time_unknown`), never a silent pass, as a notice's lead time.
 
-use super::case::{CaseView, ClauseGuard};
-use super::verdict::{format_duration, rfc3339, ClauseRef, Finding};
+use super::case::{plan_kind, CaseView, KindPlan};
+use super::verdict::{format_duration, rfc3339, Finding};
 use crate::event::{Event, Instant};
-use crate::policy::{Clause, ClauseBody, Policy, Record, RecordItem, Trigger};
+use crate::policy::{ClauseBody, Policy, Record, RecordItem, Trigger};
 use crate::syntax::format_record_item;
 use crate::value::{Attrs, Value};
 use chrono_tz::Tz;
@@ -78,41 +78,14 @@ pub mod code {
 }
 
 /// A record clause prepared for evaluation.
-#[derive(Debug)]
-pub(crate) struct RecordPlan<'p> {
-    pub clause_ref: ClauseRef,
-    pub policy: Arc<str>,
-    pub name: Arc<str>,
-    pub clause: &'p Clause,
-    pub guard: ClauseGuard,
-    pub record: &'p Record,
-    pub policy_zone: Tz,
-}
+pub(crate) type RecordPlan<'p> = KindPlan<'p, Record>;
 
 /// The record clauses of `policies`, in policy and clause order.
 pub(crate) fn plan(policies: &[Policy]) -> Vec<RecordPlan<'_>> {
-    let mut out = Vec::new();
-    for (pi, policy) in policies.iter().enumerate() {
-        let policy_name: Arc<str> = policy.name.as_str().into();
-        for (ci, clause) in policy.clauses.iter().enumerate() {
-            let ClauseBody::Record(record) = &clause.body else {
-                continue;
-            };
-            out.push(RecordPlan {
-                clause_ref: ClauseRef {
-                    policy: pi,
-                    clause: ci,
-                },
-                policy: policy_name.clone(),
-                name: clause.name.as_str().into(),
-                clause,
-                guard: ClauseGuard::of(&clause.applies),
-                record,
-                policy_zone: policy.zone,
-            });
-        }
-    }
-    out
+    plan_kind(policies, |body| match body {
+        ClauseBody::Record(b) => Some(b),
+        _ => None,
+    })
 }
 
 /// `90 days` for a whole number of days (as a warranty is written), else the usual form.
@@ -217,12 +190,12 @@ pub(crate) fn case_findings(
             now,
             zone,
         };
-        for item in &plan.record.items {
+        for item in &plan.body.items {
             judge(item, &facts, &mut push);
         }
         let standing = if out.len() > before {
             Standing::Breached
-        } else if closed.is_none() || plan.record.items.iter().any(|i| waits(i, &facts)) {
+        } else if closed.is_none() || plan.body.items.iter().any(|i| waits(i, &facts)) {
             Standing::Pending
         } else {
             Standing::Met
@@ -241,11 +214,14 @@ fn waits(item: &RecordItem, facts: &Facts<'_>) -> bool {
             then,
             within,
         } => super::record_followed::waiting(facts, event, then, *within).is_some(),
-        RecordItem::Before { event, attr } => {
-            super::record_before::instant_of(facts, attr).is_some_and(|due| {
-                due >= facts.now && !facts.events.iter().any(|e| matches(event, e) && e.at <= due)
-            })
-        }
+        RecordItem::Before { event, attr } => super::record_before::instant_of(facts, attr)
+            .is_some_and(|due| {
+                due >= facts.now
+                    && !facts
+                        .events
+                        .iter()
+                        .any(|e| matches(event, e) && e.at <= due)
+            }),
         _ => false,
     }
 }

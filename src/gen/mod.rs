@@ -294,7 +294,6 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
                 &mut ev,
             );
             let ticket = format!("F-{year}-{}-{:06}", family.short, family_seq[i]);
-            let mut ev = ev;
             recitems::service(
                 &mut Rng::new(opts.seed, STREAM_RECITEMS_SERVICES + services),
                 &mut ev,
