@@ -218,6 +218,7 @@ pub use event::{Event, Instant};
 pub use inline_str::InlineStr;
 pub use input::{ExportKind, Format, Mapping, MappingError, ReadStats};
 pub use period::MeasureOutcome;
+pub use period::{ObligationOutcome, ObligationStatus};
 pub use period::{
     CalendarPeriod, ComplianceCount, Group, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
     SampleVerdict, TargetStatus, TargetVerdict,

@@ -229,6 +229,21 @@ pub enum Measure {
     /// A count or a duration statistic per period (`measure mean of resolved - opened per
     /// month`), held against its own bound (module `period::measure`).
     Stat(StatMeasure),
+    /// `require EVENT within D after TARGET missed`: each (period, group) that another target
+    /// of the policy misses owes an event of that group (module `period::obligation`).
+    Obligation(Obligation),
+}
+
+/// An obligation triggered by a target's outcome: when target `target` misses a period in a
+/// group, an `event` on a case of the same group (whose attributes hold the group's values, and
+/// which the obligation clause's `when` applies to) must occur from the period's start to `within`
+/// after its end, both included. The clause's `period` and `group_by` are the target's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obligation {
+    pub event: Trigger,
+    pub within: Duration,
+    /// The name of the target clause of the same policy whose misses create the duty.
+    pub target: String,
 }
 
 /// What a measuring target computes per period and group.

@@ -157,6 +157,9 @@ impl Relevance {
                             r.trigger(stop);
                         }
                     }
+                    if let Measure::Obligation(o) = &t.measure {
+                        r.trigger(&o.event);
+                    }
                 }
                 ClauseBody::Repeat(_) => {}
                 ClauseBody::Every(duty) => {
@@ -217,6 +220,9 @@ impl Relevance {
                         if let Some(stop) = &m.stop {
                             r.trigger(stop);
                         }
+                    }
+                    if let Measure::Obligation(o) = &t.measure {
+                        r.trigger(&o.event);
                     }
                 }
                 ClauseBody::Repeat(_) => {}

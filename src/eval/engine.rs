@@ -1896,6 +1896,13 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
                         });
                     }
                 }
+                // Every required event of an obligation: each marks the periods of its instant.
+                if let Measure::Obligation(o) = &t.measure {
+                    rules.push(DigestRule {
+                        trigger: Cow::Borrowed(&o.event),
+                        first_only: false,
+                    });
+                }
                 if let Measure::Events { success, among } = &t.measure {
                     rules.push(DigestRule {
                         trigger: Cow::Borrowed(among),

@@ -529,8 +529,19 @@ pub fn sample_text(v: &SampleVerdict) -> String {
     }
 }
 
-/// `75% < 80% (3 of 4): missed`.
+/// `75% < 80% (3 of 4): missed`; for an obligation, ``no `root_cause_analysed` by
+/// 2026-04-16T00:00:00+08:00 after `urgent_closure_98` missed (50.0% < 98.0%, 1 of 2): missed``.
 pub fn target_text(v: &TargetVerdict) -> String {
+    if let Some(o) = &v.obligation {
+        let target = TargetVerdict {
+            obligation: None,
+            status: TargetStatus::Missed,
+            ..v.clone()
+        };
+        let figures = target_text(&target);
+        let figures = figures.strip_suffix(": missed").unwrap_or(&figures);
+        return format!("{} ({figures}): {}", o.text(v.zone), o.status.as_str());
+    }
     if let Some(m) = &v.measure {
         return format!("{}: {}", m.text(), v.status.as_str());
     }
@@ -656,6 +667,7 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
                 }
             }
         }
+        Measure::Obligation(o) => explain_obligation(out, ctx, o),
         Measure::Verdicts { status, clause } => {
             let group = Group::of(&t.group_by, &ctx.view.attrs);
             let mine: Vec<&Verdict> = ctx
@@ -693,6 +705,65 @@ fn explain_target(out: &mut String, ctx: &Context<'_, '_>) {
                 }
             }
         }
+    }
+}
+
+/// What a case's events do for an obligation clause: the periods each required event marks in
+/// its group, and where the obligation of each stands (owed only where the target missed).
+fn explain_obligation(out: &mut String, ctx: &Context<'_, '_>, o: &crate::policy::Obligation) {
+    use crate::period::obligation::obligation_marks;
+    let zone = ctx.policy.zone;
+    let Some(ClauseBody::Target(target)) = ctx
+        .policy
+        .clauses
+        .iter()
+        .find(|c| c.name == o.target)
+        .map(|c| &c.body)
+    else {
+        let _ = writeln!(out, "  no target `{}` in the policy", o.target);
+        return;
+    };
+    let marks = obligation_marks(
+        ctx.clause,
+        o,
+        target.period,
+        &target.group_by,
+        zone,
+        ctx.view,
+    );
+    if marks.is_empty() {
+        let group = Group::of(&target.group_by, &ctx.view.attrs);
+        let why = if group.complete() {
+            format!("no `{}` event", format_trigger(&o.event))
+        } else {
+            format!("no value for `{}`", target.group_by.join("`, `"))
+        };
+        let _ = writeln!(out, "  counts for no period of `{}`: {why}", o.target);
+        return;
+    }
+    for (period, group, at) in marks {
+        let record = ctx.records.periods.iter().find_map(|r| match r {
+            PeriodRecord::Target(v)
+                if ctx.is_this_clause(&v.policy, &v.clause)
+                    && v.period == period
+                    && v.group.values.starts_with(&group.values) =>
+            {
+                Some(v)
+            }
+            _ => None,
+        });
+        let standing = match record {
+            Some(v) => target_text(v),
+            None => format!("`{}` did not miss it: nothing owed", o.target),
+        };
+        let _ = writeln!(
+            out,
+            "  `{}` at {} counts for {}{}: {standing}",
+            format_trigger(&o.event),
+            crate::eval::rfc3339(at, zone),
+            period.label(),
+            group_text(&group),
+        );
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`sampling`], [`target`], [`repeat`]: what one case contributes to each;
 //! - [`measure`]: counts and duration statistics of measuring targets, and their verdicts;
 //! - [`each`]: a count per listed value (`each channel in [...]`);
+//! - [`obligation`]: obligations triggered by a target's missed periods (`require EVENT within
+//!   D after TARGET missed`);
 //! - [`duty`], [`window`]: the findings of `every` and `window` clauses on one case;
 //! - [`tally`]: the evaluator's per (clause, period, group) state and the records it emits;
 //! - [`draw`]: the documented, reproducible sample draw;
@@ -25,6 +27,7 @@
 //! | `window.missed` | `window ... each day/year` | a whole window on the subject's range with no event in it |
 //! | `cover.gap` | `covered from A until B` | a day of the range with an instant no shift covers (see [`cover`]) |
 //! | `duty.alert_short` | `at least N per alert` | an alert period (lifted) with fewer than `N` duties (see [`alert`]) |
+//! | `target.obligation_missed` | `require EV within D after T missed` | a period and group that `T` missed with no `EV` by its end plus `D` (see [`obligation`]) |
 
 pub mod alert;
 pub mod calendar_period;
@@ -34,6 +37,7 @@ pub mod duty;
 pub mod each;
 pub mod group;
 pub mod measure;
+pub mod obligation;
 pub mod presence;
 pub mod records;
 pub mod repeat;
@@ -45,8 +49,9 @@ pub mod window;
 
 pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
+pub use obligation::ObligationStatus;
 pub use records::{
-    ComplianceCount, MeasureOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
+    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
     SampleVerdict, TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

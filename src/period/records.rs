@@ -118,6 +118,52 @@ pub struct TargetVerdict {
     /// A measuring target's measure (then `hits` is the cases measured, `total` adds those
     /// still running, and `bound_permille` is unused); `None` for a ratio.
     pub measure: Option<MeasureOutcome>,
+    /// An obligation clause's record (module `period::obligation`): the other fields are the
+    /// missed verdict of the target it names, and `status` is the obligation's (`met`,
+    /// `missed`, or `no_verdict` while it is pending).
+    pub obligation: Option<ObligationOutcome>,
+}
+
+/// Where an obligation triggered by a missed period of its target stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObligationOutcome {
+    /// The target whose verdict was missed.
+    pub target: Arc<str>,
+    /// The required event, as the policy writes it.
+    pub event: Arc<str>,
+    pub within: chrono::Duration,
+    /// The end of the window: the period's end plus `within` (inclusive).
+    pub due: Instant,
+    pub status: super::obligation::ObligationStatus,
+}
+
+impl ObligationOutcome {
+    /// The stable code of the outcome when it is a finding: `target.obligation_missed`.
+    pub fn code(&self) -> Option<&'static str> {
+        (self.status == super::obligation::ObligationStatus::Missed)
+            .then_some(super::obligation::MISSED_CODE)
+    }
+
+    /// One phrase: ``no `root_cause_analysed` by 2026-04-16T00:00:00+08:00 after
+    /// `urgent_closure_98` missed``, ``... `root_cause_analysed` done ...``, ``... due ...``.
+    pub fn text(&self, zone: Tz) -> String {
+        use super::obligation::ObligationStatus;
+        let due = crate::eval::rfc3339(self.due, zone);
+        match self.status {
+            ObligationStatus::Met => format!(
+                "`{}` done by {due} after `{}` missed",
+                self.event, self.target
+            ),
+            ObligationStatus::Missed => format!(
+                "no `{}` by {due} after `{}` missed",
+                self.event, self.target
+            ),
+            ObligationStatus::Pending => format!(
+                "`{}` due by {due} after `{}` missed",
+                self.event, self.target
+            ),
+        }
+    }
 }
 
 /// What a measuring target measured in one period and group (module `period::measure`).

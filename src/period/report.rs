@@ -108,6 +108,9 @@ pub struct ReportRow {
     /// A measuring target's measure (then `hits` are the cases measured and `bound` is
     /// `None`).
     pub measure: Option<super::records::MeasureOutcome>,
+    /// An obligation clause's outcome, with the zone its due instant is shown in (then `hits`,
+    /// `total` and `bound` are those of the target it follows).
+    pub obligation: Option<(super::records::ObligationOutcome, Tz)>,
     /// Duty and window findings, or repeat actions.
     pub findings: u64,
 }
@@ -140,6 +143,7 @@ impl ReportRow {
             total: 0,
             bound: None,
             measure: None,
+            obligation: None,
             findings: 0,
         }
     }
@@ -191,6 +195,14 @@ impl ReportRow {
                     s
                 }
             },
+            "target" if self.obligation.is_some() => {
+                let (o, zone) = self.obligation.as_ref().expect("matched");
+                let target = ReportRow {
+                    obligation: None,
+                    ..self.clone()
+                };
+                format!("{} ({})", o.text(*zone), target.detail())
+            }
             "target" if self.measure.is_some() => {
                 self.measure.as_ref().map(|m| m.text()).unwrap_or_default()
             }
@@ -316,6 +328,12 @@ impl PeriodReport {
                     if t.measure.is_some() {
                         row.bound = None;
                         row.measure = t.measure.clone();
+                    }
+                    if let Some(o) = &t.obligation {
+                        if o.status == super::ObligationStatus::Pending {
+                            row.status = "pending";
+                        }
+                        row.obligation = Some((o.clone(), t.zone));
                     }
                     rows.push(row);
                 }
@@ -494,6 +512,12 @@ impl PeriodReport {
                 }
                 if let (Some(o), Some(m)) = (o.as_object_mut(), &r.measure) {
                     o.insert("measure".into(), crate::report::records::measure_json(m));
+                }
+                if let (Some(o), Some((ob, zone))) = (o.as_object_mut(), &r.obligation) {
+                    o.insert(
+                        "obligation".into(),
+                        crate::report::records::obligation_json(ob, *zone),
+                    );
                 }
                 o
             })

@@ -17,6 +17,7 @@ use super::draw::draw;
 use super::duty::duty_findings;
 use super::group::Group;
 use super::measure::{add_sample, measure_member, MeasureAcc};
+use super::obligation::obligation_marks;
 use super::presence::presence_findings;
 use super::records::{
     ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
@@ -137,6 +138,11 @@ pub struct PeriodTally<'p> {
     /// Alert periods seen so far, for `during` duties (see [`super::alert`]).
     alerts: AlertBook,
     policy_list: &'p [Policy],
+    /// Obligation clauses: (clause, period, group) marked by an event in its window (see
+    /// [`super::obligation`]).
+    obligations: BTreeSet<Key>,
+    /// Per obligation clause, the plans of the target it names (every version of it).
+    obligation_targets: BTreeMap<usize, Vec<usize>>,
 }
 
 /// A compliance row as a snapshot holds it: clause, period, group and the four counts.
@@ -156,6 +162,7 @@ pub(crate) struct PeriodSnapshot<'a> {
     report: &'a Option<ReportSpec>,
     compliance: Vec<ComplianceRow>,
     alerts: &'a AlertBook,
+    obligations: &'a BTreeSet<Key>,
 }
 
 #[derive(serde::Deserialize)]
@@ -169,6 +176,9 @@ pub(crate) struct PeriodRestored {
     report: Option<ReportSpec>,
     compliance: Vec<ComplianceRow>,
     alerts: AlertBook,
+    /// Absent from the states of versions before obligations: none marked.
+    #[serde(default)]
+    obligations: BTreeSet<Key>,
 }
 
 impl<'p> PeriodTally<'p> {
@@ -190,6 +200,7 @@ impl<'p> PeriodTally<'p> {
                 })
                 .collect(),
             alerts: &self.alerts,
+            obligations: &self.obligations,
         }
     }
 
@@ -202,6 +213,7 @@ impl<'p> PeriodTally<'p> {
         self.repeats = state.repeats;
         self.report = state.report;
         self.alerts = state.alerts;
+        self.obligations = state.obligations;
         self.compliance.clear();
         for (clause_ref, period, group, counts) in state.compliance {
             self.add_compliance(clause_ref, period, group, counts);
@@ -278,6 +290,9 @@ impl<'p> PeriodTally<'p> {
             *state = RepeatState::merged(vec![mine, other_state], r.times, r.within);
         }
         self.alerts.absorb(std::mem::take(&mut other.alerts));
+        // A mark is a fact about one event: the union is what one instance would have.
+        self.obligations
+            .extend(std::mem::take(&mut other.obligations));
         for (key, tickets) in std::mem::take(&mut other.members) {
             self.members.entry(key).or_default().extend(tickets);
         }
@@ -352,6 +367,7 @@ impl<'p> PeriodTally<'p> {
                 });
             }
         }
+        let obligation_targets = obligation_targets(&plans);
         PeriodTally {
             plans,
             samples: BTreeMap::new(),
@@ -381,6 +397,8 @@ impl<'p> PeriodTally<'p> {
             findings: Vec::new(),
             alerts: AlertBook::new(policies),
             policy_list: policies,
+            obligations: BTreeSet::new(),
+            obligation_targets,
         }
     }
 
@@ -477,6 +495,19 @@ impl<'p> PeriodTally<'p> {
                     {
                         let acc = self.measures.entry((i, period, group)).or_default();
                         add_sample(acc, m, sample);
+                    }
+                }
+                ClauseBody::Target(Target {
+                    measure: Measure::Obligation(o),
+                    ..
+                }) => {
+                    let Some((unit, group_by)) = self.obligation_scope(i) else {
+                        continue;
+                    };
+                    for (period, group, _) in
+                        obligation_marks(plan.clause, o, unit, group_by, plan.zone, view)
+                    {
+                        self.obligations.insert((i, period, group));
                     }
                 }
                 ClauseBody::Target(t) => {
@@ -634,6 +665,15 @@ impl<'p> PeriodTally<'p> {
                 )
             })
             .findings += 1;
+    }
+
+    /// The period unit and groups of obligation clause `i`: those of the target it names.
+    fn obligation_scope(&self, i: usize) -> Option<(PeriodUnit, &'p [String])> {
+        let first = *self.obligation_targets.get(&i)?.first()?;
+        let ClauseBody::Target(t) = &self.plans[first].clause.body else {
+            return None;
+        };
+        Some((t.period, &t.group_by[..]))
     }
 
     /// The zone of a clause's policy.
@@ -812,31 +852,49 @@ impl<'p> PeriodTally<'p> {
                         c.findings += missed;
                     }
                 }
-                ClauseBody::Target(t) => {
-                    let mut met = 0;
-                    let mut missed = 0;
-                    for (period, group, (hits, total)) in listed(&targets, i, now, plan.zone) {
-                        let status = target_status(t.at_least, t.bound_permille, hits, total);
-                        match status {
-                            super::TargetStatus::Met => met += 1,
-                            super::TargetStatus::Missed => missed += 1,
-                            super::TargetStatus::NoVerdict => {}
+                ClauseBody::Target(Target {
+                    measure: Measure::Obligation(o),
+                    ..
+                }) => {
+                    // The verdicts of the target it names, computed again (they are emitted
+                    // in that clause's own turn).
+                    let mut theirs = super::report::PeriodSink::default();
+                    let mut each = false;
+                    for &ti in self.obligation_targets.get(&i).into_iter().flatten() {
+                        let tp = &self.plans[ti];
+                        let ClauseBody::Target(tt) = &tp.clause.body else {
+                            continue;
+                        };
+                        match &tt.measure {
+                            Measure::Stat(m) => {
+                                each |= m.each.is_some();
+                                emit_measures(&measures, ti, tp, tt, m, now, &mut theirs);
+                            }
+                            Measure::Obligation(_) => {}
+                            _ => {
+                                emit_ratios(&targets, ti, tp, tt, now, &mut theirs);
+                            }
                         }
-                        sink.period(&PeriodRecord::Target(TargetVerdict {
-                            policy: plan.policy.clone(),
-                            clause: plan.name.clone(),
-                            clause_ref: plan.clause_ref,
-                            period,
-                            zone: plan.zone,
-                            group,
-                            hits,
-                            total,
-                            at_least: t.at_least,
-                            bound_permille: t.bound_permille,
-                            status,
-                            measure: None,
-                        }));
                     }
+                    let (met, missed, pending) =
+                        emit_obligations(
+                        &self.obligations,
+                        i,
+                        plan,
+                        o,
+                        theirs.records,
+                        each,
+                        now,
+                        sink,
+                    );
+                    if let Some(c) = counts {
+                        c.met += met;
+                        c.findings += missed;
+                        c.pending += pending;
+                    }
+                }
+                ClauseBody::Target(t) => {
+                    let (met, missed) = emit_ratios(&targets, i, plan, t, now, sink);
                     if let Some(c) = counts {
                         c.met += met;
                         c.findings += missed;
@@ -1026,6 +1084,7 @@ fn emit_measures<S: Sink>(
             at_least: t.at_least,
             bound_permille: t.bound_permille,
             status,
+            obligation: None,
             measure: Some(MeasureOutcome {
                 statistic: m.statistic,
                 value: value.map(whole),
@@ -1038,6 +1097,136 @@ fn emit_measures<S: Sink>(
         }));
     }
     (met, missed)
+}
+
+/// The records of ratio target `i`, every listed period and group; returns how many met and
+/// how many missed.
+fn emit_ratios<S: Sink>(
+    targets: &BTreeMap<Key, (u64, u64)>,
+    i: usize,
+    plan: &PeriodPlan<'_>,
+    t: &crate::policy::Target,
+    now: Option<Instant>,
+    sink: &mut S,
+) -> (u64, u64) {
+    let mut met = 0;
+    let mut missed = 0;
+    for (period, group, (hits, total)) in listed(targets, i, now, plan.zone) {
+        let status = target_status(t.at_least, t.bound_permille, hits, total);
+        match status {
+            super::TargetStatus::Met => met += 1,
+            super::TargetStatus::Missed => missed += 1,
+            super::TargetStatus::NoVerdict => {}
+        }
+        sink.period(&PeriodRecord::Target(TargetVerdict {
+            policy: plan.policy.clone(),
+            clause: plan.name.clone(),
+            clause_ref: plan.clause_ref,
+            period,
+            zone: plan.zone,
+            group,
+            hits,
+            total,
+            at_least: t.at_least,
+            bound_permille: t.bound_permille,
+            status,
+            measure: None,
+            obligation: None,
+        }));
+    }
+    (met, missed)
+}
+
+/// The records of obligation clause `i`: one per (period, group) its target missed (`missed`,
+/// the target's records), with the obligation's outcome; returns how many were met, missed and
+/// pending. A group with a missing value owes nothing (see [`super::obligation`]).
+fn emit_obligations<S: Sink>(
+    marks: &BTreeSet<Key>,
+    i: usize,
+    plan: &PeriodPlan<'_>,
+    o: &crate::policy::Obligation,
+    missed: Vec<PeriodRecord>,
+    each: bool,
+    now: Option<Instant>,
+    sink: &mut S,
+) -> (u64, u64, u64) {
+    use super::obligation::{due, obligation_status, ObligationStatus};
+    let event: Arc<str> = crate::syntax::format_trigger(&o.event).into();
+    let target: Arc<str> = o.target.as_str().into();
+    let (mut met, mut late, mut pending) = (0, 0, 0);
+    for record in missed {
+        let PeriodRecord::Target(v) = record else {
+            continue;
+        };
+        if v.status != super::TargetStatus::Missed
+            || !v.group.complete()
+            || !plan
+                .clause
+                .holds_at(plan.zone, v.period.start(plan.zone).unwrap_or(Instant::MIN_UTC))
+        {
+            continue;
+        }
+        // A count per listed value (`each`) owes per group: the value is not the case's.
+        let mut group = v.group.clone();
+        if each {
+            group.values.pop();
+        }
+        let Some(due_at) = due(&v.period, v.zone, o.within) else {
+            continue;
+        };
+        let status = obligation_status(marks.contains(&(i, v.period, group)), due_at, now);
+        match status {
+            ObligationStatus::Met => met += 1,
+            ObligationStatus::Missed => late += 1,
+            ObligationStatus::Pending => pending += 1,
+        }
+        sink.period(&PeriodRecord::Target(TargetVerdict {
+            policy: plan.policy.clone(),
+            clause: plan.name.clone(),
+            clause_ref: plan.clause_ref,
+            status: match status {
+                ObligationStatus::Met => super::TargetStatus::Met,
+                ObligationStatus::Missed => super::TargetStatus::Missed,
+                ObligationStatus::Pending => super::TargetStatus::NoVerdict,
+            },
+            obligation: Some(super::records::ObligationOutcome {
+                target: target.clone(),
+                event: event.clone(),
+                within: o.within,
+                due: due_at,
+                status,
+            }),
+            ..v
+        }));
+    }
+    (met, late, pending)
+}
+
+/// Per obligation clause, the plans of the target clause of the same policy it names: every
+/// version of it (clauses sharing a name have disjoint `effective` dates), obligations left out.
+fn obligation_targets(plans: &[PeriodPlan<'_>]) -> BTreeMap<usize, Vec<usize>> {
+    let mut out = BTreeMap::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let ClauseBody::Target(Target {
+            measure: Measure::Obligation(o),
+            ..
+        }) = &plan.clause.body
+        else {
+            continue;
+        };
+        let named: Vec<usize> = plans
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.clause_ref.policy == plan.clause_ref.policy
+                    && *p.name == *o.target
+                    && matches!(&p.clause.body, ClauseBody::Target(t) if !matches!(t.measure, Measure::Obligation(_)))
+            })
+            .map(|(j, _)| j)
+            .collect();
+        out.insert(i, named);
+    }
+    out
 }
 
 /// The smallest period, to start range scans of a clause's keys.

@@ -241,6 +241,9 @@ pub struct TargetData {
     pub status: String,
     /// A measuring target's value against its bound, in words (no gauge); `None` for a ratio.
     pub measure: Option<String>,
+    /// An obligation clause's outcome in words, with the figures of the target it follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub obligation: Option<String>,
 }
 
 /// Everything the page shows (see the module doc).
@@ -485,6 +488,7 @@ impl HtmlData {
                         bound_permille: bound,
                         status: r.status.to_string(),
                         measure: r.measure.as_ref().map(|m| m.text()),
+                        obligation: r.obligation.is_some().then(|| r.detail()),
                     })
                 }
                 _ => {}
@@ -735,7 +739,7 @@ impl HtmlData {
              <th class=\"n\">total</th><th>ratio against the threshold</th><th>status</th></tr></thead><tbody>\n",
         );
         for t in &self.targets {
-            if let Some(text) = &t.measure {
+            if let Some(text) = t.obligation.as_ref().or(t.measure.as_ref()) {
                 let _ = writeln!(
                     o,
                     "<tr data-target=\"{}/{}\"><td>{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\

@@ -418,6 +418,22 @@ impl Sink for HumanReport {
                 s.population,
                 s.missing
             ),
+            PeriodRecord::Target(t) if t.obligation.is_some() => {
+                let o = t.obligation.as_ref().expect("matched");
+                format!(
+                    "{}{}: {} ({}){}",
+                    t.period.label(),
+                    group(&t.group),
+                    o.text(t.zone),
+                    crate::eval::explain_other::target_text(&crate::period::TargetVerdict {
+                        obligation: None,
+                        status: crate::period::TargetStatus::Missed,
+                        ..t.clone()
+                    })
+                    .trim_end_matches(": missed"),
+                    o.code().map_or(String::new(), |c| format!("  [{c}]"))
+                )
+            }
             PeriodRecord::Target(t) if t.measure.is_some() => format!(
                 "{}{}: {}",
                 t.period.label(),

@@ -322,6 +322,9 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
             if let Some(map) = o.as_object_mut() {
                 let m = t.measure.as_ref().map_or(serde_json::Value::Null, measure_json);
                 map.insert("measure".into(), m);
+                if let Some(ob) = &t.obligation {
+                    map.insert("obligation".into(), obligation_json(ob, t.zone));
+                }
             }
             o
         }),
@@ -340,6 +343,20 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
         })),
         PeriodRecord::Draw(_) | PeriodRecord::Compliance(_) => None,
     }
+}
+
+/// An obligation clause's outcome as JSON: the target it follows, the required event, the
+/// window (`within_seconds` after the period's end), the due instant, the status (`met`,
+/// `missed`, `pending`) and, when missed, its code `target.obligation_missed`.
+pub fn obligation_json(o: &crate::period::ObligationOutcome, zone: chrono_tz::Tz) -> serde_json::Value {
+    serde_json::json!({
+        "target": &*o.target,
+        "event": &*o.event,
+        "within_seconds": o.within.num_milliseconds() as f64 / 1000.0,
+        "due": rfc3339(o.due, zone),
+        "status": o.status.as_str(),
+        "code": o.code(),
+    })
 }
 
 /// A measuring target's measure as JSON: the statistic, the value (a count, or milliseconds

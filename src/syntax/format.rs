@@ -158,6 +158,17 @@ pub fn format_clause(clause: &Clause) -> String {
                 line(text);
             }
         }
+        ClauseBody::Target(Target {
+            measure: Measure::Obligation(o),
+            ..
+        }) => {
+            line(format!(
+                "require {} within {} after {} missed",
+                format_trigger(&o.event),
+                format_duration(o.within),
+                o.target
+            ));
+        }
         ClauseBody::Target(t) => {
             let measure = match &t.measure {
                 Measure::Events { success, among } => format!(
@@ -166,7 +177,7 @@ pub fn format_clause(clause: &Clause) -> String {
                     format_trigger(among)
                 ),
                 Measure::Verdicts { status, clause } => format!("{status} of {clause}"),
-                Measure::Stat(_) => String::new(),
+                Measure::Stat(_) | Measure::Obligation(_) => String::new(),
             };
             line(format!("ratio {measure} per {}", t.period.as_str()));
             if !t.group_by.is_empty() {

@@ -161,5 +161,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::during_item | Rule::k_during => "`during ALERT`",
         Rule::alert_quota_item => "`event at least 1 per alert`",
         Rule::cover_item | Rule::k_covered => "`covered from shift_started until shift_ended`",
+        Rule::obligation_item | Rule::k_require | Rule::k_missed => {
+            "`require EVENT within D after TARGET missed`"
+        }
     }
 }

@@ -13,6 +13,7 @@ mod include;
 mod limits;
 mod measure;
 mod notify;
+mod obligation;
 mod record;
 mod register;
 mod repeat;
@@ -103,6 +104,11 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) alerts: Vec<Alert>,
     /// Names and name spans of the alerts declared here, for duplicate checks.
     alert_spans: Vec<(String, Span)>,
+    /// Obligations lowered so far (clause name, span of the target's name), resolved once
+    /// every clause is lowered.
+    obligations: Vec<(String, Span)>,
+    /// The targets of the context policy of a snippet, which an obligation may name.
+    context_targets: Vec<obligation::KnownTarget>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -129,6 +135,8 @@ impl<'a> Lowerer<'a> {
             register_columns: None,
             alerts: Vec::new(),
             alert_spans: Vec::new(),
+            obligations: Vec::new(),
+            context_targets: Vec::new(),
         }
     }
 
@@ -149,6 +157,11 @@ impl<'a> Lowerer<'a> {
         }
         self.context_calendars = self.calendars.len();
         self.alerts = policy.alerts.clone();
+        self.context_targets = policy
+            .clauses
+            .iter()
+            .filter_map(obligation::KnownTarget::of)
+            .collect();
         self.events.extend(extra_events.iter().cloned());
         self
     }
@@ -248,6 +261,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         self.check_duplicate_clauses();
+        self.resolve_obligations(&mut clauses);
         clauses
     }
 
@@ -422,6 +436,7 @@ impl<'a> Lowerer<'a> {
                     self.alert_line(item, item_span, &mut clause)
                 }
                 r if record::is_record_line(r) => self.record_line(item, &mut clause),
+                Rule::obligation_item => self.obligation_line(item, &mut clause),
                 _ => {}
             }
         }
@@ -534,6 +549,8 @@ pub(crate) struct ClauseParts {
     during: Option<(String, Span)>,
     /// The span of a `... per alert` line.
     per_alert: Option<Span>,
+    /// `require EVENT within D after TARGET missed`, with the span of the target's name.
+    obligation: Option<(Obligation, Span)>,
 }
 
 fn item_word(rule: Rule) -> &'static str {
@@ -578,6 +595,7 @@ fn item_word(rule: Rule) -> &'static str {
         Rule::before_item => "`... before ATTR`",
         Rule::during_item => "`during`",
         Rule::alert_quota_item | Rule::cover_item => "duty (`every`/`at least ... per`)",
+        Rule::obligation_item => "`require ... after ... missed`",
         _ => "duplicate",
     }
 }
@@ -622,6 +640,7 @@ fn allowed(kind: &str, rule: Rule) -> bool {
                     | measure_item
                     | measure_bound_item
                     | change_item
+                    | obligation_item
             ),
             "repeat" => matches!(rule, repeat_item | then_item),
             "every" => matches!(
@@ -645,7 +664,7 @@ fn allowed_words(kind: &str) -> &'static str {
         "deadline" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a limit (`within`, `same day`, `by`), `pause`, stages (`at`, `after`)",
         "notify" => "`cite`, `allow`, `effective`, `when`, `from`, a limit, `channels`, `audience`, `coverage`, `first`, a lead time (`at least 15 days before starts_at`)",
         "sample" => "`cite`, `allow`, `effective`, `when`, `having`, `ratio`, `evidence`, `lag`, `group by`",
-        "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`",
+        "target" => "`cite`, `allow`, `effective`, `when`, `ratio` or `measure`, `at least`/`at most`, `change`, `group by`, or `require EVENT within D after TARGET missed`",
         "repeat" => "`cite`, `allow`, `effective`, `when`, `same`, `then`",
         "every" => "`cite`, `allow`, `effective`, `when`, `from`, `until`, a duty (`event every 2 hours`, `event at least 1 per month`, `event at least 1 per alert` or `covered from START until END`), `during ALERT`",
         "record" => "`cite`, `allow`, `effective`, `when`, and items: `EVENT has a, b`, `EVENT has ATTR in [...]`, `steps A, B, C`, `B only after A`, `EVENT at least N [distinct by] [after A]`, `no EVENT within D after A`, `A followed by B [within D]`, `EVENT before ATTR`, `EVENT at most D apart`",

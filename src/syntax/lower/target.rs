@@ -67,6 +67,9 @@ impl Lowerer<'_> {
         span: Span,
         clause: &mut ClauseParts,
     ) -> Option<ClauseBody> {
+        if let Some(body) = self.obligation_body(name, clause) {
+            return body;
+        }
         if let Some(m) = clause.measure.take() {
             return self.measure_body(name, span, m, clause);
         }
