@@ -540,7 +540,7 @@ pub fn target_text(v: &TargetVerdict) -> String {
         };
         let figures = target_text(&target);
         let figures = figures.strip_suffix(": missed").unwrap_or(&figures);
-        return format!("{} ({figures}): {}", o.text(v.zone), o.status.as_str());
+        return format!("{}, {figures}: {}", o.text(v.zone), o.status.as_str());
     }
     if let Some(m) = &v.measure {
         return format!("{}: {}", m.text(), v.status.as_str());

@@ -201,7 +201,7 @@ impl ReportRow {
                     obligation: None,
                     ..self.clone()
                 };
-                format!("{} ({})", o.text(*zone), target.detail())
+                format!("{}, {}", o.text(*zone), target.detail())
             }
             "target" if self.measure.is_some() => {
                 self.measure.as_ref().map(|m| m.text()).unwrap_or_default()

@@ -421,7 +421,7 @@ impl Sink for HumanReport {
             PeriodRecord::Target(t) if t.obligation.is_some() => {
                 let o = t.obligation.as_ref().expect("matched");
                 format!(
-                    "{}{}: {} ({}){}",
+                    "{}{}: {}, {}{}",
                     t.period.label(),
                     group(&t.group),
                     o.text(t.zone),
