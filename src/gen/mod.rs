@@ -15,7 +15,9 @@
 //!   a dissatisfied revisit, ratings and spot checks;
 //! - places and equipment with their recurring duties (`assets`);
 //! - the events record clauses read: classifications, rulings, follow-ups after a dissatisfied
-//!   revisit, storm preparations, housekeeping confirmations and rework (`recitems`).
+//!   revisit, storm preparations, housekeeping confirmations and rework (`recitems`);
+//! - root-cause analyses on a project's case after a month of urgent repairs below 98 %
+//!   closed (`rootcause`).
 //!
 //! The stream is a snapshot taken at the end of the span: events after it are not written, so
 //! cases opened near the end are still running (pending verdicts) and the last event is close
@@ -35,6 +37,7 @@ mod families;
 mod line;
 mod periodic;
 mod recitems;
+mod rootcause;
 mod rng;
 mod rows;
 mod subjects;
@@ -197,6 +200,8 @@ const STREAM_ROWS_SUBJECTS: u64 = 12 << 40;
 const STREAM_RATINGS: u64 = 8 << 40;
 const STREAM_RECITEMS: u64 = 0x5245 << 40;
 const STREAM_RECITEMS_SERVICES: u64 = 0x5253 << 40;
+/// Root-cause analyses (`rootcause`): one stream per month and project.
+const STREAM_ROOTCAUSE: u64 = 0x5243 << 40;
 
 /// Relative weight of each hour of the day for opening tickets: quiet at night, busy in the
 /// morning and afternoon.
@@ -260,11 +265,24 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
         events: 0,
     };
     let year = y;
+    // The project cases that analyse months of urgent repairs below 98 % closed.
+    let mut urgent = rootcause::UrgentTally::default();
+    let project_cases: Vec<Option<String>> = world
+        .projects
+        .iter()
+        .map(|name| {
+            let ticket = format!("S-{name}-project-01");
+            subjects.iter().any(|s| s.ticket == ticket).then_some(ticket)
+        })
+        .collect();
     let mut case_no = 0u64;
     let mut times = Vec::new();
     for day in 0..days {
         let day_start = start + day * DAY;
         merge.emit_before(day_start)?;
+        for (ticket, ev) in urgent.analyses(&project_cases, opts.seed, STREAM_ROOTCAUSE, day_start) {
+            merge.push_case(&ticket, ev);
+        }
         let mut records = Rng::new(opts.seed, STREAM_ROWS_SUBJECTS + day as u64);
         for asset in &mut assets {
             let mut ev = asset.day(&world, day_start, day == 0);
@@ -319,6 +337,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
                 let mut rng = Rng::new(opts.seed, STREAM_CLOSING + case_no);
                 reshape_closing(&mut ev, &mut rng, opts);
             }
+            urgent.note(&world, &ev, end);
             let ticket = format!("T-{year}-{case_no:06}");
             merge.push_case(&ticket, ev);
         }
