@@ -495,12 +495,11 @@ fn the_row_list_matches_the_catalogue_counts() {
         ("escalation", 13),
         ("notification", 15),
         ("sampling", 14),
-        ("target", 21),
+        ("target", 22),
         ("recurrence", 2),
         ("duty-every", 65),
         ("time-window", 4),
         ("record", 23),
-        ("other", 1),
     ]
     .into_iter()
     .collect();

@@ -78,7 +78,11 @@ pub fn periods_marked(
     within: chrono::Duration,
     t: Instant,
 ) -> Vec<CalendarPeriod> {
-    let earliest = t.checked_sub_signed(within).unwrap_or(t);
+    // The earliest period that can hold `t` ends at `t - within` or later; the one containing
+    // the instant just before `t - within` is the first candidate (its end may be exactly it).
+    let earliest = t
+        .checked_sub_signed(within + chrono::Duration::nanoseconds(1))
+        .unwrap_or(t);
     let Some(mut p) = CalendarPeriod::containing(unit, zone, earliest) else {
         return Vec::new();
     };

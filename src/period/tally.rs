@@ -176,8 +176,6 @@ pub(crate) struct PeriodRestored {
     report: Option<ReportSpec>,
     compliance: Vec<ComplianceRow>,
     alerts: AlertBook,
-    /// Absent from the states of versions before obligations: none marked.
-    #[serde(default)]
     obligations: BTreeSet<Key>,
 }
 

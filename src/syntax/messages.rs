@@ -329,6 +329,31 @@ pub const ZH: &[(&str, &str)] = &[
     ),
     ("which alert?", "哪个预警？"),
     ("add `during ALERT` to the clause", "请在条款中添加 `during ALERT`"),
+    // Obligations triggered by a target's outcome.
+    (
+        "target `{}` requires an event after `{}` missed and also has a {} line",
+        "目标条款 `{0}` 要求在 `{1}` 未达标后发生某事件，却还有一行 {2}",
+    ),
+    ("not beside `require`", "不能与 `require` 同用"),
+    (
+        "an obligation takes the period and groups of `{}`: move this line to `{}`, or put the obligation in a clause of its own",
+        "义务沿用 `{0}` 的周期和分组：请把这一行移到 `{1}`，或把义务写成单独的条款",
+    ),
+    (
+        "`{}` is an obligation, not a target with a verdict",
+        "`{0}` 是一项义务，不是有达标结论的目标",
+    ),
+    ("an obligation", "一项义务"),
+    (
+        "name the target whose missed periods create the duty",
+        "请写明其未达标周期产生此义务的目标",
+    ),
+    ("no target `{}` in this policy", "本策略中没有目标 `{0}`"),
+    ("not a target of this policy", "不是本策略的目标"),
+    (
+        "name a `target` clause of this policy",
+        "请写明本策略中的一个 `target` 条款",
+    ),
 ];
 
 /// The grammar's names for what was expected (`expected a name or a string`), inside the

@@ -56,6 +56,7 @@ syn keyword pledgeItem      measure count mean median percentile change against 
 syn keyword pledgeItem      steps distinct no followed
 syn keyword pledgeItem      apart
 syn keyword pledgeItem      alert during covered
+syn keyword pledgeItem      require missed
 syn keyword pledgeItem      as nextgroup=pledgeName skipwhite
 syn keyword pledgeItem      cite nextgroup=pledgeRowId skipwhite
 syn keyword pledgeItem      business nextgroup=pledgeUnit skipwhite

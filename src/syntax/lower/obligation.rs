@@ -85,7 +85,10 @@ impl Lowerer<'_> {
         if !clause.seen.contains_key(&Rule::obligation_item) {
             return None;
         }
-        let (obligation, target_span) = clause.obligation.take()?;
+        // Without it, the line's own error (an unknown event, a bad duration) is reported.
+        let Some((obligation, target_span)) = clause.obligation.take() else {
+            return Some(None);
+        };
         let mut mixed = false;
         for (rule, word) in OTHER_TARGET_LINES {
             let Some(&span) = clause.seen.get(&rule) else {
