@@ -188,10 +188,11 @@ mod tests {
             labels(&periods_marked(PeriodUnit::Month, ZONE, d, start)),
             ["2026-02", "2026-03"]
         );
+        // February's last second: February only (January's window closed on 16 February).
         let before = start - Duration::seconds(1);
         assert_eq!(
             labels(&periods_marked(PeriodUnit::Month, ZONE, d, before)),
-            ["2026-01", "2026-02"]
+            ["2026-02"]
         );
     }
 
