@@ -245,7 +245,13 @@ pub fn parse_snippet(
         Ok(mut pairs) => pairs.next(),
         Err(e) => return Err(fail(vec![diagnostics::from_pest(&named, &e, 0)])),
     };
-    let mut lowerer = Lowerer::new(Arc::clone(&named), None).with_context(base, &[]);
+    // The event types the base policy's clauses name were declared there: a what-if may name
+    // them too (a redefined clause keeps its declared events).
+    let used: Vec<String> = crate::relevance::Relevance::of(std::slice::from_ref(base))
+        .types()
+        .map(String::from)
+        .collect();
+    let mut lowerer = Lowerer::new(Arc::clone(&named), None).with_context(base, &used);
     let declarations: Vec<_> = snippet
         .map(|s| {
             s.into_inner()
