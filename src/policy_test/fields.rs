@@ -73,6 +73,7 @@ const FIELDS: &[(&str, &[&str])] = &[
             "bound_percent",
             "status",
             "measure",
+            "obligation",
         ],
     ),
     (
