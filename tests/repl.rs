@@ -392,8 +392,9 @@ fn a_work_order_export_loads_with_its_mapping() {
     for needle in [
         "case GD-2603-007 as of Sun 2026-03-08 12:28 (6 events)",
         "  clock stops Mon 2026-03-02 16:19 at `dispatched`",
-        // The locksmith's and the lines' cover clauses of repairs.pledge apply to posts.
-        "\n11 more clauses do not apply, because `severity` is \"minor\" (5), `kind` is \"repair\" (4), …: `:why GD-2603-007 all` lists them\n",
+        // The locksmith's and the lines' cover clauses of repairs.pledge apply to posts, the
+        // root-cause obligation to projects.
+        "\n12 more clauses do not apply, because `severity` is \"minor\" (5), `kind` is \"repair\" (5), …: `:why GD-2603-007 all` lists them\n",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }

@@ -322,9 +322,11 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
             if let Some(map) = o.as_object_mut() {
                 let m = t.measure.as_ref().map_or(serde_json::Value::Null, measure_json);
                 map.insert("measure".into(), m);
-                if let Some(ob) = &t.obligation {
-                    map.insert("obligation".into(), obligation_json(ob, t.zone));
-                }
+                let ob = t
+                    .obligation
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, |ob| obligation_json(ob, t.zone));
+                map.insert("obligation".into(), ob);
             }
             o
         }),
