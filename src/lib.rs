@@ -218,11 +218,11 @@ pub use event::{Event, Instant};
 pub use inline_str::InlineStr;
 pub use input::{ExportKind, Format, Mapping, MappingError, ReadStats};
 pub use period::MeasureOutcome;
-pub use period::{ObligationOutcome, ObligationStatus};
 pub use period::{
     CalendarPeriod, ComplianceCount, Group, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
     SampleVerdict, TargetStatus, TargetVerdict,
 };
+pub use period::{ObligationOutcome, ObligationStatus};
 pub use policy::{ActionKind, PeriodUnit};
 pub use policy::{StatBound, Statistic};
 pub use value::{Attrs, Value};

@@ -44,7 +44,7 @@ fn policy(body: &str) -> Policy {
 fn event(ticket: &str, at: Instant, kind: &str, attrs: &[(&str, &str)]) -> Event {
     let mut a = Attrs::new();
     for (k, v) in attrs {
-        a.insert(*k, Value::String((*v).into()));
+        a.insert(k, Value::String((*v).into()));
     }
     Event {
         ticket: ticket.into(),
@@ -62,7 +62,11 @@ fn repair(ticket: &str, at: Instant, project: &str, closed: bool) -> Vec<Event> 
         ticket,
         at,
         "opened",
-        &[("kind", "repair"), ("severity", "urgent"), ("project", project)],
+        &[
+            ("kind", "repair"),
+            ("severity", "urgent"),
+            ("project", project),
+        ],
     )];
     if closed {
         out.push(event(ticket, at + Duration::hours(1), "closed", &[]));
@@ -105,7 +109,12 @@ fn owed(c: &Collect) -> Vec<String> {
         .iter()
         .filter_map(|r| match r {
             PeriodRecord::Target(v) => v.obligation.as_ref().map(|o| {
-                format!("{} {} {}", v.period.label(), v.group.label(), o.status.as_str())
+                format!(
+                    "{} {} {}",
+                    v.period.label(),
+                    v.group.label(),
+                    o.status.as_str()
+                )
             }),
             _ => None,
         })
@@ -237,7 +246,10 @@ fn one_analysis_early_in_a_month_serves_the_month_before_and_its_own() {
     events.extend(repair("j4", t("2026-04-20T09:00:00+08:00"), "jindi", false));
     events.extend(project("jindi", &[t("2026-04-10T10:00:00+08:00")]));
     let c = run(&p, events, "2026-06-01T00:00:00+08:00");
-    let jindi: Vec<String> = owed(&c).into_iter().filter(|r| r.contains("jindi")).collect();
+    let jindi: Vec<String> = owed(&c)
+        .into_iter()
+        .filter(|r| r.contains("jindi"))
+        .collect();
     assert_eq!(jindi, ["2026-03 jindi met", "2026-04 jindi met"]);
 }
 
@@ -293,13 +305,19 @@ fn the_obligation_formats_and_parses_back_the_same() {
         ),
         "{text}"
     );
-    let again = policy(&format!("{}\n{text}", &CLAUSES[..CLAUSES.find("  target rootcause").unwrap()]));
+    let again = policy(&format!(
+        "{}\n{text}",
+        &CLAUSES[..CLAUSES.find("  target rootcause").unwrap()]
+    ));
     assert_eq!(again.clauses[1], p.clauses[1]);
     // The obligation takes the target's period and groups.
     let pledge::policy::ClauseBody::Target(t) = &p.clauses[1].body else {
         panic!("a target");
     };
-    assert_eq!((t.period, &t.group_by[..]), (PeriodUnit::Month, &["project".to_string()][..]));
+    assert_eq!(
+        (t.period, &t.group_by[..]),
+        (PeriodUnit::Month, &["project".to_string()][..])
+    );
 }
 
 /// Urgent repairs and analyses from `(hour, project, kind)`: kind 0 a closed repair, 1 an open
@@ -319,7 +337,12 @@ fn stream(items: &[(i64, usize, usize)]) -> Vec<Event> {
         let at = start + Duration::hours(*hour) + Duration::seconds(i as i64);
         let project = ["a", "b"][*project];
         match kind {
-            2 => events.push(event(&format!("P-{project}"), at, "root_cause_analysed", &[])),
+            2 => events.push(event(
+                &format!("P-{project}"),
+                at,
+                "root_cause_analysed",
+                &[],
+            )),
             k => events.extend(repair(&format!("c{i}"), at, project, *k == 0)),
         }
     }
@@ -468,7 +491,11 @@ fn the_summary_counts_met_missed_and_pending_obligations() {
     let (summary, c) = e.finish();
     assert_eq!(
         owed(&c),
-        ["2026-03 jindi met", "2026-03 vanke missed", "2026-05 vanke pending"]
+        [
+            "2026-03 jindi met",
+            "2026-03 vanke missed",
+            "2026-05 vanke pending"
+        ]
     );
     let s = summary
         .clauses

@@ -88,7 +88,10 @@ fn check_shows_the_missed_obligation_with_its_code_and_exits_1() {
     assert_eq!(missed["obligation"]["target"], "urgent_closure");
     assert_eq!(missed["obligation"]["event"], "root_cause_analysed");
     assert_eq!(missed["obligation"]["within_seconds"], 1_296_000.0);
-    assert_eq!((missed["hits"].as_u64(), missed["total"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (missed["hits"].as_u64(), missed["total"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(missed["status"], "missed");
     // The summary counts the clause's met, missed and pending obligations.
     let summary: Json = jsonl
@@ -126,7 +129,12 @@ fn report_shows_the_obligation_in_every_format() {
         .collect();
     let statuses: Vec<(&str, &str)> = rows
         .iter()
-        .map(|r| (r["group"]["project"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["group"]["project"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         statuses,
@@ -143,7 +151,9 @@ fn report_shows_the_obligation_in_every_format() {
     let (_, html) = run(&[&base[..], &["--format", "html"]].concat());
     assert!(html.contains("data-target=\"urgent/urgent_rootcause\""));
     assert!(
-        html.contains("no `root_cause_analysed` by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed"),
+        html.contains(
+            "no `root_cause_analysed` by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed"
+        ),
         "the HTML page says what was not done"
     );
 }

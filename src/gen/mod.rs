@@ -37,8 +37,8 @@ mod families;
 mod line;
 mod periodic;
 mod recitems;
-mod rootcause;
 mod rng;
+mod rootcause;
 mod rows;
 mod subjects;
 
@@ -272,7 +272,10 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
         .iter()
         .map(|name| {
             let ticket = format!("S-{name}-project-01");
-            subjects.iter().any(|s| s.ticket == ticket).then_some(ticket)
+            subjects
+                .iter()
+                .any(|s| s.ticket == ticket)
+                .then_some(ticket)
         })
         .collect();
     let mut case_no = 0u64;
@@ -280,7 +283,8 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> Result<GenStats, GenErro
     for day in 0..days {
         let day_start = start + day * DAY;
         merge.emit_before(day_start)?;
-        for (ticket, ev) in urgent.analyses(&project_cases, opts.seed, STREAM_ROOTCAUSE, day_start) {
+        for (ticket, ev) in urgent.analyses(&project_cases, opts.seed, STREAM_ROOTCAUSE, day_start)
+        {
             merge.push_case(&ticket, ev);
         }
         let mut records = Rng::new(opts.seed, STREAM_ROWS_SUBJECTS + day as u64);

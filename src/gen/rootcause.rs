@@ -87,7 +87,8 @@ impl UrgentTally {
             } else {
                 rng.range(0, 13)
             };
-            let at = day_start + days * DAY + rng.range(9 * HOUR, 17 * HOUR) + rng.range(0, MINUTE - 1);
+            let at =
+                day_start + days * DAY + rng.range(9 * HOUR, 17 * HOUR) + rng.range(0, MINUTE - 1);
             let mut ev = Events::default();
             let mut line = Line::new("root_cause_analysed");
             line.str("topic", "urgent_closure")
@@ -143,7 +144,9 @@ mod tests {
                 tally.note(&world, &repair(&world, t, closed), end);
             }
             // Not on a day inside the month.
-            assert!(tally.analyses(&tickets, seed, 0, midnight(2026, 3, 20)).is_empty());
+            assert!(tally
+                .analyses(&tickets, seed, 0, midnight(2026, 3, 20))
+                .is_empty());
             tally.analyses(&tickets, seed, 0, midnight(2026, 4, 1))
         };
         // 49 of 50 is exactly 98 %: met, nothing to analyse.

@@ -51,7 +51,7 @@ pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use obligation::ObligationStatus;
 pub use records::{
-    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, RepeatAction, SampleDraw, SampleStatus,
-    SampleVerdict, TargetStatus, TargetVerdict,
+    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, RepeatAction, SampleDraw,
+    SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

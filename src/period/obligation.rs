@@ -124,7 +124,11 @@ pub(crate) fn obligation_marks(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for e in view.events.iter().filter(|e| o.event.on_case(view.events, e)) {
+    for e in view
+        .events
+        .iter()
+        .filter(|e| o.event.on_case(view.events, e))
+    {
         for p in periods_marked(unit, zone, o.within, e.at) {
             out.push((p, group.clone(), e.at));
         }
@@ -171,7 +175,14 @@ mod tests {
         let unit = PeriodUnit::Month;
         // March ends at 2026-04-01T00:00 (+08:00); due at 2026-04-16T00:00.
         let due_at = at(2026, 4, 16, 0, 0);
-        assert_eq!(due(&CalendarPeriod::containing(unit, ZONE, at(2026, 3, 5, 0, 0)).unwrap(), ZONE, d), Some(due_at));
+        assert_eq!(
+            due(
+                &CalendarPeriod::containing(unit, ZONE, at(2026, 3, 5, 0, 0)).unwrap(),
+                ZONE,
+                d
+            ),
+            Some(due_at)
+        );
         assert_eq!(
             labels(&periods_marked(unit, ZONE, d, due_at)),
             ["2026-03", "2026-04"]
@@ -199,10 +210,20 @@ mod tests {
     #[test]
     fn a_window_longer_than_the_period_marks_every_period_it_reaches() {
         // Days with a 2-day window: the day of the event and the two before.
-        let ps = periods_marked(PeriodUnit::Day, ZONE, Duration::days(2), at(2026, 3, 10, 12, 0));
+        let ps = periods_marked(
+            PeriodUnit::Day,
+            ZONE,
+            Duration::days(2),
+            at(2026, 3, 10, 12, 0),
+        );
         assert_eq!(labels(&ps), ["2026-03-08", "2026-03-09", "2026-03-10"]);
         // Without a window: only the period itself.
-        let ps = periods_marked(PeriodUnit::Month, ZONE, Duration::zero(), at(2026, 3, 10, 12, 0));
+        let ps = periods_marked(
+            PeriodUnit::Month,
+            ZONE,
+            Duration::zero(),
+            at(2026, 3, 10, 12, 0),
+        );
         assert_eq!(labels(&ps), ["2026-03"]);
     }
 
@@ -210,10 +231,16 @@ mod tests {
     fn the_status_is_met_with_a_mark_missed_after_the_due_instant_else_pending() {
         let due_at = at(2026, 4, 16, 0, 0);
         let s = |marked, now| obligation_status(marked, due_at, now);
-        assert_eq!(s(true, Some(due_at - Duration::days(30))), ObligationStatus::Met);
+        assert_eq!(
+            s(true, Some(due_at - Duration::days(30))),
+            ObligationStatus::Met
+        );
         assert_eq!(s(true, None), ObligationStatus::Met);
         assert_eq!(s(false, Some(due_at)), ObligationStatus::Pending);
-        assert_eq!(s(false, Some(due_at + Duration::seconds(1))), ObligationStatus::Missed);
+        assert_eq!(
+            s(false, Some(due_at + Duration::seconds(1))),
+            ObligationStatus::Missed
+        );
         assert_eq!(s(false, None), ObligationStatus::Pending);
     }
 }

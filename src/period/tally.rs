@@ -874,8 +874,7 @@ impl<'p> PeriodTally<'p> {
                             }
                         }
                     }
-                    let (met, missed, pending) =
-                        emit_obligations(
+                    let (met, missed, pending) = emit_obligations(
                         &self.obligations,
                         i,
                         plan,
@@ -1138,6 +1137,7 @@ fn emit_ratios<S: Sink>(
 /// The records of obligation clause `i`: one per (period, group) its target missed (`missed`,
 /// the target's records), with the obligation's outcome; returns how many were met, missed and
 /// pending. A group with a missing value owes nothing (see [`super::obligation`]).
+#[allow(clippy::too_many_arguments)]
 fn emit_obligations<S: Sink>(
     marks: &BTreeSet<Key>,
     i: usize,
@@ -1158,9 +1158,10 @@ fn emit_obligations<S: Sink>(
         };
         if v.status != super::TargetStatus::Missed
             || !v.group.complete()
-            || !plan
-                .clause
-                .holds_at(plan.zone, v.period.start(plan.zone).unwrap_or(Instant::MIN_UTC))
+            || !plan.clause.holds_at(
+                plan.zone,
+                v.period.start(plan.zone).unwrap_or(Instant::MIN_UTC),
+            )
         {
             continue;
         }

@@ -350,7 +350,10 @@ pub fn period_json(record: &crate::period::PeriodRecord) -> Option<serde_json::V
 /// An obligation clause's outcome as JSON: the target it follows, the required event, the
 /// window (`within_seconds` after the period's end), the due instant, the status (`met`,
 /// `missed`, `pending`) and, when missed, its code `target.obligation_missed`.
-pub fn obligation_json(o: &crate::period::ObligationOutcome, zone: chrono_tz::Tz) -> serde_json::Value {
+pub fn obligation_json(
+    o: &crate::period::ObligationOutcome,
+    zone: chrono_tz::Tz,
+) -> serde_json::Value {
     serde_json::json!({
         "target": &*o.target,
         "event": &*o.event,

@@ -161,7 +161,10 @@ impl Lowerer<'_> {
                     .set_help("name the target whose missed periods create the duty");
                 }
                 None => {
-                    let names = known.iter().filter(|k| !k.obligation).map(|k| k.name.as_str());
+                    let names = known
+                        .iter()
+                        .filter(|k| !k.obligation)
+                        .map(|k| k.name.as_str());
                     let help = match closest(&target, names) {
                         Some(c) => format!("did you mean `{c}`?"),
                         None => "name a `target` clause of this policy".to_string(),
