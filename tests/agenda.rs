@@ -1,21 +1,16 @@
 //! The duty desk's agenda: overdue cycles, missed escalations of open cases, stages about to fire
 //! and cycles about to fall due, soonest first, as of a given `now`.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::agenda::{render_human, to_json, Agenda, ItemKind};
 use pledge::eval::EvalOptions;
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: &str, kind: &str) -> Event {
     Event {

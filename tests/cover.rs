@@ -2,7 +2,10 @@
 //! `at least N per alert`): the language (diagnostics, formatting), the interval set under
 //! them, and the streaming evaluator.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{Collect, EvalOptions, Evaluator};
 use pledge::period::cover::{Coverage, IntervalSet};
 use pledge::policy::Policy;
@@ -10,14 +13,6 @@ use pledge::syntax::{format_clause, format_source, parse_policy, render};
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
 use proptest::prelude::*;
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00.
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
     Event {

@@ -2,21 +2,16 @@
 //! print): when a stage is reached, fraction stages on a business calendar, and whether the
 //! escalation it asks for was done.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{evaluate_case_full, ActionStatus, CaseResult};
 use pledge::policy::ActionKind;
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant};
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
+use pledge::Event;
 
 fn ev(at: &str, kind: &str) -> Event {
     Event {

@@ -4,22 +4,18 @@
 //! still open at `now`), their diagnostics, and their laws (order independence, nearest rank,
 //! partitions merged give the measure of one evaluator).
 
-use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{Collect, EvalOptions, Evaluator, Partition};
+mod common;
+
+use chrono::Duration;
+use common::{one_and_merged, run_sorted as run, t};
+use pledge::eval::Collect;
 use pledge::period::measure::nearest_rank;
-use pledge::period::report::{merged_periods, PeriodSink};
-use pledge::period::{PeriodRecord, ReportSpec, TargetStatus, TargetVerdict};
-use pledge::policy::{PeriodUnit, Policy};
+use pledge::period::{PeriodRecord, TargetStatus, TargetVerdict};
+use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render, PolicyErrors};
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
 use proptest::prelude::*;
-
-fn t(s: &str) -> Instant {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: Instant, kind: &str, project: &str) -> Event {
     let mut attrs = Attrs::new();
@@ -51,10 +47,9 @@ fn repair(ticket: &str, opened: Instant, minutes: Option<i64>, project: &str) ->
     v
 }
 
+/// A policy declaring the event type `held` (a meeting), with `body`.
 fn policy(body: &str) -> Policy {
-    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n  events held\n{body}\n}}");
-    parse_policy(&src, "test.pledge", None)
-        .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
+    common::policy(&format!("  events held\n{body}"))
 }
 
 fn errors(body: &str) -> PolicyErrors {
@@ -63,20 +58,6 @@ fn errors(body: &str) -> PolicyErrors {
         Ok(_) => panic!("expected errors"),
         Err(e) => e,
     }
-}
-
-fn run(policy: &Policy, mut events: Vec<Event>, now: &str) -> Collect {
-    events.sort_by_key(|e| e.at);
-    let opts = EvalOptions {
-        now: Some(t(now)),
-        ..EvalOptions::default()
-    };
-    let mut e = Evaluator::new(std::slice::from_ref(policy), opts, Collect::default());
-    for (i, mut ev) in events.into_iter().enumerate() {
-        ev.line = i as u64 + 1;
-        e.push(ev);
-    }
-    e.finish().1
 }
 
 fn targets(c: &Collect) -> Vec<&TargetVerdict> {
@@ -445,26 +426,8 @@ proptest! {
             events.extend(repair(&format!("c{i}"), at, *m, ["a", "b", "c"][*project]));
         }
         events.sort_by_key(|e| e.at);
-        let spec = ReportSpec { unit: PeriodUnit::Month, group_by: vec![] };
-        let opts = || EvalOptions { now: Some(t("2026-09-01T00:00:00+08:00")), ..EvalOptions::default() };
-        let mut one = Evaluator::new(policies, opts(), PeriodSink::default());
-        one.periods_mut().report_by(spec.clone());
-        for e in &events {
-            one.push(e.clone());
-        }
-        let (one_summary, one_sink) = one.finish();
-        let states: Vec<(String, Vec<u8>)> = (0..parts)
-            .map(|i| {
-                let mut e = Evaluator::new(policies, opts(), Collect::default());
-                e.partition(Partition::new(i, parts).expect("a partition"));
-                e.periods_mut().report_by(spec.clone());
-                for ev in &events {
-                    e.push(ev.clone());
-                }
-                (format!("p{i}"), e.snapshot().expect("a snapshot"))
-            })
-            .collect();
-        let (_, summary, sink) = merged_periods(policies, &states).expect("merges");
+        let ((one_summary, one_sink), (summary, sink)) =
+            one_and_merged(policies, &events, "2026-09-01T00:00:00+08:00", parts);
         prop_assert_eq!(one_summary, summary);
         prop_assert!(one_sink.records == sink.records, "the merged records differ");
     }

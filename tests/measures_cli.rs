@@ -3,25 +3,14 @@
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::{pledge, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/measures/repairs.pledge";
 const EVENTS: &str = "tests/fixtures/measures/repairs.jsonl";
 const NOW: &str = "2027-01-02T00:00:00+08:00";
-
-fn pledge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledge"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(args: &[&str]) -> (Option<i32>, String) {
-    let out = pledge().args(args).output().expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    (out.status.code(), text)
-}
 
 #[test]
 fn check_reports_missed_measures_in_human_and_json() {

@@ -1,22 +1,17 @@
 //! Notification clauses (SEMANTICS.md, "Notifications"): channels and audiences missing or late,
 //! coverage floors, first contact on the right channel, and the streaming evaluator's findings.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding, Summary};
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant};
+use pledge::Event;
 
 // ---------------------------------------------------------------- builders
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday).
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, Value)]) -> Event {
     Event {

@@ -6,22 +6,18 @@
 //! diagnostics (English and Chinese), its formatting, and its laws (arrival order, partitions
 //! merged, a snapshot restored).
 
-use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{Collect, EvalOptions, Evaluator, Partition};
-use pledge::period::report::{merged_periods, PeriodSink};
-use pledge::period::{ObligationStatus, PeriodRecord, ReportSpec, TargetStatus};
-use pledge::policy::{PeriodUnit, Policy};
+mod common;
+
+use chrono::Duration;
+use common::{one_and_merged, policy, run_sorted as run, t};
+use pledge::eval::{Collect, EvalOptions, Evaluator};
+use pledge::period::{ObligationStatus, PeriodRecord, TargetStatus};
+use pledge::policy::PeriodUnit;
 use pledge::syntax::messages::{localize, Lang};
 use pledge::syntax::{format_clause, parse_policy, render};
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
 use proptest::prelude::*;
-
-fn t(s: &str) -> Instant {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-        .with_timezone(&Utc)
-}
 
 const CLAUSES: &str = r#"  events root_cause_analysed
   target urgent "紧急报修月度闭环率需达98%以上" {
@@ -34,12 +30,6 @@ const CLAUSES: &str = r#"  events root_cause_analysed
     when kind == "project"
     require root_cause_analysed within 15 days after urgent missed
   }"#;
-
-fn policy(body: &str) -> Policy {
-    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
-    parse_policy(&src, "test.pledge", None)
-        .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
-}
 
 fn event(ticket: &str, at: Instant, kind: &str, attrs: &[(&str, &str)]) -> Event {
     let mut a = Attrs::new();
@@ -87,20 +77,6 @@ fn project(project: &str, analyses: &[Instant]) -> Vec<Event> {
         out.push(event(&ticket, at, "root_cause_analysed", &[]));
     }
     out
-}
-
-fn run(policy: &Policy, mut events: Vec<Event>, now: &str) -> Collect {
-    events.sort_by_key(|e| e.at);
-    let opts = EvalOptions {
-        now: Some(t(now)),
-        ..EvalOptions::default()
-    };
-    let mut e = Evaluator::new(std::slice::from_ref(policy), opts, Collect::default());
-    for (i, mut ev) in events.into_iter().enumerate() {
-        ev.line = i as u64 + 1;
-        e.push(ev);
-    }
-    e.finish().1
 }
 
 /// `period group status` of the obligation clause's records.
@@ -415,26 +391,8 @@ proptest! {
         let policies = std::slice::from_ref(&p);
         let mut events = stream(&items);
         events.sort_by_key(|e| e.at);
-        let spec = ReportSpec { unit: PeriodUnit::Month, group_by: vec![] };
-        let opts = || EvalOptions { now: Some(t("2026-06-01T00:00:00+08:00")), ..EvalOptions::default() };
-        let mut one = Evaluator::new(policies, opts(), PeriodSink::default());
-        one.periods_mut().report_by(spec.clone());
-        for e in &events {
-            one.push(e.clone());
-        }
-        let (one_summary, one_sink) = one.finish();
-        let states: Vec<(String, Vec<u8>)> = (0..parts)
-            .map(|i| {
-                let mut e = Evaluator::new(policies, opts(), Collect::default());
-                e.partition(Partition::new(i, parts).expect("a partition"));
-                e.periods_mut().report_by(spec.clone());
-                for ev in &events {
-                    e.push(ev.clone());
-                }
-                (format!("p{i}"), e.snapshot().expect("a snapshot"))
-            })
-            .collect();
-        let (_, summary, sink) = merged_periods(policies, &states).expect("merges");
+        let ((one_summary, one_sink), (summary, sink)) =
+            one_and_merged(policies, &events, "2026-06-01T00:00:00+08:00", parts);
         prop_assert_eq!(one_summary, summary);
         prop_assert!(one_sink.records == sink.records, "the merged records differ");
     }

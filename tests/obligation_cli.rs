@@ -5,27 +5,14 @@
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::{pledge, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/rootcause/urgent.pledge";
 const EVENTS: &str = "tests/fixtures/rootcause/urgent.jsonl";
 const NOW: &str = "2026-05-20T00:00:00+08:00";
-
-fn pledge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledge"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(args: &[&str]) -> (Option<i32>, String) {
-    let out = pledge().args(args).output().expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).expect("utf-8"),
-    )
-}
 
 /// `(period, project, status, due)` of the obligation clause's records in a JSON Lines check.
 fn obligations(jsonl: &str) -> Vec<(String, String, String, String)> {

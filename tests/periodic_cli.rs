@@ -4,27 +4,14 @@
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::{pledge, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/periodic/rounds.pledge";
 const EVENTS: &str = "tests/fixtures/periodic/rounds.jsonl";
 const NOW: &str = "2026-03-03T06:00:00+08:00";
-
-fn pledge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledge"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(args: &[&str]) -> (Option<i32>, String) {
-    let out = pledge().args(args).output().expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).expect("utf-8"),
-    )
-}
 
 #[test]
 fn check_names_the_two_instants_of_a_gap_and_a_shift_s_missing_step() {

@@ -5,28 +5,14 @@
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::{pledge, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/recitems/storm.pledge";
 const EVENTS: &str = "tests/fixtures/recitems/storm.jsonl";
 const NOW: &str = "2026-08-10T12:00:00+08:00";
-
-fn pledge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledge"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C");
-    cmd
-}
-
-fn run(args: &[&str]) -> (Option<i32>, String) {
-    let out = pledge().args(args).output().expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    (out.status.code(), text)
-}
 
 /// `ticket code` of each finding of `pledge check --format jsonl`.
 fn findings(now: &str) -> Vec<String> {

@@ -1,21 +1,16 @@
 //! Record clauses: complete records, allowed values, steps in order, `only after`, counts and
 //! distinct actors, warranty windows; on one case and through the streaming evaluator.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Summary};
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, parse_policy};
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant};
+use pledge::Event;
 use proptest::prelude::*;
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00.
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
     Event {

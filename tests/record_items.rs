@@ -3,21 +3,16 @@
 //! stream, final once a case is settled after its retention), the formatting round trip, and
 //! two laws (arrival order; a finding, once given, stays as `now` moves on).
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator};
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, parse_policy};
 use pledge::value::{Attrs, Value};
-use pledge::{Event, Instant};
+use pledge::Event;
 use proptest::prelude::*;
-
-/// `"08-02 09:00"` → 2026-08-02T09:00:00+08:00.
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, Value)]) -> Event {
     Event {

@@ -1,0 +1,95 @@
+//! What several integration tests share: instants, small policies, the evaluator run over a
+//! stream, partitions merged, and the real binary with a fixed environment.
+//!
+//! Each test file that needs it says `mod common;`; a file uses only part of it, hence the
+//! `dead_code` allowance.
+#![allow(dead_code)]
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+use chrono::{DateTime, Utc};
+use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Summary};
+use pledge::period::report::{merged_periods, PeriodSink};
+use pledge::period::ReportSpec;
+use pledge::policy::{PeriodUnit, Policy};
+use pledge::syntax::{parse_policy, render};
+use pledge::{Event, Instant};
+
+/// An RFC 3339 instant; a bad literal is a bug in the test and says which.
+pub fn t(s: &str) -> Instant {
+    DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .with_timezone(&Utc)
+}
+
+/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00 (a Monday): short instants for tests of a few
+/// days of one year.
+pub fn in_2026(s: &str) -> Instant {
+    t(&format!("2026-{}:00+08:00", s.replace(' ', "T")))
+}
+
+/// A policy `p` in Asia/Shanghai holding `body` (clauses indented by two spaces).
+pub fn policy(body: &str) -> Policy {
+    let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
+    parse_policy(&src, "test.pledge", None)
+        .unwrap_or_else(|e| panic!("invalid test policy:\n{}", render(&e, false)))
+}
+
+/// Options judging at `now`, the rest default.
+pub fn at_now(now: &str) -> EvalOptions {
+    EvalOptions {
+        now: Some(t(now)),
+        ..EvalOptions::default()
+    }
+}
+
+/// `events` sorted by instant, numbered as lines in that order, through one evaluator judging
+/// at `now`.
+pub fn run_sorted(policy: &Policy, mut events: Vec<Event>, now: &str) -> Collect {
+    events.sort_by_key(|e| e.at);
+    let mut e = Evaluator::new(
+        std::slice::from_ref(policy),
+        at_now(now),
+        Collect::default(),
+    );
+    for (i, mut ev) in events.into_iter().enumerate() {
+        ev.line = i as u64 + 1;
+        e.push(ev);
+    }
+    e.finish().1
+}
+
+/// The monthly period records of `events` (sorted) judged at `now`: once by one evaluator,
+/// and once by `parts` partitions whose saved states are merged. The laws of scale-out say the
+/// two are equal.
+pub fn one_and_merged(
+    policies: &[Policy],
+    events: &[Event],
+    now: &str,
+    parts: u32,
+) -> ((Summary, PeriodSink), (Summary, PeriodSink)) {
+    let spec = ReportSpec {
+        unit: PeriodUnit::Month,
+        group_by: vec![],
+    };
+    let mut one = Evaluator::new(policies, at_now(now), PeriodSink::default());
+    one.periods_mut().report_by(spec.clone());
+    for e in events {
+        one.push(e.clone());
+    }
+    let one = one.finish();
+    let states: Vec<(String, Vec<u8>)> = (0..parts)
+        .map(|i| {
+            let mut e = Evaluator::new(policies, at_now(now), Collect::default());
+            e.partition(Partition::new(i, parts).expect("a partition"));
+            e.periods_mut().report_by(spec.clone());
+            for ev in events {
+                e.push(ev.clone());
+            }
+            (format!("p{i}"), e.snapshot().expect("a snapshot"))
+        })
+        .collect();
+    let (_, summary, sink) = merged_periods(policies, &states).expect("merges");
+    (one, (summary, sink))
+}
