@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, assert_fmt_keeps, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/cover/posts.pledge";
@@ -92,15 +92,7 @@ fn report_counts_cover_and_alert_checks_in_every_format() {
 
 #[test]
 fn fmt_keeps_alerts_and_cover_items() {
-    let source =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY))
-            .unwrap();
-    let out = pledge()
-        .args(["fmt", "-"])
-        .write_stdin(source.clone())
-        .output()
-        .expect("runs");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), source);
+    assert_fmt_keeps(POLICY);
 }
 
 #[test]
@@ -108,20 +100,16 @@ fn why_and_diff_in_the_repl_cover_posts_and_alerts() {
     // A what-if: the hotline owes cover only during typhoons, so its March day is not judged.
     // A snippet declares the event types it names (the REPL reads it as a policy of its own).
     let script = ":why H-1\n:why F-1\nevents shift_started, shift_ended every hotline_24h \"x\" {\n  when kind == \"post\" and post == \"hotline\"\n  during typhoon\n  covered from shift_started until shift_ended\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "cover.gap",
-        "not covered from 2026-03-01T16:00:00+08:00 for 25 min on 2026-03-01",
-        "during: the periods of alert `typhoon`",
-        "1 finding(s) disappeared:",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "cover.gap",
+            "not covered from 2026-03-01T16:00:00+08:00 for 25 min on 2026-03-01",
+            "during: the periods of alert `typhoon`",
+            "1 finding(s) disappeared:",
+        ],
+    );
 }
 
 #[test]
@@ -129,17 +117,13 @@ fn a_what_if_on_an_alert_changes_the_duties_during_it() {
     // The warning is never lifted: the flood duty owes cover up to `now`, and the elders'
     // check waits for the lifting.
     let script = "events raised, lifted alert typhoon \"x\" {\n  when kind == \"weather_warning\"\n  from raised until lifted(category == \"none\")\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "replaced alert `typhoon` in policy `posts`",
-        "+ F-1 posts/typhoon_duty_24h `cover.gap`: not covered from 2026-03-03T06:20:00+08:00 for 5 h 40 min on 2026-03-03",
-        "- E-2 posts/elder_storm_check `duty.alert_short`",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "replaced alert `typhoon` in policy `posts`",
+            "+ F-1 posts/typhoon_duty_24h `cover.gap`: not covered from 2026-03-03T06:20:00+08:00 for 5 h 40 min on 2026-03-03",
+            "- E-2 posts/elder_storm_check `duty.alert_short`",
+        ],
+    );
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/measures/repairs.pledge";
@@ -16,12 +16,13 @@ const NOW: &str = "2027-01-02T00:00:00+08:00";
 fn check_reports_missed_measures_in_human_and_json() {
     let (code, text) = run(&["check", POLICY, "--events", EVENTS, "--now", NOW]);
     assert_eq!(code, Some(1), "a missed target fails the check\n{text}");
-    for needle in [
-        "2026-05 [all]: mean 25 h over 2 cases, at most 24 h",
-        "2026 [lock]: count 2, change +0.0 % against 2 a year earlier, change at most -35.0 %",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    assert_contains_all(
+        &text,
+        &[
+            "2026-05 [all]: mean 25 h over 2 cases, at most 24 h",
+            "2026 [lock]: count 2, change +0.0 % against 2 a year earlier, change at most -35.0 %",
+        ],
+    );
     let (_, text) = run(&[
         "check", POLICY, "--events", EVENTS, "--now", NOW, "--format", "jsonl",
     ]);
@@ -102,18 +103,14 @@ fn report_shows_measures_in_every_format() {
 #[test]
 fn why_and_diff_in_the_repl_cover_measures() {
     let script = ":why R26-L1\n:why R26-K1\ntarget repair_cycle_24h \"维修平均处理周期缩短至24小时\" {\n  when kind == \"repair\"\n  measure mean of resolved - opened per month\n  at most 26 hours\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "counts in 2026-05: a duration of 30 h",
-        "the period: mean 25 h over 2 cases, at most 24 h: missed",
-        "running (no `resolved` yet): not measured",
-        "measures/repair_cycle_24h 2026-05: mean 25 h over 2 cases, at most 24 h: missed → mean 25 h over 2 cases, at most 26 h: met",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "counts in 2026-05: a duration of 30 h",
+            "the period: mean 25 h over 2 cases, at most 24 h: missed",
+            "running (no `resolved` yet): not measured",
+            "measures/repair_cycle_24h 2026-05: mean 25 h over 2 cases, at most 24 h: missed → mean 25 h over 2 cases, at most 26 h: met",
+        ],
+    );
 }

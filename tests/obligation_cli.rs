@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, assert_fmt_keeps, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/rootcause/urgent.pledge";
@@ -147,33 +147,21 @@ fn report_shows_the_obligation_in_every_format() {
 
 #[test]
 fn fmt_keeps_the_obligation() {
-    let source =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY))
-            .unwrap();
-    let out = pledge()
-        .args(["fmt", "-"])
-        .write_stdin(source.clone())
-        .output()
-        .expect("runs");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), source);
+    assert_fmt_keeps(POLICY);
 }
 
 #[test]
 fn why_and_diff_in_the_repl_cover_obligations() {
     let script = ":why P-jindi\n:why P-vanke\ntarget urgent_rootcause \"x\" {\n  when kind == \"project\"\n  require root_cause_analysed within 1 day after urgent_closure missed\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "`root_cause_analysed` at 2026-04-10T10:00:00+08:00 counts for 2026-03 (group jindi): `root_cause_analysed` done by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed, 50% < 98% (1 of 2): met",
-        "`root_cause_analysed` at 2026-04-10T10:00:00+08:00 counts for 2026-04 (group jindi): `urgent_closure` did not miss it: nothing owed",
-        "counts for no period of `urgent_closure`: no `root_cause_analysed` event",
-        "urgent/urgent_rootcause                       1 met, 1 missed  0 met, 2 missed",
-        "urgent/urgent_rootcause 2026-03 (jindi): `root_cause_analysed` done by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed, 50% < 98% (1 of 2): met → no `root_cause_analysed` by 2026-04-02T00:00:00+08:00",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "`root_cause_analysed` at 2026-04-10T10:00:00+08:00 counts for 2026-03 (group jindi): `root_cause_analysed` done by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed, 50% < 98% (1 of 2): met",
+            "`root_cause_analysed` at 2026-04-10T10:00:00+08:00 counts for 2026-04 (group jindi): `urgent_closure` did not miss it: nothing owed",
+            "counts for no period of `urgent_closure`: no `root_cause_analysed` event",
+            "urgent/urgent_rootcause                       1 met, 1 missed  0 met, 2 missed",
+            "urgent/urgent_rootcause 2026-03 (jindi): `root_cause_analysed` done by 2026-04-16T00:00:00+08:00 after `urgent_closure` missed, 50% < 98% (1 of 2): met → no `root_cause_analysed` by 2026-04-02T00:00:00+08:00",
+        ],
+    );
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, assert_fmt_keeps, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/periodic/rounds.pledge";
@@ -80,33 +80,21 @@ fn report_counts_gap_findings_in_every_format() {
 
 #[test]
 fn fmt_keeps_the_gap_item() {
-    let source =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY))
-            .unwrap();
-    let out = pledge()
-        .args(["fmt", "-"])
-        .write_stdin(source.clone())
-        .output()
-        .expect("runs");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), source);
+    assert_fmt_keeps(POLICY);
 }
 
 #[test]
 fn why_and_diff_in_the_repl_cover_gaps() {
     let script = ":why RD-2\n:why RD-1\nrecord bin_round \"x\" {\n  when kind == \"round\"\n  cleaned at most 30 minutes apart\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "`cleaned at most 15 minutes apart`: finding `record.gap`: `cleaned` at 2026-03-02T13:41:00+08:00 came 21 min after `cleaned` at 2026-03-02T13:20:00+08:00",
-        "`cleaned at most 15 minutes apart`: met",
-        "1 finding(s) disappeared:",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "`cleaned at most 15 minutes apart`: finding `record.gap`: `cleaned` at 2026-03-02T13:41:00+08:00 came 21 min after `cleaned` at 2026-03-02T13:20:00+08:00",
+            "`cleaned at most 15 minutes apart`: met",
+            "1 finding(s) disappeared:",
+        ],
+    );
 }
 
 const CHANNELS: &str = "tests/fixtures/periodic/channels.pledge";

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, assert_fmt_keeps, pledge, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/recitems/storm.pledge";
@@ -111,36 +111,27 @@ fn fmt_keeps_the_new_items() {
     ] {
         assert!(source.contains(line), "{line}");
     }
-    let out = pledge()
-        .args(["fmt", "-"])
-        .write_stdin(source.clone())
-        .output()
-        .expect("runs");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), source);
+    assert_fmt_keeps(POLICY);
 }
 
 #[test]
 fn why_and_diff_in_the_repl_cover_the_new_items() {
     let script = ":why W-2\n:why R-3\n:why R-1\n\
         record rework \"x\" {\n  when kind == \"repair\"\n  rated(satisfied == false) followed by reopened within 5 days\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "`inspected(target == \"drainage\") before expected_at`: finding `record.not_before`: no `inspected(target == \"drainage\")` by `expected_at` 2026-08-04T18:00:00+08:00 (the first at 2026-08-04T20:00:00+08:00)",
-        "`rated(satisfied == false) followed by reopened within 2 days`: pending (its follow-up is due by 2026-08-11T14:00:00+08:00, after now)",
-        "`resolved followed by signed_off`: pending (the `resolved` at 2026-08-09T13:00:00+08:00 waits for its follow-up while the case is open)",
-        "`rated(satisfied == false) followed by reopened within 2 days`: met",
-        // Cases met among those judged, pending ones, and findings: before, then after.
-        "record-items/rework                          50.0% (1/2) +1p 3f 100.0% (2/2) +1p 0f",
-        "3 finding(s) disappeared:",
-        "- R-2 record-items/rework `record.not_followed`: `rated` at 2026-08-04T09:00:00+08:00 was not followed by `reopened` within 2 days",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "`inspected(target == \"drainage\") before expected_at`: finding `record.not_before`: no `inspected(target == \"drainage\")` by `expected_at` 2026-08-04T18:00:00+08:00 (the first at 2026-08-04T20:00:00+08:00)",
+            "`rated(satisfied == false) followed by reopened within 2 days`: pending (its follow-up is due by 2026-08-11T14:00:00+08:00, after now)",
+            "`resolved followed by signed_off`: pending (the `resolved` at 2026-08-09T13:00:00+08:00 waits for its follow-up while the case is open)",
+            "`rated(satisfied == false) followed by reopened within 2 days`: met",
+            // Cases met among those judged, pending ones, and findings: before, then after.
+            "record-items/rework                          50.0% (1/2) +1p 3f 100.0% (2/2) +1p 0f",
+            "3 finding(s) disappeared:",
+            "- R-2 record-items/rework `record.not_followed`: `rated` at 2026-08-04T09:00:00+08:00 was not followed by `reopened` within 2 days",
+        ],
+    );
 }
 
 /// The diagnostic of `EV before ATTR` on an attribute the schema does not declare `time`.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{pledge, run};
+use common::cli::{assert_contains_all, assert_fmt_keeps, pledge, repl, run};
 use serde_json::Value as Json;
 
 const POLICY: &str = "tests/fixtures/record/repairs.pledge";
@@ -74,37 +74,25 @@ fn report_counts_record_findings_in_every_format() {
 
 #[test]
 fn fmt_keeps_record_items() {
-    let source =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY))
-            .unwrap();
-    let out = pledge()
-        .args(["fmt", "-"])
-        .write_stdin(source.clone())
-        .output()
-        .expect("runs");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), source);
+    assert_fmt_keeps(POLICY);
 }
 
 #[test]
 fn why_and_diff_in_the_repl_cover_records() {
     let script = ":why R-2\n:why R-1\n:why R-3\nrecord repair_record \"x\" {\n  when kind == \"repair\"\n  opened has location\n}\n:diff\n";
-    let out = pledge()
-        .args(["repl", POLICY, "--events", EVENTS, "--now", NOW])
-        .write_stdin(script)
-        .output()
-        .expect("runs");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    for needle in [
-        "`opened has location, contact`: finding `record.field_missing`: `opened` at 2026-03-04T09:00:00+08:00 lacks `contact`",
-        "`no reopened within 90 days after resolved`: finding `record.warranty_claim`",
-        "`steps opened, dispatched, resolved, revisited`: met",
-        "`steps opened, dispatched, resolved, revisited`: no finding so far (the case is open",
-        // Cases met among those judged, pending ones, and findings: before, then after.
-        "50.0% (1/2) +1p 5f 100.0% (2/2) +1p 0f",
-        "5 finding(s) disappeared:",
-    ] {
-        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
-    }
+    let text = repl(&[POLICY, "--events", EVENTS, "--now", NOW], script);
+    assert_contains_all(
+        &text,
+        &[
+            "`opened has location, contact`: finding `record.field_missing`: `opened` at 2026-03-04T09:00:00+08:00 lacks `contact`",
+            "`no reopened within 90 days after resolved`: finding `record.warranty_claim`",
+            "`steps opened, dispatched, resolved, revisited`: met",
+            "`steps opened, dispatched, resolved, revisited`: no finding so far (the case is open",
+            // Cases met among those judged, pending ones, and findings: before, then after.
+            "50.0% (1/2) +1p 5f 100.0% (2/2) +1p 0f",
+            "5 finding(s) disappeared:",
+        ],
+    );
 }
 
 #[test]
