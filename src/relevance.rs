@@ -136,49 +136,7 @@ impl Relevance {
                     r.trigger(&d.start);
                     r.trigger(&d.stop);
                 }
-                ClauseBody::Notify(n) => {
-                    r.trigger(&n.start);
-                    if let Some((trigger, _)) = &n.first_contact {
-                        r.trigger(trigger);
-                    }
-                }
-                ClauseBody::Sample(s) => {
-                    r.trigger(&s.population);
-                    r.trigger(&s.evidence);
-                }
-                ClauseBody::Target(t) => {
-                    if let Measure::Events { success, among } = &t.measure {
-                        r.trigger(success);
-                        r.trigger(among);
-                    }
-                    if let Measure::Stat(m) = &t.measure {
-                        r.trigger(&m.start);
-                        if let Some(stop) = &m.stop {
-                            r.trigger(stop);
-                        }
-                    }
-                    if let Measure::Obligation(o) = &t.measure {
-                        r.trigger(&o.event);
-                    }
-                }
-                ClauseBody::Repeat(_) => {}
-                ClauseBody::Every(duty) => {
-                    r.trigger(&duty.event);
-                    if let Some((from, until)) = &duty.active {
-                        r.trigger(from);
-                        r.trigger(until);
-                    }
-                    if let crate::policy::DutyRule::Cover { until } = &duty.rule {
-                        r.trigger(until);
-                    }
-                }
-                ClauseBody::Window(w) => r.trigger(&w.event),
-                ClauseBody::Record(rec) => {
-                    for t in rec.triggers() {
-                        r.trigger(&t);
-                    }
-                    r.types.insert("reopened");
-                }
+                body => r.period_clause(body),
             }
         }
         // Alert periods are opened and lifted by these events of other cases.
@@ -190,6 +148,59 @@ impl Relevance {
         r
     }
 
+    /// What a clause other than a deadline reads: its triggers, and `reopened` for record
+    /// clauses (a reopen starts their cycle again). Deadlines read nothing the case's digest
+    /// keeps, so they add nothing here.
+    fn period_clause(&mut self, body: &ClauseBody) {
+        let r = self;
+        match body {
+            ClauseBody::Deadline(_) => {}
+            ClauseBody::Notify(n) => {
+                r.trigger(&n.start);
+                if let Some((trigger, _)) = &n.first_contact {
+                    r.trigger(trigger);
+                }
+            }
+            ClauseBody::Sample(s) => {
+                r.trigger(&s.population);
+                r.trigger(&s.evidence);
+            }
+            ClauseBody::Target(t) => {
+                if let Measure::Events { success, among } = &t.measure {
+                    r.trigger(success);
+                    r.trigger(among);
+                }
+                if let Measure::Stat(m) = &t.measure {
+                    r.trigger(&m.start);
+                    if let Some(stop) = &m.stop {
+                        r.trigger(stop);
+                    }
+                }
+                if let Measure::Obligation(o) = &t.measure {
+                    r.trigger(&o.event);
+                }
+            }
+            ClauseBody::Repeat(_) => {}
+            ClauseBody::Every(duty) => {
+                r.trigger(&duty.event);
+                if let Some((from, until)) = &duty.active {
+                    r.trigger(from);
+                    r.trigger(until);
+                }
+                if let crate::policy::DutyRule::Cover { until } = &duty.rule {
+                    r.trigger(until);
+                }
+            }
+            ClauseBody::Window(w) => r.trigger(&w.event),
+            ClauseBody::Record(rec) => {
+                for t in rec.triggers() {
+                    r.trigger(&t);
+                }
+                r.types.insert("reopened");
+            }
+        }
+    }
+
     /// What the notification and period clauses of `policies` read: the events the streaming
     /// evaluator keeps of a case until it settles (deadline clauses keep none). Empty when
     /// the policies have no such clause.
@@ -198,52 +209,7 @@ impl Relevance {
         let mut any = false;
         for clause in policies.iter().flat_map(|p| &p.clauses) {
             any |= !matches!(clause.body, ClauseBody::Deadline(_));
-            match &clause.body {
-                ClauseBody::Deadline(_) => {}
-                ClauseBody::Notify(n) => {
-                    r.trigger(&n.start);
-                    if let Some((trigger, _)) = &n.first_contact {
-                        r.trigger(trigger);
-                    }
-                }
-                ClauseBody::Sample(s) => {
-                    r.trigger(&s.population);
-                    r.trigger(&s.evidence);
-                }
-                ClauseBody::Target(t) => {
-                    if let Measure::Events { success, among } = &t.measure {
-                        r.trigger(success);
-                        r.trigger(among);
-                    }
-                    if let Measure::Stat(m) = &t.measure {
-                        r.trigger(&m.start);
-                        if let Some(stop) = &m.stop {
-                            r.trigger(stop);
-                        }
-                    }
-                    if let Measure::Obligation(o) = &t.measure {
-                        r.trigger(&o.event);
-                    }
-                }
-                ClauseBody::Repeat(_) => {}
-                ClauseBody::Every(duty) => {
-                    r.trigger(&duty.event);
-                    if let Some((from, until)) = &duty.active {
-                        r.trigger(from);
-                        r.trigger(until);
-                    }
-                    if let crate::policy::DutyRule::Cover { until } = &duty.rule {
-                        r.trigger(until);
-                    }
-                }
-                ClauseBody::Window(w) => r.trigger(&w.event),
-                ClauseBody::Record(rec) => {
-                    for t in rec.triggers() {
-                        r.trigger(&t);
-                    }
-                    r.types.insert("reopened");
-                }
-            }
+            r.period_clause(&clause.body);
         }
         if any {
             for t in ["opened", "closed", "notified"] {
