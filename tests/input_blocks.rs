@@ -175,3 +175,51 @@ fn io_errors_end_the_stream_after_the_lines_before_them() {
         assert_eq!(records.len(), 1, "{threads} threads");
     }
 }
+
+/// Attributes of event types no clause reads are skipped, not built, but still validated: a
+/// nested value, a duplicate key or bad JSON in them rejects the line with the reason the full
+/// reader gives, and the events kept are those of reading without the projection, less the
+/// skipped attributes.
+#[test]
+fn unread_attributes_are_still_validated() {
+    use std::sync::Arc;
+    let policy = pledge::syntax::parse_policy(
+        "policy \"p\" {\n  deadline d {\n    when kind == \"x\"\n    from opened until closed\n    within 1 hour\n  }\n}\n",
+        "p.pledge",
+        None,
+    )
+    .expect("the test policy parses");
+    let projected = ReadOptions {
+        relevance: Some(Arc::new(pledge::relevance::Relevance::of(&[policy]))),
+        ..ReadOptions::default()
+    };
+    let lines = [
+        r#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress","attrs":{"note":"ok","n":2}}"#,
+        r#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress","attrs":{"note":{"a":1}}}"#,
+        r#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress","attrs":{"n":1,"n":2}}"#,
+        r#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress","attrs":{"n":[1,[2]]}}"#,
+        r#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress","attrs":{"n":tru}}"#,
+        r#"{"attrs":{"n":[{}]},"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"progress"}"#,
+        OPENED,
+    ];
+    let data = lines.join("\n").into_bytes();
+    let (full, full_stats) = sequential(&data);
+    for threads in [1, 2] {
+        let mut got = Vec::new();
+        let stats = read_jsonl_blocks(&data[..], &projected, threads, 64, |r| got.push(r), |_| {})
+            .unwrap();
+        assert_eq!(stats, full_stats);
+        assert_eq!(stats.rejected, 5);
+        for (projected, full) in got.iter().zip(&full) {
+            match (projected, full) {
+                (Record::Rejected(a), Record::Rejected(b)) => assert_eq!(a, b),
+                (Record::Event(a), Record::Event(b)) if a.kind == "progress" => {
+                    assert!(a.attrs.is_empty(), "unread attributes are not built");
+                    assert_eq!((&a.ticket, a.at, a.line), (&b.ticket, b.at, b.line));
+                }
+                (Record::Event(a), Record::Event(b)) => assert_eq!(a, b),
+                _ => panic!("{projected:?} against {full:?}"),
+            }
+        }
+    }
+}
