@@ -63,7 +63,11 @@ fn blocks(data: &[u8], threads: usize, block: usize, step: usize) -> (Vec<Record
         },
     )
     .unwrap();
-    assert_eq!(progress, data.len() as u64, "progress ends at the input's size");
+    assert_eq!(
+        progress,
+        data.len() as u64,
+        "progress ends at the input's size"
+    );
     (records, stats)
 }
 
@@ -114,14 +118,23 @@ proptest! {
 #[test]
 fn overlong_lines_across_blocks_are_judged_as_sequentially() {
     let long = |len: usize| -> Vec<u8> {
-        let mut v = br#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"opened","pad":""#.to_vec();
+        let mut v =
+            br#"{"ticket":"T-1","at":"2026-03-02T09:15:00Z","type":"opened","pad":""#.to_vec();
         v.resize(len - 2, b'x');
         v.extend_from_slice(b"\"}");
         v
     };
     let max = MAX_EVENT_LINE_BYTES;
     for first in [false, true] {
-        for (len, cr) in [(max, false), (max, true), (max + 1, false), (max + 1, true), (max + 2, false), (max + 3, true), (3 * max, false)] {
+        for (len, cr) in [
+            (max, false),
+            (max, true),
+            (max + 1, false),
+            (max + 1, true),
+            (max + 2, false),
+            (max + 3, true),
+            (3 * max, false),
+        ] {
             let mut data = Vec::new();
             if first {
                 data.extend_from_slice("\u{feff}".as_bytes());
@@ -140,10 +153,18 @@ fn overlong_lines_across_blocks_are_judged_as_sequentially() {
             data.extend_from_slice(&long(len));
             let (expected, expected_stats) = sequential(&data);
             assert_eq!(expected_stats.lines, if first { 3 } else { 4 });
-            for (threads, block, step) in [(1, 100, 1 << 16), (2, 1 << 18, 1 << 20), (3, max + 7, 4096)] {
+            for (threads, block, step) in
+                [(1, 100, 1 << 16), (2, 1 << 18, 1 << 20), (3, max + 7, 4096)]
+            {
                 let (got, stats) = blocks(&data, threads, block, step);
-                assert_eq!(stats, expected_stats, "len {len}, cr {cr}, first {first}, block {block}");
-                assert!(got == expected, "len {len}, cr {cr}, first {first}, block {block}");
+                assert_eq!(
+                    stats, expected_stats,
+                    "len {len}, cr {cr}, first {first}, block {block}"
+                );
+                assert!(
+                    got == expected,
+                    "len {len}, cr {cr}, first {first}, block {block}"
+                );
             }
         }
     }
@@ -206,8 +227,8 @@ fn unread_attributes_are_still_validated() {
     let (full, full_stats) = sequential(&data);
     for threads in [1, 2] {
         let mut got = Vec::new();
-        let stats = read_jsonl_blocks(&data[..], &projected, threads, 64, |r| got.push(r), |_| {})
-            .unwrap();
+        let stats =
+            read_jsonl_blocks(&data[..], &projected, threads, 64, |r| got.push(r), |_| {}).unwrap();
         assert_eq!(stats, full_stats);
         assert_eq!(stats.rejected, 5);
         for (projected, full) in got.iter().zip(&full) {

@@ -42,7 +42,11 @@ pub const BATCH_BYTES: usize = 1 << 18;
 enum Block {
     /// Whole lines (the last one possibly without `\n`, at the end of the input), in the
     /// reader's buffer, the first numbered `first_line`.
-    Lines { seq: u64, first_line: u64, bytes: u64 },
+    Lines {
+        seq: u64,
+        first_line: u64,
+        bytes: u64,
+    },
     /// The head of one overlong line, in the reader's buffer.
     Overlong { seq: u64, line: u64, bytes: u64 },
 }
@@ -306,7 +310,9 @@ fn reader_thread<R: Read>(
     let mut buf = Vec::new();
     loop {
         let block = {
-            let Ok(mut source) = source.lock() else { return };
+            let Ok(mut source) = source.lock() else {
+                return;
+            };
             match source.next_block(&mut buf) {
                 Ok(Some(block)) => block,
                 Ok(None) => return,

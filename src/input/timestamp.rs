@@ -134,8 +134,8 @@ fn fast_parts(b: &[u8]) -> Option<Fast> {
         }
         nanos *= 10u32.pow(9 - n as u32);
     }
-    let local = days_from_civil(year, month, day) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
+    let local =
+        days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     let rest = &b[i..];
     let offset = match rest {
         [] => {
