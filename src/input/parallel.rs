@@ -38,6 +38,9 @@ use std::sync::Mutex;
 /// delivered.
 pub const BATCH_BYTES: usize = 1 << 18;
 
+/// Fewest parsed blocks that may wait for the evaluator.
+const QUEUE_MIN: usize = 8;
+
 /// What a reader took from the input under the lock.
 enum Block {
     /// Whole lines (the last one possibly without `\n`, at the end of the input), in the
@@ -251,9 +254,12 @@ pub fn read_jsonl_blocks<R: Read + Send>(
         failed: false,
     });
     let error: Mutex<Option<io::Error>> = Mutex::new(None);
-    let (done_tx, done_rx) = sync_channel::<Parsed>(threads * 2);
+    // Parsed blocks waiting for the evaluator: enough that a reader keeps going while the
+    // evaluator settles a burst of cases (or is off the core), a few MB of records at most.
+    let queue = (threads * 2).max(QUEUE_MIN);
+    let (done_tx, done_rx) = sync_channel::<Parsed>(queue);
     // Emptied record vectors on their way back to the readers.
-    let (pool_tx, pool_rx) = sync_channel::<Vec<Record>>(threads * 3);
+    let (pool_tx, pool_rx) = sync_channel::<Vec<Record>>(queue + threads);
     let pool_rx = Mutex::new(pool_rx);
     let (source, error, pool_rx) = (&source, &error, &pool_rx);
     std::thread::scope(|scope| {
