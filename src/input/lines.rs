@@ -16,7 +16,7 @@ const READ_BUFFER_BYTES: usize = 1 << 20;
 /// How much of an overlong line is kept to show in the report.
 pub(crate) const OVERLONG_HEAD_BYTES: usize = 1024;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One physical line, without its terminator.
 pub(crate) enum RawLine<'a> {
@@ -40,6 +40,30 @@ fn classify(line_no: u64, bytes: &[u8]) -> RawLine<'_> {
     } else {
         RawLine::Line(bytes)
     }
+}
+
+/// Classifies a complete line of any length exactly as [`for_each_line`] does when it meets it
+/// in a stream: a line of more than `MAX_EVENT_LINE_BYTES + 1` bytes (one byte of slack for a
+/// `\r`) is overlong and keeps its first [`OVERLONG_HEAD_BYTES`] bytes, byte-order mark then
+/// dropped; any other line is [`classify`]ed. For readers that cut the input into blocks
+/// themselves and must number and judge lines as the streaming reader does.
+#[inline]
+pub(crate) fn raw_line(line_no: u64, bytes: &[u8]) -> RawLine<'_> {
+    if bytes.len() > MAX_EVENT_LINE_BYTES + 1 {
+        overlong_head(line_no, &bytes[..OVERLONG_HEAD_BYTES])
+    } else {
+        classify(line_no, bytes)
+    }
+}
+
+/// The head kept of an overlong line, from its first raw bytes.
+pub(crate) fn overlong_head(line_no: u64, head: &[u8]) -> RawLine<'_> {
+    let head = if line_no == 1 {
+        head.strip_prefix(BOM).unwrap_or(head)
+    } else {
+        head
+    };
+    RawLine::Overlong(head)
 }
 
 #[inline]
@@ -127,14 +151,7 @@ fn finish(
     f: &mut impl FnMut(u64, RawLine<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
     match overlong {
-        Some(_) => {
-            let head = if line_no == 1 {
-                carry.strip_prefix(BOM).unwrap_or(carry)
-            } else {
-                carry
-            };
-            f(line_no, RawLine::Overlong(head))
-        }
+        Some(_) => f(line_no, overlong_head(line_no, carry)),
         None => f(line_no, classify(line_no, carry)),
     }
 }
@@ -156,7 +173,7 @@ pub(crate) fn for_each_line_in(
 
 /// Lines of `buf` split at `\n`, terminators (and nothing else) removed; a final line without
 /// `\n` is included when non-empty.
-fn split_raw(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn split_raw(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = buf;
     std::iter::from_fn(move || {
         if rest.is_empty() {

@@ -44,7 +44,7 @@ pub use export::{column_letters, read_export, Export, ExportKind};
 pub use jsonl::parse_jsonl_line;
 pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
 pub use mapping::{Column, EventMap, Mapping, MappingError};
-pub use parallel::{read_jsonl_parallel, BATCH_BYTES};
+pub use parallel::{read_jsonl_blocks, read_jsonl_parallel, BATCH_BYTES};
 use timestamp::in_zone;
 pub use timestamp::{parse_timestamp, TimestampError};
 
