@@ -658,24 +658,66 @@ pub struct Engine {
 struct Explained {
     events: std::collections::HashMap<String, Vec<Event>>,
     since_prune: u32,
-    /// Tickets whose kept events changed since the last checkpoint, when tracked.
+    /// When the host keeps the events itself (the service's store, see
+    /// [`Engine::track_changes`]): `events` stays empty, and what to append and let go of is
+    /// handed out by [`Engine::checkpoint`].
     #[serde(skip)]
-    changed: Option<std::collections::HashSet<String>>,
+    outside: Option<Outside>,
+}
+
+/// The kept events of an engine whose host stores them: each accepted event of a kept case is
+/// appended once (a row per event, numbered by the engine's count of pushes, so in push order),
+/// never rewritten; a case that settles lets go of its rows. Memory holds only the tickets that
+/// have rows and what the next checkpoint hands out.
+#[derive(Debug, Default)]
+struct Outside {
+    /// Tickets with kept events (stored or pending).
+    tickets: std::collections::HashSet<String>,
+    /// Events to append: ticket, row number, the event's bytes.
+    appended: Vec<ExplainedRow>,
+    /// Tickets let go of: ticket, and the row number up to which its rows go.
+    dropped: Vec<(String, u64)>,
+    /// What the last checkpoint handed out, until the host says it is stored
+    /// ([`Engine::explained_stored`]): the explanation reads it meanwhile.
+    in_flight: Arc<ExplainedRows>,
+}
+
+/// What is kept of one pushed event until the evaluator has said whether it was accepted.
+enum Kept {
+    Event(Event),
+    /// Ticket, line, the event's bytes.
+    Bytes(String, u64, Vec<u8>),
+}
+
+/// One kept event as its host stores it: ticket, row number, the event's bytes (postcard).
+pub(crate) type ExplainedRow = (String, u64, Vec<u8>);
+
+/// What a checkpoint hands out about the kept events (see [`Outside`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ExplainedRows {
+    /// Tickets let go of, with the row number up to which their rows go: removed first.
+    pub dropped: Vec<(String, u64)>,
+    /// Rows to append, after the removals.
+    pub appended: Vec<ExplainedRow>,
 }
 
 impl Explained {
-    /// Lets go of the events of the tickets `keeps` no longer keeps.
-    fn prune(&mut self, keeps: impl Fn(&str) -> bool) {
-        let changed = &mut self.changed;
-        self.events.retain(|ticket, _| {
-            let kept = keeps(ticket);
-            if !kept {
-                if let Some(changed) = changed.as_mut() {
-                    changed.insert(ticket.clone());
-                }
+    /// Lets go of the events of the tickets `keeps` no longer keeps; `upto` is the last row
+    /// number given so far.
+    fn prune(&mut self, keeps: impl Fn(&str) -> bool, upto: u64) {
+        match self.outside.as_mut() {
+            Some(outside) => {
+                let dropped = &mut outside.dropped;
+                outside.tickets.retain(|ticket| {
+                    let kept = keeps(ticket);
+                    if !kept {
+                        dropped.push((ticket.clone(), upto));
+                    }
+                    kept
+                });
             }
-            kept
-        });
+            None => self.events.retain(|ticket, _| keeps(ticket)),
+        }
     }
 }
 
@@ -713,39 +755,59 @@ impl Engine {
     /// One event, in any order within the reorder window.
     pub fn push(&mut self, event: Event) -> Vec<Record> {
         self.stats.events += 1;
-        let kept = self.explained.is_some().then(|| event.clone());
+        // Kept as the event itself, or (when the host stores the events) as its bytes, written
+        // before the evaluator takes the event rather than cloning it.
+        let kept = self.explained.as_ref().map(|x| match x.outside {
+            Some(_) => Kept::Bytes(
+                event.ticket.to_string(),
+                event.line,
+                postcard::to_stdvec(&event).unwrap_or_default(),
+            ),
+            None => Kept::Event(event.clone()),
+        });
         self.cell.with_dependent_mut(|_, e| e.push(event));
         let records = self.drain();
-        if let Some(event) = kept {
-            self.keep_for_explain(event, &records);
+        if let Some(kept) = kept {
+            self.keep_for_explain(kept, &records);
         }
         records
     }
 
     /// Keeps an accepted event of an explaining engine, and now and then lets go of the events
     /// of cases that have settled.
-    fn keep_for_explain(&mut self, event: Event, records: &[Record]) {
+    fn keep_for_explain(&mut self, kept: Kept, records: &[Record]) {
         let Some(explained) = self.explained.as_mut() else {
             return;
         };
+        let (ticket, line) = match &kept {
+            Kept::Event(e) => (&*e.ticket, e.line),
+            Kept::Bytes(ticket, line, _) => (ticket.as_str(), *line),
+        };
         let rejected = records
             .iter()
-            .any(|r| matches!(r, Record::Rejected(r) if r.line == event.line));
+            .any(|r| matches!(r, Record::Rejected(r) if r.line == line));
         let evaluator = self.cell.borrow_dependent();
-        if !rejected && evaluator.keeps(&event.ticket) {
-            if let Some(changed) = explained.changed.as_mut() {
-                changed.insert(event.ticket.to_string());
+        let row = self.stats.events;
+        if !rejected && evaluator.keeps(ticket) {
+            match (kept, explained.outside.as_mut()) {
+                (Kept::Bytes(ticket, _, bytes), Some(outside)) => {
+                    if !outside.tickets.contains(&ticket) {
+                        outside.tickets.insert(ticket.clone());
+                    }
+                    outside.appended.push((ticket, row, bytes));
+                }
+                (Kept::Event(event), _) => explained
+                    .events
+                    .entry(event.ticket.to_string())
+                    .or_default()
+                    .push(event),
+                (Kept::Bytes(..), None) => {}
             }
-            explained
-                .events
-                .entry(event.ticket.to_string())
-                .or_default()
-                .push(event);
         }
         explained.since_prune += 1;
         if explained.since_prune >= PRUNE_EVERY {
             explained.since_prune = 0;
-            explained.prune(|ticket| evaluator.keeps(ticket));
+            explained.prune(|ticket| evaluator.keeps(ticket), row);
         }
     }
 
@@ -757,6 +819,12 @@ impl Engine {
     /// stream). `None` for a ticket the engine does not keep, or without `explain`.
     pub fn explain(&self, ticket: &str) -> Option<String> {
         let events = self.explained.as_ref()?.events.get(ticket)?;
+        self.explain_events(ticket, events)
+    }
+
+    /// [`Engine::explain`] over the kept events of `ticket` as its host stored them (see
+    /// [`Engine::track_changes`]).
+    pub(crate) fn explain_events(&self, ticket: &str, events: &[Event]) -> Option<String> {
         let evaluator = self.cell.borrow_dependent();
         if !evaluator.keeps(ticket) {
             return None;
@@ -817,7 +885,7 @@ impl Engine {
         });
         if let Some(explained) = self.explained.as_mut() {
             let evaluator = self.cell.borrow_dependent();
-            explained.prune(|ticket| evaluator.keeps(ticket));
+            explained.prune(|ticket| evaluator.keeps(ticket), self.stats.events);
         }
         Advanced {
             records: self.drain(),
@@ -829,19 +897,20 @@ impl Engine {
     pub fn lines_read(&self) -> u64 {
         self.lines
     }
+}
 
-    /// The value of attribute `name` on the kept events of `ticket`, latest first, for an
-    /// engine made with [`Options::explain`] (the service filters its agenda by `project`).
-    pub(crate) fn case_attr(&self, ticket: &str, name: &str) -> Option<String> {
-        let events = self.explained.as_ref()?.events.get(ticket)?;
-        events.iter().rev().find_map(|e| {
-            e.attrs
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        })
-    }
+/// The value of attribute `name` on `events`, latest first (the service filters its agenda by
+/// `project` on the events kept for a case).
+pub(crate) fn attr_of(events: &[Event], name: &str) -> Option<String> {
+    events.iter().rev().find_map(|e| {
+        e.attrs
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    })
+}
 
+impl Engine {
     /// Cases currently kept (open, or closed and within the retention).
     pub fn open_cases(&self) -> usize {
         self.cell.borrow_dependent().open_cases()
@@ -1000,8 +1069,8 @@ pub(crate) struct EngineCheckpoint {
     pub rest: Vec<u8>,
     /// Cases changed since the previous checkpoint: key and bytes (`None`: settled).
     pub cases: Vec<(u128, Option<Vec<u8>>)>,
-    /// Tickets whose kept events changed: ticket and bytes (`None`: let go).
-    pub explained: Vec<(String, Option<Vec<u8>>)>,
+    /// The kept events let go of and appended since the previous checkpoint.
+    pub explained: Arc<ExplainedRows>,
 }
 
 /// What an [`EngineCheckpoint`]'s `rest` holds.
@@ -1016,12 +1085,24 @@ struct EngineRest {
 }
 
 impl Engine {
-    /// From now on, remembers which cases (and kept events) change, for
-    /// [`Engine::checkpoint`].
+    /// From now on, remembers which cases change, for [`Engine::checkpoint`]; an explaining
+    /// engine no longer keeps the events of its cases itself but hands them to its host, which
+    /// stores them (as rows appended once) and gives them back to
+    /// [`Engine::explain_events`].
     pub(crate) fn track_changes(&mut self) {
         self.cell.with_dependent_mut(|_, e| e.track_changes());
         if let Some(explained) = self.explained.as_mut() {
-            explained.changed.get_or_insert_with(Default::default);
+            if explained.outside.is_none() {
+                let mut outside = Outside::default();
+                for (ticket, events) in std::mem::take(&mut explained.events) {
+                    outside.tickets.insert(ticket.clone());
+                    for (i, event) in events.iter().enumerate() {
+                        let bytes = postcard::to_stdvec(event).unwrap_or_default();
+                        outside.appended.push((ticket.clone(), i as u64 + 1, bytes));
+                    }
+                }
+                explained.outside = Some(outside);
+            }
         }
     }
 
@@ -1039,24 +1120,18 @@ impl Engine {
         };
         let rest =
             postcard::to_stdvec(&rest).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
-        let mut explained = Vec::new();
-        if let Some(x) = self.explained.as_mut() {
-            let mut changed: Vec<String> = x
-                .changed
-                .as_mut()
-                .map(|c| c.drain().collect())
-                .unwrap_or_default();
-            changed.sort_unstable();
-            for ticket in changed {
-                let bytes = match x.events.get(&ticket) {
-                    Some(events) => Some(
-                        postcard::to_stdvec(events)
-                            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
-                    ),
-                    None => None,
-                };
-                explained.push((ticket, bytes));
+        let mut explained = Arc::default();
+        if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
+            let dropped = std::mem::take(&mut outside.dropped);
+            let mut appended = std::mem::take(&mut outside.appended);
+            if !dropped.is_empty() {
+                // A row appended before its ticket was let go of is not written at all.
+                let upto: std::collections::HashMap<&str, u64> =
+                    dropped.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+                appended.retain(|(t, n, _)| upto.get(t.as_str()).is_none_or(|u| n > u));
             }
+            explained = Arc::new(ExplainedRows { dropped, appended });
+            outside.in_flight = Arc::clone(&explained);
         }
         Ok(EngineCheckpoint {
             rest,
@@ -1065,13 +1140,46 @@ impl Engine {
         })
     }
 
+    /// The host has stored what the last checkpoint handed out about the kept events.
+    pub(crate) fn explained_stored(&mut self) {
+        if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
+            outside.in_flight = Arc::default();
+        }
+    }
+
+    /// What the host has not stored yet about the kept events of `ticket`: the row number up
+    /// to which its stored rows are let go of (0: none), and its rows not yet stored.
+    pub(crate) fn explained_pending(&self, ticket: &str) -> (u64, Vec<(u64, Vec<u8>)>) {
+        let Some(outside) = self.explained.as_ref().and_then(|x| x.outside.as_ref()) else {
+            return (0, Vec::new());
+        };
+        let mut upto = 0;
+        let mut rows = Vec::new();
+        for part in [&outside.in_flight.dropped, &outside.dropped] {
+            for (t, n) in part {
+                if t == ticket {
+                    upto = upto.max(*n);
+                }
+            }
+        }
+        for part in [&outside.in_flight.appended, &outside.appended] {
+            for (t, n, bytes) in part {
+                if t == ticket && *n > upto {
+                    rows.push((*n, bytes.clone()));
+                }
+            }
+        }
+        (upto, rows)
+    }
+
     /// An engine in the state its checkpoints wrote: the latest rest, the latest bytes of every
-    /// case kept, and of every ticket's kept events. It tracks changes from there.
+    /// case kept, and the tickets whose kept events its host stores. It tracks changes from
+    /// there.
     pub(crate) fn restore_parts<C: AsRef<[u8]>>(
         policies: &PolicySet,
         rest: &[u8],
         cases: impl IntoIterator<Item = C>,
-        explained: impl IntoIterator<Item = (String, C)>,
+        explained: impl IntoIterator<Item = String>,
     ) -> Result<Engine, SnapshotError> {
         let state: EngineRest =
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
@@ -1079,22 +1187,14 @@ impl Engine {
             Evaluator::restore_parts(policies, Records::default(), &state.evaluator, cases)
         })?;
         let relevance = cell.borrow_dependent().relevance().clone();
-        let explained = match state.explain {
-            Some(since_prune) => {
-                let mut events = std::collections::HashMap::new();
-                for (ticket, bytes) in explained {
-                    let kept: Vec<Event> = postcard::from_bytes(bytes.as_ref())
-                        .map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
-                    events.insert(ticket, kept);
-                }
-                Some(Explained {
-                    events,
-                    since_prune,
-                    changed: Some(Default::default()),
-                })
-            }
-            None => None,
-        };
+        let explained = state.explain.map(|since_prune| Explained {
+            events: Default::default(),
+            since_prune,
+            outside: Some(Outside {
+                tickets: explained.into_iter().collect(),
+                ..Outside::default()
+            }),
+        });
         Ok(Engine {
             cell,
             zone: policies.zone(),

@@ -6,9 +6,15 @@
 //! and re-reads its source from the stored position: a line before it is never applied twice,
 //! a line after it is applied once.
 //!
-//! The engine's state is kept in parts: each case (and the events kept to explain it) in a row
-//! of its own, rewritten only when the case changed in the batch, and the rest whole. A commit
+//! The engine's state is kept in parts: each case in a row of its own, rewritten only when the
+//! case changed in the batch, and the rest whole. The events kept to explain a case (`GET
+//! /cases/{ticket}`) are rows of their own, one per event, appended once and removed when the
+//! case settles: memory holds none of them, and a commit writes each event once. A commit
 //! therefore costs what the batch changed, not every open case.
+//!
+//! The layout of the tables is numbered ([`LAYOUT`]): a store of the previous layout (whose
+//! kept events were one row per ticket, rewritten whole) is migrated when opened; a store of a
+//! later layout is refused.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
 //! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
@@ -20,6 +26,7 @@
 
 use super::source::Position;
 use crate::api::EngineCheckpoint;
+use crate::event::Event;
 use redb::{
     Database, MultimapTableDefinition, ReadableTable, ReadableTableMetadata, TableDefinition,
     TableHandle,
@@ -85,7 +92,10 @@ pub struct Store {
     db: Database,
     state: TableDefinition<'static, &'static str, &'static [u8]>,
     cases: TableDefinition<'static, u128, &'static [u8]>,
+    /// Layout 1: per ticket, its kept events whole (read only to migrate).
     explained: TableDefinition<'static, &'static str, &'static [u8]>,
+    /// Per kept event: (ticket, row number) and the event's bytes.
+    why: TableDefinition<'static, (&'static str, u64), &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
     /// Per [`Target`], in its order.
@@ -93,6 +103,11 @@ pub struct Store {
 }
 
 const REST: &str = "rest";
+/// The key of the layout's number in the state table.
+const LAYOUT_KEY: &str = "layout";
+/// The layout this version writes: 2, the kept events one row per event. A store without the
+/// key is of layout 1.
+pub const LAYOUT: u32 = 2;
 
 /// Bytes of the store's page cache.
 const STORE_CACHE: usize = 64 << 20;
@@ -117,6 +132,7 @@ impl Store {
             state: TableDefinition::new(name("state")),
             cases: TableDefinition::new(name("cases")),
             explained: TableDefinition::new(name("explained")),
+            why: TableDefinition::new(name("why")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
             outboxes: [
@@ -125,9 +141,9 @@ impl Store {
             ],
         };
         let tx = store.db.begin_write().map_err(e)?;
-        tx.open_table(store.state).map_err(e)?;
+        store.upgrade(&tx, dir)?;
         tx.open_table(store.cases).map_err(e)?;
-        tx.open_table(store.explained).map_err(e)?;
+        tx.open_table(store.why).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
         for outbox in store.outboxes {
@@ -135,6 +151,52 @@ impl Store {
         }
         tx.commit().map_err(e)?;
         Ok(store)
+    }
+
+    /// Checks the layout of the store, migrating one of layout 1 (in the transaction that
+    /// opens the store): each ticket's kept events become rows of their own.
+    fn upgrade(&self, tx: &redb::WriteTransaction, dir: &Path) -> Result<()> {
+        let mut state = tx.open_table(self.state).map_err(e)?;
+        let layout = match state.get(LAYOUT_KEY).map_err(e)? {
+            Some(v) => {
+                let bytes = v.value();
+                let number = <[u8; 4]>::try_from(bytes).map(u32::from_le_bytes);
+                number.map_err(|_| StoreError("unreadable layout number".into()))?
+            }
+            // A new store, or one of layout 1 (which has a rest without a layout).
+            None if state.get(REST).map_err(e)?.is_none() => LAYOUT,
+            None => 1,
+        };
+        if layout > LAYOUT {
+            return Err(StoreError(format!(
+                "`{}` is of layout {layout}, written by a later version of pledge (this one reads layouts up to {LAYOUT}); start with another --state directory",
+                dir.display()
+            )));
+        }
+        if layout == 1 {
+            let mut why = tx.open_table(self.why).map_err(e)?;
+            if let Ok(old) = tx.open_table(self.explained) {
+                for row in old.iter().map_err(e)? {
+                    let (ticket, bytes) = row.map_err(e)?;
+                    let events: Vec<Event> =
+                        postcard::from_bytes(bytes.value()).map_err(|err| {
+                            StoreError(format!("cannot migrate the kept events of layout 1: {err}"))
+                        })?;
+                    for (i, event) in events.iter().enumerate() {
+                        let bytes = postcard::to_stdvec(event)
+                            .map_err(|err| StoreError(err.to_string()))?;
+                        why.insert((ticket.value(), i as u64 + 1), bytes.as_slice())
+                            .map_err(e)?;
+                    }
+                }
+            }
+            drop(why);
+            tx.delete_table(self.explained).map_err(e)?;
+        }
+        state
+            .insert(LAYOUT_KEY, LAYOUT.to_le_bytes().as_slice())
+            .map_err(e)?;
+        Ok(())
     }
 
     /// The last committed state, if any batch was ever committed.
@@ -233,16 +295,15 @@ impl Store {
                     None => drop(cases.remove(*key).map_err(e)?),
                 }
             }
-            let mut explained = tx.open_table(self.explained).map_err(e)?;
-            for (ticket, bytes) in &batch.state.explained {
-                match bytes {
-                    Some(bytes) => drop(
-                        explained
-                            .insert(ticket.as_str(), bytes.as_slice())
-                            .map_err(e)?,
-                    ),
-                    None => drop(explained.remove(ticket.as_str()).map_err(e)?),
-                }
+            let mut why = tx.open_table(self.why).map_err(e)?;
+            for (ticket, upto) in &batch.state.explained.dropped {
+                let ticket = ticket.as_str();
+                why.retain_in((ticket, 0)..=(ticket, *upto), |_, _| false)
+                    .map_err(e)?;
+            }
+            for (ticket, row, bytes) in &batch.state.explained.appended {
+                why.insert((ticket.as_str(), *row), bytes.as_slice())
+                    .map_err(e)?;
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
@@ -263,22 +324,36 @@ impl Store {
         tx.commit().map_err(e)
     }
 
-    /// Every committed case, and every ticket's kept events, as their bytes.
-    #[allow(clippy::type_complexity)]
-    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, Vec<u8>)>)> {
+    /// Every committed case as its bytes, and the tickets with kept events.
+    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<String>)> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.cases).map_err(e)?;
         let mut cases = Vec::new();
         for row in table.iter().map_err(e)? {
             cases.push(row.map_err(e)?.1.value().to_vec());
         }
-        let table = tx.open_table(self.explained).map_err(e)?;
-        let mut explained = Vec::new();
+        let table = tx.open_table(self.why).map_err(e)?;
+        let mut tickets: Vec<String> = Vec::new();
         for row in table.iter().map_err(e)? {
-            let (k, v) = row.map_err(e)?;
-            explained.push((k.value().to_string(), v.value().to_vec()));
+            let (k, _) = row.map_err(e)?;
+            let (ticket, _) = k.value();
+            if tickets.last().is_none_or(|t| t != ticket) {
+                tickets.push(ticket.to_string());
+            }
         }
-        Ok((cases, explained))
+        Ok((cases, tickets))
+    }
+
+    /// The committed kept events of `ticket`: row number and bytes, in order.
+    pub fn kept_events(&self, ticket: &str) -> Result<Vec<(u64, Vec<u8>)>> {
+        let tx = self.db.begin_read().map_err(e)?;
+        let table = tx.open_table(self.why).map_err(e)?;
+        let mut out = Vec::new();
+        for row in table.range((ticket, 0)..=(ticket, u64::MAX)).map_err(e)? {
+            let (k, v) = row.map_err(e)?;
+            out.push((k.value().1, v.value().to_vec()));
+        }
+        Ok(out)
     }
 
     /// The committed records from number `since` on (at most `limit`), as JSON lines.
@@ -417,6 +492,7 @@ mod tests {
                         targets: &[],
                     })
                     .expect("commit");
+                engine.explained_stored();
                 if i % 3 == 0 {
                     let committed = store.committed().expect("read").expect("committed");
                     let (cases, explained) = store.cases().expect("cases");
@@ -437,7 +513,22 @@ mod tests {
             .collect();
         assert!(explained.len() > 100, "{}", explained.len());
         for ticket in &explained {
-            assert_eq!(engine.explain(ticket), whole.explain(ticket), "{ticket}");
+            let (upto, pending) = engine.explained_pending(ticket);
+            let mut rows: std::collections::BTreeMap<u64, Vec<u8>> = store
+                .kept_events(ticket)
+                .expect("kept events")
+                .into_iter()
+                .filter(|(n, _)| *n > upto)
+                .collect();
+            rows.extend(pending);
+            let events: Vec<Event> = rows
+                .values()
+                .map(|b| postcard::from_bytes(b).expect("an event"))
+                .collect();
+            let got = (!events.is_empty())
+                .then(|| engine.explain_events(ticket, &events))
+                .flatten();
+            assert_eq!(got, whole.explain(ticket), "{ticket}");
         }
         let (got_end, expected_end) = (engine.finish(), whole.finish());
         got.extend(got_end.records.iter().cloned());
