@@ -537,4 +537,73 @@ mod tests {
         assert!(got == expected, "the records differ");
         assert_eq!(got_end.summary_json(), expected_end.summary_json());
     }
+
+    /// A store of layout 1 (each ticket's kept events in one row, rewritten whole) is migrated
+    /// when opened: the events become rows of their own, in order; a store of a later layout
+    /// than this version writes is refused with the reason.
+    #[test]
+    fn a_store_of_layout_1_is_migrated_and_a_later_layout_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |hm: &str| format!("2026-03-02T{hm}:00+08:00").parse().expect("instant");
+        let events = vec![
+            Event::new("T-1", at("09:00"), "opened").with_attr("project", "north"),
+            Event::new("T-1", at("09:30"), "contacted"),
+        ];
+        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        {
+            let db = Database::create(dir.path().join("state.redb")).expect("db");
+            let tx = db.begin_write().expect("tx");
+            {
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+                let mut state = tx.open_table(def).expect("state");
+                state.insert(REST, b"the rest".as_slice()).expect("rest");
+                state.insert(POSITION, position.as_slice()).expect("pos");
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/explained");
+                let mut old = tx.open_table(def).expect("explained");
+                let bytes = postcard::to_stdvec(&events).expect("bytes");
+                old.insert("T-1", bytes.as_slice()).expect("row");
+            }
+            tx.commit().expect("commit");
+        }
+        let store = Store::open(dir.path(), 0).expect("migrated");
+        let committed = store.committed().expect("read").expect("committed");
+        assert_eq!(committed.rest, b"the rest");
+        let (cases, tickets) = store.cases().expect("cases");
+        assert!(cases.is_empty());
+        assert_eq!(tickets, ["T-1"]);
+        let kept: Vec<(u64, Event)> = store
+            .kept_events("T-1")
+            .expect("kept")
+            .into_iter()
+            .map(|(n, b)| (n, postcard::from_bytes(&b).expect("event")))
+            .collect();
+        assert_eq!(kept, vec![(1, events[0].clone()), (2, events[1].clone())]);
+        {
+            let tx = store.db.begin_read().expect("tx");
+            let names: Vec<String> = tx
+                .list_tables()
+                .expect("tables")
+                .map(|h| h.name().to_string())
+                .collect();
+            assert!(!names.contains(&"p0/explained".to_string()), "{names:?}");
+        }
+        // Opened again: already of this layout, nothing changes.
+        drop(store);
+        let store = Store::open(dir.path(), 0).expect("reopened");
+        assert_eq!(store.kept_events("T-1").expect("kept").len(), 2);
+        {
+            let tx = store.db.begin_write().expect("tx");
+            tx.open_table(store.state)
+                .expect("state")
+                .insert(LAYOUT_KEY, (LAYOUT + 1).to_le_bytes().as_slice())
+                .expect("layout");
+            tx.commit().expect("commit");
+        }
+        drop(store);
+        let refused = Store::open(dir.path(), 0).err().expect("refused");
+        assert!(
+            refused.0.contains(&format!("is of layout {}", LAYOUT + 1)),
+            "{refused}"
+        );
+    }
 }
