@@ -344,7 +344,11 @@ fn concurrent_posts_share_a_commit_and_are_both_durable() {
         let answer: Json = serde_json::from_str(&answer).expect("json");
         assert_eq!(answer["accepted"], 400, "{answer}");
     }
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
     let batches = metric(&m, "pledge_batches_committed_total");
     assert!((1.0..=2.0).contains(&batches), "{m}");

@@ -12,6 +12,9 @@
 //! case settles: memory holds none of them, and a commit writes each event once. A commit
 //! therefore costs what the batch changed, not every open case.
 //!
+//! Final records are written a row per batch (the batch's records as JSON lines, keyed by the
+//! number of its first record), with an index of each ticket's record numbers.
+//!
 //! The layout of the tables is numbered ([`LAYOUT`]): a store of the previous layout (whose
 //! kept events were one row per ticket, rewritten whole) is migrated when opened; a store of a
 //! later layout is refused.
@@ -307,12 +310,25 @@ impl Store {
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
-            let first = records.last().map_err(e)?.map_or(0, |(k, _)| k.value() + 1);
-            for (seq, (ticket, line)) in (first..).zip(batch.records) {
-                records.insert(seq, line.as_str()).map_err(e)?;
-                if let Some(ticket) = ticket {
-                    tickets.insert(ticket.as_str(), seq).map_err(e)?;
+            if !batch.records.is_empty() {
+                // The batch's records are one row (numbered by its first record): one insert
+                // per batch, and the ticket index one per record.
+                let first = records
+                    .last()
+                    .map_err(e)?
+                    .map_or(0, |(k, v)| k.value() + lines_in(v.value()));
+                let size = batch.records.iter().map(|(_, l)| l.len() + 1).sum();
+                let mut row = String::with_capacity(size);
+                for (seq, (ticket, line)) in (first..).zip(batch.records) {
+                    if seq > first {
+                        row.push('\n');
+                    }
+                    row.push_str(line);
+                    if let Some(ticket) = ticket {
+                        tickets.insert(ticket.as_str(), seq).map_err(e)?;
+                    }
                 }
+                records.insert(first, row.as_str()).map_err(e)?;
             }
             for target in batch.targets {
                 let mut outbox = tx.open_table(self.outbox_of(*target)).map_err(e)?;
@@ -360,10 +376,22 @@ impl Store {
     pub fn records(&self, since: u64, limit: usize) -> Result<Vec<(u64, String)>> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.records).map_err(e)?;
+        // The row that holds record `since` starts at or before it.
+        let start = match table.range(..=since).map_err(e)?.next_back() {
+            Some(row) => row.map_err(e)?.0.value(),
+            None => since,
+        };
         let mut out = Vec::new();
-        for row in table.range(since..).map_err(e)?.take(limit) {
+        for row in table.range(start..).map_err(e)? {
             let (k, v) = row.map_err(e)?;
-            out.push((k.value(), v.value().to_string()));
+            for (seq, line) in (k.value()..).zip(v.value().split('\n')) {
+                if seq >= since {
+                    out.push((seq, line.to_string()));
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
         }
         Ok(out)
     }
@@ -376,8 +404,10 @@ impl Store {
         let mut out = Vec::new();
         for seq in tickets.get(ticket).map_err(e)? {
             let seq = seq.map_err(e)?.value();
-            if let Some(line) = records.get(seq).map_err(e)? {
-                out.push(line.value().to_string());
+            if let Some(row) = records.range(..=seq).map_err(e)?.next_back() {
+                let (k, v) = row.map_err(e)?;
+                let nth = usize::try_from(seq - k.value()).unwrap_or(usize::MAX);
+                out.extend(v.value().split('\n').nth(nth).map(str::to_string));
             }
         }
         Ok(out)
@@ -415,6 +445,11 @@ impl Store {
         }
         tx.commit().map_err(e)
     }
+}
+
+/// Records in a row of the records table: one per line (a record's JSON has no line end).
+fn lines_in(row: &str) -> u64 {
+    memchr::memchr_iter(b'\n', row.as_bytes()).count() as u64 + 1
 }
 
 #[cfg(test)]
@@ -544,7 +579,11 @@ mod tests {
     #[test]
     fn a_store_of_layout_1_is_migrated_and_a_later_layout_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let at = |hm: &str| format!("2026-03-02T{hm}:00+08:00").parse().expect("instant");
+        let at = |hm: &str| {
+            format!("2026-03-02T{hm}:00+08:00")
+                .parse()
+                .expect("instant")
+        };
         let events = vec![
             Event::new("T-1", at("09:00"), "opened").with_attr("project", "north"),
             Event::new("T-1", at("09:30"), "contacted"),
@@ -605,5 +644,58 @@ mod tests {
             refused.0.contains(&format!("is of layout {}", LAYOUT + 1)),
             "{refused}"
         );
+    }
+
+    /// Records are written a row per batch: read back by number (from any record on, in pages
+    /// that cut rows) and by ticket, as if each were a row of its own.
+    #[test]
+    fn records_written_a_row_per_batch_read_back_by_number_and_by_ticket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0).expect("store");
+        let state = EngineCheckpoint {
+            rest: Vec::new(),
+            cases: Vec::new(),
+            explained: Default::default(),
+        };
+        let line =
+            |t: &str, n: u64| format!("{{\"record\":\"verdict\",\"ticket\":\"{t}\",\"n\":{n}}}");
+        let batches = [
+            vec![("A", 0), ("B", 1), ("A", 2)],
+            vec![],
+            vec![("C", 3)],
+            vec![("A", 4), ("B", 5)],
+        ];
+        for (i, batch) in batches.iter().enumerate() {
+            let records: Vec<(Option<String>, String)> = batch
+                .iter()
+                .map(|(t, n)| (Some(t.to_string()), line(t, *n)))
+                .collect();
+            let position = Position::Stdin { lines: i as u64 };
+            store
+                .commit(&Batch {
+                    state: &state,
+                    position: &position,
+                    records: &records,
+                    alerts: &[],
+                    targets: &[],
+                })
+                .expect("commit");
+        }
+        let all = store.records(0, 100).expect("records");
+        let want: Vec<(u64, String)> = [("A", 0), ("B", 1), ("A", 2), ("C", 3), ("A", 4), ("B", 5)]
+            .iter()
+            .map(|(t, n)| (*n, line(t, *n)))
+            .collect();
+        assert_eq!(all, want);
+        assert_eq!(store.records(2, 2).expect("page"), want[2..4].to_vec());
+        assert_eq!(store.records(1, 1).expect("page"), want[1..2].to_vec());
+        assert_eq!(store.records(5, 10).expect("page"), want[5..].to_vec());
+        assert!(store.records(6, 10).expect("page").is_empty());
+        assert_eq!(
+            store.records_of("A").expect("A"),
+            [line("A", 0), line("A", 2), line("A", 4)]
+        );
+        assert_eq!(store.records_of("C").expect("C"), [line("C", 3)]);
+        assert!(store.records_of("D").expect("D").is_empty());
     }
 }
