@@ -666,17 +666,18 @@ struct Explained {
 }
 
 /// The kept events of an engine whose host stores them: each accepted event of a kept case is
-/// appended once (a row per event, numbered by the engine's count of pushes, so in push order),
-/// never rewritten; a case that settles lets go of its rows. Memory holds only the tickets that
-/// have rows and what the next checkpoint hands out.
+/// appended once as a row numbered by the engine's count of pushes (so rows come in push order,
+/// and a store keyed by the number appends at its end rather than rewriting pages all over),
+/// never rewritten; a case that settles lets go of its rows. Memory holds, per ticket, the
+/// numbers of its rows, and what the next checkpoint hands out.
 #[derive(Debug, Default)]
 struct Outside {
-    /// Tickets with kept events (stored or pending).
-    tickets: std::collections::HashSet<String>,
-    /// Events to append: ticket, row number, the event's bytes.
-    appended: Vec<ExplainedRow>,
-    /// Tickets let go of: ticket, and the row number up to which its rows go.
-    dropped: Vec<(String, u64)>,
+    /// Per ticket with kept events, the numbers of its rows (stored or pending), in order.
+    tickets: std::collections::HashMap<String, Vec<u64>>,
+    /// Rows to append: number and the event's bytes (postcard).
+    appended: Vec<(u64, Vec<u8>)>,
+    /// Numbers of rows let go of.
+    dropped: Vec<u64>,
     /// What the last checkpoint handed out, until the host says it is stored
     /// ([`Engine::explained_stored`]): the explanation reads it meanwhile.
     in_flight: Arc<ExplainedRows>,
@@ -689,29 +690,25 @@ enum Kept {
     Bytes(String, u64, Vec<u8>),
 }
 
-/// One kept event as its host stores it: ticket, row number, the event's bytes (postcard).
-pub(crate) type ExplainedRow = (String, u64, Vec<u8>);
-
 /// What a checkpoint hands out about the kept events (see [`Outside`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct ExplainedRows {
-    /// Tickets let go of, with the row number up to which their rows go: removed first.
-    pub dropped: Vec<(String, u64)>,
-    /// Rows to append, after the removals.
-    pub appended: Vec<ExplainedRow>,
+    /// Numbers of the rows let go of.
+    pub dropped: Vec<u64>,
+    /// Rows to append: number, and the event's bytes (postcard).
+    pub appended: Vec<(u64, Vec<u8>)>,
 }
 
 impl Explained {
-    /// Lets go of the events of the tickets `keeps` no longer keeps; `upto` is the last row
-    /// number given so far.
-    fn prune(&mut self, keeps: impl Fn(&str) -> bool, upto: u64) {
+    /// Lets go of the events of the tickets `keeps` no longer keeps.
+    fn prune(&mut self, keeps: impl Fn(&str) -> bool) {
         match self.outside.as_mut() {
             Some(outside) => {
                 let dropped = &mut outside.dropped;
-                outside.tickets.retain(|ticket| {
+                outside.tickets.retain(|ticket, rows| {
                     let kept = keeps(ticket);
                     if !kept {
-                        dropped.push((ticket.clone(), upto));
+                        dropped.extend_from_slice(rows);
                     }
                     kept
                 });
@@ -791,10 +788,8 @@ impl Engine {
         if !rejected && evaluator.keeps(ticket) {
             match (kept, explained.outside.as_mut()) {
                 (Kept::Bytes(ticket, _, bytes), Some(outside)) => {
-                    if !outside.tickets.contains(&ticket) {
-                        outside.tickets.insert(ticket.clone());
-                    }
-                    outside.appended.push((ticket, row, bytes));
+                    outside.tickets.entry(ticket).or_default().push(row);
+                    outside.appended.push((row, bytes));
                 }
                 (Kept::Event(event), _) => explained
                     .events
@@ -807,7 +802,7 @@ impl Engine {
         explained.since_prune += 1;
         if explained.since_prune >= PRUNE_EVERY {
             explained.since_prune = 0;
-            explained.prune(|ticket| evaluator.keeps(ticket), row);
+            explained.prune(|ticket| evaluator.keeps(ticket));
         }
     }
 
@@ -885,7 +880,7 @@ impl Engine {
         });
         if let Some(explained) = self.explained.as_mut() {
             let evaluator = self.cell.borrow_dependent();
-            explained.prune(|ticket| evaluator.keeps(ticket), self.stats.events);
+            explained.prune(|ticket| evaluator.keeps(ticket));
         }
         Advanced {
             records: self.drain(),
@@ -1094,11 +1089,14 @@ impl Engine {
         if let Some(explained) = self.explained.as_mut() {
             if explained.outside.is_none() {
                 let mut outside = Outside::default();
+                // Numbered from 1, below the number of any later push.
+                let mut numbers = 1..;
                 for (ticket, events) in std::mem::take(&mut explained.events) {
-                    outside.tickets.insert(ticket.clone());
-                    for (i, event) in events.iter().enumerate() {
+                    let rows = outside.tickets.entry(ticket).or_default();
+                    for (event, n) in events.iter().zip(&mut numbers) {
                         let bytes = postcard::to_stdvec(event).unwrap_or_default();
-                        outside.appended.push((ticket.clone(), i as u64 + 1, bytes));
+                        rows.push(n);
+                        outside.appended.push((n, bytes));
                     }
                 }
                 explained.outside = Some(outside);
@@ -1126,9 +1124,8 @@ impl Engine {
             let mut appended = std::mem::take(&mut outside.appended);
             if !dropped.is_empty() {
                 // A row appended before its ticket was let go of is not written at all.
-                let upto: std::collections::HashMap<&str, u64> =
-                    dropped.iter().map(|(t, n)| (t.as_str(), *n)).collect();
-                appended.retain(|(t, n, _)| upto.get(t.as_str()).is_none_or(|u| n > u));
+                let gone: std::collections::HashSet<u64> = dropped.iter().copied().collect();
+                appended.retain(|(n, _)| !gone.contains(n));
             }
             explained = Arc::new(ExplainedRows { dropped, appended });
             outside.in_flight = Arc::clone(&explained);
@@ -1147,39 +1144,34 @@ impl Engine {
         }
     }
 
-    /// What the host has not stored yet about the kept events of `ticket`: the row number up
-    /// to which its stored rows are let go of (0: none), and its rows not yet stored.
-    pub(crate) fn explained_pending(&self, ticket: &str) -> (u64, Vec<(u64, Vec<u8>)>) {
+    /// The rows of the kept events of `ticket`, in order: the number of each, and its bytes
+    /// when the host has not stored it yet (`None`: read it from the store).
+    pub(crate) fn explained_rows(&self, ticket: &str) -> Vec<(u64, Option<Vec<u8>>)> {
         let Some(outside) = self.explained.as_ref().and_then(|x| x.outside.as_ref()) else {
-            return (0, Vec::new());
+            return Vec::new();
         };
-        let mut upto = 0;
-        let mut rows = Vec::new();
-        for part in [&outside.in_flight.dropped, &outside.dropped] {
-            for (t, n) in part {
-                if t == ticket {
-                    upto = upto.max(*n);
-                }
-            }
-        }
-        for part in [&outside.in_flight.appended, &outside.appended] {
-            for (t, n, bytes) in part {
-                if t == ticket && *n > upto {
-                    rows.push((*n, bytes.clone()));
-                }
-            }
-        }
-        (upto, rows)
+        let Some(rows) = outside.tickets.get(ticket) else {
+            return Vec::new();
+        };
+        let unstored = |n: u64| {
+            [&outside.appended, &outside.in_flight.appended]
+                .into_iter()
+                .find_map(|part| {
+                    let i = part.binary_search_by_key(&n, |(m, _)| *m).ok()?;
+                    Some(part[i].1.clone())
+                })
+        };
+        rows.iter().map(|&n| (n, unstored(n))).collect()
     }
 
     /// An engine in the state its checkpoints wrote: the latest rest, the latest bytes of every
-    /// case kept, and the tickets whose kept events its host stores. It tracks changes from
-    /// there.
+    /// case kept, and the rows of kept events its host stores (ticket and number, in order of
+    /// number). It tracks changes from there.
     pub(crate) fn restore_parts<C: AsRef<[u8]>>(
         policies: &PolicySet,
         rest: &[u8],
         cases: impl IntoIterator<Item = C>,
-        explained: impl IntoIterator<Item = String>,
+        explained: impl IntoIterator<Item = (String, u64)>,
     ) -> Result<Engine, SnapshotError> {
         let state: EngineRest =
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
@@ -1191,7 +1183,14 @@ impl Engine {
             events: Default::default(),
             since_prune,
             outside: Some(Outside {
-                tickets: explained.into_iter().collect(),
+                tickets: {
+                    let mut tickets: std::collections::HashMap<String, Vec<u64>> =
+                        Default::default();
+                    for (ticket, n) in explained {
+                        tickets.entry(ticket).or_default().push(n);
+                    }
+                    tickets
+                },
                 ..Outside::default()
             }),
         });

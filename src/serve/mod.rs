@@ -118,18 +118,31 @@ impl Shared {
     /// the store holds and those the engine has not handed to it yet (or whose commit is under
     /// way). `engine` is the locked engine, so that no commit moves rows meanwhile.
     pub fn kept_events(&self, engine: &Engine, ticket: &str) -> Result<Vec<Event>, String> {
-        let (upto, pending) = engine.explained_pending(ticket);
-        let stored = self.store.kept_events(ticket).map_err(|e| e.to_string())?;
-        // A row both stored and in flight (its commit has just ended) is the same row.
-        let mut rows: std::collections::BTreeMap<u64, Vec<u8>> =
-            stored.into_iter().filter(|(n, _)| *n > upto).collect();
-        rows.extend(pending);
-        rows.values()
-            .map(|bytes| {
-                postcard::from_bytes::<Event>(bytes)
-                    .map_err(|e| format!("unreadable kept event of `{ticket}`: {e}"))
-            })
-            .collect()
+        let rows = engine.explained_rows(ticket);
+        let numbers: Vec<u64> = rows
+            .iter()
+            .filter(|(_, unstored)| unstored.is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        let mut stored = self
+            .store
+            .kept_events(&numbers)
+            .map_err(|e| e.to_string())?
+            .into_iter();
+        let mut events = Vec::with_capacity(rows.len());
+        for (n, unstored) in rows {
+            let bytes = match unstored {
+                Some(bytes) => bytes,
+                None => stored
+                    .next()
+                    .flatten()
+                    .ok_or_else(|| format!("kept event {n} of `{ticket}` is missing"))?,
+            };
+            let event = postcard::from_bytes::<Event>(&bytes)
+                .map_err(|e| format!("unreadable kept event {n} of `{ticket}`: {e}"))?;
+            events.push(event);
+        }
+        Ok(events)
     }
 
     /// A copy of the engine, for a request that finishes it (agenda, summary).
@@ -548,7 +561,7 @@ fn service_loop(
                 .explained
                 .appended
                 .iter()
-                .map(|(_, _, b)| b.len())
+                .map(|(_, b)| b.len())
                 .sum::<usize>();
         shared
             .snapshot_bytes

@@ -97,8 +97,9 @@ pub struct Store {
     cases: TableDefinition<'static, u128, &'static [u8]>,
     /// Layout 1: per ticket, its kept events whole (read only to migrate).
     explained: TableDefinition<'static, &'static str, &'static [u8]>,
-    /// Per kept event: (ticket, row number) and the event's bytes.
-    why: TableDefinition<'static, (&'static str, u64), &'static [u8]>,
+    /// Per kept event: its row number (the engine's count of events when it came, so rows are
+    /// appended at the end of the table) and the event's bytes, which name its ticket.
+    why: TableDefinition<'static, u64, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
     /// Per [`Target`], in its order.
@@ -178,18 +179,20 @@ impl Store {
         }
         if layout == 1 {
             let mut why = tx.open_table(self.why).map_err(e)?;
+            // Numbered from 1 in the order of the old rows: below the number of any event the
+            // engine has yet to take (its count of events is at least theirs).
+            let mut numbers = 1..;
             if let Ok(old) = tx.open_table(self.explained) {
                 for row in old.iter().map_err(e)? {
-                    let (ticket, bytes) = row.map_err(e)?;
+                    let (_, bytes) = row.map_err(e)?;
                     let events: Vec<Event> =
                         postcard::from_bytes(bytes.value()).map_err(|err| {
                             StoreError(format!("cannot migrate the kept events of layout 1: {err}"))
                         })?;
-                    for (i, event) in events.iter().enumerate() {
+                    for (event, n) in events.iter().zip(&mut numbers) {
                         let bytes = postcard::to_stdvec(event)
                             .map_err(|err| StoreError(err.to_string()))?;
-                        why.insert((ticket.value(), i as u64 + 1), bytes.as_slice())
-                            .map_err(e)?;
+                        why.insert(n, bytes.as_slice()).map_err(e)?;
                     }
                 }
             }
@@ -299,14 +302,11 @@ impl Store {
                 }
             }
             let mut why = tx.open_table(self.why).map_err(e)?;
-            for (ticket, upto) in &batch.state.explained.dropped {
-                let ticket = ticket.as_str();
-                why.retain_in((ticket, 0)..=(ticket, *upto), |_, _| false)
-                    .map_err(e)?;
+            for n in &batch.state.explained.dropped {
+                why.remove(*n).map_err(e)?;
             }
-            for (ticket, row, bytes) in &batch.state.explained.appended {
-                why.insert((ticket.as_str(), *row), bytes.as_slice())
-                    .map_err(e)?;
+            for (n, bytes) in &batch.state.explained.appended {
+                why.insert(*n, bytes.as_slice()).map_err(e)?;
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
@@ -340,8 +340,10 @@ impl Store {
         tx.commit().map_err(e)
     }
 
-    /// Every committed case as its bytes, and the tickets with kept events.
-    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<String>)> {
+    /// Every committed case as its bytes, and the rows of kept events (ticket and number, in
+    /// order of number).
+    #[allow(clippy::type_complexity)]
+    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, u64)>)> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.cases).map_err(e)?;
         let mut cases = Vec::new();
@@ -349,25 +351,23 @@ impl Store {
             cases.push(row.map_err(e)?.1.value().to_vec());
         }
         let table = tx.open_table(self.why).map_err(e)?;
-        let mut tickets: Vec<String> = Vec::new();
+        let mut rows = Vec::new();
         for row in table.iter().map_err(e)? {
-            let (k, _) = row.map_err(e)?;
-            let (ticket, _) = k.value();
-            if tickets.last().is_none_or(|t| t != ticket) {
-                tickets.push(ticket.to_string());
-            }
+            let (k, v) = row.map_err(e)?;
+            let event: Event = postcard::from_bytes(v.value())
+                .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
+            rows.push((event.ticket.to_string(), k.value()));
         }
-        Ok((cases, tickets))
+        Ok((cases, rows))
     }
 
-    /// The committed kept events of `ticket`: row number and bytes, in order.
-    pub fn kept_events(&self, ticket: &str) -> Result<Vec<(u64, Vec<u8>)>> {
+    /// The committed kept events numbered `numbers`, as their bytes (`None`: no such row).
+    pub fn kept_events(&self, numbers: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.why).map_err(e)?;
-        let mut out = Vec::new();
-        for row in table.range((ticket, 0)..=(ticket, u64::MAX)).map_err(e)? {
-            let (k, v) = row.map_err(e)?;
-            out.push((k.value().1, v.value().to_vec()));
+        let mut out = Vec::with_capacity(numbers.len());
+        for n in numbers {
+            out.push(table.get(*n).map_err(e)?.map(|v| v.value().to_vec()));
         }
         Ok(out)
     }
@@ -436,12 +436,17 @@ impl Store {
         table.len().map_err(e)
     }
 
-    /// Removes an alert delivered to `target`.
-    pub fn delivered(&self, target: Target, key: &str) -> Result<()> {
+    /// Removes alerts delivered to `target`, in one transaction.
+    pub fn delivered(&self, target: Target, keys: &[&str]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
         let tx = self.db.begin_write().map_err(e)?;
         {
             let mut outbox = tx.open_table(self.outbox_of(target)).map_err(e)?;
-            outbox.remove(key).map_err(e)?;
+            for key in keys {
+                outbox.remove(*key).map_err(e)?;
+            }
         }
         tx.commit().map_err(e)
     }
@@ -548,17 +553,16 @@ mod tests {
             .collect();
         assert!(explained.len() > 100, "{}", explained.len());
         for ticket in &explained {
-            let (upto, pending) = engine.explained_pending(ticket);
-            let mut rows: std::collections::BTreeMap<u64, Vec<u8>> = store
-                .kept_events(ticket)
-                .expect("kept events")
-                .into_iter()
-                .filter(|(n, _)| *n > upto)
-                .collect();
-            rows.extend(pending);
+            let rows = engine.explained_rows(ticket);
+            let numbers: Vec<u64> = rows.iter().map(|(n, _)| *n).collect();
+            let stored = store.kept_events(&numbers).expect("kept events");
             let events: Vec<Event> = rows
-                .values()
-                .map(|b| postcard::from_bytes(b).expect("an event"))
+                .into_iter()
+                .zip(stored)
+                .map(|((_, unstored), stored)| {
+                    let bytes = unstored.or(stored).expect("a row");
+                    postcard::from_bytes(&bytes).expect("an event")
+                })
                 .collect();
             let got = (!events.is_empty())
                 .then(|| engine.explain_events(ticket, &events))
@@ -607,16 +611,16 @@ mod tests {
         let store = Store::open(dir.path(), 0).expect("migrated");
         let committed = store.committed().expect("read").expect("committed");
         assert_eq!(committed.rest, b"the rest");
-        let (cases, tickets) = store.cases().expect("cases");
+        let (cases, rows) = store.cases().expect("cases");
         assert!(cases.is_empty());
-        assert_eq!(tickets, ["T-1"]);
-        let kept: Vec<(u64, Event)> = store
-            .kept_events("T-1")
+        assert_eq!(rows, [("T-1".to_string(), 1), ("T-1".to_string(), 2)]);
+        let kept: Vec<Event> = store
+            .kept_events(&[1, 2])
             .expect("kept")
             .into_iter()
-            .map(|(n, b)| (n, postcard::from_bytes(&b).expect("event")))
+            .map(|b| postcard::from_bytes(&b.expect("a row")).expect("event"))
             .collect();
-        assert_eq!(kept, vec![(1, events[0].clone()), (2, events[1].clone())]);
+        assert_eq!(kept, events);
         {
             let tx = store.db.begin_read().expect("tx");
             let names: Vec<String> = tx
@@ -629,7 +633,7 @@ mod tests {
         // Opened again: already of this layout, nothing changes.
         drop(store);
         let store = Store::open(dir.path(), 0).expect("reopened");
-        assert_eq!(store.kept_events("T-1").expect("kept").len(), 2);
+        assert_eq!(store.cases().expect("cases").1.len(), 2);
         {
             let tx = store.db.begin_write().expect("tx");
             tx.open_table(store.state)
