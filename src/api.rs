@@ -826,7 +826,7 @@ impl Engine {
         }
         let now = evaluator.judged_at()?;
         let policies = self.cell.borrow_owner();
-        let cases = [&events[..]];
+        let cases = [events];
         // The case's own verdicts and findings as of `now`; a period's outcome needs every case
         // of the period and is final only at the end of the stream, so it is not told here.
         let own = crate::eval::evaluate_case_full(policies, events, now);
