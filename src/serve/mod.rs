@@ -213,7 +213,9 @@ pub fn run(config: Config) -> Result<(), String> {
     if let Some((url, subject)) = &config.alerts_nats {
         channels.push(Box::new(alerts::NatsSubject::new(url, subject)));
     }
-    let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
+    // A few chunks (or bodies) ahead at most: the source waits rather than reading a backlog
+    // into memory.
+    let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUED_MESSAGES);
     let shared = Arc::new(Shared {
         policies: config.policies.clone(),
         engine: Mutex::new(engine),
@@ -321,6 +323,8 @@ fn stop_flag(shared: &Arc<Shared>) -> Arc<AtomicBool> {
 /// Lines the source hands to the loop in one message at most; fewer when the source has
 /// nothing more at once.
 const CHUNK: usize = 512;
+/// Messages (chunks of lines, POSTed bodies) queued for the loop at most.
+const QUEUED_MESSAGES: usize = 8;
 
 /// Reads the source into the channel until it ends or the service stops.
 fn spawn_source(
