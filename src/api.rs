@@ -672,8 +672,9 @@ struct Explained {
 /// numbers of its rows, and what the next checkpoint hands out.
 #[derive(Debug, Default)]
 struct Outside {
-    /// Per ticket with kept events, the numbers of its rows (stored or pending), in order.
-    tickets: std::collections::HashMap<String, Vec<u64>>,
+    /// Per ticket with kept events (by the evaluator's key of its case), the numbers of its
+    /// rows (stored or pending), in order.
+    tickets: std::collections::HashMap<u128, Vec<u64>>,
     /// Rows to append: number and the event's bytes (postcard).
     appended: Vec<(u64, Vec<u8>)>,
     /// Numbers of rows let go of.
@@ -699,21 +700,19 @@ pub(crate) struct ExplainedRows {
     pub appended: Vec<(u64, Vec<u8>)>,
 }
 
+/// The key of a ticket's case, as the evaluator's checkpoints name it.
+fn case_key(ticket: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(ticket.as_bytes())
+}
+
 impl Explained {
-    /// Lets go of the events of the tickets `keeps` no longer keeps.
+    /// Lets go of the events of the tickets `keeps` no longer keeps. When the host stores the
+    /// events, this is done per checkpoint from the cases it says settled (a pass over every
+    /// ticket every so many pushes would cost more than the rest of the bookkeeping), so here
+    /// only for the events kept in memory.
     fn prune(&mut self, keeps: impl Fn(&str) -> bool) {
-        match self.outside.as_mut() {
-            Some(outside) => {
-                let dropped = &mut outside.dropped;
-                outside.tickets.retain(|ticket, rows| {
-                    let kept = keeps(ticket);
-                    if !kept {
-                        dropped.extend_from_slice(rows);
-                    }
-                    kept
-                });
-            }
-            None => self.events.retain(|ticket, _| keeps(ticket)),
+        if self.outside.is_none() {
+            self.events.retain(|ticket, _| keeps(ticket));
         }
     }
 }
@@ -788,7 +787,11 @@ impl Engine {
         if !rejected && evaluator.keeps(ticket) {
             match (kept, explained.outside.as_mut()) {
                 (Kept::Bytes(ticket, _, bytes), Some(outside)) => {
-                    outside.tickets.entry(ticket).or_default().push(row);
+                    outside
+                        .tickets
+                        .entry(case_key(&ticket))
+                        .or_default()
+                        .push(row);
                     outside.appended.push((row, bytes));
                 }
                 (Kept::Event(event), _) => explained
@@ -1092,7 +1095,7 @@ impl Engine {
                 // Numbered from 1, below the number of any later push.
                 let mut numbers = 1..;
                 for (ticket, events) in std::mem::take(&mut explained.events) {
-                    let rows = outside.tickets.entry(ticket).or_default();
+                    let rows = outside.tickets.entry(case_key(&ticket)).or_default();
                     for (event, n) in events.iter().zip(&mut numbers) {
                         let bytes = postcard::to_stdvec(event).unwrap_or_default();
                         rows.push(n);
@@ -1120,6 +1123,14 @@ impl Engine {
             postcard::to_stdvec(&rest).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
         let mut explained = Arc::default();
         if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
+            // The cases that settled since the previous checkpoint let go of their events.
+            for (key, bytes) in &parts.cases {
+                if bytes.is_none() {
+                    if let Some(rows) = outside.tickets.remove(key) {
+                        outside.dropped.extend(rows);
+                    }
+                }
+            }
             let dropped = std::mem::take(&mut outside.dropped);
             let mut appended = std::mem::take(&mut outside.appended);
             if !dropped.is_empty() {
@@ -1150,7 +1161,7 @@ impl Engine {
         let Some(outside) = self.explained.as_ref().and_then(|x| x.outside.as_ref()) else {
             return Vec::new();
         };
-        let Some(rows) = outside.tickets.get(ticket) else {
+        let Some(rows) = outside.tickets.get(&case_key(ticket)) else {
             return Vec::new();
         };
         let unstored = |n: u64| {
@@ -1184,10 +1195,9 @@ impl Engine {
             since_prune,
             outside: Some(Outside {
                 tickets: {
-                    let mut tickets: std::collections::HashMap<String, Vec<u64>> =
-                        Default::default();
+                    let mut tickets: std::collections::HashMap<u128, Vec<u64>> = Default::default();
                     for (ticket, n) in explained {
-                        tickets.entry(ticket).or_default().push(n);
+                        tickets.entry(case_key(&ticket)).or_default().push(n);
                     }
                     tickets
                 },
