@@ -2,7 +2,7 @@
 """Load test of `pledge serve`, on loopback only, bounded in count and time.
 
     bench/serve.py [--events 10000000] [--http-events 1000000] [--batch 5000] [--seed 1]
-                   [--policies 'policies/*.pledge'] [--timeout 1800]
+                   [--policies 'policies/*.pledge'] [--timeout 1800] [--only jetstream|http]
 
 On the dense-quarter profile of bench/run (`pledge gen --profile dense --days 90`, 30 % of
 tickets never closed, follow-ups after `closed`; the file is shared with bench/run in
@@ -13,7 +13,8 @@ bench/data/), it measures:
              `pledge serve --nats --stream --until-eof`: events per second from the start of
              the service to its exit (which includes writing the final report), peak RSS.
   HTTP       the first --http-events events POSTed in bodies of --batch lines, one after the
-             other (each answered once committed), to `pledge serve --post --webhook`: events
+             other (each answered once committed: a body waits for no timer, and bodies that
+             arrive together share a commit), to `pledge serve --post --webhook`: events
              per second, peak RSS, and the latency from an event's arrival to its alert at a
              webhook receiver on loopback (p50, p99, max). The event that makes an alert
              certain is the first whose time passes the alert's instant (`due` of a breach,
@@ -21,7 +22,8 @@ bench/data/), it measures:
              sent.
 
 Both services run with every shipped policy, `--now-from-events` (the stream's own time, so a
-backlog replays as if live) and a one-minute reorder window. Prints a Markdown table.
+backlog replays as if live) and a one-minute reorder window. Prints a Markdown table, and the
+machine's load average before and after (other work on the machine slows both).
 Needs `nats-server` (Debian: apt-get install -y nats-server).
 """
 
@@ -42,7 +44,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PLEDGE = os.path.join(ROOT, "target", "release", "pledge")
+# PLEDGE_BIN names a binary already built (then nothing is built), e.g. a copy of an earlier
+# build to compare against.
+PLEDGE = os.environ.get("PLEDGE_BIN") or os.path.join(ROOT, "target", "release", "pledge")
 EVENTS_PER_CASE_DENSE = 10.1  # as in bench/run
 
 
@@ -252,27 +256,38 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--policies", default="policies/*.pledge")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds, per measurement")
+    ap.add_argument("--only", choices=["jetstream", "http"], help="run one measurement")
     a = ap.parse_args()
     if not shutil.which("nats-server"):
         raise SystemExit("nats-server is needed (Debian: apt-get install -y nats-server)")
     os.chdir(ROOT)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--locked"], check=True)
+    if not os.environ.get("PLEDGE_BIN"):
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--locked"], check=True)
     policies = sorted(glob.glob(a.policies))
     data = dense_stream(a.events, a.seed)
     with open(data, "rb") as f:
         events = sum(1 for _ in f)
+    load_before = os.getloadavg()
+    js = web = None
     with tempfile.TemporaryDirectory() as work:
-        js = jetstream(data, events, policies, a.timeout, work)
-        web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work)
-    print(f"pledge serve, dense quarter ({events:,} events), {len(policies)} policies\n")
+        if a.only in (None, "jetstream"):
+            js = jetstream(data, events, policies, a.timeout, work)
+        if a.only in (None, "http"):
+            web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work)
+    load_after = os.getloadavg()
+    print(f"pledge serve, dense quarter ({events:,} events), {len(policies)} policies, "
+          f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
+          f"{load_after[0]:.1f} after (1 min)\n")
     print("| source | events | wall s | events/s | peak RSS MB | alert latency p50 / p99 / max |")
     print("|---|---|---|---|---|---|")
-    print(f"| JetStream backlog (published in {js['publish_s']:.1f} s) | {events:,} | "
-          f"{js['wall']:.1f} | {events / js['wall']:,.0f} | {js['rss']:,.0f} | |")
-    print(f"| HTTP, bodies of {a.batch} lines | {web['events']:,} | {web['wall']:.1f} | "
-          f"{web['events'] / web['wall']:,.0f} | {web['rss']:,.0f} | "
-          f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / {web['max'] * 1000:,.0f} ms "
-          f"({web['alerts']:,} alerts) |")
+    if js:
+        print(f"| JetStream backlog (published in {js['publish_s']:.1f} s) | {events:,} | "
+              f"{js['wall']:.1f} | {events / js['wall']:,.0f} | {js['rss']:,.0f} | |")
+    if web:
+        print(f"| HTTP, bodies of {a.batch} lines | {web['events']:,} | {web['wall']:.1f} | "
+              f"{web['events'] / web['wall']:,.0f} | {web['rss']:,.0f} | "
+              f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / "
+              f"{web['max'] * 1000:,.0f} ms ({web['alerts']:,} alerts) |")
 
 
 if __name__ == "__main__":

@@ -658,24 +658,62 @@ pub struct Engine {
 struct Explained {
     events: std::collections::HashMap<String, Vec<Event>>,
     since_prune: u32,
-    /// Tickets whose kept events changed since the last checkpoint, when tracked.
+    /// When the host keeps the events itself (the service's store, see
+    /// [`Engine::track_changes`]): `events` stays empty, and what to append and let go of is
+    /// handed out by [`Engine::checkpoint`].
     #[serde(skip)]
-    changed: Option<std::collections::HashSet<String>>,
+    outside: Option<Outside>,
+}
+
+/// The kept events of an engine whose host stores them: each accepted event of a kept case is
+/// appended once as a row numbered by the engine's count of pushes (so rows come in push order,
+/// and a store keyed by the number appends at its end rather than rewriting pages all over),
+/// never rewritten; a case that settles lets go of its rows. Memory holds, per ticket, the
+/// numbers of its rows, and what the next checkpoint hands out.
+#[derive(Debug, Default)]
+struct Outside {
+    /// Per ticket with kept events (by the evaluator's key of its case), the numbers of its
+    /// rows (stored or pending), in order.
+    tickets: std::collections::HashMap<u128, Vec<u64>>,
+    /// Rows to append: number and the event's bytes (postcard).
+    appended: Vec<(u64, Vec<u8>)>,
+    /// Numbers of rows let go of.
+    dropped: Vec<u64>,
+    /// What the last checkpoint handed out, until the host says it is stored
+    /// ([`Engine::explained_stored`]): the explanation reads it meanwhile.
+    in_flight: Arc<ExplainedRows>,
+}
+
+/// What is kept of one pushed event until the evaluator has said whether it was accepted.
+enum Kept {
+    Event(Event),
+    /// Ticket, line, the event's bytes.
+    Bytes(String, u64, Vec<u8>),
+}
+
+/// What a checkpoint hands out about the kept events (see [`Outside`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ExplainedRows {
+    /// Numbers of the rows let go of.
+    pub dropped: Vec<u64>,
+    /// Rows to append: number, and the event's bytes (postcard).
+    pub appended: Vec<(u64, Vec<u8>)>,
+}
+
+/// The key of a ticket's case, as the evaluator's checkpoints name it.
+fn case_key(ticket: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(ticket.as_bytes())
 }
 
 impl Explained {
-    /// Lets go of the events of the tickets `keeps` no longer keeps.
+    /// Lets go of the events of the tickets `keeps` no longer keeps. When the host stores the
+    /// events, this is done per checkpoint from the cases it says settled (a pass over every
+    /// ticket every so many pushes would cost more than the rest of the bookkeeping), so here
+    /// only for the events kept in memory.
     fn prune(&mut self, keeps: impl Fn(&str) -> bool) {
-        let changed = &mut self.changed;
-        self.events.retain(|ticket, _| {
-            let kept = keeps(ticket);
-            if !kept {
-                if let Some(changed) = changed.as_mut() {
-                    changed.insert(ticket.clone());
-                }
-            }
-            kept
-        });
+        if self.outside.is_none() {
+            self.events.retain(|ticket, _| keeps(ticket));
+        }
     }
 }
 
@@ -713,34 +751,56 @@ impl Engine {
     /// One event, in any order within the reorder window.
     pub fn push(&mut self, event: Event) -> Vec<Record> {
         self.stats.events += 1;
-        let kept = self.explained.is_some().then(|| event.clone());
+        // Kept as the event itself, or (when the host stores the events) as its bytes, written
+        // before the evaluator takes the event rather than cloning it.
+        let kept = self.explained.as_ref().map(|x| match x.outside {
+            Some(_) => Kept::Bytes(
+                event.ticket.to_string(),
+                event.line,
+                postcard::to_stdvec(&event).unwrap_or_default(),
+            ),
+            None => Kept::Event(event.clone()),
+        });
         self.cell.with_dependent_mut(|_, e| e.push(event));
         let records = self.drain();
-        if let Some(event) = kept {
-            self.keep_for_explain(event, &records);
+        if let Some(kept) = kept {
+            self.keep_for_explain(kept, &records);
         }
         records
     }
 
     /// Keeps an accepted event of an explaining engine, and now and then lets go of the events
     /// of cases that have settled.
-    fn keep_for_explain(&mut self, event: Event, records: &[Record]) {
+    fn keep_for_explain(&mut self, kept: Kept, records: &[Record]) {
         let Some(explained) = self.explained.as_mut() else {
             return;
         };
+        let (ticket, line) = match &kept {
+            Kept::Event(e) => (&*e.ticket, e.line),
+            Kept::Bytes(ticket, line, _) => (ticket.as_str(), *line),
+        };
         let rejected = records
             .iter()
-            .any(|r| matches!(r, Record::Rejected(r) if r.line == event.line));
+            .any(|r| matches!(r, Record::Rejected(r) if r.line == line));
         let evaluator = self.cell.borrow_dependent();
-        if !rejected && evaluator.keeps(&event.ticket) {
-            if let Some(changed) = explained.changed.as_mut() {
-                changed.insert(event.ticket.to_string());
+        let row = self.stats.events;
+        if !rejected && evaluator.keeps(ticket) {
+            match (kept, explained.outside.as_mut()) {
+                (Kept::Bytes(ticket, _, bytes), Some(outside)) => {
+                    outside
+                        .tickets
+                        .entry(case_key(&ticket))
+                        .or_default()
+                        .push(row);
+                    outside.appended.push((row, bytes));
+                }
+                (Kept::Event(event), _) => explained
+                    .events
+                    .entry(event.ticket.to_string())
+                    .or_default()
+                    .push(event),
+                (Kept::Bytes(..), None) => {}
             }
-            explained
-                .events
-                .entry(event.ticket.to_string())
-                .or_default()
-                .push(event);
         }
         explained.since_prune += 1;
         if explained.since_prune >= PRUNE_EVERY {
@@ -757,13 +817,19 @@ impl Engine {
     /// stream). `None` for a ticket the engine does not keep, or without `explain`.
     pub fn explain(&self, ticket: &str) -> Option<String> {
         let events = self.explained.as_ref()?.events.get(ticket)?;
+        self.explain_events(ticket, events)
+    }
+
+    /// [`Engine::explain`] over the kept events of `ticket` as its host stored them (see
+    /// [`Engine::track_changes`]).
+    pub(crate) fn explain_events(&self, ticket: &str, events: &[Event]) -> Option<String> {
         let evaluator = self.cell.borrow_dependent();
         if !evaluator.keeps(ticket) {
             return None;
         }
         let now = evaluator.judged_at()?;
         let policies = self.cell.borrow_owner();
-        let cases = [&events[..]];
+        let cases = [events];
         // The case's own verdicts and findings as of `now`; a period's outcome needs every case
         // of the period and is final only at the end of the stream, so it is not told here.
         let own = crate::eval::evaluate_case_full(policies, events, now);
@@ -829,19 +895,20 @@ impl Engine {
     pub fn lines_read(&self) -> u64 {
         self.lines
     }
+}
 
-    /// The value of attribute `name` on the kept events of `ticket`, latest first, for an
-    /// engine made with [`Options::explain`] (the service filters its agenda by `project`).
-    pub(crate) fn case_attr(&self, ticket: &str, name: &str) -> Option<String> {
-        let events = self.explained.as_ref()?.events.get(ticket)?;
-        events.iter().rev().find_map(|e| {
-            e.attrs
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        })
-    }
+/// The value of attribute `name` on `events`, latest first (the service filters its agenda by
+/// `project` on the events kept for a case).
+pub(crate) fn attr_of(events: &[Event], name: &str) -> Option<String> {
+    events.iter().rev().find_map(|e| {
+        e.attrs
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    })
+}
 
+impl Engine {
     /// Cases currently kept (open, or closed and within the retention).
     pub fn open_cases(&self) -> usize {
         self.cell.borrow_dependent().open_cases()
@@ -1000,8 +1067,8 @@ pub(crate) struct EngineCheckpoint {
     pub rest: Vec<u8>,
     /// Cases changed since the previous checkpoint: key and bytes (`None`: settled).
     pub cases: Vec<(u128, Option<Vec<u8>>)>,
-    /// Tickets whose kept events changed: ticket and bytes (`None`: let go).
-    pub explained: Vec<(String, Option<Vec<u8>>)>,
+    /// The kept events let go of and appended since the previous checkpoint.
+    pub explained: Arc<ExplainedRows>,
 }
 
 /// What an [`EngineCheckpoint`]'s `rest` holds.
@@ -1016,12 +1083,27 @@ struct EngineRest {
 }
 
 impl Engine {
-    /// From now on, remembers which cases (and kept events) change, for
-    /// [`Engine::checkpoint`].
+    /// From now on, remembers which cases change, for [`Engine::checkpoint`]; an explaining
+    /// engine no longer keeps the events of its cases itself but hands them to its host, which
+    /// stores them (as rows appended once) and gives them back to
+    /// [`Engine::explain_events`].
     pub(crate) fn track_changes(&mut self) {
         self.cell.with_dependent_mut(|_, e| e.track_changes());
         if let Some(explained) = self.explained.as_mut() {
-            explained.changed.get_or_insert_with(Default::default);
+            if explained.outside.is_none() {
+                let mut outside = Outside::default();
+                // Numbered from 1, below the number of any later push.
+                let mut numbers = 1..;
+                for (ticket, events) in std::mem::take(&mut explained.events) {
+                    let rows = outside.tickets.entry(case_key(&ticket)).or_default();
+                    for (event, n) in events.iter().zip(&mut numbers) {
+                        let bytes = postcard::to_stdvec(event).unwrap_or_default();
+                        rows.push(n);
+                        outside.appended.push((n, bytes));
+                    }
+                }
+                explained.outside = Some(outside);
+            }
         }
     }
 
@@ -1039,24 +1121,25 @@ impl Engine {
         };
         let rest =
             postcard::to_stdvec(&rest).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
-        let mut explained = Vec::new();
-        if let Some(x) = self.explained.as_mut() {
-            let mut changed: Vec<String> = x
-                .changed
-                .as_mut()
-                .map(|c| c.drain().collect())
-                .unwrap_or_default();
-            changed.sort_unstable();
-            for ticket in changed {
-                let bytes = match x.events.get(&ticket) {
-                    Some(events) => Some(
-                        postcard::to_stdvec(events)
-                            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
-                    ),
-                    None => None,
-                };
-                explained.push((ticket, bytes));
+        let mut explained = Arc::default();
+        if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
+            // The cases that settled since the previous checkpoint let go of their events.
+            for (key, bytes) in &parts.cases {
+                if bytes.is_none() {
+                    if let Some(rows) = outside.tickets.remove(key) {
+                        outside.dropped.extend(rows);
+                    }
+                }
             }
+            let dropped = std::mem::take(&mut outside.dropped);
+            let mut appended = std::mem::take(&mut outside.appended);
+            if !dropped.is_empty() {
+                // A row appended before its ticket was let go of is not written at all.
+                let gone: std::collections::HashSet<u64> = dropped.iter().copied().collect();
+                appended.retain(|(n, _)| !gone.contains(n));
+            }
+            explained = Arc::new(ExplainedRows { dropped, appended });
+            outside.in_flight = Arc::clone(&explained);
         }
         Ok(EngineCheckpoint {
             rest,
@@ -1065,13 +1148,41 @@ impl Engine {
         })
     }
 
+    /// The host has stored what the last checkpoint handed out about the kept events.
+    pub(crate) fn explained_stored(&mut self) {
+        if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
+            outside.in_flight = Arc::default();
+        }
+    }
+
+    /// The rows of the kept events of `ticket`, in order: the number of each, and its bytes
+    /// when the host has not stored it yet (`None`: read it from the store).
+    pub(crate) fn explained_rows(&self, ticket: &str) -> Vec<(u64, Option<Vec<u8>>)> {
+        let Some(outside) = self.explained.as_ref().and_then(|x| x.outside.as_ref()) else {
+            return Vec::new();
+        };
+        let Some(rows) = outside.tickets.get(&case_key(ticket)) else {
+            return Vec::new();
+        };
+        let unstored = |n: u64| {
+            [&outside.appended, &outside.in_flight.appended]
+                .into_iter()
+                .find_map(|part| {
+                    let i = part.binary_search_by_key(&n, |(m, _)| *m).ok()?;
+                    Some(part[i].1.clone())
+                })
+        };
+        rows.iter().map(|&n| (n, unstored(n))).collect()
+    }
+
     /// An engine in the state its checkpoints wrote: the latest rest, the latest bytes of every
-    /// case kept, and of every ticket's kept events. It tracks changes from there.
+    /// case kept, and the rows of kept events its host stores (ticket and number, in order of
+    /// number). It tracks changes from there.
     pub(crate) fn restore_parts<C: AsRef<[u8]>>(
         policies: &PolicySet,
         rest: &[u8],
         cases: impl IntoIterator<Item = C>,
-        explained: impl IntoIterator<Item = (String, C)>,
+        explained: impl IntoIterator<Item = (String, u64)>,
     ) -> Result<Engine, SnapshotError> {
         let state: EngineRest =
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
@@ -1079,22 +1190,20 @@ impl Engine {
             Evaluator::restore_parts(policies, Records::default(), &state.evaluator, cases)
         })?;
         let relevance = cell.borrow_dependent().relevance().clone();
-        let explained = match state.explain {
-            Some(since_prune) => {
-                let mut events = std::collections::HashMap::new();
-                for (ticket, bytes) in explained {
-                    let kept: Vec<Event> = postcard::from_bytes(bytes.as_ref())
-                        .map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
-                    events.insert(ticket, kept);
-                }
-                Some(Explained {
-                    events,
-                    since_prune,
-                    changed: Some(Default::default()),
-                })
-            }
-            None => None,
-        };
+        let explained = state.explain.map(|since_prune| Explained {
+            events: Default::default(),
+            since_prune,
+            outside: Some(Outside {
+                tickets: {
+                    let mut tickets: std::collections::HashMap<u128, Vec<u64>> = Default::default();
+                    for (ticket, n) in explained {
+                        tickets.entry(case_key(&ticket)).or_default().push(n);
+                    }
+                    tickets
+                },
+                ..Outside::default()
+            }),
+        });
         Ok(Engine {
             cell,
             zone: policies.zone(),

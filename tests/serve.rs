@@ -275,10 +275,14 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(stage["key"], "stage/desk/contact/A/1/1", "{stage}");
     assert_eq!(stage["role"], "project_manager", "{stage}");
 
-    // A crash and a restart: nothing is raised or delivered again, the state is all there.
+    // A crash and a restart: nothing is raised or delivered again, the state is all there, and
+    // the case is explained from the events the store kept for it exactly as before.
+    let before = get_json(&format!("{url}/cases/A"), tok);
     service.kill();
     let service = Service::start(&args);
     let url = service.url.clone();
+    let after = get_json(&format!("{url}/cases/A"), tok);
+    assert_eq!(after, before);
     let more = event("Y", 5, "12:00", "opened", r#""kind":"repair""#);
     assert_eq!(
         request("POST", &format!("{url}/events"), tok, Some(&more)).0,
@@ -288,6 +292,73 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(hook.keys(), expected);
     let summary = get_json(&format!("{url}/summary"), tok);
     assert_eq!(summary["accepted"], 5, "{summary}");
+}
+
+/// Bodies POSTed together share one commit (group commit): each is answered once the commit
+/// that covers it is done, long before the commit interval, and both are there after `kill -9`.
+#[test]
+fn concurrent_posts_share_a_commit_and_are_both_durable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let state = dir.path().join("state");
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--now-from-events",
+        // A commit interval far longer than the test: an answer comes from the group commit.
+        "--commit-ms",
+        "600000",
+        "--commit-lines",
+        "1000000",
+    ];
+    let service = Service::start(&args);
+    let url = service.url.clone();
+    let tok = Some("s3cret");
+    let body = |client: u32| -> String {
+        (0..400)
+            .map(|i| {
+                let ticket = format!("C{client}-{i}");
+                let hm = format!("{:02}:{:02}", 8 + i / 60, i % 60);
+                event(&ticket, 2, &hm, "opened", r#""kind":"complaint""#)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let started = Instant::now();
+    let clients: Vec<_> = (0..2)
+        .map(|client| {
+            let (url, body) = (url.clone(), body(client));
+            std::thread::spawn(move || request("POST", &format!("{url}/events"), tok, Some(&body)))
+        })
+        .collect();
+    for client in clients {
+        let (status, answer) = client.join().expect("client");
+        assert_eq!(status, 200, "{answer}");
+        let answer: Json = serde_json::from_str(&answer).expect("json");
+        assert_eq!(answer["accepted"], 400, "{answer}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
+    let batches = metric(&m, "pledge_batches_committed_total");
+    assert!((1.0..=2.0).contains(&batches), "{m}");
+    assert_eq!(metric(&m, "pledge_events_accepted_total"), 800.0, "{m}");
+
+    service.kill();
+    let service = Service::start(&args);
+    let summary = get_json(&format!("{}/summary", service.url), tok);
+    assert_eq!(summary["accepted"], 800, "{summary}");
+    assert_eq!(summary["lines"], 800, "{summary}");
 }
 
 #[test]

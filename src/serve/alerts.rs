@@ -174,16 +174,24 @@ pub fn deliver(
             }
         };
         let mut failed = false;
+        // The alerts of a page delivered are removed from the outbox in one transaction (not
+        // one each): a crash before it delivers them again, which at least once allows.
+        let mut sent: Vec<&str> = Vec::new();
+        let settle = |sent: &mut Vec<&str>| {
+            if let Err(err) = store.delivered(target, sent) {
+                eprintln!("error: {err}");
+            }
+            sent.clear();
+        };
         for (key, body) in &pending {
             if stop.load(Ordering::SeqCst) {
+                settle(&mut sent);
                 return;
             }
             match channel.send(key, body) {
                 Ok(()) => {
                     stats.delivered.fetch_add(1, Ordering::Relaxed);
-                    if let Err(err) = store.delivered(target, key) {
-                        eprintln!("error: {err}");
-                    }
+                    sent.push(key);
                 }
                 Err(err) => {
                     stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
@@ -196,6 +204,7 @@ pub fn deliver(
                 }
             }
         }
+        settle(&mut sent);
         let wait = if failed {
             let wait = backoff;
             backoff = (backoff * 2).min(LAST_RETRY);

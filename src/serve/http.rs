@@ -223,10 +223,21 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
     let policies = shared.policies.policies();
     let mut sink = AgendaSink::new(policies, Some(now), within).including_closed(include_closed);
     let engine = shared.engine();
+    // The project of each case, from its kept events (read once per ticket).
+    let mut projects: std::collections::HashMap<String, Option<String>> = Default::default();
     for record in &report.records {
-        let case_project = record
-            .ticket()
-            .and_then(|ticket| engine.case_attr(ticket, "project"));
+        let case_project = match record.ticket() {
+            Some(ticket) => match projects.get(ticket) {
+                Some(p) => p.clone(),
+                None => {
+                    let events = shared.kept_events(&engine, ticket)?;
+                    let p = crate::api::attr_of(&events, "project");
+                    projects.insert(ticket.to_string(), p.clone());
+                    p
+                }
+            },
+            None => None,
+        };
         if project.is_some() && case_project.as_deref() != project {
             continue;
         }
@@ -270,7 +281,13 @@ fn pretty<T: serde::Serialize>(value: &T) -> Answer {
 
 fn case(shared: &Shared, ticket: &str) -> Result<Answer, String> {
     let mut lines = shared.store.records_of(ticket).map_err(|e| e.to_string())?;
-    let why = shared.engine().explain(ticket);
+    let why = {
+        let engine = shared.engine();
+        let events = shared.kept_events(&engine, ticket)?;
+        (!events.is_empty())
+            .then(|| engine.explain_events(ticket, &events))
+            .flatten()
+    };
     if why.is_some() {
         let fork = shared.fork()?;
         lines.extend(

@@ -15,6 +15,7 @@ pub mod source;
 pub(crate) mod store;
 
 use crate::api::{Engine, Options, PolicySet, Record};
+use crate::event::Event;
 use jetstream::{JetStreamSource, Subscription};
 use source::{FileSource, Lag, Next, Position, Source, StdinSource};
 use std::net::SocketAddr;
@@ -69,7 +70,9 @@ pub struct Posted {
 
 /// What reaches the service loop.
 enum Msg {
-    Line(Vec<u8>, Position),
+    /// Lines read in a row, and the source's position after the last of them: one message
+    /// (and one copy of the position) per chunk rather than per line.
+    Lines(Vec<Vec<u8>>, Position),
     End,
     Post(Vec<Vec<u8>>, SyncSender<Result<Posted, String>>),
 }
@@ -109,6 +112,37 @@ impl Shared {
     /// Whether events arrive over HTTP only.
     pub fn post_only(&self) -> bool {
         self.post.is_some()
+    }
+
+    /// The events kept to explain the case of `ticket`, in the order they were pushed: those
+    /// the store holds and those the engine has not handed to it yet (or whose commit is under
+    /// way). `engine` is the locked engine, so that no commit moves rows meanwhile.
+    pub fn kept_events(&self, engine: &Engine, ticket: &str) -> Result<Vec<Event>, String> {
+        let rows = engine.explained_rows(ticket);
+        let numbers: Vec<u64> = rows
+            .iter()
+            .filter(|(_, unstored)| unstored.is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        let mut stored = self
+            .store
+            .kept_events(&numbers)
+            .map_err(|e| e.to_string())?
+            .into_iter();
+        let mut events = Vec::with_capacity(rows.len());
+        for (n, unstored) in rows {
+            let bytes = match unstored {
+                Some(bytes) => bytes,
+                None => stored
+                    .next()
+                    .flatten()
+                    .ok_or_else(|| format!("kept event {n} of `{ticket}` is missing"))?,
+            };
+            let event = postcard::from_bytes::<Event>(&bytes)
+                .map_err(|e| format!("unreadable kept event {n} of `{ticket}`: {e}"))?;
+            events.push(event);
+        }
+        Ok(events)
     }
 
     /// A copy of the engine, for a request that finishes it (agenda, summary).
@@ -179,7 +213,9 @@ pub fn run(config: Config) -> Result<(), String> {
     if let Some((url, subject)) = &config.alerts_nats {
         channels.push(Box::new(alerts::NatsSubject::new(url, subject)));
     }
-    let (tx, rx) = mpsc::sync_channel::<Msg>(4096);
+    // A few chunks (or bodies) ahead at most: the source waits rather than reading a backlog
+    // into memory.
+    let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUED_MESSAGES);
     let shared = Arc::new(Shared {
         policies: config.policies.clone(),
         engine: Mutex::new(engine),
@@ -284,6 +320,12 @@ fn stop_flag(shared: &Arc<Shared>) -> Arc<AtomicBool> {
     flag
 }
 
+/// Lines the source hands to the loop in one message at most; fewer when the source has
+/// nothing more at once.
+const CHUNK: usize = 512;
+/// Messages (chunks of lines, POSTed bodies) queued for the loop at most.
+const QUEUED_MESSAGES: usize = 8;
+
 /// Reads the source into the channel until it ends or the service stops.
 fn spawn_source(
     mut source: Box<dyn Source>,
@@ -294,6 +336,18 @@ fn spawn_source(
     let shared = Arc::clone(shared);
     std::thread::spawn(move || {
         let mut read = 0u64;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        // Hands the lines read so far to the loop; false when the loop has gone.
+        let flush = |chunk: &mut Vec<Vec<u8>>, source: &dyn Source| -> bool {
+            if chunk.is_empty() {
+                return true;
+            }
+            let lines = std::mem::replace(chunk, Vec::with_capacity(CHUNK));
+            shared
+                .queued
+                .fetch_add(lines.len() as u64, Ordering::Relaxed);
+            tx.send(Msg::Lines(lines, source.position())).is_ok()
+        };
         while !shared.stop.load(Ordering::SeqCst) {
             match source.next_line() {
                 Ok(Next::Line(line)) => {
@@ -301,24 +355,35 @@ fn spawn_source(
                     if read % 1024 == 0 {
                         record_lag(&shared, source.behind());
                     }
-                    shared.queued.fetch_add(1, Ordering::Relaxed);
-                    if tx.send(Msg::Line(line, source.position())).is_err() {
+                    chunk.push(line);
+                    if chunk.len() >= CHUNK && !flush(&mut chunk, &*source) {
                         return;
                     }
                 }
                 Ok(Next::Idle) if until_end && source.caught_up() => {
-                    let _ = tx.send(Msg::End);
+                    if flush(&mut chunk, &*source) {
+                        let _ = tx.send(Msg::End);
+                    }
                     return;
                 }
                 Ok(Next::Idle) => {
+                    if !flush(&mut chunk, &*source) {
+                        return;
+                    }
                     record_lag(&shared, source.behind());
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Ok(Next::End) => {
-                    let _ = tx.send(Msg::End);
+                    if flush(&mut chunk, &*source) {
+                        let _ = tx.send(Msg::End);
+                    }
                     return;
                 }
                 Err(err) => {
+                    // What was read before the error is the source's to hand out.
+                    if !flush(&mut chunk, &*source) {
+                        return;
+                    }
                     eprintln!("warning: cannot read the source: {err}; trying again");
                     std::thread::sleep(Duration::from_secs(1));
                 }
@@ -355,7 +420,18 @@ fn service_loop(
         let tick = every.max(last_commit * 4);
         loop {
             let left = tick.saturating_sub(started.elapsed());
-            let msg = match rx.recv_timeout(left) {
+            // Group commit: once a POST waits for its answer, the batch takes what is queued
+            // already (other bodies, lines) and commits as soon as nothing more is, so that the
+            // bodies that arrived together share one commit and none waits for the timer.
+            let next = if replies.is_empty() {
+                rx.recv_timeout(left)
+            } else {
+                rx.try_recv().map_err(|e| match e {
+                    mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })
+            };
+            let msg = match next {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => {
@@ -363,16 +439,20 @@ fn service_loop(
                         ended = true;
                     }
                     // With POST only, the channel never disconnects while `shared` holds it.
-                    std::thread::sleep(left);
+                    if replies.is_empty() {
+                        std::thread::sleep(left);
+                    }
                     break;
                 }
             };
             let mut engine = shared.engine();
             match msg {
-                Msg::Line(line, pos) => {
-                    records.extend(engine.push_json(&line));
+                Msg::Lines(chunk, pos) => {
+                    for line in &chunk {
+                        records.extend(engine.push_json(line));
+                    }
                     position = Some(pos);
-                    lines += 1;
+                    lines += chunk.len();
                 }
                 Msg::End => {
                     ended = true;
@@ -470,6 +550,7 @@ fn service_loop(
             let _ = reply.send(committed.clone().map(|()| posted.clone()));
         }
         committed?;
+        shared.engine().explained_stored();
         if let Position::Nats { sequence, .. } = &position {
             shared.nats_committed.store(*sequence, Ordering::SeqCst);
         }
@@ -482,9 +563,9 @@ fn service_loop(
                 .sum::<usize>()
             + state
                 .explained
+                .appended
                 .iter()
-                .filter_map(|(_, b)| b.as_ref())
-                .map(Vec::len)
+                .map(|(_, b)| b.len())
                 .sum::<usize>();
         shared
             .snapshot_bytes

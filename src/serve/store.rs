@@ -6,9 +6,18 @@
 //! and re-reads its source from the stored position: a line before it is never applied twice,
 //! a line after it is applied once.
 //!
-//! The engine's state is kept in parts: each case (and the events kept to explain it) in a row
-//! of its own, rewritten only when the case changed in the batch, and the rest whole. A commit
+//! The engine's state is kept in parts: each case in a row of its own, rewritten only when the
+//! case changed in the batch, and the rest whole. The events kept to explain a case (`GET
+//! /cases/{ticket}`) are rows of their own, one per event, appended once and removed when the
+//! case settles: memory holds none of them, and a commit writes each event once. A commit
 //! therefore costs what the batch changed, not every open case.
+//!
+//! Final records are written a row per batch (the batch's records as JSON lines, keyed by the
+//! number of its first record), with an index of each ticket's record numbers.
+//!
+//! The layout of the tables is numbered ([`LAYOUT`]): a store of the previous layout (whose
+//! kept events were one row per ticket, rewritten whole) is migrated when opened; a store of a
+//! later layout is refused.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
 //! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
@@ -20,6 +29,7 @@
 
 use super::source::Position;
 use crate::api::EngineCheckpoint;
+use crate::event::Event;
 use redb::{
     Database, MultimapTableDefinition, ReadableTable, ReadableTableMetadata, TableDefinition,
     TableHandle,
@@ -85,7 +95,11 @@ pub struct Store {
     db: Database,
     state: TableDefinition<'static, &'static str, &'static [u8]>,
     cases: TableDefinition<'static, u128, &'static [u8]>,
+    /// Layout 1: per ticket, its kept events whole (read only to migrate).
     explained: TableDefinition<'static, &'static str, &'static [u8]>,
+    /// Per kept event: its row number (the engine's count of events when it came, so rows are
+    /// appended at the end of the table) and the event's bytes, which name its ticket.
+    why: TableDefinition<'static, u64, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
     /// Per [`Target`], in its order.
@@ -93,6 +107,11 @@ pub struct Store {
 }
 
 const REST: &str = "rest";
+/// The key of the layout's number in the state table.
+const LAYOUT_KEY: &str = "layout";
+/// The layout this version writes: 2, the kept events one row per event. A store without the
+/// key is of layout 1.
+pub const LAYOUT: u32 = 2;
 
 /// Bytes of the store's page cache.
 const STORE_CACHE: usize = 64 << 20;
@@ -117,6 +136,7 @@ impl Store {
             state: TableDefinition::new(name("state")),
             cases: TableDefinition::new(name("cases")),
             explained: TableDefinition::new(name("explained")),
+            why: TableDefinition::new(name("why")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
             outboxes: [
@@ -125,9 +145,9 @@ impl Store {
             ],
         };
         let tx = store.db.begin_write().map_err(e)?;
-        tx.open_table(store.state).map_err(e)?;
+        store.upgrade(&tx, dir)?;
         tx.open_table(store.cases).map_err(e)?;
-        tx.open_table(store.explained).map_err(e)?;
+        tx.open_table(store.why).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
         for outbox in store.outboxes {
@@ -135,6 +155,54 @@ impl Store {
         }
         tx.commit().map_err(e)?;
         Ok(store)
+    }
+
+    /// Checks the layout of the store, migrating one of layout 1 (in the transaction that
+    /// opens the store): each ticket's kept events become rows of their own.
+    fn upgrade(&self, tx: &redb::WriteTransaction, dir: &Path) -> Result<()> {
+        let mut state = tx.open_table(self.state).map_err(e)?;
+        let layout = match state.get(LAYOUT_KEY).map_err(e)? {
+            Some(v) => {
+                let bytes = v.value();
+                let number = <[u8; 4]>::try_from(bytes).map(u32::from_le_bytes);
+                number.map_err(|_| StoreError("unreadable layout number".into()))?
+            }
+            // A new store, or one of layout 1 (which has a rest without a layout).
+            None if state.get(REST).map_err(e)?.is_none() => LAYOUT,
+            None => 1,
+        };
+        if layout > LAYOUT {
+            return Err(StoreError(format!(
+                "`{}` is of layout {layout}, written by a later version of pledge (this one reads layouts up to {LAYOUT}); start with another --state directory",
+                dir.display()
+            )));
+        }
+        if layout == 1 {
+            let mut why = tx.open_table(self.why).map_err(e)?;
+            // Numbered from 1 in the order of the old rows: below the number of any event the
+            // engine has yet to take (its count of events is at least theirs).
+            let mut numbers = 1..;
+            if let Ok(old) = tx.open_table(self.explained) {
+                for row in old.iter().map_err(e)? {
+                    let (_, bytes) = row.map_err(e)?;
+                    let events: Vec<Event> =
+                        postcard::from_bytes(bytes.value()).map_err(|err| {
+                            StoreError(format!("cannot migrate the kept events of layout 1: {err}"))
+                        })?;
+                    for (event, n) in events.iter().zip(&mut numbers) {
+                        let bytes = postcard::to_stdvec(event)
+                            .map_err(|err| StoreError(err.to_string()))?;
+                        why.insert(n, bytes.as_slice()).map_err(e)?;
+                    }
+                }
+            }
+            drop(why);
+            tx.delete_table(self.explained).map_err(e)?;
+        }
+        state
+            .insert(LAYOUT_KEY, LAYOUT.to_le_bytes().as_slice())
+            .map_err(e)?;
+        Ok(())
     }
 
     /// The last committed state, if any batch was ever committed.
@@ -233,25 +301,34 @@ impl Store {
                     None => drop(cases.remove(*key).map_err(e)?),
                 }
             }
-            let mut explained = tx.open_table(self.explained).map_err(e)?;
-            for (ticket, bytes) in &batch.state.explained {
-                match bytes {
-                    Some(bytes) => drop(
-                        explained
-                            .insert(ticket.as_str(), bytes.as_slice())
-                            .map_err(e)?,
-                    ),
-                    None => drop(explained.remove(ticket.as_str()).map_err(e)?),
-                }
+            let mut why = tx.open_table(self.why).map_err(e)?;
+            for n in &batch.state.explained.dropped {
+                why.remove(*n).map_err(e)?;
+            }
+            for (n, bytes) in &batch.state.explained.appended {
+                why.insert(*n, bytes.as_slice()).map_err(e)?;
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
-            let first = records.last().map_err(e)?.map_or(0, |(k, _)| k.value() + 1);
-            for (seq, (ticket, line)) in (first..).zip(batch.records) {
-                records.insert(seq, line.as_str()).map_err(e)?;
-                if let Some(ticket) = ticket {
-                    tickets.insert(ticket.as_str(), seq).map_err(e)?;
+            if !batch.records.is_empty() {
+                // The batch's records are one row (numbered by its first record): one insert
+                // per batch, and the ticket index one per record.
+                let first = records
+                    .last()
+                    .map_err(e)?
+                    .map_or(0, |(k, v)| k.value() + lines_in(v.value()));
+                let size = batch.records.iter().map(|(_, l)| l.len() + 1).sum();
+                let mut row = String::with_capacity(size);
+                for (seq, (ticket, line)) in (first..).zip(batch.records) {
+                    if seq > first {
+                        row.push('\n');
+                    }
+                    row.push_str(line);
+                    if let Some(ticket) = ticket {
+                        tickets.insert(ticket.as_str(), seq).map_err(e)?;
+                    }
                 }
+                records.insert(first, row.as_str()).map_err(e)?;
             }
             for target in batch.targets {
                 let mut outbox = tx.open_table(self.outbox_of(*target)).map_err(e)?;
@@ -263,32 +340,58 @@ impl Store {
         tx.commit().map_err(e)
     }
 
-    /// Every committed case, and every ticket's kept events, as their bytes.
+    /// Every committed case as its bytes, and the rows of kept events (ticket and number, in
+    /// order of number).
     #[allow(clippy::type_complexity)]
-    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, Vec<u8>)>)> {
+    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, u64)>)> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.cases).map_err(e)?;
         let mut cases = Vec::new();
         for row in table.iter().map_err(e)? {
             cases.push(row.map_err(e)?.1.value().to_vec());
         }
-        let table = tx.open_table(self.explained).map_err(e)?;
-        let mut explained = Vec::new();
+        let table = tx.open_table(self.why).map_err(e)?;
+        let mut rows = Vec::new();
         for row in table.iter().map_err(e)? {
             let (k, v) = row.map_err(e)?;
-            explained.push((k.value().to_string(), v.value().to_vec()));
+            let event: Event = postcard::from_bytes(v.value())
+                .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
+            rows.push((event.ticket.to_string(), k.value()));
         }
-        Ok((cases, explained))
+        Ok((cases, rows))
+    }
+
+    /// The committed kept events numbered `numbers`, as their bytes (`None`: no such row).
+    pub fn kept_events(&self, numbers: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
+        let tx = self.db.begin_read().map_err(e)?;
+        let table = tx.open_table(self.why).map_err(e)?;
+        let mut out = Vec::with_capacity(numbers.len());
+        for n in numbers {
+            out.push(table.get(*n).map_err(e)?.map(|v| v.value().to_vec()));
+        }
+        Ok(out)
     }
 
     /// The committed records from number `since` on (at most `limit`), as JSON lines.
     pub fn records(&self, since: u64, limit: usize) -> Result<Vec<(u64, String)>> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.records).map_err(e)?;
+        // The row that holds record `since` starts at or before it.
+        let start = match table.range(..=since).map_err(e)?.next_back() {
+            Some(row) => row.map_err(e)?.0.value(),
+            None => since,
+        };
         let mut out = Vec::new();
-        for row in table.range(since..).map_err(e)?.take(limit) {
+        for row in table.range(start..).map_err(e)? {
             let (k, v) = row.map_err(e)?;
-            out.push((k.value(), v.value().to_string()));
+            for (seq, line) in (k.value()..).zip(v.value().split('\n')) {
+                if seq >= since {
+                    out.push((seq, line.to_string()));
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
         }
         Ok(out)
     }
@@ -301,8 +404,10 @@ impl Store {
         let mut out = Vec::new();
         for seq in tickets.get(ticket).map_err(e)? {
             let seq = seq.map_err(e)?.value();
-            if let Some(line) = records.get(seq).map_err(e)? {
-                out.push(line.value().to_string());
+            if let Some(row) = records.range(..=seq).map_err(e)?.next_back() {
+                let (k, v) = row.map_err(e)?;
+                let nth = usize::try_from(seq - k.value()).unwrap_or(usize::MAX);
+                out.extend(v.value().split('\n').nth(nth).map(str::to_string));
             }
         }
         Ok(out)
@@ -331,15 +436,25 @@ impl Store {
         table.len().map_err(e)
     }
 
-    /// Removes an alert delivered to `target`.
-    pub fn delivered(&self, target: Target, key: &str) -> Result<()> {
+    /// Removes alerts delivered to `target`, in one transaction.
+    pub fn delivered(&self, target: Target, keys: &[&str]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
         let tx = self.db.begin_write().map_err(e)?;
         {
             let mut outbox = tx.open_table(self.outbox_of(target)).map_err(e)?;
-            outbox.remove(key).map_err(e)?;
+            for key in keys {
+                outbox.remove(*key).map_err(e)?;
+            }
         }
         tx.commit().map_err(e)
     }
+}
+
+/// Records in a row of the records table: one per line (a record's JSON has no line end).
+fn lines_in(row: &str) -> u64 {
+    memchr::memchr_iter(b'\n', row.as_bytes()).count() as u64 + 1
 }
 
 #[cfg(test)]
@@ -417,6 +532,7 @@ mod tests {
                         targets: &[],
                     })
                     .expect("commit");
+                engine.explained_stored();
                 if i % 3 == 0 {
                     let committed = store.committed().expect("read").expect("committed");
                     let (cases, explained) = store.cases().expect("cases");
@@ -437,7 +553,21 @@ mod tests {
             .collect();
         assert!(explained.len() > 100, "{}", explained.len());
         for ticket in &explained {
-            assert_eq!(engine.explain(ticket), whole.explain(ticket), "{ticket}");
+            let rows = engine.explained_rows(ticket);
+            let numbers: Vec<u64> = rows.iter().map(|(n, _)| *n).collect();
+            let stored = store.kept_events(&numbers).expect("kept events");
+            let events: Vec<Event> = rows
+                .into_iter()
+                .zip(stored)
+                .map(|((_, unstored), stored)| {
+                    let bytes = unstored.or(stored).expect("a row");
+                    postcard::from_bytes(&bytes).expect("an event")
+                })
+                .collect();
+            let got = (!events.is_empty())
+                .then(|| engine.explain_events(ticket, &events))
+                .flatten();
+            assert_eq!(got, whole.explain(ticket), "{ticket}");
         }
         let (got_end, expected_end) = (engine.finish(), whole.finish());
         got.extend(got_end.records.iter().cloned());
@@ -445,5 +575,131 @@ mod tests {
         assert!(expected.len() > 1000, "{}", expected.len());
         assert!(got == expected, "the records differ");
         assert_eq!(got_end.summary_json(), expected_end.summary_json());
+    }
+
+    /// A store of layout 1 (each ticket's kept events in one row, rewritten whole) is migrated
+    /// when opened: the events become rows of their own, in order; a store of a later layout
+    /// than this version writes is refused with the reason.
+    #[test]
+    fn a_store_of_layout_1_is_migrated_and_a_later_layout_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |hm: &str| {
+            format!("2026-03-02T{hm}:00+08:00")
+                .parse()
+                .expect("instant")
+        };
+        let events = vec![
+            Event::new("T-1", at("09:00"), "opened").with_attr("project", "north"),
+            Event::new("T-1", at("09:30"), "contacted"),
+        ];
+        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        {
+            let db = Database::create(dir.path().join("state.redb")).expect("db");
+            let tx = db.begin_write().expect("tx");
+            {
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+                let mut state = tx.open_table(def).expect("state");
+                state.insert(REST, b"the rest".as_slice()).expect("rest");
+                state.insert(POSITION, position.as_slice()).expect("pos");
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/explained");
+                let mut old = tx.open_table(def).expect("explained");
+                let bytes = postcard::to_stdvec(&events).expect("bytes");
+                old.insert("T-1", bytes.as_slice()).expect("row");
+            }
+            tx.commit().expect("commit");
+        }
+        let store = Store::open(dir.path(), 0).expect("migrated");
+        let committed = store.committed().expect("read").expect("committed");
+        assert_eq!(committed.rest, b"the rest");
+        let (cases, rows) = store.cases().expect("cases");
+        assert!(cases.is_empty());
+        assert_eq!(rows, [("T-1".to_string(), 1), ("T-1".to_string(), 2)]);
+        let kept: Vec<Event> = store
+            .kept_events(&[1, 2])
+            .expect("kept")
+            .into_iter()
+            .map(|b| postcard::from_bytes(&b.expect("a row")).expect("event"))
+            .collect();
+        assert_eq!(kept, events);
+        {
+            let tx = store.db.begin_read().expect("tx");
+            let names: Vec<String> = tx
+                .list_tables()
+                .expect("tables")
+                .map(|h| h.name().to_string())
+                .collect();
+            assert!(!names.contains(&"p0/explained".to_string()), "{names:?}");
+        }
+        // Opened again: already of this layout, nothing changes.
+        drop(store);
+        let store = Store::open(dir.path(), 0).expect("reopened");
+        assert_eq!(store.cases().expect("cases").1.len(), 2);
+        {
+            let tx = store.db.begin_write().expect("tx");
+            tx.open_table(store.state)
+                .expect("state")
+                .insert(LAYOUT_KEY, (LAYOUT + 1).to_le_bytes().as_slice())
+                .expect("layout");
+            tx.commit().expect("commit");
+        }
+        drop(store);
+        let refused = Store::open(dir.path(), 0).err().expect("refused");
+        assert!(
+            refused.0.contains(&format!("is of layout {}", LAYOUT + 1)),
+            "{refused}"
+        );
+    }
+
+    /// Records are written a row per batch: read back by number (from any record on, in pages
+    /// that cut rows) and by ticket, as if each were a row of its own.
+    #[test]
+    fn records_written_a_row_per_batch_read_back_by_number_and_by_ticket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0).expect("store");
+        let state = EngineCheckpoint {
+            rest: Vec::new(),
+            cases: Vec::new(),
+            explained: Default::default(),
+        };
+        let line =
+            |t: &str, n: u64| format!("{{\"record\":\"verdict\",\"ticket\":\"{t}\",\"n\":{n}}}");
+        let batches = [
+            vec![("A", 0), ("B", 1), ("A", 2)],
+            vec![],
+            vec![("C", 3)],
+            vec![("A", 4), ("B", 5)],
+        ];
+        for (i, batch) in batches.iter().enumerate() {
+            let records: Vec<(Option<String>, String)> = batch
+                .iter()
+                .map(|(t, n)| (Some(t.to_string()), line(t, *n)))
+                .collect();
+            let position = Position::Stdin { lines: i as u64 };
+            store
+                .commit(&Batch {
+                    state: &state,
+                    position: &position,
+                    records: &records,
+                    alerts: &[],
+                    targets: &[],
+                })
+                .expect("commit");
+        }
+        let all = store.records(0, 100).expect("records");
+        let want: Vec<(u64, String)> = [("A", 0), ("B", 1), ("A", 2), ("C", 3), ("A", 4), ("B", 5)]
+            .iter()
+            .map(|(t, n)| (*n, line(t, *n)))
+            .collect();
+        assert_eq!(all, want);
+        assert_eq!(store.records(2, 2).expect("page"), want[2..4].to_vec());
+        assert_eq!(store.records(1, 1).expect("page"), want[1..2].to_vec());
+        assert_eq!(store.records(5, 10).expect("page"), want[5..].to_vec());
+        assert!(store.records(6, 10).expect("page").is_empty());
+        assert_eq!(
+            store.records_of("A").expect("A"),
+            [line("A", 0), line("A", 2), line("A", 4)]
+        );
+        assert_eq!(store.records_of("C").expect("C"), [line("C", 3)]);
+        assert!(store.records_of("D").expect("D").is_empty());
     }
 }
