@@ -303,12 +303,25 @@ struct Finished {
 }
 
 impl Finished {
-    fn contains(&self, hash: u64) -> bool {
-        self.current.contains(&hash) || self.previous.contains(&hash)
+    /// Whether the ticket of `hash` settled recently, and if so whether it settled idle (never
+    /// closed, no event for the retention) rather than closed. The lowest bit of a remembered
+    /// hash says which: 63 bits are left to tell tickets apart.
+    fn contains(&self, hash: u64) -> Option<bool> {
+        let closed = hash & !1;
+        let idle = hash | 1;
+        let has = |h: &u64| self.current.contains(h) || self.previous.contains(h);
+        if has(&closed) {
+            Some(false)
+        } else if has(&idle) {
+            Some(true)
+        } else {
+            None
+        }
     }
 
-    fn insert(&mut self, hash: u64) {
-        self.current.insert(hash);
+    fn insert(&mut self, hash: u64, idle: bool) {
+        self.current
+            .insert(if idle { hash | 1 } else { hash & !1 });
     }
 
     /// Starts a new generation when the current one is old enough.
@@ -326,9 +339,11 @@ impl Finished {
 
 /// A running cycle of a settled case, resolved at the end of the stream.
 ///
-/// Without an explicit `now`, a stream of a year can leave one per case, so it is kept small:
-/// its stop is known to be absent, and what the clause's limit gives for its start (counting,
-/// amount, zone) is derived again when it is resolved.
+/// Without an explicit `now`, a stream of a year can leave one per case (every ticket that
+/// is never closed leaves its running cycles here once it has been idle for the retention),
+/// so it is kept small: its stop is known to be absent, what the clause's limit gives for its
+/// start (counting, amount, zone) is derived again when it is resolved, and pauses and
+/// evidence, which most cycles lack, share one optional box.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Deferred {
     /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
@@ -336,20 +351,34 @@ struct Deferred {
     plan: u32,
     cycle: u32,
     start: Instant,
+    /// Whether the case was closed when it settled (else it settled idle).
+    closed: bool,
+    extra: Option<Box<DeferredExtra>>,
+}
+
+/// The pauses and stage evidence of a [`Deferred`] cycle that has any.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DeferredExtra {
     pauses: Box<[PauseSpan]>,
     evidence: Box<[Box<[Instant]>]>,
 }
 
 impl Deferred {
-    fn new(ticket: &str, facts: CycleFacts) -> Deferred {
+    fn new(ticket: &str, facts: CycleFacts, closed: bool) -> Deferred {
         debug_assert!(facts.stop.is_none(), "only running cycles wait");
+        let extra = (!facts.pauses.is_empty() || !facts.evidence.is_empty()).then(|| {
+            Box::new(DeferredExtra {
+                pauses: facts.pauses.into_boxed_slice(),
+                evidence: facts.evidence.into_boxed_slice(),
+            })
+        });
         Deferred {
             ticket: InlineStr::new(ticket),
             plan: facts.plan as u32,
             cycle: facts.cycle,
             start: facts.start,
-            pauses: facts.pauses.into_boxed_slice(),
-            evidence: facts.evidence.into_boxed_slice(),
+            closed,
+            extra,
         }
     }
 
@@ -358,6 +387,10 @@ impl Deferred {
         let plan = &plans[self.plan as usize];
         let (counting, amount, zone) =
             resolve_limit(&plan.deadline.limit, self.start, plan.policy_zone);
+        let (pauses, evidence) = match self.extra {
+            Some(extra) => (extra.pauses.into_vec(), extra.evidence.into_vec()),
+            None => (Vec::new(), Vec::new()),
+        };
         let facts = CycleFacts {
             plan: self.plan as usize,
             cycle: self.cycle,
@@ -366,8 +399,8 @@ impl Deferred {
             counting,
             amount,
             zone,
-            pauses: self.pauses.into_vec(),
-            evidence: self.evidence.into_vec(),
+            pauses,
+            evidence,
         };
         (Arc::from(&*self.ticket), facts)
     }
@@ -567,15 +600,29 @@ impl CaseState {
         }
     }
 
-    /// When the case may be settled: the retention past its latest `closed`, and at least the
-    /// reorder window past the watermark at which its latest event arrived (a file concatenated
-    /// per project brings old cases long after the watermark has moved on, and their
-    /// follow-ups with them); `None` while it is not closed.
-    fn settles_at(&self, opts: &EvalOptions) -> Option<Instant> {
-        let closed = self.closed?;
+    /// When the case may be settled. A closed case: the retention past its latest `closed`,
+    /// and at least the reorder window past the watermark at which its latest event arrived (a
+    /// file concatenated per project brings old cases long after the watermark has moved on,
+    /// and their follow-ups with them). A case that is not closed: the retention past the
+    /// watermark at which its latest event arrived, so that a ticket left open and forgotten
+    /// costs memory for the retention, not for the rest of the stream (memory follows the
+    /// stream's density, not its length).
+    fn settles_at(&self, opts: &EvalOptions) -> Instant {
         let after =
             |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        Some(after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)))
+        match self.closed {
+            Some(closed) => after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)),
+            None => after(self.arrived, opts.retain),
+        }
+    }
+
+    /// Whether the case, not closed, may settle after the retention without events: not when
+    /// a notification, period or record clause has kept one of its events. Those clauses
+    /// follow projects, assets and other subjects whose events may be months apart (a duty a
+    /// quarter, a root-cause analysis after a month's target); such a case is kept until it is
+    /// closed, as a closed one is.
+    fn may_idle_out(&self) -> bool {
+        self.digest.as_ref().is_none_or(|d| d.events.is_empty())
     }
 
     fn rare(&mut self) -> &mut Rare {
@@ -1038,20 +1085,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 case
             }
             None => {
-                if self.finished.contains(key.short()) {
+                if let Some(idle) = self.finished.contains(key.short()) {
                     self.summary.expired += 1;
-                    let reason = format!(
-                        "event for `{}` arrived after its case was settled: more than {} \
-                         after it was closed; raise --retain to keep closed cases longer",
-                        event.ticket,
-                        format_duration(self.opts.retain)
-                    );
+                    let reason = expired_reason(&event.ticket, self.opts.retain, idle);
                     self.reject_event(&event, reason);
                     return;
                 }
-                self.cases
-                    .entry(key)
-                    .or_insert_with(|| Box::new(CaseState::new(&event.ticket, event.line, mark)))
+                let case = Box::new(CaseState::new(&event.ticket, event.line, mark));
+                // Every case settles at the latest after the retention without events.
+                self.settling
+                    .push(Reverse((case.settles_at(&self.opts), key)));
+                self.cases.entry(key).or_insert(case)
             }
         };
         self.summary.accepted += 1;
@@ -1110,16 +1154,20 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 break;
             }
             self.settling.pop();
-            let due = self.cases.get(&key).and_then(|c| c.settles_at(&self.opts));
+            let due = self
+                .cases
+                .get(&key)
+                .filter(|c| c.closed.is_some() || c.may_idle_out())
+                .map(|c| c.settles_at(&self.opts));
             match due {
                 Some(due) if due == when => {
                     self.mark_changed(key);
                     if let Some(case) = self.cases.remove(&key) {
-                        self.finished.insert(key.short());
+                        self.finished.insert(key.short(), case.closed.is_none());
                         self.settle_case(case, false);
                     }
                 }
-                // Its events arrived or it was reopened since: it settles later, if at all.
+                // Its events arrived or it was reopened since: it settles later.
                 Some(due) if due > when => self.settling.push(Reverse((due, key))),
                 _ => {}
             }
@@ -1187,15 +1235,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .map(|slot| std::mem::replace(slot, spare));
         let Some(mut case) = taken else {
             // Settled while these waited: they came after the retention.
+            let idle = self.finished.contains(key.short()).unwrap_or(false);
             for e in batch.drain(..) {
                 self.summary.expired += 1;
                 self.summary.accepted -= 1;
-                let reason = format!(
-                    "event for `{}` arrived after its case was settled: more than {} after \
-                     it was closed; raise --retain to keep closed cases longer",
-                    e.ticket,
-                    format_duration(self.opts.retain)
-                );
+                let reason = expired_reason(&e.ticket, self.opts.retain, idle);
                 self.reject_event(&e, reason);
             }
             return;
@@ -1226,9 +1270,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    if let Some(when) = case.settles_at(&self.opts) {
-                        self.settling.push(Reverse((when, key)));
-                    }
+                    self.settling
+                        .push(Reverse((case.settles_at(&self.opts), key)));
                 }
                 "reopened" => case.closed = None,
                 "escalated" | "notified" => self.evidence(&mut case, e),
@@ -1641,7 +1684,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for f in running {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
-                None => self.deferred.push(Deferred::new(&ticket, f)),
+                None => self.deferred.push(Deferred::new(&ticket, f, case.closed.is_some())),
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
@@ -1824,9 +1867,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.summary.now = now;
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred).into_iter() {
+                let closed = d.closed;
                 let (ticket, facts) = d.facts(&self.plans);
-                // Only settled cases wait here, and a case settles once closed.
-                self.emit(&ticket, &facts, now, None, true);
+                self.emit(&ticket, &facts, now, None, closed);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);
@@ -1839,6 +1882,24 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         std::mem::take(&mut self.summary)
+    }
+}
+
+/// Why an event for a settled case is rejected: its case was closed and kept the retention,
+/// or it was never closed and had no event for the retention (`idle`).
+fn expired_reason(ticket: &str, retain: Duration, idle: bool) -> String {
+    if idle {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: it was not closed and had \
+             no event for more than {}; raise --retain to keep idle cases longer",
+            format_duration(retain)
+        )
+    } else {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: more than {} after it was \
+             closed; raise --retain to keep closed cases longer",
+            format_duration(retain)
+        )
     }
 }
 
