@@ -200,3 +200,21 @@ fn with_an_explicit_now_an_idle_case_is_judged_when_it_settles() {
     let last_t = idle.verdicts.iter().rposition(|v| &*v.ticket != "A");
     assert!(first_a < last_t, "A settled before the end");
 }
+
+#[test]
+fn a_subject_is_never_settled_for_being_idle() {
+    // A lift (`kind: asset`) inspected every few weeks: quiet longer than the retention.
+    let mut events = stream_with_an_idle_ticket();
+    for (at, kind) in [("03-01 08:00", "opened"), ("04-20 08:00", "inspected")] {
+        let mut e = ev("LIFT-1", at, kind);
+        e.attrs = [(Box::from("kind"), Value::String("asset".into()))]
+            .into_iter()
+            .collect::<Attrs>();
+        events.push(e);
+    }
+    events.sort_by_key(|e| e.at);
+    let (summary, out, _) = run(&events, opts(10));
+    assert_eq!(summary.expired, 0);
+    assert!(out.rejected.is_empty());
+    assert_eq!(summary.unopened, 0);
+}

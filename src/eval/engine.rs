@@ -181,6 +181,9 @@ pub struct EvalOptions {
 /// `Evaluator::guard_tracks`).
 const GUARDED_FROM_TRACKS: usize = 8;
 
+/// The kinds of cases that are subjects of duties (SEMANTICS.md): never settled for being idle.
+const SUBJECT_KINDS: [&str; 2] = ["asset", "area"];
+
 /// The default of [`EvalOptions::retain`].
 pub const DEFAULT_RETAIN: Duration = Duration::days(30);
 
@@ -617,12 +620,18 @@ impl CaseState {
     }
 
     /// Whether the case, not closed, may settle after the retention without events: not when
-    /// a notification, period or record clause has kept one of its events. Those clauses
-    /// follow projects, assets and other subjects whose events may be months apart (a duty a
-    /// quarter, a root-cause analysis after a month's target); such a case is kept until it is
-    /// closed, as a closed one is.
+    /// it is a subject (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building),
+    /// nor when a notification, period or record clause has kept one of its events. Subjects,
+    /// projects and the other cases those clauses follow may be quiet for months (a drill a
+    /// quarter, fire equipment tested yearly, a root-cause analysis after a month's target);
+    /// they are kept until they are closed, as a closed case is kept for the retention.
     fn may_idle_out(&self) -> bool {
-        self.digest.as_ref().is_none_or(|d| d.events.is_empty())
+        let subject = self
+            .attrs
+            .get(super::case::GUARD_ATTR)
+            .and_then(Value::as_str)
+            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
+        !subject && self.digest.as_ref().is_none_or(|d| d.events.is_empty())
     }
 
     fn rare(&mut self) -> &mut Rare {
@@ -1032,6 +1041,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if self.case_attrs.is_none() {
             self.case_attrs = Some((!self.relevance.keeps_everything()).then(|| {
                 let mut names = Relevance::case_attributes(self.policies);
+                // Whether a case is a subject, never settled for being idle.
+                names.insert(super::case::GUARD_ATTR.to_string());
                 names.extend(self.periods.report_group_by().iter().cloned());
                 names.extend(
                     self.sink
@@ -2031,4 +2042,22 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
         }
     }
     rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every kept case costs before its lists: a million cases are kept on a dense
+    /// stream, so a field added here costs megabytes. Shrinking is welcome (lower the figure);
+    /// growing must be a decision, not an accident.
+    #[test]
+    fn the_per_case_state_does_not_grow_silently() {
+        assert_eq!(std::mem::size_of::<CaseState>(), 224, "CaseState");
+        assert_eq!(std::mem::size_of::<TrackState>(), 48, "TrackState");
+        assert_eq!(std::mem::size_of::<Stopped>(), 48, "Stopped");
+        assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");
+        // What remains of a never-closed case once it has settled idle without a `now`.
+        assert_eq!(std::mem::size_of::<Deferred>(), 56, "Deferred");
+    }
 }
