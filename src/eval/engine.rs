@@ -27,7 +27,10 @@
 //! is **settled**: `--retain` (default 30 days) after its latest `closed` (and at least the
 //! reorder window after the latest arrival of one of its events, so that a file concatenated
 //! per project keeps its follow-ups), or at the end of the stream. Follow-ups (`revisited`, `rated`, `spot_checked`, `reopened`) within the
-//! retention are applied like any event. A cycle still running when its case settles is judged
+//! retention are applied like any event. A case that is not closed settles the same way once
+//! it has had no event for the retention (so that memory follows the stream's density, not
+//! its length), unless it is a subject of duties or a notification, period or record clause
+//! reads it (see `CaseState::may_idle_out`). A cycle still running when its case settles is judged
 //! against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
 //! the end.
 //!
@@ -44,7 +47,8 @@
 //!   after its instant: it arrived more than the reorder window out of order *within its case*.
 //!   Disorder across cases is harmless.
 //! - **Expired events.** An event for a ticket settled in the last [`FINISHED_MEMORY`] (or twice
-//!   the retention) is rejected as arriving after the retention, with its own reason. An event
+//!   the retention) is rejected as arriving after the retention, with its own reason (closed,
+//!   or not closed and idle for the retention). An event
 //!   for a ticket settled longer ago starts a new case (reported as never opened unless it is an
 //!   `opened`), so that memory follows the recent past rather than the whole stream.
 //!
