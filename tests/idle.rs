@@ -120,14 +120,19 @@ fn a_case_idle_for_the_retention_is_judged_at_now_as_before() {
     assert_eq!(summary.expired, 0);
     let a: Vec<_> = idle.verdicts.iter().filter(|v| &*v.ticket == "A").collect();
     assert_eq!(a.len(), 2);
-    assert!(a.iter().all(|v| v.status == Status::Breached && !v.case_closed));
+    assert!(a
+        .iter()
+        .all(|v| v.status == Status::Breached && !v.case_closed));
     // Judged at the end of the stream (its latest event), not when A settled.
     assert!(a
         .iter()
         .all(|v| v.overdue_by == Some(t("04-30 13:00") - v.due)));
     // Memory follows the last ten days, not the whole stream: every ticket settles.
     assert!(most <= 12, "at most {most} cases kept");
-    assert!(kept_most >= 60, "with a long retention {kept_most} cases kept");
+    assert!(
+        kept_most >= 60,
+        "with a long retention {kept_most} cases kept"
+    );
 }
 
 #[test]
@@ -153,7 +158,9 @@ fn an_event_after_the_idle_retention_is_rejected_with_its_reason() {
     // Never applied to a fresh case: A keeps its running cycles, and nothing is unopened.
     assert_eq!(summary.unopened, 0);
     let a: Vec<_> = out.verdicts.iter().filter(|v| &*v.ticket == "A").collect();
-    assert!(a.iter().all(|v| v.status == Status::Breached && v.stop.is_none()));
+    assert!(a
+        .iter()
+        .all(|v| v.status == Status::Breached && v.stop.is_none()));
 }
 
 #[test]
@@ -180,7 +187,9 @@ fn an_idle_case_closed_within_the_retention_is_unaffected() {
     assert_eq!(verdicts(&idle), verdicts(&kept));
     let a: Vec<_> = idle.verdicts.iter().filter(|v| &*v.ticket == "A").collect();
     assert_eq!(a.len(), 2);
-    assert!(a.iter().all(|v| v.status == Status::Breached && v.case_closed));
+    assert!(a
+        .iter()
+        .all(|v| v.status == Status::Breached && v.case_closed));
     assert!(a.iter().all(|v| v.stop.is_some()));
 }
 

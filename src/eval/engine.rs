@@ -327,8 +327,7 @@ impl Finished {
     }
 
     fn insert(&mut self, hash: u64, idle: bool) {
-        self.current
-            .insert(if idle { hash | 1 } else { hash & !1 });
+        self.current.insert(if idle { hash | 1 } else { hash & !1 });
     }
 
     /// Starts a new generation when the current one is old enough.
@@ -620,7 +619,9 @@ impl CaseState {
         let after =
             |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
         match self.closed {
-            Some(closed) => after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)),
+            Some(closed) => {
+                after(closed, opts.retain).max(after(self.arrived, opts.reorder_window))
+            }
             None => after(self.arrived, opts.retain),
         }
     }
@@ -1708,7 +1709,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for f in running {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
-                None => self.deferred.push(Deferred::new(&ticket, f, case.closed.is_some())),
+                None => self
+                    .deferred
+                    .push(Deferred::new(&ticket, f, case.closed.is_some())),
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
@@ -1900,7 +1903,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         let mut open: Vec<Box<CaseState>> = self.cases.drain().map(|(_, case)| case).collect();
-        open.sort_unstable_by(|a, b| (*a.ticket).cmp(&*b.ticket));
+        open.sort_unstable_by(|a, b| a.ticket.cmp(&b.ticket));
         for case in open {
             self.settle_case(case, true);
         }
