@@ -29,9 +29,9 @@
 //! per project keeps its follow-ups), or at the end of the stream. Follow-ups (`revisited`, `rated`, `spot_checked`, `reopened`) within the
 //! retention are applied like any event. A case that is not closed settles the same way once
 //! it has had no event for the retention (so that memory follows the stream's density, not
-//! its length), unless it is a subject of duties or a notification, period or record clause
-//! reads it (see `CaseState::may_idle_out`). A cycle still running when its case settles is judged
-//! against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
+//! its length), when a deadline clause applies to it and it is neither a subject of duties
+//! nor read by a notification, period or record clause (see `Evaluator::may_idle_out`). A
+//! cycle still running when its case settles is judged against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
 //! the end.
 //!
 //! Output order: cases in the order they settle (by the instant their retention ended, then
@@ -626,21 +626,6 @@ impl CaseState {
         }
     }
 
-    /// Whether the case, not closed, may settle after the retention without events: not when
-    /// it is a subject (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building),
-    /// nor when a notification, period or record clause has kept one of its events. Subjects,
-    /// projects and the other cases those clauses follow may be quiet for months (a drill a
-    /// quarter, fire equipment tested yearly, a root-cause analysis after a month's target);
-    /// they are kept until they are closed, as a closed case is kept for the retention.
-    fn may_idle_out(&self) -> bool {
-        let subject = self
-            .attrs
-            .get(super::case::GUARD_ATTR)
-            .and_then(Value::as_str)
-            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
-        !subject && self.digest.as_ref().is_none_or(|d| d.events.is_empty())
-    }
-
     fn rare(&mut self) -> &mut Rare {
         self.rare.get_or_insert_with(Box::default)
     }
@@ -1175,7 +1160,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let due = self
                 .cases
                 .get(&key)
-                .filter(|c| c.closed.is_some() || c.may_idle_out())
+                .filter(|c| c.closed.is_some() || self.may_idle_out(c))
                 .map(|c| c.settles_at(&self.opts));
             match due {
                 Some(due) if due == when => {
@@ -1481,6 +1466,26 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             case.stopped.extend(out.into_iter().map(|st| (t, st)));
         }
         case.log = Some(log);
+    }
+
+    /// Whether the case, not closed, may settle after the retention without events: only a
+    /// ticket in the deadlines' sense, one a deadline clause applies to, and neither a subject
+    /// (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building) nor a case a
+    /// notification, period or record clause has kept an event of. Subjects, companies,
+    /// projects, replantings under warranty and the other cases no deadline follows may be
+    /// quiet for months (a drill a quarter, fire equipment tested yearly, a root-cause
+    /// analysis after a month's target); they are kept until they are closed.
+    fn may_idle_out(&self, case: &CaseState) -> bool {
+        let kind = case.attrs.get(super::case::GUARD_ATTR);
+        let subject = kind
+            .and_then(Value::as_str)
+            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
+        !subject
+            && case.digest.as_ref().is_none_or(|d| d.events.is_empty())
+            && self
+                .plans
+                .iter()
+                .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
     }
 
     /// Whether a clause of track `t` may apply to a case with these attributes, by its
