@@ -86,7 +86,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
-    /// ratings, spot checks, reopens) are applied to it.
+    /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
+    /// a deadline clause applies to is kept without events before it is judged like a closed
+    /// one.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
     pub retain: chrono::Duration,
     /// Colour of diagnostics.

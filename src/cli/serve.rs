@@ -84,7 +84,9 @@ pub struct ServeArgs {
     /// told as of now minus this.
     #[arg(long, value_name = "DURATION", default_value = "1min", value_parser = parse_cli_duration)]
     pub reorder_window: chrono::Duration,
-    /// How long after its latest `closed` a case is kept, so that follow-ups count.
+    /// How long after its latest `closed` a case is kept, so that follow-ups count; also how
+    /// long a ticket not closed that a deadline clause applies to is kept without events
+    /// before it is judged like a closed one.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
     pub retain: chrono::Duration,
     /// Zone of event timestamps that carry no UTC offset (without it they are rejected).

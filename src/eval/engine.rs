@@ -27,8 +27,11 @@
 //! is **settled**: `--retain` (default 30 days) after its latest `closed` (and at least the
 //! reorder window after the latest arrival of one of its events, so that a file concatenated
 //! per project keeps its follow-ups), or at the end of the stream. Follow-ups (`revisited`, `rated`, `spot_checked`, `reopened`) within the
-//! retention are applied like any event. A cycle still running when its case settles is judged
-//! against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
+//! retention are applied like any event. A case that is not closed settles the same way once
+//! it has had no event for the retention (so that memory follows the stream's density, not
+//! its length), when a deadline clause applies to it and it is neither a subject of duties
+//! nor read by a notification, period or record clause (see `Evaluator::may_idle_out`). A
+//! cycle still running when its case settles is judged against `now`: at once when `now` was given, else kept as a few dozen bytes and resolved at
 //! the end.
 //!
 //! Output order: cases in the order they settle (by the instant their retention ended, then
@@ -44,7 +47,8 @@
 //!   after its instant: it arrived more than the reorder window out of order *within its case*.
 //!   Disorder across cases is harmless.
 //! - **Expired events.** An event for a ticket settled in the last [`FINISHED_MEMORY`] (or twice
-//!   the retention) is rejected as arriving after the retention, with its own reason. An event
+//!   the retention) is rejected as arriving after the retention, with its own reason (closed,
+//!   or not closed and idle for the retention). An event
 //!   for a ticket settled longer ago starts a new case (reported as never opened unless it is an
 //!   `opened`), so that memory follows the recent past rather than the whole stream.
 //!
@@ -181,6 +185,9 @@ pub struct EvalOptions {
 /// `Evaluator::guard_tracks`).
 const GUARDED_FROM_TRACKS: usize = 8;
 
+/// The kinds of cases that are subjects of duties (SEMANTICS.md): never settled for being idle.
+const SUBJECT_KINDS: [&str; 2] = ["asset", "area"];
+
 /// The default of [`EvalOptions::retain`].
 pub const DEFAULT_RETAIN: Duration = Duration::days(30);
 
@@ -303,12 +310,24 @@ struct Finished {
 }
 
 impl Finished {
-    fn contains(&self, hash: u64) -> bool {
-        self.current.contains(&hash) || self.previous.contains(&hash)
+    /// Whether the ticket of `hash` settled recently, and if so whether it settled idle (never
+    /// closed, no event for the retention) rather than closed. The lowest bit of a remembered
+    /// hash says which: 63 bits are left to tell tickets apart.
+    fn contains(&self, hash: u64) -> Option<bool> {
+        let closed = hash & !1;
+        let idle = hash | 1;
+        let has = |h: &u64| self.current.contains(h) || self.previous.contains(h);
+        if has(&closed) {
+            Some(false)
+        } else if has(&idle) {
+            Some(true)
+        } else {
+            None
+        }
     }
 
-    fn insert(&mut self, hash: u64) {
-        self.current.insert(hash);
+    fn insert(&mut self, hash: u64, idle: bool) {
+        self.current.insert(if idle { hash | 1 } else { hash & !1 });
     }
 
     /// Starts a new generation when the current one is old enough.
@@ -326,9 +345,11 @@ impl Finished {
 
 /// A running cycle of a settled case, resolved at the end of the stream.
 ///
-/// Without an explicit `now`, a stream of a year can leave one per case, so it is kept small:
-/// its stop is known to be absent, and what the clause's limit gives for its start (counting,
-/// amount, zone) is derived again when it is resolved.
+/// Without an explicit `now`, a stream of a year can leave one per case (every ticket that
+/// is never closed leaves its running cycles here once it has been idle for the retention),
+/// so it is kept small: its stop is known to be absent, what the clause's limit gives for its
+/// start (counting, amount, zone) is derived again when it is resolved, and pauses and
+/// evidence, which most cycles lack, share one optional box.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Deferred {
     /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
@@ -336,20 +357,34 @@ struct Deferred {
     plan: u32,
     cycle: u32,
     start: Instant,
+    /// Whether the case was closed when it settled (else it settled idle).
+    closed: bool,
+    extra: Option<Box<DeferredExtra>>,
+}
+
+/// The pauses and stage evidence of a [`Deferred`] cycle that has any.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DeferredExtra {
     pauses: Box<[PauseSpan]>,
     evidence: Box<[Box<[Instant]>]>,
 }
 
 impl Deferred {
-    fn new(ticket: &str, facts: CycleFacts) -> Deferred {
+    fn new(ticket: &str, facts: CycleFacts, closed: bool) -> Deferred {
         debug_assert!(facts.stop.is_none(), "only running cycles wait");
+        let extra = (!facts.pauses.is_empty() || !facts.evidence.is_empty()).then(|| {
+            Box::new(DeferredExtra {
+                pauses: facts.pauses.into_boxed_slice(),
+                evidence: facts.evidence.into_boxed_slice(),
+            })
+        });
         Deferred {
             ticket: InlineStr::new(ticket),
             plan: facts.plan as u32,
             cycle: facts.cycle,
             start: facts.start,
-            pauses: facts.pauses.into_boxed_slice(),
-            evidence: facts.evidence.into_boxed_slice(),
+            closed,
+            extra,
         }
     }
 
@@ -358,6 +393,10 @@ impl Deferred {
         let plan = &plans[self.plan as usize];
         let (counting, amount, zone) =
             resolve_limit(&plan.deadline.limit, self.start, plan.policy_zone);
+        let (pauses, evidence) = match self.extra {
+            Some(extra) => (extra.pauses.into_vec(), extra.evidence.into_vec()),
+            None => (Vec::new(), Vec::new()),
+        };
         let facts = CycleFacts {
             plan: self.plan as usize,
             cycle: self.cycle,
@@ -366,8 +405,8 @@ impl Deferred {
             counting,
             amount,
             zone,
-            pauses: self.pauses.into_vec(),
-            evidence: self.evidence.into_vec(),
+            pauses,
+            evidence,
         };
         (Arc::from(&*self.ticket), facts)
     }
@@ -464,7 +503,9 @@ struct StageKey {
 /// of the types notification and period clauses read (`digest`).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct CaseState {
-    ticket: Arc<str>,
+    /// Inline: most tickets fit in 22 bytes, and a shared string would cost every kept case a
+    /// heap block of its own; sinks get a shared copy made when the case settles.
+    ticket: InlineStr,
     /// Accepted events, applied or waiting, relevant or not.
     count: u64,
     first_line: u64,
@@ -548,7 +589,7 @@ struct Rare {
 impl CaseState {
     fn new(ticket: &str, line: u64, arrived: Instant) -> CaseState {
         CaseState {
-            ticket: ticket.into(),
+            ticket: InlineStr::new(ticket),
             count: 0,
             first_line: line,
             opened: false,
@@ -567,15 +608,22 @@ impl CaseState {
         }
     }
 
-    /// When the case may be settled: the retention past its latest `closed`, and at least the
-    /// reorder window past the watermark at which its latest event arrived (a file concatenated
-    /// per project brings old cases long after the watermark has moved on, and their
-    /// follow-ups with them); `None` while it is not closed.
-    fn settles_at(&self, opts: &EvalOptions) -> Option<Instant> {
-        let closed = self.closed?;
+    /// When the case may be settled. A closed case: the retention past its latest `closed`,
+    /// and at least the reorder window past the watermark at which its latest event arrived (a
+    /// file concatenated per project brings old cases long after the watermark has moved on,
+    /// and their follow-ups with them). A case that is not closed: the retention past the
+    /// watermark at which its latest event arrived, so that a ticket left open and forgotten
+    /// costs memory for the retention, not for the rest of the stream (memory follows the
+    /// stream's density, not its length).
+    fn settles_at(&self, opts: &EvalOptions) -> Instant {
         let after =
             |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        Some(after(closed, opts.retain).max(after(self.arrived, opts.reorder_window)))
+        match self.closed {
+            Some(closed) => {
+                after(closed, opts.retain).max(after(self.arrived, opts.reorder_window))
+            }
+            None => after(self.arrived, opts.retain),
+        }
     }
 
     fn rare(&mut self) -> &mut Rare {
@@ -985,6 +1033,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if self.case_attrs.is_none() {
             self.case_attrs = Some((!self.relevance.keeps_everything()).then(|| {
                 let mut names = Relevance::case_attributes(self.policies);
+                // Whether a case is a subject, never settled for being idle.
+                names.insert(super::case::GUARD_ATTR.to_string());
                 names.extend(self.periods.report_group_by().iter().cloned());
                 names.extend(
                     self.sink
@@ -1038,20 +1088,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 case
             }
             None => {
-                if self.finished.contains(key.short()) {
+                if let Some(idle) = self.finished.contains(key.short()) {
                     self.summary.expired += 1;
-                    let reason = format!(
-                        "event for `{}` arrived after its case was settled: more than {} \
-                         after it was closed; raise --retain to keep closed cases longer",
-                        event.ticket,
-                        format_duration(self.opts.retain)
-                    );
+                    let reason = expired_reason(&event.ticket, self.opts.retain, idle);
                     self.reject_event(&event, reason);
                     return;
                 }
-                self.cases
-                    .entry(key)
-                    .or_insert_with(|| Box::new(CaseState::new(&event.ticket, event.line, mark)))
+                let case = Box::new(CaseState::new(&event.ticket, event.line, mark));
+                // Every case settles at the latest after the retention without events.
+                self.settling
+                    .push(Reverse((case.settles_at(&self.opts), key)));
+                self.cases.entry(key).or_insert(case)
             }
         };
         self.summary.accepted += 1;
@@ -1110,16 +1157,20 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 break;
             }
             self.settling.pop();
-            let due = self.cases.get(&key).and_then(|c| c.settles_at(&self.opts));
+            let due = self
+                .cases
+                .get(&key)
+                .filter(|c| c.closed.is_some() || self.may_idle_out(c))
+                .map(|c| c.settles_at(&self.opts));
             match due {
                 Some(due) if due == when => {
                     self.mark_changed(key);
                     if let Some(case) = self.cases.remove(&key) {
-                        self.finished.insert(key.short());
+                        self.finished.insert(key.short(), case.closed.is_none());
                         self.settle_case(case, false);
                     }
                 }
-                // Its events arrived or it was reopened since: it settles later, if at all.
+                // Its events arrived or it was reopened since: it settles later.
                 Some(due) if due > when => self.settling.push(Reverse((due, key))),
                 _ => {}
             }
@@ -1187,15 +1238,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .map(|slot| std::mem::replace(slot, spare));
         let Some(mut case) = taken else {
             // Settled while these waited: they came after the retention.
+            let idle = self.finished.contains(key.short()).unwrap_or(false);
             for e in batch.drain(..) {
                 self.summary.expired += 1;
                 self.summary.accepted -= 1;
-                let reason = format!(
-                    "event for `{}` arrived after its case was settled: more than {} after \
-                     it was closed; raise --retain to keep closed cases longer",
-                    e.ticket,
-                    format_duration(self.opts.retain)
-                );
+                let reason = expired_reason(&e.ticket, self.opts.retain, idle);
                 self.reject_event(&e, reason);
             }
             return;
@@ -1226,9 +1273,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    if let Some(when) = case.settles_at(&self.opts) {
-                        self.settling.push(Reverse((when, key)));
-                    }
+                    self.settling
+                        .push(Reverse((case.settles_at(&self.opts), key)));
                 }
                 "reopened" => case.closed = None,
                 "escalated" | "notified" => self.evidence(&mut case, e),
@@ -1422,6 +1468,26 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         case.log = Some(log);
     }
 
+    /// Whether the case, not closed, may settle after the retention without events: only a
+    /// ticket in the deadlines' sense, one a deadline clause applies to, and neither a subject
+    /// (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building) nor a case a
+    /// notification, period or record clause has kept an event of. Subjects, companies,
+    /// projects, replantings under warranty and the other cases no deadline follows may be
+    /// quiet for months (a drill a quarter, fire equipment tested yearly, a root-cause
+    /// analysis after a month's target); they are kept until they are closed.
+    fn may_idle_out(&self, case: &CaseState) -> bool {
+        let kind = case.attrs.get(super::case::GUARD_ATTR);
+        let subject = kind
+            .and_then(Value::as_str)
+            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
+        !subject
+            && case.digest.as_ref().is_none_or(|d| d.events.is_empty())
+            && self
+                .plans
+                .iter()
+                .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+    }
+
     /// Whether a clause of track `t` may apply to a case with these attributes, by its
     /// `kind` alone: a clock is followed only for cases of a kind one of its clauses is for.
     fn may_apply(&self, t: u16, kind: Option<&Value>) -> bool {
@@ -1538,7 +1604,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     /// Judges a cycle of `plan` that stopped, as of `now`, with the case as it is now.
-    fn cycle_stopped(&mut self, case: &CaseState, plan: u32, st: Stopped, now: Instant) {
+    fn cycle_stopped(
+        &mut self,
+        ticket: &Arc<str>,
+        case: &CaseState,
+        plan: u32,
+        st: Stopped,
+        now: Instant,
+    ) {
         let plan = plan as usize;
         if !self.applies(case, plan, st.start) {
             return;
@@ -1546,7 +1619,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let pauses = st.pause_list();
         let facts = self.facts(case, plan, st.cycle, st.start, Some(st.stop), pauses);
         self.emit(
-            &case.ticket,
+            ticket,
             &facts,
             now,
             Some(&case.attrs),
@@ -1556,7 +1629,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
     fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
-        let ticket = case.ticket.clone();
+        let ticket: Arc<str> = Arc::from(&*case.ticket);
         if !case.opened {
             self.summary.unopened += 1;
             let unopened = Unopened {
@@ -1585,7 +1658,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let judged_at = known_now.unwrap_or(fallback_now);
         for (p, st) in stopped {
             let now = judged_at.max(st.stop);
-            self.cycle_stopped(&case, p, st, now);
+            self.cycle_stopped(&ticket, &case, p, st, now);
         }
         let mut running = Vec::new();
         for (t, state) in &case.tracks {
@@ -1600,7 +1673,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         running.sort_by_key(|f| (f.plan, f.cycle));
-        let ticket_inline = InlineStr::new(&case.ticket);
+        let ticket_inline = case.ticket.clone();
         let kept = case.digest.take().map(|d| *d).unwrap_or_default();
         let mut digest: Vec<Event> = kept
             .events
@@ -1619,7 +1692,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let is_last = |e: &Event| e.at == at && e.kind == kind;
             if !digest.last().is_some_and(is_last) {
                 digest.push(Event {
-                    ticket: InlineStr::new(&case.ticket),
+                    ticket: case.ticket.clone(),
                     at,
                     kind,
                     id: None,
@@ -1641,7 +1714,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for f in running {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
-                None => self.deferred.push(Deferred::new(&ticket, f)),
+                None => self
+                    .deferred
+                    .push(Deferred::new(&ticket, f, case.closed.is_some())),
             }
         }
         self.notices_of_case(&ticket, &view, known_now);
@@ -1824,9 +1899,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.summary.now = now;
         if let Some(now) = now {
             for d in std::mem::take(&mut self.deferred).into_iter() {
+                let closed = d.closed;
                 let (ticket, facts) = d.facts(&self.plans);
-                // Only settled cases wait here, and a case settles once closed.
-                self.emit(&ticket, &facts, now, None, true);
+                self.emit(&ticket, &facts, now, None, closed);
             }
             for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
                 self.emit_findings(&ticket, &facts, now);
@@ -1839,6 +1914,24 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
         self.periods.finish(now, &mut self.sink, &mut self.summary);
         std::mem::take(&mut self.summary)
+    }
+}
+
+/// Why an event for a settled case is rejected: its case was closed and kept the retention,
+/// or it was never closed and had no event for the retention (`idle`).
+fn expired_reason(ticket: &str, retain: Duration, idle: bool) -> String {
+    if idle {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: it was not closed and had \
+             no event for more than {}; raise --retain to keep idle cases longer",
+            format_duration(retain)
+        )
+    } else {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: more than {} after it was \
+             closed; raise --retain to keep closed cases longer",
+            format_duration(retain)
+        )
     }
 }
 
@@ -1970,4 +2063,22 @@ fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
         }
     }
     rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every kept case costs before its lists (the ticket inline, so no heap block): a million cases are kept on a dense
+    /// stream, so a field added here costs megabytes. Shrinking is welcome (lower the figure);
+    /// growing must be a decision, not an accident.
+    #[test]
+    fn the_per_case_state_does_not_grow_silently() {
+        assert_eq!(std::mem::size_of::<CaseState>(), 232, "CaseState");
+        assert_eq!(std::mem::size_of::<TrackState>(), 48, "TrackState");
+        assert_eq!(std::mem::size_of::<Stopped>(), 48, "Stopped");
+        assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");
+        // What remains of a never-closed case once it has settled idle without a `now`.
+        assert_eq!(std::mem::size_of::<Deferred>(), 56, "Deferred");
+    }
 }

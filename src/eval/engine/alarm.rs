@@ -133,6 +133,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 continue;
             };
             let mut next: Option<Instant> = None;
+            let ticket: std::sync::Arc<str> = std::sync::Arc::from(&*case.ticket);
             for (t, state) in &case.tracks {
                 let Some((cycle, start, pauses)) = state.running() else {
                     continue;
@@ -145,7 +146,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     let facts = self.facts(case, p, cycle, start, None, pauses.to_vec());
                     actions.clear();
                     let mut verdict =
-                        resolve(&facts, &self.plans[p], &case.ticket, judged, &mut actions);
+                        resolve(&facts, &self.plans[p], &ticket, judged, &mut actions);
                     verdict.case_closed = case.closed.is_some();
                     let is_new = |at: Instant| since.is_none_or(|s| at > s);
                     for action in actions.drain(..) {
