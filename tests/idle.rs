@@ -3,20 +3,15 @@
 //! an event for them afterwards is rejected with its own reason, and a case closed within the
 //! retention is unaffected.
 
-use chrono::{DateTime, Duration, Utc};
+mod common;
+
+use chrono::Duration;
+use common::in_2026 as t;
 use pledge::eval::{Collect, EvalOptions, Evaluator, Status, Summary};
 use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render};
 use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
-
-/// `"03-02 09:00"` → 2026-03-02T09:00:00+08:00.
-fn t(s: &str) -> Instant {
-    let full = format!("2026-{}:00+08:00", s.replace(' ', "T"));
-    DateTime::parse_from_rfc3339(&full)
-        .unwrap_or_else(|e| panic!("{full}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ev(ticket: &str, at: &str, kind: &str) -> Event {
     Event {

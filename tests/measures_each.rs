@@ -7,8 +7,8 @@
 mod common;
 
 use chrono::Duration;
-use common::{one_and_merged, policy, run_sorted as run, t};
-use pledge::eval::{Collect, EvalOptions, Evaluator};
+use common::{one_and_merged, policy, run_in_arrival_order, run_sorted as run, t};
+use pledge::eval::Collect;
 use pledge::period::PeriodRecord;
 use pledge::syntax::messages::{localize, Lang};
 use pledge::syntax::{format_clause, parse_policy, render};
@@ -253,19 +253,7 @@ proptest! {
         let n = chunks.len();
         chunks.rotate_left(seed as usize % n);
         let shuffled: Vec<Event> = chunks.into_iter().flatten().collect();
-        let opts = || EvalOptions {
-            now: Some(t("2026-06-01T00:00:00+08:00")),
-            reorder_window: Duration::days(400),
-            ..EvalOptions::default()
-        };
-        let go = |events: Vec<Event>| {
-            let mut e = Evaluator::new(std::slice::from_ref(&p), opts(), Collect::default());
-            for (i, mut ev) in events.into_iter().enumerate() {
-                ev.line = i as u64 + 1;
-                e.push(ev);
-            }
-            rows(&e.finish().1)
-        };
+        let go = |events: Vec<Event>| rows(&run_in_arrival_order(&p, events, "2026-06-01T00:00:00+08:00"));
         prop_assert_eq!(go(events), go(shuffled));
     }
 

@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{one_and_merged, policy, run_sorted as run, t};
+use common::{one_and_merged, policy, run_in_arrival_order, run_sorted as run, t};
 use pledge::eval::{Collect, EvalOptions, Evaluator};
 use pledge::period::{ObligationStatus, PeriodRecord, TargetStatus};
 use pledge::policy::PeriodUnit;
@@ -364,19 +364,7 @@ proptest! {
             s ^= s << 17;
             shuffled.swap(i, (s % (i as u64 + 1)) as usize);
         }
-        let opts = || EvalOptions {
-            now: Some(t("2026-06-01T00:00:00+08:00")),
-            reorder_window: Duration::days(400),
-            ..EvalOptions::default()
-        };
-        let go = |events: Vec<Event>| {
-            let mut e = Evaluator::new(std::slice::from_ref(&p), opts(), Collect::default());
-            for (i, mut ev) in events.into_iter().enumerate() {
-                ev.line = i as u64 + 1;
-                e.push(ev);
-            }
-            records(&e.finish().1)
-        };
+        let go = |events: Vec<Event>| records(&run_in_arrival_order(&p, events, "2026-06-01T00:00:00+08:00"));
         prop_assert_eq!(go(events), go(shuffled));
     }
 

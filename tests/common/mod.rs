@@ -93,3 +93,19 @@ pub fn one_and_merged(
     let (_, summary, sink) = merged_periods(policies, &states).expect("merges");
     (one, (summary, sink))
 }
+
+/// `events` in the order given (numbered as lines in that order) through one evaluator judging
+/// at `now`, with a reorder window wide enough for any order: the laws of arrival order compare
+/// two such runs.
+pub fn run_in_arrival_order(policy: &Policy, events: Vec<Event>, now: &str) -> Collect {
+    let opts = EvalOptions {
+        reorder_window: chrono::Duration::days(400),
+        ..at_now(now)
+    };
+    let mut e = Evaluator::new(std::slice::from_ref(policy), opts, Collect::default());
+    for (i, mut ev) in events.into_iter().enumerate() {
+        ev.line = i as u64 + 1;
+        e.push(ev);
+    }
+    e.finish().1
+}
