@@ -833,15 +833,14 @@ impl Engine {
         // The case's own verdicts and findings as of `now`; a period's outcome needs every case
         // of the period and is final only at the end of the stream, so it is not told here.
         let own = crate::eval::evaluate_case_full(policies, events, now);
-        let records = crate::eval::explain_other::Records {
+        let records = crate::explain::other::Records {
             verdicts: &own.verdicts,
             findings: &own.findings,
             periods: &[],
             cases: &cases,
         };
-        let others =
-            crate::eval::explain_other::explain_other_clauses(policies, events, now, records);
-        Some(crate::eval::explain_case(policies, events, now).render_with(&others))
+        let others = crate::explain::other::explain_other_clauses(policies, events, now, records);
+        Some(crate::explain::explain_case(policies, events, now).render_with(&others))
     }
 
     /// One line of JSON Lines in the event format, validated exactly as `pledge check` reads

@@ -117,6 +117,12 @@ mod event;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 #[cfg_attr(never, mutants::skip)]
+pub mod explain;
+#[cfg(not(feature = "internals"))]
+mod explain;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
 pub mod gen;
 #[cfg(not(feature = "internals"))]
 mod gen;

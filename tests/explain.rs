@@ -1,9 +1,10 @@
-//! `eval::explain_case`: the facts behind a case's verdicts, and the same verdicts as the
+//! `explain::explain_case`: the facts behind a case's verdicts, and the same verdicts as the
 //! evaluator.
 
 use pledge::calendar::SpecialDate;
-use pledge::eval::explain::{Applicability, CalendarStep};
-use pledge::eval::{evaluate_case_full, explain_case};
+use pledge::eval::evaluate_case_full;
+use pledge::explain::explain_case;
+use pledge::explain::{Applicability, CalendarStep};
 use pledge::input::{read_events, ReadOptions, Record};
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;

@@ -4,10 +4,10 @@
 use pledge::check::check_parallel_with;
 use pledge::eval::EvalOptions;
 use pledge::input::{Format, ReadOptions};
-use pledge::period::report::PeriodReport;
 use pledge::period::ReportSpec;
 use pledge::policy::{PeriodUnit, Policy};
 use pledge::report::html::{HtmlData, HtmlSink};
+use pledge::report::period::PeriodReport;
 use pledge::syntax::{load_policy, parse_policy};
 use std::path::Path;
 

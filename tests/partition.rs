@@ -6,9 +6,10 @@
 use chrono::{DateTime, Utc};
 use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Sink, Summary};
 use pledge::input::{read_events, ReadOptions, Record};
-use pledge::period::report::{merged_periods, PeriodSink};
+use pledge::period::PeriodSink;
 use pledge::period::{PeriodRecord, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
+use pledge::report::period::merged_periods;
 use proptest::prelude::*;
 
 fn shipped_policies() -> Vec<Policy> {

@@ -1045,8 +1045,8 @@ fn a_sample_counts_only_the_cases_its_condition_holds_for() {
 
 #[test]
 fn a_period_report_groups_by_an_attribute_no_clause_reads() {
-    use pledge::period::report::evaluate_periods;
     use pledge::period::ReportSpec;
+    use pledge::report::period::evaluate_periods;
     // No clause reads `project`, yet the report groups by it: the evaluator must keep it.
     let p = policy("deadline contact { until contacted within 1 hour }");
     let events = [
@@ -1096,8 +1096,8 @@ fn report_rows(
     events: &[&str],
     now: Option<&str>,
 ) -> Vec<(String, String, String, u64, u64, u64, u64)> {
-    use pledge::period::report::evaluate_periods;
     use pledge::period::ReportSpec;
+    use pledge::report::period::evaluate_periods;
     let spec = ReportSpec {
         unit: PeriodUnit::Month,
         group_by: vec!["project".to_string()],

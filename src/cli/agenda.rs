@@ -4,7 +4,7 @@
 //! Exit codes as for `check`: 1 when the agenda lists anything overdue or a missed escalation,
 //! 0 when it lists only what is coming up (or nothing).
 
-use super::args::{load_policies, open_stream, parse_cli_duration, usage, ColorChoice};
+use super::args::{load_policies, open_stream, usage, ColorChoice};
 use super::check::InputFormat;
 use super::Outcome;
 use crate::agenda::{render_human, to_json, AgendaSink, ItemKind};
@@ -42,7 +42,7 @@ pub struct AgendaArgs {
     #[arg(long, value_name = "INSTANT")]
     pub now: Option<String>,
     /// How far ahead to look for due times and stages: `4h`, `30min`, `1d`.
-    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = crate::input::parse_typed_duration)]
     pub within: chrono::Duration,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
@@ -55,13 +55,13 @@ pub struct AgendaArgs {
     pub input_format: InputFormat,
     /// How far out of order events may arrive: each waits this long (in stream time) before
     /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
     /// one.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Also list clocks still running on closed cases (breaches for the report, left out by
     /// default: the agenda is for what can still be acted on).

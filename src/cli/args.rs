@@ -1,12 +1,11 @@
 //! Parsers for option values shared by the subcommands, and loading of policy files.
 
 use super::Outcome;
-use crate::input::{parse_timestamp, Export, ExportKind, Format, Mapping, ReadOptions};
+use crate::input::{parse_typed_instant, Export, ExportKind, Format, Mapping, ReadOptions};
 use crate::policy::Policy;
 use crate::syntax::messages::localize;
 use crate::syntax::{load_policy_linted, render, Lang, PolicyErrors};
 use crate::Instant;
-use chrono::Duration;
 use chrono_tz::Tz;
 use std::fs::File;
 use std::io::{IsTerminal, Read};
@@ -15,66 +14,6 @@ use std::path::{Path, PathBuf};
 /// `--partition I/N`.
 pub fn parse_partition(text: &str) -> Result<crate::eval::Partition, String> {
     crate::eval::Partition::parse(text)
-}
-
-/// A duration typed on the command line: a number and a unit, with or without a space:
-/// `30s`, `15min`, `4h`, `2 d`, `1 week`; several parts add up (`1h30min`).
-pub fn parse_cli_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!("`{text}` is not a duration: use a number and a unit, like `30min`, `4h` or `2d`")
-    };
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let mut total = Duration::zero();
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = rest[digits..].trim_start();
-        let unit_len = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = rest[unit_len..].trim_start();
-        let seconds: i64 = match unit {
-            "s" | "sec" | "secs" | "second" | "seconds" => 1,
-            "m" | "min" | "mins" | "minute" | "minutes" => 60,
-            "h" | "hour" | "hours" => 3600,
-            "d" | "day" | "days" => 86_400,
-            "w" | "week" | "weeks" => 604_800,
-            _ => return Err(bad()),
-        };
-        let part = n
-            .checked_mul(seconds)
-            .and_then(Duration::try_seconds)
-            .ok_or_else(bad)?;
-        total = total.checked_add(&part).ok_or_else(bad)?;
-    }
-    Ok(total)
-}
-
-/// An instant typed on the command line: RFC 3339 with an offset, or a local date and time
-/// (`2026-03-05T18:00`, `2026-03-05 18:00:00`) in `zone`, or a date alone meaning its midnight.
-pub fn parse_cli_instant(text: &str, zone: Tz) -> Result<Instant, String> {
-    let text = text.trim();
-    let bad = || {
-        format!(
-            "`{text}` is not an instant: use RFC 3339 like `2026-03-05T18:00:00+08:00`, or a \
-             local `2026-03-05T18:00` in the policy's zone"
-        )
-    };
-    let full = match text.len() {
-        10 => format!("{text}T00:00:00"),
-        16 => format!("{text}:00"),
-        _ => text.to_string(),
-    };
-    parse_timestamp(&full, Some(zone)).map_err(|_| bad())
 }
 
 /// A time zone by IANA name.
@@ -173,7 +112,7 @@ pub fn open_stream(
 ) -> Result<Stream, Outcome> {
     let tz = tz.map(parse_zone).transpose().map_err(|e| usage(&e))?;
     let now = now
-        .map(|text| parse_cli_instant(text, tz.unwrap_or(zone)))
+        .map(|text| parse_typed_instant(text, tz.unwrap_or(zone)))
         .transpose()
         .map_err(|e| usage(&e))?;
     let name = events.display().to_string();
@@ -275,33 +214,5 @@ impl ColorChoice {
             ColorChoice::Never => false,
             ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_cli_duration("4h"), Ok(Duration::hours(4)));
-        assert_eq!(parse_cli_duration("30 min"), Ok(Duration::minutes(30)));
-        assert_eq!(parse_cli_duration("1h30min"), Ok(Duration::minutes(90)));
-        assert_eq!(parse_cli_duration("2d"), Ok(Duration::days(2)));
-        assert!(parse_cli_duration("").is_err());
-        assert!(parse_cli_duration("h").is_err());
-        assert!(parse_cli_duration("4 fortnights").is_err());
-        assert!(parse_cli_duration("99999999999999999999h").is_err());
-    }
-
-    #[test]
-    fn instants() {
-        let tz: Tz = "Asia/Shanghai".parse().unwrap();
-        let a = parse_cli_instant("2026-03-05T18:00", tz).unwrap();
-        let b = parse_cli_instant("2026-03-05T10:00:00Z", tz).unwrap();
-        assert_eq!(a, b);
-        let midnight = parse_cli_instant("2026-03-05", tz).unwrap();
-        assert_eq!(midnight.to_rfc3339(), "2026-03-04T16:00:00+00:00");
-        assert!(parse_cli_instant("tomorrow", tz).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `pledge check POLICY... --events FILE|-`: evaluate a stream and report.
 
-use super::args::{load_policies, open_stream, parse_cli_duration, parse_partition, ColorChoice};
+use super::args::{load_policies, open_stream, parse_partition, ColorChoice};
 use super::Outcome;
 use crate::check::{check_parallel_with, Checked};
 use crate::eval::{EvalOptions, Partition, Sink, Summary};
@@ -81,13 +81,13 @@ pub struct CheckArgs {
     pub rejects: Option<PathBuf>,
     /// How far out of order events may arrive: each waits this long (in stream time) before
     /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
     /// one.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Which records `json` and `jsonl` write.
     #[arg(long, value_enum, default_value_t)]

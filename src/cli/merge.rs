@@ -6,9 +6,9 @@ use super::args::usage;
 use super::output::Output;
 use super::period_report::{render, PeriodReportFormat, ReportArgs};
 use super::Outcome;
-use crate::period::report::merged_periods;
 use crate::period::CalendarPeriod;
 use crate::policy::{PeriodUnit, Policy};
+use crate::report::period::merged_periods;
 use crate::serve::store::Store;
 
 /// Reads the committed state of every directory, merges them and writes the report.

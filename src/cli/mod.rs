@@ -29,8 +29,6 @@ mod test;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use args::{parse_cli_duration, parse_cli_instant};
-
 /// What a command came to, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

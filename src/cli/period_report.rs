@@ -4,17 +4,17 @@
 //! Exit codes as for `check`: 1 when a row shows a problem (breached, short, missed, findings,
 //! a repeat action), else 0.
 
-use super::args::{load_policies, parse_cli_duration, parse_partition, ColorChoice};
+use super::args::{load_policies, parse_partition, ColorChoice};
 use super::check::InputFormat;
 use super::periods::{evaluate, evaluate_into, usage, StreamOptions};
 use super::Outcome;
 use crate::eval::Partition;
 use crate::eval::Summary;
 use crate::period::calendar_period::parse_unit;
-use crate::period::report::PeriodReport;
 use crate::period::{CalendarPeriod, ReportSpec};
 use crate::policy::{PeriodUnit, Policy};
 use crate::report::html::{HtmlData, HtmlSink};
+use crate::report::period::PeriodReport;
 use crate::syntax::DEFAULT_ZONE;
 use std::path::PathBuf;
 
@@ -83,13 +83,13 @@ pub struct ReportArgs {
     pub input_format: InputFormat,
     /// How far out of order events may arrive: each waits this long (in stream time) before
     /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
     /// one.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Colour of diagnostics.
     #[arg(long, value_enum, default_value_t)]

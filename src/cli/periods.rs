@@ -5,7 +5,7 @@ use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
 use crate::eval::{EvalOptions, Evaluator, Partition, Sink, Summary};
-use crate::period::report::PeriodSink;
+use crate::period::PeriodSink;
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;
 use crate::syntax::DEFAULT_ZONE;

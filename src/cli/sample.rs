@@ -2,13 +2,13 @@
 //! each sampling clause, drawn reproducibly (the algorithm is documented in
 //! `pledge::period::draw`).
 
-use super::args::{load_policies, parse_cli_duration, ColorChoice};
+use super::args::{load_policies, ColorChoice};
 use super::check::InputFormat;
 use super::periods::{evaluate, print, usage, StreamOptions};
 use super::Outcome;
-use crate::period::report::percent;
 use crate::period::{CalendarPeriod, DrawSpec, PeriodRecord, SampleDraw};
 use crate::policy::ClauseBody;
+use crate::report::period::percent;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -54,13 +54,13 @@ pub struct SampleArgs {
     pub input_format: InputFormat,
     /// How far out of order events may arrive: each waits this long (in stream time) before
     /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
     /// one.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Colour of diagnostics.
     #[arg(long, value_enum, default_value_t)]

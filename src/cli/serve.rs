@@ -2,9 +2,7 @@
 //! the monitoring service
 //! (see `crate::serve`); this file only reads the command line.
 
-use super::args::{
-    load_policies, parse_cli_duration, parse_partition, parse_zone, usage, ColorChoice,
-};
+use super::args::{load_policies, parse_partition, parse_zone, usage, ColorChoice};
 use super::Outcome;
 use crate::api::{Options, PolicySet};
 use crate::eval::Partition;
@@ -82,12 +80,12 @@ pub struct ServeArgs {
     pub webhook: Option<String>,
     /// How late events may come: each waits this long before it is applied, and alerts are
     /// told as of now minus this.
-    #[arg(long, value_name = "DURATION", default_value = "1min", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1min", value_parser = crate::input::parse_typed_duration)]
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups count; also how
     /// long a ticket not closed that a deadline clause applies to is kept without events
     /// before it is judged like a closed one.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_cli_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
     #[arg(long, value_name = "ZONE")]

@@ -8,16 +8,15 @@
 //! - [`record`]: record clauses on one case: complete records, order of steps, counts,
 //!   warranty windows, as [`Finding`]s;
 //! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
-//! - [`verdict`]: the records produced;
-//! - [`explain`]: why one case got its verdicts, in sentences (the REPL's `:why`);
-//! - [`explain_other`]: the same for notify, sample, target, repeat, every and window clauses.
+//! - [`verdict`]: the records produced.
+//!
+//! Why a case got its verdicts, in sentences, is [`crate::explain`], above this module and
+//! [`crate::period`], whose clauses it explains too.
 
 pub mod case;
 pub(crate) mod case_ref;
 pub mod clock;
 pub mod engine;
-pub mod explain;
-pub mod explain_other;
 pub mod notify;
 pub mod partition;
 pub mod record;
@@ -28,7 +27,6 @@ pub mod verdict;
 
 pub use case::{evaluate_case, evaluate_case_full, CaseResult};
 pub use engine::{Alert, Collect, EvalOptions, Evaluator, MergeError, Sink, SnapshotError};
-pub use explain::{explain_case, Explanation};
 pub use partition::Partition;
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,

@@ -39,6 +39,7 @@ mod lines;
 mod mapping;
 mod parallel;
 mod timestamp;
+mod typed;
 
 pub use export::{column_letters, read_export, Export, ExportKind};
 pub use jsonl::parse_jsonl_line;
@@ -47,6 +48,7 @@ pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_blocks, read_jsonl_parallel, BATCH_BYTES};
 use timestamp::in_zone;
 pub use timestamp::{parse_timestamp, TimestampError};
+pub use typed::{parse_typed_duration, parse_typed_instant};
 
 use crate::event::Event;
 use crate::limits::MAX_EVENT_LINE_BYTES;

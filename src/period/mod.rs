@@ -41,7 +41,6 @@ pub mod obligation;
 pub mod presence;
 pub mod records;
 pub mod repeat;
-pub mod report;
 pub mod sampling;
 pub mod tally;
 pub mod target;
@@ -51,7 +50,7 @@ pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use obligation::ObligationStatus;
 pub use records::{
-    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, RepeatAction, SampleDraw,
-    SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,
+    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, PeriodSink, RepeatAction,
+    SampleDraw, SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

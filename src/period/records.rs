@@ -336,3 +336,24 @@ pub struct ComplianceCount {
     pub pending: u64,
     pub findings: u64,
 }
+
+/// A sink that keeps only period records (and counts findings): all a period report or a draw
+/// needs, whatever the length of the stream.
+#[derive(Debug, Default)]
+pub struct PeriodSink {
+    pub records: Vec<PeriodRecord>,
+    pub findings: u64,
+}
+
+impl crate::eval::Sink for PeriodSink {
+    fn verdict(&mut self, _: &crate::eval::Verdict) {}
+    fn action(&mut self, _: &crate::eval::Action) {}
+    fn rejected(&mut self, _: &crate::eval::Rejected) {}
+    fn unopened(&mut self, _: &crate::eval::Unopened) {}
+    fn finding(&mut self, _: &crate::eval::Finding) {
+        self.findings += 1;
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        self.records.push(record.clone());
+    }
+}

@@ -856,7 +856,7 @@ impl<'p> PeriodTally<'p> {
                 }) => {
                     // The verdicts of the target it names, computed again (they are emitted
                     // in that clause's own turn).
-                    let mut theirs = super::report::PeriodSink::default();
+                    let mut theirs = super::PeriodSink::default();
                     let mut each = false;
                     for &ti in self.obligation_targets.get(&i).into_iter().flatten() {
                         let tp = &self.plans[ti];

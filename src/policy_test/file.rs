@@ -431,7 +431,7 @@ fn instant(loader: &mut Loader, value: &Spanned<toml::Value>, zone: Tz) -> Optio
             return None;
         }
     };
-    match crate::cli::parse_cli_instant(&text, zone) {
+    match crate::input::parse_typed_instant(&text, zone) {
         Ok(at) => Some(at),
         Err(message) => {
             loader.error(
@@ -446,7 +446,7 @@ fn instant(loader: &mut Loader, value: &Spanned<toml::Value>, zone: Tz) -> Optio
 }
 
 fn duration(loader: &mut Loader, value: &Spanned<String>) -> Option<Duration> {
-    match crate::cli::parse_cli_duration(value.get_ref()) {
+    match crate::input::parse_typed_duration(value.get_ref()) {
         Ok(d) if d > Duration::zero() => Some(d),
         Ok(_) => {
             loader.error(

@@ -60,7 +60,7 @@ fn same_instant(expected: &str, actual: &str, zone: Tz) -> bool {
     let Ok(actual) = parse_timestamp(actual, None) else {
         return false;
     };
-    crate::cli::parse_cli_instant(expected, zone).is_ok_and(|e| e == actual)
+    crate::input::parse_typed_instant(expected, zone).is_ok_and(|e| e == actual)
 }
 
 /// An expectation as written: an inline TOML table, `record` first.

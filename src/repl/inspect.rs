@@ -3,10 +3,10 @@
 //! (kept by ticket) and the working copy, evaluated once and cached by the session.
 
 use super::session::{Outcome, Session};
-use crate::eval::explain::{applicability, when, Applicability};
-use crate::eval::explain_case;
-use crate::eval::explain_other::{explain_other_clauses, Records};
 use crate::event::Event;
+use crate::explain::explain_case;
+use crate::explain::other::{explain_other_clauses, Records};
+use crate::explain::{applicability, when, Applicability};
 use crate::syntax::{format_clause, parse_condition, render};
 use std::fmt::Write as _;
 
@@ -97,7 +97,7 @@ impl Session {
         let text = match applicability(&condition, &attrs) {
             Applicability::Always => "true\n".to_string(),
             Applicability::Holds { values, .. } => {
-                format!("true ({})\n", crate::eval::explain::values_text(&values))
+                format!("true ({})\n", crate::explain::values_text(&values))
             }
             Applicability::Fails { reasons, .. } => {
                 format!("false: {}\n", reasons.join("; "))

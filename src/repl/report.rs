@@ -7,9 +7,9 @@
 //! [`LISTED`] lines, then says how many more there are.
 
 use super::evaluation::Evaluation;
-use crate::eval::explain::when;
-use crate::eval::explain_other::{sample_text, target_text};
 use crate::eval::{Action, ClauseSummary, Finding, Verdict};
+use crate::explain::other::{sample_text, target_text};
+use crate::explain::when;
 use crate::period::records::{SampleStatus, TargetStatus};
 use crate::period::{CalendarPeriod, PeriodRecord};
 use std::collections::{BTreeMap, BTreeSet};

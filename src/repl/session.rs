@@ -16,9 +16,9 @@
 use super::evaluation::{evaluate, Cache, Evaluation};
 use super::save::saved_source;
 use super::text::{declared_names, file_args, open_braces, quote_file_arg};
-use crate::cli::parse_cli_instant;
-use crate::eval::explain::when;
 use crate::event::{Event, Instant};
+use crate::explain::when;
+use crate::input::parse_typed_instant;
 use crate::input::{read_events, Export, ExportKind, Format, Mapping, ReadOptions, Record};
 use crate::policy::Policy;
 use crate::syntax::{parse_policy, parse_snippet, render};
@@ -683,7 +683,7 @@ impl Session {
         match text {
             "" => {}
             "latest" | "last" => self.now = None,
-            t => match parse_cli_instant(t, self.zone()) {
+            t => match parse_typed_instant(t, self.zone()) {
                 Ok(i) => self.now = Some(i),
                 Err(e) => return Outcome::fail(format!("error: {e}\n")),
             },

@@ -14,9 +14,9 @@
 //! A4 (`@page`), sections kept whole where they fit.
 
 use crate::eval::{format_duration, rfc3339, ClauseRef, Finding, Sink, Status, Summary, Verdict};
-use crate::period::report::{percent, PeriodReport, ReportRow};
 use crate::period::PeriodRecord;
 use crate::policy::{ClauseBody, DutyRule, Policy};
+use crate::report::period::{percent, PeriodReport, ReportRow};
 use crate::syntax::format_limit;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -425,7 +425,7 @@ impl Sink for HumanReport {
                     t.period.label(),
                     group(&t.group),
                     o.text(t.zone),
-                    crate::eval::explain_other::target_text(&crate::period::TargetVerdict {
+                    crate::explain::other::target_text(&crate::period::TargetVerdict {
                         obligation: None,
                         status: crate::period::TargetStatus::Missed,
                         ..t.clone()

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod html;
 pub mod human;
 pub mod machine;
+pub mod period;
 pub mod records;
 #[cfg(feature = "xlsx")]
 pub mod xlsx;

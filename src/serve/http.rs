@@ -194,7 +194,7 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String> {
     let within = match param(params, "within") {
-        Some(w) => match crate::cli::parse_cli_duration(w) {
+        Some(w) => match crate::input::parse_typed_duration(w) {
             Ok(d) if d >= chrono::Duration::zero() => d,
             Ok(_) => return Ok(error(400, "`within` must not be negative")),
             Err(e) => return Ok(error(400, &e)),

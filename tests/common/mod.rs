@@ -10,9 +10,10 @@ pub mod cli;
 
 use chrono::{DateTime, Utc};
 use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Summary};
-use pledge::period::report::{merged_periods, PeriodSink};
+use pledge::period::PeriodSink;
 use pledge::period::ReportSpec;
 use pledge::policy::{PeriodUnit, Policy};
+use pledge::report::period::merged_periods;
 use pledge::syntax::{parse_policy, render};
 use pledge::{Event, Instant};
 

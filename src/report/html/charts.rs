@@ -3,7 +3,7 @@
 //! a pure function of the numbers [`super::HtmlData`] computed, so the markup stays testable.
 
 use super::{esc, Cell, ClauseData};
-use crate::period::report::percent;
+use crate::report::period::percent;
 use std::fmt::Write as _;
 
 /// A CSS class for a compliance in per-mille.

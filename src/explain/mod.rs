@@ -1,12 +1,16 @@
 //! Why a case got its verdicts: the facts behind each deadline clause, for a manager to read.
 //!
-//! [`explain_case`] replays the evaluation of one case ([`super::evaluate_case_full`] gives the
+//! [`explain_case`] replays the evaluation of one case ([`crate::eval::evaluate_case_full`] gives the
 //! same verdicts) and keeps what a verdict is made of: whether each clause applies and which
 //! attribute decided it, and per cycle the event that started the clock, the one that stopped
 //! it, the pauses and their statuses, the limit and its calendar, every weekend, holiday and
 //! make-up day between the start and the due time, the stages and the verdict.
 //! [`Explanation::render`] turns it into plain sentences; the REPL's `:why` prints them.
+//! [`other`] does the same for the clauses that are not deadlines (notifications, sampling,
+//! targets, repeats, duties, windows), whose facts come from [`crate::period`] too: which is
+//! why explanations sit above both the per-case evaluation and the period aggregation.
 
+pub mod other;
 mod render;
 
 pub use render::when;

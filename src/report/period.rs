@@ -3,7 +3,7 @@
 //! a human table, JSON, or CSV for spreadsheets.
 //!
 //! The report is built from the evaluator's [`PeriodRecord`]s, asked for with
-//! [`super::PeriodTally::report_by`]: deadline verdicts and duty/window findings are grouped by
+//! [`crate::period::PeriodTally::report_by`]: deadline verdicts and duty/window findings are grouped by
 //! the report's unit and `group by` attributes; sampling and target clauses keep their own
 //! periods and groups (a monthly sampling row stays monthly in a weekly report); repeat actions
 //! are counted per report period of their instant. A `--period` filter keeps the rows whose
@@ -11,39 +11,19 @@
 //!
 //! Percentages are rounded down to one decimal from exact integers: 2 of 3 is `66.6%`.
 
-use super::calendar_period::CalendarPeriod;
-use super::group::Group;
-use super::records::PeriodRecord;
-use super::tally::{DrawSpec, ReportSpec};
-use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Finding, Sink, Summary};
+use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Summary};
 use crate::event::Instant;
 use crate::input::{ReadOptions, ReadStats};
+use crate::period::calendar_period::CalendarPeriod;
+use crate::period::group::Group;
+use crate::period::records::PeriodRecord;
+use crate::period::tally::{DrawSpec, ReportSpec};
+use crate::period::PeriodSink;
 use crate::policy::{ClauseBody, PeriodUnit, Policy};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::sync::Arc;
-
-/// A sink that keeps only period records (and counts findings): all a period report or a draw
-/// needs, whatever the length of the stream.
-#[derive(Debug, Default)]
-pub struct PeriodSink {
-    pub records: Vec<PeriodRecord>,
-    pub findings: u64,
-}
-
-impl Sink for PeriodSink {
-    fn verdict(&mut self, _: &crate::eval::Verdict) {}
-    fn action(&mut self, _: &crate::eval::Action) {}
-    fn rejected(&mut self, _: &crate::eval::Rejected) {}
-    fn unopened(&mut self, _: &crate::eval::Unopened) {}
-    fn finding(&mut self, _: &Finding) {
-        self.findings += 1;
-    }
-    fn period(&mut self, record: &PeriodRecord) {
-        self.records.push(record.clone());
-    }
-}
 
 /// Reads `input` once through a streaming evaluator set up for a period report and/or a draw,
 /// and returns the summary, the reader's counts and the period records. JSON Lines are parsed
@@ -107,10 +87,10 @@ pub struct ReportRow {
     pub bound: Option<(bool, u32)>,
     /// A measuring target's measure (then `hits` are the cases measured and `bound` is
     /// `None`).
-    pub measure: Option<super::records::MeasureOutcome>,
+    pub measure: Option<crate::period::records::MeasureOutcome>,
     /// An obligation clause's outcome, with the zone its due instant is shown in (then `hits`,
     /// `total` and `bound` are those of the target it follows).
-    pub obligation: Option<(super::records::ObligationOutcome, Tz)>,
+    pub obligation: Option<(crate::period::records::ObligationOutcome, Tz)>,
     /// Duty and window findings, or repeat actions.
     pub findings: u64,
 }
@@ -330,7 +310,7 @@ impl PeriodReport {
                         row.measure = t.measure.clone();
                     }
                     if let Some(o) = &t.obligation {
-                        if o.status == super::ObligationStatus::Pending {
+                        if o.status == crate::period::ObligationStatus::Pending {
                             row.status = "pending";
                         }
                         row.obligation = Some((o.clone(), t.zone));

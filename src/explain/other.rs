@@ -14,11 +14,11 @@
 //! population (all cases of the same period and group, which is why [`Records::cases`] holds
 //! every loaded case).
 
-use super::case::CaseView;
-use super::explain::{applicability, when, Applicability};
-use super::notify::{self, CoverageFact, NoticeFacts};
-use super::verdict::{format_duration, Finding, Verdict};
+use super::{applicability, when, Applicability};
+use crate::eval::case::CaseView;
 use crate::eval::case_ref::OnCase;
+use crate::eval::notify::{self, CoverageFact, NoticeFacts};
+use crate::eval::verdict::{format_duration, Finding, Verdict};
 use crate::event::{Event, Instant};
 use crate::period::draw::draw;
 use crate::period::group::Group;
@@ -113,7 +113,7 @@ pub fn explain_other_clauses(
                     let _ = writeln!(
                         text,
                         "  applies: `{condition}` holds ({})",
-                        super::explain::values_text(values)
+                        super::values_text(values)
                     );
                 }
                 Applicability::Fails { .. } => {}
@@ -243,7 +243,7 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
 
 /// Each item of a record clause and what the case's events say of it as of `now`.
 fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::policy::Record) {
-    let items = super::record::explain_items(
+    let items = crate::eval::record::explain_items(
         record,
         ctx.view.events,
         &ctx.view.attrs,
@@ -261,7 +261,7 @@ fn explain_record(out: &mut String, ctx: &Context<'_, '_>, record: &crate::polic
         let pending = found
             .is_none()
             .then(|| {
-                super::record::item_pending(
+                crate::eval::record::item_pending(
                     item,
                     ctx.view.events,
                     &ctx.view.attrs,

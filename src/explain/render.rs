@@ -53,9 +53,9 @@ impl Explanation {
     }
 
     /// The explanation followed by that of the clauses of other kinds
-    /// ([`crate::eval::explain_other::explain_other_clauses`]), whose clauses that do not apply join
+    /// ([`crate::explain::other::explain_other_clauses`]), whose clauses that do not apply join
     /// the deadline clauses that do not.
-    pub fn render_with(&self, others: &crate::eval::explain_other::OtherExplanation) -> String {
+    pub fn render_with(&self, others: &crate::explain::other::OtherExplanation) -> String {
         self.render_inner(Some(others), false)
     }
 
@@ -64,13 +64,13 @@ impl Explanation {
     /// each, so that the answer about a case fits a screen: most clauses of a set of policies
     /// are about other kinds of case. The REPL's `:why TICKET` prints this, `:why TICKET all`
     /// the full list.
-    pub fn render_brief(&self, others: &crate::eval::explain_other::OtherExplanation) -> String {
+    pub fn render_brief(&self, others: &crate::explain::other::OtherExplanation) -> String {
         self.render_inner(Some(others), true)
     }
 
     fn render_inner(
         &self,
-        others: Option<&crate::eval::explain_other::OtherExplanation>,
+        others: Option<&crate::explain::other::OtherExplanation>,
         brief: bool,
     ) -> String {
         let mut out = String::new();
