@@ -10,6 +10,9 @@
 
 #![cfg(feature = "cli")] // the real binary, built only with the command
 
+mod common;
+
+use common::debian;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,16 +114,8 @@ fn the_readme_report_example_runs_as_written() {
 /// The browser: `chromium` or `chromium-browser` on the path, installed (with a font for
 /// Chinese) when either is missing; `None` only with `PLEDGE_SKIP_BROWSER=1`.
 fn browser() -> Option<PathBuf> {
-    let find = || {
-        ["chromium", "chromium-browser"].iter().find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|p| p.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-    };
-    if let Some(found) = find() {
+    let names = ["chromium", "chromium-browser"];
+    if let Some(found) = debian::on_path(&names) {
         if has_cjk_font() {
             return Some(found);
         }
@@ -128,30 +123,8 @@ fn browser() -> Option<PathBuf> {
     if std::env::var("PLEDGE_SKIP_BROWSER").as_deref() == Ok("1") {
         return None;
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let apt = |args: &[&str]| {
-        let mut c = if root {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.args(["-n", "apt-get"]);
-            c
-        };
-        c.args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let install = ["install", "-y", "chromium", "fonts-wqy-microhei"];
-    if !apt(&install) {
-        apt(&["update"]);
-        apt(&install);
-    }
-    let found = find();
+    debian::install(&["chromium", "fonts-wqy-microhei"]);
+    let found = debian::on_path(&names);
     assert!(
         found.is_some(),
         "no chromium, and `apt-get install -y chromium` failed: install it, or set \

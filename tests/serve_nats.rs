@@ -5,8 +5,10 @@
 //! message that is not an event rejected once, never redelivered.
 #![cfg(feature = "cli")]
 
+mod common;
 mod service;
 
+use common::debian;
 use pledge::serve::jetstream::{ensure_stream, publish_lines};
 use pledge::serve::nats::Connection;
 use serde_json::Value as Json;
@@ -32,14 +34,14 @@ impl NatsServer {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new("nats-server")
+        let child = Command::new(debian::require("nats-server", "nats-server"))
             .args(["-js", "-sd"])
             .arg(dir.path())
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("nats-server (Debian: apt-get install -y nats-server; .ci/run installs it)");
+            .expect("start nats-server");
         let url = format!("nats://127.0.0.1:{port}");
         let server = NatsServer {
             child,

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod debian;
 
 use chrono::{DateTime, Utc};
 use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Summary};
