@@ -330,3 +330,58 @@ proptest! {
         prop_assert_eq!(a.findings, b.findings);
     }
 }
+
+fn on(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
+    Event {
+        ticket: ticket.into(),
+        ..ev(at, kind, pairs)
+    }
+}
+
+/// A closed case under a warranty window longer than `--retain` is kept for the window: a
+/// claim 60 days after the fix is a finding with the default retention of 30 days, while a
+/// case the warranty does not apply to settles after 30 days, and a claim after the window is
+/// rejected as after the retention, not taken for a new case.
+#[test]
+fn a_case_under_a_long_warranty_is_kept_for_the_window() {
+    let p = policy("    no reopened within 90 days after resolved");
+    assert_eq!(EvalOptions::default().retain, Duration::days(30));
+    let fixed = |ticket: &str, kind: &str| {
+        vec![
+            on(ticket, "03-02 09:00", "opened", &[("kind", kind)]),
+            on(ticket, "03-02 12:00", "resolved", &[]),
+            on(ticket, "03-02 13:00", "closed", &[]),
+        ]
+    };
+    let mut events = fixed("R", "repair");
+    events.extend(fixed("I", "inquiry"));
+    // Other tickets move the stream on, past 30 days after the close.
+    events.push(on("F", "04-20 09:00", "opened", &[("kind", "inquiry")]));
+    events.push(on("R", "05-01 10:00", "reopened", &[]));
+    events.push(on("I", "05-01 10:00", "reopened", &[]));
+    let (summary, collected) = stream(&p, events.clone());
+    let claims: Vec<(&str, &str)> = collected
+        .findings
+        .iter()
+        .map(|f| (&*f.ticket, f.code))
+        .collect();
+    assert_eq!(claims, [("R", "record.warranty_claim")]);
+    assert_eq!(summary.expired, 1, "{:?}", collected.rejected);
+    assert_eq!(collected.rejected.len(), 1);
+    assert!(
+        collected.rejected[0].reason.contains("`I`"),
+        "{:?}",
+        collected.rejected
+    );
+
+    // A claim after the window (and the case's settling) is rejected as after the retention.
+    let mut late = fixed("R", "repair");
+    late.push(on("F", "06-20 09:00", "opened", &[("kind", "inquiry")]));
+    late.push(on("R", "06-25 10:00", "reopened", &[]));
+    let (summary, collected) = stream(&p, late);
+    assert!(collected.findings.is_empty(), "{:?}", collected.findings);
+    assert_eq!(summary.expired, 1);
+    assert!(collected.rejected[0]
+        .reason
+        .contains("arrived after its case was settled"));
+}

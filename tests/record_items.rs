@@ -284,7 +284,7 @@ fn found(c: &Collect) -> Vec<String> {
 }
 
 #[test]
-fn a_case_settled_after_its_retention_is_final_and_one_at_the_end_is_pending() {
+fn a_case_is_kept_for_its_follow_up_window_then_final_and_one_at_the_end_is_pending() {
     let p = policy("    rated(satisfied == false) followed by reopened within 10 days");
     let case = vec![
         ev("A", "08-01 09:00", "opened", &[]),
@@ -295,10 +295,19 @@ fn a_case_settled_after_its_retention_is_final_and_one_at_the_end_is_pending() {
     let mut short = case.clone();
     short.push(ev("B", "08-02 09:00", "opened", &[]));
     assert!(found(&stream(&p, short, opts(1))).is_empty());
-    // The stream goes on past A's retention (1 day): A is settled while its window is still
-    // open, but nothing can arrive for it any more, so the miss is final.
+    // The retention is 1 day, but A is kept for its 10-day window: a reopen 8 days after the
+    // close is applied and follows the rating.
+    let mut followed = case.clone();
+    followed.push(ev("B", "08-05 09:00", "opened", &[]));
+    followed.push(ev("A", "08-09 09:00", "reopened", &[]));
+    followed.push(ev("B", "08-30 09:00", "closed", &[]));
+    let c = stream(&p, followed, opts(1));
+    assert!(found(&c).is_empty(), "{:?}", c.rejected);
+    assert!(c.rejected.is_empty(), "{:?}", c.rejected);
+    // The stream goes on past A's window: A is settled, nothing can arrive for it any more,
+    // so the miss is final.
     let mut long = case;
-    long.push(ev("B", "08-05 09:00", "opened", &[]));
+    long.push(ev("B", "08-20 09:00", "opened", &[]));
     assert_eq!(found(&stream(&p, long, opts(1))), ["A record.not_followed"]);
 }
 

@@ -60,7 +60,8 @@ pub struct AgendaArgs {
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
-    /// one.
+    /// one. A closed case under a longer warranty or follow-up window of a record clause is
+    /// kept for that window.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Also list clocks still running on closed cases (breaches for the report, left out by

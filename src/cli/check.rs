@@ -86,7 +86,8 @@ pub struct CheckArgs {
     /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
     /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
     /// a deadline clause applies to is kept without events before it is judged like a closed
-    /// one.
+    /// one. A closed case under a longer warranty or follow-up window of a record clause is
+    /// kept for that window.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Which records `json` and `jsonl` write.
@@ -120,9 +121,6 @@ pub fn run(args: CheckArgs) -> Outcome {
         return Outcome::Invalid;
     };
     let zone: Tz = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    for warning in crate::eval::record::retention_warnings(&policies, args.retain) {
-        eprintln!("warning: {warning}");
-    }
     let output =
         match super::output::open(args.output.as_deref(), args.format == ReportFormat::Xlsx) {
             Ok(output) => output,

@@ -615,13 +615,14 @@ impl CaseState {
     /// watermark at which its latest event arrived, so that a ticket left open and forgotten
     /// costs memory for the retention, not for the rest of the stream (memory follows the
     /// stream's density, not its length).
-    fn settles_at(&self, opts: &EvalOptions) -> Instant {
+    ///
+    /// `retain` is the case's own retention after `closed` ([`Evaluator::retention`]): at least
+    /// `--retain`, longer when a warranty or follow-up window of a record clause may apply.
+    fn settles_at(&self, opts: &EvalOptions, retain: Duration) -> Instant {
         let after =
             |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
         match self.closed {
-            Some(closed) => {
-                after(closed, opts.retain).max(after(self.arrived, opts.reorder_window))
-            }
+            Some(closed) => after(closed, retain).max(after(self.arrived, opts.reorder_window)),
             None => after(self.arrived, opts.retain),
         }
     }
@@ -713,6 +714,9 @@ pub struct Evaluator<'p, S: Sink> {
     notice_summary: Vec<usize>,
     records: Vec<RecordPlan<'p>>,
     record_summary: Vec<usize>,
+    /// Per record plan with a warranty or follow-up window longer than `--retain`, that window:
+    /// a closed case such a clause may apply to is kept for it ([`Evaluator::retention`]).
+    long_windows: Vec<(u32, Duration)>,
     /// Notification facts of settled cases that depend on the `now` to come, per case.
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     findings: Vec<Finding>,
@@ -772,6 +776,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let notice_summary = notices.iter().map(|p| index_of(p.clause_ref)).collect();
         let records = record::plan(policies);
         let record_summary = records.iter().map(|p| index_of(p.clause_ref)).collect();
+        let long_windows = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let window = record::longest_window(p.body)?;
+                (window > opts.retain.max(opts.reorder_window)).then_some((i as u32, window))
+            })
+            .collect();
 
         let mut tracks: Vec<TrackSpec<'p>> = Vec::new();
         let mut track_plans: Vec<Vec<u32>> = Vec::new();
@@ -938,6 +950,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             notice_summary,
             records,
             record_summary,
+            long_windows,
             deferred_notices: Vec::new(),
             findings: Vec::new(),
             batch: Vec::new(),
@@ -1096,8 +1109,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
                 let case = Box::new(CaseState::new(&event.ticket, event.line, mark));
                 // Every case settles at the latest after the retention without events.
-                self.settling
-                    .push(Reverse((case.settles_at(&self.opts), key)));
+                self.settling.push(Reverse((
+                    case.settles_at(&self.opts, self.retention(&case)),
+                    key,
+                )));
                 self.cases.entry(key).or_insert(case)
             }
         };
@@ -1146,8 +1161,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.watermark = Some(at);
+        let longest = self.longest_retention();
         self.finished
-            .advance(at, FINISHED_MEMORY.max(self.opts.retain + self.opts.retain));
+            .advance(at, FINISHED_MEMORY.max(longest + longest));
         let Some(frontier) = at.checked_sub_signed(self.opts.reorder_window) else {
             return;
         };
@@ -1161,9 +1177,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 .cases
                 .get(&key)
                 .filter(|c| c.closed.is_some() || self.may_idle_out(c))
-                .map(|c| c.settles_at(&self.opts));
+                .map(|c| c.settles_at(&self.opts, self.retention(c)));
             match due {
-                Some(due) if due == when => {
+                // (Earlier than planned when an `updated` took a long warranty window off it.)
+                Some(due) if due <= when => {
                     self.mark_changed(key);
                     if let Some(case) = self.cases.remove(&key) {
                         self.finished.insert(key.short(), case.closed.is_none());
@@ -1273,8 +1290,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    self.settling
-                        .push(Reverse((case.settles_at(&self.opts), key)));
+                    self.settling.push(Reverse((
+                        case.settles_at(&self.opts, self.retention(&case)),
+                        key,
+                    )));
                 }
                 "reopened" => case.closed = None,
                 "escalated" | "notified" => self.evidence(&mut case, e),
@@ -1486,6 +1505,30 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 .plans
                 .iter()
                 .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+    }
+
+    /// How long the case is kept after `closed`: `--retain`, or the longest warranty or
+    /// follow-up window of a record clause that may apply to it (by its `kind` and its `when`
+    /// on the attributes as merged so far), so that a claim 60 days after a repair is seen by
+    /// a 3-month warranty without raising `--retain` for every case.
+    fn retention(&self, case: &CaseState) -> Duration {
+        let kind = case.attrs.get(super::case::GUARD_ATTR);
+        self.long_windows
+            .iter()
+            .filter(|&&(p, _)| {
+                let plan = &self.records[p as usize];
+                plan.guard.may_hold(kind) && plan.clause.applies.eval(&case.attrs)
+            })
+            .map(|&(_, window)| window)
+            .fold(self.opts.retain, Duration::max)
+    }
+
+    /// The longest any case is kept after `closed`.
+    fn longest_retention(&self) -> Duration {
+        self.long_windows
+            .iter()
+            .map(|&(_, window)| window)
+            .fold(self.opts.retain, Duration::max)
     }
 
     /// Whether a clause of track `t` may apply to a case with these attributes, by its

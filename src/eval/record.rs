@@ -594,52 +594,22 @@ pub(crate) fn item_pending(
     }
 }
 
-/// One line per warranty or follow-up item whose window is longer than `retain`: a case is
-/// kept only `retain` after its close, so a claim or follow-up later than that is never seen
-/// (it arrives after the retention and is rejected). `pledge check` prints these as warnings.
-pub fn retention_warnings(policies: &[Policy], retain: chrono::Duration) -> Vec<String> {
-    let mut out = Vec::new();
-    for policy in policies {
-        for clause in &policy.clauses {
-            let ClauseBody::Record(record) = &clause.body else {
-                continue;
-            };
-            for item in &record.items {
-                if let RecordItem::FollowedBy {
-                    within: Some(within),
-                    ..
-                } = item
-                {
-                    if *within > retain {
-                        out.push(format!(
-                            "{}/{}: the follow-up window of {} is longer than the retention of {}; \
-                             a follow-up after the retention is not seen and the event counts as \
-                             not followed (use --retain {}d)",
-                            policy.name,
-                            clause.name,
-                            days_or(*within),
-                            days_or(retain),
-                            within.num_days().max(1)
-                        ));
-                    }
-                }
-                if let RecordItem::Warranty { within, .. } = item {
-                    if *within > retain {
-                        out.push(format!(
-                            "{}/{}: the warranty window of {} is longer than the retention of {}; \
-                             claims after the retention are not seen (use --retain {}d)",
-                            policy.name,
-                            clause.name,
-                            days_or(*within),
-                            days_or(retain),
-                            within.num_days().max(1)
-                        ));
-                    }
-                }
+/// The longest warranty or follow-up window of a record clause, if it has one: a closed case
+/// the clause applies to is kept that long (at least `--retain`), so that a claim or a
+/// follow-up inside the window is seen.
+pub(crate) fn longest_window(record: &Record) -> Option<chrono::Duration> {
+    record
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            RecordItem::FollowedBy {
+                within: Some(within),
+                ..
             }
-        }
-    }
-    out
+            | RecordItem::Warranty { within, .. } => Some(*within),
+            _ => None,
+        })
+        .max()
 }
 
 #[cfg(test)]
@@ -647,38 +617,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_retention_shorter_than_a_warranty_window_is_warned_about() {
-        let src =
-            "policy \"p\" {\n  record w {\n    no reopened within 90 days after resolved\n  }\n}\n";
+    fn the_longest_window_is_of_warranties_and_timed_follow_ups() {
+        let src = "policy \"p\" {\n  record w {\n    no reopened within 90 days after resolved\n    \
+                   rated followed by reopened within 45 days\n    rated followed by revisited\n  }\n  \
+                   record n {\n    resolved has by\n  }\n}\n";
         let policy = crate::syntax::parse_policy(src, "w.pledge", None).unwrap();
         let policies = [policy];
-        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
+        let plans = plan(&policies);
         assert_eq!(
-            warnings,
-            [
-                "p/w: the warranty window of 90 days is longer than the retention of 30 days; \
-              claims after the retention are not seen (use --retain 90d)"
-            ]
+            longest_window(plans[0].body),
+            Some(chrono::Duration::days(90))
         );
-        assert!(retention_warnings(&policies, chrono::Duration::days(90)).is_empty());
-    }
-
-    #[test]
-    fn a_follow_up_window_longer_than_the_retention_is_warned_about() {
-        let src =
-            "policy \"p\" {\n  record f {\n    rated followed by reopened within 45 days\n  }\n}\n";
-        let policy = crate::syntax::parse_policy(src, "f.pledge", None).unwrap();
-        let policies = [policy];
-        let warnings = retention_warnings(&policies, chrono::Duration::days(30));
-        assert_eq!(warnings.len(), 1);
-        assert!(
-            warnings[0].starts_with(
-                "p/f: the follow-up window of 45 days is longer than the retention of 30 days"
-            ),
-            "{warnings:?}"
-        );
-        assert!(warnings[0].ends_with("(use --retain 45d)"));
-        assert!(retention_warnings(&policies, chrono::Duration::days(45)).is_empty());
+        assert_eq!(longest_window(plans[1].body), None);
     }
 
     #[test]
