@@ -2,20 +2,29 @@
 //! event streams.
 //!
 //! The pipeline, one module per step (these are the crate's internals; a host uses the API
-//! below):
+//! below), from the vocabulary up to the command; a module uses only those above it in this
+//! list or beside it (`tests/layering.rs` checks it):
+//! - `value`, `event`, `limits`: attribute values, events and instants, the language's bounds;
+//! - `calendar`: working hours, holidays and make-up days; business-time arithmetic;
+//! - `policy`, `register`, `relevance`: checked policies, the event types they know, and what
+//!   of a stream they read;
 //! - `syntax`: policy source text → pest parse tree → checked policies, with miette
 //!   diagnostics; and whole files back to their canonical layout (`pledge fmt`);
-//! - `calendar`: working hours, holidays and make-up days; business-time arithmetic;
-//! - `input`: JSON Lines and CSV event streams, with rejected lines;
-//! - `eval`: the streaming evaluator producing verdicts;
+//! - `input`: JSON Lines, CSV and work-order exports in, with rejected lines; `gen`, the
+//!   generated streams of the benchmark;
+//! - `eval`: one case at a time (clocks, notifications, records) and the streaming evaluator;
 //! - `period`: sampling, targets, repeat rules, duties and time windows per calendar period,
-//!   the reproducible sample draw and the period report;
-//! - `agenda`: what is overdue and what falls due next, for the duty desk;
-//! - `report`: human, JSON and JSONL reports;
-//! - `cli`: the `pledge` command, a thin layer over this library; with `repl`, the what-if
-//!   REPL, and `policy_test`, the policy unit tests of `pledge test`, behind the default
-//!   feature `cli` (a host builds the library with `default-features = false`, without the
-//!   command's dependencies).
+//!   and the reproducible sample draw;
+//! - `check`: a whole stream through the evaluator, reading on several threads; `explain`: why
+//!   a case got its records (the REPL's `:why`);
+//! - `report`: human, JSON, JSONL, HTML, spreadsheet and period reports; `agenda`: what is
+//!   overdue and what falls due next, for the duty desk;
+//! - `api`: the embedding API below;
+//! - `serve`: the monitoring service; `repl`: the what-if REPL; `policy_test`: the policy unit
+//!   tests of `pledge test`;
+//! - `cli`: the `pledge` command, a thin layer over this library. It, `serve`, `repl`
+//!   and `policy_test` are behind the default feature `cli` (a host builds the library with
+//!   `default-features = false`, without the command's dependencies).
 //!
 //! # Checking events from a program
 //!
