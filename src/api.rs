@@ -227,7 +227,9 @@ pub struct Options {
     pub now: Option<Instant>,
     /// How far out of order a case's events may arrive (`--reorder-window`, default 1 day).
     pub reorder_window: Duration,
-    /// How long after `closed` a case's follow-ups are applied (`--retain`, default 30 days).
+    /// How long after `closed` a case's follow-ups are applied (`--retain`, default 30 days; a
+    /// case a longer warranty or follow-up window of a record clause may apply to is kept for
+    /// that window).
     pub retain: Duration,
     /// The zone of timestamps without an offset (`--tz`); without it they are rejected.
     pub tz: Option<Tz>,
