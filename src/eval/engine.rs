@@ -819,7 +819,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 touched.extend_from_slice(&self.type_tracks[i as usize]);
             }
             if &*e.kind == "reopened" {
-                touched.extend(case.tracks.iter().map(|(t, _)| *t));
+                touched.extend(case.tracks.iter().map(|s| s.track));
             }
         }
         touched.sort_unstable();
@@ -844,14 +844,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     None => {
                         let paused = spec.pauses_on(case.status.as_deref());
                         if let Some(state) =
-                            TrackState::start(spec, at, now, paused, &mut self.track_stops)
+                            TrackState::start(spec, t, at, now, paused, &mut self.track_stops)
                         {
-                            case.tracks.push((t, state));
+                            case.tracks.push(state);
                         }
                     }
                 }
-                case.stopped
-                    .extend(self.track_stops.drain(..).map(|st| (t, st)));
+                case.stopped.append(&mut self.track_stops);
             }
         }
         self.touched = touched;
@@ -859,8 +858,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let status_before = case.status.clone();
         for e in batch.iter().filter(|e| &*e.kind == "status") {
             let status = e.attrs.get("status").and_then(Value::as_str);
-            for (t, state) in case.tracks.iter_mut() {
-                let spec = &self.tracks[*t as usize];
+            for state in case.tracks.iter_mut() {
+                let spec = &self.tracks[state.track as usize];
                 if !spec.pausing.is_empty() {
                     state.status(at, spec.pauses_on(status));
                 }
@@ -1239,8 +1238,8 @@ mod tests {
     #[test]
     fn the_per_case_state_does_not_grow_silently() {
         assert_eq!(std::mem::size_of::<CaseState>(), 232, "CaseState");
-        assert_eq!(std::mem::size_of::<TrackState>(), 48, "TrackState");
-        assert_eq!(std::mem::size_of::<Stopped>(), 48, "Stopped");
+        assert_eq!(std::mem::size_of::<TrackState>(), 40, "TrackState");
+        assert_eq!(std::mem::size_of::<Stopped>(), 40, "Stopped");
         assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");
         // What remains of a never-closed case once it has settled idle without a `now`.
         assert_eq!(std::mem::size_of::<Deferred>(), 56, "Deferred");

@@ -184,7 +184,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let none = Attrs::new();
         for t in 0..self.tracks.len() as u16 {
             let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
-            if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, kind) {
+            if case.tracks.iter().any(|s| s.track == t) || !self.may_apply(t, kind) {
                 continue;
             }
             let spec = &self.tracks[t as usize];
@@ -207,7 +207,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         Some(s) => s.step(at, &roles, &mut out),
                         None => {
                             let paused = spec.pauses_on(status.as_deref());
-                            state = TrackState::start(spec, at, &roles, paused, &mut out);
+                            state = TrackState::start(spec, t, at, &roles, paused, &mut out);
                         }
                     }
                 }
@@ -227,9 +227,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 i = j;
             }
             if let Some(s) = state {
-                case.tracks.push((t, s));
+                case.tracks.push(s);
             }
-            case.stopped.extend(out.into_iter().map(|st| (t, st)));
+            case.stopped.append(&mut out);
         }
         case.log = Some(log);
     }

@@ -244,8 +244,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
         // Stopped cycles, in clause and cycle order; their stop is at or before any `now`.
         let mut stopped: Vec<(u32, Stopped)> = Vec::new();
-        for (t, st) in std::mem::take(&mut case.stopped) {
-            for &p in &self.track_plans[t as usize] {
+        for st in std::mem::take(&mut case.stopped) {
+            for &p in &self.track_plans[st.track as usize] {
                 stopped.push((p, st.clone()));
             }
         }
@@ -256,7 +256,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.cycle_stopped(&ticket, &case, p, st, now);
         }
         let mut running = Vec::new();
-        for (t, state) in &case.tracks {
+        for state in &case.tracks {
+            let t = &state.track;
             let Some((cycle, start, pauses)) = state.running() else {
                 continue;
             };

@@ -131,11 +131,11 @@ pub(super) struct CaseState {
     pub(super) arrived: Instant,
     pub(super) ids: CaseIds,
     /// Per started track (index into the evaluator's tracks), its state.
-    pub(super) tracks: Vec<(u16, TrackState)>,
+    pub(super) tracks: Vec<TrackState>,
     /// Cycles that stopped, per track: judged when the case settles, with its attributes as
     /// merged by then (SEMANTICS.md: applicability uses the attributes as merged up to `now`,
     /// and a repair is often reclassified when its work order is closed out, after the fix).
-    pub(super) stopped: Vec<(u16, Stopped)>,
+    pub(super) stopped: Vec<Stopped>,
     /// What few cases have, boxed so that the others pay one pointer for it.
     pub(super) rare: Option<Box<Rare>>,
     /// From the first clock not followed because of the case's `kind`: the events that start,
@@ -203,9 +203,6 @@ impl CaseState {
     }
 
     pub(super) fn track(&mut self, track: u16) -> Option<&mut TrackState> {
-        self.tracks
-            .iter_mut()
-            .find(|(t, _)| *t == track)
-            .map(|(_, s)| s)
+        self.tracks.iter_mut().find(|s| s.track == track)
     }
 }
