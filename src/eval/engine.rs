@@ -294,8 +294,6 @@ pub struct Evaluator<'p, S: Sink> {
     /// replay log for reclassified cases): with few tracks, following them all costs less
     /// than the log.
     guard_tracks: bool,
-    /// Holds a case's place in the table while the case is being applied to.
-    spare: Option<Box<CaseState>>,
     /// What [`Evaluator::alerts`] keeps, from its first call on.
     alarms: Option<Box<alarm::Alarms>>,
     /// With a partition, only the events of its tickets are applied (see [`super::partition`]).
@@ -513,7 +511,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             track_stops: Vec::new(),
             roles: Vec::new(),
             touched: Vec::new(),
-            spare: None,
             alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
             partition: None,
@@ -750,17 +747,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
         self.touch(key);
         self.mark_changed(key);
-        // The case leaves its slot while it is worked on (the methods below borrow the whole
-        // evaluator), and a spare takes its place: two lookups, no removal from the table.
-        let spare = self
-            .spare
-            .take()
-            .unwrap_or_else(|| Box::new(CaseState::new("", 0, DateTime::<Utc>::MIN_UTC)));
-        let taken = self
-            .cases
-            .get_mut(&key)
-            .map(|slot| std::mem::replace(slot, spare));
-        let Some(mut case) = taken else {
+        // The table leaves the evaluator while its case is worked on (the methods below borrow
+        // the whole evaluator, and none of them reads the table): one lookup, the case worked
+        // on where it lies, and the table moved back (a few words, no probe).
+        let mut cases = std::mem::take(&mut self.cases);
+        let Some(case) = cases.get_mut(&key) else {
+            self.cases = cases;
             // Settled while these waited: they came after the retention.
             let idle = self.finished.contains(key.short()).unwrap_or(false);
             for e in batch.drain(..) {
@@ -771,6 +763,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
             return;
         };
+        let case: &mut CaseState = case;
         let at = batch[0].at;
         let first_seq = case.seq;
         case.seq = case.seq.saturating_add(batch.len() as u32);
@@ -801,7 +794,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         .push(Reverse((case.settles_at(&self.opts), key)));
                 }
                 "reopened" => case.closed = None,
-                "escalated" | "notified" => self.evidence(&mut case, e),
+                "escalated" | "notified" => self.evidence(case, e),
                 _ => {}
             }
         }
@@ -810,7 +803,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .note_alerts(&batch[0].ticket, &case.attrs, batch);
         // Clocks.
         if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
-            self.replay(&mut case);
+            self.replay(case);
         }
         let mut touched = std::mem::take(&mut self.touched);
         touched.clear();
@@ -927,9 +920,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 });
             }
         }
-        if let Some(slot) = self.cases.get_mut(&key) {
-            self.spare = Some(std::mem::replace(slot, case));
-        }
+        self.cases = cases;
     }
 
     /// Whether a clause of track `t` may apply to a case with these attributes, by its
