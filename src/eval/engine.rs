@@ -56,12 +56,22 @@
 //! watermark). Rejected events do not move the watermark.
 
 mod alarm;
+mod digest;
 mod merge;
+mod queue;
+mod settle;
 mod snapshot;
+mod state;
 
 pub use alarm::Alert;
 pub use merge::MergeError;
+pub use settle::FINISHED_MEMORY;
 pub use snapshot::{Checkpoint, SnapshotError};
+
+use digest::*;
+use queue::*;
+use settle::*;
+use state::*;
 
 use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
 use super::clock::{resolve_limit, Counting, PauseSpan};
@@ -201,448 +211,6 @@ impl Default for EvalOptions {
     }
 }
 
-/// Below this many ids a case finds duplicates by scanning them; from it on, by a map. Most
-/// cases have a handful of events; assets with years of duties have thousands.
-const ID_SCAN_LIMIT: usize = 16;
-
-/// The ids of a case's accepted events, as 64-bit hashes (xxh3) with the line of each: 16 bytes
-/// an id, whatever its length. Two ids of one case with the same hash would be taken for a
-/// duplicate; among a thousand ids the odds are about 1 in 10^13.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-enum CaseIds {
-    #[default]
-    None,
-    Few(Vec<(u64, u64)>),
-    #[allow(clippy::box_collection)] // most cases have few ids: the variant stays small
-    Many(Box<HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>>),
-}
-
-impl CaseIds {
-    fn hash(id: &str) -> u64 {
-        xxhash_rust::xxh3::xxh3_64(id.as_bytes())
-    }
-
-    fn line_of(&self, id: &str) -> Option<u64> {
-        let h = Self::hash(id);
-        match self {
-            CaseIds::None => None,
-            CaseIds::Few(ids) => ids.iter().find(|(i, _)| *i == h).map(|&(_, l)| l),
-            CaseIds::Many(map) => map.get(&h).copied(),
-        }
-    }
-
-    fn insert(&mut self, id: &str, line: u64) {
-        let h = Self::hash(id);
-        match self {
-            CaseIds::None => *self = CaseIds::Few(vec![(h, line)]),
-            CaseIds::Few(ids) if ids.len() + 1 >= ID_SCAN_LIMIT => {
-                let mut map: HashMap<u64, u64, BuildHasherDefault<IdentityHasher>> =
-                    std::mem::take(ids).into_iter().collect();
-                map.insert(h, line);
-                *self = CaseIds::Many(Box::new(map));
-            }
-            CaseIds::Few(ids) => ids.push((h, line)),
-            CaseIds::Many(map) => {
-                map.insert(h, line);
-            }
-        }
-    }
-}
-
-/// Hashes of finished tickets are already uniformly distributed: use them as they are.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = (n >> 64) as u64 ^ n as u64;
-    }
-}
-
-/// A ticket as the key of its open case: a 128-bit hash of its bytes (xxh3), so that finding
-/// the case of an event compares two integers rather than chasing and comparing strings. Two
-/// tickets with the same key would share a case; among ten million tickets the odds are about
-/// 1 in 10^25.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-struct TicketKey(u128);
-
-impl TicketKey {
-    fn of(ticket: &str) -> TicketKey {
-        TicketKey(xxhash_rust::xxh3::xxh3_128(ticket.as_bytes()))
-    }
-
-    /// 64 bits of the key, for the set of finished tickets.
-    fn short(self) -> u64 {
-        self.0 as u64
-    }
-}
-
-type HashSet64 = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
-
-/// How long, in stream time, a settled case is remembered so that an event for it is rejected
-/// as arriving after the retention: at least this long (or twice the retention), at most
-/// twice. After that, an event for the ticket starts a new case, reported as never opened
-/// unless it is an `opened`; either way the line is reported. Remembering every settled ticket
-/// would make memory grow with the stream.
-pub const FINISHED_MEMORY: Duration = Duration::days(30);
-
-/// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
-/// window, if longer) each: the older generation is forgotten when the watermark has moved a
-/// generation past its start.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
-struct Finished {
-    current: HashSet64,
-    previous: HashSet64,
-    since: Option<Instant>,
-}
-
-impl Finished {
-    /// Whether the ticket of `hash` settled recently, and if so whether it settled idle (never
-    /// closed, no event for the retention) rather than closed. The lowest bit of a remembered
-    /// hash says which: 63 bits are left to tell tickets apart.
-    fn contains(&self, hash: u64) -> Option<bool> {
-        let closed = hash & !1;
-        let idle = hash | 1;
-        let has = |h: &u64| self.current.contains(h) || self.previous.contains(h);
-        if has(&closed) {
-            Some(false)
-        } else if has(&idle) {
-            Some(true)
-        } else {
-            None
-        }
-    }
-
-    fn insert(&mut self, hash: u64, idle: bool) {
-        self.current.insert(if idle { hash | 1 } else { hash & !1 });
-    }
-
-    /// Starts a new generation when the current one is old enough.
-    fn advance(&mut self, watermark: Instant, generation: Duration) {
-        let since = *self.since.get_or_insert(watermark);
-        if since
-            .checked_add_signed(generation)
-            .is_some_and(|end| watermark >= end)
-        {
-            self.previous = std::mem::take(&mut self.current);
-            self.since = Some(watermark);
-        }
-    }
-}
-
-/// A running cycle of a settled case, resolved at the end of the stream.
-///
-/// Without an explicit `now`, a stream of a year can leave one per case (every ticket that
-/// is never closed leaves its running cycles here once it has been idle for the retention),
-/// so it is kept small: its stop is known to be absent, what the clause's limit gives for its
-/// start (counting, amount, zone) is derived again when it is resolved, and pauses and
-/// evidence, which most cycles lack, share one optional box.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Deferred {
-    /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
-    ticket: InlineStr,
-    plan: u32,
-    cycle: u32,
-    start: Instant,
-    /// Whether the case was closed when it settled (else it settled idle).
-    closed: bool,
-    extra: Option<Box<DeferredExtra>>,
-}
-
-/// The pauses and stage evidence of a [`Deferred`] cycle that has any.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct DeferredExtra {
-    pauses: Box<[PauseSpan]>,
-    evidence: Box<[Box<[Instant]>]>,
-}
-
-impl Deferred {
-    fn new(ticket: &str, facts: CycleFacts, closed: bool) -> Deferred {
-        debug_assert!(facts.stop.is_none(), "only running cycles wait");
-        let extra = (!facts.pauses.is_empty() || !facts.evidence.is_empty()).then(|| {
-            Box::new(DeferredExtra {
-                pauses: facts.pauses.into_boxed_slice(),
-                evidence: facts.evidence.into_boxed_slice(),
-            })
-        });
-        Deferred {
-            ticket: InlineStr::new(ticket),
-            plan: facts.plan as u32,
-            cycle: facts.cycle,
-            start: facts.start,
-            closed,
-            extra,
-        }
-    }
-
-    /// The facts this was made from.
-    fn facts(self, plans: &[ClausePlan<'_>]) -> (Arc<str>, CycleFacts) {
-        let plan = &plans[self.plan as usize];
-        let (counting, amount, zone) =
-            resolve_limit(&plan.deadline.limit, self.start, plan.policy_zone);
-        let (pauses, evidence) = match self.extra {
-            Some(extra) => (extra.pauses.into_vec(), extra.evidence.into_vec()),
-            None => (Vec::new(), Vec::new()),
-        };
-        let facts = CycleFacts {
-            plan: self.plan as usize,
-            cycle: self.cycle,
-            start: self.start,
-            stop: None,
-            counting,
-            amount,
-            zone,
-            pauses,
-            evidence,
-        };
-        (Arc::from(&*self.ticket), facts)
-    }
-}
-
-/// A list that grows by chunks of fixed size: for lists that may reach a million entries,
-/// where a `Vec` would copy itself when doubling and hold up to twice the memory it needs.
-struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked { chunks: Vec::new() }
-    }
-}
-
-impl<T: serde::Serialize> serde::Serialize for Chunked<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // With its length up front: a compact format writes the length first.
-        use serde::ser::SerializeSeq;
-        let len = self.chunks.iter().map(Vec::len).sum();
-        let mut seq = serializer.serialize_seq(Some(len))?;
-        for item in self.chunks.iter().flatten() {
-            seq.serialize_element(item)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Chunked<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut chunked = Chunked::default();
-        for item in Vec::<T>::deserialize(deserializer)? {
-            chunked.push(item);
-        }
-        Ok(chunked)
-    }
-}
-
-impl<T> Chunked<T> {
-    const CHUNK: usize = 1 << 14;
-
-    fn push(&mut self, item: T) {
-        match self.chunks.last_mut() {
-            Some(last) if last.len() < Self::CHUNK => last.push(item),
-            _ => {
-                let mut chunk = Vec::with_capacity(Self::CHUNK);
-                chunk.push(item);
-                self.chunks.push(chunk);
-            }
-        }
-    }
-
-    fn into_iter(self) -> impl Iterator<Item = T> {
-        self.chunks.into_iter().flatten()
-    }
-}
-
-/// An accepted event waiting to be applied: ordered by instant, then arrival.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Waiting {
-    at: Instant,
-    arrival: u64,
-    key: TicketKey,
-    event: Event,
-}
-
-impl PartialEq for Waiting {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.arrival) == (other.at, other.arrival)
-    }
-}
-impl Eq for Waiting {}
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Waiting {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.arrival).cmp(&(other.at, other.arrival))
-    }
-}
-
-/// A stage that asks for evidence (an escalation or a notification), by plan and stage.
-#[derive(Debug, Clone, Copy)]
-struct StageKey {
-    plan: u32,
-    stage: u32,
-}
-
-/// What is kept of one case between its events: never the events themselves, except those
-/// of the types notification and period clauses read (`digest`).
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct CaseState {
-    /// Inline: most tickets fit in 22 bytes, and a shared string would cost every kept case a
-    /// heap block of its own; sinks get a shared copy made when the case settles.
-    ticket: InlineStr,
-    /// Accepted events, applied or waiting, relevant or not.
-    count: u64,
-    first_line: u64,
-    opened: bool,
-    /// `attrs` of `opened` merged with every `updated`, in canonical order.
-    attrs: Attrs,
-    /// The `status` of the latest `status` event.
-    status: Option<InlineStr>,
-    /// The sequence number of the next applied event.
-    seq: u32,
-    /// The latest instant applied.
-    applied: Option<Instant>,
-    /// The latest `closed` not followed by a `reopened`.
-    closed: Option<Instant>,
-    /// The watermark when the case's latest event arrived.
-    arrived: Instant,
-    ids: CaseIds,
-    /// Per started track (index into the evaluator's tracks), its state.
-    tracks: Vec<(u16, TrackState)>,
-    /// Cycles that stopped, per track: judged when the case settles, with its attributes as
-    /// merged by then (SEMANTICS.md: applicability uses the attributes as merged up to `now`,
-    /// and a repair is often reclassified when its work order is closed out, after the fix).
-    stopped: Vec<(u16, Stopped)>,
-    /// What few cases have, boxed so that the others pay one pointer for it.
-    rare: Option<Box<Rare>>,
-    /// From the first clock not followed because of the case's `kind`: the events that start,
-    /// stop or pause clocks, so that a reclassified case can follow its new kind's clocks from
-    /// the start (SEMANTICS.md: "a reclassified case is judged as reclassified").
-    log: Option<Box<ReplayLog>>,
-    /// Events the notification and period clauses read, evaluated when the case settles.
-    /// (Boxed: policies without such clauses pay one pointer.)
-    digest: Option<Box<Digest>>,
-}
-
-/// What a case keeps for its notification and period clauses until it settles.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct Digest {
-    events: Vec<Kept>,
-    /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
-    firsts: u128,
-    /// The latest accepted event (instant and type, in canonical order): "the case's last
-    /// event" must mean the same as with every event kept (a subject's duties end at its
-    /// `closed` only when that is its last event).
-    last: Option<(Instant, InlineStr)>,
-}
-
-/// The events of a case that matter to clocks, in canonical order, with the status before the
-/// first of them.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct ReplayLog {
-    status: Option<InlineStr>,
-    events: Vec<Logged>,
-}
-
-/// One event of a [`ReplayLog`]: its type (an index into the evaluator's `log_names`), and its
-/// attributes only when a trigger filters on them or it is a `status`.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Logged {
-    at: Instant,
-    seq: u32,
-    kind: u16,
-    attrs: Option<Box<Attrs>>,
-}
-
-/// An event a case keeps for its notification and period clauses: without the ticket, id and
-/// line, which the case knows or the clauses never read.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Kept {
-    at: Instant,
-    kind: InlineStr,
-    attrs: Attrs,
-}
-
-/// The parts of a case's state that most cases never need.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct Rare {
-    /// Evidence for stages: index into the evaluator's stage keys, and instant.
-    evidence: Vec<(u32, Instant)>,
-}
-
-impl CaseState {
-    fn new(ticket: &str, line: u64, arrived: Instant) -> CaseState {
-        CaseState {
-            ticket: InlineStr::new(ticket),
-            count: 0,
-            first_line: line,
-            opened: false,
-            attrs: Attrs::new(),
-            status: None,
-            seq: 0,
-            applied: None,
-            closed: None,
-            arrived,
-            ids: CaseIds::None,
-            tracks: Vec::new(),
-            stopped: Vec::new(),
-            rare: None,
-            log: None,
-            digest: None,
-        }
-    }
-
-    /// When the case may be settled. A closed case: the retention past its latest `closed`,
-    /// and at least the reorder window past the watermark at which its latest event arrived (a
-    /// file concatenated per project brings old cases long after the watermark has moved on,
-    /// and their follow-ups with them). A case that is not closed: the retention past the
-    /// watermark at which its latest event arrived, so that a ticket left open and forgotten
-    /// costs memory for the retention, not for the rest of the stream (memory follows the
-    /// stream's density, not its length).
-    ///
-    /// `retain` is the case's own retention after `closed` ([`Evaluator::retention`]): at least
-    /// `--retain`, longer when a warranty or follow-up window of a record clause may apply.
-    fn settles_at(&self, opts: &EvalOptions, retain: Duration) -> Instant {
-        let after =
-            |t: Instant, d: Duration| t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        match self.closed {
-            Some(closed) => after(closed, retain).max(after(self.arrived, opts.reorder_window)),
-            None => after(self.arrived, opts.retain),
-        }
-    }
-
-    fn rare(&mut self) -> &mut Rare {
-        self.rare.get_or_insert_with(Box::default)
-    }
-
-    fn evidence(&self) -> &[(u32, Instant)] {
-        self.rare.as_ref().map_or(&[], |r| &r.evidence[..])
-    }
-
-    fn track(&mut self, track: u16) -> Option<&mut TrackState> {
-        self.tracks
-            .iter_mut()
-            .find(|(t, _)| *t == track)
-            .map(|(_, s)| s)
-    }
-}
-
 /// The streaming evaluator. Feed it events with [`Evaluator::push`] and the reader's rejected
 /// lines with [`Evaluator::reject`], then call [`Evaluator::finish`].
 pub struct Evaluator<'p, S: Sink> {
@@ -729,8 +297,6 @@ pub struct Evaluator<'p, S: Sink> {
     /// replay log for reclassified cases): with few tracks, following them all costs less
     /// than the log.
     guard_tracks: bool,
-    /// Holds a case's place in the table while the case is being applied to.
-    spare: Option<Box<CaseState>>,
     /// What [`Evaluator::alerts`] keeps, from its first call on.
     alarms: Option<Box<alarm::Alarms>>,
     /// With a partition, only the events of its tickets are applied (see [`super::partition`]).
@@ -957,7 +523,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             track_stops: Vec::new(),
             roles: Vec::new(),
             touched: Vec::new(),
-            spare: None,
             alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
             partition: None,
@@ -1194,66 +759,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
-    /// Applies the waiting events strictly before `frontier` (all when `None`), an instant at a
-    /// time, in canonical order.
-    fn release(&mut self, frontier: Option<Instant>) {
-        let mut group: Vec<(TicketKey, Event)> = Vec::new();
-        loop {
-            let first = match (self.in_order.front(), self.waiting.peek()) {
-                (Some(a), Some(Reverse(b))) => a.at.min(b.at),
-                (Some(a), None) => a.at,
-                (None, Some(Reverse(b))) => b.at,
-                (None, None) => return,
-            };
-            if frontier.is_some_and(|f| first >= f) {
-                return;
-            }
-            let at = first;
-            group.clear();
-            while self.in_order.front().is_some_and(|w| w.at == at) {
-                if let Some(w) = self.in_order.pop_front() {
-                    group.push((w.key, w.event));
-                }
-            }
-            while self.waiting.peek().is_some_and(|Reverse(w)| w.at == at) {
-                if let Some(Reverse(w)) = self.waiting.pop() {
-                    group.push((w.key, w.event));
-                }
-            }
-            group.sort_by(|a, b| {
-                a.1.ticket
-                    .cmp(&b.1.ticket)
-                    .then_with(|| a.1.canonical_cmp(&b.1))
-            });
-            let mut events = group.drain(..).peekable();
-            while let Some((key, first)) = events.next() {
-                let mut batch = std::mem::take(&mut self.batch);
-                batch.clear();
-                batch.push(first);
-                while let Some((_, next)) = events.next_if(|(k, _)| *k == key) {
-                    batch.push(next);
-                }
-                self.apply(key, &mut batch);
-                self.batch = batch;
-            }
-        }
-    }
-
     /// Applies the events of one case at one instant, sorted canonically.
     fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
         self.touch(key);
         self.mark_changed(key);
-        // The case leaves its slot while it is worked on (the methods below borrow the whole
-        // evaluator), and a spare takes its place: two lookups, no removal from the table.
-        let spare = self
-            .spare
-            .take()
-            .unwrap_or_else(|| Box::new(CaseState::new("", 0, DateTime::<Utc>::MIN_UTC)));
-        let taken = self
-            .cases
-            .get_mut(&key)
-            .map(|slot| std::mem::replace(slot, spare));
-        let Some(mut case) = taken else {
+        // The table leaves the evaluator while its case is worked on (the methods below borrow
+        // the whole evaluator, and none of them reads the table): one lookup, the case worked
+        // on where it lies, and the table moved back (a few words, no probe).
+        let mut cases = std::mem::take(&mut self.cases);
+        let Some(case) = cases.get_mut(&key) else {
+            self.cases = cases;
             // Settled while these waited: they came after the retention.
             let idle = self.finished.contains(key.short()).unwrap_or(false);
             for e in batch.drain(..) {
@@ -1264,6 +779,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
             return;
         };
+        let case: &mut CaseState = case;
         let at = batch[0].at;
         let first_seq = case.seq;
         case.seq = case.seq.saturating_add(batch.len() as u32);
@@ -1291,12 +807,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     }
                     case.attrs.shrink_to_fit();
                     self.settling.push(Reverse((
-                        case.settles_at(&self.opts, self.retention(&case)),
+                        case.settles_at(&self.opts, self.retention(case)),
                         key,
                     )));
                 }
                 "reopened" => case.closed = None,
-                "escalated" | "notified" => self.evidence(&mut case, e),
+                "escalated" | "notified" => self.evidence(case, e),
                 _ => {}
             }
         }
@@ -1305,7 +821,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .note_alerts(&batch[0].ticket, &case.attrs, batch);
         // Clocks.
         if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
-            self.replay(&mut case);
+            self.replay(case);
         }
         let mut touched = std::mem::take(&mut self.touched);
         touched.clear();
@@ -1314,7 +830,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 touched.extend_from_slice(&self.type_tracks[i as usize]);
             }
             if &*e.kind == "reopened" {
-                touched.extend(case.tracks.iter().map(|(t, _)| *t));
+                touched.extend(case.tracks.iter().map(|s| s.track));
             }
         }
         touched.sort_unstable();
@@ -1339,14 +855,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     None => {
                         let paused = spec.pauses_on(case.status.as_deref());
                         if let Some(state) =
-                            TrackState::start(spec, at, now, paused, &mut self.track_stops)
+                            TrackState::start(spec, t, at, now, paused, &mut self.track_stops)
                         {
-                            case.tracks.push((t, state));
+                            case.tracks.push(state);
                         }
                     }
                 }
-                case.stopped
-                    .extend(self.track_stops.drain(..).map(|st| (t, st)));
+                case.stopped.append(&mut self.track_stops);
             }
         }
         self.touched = touched;
@@ -1354,8 +869,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let status_before = case.status.clone();
         for e in batch.iter().filter(|e| &*e.kind == "status") {
             let status = e.attrs.get("status").and_then(Value::as_str);
-            for (t, state) in case.tracks.iter_mut() {
-                let spec = &self.tracks[*t as usize];
+            for state in case.tracks.iter_mut() {
+                let spec = &self.tracks[state.track as usize];
                 if !spec.pausing.is_empty() {
                     state.status(at, spec.pauses_on(status));
                 }
@@ -1423,88 +938,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 });
             }
         }
-        if let Some(slot) = self.cases.get_mut(&key) {
-            self.spare = Some(std::mem::replace(slot, case));
-        }
-    }
-
-    /// The case's `kind` changed: the clocks of its new kind that were not followed are
-    /// followed from the log.
-    fn replay(&mut self, case: &mut CaseState) {
-        let Some(log) = case.log.take() else {
-            return;
-        };
-        let none = Attrs::new();
-        for t in 0..self.tracks.len() as u16 {
-            let kind = case.attrs.get(super::case::GUARD_ATTR);
-            if case.tracks.iter().any(|(x, _)| *x == t) || !self.may_apply(t, kind) {
-                continue;
-            }
-            let spec = &self.tracks[t as usize];
-            let mut state: Option<TrackState> = None;
-            let mut status = log.status.clone();
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < log.events.len() {
-                let at = log.events[i].at;
-                let j = i + log.events[i..].iter().take_while(|e| e.at == at).count();
-                let mut roles: Vec<(u32, Roles)> = Vec::new();
-                for e in &log.events[i..j] {
-                    let kind = &self.log_names[e.kind as usize];
-                    let r = spec.roles(kind, e.attrs.as_deref().unwrap_or(&none), &case.attrs, at);
-                    if !r.any() {
-                        continue;
-                    }
-                    roles.push((e.seq, r));
-                    match state.as_mut() {
-                        Some(s) => s.step(at, &roles, &mut out),
-                        None => {
-                            let paused = spec.pauses_on(status.as_deref());
-                            state = TrackState::start(spec, at, &roles, paused, &mut out);
-                        }
-                    }
-                }
-                for e in &log.events[i..j] {
-                    if &*self.log_names[e.kind as usize] != "status" {
-                        continue;
-                    }
-                    let value = e.attrs.as_deref().and_then(|a| a.get("status"));
-                    let value = value.and_then(Value::as_str);
-                    if let Some(s) = state.as_mut() {
-                        if !spec.pausing.is_empty() {
-                            s.status(at, spec.pauses_on(value));
-                        }
-                    }
-                    status = value.map(InlineStr::new);
-                }
-                i = j;
-            }
-            if let Some(s) = state {
-                case.tracks.push((t, s));
-            }
-            case.stopped.extend(out.into_iter().map(|st| (t, st)));
-        }
-        case.log = Some(log);
-    }
-
-    /// Whether the case, not closed, may settle after the retention without events: only a
-    /// ticket in the deadlines' sense, one a deadline clause applies to, and neither a subject
-    /// (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building) nor a case a
-    /// notification, period or record clause has kept an event of. Subjects, companies,
-    /// projects, replantings under warranty and the other cases no deadline follows may be
-    /// quiet for months (a drill a quarter, fire equipment tested yearly, a root-cause
-    /// analysis after a month's target); they are kept until they are closed.
-    fn may_idle_out(&self, case: &CaseState) -> bool {
-        let kind = case.attrs.get(super::case::GUARD_ATTR);
-        let subject = kind
-            .and_then(Value::as_str)
-            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
-        !subject
-            && case.digest.as_ref().is_none_or(|d| d.events.is_empty())
-            && self
-                .plans
-                .iter()
-                .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+        self.cases = cases;
     }
 
     /// How long the case is kept after `closed`: `--retain`, or the longest warranty or
@@ -1552,36 +986,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
-    }
-
-    /// Whether a case keeps an event of a digest type for its notification and period clauses:
-    /// when a rule that needs every matching event matches it, or a first-only rule matches it
-    /// first (marked in `firsts`). Events are applied in canonical order, so "first" is the
-    /// first of the whole case.
-    fn keeps_in_digest(&self, firsts: &mut u128, e: &Event, case_attrs: &Attrs) -> bool {
-        let mut keep = false;
-        let Some(ty) = self.digest_types.position(&e.kind) else {
-            return false;
-        };
-        for &i in &self.digest_by_type[ty as usize] {
-            let (i, rule) = (i as usize, &self.digest_rules[i as usize]);
-            if !rule
-                .trigger
-                .matches_in(&*e.kind, &e.attrs, case_attrs, Some(e.at))
-            {
-                continue;
-            }
-            match rule.first_only.then_some(i).filter(|&i| i < 128) {
-                Some(i) => {
-                    if *firsts & (1 << i) == 0 {
-                        *firsts |= 1 << i;
-                        keep = true;
-                    }
-                }
-                None => keep = true,
-            }
-        }
-        keep
     }
 
     /// An `escalated` or `notified` event: evidence for the stages that ask for it.
@@ -1668,109 +1072,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             Some(&case.attrs),
             case.closed.is_some(),
         );
-    }
-
-    /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
-    fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
-        let ticket: Arc<str> = Arc::from(&*case.ticket);
-        if !case.opened {
-            self.summary.unopened += 1;
-            let unopened = Unopened {
-                ticket,
-                events: case.count,
-                first_line: case.first_line,
-            };
-            self.sink.unopened(&unopened);
-            return;
-        }
-        self.summary.cases += 1;
-        let known_now = if at_end {
-            self.final_now()
-        } else {
-            self.opts.now
-        };
-        let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        // Stopped cycles, in clause and cycle order; their stop is at or before any `now`.
-        let mut stopped: Vec<(u32, Stopped)> = Vec::new();
-        for (t, st) in std::mem::take(&mut case.stopped) {
-            for &p in &self.track_plans[t as usize] {
-                stopped.push((p, st.clone()));
-            }
-        }
-        stopped.sort_by_key(|(p, st)| (*p, st.cycle));
-        let judged_at = known_now.unwrap_or(fallback_now);
-        for (p, st) in stopped {
-            let now = judged_at.max(st.stop);
-            self.cycle_stopped(&ticket, &case, p, st, now);
-        }
-        let mut running = Vec::new();
-        for (t, state) in &case.tracks {
-            let Some((cycle, start, pauses)) = state.running() else {
-                continue;
-            };
-            for &p in &self.track_plans[*t as usize] {
-                let p = p as usize;
-                if self.applies(&case, p, start) {
-                    running.push(self.facts(&case, p, cycle, start, None, pauses.to_vec()));
-                }
-            }
-        }
-        running.sort_by_key(|f| (f.plan, f.cycle));
-        let ticket_inline = case.ticket.clone();
-        let kept = case.digest.take().map(|d| *d).unwrap_or_default();
-        let mut digest: Vec<Event> = kept
-            .events
-            .into_iter()
-            .map(|k| Event {
-                ticket: ticket_inline.clone(),
-                at: k.at,
-                kind: k.kind,
-                id: None,
-                attrs: k.attrs,
-                line: 0,
-            })
-            .collect();
-        digest.sort_by(Event::canonical_cmp);
-        if let Some((at, kind)) = kept.last {
-            let is_last = |e: &Event| e.at == at && e.kind == kind;
-            if !digest.last().is_some_and(is_last) {
-                digest.push(Event {
-                    ticket: case.ticket.clone(),
-                    at,
-                    kind,
-                    id: None,
-                    attrs: Attrs::new(),
-                    line: 0,
-                });
-            }
-        }
-        let view = CaseView::from_parts(&digest, &case.attrs, case.opened);
-        self.periods.case(
-            &ticket,
-            &view,
-            &running,
-            known_now,
-            fallback_now,
-            &mut self.sink,
-            &mut self.summary,
-        );
-        for f in running {
-            match known_now {
-                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
-                None => self
-                    .deferred
-                    .push(Deferred::new(&ticket, f, case.closed.is_some())),
-            }
-        }
-        self.notices_of_case(&ticket, &view, known_now);
-        // A case settled after its retention is final: nothing later can arrive, so every
-        // follow-up window and due instant of its record clauses has passed.
-        let record_now = if at_end {
-            judged_at
-        } else {
-            self.opts.now.unwrap_or(DateTime::<Utc>::MAX_UTC)
-        };
-        self.records_of_case(&ticket, &view, record_now);
     }
 
     /// Evaluates the record clauses on a settled case. Their findings do not depend on `now`
@@ -1960,154 +1261,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 }
 
-/// Why an event for a settled case is rejected: its case was closed and kept the retention,
-/// or it was never closed and had no event for the retention (`idle`).
-fn expired_reason(ticket: &str, retain: Duration, idle: bool) -> String {
-    if idle {
-        format!(
-            "event for `{ticket}` arrived after its case was settled: it was not closed and had \
-             no event for more than {}; raise --retain to keep idle cases longer",
-            format_duration(retain)
-        )
-    } else {
-        format!(
-            "event for `{ticket}` arrived after its case was settled: more than {} after it was \
-             closed; raise --retain to keep closed cases longer",
-            format_duration(retain)
-        )
-    }
-}
-
-/// Which events of a digest type a case keeps for its notification and period clauses: every
-/// event matching `trigger`, or only the first (`first_only`, for triggers whose later
-/// matches cannot change a result: a sample's population and a target's `among` and
-/// `success`, which count by their first event, a notice's start, the `opened` of repeat
-/// rules).
-struct DigestRule<'p> {
-    trigger: std::borrow::Cow<'p, Trigger>,
-    first_only: bool,
-}
-
-fn digest_rules(policies: &[Policy]) -> Vec<DigestRule<'_>> {
-    use std::borrow::Cow;
-    let mut rules = Vec::new();
-    let mut any = false;
-    for clause in policies.iter().flat_map(|p| &p.clauses) {
-        match &clause.body {
-            ClauseBody::Deadline(_) => continue,
-            ClauseBody::Notify(n) => {
-                rules.push(DigestRule {
-                    trigger: Cow::Borrowed(&n.start),
-                    first_only: true,
-                });
-                if let Some((trigger, _)) = &n.first_contact {
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(trigger),
-                        first_only: false,
-                    });
-                }
-            }
-            ClauseBody::Sample(s) => {
-                rules.push(DigestRule {
-                    trigger: Cow::Borrowed(&s.population),
-                    first_only: true,
-                });
-                rules.push(DigestRule {
-                    trigger: Cow::Borrowed(&s.evidence),
-                    first_only: false,
-                });
-            }
-            ClauseBody::Target(t) => {
-                if let Measure::Stat(m) = &t.measure {
-                    // A count reads every start event; a duration the first start and the
-                    // first stop only.
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(&m.start),
-                        first_only: m.stop.is_some(),
-                    });
-                    if let Some(stop) = &m.stop {
-                        rules.push(DigestRule {
-                            trigger: Cow::Borrowed(stop),
-                            first_only: true,
-                        });
-                    }
-                }
-                // Every required event of an obligation: each marks the periods of its instant.
-                if let Measure::Obligation(o) = &t.measure {
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(&o.event),
-                        first_only: false,
-                    });
-                }
-                if let Measure::Events { success, among } = &t.measure {
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(among),
-                        first_only: true,
-                    });
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(success),
-                        first_only: true,
-                    });
-                }
-            }
-            ClauseBody::Repeat(_) => {}
-            ClauseBody::Every(duty) => {
-                rules.push(DigestRule {
-                    trigger: Cow::Borrowed(&duty.event),
-                    first_only: false,
-                });
-                if let Some((from, until)) = &duty.active {
-                    for t in [from, until] {
-                        rules.push(DigestRule {
-                            trigger: Cow::Borrowed(t),
-                            first_only: false,
-                        });
-                    }
-                }
-                if let crate::policy::DutyRule::Cover { until } = &duty.rule {
-                    rules.push(DigestRule {
-                        trigger: Cow::Borrowed(until),
-                        first_only: false,
-                    });
-                }
-            }
-            ClauseBody::Window(w) => rules.push(DigestRule {
-                trigger: Cow::Borrowed(&w.event),
-                first_only: false,
-            }),
-            ClauseBody::Record(r) => {
-                for trigger in r.triggers() {
-                    rules.push(DigestRule {
-                        trigger,
-                        first_only: false,
-                    });
-                }
-                // Whether the case is closed at the end: its last `closed` or `reopened`.
-                rules.push(DigestRule {
-                    trigger: Cow::Owned(Trigger::event("reopened")),
-                    first_only: false,
-                });
-            }
-        }
-        any = true;
-    }
-    if any {
-        // The case's own `opened` (repeat rules), every `closed` (a notice's window, a
-        // subject's end) and every `notified` (channels, audiences, coverage).
-        rules.push(DigestRule {
-            trigger: Cow::Owned(Trigger::event("opened")),
-            first_only: true,
-        });
-        for t in ["closed", "notified"] {
-            rules.push(DigestRule {
-                trigger: Cow::Owned(Trigger::event(t)),
-                first_only: false,
-            });
-        }
-    }
-    rules
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2118,8 +1271,8 @@ mod tests {
     #[test]
     fn the_per_case_state_does_not_grow_silently() {
         assert_eq!(std::mem::size_of::<CaseState>(), 232, "CaseState");
-        assert_eq!(std::mem::size_of::<TrackState>(), 48, "TrackState");
-        assert_eq!(std::mem::size_of::<Stopped>(), 48, "Stopped");
+        assert_eq!(std::mem::size_of::<TrackState>(), 40, "TrackState");
+        assert_eq!(std::mem::size_of::<Stopped>(), 40, "Stopped");
         assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");
         // What remains of a never-closed case once it has settled idle without a `now`.
         assert_eq!(std::mem::size_of::<Deferred>(), 56, "Deferred");

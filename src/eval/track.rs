@@ -95,32 +95,37 @@ impl Roles {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Where a track is between its events. What each phase needs (the running cycle's start,
+/// the start event's sequence number) is kept beside it in [`TrackState`], so that the phase
+/// costs one byte rather than a tagged union's sixteen.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Phase {
-    /// The clock runs since `start`; `start_seq` is the start event's sequence number.
-    Running { start: Instant, start_seq: u32 },
-    /// The last cycle stopped; `start_seq` as above.
-    Stopped { start_seq: u32 },
+    /// The clock runs since `start`.
+    Running,
+    /// The last cycle stopped.
+    Stopped,
     /// Reopened; waiting for a start event (clauses not starting at `opened`).
-    Reopened { start_seq: u32 },
+    Reopened,
 }
 
-/// A cycle that has ended: its number, start, stop and pauses (kept until its case settles,
-/// so as small as it can be: most cycles never paused).
+/// A cycle that has ended: its track, number, start, stop and pauses (kept until its case
+/// settles, so as small as it can be: most cycles never paused, so the pauses cost one
+/// pointer; the track's index sits in what would be padding, so that a case's list of them
+/// costs 40 bytes an entry rather than 56 for a pair of index and cycle).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Stopped {
+    /// The track (index into the evaluator's tracks).
+    pub track: u16,
     pub cycle: u32,
     pub start: Instant,
     pub stop: Instant,
-    pub pauses: Option<Box<[PauseSpan]>>,
+    pauses: Pauses,
 }
 
 impl Stopped {
     /// The pauses, as a list.
     pub fn pause_list(&self) -> Vec<PauseSpan> {
-        self.pauses
-            .as_deref()
-            .map_or_else(Vec::new, <[PauseSpan]>::to_vec)
+        self.pauses.as_slice().to_vec()
     }
 }
 
@@ -151,12 +156,23 @@ impl Pauses {
 
 /// The state of one track on one case, from its first start event on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// Fixed at 40 bytes (a million cases keep one or two each on a dense stream): the phase is
+/// one byte beside the running cycle's start, and the track's index is kept here rather than
+/// beside it in the case's list, where alignment would cost eight bytes more.
 pub(crate) struct TrackState {
+    /// The track (index into the evaluator's tracks).
+    pub track: u16,
     phase: Phase,
+    /// [`TrackState::AT_OPENED`]: a reopen cycle starts at the `reopened` itself;
+    /// [`TrackState::PAUSED`]: the case's status pauses this track now. (Bits of one byte:
+    /// two booleans would take the state past 40 bytes.)
+    flags: u8,
     cycle: u32,
-    at_opened: bool,
-    /// Whether the case's status pauses this track now.
-    paused: bool,
+    /// The running cycle's start (when `phase` is `Running`; else the last cycle's).
+    start: Instant,
+    /// The sequence number of the last cycle's start event.
+    start_seq: u32,
     /// Stop and reopen events with a smaller sequence number are consumed.
     stop_from: u32,
     reopen_from: u32,
@@ -165,6 +181,13 @@ pub(crate) struct TrackState {
 }
 
 impl TrackState {
+    const AT_OPENED: u8 = 1;
+    const PAUSED: u8 = 2;
+
+    fn paused(&self) -> bool {
+        self.flags & Self::PAUSED != 0
+    }
+
     /// A track whose first start event is the last of `now`: the roles of this instant's
     /// events so far, in canonical order with their sequence numbers (a stop sorting before the
     /// start at the same instant counts). `paused` says whether the case's status pauses the
@@ -172,6 +195,7 @@ impl TrackState {
     /// `now` is not a start event.
     pub fn start(
         spec: &TrackSpec<'_>,
+        track: u16,
         at: Instant,
         now: &[(u32, Roles)],
         paused: bool,
@@ -182,13 +206,13 @@ impl TrackState {
             return None;
         }
         let mut state = TrackState {
-            phase: Phase::Running {
-                start: at,
-                start_seq: seq,
-            },
+            track,
+            phase: Phase::Running,
+            start: at,
+            start_seq: seq,
             cycle: 1,
-            at_opened: spec.at_opened,
-            paused,
+            flags: if spec.at_opened { Self::AT_OPENED } else { 0 }
+                | if paused { Self::PAUSED } else { 0 },
             stop_from: 0,
             reopen_from: 0,
             pauses: Pauses(paused.then(|| Box::new(vec![(at, None)]))),
@@ -200,7 +224,7 @@ impl TrackState {
     /// The running cycle's number, start and pauses, if the clock runs.
     pub fn running(&self) -> Option<(u32, Instant, &[PauseSpan])> {
         match self.phase {
-            Phase::Running { start, .. } => Some((self.cycle, start, self.pauses.as_slice())),
+            Phase::Running => Some((self.cycle, self.start, self.pauses.as_slice())),
             _ => None,
         }
     }
@@ -215,13 +239,14 @@ impl TrackState {
     /// The case's status changed at `at`; `pausing` says whether the new one pauses this
     /// track. A run of pausing statuses is one pause.
     pub fn status(&mut self, at: Instant, pausing: bool) {
-        if pausing == self.paused {
+        if pausing == self.paused() {
             return;
         }
-        self.paused = pausing;
-        let Phase::Running { start, .. } = self.phase else {
+        self.flags ^= Self::PAUSED;
+        if self.phase != Phase::Running {
             return;
-        };
+        }
+        let start = self.start;
         if pausing {
             self.pauses.push((at.max(start), None));
         } else if let Some(last) = self.pauses.last_mut() {
@@ -245,7 +270,8 @@ impl TrackState {
     fn settle(&mut self, at: Instant, now: &[(u32, Roles)], out: &mut Vec<Stopped>) {
         loop {
             match self.phase {
-                Phase::Running { start, start_seq } => {
+                Phase::Running => {
+                    let start = self.start;
                     let Some(seq) = Self::first(now, self.stop_from, Roles::stop) else {
                         return;
                     };
@@ -259,35 +285,41 @@ impl TrackState {
                     }
                     pauses.retain(|&(from, until)| until.is_some_and(|u| u > from));
                     out.push(Stopped {
+                        track: self.track,
                         cycle: self.cycle,
                         start,
                         stop,
-                        pauses: (!pauses.is_empty()).then(|| pauses.into_boxed_slice()),
+                        pauses: Pauses((!pauses.is_empty()).then(|| {
+                            pauses.shrink_to_fit();
+                            Box::new(pauses)
+                        })),
                     });
-                    self.phase = Phase::Stopped { start_seq };
+                    self.phase = Phase::Stopped;
                 }
-                Phase::Stopped { start_seq, .. } => {
+                Phase::Stopped => {
                     let Some(seq) = Self::first(now, self.reopen_from, Roles::reopen) else {
                         return;
                     };
                     self.reopen_from = seq + 1;
-                    self.phase = Phase::Reopened { start_seq };
+                    self.phase = Phase::Reopened;
                 }
-                Phase::Reopened { start_seq } => {
+                Phase::Reopened => {
                     // The reopen is at this instant: a start event of this instant counts even
                     // when it sorts before the reopen, but never the previous cycle's own.
-                    let start_seq = if self.at_opened {
-                        start_seq
+                    let start_seq = if self.flags & Self::AT_OPENED != 0 {
+                        self.start_seq
                     } else {
-                        match Self::first(now, start_seq + 1, Roles::start) {
+                        match Self::first(now, self.start_seq + 1, Roles::start) {
                             Some(seq) => seq,
                             None => return,
                         }
                     };
                     self.cycle = self.cycle.saturating_add(1);
                     let start = at;
-                    self.phase = Phase::Running { start, start_seq };
-                    if self.paused {
+                    self.phase = Phase::Running;
+                    self.start = start;
+                    self.start_seq = start_seq;
+                    if self.paused() {
                         self.pauses.push((start, None));
                     }
                 }

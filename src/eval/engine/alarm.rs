@@ -134,7 +134,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             };
             let mut next: Option<Instant> = None;
             let ticket: std::sync::Arc<str> = std::sync::Arc::from(&*case.ticket);
-            for (t, state) in &case.tracks {
+            for state in &case.tracks {
+                let t = &state.track;
                 let Some((cycle, start, pauses)) = state.running() else {
                     continue;
                 };

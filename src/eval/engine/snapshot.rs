@@ -170,7 +170,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-const SNAPSHOT_FORMAT: u32 = 8;
+/// Layout 9: a clock's state and a stopped cycle carry their track, the phase is one byte.
+const SNAPSHOT_FORMAT: u32 = 9;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,328 @@
+//! Settling: when a case is final, what it emits then, and what is remembered of it after.
+//!
+//! A case settles the retention after its latest `closed` (or, not closed, after its latest
+//! event when it may idle out: [`Evaluator::may_idle_out`]), or at the end of the stream.
+//! Then its stopped cycles are judged, its running cycles are judged against `now` or kept
+//! as small [`Deferred`] cycles until the end, and its ticket is remembered for a while
+//! ([`Finished`]) so that a late event for it is rejected with its reason rather than
+//! starting a new case. Kept apart from the per-event path so that each can be read alone.
+
+use super::*;
+
+/// How long, in stream time, a settled case is remembered so that an event for it is rejected
+/// as arriving after the retention: at least this long (or twice the retention), at most
+/// twice. After that, an event for the ticket starts a new case, reported as never opened
+/// unless it is an `opened`; either way the line is reported. Remembering every settled ticket
+/// would make memory grow with the stream.
+pub const FINISHED_MEMORY: Duration = Duration::days(30);
+
+/// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
+/// window, if longer) each: the older generation is forgotten when the watermark has moved a
+/// generation past its start.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Finished {
+    pub(super) current: HashSet64,
+    pub(super) previous: HashSet64,
+    pub(super) since: Option<Instant>,
+}
+
+impl Finished {
+    /// Whether the ticket of `hash` settled recently, and if so whether it settled idle (never
+    /// closed, no event for the retention) rather than closed. The lowest bit of a remembered
+    /// hash says which: 63 bits are left to tell tickets apart.
+    pub(super) fn contains(&self, hash: u64) -> Option<bool> {
+        let closed = hash & !1;
+        let idle = hash | 1;
+        let has = |h: &u64| self.current.contains(h) || self.previous.contains(h);
+        if has(&closed) {
+            Some(false)
+        } else if has(&idle) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn insert(&mut self, hash: u64, idle: bool) {
+        self.current.insert(if idle { hash | 1 } else { hash & !1 });
+    }
+
+    /// Starts a new generation when the current one is old enough.
+    pub(super) fn advance(&mut self, watermark: Instant, generation: Duration) {
+        let since = *self.since.get_or_insert(watermark);
+        if since
+            .checked_add_signed(generation)
+            .is_some_and(|end| watermark >= end)
+        {
+            self.previous = std::mem::take(&mut self.current);
+            self.since = Some(watermark);
+        }
+    }
+}
+
+/// A running cycle of a settled case, resolved at the end of the stream.
+///
+/// Without an explicit `now`, a stream of a year can leave one per case (every ticket that
+/// is never closed leaves its running cycles here once it has been idle for the retention),
+/// so it is kept small: its stop is known to be absent, what the clause's limit gives for its
+/// start (counting, amount, zone) is derived again when it is resolved, and pauses and
+/// evidence, which most cycles lack, share one optional box.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Deferred {
+    /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
+    pub(super) ticket: InlineStr,
+    pub(super) plan: u32,
+    pub(super) cycle: u32,
+    pub(super) start: Instant,
+    /// Whether the case was closed when it settled (else it settled idle).
+    pub(super) closed: bool,
+    pub(super) extra: Option<Box<DeferredExtra>>,
+}
+
+/// The pauses and stage evidence of a [`Deferred`] cycle that has any.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct DeferredExtra {
+    pub(super) pauses: Box<[PauseSpan]>,
+    pub(super) evidence: Box<[Box<[Instant]>]>,
+}
+
+impl Deferred {
+    pub(super) fn new(ticket: &str, facts: CycleFacts, closed: bool) -> Deferred {
+        debug_assert!(facts.stop.is_none(), "only running cycles wait");
+        let extra = (!facts.pauses.is_empty() || !facts.evidence.is_empty()).then(|| {
+            Box::new(DeferredExtra {
+                pauses: facts.pauses.into_boxed_slice(),
+                evidence: facts.evidence.into_boxed_slice(),
+            })
+        });
+        Deferred {
+            ticket: InlineStr::new(ticket),
+            plan: facts.plan as u32,
+            cycle: facts.cycle,
+            start: facts.start,
+            closed,
+            extra,
+        }
+    }
+
+    /// The facts this was made from.
+    pub(super) fn facts(self, plans: &[ClausePlan<'_>]) -> (Arc<str>, CycleFacts) {
+        let plan = &plans[self.plan as usize];
+        let (counting, amount, zone) =
+            resolve_limit(&plan.deadline.limit, self.start, plan.policy_zone);
+        let (pauses, evidence) = match self.extra {
+            Some(extra) => (extra.pauses.into_vec(), extra.evidence.into_vec()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let facts = CycleFacts {
+            plan: self.plan as usize,
+            cycle: self.cycle,
+            start: self.start,
+            stop: None,
+            counting,
+            amount,
+            zone,
+            pauses,
+            evidence,
+        };
+        (Arc::from(&*self.ticket), facts)
+    }
+}
+
+/// A list that grows by chunks of fixed size: for lists that may reach a million entries,
+/// where a `Vec` would copy itself when doubling and hold up to twice the memory it needs.
+pub(super) struct Chunked<T> {
+    pub(super) chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Chunked<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // With its length up front: a compact format writes the length first.
+        use serde::ser::SerializeSeq;
+        let len = self.chunks.iter().map(Vec::len).sum();
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        for item in self.chunks.iter().flatten() {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Chunked<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut chunked = Chunked::default();
+        for item in Vec::<T>::deserialize(deserializer)? {
+            chunked.push(item);
+        }
+        Ok(chunked)
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 14;
+
+    pub(super) fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    pub(super) fn into_iter(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
+/// Why an event for a settled case is rejected: its case was closed and kept the retention,
+/// or it was never closed and had no event for the retention (`idle`).
+pub(super) fn expired_reason(ticket: &str, retain: Duration, idle: bool) -> String {
+    if idle {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: it was not closed and had \
+             no event for more than {}; raise --retain to keep idle cases longer",
+            format_duration(retain)
+        )
+    } else {
+        format!(
+            "event for `{ticket}` arrived after its case was settled: more than {} after it was \
+             closed; raise --retain to keep closed cases longer",
+            format_duration(retain)
+        )
+    }
+}
+
+impl<'p, S: Sink> Evaluator<'p, S> {
+    /// Whether the case, not closed, may settle after the retention without events: only a
+    /// ticket in the deadlines' sense, one a deadline clause applies to, and neither a subject
+    /// (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building) nor a case a
+    /// notification, period or record clause has kept an event of. Subjects, companies,
+    /// projects, replantings under warranty and the other cases no deadline follows may be
+    /// quiet for months (a drill a quarter, fire equipment tested yearly, a root-cause
+    /// analysis after a month's target); they are kept until they are closed.
+    pub(super) fn may_idle_out(&self, case: &CaseState) -> bool {
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
+        let subject = kind
+            .and_then(Value::as_str)
+            .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
+        !subject
+            && case.digest.as_ref().is_none_or(|d| d.events.is_empty())
+            && self
+                .plans
+                .iter()
+                .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+    }
+
+    /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
+    pub(super) fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
+        let ticket: Arc<str> = Arc::from(&*case.ticket);
+        if !case.opened {
+            self.summary.unopened += 1;
+            let unopened = Unopened {
+                ticket,
+                events: case.count,
+                first_line: case.first_line,
+            };
+            self.sink.unopened(&unopened);
+            return;
+        }
+        self.summary.cases += 1;
+        let known_now = if at_end {
+            self.final_now()
+        } else {
+            self.opts.now
+        };
+        let fallback_now = self.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        // Stopped cycles, in clause and cycle order; their stop is at or before any `now`.
+        let mut stopped: Vec<(u32, Stopped)> = Vec::new();
+        for st in std::mem::take(&mut case.stopped) {
+            for &p in &self.track_plans[st.track as usize] {
+                stopped.push((p, st.clone()));
+            }
+        }
+        stopped.sort_by_key(|(p, st)| (*p, st.cycle));
+        let judged_at = known_now.unwrap_or(fallback_now);
+        for (p, st) in stopped {
+            let now = judged_at.max(st.stop);
+            self.cycle_stopped(&ticket, &case, p, st, now);
+        }
+        let mut running = Vec::new();
+        for state in &case.tracks {
+            let t = &state.track;
+            let Some((cycle, start, pauses)) = state.running() else {
+                continue;
+            };
+            for &p in &self.track_plans[*t as usize] {
+                let p = p as usize;
+                if self.applies(&case, p, start) {
+                    running.push(self.facts(&case, p, cycle, start, None, pauses.to_vec()));
+                }
+            }
+        }
+        running.sort_by_key(|f| (f.plan, f.cycle));
+        let ticket_inline = case.ticket.clone();
+        let kept = case.digest.take().map(|d| *d).unwrap_or_default();
+        let mut digest: Vec<Event> = kept
+            .events
+            .into_iter()
+            .map(|k| Event {
+                ticket: ticket_inline.clone(),
+                at: k.at,
+                kind: k.kind,
+                id: None,
+                attrs: k.attrs,
+                line: 0,
+            })
+            .collect();
+        digest.sort_by(Event::canonical_cmp);
+        if let Some((at, kind)) = kept.last {
+            let is_last = |e: &Event| e.at == at && e.kind == kind;
+            if !digest.last().is_some_and(is_last) {
+                digest.push(Event {
+                    ticket: case.ticket.clone(),
+                    at,
+                    kind,
+                    id: None,
+                    attrs: Attrs::new(),
+                    line: 0,
+                });
+            }
+        }
+        let view = CaseView::from_parts(&digest, &case.attrs, case.opened);
+        self.periods.case(
+            &ticket,
+            &view,
+            &running,
+            known_now,
+            fallback_now,
+            &mut self.sink,
+            &mut self.summary,
+        );
+        for f in running {
+            match known_now {
+                Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),
+                None => self
+                    .deferred
+                    .push(Deferred::new(&ticket, f, case.closed.is_some())),
+            }
+        }
+        self.notices_of_case(&ticket, &view, known_now);
+        // A case settled after its retention is final: nothing later can arrive, so every
+        // follow-up window and due instant of its record clauses has passed.
+        let record_now = if at_end {
+            judged_at
+        } else {
+            self.opts.now.unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        self.records_of_case(&ticket, &view, record_now);
+    }
+}
