@@ -96,6 +96,11 @@ pub(crate) struct Shared {
     pub batches: AtomicU64,
     /// Size of the last committed snapshot, and the last commit's duration in microseconds.
     pub snapshot_bytes: AtomicU64,
+    /// Of the last commit: the bytes of the rest of the state, the case rows written (changed
+    /// or removed), and the lines of its batch.
+    pub rest_bytes: AtomicU64,
+    pub cases_written: AtomicU64,
+    pub batch_lines: AtomicU64,
     pub commit_micros: AtomicU64,
     pub deliveries: Arc<alerts::DeliveryStats>,
     /// Where alerts go: each target has an outbox in the store.
@@ -230,6 +235,9 @@ pub fn run(config: Config) -> Result<(), String> {
         alerts_raised: AtomicU64::new(0),
         batches: AtomicU64::new(0),
         snapshot_bytes: AtomicU64::new(0),
+        rest_bytes: AtomicU64::new(0),
+        cases_written: AtomicU64::new(0),
+        batch_lines: AtomicU64::new(0),
         commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
         targets: channels.iter().map(|c| c.target()).collect(),
@@ -660,6 +668,13 @@ fn commit(
     shared
         .snapshot_bytes
         .store(written as u64, Ordering::Relaxed);
+    shared
+        .rest_bytes
+        .store(state.rest.len() as u64, Ordering::Relaxed);
+    shared
+        .cases_written
+        .store(state.cases.len() as u64, Ordering::Relaxed);
+    shared.batch_lines.store(lines as u64, Ordering::Relaxed);
     let took = started.elapsed();
     shared
         .commit_micros
