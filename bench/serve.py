@@ -79,7 +79,7 @@ class PeakRss:
     """Samples a process's resident set every 50 ms (VmHWM is the peak the kernel saw)."""
 
     def __init__(self, pid):
-        self.pid, self.peak_kb, self.stop = pid, 0, False
+        self.pid, self.peak_kb, self.stop, self.cpu_s = pid, 0, False, 0.0
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -89,7 +89,11 @@ class PeakRss:
                 for line in f:
                     if line.startswith("VmHWM:"):
                         self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-        except OSError:
+            # CPU seconds (user + system) so far: compares across loads where wall time drifts.
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            self.cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
             pass
 
     def run(self):
@@ -207,6 +211,7 @@ def jetstream(data, events, policies, timeout, work, minutes=0):
             wait_exit(proc, timeout, "pledge serve --stream after SIGTERM")
             peak = rss.done()
             return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": read,
+                    "cpu_s": rss.cpu_s,
                     "bounded": True, "commit_bytes": watch.commit_bytes,
                     "commit_s": watch.commit_s}
         wall = time.monotonic() - started
@@ -218,6 +223,7 @@ def jetstream(data, events, policies, timeout, work, minutes=0):
         if summary["lines"] != events:
             raise SystemExit(f"the service read {summary['lines']} of {events} events")
         return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": events,
+                "cpu_s": rss.cpu_s,
                 "bounded": False, "commit_bytes": watch.commit_bytes,
                 "commit_s": watch.commit_s}
     finally:
@@ -344,6 +350,7 @@ def http_batches(data, count, batch, policies, timeout, work, clients=1):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0
 
     return {"events": posted, "wall": wall, "rss": peak, "alerts": len(latencies),
+            "cpu_s": rss.cpu_s,
             "commit_bytes": watch.commit_bytes, "commit_s": watch.commit_s,
             "p50": pct(0.5), "p99": pct(0.99), "max": latencies[-1] if latencies else 0}
 
@@ -382,18 +389,20 @@ def main():
     print(f"pledge serve, dense quarter ({events:,} events), {len(policies)} policies, "
           f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
           f"{load_after[0]:.1f} after (1 min)\n")
-    print("| source | events | wall s | events/s | peak RSS MB | largest commit MB, s "
-          "| alert latency p50 / p99 / max |")
-    print("|---|---|---|---|---|---|---|")
+    print("| source | events | wall s | events/s | service CPU s | events per CPU s "
+          "| peak RSS MB | last commit MB, s | alert latency p50 / p99 / max |")
+    print("|---|---|---|---|---|---|---|---|---|")
     if js:
         what = (f"JetStream backlog of {events:,}, stopped after {a.js_minutes:g} min"
                 if js["bounded"] else "JetStream backlog")
         print(f"| {what} (published in {js['publish_s']:.1f} s) | {js['read']:,} | "
-              f"{js['wall']:.1f} | {js['read'] / js['wall']:,.0f} | {js['rss']:,.0f} | "
+              f"{js['wall']:.1f} | {js['read'] / js['wall']:,.0f} | {js['cpu_s']:.1f} | "
+              f"{js['read'] / max(js['cpu_s'], 0.01):,.0f} | {js['rss']:,.0f} | "
               f"{js['commit_bytes'] / 1e6:,.1f}, {js['commit_s']:.1f} | |")
     if web:
         print(f"| HTTP, bodies of {a.batch} lines, {a.clients} clients | {web['events']:,} | "
-              f"{web['wall']:.1f} | {web['events'] / web['wall']:,.0f} | {web['rss']:,.0f} | "
+              f"{web['wall']:.1f} | {web['events'] / web['wall']:,.0f} | {web['cpu_s']:.1f} | "
+              f"{web['events'] / max(web['cpu_s'], 0.01):,.0f} | {web['rss']:,.0f} | "
               f"{web['commit_bytes'] / 1e6:,.1f}, {web['commit_s']:.1f} | "
               f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / "
               f"{web['max'] * 1000:,.0f} ms ({web['alerts']:,} alerts) |")
