@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Load test of `pledge serve`, on loopback only, bounded in count and time.
 
-    bench/serve.py [--events 10000000] [--http-events 1000000] [--batch 5000] [--seed 1]
-                   [--policies 'policies/*.pledge'] [--timeout 1800] [--only jetstream|http]
+    bench/serve.py [--events 10000000] [--http-events 1000000] [--batch 5000] [--clients 4]
+                   [--seed 1] [--policies 'policies/*.pledge'] [--timeout 1800]
+                   [--js-minutes 0] [--only jetstream|http]
 
 On the dense-quarter profile of bench/run (`pledge gen --profile dense --days 90`, 30 % of
 tickets never closed, follow-ups after `closed`; the file is shared with bench/run in
@@ -12,9 +13,14 @@ bench/data/), it measures:
              (started here, in a temporary directory, on a free loopback port), then read by
              `pledge serve --nats --stream --until-eof`: events per second from the start of
              the service to its exit (which includes writing the final report), peak RSS.
-  HTTP       the first --http-events events POSTed in bodies of --batch lines, one after the
-             other (each answered once committed: a body waits for no timer, and bodies that
-             arrive together share a commit), to `pledge serve --post --webhook`: events
+             With --js-minutes M the run is bounded: after M minutes the service is stopped
+             (SIGTERM, which commits) and the rate is the events it had read by then.
+  HTTP       the first --http-events events POSTed in bodies of --batch lines by --clients
+             clients at once, each on its own connection and each body after the previous
+             one's answer (a body is answered once committed: it waits for no timer, and
+             bodies that arrive together share a commit; bodies of different clients may be
+             applied out of order, which the reorder window absorbs within a minute of event
+             time), to `pledge serve --post --webhook`: events
              per second, peak RSS, and the latency from an event's arrival to its alert at a
              webhook receiver on loopback (p50, p99, max). The event that makes an alert
              certain is the first whose time passes the alert's instant (`due` of a breach,
@@ -73,7 +79,7 @@ class PeakRss:
     """Samples a process's resident set every 50 ms (VmHWM is the peak the kernel saw)."""
 
     def __init__(self, pid):
-        self.pid, self.peak_kb, self.stop = pid, 0, False
+        self.pid, self.peak_kb, self.stop, self.cpu_s = pid, 0, False, 0.0
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -83,7 +89,11 @@ class PeakRss:
                 for line in f:
                     if line.startswith("VmHWM:"):
                         self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-        except OSError:
+            # CPU seconds (user + system) so far: compares across loads where wall time drifts.
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            self.cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
             pass
 
     def run(self):
@@ -117,7 +127,47 @@ def wait_exit(proc, timeout, what):
         raise SystemExit(f"{what}: still running after {timeout} s")
 
 
-def jetstream(data, events, policies, timeout, work):
+def metrics(addr, token=None):
+    """The service's /metrics as {name: value} (labelled series summed), {} when it is gone."""
+    host, port = addr.split(":")
+    try:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        conn.request("GET", "/metrics", headers=headers)
+        text = conn.getresponse().read().decode()
+        conn.close()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, value = line.rsplit(" ", 1)
+        name = name.split("{")[0]
+        out[name] = out.get(name, 0.0) + float(value)
+    return out
+
+
+class Watch:
+    """The last commit's figures (bytes, seconds) from /metrics, read once when `done` is
+    called: /metrics answers from a copy of the state, so polling it would load the run."""
+
+    def __init__(self, addr, token=None):
+        self.addr, self.token = addr, token
+        self.commit_bytes, self.commit_s, self.m = 0.0, 0.0, {}
+
+    def done(self, m=None):
+        self.m = m if m is not None else metrics(self.addr, self.token)
+        self.commit_bytes = self.m.get("pledge_commit_bytes", 0.0)
+        self.commit_s = self.m.get("pledge_commit_seconds", 0.0)
+        print("last commit: " + ", ".join(
+            f"{k.removeprefix('pledge_commit_')} {self.m.get(k, 0):,.3f}" for k in
+            ["pledge_commit_bytes", "pledge_commit_rest_bytes", "pledge_commit_cases",
+             "pledge_commit_lines", "pledge_commit_seconds"]) +
+            f", open cases {self.m.get('pledge_open_cases', 0):,.0f}", file=sys.stderr)
+
+
+def jetstream(data, events, policies, timeout, work, minutes=0):
     port = free_port()
     url = f"nats://127.0.0.1:{port}"
     nats = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(work, "nats"), "-a",
@@ -137,11 +187,33 @@ def jetstream(data, events, policies, timeout, work):
         publish_s = time.monotonic() - started
         state = os.path.join(work, "js-state")
         started = time.monotonic()
-        proc, _ = start_service([*policies, "--nats", url, "--stream", "BENCH", "--until-eof",
-                                 "--now-from-events", "--reorder-window", "1min",
-                                 "--commit-lines", "20000", "--commit-ms", "1000"], state)
+        proc, addr = start_service([*policies, "--nats", url, "--stream", "BENCH",
+                                    "--until-eof", "--now-from-events", "--reorder-window",
+                                    "1min", "--commit-lines", "20000", "--commit-ms", "1000"],
+                                   state)
         rss = PeakRss(proc.pid)
-        code = wait_exit(proc, timeout, "pledge serve --stream")
+        watch = Watch(addr)
+        if minutes:
+            try:
+                code = proc.wait(timeout=minutes * 60)
+            except subprocess.TimeoutExpired:
+                code = None
+        else:
+            code = wait_exit(proc, timeout, "pledge serve --stream")
+        if code is None:
+            # Bounded: what was read (applied) by now is the rate; SIGTERM commits and exits.
+            m = metrics(addr)
+            wall = time.monotonic() - started
+            read = int(m.get("pledge_events_accepted_total", 0)
+                       + m.get("pledge_events_rejected_total", 0))
+            watch.done(m)
+            proc.terminate()
+            wait_exit(proc, timeout, "pledge serve --stream after SIGTERM")
+            peak = rss.done()
+            return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": read,
+                    "cpu_s": rss.cpu_s,
+                    "bounded": True, "commit_bytes": watch.commit_bytes,
+                    "commit_s": watch.commit_s}
         wall = time.monotonic() - started
         peak = rss.done()
         if code != 0:
@@ -150,7 +222,10 @@ def jetstream(data, events, policies, timeout, work):
             summary = json.load(f)["summary"]
         if summary["lines"] != events:
             raise SystemExit(f"the service read {summary['lines']} of {events} events")
-        return {"publish_s": publish_s, "wall": wall, "rss": peak}
+        return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": events,
+                "cpu_s": rss.cpu_s,
+                "bounded": False, "commit_bytes": watch.commit_bytes,
+                "commit_s": watch.commit_s}
     finally:
         nats.kill()
         nats.wait()
@@ -179,7 +254,7 @@ def instant(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def http_batches(data, count, batch, policies, timeout, work):
+def http_batches(data, count, batch, policies, timeout, work, clients=1):
     hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     token = os.path.join(work, "token")
@@ -192,33 +267,63 @@ def http_batches(data, count, batch, policies, timeout, work):
                                 "--commit-lines", str(batch), "--max-body", str(64 << 20)],
                                state)
     rss = PeakRss(proc.pid)
+    watch = Watch(addr, "bench")
     host, port = addr.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    sent_at, max_at = [], []  # per body: when it was sent, the latest event time in it
-    posted = 0
-    deadline = time.monotonic() + timeout
-    started = time.monotonic()
+    # The bodies, cut beforehand (so that reading the file is not measured), in file order;
+    # each client takes the next one when its previous one is answered.
+    bodies = []
     with open(data, "rb") as f:
-        while posted < count and time.monotonic() < deadline:
-            lines = []
-            for line in f:
-                lines.append(line)
-                if len(lines) == min(batch, count - posted):
-                    break
-            if not lines:
+        lines, posted = [], 0
+        for line in f:
+            if posted >= count:
                 break
-            latest = max((instant(json.loads(l)["at"]) for l in lines if l.strip()),
-                         default=max_at[-1] if max_at else 0)
-            sent_at.append(time.monotonic())
-            max_at.append(max(latest, max_at[-1] if max_at else latest))
-            conn.request("POST", "/events", body=b"".join(lines),
+            lines.append(line)
+            posted += 1
+            if len(lines) == batch:
+                bodies.append(lines)
+                lines = []
+        if lines:
+            bodies.append(lines)
+    sent_at, max_at = [0.0] * len(bodies), []  # per body: when sent, latest event time so far
+    for lines in bodies:
+        latest = max((instant(json.loads(l)["at"]) for l in lines if l.strip()),
+                     default=max_at[-1] if max_at else 0)
+        max_at.append(max(latest, max_at[-1] if max_at else latest))
+    payloads = [b"".join(lines) for lines in bodies]
+    posted = sum(len(lines) for lines in bodies)
+    del bodies
+    next_body = iter(range(len(payloads)))
+    lock = threading.Lock()
+    deadline = time.monotonic() + timeout
+    failures = []
+
+    def client():
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        while time.monotonic() < deadline and not failures:
+            with lock:
+                i = next(next_body, None)
+                if i is not None:
+                    sent_at[i] = time.monotonic()
+            if i is None:
+                return
+            conn.request("POST", "/events", body=payloads[i],
                          headers={"Authorization": "Bearer bench"})
             answer = conn.getresponse()
             body = answer.read()
             if answer.status != 200:
-                raise SystemExit(f"POST /events: {answer.status} {body[:200]!r}")
-            posted += len(lines)
+                failures.append(f"POST /events: {answer.status} {body[:200]!r}")
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(failures[0])
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     wall = time.monotonic() - started
+    watch.done()
     # Alerts are delivered after their commit: wait (bounded) for the outbox to empty.
     until = time.monotonic() + 60
     while time.monotonic() < until:
@@ -245,6 +350,8 @@ def http_batches(data, count, batch, policies, timeout, work):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0
 
     return {"events": posted, "wall": wall, "rss": peak, "alerts": len(latencies),
+            "cpu_s": rss.cpu_s,
+            "commit_bytes": watch.commit_bytes, "commit_s": watch.commit_s,
             "p50": pct(0.5), "p99": pct(0.99), "max": latencies[-1] if latencies else 0}
 
 
@@ -253,6 +360,9 @@ def main():
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--http-events", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--clients", type=int, default=4, help="HTTP clients posting at once")
+    ap.add_argument("--js-minutes", type=float, default=0,
+                    help="stop the JetStream run after this many minutes (0: read it all)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--policies", default="policies/*.pledge")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds, per measurement")
@@ -271,21 +381,29 @@ def main():
     js = web = None
     with tempfile.TemporaryDirectory() as work:
         if a.only in (None, "jetstream"):
-            js = jetstream(data, events, policies, a.timeout, work)
+            js = jetstream(data, events, policies, a.timeout, work, a.js_minutes)
         if a.only in (None, "http"):
-            web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work)
+            web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work,
+                               a.clients)
     load_after = os.getloadavg()
     print(f"pledge serve, dense quarter ({events:,} events), {len(policies)} policies, "
           f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
           f"{load_after[0]:.1f} after (1 min)\n")
-    print("| source | events | wall s | events/s | peak RSS MB | alert latency p50 / p99 / max |")
-    print("|---|---|---|---|---|---|")
+    print("| source | events | wall s | events/s | service CPU s | events per CPU s "
+          "| peak RSS MB | last commit MB, s | alert latency p50 / p99 / max |")
+    print("|---|---|---|---|---|---|---|---|---|")
     if js:
-        print(f"| JetStream backlog (published in {js['publish_s']:.1f} s) | {events:,} | "
-              f"{js['wall']:.1f} | {events / js['wall']:,.0f} | {js['rss']:,.0f} | |")
+        what = (f"JetStream backlog of {events:,}, stopped after {a.js_minutes:g} min"
+                if js["bounded"] else "JetStream backlog")
+        print(f"| {what} (published in {js['publish_s']:.1f} s) | {js['read']:,} | "
+              f"{js['wall']:.1f} | {js['read'] / js['wall']:,.0f} | {js['cpu_s']:.1f} | "
+              f"{js['read'] / max(js['cpu_s'], 0.01):,.0f} | {js['rss']:,.0f} | "
+              f"{js['commit_bytes'] / 1e6:,.1f}, {js['commit_s']:.1f} | |")
     if web:
-        print(f"| HTTP, bodies of {a.batch} lines | {web['events']:,} | {web['wall']:.1f} | "
-              f"{web['events'] / web['wall']:,.0f} | {web['rss']:,.0f} | "
+        print(f"| HTTP, bodies of {a.batch} lines, {a.clients} clients | {web['events']:,} | "
+              f"{web['wall']:.1f} | {web['events'] / web['wall']:,.0f} | {web['cpu_s']:.1f} | "
+              f"{web['events'] / max(web['cpu_s'], 0.01):,.0f} | {web['rss']:,.0f} | "
+              f"{web['commit_bytes'] / 1e6:,.1f}, {web['commit_s']:.1f} | "
               f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / "
               f"{web['max'] * 1000:,.0f} ms ({web['alerts']:,} alerts) |")
 

@@ -680,3 +680,91 @@ fn sigterm_commits_writes_the_report_and_exits_cleanly() {
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
     assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
 }
+
+/// A case changed in two consecutive commits (its row rewritten by the second), then `kill -9`
+/// right after the second is answered, then a restart that changes it again: the report equals
+/// a batch check of every event. Each POST is answered once the commit covering it is in the
+/// store, so the kill comes after two commits of that case, never between them.
+#[test]
+fn a_case_changed_in_consecutive_commits_then_kill_9_equals_a_batch_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let state = dir.path().join("state");
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--now-from-events",
+    ];
+    let complaint = r#""kind":"complaint""#;
+    let bodies = [
+        // Commit 1: A and B open.
+        vec![
+            event("A", 2, "09:00", "opened", complaint),
+            event("B", 2, "09:10", "opened", complaint),
+        ],
+        // Commit 2: A again (contacted late), C opens.
+        vec![
+            event("A", 2, "11:00", "contacted", ""),
+            event("C", 2, "11:30", "opened", complaint),
+        ],
+        // After the restart: A a third time, B contacted in time, and time moves on.
+        vec![
+            event("A", 2, "12:00", "note", ""),
+            event("B", 2, "09:50", "contacted", ""),
+            event("D", 5, "09:00", "opened", complaint),
+        ],
+    ];
+    let tok = Some("s3cret");
+    let post = |url: &str, body: &[String]| {
+        let (status, answer) = request(
+            "POST",
+            &format!("{url}/events"),
+            tok,
+            Some(&body.join("\n")),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let answer: Json = serde_json::from_str(&answer).expect("json");
+        assert_eq!(answer["accepted"], body.len(), "{answer}");
+    };
+    let service = Service::start(&args);
+    post(&service.url, &bodies[0]);
+    post(&service.url, &bodies[1]);
+    let (_, m) = request("GET", &format!("{}/metrics", service.url), tok, None);
+    assert!(metric(&m, "pledge_batches_committed_total") >= 2.0, "{m}");
+    service.kill();
+
+    let service = Service::start(&args);
+    let summary = get_json(&format!("{}/summary", service.url), tok);
+    assert_eq!(summary["accepted"], 4, "{summary}");
+    post(&service.url, &bodies[2]);
+    let term = Command::new("kill")
+        .args(["-TERM", &service.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    assert!(service.wait(Duration::from_secs(20)).success());
+
+    let file = dir.path().join("events.jsonl");
+    let all: Vec<String> = bodies.concat();
+    std::fs::write(&file, all.join("\n") + "\n").expect("events");
+    let batch = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--events")
+        .arg(&file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    let expected = String::from_utf8(batch.stdout).expect("utf-8");
+    let report: Json = serde_json::from_str(&expected).expect("json");
+    assert_eq!(report["summary"]["accepted"], 7, "{expected}");
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, expected);
+}

@@ -25,9 +25,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Messages asked for by one pull request; a new one is sent when fewer than this many are
-/// still expected, so that the server always has a request to fill.
-const PULL_BATCH: usize = 4096;
+/// Messages asked for by one pull request. A new request is sent as soon as the open ones
+/// expect fewer than this many, so two are usually open: the server fills the second while the
+/// service applies and commits what the first brought, and never waits for a request.
+const PULL_BATCH: usize = 16_384;
 /// How long one pull request waits on the server for messages to arrive.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
 /// How long `next_line` waits for a message before it says `Idle`.
@@ -179,10 +180,10 @@ impl JetStreamSource {
             &mut self.unacked,
             self.committed.load(Ordering::SeqCst),
         )?;
-        // A new request when the open ones expect less than half a batch: the server always
-        // has one to fill, and never more than a few wait.
+        // A new request when the open ones expect less than a batch: the server always has
+        // one to fill (pipelined), and never more than two wait.
         let expected: usize = pull.open.values().sum();
-        if expected < PULL_BATCH / 2 {
+        if expected < PULL_BATCH {
             let reply = pull.conn.new_inbox();
             let sid = pull.conn.subscribe(&reply)?;
             let body = serde_json::json!({

@@ -160,6 +160,27 @@ pub fn render(shared: &Shared) -> Result<String, String> {
     );
     metric(
         &mut out,
+        "pledge_commit_rest_bytes",
+        "gauge",
+        "Of the last commit's state, the rest (all but the cases and the events kept for why).",
+        &one(shared.rest_bytes.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_commit_cases",
+        "gauge",
+        "Case rows the last commit wrote or removed.",
+        &one(shared.cases_written.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
+        "pledge_commit_lines",
+        "gauge",
+        "Lines of the batch the last commit covered.",
+        &one(shared.batch_lines.load(Ordering::Relaxed) as f64),
+    );
+    metric(
+        &mut out,
         "pledge_commit_seconds",
         "gauge",
         "Duration of the last commit (writing the state and the transaction).",

@@ -96,6 +96,11 @@ pub(crate) struct Shared {
     pub batches: AtomicU64,
     /// Size of the last committed snapshot, and the last commit's duration in microseconds.
     pub snapshot_bytes: AtomicU64,
+    /// Of the last commit: the bytes of the rest of the state, the case rows written (changed
+    /// or removed), and the lines of its batch.
+    pub rest_bytes: AtomicU64,
+    pub cases_written: AtomicU64,
+    pub batch_lines: AtomicU64,
     pub commit_micros: AtomicU64,
     pub deliveries: Arc<alerts::DeliveryStats>,
     /// Where alerts go: each target has an outbox in the store.
@@ -230,6 +235,9 @@ pub fn run(config: Config) -> Result<(), String> {
         alerts_raised: AtomicU64::new(0),
         batches: AtomicU64::new(0),
         snapshot_bytes: AtomicU64::new(0),
+        rest_bytes: AtomicU64::new(0),
+        cases_written: AtomicU64::new(0),
+        batch_lines: AtomicU64::new(0),
         commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
         targets: channels.iter().map(|c| c.target()).collect(),
@@ -401,15 +409,53 @@ fn record_lag(shared: &Shared, lag: Option<Lag>) {
 }
 
 /// Applies batches and commits them until the source ends or the service stops.
+///
+/// One commit is in flight at a time, on a thread of its own, while the loop applies the next
+/// batch: the transaction (most of a commit's time) overlaps evaluation instead of stopping it.
+/// The previous commit is waited for before the next checkpoint is taken, so the store always
+/// holds whole checkpoints in order (state and position of one batch in one transaction), and
+/// the events kept for `why` that the engine hands out are stored before it hands out more.
 fn service_loop(
     shared: &Shared,
     rx: &Receiver<Msg>,
-    mut position: Option<Position>,
+    position: Option<Position>,
     wakes: &[SyncSender<()>],
 ) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        let mut in_flight = None;
+        let result = batches(shared, rx, position, wakes, scope, &mut in_flight);
+        // The last commit ends before the report is written, whatever ended the loop.
+        let last = in_flight.map_or(Ok(Duration::ZERO), |c| settle(shared, c));
+        result.and(last.map(drop))
+    })
+}
+
+/// A commit under way on its own thread: what it took, once it ends.
+type InFlight<'s> = std::thread::ScopedJoinHandle<'s, Result<Duration, String>>;
+
+/// Waits for the commit in flight; once it is in the store, the engine no longer holds the
+/// kept events it handed out with it.
+fn settle(shared: &Shared, commit: InFlight<'_>) -> Result<Duration, String> {
+    let took = commit
+        .join()
+        .map_err(|_| "the commit of a batch failed unexpectedly".to_string())??;
+    shared.engine().explained_stored();
+    Ok(took)
+}
+
+/// The loop of [`service_loop`]: reads a batch, applies it, and hands its checkpoint to a
+/// commit thread (see there).
+fn batches<'s, 'e: 's>(
+    shared: &'e Shared,
+    rx: &Receiver<Msg>,
+    mut position: Option<Position>,
+    wakes: &'e [SyncSender<()>],
+    scope: &'s std::thread::Scope<'s, 'e>,
+    in_flight: &mut Option<InFlight<'s>>,
+) -> Result<(), String> {
     let every = shared.config.commit_every.max(Duration::from_millis(10));
-    // A batch lasts at least four times as long as the last commit took, so that committing
-    // takes at most a fifth of the time however large the rest of the state grows.
+    // A batch lasts at least as long as the last commit took (which runs meanwhile), so that
+    // the loop rarely waits for it however large the state grows.
     let mut last_commit = Duration::ZERO;
     let mut ended = false;
     while !ended && !shared.stop.load(Ordering::SeqCst) {
@@ -417,7 +463,7 @@ fn service_loop(
         let mut records: Vec<Record> = Vec::new();
         let mut replies = Vec::new();
         let started = Clock::now();
-        let tick = every.max(last_commit * 4);
+        let tick = every.max(last_commit);
         loop {
             let left = tick.saturating_sub(started.elapsed());
             // Group commit: once a POST waits for its answer, the batch takes what is queued
@@ -484,9 +530,14 @@ fn service_loop(
                 }
             }
             drop(engine);
-            if lines >= shared.config.commit_lines && started.elapsed() >= last_commit * 4 {
+            if lines >= shared.config.commit_lines && started.elapsed() >= last_commit {
                 break;
             }
+        }
+        // The previous commit ends first: the store takes checkpoints in order, and the rows
+        // of kept events it carried are stored before the next checkpoint hands out more.
+        if let Some(commit) = in_flight.take() {
+            last_commit = settle(shared, commit)?;
         }
         let mut engine = shared.engine();
         let alerts = match now(shared, &engine) {
@@ -503,93 +554,146 @@ fn service_loop(
         let commit_started = Clock::now();
         let state = engine.checkpoint().map_err(|e| e.to_string())?;
         drop(engine);
-        let rows: Vec<(Option<String>, String)> = records
-            .iter()
-            .map(|r| {
-                (
-                    r.ticket().map(str::to_string),
-                    serde_json::to_string(r).unwrap_or_default(),
-                )
-            })
-            .collect();
-        let outbox: Vec<(String, String)> = if !shared.targets.is_empty() {
-            alerts
-                .iter()
-                .map(|a| {
-                    let key = alerts::key(a);
-                    let body = alerts::body(a, &key);
-                    (key, body)
-                })
-                .collect()
-        } else {
-            Vec::new()
+        let position = position
+            .clone()
+            .unwrap_or_else(|| start_position(&shared.config.source));
+        let batch = Pending {
+            state,
+            position,
+            records,
+            alerts,
+            replies,
+            lines,
         };
-        let position = position.clone().unwrap_or(match &shared.config.source {
-            SourceSpec::File(_) => Position::File {
-                offset: 0,
-                identity: 0,
-            },
-            SourceSpec::Stdin => Position::Stdin { lines: 0 },
-            SourceSpec::Post => Position::Post,
-            SourceSpec::Nats(sub) => Position::Nats {
-                stream: sub.stream.clone(),
-                sequence: 0,
-            },
-        });
-        let committed = shared
-            .store
-            .commit(&Batch {
-                state: &state,
-                position: &position,
-                records: &rows,
-                alerts: &outbox,
-                targets: &shared.targets,
-            })
-            .map_err(|e| e.to_string());
-        for (reply, posted) in replies {
-            let _ = reply.send(committed.clone().map(|()| posted.clone()));
-        }
-        committed?;
-        shared.engine().explained_stored();
-        if let Position::Nats { sequence, .. } = &position {
-            shared.nats_committed.store(*sequence, Ordering::SeqCst);
-        }
-        let written = state.rest.len()
-            + state
-                .cases
-                .iter()
-                .filter_map(|(_, b)| b.as_ref())
-                .map(Vec::len)
-                .sum::<usize>()
-            + state
-                .explained
-                .appended
-                .iter()
-                .map(|(_, b)| b.len())
-                .sum::<usize>();
-        shared
-            .snapshot_bytes
-            .store(written as u64, Ordering::Relaxed);
-        last_commit = commit_started.elapsed();
-        shared
-            .commit_micros
-            .store(last_commit.as_micros() as u64, Ordering::Relaxed);
-        shared.batches.fetch_add(1, Ordering::Relaxed);
-        shared
-            .alerts_raised
-            .fetch_add(alerts.len() as u64, Ordering::Relaxed);
-        let _ = shared
-            .queued
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
-                Some(q.saturating_sub(lines as u64))
-            });
-        if !outbox.is_empty() {
-            for wake in wakes {
-                let _ = wake.try_send(());
-            }
-        }
+        *in_flight = Some(scope.spawn(move || commit(shared, batch, wakes, commit_started)));
     }
     Ok(())
+}
+
+/// The position of a source from which nothing was read yet.
+fn start_position(source: &SourceSpec) -> Position {
+    match source {
+        SourceSpec::File(_) => Position::File {
+            offset: 0,
+            identity: 0,
+        },
+        SourceSpec::Stdin => Position::Stdin { lines: 0 },
+        SourceSpec::Post => Position::Post,
+        SourceSpec::Nats(sub) => Position::Nats {
+            stream: sub.stream.clone(),
+            sequence: 0,
+        },
+    }
+}
+
+/// One applied batch, handed to its commit thread.
+struct Pending {
+    state: crate::api::EngineCheckpoint,
+    position: Position,
+    records: Vec<Record>,
+    alerts: Vec<crate::Alert>,
+    replies: Vec<(SyncSender<Result<Posted, String>>, Posted)>,
+    lines: usize,
+}
+
+/// Commits one batch (on the commit thread): its records and alerts are written out here, off
+/// the loop; the POSTs in it are answered, the JetStream source may acknowledge it, and the
+/// deliverers are woken once it is in the store. Returns how long the commit took.
+fn commit(
+    shared: &Shared,
+    batch: Pending,
+    wakes: &[SyncSender<()>],
+    started: Clock,
+) -> Result<Duration, String> {
+    let Pending {
+        state,
+        position,
+        records,
+        alerts,
+        replies,
+        lines,
+    } = batch;
+    let rows: Vec<(Option<String>, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.ticket().map(str::to_string),
+                serde_json::to_string(r).unwrap_or_default(),
+            )
+        })
+        .collect();
+    drop(records);
+    let outbox: Vec<(String, String)> = if !shared.targets.is_empty() {
+        alerts
+            .iter()
+            .map(|a| {
+                let key = alerts::key(a);
+                let body = alerts::body(a, &key);
+                (key, body)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let committed = shared
+        .store
+        .commit(&Batch {
+            state: &state,
+            position: &position,
+            records: &rows,
+            alerts: &outbox,
+            targets: &shared.targets,
+        })
+        .map_err(|e| e.to_string());
+    for (reply, posted) in replies {
+        let _ = reply.send(committed.clone().map(|()| posted));
+    }
+    committed?;
+    if let Position::Nats { sequence, .. } = &position {
+        shared.nats_committed.store(*sequence, Ordering::SeqCst);
+    }
+    let written = state.rest.len()
+        + state
+            .cases
+            .iter()
+            .filter_map(|(_, b)| b.as_ref())
+            .map(Vec::len)
+            .sum::<usize>()
+        + state
+            .explained
+            .appended
+            .iter()
+            .map(|(_, b)| b.len())
+            .sum::<usize>();
+    shared
+        .snapshot_bytes
+        .store(written as u64, Ordering::Relaxed);
+    shared
+        .rest_bytes
+        .store(state.rest.len() as u64, Ordering::Relaxed);
+    shared
+        .cases_written
+        .store(state.cases.len() as u64, Ordering::Relaxed);
+    shared.batch_lines.store(lines as u64, Ordering::Relaxed);
+    let took = started.elapsed();
+    shared
+        .commit_micros
+        .store(took.as_micros() as u64, Ordering::Relaxed);
+    shared.batches.fetch_add(1, Ordering::Relaxed);
+    shared
+        .alerts_raised
+        .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+    let _ = shared
+        .queued
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+            Some(q.saturating_sub(lines as u64))
+        });
+    if !outbox.is_empty() {
+        for wake in wakes {
+            let _ = wake.try_send(());
+        }
+    }
+    Ok(took)
 }
 
 /// Writes `DIR/report.json`: the committed records and what a check ending now adds, with the
