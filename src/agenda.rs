@@ -30,9 +30,10 @@
 //! stages and missed actions), then ticket, clause, cycle and stage: overdue and missed items,
 //! whose instants are past, come first, the longest overdue at the top.
 
+use crate::engine::{EvalOptions, Evaluator, Sink};
 use crate::eval::{
-    format_duration, rfc3339, Action, ActionStatus, ClauseRef, EvalOptions, Evaluator, Finding,
-    Rejected, Sink, Status, Summary, Unopened, Verdict,
+    format_duration, rfc3339, Action, ActionStatus, ClauseRef, Finding, Rejected, Status, Summary,
+    Unopened, Verdict,
 };
 use crate::event::{Event, Instant};
 use crate::policy::{ActionKind, Policy};

@@ -12,10 +12,8 @@
 //! The other modules of the crate are its internals: public so that its own tests and command
 //! reach them, hidden from the documentation, and free to change between versions.
 
-use crate::eval::{
-    Action, Alert, EvalOptions, Evaluator, Finding, MergeError, Partition, Rejected, Sink,
-    SnapshotError, Summary, Unopened, Verdict,
-};
+use crate::engine::{Alert, EvalOptions, Evaluator, MergeError, Partition, Sink, SnapshotError};
+use crate::eval::{Action, Finding, Rejected, Summary, Unopened, Verdict};
 use crate::event::{Event, Instant};
 use crate::input::{
     Export, ExportKind, Format, Mapping, ReadOptions, ReadStats, Record as InputRecord,
@@ -834,7 +832,7 @@ impl Engine {
         let cases = [events];
         // The case's own verdicts and findings as of `now`; a period's outcome needs every case
         // of the period and is final only at the end of the stream, so it is not told here.
-        let own = crate::eval::evaluate_case_full(policies, events, now);
+        let own = crate::engine::evaluate_case_full(policies, events, now);
         let records = crate::explain::other::Records {
             verdicts: &own.verdicts,
             findings: &own.findings,
@@ -1054,7 +1052,7 @@ pub(crate) fn evaluator_state_of_parts(
         postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
     let evaluator = Evaluator::restore_parts(
         &policies.policies,
-        crate::eval::Collect::default(),
+        crate::engine::Collect::default(),
         &state.evaluator,
         cases,
     )?;

@@ -4,7 +4,8 @@
 //! way, with their own [`Sink`] to receive the records. [`feed`] is the pipeline itself, for
 //! callers that set up the [`Evaluator`] themselves (period reports, sample draws).
 
-use crate::eval::{EvalOptions, Evaluator, Sink, Summary};
+use crate::engine::{EvalOptions, Evaluator, Sink};
+use crate::eval::Summary;
 use crate::input::{read_events, read_jsonl_parallel, Format, ReadOptions, ReadStats, Record};
 use crate::policy::Policy;
 use std::io::Read;

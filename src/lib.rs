@@ -114,6 +114,12 @@ mod check;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 #[cfg_attr(never, mutants::skip)]
+pub mod engine;
+#[cfg(not(feature = "internals"))]
+mod engine;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[cfg_attr(never, mutants::skip)]
 pub mod eval;
 #[cfg(not(feature = "internals"))]
 mod eval;
@@ -225,9 +231,10 @@ pub use api::{
     check_events, check_path, check_path_to_json, check_reader, merge_states, Advanced, Diagnostic,
     Engine, Options, PolicyError, PolicySet, Record, Report,
 };
+pub use engine::{Alert, MergeError, Partition, SnapshotError};
 pub use eval::{
-    Action, ActionStatus, Alert, ClauseRef, ClauseSummary, Finding, MergeError, Partition,
-    Rejected, SnapshotError, Status, Summary, Unopened, Verdict,
+    Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status, Summary, Unopened,
+    Verdict,
 };
 pub use event::{Event, Instant};
 pub use inline_str::InlineStr;

@@ -6,7 +6,7 @@ mod common;
 use chrono::Duration;
 use common::in_2026 as t;
 use pledge::agenda::{render_human, to_json, Agenda, ItemKind};
-use pledge::eval::EvalOptions;
+use pledge::engine::EvalOptions;
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};
@@ -382,7 +382,7 @@ mod cli {
 #[test]
 fn closed_cases_are_left_out_unless_asked_for() {
     use pledge::agenda::AgendaSink;
-    use pledge::eval::Evaluator;
+    use pledge::engine::Evaluator;
     let policies = [policy()];
     let events = || {
         vec![
@@ -470,7 +470,7 @@ fn a_long_agenda_is_headed_by_counts_per_clause() {
 #[test]
 fn a_long_agenda_is_headed_by_counts_per_project_too() {
     use pledge::agenda::AgendaSink;
-    use pledge::eval::Evaluator;
+    use pledge::engine::Evaluator;
     let policies = [policy()];
     let with_project = |ticket: &str, at: &str, project: &str| {
         let mut e = opened(ticket, at, "complaint");

@@ -2,7 +2,8 @@
 //! the rules of SEMANTICS.md "Limits and calendars" end to end through the language, and the
 //! calendar diagnostics of policies.
 
-use pledge::eval::{evaluate_case, Status, Verdict};
+use pledge::engine::evaluate_case;
+use pledge::eval::{Status, Verdict};
 use pledge::input::{parse_jsonl_line, ReadOptions, Record};
 use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render};

@@ -4,7 +4,9 @@
 //! against the whole-case reading for any arrival order within the reorder window.
 
 use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Status};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::Status;
 use pledge::period::{PeriodRecord, TargetStatus};
 use pledge::policy::{CmpOp, Condition, Policy};
 use pledge::syntax::{

@@ -6,7 +6,7 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{Collect, EvalOptions, Evaluator};
+use pledge::engine::{Collect, EvalOptions, Evaluator};
 use pledge::period::cover::{Coverage, IntervalSet};
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, format_source, parse_policy, render};

@@ -6,7 +6,8 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{evaluate_case_full, ActionStatus, CaseResult};
+use pledge::engine::{evaluate_case_full, CaseResult};
+use pledge::eval::ActionStatus;
 use pledge::policy::ActionKind;
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;

@@ -1,10 +1,9 @@
 //! The deadline rules of SEMANTICS.md, pinned one by one on policies built in code.
 
 use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{
-    evaluate_case, evaluate_case_full, ActionStatus, Collect, EvalOptions, Evaluator, Status,
-    Summary, Verdict,
-};
+use pledge::engine::{evaluate_case, evaluate_case_full};
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::{ActionStatus, Status, Summary, Verdict};
 use pledge::policy::{
     ActionKind, Citation, Clause, ClauseBody, CmpOp, Condition, Deadline, Effective, EventMatcher,
     Limit, Pause, Policy, Span, Stage, StagePoint, Trigger,

@@ -2,7 +2,7 @@
 //! evaluator.
 
 use pledge::calendar::SpecialDate;
-use pledge::eval::evaluate_case_full;
+use pledge::engine::evaluate_case_full;
 use pledge::explain::explain_case;
 use pledge::explain::{Applicability, CalendarStep};
 use pledge::input::{read_events, ReadOptions, Record};

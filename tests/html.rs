@@ -2,7 +2,7 @@
 //! self-containment and escaping. The page in a real browser is `tests/html_browser.rs`.
 
 use pledge::check::check_parallel_with;
-use pledge::eval::EvalOptions;
+use pledge::engine::EvalOptions;
 use pledge::input::{Format, ReadOptions};
 use pledge::period::ReportSpec;
 use pledge::policy::{PeriodUnit, Policy};

@@ -7,7 +7,8 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{Collect, EvalOptions, Evaluator, Status, Summary};
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::{Status, Summary};
 use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render};
 use pledge::value::{Attrs, Value};

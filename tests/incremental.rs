@@ -3,10 +3,9 @@
 //! ([`evaluate_case_full`], which sees every event of a case at once).
 
 use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{
-    evaluate_case_full, Action, ActionStatus, Collect, EvalOptions, Evaluator, Status, Summary,
-    Verdict,
-};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::{Action, ActionStatus, Status, Summary, Verdict};
 use pledge::period::{PeriodRecord, SampleStatus};
 use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render};

@@ -8,7 +8,7 @@ mod common;
 
 use chrono::Duration;
 use common::{one_and_merged, run_sorted as run, t};
-use pledge::eval::Collect;
+use pledge::engine::Collect;
 use pledge::period::measure::nearest_rank;
 use pledge::period::{PeriodRecord, TargetStatus, TargetVerdict};
 use pledge::policy::Policy;

@@ -8,7 +8,7 @@ mod common;
 
 use chrono::Duration;
 use common::{one_and_merged, policy, run_in_arrival_order, run_sorted as run, t};
-use pledge::eval::Collect;
+use pledge::engine::Collect;
 use pledge::period::PeriodRecord;
 use pledge::syntax::messages::{localize, Lang};
 use pledge::syntax::{format_clause, parse_policy, render};

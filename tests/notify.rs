@@ -5,7 +5,9 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding, Summary};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::{Finding, Summary};
 use pledge::policy::Policy;
 use pledge::syntax::parse_policy;
 use pledge::value::{Attrs, Value};

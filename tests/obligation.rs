@@ -10,7 +10,7 @@ mod common;
 
 use chrono::Duration;
 use common::{one_and_merged, policy, run_in_arrival_order, run_sorted as run, t};
-use pledge::eval::{Collect, EvalOptions, Evaluator};
+use pledge::engine::{Collect, EvalOptions, Evaluator};
 use pledge::period::{ObligationStatus, PeriodRecord, TargetStatus};
 use pledge::policy::PeriodUnit;
 use pledge::syntax::messages::{localize, Lang};

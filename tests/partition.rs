@@ -4,7 +4,8 @@
 //! stream, wherever the stream is cut.
 
 use chrono::{DateTime, Utc};
-use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Sink, Summary};
+use pledge::engine::{Collect, EvalOptions, Evaluator, Partition, Sink};
+use pledge::eval::Summary;
 use pledge::input::{read_events, ReadOptions, Record};
 use pledge::period::PeriodSink;
 use pledge::period::{PeriodRecord, ReportSpec};

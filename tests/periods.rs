@@ -2,7 +2,9 @@
 //! duties and windows, on policies written in the language.
 
 use chrono::{DateTime, Utc};
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Finding};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::Finding;
 use pledge::period::{
     CalendarPeriod, DrawSpec, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
     TargetStatus, TargetVerdict,

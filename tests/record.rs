@@ -5,7 +5,9 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator, Summary};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::Summary;
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, parse_policy};
 use pledge::value::{Attrs, Value};

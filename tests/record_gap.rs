@@ -4,7 +4,8 @@
 //! neighbours in time order exceeds D.
 
 use chrono::{DateTime, Duration, Utc};
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, parse_policy};
 use pledge::value::{Attrs, Value};

@@ -7,7 +7,8 @@ mod common;
 
 use chrono::Duration;
 use common::in_2026 as t;
-use pledge::eval::{evaluate_case_full, Collect, EvalOptions, Evaluator};
+use pledge::engine::evaluate_case_full;
+use pledge::engine::{Collect, EvalOptions, Evaluator};
 use pledge::policy::Policy;
 use pledge::syntax::{format_clause, parse_policy};
 use pledge::value::{Attrs, Value};

@@ -4,7 +4,8 @@
 //! the others or not.
 
 use pledge::check::check;
-use pledge::eval::{Collect, EvalOptions, Evaluator, Summary};
+use pledge::engine::{Collect, EvalOptions, Evaluator};
+use pledge::eval::Summary;
 use pledge::gen::{generate, GenOptions};
 use pledge::input::{read_events, ReadOptions, Record};
 use pledge::policy::Policy;

@@ -9,7 +9,7 @@ use super::check::InputFormat;
 use super::Outcome;
 use crate::agenda::{render_human, to_json, AgendaSink, ItemKind};
 use crate::check::check;
-use crate::eval::EvalOptions;
+use crate::engine::EvalOptions;
 use crate::syntax::DEFAULT_ZONE;
 use chrono_tz::Tz;
 use std::io::{self, Write};

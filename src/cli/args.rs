@@ -12,8 +12,8 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 /// `--partition I/N`.
-pub fn parse_partition(text: &str) -> Result<crate::eval::Partition, String> {
-    crate::eval::Partition::parse(text)
+pub fn parse_partition(text: &str) -> Result<crate::engine::Partition, String> {
+    crate::engine::Partition::parse(text)
 }
 
 /// A time zone by IANA name.

@@ -3,7 +3,8 @@
 use super::args::{load_policies, open_stream, parse_partition, ColorChoice};
 use super::Outcome;
 use crate::check::{check_parallel_with, Checked};
-use crate::eval::{EvalOptions, Partition, Sink, Summary};
+use crate::engine::{EvalOptions, Partition, Sink};
+use crate::eval::Summary;
 use crate::input::ReadOptions;
 use crate::period::ReportSpec;
 use crate::policy::PeriodUnit;

@@ -1,6 +1,6 @@
 //! `pledge report POLICY... --merge DIR...`: the period report of the instances of a split
 //! (`pledge serve --partition I/N --state DIR`), combined into what one instance over the whole
-//! stream gives (see `crate::eval::partition` and the merge of `crate::eval::Evaluator`).
+//! stream gives (see `crate::engine::partition` and the merge of `crate::engine::Evaluator`).
 
 use super::args::usage;
 use super::output::Output;

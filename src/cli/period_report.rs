@@ -8,7 +8,7 @@ use super::args::{load_policies, parse_partition, ColorChoice};
 use super::check::InputFormat;
 use super::periods::{evaluate, evaluate_into, usage, StreamOptions};
 use super::Outcome;
-use crate::eval::Partition;
+use crate::engine::Partition;
 use crate::eval::Summary;
 use crate::period::calendar_period::parse_unit;
 use crate::period::{CalendarPeriod, ReportSpec};

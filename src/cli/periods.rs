@@ -4,7 +4,8 @@
 use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
-use crate::eval::{EvalOptions, Evaluator, Partition, Sink, Summary};
+use crate::engine::{EvalOptions, Evaluator, Partition, Sink};
+use crate::eval::Summary;
 use crate::period::PeriodSink;
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;

@@ -5,7 +5,7 @@
 use super::args::{load_policies, parse_partition, parse_zone, usage, ColorChoice};
 use super::Outcome;
 use crate::api::{Options, PolicySet};
-use crate::eval::Partition;
+use crate::engine::Partition;
 use crate::period::ReportSpec;
 use crate::serve::jetstream::Subscription;
 use crate::serve::{Config, SourceSpec};

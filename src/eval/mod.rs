@@ -16,18 +16,13 @@
 pub mod case;
 pub(crate) mod case_ref;
 pub mod clock;
-pub mod engine;
 pub mod notify;
-pub mod partition;
 pub mod record;
 pub(crate) mod record_before;
 pub(crate) mod record_followed;
 pub(crate) mod track;
 pub mod verdict;
 
-pub use case::{evaluate_case, evaluate_case_full, CaseResult};
-pub use engine::{Alert, Collect, EvalOptions, Evaluator, MergeError, Sink, SnapshotError};
-pub use partition::Partition;
 pub use verdict::{
     format_duration, rfc3339, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected,
     Status, Summary, Unopened, Verdict,

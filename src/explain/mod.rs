@@ -1,6 +1,6 @@
 //! Why a case got its verdicts: the facts behind each deadline clause, for a manager to read.
 //!
-//! [`explain_case`] replays the evaluation of one case ([`crate::eval::evaluate_case_full`] gives the
+//! [`explain_case`] replays the evaluation of one case ([`crate::engine::evaluate_case_full`] gives the
 //! same verdicts) and keeps what a verdict is made of: whether each clause applies and which
 //! attribute decided it, and per cycle the event that started the clock, the one that stopped
 //! it, the pauses and their statuses, the limit and its calendar, every weekend, holiday and

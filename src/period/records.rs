@@ -1,6 +1,6 @@
 //! The records of period clauses: sampling verdicts, target verdicts, repeat actions, drawn
 //! samples and per-period compliance counts. The evaluator hands them to
-//! [`crate::eval::Sink::period`] at the end of the stream, ordered by clause (policy and clause
+//! [`crate::engine::Sink::period`] at the end of the stream, ordered by clause (policy and clause
 //! order), then period, then group.
 
 use super::calendar_period::CalendarPeriod;
@@ -345,7 +345,7 @@ pub struct PeriodSink {
     pub findings: u64,
 }
 
-impl crate::eval::Sink for PeriodSink {
+impl crate::engine::Sink for PeriodSink {
     fn verdict(&mut self, _: &crate::eval::Verdict) {}
     fn action(&mut self, _: &crate::eval::Action) {}
     fn rejected(&mut self, _: &crate::eval::Rejected) {}

@@ -2,7 +2,7 @@
 //! targets, recurrence rules, duties and windows, tallied per (clause, period, group), and the
 //! records emitted at the end of the stream.
 //!
-//! The streaming [`crate::eval::Evaluator`] owns one [`PeriodTally`] and calls it at three
+//! The streaming [`crate::engine::Evaluator`] owns one [`PeriodTally`] and calls it at three
 //! points: when it finishes a case (`PeriodTally::case`), when it emits a deadline verdict
 //! (`PeriodTally::verdict`), and at the end (`PeriodTally::finish`). Memory is one counter
 //! pair per (clause, period, group), the recurrence windows, and the groups of the cases whose
@@ -28,8 +28,9 @@ use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
 use super::window::window_findings;
 use crate::calendar::zone;
+use crate::engine::Sink;
 use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
-use crate::eval::{ClauseRef, Finding, Sink, Status, Summary, Verdict};
+use crate::eval::{ClauseRef, Finding, Status, Summary, Verdict};
 use crate::event::Instant;
 use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy, Target};
 use crate::value::Attrs;
@@ -1337,7 +1338,7 @@ pub(crate) fn clip_effective(
 
 pub(crate) use crate::eval::case::names_role;
 
-/// The duty and window findings of one case as of `now`, for [`crate::eval::evaluate_case_full`].
+/// The duty and window findings of one case as of `now`, for [`crate::engine::evaluate_case_full`].
 pub(crate) fn case_findings(
     policies: &[Policy],
     view: &CaseView<'_>,

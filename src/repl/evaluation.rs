@@ -2,12 +2,13 @@
 //! and a small cache so `:summary`, `:diff` and `:why` do not evaluate the same policies twice.
 //!
 //! The session keeps its events grouped by case; they are fed to the streaming
-//! [`crate::eval::Evaluator`] in the order of their lines in the file, with `now` given
+//! [`crate::engine::Evaluator`] in the order of their lines in the file, with `now` given
 //! explicitly, so verdicts, actions, findings and period records are those `pledge check
 //! --now NOW` gives on the same file. Period clauses (sampling, targets, repeats) need the whole
 //! stream, which is why the REPL no longer evaluates case by case.
 
-use crate::eval::{Action, Collect, EvalOptions, Evaluator, Finding, Summary, Verdict};
+use crate::engine::{Collect, EvalOptions, Evaluator};
+use crate::eval::{Action, Finding, Summary, Verdict};
 use crate::event::{Event, Instant};
 use crate::period::PeriodRecord;
 use crate::policy::Policy;

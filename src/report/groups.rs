@@ -12,7 +12,8 @@
 //! clauses. Sampling clauses and targets have their own `group by` and are not broken down.
 
 use super::records::compliance_percent;
-use crate::eval::{ClauseRef, ClauseSummary, Sink, Summary};
+use crate::engine::Sink;
+use crate::eval::{ClauseRef, ClauseSummary, Summary};
 use crate::period::{Group, PeriodRecord, PeriodTally, ReportSpec};
 use crate::policy::PeriodUnit;
 use serde_json::json;

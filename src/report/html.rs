@@ -13,7 +13,8 @@
 //! policy or an event (titles, names, ticket ids, attribute values) is escaped. It prints on
 //! A4 (`@page`), sections kept whole where they fit.
 
-use crate::eval::{format_duration, rfc3339, ClauseRef, Finding, Sink, Status, Summary, Verdict};
+use crate::engine::Sink;
+use crate::eval::{format_duration, rfc3339, ClauseRef, Finding, Status, Summary, Verdict};
 use crate::period::PeriodRecord;
 use crate::policy::{ClauseBody, DutyRule, Policy};
 use crate::report::period::{percent, PeriodReport, ReportRow};

@@ -8,9 +8,10 @@
 //! stay aligned whatever the width of Chinese titles.
 
 use super::records::compliance_percent;
+use crate::engine::Sink;
 use crate::eval::{
-    format_duration, rfc3339, Action, ActionStatus, ClauseRef, Finding, Rejected, Sink, Status,
-    Summary, Unopened, Verdict,
+    format_duration, rfc3339, Action, ActionStatus, ClauseRef, Finding, Rejected, Status, Summary,
+    Unopened, Verdict,
 };
 use crate::input::ReadStats;
 use crate::limits::MAX_REJECTS_LISTED;

@@ -8,9 +8,8 @@ use super::records::{
     ActionRecord, FindingRecord, RejectedRecord, SummaryRecord, UnopenedRecord, VerdictRecord,
 };
 use super::Records;
-use crate::eval::{
-    Action, ActionStatus, Finding, Rejected, Sink, Status, Summary, Unopened, Verdict,
-};
+use crate::engine::Sink;
+use crate::eval::{Action, ActionStatus, Finding, Rejected, Status, Summary, Unopened, Verdict};
 use crate::input::ReadStats;
 use chrono_tz::Tz;
 use serde::Serialize;

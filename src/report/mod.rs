@@ -3,7 +3,7 @@
 //! ([`groups`]) and, with the `xlsx` feature, for spreadsheets (`xlsx`, made from the machine
 //! format's document).
 //!
-//! Every report is a [`crate::eval::Sink`]: it receives records as the evaluator produces them
+//! Every report is a [`crate::engine::Sink`]: it receives records as the evaluator produces them
 //! and keeps only what it prints.
 
 pub mod groups;
@@ -18,7 +18,8 @@ pub mod xlsx;
 pub use human::{HumanOptions, HumanReport};
 pub use machine::MachineWriter;
 
-use crate::eval::{Action, Finding, Rejected, Sink, Unopened, Verdict};
+use crate::engine::Sink;
+use crate::eval::{Action, Finding, Rejected, Unopened, Verdict};
 use records::RejectedRecord;
 use std::io::{self, Write};
 

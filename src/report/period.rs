@@ -11,7 +11,8 @@
 //!
 //! Percentages are rounded down to one decimal from exact integers: 2 of 3 is `66.6%`.
 
-use crate::eval::{rfc3339, ClauseRef, EvalOptions, Evaluator, Summary};
+use crate::engine::{EvalOptions, Evaluator};
+use crate::eval::{rfc3339, ClauseRef, Summary};
 use crate::event::Instant;
 use crate::input::{ReadOptions, ReadStats};
 use crate::period::calendar_period::CalendarPeriod;
@@ -53,7 +54,7 @@ pub fn evaluate_periods<R: Read + Send>(
 pub fn merged_periods(
     policies: &[Policy],
     states: &[(String, Vec<u8>)],
-) -> Result<(Option<ReportSpec>, Summary, PeriodSink), crate::eval::MergeError> {
+) -> Result<(Option<ReportSpec>, Summary, PeriodSink), crate::engine::MergeError> {
     let mut evaluator = Evaluator::merge(policies, PeriodSink::default(), states)?;
     let spec = evaluator.periods_mut().report_spec().cloned();
     let (summary, sink) = evaluator.finish();

@@ -10,7 +10,7 @@
 
 use super::nats::Connection;
 use super::store::{Store, Target};
-use crate::eval::Alert;
+use crate::engine::Alert;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 use super::Shared;
 use crate::agenda::{to_json, AgendaSink};
 use crate::api::Record;
-use crate::eval::Sink;
+use crate::engine::Sink;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::sync::atomic::Ordering;

@@ -185,7 +185,7 @@ pub fn run(config: Config) -> Result<(), String> {
                     )
                 })?;
             if engine.partition() != partition {
-                let said = |p: Option<crate::eval::Partition>| {
+                let said = |p: Option<crate::engine::Partition>| {
                     p.map_or_else(|| "no partition".to_string(), |p| format!("partition {p}"))
                 };
                 return Err(format!(

@@ -10,7 +10,8 @@ pub mod cli;
 pub mod debian;
 
 use chrono::{DateTime, Utc};
-use pledge::eval::{Collect, EvalOptions, Evaluator, Partition, Summary};
+use pledge::engine::{Collect, EvalOptions, Evaluator, Partition};
+use pledge::eval::Summary;
 use pledge::period::PeriodSink;
 use pledge::period::ReportSpec;
 use pledge::policy::{PeriodUnit, Policy};

@@ -58,10 +58,12 @@
 mod alarm;
 mod digest;
 mod merge;
+pub mod partition;
 mod queue;
 mod settle;
 mod snapshot;
 mod state;
+mod whole_case;
 
 pub use alarm::Alert;
 pub use merge::MergeError;
@@ -73,17 +75,16 @@ use queue::*;
 use settle::*;
 use state::*;
 
-use super::case::{resolve, CaseView, ClausePlan, CycleFacts};
-use super::clock::{resolve_limit, Counting, PauseSpan};
-use super::notify::{self, NoticeFacts, NoticePlan};
-use super::partition::Partition;
-use super::record::{self, RecordPlan};
-use super::track::{Roles, Stopped, TrackSpec, TrackState};
-use super::verdict::{
+use crate::calendar::Calendar;
+use crate::eval::case::{resolve, CaseView, ClausePlan, CycleFacts};
+use crate::eval::clock::{resolve_limit, Counting, PauseSpan};
+use crate::eval::notify::{self, NoticeFacts, NoticePlan};
+use crate::eval::record::{self, RecordPlan};
+use crate::eval::track::{Roles, Stopped, TrackSpec, TrackState};
+use crate::eval::verdict::{
     format_duration, Action, ActionStatus, ClauseRef, ClauseSummary, Finding, Rejected, Status,
     Summary, Unopened, Verdict,
 };
-use crate::calendar::Calendar;
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
 use crate::period::{PeriodRecord, PeriodTally};
@@ -92,10 +93,12 @@ use crate::relevance::{NameSet, Relevance};
 use crate::value::{Attrs, Value};
 use chrono::Datelike;
 use chrono::{DateTime, Duration, Utc};
+pub use partition::Partition;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+pub use whole_case::{evaluate_case, evaluate_case_full, CaseResult};
 
 /// Where records go. Called in a deterministic order; a sink that writes should remember its
 /// first I/O error and report it when the evaluation is done.
@@ -299,7 +302,7 @@ pub struct Evaluator<'p, S: Sink> {
     guard_tracks: bool,
     /// What [`Evaluator::alerts`] keeps, from its first call on.
     alarms: Option<Box<alarm::Alarms>>,
-    /// With a partition, only the events of its tickets are applied (see [`super::partition`]).
+    /// With a partition, only the events of its tickets are applied (see [`self::partition`]).
     partition: Option<Partition>,
 }
 
@@ -317,7 +320,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         sink: S,
         relevance: Relevance,
     ) -> Evaluator<'p, S> {
-        let plans = super::case::plan(policies);
+        let plans = crate::eval::case::plan(policies);
         let mut clauses = Vec::new();
         for (pi, policy) in policies.iter().enumerate() {
             let policy_name: Arc<str> = policy.name.as_str().into();
@@ -570,7 +573,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         &mut self.sink
     }
 
-    /// Applies only the events of the tickets of `partition` (see [`super::partition`]); the
+    /// Applies only the events of the tickets of `partition` (see [`self::partition`]); the
     /// events of other tickets still move stream time. Call before the first event. A
     /// partition of one is no partition.
     pub fn partition(&mut self, partition: Partition) {
@@ -612,7 +615,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.case_attrs = Some((!self.relevance.keeps_everything()).then(|| {
                 let mut names = Relevance::case_attributes(self.policies);
                 // Whether a case is a subject, never settled for being idle.
-                names.insert(super::case::GUARD_ATTR.to_string());
+                names.insert(crate::eval::case::GUARD_ATTR.to_string());
                 names.extend(self.periods.report_group_by().iter().cloned());
                 names.extend(
                     self.sink
@@ -658,7 +661,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                          already been evaluated past {}; raise --reorder-window",
                         event.ticket,
                         format_duration(self.opts.reorder_window),
-                        super::verdict::rfc3339(at, chrono_tz::UTC),
+                        crate::eval::verdict::rfc3339(at, chrono_tz::UTC),
                     );
                     self.reject_event(&event, reason);
                     return;
@@ -784,7 +787,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let first_seq = case.seq;
         case.seq = case.seq.saturating_add(batch.len() as u32);
         case.applied = Some(at);
-        let kind_before = case.attrs.get(super::case::GUARD_ATTR).cloned();
+        let kind_before = case.attrs.get(crate::eval::case::GUARD_ATTR).cloned();
         // Attributes, closing, evidence: before the clocks, so that a record made final at
         // this instant sees the case as it is at the end of the instant.
         for e in batch.iter() {
@@ -820,7 +823,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.periods
             .note_alerts(&batch[0].ticket, &case.attrs, batch);
         // Clocks.
-        if case.log.is_some() && case.attrs.get(super::case::GUARD_ATTR) != kind_before.as_ref() {
+        if case.log.is_some()
+            && case.attrs.get(crate::eval::case::GUARD_ATTR) != kind_before.as_ref()
+        {
             self.replay(case);
         }
         let mut touched = std::mem::take(&mut self.touched);
@@ -836,7 +841,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         touched.sort_unstable();
         touched.dedup();
         let mut skipped = false;
-        let kind = case.attrs.get(super::case::GUARD_ATTR).cloned();
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR).cloned();
         for &t in &touched {
             let spec = &self.tracks[t as usize];
             let may_start = !self.guard_tracks || !case.opened || self.may_apply(t, kind.as_ref());
@@ -946,7 +951,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// on the attributes as merged so far), so that a claim 60 days after a repair is seen by
     /// a 3-month warranty without raising `--retain` for every case.
     fn retention(&self, case: &CaseState) -> Duration {
-        let kind = case.attrs.get(super::case::GUARD_ATTR);
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
         self.long_windows
             .iter()
             .filter(|&&(p, _)| {
@@ -992,7 +997,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     fn evidence(&mut self, case: &mut CaseState, e: &Event) {
         for (k, sk) in self.stage_keys.iter().enumerate() {
             let stage = &self.plans[sk.plan as usize].deadline.stages[sk.stage as usize];
-            if super::case::is_stage_evidence(stage, &e.kind, &e.attrs) {
+            if crate::eval::case::is_stage_evidence(stage, &e.kind, &e.attrs) {
                 case.rare().evidence.push((k as u32, e.at));
             }
         }
@@ -1017,7 +1022,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Whether `plan` applies to the case as it is now, for a cycle started at `start`.
     fn applies(&self, case: &CaseState, plan: usize, start: Instant) -> bool {
         let p = &self.plans[plan];
-        p.guard.may_hold(case.attrs.get(super::case::GUARD_ATTR))
+        p.guard
+            .may_hold(case.attrs.get(crate::eval::case::GUARD_ATTR))
             && p.clause.applies.eval(&case.attrs)
             && p.clause.holds_at(p.policy_zone, start)
     }
