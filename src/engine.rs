@@ -87,7 +87,7 @@ use crate::eval::verdict::{
 };
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
-use crate::period::{PeriodRecord, PeriodTally};
+use crate::period::{PeriodOut, PeriodRecord, PeriodTally};
 use crate::policy::{ActionKind, ClauseBody, Measure, Policy, Trigger};
 use crate::relevance::{NameSet, Relevance};
 use crate::value::{Attrs, Value};
@@ -146,6 +146,37 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn wants_case_attributes(&self) -> &[&'static str] {
         (**self).wants_case_attributes()
+    }
+}
+
+/// Every sink takes what the period tallies find.
+impl<S: Sink + ?Sized> PeriodOut for S {
+    fn period(&mut self, record: &PeriodRecord) {
+        Sink::period(self, record);
+    }
+    fn finding(&mut self, finding: &Finding) {
+        Sink::finding(self, finding);
+    }
+}
+
+/// A sink that keeps only period records (and counts findings): all a period report or a draw
+/// needs, whatever the length of the stream.
+#[derive(Debug, Default)]
+pub struct PeriodSink {
+    pub records: Vec<PeriodRecord>,
+    pub findings: u64,
+}
+
+impl Sink for PeriodSink {
+    fn verdict(&mut self, _: &crate::eval::Verdict) {}
+    fn action(&mut self, _: &crate::eval::Action) {}
+    fn rejected(&mut self, _: &crate::eval::Rejected) {}
+    fn unopened(&mut self, _: &crate::eval::Unopened) {}
+    fn finding(&mut self, _: &crate::eval::Finding) {
+        self.findings += 1;
+    }
+    fn period(&mut self, record: &PeriodRecord) {
+        self.records.push(record.clone());
     }
 }
 

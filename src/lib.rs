@@ -12,9 +12,12 @@
 //!   diagnostics; and whole files back to their canonical layout (`pledge fmt`);
 //! - `input`: JSON Lines, CSV and work-order exports in, with rejected lines; `gen`, the
 //!   generated streams of the benchmark;
-//! - `eval`: one case at a time (clocks, notifications, records) and the streaming evaluator;
+//! - `eval`: one case at a time: clocks, notifications, records;
 //! - `period`: sampling, targets, repeat rules, duties and time windows per calendar period,
 //!   and the reproducible sample draw;
+//! - `engine`: the streaming evaluator, which drives both over a stream, keeps a compact state
+//!   per case and writes records to a sink; partitions, snapshots and merges of its state; one
+//!   case evaluated at once, the reference it is tested against;
 //! - `check`: a whole stream through the evaluator, reading on several threads; `explain`: why
 //!   a case got its records (the REPL's `:why`);
 //! - `report`: human, JSON, JSONL, HTML, spreadsheet and period reports; `agenda`: what is

@@ -4,10 +4,10 @@
 //! stream, wherever the stream is cut.
 
 use chrono::{DateTime, Utc};
+use pledge::engine::PeriodSink;
 use pledge::engine::{Collect, EvalOptions, Evaluator, Partition, Sink};
 use pledge::eval::Summary;
 use pledge::input::{read_events, ReadOptions, Record};
-use pledge::period::PeriodSink;
 use pledge::period::{PeriodRecord, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
 use pledge::report::period::merged_periods;

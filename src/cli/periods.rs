@@ -4,9 +4,9 @@
 use super::args::open_stream;
 use super::check::InputFormat;
 use super::Outcome;
+use crate::engine::PeriodSink;
 use crate::engine::{EvalOptions, Evaluator, Partition, Sink};
 use crate::eval::Summary;
-use crate::period::PeriodSink;
 use crate::period::{DrawSpec, ReportSpec};
 use crate::policy::Policy;
 use crate::syntax::DEFAULT_ZONE;

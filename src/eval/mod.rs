@@ -1,4 +1,5 @@
-//! Evaluation of deadline clauses over event streams (SEMANTICS.md, "Deadline clauses").
+//! Clauses evaluated on one case: deadlines (SEMANTICS.md, "Deadline clauses"), notifications
+//! and records.
 //!
 //! - [`clock`]: limits as *(counting calendar, amount)*, and when a clock with pauses reaches an
 //!   amount;
@@ -7,11 +8,11 @@
 //!   contact, as [`Finding`]s;
 //! - [`record`]: record clauses on one case: complete records, order of steps, counts,
 //!   warranty windows, as [`Finding`]s;
-//! - [`engine`]: the streaming [`Evaluator`] over a whole stream;
 //! - [`verdict`]: the records produced.
 //!
-//! Why a case got its verdicts, in sentences, is [`crate::explain`], above this module and
-//! [`crate::period`], whose clauses it explains too.
+//! The streaming evaluator that applies them to a whole stream, with the period clauses of
+//! [`crate::period`], is [`crate::engine`], above both; why a case got its verdicts, in
+//! sentences, is [`crate::explain`], above that.
 
 pub mod case;
 pub(crate) mod case_ref;

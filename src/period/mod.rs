@@ -50,7 +50,7 @@ pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use obligation::ObligationStatus;
 pub use records::{
-    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodRecord, PeriodSink, RepeatAction,
+    ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodOut, PeriodRecord, RepeatAction,
     SampleDraw, SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,
 };
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

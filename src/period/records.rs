@@ -337,23 +337,19 @@ pub struct ComplianceCount {
     pub findings: u64,
 }
 
-/// A sink that keeps only period records (and counts findings): all a period report or a draw
-/// needs, whatever the length of the stream.
-#[derive(Debug, Default)]
-pub struct PeriodSink {
-    pub records: Vec<PeriodRecord>,
-    pub findings: u64,
+/// Where the period tallies put what they find: period records and the findings of duty,
+/// window and cover clauses. The streaming evaluator's every sink is one
+/// ([`crate::engine::Sink`]); this narrower trait keeps the tallies below the evaluator that
+/// drives them.
+pub trait PeriodOut {
+    fn period(&mut self, record: &PeriodRecord);
+    fn finding(&mut self, finding: &crate::eval::Finding);
 }
 
-impl crate::engine::Sink for PeriodSink {
-    fn verdict(&mut self, _: &crate::eval::Verdict) {}
-    fn action(&mut self, _: &crate::eval::Action) {}
-    fn rejected(&mut self, _: &crate::eval::Rejected) {}
-    fn unopened(&mut self, _: &crate::eval::Unopened) {}
-    fn finding(&mut self, _: &crate::eval::Finding) {
-        self.findings += 1;
-    }
+/// The period records alone, for a tally that reads another clause's verdicts again.
+impl PeriodOut for Vec<PeriodRecord> {
     fn period(&mut self, record: &PeriodRecord) {
-        self.records.push(record.clone());
+        self.push(record.clone());
     }
+    fn finding(&mut self, _: &crate::eval::Finding) {}
 }

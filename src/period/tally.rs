@@ -27,8 +27,8 @@ use super::repeat::RepeatState;
 use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
 use super::window::window_findings;
+use super::PeriodOut;
 use crate::calendar::zone;
-use crate::engine::Sink;
 use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Status, Summary, Verdict};
 use crate::event::Instant;
@@ -435,7 +435,7 @@ impl<'p> PeriodTally<'p> {
     /// `facts` are the case's deadline cycles; those depending on `now` while `known_now` is
     /// `None` will be emitted later, so the case's groups are kept for them.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn case<S: Sink>(
+    pub(crate) fn case<S: PeriodOut>(
         &mut self,
         ticket: &Arc<str>,
         view: &CaseView<'_>,
@@ -785,7 +785,7 @@ impl<'p> PeriodTally<'p> {
 
     /// Ends the stream: emits every period record, clause by clause (policy and clause order),
     /// then by period and group; compliance counts last.
-    pub(crate) fn finish<S: Sink>(
+    pub(crate) fn finish<S: PeriodOut>(
         &mut self,
         now: Option<Instant>,
         sink: &mut S,
@@ -857,7 +857,7 @@ impl<'p> PeriodTally<'p> {
                 }) => {
                     // The verdicts of the target it names, computed again (they are emitted
                     // in that clause's own turn).
-                    let mut theirs = super::PeriodSink::default();
+                    let mut theirs: Vec<super::PeriodRecord> = Vec::new();
                     let mut each = false;
                     for &ti in self.obligation_targets.get(&i).into_iter().flatten() {
                         let tp = &self.plans[ti];
@@ -875,16 +875,8 @@ impl<'p> PeriodTally<'p> {
                             }
                         }
                     }
-                    let (met, missed, pending) = emit_obligations(
-                        &self.obligations,
-                        i,
-                        plan,
-                        o,
-                        theirs.records,
-                        each,
-                        now,
-                        sink,
-                    );
+                    let (met, missed, pending) =
+                        emit_obligations(&self.obligations, i, plan, o, theirs, each, now, sink);
                     if let Some(c) = counts {
                         c.met += met;
                         c.findings += missed;
@@ -939,7 +931,7 @@ impl<'p> PeriodTally<'p> {
 
 /// The draws of sampling clause `i` for the requested period, taking its members out of
 /// `all_members`.
-fn emit_draws<S: Sink>(
+fn emit_draws<S: PeriodOut>(
     all_members: &mut BTreeMap<Key, Vec<Arc<str>>>,
     i: usize,
     plan: &PeriodPlan<'_>,
@@ -1022,7 +1014,7 @@ fn draw_record(
 
 /// The records of measuring target `i`, every listed period and group; returns how many met
 /// and how many missed.
-fn emit_measures<S: Sink>(
+fn emit_measures<S: PeriodOut>(
     measures: &BTreeMap<Key, MeasureAcc>,
     i: usize,
     plan: &PeriodPlan<'_>,
@@ -1099,7 +1091,7 @@ fn emit_measures<S: Sink>(
 
 /// The records of ratio target `i`, every listed period and group; returns how many met and
 /// how many missed.
-fn emit_ratios<S: Sink>(
+fn emit_ratios<S: PeriodOut>(
     targets: &BTreeMap<Key, (u64, u64)>,
     i: usize,
     plan: &PeriodPlan<'_>,
@@ -1139,7 +1131,7 @@ fn emit_ratios<S: Sink>(
 /// the target's records), with the obligation's outcome; returns how many were met, missed and
 /// pending. A group with a missing value owes nothing (see [`super::obligation`]).
 #[allow(clippy::too_many_arguments)]
-fn emit_obligations<S: Sink>(
+fn emit_obligations<S: PeriodOut>(
     marks: &BTreeSet<Key>,
     i: usize,
     plan: &PeriodPlan<'_>,

@@ -11,6 +11,7 @@
 //!
 //! Percentages are rounded down to one decimal from exact integers: 2 of 3 is `66.6%`.
 
+use crate::engine::PeriodSink;
 use crate::engine::{EvalOptions, Evaluator};
 use crate::eval::{rfc3339, ClauseRef, Summary};
 use crate::event::Instant;
@@ -19,7 +20,6 @@ use crate::period::calendar_period::CalendarPeriod;
 use crate::period::group::Group;
 use crate::period::records::PeriodRecord;
 use crate::period::tally::{DrawSpec, ReportSpec};
-use crate::period::PeriodSink;
 use crate::policy::{ClauseBody, PeriodUnit, Policy};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,9 +10,9 @@ pub mod cli;
 pub mod debian;
 
 use chrono::{DateTime, Utc};
+use pledge::engine::PeriodSink;
 use pledge::engine::{Collect, EvalOptions, Evaluator, Partition};
 use pledge::eval::Summary;
-use pledge::period::PeriodSink;
 use pledge::period::ReportSpec;
 use pledge::policy::{PeriodUnit, Policy};
 use pledge::report::period::merged_periods;
