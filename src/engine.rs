@@ -61,6 +61,7 @@ mod merge;
 pub mod partition;
 mod queue;
 mod settle;
+mod settling;
 mod snapshot;
 mod state;
 mod whole_case;
@@ -73,6 +74,7 @@ pub use snapshot::{Checkpoint, SnapshotError};
 use digest::*;
 use queue::*;
 use settle::*;
+use settling::SettleQueue;
 use state::*;
 
 use crate::calendar::Calendar;
@@ -287,7 +289,7 @@ pub struct Evaluator<'p, S: Sink> {
     /// parts (see [`Evaluator::checkpoint`]); `None` costs nothing.
     changed: Option<HashSet<TicketKey>>,
     /// When cases may settle: (instant, ticket), checked against the case when it comes up.
-    settling: BinaryHeap<Reverse<(Instant, TicketKey)>>,
+    settling: SettleQueue<TicketKey>,
     finished: Finished,
     /// What the policies can look at; the rest of each event is dropped on arrival.
     relevance: Relevance,
@@ -514,7 +516,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             case_attrs: None,
             cases: HashMap::default(),
             changed: None,
-            settling: BinaryHeap::new(),
+            settling: SettleQueue::new(),
             finished: Finished::default(),
             relevance,
             digest,
@@ -708,10 +710,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
                 let case = Box::new(CaseState::new(&event.ticket, event.line, mark));
                 // Every case settles at the latest after the retention without events.
-                self.settling.push(Reverse((
-                    case.settles_at(&self.opts, self.retention(&case)),
-                    key,
-                )));
+                self.settling
+                    .push(case.settles_at(&self.opts, self.retention(&case)), key);
                 self.cases.entry(key).or_insert(case)
             }
         };
@@ -767,10 +767,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         };
         self.release(Some(frontier));
-        while let Some(&Reverse((when, key))) = self.settling.peek() {
-            if when >= frontier {
-                break;
-            }
+        while let Some((when, key)) = self.settling.peek_before(frontier) {
             self.settling.pop();
             let due = self
                 .cases
@@ -787,7 +784,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     }
                 }
                 // Its events arrived or it was reopened since: it settles later.
-                Some(due) if due > when => self.settling.push(Reverse((due, key))),
+                Some(due) if due > when => self.settling.push(due, key),
                 _ => {}
             }
         }
@@ -840,10 +837,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    self.settling.push(Reverse((
-                        case.settles_at(&self.opts, self.retention(case)),
-                        key,
-                    )));
+                    self.settling
+                        .push(case.settles_at(&self.opts, self.retention(case)), key);
                 }
                 "reopened" => case.closed = None,
                 "escalated" | "notified" => self.evidence(case, e),

@@ -159,7 +159,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.waiting.extend(other.waiting.drain());
         self.arrivals = self.arrivals.max(other.arrivals);
         self.cases.extend(other.cases.drain());
-        self.settling.extend(other.settling.drain());
+        self.settling.absorb(std::mem::take(&mut other.settling));
         let finished = std::mem::take(&mut other.finished);
         self.finished.current.extend(finished.current);
         self.finished.previous.extend(finished.previous);
