@@ -48,10 +48,12 @@ impl<K: Ord + Copy> SettleQueue<K> {
         Self::default()
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
