@@ -76,3 +76,88 @@ impl Event {
             .then_with(|| self.id.cmp(&other.id))
     }
 }
+
+/// Instants in the evaluator's state as seconds and nanoseconds (six bytes or so in a
+/// snapshot) rather than chrono's RFC 3339 text (twenty-five or more): a dense stream puts
+/// hundreds of thousands of cases to rest as their snapshot bytes, and a restart reads them
+/// all. Human-readable formats keep the text. Use with `#[serde(with = "...")]`.
+pub(crate) mod compact_instant {
+    use super::Instant;
+    use chrono::DateTime;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            at.serialize(s)
+        } else {
+            (at.timestamp(), at.timestamp_subsec_nanos()).serialize(s)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        if d.is_human_readable() {
+            Instant::deserialize(d)
+        } else {
+            let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
+            DateTime::from_timestamp(secs, nanos)
+                .ok_or_else(|| serde::de::Error::custom("instant out of range"))
+        }
+    }
+
+    /// The same for an optional instant.
+    pub mod option {
+        use super::Instant;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        #[derive(Serialize, Deserialize)]
+        struct Compact(#[serde(with = "super")] Instant);
+
+        pub fn serialize<S: Serializer>(at: &Option<Instant>, s: S) -> Result<S::Ok, S::Error> {
+            at.map(Compact).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Instant>, D::Error> {
+            Ok(Option::<Compact>::deserialize(d)?.map(|c| c.0))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Both {
+            #[serde(with = "super")]
+            at: Instant,
+            #[serde(with = "super::option")]
+            maybe: Option<Instant>,
+        }
+
+        #[test]
+        fn reads_back_every_instant_exactly() {
+            let instants = [
+                DateTime::<chrono::Utc>::MIN_UTC,
+                DateTime::<chrono::Utc>::MAX_UTC,
+                "2026-03-02T09:15:00.5+08:00".parse().unwrap(),
+                "1969-12-31T23:59:59.999999999Z".parse().unwrap(),
+            ];
+            for at in instants {
+                for maybe in [None, Some(at)] {
+                    let both = Both { at, maybe };
+                    let bytes = postcard::to_stdvec(&both).unwrap();
+                    assert_eq!(postcard::from_bytes::<Both>(&bytes).unwrap(), both);
+                    let json = serde_json::to_string(&both).unwrap();
+                    assert!(json.contains("\"at\":\""), "{json}");
+                    assert_eq!(serde_json::from_str::<Both>(&json).unwrap(), both);
+                }
+            }
+            let short = postcard::to_stdvec(&Both {
+                at: instants[2],
+                maybe: None,
+            })
+            .unwrap();
+            // (Text would take 29 bytes for this instant alone.)
+            assert!(short.len() <= 12, "{} bytes", short.len());
+        }
+    }
+}

@@ -752,3 +752,97 @@ fn a_reopen_at_the_stop_instant_waits_for_a_start_event_of_its_own() {
         ]
     );
 }
+
+/// Cases quiet for a day or more are put to rest as their snapshot bytes and woken by their
+/// next event, by their settling or at the end. Resting changes what a case costs, never its
+/// records: a case quiet for days between its events, a snapshot and a checkpoint taken while
+/// it rests, and both restored, give the records of one uninterrupted run.
+#[test]
+fn a_case_at_rest_wakes_as_it_was_through_snapshots_and_checkpoints() {
+    let p = [policy(REVISIT)];
+    let mut events = vec![
+        ev("A", "03-02 09:00", "opened", &[("kind", "repair")]),
+        ev("A", "03-02 10:00", "resolved", &[]),
+        ev("A", "03-02 12:00", "closed", &[]),
+        ev("C", "03-02 09:30", "opened", &[("kind", "inquiry")]),
+    ];
+    // Another ticket every six hours moves stream time on for twelve days.
+    for h in (0..12 * 24).step_by(6) {
+        let at = t("03-03 00:00") + Duration::hours(h);
+        events.push(ev_at(&format!("B{h}"), at, "opened", &[("kind", "notice")]));
+    }
+    events.push(ev("A", "03-06 12:00", "revisited", &[]));
+    events.push(ev("A", "03-09 12:00", "reopened", &[]));
+    events.push(ev("A", "03-10 12:00", "resolved", &[]));
+    events.push(ev("C", "03-11 08:00", "updated", &[("kind", "repair")]));
+    events.sort_by_key(|e| e.at);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.line = i as u64 + 1;
+    }
+    let (summary, whole) = run(&p, events.clone(), window(2));
+    assert_eq!((summary.late, summary.expired, summary.rejected), (0, 0, 0));
+    let a: Vec<(&str, u32, Status)> = whole
+        .verdicts
+        .iter()
+        .filter(|v| &*v.ticket == "A")
+        .map(|v| (&*v.clause, v.cycle, v.status))
+        .collect();
+    assert_eq!(
+        a,
+        vec![
+            // Revisited four days after the fix, after resting in between.
+            ("revisit_24h", 1, Status::Breached),
+            ("resolve_1d", 1, Status::Met),
+            // Resolved exactly a day after the reopen: met at the due instant.
+            ("resolve_1d", 2, Status::Met),
+            // Its revisit never came; the stream ends three days after it was due.
+            ("revisit_24h", 2, Status::Breached),
+        ]
+    );
+    // Cut while A and C rest (A is quiet from 03-02 to 03-06, C until 03-11).
+    for cut in [t("03-05 00:00"), t("03-08 00:00")] {
+        let mut first = Evaluator::new(&p, window(2), Collect::default());
+        first.track_changes();
+        let mut parts: std::collections::BTreeMap<u128, Vec<u8>> = Default::default();
+        let mut rest = Vec::new();
+        let mut later = Vec::new();
+        for e in events.iter().cloned() {
+            if e.at < cut {
+                first.push(e);
+                let checkpoint = first.checkpoint().unwrap();
+                for (key, bytes) in checkpoint.cases {
+                    match bytes {
+                        Some(b) => parts.insert(key, b),
+                        None => parts.remove(&key),
+                    };
+                }
+                rest = checkpoint.rest;
+            } else {
+                later.push(e);
+            }
+        }
+        assert!(
+            first.keeps("A") && first.keeps("C"),
+            "cases at rest are kept"
+        );
+        let snapshot = first.snapshot().unwrap();
+        let before = std::mem::take(first.sink_mut());
+        let restored = Evaluator::restore(&p, Collect::default(), &snapshot).unwrap();
+        let from_parts =
+            Evaluator::restore_parts(&p, Collect::default(), &rest, parts.values()).unwrap();
+        for mut evaluator in [restored, from_parts] {
+            for e in later.iter().cloned() {
+                evaluator.push(e);
+            }
+            let (_, out) = evaluator.finish();
+            let mut all = before.verdicts.clone();
+            all.extend(out.verdicts.iter().cloned());
+            let key = |v: &Verdict| (v.ticket.to_string(), v.clause.to_string(), v.cycle);
+            let mut got: Vec<_> = all.iter().map(|v| (key(v), v.status)).collect();
+            let mut want: Vec<_> = whole.verdicts.iter().map(|v| (key(v), v.status)).collect();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "cut at {cut}");
+        }
+    }
+}

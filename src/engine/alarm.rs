@@ -72,6 +72,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// every case kept so far is looked at in the next call.
     pub fn watch_alerts(&mut self) {
         if self.alarms.is_none() {
+            // Cases at rest may have running clocks: with alarms watched, those stay awake.
+            let resting: Vec<TicketKey> = self.dormant.keys().copied().collect();
+            for key in resting {
+                self.wake(key);
+            }
             let alarms = Alarms {
                 touched: self.cases.keys().copied().collect(),
                 ..Alarms::default()

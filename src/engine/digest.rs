@@ -29,6 +29,7 @@ pub(super) struct ReplayLog {
 /// attributes only when a trigger filters on them or it is a `status`.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Logged {
+    #[serde(with = "crate::event::compact_instant")]
     pub(super) at: Instant,
     pub(super) seq: u32,
     pub(super) kind: u16,
@@ -39,6 +40,7 @@ pub(super) struct Logged {
 /// line, which the case knows or the clauses never read.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Kept {
+    #[serde(with = "crate::event::compact_instant")]
     pub(super) at: Instant,
     pub(super) kind: InlineStr,
     pub(super) attrs: Attrs,

@@ -16,6 +16,34 @@ use super::*;
 /// would make memory grow with the stream.
 pub const FINISHED_MEMORY: Duration = Duration::days(30);
 
+/// How long a case is quiet (no event arrived, in stream time) before it is put to rest as its
+/// snapshot bytes ([`Resting`]). Most cases of a busy desk are closed and wait out the
+/// retention for follow-ups that, when they come, mostly come within hours: a day keeps those
+/// in memory and puts the rest of a month's cases to rest. (On the dense benchmark stream,
+/// half a day or three days cost more time or memory for little gain.)
+pub(super) const REST_AFTER: Duration = Duration::hours(24);
+
+/// `t + d`, or the end of time.
+pub(super) fn after(t: Instant, d: Duration) -> Instant {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// A case at rest: its bytes as a snapshot writes a case (without its key, which the table
+/// holds), and when it settles unless an event wakes it first.
+#[derive(Debug)]
+pub(super) struct Resting {
+    pub(super) settles: Option<Instant>,
+    pub(super) bytes: Box<[u8]>,
+}
+
+impl Resting {
+    /// Its ticket, read from the front of its bytes (a case's first field).
+    pub(super) fn ticket(&self) -> InlineStr {
+        postcard::take_from_bytes::<InlineStr>(&self.bytes)
+            .map_or_else(|_| InlineStr::new(""), |(t, _)| t)
+    }
+}
+
 /// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
 /// window, if longer) each: the older generation is forgotten when the watermark has moved a
 /// generation past its start.
@@ -216,10 +244,71 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .is_some_and(|kind| SUBJECT_KINDS.contains(&kind));
         !subject
             && case.digest.as_ref().is_none_or(|d| d.events.is_empty())
-            && self
-                .plans
-                .iter()
-                .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+            && self.some_deadline_applies(case)
+    }
+
+    /// Whether a deadline clause applies to the case with its attributes as merged so far.
+    fn some_deadline_applies(&self, case: &CaseState) -> bool {
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
+        self.plans
+            .iter()
+            .any(|p| p.guard.may_hold(kind) && p.clause.applies.eval(&case.attrs))
+    }
+
+    /// A case that came up and does not settle yet (`settles`: when it will, `None` when only
+    /// an event or the end of the stream can settle it). Quiet for [`REST_AFTER`], it is put
+    /// to rest as its snapshot bytes, unless alerts are watched and a clock of it runs (the
+    /// alarms read running clocks in memory); otherwise it comes up again when it may rest or
+    /// settle. Either way its records are those it would have had in memory: resting changes
+    /// what a case costs, not what it is.
+    pub(super) fn rest_or_wait(&mut self, key: TicketKey, when: Instant, settles: Option<Instant>) {
+        let Some(case) = self.cases.get(&key) else {
+            return;
+        };
+        let rests_at = after(case.arrived, REST_AFTER);
+        let next = if rests_at > when {
+            Some(rests_at)
+        } else if self.alarms.is_some() && case.tracks.iter().any(|s| s.running().is_some()) {
+            // Looked at again later: its clocks may stop meanwhile.
+            Some(after(when, REST_AFTER))
+        } else {
+            match postcard::to_stdvec(&**case) {
+                Ok(bytes) => {
+                    self.cases.remove(&key);
+                    let bytes = bytes.into_boxed_slice();
+                    self.dormant.insert(key, Resting { settles, bytes });
+                    None
+                }
+                // Unwritable states do not exist; should one, it stays in memory.
+                Err(_) => Some(after(when, REST_AFTER)),
+            }
+        };
+        let next = match (next, settles) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(next) = next {
+            self.settling.push(next, key);
+        }
+    }
+
+    /// Brings a resting case back into memory as it was put to rest; whether it was at rest.
+    pub(super) fn wake(&mut self, key: TicketKey) -> bool {
+        let Some(resting) = self.dormant.remove(&key) else {
+            return false;
+        };
+        match postcard::from_bytes::<CaseState>(&resting.bytes) {
+            Ok(case) => {
+                self.cases.insert(key, Box::new(case));
+                true
+            }
+            // Bytes written by this evaluator a moment ago always read back; should they not,
+            // the case stays at rest rather than being replaced by an empty one.
+            Err(_) => {
+                self.dormant.insert(key, resting);
+                false
+            }
+        }
     }
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.

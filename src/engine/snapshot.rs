@@ -13,8 +13,19 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// tallies, counts), with the options and a fingerprint of the policies. What the policies
     /// themselves imply is not in it: [`Evaluator::restore`] derives it again from them.
     pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
-        let mut cases: Vec<(&TicketKey, &CaseState)> =
-            self.cases.iter().map(|(k, c)| (k, &**c)).collect();
+        // Resting cases are written as the cases they are.
+        let resting: Vec<(TicketKey, CaseState)> = self
+            .dormant
+            .iter()
+            .map(|(key, resting)| Ok((*key, postcard::from_bytes(&resting.bytes)?)))
+            .collect::<Result<_, postcard::Error>>()
+            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+        let mut cases: Vec<(&TicketKey, &CaseState)> = self
+            .cases
+            .iter()
+            .map(|(k, c)| (k, &**c))
+            .chain(resting.iter().map(|(k, c)| (k, c)))
+            .collect();
         cases.sort_unstable_by_key(|(k, _)| **k);
         self.write(cases)
     }
@@ -51,7 +62,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     postcard::to_stdvec(&(key, &**case))
                         .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
                 ),
-                None => None,
+                // A pair is written as its two parts one after the other.
+                None => match self.dormant.get(&key) {
+                    Some(resting) => {
+                        let mut bytes = postcard::to_stdvec(&key)
+                            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+                        bytes.extend_from_slice(&resting.bytes);
+                        Some(bytes)
+                    }
+                    None => None,
+                },
             };
             cases.push((key.0, bytes));
         }
@@ -143,6 +163,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .map(|(k, c)| (k, Box::new(c)))
             .collect();
         evaluator.settling = state.settling;
+        // Every case restored comes up again to rest (cases at rest are restored in memory).
+        for (key, case) in &evaluator.cases {
+            evaluator
+                .settling
+                .push(after(case.arrived, REST_AFTER), *key);
+        }
         evaluator.finished = state.finished;
         evaluator.watermark = state.watermark;
         evaluator.deferred = state.deferred;
@@ -170,8 +196,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-/// Layout 9: a clock's state and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 9;
+/// Layout 10: the instants of cases, clocks, stopped cycles and kept events as seconds and
+/// nanoseconds (layout 9: a clock's state and a stopped cycle carry their track, the phase is
+/// one byte).
+const SNAPSHOT_FORMAT: u32 = 10;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]

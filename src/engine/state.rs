@@ -124,10 +124,13 @@ pub(super) struct CaseState {
     /// The sequence number of the next applied event.
     pub(super) seq: u32,
     /// The latest instant applied.
+    #[serde(with = "crate::event::compact_instant::option")]
     pub(super) applied: Option<Instant>,
     /// The latest `closed` not followed by a `reopened`.
+    #[serde(with = "crate::event::compact_instant::option")]
     pub(super) closed: Option<Instant>,
     /// The watermark when the case's latest event arrived.
+    #[serde(with = "crate::event::compact_instant")]
     pub(super) arrived: Instant,
     pub(super) ids: CaseIds,
     /// Per started track (index into the evaluator's tracks), its state.

@@ -117,7 +117,9 @@ pub(crate) struct Stopped {
     /// The track (index into the evaluator's tracks).
     pub track: u16,
     pub cycle: u32,
+    #[serde(with = "crate::event::compact_instant")]
     pub start: Instant,
+    #[serde(with = "crate::event::compact_instant")]
     pub stop: Instant,
     pauses: Pauses,
 }
@@ -170,6 +172,7 @@ pub(crate) struct TrackState {
     flags: u8,
     cycle: u32,
     /// The running cycle's start (when `phase` is `Running`; else the last cycle's).
+    #[serde(with = "crate::event::compact_instant")]
     start: Instant,
     /// The sequence number of the last cycle's start event.
     start_seq: u32,
