@@ -781,8 +781,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.settling.pop();
             if let Some(resting) = self.dormant.get(&key) {
                 // At rest, nothing changed it: it wakes only to settle.
-                if resting.settles.is_none_or(|due| due > when) || !self.wake(key) {
+                if resting.settles().is_none_or(|due| due > when) || !self.wake(key) {
                     continue;
+                }
+            }
+            if let Some(case) = self.cases.get_mut(&key) {
+                if case.settle_queued == Some(when) {
+                    case.settle_queued = None;
                 }
             }
             let due = self
@@ -854,8 +859,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    self.settling
-                        .push(case.settles_at(&self.opts, self.retention(case)), key);
+                    let settles = case.settles_at(&self.opts, self.retention(case));
+                    if case.settle_queued != Some(settles) {
+                        self.settling.push(settles, key);
+                        case.settle_queued = Some(settles);
+                    }
                 }
                 "reopened" => case.closed = None,
                 "escalated" | "notified" => self.evidence(case, e),
@@ -1300,6 +1308,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 self.emit_findings(&ticket, &facts, now);
             }
         }
+        // What only a continuing stream needs goes before the cases are listed: the list takes
+        // the memory they free rather than adding to the peak.
+        self.settling = SettleQueue::new();
+        self.finished = Finished::default();
+        self.in_order = VecDeque::new();
+        self.waiting = BinaryHeap::new();
         // In the order of their tickets, woken one at a time: the cases at rest are most of
         // them, and waking them all at once would cost what resting saved.
         let mut open: Vec<(InlineStr, TicketKey)> = self
@@ -1333,7 +1347,7 @@ mod tests {
     /// growing must be a decision, not an accident.
     #[test]
     fn the_per_case_state_does_not_grow_silently() {
-        assert_eq!(std::mem::size_of::<CaseState>(), 232, "CaseState");
+        assert_eq!(std::mem::size_of::<CaseState>(), 240, "CaseState");
         assert_eq!(std::mem::size_of::<TrackState>(), 40, "TrackState");
         assert_eq!(std::mem::size_of::<Stopped>(), 40, "Stopped");
         assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");

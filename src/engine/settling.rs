@@ -19,20 +19,55 @@ fn bucket(at: Instant) -> i64 {
     at.timestamp().div_euclid(BUCKET_SECONDS)
 }
 
+/// A key as a bucket stores it: a 128-bit ticket key as two 64-bit halves, so that an entry
+/// takes 24 bytes rather than the 32 a 16-byte-aligned integer pads it to.
+pub(crate) trait Packed: Ord + Copy {
+    type Packed: Copy;
+    fn pack(self) -> Self::Packed;
+    fn unpack(packed: Self::Packed) -> Self;
+}
+
+/// An entry of a bucket: its key, and its instant as the offset into the bucket.
+#[derive(Debug, Clone, Copy)]
+struct Slot<P> {
+    key: P,
+    nanos: u32,
+    offset: u16,
+}
+
+impl<P: Copy> Slot<P> {
+    fn new<K: Packed<Packed = P>>(at: Instant, key: K) -> Slot<P> {
+        Slot {
+            key: key.pack(),
+            nanos: at.timestamp_subsec_nanos(),
+            // In 0..BUCKET_SECONDS.
+            offset: at.timestamp().rem_euclid(BUCKET_SECONDS) as u16,
+        }
+    }
+
+    fn entry<K: Packed<Packed = P>>(self, bucket: i64) -> (Instant, K) {
+        let secs = bucket * BUCKET_SECONDS + i64::from(self.offset);
+        // The instant it was made of, which is in range.
+        let at = chrono::DateTime::from_timestamp(secs, self.nanos)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        (at, K::unpack(self.key))
+    }
+}
+
 /// Entries `(instant, key)`, taken smallest first once their instant is before a frontier.
 ///
 /// Invariant: every entry of `near` lies in a bucket before `near_until`, every entry of
 /// `later` in a bucket from `near_until` on, so the smallest entry of `near`, when there is
 /// one, is the smallest of all.
 #[derive(Debug, Clone)]
-pub(crate) struct SettleQueue<K: Ord> {
+pub(crate) struct SettleQueue<K: Packed> {
     near: BinaryHeap<Reverse<(Instant, K)>>,
     near_until: i64,
-    later: BTreeMap<i64, Vec<(Instant, K)>>,
+    later: BTreeMap<i64, Vec<Slot<K::Packed>>>,
     len: usize,
 }
 
-impl<K: Ord> Default for SettleQueue<K> {
+impl<K: Packed> Default for SettleQueue<K> {
     fn default() -> Self {
         SettleQueue {
             near: BinaryHeap::new(),
@@ -43,7 +78,7 @@ impl<K: Ord> Default for SettleQueue<K> {
     }
 }
 
-impl<K: Ord + Copy> SettleQueue<K> {
+impl<K: Packed> SettleQueue<K> {
     pub(crate) fn new() -> Self {
         Self::default()
     }
@@ -64,7 +99,13 @@ impl<K: Ord + Copy> SettleQueue<K> {
         if b < self.near_until {
             self.near.push(Reverse((at, key)));
         } else {
-            self.later.entry(b).or_default().push((at, key));
+            let slots = self.later.entry(b).or_default();
+            // Buckets fill over weeks, in no order: growing by half rather than doubling
+            // leaves less room unused in the thousands of them.
+            if slots.len() == slots.capacity() {
+                slots.reserve_exact((slots.len() / 2).max(8));
+            }
+            slots.push(Slot::new(at, key));
         }
     }
 
@@ -78,9 +119,10 @@ impl<K: Ord + Copy> SettleQueue<K> {
             if b > bucket(frontier) {
                 return None;
             }
-            if let Some((b, entries)) = self.later.pop_first() {
+            if let Some((b, slots)) = self.later.pop_first() {
                 self.near_until = b + 1;
-                self.near.extend(entries.into_iter().map(Reverse));
+                self.near
+                    .extend(slots.into_iter().map(|slot| Reverse(slot.entry(b))));
             }
         }
     }
@@ -93,19 +135,17 @@ impl<K: Ord + Copy> SettleQueue<K> {
     }
 
     /// Every entry, in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Instant, K)> {
-        self.near
-            .iter()
-            .map(|Reverse(e)| e)
-            .chain(self.later.values().flatten())
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Instant, K)> + '_ {
+        self.near.iter().map(|Reverse(e)| *e).chain(
+            self.later
+                .iter()
+                .flat_map(|(&b, slots)| slots.iter().map(move |slot| slot.entry(b))),
+        )
     }
 
     /// Takes in the entries of `other`.
     pub(crate) fn absorb(&mut self, other: SettleQueue<K>) {
-        for Reverse((at, key)) in other.near {
-            self.push(at, key);
-        }
-        for (at, key) in other.later.into_values().flatten() {
+        for (at, key) in other.iter() {
             self.push(at, key);
         }
     }
@@ -113,18 +153,18 @@ impl<K: Ord + Copy> SettleQueue<K> {
 
 /// Written as the sequence of its entries, as the binary heap it replaces was: snapshots of
 /// either read the same.
-impl<K: Ord + Copy + serde::Serialize> serde::Serialize for SettleQueue<K> {
+impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.len))?;
         for entry in self.iter() {
-            seq.serialize_element(entry)?;
+            seq.serialize_element(&entry)?;
         }
         seq.end()
     }
 }
 
-impl<'de, K: Ord + Copy + serde::Deserialize<'de>> serde::Deserialize<'de> for SettleQueue<K> {
+impl<'de, K: Packed + serde::Deserialize<'de>> serde::Deserialize<'de> for SettleQueue<K> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let entries: Vec<(Instant, K)> = serde::Deserialize::deserialize(deserializer)?;
         let mut queue = SettleQueue::new();
@@ -140,6 +180,16 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use proptest::prelude::*;
+
+    impl Packed for u32 {
+        type Packed = u32;
+        fn pack(self) -> u32 {
+            self
+        }
+        fn unpack(packed: u32) -> u32 {
+            packed
+        }
+    }
 
     fn at(secs: i64) -> Instant {
         Utc.timestamp_opt(1_770_000_000 + secs, 0).unwrap()
@@ -196,6 +246,25 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_keeps_instants_exactly() {
+        let instants = [
+            Utc.timestamp_opt(1_770_000_000, 500_000_000).unwrap(),
+            Utc.timestamp_opt(-86_401, 999_999_999).unwrap(),
+            Utc.timestamp_opt(BUCKET_SECONDS - 1, 1).unwrap(),
+            Utc.timestamp_opt(-BUCKET_SECONDS, 0).unwrap(),
+        ];
+        for (key, &at) in instants.iter().enumerate() {
+            let slot = Slot::new(at, key as u32);
+            assert_eq!(slot.entry::<u32>(bucket(at)), (at, key as u32));
+        }
+    }
+
+    #[test]
+    fn an_entry_of_a_ticket_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<Slot<[u64; 2]>>(), 24);
+    }
+
+    #[test]
     fn the_extremes_of_time_have_buckets() {
         let mut q = SettleQueue::new();
         q.push(chrono::DateTime::<Utc>::MAX_UTC, 1);
@@ -226,11 +295,18 @@ mod tests {
                 prop_assert_eq!(take_before(&mut q, at(frontier)), r.take_before(at(frontier)));
                 prop_assert_eq!(q.len(), r.0.len());
             }
-            let mut all: Vec<_> = q.iter().copied().collect();
+            let mut all: Vec<_> = q.iter().collect();
             all.sort();
             let mut expected: Vec<_> = r.0.into_iter().map(|Reverse(e)| e).collect();
             expected.sort();
             prop_assert_eq!(all, expected);
+        }
+
+        /// A ticket key comes out of a bucket as it went in.
+        #[test]
+        fn a_ticket_key_survives_its_packing(key: u128) {
+            use crate::engine::state::TicketKey;
+            prop_assert_eq!(TicketKey::unpack(TicketKey(key).pack()), TicketKey(key));
         }
 
         /// A snapshot of the queue reads back as the same queue.

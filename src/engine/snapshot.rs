@@ -17,7 +17,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let resting: Vec<(TicketKey, CaseState)> = self
             .dormant
             .iter()
-            .map(|(key, resting)| Ok((*key, postcard::from_bytes(&resting.bytes)?)))
+            .map(|(key, resting)| Ok((*key, resting.case()?)))
             .collect::<Result<_, postcard::Error>>()
             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
         let mut cases: Vec<(&TicketKey, &CaseState)> = self
@@ -67,7 +67,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     Some(resting) => {
                         let mut bytes = postcard::to_stdvec(&key)
                             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
-                        bytes.extend_from_slice(&resting.bytes);
+                        bytes.extend_from_slice(resting.case_bytes());
                         Some(bytes)
                     }
                     None => None,
