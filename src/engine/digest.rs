@@ -10,11 +10,82 @@ use super::*;
 pub(super) struct Digest {
     pub(super) events: Vec<Kept>,
     /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
+    #[serde(with = "set_bits")]
     pub(super) firsts: u128,
     /// The latest accepted event (instant and type, in canonical order): "the case's last
     /// event" must mean the same as with every event kept (a subject's duties end at its
     /// `closed` only when that is its last event).
     pub(super) last: Option<(Instant, InlineStr)>,
+}
+
+/// A set of bits written as the indices of those set, in binary formats: a case meets two or
+/// three first-only rules of a hundred, whose indices take a byte each where the number took
+/// up to nineteen (varints of a number with a high bit set). Human-readable formats keep the
+/// number.
+mod set_bits {
+    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(bits: &u128, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return bits.serialize(s);
+        }
+        let mut seq = s.serialize_seq(Some(bits.count_ones() as usize))?;
+        for i in (0..128u8).filter(|&i| bits & (1u128 << i) != 0) {
+            seq.serialize_element(&i)?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        if d.is_human_readable() {
+            return u128::deserialize(d);
+        }
+        struct Indices;
+        impl<'de> Visitor<'de> for Indices {
+            type Value = u128;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("indices of set bits below 128")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u128, A::Error> {
+                let mut bits = 0u128;
+                while let Some(i) = seq.next_element::<u8>()? {
+                    if i >= 128 {
+                        return Err(A::Error::custom(format!("bit {i} of a 128-bit set")));
+                    }
+                    bits |= 1u128 << i;
+                }
+                Ok(bits)
+            }
+        }
+        d.deserialize_seq(Indices)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use proptest::prelude::*;
+
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Set(#[serde(with = "super")] u128);
+
+        #[test]
+        fn a_few_high_bits_take_a_few_bytes() {
+            let set = Set(1 << 127 | 1 << 3);
+            let bytes = postcard::to_stdvec(&set).unwrap();
+            assert_eq!(bytes, vec![2, 3, 127]);
+            assert!(postcard::from_bytes::<Set>(&[1, 128, 1]).is_err());
+            assert_eq!(serde_json::to_string(&set).unwrap(), format!("{}", set.0));
+        }
+
+        proptest! {
+            #[test]
+            fn reads_back_what_it_wrote(bits: u128) {
+                let bytes = postcard::to_stdvec(&Set(bits)).unwrap();
+                prop_assert_eq!(postcard::from_bytes::<Set>(&bytes).unwrap(), Set(bits));
+            }
+        }
+    }
 }
 
 /// The events of a case that matter to clocks, in canonical order, with the status before the
