@@ -51,7 +51,7 @@ impl Resting {
     }
 
     /// The instant in front, and the case's bytes after it.
-    fn split(&self) -> (Option<Instant>, &[u8]) {
+    pub(super) fn split(&self) -> (Option<Instant>, &[u8]) {
         match postcard::take_from_bytes::<Settles>(&self.bytes) {
             Ok((Settles(settles), rest)) => (settles, rest),
             Err(_) => (None, &[]),
@@ -340,10 +340,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let Some(resting) = self.dormant.remove(&key) else {
             return false;
         };
-        match resting.case() {
+        let (settles, bytes) = resting.split();
+        match postcard::from_bytes::<CaseState>(bytes) {
             Ok(mut case) => {
                 // A case rests with an entry of the settling queue at its settling instant.
-                case.settle_queued = resting.settles();
+                case.settle_queued = settles;
                 self.cases.insert(key, Box::new(case));
                 true
             }
