@@ -57,6 +57,7 @@
 
 mod alarm;
 mod digest;
+mod dormant;
 mod merge;
 pub mod partition;
 mod queue;
@@ -72,6 +73,7 @@ pub use settle::FINISHED_MEMORY;
 pub use snapshot::{Checkpoint, SnapshotError};
 
 use digest::*;
+use dormant::Dormant;
 use queue::*;
 use settle::*;
 use settling::SettleQueue;
@@ -293,7 +295,7 @@ pub struct Evaluator<'p, S: Sink> {
     /// Cases at rest: quiet for [`REST_AFTER`], kept as their snapshot bytes (a third of what
     /// they cost in memory) and woken exactly as they were by their next event, by their
     /// settling, or at the end (see [`Evaluator::rest_or_wait`]).
-    dormant: HashMap<TicketKey, Resting, BuildHasherDefault<IdentityHasher>>,
+    dormant: Dormant,
     finished: Finished,
     /// What the policies can look at; the rest of each event is dropped on arrival.
     relevance: Relevance,
@@ -521,7 +523,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             cases: HashMap::default(),
             changed: None,
             settling: SettleQueue::new(),
-            dormant: HashMap::default(),
+            dormant: Dormant::default(),
             finished: Finished::default(),
             relevance,
             digest,
@@ -578,7 +580,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Whether the case of `ticket` is kept (open, or closed and within the retention).
     pub fn keeps(&self, ticket: &str) -> bool {
         let key = TicketKey::of(ticket);
-        self.cases.contains_key(&key) || self.dormant.contains_key(&key)
+        self.cases.contains_key(&key) || self.dormant.contains(key)
     }
 
     /// The instant a case is judged at if the stream ended now: the explicit `now`, or the
@@ -682,7 +684,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let at = event.at;
         let mark = self.watermark.map_or(at, |w| w.max(at));
         let relevant = self.relevance.keeps_type(&event.kind);
-        if !self.dormant.is_empty() && self.wake(key) {
+        // Most events are of cases awake: the table of cases at rest is asked only when the
+        // case is not among them.
+        if !self.dormant.is_empty() && !self.cases.contains_key(&key) && self.wake(key) {
             // It comes up again to rest once it is quiet again.
             self.settling.push(after(mark, REST_AFTER), key);
         }
@@ -779,11 +783,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.release(Some(frontier));
         while let Some((when, key)) = self.settling.peek_before(frontier) {
             self.settling.pop();
-            if let Some(resting) = self.dormant.get(&key) {
-                // At rest, nothing changed it: it wakes only to settle.
-                if resting.settles().is_none_or(|due| due > when) || !self.wake(key) {
-                    continue;
-                }
+            // At rest, nothing changed it: it wakes only to settle.
+            if self.wake_if(key, |settles| settles.is_some_and(|due| due <= when)) == Some(false) {
+                continue;
             }
             if let Some(case) = self.cases.get_mut(&key) {
                 if case.settle_queued == Some(when) {
@@ -1315,21 +1317,27 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.in_order = VecDeque::new();
         self.waiting = BinaryHeap::new();
         // In the order of their tickets, woken one at a time: the cases at rest are most of
-        // them, and waking them all at once would cost what resting saved.
-        let mut open: Vec<(InlineStr, TicketKey)> = self
+        // them, and waking them all at once would cost what resting saved. Those at rest are
+        // listed by their place in the arena, whose table goes first.
+        let mut awake: Vec<(InlineStr, TicketKey)> = self
             .cases
             .iter()
             .map(|(key, case)| (case.ticket.clone(), *key))
-            .chain(
-                self.dormant
-                    .iter()
-                    .map(|(key, resting)| (resting.ticket(), *key)),
-            )
             .collect();
-        open.sort_unstable();
-        for (_, key) in open {
-            self.wake(key);
-            if let Some(case) = self.cases.remove(&key) {
+        awake.sort_unstable();
+        let mut resting = std::mem::take(&mut self.dormant).into_ticket_order();
+        let mut awake = awake.into_iter().peekable();
+        loop {
+            let case = match (awake.peek(), resting.peek()) {
+                (None, None) => break,
+                (Some((a, _)), Some(r)) if **a < *r => {
+                    awake.next().and_then(|(_, key)| self.cases.remove(&key))
+                }
+                (Some(_), None) => awake.next().and_then(|(_, key)| self.cases.remove(&key)),
+                // Bytes written by this evaluator always read back.
+                _ => resting.take().and_then(Result::ok).map(Box::new),
+            };
+            if let Some(case) = case {
                 self.settle_case(case, true);
             }
         }

@@ -73,7 +73,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     pub fn watch_alerts(&mut self) {
         if self.alarms.is_none() {
             // Cases at rest may have running clocks: with alarms watched, those stay awake.
-            let resting: Vec<TicketKey> = self.dormant.keys().copied().collect();
+            let resting: Vec<TicketKey> = self.dormant.iter().map(|(key, _)| key).collect();
             for key in resting {
                 self.wake(key);
             }

@@ -159,7 +159,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.waiting.extend(other.waiting.drain());
         self.arrivals = self.arrivals.max(other.arrivals);
         self.cases.extend(other.cases.drain());
-        self.dormant.extend(other.dormant.drain());
+        for (key, resting) in other.dormant.iter() {
+            self.dormant.insert_payload(key, resting.bytes());
+        }
         self.settling.absorb(std::mem::take(&mut other.settling));
         let finished = std::mem::take(&mut other.finished);
         self.finished.current.extend(finished.current);

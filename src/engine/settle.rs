@@ -29,52 +29,65 @@ pub(super) fn after(t: Instant, d: Duration) -> Instant {
 }
 
 /// A case at rest: when it settles unless an event wakes it first, followed by its bytes as a
-/// snapshot writes a case (without its key, which the table holds). One boxed slice: half a
-/// million cases rest at once on a dense stream, and the table's entry stays at 32 bytes.
-#[derive(Debug)]
-pub(super) struct Resting {
-    bytes: Box<[u8]>,
+/// snapshot writes a case (without its key: its ticket, in front of its bytes, gives it). The
+/// bytes lie in the arena of cases at rest ([`super::dormant::Dormant`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Resting<'a> {
+    bytes: &'a [u8],
 }
 
 /// The settling instant in front of a resting case's bytes.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Settles(#[serde(with = "crate::event::compact_instant::option")] Option<Instant>);
 
-impl Resting {
-    /// Puts `case` to rest, to settle at `settles` (`None`: only an event or the end).
-    pub(super) fn new(case: &CaseState, settles: Option<Instant>) -> postcard::Result<Resting> {
-        let bytes = postcard::to_extend(&Settles(settles), Vec::new())?;
-        let bytes = postcard::to_extend(case, bytes)?;
-        Ok(Resting {
-            bytes: bytes.into_boxed_slice(),
-        })
+impl<'a> Resting<'a> {
+    /// Writes `case`, to settle at `settles` (`None`: only an event or the end), to `out`.
+    pub(super) fn encode(
+        case: &CaseState,
+        settles: Option<Instant>,
+        out: &mut Vec<u8>,
+    ) -> postcard::Result<()> {
+        let bytes = postcard::to_extend(&Settles(settles), std::mem::take(out))?;
+        *out = postcard::to_extend(case, bytes)?;
+        Ok(())
+    }
+
+    /// The bytes [`Resting::encode`] wrote.
+    pub(super) fn from_bytes(bytes: &'a [u8]) -> Resting<'a> {
+        Resting { bytes }
+    }
+
+    /// The bytes [`Resting::encode`] wrote, as they are.
+    pub(super) fn bytes(self) -> &'a [u8] {
+        self.bytes
     }
 
     /// The instant in front, and the case's bytes after it.
-    pub(super) fn split(&self) -> (Option<Instant>, &[u8]) {
-        match postcard::take_from_bytes::<Settles>(&self.bytes) {
+    pub(super) fn split(self) -> (Option<Instant>, &'a [u8]) {
+        match postcard::take_from_bytes::<Settles>(self.bytes) {
             Ok((Settles(settles), rest)) => (settles, rest),
             Err(_) => (None, &[]),
         }
     }
 
     /// When it settles unless an event wakes it first.
-    pub(super) fn settles(&self) -> Option<Instant> {
+    pub(super) fn settles(self) -> Option<Instant> {
         self.split().0
     }
 
     /// The case's bytes, as a snapshot writes it.
-    pub(super) fn case_bytes(&self) -> &[u8] {
+    pub(super) fn case_bytes(self) -> &'a [u8] {
         self.split().1
     }
 
     /// The case as it was put to rest.
-    pub(super) fn case(&self) -> postcard::Result<CaseState> {
+    pub(super) fn case(self) -> postcard::Result<CaseState> {
         postcard::from_bytes(self.case_bytes())
     }
 
     /// Its ticket, read from the front of its case's bytes (a case's first field).
-    pub(super) fn ticket(&self) -> InlineStr {
+    #[cfg(test)]
+    pub(super) fn ticket(self) -> InlineStr {
         postcard::take_from_bytes::<InlineStr>(self.case_bytes())
             .map_or_else(|_| InlineStr::new(""), |(t, _)| t)
     }
@@ -311,10 +324,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             // Looked at again later: its clocks may stop meanwhile.
             Some(after(when, REST_AFTER))
         } else {
-            match Resting::new(case, settles) {
-                Ok(resting) => {
+            match self.dormant.insert(key, case, settles) {
+                Ok(()) => {
                     self.cases.remove(&key);
-                    self.dormant.insert(key, resting);
                     None
                 }
                 // Unwritable states do not exist; should one, it stays in memory.
@@ -337,23 +349,36 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Brings a resting case back into memory as it was put to rest; whether it was at rest.
     pub(super) fn wake(&mut self, key: TicketKey) -> bool {
-        let Some(resting) = self.dormant.remove(&key) else {
-            return false;
-        };
-        let (settles, bytes) = resting.split();
-        match postcard::from_bytes::<CaseState>(bytes) {
-            Ok(mut case) => {
-                // A case rests with an entry of the settling queue at its settling instant.
-                case.settle_queued = settles;
-                self.cases.insert(key, Box::new(case));
-                true
+        self.wake_if(key, |_| true) == Some(true)
+    }
+
+    /// Brings a resting case back into memory if `due` holds of its settling instant: `None`
+    /// when it is not at rest, else whether it woke.
+    pub(super) fn wake_if(
+        &mut self,
+        key: TicketKey,
+        due: impl FnOnce(Option<Instant>) -> bool,
+    ) -> Option<bool> {
+        let mut at_rest = false;
+        let woken = self.dormant.take(key, |resting| {
+            at_rest = true;
+            let (settles, bytes) = resting.split();
+            if !due(settles) {
+                return None;
             }
             // Bytes written by this evaluator a moment ago always read back; should they not,
             // the case stays at rest rather than being replaced by an empty one.
-            Err(_) => {
-                self.dormant.insert(key, resting);
-                false
+            let mut case = postcard::from_bytes::<CaseState>(bytes).ok()?;
+            // A case rests with an entry of the settling queue at its settling instant.
+            case.settle_queued = settles;
+            Some(case)
+        });
+        match woken {
+            Some(case) => {
+                self.cases.insert(key, Box::new(case));
+                Some(true)
             }
+            None => at_rest.then_some(false),
         }
     }
 

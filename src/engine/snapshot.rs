@@ -17,7 +17,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let resting: Vec<(TicketKey, CaseState)> = self
             .dormant
             .iter()
-            .map(|(key, resting)| Ok((*key, resting.case()?)))
+            .map(|(key, resting)| Ok((key, resting.case()?)))
             .collect::<Result<_, postcard::Error>>()
             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
         let mut cases: Vec<(&TicketKey, &CaseState)> = self
@@ -63,7 +63,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
                 ),
                 // A pair is written as its two parts one after the other.
-                None => match self.dormant.get(&key) {
+                None => match self.dormant.get(key) {
                     Some(resting) => {
                         let mut bytes = postcard::to_stdvec(&key)
                             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
