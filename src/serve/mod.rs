@@ -645,10 +645,12 @@ fn commit(
             targets: &shared.targets,
         })
         .map_err(|e| e.to_string());
-    for (reply, posted) in replies {
-        let _ = reply.send(committed.clone().map(|()| posted));
+    if let Err(e) = &committed {
+        for (reply, _) in replies {
+            let _ = reply.send(Err(e.clone()));
+        }
+        return Err(e.clone());
     }
-    committed?;
     if let Position::Nats { sequence, .. } = &position {
         shared.nats_committed.store(*sequence, Ordering::SeqCst);
     }
@@ -688,6 +690,11 @@ fn commit(
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
             Some(q.saturating_sub(lines as u64))
         });
+    // The POSTs are answered once the counters include their commit, so that a client that
+    // reads `/metrics` after its answer sees it counted.
+    for (reply, posted) in replies {
+        let _ = reply.send(Ok(posted));
+    }
     if !outbox.is_empty() {
         for wake in wakes {
             let _ = wake.try_send(());
