@@ -222,6 +222,63 @@ fn stages_are_told_as_they_fire_with_their_status() {
     );
 }
 
+/// A case quiet for days is put to rest (as bytes, out of memory) while its clock runs: its
+/// stages and its breach are still told once each, as they fire, from its bytes; other tickets'
+/// events move time on, and the engine is asked every hour as a service asks it.
+#[test]
+fn a_case_at_rest_with_a_running_clock_is_told_its_stages_and_breach_once() {
+    const SLOW: &str = r#"policy "slow" {
+  deadline repair "大修3天内完成" {
+    when kind == "repair"
+    until resolved
+    within 3 days
+    after 48 hours escalate project_manager
+  }
+}
+"#;
+    let mut engine = live(SLOW);
+    let day = |d: u32, hm: &str| t(&format!("2026-03-{d:02}T{hm}+08:00"));
+    let line = |ticket: &str, when: DateTime<Utc>, kind: &str, attrs: &str| {
+        format!(
+            r#"{{"ticket":"{ticket}","at":"{}","type":"{kind}","attrs":{{{attrs}}}}}"#,
+            when.to_rfc3339()
+        )
+    };
+    push(
+        &mut engine,
+        &[line(
+            "R",
+            day(2, "09:00:00"),
+            "opened",
+            r#""kind":"repair""#,
+        )],
+    );
+    let mut told = Vec::new();
+    let mut now = day(2, "09:30:00");
+    let mut n = 0;
+    while now < day(9, "09:00:00") {
+        // Another ticket every hour, each opened and resolved at once.
+        n += 1;
+        let other = format!("X{n}");
+        push(
+            &mut engine,
+            &[
+                line(&other, now, "opened", r#""kind":"repair""#),
+                line(&other, now + Duration::minutes(5), "resolved", ""),
+            ],
+        );
+        told.extend(engine.advance(now + Duration::minutes(10)).alerts);
+        now += Duration::hours(1);
+    }
+    assert_eq!(
+        brief(&told),
+        [
+            ("stage", "R".into(), day(4, "09:00:00"), 1, "missed"),
+            ("breached", "R".into(), day(5, "09:00:00"), 0, "breached"),
+        ]
+    );
+}
+
 #[test]
 fn a_paused_clock_is_not_breached_while_paused_and_is_when_it_runs_out() {
     let mut engine = live(LADDER);

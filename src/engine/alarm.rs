@@ -72,13 +72,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// every case kept so far is looked at in the next call.
     pub fn watch_alerts(&mut self) {
         if self.alarms.is_none() {
-            // Cases at rest may have running clocks: with alarms watched, those stay awake.
-            let resting: Vec<TicketKey> = self.dormant.iter().map(|(key, _)| key).collect();
-            for key in resting {
-                self.wake(key);
-            }
+            // Cases at rest may have running clocks too: they are read from their bytes.
             let alarms = Alarms {
-                touched: self.cases.keys().copied().collect(),
+                touched: self
+                    .cases
+                    .keys()
+                    .copied()
+                    .chain(self.dormant.iter().map(|(key, _)| key))
+                    .collect(),
                 ..Alarms::default()
             };
             self.alarms = Some(Box::new(alarms));
@@ -133,7 +134,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let since = alarms.told;
         let mut actions = Vec::new();
         for key in keys {
-            let Some(case) = self.cases.get(&key).filter(|c| c.opened) else {
+            // A case at rest is read from its bytes, left at rest: its next instant to tell
+            // comes once, while waking it would keep it in memory for [`REST_AFTER`].
+            let resting;
+            let case = match self.cases.get(&key) {
+                Some(case) => Some(&**case),
+                None => {
+                    resting = self.dormant.get(key).and_then(|r| r.case().ok());
+                    resting.as_ref()
+                }
+            };
+            let Some(case) = case.filter(|c| c.opened) else {
                 alarms.next.remove(&key);
                 continue;
             };

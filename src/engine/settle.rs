@@ -306,9 +306,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// A case that came up and does not settle yet (`settles`: when it will, `None` when only
     /// an event or the end of the stream can settle it). Quiet for [`REST_AFTER`], it is put
-    /// to rest as its snapshot bytes, unless alerts are watched and a clock of it runs (the
-    /// alarms read running clocks in memory); otherwise it comes up again when it may rest or
-    /// settle. Either way its records are those it would have had in memory: resting changes
+    /// to rest as its snapshot bytes (running clocks too: the alarms read a resting case from
+    /// its bytes); otherwise it comes up again when it may rest or settle. Either way its records are those it would have had in memory: resting changes
     /// what a case costs, not what it is.
     pub(super) fn rest_or_wait(&mut self, key: TicketKey, when: Instant, settles: Option<Instant>) {
         let Some(case) = self.cases.get(&key) else {
@@ -320,9 +319,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let rests_at = after(case.arrived, REST_AFTER);
         let next = if rests_at > when {
             Some(rests_at)
-        } else if self.alarms.is_some() && case.tracks.iter().any(|s| s.running().is_some()) {
-            // Looked at again later: its clocks may stop meanwhile.
-            Some(after(when, REST_AFTER))
         } else {
             match self.dormant.insert(key, case, settles) {
                 Ok(()) => {
