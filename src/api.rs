@@ -31,6 +31,7 @@ use serde::Serialize;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------- policies
@@ -416,31 +417,45 @@ impl Serialize for Record {
     }
 }
 
-/// A sink that turns everything into [`Record`]s, in the evaluator's order.
+/// A sink that turns everything into [`Record`]s, in the evaluator's order: kept until the
+/// host takes them, or handed on at once ([`Engine::finish_to`]).
 #[derive(Debug, Default)]
-struct Records(Vec<Record>);
+struct Records {
+    kept: Vec<Record>,
+    to: Option<SyncSender<Record>>,
+}
+
+impl Records {
+    fn push(&mut self, record: Record) {
+        match &self.to {
+            // A receiver that hung up has failed on its own; its host reports that.
+            Some(to) => _ = to.send(record),
+            None => self.kept.push(record),
+        }
+    }
+}
 
 impl Sink for Records {
     fn verdict(&mut self, verdict: &Verdict) {
-        self.0.push(Record::Verdict(verdict.clone()));
+        self.push(Record::Verdict(verdict.clone()));
     }
     fn action(&mut self, action: &Action) {
-        self.0.push(Record::Action(action.clone()));
+        self.push(Record::Action(action.clone()));
     }
     fn rejected(&mut self, rejected: &Rejected) {
-        self.0.push(Record::Rejected(rejected.clone()));
+        self.push(Record::Rejected(rejected.clone()));
     }
     fn unopened(&mut self, unopened: &Unopened) {
-        self.0.push(Record::Unopened(unopened.clone()));
+        self.push(Record::Unopened(unopened.clone()));
     }
     fn finding(&mut self, finding: &Finding) {
-        self.0.push(Record::Finding(finding.clone()));
+        self.push(Record::Finding(finding.clone()));
     }
     fn period(&mut self, record: &PeriodRecord) {
         // Draws and per-period counts are asked for by `pledge sample` and `pledge report`,
         // never by a check.
         if period_json(record).is_some() {
-            self.0.push(Record::Period(record.clone()));
+            self.push(Record::Period(record.clone()));
         }
     }
 }
@@ -501,7 +516,7 @@ pub fn check_reader<R: Read + Send>(
         |e| options.setup(e),
     )?;
     Ok(Report {
-        records: checked.sink.0,
+        records: checked.sink.kept,
         summary: checked.summary,
         read: checked.read,
         zone: policies.zone(),
@@ -745,7 +760,7 @@ impl Engine {
 
     fn drain(&mut self) -> Vec<Record> {
         self.cell
-            .with_dependent_mut(|_, e| std::mem::take(&mut e.sink_mut().0))
+            .with_dependent_mut(|_, e| std::mem::take(&mut e.sink_mut().kept))
     }
 
     /// One event, in any order within the reorder window.
@@ -921,6 +936,27 @@ impl Engine {
     /// The partition this engine judges ([`Options::partition`]); `None`: every ticket.
     pub fn partition(&self) -> Option<Partition> {
         self.cell.borrow_dependent().partition_of()
+    }
+
+    /// [`Engine::finish`] for a host that writes the records out as they come (the end of a
+    /// long stream judges every case still kept, far more records than fit in memory at
+    /// once): each record is sent to `to` (a bounded channel holds the evaluator back while
+    /// the host writes), and the report's `records` is empty.
+    pub fn finish_to(mut self, to: SyncSender<Record>) -> Report {
+        for record in self.drain() {
+            _ = to.send(record);
+        }
+        self.cell
+            .with_dependent_mut(|_, e| e.sink_mut().to = Some(to));
+        let summary = self.cell.with_dependent_mut(|_, e| e.finish_in_place());
+        // The sender goes with the sink: the receiver sees the end.
+        self.cell.with_dependent_mut(|_, e| e.sink_mut().to = None);
+        Report {
+            records: Vec::new(),
+            summary,
+            read: self.stats,
+            zone: self.zone,
+        }
     }
 
     /// Ends the stream: the records still to come (cases still open are judged as of `now`,

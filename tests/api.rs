@@ -191,6 +191,33 @@ fn lines_pushed_one_by_one_give_the_records_of_the_batch() {
     assert_eq!(from_events.summary.breached(), batch.summary.breached());
 }
 
+/// `finish_to` hands on, through a channel smaller than the records, exactly what `finish`
+/// returns, in the same order, with the same summary.
+#[test]
+fn finishing_to_a_channel_gives_the_records_of_finish() {
+    let text = generated(300, 5, true);
+    let set = every_policy();
+    let opts = Options::default().reorder_window(Duration::minutes(1));
+    let pushed = |engine: &mut Engine| {
+        for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            engine.push_json(l);
+        }
+    };
+    let mut whole = Engine::new(&set, &opts);
+    pushed(&mut whole);
+    let whole = whole.finish();
+    assert!(whole.records.len() > 100, "{}", whole.records.len());
+    let mut streamed = Engine::new(&set, &opts);
+    pushed(&mut streamed);
+    let (to, from) = std::sync::mpsc::sync_channel(8);
+    let reader = std::thread::spawn(move || from.into_iter().collect::<Vec<Record>>());
+    let report = streamed.finish_to(to);
+    let got = reader.join().expect("reader");
+    assert!(report.records.is_empty());
+    assert_eq!(got, whole.records);
+    assert_eq!(report.summary, whole.summary);
+}
+
 #[test]
 fn a_bad_line_is_a_rejected_record_with_its_number_at_once() {
     let mut engine = Engine::new(&desk(), &Options::default());

@@ -126,6 +126,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
             alarms.queue.pop();
             if alarms.next.get(&key) == Some(&at) {
+                // Its entry is used up: whatever comes next for it is queued anew below.
+                alarms.next.remove(&key);
                 keys.push(key);
             }
         }
@@ -190,8 +192,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
             match next {
                 Some(at) => {
-                    alarms.next.insert(key, at);
-                    alarms.queue.push(Reverse((at, key)));
+                    // A case touched by every batch mostly keeps its next instant: queued once,
+                    // not once per batch (stale entries would pile up in the queue).
+                    if alarms.next.insert(key, at) != Some(at) {
+                        alarms.queue.push(Reverse((at, key)));
+                    }
                 }
                 None => {
                     alarms.next.remove(&key);

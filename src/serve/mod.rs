@@ -712,38 +712,52 @@ fn write_report(shared: &Shared) -> Result<(), String> {
         &mut *shared.engine(),
         Engine::new(&shared.policies, &shared.config.options),
     );
-    let report = engine.finish();
     let path = shared.config.state.join("report.json");
     let tmp = shared.config.state.join("report.json.tmp");
     let failed = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
-    let file = std::fs::File::create(&tmp).map_err(failed)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-    use std::io::Write as _;
-    out.write_all(b"{\"records\":[\n").map_err(failed)?;
-    let mut first = true;
-    let mut since = 0;
-    loop {
-        let page = shared
-            .store
-            .records(since, 10_000)
-            .map_err(|e| e.to_string())?;
-        let Some((last, _)) = page.last() else { break };
-        since = last + 1;
-        for (_, line) in page {
-            if !first {
-                out.write_all(b",\n").map_err(failed)?;
+    // The end of the stream judges every case still kept: its records are written as they
+    // come, by a writer behind a bounded channel, never all held at once.
+    let (to, from) = mpsc::sync_channel::<crate::Record>(4096);
+    let (report, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| -> Result<std::io::BufWriter<std::fs::File>, String> {
+            let file = std::fs::File::create(&tmp).map_err(failed)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+            use std::io::Write as _;
+            out.write_all(b"{\"records\":[\n").map_err(failed)?;
+            let mut first = true;
+            let mut since = 0;
+            loop {
+                let page = shared
+                    .store
+                    .records(since, 10_000)
+                    .map_err(|e| e.to_string())?;
+                let Some((last, _)) = page.last() else { break };
+                since = last + 1;
+                for (_, line) in page {
+                    if !first {
+                        out.write_all(b",\n").map_err(failed)?;
+                    }
+                    first = false;
+                    out.write_all(line.as_bytes()).map_err(failed)?;
+                }
             }
-            first = false;
-            out.write_all(line.as_bytes()).map_err(failed)?;
-        }
-    }
-    for r in &report.records {
-        if !first {
-            out.write_all(b",\n").map_err(failed)?;
-        }
-        first = false;
-        serde_json::to_writer(&mut out, r).map_err(|e| failed(e.into()))?;
-    }
+            for r in from {
+                if !first {
+                    out.write_all(b",\n").map_err(failed)?;
+                }
+                first = false;
+                serde_json::to_writer(&mut out, &r).map_err(|e| failed(e.into()))?;
+            }
+            Ok(out)
+        });
+        let report = engine.finish_to(to);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err("the report's writer failed".to_string()));
+        (report, written)
+    });
+    let mut out = written?;
+    use std::io::Write as _;
     out.write_all(b"\n],\n\"summary\":").map_err(failed)?;
     out.write_all(report.summary_pretty().as_bytes())
         .map_err(failed)?;
