@@ -422,36 +422,47 @@ fn service_loop(
     wakes: &[SyncSender<()>],
 ) -> Result<(), String> {
     std::thread::scope(|scope| {
+        // One commit thread for the service's life (a thread per commit gave each its own
+        // allocator heap, abandoned at its end: memory the process held long after).
+        let (jobs, queued) = mpsc::sync_channel::<Job>(0);
+        scope.spawn(move || {
+            for (batch, started, reply) in queued {
+                let _ = reply.send(commit(shared, batch, wakes, started));
+            }
+        });
         let mut in_flight = None;
-        let result = batches(shared, rx, position, wakes, scope, &mut in_flight);
+        let result = batches(shared, rx, position, &jobs, &mut in_flight);
         // The last commit ends before the report is written, whatever ended the loop.
         let last = in_flight.map_or(Ok(Duration::ZERO), |c| settle(shared, c));
+        drop(jobs);
         result.and(last.map(drop))
     })
 }
 
-/// A commit under way on its own thread: what it took, once it ends.
-type InFlight<'s> = std::thread::ScopedJoinHandle<'s, Result<Duration, String>>;
+/// A batch for the commit thread, when its loop took it, and where to say how it went.
+type Job = (Pending, Clock, SyncSender<Result<Duration, String>>);
 
-/// Waits for the commit in flight; once it is in the store, the engine no longer holds the
-/// kept events it handed out with it.
-fn settle(shared: &Shared, commit: InFlight<'_>) -> Result<Duration, String> {
+/// A commit under way: its outcome (how long it took) comes on this channel.
+type InFlight = Receiver<Result<Duration, String>>;
+
+/// Waits for a commit; then the kept events it carried are stored, and the explanation reads
+/// them from the store.
+fn settle(shared: &Shared, commit: InFlight) -> Result<Duration, String> {
     let took = commit
-        .join()
+        .recv()
         .map_err(|_| "the commit of a batch failed unexpectedly".to_string())??;
     shared.engine().explained_stored();
     Ok(took)
 }
 
-/// The loop of [`service_loop`]: reads a batch, applies it, and hands its checkpoint to a
-/// commit thread (see there).
-fn batches<'s, 'e: 's>(
-    shared: &'e Shared,
+/// The loop of [`service_loop`]: gathers a batch, applies it, hands its checkpoint to the
+/// commit thread.
+fn batches(
+    shared: &Shared,
     rx: &Receiver<Msg>,
     mut position: Option<Position>,
-    wakes: &'e [SyncSender<()>],
-    scope: &'s std::thread::Scope<'s, 'e>,
-    in_flight: &mut Option<InFlight<'s>>,
+    jobs: &SyncSender<Job>,
+    in_flight: &mut Option<InFlight>,
 ) -> Result<(), String> {
     let every = shared.config.commit_every.max(Duration::from_millis(10));
     // A batch lasts at least as long as the last commit took (which runs meanwhile), so that
@@ -565,7 +576,10 @@ fn batches<'s, 'e: 's>(
             replies,
             lines,
         };
-        *in_flight = Some(scope.spawn(move || commit(shared, batch, wakes, commit_started)));
+        let (reply, outcome) = mpsc::sync_channel(1);
+        jobs.send((batch, commit_started, reply))
+            .map_err(|_| "the commit thread has stopped".to_string())?;
+        *in_flight = Some(outcome);
     }
     Ok(())
 }
