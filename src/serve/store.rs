@@ -113,8 +113,10 @@ const LAYOUT_KEY: &str = "layout";
 /// key is of layout 1.
 pub const LAYOUT: u32 = 2;
 
-/// Bytes of the store's page cache.
-const STORE_CACHE: usize = 64 << 20;
+/// Bytes of the store's page cache. Commits append and remove rows near the tables' ends, so a
+/// small cache serves them: on the dense 1 M backlog, 16 MiB took 40 to 80 MB off the peak RSS
+/// of 64 MiB at the same speed.
+const STORE_CACHE: usize = 16 << 20;
 const POSITION: &str = "position";
 
 impl Store {
