@@ -18,7 +18,7 @@ pub struct GenArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// First day of the span, a date in +08:00.
+    /// First day of the span, a date in +08:00 (the span lies between 1970 and the end of 9998).
     #[arg(long, default_value = "2026-01-01", value_name = "DATE", value_parser = parse_date)]
     pub start: chrono::NaiveDate,
     /// Length of the span in days; the stream is a snapshot at its end.

@@ -506,13 +506,21 @@ mod tests {
         assert!(order.peek().is_none() && order.take().is_none());
     }
 
+    /// An arena of `chunk_size` with cases `T-0` to `T-{n-1}` at rest, each of `count`.
+    fn filled(chunk_size: usize, n: usize, count: u64) -> (Dormant, Vec<String>) {
+        let mut dormant = Dormant::with_chunk_size(chunk_size);
+        let tickets: Vec<String> = (0..n).map(|n| format!("T-{n}")).collect();
+        for t in &tickets {
+            dormant
+                .insert(TicketKey::of(t), &case(t, count), None)
+                .unwrap();
+        }
+        (dormant, tickets)
+    }
+
     #[test]
     fn a_chunk_whose_records_all_went_is_freed() {
-        let mut dormant = Dormant::with_chunk_size(256);
-        let tickets: Vec<String> = (0..40).map(|n| format!("T-{n}")).collect();
-        for t in &tickets {
-            dormant.insert(TicketKey::of(t), &case(t, 1), None).unwrap();
-        }
+        let (mut dormant, tickets) = filled(256, 40, 1);
         let (held, _) = dormant.footprint();
         assert!(held >= 256 * 3, "several chunks: {held}");
         for t in &tickets {
@@ -526,11 +534,7 @@ mod tests {
 
     #[test]
     fn a_half_empty_chunk_is_copied_out() {
-        let mut dormant = Dormant::with_chunk_size(512);
-        let tickets: Vec<String> = (0..60).map(|n| format!("T-{n}")).collect();
-        for t in &tickets {
-            dormant.insert(TicketKey::of(t), &case(t, 7), None).unwrap();
-        }
+        let (mut dormant, tickets) = filled(512, 60, 7);
         // Every other case wakes: the chunks behind fall under half live and are copied out.
         for t in tickets.iter().step_by(2) {
             dormant.remove(TicketKey::of(t));

@@ -307,8 +307,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// A case that came up and does not settle yet (`settles`: when it will, `None` when only
     /// an event or the end of the stream can settle it). Quiet for [`REST_AFTER`], it is put
     /// to rest as its snapshot bytes (running clocks too: the alarms read a resting case from
-    /// its bytes); otherwise it comes up again when it may rest or settle. Either way its records are those it would have had in memory: resting changes
-    /// what a case costs, not what it is.
+    /// its bytes); otherwise it comes up again when it may rest or settle. Either way its
+    /// records are those it would have had in memory: resting changes what a case costs, not
+    /// what it is.
     pub(super) fn rest_or_wait(&mut self, key: TicketKey, when: Instant, settles: Option<Instant>) {
         let Some(case) = self.cases.get(&key) else {
             return;

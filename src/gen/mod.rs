@@ -144,6 +144,10 @@ pub enum GenError {
     Share,
     #[error("`{0}-{1:02}-{2:02}` is not a date")]
     Start(i32, u32, u32),
+    /// The generator counts days from 1970, and timestamps have four-digit years; follow-ups
+    /// come up to a year after the span.
+    #[error("the span must lie between 1970 and the end of 9998: `{0}` plus {1} days does not")]
+    Span(chrono::NaiveDate, u32),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -163,8 +167,12 @@ impl GenOptions {
             return Err(GenError::Share);
         }
         let (y, m, d) = self.start;
-        if chrono::NaiveDate::from_ymd_opt(y, m, d).is_none() {
+        let Some(start) = chrono::NaiveDate::from_ymd_opt(y, m, d) else {
             return Err(GenError::Start(y, m, d));
+        };
+        let end = start.checked_add_days(chrono::Days::new(u64::from(self.days)));
+        if y < 1970 || end.is_none_or(|end| chrono::Datelike::year(&end) > 9998) {
+            return Err(GenError::Span(start, self.days));
         }
         Ok(())
     }

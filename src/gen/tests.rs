@@ -349,6 +349,22 @@ fn bad_options_are_refused() {
         ),
         Err(GenError::Start(2026, 2, 30))
     ));
+    // A span the generator cannot count (before 1970) or write (past four-digit years).
+    for (start, days) in [
+        ((1960, 1, 1), 5),
+        ((9998, 12, 1), 40),
+        ((2026, 1, 1), u32::MAX),
+    ] {
+        let got = generate(
+            &GenOptions {
+                start,
+                days,
+                ..GenOptions::default()
+            },
+            &mut out,
+        );
+        assert!(matches!(got, Err(GenError::Span(..))), "{start:?} {days}");
+    }
     assert!(out.is_empty());
 }
 
