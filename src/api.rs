@@ -418,15 +418,39 @@ impl Serialize for Record {
 }
 
 /// A sink that turns everything into [`Record`]s, in the evaluator's order: kept until the
-/// host takes them, or handed on at once ([`Engine::finish_to`]).
+/// host takes them, or handed on at once ([`Engine::finish_to`]); or only some of them, for a
+/// host that asks about one ticket or about the counts alone ([`Only`]).
 #[derive(Debug, Default)]
 struct Records {
     kept: Vec<Record>,
     to: Option<SyncSender<Record>>,
+    only: Only,
+}
+
+/// Which records a [`Records`] sink keeps.
+#[derive(Debug, Default)]
+enum Only {
+    #[default]
+    All,
+    /// None: the host wants the summary (each record is still counted in it).
+    Nothing,
+    /// The records about this ticket.
+    Ticket(Box<str>),
 }
 
 impl Records {
-    fn push(&mut self, record: Record) {
+    /// Keeps the record `make` gives when the sink wants a record about `ticket`: a record
+    /// not wanted is not even copied.
+    fn keep(&mut self, ticket: Option<&str>, make: impl FnOnce() -> Record) {
+        let wanted = match &self.only {
+            Only::All => true,
+            Only::Nothing => false,
+            Only::Ticket(only) => ticket == Some(&**only),
+        };
+        if !wanted {
+            return;
+        }
+        let record = make();
         match &self.to {
             // A receiver that hung up has failed on its own; its host reports that.
             Some(to) => _ = to.send(record),
@@ -437,25 +461,31 @@ impl Records {
 
 impl Sink for Records {
     fn verdict(&mut self, verdict: &Verdict) {
-        self.push(Record::Verdict(verdict.clone()));
+        self.keep(Some(&verdict.ticket), || Record::Verdict(verdict.clone()));
     }
     fn action(&mut self, action: &Action) {
-        self.push(Record::Action(action.clone()));
+        self.keep(Some(&action.ticket), || Record::Action(action.clone()));
     }
     fn rejected(&mut self, rejected: &Rejected) {
-        self.push(Record::Rejected(rejected.clone()));
+        self.keep(None, || Record::Rejected(rejected.clone()));
     }
     fn unopened(&mut self, unopened: &Unopened) {
-        self.push(Record::Unopened(unopened.clone()));
+        self.keep(Some(&unopened.ticket), || {
+            Record::Unopened(unopened.clone())
+        });
     }
     fn finding(&mut self, finding: &Finding) {
-        self.push(Record::Finding(finding.clone()));
+        self.keep(Some(&finding.ticket), || Record::Finding(finding.clone()));
     }
     fn period(&mut self, record: &PeriodRecord) {
         // Draws and per-period counts are asked for by `pledge sample` and `pledge report`,
         // never by a check.
         if period_json(record).is_some() {
-            self.push(Record::Period(record.clone()));
+            let ticket = match record {
+                PeriodRecord::Repeat(r) => Some(&*r.ticket),
+                _ => None,
+            };
+            self.keep(ticket, || Record::Period(record.clone()));
         }
     }
 }
@@ -957,6 +987,58 @@ impl Engine {
             read: self.stats,
             zone: self.zone,
         }
+    }
+
+    /// A copy of the engine as it is now, in memory: what [`Engine::restore`] of its
+    /// [`Engine::snapshot`] gives, at a fraction of the cost (no case is written as bytes and
+    /// read back; cases at rest stay bytes in the copy). A live host forks to judge as of now
+    /// (it finishes the copy) while the engine goes on; a host that stores the kept events
+    /// itself ([`Engine::track_changes`]) keeps them for the engine, not for the copy.
+    pub fn fork(&self) -> Engine {
+        let owner = Arc::clone(self.cell.borrow_owner());
+        let cell = Cell::new(owner, |policies| {
+            self.cell
+                .borrow_dependent()
+                .fork(policies, Records::default())
+        });
+        Engine {
+            cell,
+            zone: self.zone,
+            read: self.read.clone(),
+            lines: self.lines,
+            stats: self.stats,
+            explained: self.explained.as_ref().map(|e| Explained {
+                events: e.events.clone(),
+                since_prune: e.since_prune,
+                outside: None,
+            }),
+        }
+    }
+
+    /// [`Engine::finish`] for a host that wants the summary alone: the records are counted in
+    /// it and not kept (the end of a long stream judges every case still kept).
+    pub fn finish_summary(self) -> Report {
+        self.finish_only(Only::Nothing)
+    }
+
+    /// [`Engine::finish`] for a host that asks about one ticket: the records about it (and
+    /// the whole summary).
+    pub fn finish_ticket(self, ticket: &str) -> Report {
+        self.finish_only(Only::Ticket(ticket.into()))
+    }
+
+    fn finish_only(mut self, only: Only) -> Report {
+        self.cell.with_dependent_mut(|_, e| {
+            let sink = e.sink_mut();
+            // Those already made final are filtered like the rest.
+            let before = std::mem::take(&mut sink.kept);
+            sink.only = only;
+            for record in before {
+                let ticket = record.ticket().map(str::to_string);
+                sink.keep(ticket.as_deref(), || record);
+            }
+        });
+        self.finish()
     }
 
     /// Ends the stream: the records still to come (cases still open are judged as of `now`,

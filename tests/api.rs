@@ -218,6 +218,74 @@ fn finishing_to_a_channel_gives_the_records_of_finish() {
     assert_eq!(report.summary, whole.summary);
 }
 
+/// A fork made in memory is the engine a snapshot restores: finishing it gives the same
+/// records and summary at every point of a stream (cases awake and at rest, events waiting out
+/// the window), and the engine it was made from goes on as if it had never been forked. A
+/// fork finished for its summary keeps no record, and one finished for a ticket keeps that
+/// ticket's records.
+#[test]
+fn a_fork_is_what_a_snapshot_restores_and_leaves_its_engine_alone() {
+    let text = generated(300, 7, true);
+    let set = every_policy();
+    // A short retention: cases settle (into the period tallies) while the stream goes on.
+    let opts = Options::default()
+        .reorder_window(Duration::hours(2))
+        .retain(Duration::days(2));
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut engine = Engine::new(&set, &opts);
+    let mut never_forked = Engine::new(&set, &opts);
+    let mut forks = 0;
+    // A fork that goes on with the stream ends like the engine.
+    let mut going_on: Option<Engine> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let expected = never_forked.push_json(line);
+        assert_eq!(engine.push_json(line), expected);
+        if let Some(fork) = going_on.as_mut() {
+            assert_eq!(fork.push_json(line), expected);
+        }
+        if i % (lines.len() / 5) != lines.len() / 10 {
+            continue;
+        }
+        forks += 1;
+        let bytes = engine.snapshot().expect("snapshot");
+        let restored = Engine::restore(&set, &bytes).expect("restore").finish();
+        let forked = engine.fork().finish();
+        assert!(forked.records.len() > 50, "{}", forked.records.len());
+        assert_eq!(forked.records, restored.records, "fork at line {i}");
+        assert_eq!(forked.summary, restored.summary, "fork at line {i}");
+        let counted = engine.fork().finish_summary();
+        assert!(counted.records.is_empty());
+        assert_eq!(counted.summary, restored.summary);
+        let ticket = restored
+            .records
+            .iter()
+            .rev()
+            .find_map(Record::ticket)
+            .expect("a record about a ticket");
+        let of_ticket: Vec<&Record> = restored
+            .records
+            .iter()
+            .filter(|r| r.ticket() == Some(ticket))
+            .collect();
+        let one = engine.fork().finish_ticket(ticket);
+        assert_eq!(one.records.iter().collect::<Vec<_>>(), of_ticket);
+        assert_eq!(one.summary, restored.summary);
+        if forks == 2 {
+            going_on = Some(engine.fork());
+        }
+    }
+    assert_eq!(forks, 5);
+    let (got, expected) = (engine.finish(), never_forked.finish());
+    assert_eq!(got.records, expected.records);
+    assert_eq!(got.summary, expected.summary);
+    let went_on = going_on.expect("a fork").finish();
+    assert_eq!(went_on.records, expected.records);
+    assert_eq!(went_on.summary, expected.summary);
+}
+
 #[test]
 fn a_bad_line_is_a_rejected_record_with_its_number_at_once() {
     let mut engine = Engine::new(&desk(), &Options::default());

@@ -54,7 +54,7 @@ impl Alert {
 }
 
 /// What an evaluator keeps to tell alerts.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Alarms {
     /// Cases applied to since the previous call: their clocks may have started, stopped or
     /// paused.

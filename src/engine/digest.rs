@@ -6,7 +6,7 @@
 use super::*;
 
 /// What a case keeps for its notification and period clauses until it settles.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Digest {
     pub(super) events: Vec<Kept>,
     /// Which of the evaluator's first-only digest rules have been met (bit `i`: rule `i`).
@@ -90,7 +90,7 @@ mod set_bits {
 
 /// The events of a case that matter to clocks, in canonical order, with the status before the
 /// first of them.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct ReplayLog {
     pub(super) status: Option<InlineStr>,
     pub(super) events: Vec<Logged>,
@@ -98,7 +98,7 @@ pub(super) struct ReplayLog {
 
 /// One event of a [`ReplayLog`]: its type (an index into the evaluator's `log_names`), and its
 /// attributes only when a trigger filters on them or it is a `status`.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Logged {
     #[serde(with = "crate::event::compact_instant")]
     pub(super) at: Instant,
@@ -109,7 +109,7 @@ pub(super) struct Logged {
 
 /// An event a case keeps for its notification and period clauses: without the ticket, id and
 /// line, which the case knows or the clauses never read.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Kept {
     #[serde(with = "crate::event::compact_instant")]
     pub(super) at: Instant,

@@ -61,7 +61,7 @@ impl Lane {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Chunk {
     /// Records, appended; never grown past the capacity it was made with, so that it is one
     /// allocation of a fixed size.
@@ -71,7 +71,7 @@ struct Chunk {
 }
 
 /// The cases at rest: each a record in an arena of chunks, found by its ticket's key.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Dormant {
     /// Positions of the records, hashed by their key's low 64 bits.
     table: HashTable<Pos>,

@@ -5,7 +5,7 @@
 use super::*;
 
 /// An accepted event waiting to be applied: ordered by instant, then arrival.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Waiting {
     pub(super) at: Instant,
     pub(super) arrival: u64,

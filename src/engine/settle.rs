@@ -37,7 +37,7 @@ pub(super) struct Resting<'a> {
 }
 
 /// The settling instant in front of a resting case's bytes.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Settles(#[serde(with = "crate::event::compact_instant::option")] Option<Instant>);
 
 impl<'a> Resting<'a> {
@@ -96,7 +96,7 @@ impl<'a> Resting<'a> {
 /// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
 /// window, if longer) each: the older generation is forgotten when the watermark has moved a
 /// generation past its start.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Finished {
     pub(super) current: HashSet64,
     pub(super) previous: HashSet64,
@@ -144,7 +144,7 @@ impl Finished {
 /// so it is kept small: its stop is known to be absent, what the clause's limit gives for its
 /// start (counting, amount, zone) is derived again when it is resolved, and pauses and
 /// evidence, which most cycles lack, share one optional box.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Deferred {
     /// Inline rather than shared: the shared ticket of a case costs a heap block of its own.
     pub(super) ticket: InlineStr,
@@ -157,7 +157,7 @@ pub(super) struct Deferred {
 }
 
 /// The pauses and stage evidence of a [`Deferred`] cycle that has any.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct DeferredExtra {
     pub(super) pauses: Box<[PauseSpan]>,
     pub(super) evidence: Box<[Box<[Instant]>]>,
@@ -208,6 +208,7 @@ impl Deferred {
 
 /// A list that grows by chunks of fixed size: for lists that may reach a million entries,
 /// where a `Vec` would copy itself when doubling and hold up to twice the memory it needs.
+#[derive(Clone)]
 pub(super) struct Chunked<T> {
     pub(super) chunks: Vec<Vec<T>>,
 }

@@ -30,6 +30,36 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.write(cases)
     }
 
+    /// A copy of the evaluator in memory, writing to `sink`: what [`Evaluator::snapshot`] and
+    /// [`Evaluator::restore`] would give, without writing every case as bytes and reading it
+    /// back. Cases at rest stay bytes in the copy (one copy of the arena), where a restore
+    /// would wake them all. A live host forks to judge as of now (a summary, an agenda)
+    /// while the original goes on; the changes the original tracks are not the copy's.
+    ///
+    /// `policies` are the evaluator's own (the same slice, which a host holding them in
+    /// another owner borrows anew).
+    pub(crate) fn fork<'q, T: Sink>(&self, policies: &'q [Policy], sink: T) -> Evaluator<'q, T> {
+        debug_assert!(std::ptr::eq(policies, self.policies));
+        let mut copy =
+            Evaluator::with_relevance(policies, self.opts.clone(), sink, self.relevance.clone());
+        copy.in_order = self.in_order.clone();
+        copy.waiting = self.waiting.clone();
+        copy.arrivals = self.arrivals;
+        copy.case_attrs = self.case_attrs.clone();
+        copy.cases = self.cases.clone();
+        copy.settling = self.settling.clone();
+        copy.dormant = self.dormant.clone();
+        copy.finished = self.finished.clone();
+        copy.watermark = self.watermark;
+        copy.deferred = self.deferred.clone();
+        copy.summary = self.summary.clone();
+        copy.periods.copy_from(&self.periods);
+        copy.deferred_notices = self.deferred_notices.clone();
+        copy.alarms = self.alarms.clone();
+        copy.partition = self.partition;
+        copy
+    }
+
     /// Remembers that a case changed (or settled), when changes are tracked.
     pub(super) fn mark_changed(&mut self, key: TicketKey) {
         if let Some(changed) = self.changed.as_mut() {

@@ -15,7 +15,7 @@ pub(super) const ID_SCAN_LIMIT: usize = 16;
 /// The ids of a case's accepted events, as 64-bit hashes (xxh3) with the line of each: 16 bytes
 /// an id, whatever its length. Two ids of one case with the same hash would be taken for a
 /// duplicate; among a thousand ids the odds are about 1 in 10^13.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) enum CaseIds {
     #[default]
     None,
@@ -118,7 +118,7 @@ pub(super) struct StageKey {
 
 /// What is kept of one case between its events: never the events themselves, except those
 /// of the types notification and period clauses read (`digest`).
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct CaseState {
     /// Inline: most tickets fit in 22 bytes, and a shared string would cost every kept case a
     /// heap block of its own; sinks get a shared copy made when the case settles.
@@ -167,7 +167,7 @@ pub(super) struct CaseState {
 }
 
 /// The parts of a case's state that most cases never need.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Rare {
     /// Evidence for stages: index into the evaluator's stage keys, and instant.
     pub(super) evidence: Vec<(u32, Instant)>,

@@ -49,7 +49,7 @@ const SWEEP_EVERY: u32 = 4096;
 type Entry = (Instant, Arc<str>);
 
 /// The state of one recurrence clause.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RepeatState {
     /// Per key, the kept cases in `(opened, ticket)` order.
     keys: HashMap<Group, Vec<Entry>>,

@@ -203,6 +203,24 @@ impl<'p> PeriodTally<'p> {
         }
     }
 
+    /// Takes the state of `other`, a tally of the same policies (see
+    /// [`crate::engine::Evaluator::fork`]): everything but what the policies imply.
+    pub(crate) fn copy_from(&mut self, other: &PeriodTally<'_>) {
+        self.samples = other.samples.clone();
+        self.targets = other.targets.clone();
+        self.measures = other.measures.clone();
+        self.current = other.current.clone();
+        self.deferred = other.deferred.clone();
+        self.repeats = other.repeats.clone();
+        self.draw = other.draw;
+        self.members = other.members.clone();
+        self.report = other.report.clone();
+        self.compliance = other.compliance.clone();
+        self.findings = other.findings.clone();
+        self.alerts = other.alerts.clone();
+        self.obligations = other.obligations.clone();
+    }
+
     pub(crate) fn restore(&mut self, state: PeriodRestored) {
         self.samples = state.samples;
         self.targets = state.targets;

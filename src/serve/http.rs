@@ -127,9 +127,11 @@ fn route(request: &mut Request, shared: &Shared) -> Answer {
     let result = match (request.method(), path.as_str()) {
         (Method::Post, "/events") => return post_events(request, shared),
         (Method::Get, "/healthz") => Ok(answer_json(200, &json!({ "status": "ok" }))),
-        (Method::Get, "/summary") => shared
-            .fork()
-            .map(|e| Answer(200, "application/json", e.finish().summary_pretty() + "\n")),
+        (Method::Get, "/summary") => Ok(Answer(
+            200,
+            "application/json",
+            shared.fork().finish_summary().summary_pretty() + "\n",
+        )),
         (Method::Get, "/agenda") => agenda(shared, &params),
         (Method::Get, "/metrics") => {
             super::metrics::render(shared).map(|m| Answer(200, "text/plain; version=0.0.4", m))
@@ -212,8 +214,7 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
         }
     };
     let project = param(params, "project");
-    let fork = shared.fork()?;
-    let report = fork.finish();
+    let report = shared.fork().finish();
     let Some(now) = report.summary.now else {
         return Ok(error(
             404,
@@ -289,9 +290,10 @@ fn case(shared: &Shared, ticket: &str) -> Result<Answer, String> {
             .flatten()
     };
     if why.is_some() {
-        let fork = shared.fork()?;
         lines.extend(
-            fork.finish()
+            shared
+                .fork()
+                .finish_ticket(ticket)
                 .records
                 .iter()
                 .filter(|r| r.ticket() == Some(ticket))

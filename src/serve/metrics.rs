@@ -27,7 +27,7 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         let engine = shared.engine();
         (engine.open_cases(), engine.watermark())
     };
-    let summary = shared.fork()?.finish().summary_json();
+    let summary = shared.fork().finish_summary().summary_json();
     let count = |key: &str| summary.get(key).and_then(|v| v.as_f64()).unwrap_or(0.0);
     let mut out = String::new();
     let one = |v: f64| vec![(String::new(), v)];

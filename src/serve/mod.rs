@@ -150,10 +150,10 @@ impl Shared {
         Ok(events)
     }
 
-    /// A copy of the engine, for a request that finishes it (agenda, summary).
-    pub fn fork(&self) -> Result<Engine, String> {
-        let bytes = self.engine().snapshot().map_err(|e| e.to_string())?;
-        Engine::restore(&self.policies, &bytes).map_err(|e| e.to_string())
+    /// A copy of the engine, for a request that finishes it (agenda, summary, metrics, a
+    /// case): made in memory, holding the engine (and the stream) only while it is copied.
+    pub fn fork(&self) -> Engine {
+        self.engine().fork()
     }
 }
 
