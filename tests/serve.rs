@@ -227,6 +227,17 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     let agenda = get_json(&format!("{url}/agenda?within=4h"), tok);
     assert_eq!(agenda["counts"]["overdue"], 1, "{agenda}");
     assert_eq!(agenda["items"][0]["ticket"], "A", "{agenda}");
+    let listed = agenda["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(agenda["total_items"], listed, "{agenda}");
+    // A limit shortens the list, never the counts.
+    let none = get_json(&format!("{url}/agenda?within=4h&limit=0"), tok);
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0), "{none}");
+    assert_eq!(none["counts"], agenda["counts"], "{none}");
+    assert_eq!(none["total_items"], listed, "{none}");
+    let all = get_json(&format!("{url}/agenda?within=4h&limit=all"), tok);
+    assert_eq!(all["items"], agenda["items"], "{all}");
+    let (status, bad) = request("GET", &format!("{url}/agenda?limit=many"), tok, None);
+    assert_eq!(status, 400, "{bad}");
     let south = get_json(&format!("{url}/agenda?within=4h&project=south"), tok);
     assert_eq!(south["items"].as_array().map(Vec::len), Some(0), "{south}");
     let case = get_json(&format!("{url}/cases/A"), tok);

@@ -213,6 +213,19 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
             ))
         }
     };
+    let limit = match param(params, "limit") {
+        None => Some(AGENDA_LIMIT),
+        Some("all") => None,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return Ok(error(
+                    400,
+                    &format!("`limit` is a number of items or `all`, not `{n}`"),
+                ))
+            }
+        },
+    };
     let project = param(params, "project");
     let report = shared.fork().finish();
     let Some(now) = report.summary.now else {
@@ -257,8 +270,21 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
         }
     }
     drop(engine);
-    Ok(answer_json(200, &to_json(&sink.into_agenda(now))))
+    let mut agenda = to_json(&sink.into_agenda(now));
+    // The counts cover every item; the list, the soonest `limit`.
+    if let Some(items) = agenda.get_mut("items").and_then(|i| i.as_array_mut()) {
+        let total = items.len();
+        if let Some(limit) = limit {
+            items.truncate(limit);
+        }
+        agenda["total_items"] = json!(total);
+    }
+    Ok(answer_json(200, &agenda))
 }
+
+/// How many items `GET /agenda` lists unless asked for another `limit`: what a duty desk
+/// reads (the default of `pledge agenda --limit`); the counts cover every item.
+const AGENDA_LIMIT: usize = 50;
 
 /// A record's JSON as it was written (keys in the order of `pledge check --format jsonl`).
 type Raw = Box<serde_json::value::RawValue>;
