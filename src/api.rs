@@ -460,6 +460,11 @@ impl Records {
 }
 
 impl Sink for Records {
+    /// A case's `project` is kept for an agenda drawn from a fork (see
+    /// [`Engine::fork_into`]), which counts items per project.
+    fn wants_case_attributes(&self) -> &[&'static str] {
+        &["project"]
+    }
     fn verdict(&mut self, verdict: &Verdict) {
         self.keep(Some(&verdict.ticket), || Record::Verdict(verdict.clone()));
     }
@@ -1013,6 +1018,17 @@ impl Engine {
                 outside: None,
             }),
         }
+    }
+
+    /// [`Engine::fork`] as an evaluator writing to `sink` (the agenda's, say), for a host that
+    /// judges as of now into something else than records. `policies` are the engine's own
+    /// (those of the [`PolicySet`] it was made with).
+    pub(crate) fn fork_into<'q, T: Sink>(
+        &self,
+        policies: &'q [Policy],
+        sink: T,
+    ) -> Evaluator<'q, T> {
+        self.cell.borrow_dependent().fork(policies, sink)
     }
 
     /// [`Engine::finish`] for a host that wants the summary alone: the records are counted in

@@ -240,6 +240,10 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(status, 400, "{bad}");
     let south = get_json(&format!("{url}/agenda?within=4h&project=south"), tok);
     assert_eq!(south["items"].as_array().map(Vec::len), Some(0), "{south}");
+    let north = get_json(&format!("{url}/agenda?within=4h&project=north"), tok);
+    assert_eq!(north["items"][0]["ticket"], "A", "{north}");
+    assert_eq!(north["items"][0]["project"], "north", "{north}");
+    assert_eq!(north["by_project"][0]["project"], "north", "{north}");
     let case = get_json(&format!("{url}/cases/A"), tok);
     assert_eq!(case["verdicts"][0]["status"], "breached", "{case}");
     assert!(

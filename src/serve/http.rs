@@ -227,50 +227,24 @@ fn agenda(shared: &Shared, params: &[(String, String)]) -> Result<Answer, String
         },
     };
     let project = param(params, "project");
-    let report = shared.fork().finish();
-    let Some(now) = report.summary.now else {
+    // A copy judged straight into the agenda: no record is kept but the agenda's items.
+    let policies = shared.policies.policies();
+    let sink = AgendaSink::new(policies, None, within).including_closed(include_closed);
+    let fork = shared.engine().fork_into(policies, sink);
+    let (summary, sink) = fork.finish();
+    let Some(now) = summary.now else {
         return Ok(error(
             404,
             "no events yet: there is no instant to draw the agenda at",
         ));
     };
-    let policies = shared.policies.policies();
-    let mut sink = AgendaSink::new(policies, Some(now), within).including_closed(include_closed);
-    let engine = shared.engine();
-    // The project of each case, from its kept events (read once per ticket).
-    let mut projects: std::collections::HashMap<String, Option<String>> = Default::default();
-    for record in &report.records {
-        let case_project = match record.ticket() {
-            Some(ticket) => match projects.get(ticket) {
-                Some(p) => p.clone(),
-                None => {
-                    let events = shared.kept_events(&engine, ticket)?;
-                    let p = crate::api::attr_of(&events, "project");
-                    projects.insert(ticket.to_string(), p.clone());
-                    p
-                }
-            },
-            None => None,
-        };
-        if project.is_some() && case_project.as_deref() != project {
-            continue;
-        }
-        if let Record::Verdict(v) = record {
-            // The agenda counts items per project: tell it the case's.
-            let mut attrs = crate::value::Attrs::new();
-            if let Some(p) = &case_project {
-                attrs.insert("project", crate::value::Value::String(p.as_str().into()));
-            }
-            sink.case_attrs(&v.ticket, &attrs);
-        }
-        match record {
-            Record::Verdict(v) => sink.verdict(v),
-            Record::Action(a) => sink.action(a),
-            _ => {}
-        }
+    let mut agenda = sink.into_agenda(now);
+    if let Some(project) = project {
+        agenda
+            .items
+            .retain(|item| item.project.as_deref() == Some(project));
     }
-    drop(engine);
-    let mut agenda = to_json(&sink.into_agenda(now));
+    let mut agenda = to_json(&agenda);
     // The counts cover every item; the list, the soonest `limit`.
     if let Some(items) = agenda.get_mut("items").and_then(|i| i.as_array_mut()) {
         let total = items.len();
