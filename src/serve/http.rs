@@ -6,8 +6,6 @@
 
 use super::Shared;
 use crate::agenda::{to_json, AgendaSink};
-use crate::api::Record;
-use crate::engine::Sink;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::sync::atomic::Ordering;
