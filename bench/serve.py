@@ -4,6 +4,7 @@
     bench/serve.py [--events 10000000] [--http-events 1000000] [--batch 5000] [--clients 4]
                    [--seed 1] [--policies 'policies/*.pledge'] [--timeout 1800]
                    [--js-minutes 0] [--only jetstream|http]
+                   [--scrape SECONDS] [--scrape-path /metrics]
 
 On the dense-quarter profile of bench/run (`pledge gen --profile dense --days 90`, 30 % of
 tickets never closed, follow-ups after `closed`; the file is shared with bench/run in
@@ -15,6 +16,9 @@ bench/data/), it measures:
              the service to its exit (which includes writing the final report), peak RSS.
              With --js-minutes M the run is bounded: after M minutes the service is stopped
              (SIGTERM, which commits) and the rate is the events it had read by then.
+             With --scrape S, `GET /metrics` (or --scrape-path, e.g. '/agenda?within=4h')
+             every S seconds meanwhile, as a monitoring system would: how long each answer
+             took (each judges a copy of the state as of now), and the rate and RSS with them.
   HTTP       the first --http-events events POSTed in bodies of --batch lines by --clients
              clients at once, each on its own connection and each body after the previous
              one's answer (a body is answered once committed: it waits for no timer, and
@@ -167,7 +171,40 @@ class Watch:
             f", open cases {self.m.get('pledge_open_cases', 0):,.0f}", file=sys.stderr)
 
 
-def jetstream(data, events, policies, timeout, work, minutes=0):
+class Scrapes:
+    """GETs `path` (/metrics, /agenda) every `every` seconds while `proc` runs, as a monitoring
+    system or a duty desk would, and keeps how long each answer took."""
+
+    def __init__(self, proc, addr, path, every):
+        self.proc, self.addr, self.path, self.every = proc, addr, path, every
+        self.seconds = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        if every:
+            self.thread.start()
+
+    def run(self):
+        host, port = self.addr.split(":")
+        while self.proc.poll() is None:
+            started = time.monotonic()
+            try:
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                conn.request("GET", self.path)
+                answer = conn.getresponse()
+                answer.read()
+                conn.close()
+                if answer.status == 200:
+                    self.seconds.append(time.monotonic() - started)
+            except OSError:
+                pass
+            time.sleep(self.every)
+
+    def done(self):
+        if self.every:
+            self.thread.join()
+        return sorted(self.seconds)
+
+
+def jetstream(data, events, policies, timeout, work, minutes=0, scrape=0, scrape_path="/metrics"):
     port = free_port()
     url = f"nats://127.0.0.1:{port}"
     nats = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(work, "nats"), "-a",
@@ -193,6 +230,7 @@ def jetstream(data, events, policies, timeout, work, minutes=0):
                                    state)
         rss = PeakRss(proc.pid)
         watch = Watch(addr)
+        scrapes = Scrapes(proc, addr, scrape_path, scrape)
         if minutes:
             try:
                 code = proc.wait(timeout=minutes * 60)
@@ -216,7 +254,7 @@ def jetstream(data, events, policies, timeout, work, minutes=0):
             return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": read,
                     "cpu_s": rss.cpu_s,
                     "bounded": True, "commit_bytes": watch.commit_bytes,
-                    "commit_s": watch.commit_s}
+                    "commit_s": watch.commit_s, "scrapes": scrapes.done()}
         wall = time.monotonic() - started
         peak = rss.done()
         if code != 0:
@@ -228,7 +266,7 @@ def jetstream(data, events, policies, timeout, work, minutes=0):
         return {"publish_s": publish_s, "wall": wall, "rss": peak, "read": events,
                 "cpu_s": rss.cpu_s,
                 "bounded": False, "commit_bytes": watch.commit_bytes,
-                "commit_s": watch.commit_s}
+                "commit_s": watch.commit_s, "scrapes": scrapes.done()}
     finally:
         nats.kill()
         nats.wait()
@@ -370,6 +408,10 @@ def main():
     ap.add_argument("--policies", default="policies/*.pledge")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds, per measurement")
     ap.add_argument("--only", choices=["jetstream", "http"], help="run one measurement")
+    ap.add_argument("--scrape", type=float, default=0,
+                    help="during the JetStream run, GET --scrape-path every this many seconds")
+    ap.add_argument("--scrape-path", default="/metrics",
+                    help="what --scrape asks for, e.g. /metrics or '/agenda?within=4h'")
     a = ap.parse_args()
     if not shutil.which("nats-server"):
         raise SystemExit("nats-server is needed (Debian: apt-get install -y nats-server)")
@@ -384,7 +426,8 @@ def main():
     js = web = None
     with tempfile.TemporaryDirectory() as work:
         if a.only in (None, "jetstream"):
-            js = jetstream(data, events, policies, a.timeout, work, a.js_minutes)
+            js = jetstream(data, events, policies, a.timeout, work, a.js_minutes, a.scrape,
+                           a.scrape_path)
         if a.only in (None, "http"):
             web = http_batches(data, a.http_events, a.batch, policies, a.timeout, work,
                                a.clients)
@@ -402,6 +445,12 @@ def main():
               f"{js['wall']:.1f} | {js['read'] / js['wall']:,.0f} | {js['cpu_s']:.1f} | "
               f"{js['read'] / max(js['cpu_s'], 0.01):,.0f} | {js['rss']:,.0f} | "
               f"{js['commit_bytes'] / 1e6:,.1f}, {js['commit_s']:.1f} | |")
+        if a.scrape:
+            got = js["scrapes"]
+            took = (f"answered in {got[len(got) // 2]:.2f} s (median), {got[-1]:.2f} s (max)"
+                    if got else "none answered")
+            print(f"\nDuring the JetStream run, `GET {a.scrape_path}` every {a.scrape:g} s: "
+                  f"{len(got)} answers, {took}; the peak RSS above includes them.")
     if web:
         print(f"| HTTP, bodies of {a.batch} lines, {a.clients} clients | {web['events']:,} | "
               f"{web['wall']:.1f} | {web['events'] / web['wall']:,.0f} | {web['cpu_s']:.1f} | "
