@@ -103,6 +103,9 @@ class Engine:
     @staticmethod
     def restore(policies: Policies, snapshot: bytes) -> "Engine":
         """An engine in the state of a snapshot; ValueError for other policies or bad bytes."""
+    def fork(self) -> "Engine":
+        """A copy made in memory (``restore(snapshot())``, far cheaper): finish it to judge
+        as of now while this engine goes on."""
     def explain(self, ticket: str) -> Optional[str]:
         """What the REPL's ``:why TICKET all`` says about a kept ticket (with ``explain=True``)."""
     @property

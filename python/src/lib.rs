@@ -642,6 +642,16 @@ impl Engine {
         })
     }
 
+    /// A copy of the engine as it is now, made in memory: what `Engine.restore(policies,
+    /// engine.snapshot())` gives, far cheaper. Finish the copy to see what a check ending now
+    /// would write, while this engine goes on with the stream.
+    fn fork(&mut self) -> PyResult<Engine> {
+        Ok(Engine {
+            inner: Some(self.running()?.fork()),
+            line: Vec::new(),
+        })
+    }
+
     /// What the REPL's `:why TICKET all` says about a ticket the engine keeps (made with
     /// `explain=True`); None otherwise.
     fn explain(&mut self, ticket: &str) -> PyResult<Option<String>> {

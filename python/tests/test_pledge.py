@@ -291,6 +291,26 @@ def test_snapshot_and_restore_mid_stream_give_the_records_of_an_uninterrupted_ru
         pledge.Engine.restore(policies, b"garbage")
 
 
+def test_a_fork_judges_as_of_now_and_leaves_the_engine_going_on(generated):
+    policies = [pledge.Policy.from_file(p) for p in sorted((ROOT / "policies").glob("*.pledge"))]
+    events = json_lines(generated)
+    engine = pledge.Engine(policies)
+    whole = engine.extend(events)
+    whole += engine.finish()["records"]
+    engine = pledge.Engine(policies)
+    records = engine.extend(events[: len(events) // 2])
+    now = engine.fork().finish()
+    restored = pledge.Engine.restore(policies, engine.snapshot()).finish()
+    assert now["records"] == restored["records"]
+    assert now["summary"] == restored["summary"]
+    assert now["records"]
+    records += engine.extend(events[len(events) // 2 :])
+    records += engine.finish()["records"]
+    assert records == whole
+    with pytest.raises(RuntimeError, match="finished"):
+        engine.fork()
+
+
 def test_an_explaining_engine_says_why():
     engine = pledge.Engine(pledge.Policy.from_text(DESK), explain=True)
     engine.push(opened("T-1", "2026-03-02T09:00:00+08:00"))
