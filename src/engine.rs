@@ -650,6 +650,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         });
     }
 
+    /// The counts so far (see [`crate::Engine::summary_so_far`]).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
     /// One event of the stream, in any order within the reorder window.
     pub fn push(&mut self, event: Event) {
         if self.case_attrs.is_none() {

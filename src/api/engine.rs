@@ -3,6 +3,7 @@
 
 use super::{Only, Options, PolicySet, Record, Records, Report};
 use crate::engine::{Alert, Evaluator, MergeError, Partition, Sink, SnapshotError};
+use crate::eval::Summary;
 use crate::event::{Event, Instant};
 use crate::input::{Format, ReadOptions, ReadStats, Record as InputRecord};
 use crate::policy::Policy;
@@ -333,6 +334,12 @@ impl Engine {
     /// Cases currently kept (open, or closed and within the retention).
     pub fn open_cases(&self) -> usize {
         self.cell.borrow_dependent().open_cases()
+    }
+
+    /// The counts so far: events accepted and rejected as they came, and the records made
+    /// final (a case still kept is judged at [`Engine::finish`], or on a fork).
+    pub fn summary_so_far(&self) -> &Summary {
+        self.cell.borrow_dependent().summary()
     }
 
     /// The latest `at` accepted so far.

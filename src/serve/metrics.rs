@@ -3,6 +3,7 @@
 use super::Shared;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 /// Escapes a label value (backslash, quote, line end).
 fn label(value: &str) -> String {
@@ -20,15 +21,49 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, rows: &[(String,
     }
 }
 
-/// The metrics text, from the live engine, a finished fork of it (for the per-clause counts,
-/// as `GET /summary` gives them) and the service's counters.
+/// How old the per-clause counts of `/metrics` may be before a scrape judges again. Judging
+/// as of now ends a copy of the whole state (seconds at a hundred thousand cases kept): a
+/// monitoring system scraping every few seconds must not make the service do that each time.
+pub const JUDGED_MAX_AGE: Duration = Duration::from_secs(30);
+
+/// The per-clause counts a check ending now would give, and when they were judged.
+pub struct Judged {
+    at: Instant,
+    summary: serde_json::Value,
+}
+
+/// The per-clause counts, judged now unless those judged last are younger than
+/// [`JUDGED_MAX_AGE`]; and their age. Scrapes that come together wait for one judging.
+fn judged(shared: &Shared) -> (serde_json::Value, Duration) {
+    let mut judged = shared.judged.lock().unwrap_or_else(|p| p.into_inner());
+    match judged.as_ref() {
+        Some(j) if j.at.elapsed() < JUDGED_MAX_AGE => (j.summary.clone(), j.at.elapsed()),
+        _ => {
+            let summary = shared.fork().finish_summary().summary_json();
+            *judged = Some(Judged {
+                at: Instant::now(),
+                summary: summary.clone(),
+            });
+            (summary, Duration::ZERO)
+        }
+    }
+}
+
+/// The metrics text, from the live engine (events, open cases, time), the per-clause counts of
+/// a finished fork of it (as `GET /summary` gives them, at most [`JUDGED_MAX_AGE`] old) and
+/// the service's counters.
 pub fn render(shared: &Shared) -> Result<String, String> {
-    let (open, watermark) = {
+    let (open, watermark, accepted, rejected) = {
         let engine = shared.engine();
-        (engine.open_cases(), engine.watermark())
+        let so_far = engine.summary_so_far();
+        (
+            engine.open_cases(),
+            engine.watermark(),
+            so_far.accepted,
+            so_far.rejected,
+        )
     };
-    let summary = shared.fork().finish_summary().summary_json();
-    let count = |key: &str| summary.get(key).and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let (summary, age) = judged(shared);
     let mut out = String::new();
     let one = |v: f64| vec![(String::new(), v)];
     metric(
@@ -36,14 +71,14 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         "pledge_events_accepted_total",
         "counter",
         "Events accepted.",
-        &one(count("accepted")),
+        &one(accepted as f64),
     );
     metric(
         &mut out,
         "pledge_events_rejected_total",
         "counter",
         "Input lines and events rejected.",
-        &one(count("rejected")),
+        &one(rejected as f64),
     );
     metric(
         &mut out,
@@ -98,15 +133,22 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         &mut out,
         "pledge_breaches",
         "gauge",
-        "Verdicts breached, as a check ending now counts them.",
+        "Verdicts breached, as a check ending now counts them (judged at most 30 s ago).",
         &breached,
     );
     metric(
         &mut out,
         "pledge_actions_missed",
         "gauge",
-        "Escalation stages missed, as a check ending now counts them.",
+        "Escalation stages missed, as a check ending now counts them (judged at most 30 s ago).",
         &missed,
+    );
+    metric(
+        &mut out,
+        "pledge_clause_counts_age_seconds",
+        "gauge",
+        "How long ago the per-clause counts were judged (at most 30 s: a scrape judges again).",
+        &one(age.as_secs_f64()),
     );
     metric(
         &mut out,

@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     pub deliveries: Arc<alerts::DeliveryStats>,
     /// Where alerts go: each target has an outbox in the store.
     pub targets: Vec<store::Target>,
+    /// The per-clause counts `/metrics` gives, as judged last (see [`metrics::JUDGED_MAX_AGE`]).
+    pub judged: Mutex<Option<metrics::Judged>>,
 }
 
 impl Shared {
@@ -241,6 +243,7 @@ pub fn run(config: Config) -> Result<(), String> {
         commit_micros: AtomicU64::new(0),
         deliveries: Arc::default(),
         targets: channels.iter().map(|c| c.target()).collect(),
+        judged: Mutex::new(None),
     });
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // Registering a flag is always possible for these two signals.
