@@ -396,6 +396,14 @@ def http_batches(data, count, batch, policies, timeout, work, clients=1):
             "p50": pct(0.5), "p99": pct(0.99), "max": latencies[-1] if latencies else 0}
 
 
+def last_commit(run):
+    """The last commit's MB and seconds, or a dash when they were not asked (a service that
+    exits at the end of its stream is not asked: see `jetstream`)."""
+    if not run["commit_bytes"]:
+        return "—"
+    return f"{run['commit_bytes'] / 1e6:,.1f}, {run['commit_s']:.1f}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=10_000_000)
@@ -444,7 +452,7 @@ def main():
         print(f"| {what} (published in {js['publish_s']:.1f} s) | {js['read']:,} | "
               f"{js['wall']:.1f} | {js['read'] / js['wall']:,.0f} | {js['cpu_s']:.1f} | "
               f"{js['read'] / max(js['cpu_s'], 0.01):,.0f} | {js['rss']:,.0f} | "
-              f"{js['commit_bytes'] / 1e6:,.1f}, {js['commit_s']:.1f} | |")
+              f"{last_commit(js)} | |")
         if a.scrape:
             got = js["scrapes"]
             took = (f"answered in {got[len(got) // 2]:.2f} s (median), {got[-1]:.2f} s (max)"
@@ -455,7 +463,7 @@ def main():
         print(f"| HTTP, bodies of {a.batch} lines, {a.clients} clients | {web['events']:,} | "
               f"{web['wall']:.1f} | {web['events'] / web['wall']:,.0f} | {web['cpu_s']:.1f} | "
               f"{web['events'] / max(web['cpu_s'], 0.01):,.0f} | {web['rss']:,.0f} | "
-              f"{web['commit_bytes'] / 1e6:,.1f}, {web['commit_s']:.1f} | "
+              f"{last_commit(web)} | "
               f"{web['p50'] * 1000:,.0f} / {web['p99'] * 1000:,.0f} / "
               f"{web['max'] * 1000:,.0f} ms ({web['alerts']:,} alerts) |")
 
