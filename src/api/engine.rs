@@ -426,12 +426,10 @@ impl Engine {
         self.cell.with_dependent_mut(|_, e| {
             let sink = e.sink_mut();
             // Those already made final are filtered like the rest.
-            let before = std::mem::take(&mut sink.kept);
             sink.only = only;
-            for record in before {
-                let ticket = record.ticket().map(str::to_string);
-                sink.keep(ticket.as_deref(), || record);
-            }
+            let mut kept = std::mem::take(&mut sink.kept);
+            kept.retain(|r| sink.wants(r.ticket()));
+            sink.kept = kept;
         });
         self.finish()
     }
@@ -492,20 +490,40 @@ impl Engine {
         let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
             Evaluator::restore(policies, Records::default(), &state.evaluator)
         })?;
+        Ok(Engine::restored(
+            cell,
+            policies,
+            state.tz,
+            state.lines,
+            state.stats,
+            state.explained,
+        ))
+    }
+
+    /// An engine around an evaluator restored or merged from states: it reads JSON Lines, with
+    /// the zone and counts the state had.
+    fn restored(
+        cell: Cell,
+        policies: &PolicySet,
+        tz: Option<Tz>,
+        lines: u64,
+        stats: ReadStats,
+        explained: Option<Explained>,
+    ) -> Engine {
         let relevance = cell.borrow_dependent().relevance().clone();
-        Ok(Engine {
+        Engine {
             cell,
             zone: policies.zone(),
             read: ReadOptions {
                 format: Format::Jsonl,
-                tz: state.tz,
+                tz,
                 relevance: Some(Arc::new(relevance)),
                 export: None,
             },
-            lines: state.lines,
-            stats: state.stats,
-            explained: state.explained,
-        })
+            lines,
+            stats,
+            explained,
+        }
     }
 }
 
@@ -538,20 +556,14 @@ pub fn merge_states(
     let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
         Evaluator::merge(policies, Records::default(), &inner)
     })?;
-    let relevance = cell.borrow_dependent().relevance().clone();
-    Ok(Engine {
+    Ok(Engine::restored(
         cell,
-        zone: policies.zone(),
-        read: ReadOptions {
-            format: Format::Jsonl,
-            tz: first.tz,
-            relevance: Some(Arc::new(relevance)),
-            export: None,
-        },
-        lines: first.lines,
-        stats: first.stats,
-        explained: None,
-    })
+        policies,
+        first.tz,
+        first.lines,
+        first.stats,
+        None,
+    ))
 }
 
 /// The evaluator's full state (as [`Engine::snapshot`] holds it) from an engine's state in
@@ -701,7 +713,6 @@ impl Engine {
         let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
             Evaluator::restore_parts(policies, Records::default(), &state.evaluator, cases)
         })?;
-        let relevance = cell.borrow_dependent().relevance().clone();
         let explained = state.explain.map(|since_prune| Explained {
             events: Default::default(),
             since_prune,
@@ -716,19 +727,14 @@ impl Engine {
                 ..Outside::default()
             }),
         });
-        Ok(Engine {
+        Ok(Engine::restored(
             cell,
-            zone: policies.zone(),
-            read: ReadOptions {
-                format: Format::Jsonl,
-                tz: state.tz,
-                relevance: Some(Arc::new(relevance)),
-                export: None,
-            },
-            lines: state.lines,
-            stats: state.stats,
+            policies,
+            state.tz,
+            state.lines,
+            state.stats,
             explained,
-        })
+        ))
     }
 }
 

@@ -442,15 +442,19 @@ enum Only {
 }
 
 impl Records {
-    /// Keeps the record `make` gives when the sink wants a record about `ticket`: a record
-    /// not wanted is not even copied.
-    fn keep(&mut self, ticket: Option<&str>, make: impl FnOnce() -> Record) {
-        let wanted = match &self.only {
+    /// Whether a record about `ticket` is kept.
+    fn wants(&self, ticket: Option<&str>) -> bool {
+        match &self.only {
             Only::All => true,
             Only::Nothing => false,
             Only::Ticket(only) => ticket == Some(&**only),
-        };
-        if !wanted {
+        }
+    }
+
+    /// Keeps the record `make` gives when the sink wants a record about `ticket`: a record
+    /// not wanted is not even copied.
+    fn keep(&mut self, ticket: Option<&str>, make: impl FnOnce() -> Record) {
+        if !self.wants(ticket) {
             return;
         }
         let record = make();

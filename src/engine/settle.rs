@@ -280,6 +280,30 @@ pub(super) fn expired_reason(ticket: &str, retain: Duration, idle: bool) -> Stri
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
+    /// How long the case is kept after `closed`: `--retain`, or the longest warranty or
+    /// follow-up window of a record clause that may apply to it (by its `kind` and its `when`
+    /// on the attributes as merged so far), so that a claim 60 days after a repair is seen by
+    /// a 3-month warranty without raising `--retain` for every case.
+    pub(super) fn retention(&self, case: &CaseState) -> Duration {
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
+        self.long_windows
+            .iter()
+            .filter(|&&(p, _)| {
+                let plan = &self.records[p as usize];
+                plan.guard.may_hold(kind) && plan.clause.applies.eval(&case.attrs)
+            })
+            .map(|&(_, window)| window)
+            .fold(self.opts.retain, Duration::max)
+    }
+
+    /// The longest any case is kept after `closed`.
+    pub(super) fn longest_retention(&self) -> Duration {
+        self.long_windows
+            .iter()
+            .map(|&(_, window)| window)
+            .fold(self.opts.retain, Duration::max)
+    }
+
     /// Whether the case, not closed, may settle after the retention without events: only a
     /// ticket in the deadlines' sense, one a deadline clause applies to, and neither a subject
     /// (`kind: asset` or `area`, SEMANTICS.md: an area, a lift, a building) nor a case a
