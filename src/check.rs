@@ -11,6 +11,9 @@ use crate::policy::Policy;
 use std::io::Read;
 use std::sync::Arc;
 
+mod split;
+pub use split::check_split;
+
 /// What a check came to: the evaluator's summary, the reader's counts and the sink.
 pub struct Checked<S> {
     pub summary: Summary,

@@ -53,7 +53,10 @@
 //!   `opened`), so that memory follows the recent past rather than the whole stream.
 //!
 //! Events later than an explicit `now` are ignored and counted (they still move the
-//! watermark). Rejected events do not move the watermark.
+//! watermark). So do the events rejected here (duplicates, late and expired events): every
+//! event moves stream time, accepted or not, so that stream time depends only on the stream,
+//! not on which events a case took, and is the same in every partition of a split. (Lines
+//! rejected by the reader carry no instant and do not move it.)
 
 mod alarm;
 mod apply;
@@ -126,6 +129,23 @@ pub trait Sink {
     fn wants_case_attributes(&self) -> &[&'static str] {
         &[]
     }
+    /// Where the records that follow stand in the output order: for a sink that merges the
+    /// records of the partitions of one stream evaluated side by side (see
+    /// [`crate::check::check_split`]); other sinks ignore it.
+    fn order(&mut self, _mark: OrderMark<'_>) {}
+}
+
+/// Where records stand in the evaluator's output order (see the module's documentation). The
+/// records of the event being pushed come first (its rejection), then those of the cases that
+/// settle as stream time moves, by [`OrderMark::Settles`]; at the end, by [`OrderMark::End`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderMark<'a> {
+    /// A case settles during the stream: the instant its settling was due, and its ticket's
+    /// key (the 128-bit XXH3 of the ticket), the order in which cases settle.
+    Settles { when: Instant, key: u128 },
+    /// At the end of the stream: the running cycles of settled cases (`part` 0), then their
+    /// notices (1), then the cases still kept (2), each part in the order of tickets.
+    End { part: u8, ticket: &'a str },
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -152,6 +172,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn wants_case_attributes(&self) -> &[&'static str] {
         (**self).wants_case_attributes()
+    }
+    fn order(&mut self, mark: OrderMark<'_>) {
+        (**self).order(mark)
     }
 }
 
@@ -705,6 +728,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         let reason =
                             format!("duplicate event id `{id}`, first seen on line {first}");
                         self.reject_event(&event, reason);
+                        self.advance(at);
                         return;
                     }
                 }
@@ -718,6 +742,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         crate::eval::verdict::rfc3339(at, chrono_tz::UTC),
                     );
                     self.reject_event(&event, reason);
+                    self.advance(at);
                     return;
                 }
                 case
@@ -727,6 +752,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     self.summary.expired += 1;
                     let reason = expired_reason(&event.ticket, self.opts.retain, idle);
                     self.reject_event(&event, reason);
+                    self.advance(at);
                     return;
                 }
                 let case = Box::new(CaseState::new(&event.ticket, event.line, mark));
@@ -810,6 +836,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     self.mark_changed(key);
                     if let Some(case) = self.cases.remove(&key) {
                         self.finished.insert(key.short(), case.closed.is_none());
+                        self.sink.order(OrderMark::Settles { when, key: key.0 });
                         self.settle_case(case, false);
                     }
                 }
@@ -835,16 +862,37 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// [`Evaluator::finish`] for an owner that cannot give the evaluator away: the summary is
     /// returned, the records have gone to the sink, and the evaluator is spent: drop it.
     pub fn finish_in_place(&mut self) -> Summary {
+        let now = self.finish_cases();
+        self.periods.finish(now, &mut self.sink, &mut self.summary);
+        std::mem::take(&mut self.summary)
+    }
+
+    /// The end of the stream but for the period records: applies the events still waiting,
+    /// resolves the running cycles of settled cases and their notices (each by ticket), and
+    /// settles the cases still kept (in ticket order). Returns the final `now`.
+    pub(crate) fn finish_cases(&mut self) -> Option<Instant> {
         self.release(None);
         let now = self.final_now();
         self.summary.now = now;
         if let Some(now) = now {
-            for d in std::mem::take(&mut self.deferred).into_iter() {
+            let mut deferred: Vec<Deferred> = std::mem::take(&mut self.deferred).into_iter().collect();
+            deferred.sort_by(|a, b| (&a.ticket, a.plan, a.cycle).cmp(&(&b.ticket, b.plan, b.cycle)));
+            for d in deferred {
                 let closed = d.closed;
                 let (ticket, facts) = d.facts(&self.plans);
+                self.sink.order(OrderMark::End {
+                    part: 0,
+                    ticket: &ticket,
+                });
                 self.emit(&ticket, &facts, now, None, closed);
             }
-            for (ticket, facts) in std::mem::take(&mut self.deferred_notices) {
+            let mut notices = std::mem::take(&mut self.deferred_notices);
+            notices.sort_by(|a, b| a.0.cmp(&b.0));
+            for (ticket, facts) in notices {
+                self.sink.order(OrderMark::End {
+                    part: 1,
+                    ticket: &ticket,
+                });
                 self.emit_findings(&ticket, &facts, now);
             }
         }
@@ -876,11 +924,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 _ => resting.take().and_then(Result::ok).map(Box::new),
             };
             if let Some(case) = case {
+                self.sink.order(OrderMark::End {
+                    part: 2,
+                    ticket: &case.ticket,
+                });
                 self.settle_case(case, true);
             }
         }
-        self.periods.finish(now, &mut self.sink, &mut self.summary);
-        std::mem::take(&mut self.summary)
+        now
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::args::{load_policies, open_stream, parse_partition, ColorChoice};
 use super::Outcome;
-use crate::check::{check_parallel_with, Checked};
+use crate::check::{check_parallel_with, check_split, Checked};
 use crate::engine::{EvalOptions, Partition, Sink};
 use crate::eval::Summary;
 use crate::input::ReadOptions;
@@ -112,6 +112,11 @@ pub struct CheckArgs {
     /// the evaluator's thread). The output is the same for any number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Evaluators judging side by side, each the tickets of one partition (default: 1). The
+    /// records, their order and the summary are those of one evaluator, whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64),
+          conflicts_with = "partition")]
+    pub evaluators: Option<u16>,
     /// No progress bar (it is only ever drawn on a terminal, for a file).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -178,6 +183,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         eval_opts,
         rejects,
         threads,
+        evaluators: args.evaluators.map_or(1, usize::from),
         progress: progress.clone(),
         group_by: &group_by,
         html: args.format == ReportFormat::Html,
@@ -278,6 +284,8 @@ struct Run<'a> {
     eval_opts: EvalOptions,
     rejects: Option<BufWriter<File>>,
     threads: usize,
+    /// `--evaluators`: more than one judges a split side by side.
+    evaluators: usize,
     progress: Option<ProgressBar>,
     /// `--group-by`: counted per group (and per month for the HTML page).
     group_by: &'a [String],
@@ -296,7 +304,21 @@ fn progress_bar(total: u64) -> ProgressBar {
 }
 
 impl Run<'_> {
-    fn go<S: Sink>(self, sink: S) -> io::Result<Checked<S>> {
+    fn go<S: Sink>(mut self, sink: S) -> io::Result<Checked<S>> {
+        match self.rejects.take() {
+            Some(out) => {
+                let checked = self.check(WithRejects::new(sink, out))?;
+                Ok(Checked {
+                    summary: checked.summary,
+                    read: checked.read,
+                    sink: checked.sink.finish()?,
+                })
+            }
+            None => self.check(sink),
+        }
+    }
+
+    fn check<S: Sink>(self, sink: S) -> io::Result<Checked<S>> {
         let bar = self.progress;
         let on_progress = |bytes: u64| {
             if let Some(bar) = &bar {
@@ -314,44 +336,38 @@ impl Run<'_> {
                 count_groups(tally, group_by);
             }
         };
-        match self.rejects {
-            Some(out) => {
-                let checked = check_parallel_with(
-                    self.policies,
-                    self.input,
-                    self.read_opts,
-                    self.eval_opts,
-                    WithRejects::new(sink, out),
-                    self.threads,
-                    on_progress,
-                    |e| {
-                        if let Some(p) = partition {
-                            e.partition(p);
-                        }
-                        setup(e.periods_mut());
-                    },
-                )?;
-                Ok(Checked {
-                    summary: checked.summary,
-                    read: checked.read,
-                    sink: checked.sink.finish()?,
-                })
-            }
-            None => check_parallel_with(
+        if self.evaluators > 1 && partition.is_none() {
+            let (summary, read, sink) = check_split(
                 self.policies,
                 self.input,
                 self.read_opts,
                 self.eval_opts,
                 sink,
                 self.threads,
+                self.evaluators,
                 on_progress,
-                |e| {
-                    if let Some(p) = partition {
-                        e.partition(p);
-                    }
-                    setup(e.periods_mut());
-                },
-            ),
+                setup,
+            )?;
+            return Ok(Checked {
+                summary,
+                read,
+                sink,
+            });
         }
+        check_parallel_with(
+            self.policies,
+            self.input,
+            self.read_opts,
+            self.eval_opts,
+            sink,
+            self.threads,
+            on_progress,
+            |e| {
+                if let Some(p) = partition {
+                    e.partition(p);
+                }
+                setup(e.periods_mut());
+            },
+        )
     }
 }

@@ -151,6 +151,26 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         Ok(merged)
     }
 
+    /// The partitions of one stream judged side by side, each to the end of its cases
+    /// ([`Evaluator::finish_cases`]), as one evaluator: the counts add up, the period tallies
+    /// are united and judged once, their records going to `sink`. Returns the summary.
+    pub(crate) fn finish_split<T: Sink>(
+        mut self,
+        others: Vec<Evaluator<'p, S>>,
+        sink: &mut T,
+    ) -> Summary {
+        let now = self.summary.now;
+        for other in others {
+            self.absorb(other);
+        }
+        self.partition = None;
+        self.summary.elsewhere = 0;
+        // One evaluator now: recurrence rules prune as a single one does.
+        self.periods.keep_repeat_candidates(false);
+        self.periods.finish(now, sink, &mut self.summary);
+        std::mem::take(&mut self.summary)
+    }
+
     /// Takes in the state of another partition at the same stream time.
     fn absorb<T: Sink>(&mut self, mut other: Evaluator<'p, T>) {
         for w in other.in_order.drain(..) {
