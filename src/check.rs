@@ -93,6 +93,19 @@ pub fn default_parser_threads() -> usize {
     (cores - 1).min(MAX_DEFAULT_PARSERS)
 }
 
+/// Evaluators and parser threads when the caller does not say, for a check split by tickets
+/// ([`check_split`]): on `c` cores, `c / 4` threads parse (none on two cores: the thread that
+/// deals the events out parses them) and the others evaluate, at most 16. On one core, one
+/// evaluator and no parser thread.
+pub fn default_split() -> (usize, usize) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let parsers = cores / 4;
+    ((cores - parsers).clamp(1, MAX_DEFAULT_EVALUATORS), parsers)
+}
+
+/// Evaluators beyond this many are not started unless asked for.
+const MAX_DEFAULT_EVALUATORS: usize = 16;
+
 /// Parsers beyond this many wait for the evaluator (bench/RESULTS.md).
 const MAX_DEFAULT_PARSERS: usize = 4;
 

@@ -13,6 +13,9 @@
 //! order (a stable sort: the records of one case come from one evaluator, in its order) and
 //! hands them to the sink. At the end the counts add up and the period tallies are united, as
 //! `pledge report --merge` unites those of a service's instances, and judged once.
+//!
+//! Policies that declare alerts are judged by one evaluator: an alert's periods are opened and
+//! lifted by the events of other tickets, which a partition does not see.
 
 use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
 use crate::eval::verdict::{Action, Finding, Rejected, Summary, Unopened, Verdict};
@@ -312,7 +315,26 @@ pub fn check_split<R: Read + Send, S: Sink>(
     on_progress: impl FnMut(u64),
     setup: impl Fn(&mut PeriodTally<'_>),
 ) -> std::io::Result<(Summary, ReadStats, S)> {
-    let count = evaluators.max(1);
+    // Alert periods are stream-wide state, opened and lifted by other tickets' events: a
+    // partition would miss those of the others. Policies with alerts are judged by one.
+    let count = if policies.iter().any(|p| !p.alerts.is_empty()) {
+        1
+    } else {
+        evaluators.max(1)
+    };
+    if count == 1 {
+        let checked = super::check_parallel_with(
+            policies,
+            input,
+            read_opts,
+            eval_opts,
+            sink,
+            threads,
+            on_progress,
+            |e| setup(e.periods_mut()),
+        )?;
+        return Ok((checked.summary, checked.read, checked.sink));
+    }
     let mut parts = Vec::with_capacity(count);
     for index in 0..count {
         let mut evaluator =

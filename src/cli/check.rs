@@ -108,12 +108,14 @@ pub struct CheckArgs {
     /// Colour in the human report and diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
-    /// Threads parsing JSON Lines beside the evaluator's own (default: cores − 1; 0: parse on
-    /// the evaluator's thread). The output is the same for any number.
+    /// Threads parsing JSON Lines beside the evaluators (default: a quarter of the cores with
+    /// several evaluators, else cores − 1; 0: parse on the thread that reads). The output is
+    /// the same for any number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Evaluators judging side by side, each the tickets of one partition (default: 1). The
-    /// records, their order and the summary are those of one evaluator, whatever the number.
+    /// Evaluators judging side by side, each the tickets of one partition (default: the cores
+    /// but a quarter, which parse; 1 on one core). The records, their order and the summary are
+    /// those of one evaluator, whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64),
           conflicts_with = "partition")]
     pub evaluators: Option<u16>,
@@ -165,7 +167,19 @@ pub fn run(args: CheckArgs) -> Outcome {
         RecordChoice::Problems => Records::Problems,
         RecordChoice::None => Records::None,
     };
-    let threads = args.threads.unwrap_or_else(default_threads);
+    // Split by tickets unless one evaluator (or one partition of a split) is asked for.
+    let evaluators = match (args.evaluators, args.partition) {
+        (_, Some(_)) => 1,
+        (Some(n), None) => usize::from(n),
+        (None, None) => crate::check::default_split().0,
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        if evaluators > 1 {
+            crate::check::default_split().1
+        } else {
+            default_threads()
+        }
+    });
     let progress = match stream.size {
         Some(total) if !args.quiet && io::stderr().is_terminal() => Some(progress_bar(total)),
         _ => None,
@@ -183,7 +197,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         eval_opts,
         rejects,
         threads,
-        evaluators: args.evaluators.map_or(1, usize::from),
+        evaluators,
         progress: progress.clone(),
         group_by: &group_by,
         html: args.format == ReportFormat::Html,

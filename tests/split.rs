@@ -1,0 +1,229 @@
+//! A check split by tickets (`pledge check --evaluators N`): N evaluators side by side, each
+//! judging the tickets of one partition while every event moves its time, give the records of
+//! one evaluator, in its order, and its summary, for every shipped policy, sorted or shuffled
+//! streams, duplicates, rejected lines, with and without `now`, for any number of evaluators
+//! and parser threads.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::cli::pledge;
+use pledge::check::{check_parallel_with, check_split};
+use pledge::engine::{Collect, EvalOptions};
+use pledge::input::ReadOptions;
+use pledge::period::{PeriodTally, ReportSpec};
+use pledge::policy::{PeriodUnit, Policy};
+use proptest::prelude::*;
+
+/// The shipped policies but those with alerts, which a split judges with one evaluator.
+fn split_policies() -> Vec<Policy> {
+    let mut policies = shipped_policies();
+    policies.retain(|p| p.alerts.is_empty());
+    assert!(policies.len() >= 10);
+    policies
+}
+
+fn shipped_policies() -> Vec<Policy> {
+    let mut paths: Vec<_> = std::fs::read_dir("policies")
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
+        })
+        .collect()
+}
+
+/// A generated stream (dense or a year's), shuffled within the window or not, with a broken
+/// line and some lines sent twice: once at once, once much later.
+fn stream(seed: u64, cases: u64, dense: bool, shuffle: bool) -> Vec<u8> {
+    let opts = pledge::gen::GenOptions {
+        cases,
+        seed,
+        days: 60,
+        assets: Some(6),
+        shuffle: if shuffle { 0.3 } else { 0.0 },
+        max_displacement: if shuffle { 40 } else { 0 },
+        ..pledge::gen::GenOptions::default()
+    };
+    let opts = if dense { opts.dense() } else { opts };
+    let mut text = Vec::new();
+    pledge::gen::generate(&opts, &mut text).expect("generates");
+    // Every line with an id, so that lines sent twice are duplicates.
+    let lines: Vec<Vec<u8>> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| l.len() > 1)
+        .enumerate()
+        .map(|(i, l)| [format!("{{\"id\":\"L{i}\",").as_bytes(), &l[1..]].concat())
+        .collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+        if i % 97 == 13 {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+        if i == lines.len() / 2 {
+            out.extend_from_slice(b"{broken\n");
+            out.extend_from_slice(&lines[lines.len() / 3]);
+            out.push(b'\n');
+        }
+        if i > 0 && i % 211 == 0 {
+            out.extend_from_slice(&lines[i / 2]);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn options(now: Option<&str>) -> EvalOptions {
+    EvalOptions {
+        now: now.map(|n| n.parse::<DateTime<Utc>>().expect("instant")),
+        reorder_window: chrono::Duration::hours(2),
+        retain: chrono::Duration::days(3),
+    }
+}
+
+fn by_week(tally: &mut PeriodTally<'_>) {
+    tally.report_by(ReportSpec {
+        unit: PeriodUnit::Week,
+        group_by: vec!["project".into()],
+    });
+}
+
+fn one(policies: &[Policy], text: &[u8], opts: EvalOptions) -> (String, Collect) {
+    let checked = check_parallel_with(
+        policies,
+        text,
+        &ReadOptions::default(),
+        opts,
+        Collect::default(),
+        0,
+        |_| {},
+        |e| by_week(e.periods_mut()),
+    )
+    .expect("reads");
+    (format!("{:?}", checked.summary), checked.sink)
+}
+
+fn split(
+    policies: &[Policy],
+    text: &[u8],
+    opts: EvalOptions,
+    evaluators: usize,
+    threads: usize,
+) -> (String, Collect) {
+    let (summary, _, sink) = check_split(
+        policies,
+        text,
+        &ReadOptions::default(),
+        opts,
+        Collect::default(),
+        threads,
+        evaluators,
+        |_| {},
+        by_week,
+    )
+    .expect("reads");
+    (format!("{summary:?}"), sink)
+}
+
+fn assert_same(a: &(String, Collect), b: &(String, Collect), what: &str) {
+    assert_eq!(a.0, b.0, "summary, {what}");
+    let (x, y) = (&a.1, &b.1);
+    assert_eq!(x.rejected, y.rejected, "rejected lines, {what}");
+    assert_eq!(x.unopened, y.unopened, "unopened, {what}");
+    assert_eq!(x.verdicts.len(), y.verdicts.len(), "verdicts, {what}");
+    for (i, (v, w)) in x.verdicts.iter().zip(&y.verdicts).enumerate() {
+        assert_eq!(v, w, "verdict {i}, {what}");
+    }
+    assert_eq!(x.actions, y.actions, "actions, {what}");
+    assert_eq!(x.findings, y.findings, "findings, {what}");
+    assert_eq!(x.periods, y.periods, "period records, {what}");
+    assert!(x == y, "records, {what}");
+}
+
+#[test]
+fn a_split_check_gives_the_records_of_one_evaluator_in_its_order() {
+    let policies = split_policies();
+    for (dense, shuffle) in [(true, false), (true, true), (false, true)] {
+        let text = stream(7, 400, dense, shuffle);
+        for now in [None, Some("2026-02-10T00:00:00Z")] {
+            let whole = one(&policies, &text, options(now));
+            assert!(!whole.1.verdicts.is_empty() && !whole.1.rejected.is_empty());
+            assert!(whole.0.contains("duplicates: ") && !whole.0.contains("duplicates: 0,"));
+            for (evaluators, threads) in [(2, 0), (3, 1), (5, 2)] {
+                let what = format!(
+                    "dense {dense}, shuffled {shuffle}, now {now:?}, {evaluators} evaluators, \
+                     {threads} parser threads"
+                );
+                assert_same(&whole, &split(&policies, &text, options(now), evaluators, threads), &what);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_stream_any_split(seed in 0u64..1000, evaluators in 2usize..5, dense: bool, shuffle: bool) {
+        let policies = split_policies();
+        let text = stream(seed, 120, dense, shuffle);
+        let whole = one(&policies, &text, options(None));
+        let parts = split(&policies, &text, options(None), evaluators, 0);
+        prop_assert_eq!(&whole.0, &parts.0);
+        prop_assert!(whole.1 == parts.1, "records differ");
+    }
+}
+
+/// A duplicate, rejected, carries the latest instant of the stream: it still moves stream
+/// time, so `now` at the end is its instant, with one evaluator or several.
+#[test]
+fn a_rejected_event_moves_stream_time_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"ticket":"A","at":"2026-03-02T08:00:00+08:00","type":"opened","id":"e1","attrs":{"category":"complaint"}}"#,
+            "\n",
+            r#"{"ticket":"B","at":"2026-03-02T08:30:00+08:00","type":"opened","id":"e2","attrs":{"category":"complaint"}}"#,
+            "\n",
+            r#"{"ticket":"A","at":"2026-03-02T12:00:00+08:00","type":"opened","id":"e1","attrs":{"category":"complaint"}}"#,
+            "\n",
+        ),
+    )
+    .expect("writes");
+    let mut outputs = Vec::new();
+    for evaluators in ["1", "2", "3"] {
+        let out = pledge()
+            .args(["check", "policies/customer-requests.pledge", "--events"])
+            .arg(&events)
+            .args(["--format", "json", "--records", "all", "--evaluators", evaluators])
+            .output()
+            .expect("runs");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc["summary"]["now"], "2026-03-02T12:00:00+08:00", "{evaluators}: {doc}");
+        assert_eq!(doc["summary"]["duplicates"], 1, "{evaluators}");
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
+
+/// Alert periods are stream-wide: with a policy that declares one, the check is one
+/// evaluator's whatever is asked.
+#[test]
+fn policies_with_alerts_are_judged_whole() {
+    let policies = shipped_policies();
+    assert!(policies.iter().any(|p| !p.alerts.is_empty()));
+    let text = stream(3, 300, true, false);
+    let whole = one(&policies, &text, options(None));
+    assert_same(&whole, &split(&policies, &text, options(None), 3, 0), "with alerts");
+}
