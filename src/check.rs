@@ -12,7 +12,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 mod split;
-pub use split::check_split;
+pub use split::{check_split, judged_whole};
 
 /// What a check came to: the evaluator's summary, the reader's counts and the sink.
 pub struct Checked<S> {

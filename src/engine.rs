@@ -875,8 +875,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let now = self.final_now();
         self.summary.now = now;
         if let Some(now) = now {
-            let mut deferred: Vec<Deferred> = std::mem::take(&mut self.deferred).into_iter().collect();
-            deferred.sort_by(|a, b| (&a.ticket, a.plan, a.cycle).cmp(&(&b.ticket, b.plan, b.cycle)));
+            let mut deferred: Vec<Deferred> =
+                std::mem::take(&mut self.deferred).into_iter().collect();
+            deferred
+                .sort_by(|a, b| (&a.ticket, a.plan, a.cycle).cmp(&(&b.ticket, b.plan, b.cycle)));
             for d in deferred {
                 let closed = d.closed;
                 let (ticket, facts) = d.facts(&self.plans);

@@ -15,11 +15,12 @@ use pledge::period::{PeriodTally, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
 use proptest::prelude::*;
 
-/// The shipped policies but those with alerts, which a split judges with one evaluator.
+/// The shipped policies but those with alerts or repeat rules, which a split judges with one
+/// evaluator.
 fn split_policies() -> Vec<Policy> {
     let mut policies = shipped_policies();
-    policies.retain(|p| p.alerts.is_empty());
-    assert!(policies.len() >= 10);
+    policies.retain(|p| !pledge::check::judged_whole(std::slice::from_ref(p)));
+    assert!(policies.len() >= 5, "{}", policies.len());
     policies
 }
 
@@ -162,7 +163,11 @@ fn a_split_check_gives_the_records_of_one_evaluator_in_its_order() {
                     "dense {dense}, shuffled {shuffle}, now {now:?}, {evaluators} evaluators, \
                      {threads} parser threads"
                 );
-                assert_same(&whole, &split(&policies, &text, options(now), evaluators, threads), &what);
+                assert_same(
+                    &whole,
+                    &split(&policies, &text, options(now), evaluators, threads),
+                    &what,
+                );
             }
         }
     }
@@ -205,11 +210,21 @@ fn a_rejected_event_moves_stream_time_too() {
         let out = pledge()
             .args(["check", "policies/customer-requests.pledge", "--events"])
             .arg(&events)
-            .args(["--format", "json", "--records", "all", "--evaluators", evaluators])
+            .args([
+                "--format",
+                "json",
+                "--records",
+                "all",
+                "--evaluators",
+                evaluators,
+            ])
             .output()
             .expect("runs");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        assert_eq!(doc["summary"]["now"], "2026-03-02T12:00:00+08:00", "{evaluators}: {doc}");
+        assert_eq!(
+            doc["summary"]["now"], "2026-03-02T12:00:00+08:00",
+            "{evaluators}: {doc}"
+        );
         assert_eq!(doc["summary"]["duplicates"], 1, "{evaluators}");
         outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
     }
@@ -217,13 +232,17 @@ fn a_rejected_event_moves_stream_time_too() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
-/// Alert periods are stream-wide: with a policy that declares one, the check is one
-/// evaluator's whatever is asked.
+/// Alert periods are stream-wide, and repeat rules prune as one evaluator goes: with a policy
+/// that declares either, the check is one evaluator's whatever is asked.
 #[test]
-fn policies_with_alerts_are_judged_whole() {
+fn policies_with_alerts_or_repeats_are_judged_whole() {
     let policies = shipped_policies();
-    assert!(policies.iter().any(|p| !p.alerts.is_empty()));
+    assert!(pledge::check::judged_whole(&policies));
     let text = stream(3, 300, true, false);
     let whole = one(&policies, &text, options(None));
-    assert_same(&whole, &split(&policies, &text, options(None), 3, 0), "with alerts");
+    assert_same(
+        &whole,
+        &split(&policies, &text, options(None), 3, 0),
+        "with alerts",
+    );
 }

@@ -14,8 +14,7 @@
 //! hands them to the sink. At the end the counts add up and the period tallies are united, as
 //! `pledge report --merge` unites those of a service's instances, and judged once.
 //!
-//! Policies that declare alerts are judged by one evaluator: an alert's periods are opened and
-//! lifted by the events of other tickets, which a partition does not see.
+//! Policies with alerts or repeat rules are judged by one evaluator ([`judged_whole`]).
 
 use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
 use crate::eval::verdict::{Action, Finding, Rejected, Summary, Unopened, Verdict};
@@ -299,6 +298,19 @@ impl<S: Sink> Dealer<'_, S> {
     }
 }
 
+/// Whether `policies` need one evaluator over the whole stream: alert periods are opened and
+/// lifted by other tickets' events, which a partition does not see; a repeat rule compares, in
+/// one evaluator, only the cases of the last two windows of a key as each case settles, while
+/// the partitions keep every candidate and could find a pair more.
+pub fn judged_whole(policies: &[Policy]) -> bool {
+    policies.iter().any(|p| {
+        !p.alerts.is_empty()
+            || p.clauses
+                .iter()
+                .any(|c| matches!(c.body, crate::policy::ClauseBody::Repeat(_)))
+    })
+}
+
 /// Reads `input` once with `evaluators` evaluators side by side (see the module's
 /// documentation), `setup` given each one's period tally before the first event; the records
 /// reach `sink` in the order one evaluator gives them. Returns the summary (that of one
@@ -315,9 +327,7 @@ pub fn check_split<R: Read + Send, S: Sink>(
     on_progress: impl FnMut(u64),
     setup: impl Fn(&mut PeriodTally<'_>),
 ) -> std::io::Result<(Summary, ReadStats, S)> {
-    // Alert periods are stream-wide state, opened and lifted by other tickets' events: a
-    // partition would miss those of the others. Policies with alerts are judged by one.
-    let count = if policies.iter().any(|p| !p.alerts.is_empty()) {
+    let count = if judged_whole(policies) {
         1
     } else {
         evaluators.max(1)
@@ -337,8 +347,11 @@ pub fn check_split<R: Read + Send, S: Sink>(
     }
     let mut parts = Vec::with_capacity(count);
     for index in 0..count {
-        let mut evaluator =
-            Evaluator::new(policies, eval_opts.clone(), Tagged::new(sink.wants_case_attributes()));
+        let mut evaluator = Evaluator::new(
+            policies,
+            eval_opts.clone(),
+            Tagged::new(sink.wants_case_attributes()),
+        );
         if let Some(p) = Partition::new(index as u32, count as u32) {
             evaluator.partition(p);
         }
@@ -393,7 +406,10 @@ pub fn check_split<R: Read + Send, S: Sink>(
         dealer.deliver_end();
         let mut parts: Vec<Evaluator<'_, Tagged>> = handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect();
         let read = read?;
         let first = parts.remove(0);
