@@ -618,3 +618,32 @@ fn a_work_order_export_checks_through_the_facade() {
         .count();
     assert_eq!(rejected, 5);
 }
+
+/// The one-shot checks split by tickets by default where the policies allow it: any number of
+/// evaluators gives the records and summary of one, in its order.
+#[test]
+fn a_check_with_several_evaluators_is_one_evaluators_check() {
+    let paths = [
+        "policies/cleaning.pledge",
+        "policies/management.pledge",
+        "policies/notices.pledge",
+        "policies/shopping-centre.pledge",
+        "policies/staff.pledge",
+    ];
+    let set = PolicySet::from_files(paths.iter().map(|p| root(p))).expect("parse");
+    let text = generated(300, 11, true);
+    let json = |evaluators: usize, threads: usize| {
+        let options = Options::default().evaluators(evaluators).threads(threads);
+        check_reader(&set, &text[..], &options)
+            .expect("read")
+            .to_json()
+    };
+    let one = json(1, 0);
+    assert!(
+        one["records"].as_array().is_some_and(|r| r.len() > 100),
+        "{one}"
+    );
+    for (evaluators, threads) in [(2, 0), (3, 1), (4, 0)] {
+        assert_eq!(one, json(evaluators, threads), "{evaluators} evaluators");
+    }
+}

@@ -244,6 +244,10 @@ pub struct Options {
     /// Threads parsing JSON Lines beside the evaluator in [`check_reader`] and [`check_path`]
     /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
     pub threads: usize,
+    /// Evaluators judging side by side in [`check_reader`] and [`check_path`], each the
+    /// tickets of one partition (`--evaluators`; see [`crate::check::check_split`]). The
+    /// records, their order and the summary are those of one evaluator.
+    pub evaluators: usize,
     /// A work-order export and the mapping of its columns (`--map`): [`check_reader`] and
     /// [`check_path`] read the input as that export instead of an event stream.
     pub export: Option<Arc<Export>>,
@@ -264,7 +268,8 @@ impl Default for Options {
             retain: eval.retain,
             tz: None,
             format: Format::Jsonl,
-            threads: crate::check::default_parser_threads(),
+            threads: crate::check::default_split().1,
+            evaluators: crate::check::default_split().0,
             explain: false,
             export: None,
             partition: None,
@@ -307,6 +312,12 @@ impl Options {
     /// Threads parsing JSON Lines beside the evaluator (`--threads`); 0: none.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Evaluators judging side by side (`--evaluators`); 1: one evaluator.
+    pub fn evaluators(mut self, evaluators: usize) -> Self {
+        self.evaluators = evaluators.max(1);
         self
     }
 
@@ -547,22 +558,56 @@ pub fn check_reader<R: Read + Send>(
     input: R,
     options: &Options,
 ) -> std::io::Result<Report> {
-    let checked = crate::check::check_parallel_with(
-        &policies.policies,
-        input,
-        &options.read(),
-        options.eval(),
-        Records::default(),
-        options.threads,
-        |_| {},
-        |e| options.setup(e),
-    )?;
+    let checked = check_with(policies, input, options, Records::default())?;
     Ok(Report {
         records: checked.sink.kept,
         summary: checked.summary,
         read: checked.read,
         zone: policies.zone(),
     })
+}
+
+/// One check of `input` into `sink`: split by tickets when several evaluators are asked for
+/// and no partition is, else with one evaluator.
+fn check_with<R: Read + Send, S: Sink>(
+    policies: &PolicySet,
+    input: R,
+    options: &Options,
+    sink: S,
+) -> std::io::Result<crate::check::Checked<S>> {
+    if options.evaluators > 1 && options.partition.is_none() {
+        let report = options.report.clone();
+        let (summary, read, sink) = crate::check::check_split(
+            &policies.policies,
+            input,
+            &options.read(),
+            options.eval(),
+            sink,
+            options.threads,
+            options.evaluators,
+            |_| {},
+            |tally| {
+                if let Some(spec) = &report {
+                    tally.report_by(spec.clone());
+                }
+            },
+        )?;
+        return Ok(crate::check::Checked {
+            summary,
+            read,
+            sink,
+        });
+    }
+    crate::check::check_parallel_with(
+        &policies.policies,
+        input,
+        &options.read(),
+        options.eval(),
+        sink,
+        options.threads,
+        |_| {},
+        |e| options.setup(e),
+    )
 }
 
 /// The options with the format (and an export's kind) of `path`'s extension.
@@ -604,15 +649,7 @@ pub fn check_path_to_json<W: std::io::Write>(
     let file = std::fs::File::open(path)?;
     let options = by_extension(options, path);
     let writer = crate::report::MachineWriter::new(out, true, crate::report::Records::All);
-    let checked = crate::check::check_parallel(
-        &policies.policies,
-        std::io::BufReader::new(file),
-        &options.read(),
-        options.eval(),
-        writer,
-        options.threads,
-        |_| {},
-    )?;
+    let checked = check_with(policies, std::io::BufReader::new(file), &options, writer)?;
     let out = checked
         .sink
         .finish(&checked.summary, &checked.read, policies.zone())?;

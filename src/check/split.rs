@@ -28,7 +28,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 
 /// Records read between two exchanges with the evaluators.
-const ROUND: usize = 4096;
+const ROUND: usize = 1024;
 
 /// Rounds the evaluators may be given before the reading thread takes back the records of
 /// the oldest: enough to keep them busy while it reads, few enough that little waits.
