@@ -96,7 +96,7 @@ use crate::eval::verdict::{
 };
 use crate::event::{Event, Instant};
 use crate::inline_str::InlineStr;
-use crate::period::{PeriodOut, PeriodRecord, PeriodTally};
+use crate::period::{PeriodOut, PeriodRecord, PeriodTally, SettleOrder};
 use crate::policy::{ActionKind, ClauseBody, Measure, Policy, Trigger};
 use crate::relevance::{NameSet, Relevance};
 use crate::value::{Attrs, Value};
@@ -368,6 +368,9 @@ pub struct Evaluator<'p, S: Sink> {
     alarms: Option<Box<alarm::Alarms>>,
     /// With a partition, only the events of its tickets are applied (see [`self::partition`]).
     partition: Option<Partition>,
+    /// The position in the stream of the line being pushed, as a split check numbers them
+    /// ([`Evaluator::at_position`]); it orders what recurrence rules log.
+    position: u64,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -594,6 +597,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
             partition: None,
+            position: 0,
         }
     }
 
@@ -646,6 +650,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.partition = (partition.count > 1).then_some(partition);
         self.periods
             .keep_repeat_candidates(self.partition.is_some());
+    }
+
+    /// The line pushed next is the `seq`th of the stream (a split check's dealer numbers the
+    /// lines it deals out): recurrence rules logging for the split order their cases by it.
+    pub(crate) fn at_position(&mut self, seq: u64) {
+        self.position = seq;
     }
 
     /// The partition this evaluator applies, if any.
@@ -837,6 +847,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     if let Some(case) = self.cases.remove(&key) {
                         self.finished.insert(key.short(), case.closed.is_none());
                         self.sink.order(OrderMark::Settles { when, key: key.0 });
+                        if self.periods.logs_repeats() {
+                            self.periods.settling(SettleOrder::Stream {
+                                seq: self.position,
+                                when,
+                                key: key.0,
+                            });
+                        }
                         self.settle_case(case, false);
                     }
                 }
@@ -930,6 +947,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     part: 2,
                     ticket: &case.ticket,
                 });
+                if self.periods.logs_repeats() {
+                    self.periods.settling(SettleOrder::End {
+                        ticket: Arc::from(&*case.ticket),
+                    });
+                }
                 self.settle_case(case, true);
             }
         }

@@ -15,8 +15,7 @@ use pledge::period::{PeriodTally, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
 use proptest::prelude::*;
 
-/// The shipped policies but those with alerts or repeat rules, which a split judges with one
-/// evaluator.
+/// The shipped policies but those with alerts, which a split judges with one evaluator.
 fn split_policies() -> Vec<Policy> {
     let mut policies = shipped_policies();
     policies.retain(|p| !pledge::check::judged_whole(std::slice::from_ref(p)));
@@ -232,10 +231,10 @@ fn a_rejected_event_moves_stream_time_too() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
-/// Alert periods are stream-wide, and repeat rules prune as one evaluator goes: with a policy
-/// that declares either, the check is one evaluator's whatever is asked.
+/// Alert periods are stream-wide: with a policy that declares one, the check is one
+/// evaluator's whatever is asked.
 #[test]
-fn policies_with_alerts_or_repeats_are_judged_whole() {
+fn policies_with_alerts_are_judged_whole() {
     let policies = shipped_policies();
     assert!(pledge::check::judged_whole(&policies));
     let text = stream(3, 300, true, false);
@@ -245,4 +244,85 @@ fn policies_with_alerts_or_repeats_are_judged_whole() {
         &split(&policies, &text, options(None), 3, 0),
         "with alerts",
     );
+}
+
+const DESK: &str = r#"policy "desk" {
+  repeat again "重复投诉" {
+    when kind == "complaint"
+    same unit 2 times within 1 day
+    then escalate project_manager "专项整改"
+  }
+}
+"#;
+
+/// One evaluator forgets the cases of a key opened more than two windows before its latest
+/// opening, so a case that settles much later (X, never closed, settled at the end) is not
+/// compared with them (Z, opened 12 hours after X). The split reproduces exactly that, with X
+/// and Z judged by different evaluators: the same firings, none naming X.
+#[test]
+fn a_split_forgets_repeat_candidates_as_one_evaluator_does() {
+    let policy = pledge::syntax::parse_policy(DESK, "desk.pledge", None).expect("parses");
+    let policies = vec![policy];
+    assert!(!pledge::check::judged_whole(&policies));
+    let in_part = |part: u32, prefix: &str| {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|t| pledge::engine::Partition::of(t, 2) == part)
+            .expect("a ticket")
+    };
+    let (x, z) = (in_part(0, "X-"), in_part(1, "Z-"));
+    let opened = |t: &str, at: &str| {
+        format!(
+            r#"{{"ticket":"{t}","at":"{at}","type":"opened","attrs":{{"kind":"complaint","unit":"1-101"}}}}"#
+        )
+    };
+    let closed = |t: &str, at: &str| format!(r#"{{"ticket":"{t}","at":"{at}","type":"closed"}}"#);
+    let mut lines = vec![
+        opened(&x, "2026-03-01T00:00:00Z"),
+        opened(&z, "2026-03-01T12:00:00Z"),
+        closed(&z, "2026-03-01T13:00:00Z"),
+    ];
+    for day in 3..12 {
+        let y = format!("Y-{day}");
+        lines.push(opened(&y, &format!("2026-03-{day:02}T08:00:00Z")));
+        lines.push(opened(
+            &format!("{y}b"),
+            &format!("2026-03-{day:02}T09:00:00Z"),
+        ));
+        lines.push(closed(&y, &format!("2026-03-{day:02}T10:00:00Z")));
+        lines.push(closed(
+            &format!("{y}b"),
+            &format!("2026-03-{day:02}T10:00:00Z"),
+        ));
+    }
+    let text = lines.join("\n") + "\n";
+    let opts = || EvalOptions {
+        now: None,
+        reorder_window: chrono::Duration::hours(1),
+        retain: chrono::Duration::days(1),
+    };
+    let whole = one(&policies, text.as_bytes(), opts());
+    let repeats: Vec<_> = whole
+        .1
+        .periods
+        .iter()
+        .filter_map(|r| match r {
+            pledge::period::PeriodRecord::Repeat(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(repeats.len() >= 9, "{repeats:?}");
+    assert!(
+        repeats
+            .iter()
+            .all(|r| r.cases.iter().all(|(t, _)| **t != *x)),
+        "one evaluator has forgotten Z when X settles: {repeats:?}"
+    );
+    for evaluators in [2, 3] {
+        assert_same(
+            &whole,
+            &split(&policies, text.as_bytes(), opts(), evaluators, 0),
+            &format!("{evaluators} evaluators"),
+        );
+    }
 }

@@ -14,7 +14,9 @@
 //! hands them to the sink. At the end the counts add up and the period tallies are united, as
 //! `pledge report --merge` unites those of a service's instances, and judged once.
 //!
-//! Policies with alerts or repeat rules are judged by one evaluator ([`judged_whole`]).
+//! Recurrence rules compare cases across partitions: each partition logs the cases it offers
+//! them with where each settled, and the logs are replayed in that order at the end. Policies
+//! with alerts are judged by one evaluator ([`judged_whole`]).
 
 use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
 use crate::eval::verdict::{Action, Finding, Rejected, Summary, Unopened, Verdict};
@@ -172,6 +174,7 @@ fn evaluate<'p>(
     for round in rounds {
         for (seq, item) in round {
             evaluator.sink_mut().at(seq);
+            evaluator.at_position(seq);
             match item {
                 Item::Event(event) => evaluator.push(event),
                 Item::Rejected(rejected) => evaluator.reject(rejected),
@@ -299,16 +302,11 @@ impl<S: Sink> Dealer<'_, S> {
 }
 
 /// Whether `policies` need one evaluator over the whole stream: alert periods are opened and
-/// lifted by other tickets' events, which a partition does not see; a repeat rule compares, in
-/// one evaluator, only the cases of the last two windows of a key as each case settles, while
-/// the partitions keep every candidate and could find a pair more.
+/// lifted by other tickets' events, which a partition does not see. (Recurrence rules do not:
+/// each partition logs the cases it offers them, with where each settled, and the logs are
+/// replayed in that order at the end, so that one evaluator's forgetting is reproduced.)
 pub fn judged_whole(policies: &[Policy]) -> bool {
-    policies.iter().any(|p| {
-        !p.alerts.is_empty()
-            || p.clauses
-                .iter()
-                .any(|c| matches!(c.body, crate::policy::ClauseBody::Repeat(_)))
-    })
+    policies.iter().any(|p| !p.alerts.is_empty())
 }
 
 /// Reads `input` once with `evaluators` evaluators side by side (see the module's
@@ -356,6 +354,7 @@ pub fn check_split<R: Read + Send, S: Sink>(
             evaluator.partition(p);
         }
         setup(evaluator.periods_mut());
+        evaluator.periods_mut().log_repeats();
         parts.push(evaluator);
     }
     let read_opts = ReadOptions {

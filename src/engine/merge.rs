@@ -160,6 +160,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         sink: &mut T,
     ) -> Summary {
         let now = self.summary.now;
+        let mut others = others;
+        {
+            let mut tallies: Vec<&mut PeriodTally<'p>> =
+                others.iter_mut().map(|o| &mut o.periods).collect();
+            self.periods.replay_repeats(&mut tallies);
+        }
         for other in others {
             self.absorb(other);
         }

@@ -53,4 +53,5 @@ pub use records::{
     ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodOut, PeriodRecord, RepeatAction,
     SampleDraw, SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,
 };
+pub(crate) use repeat::SettleOrder;
 pub use tally::{DrawSpec, PeriodTally, ReportSpec};

@@ -48,6 +48,20 @@ const SWEEP_EVERY: u32 = 4096;
 /// One case of a key: when it was opened, and its ticket.
 type Entry = (Instant, Arc<str>);
 
+/// Where a case stands in the order cases settle, for a check split by tickets: during the
+/// stream, the position of the line being pushed, then the case's settling instant and key; at
+/// the end, its ticket. The order of the values is the order one evaluator settles them in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SettleOrder {
+    Stream { seq: u64, when: Instant, key: u128 },
+    End { ticket: Arc<str> },
+}
+
+/// The cases a partition of a split check offered to a recurrence rule, with where each
+/// settled: replayed in that order over all partitions, they give what one evaluator gives,
+/// its forgetting included.
+pub(crate) type RepeatLog = Vec<(SettleOrder, Group, Entry)>;
+
 /// The state of one recurrence clause.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RepeatState {
@@ -59,6 +73,9 @@ pub(crate) struct RepeatState {
     inserts: u32,
     /// Keeps every candidate (a partition's state, to be merged): see the module doc.
     pub keep_all: bool,
+    /// A partition of a split check: the cases are logged, not compared (see [`RepeatLog`]).
+    #[serde(skip)]
+    pub log: Option<RepeatLog>,
 }
 
 impl RepeatState {
@@ -103,6 +120,19 @@ impl RepeatState {
                     .retain(|_, list| list.last().is_some_and(|(t, _)| *t >= cut));
             }
         }
+    }
+
+    /// The state one evaluator gives from the logs of the partitions of a split check: their
+    /// cases offered again in the order one evaluator settles them (a stable sort: the cases
+    /// of one settling are one partition's, in its order).
+    pub fn replayed(logs: Vec<RepeatLog>, times: u32, within: Duration) -> RepeatState {
+        let mut all: RepeatLog = logs.into_iter().flatten().collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = RepeatState::default();
+        for (_, key, entry) in all {
+            out.add(key, entry, times, within);
+        }
+        out
     }
 
     /// The state one evaluator over the union of `states`' cases gives: the rule run again

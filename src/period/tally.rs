@@ -23,7 +23,7 @@ use super::records::{
     ComplianceCount, PeriodRecord, RepeatAction, SampleDraw, SampleStatus, SampleVerdict,
     TargetVerdict,
 };
-use super::repeat::RepeatState;
+use super::repeat::{RepeatState, SettleOrder};
 use super::sampling::{required, sample_member};
 use super::target::{target_member, target_status};
 use super::window::window_findings;
@@ -126,6 +126,8 @@ pub struct PeriodTally<'p> {
     current: Option<(Arc<str>, CaseGroups)>,
     deferred: HashMap<Arc<str>, CaseGroups>,
     repeats: BTreeMap<usize, RepeatState>,
+    /// Where the case being offered settles, when recurrence rules log.
+    settle_order: Option<SettleOrder>,
     draw: Option<DrawSpec>,
     members: BTreeMap<Key, Vec<Arc<str>>>,
     report: Option<ReportSpec>,
@@ -267,6 +269,43 @@ impl<'p> PeriodTally<'p> {
         row.findings += findings;
     }
 
+    /// For a partition of a split check: recurrence rules log the cases offered to them, with
+    /// where each settled ([`PeriodTally::settling`]), for [`PeriodTally::replay_repeats`].
+    pub(crate) fn log_repeats(&mut self) {
+        for state in self.repeats.values_mut() {
+            state.log = Some(Vec::new());
+        }
+    }
+
+    /// Whether recurrence rules log (see [`PeriodTally::log_repeats`]).
+    pub(crate) fn logs_repeats(&self) -> bool {
+        self.repeats.values().any(|s| s.log.is_some())
+    }
+
+    /// Where the case about to be offered settles, when recurrence rules log.
+    pub(crate) fn settling(&mut self, order: SettleOrder) {
+        self.settle_order = Some(order);
+    }
+
+    /// The recurrence rules of this tally and of `others` (the partitions of one split check,
+    /// all logging) as one evaluator has them: their logs replayed in settling order. Leaves
+    /// `others` without recurrence state.
+    pub(crate) fn replay_repeats(&mut self, others: &mut [&mut PeriodTally<'_>]) {
+        for (i, state) in self.repeats.iter_mut() {
+            let Some(ClauseBody::Repeat(r)) = self.plans.get(*i).map(|p| &p.clause.body) else {
+                continue;
+            };
+            let mut logs = vec![state.log.take().unwrap_or_default()];
+            for other in others.iter_mut() {
+                if let Some(theirs) = other.repeats.remove(i) {
+                    logs.push(theirs.log.unwrap_or_default());
+                }
+            }
+            *state = RepeatState::replayed(logs, r.times, r.within);
+        }
+        self.settle_order = None;
+    }
+
     /// Under a partition of the tickets, recurrence rules keep every candidate, so that the
     /// partitions' states can be merged (see [`super::repeat`]).
     pub(crate) fn keep_repeat_candidates(&mut self, keep: bool) {
@@ -394,6 +433,7 @@ impl<'p> PeriodTally<'p> {
             current: None,
             deferred: HashMap::new(),
             repeats,
+            settle_order: None,
             draw: None,
             members: BTreeMap::new(),
             report: None,
@@ -552,7 +592,12 @@ impl<'p> PeriodTally<'p> {
                         continue;
                     }
                     if let Some(state) = self.repeats.get_mut(&i) {
-                        state.add(key, (opened.at, ticket.clone()), r.times, r.within);
+                        match (&mut state.log, &self.settle_order) {
+                            (Some(log), Some(order)) => {
+                                log.push((order.clone(), key, (opened.at, ticket.clone())))
+                            }
+                            _ => state.add(key, (opened.at, ticket.clone()), r.times, r.within),
+                        }
                     }
                 }
                 ClauseBody::Every(d) => {
