@@ -156,6 +156,13 @@ fn a_split_check_gives_the_records_of_one_evaluator_in_its_order() {
         for now in [None, Some("2026-02-10T00:00:00Z")] {
             let whole = one(&policies, &text, options(now));
             assert!(!whole.1.verdicts.is_empty() && !whole.1.rejected.is_empty());
+            let repeats = whole
+                .1
+                .periods
+                .iter()
+                .filter(|r| matches!(r, pledge::period::PeriodRecord::Repeat(_)))
+                .count();
+            assert!(repeats > 0, "the stream makes repeat rules fire");
             assert!(whole.0.contains("duplicates: ") && !whole.0.contains("duplicates: 0,"));
             for (evaluators, threads) in [(2, 0), (3, 1), (5, 2)] {
                 let what = format!(

@@ -295,7 +295,11 @@ impl<'p> PeriodTally<'p> {
             let Some(ClauseBody::Repeat(r)) = self.plans.get(*i).map(|p| &p.clause.body) else {
                 continue;
             };
-            let mut logs = vec![state.log.take().unwrap_or_default()];
+            // Not logging: the partitions' candidates are merged instead (see `absorb`).
+            let Some(mine) = state.log.take() else {
+                continue;
+            };
+            let mut logs = vec![mine];
             for other in others.iter_mut() {
                 if let Some(theirs) = other.repeats.remove(i) {
                     logs.push(theirs.log.unwrap_or_default());
