@@ -333,3 +333,42 @@ fn a_split_forgets_repeat_candidates_as_one_evaluator_does() {
         );
     }
 }
+
+/// `--evaluators` takes 1 to 64, and not with `--partition` (one partition of a split is one
+/// evaluator's work).
+#[test]
+fn the_evaluators_option_is_checked() {
+    let run = |extra: &[&str]| {
+        pledge()
+            .args([
+                "check",
+                "policies/customer-requests.pledge",
+                "--events",
+                "examples/service-desk.jsonl",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    for bad in [
+        &["--evaluators", "0"][..],
+        &["--evaluators", "65"],
+        &["--evaluators", "two"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--evaluators"),
+            "{bad:?}"
+        );
+    }
+    let both = run(&["--evaluators", "2", "--partition", "0/2"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+    let one = run(&["--evaluators", "1"]);
+    let four = run(&["--evaluators", "4"]);
+    assert!(one.status.code().is_some_and(|c| c <= 1));
+    assert_eq!(one.stdout, four.stdout);
+}
