@@ -128,11 +128,23 @@ pub fn feed<R: Read + Send, S: Sink>(
         Record::Event(event) => evaluator.push(event),
         Record::Rejected(rejected) => evaluator.reject(rejected),
     };
-    let read = if read_opts.format == Format::Jsonl && read_opts.export.is_none() && threads > 0 {
-        read_jsonl_parallel(input, &read_opts, threads, on_record, on_progress)?
-    } else {
-        read_events(input, &read_opts, on_record)?
-    };
+    let read = read_into(input, &read_opts, threads, on_record, on_progress)?;
     let (summary, sink) = evaluator.finish();
     Ok((summary, read, sink))
+}
+
+/// Reads `input` into `on_record`: JSON Lines parsed on `threads` threads (0: on the calling
+/// thread; CSV and exports, whose rows may span lines, always are).
+fn read_into<R: Read + Send>(
+    input: R,
+    read_opts: &ReadOptions,
+    threads: usize,
+    on_record: impl FnMut(Record),
+    on_progress: impl FnMut(u64),
+) -> std::io::Result<ReadStats> {
+    if read_opts.format == Format::Jsonl && read_opts.export.is_none() && threads > 0 {
+        read_jsonl_parallel(input, read_opts, threads, on_record, on_progress)
+    } else {
+        read_events(input, read_opts, on_record)
+    }
 }

@@ -2,6 +2,10 @@
 //! lateness, and a property test against the whole-case reading of SEMANTICS.md
 //! ([`evaluate_case_full`], which sees every event of a case at once).
 
+mod common;
+
+use common::shipped_policies;
+
 use chrono::{DateTime, Duration, Utc};
 use pledge::engine::evaluate_case_full;
 use pledge::engine::{Collect, EvalOptions, Evaluator};
@@ -548,21 +552,6 @@ fn a_case_is_judged_with_its_attributes_as_merged_up_to_now() {
 }
 
 // ---------------------------------------------------------------- generated streams
-
-fn shipped_policies() -> Vec<Policy> {
-    let mut paths: Vec<_> = std::fs::read_dir("policies")
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
-        })
-        .collect()
-}
 
 fn dense_stream(shuffle: f64) -> Vec<u8> {
     let opts = pledge::gen::GenOptions {

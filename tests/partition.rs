@@ -3,6 +3,10 @@
 //! its time, merged, give the period records and the summary of one evaluator over the whole
 //! stream, wherever the stream is cut.
 
+mod common;
+
+use common::shipped_policies;
+
 use chrono::{DateTime, Utc};
 use pledge::engine::PeriodSink;
 use pledge::engine::{Collect, EvalOptions, Evaluator, Partition, Sink};
@@ -12,21 +16,6 @@ use pledge::period::{PeriodRecord, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
 use pledge::report::period::merged_periods;
 use proptest::prelude::*;
-
-fn shipped_policies() -> Vec<Policy> {
-    let mut paths: Vec<_> = std::fs::read_dir("policies")
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
-        })
-        .collect()
-}
 
 /// A generated stream, with a bad line in the middle.
 fn stream(seed: u64, cases: u64, days: u32, shuffle: f64) -> Vec<Record> {

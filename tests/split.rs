@@ -8,6 +8,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::cli::pledge;
+use common::shipped_policies;
 use pledge::check::{check_parallel_with, check_split};
 use pledge::engine::{Collect, EvalOptions};
 use pledge::input::ReadOptions;
@@ -21,21 +22,6 @@ fn split_policies() -> Vec<Policy> {
     policies.retain(|p| !pledge::check::judged_whole(std::slice::from_ref(p)));
     assert!(policies.len() >= 5, "{}", policies.len());
     policies
-}
-
-fn shipped_policies() -> Vec<Policy> {
-    let mut paths: Vec<_> = std::fs::read_dir("policies")
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
-        })
-        .collect()
 }
 
 /// A generated stream (dense or a year's), shuffled within the window or not, with a broken
@@ -118,7 +104,7 @@ fn split(
     evaluators: usize,
     threads: usize,
 ) -> (String, Collect) {
-    let (summary, _, sink) = check_split(
+    let checked = check_split(
         policies,
         text,
         &ReadOptions::default(),
@@ -126,11 +112,12 @@ fn split(
         Collect::default(),
         threads,
         evaluators,
+        None,
         |_| {},
         by_week,
     )
     .expect("reads");
-    (format!("{summary:?}"), sink)
+    (format!("{:?}", checked.summary), checked.sink)
 }
 
 fn assert_same(a: &(String, Collect), b: &(String, Collect), what: &str) {

@@ -568,46 +568,29 @@ pub fn check_reader<R: Read + Send>(
     })
 }
 
-/// One check of `input` into `sink`: split by tickets when several evaluators are asked for
-/// and no partition is, else with one evaluator.
+/// One check of `input` into `sink`, split by tickets as `pledge check` does (see
+/// [`Options::evaluators`]), or one partition's with [`Options::partition`].
 fn check_with<R: Read + Send, S: Sink>(
     policies: &PolicySet,
     input: R,
     options: &Options,
     sink: S,
 ) -> std::io::Result<crate::check::Checked<S>> {
-    if options.evaluators > 1 && options.partition.is_none() {
-        let report = options.report.clone();
-        let (summary, read, sink) = crate::check::check_split(
-            &policies.policies,
-            input,
-            &options.read(),
-            options.eval(),
-            sink,
-            options.threads,
-            options.evaluators,
-            |_| {},
-            |tally| {
-                if let Some(spec) = &report {
-                    tally.report_by(spec.clone());
-                }
-            },
-        )?;
-        return Ok(crate::check::Checked {
-            summary,
-            read,
-            sink,
-        });
-    }
-    crate::check::check_parallel_with(
+    crate::check::check_split(
         &policies.policies,
         input,
         &options.read(),
         options.eval(),
         sink,
         options.threads,
+        options.evaluators,
+        options.partition,
         |_| {},
-        |e| options.setup(e),
+        |tally| {
+            if let Some(spec) = &options.report {
+                tally.report_by(spec.clone());
+            }
+        },
     )
 }
 

@@ -18,10 +18,11 @@
 //! them with where each settled, and the logs are replayed in that order at the end. Policies
 //! with alerts are judged by one evaluator ([`judged_whole`]).
 
+use super::Checked;
 use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
-use crate::eval::verdict::{Action, Finding, Rejected, Summary, Unopened, Verdict};
+use crate::eval::verdict::{Action, Finding, Rejected, Unopened, Verdict};
 use crate::event::{Event, Instant};
-use crate::input::{read_events, read_jsonl_parallel, Format, ReadOptions, ReadStats, Record};
+use crate::input::{ReadOptions, Record};
 use crate::period::PeriodTally;
 use crate::policy::Policy;
 use crate::value::Attrs;
@@ -311,8 +312,10 @@ pub fn judged_whole(policies: &[Policy]) -> bool {
 
 /// Reads `input` once with `evaluators` evaluators side by side (see the module's
 /// documentation), `setup` given each one's period tally before the first event; the records
-/// reach `sink` in the order one evaluator gives them. Returns the summary (that of one
-/// evaluator), the reader's counts and the sink.
+/// reach `sink` in the order one evaluator gives them, and the summary is one evaluator's.
+/// With `partition`, one evaluator judges that partition's tickets only (one instance of a
+/// split, `--partition`); with one evaluator, or policies [`judged_whole`], this is
+/// [`super::check_parallel_with`].
 #[allow(clippy::too_many_arguments)]
 pub fn check_split<R: Read + Send, S: Sink>(
     policies: &[Policy],
@@ -322,16 +325,17 @@ pub fn check_split<R: Read + Send, S: Sink>(
     mut sink: S,
     threads: usize,
     evaluators: usize,
+    partition: Option<Partition>,
     on_progress: impl FnMut(u64),
     setup: impl Fn(&mut PeriodTally<'_>),
-) -> std::io::Result<(Summary, ReadStats, S)> {
-    let count = if judged_whole(policies) {
+) -> std::io::Result<Checked<S>> {
+    let count = if partition.is_some() || judged_whole(policies) {
         1
     } else {
         evaluators.max(1)
     };
     if count == 1 {
-        let checked = super::check_parallel_with(
+        return super::check_parallel_with(
             policies,
             input,
             read_opts,
@@ -339,20 +343,23 @@ pub fn check_split<R: Read + Send, S: Sink>(
             sink,
             threads,
             on_progress,
-            |e| setup(e.periods_mut()),
-        )?;
-        return Ok((checked.summary, checked.read, checked.sink));
+            |e| {
+                if let Some(p) = partition {
+                    e.partition(p);
+                }
+                setup(e.periods_mut());
+            },
+        );
     }
     let mut parts = Vec::with_capacity(count);
-    for index in 0..count {
+    for _ in 0..count {
+        // Not told its partition: the dealer hands it only its own events, and asking again
+        // would hash every ticket twice.
         let mut evaluator = Evaluator::new(
             policies,
             eval_opts.clone(),
             Tagged::new(sink.wants_case_attributes()),
         );
-        if let Some(p) = Partition::new(index as u32, count as u32) {
-            evaluator.partition(p);
-        }
         setup(evaluator.periods_mut());
         evaluator.periods_mut().log_repeats();
         parts.push(evaluator);
@@ -387,12 +394,7 @@ pub fn check_split<R: Read + Send, S: Sink>(
             outstanding: 0,
         };
         let on_record = |record| dealer.record(record);
-        let read = if read_opts.format == Format::Jsonl && read_opts.export.is_none() && threads > 0
-        {
-            read_jsonl_parallel(input, &read_opts, threads, on_record, on_progress)
-        } else {
-            read_events(input, &read_opts, on_record)
-        };
+        let read = super::read_into(input, &read_opts, threads, on_record, on_progress);
         if dealer.in_round > 0 {
             dealer.deal();
         }
@@ -413,7 +415,11 @@ pub fn check_split<R: Read + Send, S: Sink>(
         let read = read?;
         let first = parts.remove(0);
         let summary = first.finish_split(parts, &mut sink);
-        Ok((summary, read, ()))
+        Ok((summary, read))
     })
-    .map(|(summary, read, ())| (summary, read, sink))
+    .map(|(summary, read)| Checked {
+        summary,
+        read,
+        sink,
+    })
 }

@@ -2,7 +2,7 @@
 
 use super::args::{load_policies, open_stream, parse_partition, ColorChoice};
 use super::Outcome;
-use crate::check::{check_parallel_with, check_split, Checked};
+use crate::check::{check_split, Checked};
 use crate::engine::{EvalOptions, Partition, Sink};
 use crate::eval::Summary;
 use crate::input::ReadOptions;
@@ -350,38 +350,17 @@ impl Run<'_> {
                 count_groups(tally, group_by);
             }
         };
-        if self.evaluators > 1 && partition.is_none() {
-            let (summary, read, sink) = check_split(
-                self.policies,
-                self.input,
-                self.read_opts,
-                self.eval_opts,
-                sink,
-                self.threads,
-                self.evaluators,
-                on_progress,
-                setup,
-            )?;
-            return Ok(Checked {
-                summary,
-                read,
-                sink,
-            });
-        }
-        check_parallel_with(
+        check_split(
             self.policies,
             self.input,
             self.read_opts,
             self.eval_opts,
             sink,
             self.threads,
+            self.evaluators,
+            partition,
             on_progress,
-            |e| {
-                if let Some(p) = partition {
-                    e.partition(p);
-                }
-                setup(e.periods_mut());
-            },
+            setup,
         )
     }
 }

@@ -33,6 +33,22 @@ pub fn in_2026(s: &str) -> Instant {
 }
 
 /// A policy `p` in Asia/Shanghai holding `body` (clauses indented by two spaces).
+/// Every shipped policy (`policies/*.pledge`), in file name order.
+pub fn shipped_policies() -> Vec<Policy> {
+    let mut paths: Vec<_> = std::fs::read_dir("policies")
+        .expect("policies/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
+        })
+        .collect()
+}
+
 pub fn policy(body: &str) -> Policy {
     let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
     parse_policy(&src, "test.pledge", None)
