@@ -891,11 +891,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.release(None);
         let now = self.final_now();
         self.summary.now = now;
+        // What only a continuing stream needs goes first: what is listed and sorted below takes
+        // the memory these free rather than adding to the peak.
+        self.settling = SettleQueue::new();
+        self.finished = Finished::default();
+        self.in_order = VecDeque::new();
+        self.waiting = BinaryHeap::new();
         if let Some(now) = now {
-            let mut deferred: Vec<Deferred> =
-                std::mem::take(&mut self.deferred).into_iter().collect();
-            deferred
-                .sort_by(|a, b| (&a.ticket, a.plan, a.cycle).cmp(&(&b.ticket, b.plan, b.cycle)));
+            let deferred = std::mem::take(&mut self.deferred).into_sorted_by(|a, b| {
+                (&a.ticket, a.plan, a.cycle).cmp(&(&b.ticket, b.plan, b.cycle))
+            });
             for d in deferred {
                 let closed = d.closed;
                 let (ticket, facts) = d.facts(&self.plans);
@@ -915,12 +920,6 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 self.emit_findings(&ticket, &facts, now);
             }
         }
-        // What only a continuing stream needs goes before the cases are listed: the list takes
-        // the memory they free rather than adding to the peak.
-        self.settling = SettleQueue::new();
-        self.finished = Finished::default();
-        self.in_order = VecDeque::new();
-        self.waiting = BinaryHeap::new();
         // In the order of their tickets, woken one at a time: the cases at rest are most of
         // them, and waking them all at once would cost what resting saved. Those at rest are
         // listed by their place in the arena, whose table goes first.
