@@ -68,6 +68,7 @@ pub mod partition;
 mod queue;
 mod settle;
 mod settling;
+mod shadow;
 mod snapshot;
 mod state;
 mod whole_case;
@@ -368,6 +369,8 @@ pub struct Evaluator<'p, S: Sink> {
     alarms: Option<Box<alarm::Alarms>>,
     /// With a partition, only the events of its tickets are applied (see [`self::partition`]).
     partition: Option<Partition>,
+    /// In a split check, the alert cases of the other partitions ([`shadow`]).
+    shadow: Option<Box<shadow::Shadow<'p>>>,
     /// The position in the stream of the line being pushed, as a split check numbers them
     /// ([`Evaluator::at_position`]); it orders what recurrence rules log.
     position: u64,
@@ -597,6 +600,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             alarms: None,
             guard_tracks: track_count > GUARDED_FROM_TRACKS,
             partition: None,
+            shadow: None,
             position: 0,
         }
     }
@@ -817,6 +821,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.watermark = Some(at);
+        self.shadow_to(Some(at));
         let longest = self.longest_retention();
         self.finished
             .advance(at, FINISHED_MEMORY.max(longest + longest));
@@ -888,6 +893,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// resolves the running cycles of settled cases and their notices (each by ticket), and
     /// settles the cases still kept (in ticket order). Returns the final `now`.
     pub(crate) fn finish_cases(&mut self) -> Option<Instant> {
+        self.shadow_to(None);
         self.release(None);
         let now = self.final_now();
         self.summary.now = now;

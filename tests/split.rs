@@ -16,12 +16,25 @@ use pledge::period::{PeriodTally, ReportSpec};
 use pledge::policy::{PeriodUnit, Policy};
 use proptest::prelude::*;
 
-/// The shipped policies but those with alerts, which a split judges with one evaluator.
+/// Every shipped policy: their alerts too are followed by every partition.
 fn split_policies() -> Vec<Policy> {
-    let mut policies = shipped_policies();
-    policies.retain(|p| !pledge::check::judged_whole(std::slice::from_ref(p)));
-    assert!(policies.len() >= 5, "{}", policies.len());
+    let policies = shipped_policies();
+    assert!(policies.iter().any(|p| !p.alerts.is_empty()));
+    assert!(!pledge::check::judged_whole(&policies));
     policies
+}
+
+/// How many findings and met checks the clauses that hold during an alert gave.
+fn during_alerts(out: &Collect) -> usize {
+    let during = [
+        "elder_storm_check",
+        "typhoon_duty_24h",
+        "typhoon_patrol_hourly",
+    ];
+    out.findings
+        .iter()
+        .filter(|f| during.contains(&&*f.clause))
+        .count()
 }
 
 /// A generated stream (dense or a year's), shuffled within the window or not, with a broken
@@ -30,6 +43,8 @@ fn stream(seed: u64, cases: u64, dense: bool, shuffle: bool) -> Vec<u8> {
     let opts = pledge::gen::GenOptions {
         cases,
         seed,
+        // Summer: weather warnings are raised (see `gen::cover`).
+        start: (2026, 7, 1),
         days: 60,
         assets: Some(6),
         shuffle: if shuffle { 0.3 } else { 0.0 },
@@ -140,7 +155,7 @@ fn a_split_check_gives_the_records_of_one_evaluator_in_its_order() {
     let policies = split_policies();
     for (dense, shuffle) in [(true, false), (true, true), (false, true)] {
         let text = stream(7, 400, dense, shuffle);
-        for now in [None, Some("2026-02-10T00:00:00Z")] {
+        for now in [None, Some("2026-08-10T00:00:00Z")] {
             let whole = one(&policies, &text, options(now));
             assert!(!whole.1.verdicts.is_empty() && !whole.1.rejected.is_empty());
             let repeats = whole
@@ -150,6 +165,9 @@ fn a_split_check_gives_the_records_of_one_evaluator_in_its_order() {
                 .filter(|r| matches!(r, pledge::period::PeriodRecord::Repeat(_)))
                 .count();
             assert!(repeats > 0, "the stream makes repeat rules fire");
+            if now.is_none() {
+                assert!(during_alerts(&whole.1) > 0, "the stream raises alerts");
+            }
             assert!(whole.0.contains("duplicates: ") && !whole.0.contains("duplicates: 0,"));
             for (evaluators, threads) in [(2, 0), (3, 1), (5, 2)] {
                 let what = format!(
@@ -225,19 +243,113 @@ fn a_rejected_event_moves_stream_time_too() {
     assert_eq!(outputs[0], outputs[2]);
 }
 
-/// Alert periods are stream-wide: with a policy that declares one, the check is one
-/// evaluator's whatever is asked.
+const STORM: &str = r#"policy "storm" {
+  events raised, lifted
+  alert storm "台风暴雨预警" {
+    when kind == "weather_warning"
+    from raised until lifted
+  }
+  every elder_storm_check "台风暴雨期间询问空巢老人" {
+    when kind == "resident"
+    during storm
+    contacted at least 1 per alert
+  }
+}
+"#;
+
+/// An alert case's periods hold for subjects in every partition: each evaluator follows the
+/// alert cases the others own. W raises and lifts a warning; the residents R0..R7, spread over
+/// the partitions, are asked or not during it, and are closed (so they settle during the
+/// stream) or not (judged at the end). A warning raised by the event that also names its
+/// ticket an alert case, a duplicate of its raise and a late lift are followed as its owner
+/// takes them, as is a warning whose raise comes before its opening.
 #[test]
-fn policies_with_alerts_are_judged_whole() {
-    let policies = shipped_policies();
-    assert!(pledge::check::judged_whole(&policies));
-    let text = stream(3, 300, true, false);
-    let whole = one(&policies, &text, options(None));
-    assert_same(
-        &whole,
-        &split(&policies, &text, options(None), 3, 0),
-        "with alerts",
+fn every_partition_follows_the_alerts_of_the_others() {
+    let policy = pledge::syntax::parse_policy(STORM, "storm.pledge", None).expect("parses");
+    let policies = vec![policy];
+    assert!(!pledge::check::judged_whole(&policies));
+    let line = |ticket: &str, at: &str, kind: &str, extra: &str| {
+        format!(r#"{{"ticket":"{ticket}","at":"2026-07-{at}:00+08:00","type":"{kind}"{extra}}}"#)
+    };
+    let mut lines = vec![
+        line(
+            "W",
+            "01T08:00",
+            "opened",
+            r#","attrs":{"kind":"weather_warning"}"#,
+        ),
+        line("W", "01T09:00", "raised", r#","id":"w1""#),
+    ];
+    for i in 0..8 {
+        let r = format!("R{i}");
+        lines.push(line(
+            &r,
+            "01T07:00",
+            "opened",
+            r#","attrs":{"kind":"resident"}"#,
+        ));
+        if i % 2 == 0 {
+            lines.push(line(&r, "01T12:00", "contacted", ""));
+        }
+    }
+    lines.push(line("W", "01T09:00", "raised", r#","id":"w1""#));
+    lines.push(line("W", "02T09:00", "lifted", ""));
+    // A second warning, its ticket named by its raise, which comes before its opening.
+    lines.push(line("V", "03T09:00", "raised", ""));
+    lines.push(line(
+        "V",
+        "03T08:00",
+        "opened",
+        r#","attrs":{"kind":"weather_warning"}"#,
+    ));
+    lines.push(line("V", "03T18:00", "lifted", ""));
+    for i in 0..8 {
+        let r = format!("R{i}");
+        if i % 3 == 0 {
+            lines.push(line(&r, "03T10:00", "contacted", ""));
+        }
+        if i % 4 < 2 {
+            lines.push(line(&r, "05T10:00", "closed", ""));
+        }
+    }
+    // Stream time goes on past the retention, so the closed residents settle in the stream.
+    lines.push(
+        r#"{"ticket":"Z","at":"2026-09-01T00:00:00+08:00","type":"opened","attrs":{"kind":"other"}}"#
+            .to_string(),
     );
+    let text = (lines.join("\n") + "\n").into_bytes();
+    let whole = one(&policies, &text, options(None));
+    assert_eq!(whole.1.rejected.len(), 1, "the duplicate raise");
+    let short = during_alerts(&whole.1);
+    // Per warning, the residents not asked during it: 4 for W, 5 for V.
+    assert_eq!(short, 9, "{:#?}", whole.1.findings);
+    let owners: std::collections::BTreeSet<u32> = ["W", "V", "R0", "R1", "R2", "R3"]
+        .iter()
+        .map(|t| pledge::engine::Partition::of(t, 3))
+        .collect();
+    assert!(owners.len() > 1, "the cases fall in several partitions");
+    for evaluators in [2, 3, 5] {
+        assert_same(
+            &whole,
+            &split(&policies, &text, options(None), evaluators, 0),
+            &format!("{evaluators} evaluators"),
+        );
+    }
+}
+
+/// An alert whose `when` reads two attributes, or none, cannot be followed from the event
+/// that names its case: such policies are judged by one evaluator.
+#[test]
+fn alerts_that_cannot_be_followed_are_judged_whole() {
+    for when in [
+        r#"when kind == "weather_warning" and level == "red""#,
+        "",
+        r#"when not (kind == "resident")"#,
+    ] {
+        let text = STORM.replace(r#"when kind == "weather_warning""#, when);
+        let policy = pledge::syntax::parse_policy(&text, "storm.pledge", None).expect("parses");
+        assert!(pledge::check::judged_whole(&[policy]), "{when}");
+    }
 }
 
 const DESK: &str = r#"policy "desk" {

@@ -15,8 +15,10 @@
 //! `pledge report --merge` unites those of a service's instances, and judged once.
 //!
 //! Recurrence rules compare cases across partitions: each partition logs the cases it offers
-//! them with where each settled, and the logs are replayed in that order at the end. Policies
-//! with alerts are judged by one evaluator ([`judged_whole`]).
+//! them with where each settled, and the logs are replayed in that order at the end. Every
+//! evaluator also follows the alert cases of the others (`engine::shadow`), so that a
+//! subject's duties see every alert's periods; policies whose alerts cannot be followed so are
+//! judged by one evaluator ([`judged_whole`]).
 
 use super::Checked;
 use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
@@ -45,6 +47,8 @@ enum Item {
     Rejected(Rejected),
     /// Another partition's event that moved stream time to this instant.
     Time(Instant),
+    /// An event of an alert case another partition owns (see [`AlertWatch`]).
+    Shadow(Event),
 }
 
 /// Where a record stands in the output order of one evaluator over the whole stream.
@@ -180,6 +184,7 @@ fn evaluate<'p>(
                 Item::Event(event) => evaluator.push(event),
                 Item::Rejected(rejected) => evaluator.reject(rejected),
                 Item::Time(at) => evaluator.advance_to(at),
+                Item::Shadow(event) => evaluator.push_shadow(event),
             }
         }
         let records = std::mem::take(&mut evaluator.sink_mut().records);
@@ -210,6 +215,53 @@ struct Dealer<'s, S> {
     latest: Option<Instant>,
     in_round: usize,
     outstanding: usize,
+    alerts: Option<AlertWatch<'s>>,
+}
+
+/// Which tickets are alert cases, as the dealer learns them: every evaluator follows those,
+/// each in its own partition's shadow (see `engine::shadow`). A ticket is one from its first
+/// event that raises or lifts an alert (by its type), or whose attributes alone satisfy an
+/// alert's `when`; from then on, each of its events goes to every evaluator. With a `when`
+/// reading one attribute (what [`judged_whole`] asks), the event that last set that attribute
+/// is among them, so the shadows see the case as its owner does from that event on.
+struct AlertWatch<'p> {
+    types: Vec<&'p str>,
+    whens: Vec<&'p crate::policy::Condition>,
+    tickets: std::collections::HashSet<crate::inline_str::InlineStr>,
+}
+
+impl<'p> AlertWatch<'p> {
+    fn new(policies: &'p [Policy]) -> Option<AlertWatch<'p>> {
+        let alerts: Vec<&crate::policy::Alert> = policies.iter().flat_map(|p| &p.alerts).collect();
+        if alerts.is_empty() {
+            return None;
+        }
+        let mut types: Vec<&str> = alerts
+            .iter()
+            .flat_map(|a| a.from.matchers.iter().chain(&a.until.matchers))
+            .map(|m| &*m.event)
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        Some(AlertWatch {
+            types,
+            whens: alerts.iter().map(|a| &a.applies).collect(),
+            tickets: Default::default(),
+        })
+    }
+
+    /// Whether `event` is of an alert case (and from now on, every event of its ticket).
+    fn concerns(&mut self, event: &Event) -> bool {
+        if self.tickets.contains(&event.ticket) {
+            return true;
+        }
+        let names = self.types.iter().any(|t| *t == &*event.kind)
+            || self.whens.iter().any(|when| when.eval(&event.attrs));
+        if names {
+            self.tickets.insert(event.ticket.clone());
+        }
+        names
+    }
 }
 
 impl<S: Sink> Dealer<'_, S> {
@@ -219,8 +271,17 @@ impl<S: Sink> Dealer<'_, S> {
         match record {
             Record::Event(event) => {
                 let owner = Partition::of(&event.ticket, self.rounds.len() as u32) as usize;
-                if self.latest.is_none_or(|latest| event.at > latest) {
+                let moves = self.latest.is_none_or(|latest| event.at > latest);
+                if moves {
                     self.latest = Some(event.at);
+                }
+                if self.alerts.as_mut().is_some_and(|w| w.concerns(&event)) {
+                    for (i, round) in self.rounds.iter_mut().enumerate() {
+                        if i != owner {
+                            round.push((seq, Item::Shadow(event.clone())));
+                        }
+                    }
+                } else if moves {
                     for (i, round) in self.rounds.iter_mut().enumerate() {
                         if i != owner {
                             round.push((seq, Item::Time(event.at)));
@@ -302,12 +363,22 @@ impl<S: Sink> Dealer<'_, S> {
     }
 }
 
-/// Whether `policies` need one evaluator over the whole stream: alert periods are opened and
-/// lifted by other tickets' events, which a partition does not see. (Recurrence rules do not:
-/// each partition logs the cases it offers them, with where each settled, and the logs are
-/// replayed in that order at the end, so that one evaluator's forgetting is reproduced.)
+/// Whether `policies` need one evaluator over the whole stream: when an alert's `when` reads
+/// more than one attribute, or holds for a case without any. An alert's periods are opened and
+/// lifted by other tickets' events, which each partition follows from the first event that
+/// names its ticket an alert case on its own (see `engine::shadow`): with a `when` on one
+/// attribute, that is the event that gives the case the value it is judged by. (Recurrence
+/// rules need no such thing: each partition logs the cases it offers them, with where each
+/// settled, and the logs are replayed in that order at the end, so that one evaluator's
+/// forgetting is reproduced.)
 pub fn judged_whole(policies: &[Policy]) -> bool {
-    policies.iter().any(|p| !p.alerts.is_empty())
+    policies.iter().flat_map(|p| &p.alerts).any(|alert| {
+        let mut read = Vec::new();
+        alert.applies.attributes(&mut read);
+        read.sort_unstable();
+        read.dedup();
+        read.len() != 1 || alert.applies.eval(&Attrs::new())
+    })
 }
 
 /// Reads `input` once with `evaluators` evaluators side by side (see the module's
@@ -362,6 +433,9 @@ pub fn check_split<R: Read + Send, S: Sink>(
         );
         setup(evaluator.periods_mut());
         evaluator.periods_mut().log_repeats();
+        if policies.iter().any(|p| !p.alerts.is_empty()) {
+            evaluator.follow_other_alerts();
+        }
         parts.push(evaluator);
     }
     let read_opts = ReadOptions {
@@ -392,6 +466,7 @@ pub fn check_split<R: Read + Send, S: Sink>(
             latest: None,
             in_round: 0,
             outstanding: 0,
+            alerts: AlertWatch::new(policies),
         };
         let on_record = |record| dealer.record(record);
         let read = super::read_into(input, &read_opts, threads, on_record, on_progress);

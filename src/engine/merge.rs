@@ -189,9 +189,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.dormant.insert_payload(key, resting.bytes());
         }
         self.settling.absorb(std::mem::take(&mut other.settling));
-        let finished = std::mem::take(&mut other.finished);
-        self.finished.current.extend(finished.current);
-        self.finished.previous.extend(finished.previous);
+        self.finished.absorb(std::mem::take(&mut other.finished));
         for d in std::mem::take(&mut other.deferred).into_iter() {
             self.deferred.push(d);
         }

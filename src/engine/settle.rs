@@ -10,8 +10,8 @@
 use super::*;
 
 /// How long, in stream time, a settled case is remembered so that an event for it is rejected
-/// as arriving after the retention: at least this long (or twice the retention), at most
-/// twice. After that, an event for the ticket starts a new case, reported as never opened
+/// as arriving after the retention: at least this long (or twice the longest retention), at
+/// most a third more ([`Finished`]). After that, an event for the ticket starts a new case, reported as never opened
 /// unless it is an `opened`; either way the line is reported. Remembering every settled ticket
 /// would make memory grow with the stream.
 pub const FINISHED_MEMORY: Duration = Duration::days(30);
@@ -93,24 +93,34 @@ impl<'a> Resting<'a> {
     }
 }
 
-/// Hashes of finished tickets, in two generations of [`FINISHED_MEMORY`] (or twice the reorder
-/// window, if longer) each: the older generation is forgotten when the watermark has moved a
-/// generation past its start.
+/// Hashes of finished tickets, in generations of a third of the memory asked for
+/// ([`FINISHED_MEMORY`], or twice the longest retention, if longer): the one being filled, a
+/// set, and the three before it, each frozen into a sorted slice when the next began (8 bytes
+/// a ticket, where a set holds 10 to 20). The oldest is forgotten when a fourth is frozen, so a
+/// ticket is remembered at least the memory asked for and at most a third more. Generations
+/// of the whole memory, two of them, held up to twice it: the tickets of four months where two
+/// were asked for, so memory grew with the length of a stream up to four months.
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Finished {
-    pub(super) current: HashSet64,
-    pub(super) previous: HashSet64,
-    pub(super) since: Option<Instant>,
+    current: HashSet64,
+    /// Newest first, each sorted.
+    frozen: VecDeque<Box<[u64]>>,
+    since: Option<Instant>,
 }
 
 impl Finished {
+    /// How many generations are frozen: the memory asked for is split into this many.
+    const FROZEN: usize = 3;
+
     /// Whether the ticket of `hash` settled recently, and if so whether it settled idle (never
     /// closed, no event for the retention) rather than closed. The lowest bit of a remembered
     /// hash says which: 63 bits are left to tell tickets apart.
     pub(super) fn contains(&self, hash: u64) -> Option<bool> {
         let closed = hash & !1;
         let idle = hash | 1;
-        let has = |h: &u64| self.current.contains(h) || self.previous.contains(h);
+        let has = |h: &u64| {
+            self.current.contains(h) || self.frozen.iter().any(|g| g.binary_search(h).is_ok())
+        };
         if has(&closed) {
             Some(false)
         } else if has(&idle) {
@@ -124,16 +134,46 @@ impl Finished {
         self.current.insert(if idle { hash | 1 } else { hash & !1 });
     }
 
-    /// Starts a new generation when the current one is old enough.
-    pub(super) fn advance(&mut self, watermark: Instant, generation: Duration) {
+    /// Freezes the current generation when it has lasted a third of `memory`, and forgets the
+    /// oldest frozen ones. Generations keep their length across a gap in the stream: a jump
+    /// over several of them freezes empty ones, so a ticket is never remembered longer for the
+    /// stream's being quiet.
+    pub(super) fn advance(&mut self, watermark: Instant, memory: Duration) {
         let since = *self.since.get_or_insert(watermark);
-        if since
-            .checked_add_signed(generation)
-            .is_some_and(|end| watermark >= end)
-        {
-            self.previous = std::mem::take(&mut self.current);
-            self.since = Some(watermark);
+        let generation = (memory / Self::FROZEN as i32).num_seconds().max(1);
+        let passed = (watermark - since).num_seconds() / generation;
+        if passed < 1 {
+            return;
         }
+        let mut frozen: Vec<u64> = std::mem::take(&mut self.current).into_iter().collect();
+        frozen.sort_unstable();
+        self.frozen.push_front(frozen.into_boxed_slice());
+        for _ in 1..passed.min(Self::FROZEN as i64 + 1) {
+            self.frozen.push_front(Box::default());
+        }
+        self.frozen.truncate(Self::FROZEN);
+        self.since = since
+            .checked_add_signed(Duration::seconds(generation * passed))
+            .or(Some(watermark));
+    }
+
+    /// Adds what another partition remembers, at the same stream time (so in the same
+    /// generations).
+    pub(super) fn absorb(&mut self, other: Finished) {
+        self.current.extend(other.current);
+        for (i, theirs) in other.frozen.into_iter().enumerate() {
+            match self.frozen.get_mut(i) {
+                Some(mine) => {
+                    let mut both = std::mem::take(mine).into_vec();
+                    both.extend_from_slice(&theirs);
+                    both.sort_unstable();
+                    both.dedup();
+                    *mine = both.into_boxed_slice();
+                }
+                None => self.frozen.push_back(theirs),
+            }
+        }
+        self.since = self.since.max(other.since);
     }
 }
 
@@ -547,7 +587,63 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
 #[cfg(test)]
 mod tests {
-    use super::Chunked;
+    use super::{Chunked, Finished};
+    use chrono::{Duration, TimeZone, Utc};
+
+    /// A ticket is remembered at least the memory asked for and at most a third more, whether
+    /// stream time moves day by day or jumps; closed and idle are told apart; partitions'
+    /// memories unite.
+    #[test]
+    fn settled_tickets_are_remembered_the_memory_asked_for_and_at_most_a_third_more() {
+        let memory = Duration::days(60);
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        for settled_on in [0, 5, 19, 20, 33] {
+            let mut finished = Finished::default();
+            let mut last_seen = None;
+            for day in 0..200 {
+                let now = start + Duration::days(day);
+                finished.advance(now, memory);
+                if day == settled_on {
+                    finished.insert(42, false);
+                    finished.insert(7, true);
+                }
+                if day >= settled_on && finished.contains(42) == Some(false) {
+                    assert_eq!(finished.contains(7), Some(true));
+                    last_seen = Some(day);
+                }
+            }
+            let kept = last_seen.expect("remembered once settled") - settled_on;
+            assert!(
+                (60..80).contains(&kept),
+                "settled on day {settled_on}: kept {kept} days"
+            );
+        }
+        // A jump over the whole memory forgets everything before it.
+        let mut finished = Finished::default();
+        finished.advance(start, memory);
+        finished.insert(42, false);
+        finished.advance(start + Duration::days(59), memory);
+        assert_eq!(finished.contains(42), Some(false));
+        finished.advance(start + Duration::days(400), memory);
+        assert_eq!(finished.contains(42), None);
+        assert_eq!(finished.frozen.len(), Finished::FROZEN);
+        // Two partitions' memories, united, remember both.
+        let (mut a, mut b) = (Finished::default(), Finished::default());
+        for f in [&mut a, &mut b] {
+            f.advance(start, memory);
+        }
+        a.insert(2, false);
+        b.insert(4, true);
+        for f in [&mut a, &mut b] {
+            f.advance(start + Duration::days(25), memory);
+        }
+        b.insert(6, false);
+        a.absorb(b);
+        assert_eq!(
+            (a.contains(2), a.contains(4), a.contains(6), a.contains(8)),
+            (Some(false), Some(true), Some(false), None)
+        );
+    }
 
     /// Across chunks, in the order of the comparison, ties in the order pushed: what a stable
     /// sort of the whole list gives.

@@ -226,11 +226,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-/// Layout 11: the first-only digest rules a case has met as the indices of their bits. Layout
+/// Layout 12: settled tickets remembered in four generations, three of them frozen. Layout 11: the first-only digest rules a case has met as the indices of their bits. Layout
 /// 10: the instants of cases, clocks, stopped cycles and kept events as seconds and
 /// nanoseconds. Layout 9: a clock's state and a stopped cycle carry their track, the phase is
 /// one byte.
-const SNAPSHOT_FORMAT: u32 = 11;
+const SNAPSHOT_FORMAT: u32 = 12;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]

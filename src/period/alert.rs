@@ -93,6 +93,36 @@ impl AlertBook {
             .map_or(&[], |(_, list)| list.as_slice())
     }
 
+    /// What tells one state of the book from a later one: how many periods were raised, and
+    /// how many lifted (a book only grows: periods are raised, then lifted, never taken back).
+    pub fn progress(&self) -> (usize, usize) {
+        let lists = self.periods.iter().flatten().map(|(_, list)| list);
+        lists.fold((0, 0), |(raised, lifted), list| {
+            let ended = list.iter().filter(|p| p.end.is_some()).count();
+            (raised + list.len(), lifted + ended)
+        })
+    }
+
+    /// Takes in the periods of `other`, a book of other cases noted at the same stream time:
+    /// those not here yet are added in their place, and a period here that `other` lifted is
+    /// lifted. (The book of a split check's partition follows, this way, the alert cases that
+    /// other partitions own: see `check::split`.)
+    pub fn follow(&mut self, other: &AlertBook) {
+        for (mine, theirs) in self.periods.iter_mut().zip(&other.periods) {
+            for ((_, m), (_, t)) in mine.iter_mut().zip(theirs) {
+                for p in t {
+                    match m
+                        .iter_mut()
+                        .find(|q| q.start == p.start && q.ticket == p.ticket)
+                    {
+                        Some(q) => q.end = p.end,
+                        None => insert_sorted(m, p.clone()),
+                    }
+                }
+            }
+        }
+    }
+
     /// Adds the periods another partition saw (see `tally::PeriodTally::absorb`).
     pub fn absorb(&mut self, other: AlertBook) {
         for (mine, theirs) in self.periods.iter_mut().zip(other.periods) {
@@ -131,12 +161,24 @@ fn note(alert: &Alert, list: &mut Vec<AlertPeriod>, ticket: &str, case: &Attrs, 
         && alert.applies.eval(case)
         && !list.iter().any(|p| &*p.ticket == ticket && p.end.is_none())
     {
-        list.push(AlertPeriod {
-            ticket: Arc::from(ticket),
-            start: at,
-            end: None,
-        });
+        insert_sorted(
+            list,
+            AlertPeriod {
+                ticket: Arc::from(ticket),
+                start: at,
+                end: None,
+            },
+        );
     }
+}
+
+/// Puts `period` in its place by start, then ticket: periods raised at one instant by several
+/// cases come in ticket order whatever order their events arrived in, and a book noted in
+/// parts (a split check's partitions) lists them as one noted whole would.
+fn insert_sorted(list: &mut Vec<AlertPeriod>, period: AlertPeriod) {
+    let key = |p: &AlertPeriod| (p.start, p.ticket.clone());
+    let at = list.partition_point(|p| key(p) <= key(&period));
+    list.insert(at, period);
 }
 
 /// The union of `periods` as of `now` (open ones run to `now`), sorted and disjoint; touching

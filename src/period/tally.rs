@@ -465,6 +465,17 @@ impl<'p> PeriodTally<'p> {
 
     /// Notes the alert periods the events of one case at one instant open or lift (see
     /// [`super::alert`]); `case` is the case's attributes at the end of the instant.
+    /// The alert periods noted so far.
+    pub(crate) fn alerts(&self) -> &AlertBook {
+        &self.alerts
+    }
+
+    /// Follows the alert periods of `other`, noted by another evaluator at the same stream time
+    /// ([`AlertBook::follow`]).
+    pub(crate) fn follow_alerts(&mut self, other: &AlertBook) {
+        self.alerts.follow(other);
+    }
+
     pub(crate) fn note_alerts(
         &mut self,
         ticket: &str,
