@@ -245,9 +245,9 @@ pub struct Options {
     /// (`--threads`); 0 parses on the calling thread. The records are the same either way.
     pub threads: usize,
     /// Evaluators judging side by side in [`check_reader`] and [`check_path`], each the
-    /// tickets of one partition (`--evaluators`; the README's "Several evaluators"; policies
-    /// with alerts are judged by one). The records, their order and the summary are those of
-    /// one evaluator.
+    /// tickets of one partition (`--evaluators`; the README's "Several evaluators"; each
+    /// follows the alert cases of the others). The records, their order and the summary are
+    /// those of one evaluator.
     pub evaluators: usize,
     /// A work-order export and the mapping of its columns (`--map`): [`check_reader`] and
     /// [`check_path`] read the input as that export instead of an event stream.
