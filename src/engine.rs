@@ -69,6 +69,7 @@ mod queue;
 mod settle;
 mod settling;
 mod shadow;
+pub(crate) use shadow::{alerts_followable, AlertWatch};
 mod snapshot;
 mod state;
 mod whole_case;
@@ -654,6 +655,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.partition = (partition.count > 1).then_some(partition);
         self.periods
             .keep_repeat_candidates(self.partition.is_some());
+        self.shadow = None;
+        if self.partition.is_some() {
+            self.watch_other_alerts();
+        }
     }
 
     /// The line pushed next is the `seq`th of the stream (a split check's dealer numbers the
@@ -712,9 +717,14 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }));
         }
         if self.partition.is_some_and(|p| !p.contains(&event.ticket)) {
-            // Another partition's event: not applied, not rejected; it moves time alike.
+            // Another partition's event: not applied, not rejected; it moves time alike. An
+            // alert case's is followed in the shadow.
             self.summary.elsewhere += 1;
-            self.advance(event.at);
+            if self.watches(&event) {
+                self.push_shadow(event);
+            } else {
+                self.advance(event.at);
+            }
             return;
         }
         self.summary.events += 1;

@@ -19,9 +19,21 @@ use proptest::prelude::*;
 
 /// A generated stream, with a bad line in the middle.
 fn stream(seed: u64, cases: u64, days: u32, shuffle: f64) -> Vec<Record> {
+    stream_from((2026, 1, 1), seed, cases, days, shuffle)
+}
+
+/// The same from another first day (a summer's: weather warnings are raised).
+fn stream_from(
+    start: (i32, u32, u32),
+    seed: u64,
+    cases: u64,
+    days: u32,
+    shuffle: f64,
+) -> Vec<Record> {
     let opts = pledge::gen::GenOptions {
         cases,
         seed,
+        start,
         days,
         assets: Some(6),
         shuffle,
@@ -113,6 +125,91 @@ fn three_partitions_merged_give_the_records_and_summary_of_one_evaluator() {
     assert!(one_records.len() > 100, "{}", one_records.len());
     assert_eq!(one, three);
     assert!(one_records == three_records, "the merged records differ");
+}
+
+const STORM: &str = r#"policy "storm" {
+  events raised, lifted
+  alert storm "台风暴雨预警" {
+    when kind == "weather_warning"
+    from raised until lifted
+  }
+  every elder_storm_check "台风暴雨期间询问空巢老人" {
+    when kind == "resident"
+    during storm
+    contacted at least 1 per alert
+  }
+}
+"#;
+
+/// Alert periods are opened by one ticket's events and read by other tickets' duties: each
+/// partition follows the alert cases of the others (from their events, which it is handed),
+/// through a snapshot and restore too, so that a resident closed and settled during the stream
+/// in another partition than the warning's is judged against the warning, as one evaluator
+/// judges it. (Residents still open at the end are judged after the merge, with every
+/// partition's periods: they alone would not show it.)
+#[test]
+fn partitions_follow_each_others_alerts() {
+    let policy = pledge::syntax::parse_policy(STORM, "storm.pledge", None).expect("parses");
+    let policies = vec![policy];
+    let line = |ticket: &str, at: &str, kind: &str, extra: &str| {
+        format!(r#"{{"ticket":"{ticket}","at":"2026-07-{at}:00+08:00","type":"{kind}"{extra}}}"#)
+    };
+    let mut lines = vec![line(
+        "W",
+        "01T08:00",
+        "opened",
+        r#","attrs":{"kind":"weather_warning"}"#,
+    )];
+    for i in 0..9 {
+        lines.push(line(
+            &format!("R{i}"),
+            "01T07:00",
+            "opened",
+            r#","attrs":{"kind":"resident"}"#,
+        ));
+    }
+    lines.push(line("W", "01T09:00", "raised", ""));
+    for i in (0..9).step_by(3) {
+        lines.push(line(&format!("R{i}"), "01T12:00", "contacted", ""));
+    }
+    lines.push(line("W", "02T09:00", "lifted", ""));
+    for i in 0..9 {
+        lines.push(line(&format!("R{i}"), "03T10:00", "closed", ""));
+    }
+    // Past the retention: the residents settle in the stream, each in its partition.
+    lines.push(
+        r#"{"ticket":"Z","at":"2026-09-01T00:00:00+08:00","type":"opened","attrs":{"kind":"x"}}"#
+            .to_string(),
+    );
+    let text = lines.join("\n") + "\n";
+    let mut records = Vec::new();
+    read_events(text.as_bytes(), &ReadOptions::default(), |r| {
+        records.push(r)
+    })
+    .expect("reads");
+    let (one, one_records) = single(&policies, &records);
+    assert_eq!(one.clauses[0].findings, 6, "{one:?}");
+    let owners: std::collections::BTreeSet<u32> =
+        (0..9).map(|i| Partition::of(&format!("R{i}"), 3)).collect();
+    assert!(owners.len() > 1 && owners.contains(&Partition::of("W", 3)));
+    // Each partition is written and read back halfway, while the warning is up.
+    let half = 11;
+    let states: Vec<(String, Vec<u8>)> = (0..3)
+        .map(|i| {
+            let mut e = Evaluator::new(&policies, opts(), Collect::default());
+            e.partition(Partition::new(i, 3).expect("a partition"));
+            e.periods_mut().report_by(spec());
+            feed(&mut e, &records[..half]);
+            let bytes = e.snapshot().expect("a snapshot");
+            let mut e =
+                Evaluator::restore(&policies, Collect::default(), &bytes).expect("restores");
+            feed(&mut e, &records[half..]);
+            (format!("p{i}"), e.snapshot().expect("a snapshot"))
+        })
+        .collect();
+    let (_, three, sink) = merged_periods(&policies, &states).expect("merges");
+    assert_eq!(one, three);
+    assert!(one_records == sink.records, "the merged records differ");
 }
 
 #[test]

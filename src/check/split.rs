@@ -21,7 +21,9 @@
 //! judged by one evaluator ([`judged_whole`]).
 
 use super::Checked;
-use crate::engine::{EvalOptions, Evaluator, OrderMark, Partition, Sink};
+use crate::engine::{
+    alerts_followable, AlertWatch, EvalOptions, Evaluator, OrderMark, Partition, Sink,
+};
 use crate::eval::verdict::{Action, Finding, Rejected, Unopened, Verdict};
 use crate::event::{Event, Instant};
 use crate::input::{ReadOptions, Record};
@@ -215,53 +217,8 @@ struct Dealer<'s, S> {
     latest: Option<Instant>,
     in_round: usize,
     outstanding: usize,
+    /// Which tickets are alert cases, handed to every evaluator.
     alerts: Option<AlertWatch<'s>>,
-}
-
-/// Which tickets are alert cases, as the dealer learns them: every evaluator follows those,
-/// each in its own partition's shadow (see `engine::shadow`). A ticket is one from its first
-/// event that raises or lifts an alert (by its type), or whose attributes alone satisfy an
-/// alert's `when`; from then on, each of its events goes to every evaluator. With a `when`
-/// reading one attribute (what [`judged_whole`] asks), the event that last set that attribute
-/// is among them, so the shadows see the case as its owner does from that event on.
-struct AlertWatch<'p> {
-    types: Vec<&'p str>,
-    whens: Vec<&'p crate::policy::Condition>,
-    tickets: std::collections::HashSet<crate::inline_str::InlineStr>,
-}
-
-impl<'p> AlertWatch<'p> {
-    fn new(policies: &'p [Policy]) -> Option<AlertWatch<'p>> {
-        let alerts: Vec<&crate::policy::Alert> = policies.iter().flat_map(|p| &p.alerts).collect();
-        if alerts.is_empty() {
-            return None;
-        }
-        let mut types: Vec<&str> = alerts
-            .iter()
-            .flat_map(|a| a.from.matchers.iter().chain(&a.until.matchers))
-            .map(|m| &*m.event)
-            .collect();
-        types.sort_unstable();
-        types.dedup();
-        Some(AlertWatch {
-            types,
-            whens: alerts.iter().map(|a| &a.applies).collect(),
-            tickets: Default::default(),
-        })
-    }
-
-    /// Whether `event` is of an alert case (and from now on, every event of its ticket).
-    fn concerns(&mut self, event: &Event) -> bool {
-        if self.tickets.contains(&event.ticket) {
-            return true;
-        }
-        let names = self.types.iter().any(|t| *t == &*event.kind)
-            || self.whens.iter().any(|when| when.eval(&event.attrs));
-        if names {
-            self.tickets.insert(event.ticket.clone());
-        }
-        names
-    }
 }
 
 impl<S: Sink> Dealer<'_, S> {
@@ -372,13 +329,7 @@ impl<S: Sink> Dealer<'_, S> {
 /// settled, and the logs are replayed in that order at the end, so that one evaluator's
 /// forgetting is reproduced.)
 pub fn judged_whole(policies: &[Policy]) -> bool {
-    policies.iter().flat_map(|p| &p.alerts).any(|alert| {
-        let mut read = Vec::new();
-        alert.applies.attributes(&mut read);
-        read.sort_unstable();
-        read.dedup();
-        read.len() != 1 || alert.applies.eval(&Attrs::new())
-    })
+    !alerts_followable(policies)
 }
 
 /// Reads `input` once with `evaluators` evaluators side by side (see the module's

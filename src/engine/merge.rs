@@ -145,6 +145,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             merged.absorb(part);
         }
         merged.partition = None;
+        merged.drop_shadow();
         merged.summary.elsewhere = 0;
         // One evaluator now: recurrence rules prune as a single one does.
         merged.periods.keep_repeat_candidates(false);
@@ -170,6 +171,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.absorb(other);
         }
         self.partition = None;
+        self.drop_shadow();
         self.summary.elsewhere = 0;
         // One evaluator now: recurrence rules prune as a single one does.
         self.periods.keep_repeat_candidates(false);

@@ -57,6 +57,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         copy.deferred_notices = self.deferred_notices.clone();
         copy.alarms = self.alarms.clone();
         copy.partition = self.partition;
+        copy.shadow = self.fork_shadow(policies);
         copy
     }
 
@@ -129,6 +130,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             deferred_notices: &self.deferred_notices,
             alarms: self.alarms.as_ref().map(|a| a.told),
             partition: self.partition,
+            shadow: self.shadow_state()?,
         };
         postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
     }
@@ -214,6 +216,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         evaluator.periods.restore(state.periods);
         evaluator.deferred_notices = state.deferred_notices;
         evaluator.partition = state.partition;
+        if let Some(shadow) = state.shadow {
+            evaluator.restore_shadow(shadow)?;
+        }
         if let Some(told) = state.alarms {
             // Which cases have something to say when is derived again from the cases.
             evaluator.watch_alerts();
@@ -226,10 +231,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-/// Layout 12: settled tickets remembered in four generations, three of them frozen. Layout 11: the first-only digest rules a case has met as the indices of their bits. Layout
-/// 10: the instants of cases, clocks, stopped cycles and kept events as seconds and
-/// nanoseconds. Layout 9: a clock's state and a stopped cycle carry their track, the phase is
-/// one byte.
+/// Layout 12: settled tickets remembered in four generations, three of them frozen; the
+/// shadow of a partition that follows other partitions' alert cases. Layout 11: the first-only
+/// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
+/// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
+/// and a stopped cycle carry their track, the phase is one byte.
 const SNAPSHOT_FORMAT: u32 = 12;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
@@ -288,6 +294,7 @@ struct SnapshotRef<'a> {
     /// Whether alerts are watched, and up to when they were told.
     alarms: Option<Option<Instant>>,
     partition: Option<Partition>,
+    shadow: Option<shadow::ShadowState>,
 }
 
 #[derive(serde::Deserialize)]
@@ -311,4 +318,5 @@ struct SnapshotOwned {
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     alarms: Option<Option<Instant>>,
     partition: Option<Partition>,
+    shadow: Option<shadow::ShadowState>,
 }
