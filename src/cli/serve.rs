@@ -91,11 +91,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Commit after this many lines (the re-read work after a crash is bounded by it), but
-    /// never sooner than four times as long as the last commit took.
+    /// not before a batch has lasted as long as the last commit took, up to 40,000 lines.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub commit_lines: usize,
-    /// Commit at least this often while lines come, in milliseconds (or four times as long as
-    /// the last commit took, if longer).
+    /// Commit at least this often while lines come, in milliseconds (or as long as the last
+    /// commit took, if longer).
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub commit_ms: u64,
     /// Largest body `POST /events` accepts, in bytes (beyond it: 413).

@@ -50,14 +50,58 @@ pub struct JetStreamSource {
     /// The stream sequence of the last message handed out.
     handed: u64,
     ready: VecDeque<(u64, Vec<u8>)>,
-    /// Messages handed out and not yet acknowledged: (stream sequence, acknowledgement subject).
-    unacked: VecDeque<(u64, String)>,
+    /// Messages received and not yet acknowledged: the stream sequence and acknowledgement
+    /// subject of every `ACK_EVERY`th, and of the latest (an acknowledgement covers all before
+    /// it), rather than one subject per message of a batch.
+    unacked: Unacked,
     /// The stream sequence the service last committed: set by the service loop.
     committed: Arc<AtomicU64>,
     /// Messages the stream holds beyond the last one received, as the server last told.
     pending: u64,
     /// The stream's last sequence when the source connected.
     last_at_connect: u64,
+}
+
+/// How many messages apart the acknowledgement subjects kept are (besides the latest's).
+const ACK_EVERY: u64 = 256;
+
+/// The acknowledgement subjects of received messages, enough to acknowledge (all up to) any
+/// committed sequence: every `ACK_EVERY`th message's, and the latest's. A committed sequence
+/// between two kept ones is acknowledged up to the kept one before it, and the rest with the
+/// next acknowledgement; the latest message's is always kept, so all is acknowledged once the
+/// service has committed everything received.
+#[derive(Default)]
+struct Unacked {
+    marks: VecDeque<(u64, String)>,
+    latest: Option<(u64, String)>,
+}
+
+impl Unacked {
+    fn push(&mut self, seq: u64, subject: String) {
+        if let Some(latest) = self.latest.take() {
+            if latest.0 % ACK_EVERY == 0 {
+                self.marks.push_back(latest);
+            }
+        }
+        self.latest = Some((seq, subject));
+    }
+
+    /// The subject that acknowledges the most messages up to `committed`, forgetting those.
+    fn take_upto(&mut self, committed: u64) -> Option<String> {
+        if self
+            .latest
+            .as_ref()
+            .is_some_and(|(seq, _)| *seq <= committed)
+        {
+            self.marks.clear();
+            return self.latest.take().map(|(_, subject)| subject);
+        }
+        let mut last = None;
+        while self.marks.front().is_some_and(|(seq, _)| *seq <= committed) {
+            last = self.marks.pop_front();
+        }
+        last.map(|(_, subject)| subject)
+    }
 }
 
 /// A connection with its consumer and pull requests.
@@ -88,7 +132,7 @@ impl JetStreamSource {
             pull: None,
             handed,
             ready: VecDeque::new(),
-            unacked: VecDeque::new(),
+            unacked: Unacked::default(),
             committed,
             pending: 0,
             last_at_connect: 0,
@@ -155,16 +199,8 @@ impl JetStreamSource {
     }
 
     /// Acknowledges what the service has committed since the last call.
-    fn acknowledge(
-        pull: &mut Pull,
-        unacked: &mut VecDeque<(u64, String)>,
-        committed: u64,
-    ) -> io::Result<()> {
-        let mut last = None;
-        while unacked.front().is_some_and(|(seq, _)| *seq <= committed) {
-            last = unacked.pop_front();
-        }
-        if let Some((_, subject)) = last {
+    fn acknowledge(pull: &mut Pull, unacked: &mut Unacked, committed: u64) -> io::Result<()> {
+        if let Some(subject) = unacked.take_upto(committed) {
             pull.conn.publish(&subject, None, &[], b"+ACK")?;
         }
         Ok(())
@@ -239,7 +275,7 @@ impl JetStreamSource {
                 continue; // delivered again: already handed out
             }
             if let Some(reply) = msg.reply {
-                self.unacked.push_back((d.stream_seq, reply));
+                self.unacked.push(d.stream_seq, reply);
             }
             self.ready.push_back((d.stream_seq, msg.payload));
         }
@@ -256,7 +292,7 @@ impl Source for JetStreamSource {
             if let Err(err) = self.receive() {
                 // The next call connects again, from what was handed out.
                 self.pull = None;
-                self.unacked.clear();
+                self.unacked = Unacked::default();
                 return Err(err);
             }
         }
@@ -362,4 +398,26 @@ pub fn publish_lines(
     wait_for(conn, &mut acked, sent)?;
     conn.unsubscribe(sid)?;
     Ok(acked)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Any committed sequence is acknowledged up to a kept subject at or before it, and all of
+    /// it once it reaches the latest received; a subject is used once.
+    #[test]
+    fn acknowledgements_cover_what_is_committed_with_few_subjects() {
+        let mut unacked = super::Unacked::default();
+        for seq in 1..=1000u64 {
+            unacked.push(seq, format!("ack.{seq}"));
+        }
+        assert!(unacked.marks.len() <= 4, "{}", unacked.marks.len());
+        assert_eq!(unacked.take_upto(0), None);
+        assert_eq!(unacked.take_upto(300).as_deref(), Some("ack.256"));
+        assert_eq!(unacked.take_upto(300), None);
+        assert_eq!(unacked.take_upto(999).as_deref(), Some("ack.768"));
+        assert_eq!(unacked.take_upto(1000).as_deref(), Some("ack.1000"));
+        assert_eq!(unacked.take_upto(5000), None);
+        unacked.push(1001, "ack.1001".into());
+        assert_eq!(unacked.take_upto(1001).as_deref(), Some("ack.1001"));
+    }
 }

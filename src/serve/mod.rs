@@ -460,6 +460,13 @@ fn settle(shared: &Shared, commit: InFlight) -> Result<Duration, String> {
 
 /// The loop of [`service_loop`]: gathers a batch, applies it, hands its checkpoint to the
 /// commit thread.
+/// A batch ends at this many lines (or `commit_lines`, if more), even when the last commit took
+/// longer than the batch has lasted (the loop then waits for it): under a backlog, batches
+/// that waited out slow commits grew to a hundred thousand lines, and every buffer of a commit
+/// (the changed cases, the events kept for `why`, the records, the acknowledgements) with
+/// them, which was a quarter of the service's peak memory.
+const BATCH_CAP: usize = 40_000;
+
 fn batches(
     shared: &Shared,
     rx: &Receiver<Msg>,
@@ -544,7 +551,10 @@ fn batches(
                 }
             }
             drop(engine);
-            if lines >= shared.config.commit_lines && started.elapsed() >= last_commit {
+            if lines >= shared.config.commit_lines
+                && (started.elapsed() >= last_commit
+                    || lines >= shared.config.commit_lines.max(BATCH_CAP))
+            {
                 break;
             }
         }
