@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::shipped_policies;
+use common::{shipped_policies, STORM};
 
 use chrono::{DateTime, Utc};
 use pledge::engine::PeriodSink;
@@ -126,20 +126,6 @@ fn three_partitions_merged_give_the_records_and_summary_of_one_evaluator() {
     assert_eq!(one, three);
     assert!(one_records == three_records, "the merged records differ");
 }
-
-const STORM: &str = r#"policy "storm" {
-  events raised, lifted
-  alert storm "台风暴雨预警" {
-    when kind == "weather_warning"
-    from raised until lifted
-  }
-  every elder_storm_check "台风暴雨期间询问空巢老人" {
-    when kind == "resident"
-    during storm
-    contacted at least 1 per alert
-  }
-}
-"#;
 
 /// Alert periods are opened by one ticket's events and read by other tickets' duties: each
 /// partition follows the alert cases of the others (from their events, which it is handed),
@@ -370,13 +356,7 @@ fn the_merge_is_judged_at_the_latest_time_of_the_states() {
 #[test]
 fn engines_of_a_split_merged_through_the_api_give_one_engines_check() {
     use pledge::{merge_states, Engine, Options, PolicySet};
-    let mut paths: Vec<_> = std::fs::read_dir("policies")
-        .expect("policies/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pledge"))
-        .collect();
-    paths.sort();
-    let policies = PolicySet::from_files(&paths).expect("policies");
+    let policies = PolicySet::from_files(common::shipped_policy_paths()).expect("policies");
     let opts = pledge::gen::GenOptions {
         cases: 300,
         seed: 9,

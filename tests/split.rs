@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::cli::pledge;
-use common::shipped_policies;
+use common::{shipped_policies, STORM};
 use pledge::check::{check_parallel_with, check_split};
 use pledge::engine::{Collect, EvalOptions};
 use pledge::input::ReadOptions;
@@ -242,20 +242,6 @@ fn a_rejected_event_moves_stream_time_too() {
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0], outputs[2]);
 }
-
-const STORM: &str = r#"policy "storm" {
-  events raised, lifted
-  alert storm "台风暴雨预警" {
-    when kind == "weather_warning"
-    from raised until lifted
-  }
-  every elder_storm_check "台风暴雨期间询问空巢老人" {
-    when kind == "resident"
-    during storm
-    contacted at least 1 per alert
-  }
-}
-"#;
 
 /// An alert case's periods hold for subjects in every partition: each evaluator follows the
 /// alert cases the others own. W raises and lifts a warning; the residents R0..R7, spread over

@@ -32,9 +32,8 @@ pub fn in_2026(s: &str) -> Instant {
     t(&format!("2026-{}:00+08:00", s.replace(' ', "T")))
 }
 
-/// A policy `p` in Asia/Shanghai holding `body` (clauses indented by two spaces).
-/// Every shipped policy (`policies/*.pledge`), in file name order.
-pub fn shipped_policies() -> Vec<Policy> {
+/// The paths of the shipped policies (`policies/*.pledge`), in file name order.
+pub fn shipped_policy_paths() -> Vec<std::path::PathBuf> {
     let mut paths: Vec<_> = std::fs::read_dir("policies")
         .expect("policies/")
         .map(|e| e.expect("entry").path())
@@ -42,6 +41,11 @@ pub fn shipped_policies() -> Vec<Policy> {
         .collect();
     paths.sort();
     paths
+}
+
+/// Every shipped policy (`policies/*.pledge`), in file name order.
+pub fn shipped_policies() -> Vec<Policy> {
+    shipped_policy_paths()
         .iter()
         .map(|p| {
             pledge::syntax::load_policy(p).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()))
@@ -49,6 +53,23 @@ pub fn shipped_policies() -> Vec<Policy> {
         .collect()
 }
 
+/// A storm warning (an alert) and the residents asked during it (a duty `per alert`): the
+/// alert case and the subjects whose duties read its periods are different tickets.
+pub const STORM: &str = r#"policy "storm" {
+  events raised, lifted
+  alert storm "台风暴雨预警" {
+    when kind == "weather_warning"
+    from raised until lifted
+  }
+  every elder_storm_check "台风暴雨期间询问空巢老人" {
+    when kind == "resident"
+    during storm
+    contacted at least 1 per alert
+  }
+}
+"#;
+
+/// A policy `p` in Asia/Shanghai holding `body` (clauses indented by two spaces).
 pub fn policy(body: &str) -> Policy {
     let src = format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{body}\n}}");
     parse_policy(&src, "test.pledge", None)
