@@ -672,6 +672,13 @@ impl Engine {
         })
     }
 
+    /// How many rows of kept events the host stores for this engine (and it has yet to).
+    #[cfg(all(test, feature = "cli"))]
+    pub(crate) fn explained_row_count(&self) -> usize {
+        let outside = self.explained.as_ref().and_then(|x| x.outside.as_ref());
+        outside.map_or(0, |o| o.tickets.values().map(Vec::len).sum())
+    }
+
     /// The host has stored what the last checkpoint handed out about the kept events.
     pub(crate) fn explained_stored(&mut self) {
         if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {

@@ -7,6 +7,7 @@
 //! workers answer requests from a fork of the engine; the deliverer empties the alert outbox.
 
 mod alerts;
+mod caselog;
 mod http;
 pub mod jetstream;
 mod metrics;

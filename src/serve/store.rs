@@ -6,18 +6,24 @@
 //! and re-reads its source from the stored position: a line before it is never applied twice,
 //! a line after it is applied once.
 //!
-//! The engine's state is kept in parts: each case in a row of its own, rewritten only when the
-//! case changed in the batch, and the rest whole. The events kept to explain a case (`GET
-//! /cases/{ticket}`) are rows of their own, one per event, appended once and removed when the
-//! case settles: memory holds none of them, and a commit writes each event once. A commit
-//! therefore costs what the batch changed, not every open case.
+//! The engine's state is kept in parts: the cases that changed in the batch, appended to a log
+//! of rows ([`super::caselog`]: rows whose entries are all superseded are deleted, the oldest
+//! compacted when the log holds more than twice what is current), and the rest whole. The
+//! events kept to explain a case (`GET /cases/{ticket}`) are rows of their own, one per event,
+//! appended once; when the case settles, their numbers are appended to a list of rows let go
+//! of, and the rows are removed together when that list holds a quarter of them. Memory holds none
+//! of the events, and a commit writes each event once. A commit therefore costs what the
+//! batch changed, not every open case, and writes it at its size: a change at a key the store
+//! has to find (a case rewritten in place, an event removed at settling) rewrites a whole page
+//! of the table, and on a dense stream those pages were about every page of the table at
+//! every commit.
 //!
 //! Final records are written a row per batch (the batch's records as JSON lines, keyed by the
 //! number of its first record), with an index of each ticket's record numbers.
 //!
-//! The layout of the tables is numbered ([`LAYOUT`]): a store of the previous layout (whose
-//! kept events were one row per ticket, rewritten whole) is migrated when opened; a store of a
-//! later layout is refused.
+//! The layout of the tables is numbered ([`LAYOUT`]): a store of an earlier layout (layout 2:
+//! each case a row of its own, rewritten in place; layout 1: also the kept events one row per
+//! ticket, rewritten whole) is migrated when opened; a store of a later layout is refused.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
 //! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
@@ -27,6 +33,7 @@
 //! and its cases): the rest carries the partition and the period report the engine tallies, so
 //! they are committed in the same transaction as the rest of the state by construction.
 
+use super::caselog::{self, CaseLog};
 use super::source::Position;
 use crate::api::EngineCheckpoint;
 use crate::event::Event;
@@ -35,6 +42,7 @@ use redb::{
     TableHandle,
 };
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 /// What went wrong with the store, as a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,24 +102,119 @@ impl Target {
 pub struct Store {
     db: Database,
     state: TableDefinition<'static, &'static str, &'static [u8]>,
+    /// Layouts 1 and 2: each case a row of its own (read only to migrate).
     cases: TableDefinition<'static, u128, &'static [u8]>,
+    /// The log of cases ([`caselog`]): rows by number.
+    case_log: TableDefinition<'static, u64, &'static [u8]>,
     /// Layout 1: per ticket, its kept events whole (read only to migrate).
     explained: TableDefinition<'static, &'static str, &'static [u8]>,
     /// Per kept event: its row number (the engine's count of events when it came, so rows are
     /// appended at the end of the table) and the event's bytes, which name its ticket.
     why: TableDefinition<'static, u64, &'static [u8]>,
+    /// The numbers of kept events let go of, not yet removed from `why`: one row per commit
+    /// that let go of any (numbered in order), the numbers as little-endian `u64`s.
+    dropped: TableDefinition<'static, u64, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
     /// Per [`Target`], in its order.
     outboxes: [TableDefinition<'static, &'static str, &'static str>; 2],
+    book: Mutex<Book>,
+}
+
+/// What the store knows of its tables in memory, to decide what a commit rewrites.
+#[derive(Debug, Default)]
+struct Book {
+    log: CaseLog,
+    /// Rows of kept events stored, and numbers let go of that are not removed yet.
+    why_rows: u64,
+    dropped: u64,
+    /// The kept events let go of are removed when at least this many wait, and at least one
+    /// row in `sweep_share` ([`SWEEP_MIN`], 4).
+    sweep_min: u64,
+    sweep_share: u64,
+    /// A commit failed: the book may no longer match the tables.
+    broken: bool,
+    /// Rows of cases compacted, and sweeps of kept events let go of, since the store opened.
+    compacted: u64,
+    sweeps: u64,
+}
+
+/// See [`Book::sweep_min`]: removing rows spread over the table costs a page each, so they
+/// wait until most pages have several.
+const SWEEP_MIN: u64 = 65_536;
+
+/// The table of case rows, as the case log uses it.
+struct LogRows<'a, 'tx>(&'a mut redb::Table<'tx, u64, &'static [u8]>);
+
+impl caselog::Rows for LogRows<'_, '_> {
+    type Error = StoreError;
+    fn write(&mut self, number: u64, row: &[u8]) -> Result<()> {
+        self.0.insert(number, row).map(drop).map_err(e)
+    }
+    fn read(&mut self, number: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(number).map_err(e)?.map(|v| v.value().to_vec()))
+    }
+    fn remove(&mut self, number: u64) -> Result<()> {
+        self.0.remove(number).map(drop).map_err(e)
+    }
+}
+
+/// The case log of a table of case rows, read in order.
+fn read_log(table: &impl ReadableTable<u64, &'static [u8]>) -> Result<CaseLog> {
+    let mut log = CaseLog::default();
+    for row in table.iter().map_err(e)? {
+        let (k, v) = row.map_err(e)?;
+        log.read(k.value(), v.value())
+            .map_err(|err| StoreError(format!("unreadable case row {}: {err}", k.value())))?;
+    }
+    log.opened();
+    Ok(log)
+}
+
+/// The bytes of every case current in `log`, in order of key.
+fn current_cases(
+    log: &CaseLog,
+    table: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<Vec<Vec<u8>>> {
+    let mut cases = Vec::with_capacity(log.cases());
+    for row in table.iter().map_err(e)? {
+        let (k, v) = row.map_err(e)?;
+        for entry in caselog::entries(v.value()) {
+            let (key, bytes) = entry.map_err(StoreError)?;
+            if let Some(bytes) = bytes.filter(|_| log.is_current(k.value(), key)) {
+                cases.push((key, bytes.to_vec()));
+            }
+        }
+    }
+    cases.sort_unstable_by_key(|(key, _)| *key);
+    Ok(cases.into_iter().map(|(_, bytes)| bytes).collect())
+}
+
+/// The numbers of kept events let go of and not removed yet.
+fn dropped_numbers(table: &impl ReadableTable<u64, &'static [u8]>) -> Result<Vec<u64>> {
+    let mut numbers = Vec::new();
+    for row in table.iter().map_err(e)? {
+        let (_, v) = row.map_err(e)?;
+        let bytes = v.value();
+        numbers.extend(
+            bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())),
+        );
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    Ok(numbers)
 }
 
 const REST: &str = "rest";
 /// The key of the layout's number in the state table.
 const LAYOUT_KEY: &str = "layout";
-/// The layout this version writes: 2, the kept events one row per event. A store without the
-/// key is of layout 1.
-pub const LAYOUT: u32 = 2;
+/// The layout this version writes: 3, the cases a log of rows and the kept events let go of
+/// removed together (2: each case a row of its own, rewritten in place, and each kept event
+/// removed when let go of; 1: the kept events one row per ticket). A store without the key is
+/// of layout 1.
+pub const LAYOUT: u32 = 3;
 
 /// Bytes of the store's page cache. Commits append and remove rows near the tables' ends, so a
 /// small cache serves them: on the dense 1 M backlog, 16 MiB took 40 to 80 MB off the peak RSS
@@ -137,26 +240,48 @@ impl Store {
             db,
             state: TableDefinition::new(name("state")),
             cases: TableDefinition::new(name("cases")),
+            case_log: TableDefinition::new(name("case-log")),
             explained: TableDefinition::new(name("explained")),
             why: TableDefinition::new(name("why")),
+            dropped: TableDefinition::new(name("why-dropped")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
             outboxes: [
                 TableDefinition::new(name("outbox")),
                 TableDefinition::new(name("outbox-nats")),
             ],
+            book: Mutex::default(),
         };
         let tx = store.db.begin_write().map_err(e)?;
         store.upgrade(&tx, dir)?;
-        tx.open_table(store.cases).map_err(e)?;
+        tx.open_table(store.case_log).map_err(e)?;
         tx.open_table(store.why).map_err(e)?;
+        tx.open_table(store.dropped).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
         for outbox in store.outboxes {
             tx.open_table(outbox).map_err(e)?;
         }
         tx.commit().map_err(e)?;
+        {
+            let tx = store.db.begin_read().map_err(e)?;
+            let log = read_log(&tx.open_table(store.case_log).map_err(e)?)?;
+            let why_rows = tx.open_table(store.why).map_err(e)?.len().map_err(e)?;
+            let dropped = dropped_numbers(&tx.open_table(store.dropped).map_err(e)?)?;
+            *store.book() = Book {
+                log,
+                why_rows,
+                dropped: dropped.len() as u64,
+                sweep_min: SWEEP_MIN,
+                sweep_share: 4,
+                ..Book::default()
+            };
+        }
         Ok(store)
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Checks the layout of the store, migrating one of layout 1 (in the transaction that
@@ -200,6 +325,20 @@ impl Store {
             }
             drop(why);
             tx.delete_table(self.explained).map_err(e)?;
+        }
+        if layout < 3 {
+            // Each case a row of its own becomes an entry of the case log.
+            let mut cases = Vec::new();
+            if let Ok(old) = tx.open_table(self.cases) {
+                for row in old.iter().map_err(e)? {
+                    let (k, v) = row.map_err(e)?;
+                    cases.push((k.value(), Some(v.value().to_vec())));
+                }
+            }
+            let mut log = tx.open_table(self.case_log).map_err(e)?;
+            CaseLog::default().commit(&cases, &mut LogRows(&mut log))?;
+            drop(log);
+            tx.delete_table(self.cases).map_err(e)?;
         }
         state
             .insert(LAYOUT_KEY, LAYOUT.to_le_bytes().as_slice())
@@ -268,10 +407,15 @@ impl Store {
             let Some(rest) = table.get(REST).map_err(e)?.map(|v| v.value().to_vec()) else {
                 continue;
             };
+            let name = format!("p{number}/case-log");
+            let log: TableDefinition<'_, u64, &[u8]> = TableDefinition::new(&name);
             let name = format!("p{number}/cases");
             let cases: TableDefinition<'_, u128, &[u8]> = TableDefinition::new(&name);
             let mut kept = Vec::new();
-            if let Ok(table) = tx.open_table(cases) {
+            if let Ok(table) = tx.open_table(log) {
+                kept = current_cases(&read_log(&table)?, &table)?;
+            } else if let Ok(table) = tx.open_table(cases) {
+                // A store of layout 2, not opened by this version yet.
                 for row in table.iter().map_err(e)? {
                     kept.push(row.map_err(e)?.1.value().to_vec());
                 }
@@ -287,8 +431,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Commits one batch: all of it, or (after a crash) none of it.
+    /// Commits one batch: all of it, or (after a crash) none of it. After a failed commit the
+    /// store refuses to commit again (what it knows of its tables may be the batch's).
     pub fn commit(&self, batch: &Batch<'_>) -> Result<()> {
+        let mut book = self.book();
+        if book.broken {
+            return Err(StoreError(
+                "an earlier commit failed: restart the service".to_string(),
+            ));
+        }
+        book.broken = true;
+        let committed = self.commit_in(batch, &mut book);
+        book.broken = committed.is_err();
+        committed
+    }
+
+    fn commit_in(&self, batch: &Batch<'_>, book: &mut Book) -> Result<()> {
         let position = serde_json::to_vec(batch.position)
             .map_err(|err| StoreError(format!("cannot write the source position: {err}")))?;
         let tx = self.db.begin_write().map_err(e)?;
@@ -296,19 +454,34 @@ impl Store {
             let mut state = tx.open_table(self.state).map_err(e)?;
             state.insert(REST, batch.state.rest.as_slice()).map_err(e)?;
             state.insert(POSITION, position.as_slice()).map_err(e)?;
-            let mut cases = tx.open_table(self.cases).map_err(e)?;
-            for (key, bytes) in &batch.state.cases {
-                match bytes {
-                    Some(bytes) => drop(cases.insert(*key, bytes.as_slice()).map_err(e)?),
-                    None => drop(cases.remove(*key).map_err(e)?),
-                }
-            }
+            let mut log = tx.open_table(self.case_log).map_err(e)?;
+            let done = book
+                .log
+                .commit(&batch.state.cases, &mut LogRows(&mut log))?;
+            book.compacted += done.compacted;
             let mut why = tx.open_table(self.why).map_err(e)?;
-            for n in &batch.state.explained.dropped {
-                why.remove(*n).map_err(e)?;
-            }
             for (n, bytes) in &batch.state.explained.appended {
                 why.insert(*n, bytes.as_slice()).map_err(e)?;
+            }
+            book.why_rows += batch.state.explained.appended.len() as u64;
+            let mut dropped = tx.open_table(self.dropped).map_err(e)?;
+            let let_go = &batch.state.explained.dropped;
+            if !let_go.is_empty() {
+                let next = dropped.last().map_err(e)?.map_or(0, |(k, _)| k.value() + 1);
+                let bytes: Vec<u8> = let_go.iter().flat_map(|n| n.to_le_bytes()).collect();
+                dropped.insert(next, bytes.as_slice()).map_err(e)?;
+                book.dropped += let_go.len() as u64;
+            }
+            if book.dropped >= book.sweep_min && book.dropped * book.sweep_share >= book.why_rows {
+                // Removed in order of number: each page of the table is rewritten once.
+                for n in dropped_numbers(&dropped)? {
+                    if why.remove(n).map_err(e)?.is_some() {
+                        book.why_rows -= 1;
+                    }
+                }
+                dropped.retain(|_, _| false).map_err(e)?;
+                book.dropped = 0;
+                book.sweeps += 1;
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
@@ -347,15 +520,15 @@ impl Store {
     #[allow(clippy::type_complexity)]
     pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, u64)>)> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.cases).map_err(e)?;
-        let mut cases = Vec::new();
-        for row in table.iter().map_err(e)? {
-            cases.push(row.map_err(e)?.1.value().to_vec());
-        }
+        let cases = current_cases(&self.book().log, &tx.open_table(self.case_log).map_err(e)?)?;
+        let dropped = dropped_numbers(&tx.open_table(self.dropped).map_err(e)?)?;
         let table = tx.open_table(self.why).map_err(e)?;
         let mut rows = Vec::new();
         for row in table.iter().map_err(e)? {
             let (k, v) = row.map_err(e)?;
+            if dropped.binary_search(&k.value()).is_ok() {
+                continue;
+            }
             let event: Event = postcard::from_bytes(v.value())
                 .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
             rows.push((event.ticket.to_string(), k.value()));
@@ -504,6 +677,32 @@ mod tests {
     /// events that explain a case.
     #[test]
     fn restoring_from_committed_checkpoints_continues_exactly() {
+        restores_continue_exactly(false);
+    }
+
+    /// The same with a case log compacted at every commit, in rows of 4 KiB, and the kept
+    /// events let go of removed as soon as 50 wait: what is stored still reads back as the
+    /// cases kept and their events.
+    #[test]
+    fn restoring_from_a_compacted_log_continues_exactly() {
+        restores_continue_exactly(true);
+    }
+
+    /// The store opened at `dir`, tuned to compact and sweep as often as it can.
+    fn tight(dir: &Path) -> Store {
+        let store = Store::open(dir, 0).expect("store");
+        {
+            let mut book = store.book();
+            book.log.slack = 0;
+            book.log.row_bytes = 4096;
+            book.sweep_min = 50;
+            book.sweep_share = 100;
+        }
+        store
+    }
+
+    fn restores_continue_exactly(tightly: bool) {
+        let (mut compacted, mut sweeps) = (0, 0);
         let (policies, lines) = setting();
         let mut whole = Engine::new(&policies, &options());
         let mut expected = Vec::new();
@@ -511,7 +710,11 @@ mod tests {
             expected.extend(whole.push_json(line));
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path(), 0).expect("store");
+        let open = |dir: &Path| match tightly {
+            true => tight(dir),
+            false => Store::open(dir, 0).expect("store"),
+        };
+        let mut store = open(dir.path());
         let mut engine = Engine::new(&policies, &options());
         engine.track_changes();
         let mut got = Vec::new();
@@ -536,9 +739,17 @@ mod tests {
                     .expect("commit");
                 engine.explained_stored();
                 if i % 3 == 0 {
+                    if i % 2 == 0 {
+                        compacted += store.book().compacted;
+                        sweeps += store.book().sweeps;
+                        drop(store);
+                        store = open(dir.path());
+                    }
                     let committed = store.committed().expect("read").expect("committed");
                     let (cases, explained) = store.cases().expect("cases");
                     assert_eq!(cases.len(), engine.open_cases());
+                    // Exactly the kept events of the cases kept come back.
+                    assert_eq!(explained.len(), engine.explained_row_count());
                     engine = Engine::restore_parts(&policies, &committed.rest, cases, explained)
                         .expect("restore");
                     restores += 1;
@@ -546,6 +757,19 @@ mod tests {
             }
         }
         assert!(restores > 10, "{restores}");
+        if tightly {
+            let book = store.book();
+            let (bytes, current) = book.log.sizes();
+            assert!(bytes <= 2 * current, "{bytes} {current}");
+            assert!(
+                book.why_rows > 0 && book.dropped < book.why_rows,
+                "{book:?}"
+            );
+            assert!(
+                compacted > 10 && sweeps > 10,
+                "{compacted} {sweeps} {book:?}"
+            );
+        }
         assert!(partial_commits > 10, "{partial_commits}");
         let explained: std::collections::BTreeSet<String> = lines
             .iter()
@@ -650,6 +874,56 @@ mod tests {
             refused.0.contains(&format!("is of layout {}", LAYOUT + 1)),
             "{refused}"
         );
+    }
+
+    /// A store of layout 2 (each case a row of its own) is migrated when opened: its cases
+    /// become entries of the case log and read back the same, for the service and for
+    /// `pledge report --merge`.
+    #[test]
+    fn a_store_of_layout_2_is_migrated_to_a_case_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        let cases: Vec<(u128, Vec<u8>)> = (0..300u128)
+            .map(|k| (k * 7919, vec![k as u8; 4000 + k as usize]))
+            .collect();
+        {
+            let db = Database::create(dir.path().join("state.redb")).expect("db");
+            let tx = db.begin_write().expect("tx");
+            {
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+                let mut state = tx.open_table(def).expect("state");
+                state.insert(REST, b"the rest".as_slice()).expect("rest");
+                state.insert(POSITION, position.as_slice()).expect("pos");
+                state
+                    .insert(LAYOUT_KEY, 2u32.to_le_bytes().as_slice())
+                    .expect("layout");
+                let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
+                let mut table = tx.open_table(def).expect("cases");
+                for (key, bytes) in &cases {
+                    table.insert(*key, bytes.as_slice()).expect("row");
+                }
+            }
+            tx.commit().expect("commit");
+        }
+        let in_order: Vec<Vec<u8>> = cases.iter().map(|(_, b)| b.clone()).collect();
+        let merged = Store::partitions(dir.path()).expect("layout 2 read by a merge");
+        assert_eq!(merged[0].2, in_order);
+        let store = Store::open(dir.path(), 0).expect("migrated");
+        assert_eq!(store.cases().expect("cases").0, in_order);
+        // The rows were cut at their size: more than one.
+        assert!(store.book().log.sizes().0 > caselog::ROW_BYTES as u64);
+        drop(store);
+        let merged = Store::partitions(dir.path()).expect("merge");
+        assert_eq!(merged[0].2, in_order);
+        let tx = Database::open(dir.path().join("state.redb"))
+            .expect("db")
+            .begin_read()
+            .expect("tx")
+            .list_tables()
+            .expect("tables")
+            .map(|h| h.name().to_string())
+            .collect::<Vec<_>>();
+        assert!(!tx.contains(&"p0/cases".to_string()), "{tx:?}");
     }
 
     /// Records are written a row per batch: read back by number (from any record on, in pages
