@@ -13,7 +13,9 @@ pub type Instant = DateTime<Utc>;
 pub struct Event {
     /// The case id (`ticket`).
     pub ticket: InlineStr,
-    /// When it happened (`at`), converted to UTC.
+    /// When it happened (`at`), converted to UTC. (Text in JSON; seconds and nanoseconds in
+    /// the binary forms of snapshots and the service's store.)
+    #[serde(with = "compact_instant")]
     pub at: Instant,
     /// The event type (`type`), e.g. `opened`, `resolved`.
     pub kind: InlineStr,

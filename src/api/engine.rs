@@ -655,12 +655,22 @@ impl Engine {
                     }
                 }
             }
-            let dropped = std::mem::take(&mut outside.dropped);
+            let mut dropped = std::mem::take(&mut outside.dropped);
             let mut appended = std::mem::take(&mut outside.appended);
-            if !dropped.is_empty() {
-                // A row appended before its ticket was let go of is not written at all.
-                let gone: std::collections::HashSet<u64> = dropped.iter().copied().collect();
-                appended.retain(|(n, _)| !gone.contains(n));
+            if !dropped.is_empty() && !appended.is_empty() {
+                // A row appended since the last checkpoint and let go of already is neither
+                // written nor let go of: the store never has it.
+                let fresh: std::collections::HashSet<u64> =
+                    appended.iter().map(|(n, _)| *n).collect();
+                let gone: std::collections::HashSet<u64> = dropped
+                    .iter()
+                    .copied()
+                    .filter(|n| fresh.contains(n))
+                    .collect();
+                if !gone.is_empty() {
+                    appended.retain(|(n, _)| !gone.contains(n));
+                    dropped.retain(|n| !gone.contains(n));
+                }
             }
             explained = Arc::new(ExplainedRows { dropped, appended });
             outside.in_flight = Arc::clone(&explained);

@@ -151,14 +151,19 @@ impl<K: Packed> SettleQueue<K> {
     }
 }
 
-/// Written as the sequence of its entries, as the binary heap it replaces was: snapshots of
-/// either read the same.
+/// An instant of an entry as written: seconds and nanoseconds in a snapshot, not chrono's
+/// text (formatting a hundred thousand instants was most of the cost of writing the rest of
+/// the state at every commit of the service).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct At(#[serde(with = "crate::event::compact_instant")] Instant);
+
+/// Written as the sequence of its entries, in order.
 impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.len))?;
-        for entry in self.iter() {
-            seq.serialize_element(&entry)?;
+        for (at, key) in self.iter() {
+            seq.serialize_element(&(At(at), key))?;
         }
         seq.end()
     }
@@ -166,9 +171,9 @@ impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
 
 impl<'de, K: Packed + serde::Deserialize<'de>> serde::Deserialize<'de> for SettleQueue<K> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let entries: Vec<(Instant, K)> = serde::Deserialize::deserialize(deserializer)?;
+        let entries: Vec<(At, K)> = serde::Deserialize::deserialize(deserializer)?;
         let mut queue = SettleQueue::new();
-        for (at, key) in entries {
+        for (At(at), key) in entries {
             queue.push(at, key);
         }
         Ok(queue)

@@ -231,12 +231,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 }
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
-/// Layout 12: settled tickets remembered in four generations, three of them frozen; the
+/// Layout 13: the settling queue's instants as seconds and nanoseconds. Layout 12: settled tickets remembered in four generations, three of them frozen; the
 /// shadow of a partition that follows other partitions' alert cases. Layout 11: the first-only
 /// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
 /// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
 /// and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 12;
+const SNAPSHOT_FORMAT: u32 = 13;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]

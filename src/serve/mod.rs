@@ -10,6 +10,7 @@ mod alerts;
 mod caselog;
 mod http;
 pub mod jetstream;
+mod kept;
 mod metrics;
 pub mod nats;
 pub mod source;

@@ -34,6 +34,7 @@
 //! they are committed in the same transaction as the rest of the state by construction.
 
 use super::caselog::{self, CaseLog};
+use super::kept;
 use super::source::Position;
 use crate::api::EngineCheckpoint;
 use crate::event::Event;
@@ -108,10 +109,13 @@ pub struct Store {
     case_log: TableDefinition<'static, u64, &'static [u8]>,
     /// Layout 1: per ticket, its kept events whole (read only to migrate).
     explained: TableDefinition<'static, &'static str, &'static [u8]>,
-    /// Per kept event: its row number (the engine's count of events when it came, so rows are
-    /// appended at the end of the table) and the event's bytes, which name its ticket.
+    /// Layouts 2 and 3: per kept event, its number and its bytes (read only to migrate).
     why: TableDefinition<'static, u64, &'static [u8]>,
-    /// The numbers of kept events let go of, not yet removed from `why`: one row per commit
+    /// The kept events in rows of many ([`kept`]): each numbered by the engine's count of
+    /// events when it came (so rows are appended at the end of the table), its bytes naming
+    /// its ticket.
+    kept: TableDefinition<'static, u64, &'static [u8]>,
+    /// The numbers of kept events let go of, not yet removed from `kept`: one row per commit
     /// that let go of any (numbered in order), the numbers as little-endian `u64`s.
     dropped: TableDefinition<'static, u64, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
@@ -125,23 +129,15 @@ pub struct Store {
 #[derive(Debug, Default)]
 struct Book {
     log: CaseLog,
-    /// Rows of kept events stored, and numbers let go of that are not removed yet.
-    why_rows: u64,
-    dropped: u64,
-    /// The kept events let go of are removed when at least this many wait, and at least one
-    /// row in `sweep_share` ([`SWEEP_MIN`], 4).
-    sweep_min: u64,
-    sweep_share: u64,
+    kept: kept::KeptRows,
+    /// The kept events of the cases kept (ticket and number), as read when the store opened,
+    /// until [`Store::cases`] takes them.
+    opened: Option<Vec<(String, u64)>>,
     /// A commit failed: the book may no longer match the tables.
     broken: bool,
-    /// Rows of cases compacted, and sweeps of kept events let go of, since the store opened.
+    /// Rows of cases compacted since the store opened.
     compacted: u64,
-    sweeps: u64,
 }
-
-/// See [`Book::sweep_min`]: removing rows spread over the table costs a page each, so they
-/// wait until most pages have several.
-const SWEEP_MIN: u64 = 65_536;
 
 /// The table of case rows, as the case log uses it.
 struct LogRows<'a, 'tx>(&'a mut redb::Table<'tx, u64, &'static [u8]>);
@@ -190,6 +186,31 @@ fn current_cases(
     Ok(cases.into_iter().map(|(_, bytes)| bytes).collect())
 }
 
+/// What the store knows of its rows of kept events, and the kept events of the cases kept
+/// (ticket and number, in order of number).
+fn read_kept(
+    tx: &redb::ReadTransaction,
+    table: TableDefinition<'static, u64, &'static [u8]>,
+    dropped: TableDefinition<'static, u64, &'static [u8]>,
+) -> Result<(kept::KeptRows, Vec<(String, u64)>)> {
+    let let_go = dropped_numbers(&tx.open_table(dropped).map_err(e)?)?;
+    let mut rows = kept::KeptRows::default();
+    rows.listed(let_go.len() as u64);
+    let mut out = Vec::new();
+    for row in tx.open_table(table).map_err(e)?.iter().map_err(e)? {
+        let (k, v) = row.map_err(e)?;
+        for (n, bytes) in rows
+            .read(k.value(), v.value(), &let_go)
+            .map_err(StoreError)?
+        {
+            let event: Event = postcard::from_bytes(bytes)
+                .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
+            out.push((event.ticket.to_string(), n));
+        }
+    }
+    Ok((rows, out))
+}
+
 /// The numbers of kept events let go of and not removed yet.
 fn dropped_numbers(table: &impl ReadableTable<u64, &'static [u8]>) -> Result<Vec<u64>> {
     let mut numbers = Vec::new();
@@ -210,11 +231,12 @@ fn dropped_numbers(table: &impl ReadableTable<u64, &'static [u8]>) -> Result<Vec
 const REST: &str = "rest";
 /// The key of the layout's number in the state table.
 const LAYOUT_KEY: &str = "layout";
-/// The layout this version writes: 3, the cases a log of rows and the kept events let go of
-/// removed together (2: each case a row of its own, rewritten in place, and each kept event
-/// removed when let go of; 1: the kept events one row per ticket). A store without the key is
-/// of layout 1.
-pub const LAYOUT: u32 = 3;
+/// The layout this version writes: 4, the kept events in rows of many, their instants as
+/// seconds and nanoseconds. Layout 3: the cases a
+/// log of rows, the kept events let go of removed together; 2: each case a row of its own,
+/// rewritten in place, and each kept event a row of its own, removed when let go of; 1: the
+/// kept events one row per ticket. A store without the key is of layout 1.
+pub const LAYOUT: u32 = 4;
 
 /// Bytes of the store's page cache. Commits append and remove rows near the tables' ends, so a
 /// small cache serves them: on the dense 1 M backlog, 16 MiB took 40 to 80 MB off the peak RSS
@@ -243,6 +265,7 @@ impl Store {
             case_log: TableDefinition::new(name("case-log")),
             explained: TableDefinition::new(name("explained")),
             why: TableDefinition::new(name("why")),
+            kept: TableDefinition::new(name("kept-events")),
             dropped: TableDefinition::new(name("why-dropped")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
@@ -255,7 +278,7 @@ impl Store {
         let tx = store.db.begin_write().map_err(e)?;
         store.upgrade(&tx, dir)?;
         tx.open_table(store.case_log).map_err(e)?;
-        tx.open_table(store.why).map_err(e)?;
+        tx.open_table(store.kept).map_err(e)?;
         tx.open_table(store.dropped).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
@@ -266,14 +289,11 @@ impl Store {
         {
             let tx = store.db.begin_read().map_err(e)?;
             let log = read_log(&tx.open_table(store.case_log).map_err(e)?)?;
-            let why_rows = tx.open_table(store.why).map_err(e)?.len().map_err(e)?;
-            let dropped = dropped_numbers(&tx.open_table(store.dropped).map_err(e)?)?;
+            let (kept, opened) = read_kept(&tx, store.kept, store.dropped)?;
             *store.book() = Book {
                 log,
-                why_rows,
-                dropped: dropped.len() as u64,
-                sweep_min: SWEEP_MIN,
-                sweep_share: 4,
+                kept,
+                opened: Some(opened),
                 ..Book::default()
             };
         }
@@ -305,26 +325,52 @@ impl Store {
             )));
         }
         if layout == 1 {
-            let mut why = tx.open_table(self.why).map_err(e)?;
             // Numbered from 1 in the order of the old rows: below the number of any event the
             // engine has yet to take (its count of events is at least theirs).
-            let mut numbers = 1..;
+            let mut events = Vec::new();
             if let Ok(old) = tx.open_table(self.explained) {
                 for row in old.iter().map_err(e)? {
                     let (_, bytes) = row.map_err(e)?;
-                    let events: Vec<Event> =
+                    let kept: Vec<LegacyEvent> =
                         postcard::from_bytes(bytes.value()).map_err(|err| {
                             StoreError(format!("cannot migrate the kept events of layout 1: {err}"))
                         })?;
-                    for (event, n) in events.iter().zip(&mut numbers) {
-                        let bytes = postcard::to_stdvec(event)
+                    for event in kept {
+                        let bytes = postcard::to_stdvec(&Event::from(event))
                             .map_err(|err| StoreError(err.to_string()))?;
-                        why.insert(n, bytes.as_slice()).map_err(e)?;
+                        events.push((events.len() as u64 + 1, bytes));
                     }
                 }
             }
-            drop(why);
+            let mut table = tx.open_table(self.kept).map_err(e)?;
+            kept::KeptRows::default()
+                .append(&mut table, events)
+                .map_err(StoreError)?;
+            drop(table);
             tx.delete_table(self.explained).map_err(e)?;
+        } else if layout < 4 {
+            // Each kept event a row of its own (but those let go of) becomes an entry of a row
+            // of many.
+            let gone = match tx.open_table(self.dropped) {
+                Ok(table) => dropped_numbers(&table)?,
+                Err(_) => Vec::new(),
+            };
+            let mut events = Vec::new();
+            if let Ok(old) = tx.open_table(self.why) {
+                for row in old.iter().map_err(e)? {
+                    let (k, v) = row.map_err(e)?;
+                    if gone.binary_search(&k.value()).is_err() {
+                        events.push((k.value(), reencoded(v.value())?));
+                    }
+                }
+            }
+            let mut table = tx.open_table(self.kept).map_err(e)?;
+            kept::KeptRows::default()
+                .append(&mut table, events)
+                .map_err(StoreError)?;
+            drop(table);
+            tx.delete_table(self.why).map_err(e)?;
+            tx.delete_table(self.dropped).map_err(e)?;
         }
         if layout < 3 {
             // Each case a row of its own becomes an entry of the case log.
@@ -459,29 +505,26 @@ impl Store {
                 .log
                 .commit(&batch.state.cases, &mut LogRows(&mut log))?;
             book.compacted += done.compacted;
-            let mut why = tx.open_table(self.why).map_err(e)?;
-            for (n, bytes) in &batch.state.explained.appended {
-                why.insert(*n, bytes.as_slice()).map_err(e)?;
-            }
-            book.why_rows += batch.state.explained.appended.len() as u64;
+            let mut kept = tx.open_table(self.kept).map_err(e)?;
+            let appended = &batch.state.explained.appended;
+            book.kept
+                .append(&mut kept, appended.iter().map(|(n, b)| (*n, b)))
+                .map_err(StoreError)?;
             let mut dropped = tx.open_table(self.dropped).map_err(e)?;
             let let_go = &batch.state.explained.dropped;
             if !let_go.is_empty() {
+                // Listed first: a row rewritten without them is rewritten in this transaction.
                 let next = dropped.last().map_err(e)?.map_or(0, |(k, _)| k.value() + 1);
                 let bytes: Vec<u8> = let_go.iter().flat_map(|n| n.to_le_bytes()).collect();
                 dropped.insert(next, bytes.as_slice()).map_err(e)?;
-                book.dropped += let_go.len() as u64;
+                book.kept.let_go(&mut kept, let_go).map_err(StoreError)?;
             }
-            if book.dropped >= book.sweep_min && book.dropped * book.sweep_share >= book.why_rows {
-                // Removed in order of number: each page of the table is rewritten once.
-                for n in dropped_numbers(&dropped)? {
-                    if why.remove(n).map_err(e)?.is_some() {
-                        book.why_rows -= 1;
-                    }
-                }
+            if let Some(waiting) = book.kept.relist() {
                 dropped.retain(|_, _| false).map_err(e)?;
-                book.dropped = 0;
-                book.sweeps += 1;
+                let bytes: Vec<u8> = waiting.iter().flat_map(|n| n.to_le_bytes()).collect();
+                if !bytes.is_empty() {
+                    dropped.insert(0, bytes.as_slice()).map_err(e)?;
+                }
             }
             let mut records = tx.open_table(self.records).map_err(e)?;
             let mut tickets = tx.open_multimap_table(self.tickets).map_err(e)?;
@@ -521,30 +564,18 @@ impl Store {
     pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, u64)>)> {
         let tx = self.db.begin_read().map_err(e)?;
         let cases = current_cases(&self.book().log, &tx.open_table(self.case_log).map_err(e)?)?;
-        let dropped = dropped_numbers(&tx.open_table(self.dropped).map_err(e)?)?;
-        let table = tx.open_table(self.why).map_err(e)?;
-        let mut rows = Vec::new();
-        for row in table.iter().map_err(e)? {
-            let (k, v) = row.map_err(e)?;
-            if dropped.binary_search(&k.value()).is_ok() {
-                continue;
-            }
-            let event: Event = postcard::from_bytes(v.value())
-                .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
-            rows.push((event.ticket.to_string(), k.value()));
-        }
+        let rows = match self.book().opened.take() {
+            Some(rows) => rows,
+            None => read_kept(&tx, self.kept, self.dropped)?.1,
+        };
         Ok((cases, rows))
     }
 
     /// The committed kept events numbered `numbers`, as their bytes (`None`: no such row).
     pub fn kept_events(&self, numbers: &[u64]) -> Result<Vec<Option<Vec<u8>>>> {
         let tx = self.db.begin_read().map_err(e)?;
-        let table = tx.open_table(self.why).map_err(e)?;
-        let mut out = Vec::with_capacity(numbers.len());
-        for n in numbers {
-            out.push(table.get(*n).map_err(e)?.map(|v| v.value().to_vec()));
-        }
-        Ok(out)
+        let table = tx.open_table(self.kept).map_err(e)?;
+        kept::find(&table, numbers).map_err(StoreError)
     }
 
     /// The committed records from number `since` on (at most `limit`), as JSON lines.
@@ -627,6 +658,38 @@ impl Store {
     }
 }
 
+/// A kept event as layouts 1 to 3 wrote it: its instant as chrono's text.
+#[derive(serde::Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+struct LegacyEvent {
+    ticket: crate::inline_str::InlineStr,
+    at: crate::event::Instant,
+    kind: crate::inline_str::InlineStr,
+    id: Option<crate::inline_str::InlineStr>,
+    attrs: crate::value::Attrs,
+    line: u64,
+}
+
+impl From<LegacyEvent> for Event {
+    fn from(e: LegacyEvent) -> Event {
+        Event {
+            ticket: e.ticket,
+            at: e.at,
+            kind: e.kind,
+            id: e.id,
+            attrs: e.attrs,
+            line: e.line,
+        }
+    }
+}
+
+/// A kept event of layouts 1 to 3 as this layout writes it.
+fn reencoded(bytes: &[u8]) -> Result<Vec<u8>> {
+    let event: LegacyEvent = postcard::from_bytes(bytes)
+        .map_err(|err| StoreError(format!("cannot migrate a kept event: {err}")))?;
+    postcard::to_stdvec(&Event::from(event)).map_err(|err| StoreError(err.to_string()))
+}
+
 /// Records in a row of the records table: one per line (a record's JSON has no line end).
 fn lines_in(row: &str) -> u64 {
     memchr::memchr_iter(b'\n', row.as_bytes()).count() as u64 + 1
@@ -665,6 +728,21 @@ mod tests {
         (policies, lines)
     }
 
+    /// Events as layouts 1 to 3 wrote them.
+    fn legacy(events: &[Event]) -> Vec<LegacyEvent> {
+        events
+            .iter()
+            .map(|e| LegacyEvent {
+                ticket: e.ticket.clone(),
+                at: e.at,
+                kind: e.kind.clone(),
+                id: e.id.clone(),
+                attrs: e.attrs.clone(),
+                line: e.line,
+            })
+            .collect()
+    }
+
     fn options() -> Options {
         Options::default()
             .reorder_window(chrono::Duration::hours(2))
@@ -681,28 +759,27 @@ mod tests {
     }
 
     /// The same with a case log compacted at every commit, in rows of 4 KiB, and the kept
-    /// events let go of removed as soon as 50 wait: what is stored still reads back as the
-    /// cases kept and their events.
+    /// events in rows of 600 bytes, rewritten as they empty: what is stored still reads back
+    /// as the cases kept and their events.
     #[test]
     fn restoring_from_a_compacted_log_continues_exactly() {
         restores_continue_exactly(true);
     }
 
-    /// The store opened at `dir`, tuned to compact and sweep as often as it can.
+    /// The store opened at `dir`, tuned to compact and rewrite as often as it can.
     fn tight(dir: &Path) -> Store {
         let store = Store::open(dir, 0).expect("store");
         {
             let mut book = store.book();
             book.log.slack = 0;
             book.log.row_bytes = 4096;
-            book.sweep_min = 50;
-            book.sweep_share = 100;
+            book.kept.row_bytes = 600;
         }
         store
     }
 
     fn restores_continue_exactly(tightly: bool) {
-        let (mut compacted, mut sweeps) = (0, 0);
+        let (mut compacted, mut rewritten) = (0, 0);
         let (policies, lines) = setting();
         let mut whole = Engine::new(&policies, &options());
         let mut expected = Vec::new();
@@ -741,7 +818,7 @@ mod tests {
                 if i % 3 == 0 {
                     if i % 2 == 0 {
                         compacted += store.book().compacted;
-                        sweeps += store.book().sweeps;
+                        rewritten += store.book().kept.rewritten;
                         drop(store);
                         store = open(dir.path());
                     }
@@ -761,13 +838,14 @@ mod tests {
             let book = store.book();
             let (bytes, current) = book.log.sizes();
             assert!(bytes <= 2 * current, "{bytes} {current}");
+            let (events, waiting) = book.kept.counts();
             assert!(
-                book.why_rows > 0 && book.dropped < book.why_rows,
-                "{book:?}"
+                waiting <= events && events <= 2 * (events - waiting),
+                "{events} {waiting}"
             );
             assert!(
-                compacted > 10 && sweeps > 10,
-                "{compacted} {sweeps} {book:?}"
+                compacted > 10 && rewritten > 10,
+                "{compacted} {rewritten} {book:?}"
             );
         }
         assert!(partial_commits > 10, "{partial_commits}");
@@ -829,7 +907,7 @@ mod tests {
                 state.insert(POSITION, position.as_slice()).expect("pos");
                 let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/explained");
                 let mut old = tx.open_table(def).expect("explained");
-                let bytes = postcard::to_stdvec(&events).expect("bytes");
+                let bytes = postcard::to_stdvec(&legacy(&events)).expect("bytes");
                 old.insert("T-1", bytes.as_slice()).expect("row");
             }
             tx.commit().expect("commit");
@@ -876,13 +954,23 @@ mod tests {
         );
     }
 
-    /// A store of layout 2 (each case a row of its own) is migrated when opened: its cases
-    /// become entries of the case log and read back the same, for the service and for
-    /// `pledge report --merge`.
+    /// A store of layout 2 (each case a row of its own, each kept event too) is migrated when
+    /// opened: its cases become entries of the case log and read back the same, for the
+    /// service and for `pledge report --merge`; its kept events (but those let go of, in a
+    /// store of layout 3) become rows of many, found by number.
     #[test]
     fn a_store_of_layout_2_is_migrated_to_a_case_log() {
         let dir = tempfile::tempdir().expect("tempdir");
         let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        let at = |hm: &str| {
+            format!("2026-03-02T{hm}:00+08:00")
+                .parse()
+                .expect("instant")
+        };
+        let events: Vec<Event> = ["09:00", "09:10", "09:20", "09:30"]
+            .iter()
+            .map(|hm| Event::new("T-1", at(hm), "noted"))
+            .collect();
         let cases: Vec<(u128, Vec<u8>)> = (0..300u128)
             .map(|k| (k * 7919, vec![k as u8; 4000 + k as usize]))
             .collect();
@@ -902,6 +990,16 @@ mod tests {
                 for (key, bytes) in &cases {
                     table.insert(*key, bytes.as_slice()).expect("row");
                 }
+                let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why");
+                let mut table = tx.open_table(def).expect("why");
+                for (n, event) in (1..).zip(&events) {
+                    let bytes = postcard::to_stdvec(&legacy(std::slice::from_ref(event))[0])
+                        .expect("bytes");
+                    table.insert(n, bytes.as_slice()).expect("row");
+                }
+                let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why-dropped");
+                let mut table = tx.open_table(def).expect("dropped");
+                table.insert(0, 2u64.to_le_bytes().as_slice()).expect("row");
             }
             tx.commit().expect("commit");
         }
@@ -909,7 +1007,18 @@ mod tests {
         let merged = Store::partitions(dir.path()).expect("layout 2 read by a merge");
         assert_eq!(merged[0].2, in_order);
         let store = Store::open(dir.path(), 0).expect("migrated");
-        assert_eq!(store.cases().expect("cases").0, in_order);
+        let (got, rows) = store.cases().expect("cases");
+        assert_eq!(got, in_order);
+        let t = |n| ("T-1".to_string(), n);
+        assert_eq!(rows, [t(1), t(3), t(4)]);
+        let kept: Vec<Option<Event>> = store
+            .kept_events(&[1, 2, 3, 4])
+            .expect("kept")
+            .into_iter()
+            .map(|b| b.map(|b| postcard::from_bytes(&b).expect("event")))
+            .collect();
+        let want = [Some(&events[0]), None, Some(&events[2]), Some(&events[3])];
+        assert_eq!(kept.iter().map(Option::as_ref).collect::<Vec<_>>(), want);
         // The rows were cut at their size: more than one.
         assert!(store.book().log.sizes().0 > caselog::ROW_BYTES as u64);
         drop(store);
@@ -923,7 +1032,9 @@ mod tests {
             .expect("tables")
             .map(|h| h.name().to_string())
             .collect::<Vec<_>>();
-        assert!(!tx.contains(&"p0/cases".to_string()), "{tx:?}");
+        for gone in ["p0/cases", "p0/why"] {
+            assert!(!tx.contains(&gone.to_string()), "{tx:?}");
+        }
     }
 
     /// Records are written a row per batch: read back by number (from any record on, in pages
