@@ -32,15 +32,36 @@ const TOMBSTONE: u32 = u32::MAX;
 /// An entry's frame: the key (16 bytes) and the length (4), little-endian.
 const FRAME: usize = 20;
 
-/// Where a key's last entry is.
+/// Where a key's last entry is: 16 bytes, so that the index of half a million cases takes
+/// 32 bytes a slot with its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     row: u64,
     /// Framed size in the row.
     size: u32,
-    /// A tombstone: the row of the entry it replaced. It is needed while a row that old is
-    /// stored.
-    settles: Option<u64>,
+    /// 0: the case's state. Else a tombstone, and one more than how many rows before its own
+    /// is the row of the entry it replaced (see [`Entry::settles`]).
+    gap: u32,
+}
+
+impl Entry {
+    fn new(row: u64, size: u32, settles: Option<u64>) -> Entry {
+        let gap = settles.map_or(0, |s| {
+            u32::try_from(row.saturating_sub(s).saturating_add(1)).unwrap_or(u32::MAX)
+        });
+        Entry { row, size, gap }
+    }
+
+    /// A tombstone: the row it needs gone before it can be let go of. A gap too long to hold
+    /// is read as the tombstone's own row, which is later: it is then kept longer, never
+    /// less long.
+    fn settles(&self) -> Option<u64> {
+        match self.gap {
+            0 => None,
+            u32::MAX => Some(self.row),
+            gap => Some(self.row - u64::from(gap - 1)),
+        }
+    }
 }
 
 /// What the log knows of one stored row.
@@ -176,12 +197,12 @@ impl CaseLog {
     pub fn is_current(&self, number: u64, key: u128) -> bool {
         self.at
             .get(&key)
-            .is_some_and(|e| e.row == number && e.settles.is_none())
+            .is_some_and(|e| e.row == number && e.settles().is_none())
     }
 
     /// How many cases are kept.
     pub fn cases(&self) -> usize {
-        self.at.values().filter(|e| e.settles.is_none()).count()
+        self.at.values().filter(|e| e.settles().is_none()).count()
     }
 
     /// How many tombstones are still needed.
@@ -205,14 +226,15 @@ impl CaseLog {
         let settles = match (tombstone, old) {
             (false, _) => None,
             // What a tombstone replaced: its entry, or what an earlier tombstone waited for.
-            (true, Some(old)) => Some(old.settles.unwrap_or(old.row)),
+            (true, Some(old)) => Some(old.settles().unwrap_or(old.row)),
             // Nothing stored before it to supersede.
             (true, None) => return,
         };
-        if let Some(since) = settles {
+        let entry = Entry::new(row, size, settles);
+        if let Some(since) = entry.settles() {
             self.tombs.entry(since).or_default().push(key);
         }
-        self.at.insert(key, Entry { row, size, settles });
+        self.at.insert(key, entry);
         self.rows.entry(row).or_default().current += 1;
         self.current_bytes += u64::from(size);
     }
@@ -243,7 +265,11 @@ impl CaseLog {
                 }
                 let (since, keys) = entry.remove_entry();
                 for key in keys {
-                    if self.at.get(&key).is_some_and(|e| e.settles == Some(since)) {
+                    if self
+                        .at
+                        .get(&key)
+                        .is_some_and(|e| e.settles() == Some(since))
+                    {
                         if let Some(old) = self.at.remove(&key) {
                             self.release(old);
                             released = true;
@@ -283,7 +309,7 @@ impl CaseLog {
         for (key, bytes) in cases {
             // A case born and settled between two commits was never stored.
             // (Or settled again: its tombstone stands.)
-            if bytes.is_none() && self.at.get(key).is_none_or(|e| e.settles.is_some()) {
+            if bytes.is_none() && self.at.get(key).is_none_or(|e| e.settles().is_some()) {
                 continue;
             }
             self.append(&mut out, *key, bytes.as_deref(), rows, &mut done)?;
@@ -307,7 +333,7 @@ impl CaseLog {
                 for entry in entries(&row) {
                     let Ok((key, bytes)) = entry else { break };
                     match self.at.get(&key) {
-                        Some(e) if e.row == oldest && e.settles.is_some() => {
+                        Some(e) if e.row == oldest && e.settles().is_some() => {
                             // The oldest row: nothing older is left to supersede.
                             if let Some(old) = self.at.remove(&key) {
                                 self.release(old);
@@ -477,7 +503,7 @@ mod tests {
                 prop_assert!(bytes <= 2 * current + slack, "{} {}", bytes, current);
                 // Every tombstone kept is still needed, and the counts are what the rows hold.
                 let oldest = *log.rows.keys().next().unwrap_or(&u64::MAX);
-                prop_assert!(log.at.values().all(|e| e.settles.is_none_or(|s| s >= oldest)));
+                prop_assert!(log.at.values().all(|e| e.settles().is_none_or(|s| s >= oldest)));
                 for (number, row) in &log.rows {
                     let current = log.at.values().filter(|e| e.row == *number).count();
                     prop_assert_eq!(row.current as usize, current);
@@ -529,6 +555,19 @@ mod tests {
         // Born and settled between two commits: nothing is written.
         log.commit(&[(9, None)], &mut table).expect("commit");
         assert_eq!(table.0.keys().collect::<Vec<_>>(), [&2]);
+    }
+
+    /// An entry is 16 bytes and gives back what it was made of; a tombstone too far from the
+    /// row it waits for waits for its own row instead (later, never earlier).
+    #[test]
+    fn an_entry_is_small_and_keeps_what_a_tombstone_waits_for() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+        assert_eq!(Entry::new(9, 3, None).settles(), None);
+        assert_eq!(Entry::new(9, 3, Some(9)).settles(), Some(9));
+        assert_eq!(Entry::new(9, 3, Some(0)).settles(), Some(0));
+        let far = 1u64 << 40;
+        assert_eq!(Entry::new(far, 3, Some(1)).settles(), Some(far));
+        assert_eq!(Entry::new(far, 3, Some(far - 5)).settles(), Some(far - 5));
     }
 
     /// A row that ends inside an entry is refused, not misread.
