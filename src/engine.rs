@@ -77,6 +77,9 @@ mod whole_case;
 pub use alarm::Alert;
 pub use merge::MergeError;
 pub use settle::FINISHED_MEMORY;
+pub(crate) use snapshot::snapshot_format_readable;
+#[cfg(test)]
+pub(crate) use snapshot::SNAPSHOT_LAYOUT;
 pub use snapshot::{Checkpoint, SnapshotError};
 
 use digest::*;

@@ -662,6 +662,29 @@ struct EngineRest {
 }
 
 impl Engine {
+    /// Whether this version can continue from a checkpoint's `rest`: what restoring it would
+    /// refuse for its layout (a state written by another version), found without restoring
+    /// anything. A host checks it before it changes anything of its store.
+    pub(crate) fn rest_readable(rest: &[u8]) -> Result<(), SnapshotError> {
+        let state: EngineRest =
+            postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        crate::engine::snapshot_format_readable(&state.evaluator)
+    }
+
+    /// The `rest` of a checkpoint whose evaluator's state is of snapshot layout `format` (and
+    /// empty beyond it), for tests of what refuses another layout.
+    #[cfg(test)]
+    pub(crate) fn rest_of_format(format: u32) -> Vec<u8> {
+        let rest = EngineRest {
+            tz: None,
+            lines: 0,
+            stats: ReadStats::default(),
+            explain: Some(0),
+            evaluator: postcard::to_stdvec(&format).unwrap_or_default(),
+        };
+        postcard::to_stdvec(&rest).unwrap_or_default()
+    }
+
     /// From now on, remembers which cases change, for [`Engine::checkpoint`]; an explaining
     /// engine no longer keeps the events of its cases itself but hands them to its host, which
     /// stores them (as rows appended once) and gives them back to

@@ -230,6 +230,21 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 }
 
+/// Whether a snapshot (or a checkpoint's rest) is of the layout this version reads, from its
+/// first field alone.
+pub(crate) fn snapshot_format_readable(bytes: &[u8]) -> Result<(), SnapshotError> {
+    let (format, _) = postcard::take_from_bytes::<u32>(bytes)
+        .map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+    match format {
+        SNAPSHOT_FORMAT => Ok(()),
+        other => Err(SnapshotError::Format(other)),
+    }
+}
+
+/// This version's snapshot layout, for tests.
+#[cfg(test)]
+pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
+
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
 /// Layout 13: the settling queue's instants as seconds and nanoseconds. Layout 12: settled tickets remembered in four generations, three of them frozen; the
 /// shadow of a partition that follows other partitions' alert cases. Layout 11: the first-only

@@ -174,8 +174,9 @@ fn now(shared: &Shared, engine: &Engine) -> Option<crate::event::Instant> {
 /// Errors are sentences for the command to print.
 pub fn run(config: Config) -> Result<(), String> {
     let partition = config.options.partition.filter(|p| p.count > 1);
-    let store =
-        Store::open(&config.state, partition.map_or(0, |p| p.index)).map_err(|e| e.to_string())?;
+    let readable = |rest: &[u8]| Engine::rest_readable(rest).map_err(|e| e.to_string());
+    let store = Store::open_checked(&config.state, partition.map_or(0, |p| p.index), readable)
+        .map_err(|e| e.to_string())?;
     let committed = store.committed().map_err(|e| e.to_string())?;
     let options = config.options.clone().explain(true);
     let (mut engine, position) = match committed {

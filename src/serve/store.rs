@@ -245,6 +245,48 @@ const STORE_CACHE: usize = 16 << 20;
 const POSITION: &str = "position";
 
 impl Store {
+    /// Opens (or creates) `dir/state.redb` for partition `partition`, after checking with
+    /// `readable` that this version can continue from the committed state (see
+    /// [`Store::refuse_unreadable`]).
+    pub fn open_checked(
+        dir: &Path,
+        partition: u32,
+        readable: impl Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> Result<Store> {
+        Store::refuse_unreadable(dir, partition, readable)?;
+        Store::open(dir, partition)
+    }
+
+    /// Refuses a store whose committed state (its rest) `readable` says this version cannot
+    /// continue from, before anything in it is migrated: the version that wrote it can still
+    /// open it. A missing store, or one without a committed state, passes.
+    pub fn refuse_unreadable(
+        dir: &Path,
+        partition: u32,
+        readable: impl Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> Result<()> {
+        let path = dir.join("state.redb");
+        if !path.is_file() {
+            return Ok(());
+        }
+        let db = Database::open(&path).map_err(e)?;
+        let tx = db.begin_read().map_err(e)?;
+        let name = format!("p{partition}/state");
+        let state: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(&name);
+        let Ok(table) = tx.open_table(state) else {
+            return Ok(());
+        };
+        let Some(rest) = table.get(REST).map_err(e)? else {
+            return Ok(());
+        };
+        readable(rest.value()).map_err(|reason| {
+            StoreError(format!(
+                "cannot continue from the state in `{}`: {reason}; it was left as it is (replay the source into another --state directory, or continue with the version that wrote it)",
+                dir.display()
+            ))
+        })
+    }
+
     /// Opens (or creates) `dir/state.redb` for partition `partition`.
     pub fn open(dir: &Path, partition: u32) -> Result<Store> {
         std::fs::create_dir_all(dir)
@@ -1035,6 +1077,66 @@ mod tests {
         for gone in ["p0/cases", "p0/why"] {
             assert!(!tx.contains(&gone.to_string()), "{tx:?}");
         }
+    }
+
+    /// A store whose engine state is of another snapshot layout is refused before anything in
+    /// it is migrated: its tables and layout stay those of the version that wrote it.
+    #[test]
+    fn a_state_of_another_version_is_refused_before_the_store_is_migrated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        let old_rest = Engine::rest_of_format(12);
+        {
+            let db = Database::create(dir.path().join("state.redb")).expect("db");
+            let tx = db.begin_write().expect("tx");
+            {
+                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+                let mut state = tx.open_table(def).expect("state");
+                state.insert(REST, old_rest.as_slice()).expect("rest");
+                state.insert(POSITION, position.as_slice()).expect("pos");
+                state
+                    .insert(LAYOUT_KEY, 2u32.to_le_bytes().as_slice())
+                    .expect("layout");
+                let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
+                tx.open_table(def)
+                    .expect("cases")
+                    .insert(7, b"a case".as_slice())
+                    .expect("row");
+            }
+            tx.commit().expect("commit");
+        }
+        let readable = |rest: &[u8]| Engine::rest_readable(rest).map_err(|e| e.to_string());
+        let refused = Store::open_checked(dir.path(), 0, readable)
+            .err()
+            .expect("refused");
+        assert!(refused.0.contains("layout 12"), "{refused}");
+        assert!(refused.0.contains("left as it is"), "{refused}");
+        // Untouched: still layout 2, with its table of cases.
+        let db = Database::open(dir.path().join("state.redb")).expect("db");
+        let tx = db.begin_read().expect("tx");
+        let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+        let layout = tx
+            .open_table(def)
+            .expect("state")
+            .get(LAYOUT_KEY)
+            .expect("get")
+            .map(|v| v.value().to_vec());
+        assert_eq!(layout, Some(2u32.to_le_bytes().to_vec()));
+        let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
+        assert!(tx
+            .open_table(def)
+            .expect("cases")
+            .get(7)
+            .expect("get")
+            .is_some());
+        drop(tx);
+        drop(db);
+        // A state of this version's layout passes; so do a new store and another partition.
+        assert!(
+            Engine::rest_readable(&Engine::rest_of_format(crate::engine::SNAPSHOT_LAYOUT)).is_ok()
+        );
+        assert!(Store::refuse_unreadable(&dir.path().join("new"), 0, readable).is_ok());
+        assert!(Store::refuse_unreadable(dir.path(), 1, readable).is_ok());
     }
 
     /// Records are written a row per batch: read back by number (from any record on, in pages
