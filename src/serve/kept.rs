@@ -237,34 +237,29 @@ pub fn find(
 ) -> Result<Vec<Option<Vec<u8>>>> {
     let mut out = Vec::with_capacity(numbers.len());
     // A case's events are often in one row: the last row read is looked in first.
-    let mut last: Option<(u64, Vec<u8>)> = None;
-    for &n in numbers {
-        let row = match last.take() {
-            Some((key, row)) if key <= n && entries(&row).flatten().any(|(m, _)| m == n) => {
-                (key, row)
-            }
-            _ => {
-                let found = table
-                    .range(..=n)
-                    .map_err(|e| e.to_string())?
-                    .next_back()
-                    .transpose()
-                    .map_err(|e| e.to_string())?;
-                match found {
-                    Some((k, v)) => (k.value(), v.value().to_vec()),
-                    None => {
-                        out.push(None);
-                        continue;
-                    }
-                }
-            }
-        };
-        let bytes = entries(&row.1)
+    let mut last: Option<Vec<u8>> = None;
+    let in_row = |row: &[u8], n: u64| {
+        entries(row)
             .flatten()
             .find(|(m, _)| *m == n)
-            .map(|(_, b)| b.to_vec());
-        out.push(bytes);
-        last = Some(row);
+            .map(|(_, b)| b.to_vec())
+    };
+    for &n in numbers {
+        if let Some(bytes) = last.as_deref().and_then(|row| in_row(row, n)) {
+            out.push(Some(bytes));
+            continue;
+        }
+        let found = table
+            .range(..=n)
+            .map_err(|e| e.to_string())?
+            .next_back()
+            .transpose()
+            .map_err(|e| e.to_string())?
+            .map(|(_, v)| v.value().to_vec());
+        out.push(found.as_deref().and_then(|row| in_row(row, n)));
+        if found.is_some() {
+            last = found;
+        }
     }
     Ok(out)
 }

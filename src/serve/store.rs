@@ -770,6 +770,39 @@ mod tests {
         (policies, lines)
     }
 
+    /// An instant of 2 March 2026, Beijing time.
+    fn at(hm: &str) -> crate::event::Instant {
+        format!("2026-03-02T{hm}:00+08:00")
+            .parse()
+            .expect("instant")
+    }
+
+    /// A store as an earlier version left it in `dir`: partition 0's rest, its position after
+    /// two lines, its layout number (`None`: layout 1 had none), and whatever `fill` writes.
+    fn old_store(
+        dir: &Path,
+        rest: &[u8],
+        layout: Option<u32>,
+        fill: impl FnOnce(&redb::WriteTransaction),
+    ) {
+        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
+        let db = Database::create(dir.join("state.redb")).expect("db");
+        let tx = db.begin_write().expect("tx");
+        {
+            let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
+            let mut state = tx.open_table(def).expect("state");
+            state.insert(REST, rest).expect("rest");
+            state.insert(POSITION, position.as_slice()).expect("pos");
+            if let Some(layout) = layout {
+                state
+                    .insert(LAYOUT_KEY, layout.to_le_bytes().as_slice())
+                    .expect("layout");
+            }
+        }
+        fill(&tx);
+        tx.commit().expect("commit");
+    }
+
     /// Events as layouts 1 to 3 wrote them.
     fn legacy(events: &[Event]) -> Vec<LegacyEvent> {
         events
@@ -929,31 +962,16 @@ mod tests {
     #[test]
     fn a_store_of_layout_1_is_migrated_and_a_later_layout_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let at = |hm: &str| {
-            format!("2026-03-02T{hm}:00+08:00")
-                .parse()
-                .expect("instant")
-        };
         let events = vec![
             Event::new("T-1", at("09:00"), "opened").with_attr("project", "north"),
             Event::new("T-1", at("09:30"), "contacted"),
         ];
-        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
-        {
-            let db = Database::create(dir.path().join("state.redb")).expect("db");
-            let tx = db.begin_write().expect("tx");
-            {
-                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
-                let mut state = tx.open_table(def).expect("state");
-                state.insert(REST, b"the rest".as_slice()).expect("rest");
-                state.insert(POSITION, position.as_slice()).expect("pos");
-                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/explained");
-                let mut old = tx.open_table(def).expect("explained");
-                let bytes = postcard::to_stdvec(&legacy(&events)).expect("bytes");
-                old.insert("T-1", bytes.as_slice()).expect("row");
-            }
-            tx.commit().expect("commit");
-        }
+        old_store(dir.path(), b"the rest", None, |tx| {
+            let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/explained");
+            let mut old = tx.open_table(def).expect("explained");
+            let bytes = postcard::to_stdvec(&legacy(&events)).expect("bytes");
+            old.insert("T-1", bytes.as_slice()).expect("row");
+        });
         let store = Store::open(dir.path(), 0).expect("migrated");
         let committed = store.committed().expect("read").expect("committed");
         assert_eq!(committed.rest, b"the rest");
@@ -1003,12 +1021,6 @@ mod tests {
     #[test]
     fn a_store_of_layout_2_is_migrated_to_a_case_log() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
-        let at = |hm: &str| {
-            format!("2026-03-02T{hm}:00+08:00")
-                .parse()
-                .expect("instant")
-        };
         let events: Vec<Event> = ["09:00", "09:10", "09:20", "09:30"]
             .iter()
             .map(|hm| Event::new("T-1", at(hm), "noted"))
@@ -1016,35 +1028,22 @@ mod tests {
         let cases: Vec<(u128, Vec<u8>)> = (0..300u128)
             .map(|k| (k * 7919, vec![k as u8; 4000 + k as usize]))
             .collect();
-        {
-            let db = Database::create(dir.path().join("state.redb")).expect("db");
-            let tx = db.begin_write().expect("tx");
-            {
-                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
-                let mut state = tx.open_table(def).expect("state");
-                state.insert(REST, b"the rest".as_slice()).expect("rest");
-                state.insert(POSITION, position.as_slice()).expect("pos");
-                state
-                    .insert(LAYOUT_KEY, 2u32.to_le_bytes().as_slice())
-                    .expect("layout");
-                let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
-                let mut table = tx.open_table(def).expect("cases");
-                for (key, bytes) in &cases {
-                    table.insert(*key, bytes.as_slice()).expect("row");
-                }
-                let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why");
-                let mut table = tx.open_table(def).expect("why");
-                for (n, event) in (1..).zip(&events) {
-                    let bytes = postcard::to_stdvec(&legacy(std::slice::from_ref(event))[0])
-                        .expect("bytes");
-                    table.insert(n, bytes.as_slice()).expect("row");
-                }
-                let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why-dropped");
-                let mut table = tx.open_table(def).expect("dropped");
-                table.insert(0, 2u64.to_le_bytes().as_slice()).expect("row");
+        old_store(dir.path(), b"the rest", Some(2), |tx| {
+            let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
+            let mut table = tx.open_table(def).expect("cases");
+            for (key, bytes) in &cases {
+                table.insert(*key, bytes.as_slice()).expect("row");
             }
-            tx.commit().expect("commit");
-        }
+            let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why");
+            let mut table = tx.open_table(def).expect("why");
+            for (n, event) in (1..).zip(legacy(&events)) {
+                let bytes = postcard::to_stdvec(&event).expect("bytes");
+                table.insert(n, bytes.as_slice()).expect("row");
+            }
+            let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("p0/why-dropped");
+            let mut table = tx.open_table(def).expect("dropped");
+            table.insert(0, 2u64.to_le_bytes().as_slice()).expect("row");
+        });
         let in_order: Vec<Vec<u8>> = cases.iter().map(|(_, b)| b.clone()).collect();
         let merged = Store::partitions(dir.path()).expect("layout 2 read by a merge");
         assert_eq!(merged[0].2, in_order);
@@ -1084,27 +1083,13 @@ mod tests {
     #[test]
     fn a_state_of_another_version_is_refused_before_the_store_is_migrated() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let position = serde_json::to_vec(&Position::Stdin { lines: 2 }).expect("position");
-        let old_rest = Engine::rest_of_format(12);
-        {
-            let db = Database::create(dir.path().join("state.redb")).expect("db");
-            let tx = db.begin_write().expect("tx");
-            {
-                let def: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("p0/state");
-                let mut state = tx.open_table(def).expect("state");
-                state.insert(REST, old_rest.as_slice()).expect("rest");
-                state.insert(POSITION, position.as_slice()).expect("pos");
-                state
-                    .insert(LAYOUT_KEY, 2u32.to_le_bytes().as_slice())
-                    .expect("layout");
-                let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
-                tx.open_table(def)
-                    .expect("cases")
-                    .insert(7, b"a case".as_slice())
-                    .expect("row");
-            }
-            tx.commit().expect("commit");
-        }
+        old_store(dir.path(), &Engine::rest_of_format(12), Some(2), |tx| {
+            let def: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("p0/cases");
+            tx.open_table(def)
+                .expect("cases")
+                .insert(7, b"a case".as_slice())
+                .expect("row");
+        });
         let readable = |rest: &[u8]| Engine::rest_readable(rest).map_err(|e| e.to_string());
         let refused = Store::open_checked(dir.path(), 0, readable)
             .err()
