@@ -102,7 +102,7 @@ impl<'a> Resting<'a> {
 /// were asked for, so memory grew with the length of a stream up to four months.
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Finished {
-    current: HashSet64,
+    current: Recent,
     /// Newest first, each sorted.
     frozen: VecDeque<Box<[u64]>>,
     since: Option<Instant>,
@@ -148,7 +148,7 @@ impl Finished {
         if passed < 1 {
             return;
         }
-        let mut frozen: Vec<u64> = std::mem::take(&mut self.current).into_iter().collect();
+        let mut frozen = std::mem::take(&mut self.current).order;
         frozen.sort_unstable();
         self.frozen.push_front(frozen.into_boxed_slice());
         for _ in 1..passed.min(Self::FROZEN as i64 + 1) {
@@ -163,7 +163,9 @@ impl Finished {
     /// Adds what another partition remembers, at the same stream time (so in the same
     /// generations).
     pub(super) fn absorb(&mut self, other: Finished) {
-        self.current.extend(other.current);
+        for hash in other.current.order {
+            self.current.insert(hash);
+        }
         for (i, theirs) in other.frozen.into_iter().enumerate() {
             match self.frozen.get_mut(i) {
                 Some(mine) => {
@@ -177,6 +179,51 @@ impl Finished {
             }
         }
         self.since = self.since.max(other.since);
+    }
+}
+
+/// The generation of finished tickets being filled: a set to look them up, and the same hashes
+/// in the order they came, which is how it is written in a snapshot. The service commits its
+/// state in parts cut by their content and writes only the parts that changed
+/// (`serve::restparts`): written in the set's order, each commit's new tickets would fall all
+/// over the generation's bytes and change every part of it; in the order they came, they are
+/// appended at its end. (A set written as a sequence reads back from one: the layout is that
+/// of the set it replaces.)
+#[derive(Clone, Default)]
+struct Recent {
+    set: HashSet64,
+    order: Vec<u64>,
+}
+
+impl Recent {
+    fn contains(&self, hash: &u64) -> bool {
+        self.set.contains(hash)
+    }
+
+    fn insert(&mut self, hash: u64) {
+        if self.set.insert(hash) {
+            self.order.push(hash);
+        }
+    }
+}
+
+impl serde::Serialize for Recent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.order.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Recent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hashes = Vec::<u64>::deserialize(deserializer)?;
+        let mut recent = Recent {
+            set: HashSet64::with_capacity_and_hasher(hashes.len(), Default::default()),
+            order: Vec::with_capacity(hashes.len()),
+        };
+        for hash in hashes {
+            recent.insert(hash);
+        }
+        Ok(recent)
     }
 }
 
@@ -619,7 +666,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chunked, Finished};
+    use super::{Chunked, Finished, HashSet64, Recent};
     use chrono::{Duration, TimeZone, Utc};
 
     /// A ticket is remembered at least the memory asked for and at most a third more, whether
@@ -679,6 +726,27 @@ mod tests {
 
     /// The guessed search finds what a binary search finds, for present and absent pairs, at
     /// the ends of the range and in slices of any length.
+    #[test]
+    fn the_generation_being_filled_is_written_in_the_order_it_came_and_reads_as_a_set() {
+        let mut recent = Recent::default();
+        for hash in [90, 12, 90, 55, 3] {
+            recent.insert(hash);
+        }
+        let bytes = postcard::to_stdvec(&recent).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&vec![90u64, 12, 55, 3]).unwrap());
+        // What a set wrote (the layout before) reads back, and so does its own.
+        let set: HashSet64 = [8u64, 1, 5].into_iter().collect();
+        let read: Recent = postcard::from_bytes(&postcard::to_stdvec(&set).unwrap()).unwrap();
+        assert!([8, 1, 5].iter().all(|h| read.contains(h)) && !read.contains(&2));
+        let again: Recent = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(again.order, [90, 12, 55, 3]);
+        assert!(again.contains(&55) && !again.contains(&56));
+        // Appending to it leaves the bytes written before it as they were.
+        recent.insert(77);
+        let longer = postcard::to_stdvec(&recent).unwrap();
+        assert_eq!(longer[1..bytes.len()], bytes[1..]);
+    }
+
     #[test]
     fn the_guessed_search_finds_what_a_binary_search_finds() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;

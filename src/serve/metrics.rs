@@ -204,7 +204,7 @@ pub fn render(shared: &Shared) -> Result<String, String> {
         &mut out,
         "pledge_commit_rest_bytes",
         "gauge",
-        "Of the last commit's state, the rest (all but the cases and the events kept for why).",
+        "Of the last commit's state, the parts of the rest (all but the cases and the events kept for why) that changed.",
         &one(shared.rest_bytes.load(Ordering::Relaxed) as f64),
     );
     metric(

@@ -13,6 +13,7 @@ pub mod jetstream;
 mod kept;
 mod metrics;
 pub mod nats;
+mod restparts;
 pub mod source;
 pub(crate) mod store;
 
@@ -675,16 +676,19 @@ fn commit(
             targets: &shared.targets,
         })
         .map_err(|e| e.to_string());
-    if let Err(e) = &committed {
-        for (reply, _) in replies {
-            let _ = reply.send(Err(e.clone()));
+    let rest_written = match committed {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            for (reply, _) in replies {
+                let _ = reply.send(Err(e.clone()));
+            }
+            return Err(e);
         }
-        return Err(e.clone());
-    }
+    };
     if let Position::Nats { sequence, .. } = &position {
         shared.nats_committed.store(*sequence, Ordering::SeqCst);
     }
-    let written = state.rest.len()
+    let written = rest_written
         + state
             .cases
             .iter()
@@ -702,7 +706,7 @@ fn commit(
         .store(written as u64, Ordering::Relaxed);
     shared
         .rest_bytes
-        .store(state.rest.len() as u64, Ordering::Relaxed);
+        .store(rest_written as u64, Ordering::Relaxed);
     shared
         .cases_written
         .store(state.cases.len() as u64, Ordering::Relaxed);

@@ -8,7 +8,8 @@
 //!
 //! The engine's state is kept in parts: the cases that changed in the batch, appended to a log
 //! of rows ([`super::caselog`]: rows whose entries are all superseded are deleted, the oldest
-//! compacted when the log holds more than twice what is current), and the rest whole. The
+//! compacted when the log holds more than twice what is current), and the rest in parts cut
+//! by their content ([`super::restparts`]), of which a commit writes those that changed. The
 //! events kept to explain a case (`GET /cases/{ticket}`) are rows of their own, one per event,
 //! appended once; when the case settles, their numbers are appended to a list of rows let go
 //! of, and the rows are removed together when that list holds a quarter of them. Memory holds none
@@ -21,9 +22,10 @@
 //! Final records are written a row per batch (the batch's records as JSON lines, keyed by the
 //! number of its first record), with an index of each ticket's record numbers.
 //!
-//! The layout of the tables is numbered ([`LAYOUT`]): a store of an earlier layout (layout 2:
-//! each case a row of its own, rewritten in place; layout 1: also the kept events one row per
-//! ticket, rewritten whole) is migrated when opened; a store of a later layout is refused.
+//! The layout of the tables is numbered ([`LAYOUT`]): a store of an earlier layout (layout 4:
+//! the rest whole; layout 2: each case a row of its own, rewritten in place; layout 1: also
+//! the kept events one row per ticket, rewritten whole) is migrated when opened; a store of a
+//! later layout is refused.
 //!
 //! Every table and key is named after a partition (`p0` for the one partition of a single
 //! instance, `pI` for `--partition I/N`), so that a scale-out over partitions of a source adds
@@ -35,6 +37,7 @@
 
 use super::caselog::{self, CaseLog};
 use super::kept;
+use super::restparts::Parts;
 use super::source::Position;
 use crate::api::EngineCheckpoint;
 use crate::event::Event;
@@ -118,6 +121,9 @@ pub struct Store {
     /// The numbers of kept events let go of, not yet removed from `kept`: one row per commit
     /// that let go of any (numbered in order), the numbers as little-endian `u64`s.
     dropped: TableDefinition<'static, u64, &'static [u8]>,
+    /// The parts of the rest of the engine's state, by key ([`super::restparts`]); the state
+    /// table lists the current ones under [`REST_PARTS`].
+    rest_parts: TableDefinition<'static, u128, &'static [u8]>,
     records: TableDefinition<'static, u64, &'static str>,
     tickets: MultimapTableDefinition<'static, &'static str, u64>,
     /// Per [`Target`], in its order.
@@ -130,6 +136,8 @@ pub struct Store {
 struct Book {
     log: CaseLog,
     kept: kept::KeptRows,
+    /// The parts of the rest committed last.
+    rest: Parts,
     /// The kept events of the cases kept (ticket and number), as read when the store opened,
     /// until [`Store::cases`] takes them.
     opened: Option<Vec<(String, u64)>>,
@@ -228,21 +236,46 @@ fn dropped_numbers(table: &impl ReadableTable<u64, &'static [u8]>) -> Result<Vec
     Ok(numbers)
 }
 
+/// Layouts 1 to 4: the rest of the engine's state whole (read only to migrate).
 const REST: &str = "rest";
+/// The keys of the rest's parts, in order ([`Parts`]).
+const REST_PARTS: &str = "rest-parts";
 /// The key of the layout's number in the state table.
 const LAYOUT_KEY: &str = "layout";
-/// The layout this version writes: 4, the kept events in rows of many, their instants as
-/// seconds and nanoseconds. Layout 3: the cases a
+/// The layout this version writes: 5, the rest of the engine's state in parts cut by their
+/// content. Layout 4: the rest whole, the kept events in rows of many, their instants as
+/// seconds and nanoseconds; 3: the cases a
 /// log of rows, the kept events let go of removed together; 2: each case a row of its own,
 /// rewritten in place, and each kept event a row of its own, removed when let go of; 1: the
 /// kept events one row per ticket. A store without the key is of layout 1.
-pub const LAYOUT: u32 = 4;
+pub const LAYOUT: u32 = 5;
 
 /// Bytes of the store's page cache. Commits append and remove rows near the tables' ends, so a
 /// small cache serves them: on the dense 1 M backlog, 16 MiB took 40 to 80 MB off the peak RSS
 /// of 64 MiB at the same speed.
 const STORE_CACHE: usize = 16 << 20;
 const POSITION: &str = "position";
+
+/// The committed rest of the partition whose state table is `state`: assembled from its
+/// parts (in the table named `parts`), or whole as layouts 1 to 4 wrote it; `None` before the
+/// first commit.
+fn read_rest(
+    tx: &redb::ReadTransaction,
+    state: &impl ReadableTable<&'static str, &'static [u8]>,
+    parts: &str,
+) -> Result<Option<Vec<u8>>> {
+    let Some(list) = state.get(REST_PARTS).map_err(e)? else {
+        return Ok(state.get(REST).map_err(e)?.map(|v| v.value().to_vec()));
+    };
+    let list = Parts::from_bytes(list.value()).map_err(StoreError)?;
+    let definition: TableDefinition<'_, u128, &[u8]> = TableDefinition::new(parts);
+    let table = tx.open_table(definition).map_err(e)?;
+    let rest = list.assemble(|key| {
+        let part = table.get(key).map_err(|err| e(err).0)?;
+        Ok(part.map(|v| v.value().to_vec()))
+    });
+    rest.map(Some).map_err(StoreError)
+}
 
 impl Store {
     /// Opens (or creates) `dir/state.redb` for partition `partition`, after checking with
@@ -276,10 +309,10 @@ impl Store {
         let Ok(table) = tx.open_table(state) else {
             return Ok(());
         };
-        let Some(rest) = table.get(REST).map_err(e)? else {
+        let Some(rest) = read_rest(&tx, &table, &format!("p{partition}/rest-parts"))? else {
             return Ok(());
         };
-        readable(rest.value()).map_err(|reason| {
+        readable(&rest).map_err(|reason| {
             StoreError(format!(
                 "cannot continue from the state in `{}`: {reason}; it was left as it is (replay the source into another --state directory, or continue with the version that wrote it)",
                 dir.display()
@@ -309,6 +342,7 @@ impl Store {
             why: TableDefinition::new(name("why")),
             kept: TableDefinition::new(name("kept-events")),
             dropped: TableDefinition::new(name("why-dropped")),
+            rest_parts: TableDefinition::new(name("rest-parts")),
             records: TableDefinition::new(name("records")),
             tickets: MultimapTableDefinition::new(name("tickets")),
             outboxes: [
@@ -322,6 +356,7 @@ impl Store {
         tx.open_table(store.case_log).map_err(e)?;
         tx.open_table(store.kept).map_err(e)?;
         tx.open_table(store.dropped).map_err(e)?;
+        tx.open_table(store.rest_parts).map_err(e)?;
         tx.open_table(store.records).map_err(e)?;
         tx.open_multimap_table(store.tickets).map_err(e)?;
         for outbox in store.outboxes {
@@ -332,9 +367,15 @@ impl Store {
             let tx = store.db.begin_read().map_err(e)?;
             let log = read_log(&tx.open_table(store.case_log).map_err(e)?)?;
             let (kept, opened) = read_kept(&tx, store.kept, store.dropped)?;
+            let state = tx.open_table(store.state).map_err(e)?;
+            let rest = match state.get(REST_PARTS).map_err(e)? {
+                Some(list) => Parts::from_bytes(list.value()).map_err(StoreError)?,
+                None => Parts::default(),
+            };
             *store.book() = Book {
                 log,
                 kept,
+                rest,
                 opened: Some(opened),
                 ..Book::default()
             };
@@ -428,6 +469,21 @@ impl Store {
             drop(log);
             tx.delete_table(self.cases).map_err(e)?;
         }
+        if layout < 5 {
+            // The rest whole becomes its parts.
+            let rest = state.remove(REST).map_err(e)?.map(|v| v.value().to_vec());
+            if let Some(rest) = rest {
+                let mut list = Parts::default();
+                let change = list.replace(&rest);
+                let mut parts = tx.open_table(self.rest_parts).map_err(e)?;
+                for (key, part) in change.write {
+                    parts.insert(key, part).map_err(e)?;
+                }
+                state
+                    .insert(REST_PARTS, list.to_bytes().as_slice())
+                    .map_err(e)?;
+            }
+        }
         state
             .insert(LAYOUT_KEY, LAYOUT.to_le_bytes().as_slice())
             .map_err(e)?;
@@ -438,7 +494,7 @@ impl Store {
     pub fn committed(&self) -> Result<Option<Committed>> {
         let tx = self.db.begin_read().map_err(e)?;
         let table = tx.open_table(self.state).map_err(e)?;
-        let rest = table.get(REST).map_err(e)?.map(|v| v.value().to_vec());
+        let rest = read_rest(&tx, &table, self.rest_parts.name())?;
         let position = table.get(POSITION).map_err(e)?.map(|v| v.value().to_vec());
         match (rest, position) {
             (Some(rest), Some(position)) => {
@@ -492,7 +548,7 @@ impl Store {
             let name = format!("p{number}/state");
             let state: TableDefinition<'_, &str, &[u8]> = TableDefinition::new(&name);
             let table = tx.open_table(state).map_err(e)?;
-            let Some(rest) = table.get(REST).map_err(e)?.map(|v| v.value().to_vec()) else {
+            let Some(rest) = read_rest(&tx, &table, &format!("p{number}/rest-parts"))? else {
                 continue;
             };
             let name = format!("p{number}/case-log");
@@ -520,8 +576,9 @@ impl Store {
     }
 
     /// Commits one batch: all of it, or (after a crash) none of it. After a failed commit the
-    /// store refuses to commit again (what it knows of its tables may be the batch's).
-    pub fn commit(&self, batch: &Batch<'_>) -> Result<()> {
+    /// store refuses to commit again (what it knows of its tables may be the batch's). Returns
+    /// the bytes of the rest's parts it wrote (those that changed).
+    pub fn commit(&self, batch: &Batch<'_>) -> Result<usize> {
         let mut book = self.book();
         if book.broken {
             return Err(StoreError(
@@ -534,13 +591,26 @@ impl Store {
         committed
     }
 
-    fn commit_in(&self, batch: &Batch<'_>, book: &mut Book) -> Result<()> {
+    fn commit_in(&self, batch: &Batch<'_>, book: &mut Book) -> Result<usize> {
         let position = serde_json::to_vec(batch.position)
             .map_err(|err| StoreError(format!("cannot write the source position: {err}")))?;
         let tx = self.db.begin_write().map_err(e)?;
+        let mut rest_written = 0;
         {
             let mut state = tx.open_table(self.state).map_err(e)?;
-            state.insert(REST, batch.state.rest.as_slice()).map_err(e)?;
+            // Only the parts of the rest that changed are written.
+            let change = book.rest.replace(&batch.state.rest);
+            let mut parts = tx.open_table(self.rest_parts).map_err(e)?;
+            for (key, part) in change.write {
+                rest_written += part.len();
+                parts.insert(key, part).map_err(e)?;
+            }
+            for key in change.remove {
+                parts.remove(key).map_err(e)?;
+            }
+            state
+                .insert(REST_PARTS, book.rest.to_bytes().as_slice())
+                .map_err(e)?;
             state.insert(POSITION, position.as_slice()).map_err(e)?;
             let mut log = tx.open_table(self.case_log).map_err(e)?;
             let done = book
@@ -597,7 +667,8 @@ impl Store {
                 }
             }
         }
-        tx.commit().map_err(e)
+        tx.commit().map_err(e)?;
+        Ok(rest_written)
     }
 
     /// Every committed case as its bytes, and the rows of kept events (ticket and number, in
@@ -1126,6 +1197,86 @@ mod tests {
 
     /// Records are written a row per batch: read back by number (from any record on, in pages
     /// that cut rows) and by ticket, as if each were a row of its own.
+    /// The rest is committed in parts: a commit writes those that changed, the store keeps
+    /// exactly the parts listed, and the rest reads back whole, after a reopening too.
+    #[test]
+    fn the_rest_is_committed_in_parts_and_a_commit_writes_those_that_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut noise = 1u64;
+        let mut bytes = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    noise = noise.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (noise >> 35) as u8
+                })
+                .collect()
+        };
+        let mut rest = bytes(3 << 20);
+        let parts_kept = |store: &Store| {
+            let tx = store.db.begin_read().expect("read");
+            let table = tx.open_table(store.rest_parts).expect("parts");
+            table.len().expect("len")
+        };
+        for round in 0..6u64 {
+            let store = Store::open(dir.path(), 0).expect("store");
+            if round > 0 {
+                let committed = store.committed().expect("read").expect("committed");
+                assert!(committed.rest == rest, "round {round}: the rest reads back");
+            }
+            // A few changes here and there, as a settling queue and new tickets make them.
+            let at = (round as usize * 700_001) % rest.len();
+            let inserted = bytes(3000);
+            rest.splice(at..at + 500, inserted);
+            let tail = bytes(20_000);
+            rest.extend(tail);
+            let state = EngineCheckpoint {
+                rest: rest.clone(),
+                cases: Vec::new(),
+                explained: Default::default(),
+            };
+            let written = store
+                .commit(&Batch {
+                    state: &state,
+                    position: &Position::Stdin { lines: round },
+                    records: &[],
+                    alerts: &[],
+                    targets: &[],
+                })
+                .expect("commit");
+            if round > 0 {
+                assert!(
+                    written < rest.len() / 4,
+                    "round {round}: wrote {written} bytes"
+                );
+            } else {
+                assert_eq!(written, rest.len());
+            }
+            let listed = store.book().rest.clone();
+            let distinct: std::collections::HashSet<u128> = listed.keys().iter().copied().collect();
+            assert_eq!(parts_kept(&store), distinct.len() as u64);
+        }
+    }
+
+    /// A store of layout 4 holds the rest whole: opened, it holds it as parts, and reads the same.
+    #[test]
+    fn a_rest_written_whole_becomes_parts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rest: Vec<u8> = (0..1_000_000u32)
+            .flat_map(|n| (n * 7).to_le_bytes())
+            .collect();
+        old_store(dir.path(), &rest, Some(4), |_| {});
+        let store = Store::open(dir.path(), 0).expect("open");
+        let committed = store.committed().expect("read").expect("committed");
+        assert!(committed.rest == rest);
+        let tx = store.db.begin_read().expect("read");
+        let state = tx.open_table(store.state).expect("state");
+        assert!(state.get(REST).expect("get").is_none());
+        assert!(state.get(REST_PARTS).expect("get").is_some());
+        drop((state, tx, store));
+        let partitions = Store::partitions(dir.path()).expect("partitions");
+        assert!(partitions[0].1 == rest);
+    }
+
     #[test]
     fn records_written_a_row_per_batch_read_back_by_number_and_by_ticket() {
         let dir = tempfile::tempdir().expect("tempdir");
