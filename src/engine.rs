@@ -66,6 +66,7 @@ mod judge;
 mod merge;
 pub mod partition;
 mod queue;
+pub(crate) mod raw_bytes;
 mod settle;
 mod settling;
 mod shadow;
@@ -360,6 +361,10 @@ pub struct Evaluator<'p, S: Sink> {
     /// Notification facts of settled cases that depend on the `now` to come, per case.
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
     findings: Vec<Finding>,
+    /// The size of the last checkpoint's rest: the next one is written into a buffer of about
+    /// that size, rather than one doubled a dozen times and copied each time (the rest of a
+    /// dense stream's service is tens of megabytes, written at every commit).
+    last_rest: usize,
     /// Scratch: the events of one case at one instant, cycles stopped, roles.
     batch: Vec<Event>,
     track_stops: Vec<Stopped>,
@@ -597,6 +602,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             long_windows,
             deferred_notices: Vec::new(),
             findings: Vec::new(),
+            last_rest: 0,
             batch: Vec::new(),
             track_stops: Vec::new(),
             roles: Vec::new(),

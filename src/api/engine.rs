@@ -658,6 +658,7 @@ struct EngineRest {
     stats: ReadStats,
     /// Whether events are kept to explain cases, and the prune counter.
     explain: Option<u32>,
+    #[serde(with = "crate::engine::raw_bytes")]
     evaluator: Vec<u8>,
 }
 
@@ -722,8 +723,9 @@ impl Engine {
             explain: self.explained.as_ref().map(|x| x.since_prune),
             evaluator: parts.rest,
         };
-        let rest =
-            postcard::to_stdvec(&rest).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+        let room = Vec::with_capacity(rest.evaluator.len() + 64);
+        let rest = postcard::to_extend(&rest, room)
+            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
         let mut explained = Arc::default();
         if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
             // The cases that settled since the previous checkpoint let go of their events.
@@ -848,6 +850,32 @@ impl fmt::Debug for Engine {
 mod tests {
     use super::RowNumbers;
     use proptest::prelude::*;
+
+    /// The evaluator's bytes are written in one piece, laid out as serde's byte-by-byte
+    /// `Vec<u8>` laid them out: a rest of either reads as the other.
+    #[test]
+    fn bytes_written_in_one_piece_read_as_a_sequence_and_back() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Whole {
+            #[serde(with = "crate::engine::raw_bytes")]
+            v: Vec<u8>,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Each {
+            v: Vec<u8>,
+        }
+        for v in [
+            vec![],
+            vec![0, 255, 7],
+            (0..=255u8).cycle().take(70_000).collect(),
+        ] {
+            let whole = postcard::to_stdvec(&Whole { v: v.clone() }).unwrap();
+            let each = postcard::to_stdvec(&Each { v: v.clone() }).unwrap();
+            assert_eq!(whole, each);
+            assert_eq!(postcard::from_bytes::<Whole>(&each).unwrap().v, v);
+            assert_eq!(postcard::from_bytes::<Each>(&whole).unwrap().v, v);
+        }
+    }
 
     proptest! {
         /// Whatever the increasing numbers (gaps of one to huge), they read back in order.

@@ -23,8 +23,14 @@ fn bucket(at: Instant) -> i64 {
 /// takes 24 bytes rather than the 32 a 16-byte-aligned integer pads it to.
 pub(crate) trait Packed: Ord + Copy {
     type Packed: Copy;
+    /// The bytes of a packed key as a snapshot writes it.
+    const BYTES: usize;
     fn pack(self) -> Self::Packed;
     fn unpack(packed: Self::Packed) -> Self;
+    /// Appends the packed key's [`Packed::BYTES`] bytes.
+    fn put(packed: Self::Packed, out: &mut Vec<u8>);
+    /// The packed key of [`Packed::BYTES`] bytes.
+    fn take(bytes: &[u8]) -> Self::Packed;
 }
 
 /// An entry of a bucket: its key, and its instant as the offset into the bucket.
@@ -157,24 +163,116 @@ impl<K: Packed> SettleQueue<K> {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct At(#[serde(with = "crate::event::compact_instant")] Instant);
 
-/// Written as the sequence of its entries, in order.
-impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.len))?;
-        for (at, key) in self.iter() {
-            seq.serialize_element(&(At(at), key))?;
+/// A bucket's slots as written (after its number): as they are in memory, one after the other
+/// (key, nanoseconds, offset; little-endian). A dense stream's service writes its settling
+/// queue, hundreds of thousands of entries, at every commit: entry by entry, each instant
+/// rebuilt and each 128-bit key written as a varint of up to 19 bytes, it was most of the cost
+/// of writing the rest of the state.
+struct Bucket<'a, P>(&'a [Slot<P>]);
+
+impl<P: Copy> Bucket<'_, P> {
+    const SLOT: usize = 6;
+
+    fn bytes<K: Packed<Packed = P>>(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() * (K::BYTES + Self::SLOT));
+        for slot in self.0 {
+            K::put(slot.key, &mut out);
+            out.extend_from_slice(&slot.nanos.to_le_bytes());
+            out.extend_from_slice(&slot.offset.to_le_bytes());
         }
-        seq.end()
+        out
+    }
+
+    /// The slots of `bytes`, or why they are not slots of a bucket.
+    fn slots<K: Packed<Packed = P>>(bytes: &[u8]) -> Result<Vec<Slot<P>>, String> {
+        let size = K::BYTES + Self::SLOT;
+        if bytes.len() % size != 0 {
+            return Err(format!("a bucket of {} bytes", bytes.len()));
+        }
+        bytes
+            .chunks_exact(size)
+            .map(|b| {
+                let (key, rest) = b.split_at(K::BYTES);
+                let nanos = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+                let offset = u16::from_le_bytes([rest[4], rest[5]]);
+                if offset as i64 >= BUCKET_SECONDS || nanos >= 2_000_000_000 {
+                    return Err(format!("an entry at offset {offset}, {nanos} ns"));
+                }
+                Ok(Slot {
+                    key: K::take(key),
+                    nanos,
+                    offset,
+                })
+            })
+            .collect()
     }
 }
 
+/// Written as the entries near stream time (in no order), then each later bucket.
+impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeTuple};
+        struct Near<'a, K>(&'a BinaryHeap<Reverse<(Instant, K)>>);
+        impl<K: serde::Serialize + Copy> serde::Serialize for Near<'_, K> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for Reverse((at, key)) in self.0.iter() {
+                    seq.serialize_element(&(At(*at), key))?;
+                }
+                seq.end()
+            }
+        }
+        struct Later<'a, K: Packed>(&'a BTreeMap<i64, Vec<Slot<K::Packed>>>);
+        impl<K: Packed> serde::Serialize for Later<'_, K> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for (&b, slots) in self.0 {
+                    let bytes = Bucket(slots).bytes::<K>();
+                    seq.serialize_element(&(b, RawBytes(&bytes)))?;
+                }
+                seq.end()
+            }
+        }
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&Near(&self.near))?;
+        tuple.serialize_element(&Later::<K>(&self.later))?;
+        tuple.end()
+    }
+}
+
+/// Bytes that serialize as bytes in one piece.
+struct RawBytes<'a>(&'a [u8]);
+
+impl serde::Serialize for RawBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedBytes(#[serde(with = "super::raw_bytes")] Vec<u8>);
+
 impl<'de, K: Packed + serde::Deserialize<'de>> serde::Deserialize<'de> for SettleQueue<K> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let entries: Vec<(At, K)> = serde::Deserialize::deserialize(deserializer)?;
+        #[allow(clippy::type_complexity)]
+        let (near, later): (Vec<(At, K)>, Vec<(i64, OwnedBytes)>) =
+            serde::Deserialize::deserialize(deserializer)?;
         let mut queue = SettleQueue::new();
-        for (At(at), key) in entries {
+        for (At(at), key) in near {
             queue.push(at, key);
+        }
+        for (b, OwnedBytes(bytes)) in later {
+            let slots = Bucket::slots::<K>(&bytes).map_err(serde::de::Error::custom)?;
+            if b.checked_mul(BUCKET_SECONDS)
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .is_none()
+            {
+                return Err(serde::de::Error::custom(format!(
+                    "a bucket out of range: {b}"
+                )));
+            }
+            queue.len += slots.len();
+            queue.later.entry(b).or_default().extend(slots);
         }
         Ok(queue)
     }
@@ -188,11 +286,18 @@ mod tests {
 
     impl Packed for u32 {
         type Packed = u32;
+        const BYTES: usize = 4;
         fn pack(self) -> u32 {
             self
         }
         fn unpack(packed: u32) -> u32 {
             packed
+        }
+        fn put(packed: u32, out: &mut Vec<u8>) {
+            out.extend_from_slice(&packed.to_le_bytes());
+        }
+        fn take(bytes: &[u8]) -> u32 {
+            u32::from_le_bytes(bytes.try_into().unwrap_or_default())
         }
     }
 
@@ -264,6 +369,25 @@ mod tests {
         }
     }
 
+    /// Bytes that are not a queue's are refused, not taken for entries.
+    #[test]
+    fn a_torn_or_impossible_bucket_is_refused() {
+        let mut q = SettleQueue::new();
+        q.push(at(5_000), 7u32);
+        let bytes = postcard::to_stdvec(&q).unwrap();
+        assert!(postcard::from_bytes::<SettleQueue<u32>>(&bytes).is_ok());
+        // One slot is 10 bytes here (after their length), and its offset is the last two.
+        let n = bytes.len();
+        assert_eq!(bytes[n - 11], 10);
+        let mut torn = bytes[..n - 11].to_vec();
+        torn.push(9);
+        torn.extend_from_slice(&bytes[n - 10..n - 1]);
+        assert!(postcard::from_bytes::<SettleQueue<u32>>(&torn).is_err());
+        let mut late = bytes.clone();
+        late[n - 2..].copy_from_slice(&2000u16.to_le_bytes());
+        assert!(postcard::from_bytes::<SettleQueue<u32>>(&late).is_err());
+    }
+
     #[test]
     fn an_entry_of_a_ticket_takes_24_bytes() {
         assert_eq!(std::mem::size_of::<Slot<[u64; 2]>>(), 24);
@@ -312,14 +436,20 @@ mod tests {
         fn a_ticket_key_survives_its_packing(key: u128) {
             use crate::engine::state::TicketKey;
             prop_assert_eq!(TicketKey::unpack(TicketKey(key).pack()), TicketKey(key));
+            let mut bytes = Vec::new();
+            TicketKey::put(TicketKey(key).pack(), &mut bytes);
+            prop_assert_eq!(bytes.len(), TicketKey::BYTES);
+            prop_assert_eq!(TicketKey::unpack(TicketKey::take(&bytes)), TicketKey(key));
         }
 
         /// A snapshot of the queue reads back as the same queue.
         #[test]
-        fn reads_back_what_it_wrote(entries in proptest::collection::vec((0i64..100_000, 0u32..50), 0..100)) {
+        fn reads_back_what_it_wrote(
+            entries in proptest::collection::vec((0i64..100_000, 0u32..1_000_000_000, 0u32..50), 0..100),
+        ) {
             let mut q = SettleQueue::new();
-            for &(s, k) in &entries {
-                q.push(at(s), k);
+            for &(s, nanos, k) in &entries {
+                q.push(at(s) + chrono::Duration::nanoseconds(i64::from(nanos)), k);
             }
             take_before(&mut q, at(50_000));
             let bytes = postcard::to_stdvec(&q).unwrap();

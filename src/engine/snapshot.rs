@@ -79,7 +79,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// when it settled. Writing only those keeps a commit's cost to what changed, not to every
     /// open case. [`Evaluator::restore_parts`] reads the rest and every kept case back.
     pub fn checkpoint(&mut self) -> Result<Checkpoint, SnapshotError> {
-        let rest = self.write(Vec::new())?;
+        let room = self.last_rest + self.last_rest / 8 + 4096;
+        let rest = self.write_into(Vec::new(), Vec::with_capacity(room))?;
+        self.last_rest = rest.len();
         let mut changed: Vec<TicketKey> = self
             .changed
             .as_mut()
@@ -110,6 +112,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     fn write(&self, cases: Vec<(&TicketKey, &CaseState)>) -> Result<Vec<u8>, SnapshotError> {
+        self.write_into(cases, Vec::new())
+    }
+
+    /// [`Evaluator::write`], appending to `out`.
+    fn write_into(
+        &self,
+        cases: Vec<(&TicketKey, &CaseState)>,
+        out: Vec<u8>,
+    ) -> Result<Vec<u8>, SnapshotError> {
         let state = SnapshotRef {
             format: SNAPSHOT_FORMAT,
             fingerprint: policies_fingerprint(self.policies),
@@ -132,7 +143,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             partition: self.partition,
             shadow: self.shadow_state()?,
         };
-        postcard::to_stdvec(&state).map_err(|e| SnapshotError::Unwritable(e.to_string()))
+        postcard::to_extend(&state, out).map_err(|e| SnapshotError::Unwritable(e.to_string()))
     }
 
     /// An evaluator of `policies` in the state [`Evaluator::snapshot`] wrote, with the options
@@ -246,12 +257,13 @@ pub(crate) fn snapshot_format_readable(bytes: &[u8]) -> Result<(), SnapshotError
 pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
+/// Layout 14: the settling queue's later buckets each as its slots' bytes in one piece.
 /// Layout 13: the settling queue's instants as seconds and nanoseconds. Layout 12: settled tickets remembered in four generations, three of them frozen; the
 /// shadow of a partition that follows other partitions' alert cases. Layout 11: the first-only
 /// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
 /// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
 /// and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 13;
+const SNAPSHOT_FORMAT: u32 = 14;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]

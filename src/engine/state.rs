@@ -88,6 +88,15 @@ pub(super) struct TicketKey(pub(super) u128);
 
 impl super::settling::Packed for TicketKey {
     type Packed = [u64; 2];
+    const BYTES: usize = 16;
+    fn put([high, low]: [u64; 2], out: &mut Vec<u8>) {
+        out.extend_from_slice(&high.to_le_bytes());
+        out.extend_from_slice(&low.to_le_bytes());
+    }
+    fn take(bytes: &[u8]) -> [u64; 2] {
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        [word(&bytes[..8]), word(&bytes[8..16])]
+    }
     fn pack(self) -> [u64; 2] {
         [(self.0 >> 64) as u64, self.0 as u64]
     }
