@@ -246,7 +246,7 @@ impl Engine {
             Some(_) => Kept::Bytes(
                 event.ticket.to_string(),
                 event.line,
-                postcard::to_stdvec(&event).unwrap_or_default(),
+                crate::engine::raw_bytes::to_vec(&event).unwrap_or_default(),
             ),
             None => Kept::Event(event.clone()),
         });

@@ -29,3 +29,46 @@ pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<
     }
     d.deserialize_byte_buf(Bytes)
 }
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `value`'s postcard bytes in a vector of their size: written into a buffer kept per thread,
+/// then copied out once, where `postcard::to_stdvec` grows a vector from nothing, a copy at
+/// every doubling (the service writes every changed case and every event kept for `why` so,
+/// hundreds of thousands a second).
+pub(crate) fn to_vec<T: serde::Serialize + ?Sized>(value: &T) -> postcard::Result<Vec<u8>> {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let mut buffer = std::mem::take(&mut *scratch);
+            buffer.clear();
+            let written = postcard::to_extend(value, buffer);
+            match written {
+                Ok(buffer) => {
+                    let bytes = buffer.as_slice().to_vec();
+                    *scratch = buffer;
+                    Ok(bytes)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(_) => postcard::to_stdvec(value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bytes_of_a_value_are_postcards_whatever_came_before() {
+        let long: Vec<u32> = (0..10_000).collect();
+        assert_eq!(
+            super::to_vec(&long).unwrap(),
+            postcard::to_stdvec(&long).unwrap()
+        );
+        let short = ("ticket", 7u64);
+        let bytes = super::to_vec(&short).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&short).unwrap());
+        assert_eq!(bytes.capacity(), bytes.len());
+    }
+}

@@ -92,14 +92,16 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         for key in changed {
             let bytes = match self.cases.get(&key) {
                 Some(case) => Some(
-                    postcard::to_stdvec(&(key, &**case))
+                    super::raw_bytes::to_vec(&(key, &**case))
                         .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
                 ),
                 // A pair is written as its two parts one after the other.
                 None => match self.dormant.get(key) {
                     Some(resting) => {
-                        let mut bytes = postcard::to_stdvec(&key)
+                        let key = postcard::to_stdvec(&key)
                             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+                        let mut bytes = Vec::with_capacity(key.len() + resting.case_bytes().len());
+                        bytes.extend_from_slice(&key);
                         bytes.extend_from_slice(resting.case_bytes());
                         Some(bytes)
                     }

@@ -471,6 +471,13 @@ fn settle(shared: &Shared, commit: InFlight) -> Result<Duration, String> {
 /// them, which was a quarter of the service's peak memory.
 const BATCH_CAP: usize = 40_000;
 
+/// Under a backlog a batch lasts at least this many times as long as the loop took to take
+/// the last checkpoint. Taking one writes the rest of the state whole (tens of megabytes on a
+/// dense stream) on the loop's own time: with batches as short as the commits, which got
+/// short once a commit wrote only what changed, checkpoints took a growing share of the loop
+/// as the state grew. So they stay within about a fifth of it.
+const CHECKPOINT_SHARE: u32 = 4;
+
 fn batches(
     shared: &Shared,
     rx: &Receiver<Msg>,
@@ -482,6 +489,7 @@ fn batches(
     // A batch lasts at least as long as the last commit took (which runs meanwhile), so that
     // the loop rarely waits for it however large the state grows.
     let mut last_commit = Duration::ZERO;
+    let mut last_checkpoint = Duration::ZERO;
     let mut ended = false;
     while !ended && !shared.stop.load(Ordering::SeqCst) {
         let mut lines = 0usize;
@@ -556,7 +564,7 @@ fn batches(
             }
             drop(engine);
             if lines >= shared.config.commit_lines
-                && (started.elapsed() >= last_commit
+                && (started.elapsed() >= last_commit.max(last_checkpoint * CHECKPOINT_SHARE)
                     || lines >= shared.config.commit_lines.max(BATCH_CAP))
             {
                 break;
@@ -582,6 +590,7 @@ fn batches(
         let commit_started = Clock::now();
         let state = engine.checkpoint().map_err(|e| e.to_string())?;
         drop(engine);
+        last_checkpoint = commit_started.elapsed();
         let position = position
             .clone()
             .unwrap_or_else(|| start_position(&shared.config.source));
