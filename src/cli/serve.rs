@@ -91,7 +91,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Commit after this many lines (the re-read work after a crash is bounded by it), but
-    /// not before a batch has lasted as long as the last commit took (and four times as long
+    /// not before a batch has lasted as long as the last commit took (and eight times as long
     /// as taking the last checkpoint), up to 40,000 lines.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub commit_lines: usize,
