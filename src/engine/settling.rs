@@ -241,13 +241,8 @@ impl<K: Packed + serde::Serialize> serde::Serialize for SettleQueue<K> {
 }
 
 /// Bytes that serialize as bytes in one piece.
-struct RawBytes<'a>(&'a [u8]);
-
-impl serde::Serialize for RawBytes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
-}
+#[derive(serde::Serialize)]
+struct RawBytes<'a>(#[serde(with = "super::raw_bytes")] &'a [u8]);
 
 #[derive(serde::Deserialize)]
 struct OwnedBytes(#[serde(with = "super::raw_bytes")] Vec<u8>);
