@@ -67,6 +67,7 @@ mod merge;
 pub mod partition;
 mod queue;
 pub(crate) mod raw_bytes;
+mod row_numbers;
 mod settle;
 mod settling;
 mod shadow;
@@ -109,9 +110,10 @@ use crate::value::{Attrs, Value};
 use chrono::Datelike;
 use chrono::{DateTime, Duration, Utc};
 pub use partition::Partition;
+pub(crate) use row_numbers::RowNumbers;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 pub use whole_case::{evaluate_case, evaluate_case_full, CaseResult};
 
@@ -320,7 +322,10 @@ pub struct Evaluator<'p, S: Sink> {
     cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
     /// Cases changed (or settled) since the last checkpoint, when a host keeps its state in
     /// parts (see [`Evaluator::checkpoint`]); `None` costs nothing.
-    changed: Option<HashSet<TicketKey>>,
+    changed: Option<crate::hashed::HashedSet<TicketKey>>,
+    /// The row numbers of cases that settled since the last checkpoint, while changes are
+    /// tracked: the host lets go of what it stored under them.
+    released_rows: Vec<u64>,
     /// When cases may settle: (instant, ticket), checked against the case when it comes up.
     settling: SettleQueue<TicketKey>,
     /// Cases at rest: quiet for [`REST_AFTER`], kept as their snapshot bytes (a third of what
@@ -562,6 +567,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             case_attrs: None,
             cases: HashMap::default(),
             changed: None,
+            released_rows: Vec::new(),
             settling: SettleQueue::new(),
             dormant: Dormant::default(),
             finished: Finished::default(),
@@ -622,8 +628,57 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Whether the case of `ticket` is kept (open, or closed and within the retention).
     pub fn keeps(&self, ticket: &str) -> bool {
-        let key = TicketKey::of(ticket);
+        self.keeps_key(TicketKey::of(ticket).0)
+    }
+
+    /// [`Evaluator::keeps`] by the key of the ticket's case (its 128-bit xxh3), for a host
+    /// that has it already.
+    pub(crate) fn keeps_key(&self, key: u128) -> bool {
+        let key = TicketKey(key);
         self.cases.contains_key(&key) || self.dormant.contains(key)
+    }
+
+    /// Notes that the host stored an event of the case of `key` (the 128-bit xxh3 of its
+    /// ticket) as row `row`, above every row noted for the case before; the numbers come back
+    /// from [`Evaluator::kept_rows`] and, once the case settles, from
+    /// [`Evaluator::checkpoint`]. For an event just pushed and accepted, whose case is awake;
+    /// `false` (nothing noted) when the case is not.
+    pub(crate) fn keep_row(&mut self, key: u128, row: u64) -> bool {
+        let key = TicketKey(key);
+        match self.cases.get_mut(&key) {
+            Some(case) => {
+                case.rows.push(row);
+                self.mark_changed(key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The rows noted for the case of `key` ([`Evaluator::keep_row`]), in order; `None` when
+    /// the case is not kept.
+    pub(crate) fn kept_rows(&self, key: u128) -> Option<Vec<u64>> {
+        let key = TicketKey(key);
+        if let Some(case) = self.cases.get(&key) {
+            return Some(case.rows.iter().collect());
+        }
+        let resting = self.dormant.get(key)?;
+        // Bytes this evaluator wrote always read back; should they not, nothing is told.
+        let case = postcard::from_bytes::<CaseState>(resting.case_bytes()).ok()?;
+        Some(case.rows.iter().collect())
+    }
+
+    /// How many rows are noted for all the cases kept, for tests.
+    #[cfg(all(test, feature = "cli"))]
+    pub(crate) fn kept_row_count(&self) -> usize {
+        let awake: usize = self.cases.values().map(|c| c.rows.iter().count()).sum();
+        let resting: usize = self
+            .dormant
+            .iter()
+            .filter_map(|(key, _)| self.kept_rows(key.0))
+            .map(|rows| rows.len())
+            .sum();
+        awake + resting
     }
 
     /// The instant a case is judged at if the stream ended now: the explicit `now`, or the
@@ -992,7 +1047,10 @@ mod tests {
     /// growing must be a decision, not an accident.
     #[test]
     fn the_per_case_state_does_not_grow_silently() {
-        assert_eq!(std::mem::size_of::<CaseState>(), 240, "CaseState");
+        // 264 since the case carries its host's row numbers (24 bytes of an empty `Vec`): a
+        // case in memory is one awake, tens of thousands at once; at rest the empty list is
+        // one byte.
+        assert_eq!(std::mem::size_of::<CaseState>(), 264, "CaseState");
         assert_eq!(std::mem::size_of::<TrackState>(), 40, "TrackState");
         assert_eq!(std::mem::size_of::<Stopped>(), 40, "Stopped");
         assert_eq!(std::mem::size_of::<Attrs>(), 24, "Attrs");

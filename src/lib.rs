@@ -144,6 +144,7 @@ mod explain;
 pub mod gen;
 #[cfg(not(feature = "internals"))]
 mod gen;
+mod hashed;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 #[cfg_attr(never, mutants::skip)]

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer, lowest first.
 const LAYERS: &[(&str, u8)] = &[
-    // The vocabulary: values, events, limits.
+    // The vocabulary: values, events, limits, tables keyed by hashes.
     ("limits", 0),
     ("inline_str", 0),
+    ("hashed", 0),
     ("value", 0),
     ("event", 0),
     // What a policy is, its calendars, its register of event types, what it reads.

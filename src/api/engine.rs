@@ -102,13 +102,11 @@ struct Explained {
 /// The kept events of an engine whose host stores them: each accepted event of a kept case is
 /// appended once as a row numbered by the engine's count of pushes (so rows come in push order,
 /// and a store keyed by the number appends at its end rather than rewriting pages all over),
-/// never rewritten; a case that settles lets go of its rows. Memory holds, per ticket, the
-/// numbers of its rows, and what the next checkpoint hands out.
+/// never rewritten; a case that settles lets go of its rows. Each case carries the numbers of
+/// its rows in the evaluator's state (see [`crate::engine::RowNumbers`]); this holds what the
+/// next checkpoint hands out.
 #[derive(Debug, Default)]
 struct Outside {
-    /// Per ticket with kept events (by the evaluator's key of its case), the numbers of its
-    /// rows (stored or pending), in order.
-    tickets: std::collections::HashMap<u128, RowNumbers>,
     /// Rows to append: number and the event's bytes (postcard).
     appended: Vec<(u64, Vec<u8>)>,
     /// Numbers of rows let go of.
@@ -118,66 +116,11 @@ struct Outside {
     in_flight: Arc<ExplainedRows>,
 }
 
-/// The numbers of a ticket's rows, in increasing order, as bytes: the first number, then each
-/// other one's distance from it, in LEB128 varints (two to four bytes a number on a dense
-/// stream). A `Vec<u64>` took eight bytes a number, rounded up to its capacity, and the
-/// service kept one for each of hundreds of thousands of tickets: 99 of its 510 MB of heap on
-/// the dense 10 M stream.
-#[derive(Debug, Default, Clone)]
-struct RowNumbers(Vec<u8>);
-
-impl RowNumbers {
-    /// Appends `n`, above every number held.
-    fn push(&mut self, n: u64) {
-        let value = match self.iter().next() {
-            Some(first) => {
-                debug_assert!(n > first, "row numbers come in increasing order");
-                n.saturating_sub(first)
-            }
-            None => n,
-        };
-        let mut v = value;
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                self.0.push(byte);
-                break;
-            }
-            self.0.push(byte | 0x80);
-        }
-    }
-
-    /// The numbers, in order.
-    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        let mut bytes = self.0.iter();
-        let mut first = None;
-        std::iter::from_fn(move || {
-            let (mut value, mut shift) = (0u64, 0);
-            loop {
-                let byte = *bytes.next()?;
-                value |= u64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
-                shift += 7;
-                if byte & 0x80 == 0 {
-                    break;
-                }
-            }
-            Some(match first {
-                None => {
-                    first = Some(value);
-                    value
-                }
-                Some(base) => base + value,
-            })
-        })
-    }
-}
-
 /// What is kept of one pushed event until the evaluator has said whether it was accepted.
 enum Kept {
     Event(Event),
-    /// Ticket, line, the event's bytes.
-    Bytes(String, u64, Vec<u8>),
+    /// The key of the ticket's case ([`case_key`]), line, the event's bytes.
+    Bytes(u128, u64, Vec<u8>),
 }
 
 /// What a checkpoint hands out about the kept events (see [`Outside`]).
@@ -244,7 +187,7 @@ impl Engine {
         // before the evaluator takes the event rather than cloning it.
         let kept = self.explained.as_ref().map(|x| match x.outside {
             Some(_) => Kept::Bytes(
-                event.ticket.to_string(),
+                case_key(&event.ticket),
                 event.line,
                 crate::engine::raw_bytes::to_vec(&event).unwrap_or_default(),
             ),
@@ -264,33 +207,35 @@ impl Engine {
         let Some(explained) = self.explained.as_mut() else {
             return;
         };
-        let (ticket, line) = match &kept {
-            Kept::Event(e) => (&*e.ticket, e.line),
-            Kept::Bytes(ticket, line, _) => (ticket.as_str(), *line),
+        let (key, line) = match &kept {
+            Kept::Event(e) => (case_key(&e.ticket), e.line),
+            Kept::Bytes(key, line, _) => (*key, *line),
         };
         let rejected = records
             .iter()
             .any(|r| matches!(r, Record::Rejected(r) if r.line == line));
-        let evaluator = self.cell.borrow_dependent();
         let row = self.stats.events;
-        if !rejected && evaluator.keeps(ticket) {
+        if !rejected {
             match (kept, explained.outside.as_mut()) {
-                (Kept::Bytes(ticket, _, bytes), Some(outside)) => {
-                    outside
-                        .tickets
-                        .entry(case_key(&ticket))
-                        .or_default()
-                        .push(row);
-                    outside.appended.push((row, bytes));
+                // The case notes the row it is stored under (when the case is kept).
+                (Kept::Bytes(key, _, bytes), Some(outside)) => {
+                    if self.cell.with_dependent_mut(|_, e| e.keep_row(key, row)) {
+                        outside.appended.push((row, bytes));
+                    }
                 }
-                (Kept::Event(event), _) => explained
-                    .events
-                    .entry(event.ticket.to_string())
-                    .or_default()
-                    .push(event),
+                (Kept::Event(event), _) => {
+                    if self.cell.borrow_dependent().keeps_key(key) {
+                        explained
+                            .events
+                            .entry(event.ticket.to_string())
+                            .or_default()
+                            .push(event);
+                    }
+                }
                 (Kept::Bytes(..), None) => {}
             }
         }
+        let evaluator = self.cell.borrow_dependent();
         explained.since_prune += 1;
         if explained.since_prune >= PRUNE_EVERY {
             explained.since_prune = 0;
@@ -698,12 +643,13 @@ impl Engine {
                 // Numbered from 1, below the number of any later push.
                 let mut numbers = 1..;
                 for (ticket, events) in std::mem::take(&mut explained.events) {
-                    let rows: &mut RowNumbers =
-                        outside.tickets.entry(case_key(&ticket)).or_default();
+                    let key = case_key(&ticket);
                     for (event, n) in events.iter().zip(&mut numbers) {
-                        let bytes = postcard::to_stdvec(event).unwrap_or_default();
-                        rows.push(n);
-                        outside.appended.push((n, bytes));
+                        // (The events of a case settled since the last pruning are let go of.)
+                        if self.cell.with_dependent_mut(|_, e| e.keep_row(key, n)) {
+                            let bytes = postcard::to_stdvec(event).unwrap_or_default();
+                            outside.appended.push((n, bytes));
+                        }
                     }
                 }
                 explained.outside = Some(outside);
@@ -729,13 +675,7 @@ impl Engine {
         let mut explained = Arc::default();
         if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
             // The cases that settled since the previous checkpoint let go of their events.
-            for (key, bytes) in &parts.cases {
-                if bytes.is_none() {
-                    if let Some(rows) = outside.tickets.remove(key) {
-                        outside.dropped.extend(rows.iter());
-                    }
-                }
-            }
+            outside.dropped.extend_from_slice(&parts.released_rows);
             let mut dropped = std::mem::take(&mut outside.dropped);
             let mut appended = std::mem::take(&mut outside.appended);
             if !dropped.is_empty() && !appended.is_empty() {
@@ -766,8 +706,7 @@ impl Engine {
     /// How many rows of kept events the host stores for this engine (and it has yet to).
     #[cfg(all(test, feature = "cli"))]
     pub(crate) fn explained_row_count(&self) -> usize {
-        let outside = self.explained.as_ref().and_then(|x| x.outside.as_ref());
-        outside.map_or(0, |o| o.tickets.values().map(|r| r.iter().count()).sum())
+        self.cell.borrow_dependent().kept_row_count()
     }
 
     /// The host has stored what the last checkpoint handed out about the kept events.
@@ -783,7 +722,7 @@ impl Engine {
         let Some(outside) = self.explained.as_ref().and_then(|x| x.outside.as_ref()) else {
             return Vec::new();
         };
-        let Some(rows) = outside.tickets.get(&case_key(ticket)) else {
+        let Some(rows) = self.cell.borrow_dependent().kept_rows(case_key(ticket)) else {
             return Vec::new();
         };
         let unstored = |n: u64| {
@@ -794,17 +733,16 @@ impl Engine {
                     Some(part[i].1.clone())
                 })
         };
-        rows.iter().map(|n| (n, unstored(n))).collect()
+        rows.into_iter().map(|n| (n, unstored(n))).collect()
     }
 
-    /// An engine in the state its checkpoints wrote: the latest rest, the latest bytes of every
-    /// case kept, and the rows of kept events its host stores (ticket and number, in order of
-    /// number). It tracks changes from there.
+    /// An engine in the state its checkpoints wrote: the latest rest and the latest bytes of
+    /// every case kept (each with the numbers of the rows its host stores its kept events
+    /// under). It tracks changes from there.
     pub(crate) fn restore_parts<C: AsRef<[u8]>>(
         policies: &PolicySet,
         rest: &[u8],
         cases: impl IntoIterator<Item = C>,
-        explained: impl IntoIterator<Item = (String, u64)>,
     ) -> Result<Engine, SnapshotError> {
         let state: EngineRest =
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
@@ -814,17 +752,7 @@ impl Engine {
         let explained = state.explain.map(|since_prune| Explained {
             events: Default::default(),
             since_prune,
-            outside: Some(Outside {
-                tickets: {
-                    let mut tickets: std::collections::HashMap<u128, RowNumbers> =
-                        Default::default();
-                    for (ticket, n) in explained {
-                        tickets.entry(case_key(&ticket)).or_default().push(n);
-                    }
-                    tickets
-                },
-                ..Outside::default()
-            }),
+            outside: Some(Outside::default()),
         });
         Ok(Engine::restored(
             cell,
@@ -848,8 +776,6 @@ impl fmt::Debug for Engine {
 
 #[cfg(test)]
 mod tests {
-    use super::RowNumbers;
-    use proptest::prelude::*;
 
     /// The evaluator's bytes are written in one piece, laid out as serde's byte-by-byte
     /// `Vec<u8>` laid them out: a rest of either reads as the other.
@@ -875,35 +801,5 @@ mod tests {
             assert_eq!(postcard::from_bytes::<Whole>(&each).unwrap().v, v);
             assert_eq!(postcard::from_bytes::<Each>(&whole).unwrap().v, v);
         }
-    }
-
-    proptest! {
-        /// Whatever the increasing numbers (gaps of one to huge), they read back in order.
-        #[test]
-        fn row_numbers_read_back_as_pushed(
-            first in 0u64..(1 << 40),
-            gaps in proptest::collection::vec(prop_oneof![1u64..4, 1u64..100_000, 1u64..(1 << 40)], 0..60),
-        ) {
-            let mut numbers = vec![first];
-            for gap in gaps {
-                let last = *numbers.last().unwrap_or(&0);
-                numbers.push(last + gap);
-            }
-            let mut rows = RowNumbers::default();
-            for n in &numbers {
-                rows.push(*n);
-            }
-            prop_assert_eq!(rows.iter().collect::<Vec<_>>(), numbers);
-        }
-    }
-
-    /// A dense stream's numbers take a few bytes each, not eight.
-    #[test]
-    fn row_numbers_are_small() {
-        let mut rows = RowNumbers::default();
-        for n in [9_000_001u64, 9_000_050, 9_012_000, 9_400_000, 9_900_000] {
-            rows.push(n);
-        }
-        assert_eq!(rows.0.len(), 4 + 1 + 2 + 3 + 3);
     }
 }

@@ -561,6 +561,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
     pub(super) fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
+        // Its host lets go of the events it stored for it with the next checkpoint.
+        if self.changed.is_some() && !case.rows.is_empty() {
+            self.released_rows.extend(case.rows.iter());
+        }
         let ticket: Arc<str> = Arc::from(&*case.ticket);
         if !case.opened {
             self.summary.unopened += 1;

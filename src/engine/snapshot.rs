@@ -110,7 +110,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             };
             cases.push((key.0, bytes));
         }
-        Ok(Checkpoint { rest, cases })
+        let released_rows = std::mem::take(&mut self.released_rows);
+        Ok(Checkpoint {
+            rest,
+            cases,
+            released_rows,
+        })
     }
 
     fn write(&self, cases: Vec<(&TicketKey, &CaseState)>) -> Result<Vec<u8>, SnapshotError> {
@@ -259,13 +264,14 @@ pub(crate) fn snapshot_format_readable(bytes: &[u8]) -> Result<(), SnapshotError
 pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
+/// Layout 15: a case carries the numbers of the rows its host stored its kept events under.
 /// Layout 14: the settling queue's later buckets each as its slots' bytes in one piece.
 /// Layout 13: the settling queue's instants as seconds and nanoseconds. Layout 12: settled tickets remembered in four generations, three of them frozen; the
 /// shadow of a partition that follows other partitions' alert cases. Layout 11: the first-only
 /// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
 /// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
 /// and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 14;
+const SNAPSHOT_FORMAT: u32 = 15;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +281,9 @@ pub struct Checkpoint {
     /// Per case changed since the previous checkpoint, in key order: its key, and its bytes
     /// (`None`: it settled, forget it).
     pub cases: Vec<(u128, Option<Vec<u8>>)>,
+    /// The rows the host stored for cases that settled since the previous checkpoint
+    /// ([`Evaluator::keep_row`]), to let go of.
+    pub released_rows: Vec<u64>,
 }
 
 /// Why [`crate::Engine::restore`] refused a snapshot.

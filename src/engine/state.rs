@@ -56,26 +56,7 @@ impl CaseIds {
     }
 }
 
-/// Hashes of finished tickets are already uniformly distributed: use them as they are.
-#[derive(Default)]
-pub(super) struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = (n >> 64) as u64 ^ n as u64;
-    }
-}
+pub(super) use crate::hashed::IdentityHasher;
 
 /// A ticket as the key of its open case: a 128-bit hash of its bytes (xxh3), so that finding
 /// the case of an event compares two integers rather than chasing and comparing strings. Two
@@ -173,6 +154,8 @@ pub(super) struct CaseState {
     /// Events the notification and period clauses read, evaluated when the case settles.
     /// (Boxed: policies without such clauses pay one pointer.)
     pub(super) digest: Option<Box<Digest>>,
+    /// Where a host stores the case's kept events ([`Evaluator::keep_row`]); empty otherwise.
+    pub(super) rows: RowNumbers,
 }
 
 /// The parts of a case's state that most cases never need.
@@ -202,6 +185,7 @@ impl CaseState {
             rare: None,
             log: None,
             digest: None,
+            rows: RowNumbers::default(),
         }
     }
 

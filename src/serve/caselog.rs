@@ -20,7 +20,8 @@
 //! go of (its row then holds less that is current). A row is deleted only when it holds no
 //! current entry, so the last entry of every key outlives the entries it supersedes.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::hashed::HashedMap;
+use std::collections::BTreeMap;
 
 /// Rows are cut at this size: a commit or a compaction holds at most one row in memory.
 pub const ROW_BYTES: usize = 1 << 20;
@@ -126,7 +127,7 @@ pub trait Rows {
 /// What the log knows of its rows (see the module's documentation).
 #[derive(Debug, Clone)]
 pub struct CaseLog {
-    at: HashMap<u128, Entry>,
+    at: HashedMap<u128, Entry>,
     rows: BTreeMap<u64, Row>,
     /// Keys whose tombstone waits for the row it names to go, by that row.
     tombs: BTreeMap<u64, Vec<u128>>,
@@ -147,7 +148,7 @@ pub struct CaseLog {
 impl Default for CaseLog {
     fn default() -> Self {
         CaseLog {
-            at: HashMap::new(),
+            at: HashedMap::default(),
             rows: BTreeMap::new(),
             tombs: BTreeMap::new(),
             doomed: Vec::new(),

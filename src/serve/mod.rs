@@ -182,8 +182,8 @@ pub fn run(config: Config) -> Result<(), String> {
     let options = config.options.clone().explain(true);
     let (mut engine, position) = match committed {
         Some(c) => {
-            let (cases, explained) = store.cases().map_err(|e| e.to_string())?;
-            let engine = Engine::restore_parts(&config.policies, &c.rest, cases, explained)
+            let (cases, _) = store.cases().map_err(|e| e.to_string())?;
+            let engine = Engine::restore_parts(&config.policies, &c.rest, cases)
                 .map_err(|e| {
                     format!(
                         "cannot continue from the state in `{}`: {e} (start with another --state directory)",

@@ -138,9 +138,9 @@ struct Book {
     kept: kept::KeptRows,
     /// The parts of the rest committed last.
     rest: Parts,
-    /// The kept events of the cases kept (ticket and number), as read when the store opened,
-    /// until [`Store::cases`] takes them.
-    opened: Option<Vec<(String, u64)>>,
+    /// The numbers of the kept events stored, as read when the store opened, until
+    /// [`Store::cases`] takes them.
+    opened: Option<Vec<u64>>,
     /// A commit failed: the book may no longer match the tables.
     broken: bool,
     /// Rows of cases compacted since the store opened.
@@ -200,20 +200,18 @@ fn read_kept(
     tx: &redb::ReadTransaction,
     table: TableDefinition<'static, u64, &'static [u8]>,
     dropped: TableDefinition<'static, u64, &'static [u8]>,
-) -> Result<(kept::KeptRows, Vec<(String, u64)>)> {
+) -> Result<(kept::KeptRows, Vec<u64>)> {
     let let_go = dropped_numbers(&tx.open_table(dropped).map_err(e)?)?;
     let mut rows = kept::KeptRows::default();
     rows.listed(let_go.len() as u64);
     let mut out = Vec::new();
     for row in tx.open_table(table).map_err(e)?.iter().map_err(e)? {
         let (k, v) = row.map_err(e)?;
-        for (n, bytes) in rows
+        for (n, _) in rows
             .read(k.value(), v.value(), &let_go)
             .map_err(StoreError)?
         {
-            let event: Event = postcard::from_bytes(bytes)
-                .map_err(|err| StoreError(format!("unreadable kept event: {err}")))?;
-            out.push((event.ticket.to_string(), n));
+            out.push(n);
         }
     }
     Ok((rows, out))
@@ -671,10 +669,9 @@ impl Store {
         Ok(rest_written)
     }
 
-    /// Every committed case as its bytes, and the rows of kept events (ticket and number, in
-    /// order of number).
-    #[allow(clippy::type_complexity)]
-    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<(String, u64)>)> {
+    /// Every committed case as its bytes (each carries the numbers of its kept events), and
+    /// the numbers of the kept events stored, in order.
+    pub fn cases(&self) -> Result<(Vec<Vec<u8>>, Vec<u64>)> {
         let tx = self.db.begin_read().map_err(e)?;
         let cases = current_cases(&self.book().log, &tx.open_table(self.case_log).map_err(e)?)?;
         let rows = match self.book().opened.take() {
@@ -896,6 +893,58 @@ mod tests {
             .explain(true)
     }
 
+    /// Each case carries the numbers of the rows its kept events are stored under: an
+    /// accepted event of a kept case is numbered once, in push order, and a case that settles
+    /// hands its numbers to the next checkpoint to let go of, exactly once; the numbers held
+    /// are always those of the cases still kept.
+    #[test]
+    fn cases_carry_their_rows_and_let_go_of_them_when_they_settle() {
+        let (policies, lines) = setting();
+        let mut engine = Engine::new(&policies, &options());
+        engine.track_changes();
+        let tickets: std::collections::BTreeSet<String> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["ticket"].as_str().map(str::to_string))
+            .collect();
+        let (mut appended, mut dropped) = (Vec::new(), Vec::new());
+        let mut checkpoints = 0;
+        for (i, line) in lines.iter().enumerate() {
+            engine.push_json(line);
+            if i % 250 == 249 || i + 1 == lines.len() {
+                let state = engine.checkpoint().expect("checkpoint");
+                appended.extend(state.explained.appended.iter().map(|(n, _)| *n));
+                dropped.extend(state.explained.dropped.iter().copied());
+                engine.explained_stored();
+                checkpoints += 1;
+                // The rows held are those appended and not let go of.
+                let mut held: Vec<u64> = tickets
+                    .iter()
+                    .flat_map(|t| engine.explained_rows(t))
+                    .map(|(n, _)| n)
+                    .collect();
+                held.sort_unstable();
+                let gone: std::collections::HashSet<u64> = dropped.iter().copied().collect();
+                let live: Vec<u64> = appended
+                    .iter()
+                    .copied()
+                    .filter(|n| !gone.contains(n))
+                    .collect();
+                assert_eq!(held, live, "after checkpoint {checkpoints}");
+                assert_eq!(held.len(), engine.explained_row_count());
+            }
+        }
+        // Numbers come once, in push order; none is let go of twice or before it came.
+        assert!(appended.windows(2).all(|w| w[0] < w[1]));
+        let mut sorted = dropped.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), dropped.len(), "a number let go of twice");
+        let came: std::collections::HashSet<u64> = appended.iter().copied().collect();
+        assert!(dropped.iter().all(|n| came.contains(n)));
+        assert!(dropped.len() > 1000, "{} let go of", dropped.len());
+    }
+
     /// Committing checkpoints (only the cases that changed) and restoring from the store at
     /// many points gives the records and summary of one uninterrupted engine, and the kept
     /// events that explain a case.
@@ -973,7 +1022,7 @@ mod tests {
                     assert_eq!(cases.len(), engine.open_cases());
                     // Exactly the kept events of the cases kept come back.
                     assert_eq!(explained.len(), engine.explained_row_count());
-                    engine = Engine::restore_parts(&policies, &committed.rest, cases, explained)
+                    engine = Engine::restore_parts(&policies, &committed.rest, cases)
                         .expect("restore");
                     restores += 1;
                 }
@@ -1048,7 +1097,7 @@ mod tests {
         assert_eq!(committed.rest, b"the rest");
         let (cases, rows) = store.cases().expect("cases");
         assert!(cases.is_empty());
-        assert_eq!(rows, [("T-1".to_string(), 1), ("T-1".to_string(), 2)]);
+        assert_eq!(rows, [1, 2]);
         let kept: Vec<Event> = store
             .kept_events(&[1, 2])
             .expect("kept")
@@ -1121,8 +1170,7 @@ mod tests {
         let store = Store::open(dir.path(), 0).expect("migrated");
         let (got, rows) = store.cases().expect("cases");
         assert_eq!(got, in_order);
-        let t = |n| ("T-1".to_string(), n);
-        assert_eq!(rows, [t(1), t(3), t(4)]);
+        assert_eq!(rows, [1, 3, 4]);
         let kept: Vec<Option<Event>> = store
             .kept_events(&[1, 2, 3, 4])
             .expect("kept")
