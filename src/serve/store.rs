@@ -1022,8 +1022,8 @@ mod tests {
                     assert_eq!(cases.len(), engine.open_cases());
                     // Exactly the kept events of the cases kept come back.
                     assert_eq!(explained.len(), engine.explained_row_count());
-                    engine = Engine::restore_parts(&policies, &committed.rest, cases)
-                        .expect("restore");
+                    engine =
+                        Engine::restore_parts(&policies, &committed.rest, cases).expect("restore");
                     restores += 1;
                 }
             }
