@@ -58,7 +58,9 @@ fn first_cut(bytes: &[u8]) -> usize {
     end
 }
 
-/// `bytes` cut into parts, in order: none empty, each at most [`MAX_PART`] bytes.
+/// `bytes` cut into parts, in order: none empty, each at most [`MAX_PART`] bytes (what
+/// [`Parts::replace`] gives a rest when it knows no previous parts).
+#[cfg(test)]
 pub(super) fn cut(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     std::iter::from_fn(move || {
         if bytes.is_empty() {
@@ -80,6 +82,29 @@ pub(super) fn key(part: &[u8]) -> u128 {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Parts {
     keys: Vec<u128>,
+    /// Each part's length and its first bytes, when the list was cut here (not when it was
+    /// read from the store): what finds the parts the next rest still holds.
+    cuts: Vec<Cut>,
+}
+
+/// What [`Parts::replace`] knows of a part it cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cut {
+    len: usize,
+    /// The part's first bytes (fewer if it is shorter), to find where it may start again.
+    head: [u8; HEAD],
+    /// The part ended the rest: it was cut by the end, not by its content.
+    last: bool,
+}
+
+/// Bytes of a part's beginning that [`Cut`] keeps.
+const HEAD: usize = 16;
+
+fn head(bytes: &[u8]) -> [u8; HEAD] {
+    let mut head = [0; HEAD];
+    let n = bytes.len().min(HEAD);
+    head[..n].copy_from_slice(&bytes[..n]);
+    head
 }
 
 /// What a commit does to the table of parts: parts to write, keys to remove.
@@ -87,6 +112,8 @@ pub(super) struct Parts {
 pub(super) struct Change<'a> {
     pub(super) write: Vec<(u128, &'a [u8])>,
     pub(super) remove: Vec<u128>,
+    /// Bytes cut by their content (the others were parts taken again whole).
+    pub(super) recut: usize,
 }
 
 impl Parts {
@@ -102,7 +129,10 @@ impl Parts {
             .chunks_exact(16)
             .map(|k| u128::from_le_bytes(k.try_into().unwrap_or_default()))
             .collect();
-        Ok(Parts { keys })
+        Ok(Parts {
+            keys,
+            cuts: Vec::new(),
+        })
     }
 
     pub(super) fn to_bytes(&self) -> Vec<u8> {
@@ -116,17 +146,57 @@ impl Parts {
 
     /// Cuts `rest` into parts and becomes its list; returns the parts not stored yet and the
     /// keys no longer listed.
+    ///
+    /// Most of a rest is as it was at the previous commit, at most shifted: where one of the
+    /// previous parts begins again (its first bytes, then its hash over its length, agree) it
+    /// is taken whole, and only the bytes between such parts are cut by their content. Gear
+    /// hashing every byte of a rest of tens of megabytes at every commit was an eighth of the
+    /// commit thread's time; the parts' hashes are computed anyway. A part that ended the
+    /// previous rest is not taken again (it was cut by the end, and taking it would leave a
+    /// short part behind wherever the rest grew).
     pub(super) fn replace<'a>(&mut self, rest: &'a [u8]) -> Change<'a> {
         let old: HashSet<u128> = self.keys.iter().copied().collect();
+        let mut by_head: std::collections::HashMap<[u8; HEAD], Vec<usize>> = Default::default();
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_cuts = std::mem::take(&mut self.cuts);
+        if old_cuts.len() == old_keys.len() {
+            for (i, c) in old_cuts.iter().enumerate().filter(|(_, c)| !c.last) {
+                by_head.entry(c.head).or_default().push(i);
+            }
+        }
+        // (At most four candidates a place: a rest of repetitive bytes cannot make every
+        // place try every part.)
+        let again = |at: usize| -> Option<(usize, u128)> {
+            let here = &rest[at..];
+            by_head.get(&head(here))?.iter().take(4).find_map(|&i| {
+                let len = old_cuts[i].len;
+                let part = here.get(..len)?;
+                (key(part) == old_keys[i]).then_some((len, old_keys[i]))
+            })
+        };
         let mut change = Change::default();
         let mut written = HashSet::new();
-        self.keys.clear();
-        for part in cut(rest) {
-            let k = key(part);
+        let mut at = 0;
+        while at < rest.len() {
+            let (len, k) = match again(at) {
+                Some(found) => found,
+                None => {
+                    let len = first_cut(&rest[at..]);
+                    change.recut += len;
+                    (len, key(&rest[at..at + len]))
+                }
+            };
+            let part = &rest[at..at + len];
             self.keys.push(k);
+            self.cuts.push(Cut {
+                len,
+                head: head(part),
+                last: at + len == rest.len(),
+            });
             if !old.contains(&k) && written.insert(k) {
                 change.write.push((k, part));
             }
+            at += len;
         }
         let new: HashSet<u128> = self.keys.iter().copied().collect();
         change.remove = old.into_iter().filter(|k| !new.contains(k)).collect();
@@ -201,6 +271,67 @@ mod tests {
         );
         assert!(written < 3 * MAX_PART);
         assert_eq!(change.remove.len(), change.write.len());
+    }
+
+    /// A rest that grows at its end commit after commit (as the settled tickets of the
+    /// generation being filled do) keeps parts of full size: the part that ended the rest is
+    /// cut again rather than taken, so no short part is left at each old end.
+    #[test]
+    fn a_rest_growing_at_its_end_keeps_parts_of_full_size() {
+        let mut rest = bytes(5, 1 << 20);
+        let mut parts = Parts::default();
+        parts.replace(&rest);
+        for seed in 0..40 {
+            rest.extend(bytes(100 + seed, 3000));
+            let change = parts.replace(&rest);
+            assert!(
+                change.write.len() <= 2,
+                "{} parts written",
+                change.write.len()
+            );
+        }
+        let lens: Vec<usize> = parts.cuts.iter().map(|c| c.len).collect();
+        assert_eq!(lens.iter().sum::<usize>(), rest.len());
+        assert!(
+            lens[..lens.len() - 1].iter().all(|&l| l > MIN_PART),
+            "{lens:?}"
+        );
+        let keys: Vec<u128> = cut(&rest).map(key).collect();
+        assert_eq!(parts.keys(), keys, "as if cut afresh");
+    }
+
+    /// Parts shifted by an insertion before them are taken again whole, found by their first
+    /// bytes and hash; a list read from the store (which knows no lengths) cuts by content,
+    /// as the first commit does.
+    #[test]
+    fn shifted_parts_are_taken_again_and_a_stored_list_cuts_afresh() {
+        let before = bytes(21, 2 << 20);
+        let mut parts = Parts::default();
+        parts.replace(&before);
+        let mut after = bytes(22, 5000);
+        after.extend_from_slice(&before);
+        let change = parts.replace(&after);
+        assert!(
+            change.write.len() <= 2,
+            "{} parts written",
+            change.write.len()
+        );
+        assert!(change.remove.len() <= 2);
+        assert!(
+            change.recut < 2 * MAX_PART,
+            "{} bytes cut again",
+            change.recut
+        );
+        let mut read = Parts::from_bytes(&parts.to_bytes()).unwrap();
+        assert_eq!(read.keys(), parts.keys());
+        let fresh = read.replace(&after);
+        assert_eq!(fresh.recut, after.len());
+        assert_eq!(read.keys(), cut(&after).map(key).collect::<Vec<_>>());
+        assert!(
+            fresh.write.len() <= 2,
+            "{} parts written",
+            fresh.write.len()
+        );
     }
 
     proptest! {
