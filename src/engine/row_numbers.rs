@@ -59,7 +59,8 @@ impl RowNumbers {
                     first = Some(value);
                     value
                 }
-                Some(base) => base + value,
+                // (Saturating: bytes read back from a damaged store never overflow.)
+                Some(base) => base.saturating_add(value),
             })
         })
     }
@@ -92,6 +93,17 @@ mod tests {
             let back: RowNumbers = postcard::from_bytes(&bytes).unwrap();
             prop_assert_eq!(back.iter().collect::<Vec<_>>(), numbers);
         }
+    }
+
+    /// Damaged bytes (a first number near the top of the range, then a distance) read as
+    /// numbers without overflowing.
+    #[test]
+    fn damaged_bytes_read_without_overflow() {
+        let mut bytes = vec![11u8];
+        bytes.extend([0xff; 9]);
+        bytes.extend([0x01, 0x05]);
+        let rows: RowNumbers = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(rows.iter().collect::<Vec<_>>(), [u64::MAX, u64::MAX]);
     }
 
     /// A dense stream's numbers take a few bytes each, not eight; none take one byte.
