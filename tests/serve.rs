@@ -788,3 +788,55 @@ fn a_case_changed_in_consecutive_commits_then_kill_9_equals_a_batch_check() {
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
     assert_eq!(got, expected);
 }
+
+/// The service runs with the allocator told to hand freed memory back after 10 ms: it starts
+/// again in the same process with the variable set (its id, standard streams and arguments
+/// kept), unless the user set the variable, which is then kept as it is.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_service_hands_freed_memory_back_promptly_unless_told_otherwise() {
+    for (given, expected) in [(None, "10"), (Some("250"), "250")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let policy = dir.path().join("desk.pledge");
+        std::fs::write(&policy, DESK).expect("policy");
+        let token = dir.path().join("token");
+        std::fs::write(&token, "secret\n").expect("token");
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .arg(&policy)
+            .arg("--state")
+            .arg(dir.path().join("state"))
+            .arg("--token-file")
+            .arg(&token)
+            .args(["--post", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_remove("MIMALLOC_PURGE_DELAY");
+        if let Some(value) = given {
+            command.env("MIMALLOC_PURGE_DELAY", value);
+        }
+        let mut child = command.spawn().expect("start");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("first line");
+        assert!(
+            first.starts_with("listening on http://127.0.0.1:"),
+            "{first:?}"
+        );
+        let environ =
+            std::fs::read(format!("/proc/{}/environ", child.id())).expect("the service's environ");
+        let set: Vec<&[u8]> = environ
+            .split(|b| *b == 0)
+            .filter(|v| v.starts_with(b"MIMALLOC_PURGE_DELAY="))
+            .collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(
+            set,
+            vec![format!("MIMALLOC_PURGE_DELAY={expected}").as_bytes()],
+            "given {given:?}"
+        );
+    }
+}

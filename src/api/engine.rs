@@ -94,7 +94,7 @@ struct Explained {
     since_prune: u32,
     /// When the host keeps the events itself (the service's store, see
     /// [`Engine::track_changes`]): `events` stays empty, and what to append and let go of is
-    /// handed out by [`Engine::checkpoint`].
+    /// handed out by [`Engine::checkpoint_into`].
     #[serde(skip)]
     outside: Option<Outside>,
 }
@@ -573,18 +573,17 @@ pub(crate) fn evaluator_state_of_parts(
     rest: &[u8],
     cases: &[Vec<u8>],
 ) -> Result<Vec<u8>, SnapshotError> {
-    let state: EngineRest =
-        postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+    let (_, evaluator) = split_rest(rest)?;
     let evaluator = Evaluator::restore_parts(
         &policies.policies,
         crate::engine::Collect::default(),
-        &state.evaluator,
+        &evaluator,
         cases,
     )?;
     evaluator.snapshot()
 }
 
-/// An engine's state in parts (see [`Engine::checkpoint`]).
+/// An engine's state in parts (see [`Engine::checkpoint_into`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EngineCheckpoint {
     /// Everything but the cases and the events kept to explain them.
@@ -595,16 +594,72 @@ pub(crate) struct EngineCheckpoint {
     pub explained: Arc<ExplainedRows>,
 }
 
-/// What an [`EngineCheckpoint`]'s `rest` holds.
+/// What an [`EngineCheckpoint`]'s `rest` holds beside the evaluator's state.
+///
+/// The rest is the evaluator's bytes, then this head (postcard), then the head's length (4
+/// bytes, little-endian): the evaluator writes its tens of megabytes straight into the
+/// buffer the host hands in, and nothing copies them again. Its first field is the
+/// evaluator's snapshot layout, read without decoding the rest.
 #[derive(Serialize, serde::Deserialize)]
-struct EngineRest {
+struct RestHead {
     tz: Option<Tz>,
     lines: u64,
     stats: ReadStats,
     /// Whether events are kept to explain cases, and the prune counter.
     explain: Option<u32>,
+}
+
+/// The rest as versions before the head came last wrote it: the head, then the evaluator's
+/// bytes with their length in front. Its first byte is `tz`'s tag, 0 or 1, which no layout
+/// of the evaluator's bytes begins with, so a rest says which way it was written. Read so
+/// that a store of the same snapshot layout continues.
+#[derive(serde::Deserialize)]
+struct HeadFirstRest {
+    tz: Option<Tz>,
+    lines: u64,
+    stats: ReadStats,
+    explain: Option<u32>,
     #[serde(with = "crate::engine::raw_bytes")]
     evaluator: Vec<u8>,
+}
+
+/// The head and the evaluator's bytes of a checkpoint's rest, either way it was written.
+fn split_rest(rest: &[u8]) -> Result<(RestHead, std::borrow::Cow<'_, [u8]>), SnapshotError> {
+    let unreadable = |e: &dyn fmt::Display| SnapshotError::Unreadable(e.to_string());
+    if matches!(rest.first(), Some(0 | 1)) {
+        let old: HeadFirstRest = postcard::from_bytes(rest).map_err(|e| unreadable(&e))?;
+        let head = RestHead {
+            tz: old.tz,
+            lines: old.lines,
+            stats: old.stats,
+            explain: old.explain,
+        };
+        return Ok((head, std::borrow::Cow::Owned(old.evaluator)));
+    }
+    let cut = rest
+        .len()
+        .checked_sub(4)
+        .ok_or_else(|| unreadable(&"a rest shorter than its frame"))?;
+    let (body, len) = rest.split_at(cut);
+    let len = u32::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
+    let start = body
+        .len()
+        .checked_sub(len)
+        .ok_or_else(|| unreadable(&"a rest whose head is longer than itself"))?;
+    let (evaluator, head) = body.split_at(start);
+    let head = postcard::from_bytes(head).map_err(|e| unreadable(&e))?;
+    Ok((head, std::borrow::Cow::Borrowed(evaluator)))
+}
+
+/// A rest: the evaluator's bytes, then `head` and its length.
+fn join_rest(evaluator: Vec<u8>, head: &RestHead) -> Result<Vec<u8>, SnapshotError> {
+    let start = evaluator.len();
+    let mut rest = postcard::to_extend(head, evaluator)
+        .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+    let len =
+        u32::try_from(rest.len() - start).map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+    rest.extend_from_slice(&len.to_le_bytes());
+    Ok(rest)
 }
 
 impl Engine {
@@ -612,26 +667,24 @@ impl Engine {
     /// refuse for its layout (a state written by another version), found without restoring
     /// anything. A host checks it before it changes anything of its store.
     pub(crate) fn rest_readable(rest: &[u8]) -> Result<(), SnapshotError> {
-        let state: EngineRest =
-            postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
-        crate::engine::snapshot_format_readable(&state.evaluator)
+        let (_, evaluator) = split_rest(rest)?;
+        crate::engine::snapshot_format_readable(&evaluator)
     }
 
     /// The `rest` of a checkpoint whose evaluator's state is of snapshot layout `format` (and
     /// empty beyond it), for tests of what refuses another layout.
     #[cfg(test)]
     pub(crate) fn rest_of_format(format: u32) -> Vec<u8> {
-        let rest = EngineRest {
+        let head = RestHead {
             tz: None,
             lines: 0,
             stats: ReadStats::default(),
             explain: Some(0),
-            evaluator: postcard::to_stdvec(&format).unwrap_or_default(),
         };
-        postcard::to_stdvec(&rest).unwrap_or_default()
+        join_rest(postcard::to_stdvec(&format).unwrap_or_default(), &head).unwrap_or_default()
     }
 
-    /// From now on, remembers which cases change, for [`Engine::checkpoint`]; an explaining
+    /// From now on, remembers which cases change, for [`Engine::checkpoint_into`]; an explaining
     /// engine no longer keeps the events of its cases itself but hands them to its host, which
     /// stores them (as rows appended once) and gives them back to
     /// [`Engine::explain_events`].
@@ -659,19 +712,21 @@ impl Engine {
 
     /// The state in parts, for a store that keeps each case apart: what changed since the
     /// previous checkpoint, and the rest whole. Its cost follows the cases that changed, not
-    /// every case kept (the service commits one per batch).
-    pub(crate) fn checkpoint(&mut self) -> Result<EngineCheckpoint, SnapshotError> {
-        let parts = self.cell.with_dependent_mut(|_, e| e.checkpoint())?;
-        let rest = EngineRest {
+    /// every case kept (the service commits one per batch). The rest is written into `room`
+    /// (emptied first): a host that hands back the previous checkpoint's rest reuses its tens
+    /// of megabytes.
+    pub(crate) fn checkpoint_into(
+        &mut self,
+        room: Vec<u8>,
+    ) -> Result<EngineCheckpoint, SnapshotError> {
+        let parts = self.cell.with_dependent_mut(|_, e| e.checkpoint(room))?;
+        let head = RestHead {
             tz: self.read.tz,
             lines: self.lines,
             stats: self.stats,
             explain: self.explained.as_ref().map(|x| x.since_prune),
-            evaluator: parts.rest,
         };
-        let room = Vec::with_capacity(rest.evaluator.len() + 64);
-        let rest = postcard::to_extend(&rest, room)
-            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+        let rest = join_rest(parts.rest, &head)?;
         let mut explained = Arc::default();
         if let Some(outside) = self.explained.as_mut().and_then(|x| x.outside.as_mut()) {
             // The cases that settled since the previous checkpoint let go of their events.
@@ -744,10 +799,9 @@ impl Engine {
         rest: &[u8],
         cases: impl IntoIterator<Item = C>,
     ) -> Result<Engine, SnapshotError> {
-        let state: EngineRest =
-            postcard::from_bytes(rest).map_err(|e| SnapshotError::Unreadable(e.to_string()))?;
+        let (state, evaluator) = split_rest(rest)?;
         let cell = Cell::try_new(Arc::clone(&policies.policies), |policies| {
-            Evaluator::restore_parts(policies, Records::default(), &state.evaluator, cases)
+            Evaluator::restore_parts(policies, Records::default(), &evaluator, cases)
         })?;
         let explained = state.explain.map(|since_prune| Explained {
             events: Default::default(),
@@ -776,6 +830,113 @@ impl fmt::Debug for Engine {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"policy "repairs" {
+  zone "Asia/Shanghai"
+  allow missing_cite
+  deadline fix_8h "repairs: resolved within 8 hours" {
+    when kind == "repair"
+    from opened until resolved
+    within 8 hours
+  }
+}
+"#;
+
+    fn engine_with_cases() -> (PolicySet, Engine) {
+        let policies = PolicySet::from_text(POLICY, "repairs.pledge").expect("policy");
+        let mut engine = Engine::new(&policies, &Options::default().explain(true));
+        engine.track_changes();
+        for (i, ticket) in ["T-1", "T-2", "T-3"].iter().enumerate() {
+            let line = format!(
+                r#"{{"ticket":"{ticket}","at":"2026-03-0{}T09:00:00+08:00","type":"opened","id":"e{i}","attrs":{{"kind":"repair"}}}}"#,
+                i + 1
+            );
+            engine.push_json(line.as_bytes());
+        }
+        (policies, engine)
+    }
+
+    /// Stores written before the head came last hold rests head first: they are read as they
+    /// were, so a store of the same snapshot layout continues.
+    #[test]
+    fn a_rest_written_head_first_reads_as_written_head_last() {
+        #[derive(Serialize)]
+        struct HeadFirst<'a> {
+            tz: Option<Tz>,
+            lines: u64,
+            stats: ReadStats,
+            explain: Option<u32>,
+            #[serde(with = "crate::engine::raw_bytes")]
+            evaluator: &'a [u8],
+        }
+        let (policies, mut engine) = engine_with_cases();
+        let checkpoint = engine
+            .checkpoint_into(b"stale bytes".to_vec())
+            .expect("checkpoint");
+        let (head, evaluator) = split_rest(&checkpoint.rest).expect("split");
+        assert!(
+            checkpoint.rest.starts_with(&evaluator),
+            "the evaluator's bytes come first"
+        );
+        assert_eq!(head.lines, 3);
+        let old = postcard::to_stdvec(&HeadFirst {
+            tz: head.tz,
+            lines: head.lines,
+            stats: head.stats,
+            explain: head.explain,
+            evaluator: &evaluator,
+        })
+        .expect("old layout");
+        assert_ne!(old, checkpoint.rest);
+        Engine::rest_readable(&old).expect("readable");
+        let cases: Vec<Vec<u8>> = checkpoint
+            .cases
+            .iter()
+            .filter_map(|(_, b)| b.clone())
+            .collect();
+        let from_new =
+            Engine::restore_parts(&policies, &checkpoint.rest, cases.clone()).expect("new");
+        let from_old = Engine::restore_parts(&policies, &old, cases).expect("old");
+        assert_eq!(from_new.lines_read(), 3);
+        assert_eq!(from_old.lines_read(), 3);
+        assert_eq!(from_new.open_cases(), 3);
+        assert_eq!(
+            from_new.snapshot().expect("snapshot"),
+            from_old.snapshot().expect("snapshot")
+        );
+    }
+
+    /// A damaged rest is refused with a reason, whatever its bytes: cut at any length, or
+    /// with any one byte changed.
+    #[test]
+    fn a_damaged_rest_is_refused_never_misread() {
+        let (policies, mut engine) = engine_with_cases();
+        let rest = engine.checkpoint_into(Vec::new()).expect("checkpoint").rest;
+        for len in 0..rest.len() {
+            assert!(
+                split_rest(&rest[..len]).is_err() || Engine::rest_readable(&rest[..len]).is_ok()
+            );
+            let _ = Engine::restore_parts(&policies, &rest[..len], Vec::<Vec<u8>>::new());
+        }
+        let frame = rest.len() - 4;
+        let mut long = rest.clone();
+        long[frame..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            split_rest(&long),
+            Err(SnapshotError::Unreadable(_))
+        ));
+        for i in 0..rest.len() {
+            let mut bad = rest.clone();
+            bad[i] ^= 0x5a;
+            let _ = Engine::rest_readable(&bad);
+            let _ = Engine::restore_parts(&policies, &bad, Vec::<Vec<u8>>::new());
+        }
+        assert!(matches!(
+            Engine::rest_readable(&Engine::rest_of_format(12)),
+            Err(SnapshotError::Format(12))
+        ));
+    }
 
     /// The evaluator's bytes are written in one piece, laid out as serde's byte-by-byte
     /// `Vec<u8>` laid them out: a rest of either reads as the other.

@@ -77,10 +77,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// rest of the state (a snapshot without cases), and each case changed since the previous
     /// checkpoint (or since [`Evaluator::track_changes`]), as its key and its bytes, or `None`
     /// when it settled. Writing only those keeps a commit's cost to what changed, not to every
-    /// open case. [`Evaluator::restore_parts`] reads the rest and every kept case back.
-    pub fn checkpoint(&mut self) -> Result<Checkpoint, SnapshotError> {
-        let room = self.last_rest + self.last_rest / 8 + 4096;
-        let rest = self.write_into(Vec::new(), Vec::with_capacity(room))?;
+    /// open case. [`Evaluator::restore_parts`] reads the rest and every kept case back. The
+    /// rest is written into `room`, emptied first, so that a host can hand back the buffer of
+    /// the previous one.
+    pub fn checkpoint(&mut self, mut room: Vec<u8>) -> Result<Checkpoint, SnapshotError> {
+        room.clear();
+        room.reserve(self.last_rest + self.last_rest / 8 + 4096);
+        let rest = self.write_into(Vec::new(), room)?;
         self.last_rest = rest.len();
         let mut changed: Vec<TicketKey> = self
             .changed

@@ -912,7 +912,7 @@ mod tests {
         for (i, line) in lines.iter().enumerate() {
             engine.push_json(line);
             if i % 250 == 249 || i + 1 == lines.len() {
-                let state = engine.checkpoint().expect("checkpoint");
+                let state = engine.checkpoint_into(Vec::new()).expect("checkpoint");
                 appended.extend(state.explained.appended.iter().map(|(n, _)| *n));
                 dropped.extend(state.explained.dropped.iter().copied());
                 engine.explained_stored();
@@ -991,10 +991,14 @@ mod tests {
         engine.track_changes();
         let mut got = Vec::new();
         let (mut restores, mut partial_commits) = (0, 0);
+        // Each checkpoint writes its rest into the previous one's buffer, as the service does.
+        let mut room = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             got.extend(engine.push_json(line));
             if i % 97 == 96 {
-                let state = engine.checkpoint().expect("checkpoint");
+                let state = engine
+                    .checkpoint_into(std::mem::take(&mut room))
+                    .expect("checkpoint");
                 assert!(state.cases.len() < engine.open_cases().max(1) * 2);
                 partial_commits += usize::from(state.cases.len() < engine.open_cases());
                 let position = Position::Stdin {
@@ -1010,6 +1014,7 @@ mod tests {
                     })
                     .expect("commit");
                 engine.explained_stored();
+                room = state.rest;
                 if i % 3 == 0 {
                     if i % 2 == 0 {
                         compacted += store.book().compacted;
