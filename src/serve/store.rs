@@ -250,8 +250,9 @@ pub const LAYOUT: u32 = 5;
 
 /// Bytes of the store's page cache. Commits append and remove rows near the tables' ends, so a
 /// small cache serves them: on the dense 1 M backlog, 16 MiB took 40 to 80 MB off the peak RSS
-/// of 64 MiB at the same speed.
-const STORE_CACHE: usize = 16 << 20;
+/// of 64 MiB at the same speed, and on the dense 10 M stream 4 MiB took another 20 MB off that
+/// of 16 MiB at the same speed (bench/RESULTS.md).
+const STORE_CACHE: usize = 4 << 20;
 const POSITION: &str = "position";
 
 /// The committed rest of the partition whose state table is `state`: assembled from its
