@@ -598,8 +598,8 @@ pub(crate) struct EngineCheckpoint {
 ///
 /// The rest is the evaluator's bytes, then this head (postcard), then the head's length (4
 /// bytes, little-endian): the evaluator writes its tens of megabytes straight into the
-/// buffer the host hands in, and nothing copies them again. Its first field is the
-/// evaluator's snapshot layout, read without decoding the rest.
+/// buffer the host hands in, and nothing copies them again. The rest so begins, as a
+/// snapshot does, with the evaluator's snapshot layout, read without decoding the rest.
 #[derive(Serialize, serde::Deserialize)]
 struct RestHead {
     tz: Option<Tz>,
