@@ -237,9 +237,9 @@ const SERVICE_PURGE_DELAY: &str = "10";
 /// memory back to the system after 10 ms rather than its default second.
 ///
 /// Why: a service commits about once a second, and what a commit frees (the rest of the
-/// state, the cases it wrote, its store pages) was still held when the next came, so the
-/// service held 50 to 60 MB more than a check of the same stream needs beside its state
-/// (bench/RESULTS.md). A batch check is faster with the default, so only `serve` changes it.
+/// state, the cases it wrote, its store pages) was still held when the next came: 50 to 60
+/// MB on the dense benchmark stream (bench/RESULTS.md).
+///
 /// The allocator reads its options from the environment once, when the process starts, so
 /// the variable is set and the program executed again (same process id, arguments, open
 /// files and standard streams), before anything is opened or started. A variable the user

@@ -341,11 +341,9 @@ const CHUNK: usize = 512;
 /// Messages (chunks of lines, POSTed bodies) queued for the loop at most.
 const QUEUED_MESSAGES: usize = 8;
 
-/// Reads the source into the channel until it ends or the service stops.
 /// Lines read in a row, packed in one buffer. Each line a source reads is a block of its
-/// thread's; handed over one by one, every line was freed by the loop, on another thread,
-/// which the allocator pays for in time and in pages held (ten million blocks on the dense
-/// benchmark stream). Packed, the loop frees two blocks a chunk.
+/// thread's; handed over one by one, every line was freed by the loop, on another thread (ten
+/// million blocks on the dense benchmark stream). Packed, the loop frees two blocks a chunk.
 #[derive(Debug, Default)]
 struct Lines {
     bytes: Vec<u8>,
@@ -386,6 +384,7 @@ impl Lines {
     }
 }
 
+/// Reads the source into the channel until it ends or the service stops.
 fn spawn_source(
     mut source: Box<dyn Source>,
     tx: SyncSender<Msg>,
