@@ -662,9 +662,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if let Some(case) = self.cases.get(&key) {
             return Some(case.rows.iter().collect());
         }
-        let resting = self.dormant.get(key)?;
+        let held = self.dormant.get(key)?;
         // Bytes this evaluator wrote always read back; should they not, nothing is told.
-        let case = postcard::from_bytes::<CaseState>(resting.case_bytes()).ok()?;
+        let case = postcard::from_bytes::<CaseState>(held.resting().case_bytes()).ok()?;
         Some(case.rows.iter().collect())
     }
 
@@ -672,12 +672,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     #[cfg(all(test, feature = "cli"))]
     pub(crate) fn kept_row_count(&self) -> usize {
         let awake: usize = self.cases.values().map(|c| c.rows.iter().count()).sum();
-        let resting: usize = self
-            .dormant
-            .iter()
-            .filter_map(|(key, _)| self.kept_rows(key.0))
-            .map(|rows| rows.len())
-            .sum();
+        let mut resting = 0;
+        self.dormant.for_each(|_, r| {
+            resting += r.case().map_or(0, |c| c.rows.iter().count());
+        });
         awake + resting
     }
 

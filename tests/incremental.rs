@@ -624,6 +624,38 @@ fn follow_ups_after_closed_are_never_lost_and_order_does_not_matter() {
     assert_eq!(summary.clauses, summary2.clauses);
 }
 
+/// Cases at rest kept in a spill file, as the service keeps them (in chunks of 4 KiB here, so
+/// that this small stream spills most of them), give exactly the records of an evaluator that
+/// holds them in memory.
+#[test]
+fn cases_at_rest_in_a_spill_file_give_the_same_records() {
+    let policies = shipped_policies();
+    let input = dense_stream(0.2);
+    let (summary, out) = check_all(&policies, &input);
+    let file = tempfile::tempfile().expect("a file");
+    let probe = file.try_clone().expect("a handle");
+    let mut ev = Evaluator::new(&policies, EvalOptions::default(), Collect::default());
+    ev.spill_resting_in_chunks(file, 4096);
+    let read = pledge::input::read_events(
+        &input[..],
+        &pledge::input::ReadOptions::default(),
+        |record| match record {
+            pledge::input::Record::Event(e) => ev.push(e),
+            pledge::input::Record::Rejected(r) => panic!("rejected: {r:?}"),
+        },
+    );
+    read.expect("reads");
+    let spilled = probe.metadata().expect("metadata").len();
+    assert!(spilled > 64 * 4096, "{spilled} bytes spilled");
+    let (summary2, out2) = ev.finish();
+    assert!(out == out2, "spilling changes the records");
+    assert_eq!(summary.clauses, summary2.clauses);
+    assert_eq!(
+        (summary.events, summary.accepted),
+        (summary2.events, summary2.accepted)
+    );
+}
+
 // ---------------------------------------------------------------- tracks
 
 /// (clause, start, status) of every verdict, in the evaluator's order.

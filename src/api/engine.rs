@@ -684,6 +684,24 @@ impl Engine {
         join_rest(postcard::to_stdvec(&format).unwrap_or_default(), &head).unwrap_or_default()
     }
 
+    /// From now on, keeps the cases at rest (closed and waiting out their retention, or quiet
+    /// for a day) in the file at `path` rather than in memory, but for the latest few
+    /// megabytes; a case is read back when an event wakes it or it settles. The file is
+    /// created or emptied, and is a cache of this process alone: the state a host persists
+    /// (a snapshot or checkpoint) holds the cases themselves. Should a read of it fail later,
+    /// the next checkpoint fails rather than commit a state missing cases.
+    pub fn spill_resting_to(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        self.cell
+            .with_dependent_mut(|_, e| e.spill_resting_to(file));
+        Ok(())
+    }
+
     /// From now on, remembers which cases change, for [`Engine::checkpoint_into`]; an explaining
     /// engine no longer keeps the events of its cases itself but hands them to its host, which
     /// stores them (as rows appended once) and gives them back to

@@ -74,12 +74,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if self.alarms.is_none() {
             // Cases at rest may have running clocks too: they are read from their bytes.
             let alarms = Alarms {
-                touched: self
-                    .cases
-                    .keys()
-                    .copied()
-                    .chain(self.dormant.iter().map(|(key, _)| key))
-                    .collect(),
+                touched: {
+                    let mut touched: Vec<TicketKey> = self.cases.keys().copied().collect();
+                    self.dormant.for_each(|key, _| touched.push(key));
+                    touched
+                },
                 ..Alarms::default()
             };
             self.alarms = Some(Box::new(alarms));
@@ -142,7 +141,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             let case = match self.cases.get(&key) {
                 Some(case) => Some(&**case),
                 None => {
-                    resting = self.dormant.get(key).and_then(|r| r.case().ok());
+                    resting = self.dormant.get(key).and_then(|r| r.resting().case().ok());
                     resting.as_ref()
                 }
             };

@@ -187,9 +187,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.waiting.extend(other.waiting.drain());
         self.arrivals = self.arrivals.max(other.arrivals);
         self.cases.extend(other.cases.drain());
-        for (key, resting) in other.dormant.iter() {
-            self.dormant.insert_payload(key, resting.bytes());
-        }
+        let dormant = &mut self.dormant;
+        let cases = &mut self.cases;
+        other.dormant.for_each(|key, resting| {
+            if !dormant.insert_payload(key, resting.bytes()) {
+                // The arena is full: the case stays awake, as `wake` brings it back.
+                if let Ok(mut case) = resting.case() {
+                    case.settle_queued = resting.settles();
+                    cases.insert(key, Box::new(case));
+                }
+            }
+        });
         self.settling.absorb(std::mem::take(&mut other.settling));
         self.finished.absorb(std::mem::take(&mut other.finished));
         for d in std::mem::take(&mut other.deferred).into_iter() {

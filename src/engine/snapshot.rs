@@ -14,12 +14,20 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// themselves imply is not in it: [`Evaluator::restore`] derives it again from them.
     pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
         // Resting cases are written as the cases they are.
-        let resting: Vec<(TicketKey, CaseState)> = self
-            .dormant
-            .iter()
-            .map(|(key, resting)| Ok((key, resting.case()?)))
-            .collect::<Result<_, postcard::Error>>()
-            .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
+        let mut resting: Vec<(TicketKey, CaseState)> = Vec::with_capacity(self.dormant.len());
+        let mut unreadable = None;
+        self.dormant.for_each(|key, case| match case.case() {
+            Ok(case) => resting.push((key, case)),
+            Err(e) => {
+                unreadable.get_or_insert(e);
+            }
+        });
+        if let Some(e) = unreadable {
+            return Err(SnapshotError::Unwritable(e.to_string()));
+        }
+        if let Some(fault) = self.dormant.fault() {
+            return Err(SnapshotError::Unwritable(fault));
+        }
         let mut cases: Vec<(&TicketKey, &CaseState)> = self
             .cases
             .iter()
@@ -68,6 +76,23 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         }
     }
 
+    /// From now on, keeps the cases at rest in `file` (empty, readable and writable, used by
+    /// nothing else) but for the latest few megabytes of them; see
+    /// [`crate::Engine::spill_resting_to`].
+    pub fn spill_resting_to(&mut self, file: std::fs::File) {
+        self.dormant.spill_to(file);
+    }
+
+    /// [`Evaluator::spill_resting_to`] with the cases at rest packed in chunks of `bytes`
+    /// (at most a mebibyte) rather than a mebibyte, for tests that make a small stream spill.
+    #[doc(hidden)]
+    pub fn spill_resting_in_chunks(&mut self, file: std::fs::File, bytes: usize) {
+        if self.dormant.is_empty() {
+            self.dormant = super::dormant::Dormant::with_chunk_size(bytes);
+        }
+        self.dormant.spill_to(file);
+    }
+
     /// From now on, remembers which cases change, for [`Evaluator::checkpoint`].
     pub fn track_changes(&mut self) {
         self.changed.get_or_insert_with(HashSet::default);
@@ -81,6 +106,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// rest is written into `room`, emptied first, so that a host can hand back the buffer of
     /// the previous one.
     pub fn checkpoint(&mut self, mut room: Vec<u8>) -> Result<Checkpoint, SnapshotError> {
+        if let Some(fault) = self.dormant.fault() {
+            return Err(SnapshotError::Unwritable(fault));
+        }
         room.clear();
         room.reserve(self.last_rest + self.last_rest / 8 + 4096);
         let rest = self.write_into(Vec::new(), room)?;
@@ -100,7 +128,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 ),
                 // A pair is written as its two parts one after the other.
                 None => match self.dormant.get(key) {
-                    Some(resting) => {
+                    Some(held) => {
+                        let resting = held.resting();
                         let key = postcard::to_stdvec(&key)
                             .map_err(|e| SnapshotError::Unwritable(e.to_string()))?;
                         let mut bytes = Vec::with_capacity(key.len() + resting.case_bytes().len());

@@ -162,6 +162,10 @@ impl Shared {
     }
 }
 
+/// The file of the state directory that holds the cases at rest while the service runs; made
+/// anew at each start, never read after.
+pub const SPILL_FILE: &str = "at-rest.spill";
+
 /// The instant the service judges at: the wall clock, or the latest event.
 fn now(shared: &Shared, engine: &Engine) -> Option<crate::event::Instant> {
     if shared.config.now_from_events {
@@ -206,6 +210,12 @@ pub fn run(config: Config) -> Result<(), String> {
         None => (Engine::new(&config.policies, &options), None),
     };
     engine.track_changes();
+    // Cases at rest are read back from a file of the state directory rather than held: the
+    // store has them all anyway, and they are most of the state.
+    let spill = config.state.join(SPILL_FILE);
+    engine
+        .spill_resting_to(&spill)
+        .map_err(|e| format!("cannot write `{}`: {e}", spill.display()))?;
     let server = tiny_http::Server::http(config.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = server
