@@ -129,7 +129,9 @@ pub fn feed<R: Read + Send, S: Sink>(
         Record::Rejected(rejected) => evaluator.reject(rejected),
     };
     let read = read_into(input, &read_opts, threads, on_record, on_progress)?;
+    let faults = evaluator.resting_faults();
     let (summary, sink) = evaluator.finish();
+    faults.check()?;
     Ok((summary, read, sink))
 }
 

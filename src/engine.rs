@@ -86,6 +86,7 @@ pub use snapshot::{Checkpoint, SnapshotError};
 
 use digest::*;
 use dormant::Dormant;
+pub use dormant::RestingFaults;
 use queue::*;
 use settle::*;
 use settling::SettleQueue;
@@ -260,6 +261,12 @@ pub struct EvalOptions {
     /// How long after its latest `closed` a case is kept, so that follow-ups are applied; at
     /// least the reorder window.
     pub retain: Duration,
+    /// How many bytes of cases at rest (closed and waiting out `retain`, or quiet for a day)
+    /// are held in memory, the latest first; older ones go to an anonymous temporary file and
+    /// are read back when they wake or settle, so that memory follows how many cases are open
+    /// at once rather than how long the stream is. `None`: all are held in memory (also when
+    /// no temporary file can be made). The records are the same either way.
+    pub resting_in_memory: Option<usize>,
 }
 
 /// From this many deadline tracks on, a case follows only the clocks of its kind (see
@@ -278,6 +285,7 @@ impl Default for EvalOptions {
             now: None,
             reorder_window: Duration::days(1),
             retain: DEFAULT_RETAIN,
+            resting_in_memory: None,
         }
     }
 }
@@ -546,6 +554,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let digest = Relevance::of_period_clauses(policies);
         let mut opts = opts;
         opts.retain = opts.retain.max(opts.reorder_window);
+        let dormant = Dormant::holding(opts.resting_in_memory);
         Evaluator {
             policies,
             plans,
@@ -569,7 +578,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             changed: None,
             released_rows: Vec::new(),
             settling: SettleQueue::new(),
-            dormant: Dormant::default(),
+            dormant,
             finished: Finished::default(),
             relevance,
             digest,

@@ -529,3 +529,56 @@ fn output_is_identical_whatever_the_thread_count() {
         String::from_utf8_lossy(&human_many.stderr)
     );
 }
+
+/// `--resting-memory`: the records are the same whether the cases at rest are all held in
+/// memory or all but one chunk go to a temporary file (a generated stream of 15,000 tickets,
+/// whose cases at rest fill several chunks); a value that is not a number or `all` is refused.
+#[test]
+fn resting_memory_changes_memory_not_records() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let events = dir.path().join("dense.jsonl");
+    let out = pledge()
+        .args([
+            "gen",
+            "--cases",
+            "15000",
+            "--seed",
+            "3",
+            "--profile",
+            "dense",
+        ])
+        .args(["--days", "30"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(&events, &out.stdout).expect("written");
+    let run = |memory: &str| {
+        let out = pledge()
+            .args(["check", "bench/wallclock.pledge", "--events"])
+            .arg(&events)
+            .args(["--format", "jsonl", "--resting-memory", memory])
+            .env("TMPDIR", dir.path())
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.code() == Some(0) || out.status.code() == Some(1),
+            "{}",
+            stderr(&out)
+        );
+        out.stdout
+    };
+    let all = run("all");
+    assert!(all.len() > 1_000_000, "{} bytes of records", all.len());
+    assert!(run("0") == all, "spilling changes the records");
+    let bad = pledge()
+        .args(["check", "bench/wallclock.pledge", "--events", EXAMPLE])
+        .args(["--resting-memory", "lots"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("not a number of megabytes"),
+        "{}",
+        stderr(&bad)
+    );
+}

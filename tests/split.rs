@@ -84,6 +84,7 @@ fn stream(seed: u64, cases: u64, dense: bool, shuffle: bool) -> Vec<u8> {
 
 fn options(now: Option<&str>) -> EvalOptions {
     EvalOptions {
+        resting_in_memory: None,
         now: now.map(|n| n.parse::<DateTime<Utc>>().expect("instant")),
         reorder_window: chrono::Duration::hours(2),
         retain: chrono::Duration::days(3),
@@ -389,6 +390,7 @@ fn a_split_forgets_repeat_candidates_as_one_evaluator_does() {
     }
     let text = lines.join("\n") + "\n";
     let opts = || EvalOptions {
+        resting_in_memory: None,
         now: None,
         reorder_window: chrono::Duration::hours(1),
         retain: chrono::Duration::days(1),

@@ -363,6 +363,7 @@ impl Options {
 
     fn eval(&self) -> EvalOptions {
         EvalOptions {
+            resting_in_memory: None,
             now: self.now,
             reorder_window: self.reorder_window,
             retain: self.retain,

@@ -439,8 +439,12 @@ pub fn check_split<R: Read + Send, S: Sink>(
             })
             .collect();
         let read = read?;
+        let faults: Vec<_> = parts.iter().map(|p| p.resting_faults()).collect();
         let first = parts.remove(0);
         let summary = first.finish_split(parts, &mut sink);
+        for f in &faults {
+            f.check()?;
+        }
         Ok((summary, read))
     })
     .map(|(summary, read)| Checked {

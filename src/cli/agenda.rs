@@ -98,6 +98,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let (now, events_name, input) = (stream.now, stream.name, stream.input);
     let read_opts = stream.read_opts;
     let eval_opts = EvalOptions {
+        resting_in_memory: None,
         now,
         reorder_window: args.reorder_window,
         retain: args.retain,

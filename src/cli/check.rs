@@ -91,6 +91,13 @@ pub struct CheckArgs {
     /// kept for that window.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
+    /// Megabytes of cases at rest (closed and waiting out `--retain`, or quiet for a day) held
+    /// in memory, the latest first; older ones go to an anonymous temporary file (in `TMPDIR`)
+    /// and are read back when they wake or settle, so that memory follows how many tickets
+    /// are open at once, not how long the stream is. `all`: hold them all in memory. The
+    /// records are the same either way.
+    #[arg(long, value_name = "MB|all", default_value = "64", value_parser = parse_resting_memory)]
+    pub resting_memory: RestingMemory,
     /// Which records `json` and `jsonl` write.
     #[arg(long, value_enum, default_value_t)]
     pub records: RecordChoice,
@@ -158,6 +165,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     };
     let read_opts = stream.read_opts;
     let eval_opts = EvalOptions {
+        resting_in_memory: args.resting_memory.0.map(|mb| mb << 20),
         now: stream.now,
         reorder_window: args.reorder_window,
         retain: args.retain,
@@ -362,5 +370,21 @@ impl Run<'_> {
             on_progress,
             setup,
         )
+    }
+}
+
+/// `--resting-memory`: bytes of cases at rest held in memory (`None`: all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestingMemory(pub Option<usize>);
+
+fn parse_resting_memory(text: &str) -> Result<RestingMemory, String> {
+    if text.trim().eq_ignore_ascii_case("all") {
+        return Ok(RestingMemory(None));
+    }
+    match text.trim().parse::<usize>() {
+        Ok(mb) if mb <= 1 << 30 => Ok(RestingMemory(Some(mb))),
+        _ => Err(format!(
+            "`{text}` is not a number of megabytes (up to 1073741824) or `all`"
+        )),
     }
 }

@@ -37,6 +37,7 @@ pub fn evaluate(
     let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
     let name = stream.name;
     let eval_opts = EvalOptions {
+        resting_in_memory: None,
         now: stream.now,
         reorder_window: o.reorder_window,
         retain: o.retain,
@@ -79,6 +80,7 @@ pub fn evaluate_into<S: Sink>(
     let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
     let name = stream.name;
     let eval_opts = EvalOptions {
+        resting_in_memory: None,
         now: stream.now,
         reorder_window: o.reorder_window,
         retain: o.retain,

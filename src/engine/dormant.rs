@@ -37,8 +37,9 @@ use std::sync::{Arc, Mutex};
 /// itself, which stays in memory.
 const CHUNK: usize = 1 << 20;
 
-/// Sealed chunks kept in memory when spilling: the latest records are those a commit reads
-/// back (every case put to rest since the previous one) and those most likely to wake.
+/// Sealed chunks kept in memory when spilling, unless told otherwise: the latest records are
+/// those a commit reads back (every case put to rest since the previous one) and those most
+/// likely to wake.
 pub(super) const RESIDENT: usize = 8;
 
 /// Bits of an entry for the record's offset in its chunk (chunks are at most [`CHUNK`]; a
@@ -367,6 +368,8 @@ pub(super) struct Dormant {
     spill: Option<Arc<SpillFile>>,
     /// Chunks sealed in memory while spilling, oldest first (some since freed or spilled).
     sealed: VecDeque<usize>,
+    /// How many of those are kept in memory.
+    resident: usize,
 }
 
 impl Default for Dormant {
@@ -398,10 +401,25 @@ impl Dormant {
             chunk_size: chunk_size.clamp(HEADER + 1, CHUNK),
             spill: None,
             sealed: VecDeque::new(),
+            resident: RESIDENT,
         }
     }
 
-    /// From now on, sealed chunks but the latest [`RESIDENT`] are written to `file` (which
+    /// An arena that keeps about `bytes` of sealed chunks in memory and the older ones in an
+    /// anonymous temporary file (`None`, or no file to be had: all in memory).
+    pub(super) fn holding(bytes: Option<usize>) -> Dormant {
+        let mut dormant = Dormant::default();
+        if let Some(bytes) = bytes {
+            if let Ok(file) = tempfile::tempfile() {
+                dormant.resident = (bytes / dormant.chunk_size).max(1);
+                dormant.spill_to(file);
+            }
+        }
+        dormant
+    }
+
+    /// From now on, sealed chunks but the latest few ([`RESIDENT`] unless made with
+    /// [`Dormant::holding`]) are written to `file` (which
     /// must be empty, readable and writable, and used by nothing else) and leave memory.
     pub(super) fn spill_to(&mut self, file: File) {
         self.spill = Some(Arc::new(SpillFile::new(file, self.chunk_size)));
@@ -414,6 +432,11 @@ impl Dormant {
     /// The first read of the spill file that failed: since then cases may be missing.
     pub(super) fn fault(&self) -> Option<String> {
         self.spill.as_ref().and_then(|s| s.fault())
+    }
+
+    /// What tells of a failed read of the spill file, also once the arena is gone.
+    pub(super) fn faults(&self) -> RestingFaults {
+        RestingFaults(self.spill.clone())
     }
 
     pub(super) fn len(&self) -> usize {
@@ -627,7 +650,7 @@ impl Dormant {
         let Some(file) = self.spill.clone() else {
             return;
         };
-        while self.sealed.len() > RESIDENT {
+        while self.sealed.len() > self.resident {
             let Some(c) = self.sealed.pop_front() else {
                 break;
             };
@@ -793,6 +816,27 @@ fn matches_key<'c>(
         *found = Some(payload);
     }
     matches
+}
+
+/// Tells whether a read of the file of cases at rest failed
+/// ([`crate::engine::Evaluator::resting_faults`]); kept by a host across the end of the
+/// stream, when the arena itself is consumed.
+#[derive(Clone, Debug, Default)]
+pub struct RestingFaults(Option<Arc<SpillFile>>);
+
+impl RestingFaults {
+    /// The first read that failed (the cases there were not judged), if one did.
+    pub fn fault(&self) -> Option<String> {
+        self.0.as_ref().and_then(|s| s.fault())
+    }
+
+    /// `Err` with the fault, for a host that reports I/O errors.
+    pub fn check(&self) -> std::io::Result<()> {
+        match self.fault() {
+            Some(fault) => Err(std::io::Error::other(fault)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A case at rest, read ([`Dormant::get`]).

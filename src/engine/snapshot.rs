@@ -83,6 +83,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.dormant.spill_to(file);
     }
 
+    /// What tells whether a read of the file of cases at rest failed, also after
+    /// [`Evaluator::finish`] (should one, the records lack the cases it held).
+    pub fn resting_faults(&self) -> super::dormant::RestingFaults {
+        self.dormant.faults()
+    }
+
     /// [`Evaluator::spill_resting_to`] with the cases at rest packed in chunks of `bytes`
     /// (at most a mebibyte) rather than a mebibyte, for tests that make a small stream spill.
     #[doc(hidden)]
@@ -230,6 +236,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return Err(SnapshotError::OtherPolicies);
         }
         let opts = EvalOptions {
+            resting_in_memory: None,
             now: state.now,
             reorder_window: Duration::milliseconds(state.reorder_window_ms),
             retain: Duration::milliseconds(state.retain_ms),
