@@ -575,6 +575,25 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .expect("check");
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
     assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
+    // The file of cases at rest is made in the state directory (empty here: a few cases fit
+    // the chunks kept in memory), and made anew at the next start.
+    let spill = state.join("at-rest.spill");
+    assert_eq!(std::fs::metadata(&spill).expect("at-rest.spill").len(), 0);
+    std::fs::write(&spill, b"left from before").expect("written");
+    let child = Command::new(BIN)
+        .arg("serve")
+        .arg(&policy)
+        .arg("--state")
+        .arg(&state)
+        .args(["--events", "-", "--now-from-events", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let service = Service::from_child(child);
+    assert!(service.wait(Duration::from_secs(30)).success());
+    assert_eq!(std::fs::metadata(&spill).expect("at-rest.spill").len(), 0);
 }
 
 #[test]
