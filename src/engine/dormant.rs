@@ -10,10 +10,11 @@
 //!
 //! A chunk is appended to until the next record does not fit; then it is *sealed*: never
 //! written again, and shared (not copied) with the copies a live host forks to judge as of
-//! now. With a spill file ([`Dormant::spill_to`]), all but the latest [`RESIDENT`] sealed
-//! chunks are written to it and leave memory; a record is read back with one positioned read
-//! when its case wakes or settles. The service, whose store holds every case anyway, keeps in
-//! memory only the table of positions and the chunks being appended to.
+//! now. With a spill file ([`Dormant::spill_to`], [`Dormant::holding`]), all but the latest few
+//! sealed chunks are written to it and leave memory; a record is read back with one positioned
+//! read when its case wakes or settles. The service, whose store holds every case anyway,
+//! keeps in memory only the table of positions, the chunks being appended to and the latest
+//! [`RESIDENT`]; a long check keeps the latest `--resting-memory` megabytes.
 //!
 //! The table that finds a record holds 8 bytes an entry: 24 bits of the key, which the table
 //! hashes (so that growing it reads no record), and where the record lies. The record's
@@ -644,8 +645,7 @@ impl Dormant {
         }
     }
 
-    /// Writes the oldest sealed chunks in memory to the spill file until [`RESIDENT`] are
-    /// left. A chunk that cannot be written stays in memory.
+    /// Writes the oldest sealed chunks in memory to the spill file until `resident` are left. A chunk that cannot be written stays in memory.
     fn spill_excess(&mut self) {
         let Some(file) = self.spill.clone() else {
             return;
