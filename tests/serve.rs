@@ -585,7 +585,13 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .arg(&policy)
         .arg("--state")
         .arg(&state)
-        .args(["--events", "-", "--now-from-events", "--listen", "127.0.0.1:0"])
+        .args([
+            "--events",
+            "-",
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
