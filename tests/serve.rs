@@ -523,28 +523,14 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
     );
 }
 
-#[test]
-fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("desk.pledge");
-    std::fs::write(&policy, DESK).expect("policy");
-    let events = [
-        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
-        "not json".to_string(),
-        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
-        event("B", 2, "09:40", "contacted", ""),
-        event("C", 4, "09:40", "opened", r#""kind":"complaint""#),
-    ]
-    .join("\n")
-        + "\n";
-    let file = dir.path().join("events.jsonl");
-    std::fs::write(&file, &events).expect("events");
-    let state = dir.path().join("state");
+/// Runs the service on `policy` with `state`, `events` on its standard input, until it ends
+/// with the input (successfully).
+fn serve_stdin_to_its_end(policy: &std::path::Path, state: &std::path::Path, events: &str) {
     let mut child = Command::new(BIN)
         .arg("serve")
-        .arg(&policy)
+        .arg(policy)
         .arg("--state")
-        .arg(&state)
+        .arg(state)
         .args([
             "--events",
             "-",
@@ -565,6 +551,26 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
         .expect("write");
     let service = Service::from_child(child);
     assert!(service.wait(Duration::from_secs(30)).success());
+}
+
+#[test]
+fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events = [
+        event("A", 2, "09:00", "opened", r#""kind":"complaint""#),
+        "not json".to_string(),
+        event("B", 2, "09:30", "opened", r#""kind":"complaint""#),
+        event("B", 2, "09:40", "contacted", ""),
+        event("C", 4, "09:40", "opened", r#""kind":"complaint""#),
+    ]
+    .join("\n")
+        + "\n";
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let state = dir.path().join("state");
+    serve_stdin_to_its_end(&policy, &state, &events);
     let batch = Command::new(BIN)
         .arg("check")
         .arg(&policy)
@@ -580,25 +586,7 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
     let spill = state.join("at-rest.spill");
     assert_eq!(std::fs::metadata(&spill).expect("at-rest.spill").len(), 0);
     std::fs::write(&spill, b"left from before").expect("written");
-    let child = Command::new(BIN)
-        .arg("serve")
-        .arg(&policy)
-        .arg("--state")
-        .arg(&state)
-        .args([
-            "--events",
-            "-",
-            "--now-from-events",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    let service = Service::from_child(child);
-    assert!(service.wait(Duration::from_secs(30)).success());
+    serve_stdin_to_its_end(&policy, &state, "");
     assert_eq!(std::fs::metadata(&spill).expect("at-rest.spill").len(), 0);
 }
 

@@ -1,0 +1,200 @@
+//! The file that sealed chunks of the arena of cases at rest are written to, and read back
+//! from record by record: fixed slots of a chunk's size, positioned reads and writes, and the
+//! first failure kept for the host.
+
+use super::{header, HEADER};
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+
+/// The file sealed chunks are written to: fixed slots of a chunk's size, reused once no copy
+/// of the evaluator holds the chunk that was in them. It is a cache of what the host's own
+/// state holds, never read after the process ends.
+#[derive(Debug)]
+pub(crate) struct SpillFile {
+    file: File,
+    slot_size: usize,
+    slots: Mutex<Slots>,
+    /// The first read that failed: the evaluator's state is no longer whole, and its host
+    /// must not commit it.
+    fault: Mutex<Option<String>>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    free: Vec<u64>,
+    next: u64,
+}
+
+impl SpillFile {
+    pub(super) fn new(file: File, slot_size: usize) -> SpillFile {
+        SpillFile {
+            file,
+            slot_size,
+            slots: Mutex::default(),
+            fault: Mutex::default(),
+        }
+    }
+
+    /// Writes a sealed chunk's records to a free slot; `None` (and the slot given back) when
+    /// they cannot be written, and the chunk stays in memory.
+    pub(super) fn write_chunk(self: &Arc<Self>, bytes: &[u8]) -> Option<Spilled> {
+        let slot = self.take_slot();
+        match write_all_at(&self.file, bytes, self.at(slot, 0)) {
+            Ok(()) => Some(Spilled {
+                file: Arc::clone(self),
+                slot,
+                len: bytes.len(),
+            }),
+            Err(_) => {
+                self.release(slot);
+                None
+            }
+        }
+    }
+
+    fn take_slot(&self) -> u64 {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.free.pop().unwrap_or_else(|| {
+            slots.next += 1;
+            slots.next - 1
+        })
+    }
+
+    fn release(&self, slot: u64) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.free.push(slot);
+    }
+
+    fn at(&self, slot: u64, offset: usize) -> u64 {
+        slot * self.slot_size as u64 + offset as u64
+    }
+
+    /// Reads `buf` from `at`; `false` (and the fault noted) when it could not.
+    fn read(&self, buf: &mut [u8], at: u64) -> bool {
+        match read_exact_at(&self.file, buf, at) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(format!(
+                    "cannot read {} bytes at {at} of the file of cases at rest: {e}",
+                    buf.len()
+                ));
+                false
+            }
+        }
+    }
+
+    pub(super) fn fail(&self, what: String) {
+        let mut fault = self.fault.lock().unwrap_or_else(|e| e.into_inner());
+        fault.get_or_insert(what);
+    }
+
+    pub(super) fn fault(&self) -> Option<String> {
+        self.fault.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A sealed chunk in the spill file; its slot is given back when the last copy goes.
+#[derive(Debug)]
+pub(super) struct Spilled {
+    file: Arc<SpillFile>,
+    slot: u64,
+    len: usize,
+}
+
+/// Bytes read at once for a record: its header and, for most cases, all of it.
+const FIRST_READ: usize = 512;
+
+impl Spilled {
+    /// The payload of the record at `offset` (empty when it could not be read).
+    pub(super) fn payload(&self, offset: usize) -> Vec<u8> {
+        let Some(left) = self.len.checked_sub(offset).filter(|&l| l >= HEADER) else {
+            self.file
+                .fail(format!("no record at {offset} of a chunk of {}", self.len));
+            return Vec::new();
+        };
+        let mut buf = vec![0; left.min(FIRST_READ)];
+        if !self.file.read(&mut buf, self.file.at(self.slot, offset)) {
+            return Vec::new();
+        }
+        let len = HEADER + header(&buf, 0) as usize;
+        if len > left {
+            self.file
+                .fail(format!("a record at {offset} overruns its chunk"));
+            return Vec::new();
+        }
+        if len > buf.len() {
+            let read = buf.len();
+            buf.resize(len, 0);
+            if !self
+                .file
+                .read(&mut buf[read..], self.file.at(self.slot, offset + read))
+            {
+                return Vec::new();
+            }
+        }
+        buf.truncate(len);
+        buf.drain(..HEADER);
+        buf
+    }
+
+    pub(super) fn all(&self) -> Option<Vec<u8>> {
+        let mut buf = vec![0; self.len];
+        self.file
+            .read(&mut buf, self.file.at(self.slot, 0))
+            .then_some(buf)
+    }
+}
+
+impl Drop for Spilled {
+    fn drop(&mut self) {
+        self.file.release(self.slot);
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut buf: &[u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::WriteZero.into()),
+            n => {
+                buf = &buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn write_all_at(_: &File, _: &[u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
