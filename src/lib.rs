@@ -233,7 +233,7 @@ pub mod cli;
 
 pub use api::{
     check_events, check_path, check_path_to_json, check_reader, merge_states, Advanced, Diagnostic,
-    Engine, Options, PolicyError, PolicySet, Record, Report,
+    Engine, LineParser, Options, ParsedLine, PolicyError, PolicySet, Record, Report,
 };
 pub use engine::{Alert, MergeError, Partition, SnapshotError};
 pub use eval::{

@@ -149,6 +149,79 @@ impl Explained {
     }
 }
 
+/// Parses lines of JSON Lines for an [`Engine`] on another thread (the service parses on the
+/// thread that reads its source, while its loop evaluates): made by [`Engine::line_parser`],
+/// it validates exactly as [`Engine::push_json`], and [`Engine::push_parsed`] takes what it
+/// read. Lines are numbered when pushed, not here.
+#[derive(Debug, Clone)]
+pub struct LineParser {
+    read: ReadOptions,
+    /// The engine's host stores the events kept for `why`: their bytes are written here too.
+    writes_kept: bool,
+}
+
+impl LineParser {
+    /// One line (without its terminator).
+    pub fn parse(&self, line: &[u8]) -> ParsedLine {
+        ParsedLine::read(line, &self.read, self.writes_kept)
+    }
+}
+
+/// A line read by a [`LineParser`], for [`Engine::push_parsed`].
+#[derive(Debug)]
+pub struct ParsedLine {
+    /// Its bytes and terminator, for the counts of what was read.
+    bytes: u64,
+    read: Read,
+}
+
+#[derive(Debug)]
+enum Read {
+    Blank,
+    /// The event (line 0 until pushed) and, when the host stores kept events, the key of its
+    /// case and its bytes as of line 0.
+    Event(Event, Option<(u128, Vec<u8>)>),
+    Rejected(crate::input::Rejected),
+}
+
+impl ParsedLine {
+    fn read(line: &[u8], read: &ReadOptions, writes_kept: bool) -> ParsedLine {
+        let bytes = line.len() as u64 + 1;
+        let read = if crate::input::is_blank(line) {
+            Read::Blank
+        } else {
+            match crate::input::parse_jsonl_line(line, 0, read) {
+                InputRecord::Event(event) => {
+                    let written = writes_kept.then(|| {
+                        // Room for the line number, up to 10 bytes where line 0 took one.
+                        let bytes = crate::engine::raw_bytes::to_vec_with_room(&event, 9)
+                            .unwrap_or_default();
+                        (case_key(&event.ticket), bytes)
+                    });
+                    Read::Event(event, written)
+                }
+                InputRecord::Rejected(rejected) => Read::Rejected(rejected),
+            }
+        };
+        ParsedLine { bytes, read }
+    }
+}
+
+/// The postcard bytes of an event written as of line 0, made those of the same event at
+/// `line`: the line is the event's last field, a varint, and 0 is one byte (tested against
+/// writing the event at its line).
+fn with_line(mut bytes: Vec<u8>, line: u64) -> Vec<u8> {
+    debug_assert_eq!(bytes.last(), Some(&0));
+    bytes.pop();
+    let mut n = line;
+    while n >= 0x80 {
+        bytes.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    bytes.push(n as u8);
+    bytes
+}
+
 /// An explaining engine lets go of the events of settled cases every this many pushes.
 const PRUNE_EVERY: u32 = 1024;
 
@@ -182,17 +255,29 @@ impl Engine {
 
     /// One event, in any order within the reorder window.
     pub fn push(&mut self, event: Event) -> Vec<Record> {
+        self.push_kept(event, None)
+    }
+
+    /// [`Engine::push`], with the event's bytes for the store when a [`LineParser`] wrote them
+    /// already (the key of its case and its postcard bytes as of line 0).
+    fn push_kept(&mut self, event: Event, written: Option<(u128, Vec<u8>)>) -> Vec<Record> {
         self.stats.events += 1;
         // Kept as the event itself, or (when the host stores the events) as its bytes, written
         // before the evaluator takes the event rather than cloning it.
-        let kept = self.explained.as_ref().map(|x| match x.outside {
-            Some(_) => Kept::Bytes(
-                case_key(&event.ticket),
-                event.line,
-                crate::engine::raw_bytes::to_vec(&event).unwrap_or_default(),
-            ),
-            None => Kept::Event(event.clone()),
-        });
+        let kept = self
+            .explained
+            .as_ref()
+            .map(|x| match (&x.outside, written) {
+                (Some(_), Some((key, bytes))) if bytes.last() == Some(&0) => {
+                    Kept::Bytes(key, event.line, with_line(bytes, event.line))
+                }
+                (Some(_), _) => Kept::Bytes(
+                    case_key(&event.ticket),
+                    event.line,
+                    crate::engine::raw_bytes::to_vec(&event).unwrap_or_default(),
+                ),
+                (None, _) => Kept::Event(event.clone()),
+            });
         self.cell.with_dependent_mut(|_, e| e.push(event));
         let records = self.drain();
         if let Some(kept) = kept {
@@ -281,16 +366,37 @@ impl Engine {
     /// it; lines are numbered from 1 in the order they are given. A bad line becomes a
     /// rejected record (returned at once), never an error.
     pub fn push_json(&mut self, line: &[u8]) -> Vec<Record> {
+        let parsed = ParsedLine::read(line, &self.read, false);
+        self.push_parsed(parsed)
+    }
+
+    /// A reader of lines for this engine, to parse them on another thread than the one
+    /// pushing them ([`Engine::push_parsed`]): it validates exactly as [`Engine::push_json`].
+    pub fn line_parser(&self) -> LineParser {
+        LineParser {
+            read: self.read.clone(),
+            writes_kept: self.explained.as_ref().is_some_and(|x| x.outside.is_some()),
+        }
+    }
+
+    /// A line a [`LineParser`] read: the same as [`Engine::push_json`] of that line. It takes
+    /// the next line number here, so lines parsed on any thread are numbered in the order they
+    /// are pushed.
+    pub fn push_parsed(&mut self, line: ParsedLine) -> Vec<Record> {
         self.lines += 1;
         self.stats.lines += 1;
-        self.stats.bytes += line.len() as u64 + 1;
-        if crate::input::is_blank(line) {
-            self.stats.blank += 1;
-            return Vec::new();
-        }
-        match crate::input::parse_jsonl_line(line, self.lines, &self.read) {
-            InputRecord::Event(event) => self.push(event),
-            InputRecord::Rejected(rejected) => {
+        self.stats.bytes += line.bytes;
+        match line.read {
+            Read::Blank => {
+                self.stats.blank += 1;
+                Vec::new()
+            }
+            Read::Event(mut event, written) => {
+                event.line = self.lines;
+                self.push_kept(event, written)
+            }
+            Read::Rejected(mut rejected) => {
+                rejected.line = self.lines;
                 self.stats.rejected += 1;
                 self.cell.with_dependent_mut(|_, e| e.reject(rejected));
                 self.drain()
@@ -873,6 +979,85 @@ mod tests {
             engine.push_json(line.as_bytes());
         }
         (policies, engine)
+    }
+
+    /// An event's bytes written as of line 0 and given its line afterwards are the bytes of
+    /// the event written at that line, whatever the number's length as a varint.
+    #[test]
+    fn bytes_written_at_line_zero_take_any_line() {
+        let at = "2026-03-02T09:00:00+08:00".parse().expect("instant");
+        let event = Event::new("T-1", at, "opened")
+            .with_id("e-1")
+            .with_attr("kind", "repair")
+            .with_attr("score", 5);
+        let at_zero = crate::engine::raw_bytes::to_vec(&event).expect("bytes");
+        for line in [1, 2, 127, 128, 300, 16_383, 16_384, 1 << 35, u64::MAX] {
+            let expected = postcard::to_stdvec(&event.clone().at_line(line)).expect("bytes");
+            assert_eq!(with_line(at_zero.clone(), line), expected, "line {line}");
+        }
+    }
+
+    /// Lines parsed on another thread and pushed give what pushing them as JSON gives: the
+    /// same records (rejected lines with their numbers), counts and rows of kept events for
+    /// a host that stores them, with blank and bad lines among them.
+    #[test]
+    fn lines_parsed_elsewhere_push_as_json_lines_do() {
+        let policies = PolicySet::from_text(POLICY, "repairs.pledge").expect("policy");
+        let mut lines: Vec<String> = Vec::new();
+        for i in 0..300 {
+            let ticket = format!("T-{}", i % 37);
+            let kind = ["opened", "contacted", "resolved", "reopened"][i % 4];
+            lines.push(format!(
+                r#"{{"ticket":"{ticket}","at":"2026-03-02T{:02}:{:02}:00+08:00","type":"{kind}","id":"e{i}","attrs":{{"kind":"repair"}}}}"#,
+                8 + i / 60,
+                i % 60
+            ));
+            if i % 50 == 7 {
+                lines.push(String::new());
+                lines.push(r#"{"ticket":"X","at":"yesterday","type":"opened"}"#.to_string());
+            }
+        }
+        let storing = || {
+            let mut engine = Engine::new(&policies, &Options::default().explain(true));
+            engine.track_changes();
+            engine
+        };
+        let mut as_json = storing();
+        let mut parsed = storing();
+        let parser = parsed.line_parser();
+        let read: Vec<ParsedLine> = std::thread::scope(|s| {
+            s.spawn(|| lines.iter().map(|l| parser.parse(l.as_bytes())).collect())
+                .join()
+                .expect("parser thread")
+        });
+        let mut expected = Vec::new();
+        for l in &lines {
+            expected.extend(as_json.push_json(l.as_bytes()));
+        }
+        let mut got = Vec::new();
+        for line in read {
+            got.extend(parsed.push_parsed(line));
+        }
+        assert_eq!(got, expected);
+        assert!(
+            got.iter()
+                .any(|r| matches!(r, Record::Rejected(r) if r.line == 10)),
+            "{got:?}"
+        );
+        assert_eq!(parsed.lines_read(), as_json.lines_read());
+        for i in 0..37 {
+            let ticket = format!("T-{i}");
+            let rows = parsed.explained_rows(&ticket);
+            assert!(!rows.is_empty(), "{ticket} keeps rows");
+            assert_eq!(rows, as_json.explained_rows(&ticket), "{ticket}");
+        }
+        let (a, b) = (
+            parsed.checkpoint_into(Vec::new()).expect("checkpoint"),
+            as_json.checkpoint_into(Vec::new()).expect("checkpoint"),
+        );
+        assert_eq!(a.rest, b.rest);
+        assert_eq!(a.explained, b.explained);
+        assert_eq!(parsed.finish().summary, as_json.finish().summary);
     }
 
     /// Stores written before the head came last hold rests head first: they are read as they

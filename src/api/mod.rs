@@ -35,7 +35,7 @@ use std::sync::Arc;
 mod engine;
 
 pub(crate) use engine::{evaluator_state_of_parts, EngineCheckpoint};
-pub use engine::{merge_states, Advanced, Engine};
+pub use engine::{merge_states, Advanced, Engine, LineParser, ParsedLine};
 
 // ---------------------------------------------------------------- policies
 

@@ -39,6 +39,14 @@ thread_local! {
 /// every doubling (the service writes every changed case and every event kept for `why` so,
 /// hundreds of thousands a second).
 pub(crate) fn to_vec<T: serde::Serialize + ?Sized>(value: &T) -> postcard::Result<Vec<u8>> {
+    to_vec_with_room(value, 0)
+}
+
+/// [`to_vec`] in a vector with room for `room` bytes more, for a writer that changes its end.
+pub(crate) fn to_vec_with_room<T: serde::Serialize + ?Sized>(
+    value: &T,
+    room: usize,
+) -> postcard::Result<Vec<u8>> {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut scratch) => {
             let mut buffer = std::mem::take(&mut *scratch);
@@ -46,7 +54,8 @@ pub(crate) fn to_vec<T: serde::Serialize + ?Sized>(value: &T) -> postcard::Resul
             let written = postcard::to_extend(value, buffer);
             match written {
                 Ok(buffer) => {
-                    let bytes = buffer.as_slice().to_vec();
+                    let mut bytes = Vec::with_capacity(buffer.len() + room);
+                    bytes.extend_from_slice(&buffer);
                     *scratch = buffer;
                     Ok(bytes)
                 }

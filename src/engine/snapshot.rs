@@ -303,6 +303,7 @@ pub(crate) fn snapshot_format_readable(bytes: &[u8]) -> Result<(), SnapshotError
 pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
+/// Layout 16: the hashes of settled tickets as their bytes in one piece per generation.
 /// Layout 15: a case carries the numbers of the rows its host stored its kept events under.
 /// Layout 14: the settling queue's later buckets each as its slots' bytes in one piece.
 /// Layout 13: the settling queue's instants as seconds and nanoseconds. Layout 12: settled tickets remembered in four generations, three of them frozen; the
@@ -310,7 +311,7 @@ pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 /// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
 /// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
 /// and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 15;
+const SNAPSHOT_FORMAT: u32 = 16;
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
