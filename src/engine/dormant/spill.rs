@@ -160,36 +160,31 @@ impl Spilled {
         if !self.file.read(&mut buf, self.file.at(self.slot, offset)) {
             return Vec::new();
         }
-        if buf.len() >= HEADER {
-            let len = HEADER + header(&buf, 0) as usize;
-            if len <= buf.len() {
-                let record = buf[HEADER..len].to_vec();
-                *ahead = ReadAhead {
-                    slot: Some(self.slot),
-                    start: offset,
-                    bytes: buf,
-                };
-                return record;
-            }
-        }
-        drop(ahead);
+        // (`buf` holds at least a header: `left` does, and so does a first read.)
         let len = HEADER + header(&buf, 0) as usize;
         if len > left {
             self.file
                 .fail(format!("a record at {offset} overruns its chunk"));
             return Vec::new();
         }
-        if len > buf.len() {
-            let read = buf.len();
-            buf.resize(len, 0);
-            if !self
-                .file
-                .read(&mut buf[read..], self.file.at(self.slot, offset + read))
-            {
-                return Vec::new();
-            }
+        if len <= buf.len() {
+            let record = buf[HEADER..len].to_vec();
+            *ahead = ReadAhead {
+                slot: Some(self.slot),
+                start: offset,
+                bytes: buf,
+            };
+            return record;
         }
-        buf.truncate(len);
+        drop(ahead);
+        let read = buf.len();
+        buf.resize(len, 0);
+        if !self
+            .file
+            .read(&mut buf[read..], self.file.at(self.slot, offset + read))
+        {
+            return Vec::new();
+        }
         buf.drain(..HEADER);
         buf
     }
