@@ -141,8 +141,70 @@ fn get(url: &str) -> String {
 
 #[test]
 fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
+    // Limits retention (what `pledge publish --stream` creates): not acknowledged.
     let nats = NatsServer::start();
     ensure_stream(&mut nats.connect(), "EVENTS", "events.in").expect("stream");
+    killed_at_random_moments(&nats);
+}
+
+#[test]
+fn after_kill_9_at_random_moments_an_interest_stream_loses_nothing() {
+    // Interest retention: a message leaves the stream once acknowledged, and the consumer is
+    // deleted and created again at every start; what was delivered and not committed before
+    // a kill must still come.
+    let nats = NatsServer::start();
+    nats.connect()
+        .api(
+            "$JS.API.STREAM.CREATE.EVENTS",
+            &serde_json::json!({
+                "name": "EVENTS",
+                "subjects": ["events.in"],
+                "storage": "file",
+                "retention": "interest",
+            }),
+        )
+        .expect("stream");
+    // A message published while no consumer is interested is dropped at once: the service's
+    // consumer is there before the publisher starts, as a deployment on such a stream sets it up.
+    nats.connect()
+        .api(
+            "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.pledge",
+            &serde_json::json!({
+                "stream_name": "EVENTS",
+                "config": { "durable_name": "pledge", "ack_policy": "all", "deliver_policy": "all" },
+            }),
+        )
+        .expect("consumer");
+    let (published, args, _dir) = killed_at_random_moments(&nats);
+    // What the last run committed it acknowledges at the next start, when its consumer is
+    // created again (and the holder deleted): then nothing is left in the stream.
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let service = Service::start(&args);
+    let start = Instant::now();
+    let left = loop {
+        let info = nats
+            .connect()
+            .api("$JS.API.STREAM.INFO.EVENTS", &serde_json::json!({}))
+            .expect("stream info");
+        let left = info["state"]["messages"].as_u64().expect("messages");
+        if left == 0 || start.elapsed() > Duration::from_secs(20) {
+            break left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(service);
+    assert_eq!(left, 0, "messages left of {published}");
+    let consumers = nats
+        .connect()
+        .api("$JS.API.CONSUMER.NAMES.EVENTS", &serde_json::json!({}))
+        .expect("consumer names");
+    assert_eq!(consumers["consumers"], serde_json::json!(["pledge"]));
+}
+
+/// Publishes a generated stream in bursts while the service reads it and is killed at random
+/// moments, then checks that the report equals a batch check; returns how many messages were
+/// published, the service's arguments and the directory of its state.
+fn killed_at_random_moments(nats: &NatsServer) -> (u64, Vec<String>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let full = dir.path().join("full.jsonl");
     let gen = Command::new(BIN)
@@ -278,6 +340,8 @@ fn after_kill_9_at_random_moments_a_stream_gives_the_report_of_a_batch_check() {
         )
         .expect("consumer info");
     assert_eq!(info["num_pending"], 0, "{info}");
+    let args = args.iter().map(|a| a.to_string()).collect();
+    (lines.len() as u64, args, dir)
 }
 
 const DESK: &str = r#"policy "desk" {

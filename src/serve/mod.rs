@@ -17,7 +17,7 @@ mod restparts;
 pub mod source;
 pub(crate) mod store;
 
-use crate::api::{Engine, Options, ParsedLine, PolicySet, Record};
+use crate::api::{Engine, LineParser, Options, ParsedLine, PolicySet, Record};
 use crate::event::Event;
 use jetstream::{JetStreamSource, Subscription};
 use source::{FileSource, Lag, Next, Position, Source, StdinSource};
@@ -285,6 +285,7 @@ pub fn run(config: Config) -> Result<(), String> {
             )
         }));
     }
+    let mut source_done = None;
     match &config.source {
         SourceSpec::File(path) => {
             if !path.exists() {
@@ -294,9 +295,15 @@ pub fn run(config: Config) -> Result<(), String> {
                 );
             }
             let source = FileSource::open(path, position.as_ref());
-            spawn_source(Box::new(source), tx, &shared, config.until_eof);
+            source_done = Some(spawn_source(
+                Box::new(source),
+                tx,
+                &shared,
+                config.until_eof,
+            ));
         }
         SourceSpec::Stdin => {
+            // Not waited for: a read of standard input cannot be interrupted.
             let source = StdinSource::new(std::io::stdin());
             spawn_source(Box::new(source), tx, &shared, true);
         }
@@ -315,12 +322,22 @@ pub fn run(config: Config) -> Result<(), String> {
                 position.as_ref(),
                 Arc::clone(&shared.nats_committed),
             );
-            spawn_source(Box::new(source), tx, &shared, config.until_eof);
+            source_done = Some(spawn_source(
+                Box::new(source),
+                tx,
+                &shared,
+                config.until_eof,
+            ));
         }
         SourceSpec::Post => drop(tx),
     }
     let result = service_loop(&shared, &rx, position, &wakes);
     shared.stop.store(true, Ordering::SeqCst);
+    // The source's thread may be waiting to hand lines over, or to acknowledge the last commit.
+    drop(rx);
+    if let Some(done) = source_done {
+        let _ = done.recv_timeout(SOURCE_GRACE);
+    }
     let report = write_report(&shared);
     for t in threads {
         let _ = t.join();
@@ -356,70 +373,91 @@ const QUEUED_MESSAGES: usize = 8;
 /// Each line is parsed here, on the source's thread, and only evaluated on the loop's: the
 /// loop is what limits how fast a backlog is caught up with, and parsing (with writing the
 /// bytes of an event kept for `why`) was a tenth of its time.
+/// How long a stopping service waits for its source's thread to finish (to acknowledge what
+/// was committed last).
+const SOURCE_GRACE: Duration = Duration::from_secs(5);
+
 fn spawn_source(
     mut source: Box<dyn Source>,
     tx: SyncSender<Msg>,
     shared: &Arc<Shared>,
     until_end: bool,
-) {
+) -> Receiver<()> {
     let shared = Arc::clone(shared);
     let parser = shared.engine().line_parser();
+    // Dropped when the thread ends: the service waits (a while) on it before it exits.
+    let (done, finished) = mpsc::channel::<()>();
     std::thread::spawn(move || {
-        let mut read = 0u64;
-        let mut chunk = Vec::with_capacity(CHUNK);
-        // Hands the lines read so far to the loop; false when the loop has gone.
-        let flush = |chunk: &mut Vec<ParsedLine>, source: &dyn Source| -> bool {
-            if chunk.is_empty() {
-                return true;
+        let _done = done;
+        feed(&mut *source, &tx, &shared, &parser, until_end);
+        source.finish(&shared.stop);
+    });
+    finished
+}
+
+/// Reads `source` and hands its lines to the loop until it ends (or `--until-eof` and it has
+/// caught up), the loop has gone or the service stops.
+fn feed(
+    source: &mut dyn Source,
+    tx: &SyncSender<Msg>,
+    shared: &Shared,
+    parser: &LineParser,
+    until_end: bool,
+) {
+    let mut read = 0u64;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    // Hands the lines read so far to the loop; false when the loop has gone.
+    let flush = |chunk: &mut Vec<ParsedLine>, source: &dyn Source| -> bool {
+        if chunk.is_empty() {
+            return true;
+        }
+        let lines = std::mem::replace(chunk, Vec::with_capacity(CHUNK));
+        shared
+            .queued
+            .fetch_add(lines.len() as u64, Ordering::Relaxed);
+        tx.send(Msg::Lines(lines, source.position())).is_ok()
+    };
+    while !shared.stop.load(Ordering::SeqCst) {
+        match source.next_line() {
+            Ok(Next::Line(line)) => {
+                read += 1;
+                if read % 1024 == 0 {
+                    record_lag(shared, source.behind());
+                }
+                chunk.push(parser.parse(&line));
+                if chunk.len() >= CHUNK && !flush(&mut chunk, &*source) {
+                    return;
+                }
             }
-            let lines = std::mem::replace(chunk, Vec::with_capacity(CHUNK));
-            shared
-                .queued
-                .fetch_add(lines.len() as u64, Ordering::Relaxed);
-            tx.send(Msg::Lines(lines, source.position())).is_ok()
-        };
-        while !shared.stop.load(Ordering::SeqCst) {
-            match source.next_line() {
-                Ok(Next::Line(line)) => {
-                    read += 1;
-                    if read % 1024 == 0 {
-                        record_lag(&shared, source.behind());
-                    }
-                    chunk.push(parser.parse(&line));
-                    if chunk.len() >= CHUNK && !flush(&mut chunk, &*source) {
-                        return;
-                    }
+            Ok(Next::Idle) if until_end && source.caught_up() => {
+                if flush(&mut chunk, &*source) {
+                    let _ = tx.send(Msg::End);
                 }
-                Ok(Next::Idle) if until_end && source.caught_up() => {
-                    if flush(&mut chunk, &*source) {
-                        let _ = tx.send(Msg::End);
-                    }
+                return;
+            }
+            Ok(Next::Idle) => {
+                if !flush(&mut chunk, &*source) {
                     return;
                 }
-                Ok(Next::Idle) => {
-                    if !flush(&mut chunk, &*source) {
-                        return;
-                    }
-                    record_lag(&shared, source.behind());
-                    std::thread::sleep(Duration::from_millis(50));
+                record_lag(shared, source.behind());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(Next::End) => {
+                if flush(&mut chunk, &*source) {
+                    let _ = tx.send(Msg::End);
                 }
-                Ok(Next::End) => {
-                    if flush(&mut chunk, &*source) {
-                        let _ = tx.send(Msg::End);
-                    }
+                return;
+            }
+            Err(err) => {
+                // What was read before the error is the source's to hand out.
+                if !flush(&mut chunk, &*source) {
                     return;
                 }
-                Err(err) => {
-                    // What was read before the error is the source's to hand out.
-                    if !flush(&mut chunk, &*source) {
-                        return;
-                    }
-                    eprintln!("warning: cannot read the source: {err}; trying again");
-                    std::thread::sleep(Duration::from_secs(1));
-                }
+                eprintln!("warning: cannot read the source: {err}; trying again");
+                std::thread::sleep(Duration::from_secs(1));
             }
         }
-    });
+    }
 }
 
 fn record_lag(shared: &Shared, lag: Option<Lag>) {

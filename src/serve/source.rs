@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 /// How far a source has been read: committed with the engine's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +58,12 @@ pub trait Source: Send {
     /// been handed out (so `--until-eof` may stop), rather than that more is on its way.
     fn caught_up(&self) -> bool {
         true
+    }
+    /// Called once the source is read no more: the service has stopped (`stop` is set) or is
+    /// about to, with a last commit. What must follow the last commit (a JetStream
+    /// acknowledgement) waits for it here.
+    fn finish(&mut self, stop: &AtomicBool) {
+        let _ = stop;
     }
 }
 
