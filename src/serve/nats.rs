@@ -47,8 +47,10 @@ enum Op {
 /// A connection to one NATS server.
 pub struct Connection {
     stream: TcpStream,
-    /// Bytes read and not yet parsed: `buf[start..]`.
+    /// Bytes read and not yet parsed: `buf[start..end]`. The buffer keeps its length (and its
+    /// bytes) between reads, so a read does not clear the room it reads into.
     buf: Vec<u8>,
+    end: usize,
     /// Operations not yet written: sent when they fill 64 KiB and before every read, so that
     /// a burst of publishes costs few system calls.
     out: Vec<u8>,
@@ -105,7 +107,8 @@ impl Connection {
             ^ u64::from(std::process::id()).rotate_left(32);
         let mut conn = Connection {
             stream,
-            buf: Vec::with_capacity(1 << 16),
+            buf: Vec::new(),
+            end: 0,
             out: Vec::with_capacity(1 << 16),
             start: 0,
             next_sid: 1,
@@ -281,11 +284,11 @@ impl Connection {
     fn read_op(&mut self, deadline: Instant) -> io::Result<Option<Op>> {
         self.flush()?;
         loop {
-            if let Some((op, used)) = parse_op(&self.buf[self.start..])? {
+            if let Some((op, used)) = parse_op(&self.buf[self.start..self.end])? {
                 self.start += used;
-                if self.start == self.buf.len() {
-                    self.buf.clear();
+                if self.start == self.end {
                     self.start = 0;
+                    self.end = 0;
                 }
                 return Ok(Some(op));
             }
@@ -294,39 +297,38 @@ impl Connection {
                 return Ok(None);
             }
             if self.start > 0 {
-                self.buf.drain(..self.start);
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
                 self.start = 0;
+            }
+            // Room for at least 64 KiB more: a message longer than the buffer grows it.
+            if self.buf.len() < self.end + READ_SIZE {
+                self.buf.resize(self.end + READ_SIZE, 0);
             }
             self.stream
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
-            let len = self.buf.len();
-            self.buf.resize(len + (1 << 16), 0);
-            match self.stream.read(&mut self.buf[len..]) {
+            match self.stream.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
-                    self.buf.truncate(len);
                     return Err(io::Error::new(
                         io::ErrorKind::ConnectionAborted,
                         "the NATS server closed the connection",
                     ));
                 }
-                Ok(n) => self.buf.truncate(len + n),
+                Ok(n) => self.end += n,
                 Err(e)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    self.buf.truncate(len);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(len),
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(e);
-                }
+                    ) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
 }
+
+/// The least room a read is given.
+const READ_SIZE: usize = 1 << 16;
 
 /// Longest control line accepted: a longer one means the stream is not NATS.
 const MAX_CONTROL_LINE: usize = 4096;
@@ -334,7 +336,7 @@ const MAX_CONTROL_LINE: usize = 4096;
 /// One complete operation at the start of `buf`, with the bytes it used; `None` when more
 /// bytes are needed.
 fn parse_op(buf: &[u8]) -> io::Result<Option<(Op, usize)>> {
-    let Some(end) = buf.windows(2).position(|w| w == b"\r\n") else {
+    let Some(end) = memchr::memmem::find(buf, b"\r\n") else {
         if buf.len() > MAX_CONTROL_LINE {
             return Err(protocol_error("a control line longer than 4096 bytes"));
         }
@@ -344,58 +346,72 @@ fn parse_op(buf: &[u8]) -> io::Result<Option<(Op, usize)>> {
         .map_err(|_| protocol_error("a control line that is not UTF-8"))?;
     let after = end + 2;
     let (verb, args) = line.split_once(' ').unwrap_or((line, ""));
-    let op = match verb.to_ascii_uppercase().as_str() {
-        "PING" => Op::Ping,
-        "PONG" => Op::Pong,
-        "+OK" => Op::Ok,
-        "-ERR" => Op::Err(args.trim().trim_matches('\'').to_string()),
-        "INFO" => Op::Info,
-        "MSG" | "HMSG" => {
-            let with_headers = verb.eq_ignore_ascii_case("HMSG");
-            let fields: Vec<&str> = args.split_ascii_whitespace().collect();
-            let number = |s: &str| {
-                s.parse::<usize>()
-                    .map_err(|_| protocol_error(format!("bad size in `{line}`")))
-            };
-            // MSG subject sid [reply] size; HMSG subject sid [reply] header_size total_size
-            let sizes = if with_headers { 2 } else { 1 };
-            if fields.len() != 2 + sizes && fields.len() != 3 + sizes {
+    let is = |name: &str| verb.eq_ignore_ascii_case(name);
+    let op = if is("MSG") || is("HMSG") {
+        let with_headers = is("HMSG");
+        // MSG subject sid [reply] size; HMSG subject sid [reply] header_size total_size
+        let mut fields = [""; 5];
+        let mut count = 0;
+        for field in args.split_ascii_whitespace() {
+            if count == fields.len() {
                 return Err(protocol_error(format!("malformed `{line}`")));
             }
-            let reply = (fields.len() == 3 + sizes).then(|| fields[2].to_string());
-            let total = number(fields[fields.len() - 1])?;
-            let head = if with_headers {
-                number(fields[fields.len() - 2])?
-            } else {
-                0
-            };
-            if head > total {
-                return Err(protocol_error(format!("malformed `{line}`")));
-            }
-            if buf.len() < after + total + 2 {
-                return Ok(None);
-            }
-            let sid = fields[1]
-                .parse()
-                .map_err(|_| protocol_error(format!("bad subscription id in `{line}`")))?;
-            let headers = String::from_utf8_lossy(&buf[after..after + head]).into_owned();
-            let status = headers
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("NATS/1.0"))
-                .and_then(|l| l.split_ascii_whitespace().next())
-                .and_then(|code| code.parse().ok());
-            let message = Message {
-                subject: fields[0].to_string(),
-                sid,
-                reply,
-                status,
-                headers,
-                payload: buf[after + head..after + total].to_vec(),
-            };
-            return Ok(Some((Op::Msg(message), after + total + 2)));
+            fields[count] = field;
+            count += 1;
         }
-        _ => return Err(protocol_error(format!("unknown operation `{line}`"))),
+        let fields = &fields[..count];
+        let number = |s: &str| {
+            s.parse::<usize>()
+                .map_err(|_| protocol_error(format!("bad size in `{line}`")))
+        };
+        let sizes = if with_headers { 2 } else { 1 };
+        if fields.len() != 2 + sizes && fields.len() != 3 + sizes {
+            return Err(protocol_error(format!("malformed `{line}`")));
+        }
+        let reply = (fields.len() == 3 + sizes).then(|| fields[2].to_string());
+        let total = number(fields[fields.len() - 1])?;
+        let head = if with_headers {
+            number(fields[fields.len() - 2])?
+        } else {
+            0
+        };
+        if head > total {
+            return Err(protocol_error(format!("malformed `{line}`")));
+        }
+        if buf.len() < after + total + 2 {
+            return Ok(None);
+        }
+        let sid = fields[1]
+            .parse()
+            .map_err(|_| protocol_error(format!("bad subscription id in `{line}`")))?;
+        let headers = String::from_utf8_lossy(&buf[after..after + head]).into_owned();
+        let status = headers
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("NATS/1.0"))
+            .and_then(|l| l.split_ascii_whitespace().next())
+            .and_then(|code| code.parse().ok());
+        let message = Message {
+            subject: fields[0].to_string(),
+            sid,
+            reply,
+            status,
+            headers,
+            payload: buf[after + head..after + total].to_vec(),
+        };
+        return Ok(Some((Op::Msg(message), after + total + 2)));
+    } else if is("PING") {
+        Op::Ping
+    } else if is("PONG") {
+        Op::Pong
+    } else if is("+OK") {
+        Op::Ok
+    } else if is("-ERR") {
+        Op::Err(args.trim().trim_matches('\'').to_string())
+    } else if is("INFO") {
+        Op::Info
+    } else {
+        return Err(protocol_error(format!("unknown operation `{line}`")));
     };
     Ok(Some((op, after)))
 }
@@ -413,18 +429,25 @@ pub struct Delivery {
 }
 
 pub fn delivery(reply: &str) -> Option<Delivery> {
-    let tokens: Vec<&str> = reply.split('.').collect();
-    if tokens.len() < 9 || tokens[0] != "$JS" || tokens[1] != "ACK" {
+    let mut tokens = reply.split('.');
+    if tokens.next()? != "$JS" || tokens.next()? != "ACK" {
         return None;
     }
-    let n = tokens.len();
+    let n = 2 + tokens.count();
+    if n < 9 {
+        return None;
+    }
     // With a domain and account hash (v2 form) there are 12 or more tokens and a trailing
     // random token; the v1 form ends with the pending count.
     let base = if n >= 12 { n - 6 } else { n - 5 };
+    let mut from = reply.split('.').skip(base + 1);
+    let stream_seq = from.next()?.parse().ok()?;
+    let stored_nanos = from.nth(1)?.parse().ok()?;
+    let pending = from.next()?.parse().ok()?;
     Some(Delivery {
-        stream_seq: tokens.get(base + 1)?.parse().ok()?,
-        stored_nanos: tokens.get(base + 3)?.parse().ok()?,
-        pending: tokens.get(base + 4)?.parse().ok()?,
+        stream_seq,
+        pending,
+        stored_nanos,
     })
 }
 
@@ -458,6 +481,75 @@ mod tests {
         assert!(parse_op(b"NONSENSE\r\n").is_err());
         assert!(parse_op(b"MSG a 1 x y\r\n").is_err());
         assert!(parse_op(&[b'x'; 5000]).is_err());
+    }
+
+    /// A server that sends its bytes in pieces of every size, around messages longer than a
+    /// read's room: each message arrives whole and in order, and a `PING` between them is
+    /// answered.
+    #[test]
+    fn messages_cut_anywhere_and_longer_than_a_read_arrive_whole() {
+        use std::io::{BufRead, BufReader};
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("nats://{}", listener.local_addr().expect("addr"));
+        let payloads: Vec<Vec<u8>> = [3usize, 0, READ_SIZE + 17, 100, 3 * READ_SIZE, 1]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| b'a' + ((i + j) % 26) as u8).collect())
+            .collect();
+        let sent = payloads.clone();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("accept");
+            socket.write_all(b"INFO {}\r\n").expect("info");
+            let mut reader = BufReader::new(socket.try_clone().expect("clone"));
+            let mut line = String::new();
+            while !line.starts_with("PING") {
+                line.clear();
+                reader.read_line(&mut line).expect("connect");
+            }
+            socket.write_all(b"PONG\r\n").expect("pong");
+            let mut bytes = Vec::new();
+            for (i, p) in sent.iter().enumerate() {
+                bytes.extend_from_slice(
+                    format!("MSG s.{i} 7 $JS.ACK.S.C.1.{i}.{i}.5.0 {}\r\n", p.len()).as_bytes(),
+                );
+                bytes.extend_from_slice(p);
+                bytes.extend_from_slice(b"\r\n");
+                if i == 2 {
+                    bytes.extend_from_slice(b"PING\r\n");
+                }
+            }
+            let mut at = 0;
+            let mut piece = 1;
+            while at < bytes.len() {
+                let n = piece.min(bytes.len() - at);
+                socket.write_all(&bytes[at..at + n]).expect("send");
+                socket.flush().expect("flush");
+                at += n;
+                piece = piece * 7 % 100_003 + 1;
+            }
+            // The client answers the PING in the middle with a PONG.
+            let mut pong = String::new();
+            while !pong.starts_with("PONG") {
+                pong.clear();
+                reader.read_line(&mut pong).expect("pong");
+            }
+        });
+        let mut conn = Connection::connect(&url).expect("connect");
+        for (i, p) in payloads.iter().enumerate() {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let m = conn
+                .next_message(deadline)
+                .expect("read")
+                .expect("a message");
+            assert_eq!(m.subject, format!("s.{i}"));
+            assert_eq!(m.payload.len(), p.len(), "message {i}");
+            assert!(m.payload == *p, "message {i}");
+            let d = m.reply.as_deref().and_then(delivery).expect("a delivery");
+            assert_eq!(d.stream_seq, i as u64);
+        }
+        conn.flush().expect("flush");
+        server.join().expect("server");
     }
 
     #[test]
