@@ -201,6 +201,61 @@ fn after_kill_9_at_random_moments_an_interest_stream_loses_nothing() {
     assert_eq!(consumers["consumers"], serde_json::json!(["pledge"]));
 }
 
+#[test]
+fn a_work_queue_stream_ends_the_service_with_the_reason() {
+    // Such a stream demands explicit acknowledgement of each message and delivery from the
+    // first: the service cannot restart from its own position, so it says so and ends rather
+    // than trying again forever.
+    let nats = NatsServer::start();
+    nats.connect()
+        .api(
+            "$JS.API.STREAM.CREATE.JOBS",
+            &serde_json::json!({
+                "name": "JOBS",
+                "subjects": ["jobs.in"],
+                "storage": "file",
+                "retention": "workqueue",
+            }),
+        )
+        .expect("stream");
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(BIN)
+        .args(["serve", &shipped_policies()[0], "--state"])
+        .arg(state.path())
+        .args([
+            "--nats",
+            &nats.url,
+            "--stream",
+            "JOBS",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the service");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the service did not end on a work-queue stream");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("stream `JOBS` has `workqueue` retention"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("trying again"), "{stderr}");
+}
+
 /// Publishes a generated stream in bursts while the service reads it and is killed at random
 /// moments, then checks that the report equals a batch check; returns how many messages were
 /// published, the service's arguments and the directory of its state.

@@ -21,9 +21,10 @@
 //! - **Interest**: a message is removed once its consumers acknowledge it, so the consumer
 //!   acknowledges with `AckAll`: once a batch is committed, acknowledging its last message
 //!   acknowledges all before it.
-//! - **Work queue**: refused with the reason. Such a stream demands explicit acknowledgement
-//!   of every message and delivery from its first message, while the service must restart
-//!   from its own committed position.
+//! - **Work queue**: refused with the reason (an error of kind `Unsupported`, which ends the
+//!   service rather than being retried). Such a stream demands explicit acknowledgement of
+//!   every message and delivery from its first message, while the service must restart from
+//!   its own committed position.
 //!
 //! A message that is not an event is handed out like any line: the engine rejects it (counted
 //! and reported with its reason), and it is acknowledged (if at all) with the rest, never

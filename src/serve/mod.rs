@@ -77,6 +77,9 @@ enum Msg {
     /// last of them: one message (and one copy of the position) per chunk rather than per line.
     Lines(Vec<ParsedLine>, Position),
     End,
+    /// The source cannot be read, and trying again will not change that (a stream whose
+    /// retention the service cannot read): the service ends with this error.
+    Failed(String),
     Post(Vec<Vec<u8>>, SyncSender<Result<Posted, String>>),
 }
 
@@ -453,6 +456,10 @@ fn feed(
                 if !flush(&mut chunk, &*source) {
                     return;
                 }
+                if err.kind() == std::io::ErrorKind::Unsupported {
+                    let _ = tx.send(Msg::Failed(err.to_string()));
+                    return;
+                }
                 eprintln!("warning: cannot read the source: {err}; trying again");
                 std::thread::sleep(Duration::from_secs(1));
             }
@@ -557,6 +564,7 @@ fn batches(
     // The buffer the next checkpoint writes its rest into: the last commit's, handed back.
     let mut room = Vec::new();
     let mut ended = false;
+    let mut failure = None;
     while !ended && !shared.stop.load(Ordering::SeqCst) {
         let mut lines = 0usize;
         let mut records: Vec<Record> = Vec::new();
@@ -600,6 +608,11 @@ fn batches(
                     position = Some(pos);
                 }
                 Msg::End => {
+                    ended = true;
+                    break;
+                }
+                Msg::Failed(why) => {
+                    failure = Some(why);
                     ended = true;
                     break;
                 }
@@ -677,7 +690,7 @@ fn batches(
             .map_err(|_| "the commit thread has stopped".to_string())?;
         *in_flight = Some(outcome);
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 /// The position of a source from which nothing was read yet.
