@@ -176,29 +176,55 @@ fn after_kill_9_at_random_moments_an_interest_stream_loses_nothing() {
         )
         .expect("consumer");
     let (published, args, _dir) = killed_at_random_moments(&nats);
-    // What the last run committed it acknowledges at the next start, when its consumer is
-    // created again (and the holder deleted): then nothing is left in the stream.
+    // The stream's messages, its consumers, and when the service's consumer was created.
+    let state_of_stream = || {
+        let mut conn = nats.connect();
+        let info = conn
+            .api("$JS.API.STREAM.INFO.EVENTS", &serde_json::json!({}))
+            .expect("stream info");
+        let names = conn
+            .api("$JS.API.CONSUMER.NAMES.EVENTS", &serde_json::json!({}))
+            .expect("consumer names");
+        // Not found (null) while the service creates it anew.
+        let created = conn
+            .api(
+                "$JS.API.CONSUMER.INFO.EVENTS.pledge",
+                &serde_json::json!({}),
+            )
+            .map_or(Json::Null, |c| c["created"].clone());
+        (
+            info["state"]["messages"].as_u64(),
+            names["consumers"].clone(),
+            created,
+        )
+    };
+    // The last run (`--until-eof`) acknowledged its last commit before it ended: nothing is
+    // left in the stream.
+    let (left, _, created) = state_of_stream();
+    assert_eq!(left, Some(0), "messages left of {published}");
+    assert!(created.is_string(), "{created}");
+    // Started again, the service creates its consumer anew, with the holder meanwhile, and
+    // deletes the holder once its consumer is there: waited for (a kill in between would
+    // leave the holder, for the next start to keep and delete).
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let service = Service::start(&args);
     let start = Instant::now();
-    let left = loop {
-        let info = nats
-            .connect()
-            .api("$JS.API.STREAM.INFO.EVENTS", &serde_json::json!({}))
-            .expect("stream info");
-        let left = info["state"]["messages"].as_u64().expect("messages");
-        if left == 0 || start.elapsed() > Duration::from_secs(20) {
-            break left;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let settled = |seen: &(Option<u64>, Json, Json)| {
+        seen.0 == Some(0)
+            && seen.1 == serde_json::json!(["pledge"])
+            && seen.2.is_string()
+            && seen.2 != created
     };
+    let mut seen = state_of_stream();
+    while !settled(&seen) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+        seen = state_of_stream();
+    }
     drop(service);
-    assert_eq!(left, 0, "messages left of {published}");
-    let consumers = nats
-        .connect()
-        .api("$JS.API.CONSUMER.NAMES.EVENTS", &serde_json::json!({}))
-        .expect("consumer names");
-    assert_eq!(consumers["consumers"], serde_json::json!(["pledge"]));
+    assert!(
+        settled(&seen),
+        "{seen:?}, the consumer created before at {created}"
+    );
 }
 
 #[test]
