@@ -68,6 +68,22 @@ impl NatsServer {
         Connection::connect(&self.url).expect("connect to nats-server")
     }
 
+    /// Creates the stream `name` capturing `subject`, with file storage and this retention
+    /// (`limits`, `interest` or `workqueue`).
+    fn create_stream(&self, name: &str, subject: &str, retention: &str) {
+        self.connect()
+            .api(
+                &format!("$JS.API.STREAM.CREATE.{name}"),
+                &serde_json::json!({
+                    "name": name,
+                    "subjects": [subject],
+                    "storage": "file",
+                    "retention": retention,
+                }),
+            )
+            .expect("stream");
+    }
+
     /// Publishes lines to `subject` (captured by a stream), each acknowledged.
     fn publish(&self, subject: &str, lines: &[&[u8]]) -> u64 {
         let mut conn = self.connect();
@@ -153,17 +169,7 @@ fn after_kill_9_at_random_moments_an_interest_stream_loses_nothing() {
     // deleted and created again at every start; what was delivered and not committed before
     // a kill must still come.
     let nats = NatsServer::start();
-    nats.connect()
-        .api(
-            "$JS.API.STREAM.CREATE.EVENTS",
-            &serde_json::json!({
-                "name": "EVENTS",
-                "subjects": ["events.in"],
-                "storage": "file",
-                "retention": "interest",
-            }),
-        )
-        .expect("stream");
+    nats.create_stream("EVENTS", "events.in", "interest");
     // A message published while no consumer is interested is dropped at once: the service's
     // consumer is there before the publisher starts, as a deployment on such a stream sets it up.
     nats.connect()
@@ -233,17 +239,7 @@ fn a_work_queue_stream_ends_the_service_with_the_reason() {
     // first: the service cannot restart from its own position, so it says so and ends rather
     // than trying again forever.
     let nats = NatsServer::start();
-    nats.connect()
-        .api(
-            "$JS.API.STREAM.CREATE.JOBS",
-            &serde_json::json!({
-                "name": "JOBS",
-                "subjects": ["jobs.in"],
-                "storage": "file",
-                "retention": "workqueue",
-            }),
-        )
-        .expect("stream");
+    nats.create_stream("JOBS", "jobs.in", "workqueue");
     let state = tempfile::tempdir().expect("tempdir");
     let mut child = Command::new(BIN)
         .args(["serve", &shipped_policies()[0], "--state"])
