@@ -326,13 +326,15 @@ impl JetStreamSource {
             )?;
             pull.open.insert(sid, PULL_BATCH);
         }
-        let mut deadline = Instant::now() + IDLE_AFTER;
-        // Waits for a first message, then takes what has already arrived without waiting.
+        let started = Instant::now();
+        let mut deadline = started + IDLE_AFTER;
+        // Waits for a first message, then takes what has already arrived without waiting (a
+        // deadline already past; not the clock read again for every message).
         while self.ready.len() < PULL_BATCH / 2 {
             let Some(msg) = pull.conn.next_message(deadline)? else {
                 return Ok(());
             };
-            deadline = Instant::now();
+            deadline = started;
             let Some(left) = pull.open.get_mut(&msg.sid) else {
                 continue; // a request that already ended
             };
