@@ -582,3 +582,40 @@ fn resting_memory_changes_memory_not_records() {
         stderr(&bad)
     );
 }
+
+/// The commands that judge a stream read it with one set of options: each is offered by all
+/// four, with the same help (`report` and `sample` once said less of `--tz` than `check`).
+#[test]
+fn the_commands_that_judge_a_stream_share_how_they_read_it() {
+    let help_of = |command: &str| {
+        let out = pledge().args([command, "--help"]).output().expect("runs");
+        assert!(out.status.success(), "{command} --help");
+        stdout(&out)
+    };
+    let option_lines = |help: &str| -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut inside = false;
+        for line in help.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("--") {
+                inside = ["--tz", "--input-format", "--reorder-window", "--retain"]
+                    .iter()
+                    .any(|o| trimmed.starts_with(&format!("{o} ")));
+            }
+            if inside {
+                lines.push(trimmed.to_string());
+            }
+        }
+        lines
+    };
+    let check = option_lines(&help_of("check"));
+    assert!(
+        check
+            .iter()
+            .any(|l| l.contains("without it they are rejected")),
+        "{check:?}"
+    );
+    for command in ["agenda", "report", "sample"] {
+        assert_eq!(option_lines(&help_of(command)), check, "{command}");
+    }
+}

@@ -4,8 +4,7 @@
 //! Exit codes as for `check`: 1 when the agenda lists anything overdue or a missed escalation,
 //! 0 when it lists only what is coming up (or nothing).
 
-use super::args::{load_policies, open_stream, usage, ColorChoice};
-use super::check::InputFormat;
+use super::args::{load_policies, open_stream, usage, ColorChoice, ReadArgs};
 use super::Outcome;
 use crate::agenda::{render_human, to_json, AgendaSink, ItemKind};
 use crate::check::check;
@@ -47,23 +46,8 @@ pub struct AgendaArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: AgendaFormat,
-    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Input format.
-    #[arg(long, value_enum, default_value_t)]
-    pub input_format: InputFormat,
-    /// How far out of order events may arrive: each waits this long (in stream time) before
-    /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
-    pub reorder_window: chrono::Duration,
-    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
-    /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
-    /// a deadline clause applies to is kept without events before it is judged like a closed
-    /// one. A closed case under a longer warranty or follow-up window of a record clause is
-    /// kept for that window.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
-    pub retain: chrono::Duration,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Also list clocks still running on closed cases (breaches for the report, left out by
     /// default: the agenda is for what can still be acted on).
     #[arg(long)]
@@ -86,9 +70,9 @@ pub fn run(args: AgendaArgs) -> Outcome {
     }
     let stream = match open_stream(
         &args.events,
-        args.input_format,
+        args.read.input_format,
         args.map.as_deref(),
-        args.tz.as_deref(),
+        args.read.tz.as_deref(),
         args.now.as_deref(),
         zone,
     ) {
@@ -100,8 +84,8 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let eval_opts = EvalOptions {
         resting_in_memory: None,
         now,
-        reorder_window: args.reorder_window,
-        retain: args.retain,
+        reorder_window: args.read.reorder_window,
+        retain: args.read.retain,
     };
     let sink = AgendaSink::new(&policies, now, args.within).including_closed(args.include_closed);
     let checked = match check(&policies, input, &read_opts, eval_opts, sink) {

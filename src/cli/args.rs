@@ -87,6 +87,29 @@ pub enum InputFormat {
     Xlsx,
 }
 
+/// How the commands that judge a stream (`check`, `agenda`, `report`, `sample`) read it: one
+/// set of options, so that each means the same, with the same default and help, in all four.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t)]
+    pub input_format: InputFormat,
+    /// How far out of order events may arrive: each waits this long (in stream time) before
+    /// it is applied; an event older than what its case has applied is rejected as late.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
+    pub reorder_window: chrono::Duration,
+    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
+    /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
+    /// a deadline clause applies to is kept without events before it is judged like a closed
+    /// one. A closed case under a longer warranty or follow-up window of a record clause is
+    /// kept for that window.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
+    pub retain: chrono::Duration,
+}
+
 /// An event stream named on the command line, opened, with how to read it and the `--now` it
 /// is judged at.
 pub struct Stream {

@@ -1,6 +1,6 @@
 //! `pledge check POLICY... --events FILE|-`: evaluate a stream and report.
 
-use super::args::{load_policies, open_stream, parse_partition, ColorChoice};
+use super::args::{load_policies, open_stream, parse_partition, ColorChoice, ReadArgs};
 use super::Outcome;
 use crate::check::{check_split, Checked};
 use crate::engine::{EvalOptions, Partition, Sink};
@@ -71,26 +71,11 @@ pub struct CheckArgs {
     /// the time of the last event. Events after it are ignored and counted.
     #[arg(long, value_name = "INSTANT")]
     pub now: Option<String>,
-    /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Input format.
-    #[arg(long, value_enum, default_value_t)]
-    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Also write every rejected line as JSON Lines (`line`, `reason`, `text`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
-    /// How far out of order events may arrive: each waits this long (in stream time) before
-    /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
-    pub reorder_window: chrono::Duration,
-    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
-    /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
-    /// a deadline clause applies to is kept without events before it is judged like a closed
-    /// one. A closed case under a longer warranty or follow-up window of a record clause is
-    /// kept for that window.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
-    pub retain: chrono::Duration,
     /// Megabytes of cases at rest (closed and waiting out `--retain`, or quiet for a day) held
     /// in memory, the latest first; older ones go to an anonymous temporary file (in `TMPDIR`)
     /// and are read back when they wake or settle, so that memory follows how many tickets
@@ -143,9 +128,9 @@ pub fn run(args: CheckArgs) -> Outcome {
         };
     let stream = match open_stream(
         &args.events,
-        args.input_format,
+        args.read.input_format,
         args.map.as_deref(),
-        args.tz.as_deref(),
+        args.read.tz.as_deref(),
         args.now.as_deref(),
         zone,
     ) {
@@ -167,8 +152,8 @@ pub fn run(args: CheckArgs) -> Outcome {
     let eval_opts = EvalOptions {
         resting_in_memory: args.resting_memory.0.map(|mb| mb << 20),
         now: stream.now,
-        reorder_window: args.reorder_window,
-        retain: args.retain,
+        reorder_window: args.read.reorder_window,
+        retain: args.read.retain,
     };
     let records = match args.records {
         RecordChoice::All => Records::All,

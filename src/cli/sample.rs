@@ -2,8 +2,7 @@
 //! each sampling clause, drawn reproducibly (the algorithm is documented in
 //! `pledge::period::draw`).
 
-use super::args::{load_policies, ColorChoice};
-use super::check::InputFormat;
+use super::args::{load_policies, ColorChoice, ReadArgs};
 use super::periods::{evaluate, print, usage, StreamOptions};
 use super::Outcome;
 use crate::period::{CalendarPeriod, DrawSpec, PeriodRecord, SampleDraw};
@@ -46,23 +45,8 @@ pub struct SampleArgs {
     /// Judge as of this instant (default: the time of the last event).
     #[arg(long, value_name = "INSTANT")]
     pub now: Option<String>,
-    /// Zone of event timestamps that carry no UTC offset.
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Input format.
-    #[arg(long, value_enum, default_value_t)]
-    pub input_format: InputFormat,
-    /// How far out of order events may arrive: each waits this long (in stream time) before
-    /// it is applied; an event older than what its case has applied is rejected as late.
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = crate::input::parse_typed_duration)]
-    pub reorder_window: chrono::Duration,
-    /// How long after its latest `closed` a case is kept, so that follow-ups (revisits,
-    /// ratings, spot checks, reopens) are applied to it; also how long a ticket not closed that
-    /// a deadline clause applies to is kept without events before it is judged like a closed
-    /// one. A closed case under a longer warranty or follow-up window of a record clause is
-    /// kept for that window.
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
-    pub retain: chrono::Duration,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Colour of diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -95,11 +79,11 @@ pub fn run(args: SampleArgs) -> Outcome {
     let stream = StreamOptions {
         events: &args.events,
         now: args.now.as_deref(),
-        tz: args.tz.as_deref(),
-        input_format: args.input_format,
+        tz: args.read.tz.as_deref(),
+        input_format: args.read.input_format,
         map: args.map.as_deref(),
-        reorder_window: args.reorder_window,
-        retain: args.retain,
+        reorder_window: args.read.reorder_window,
+        retain: args.read.retain,
         partition: None,
     };
     let spec = DrawSpec {
