@@ -598,9 +598,15 @@ fn the_commands_that_judge_a_stream_share_how_they_read_it() {
         for line in help.lines() {
             let trimmed = line.trim_start();
             if trimmed.starts_with("--") {
-                inside = ["--tz", "--input-format", "--reorder-window", "--retain"]
-                    .iter()
-                    .any(|o| trimmed.starts_with(&format!("{o} ")));
+                inside = [
+                    "--map",
+                    "--tz",
+                    "--input-format",
+                    "--reorder-window",
+                    "--retain",
+                ]
+                .iter()
+                .any(|o| trimmed.starts_with(&format!("{o} ")));
             }
             if inside {
                 lines.push(trimmed.to_string());

@@ -32,10 +32,6 @@ pub struct AgendaArgs {
     /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
-    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
-    /// and the event types they make, attribute columns, value tables, zone.
-    #[arg(long, value_name = "FILE")]
-    pub map: Option<PathBuf>,
     /// The agenda as of this instant (RFC 3339, or local time in the first policy's zone).
     /// Default: the time of the last event.
     #[arg(long, value_name = "INSTANT")]
@@ -71,7 +67,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let stream = match open_stream(
         &args.events,
         args.read.input_format,
-        args.map.as_deref(),
+        args.read.map.as_deref(),
         args.read.tz.as_deref(),
         args.now.as_deref(),
         zone,

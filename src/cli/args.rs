@@ -87,10 +87,16 @@ pub enum InputFormat {
     Xlsx,
 }
 
-/// How the commands that judge a stream (`check`, `agenda`, `report`, `sample`) read it: one
-/// set of options, so that each means the same, with the same default and help, in all four.
+/// How the commands that judge a stream (`check`, `agenda`, `report`, `sample`) read it (a
+/// work-order export's mapping, naive timestamps' zone, format, reorder window, retention):
+/// one set of options, so that each means the same, with the same default and help, in all
+/// four.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReadArgs {
+    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
+    /// and the event types they make, attribute columns, value tables, zone.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
     /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,

@@ -57,10 +57,6 @@ pub struct CheckArgs {
     /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
-    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
-    /// and the event types they make, attribute columns, value tables, zone.
-    #[arg(long, value_name = "FILE")]
-    pub map: Option<PathBuf>,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: ReportFormat,
@@ -129,7 +125,7 @@ pub fn run(args: CheckArgs) -> Outcome {
     let stream = match open_stream(
         &args.events,
         args.read.input_format,
-        args.map.as_deref(),
+        args.read.map.as_deref(),
         args.read.tz.as_deref(),
         args.now.as_deref(),
         zone,

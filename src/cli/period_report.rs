@@ -54,10 +54,6 @@ pub struct ReportArgs {
     /// Judge only the tickets of partition I of N (`0/3`); every event still moves stream time.
     #[arg(long, value_name = "I/N", value_parser = parse_partition)]
     pub partition: Option<Partition>,
-    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
-    /// and the event types they make, attribute columns, value tables, zone.
-    #[arg(long, value_name = "FILE")]
-    pub map: Option<PathBuf>,
     /// A unit (`day`, `week`, `month`, `quarter`, `year`), or one period (`2026-03`,
     /// `2026-W10`, ...) to report only the rows sharing a date with it.
     #[arg(long, short = 'p', value_name = "PERIOD", default_value = "month")]
@@ -120,7 +116,7 @@ pub fn run(args: ReportArgs) -> Outcome {
         now: args.now.as_deref(),
         tz: args.read.tz.as_deref(),
         input_format: args.read.input_format,
-        map: args.map.as_deref(),
+        map: args.read.map.as_deref(),
         reorder_window: args.read.reorder_window,
         retain: args.read.retain,
         partition: args.partition,

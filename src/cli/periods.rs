@@ -1,7 +1,7 @@
 //! Shared by `pledge sample` and `pledge report`: reading the stream through an evaluator set
 //! up for period records.
 
-use super::args::open_stream;
+use super::args::{open_stream, Stream};
 use super::check::InputFormat;
 use super::Outcome;
 use crate::engine::PeriodSink;
@@ -33,15 +33,8 @@ pub fn evaluate(
     report: Option<ReportSpec>,
     draw: Option<DrawSpec>,
 ) -> Result<(Summary, PeriodSink), Outcome> {
-    let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
+    let (stream, eval_opts) = open(policies, o)?;
     let name = stream.name;
-    let eval_opts = EvalOptions {
-        resting_in_memory: None,
-        now: stream.now,
-        reorder_window: o.reorder_window,
-        retain: o.retain,
-    };
     let (input, read_opts) = (stream.input, stream.read_opts);
     let threads = super::check::default_threads();
     let mut evaluator = Evaluator::new(policies, eval_opts, PeriodSink::default());
@@ -76,15 +69,8 @@ pub fn evaluate_into<S: Sink>(
     report: ReportSpec,
     sink: S,
 ) -> Result<(Summary, S), Outcome> {
-    let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
-    let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
+    let (stream, eval_opts) = open(policies, o)?;
     let name = stream.name;
-    let eval_opts = EvalOptions {
-        resting_in_memory: None,
-        now: stream.now,
-        reorder_window: o.reorder_window,
-        retain: o.retain,
-    };
     let threads = super::check::default_threads();
     let checked = crate::check::check_parallel_with(
         policies,
@@ -112,6 +98,20 @@ pub fn evaluate_into<S: Sink>(
         );
     }
     Ok((checked.summary, checked.sink))
+}
+
+/// The stream `o` names, opened (a timestamp without offset read in the first policy's zone
+/// unless `--tz` says otherwise), and the evaluator's options for it.
+fn open(policies: &[Policy], o: &StreamOptions<'_>) -> Result<(Stream, EvalOptions), Outcome> {
+    let zone = policies.first().map_or(DEFAULT_ZONE, |p| p.zone);
+    let stream = open_stream(o.events, o.input_format, o.map, o.tz, o.now, zone)?;
+    let eval_opts = EvalOptions {
+        resting_in_memory: None,
+        now: stream.now,
+        reorder_window: o.reorder_window,
+        retain: o.retain,
+    };
+    Ok((stream, eval_opts))
 }
 
 /// Writes `text` to standard output.

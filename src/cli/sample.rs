@@ -28,10 +28,6 @@ pub struct SampleArgs {
     /// work-order export (xlsx or CSV, one row per ticket).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
-    /// The mapping (TOML) of a work-order export's columns to events: ticket, timestamp columns
-    /// and the event types they make, attribute columns, value tables, zone.
-    #[arg(long, value_name = "FILE")]
-    pub map: Option<PathBuf>,
     /// The period to draw for: `2026-03`, `2026-W10`, `2026-Q1`, `2026-03-02` or `2026`. Each
     /// sampling clause draws for each of its own periods that share a date with it.
     #[arg(long, short = 'p', value_name = "PERIOD")]
@@ -81,7 +77,7 @@ pub fn run(args: SampleArgs) -> Outcome {
         now: args.now.as_deref(),
         tz: args.read.tz.as_deref(),
         input_format: args.read.input_format,
-        map: args.map.as_deref(),
+        map: args.read.map.as_deref(),
         reorder_window: args.read.reorder_window,
         retain: args.read.retain,
         partition: None,
