@@ -84,7 +84,9 @@ pub struct ServeArgs {
     pub reorder_window: chrono::Duration,
     /// How long after its latest `closed` a case is kept, so that follow-ups count; also how
     /// long a ticket not closed that a deadline clause applies to is kept without events
-    /// before it is judged like a closed one.
+    /// before it is judged like a closed one. A closed case under a longer warranty or
+    /// follow-up window of a record clause is kept for that window (as `pledge check` keeps
+    /// it).
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::input::parse_typed_duration)]
     pub retain: chrono::Duration,
     /// Zone of event timestamps that carry no UTC offset (without it they are rejected).
