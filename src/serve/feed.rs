@@ -11,6 +11,7 @@ use std::time::Duration;
 /// Lines the source hands to the loop in one message at most; fewer when the source has
 /// nothing more at once.
 const CHUNK: usize = 512;
+
 /// Reads the source into the channel until it ends or the service stops.
 ///
 /// Each line is parsed here, on the source's thread, and only evaluated on the loop's: the
