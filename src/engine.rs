@@ -330,7 +330,7 @@ pub struct Evaluator<'p, S: Sink> {
     cases: HashMap<TicketKey, Box<CaseState>, BuildHasherDefault<IdentityHasher>>,
     /// Cases changed (or settled) since the last checkpoint, when a host keeps its state in
     /// parts (see [`Evaluator::checkpoint`]); `None` costs nothing.
-    changed: Option<crate::hashed::HashedSet<TicketKey>>,
+    changed: Option<snapshot::Changed>,
     /// The row numbers of cases that settled since the last checkpoint, while changes are
     /// tracked: the host lets go of what it stored under them.
     released_rows: Vec<u64>,

@@ -106,13 +106,15 @@ pub(crate) mod compact_instant {
         }
     }
 
+    /// An instant that serializes compactly, for the places a `with` attribute cannot reach
+    /// (inside tuples and sequences).
+    #[derive(Clone, Copy, Serialize, Deserialize)]
+    pub struct Compact(#[serde(with = "self")] pub Instant);
+
     /// The same for an optional instant.
     pub mod option {
-        use super::Instant;
+        use super::{Compact, Instant};
         use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        #[derive(Serialize, Deserialize)]
-        struct Compact(#[serde(with = "super")] Instant);
 
         pub fn serialize<S: Serializer>(at: &Option<Instant>, s: S) -> Result<S::Ok, S::Error> {
             at.map(Compact).serialize(s)
@@ -120,6 +122,30 @@ pub(crate) mod compact_instant {
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Instant>, D::Error> {
             Ok(Option::<Compact>::deserialize(d)?.map(|c| c.0))
+        }
+    }
+
+    /// The same for a sequence of pauses (a start and, once it ended, an end), read back as a
+    /// vector.
+    pub mod spans {
+        use super::{Compact, Instant};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            spans: &[(Instant, Option<Instant>)],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_seq(spans.iter().map(|&(a, b)| (Compact(a), b.map(Compact))))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<(Instant, Option<Instant>)>, D::Error> {
+            let spans = Vec::<(Compact, Option<Compact>)>::deserialize(d)?;
+            Ok(spans
+                .into_iter()
+                .map(|(a, b)| (a.0, b.map(|b| b.0)))
+                .collect())
         }
     }
 

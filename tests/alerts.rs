@@ -316,6 +316,48 @@ fn a_paused_clock_is_not_breached_while_paused_and_is_when_it_runs_out() {
     );
 }
 
+const KINDS: &str = r#"policy "kinds" {
+  deadline minor "小修8小时之内解决" {
+    when kind == "repair" and severity == "minor"
+    until resolved
+    within 8 hours
+  }
+  deadline medium "中修3天之内解决" {
+    when kind == "repair" and severity == "medium"
+    until resolved
+    within 3 days
+  }
+}
+"#;
+
+#[test]
+fn a_reclassified_case_is_told_its_new_earlier_breach() {
+    let mut engine = live(KINDS);
+    push(
+        &mut engine,
+        &[event(
+            "R",
+            "09:00:00",
+            "opened",
+            r#""kind":"repair","severity":"medium""#,
+        )],
+    );
+    // Due in three days: nothing to tell before then.
+    assert!(engine.advance(at("09:30:00")).is_empty());
+    // Reclassified as minor: its clock is due at 17:00, long before the medium one. An
+    // `updated` starts or stops no clock, but it changes which clause judges the running one.
+    push(
+        &mut engine,
+        &[event("R", "10:00:00", "updated", r#""severity":"minor""#)],
+    );
+    assert!(engine.advance(at("16:00:00")).is_empty());
+    let got = engine.advance(at("17:01:01"));
+    assert_eq!(
+        brief(&got.alerts),
+        [("breached", "R".into(), at("17:00:00"), 0, "breached")]
+    );
+}
+
 #[test]
 fn a_restored_engine_tells_only_what_it_had_not_told() {
     let mut engine = live(DESK);

@@ -647,3 +647,85 @@ fn a_check_with_several_evaluators_is_one_evaluators_check() {
         assert_eq!(one, json(evaluators, threads), "{evaluators} evaluators");
     }
 }
+
+/// A repair clock that pauses and escalates, for the state a snapshot holds.
+const LADDER: &str = r#"policy "ladder" {
+  deadline repair "维修4小时内完成" {
+    when kind == "repair"
+    until resolved
+    pause while status in ["waiting_parts"]
+    within 4 hours
+    after 3 hours escalate project_manager
+  }
+}
+"#;
+
+#[test]
+fn a_snapshot_holds_no_instant_as_text_and_restores_to_the_same_report() {
+    let set = PolicySet::from_text(LADDER, "ladder.pledge").expect("parses");
+    let line = |ticket: &str, at: &str, kind: &str, attrs: &str| {
+        format!(r#"{{"ticket":"{ticket}","at":"{at}","type":"{kind}","attrs":{{{attrs}}}}}"#)
+    };
+    let lines = [
+        // A clock paused and resumed, its stage escalated: left running, never closed.
+        line(
+            "P",
+            "2026-03-02T09:00:00+08:00",
+            "opened",
+            r#""kind":"repair""#,
+        ),
+        line(
+            "P",
+            "2026-03-02T10:00:00+08:00",
+            "status",
+            r#""status":"waiting_parts""#,
+        ),
+        line(
+            "P",
+            "2026-03-02T11:00:00+08:00",
+            "status",
+            r#""status":"in_progress""#,
+        ),
+        line(
+            "P",
+            "2026-03-02T12:30:00+08:00",
+            "escalated",
+            r#""to":"project_manager""#,
+        ),
+        // Six weeks later P has settled idle: its running cycle waits for the end of the
+        // stream. These two still wait out the reorder window.
+        line(
+            "Q",
+            "2026-04-15T09:00:00+08:00",
+            "opened",
+            r#""kind":"repair""#,
+        ),
+        line(
+            "Q",
+            "2026-04-15T09:30:00+08:00",
+            "status",
+            r#""status":"waiting_parts""#,
+        ),
+    ];
+    let mut engine = Engine::new(&set, &Options::default());
+    for l in &lines {
+        let got = engine.push_json(l.as_bytes());
+        assert!(got.is_empty(), "{got:?}");
+    }
+    let bytes = engine.snapshot().expect("snapshot");
+    // Every instant as seconds and nanoseconds: no year of them appears as text.
+    assert!(
+        !bytes.windows(5).any(|w| w == b"2026-"),
+        "an instant written as text"
+    );
+    let restored = Engine::restore(&set, &bytes).expect("restore").finish();
+    let whole = engine.finish();
+    assert_eq!(restored.records, whole.records);
+    assert_eq!(restored.summary, whole.summary);
+    let p = whole
+        .records
+        .iter()
+        .find(|r| r.ticket() == Some("P"))
+        .expect("P is judged at the end");
+    assert!(matches!(p, Record::Verdict(_)), "{p:?}");
+}

@@ -15,7 +15,31 @@ pub(super) struct Digest {
     /// The latest accepted event (instant and type, in canonical order): "the case's last
     /// event" must mean the same as with every event kept (a subject's duties end at its
     /// `closed` only when that is its last event).
+    #[serde(with = "last_event")]
     pub(super) last: Option<(Instant, InlineStr)>,
+}
+
+/// [`Digest::last`] with a compact instant.
+mod last_event {
+    use crate::event::compact_instant::Compact;
+    use crate::event::Instant;
+    use crate::inline_str::InlineStr;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        last: &Option<(Instant, InlineStr)>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        last.as_ref()
+            .map(|(at, kind)| (Compact(*at), kind))
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<(Instant, InlineStr)>, D::Error> {
+        Ok(Option::<(Compact, InlineStr)>::deserialize(d)?.map(|(at, kind)| (at.0, kind)))
+    }
 }
 
 /// A set of bits written as the indices of those set, in binary formats: a case meets two or

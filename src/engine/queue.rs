@@ -7,6 +7,7 @@ use super::*;
 /// An accepted event waiting to be applied: ordered by instant, then arrival.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Waiting {
+    #[serde(with = "crate::event::compact_instant")]
     pub(super) at: Instant,
     pub(super) arrival: u64,
     pub(super) key: TicketKey,

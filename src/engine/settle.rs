@@ -109,6 +109,7 @@ pub(super) struct Deferred {
     pub(super) ticket: InlineStr,
     pub(super) plan: u32,
     pub(super) cycle: u32,
+    #[serde(with = "crate::event::compact_instant")]
     pub(super) start: Instant,
     /// Whether the case was closed when it settled (else it settled idle).
     pub(super) closed: bool,
@@ -118,8 +119,49 @@ pub(super) struct Deferred {
 /// The pauses and stage evidence of a [`Deferred`] cycle that has any.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct DeferredExtra {
+    #[serde(with = "boxed_spans")]
     pub(super) pauses: Box<[PauseSpan]>,
-    pub(super) evidence: Box<[Box<[Instant]>]>,
+    #[serde(with = "boxed_evidence")]
+    pub(super) evidence: StageEvidence,
+}
+
+/// Per stage, the instants of its evidence.
+pub(super) type StageEvidence = Box<[Box<[Instant]>]>;
+
+/// [`DeferredExtra::pauses`] with compact instants.
+mod boxed_spans {
+    use super::PauseSpan;
+    use crate::event::compact_instant::spans;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[PauseSpan], s: S) -> Result<S::Ok, S::Error> {
+        spans::serialize(v, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[PauseSpan]>, D::Error> {
+        Ok(spans::deserialize(d)?.into_boxed_slice())
+    }
+}
+
+/// [`DeferredExtra::evidence`] with compact instants.
+mod boxed_evidence {
+    use crate::event::compact_instant::Compact;
+    use crate::event::Instant;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Box<[Instant]>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            v.iter()
+                .map(|stage| stage.iter().map(|&at| Compact(at)).collect::<Vec<_>>()),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<super::StageEvidence, D::Error> {
+        Ok(Vec::<Vec<Compact>>::deserialize(d)?
+            .into_iter()
+            .map(|stage| stage.into_iter().map(|c| c.0).collect())
+            .collect())
+    }
 }
 
 impl Deferred {

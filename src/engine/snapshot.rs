@@ -72,7 +72,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// Remembers that a case changed (or settled), when changes are tracked.
     pub(super) fn mark_changed(&mut self, key: TicketKey) {
         if let Some(changed) = self.changed.as_mut() {
-            changed.insert(key);
+            changed.push(key);
         }
     }
 
@@ -101,7 +101,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
 
     /// From now on, remembers which cases change, for [`Evaluator::checkpoint`].
     pub fn track_changes(&mut self) {
-        self.changed.get_or_insert_with(HashSet::default);
+        self.changed.get_or_insert_with(Changed::default);
     }
 
     /// The state in parts, for a host that keeps each case apart (the service's store): the
@@ -119,12 +119,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         room.reserve(self.last_rest + self.last_rest / 8 + 4096);
         let rest = self.write_into(Vec::new(), room)?;
         self.last_rest = rest.len();
-        let mut changed: Vec<TicketKey> = self
-            .changed
-            .as_mut()
-            .map(|c| c.drain().collect())
-            .unwrap_or_default();
-        changed.sort_unstable();
+        let changed = self.changed.as_mut().map(Changed::take).unwrap_or_default();
         let mut cases = Vec::with_capacity(changed.len());
         for key in changed {
             let bytes = match self.cases.get(&key) {
@@ -303,6 +298,8 @@ pub(crate) fn snapshot_format_readable(bytes: &[u8]) -> Result<(), SnapshotError
 pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 
 /// The version of the snapshot layout: a snapshot of another layout is refused, never misread.
+/// Layout 17: every instant of the state as seconds and nanoseconds, also those of cycles
+/// judged at the end, of waiting events, of pauses and stage evidence, and a case's last event.
 /// Layout 16: the hashes of settled tickets as their bytes in one piece per generation.
 /// Layout 15: a case carries the numbers of the rows its host stored its kept events under.
 /// Layout 14: the settling queue's later buckets each as its slots' bytes in one piece.
@@ -311,7 +308,43 @@ pub(crate) const SNAPSHOT_LAYOUT: u32 = SNAPSHOT_FORMAT;
 /// digest rules a case has met as the indices of their bits. Layout 10: the instants of cases,
 /// clocks, stopped cycles and kept events as seconds and nanoseconds. Layout 9: a clock's state
 /// and a stopped cycle carry their track, the phase is one byte.
-const SNAPSHOT_FORMAT: u32 = 16;
+const SNAPSHOT_FORMAT: u32 = 17;
+
+/// The cases changed since the previous checkpoint: their keys as they come, repeats and all,
+/// sorted and made unique when taken, and whenever the list has doubled since, so that it
+/// stays within twice the cases it names. (A hash set of them cost a probe per event into a
+/// table of tens of thousands of keys, mostly out of cache by then.)
+#[derive(Clone, Debug, Default)]
+pub(super) struct Changed {
+    keys: Vec<TicketKey>,
+    /// The length after the latest sort.
+    unique: usize,
+}
+
+impl Changed {
+    /// Below this many keys the list is not sorted before it is taken.
+    const SORT_FROM: usize = 1 << 16;
+
+    pub(super) fn push(&mut self, key: TicketKey) {
+        self.keys.push(key);
+        if self.keys.len() >= Self::SORT_FROM.max(2 * self.unique) {
+            self.make_unique();
+        }
+    }
+
+    fn make_unique(&mut self) {
+        self.keys.sort_unstable();
+        self.keys.dedup();
+        self.unique = self.keys.len();
+    }
+
+    /// The keys, sorted and each once; the list starts empty again.
+    pub(super) fn take(&mut self) -> Vec<TicketKey> {
+        self.make_unique();
+        self.unique = 0;
+        std::mem::take(&mut self.keys)
+    }
+}
 
 /// The state in parts: see [`Evaluator::checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,6 +387,7 @@ pub(super) fn policies_fingerprint(policies: &[Policy]) -> u64 {
 struct SnapshotRef<'a> {
     format: u32,
     fingerprint: u64,
+    #[serde(with = "crate::event::compact_instant::option")]
     now: Option<Instant>,
     reorder_window_ms: i64,
     retain_ms: i64,
@@ -364,12 +398,14 @@ struct SnapshotRef<'a> {
     cases: Vec<(&'a TicketKey, &'a CaseState)>,
     settling: &'a SettleQueue<TicketKey>,
     finished: &'a Finished,
+    #[serde(with = "crate::event::compact_instant::option")]
     watermark: Option<Instant>,
     deferred: &'a Chunked<Deferred>,
     summary: &'a Summary,
     periods: crate::period::tally::PeriodSnapshot<'a>,
     deferred_notices: &'a Vec<(Arc<str>, Vec<NoticeFacts>)>,
     /// Whether alerts are watched, and up to when they were told.
+    #[serde(with = "told")]
     alarms: Option<Option<Instant>>,
     partition: Option<Partition>,
     shadow: Option<shadow::ShadowState>,
@@ -379,6 +415,7 @@ struct SnapshotRef<'a> {
 struct SnapshotOwned {
     format: u32,
     fingerprint: u64,
+    #[serde(with = "crate::event::compact_instant::option")]
     now: Option<Instant>,
     reorder_window_ms: i64,
     retain_ms: i64,
@@ -389,12 +426,65 @@ struct SnapshotOwned {
     cases: Vec<(TicketKey, CaseState)>,
     settling: SettleQueue<TicketKey>,
     finished: Finished,
+    #[serde(with = "crate::event::compact_instant::option")]
     watermark: Option<Instant>,
     deferred: Chunked<Deferred>,
     summary: Summary,
     periods: crate::period::tally::PeriodRestored,
     deferred_notices: Vec<(Arc<str>, Vec<NoticeFacts>)>,
+    #[serde(with = "told")]
     alarms: Option<Option<Instant>>,
     partition: Option<Partition>,
     shadow: Option<shadow::ShadowState>,
+}
+
+/// Whether alerts are watched, and up to when they were told, with a compact instant.
+mod told {
+    use crate::event::compact_instant::Compact;
+    use crate::event::Instant;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<Instant>>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(|told| told.map(Compact)).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<Instant>>, D::Error> {
+        Ok(Option::<Option<Compact>>::deserialize(d)?.map(|told| told.map(|c| c.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Changed, TicketKey};
+
+    #[test]
+    fn changed_cases_come_out_sorted_once_each_and_the_list_stays_within_twice_them() {
+        let mut changed = Changed::default();
+        // Three cases changed a hundred thousand times in all.
+        for i in 0..100_000u128 {
+            changed.push(TicketKey((i * 7) % 3));
+            assert!(
+                changed.keys.len() <= Changed::SORT_FROM,
+                "{}",
+                changed.keys.len()
+            );
+        }
+        assert_eq!(
+            changed.take(),
+            [TicketKey(0), TicketKey(1), TicketKey(2)],
+            "sorted, each once"
+        );
+        assert!(changed.take().is_empty(), "taking empties it");
+        // Many distinct cases: sorted as the list doubles, never more than twice them.
+        for i in (0..200_000u128).rev() {
+            changed.push(TicketKey(i));
+            changed.push(TicketKey(i));
+            assert!(changed.keys.len() <= 2 * 200_000);
+        }
+        let keys = changed.take();
+        assert_eq!(keys.len(), 200_000);
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+    }
 }

@@ -162,6 +162,7 @@ pub(super) struct CaseState {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Rare {
     /// Evidence for stages: index into the evaluator's stage keys, and instant.
+    #[serde(with = "stage_evidence")]
     pub(super) evidence: Vec<(u32, Instant)>,
 }
 
@@ -218,5 +219,23 @@ impl CaseState {
 
     pub(super) fn track(&mut self, track: u16) -> Option<&mut TrackState> {
         self.tracks.iter_mut().find(|s| s.track == track)
+    }
+}
+
+/// [`Rare::evidence`] with compact instants.
+mod stage_evidence {
+    use crate::event::compact_instant::Compact;
+    use crate::event::Instant;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[(u32, Instant)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&(stage, at)| (stage, Compact(at))))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u32, Instant)>, D::Error> {
+        Ok(Vec::<(u32, Compact)>::deserialize(d)?
+            .into_iter()
+            .map(|(stage, at)| (stage, at.0))
+            .collect())
     }
 }

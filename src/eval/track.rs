@@ -134,7 +134,40 @@ impl Stopped {
 /// The pauses of a running cycle: most clocks never pause, so none costs one pointer.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[allow(clippy::box_collection)] // one pointer in the state of every clock, not three words
-struct Pauses(Option<Box<Vec<PauseSpan>>>);
+struct Pauses(#[serde(with = "optional_spans")] Option<Box<Vec<PauseSpan>>>);
+
+/// [`Pauses`] with compact instants.
+#[allow(clippy::box_collection)]
+mod optional_spans {
+    use super::PauseSpan;
+    use crate::event::compact_instant::spans;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Spans(#[serde(with = "spans")] Vec<PauseSpan>);
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<Box<Vec<PauseSpan>>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.as_deref().map(|v| SpansRef(v)).serialize(s)
+    }
+
+    /// [`Spans`] borrowed, for writing.
+    struct SpansRef<'a>(&'a [PauseSpan]);
+
+    impl Serialize for SpansRef<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            spans::serialize(self.0, s)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Box<Vec<PauseSpan>>>, D::Error> {
+        Ok(Option::<Spans>::deserialize(d)?.map(|s| Box::new(s.0)))
+    }
+}
 
 impl Pauses {
     fn push(&mut self, span: PauseSpan) {

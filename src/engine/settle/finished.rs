@@ -18,6 +18,7 @@ pub(in crate::engine) struct Finished {
     /// Newest first, each sorted.
     #[serde(with = "frozen_bytes")]
     frozen: VecDeque<Box<[u64]>>,
+    #[serde(with = "crate::event::compact_instant::option")]
     since: Option<Instant>,
 }
 
