@@ -679,3 +679,102 @@ fn why_explains_duties_windows_and_targets_on_verdicts() {
         assert!(o.text.contains(needle), "missing {needle:?} in\n{}", o.text);
     }
 }
+
+mod mangled {
+    //! Input typed at random (commands with odd arguments, clause text with pieces cut or
+    //! doubled, text that is no command at all), in place of a fuzzer: the session answers each
+    //! line, never panics, and stays usable.
+
+    use super::{example, session, ONE_WORKDAY};
+    use proptest::prelude::*;
+
+    /// Lines a manager might type, right or wrong.
+    const LINES: &[&str] = &[
+        ":help",
+        ":help why",
+        ":summary",
+        ":diff",
+        ":undo",
+        ":reset",
+        ":cases",
+        ":clauses",
+        ":why T-1042",
+        ":why T-1042 all",
+        ":why",
+        ":why nobody",
+        ":case T-1042",
+        ":case",
+        ":ask T-1042 kind == \"complaint\"",
+        ":ask T-1042 kind ==",
+        ":ask T-1042 ((((((((((((((((((((kind))))))))))))))))))))",
+        ":ask",
+        ":show reply_2workdays",
+        ":show",
+        ":use desk",
+        ":use nowhere",
+        ":now latest",
+        ":now 2026-10-08T09:00",
+        ":now 2026-02-30T25:61",
+        ":now",
+        ":reload",
+        ":events",
+        ":load",
+        ":quit now",
+        ":",
+        "::",
+        "",
+        "   ",
+        "deadline",
+        "deadline x {",
+        "}",
+        "deadline reply_2workdays { until progress within 0 minutes }",
+        "deadline reply_2workdays { until progress within 99999999999999999999 days }",
+        "sample s { of closed 150% }",
+        "工作日",
+        "\u{feff}\u{200b}",
+        "policy \"p\" { }",
+    ];
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0..LINES.len()).prop_map(|i| LINES[i].to_string()),
+            // The example clause with a piece cut out or doubled.
+            (0..ONE_WORKDAY.len(), 0..40usize, any::<bool>()).prop_map(|(a, n, double)| {
+                let text = ONE_WORKDAY;
+                let mut a = a;
+                while !text.is_char_boundary(a) {
+                    a -= 1;
+                }
+                let mut b = (a + n).min(text.len());
+                while !text.is_char_boundary(b) {
+                    b -= 1;
+                }
+                if double {
+                    format!("{}{}{}", &text[..b], &text[a..b], &text[b..])
+                } else {
+                    format!("{}{}", &text[..a], &text[b..])
+                }
+            }),
+            "\\PC{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn every_line_is_answered_and_the_session_stays_usable(
+            lines in prop::collection::vec(line(), 1..12),
+        ) {
+            let mut s = session();
+            for l in &lines {
+                let o = s.execute(l);
+                prop_assert!(o.ok || !o.text.is_empty(), "a refusal says why: {l:?}");
+            }
+            // Whatever came before, the session still loads and judges.
+            let o = s.execute(&format!(":events {}", example("national-day.jsonl")));
+            prop_assert!(o.ok, "{}", o.text);
+            prop_assert!(s.execute(":summary").ok);
+        }
+    }
+}
