@@ -663,50 +663,25 @@ const LADDER: &str = r#"policy "ladder" {
 #[test]
 fn a_snapshot_holds_no_instant_as_text_and_restores_to_the_same_report() {
     let set = PolicySet::from_text(LADDER, "ladder.pledge").expect("parses");
-    let line = |ticket: &str, at: &str, kind: &str, attrs: &str| {
-        format!(r#"{{"ticket":"{ticket}","at":"{at}","type":"{kind}","attrs":{{{attrs}}}}}"#)
-    };
-    let lines = [
+    // (ticket, month-day and time in 2026, type, the one attribute and its value)
+    let lines: Vec<String> = [
         // A clock paused and resumed, its stage escalated: left running, never closed.
-        line(
-            "P",
-            "2026-03-02T09:00:00+08:00",
-            "opened",
-            r#""kind":"repair""#,
-        ),
-        line(
-            "P",
-            "2026-03-02T10:00:00+08:00",
-            "status",
-            r#""status":"waiting_parts""#,
-        ),
-        line(
-            "P",
-            "2026-03-02T11:00:00+08:00",
-            "status",
-            r#""status":"in_progress""#,
-        ),
-        line(
-            "P",
-            "2026-03-02T12:30:00+08:00",
-            "escalated",
-            r#""to":"project_manager""#,
-        ),
+        ("P", "03-02T09:00", "opened", "kind", "repair"),
+        ("P", "03-02T10:00", "status", "status", "waiting_parts"),
+        ("P", "03-02T11:00", "status", "status", "in_progress"),
+        ("P", "03-02T12:30", "escalated", "to", "project_manager"),
         // Six weeks later P has settled idle: its running cycle waits for the end of the
         // stream. These two still wait out the reorder window.
-        line(
-            "Q",
-            "2026-04-15T09:00:00+08:00",
-            "opened",
-            r#""kind":"repair""#,
-        ),
-        line(
-            "Q",
-            "2026-04-15T09:30:00+08:00",
-            "status",
-            r#""status":"waiting_parts""#,
-        ),
-    ];
+        ("Q", "04-15T09:00", "opened", "kind", "repair"),
+        ("Q", "04-15T09:30", "status", "status", "waiting_parts"),
+    ]
+    .iter()
+    .map(|(ticket, at, kind, key, value)| {
+        format!(
+            r#"{{"ticket":"{ticket}","at":"2026-{at}:00+08:00","type":"{kind}","attrs":{{"{key}":"{value}"}}}}"#
+        )
+    })
+    .collect();
     let mut engine = Engine::new(&set, &Options::default());
     for l in &lines {
         let got = engine.push_json(l.as_bytes());
