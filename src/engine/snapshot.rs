@@ -488,3 +488,18 @@ mod tests {
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// The README tells operators which snapshot layout this version reads (a state of another
+    /// is refused): it must say the one the code writes.
+    #[test]
+    fn the_readme_names_this_versions_snapshot_layout() {
+        let readme = include_str!("../../README.md");
+        let said = format!(
+            "(the snapshot layout, {} in this version)",
+            super::SNAPSHOT_FORMAT
+        );
+        assert!(readme.contains(&said), "README.md should say {said:?}");
+    }
+}
