@@ -143,8 +143,9 @@ mod optional_spans {
     use crate::event::compact_instant::spans;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    #[derive(Serialize, Deserialize)]
-    struct Spans(#[serde(with = "spans")] Vec<PauseSpan>);
+    /// The spans, read.
+    #[derive(Deserialize)]
+    struct Spans(#[serde(deserialize_with = "spans::deserialize")] Vec<PauseSpan>);
 
     pub fn serialize<S: Serializer>(
         v: &Option<Box<Vec<PauseSpan>>>,
@@ -153,7 +154,7 @@ mod optional_spans {
         v.as_deref().map(|v| SpansRef(v)).serialize(s)
     }
 
-    /// [`Spans`] borrowed, for writing.
+    /// The spans, written.
     struct SpansRef<'a>(&'a [PauseSpan]);
 
     impl Serialize for SpansRef<'_> {
