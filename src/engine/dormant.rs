@@ -135,8 +135,8 @@ struct Chunk {
 /// Below how many quarters of its bytes live a sealed chunk has its records copied out. In
 /// memory, dead bytes are memory: three quarters. In the spill file they are only disk, and
 /// copying out reads the whole chunk back and writes its records again: a quarter. (On the
-/// dense benchmark stream the service's spill file peaked at 149 MB instead of 113, for half
-/// the loop's time in reclaiming chunks; see bench/RESULTS.md.)
+/// dense benchmark stream the service's spill file peaked at 149 MB instead of 113, and
+/// reclaiming chunks took 1.0 % of its samples instead of 2.2 %; see bench/RESULTS.md.)
 fn copied_out_below(bytes: &Bytes) -> usize {
     match bytes {
         Bytes::Spilled(_) => 1,
@@ -785,9 +785,9 @@ mod tests {
         /// what a map would hold, reads back every case as it was, and holds at most about
         /// twice the bytes of what is at rest (plus the chunks being appended to; five times
         /// in the spill file). Spilling changes where the bytes are, not what is found, and
-        /// keeps at most the chunks
-        /// appended to and [`RESIDENT`] others in memory. A copy made halfway reads what was
-        /// at rest then, however the original goes on (reusing the file's slots).
+        /// keeps at most the chunks appended to and [`RESIDENT`] others in memory. A copy made
+        /// halfway reads what was at rest then, however the original goes on (reusing the
+        /// file's slots).
         #[test]
         fn behaves_as_a_map(
             ops in prop::collection::vec(op(), 1..400),
