@@ -958,16 +958,22 @@ mod tests {
         }
     }
 
-    /// With a spill file, most chunks leave memory and every case is still found; a copy
-    /// shares the chunks rather than copying them.
-    #[test]
-    fn spilled_chunks_leave_memory() {
+    /// 8,000 cases at rest in chunks of 4 KiB with a spill file, and their tickets.
+    fn spilled_8000() -> (Dormant, Vec<String>) {
         let mut dormant = Dormant::with_chunk_size(4096);
         dormant.spill_to(tempfile::tempfile().unwrap());
         let tickets: Vec<String> = (0..8000).map(|n| format!("T-{n}")).collect();
         for t in &tickets {
             dormant.insert(TicketKey::of(t), &case(t, 3), None).unwrap();
         }
+        (dormant, tickets)
+    }
+
+    /// With a spill file, most chunks leave memory and every case is still found; a copy
+    /// shares the chunks rather than copying them.
+    #[test]
+    fn spilled_chunks_leave_memory() {
+        let (mut dormant, tickets) = spilled_8000();
         let (held, live) = dormant.footprint();
         assert!(held >= 20 * 4096 && live > 0, "{held} for {live}");
         assert!(
@@ -1014,12 +1020,7 @@ mod tests {
     /// quarter live is copied out.
     #[test]
     fn a_spilled_chunk_is_copied_out_only_below_a_quarter_live() {
-        let mut dormant = Dormant::with_chunk_size(4096);
-        dormant.spill_to(tempfile::tempfile().unwrap());
-        let tickets: Vec<String> = (0..8000).map(|n| format!("T-{n}")).collect();
-        for t in &tickets {
-            dormant.insert(TicketKey::of(t), &case(t, 3), None).unwrap();
-        }
+        let (mut dormant, tickets) = spilled_8000();
         let (before, _, _) = spilled_liveness(&dormant);
         assert!(before >= 20, "{before} chunks spilled");
         for t in tickets.iter().step_by(2) {
