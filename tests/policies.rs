@@ -1,7 +1,8 @@
 //! Every shipped policy in `policies/` parses and checks, and every clause cites its catalogue
 //! row and seed section. Every row of the catalogue (listed in `policies/ROWS.txt` with its
-//! family) is encoded by exactly one clause of the kind its family calls for, except rows of
-//! family `other`, which no clause kind fits; the deadline rows have a limit of the right kind.
+//! family) is encoded by exactly one clause of the kind its family calls for (the rows the
+//! catalogue files as `other` carry the family they are encoded with), and the list is the
+//! catalogue of `spec/CLAUSES.md`; the deadline rows have a limit of the right kind.
 
 use pledge::policy::{ClauseBody, Limit, Policy};
 use pledge::syntax::{load_policy, render};
@@ -120,6 +121,50 @@ fn catalogue() -> Vec<(String, String)> {
             (id.to_string(), family.trim().to_string())
         })
         .collect()
+}
+
+/// `policies/ROWS.txt` is the catalogue of `spec/CLAUSES.md` as it stands: the same row ids in
+/// the same order, each with the family of its table row (the fifth column), except the rows
+/// the catalogue files as `other` (no clause kind of SEMANTICS.md fits them), which the list
+/// gives the kind pledge encodes them with (`record`, `target`, `duty-every`). A row added to
+/// or changed in the catalogue must reach the list, and from there the policies.
+#[test]
+fn rows_list_is_the_catalogue_of_the_spec() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/CLAUSES.md");
+    let text = std::fs::read_to_string(path).expect("spec/CLAUSES.md exists");
+    let in_spec: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // `| id | section | original | reading | family | parameters | notes |`
+            let id = cells.get(1)?;
+            let is_row = id.len() > 5
+                && id.starts_with('s')
+                && id[1..4].bytes().all(|b| b.is_ascii_digit())
+                && id.as_bytes()[4] == b'-';
+            is_row.then(|| (id.to_string(), cells.get(5).unwrap_or(&"").to_string()))
+        })
+        .collect();
+    assert!(
+        in_spec.len() > 200,
+        "the catalogue's rows are found ({})",
+        in_spec.len()
+    );
+    let listed = catalogue();
+    let ids = |rows: &[(String, String)]| rows.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&listed),
+        ids(&in_spec),
+        "the same rows in the same order"
+    );
+    for ((id, family), (_, in_catalogue)) in listed.iter().zip(&in_spec) {
+        assert!(
+            family == in_catalogue
+                || (in_catalogue == "other"
+                    && ["record", "target", "duty-every"].contains(&family.as_str())),
+            "{id}: `{family}` in ROWS.txt, `{in_catalogue}` in the catalogue"
+        );
+    }
 }
 
 /// The clause kind each catalogue family is encoded with.
