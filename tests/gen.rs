@@ -5,6 +5,7 @@
 
 use assert_cmd::Command;
 use serde_json::Value as Json;
+use std::path::Path;
 
 fn pledge() -> Command {
     Command::cargo_bin("pledge").expect("the pledge binary is built")
@@ -182,7 +183,23 @@ fn check_reads_every_line_and_deadlines_are_both_met_and_breached() {
 fn every_shipped_clause_has_an_outcome_on_a_generated_year() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("year.jsonl");
-    std::fs::write(&path, gen(&["--cases", "20000", "--seed", "3"])).unwrap();
+    let year = gen(&["--cases", "20000", "--seed", "3"]);
+    std::fs::write(&path, &year).unwrap();
+    // The README's figure for this year ("A year of 20,000 tickets is about N events") holds.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let said: u64 = readme
+        .split("A year of 20,000 tickets is about ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .map(|n| n.replace(',', ""))
+        .and_then(|n| n.parse().ok())
+        .expect("the README gives the size of a generated year");
+    let lines = year.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(
+        lines.abs_diff(said) * 50 <= said,
+        "the README says about {said} events, the year has {lines}"
+    );
     let summary = check_summary_at(
         &path,
         &all_policies(),
