@@ -376,6 +376,95 @@ fn concurrent_posts_share_a_commit_and_are_both_durable() {
     assert_eq!(summary["lines"], 800, "{summary}");
 }
 
+/// Sends raw bytes on a new connection and returns what comes back before the server closes
+/// it or `limit` passes (the status line is enough here).
+fn raw_exchange(url: &str, bytes: &[u8], limit: Duration) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(limit)).expect("timeout");
+    stream.write_all(bytes).expect("send");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// A request's declared `Content-Length` is the client's word, never an allocation: requests
+/// declaring 100 TB and 2^64 − 1 bytes while sending three, with and without the token, on
+/// several threads' worth of connections, get their answer and the service goes on answering
+/// (with the HTTP library as published, the first aborted the process and the second killed
+/// the thread answering it). An empty or missing body is an empty batch, not a failure.
+#[test]
+fn hostile_content_lengths_and_empty_bodies_leave_the_service_answering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let state = dir.path().join("state");
+    let service = Service::start(&[
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let url = service.url.clone();
+    let tok = Some("s3cret");
+    let limit = Duration::from_secs(10);
+    for _ in 0..2 {
+        for declared in ["100000000000000", "18446744073709551615"] {
+            for (path, auth) in [
+                ("GET /healthz", ""),
+                ("POST /events", ""),
+                ("POST /events", "Authorization: Bearer s3cret\r\n"),
+            ] {
+                let head = format!(
+                    "{path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {declared}\r\n\r\nabc"
+                );
+                let answer = raw_exchange(&url, head.as_bytes(), limit);
+                assert!(
+                    answer.starts_with("HTTP/1.1 "),
+                    "{path} {declared}: {answer:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(get_json(&format!("{url}/healthz"), tok)["status"], "ok");
+    for body in ["", "\n", "\r\n\n"] {
+        let (status, answer) = request("POST", &format!("{url}/events"), tok, Some(body));
+        assert_eq!(status, 200, "body {body:?}: {answer}");
+        let answer: Json = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(answer["accepted"], 0, "{answer}");
+        assert_eq!(answer["rejected"], Json::Array(Vec::new()), "{answer}");
+    }
+    let none = raw_exchange(
+        &url,
+        b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\n\r\n",
+        limit,
+    );
+    assert!(none.starts_with("HTTP/1.1 200"), "{none:?}");
+    // Still answering, with every line of a real body counted.
+    let (status, answer) = request(
+        "POST",
+        &format!("{url}/events"),
+        tok,
+        Some(&event("T-1", 2, "09:00", "opened", r#""kind":"repair""#)),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"accepted\": 1"), "{answer}");
+    service.kill();
+}
+
 #[test]
 fn a_non_loopback_address_or_post_without_a_token_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -36,7 +36,12 @@ pub fn serve(server: &Server, shared: &Shared) {
                 continue;
             }
         };
-        handle(request, shared);
+        // A fault answering one request must not take a thread of the service's few with it.
+        let handled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, shared)));
+        if handled.is_err() {
+            eprintln!("warning: HTTP: a request could not be answered (see the message above)");
+        }
     }
 }
 
@@ -170,6 +175,10 @@ fn post_events(request: &mut Request, shared: &Shared) -> Answer {
         if line.last() == Some(&b'\r') {
             line.pop();
         }
+    }
+    if lines.is_empty() && shared.post_only() {
+        // An empty body (or none) has nothing to commit.
+        return answer_json(200, &json!({ "accepted": 0, "rejected": [] }));
     }
     match super::post(shared, lines) {
         Ok(posted) => answer_json(

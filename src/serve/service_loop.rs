@@ -199,7 +199,7 @@ fn batches(
             }
             None => Vec::new(),
         };
-        if lines == 0 && records.is_empty() && alerts.is_empty() {
+        if lines == 0 && records.is_empty() && alerts.is_empty() && replies.is_empty() {
             continue;
         }
         let commit_started = Clock::now();
