@@ -642,6 +642,69 @@ fn serve_stdin_to_its_end(policy: &std::path::Path, state: &std::path::Path, eve
     assert!(service.wait(Duration::from_secs(30)).success());
 }
 
+/// Overlong lines (one all blanks up to the limit and an event after it, one of 3 MB) are each
+/// one rejected line, their rests never taken for lines, and a last line without its line end
+/// is read: from a file followed to its end and from standard input, the report is the batch
+/// check's of the same file, byte for byte.
+#[test]
+fn overlong_lines_and_an_unterminated_last_line_are_read_as_a_batch_check_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let limit = 1 << 20;
+    let events = " ".repeat(limit + 1)
+        + &event("A", 2, "09:00", "opened", r#""kind":"complaint""#)
+        + "\n"
+        + &event("B", 2, "09:30", "opened", r#""kind":"complaint""#)
+        + "\n"
+        + &"x".repeat(3 * limit)
+        + "\n"
+        + &event("B", 2, "09:40", "contacted", "")
+        + "\n"
+        + &event("C", 4, "09:40", "opened", r#""kind":"complaint""#);
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let batch = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--events")
+        .arg(&file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    let batch = String::from_utf8(batch.stdout).expect("utf-8");
+    let summary: Json = serde_json::from_str(&batch).expect("JSON");
+    assert_eq!(summary["summary"]["lines"], 5, "{}", summary["summary"]);
+    assert_eq!(summary["summary"]["rejected"], 2, "{}", summary["summary"]);
+    let state = dir.path().join("from-stdin");
+    serve_stdin_to_its_end(&policy, &state, &events);
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, batch, "from standard input");
+    let state = dir.path().join("from-file");
+    let child = Command::new(BIN)
+        .arg("serve")
+        .arg(&policy)
+        .arg("--state")
+        .arg(&state)
+        .arg("--events")
+        .arg(&file)
+        .args([
+            "--until-eof",
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    assert!(Service::from_child(child)
+        .wait(Duration::from_secs(30))
+        .success());
+    let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
+    assert_eq!(got, batch, "from a file followed to its end");
+}
+
 #[test]
 fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
     let dir = tempfile::tempdir().expect("tempdir");

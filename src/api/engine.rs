@@ -192,7 +192,11 @@ enum Read {
 impl ParsedLine {
     fn read(line: &[u8], read: &ReadOptions, writes_kept: bool) -> ParsedLine {
         let bytes = line.len() as u64 + 1;
-        let read = if crate::input::is_blank(line) {
+        // A line over the length limit is rejected as such, even when it is all blanks, as
+        // `pledge check` rejects it.
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
+        let overlong = body.len() > crate::limits::MAX_EVENT_LINE_BYTES;
+        let read = if !overlong && crate::input::is_blank(line) {
             Read::Blank
         } else {
             match crate::input::parse_jsonl_line(line, 0, read) {

@@ -70,6 +70,9 @@ fn feed(
                 }
             }
             Ok(Next::Idle) if until_end && source.caught_up() => {
+                if let Some(line) = source.unterminated() {
+                    chunk.push(parser.parse(&line));
+                }
                 if flush(&mut chunk, &*source) {
                     let _ = tx.send(Msg::End);
                 }

@@ -65,11 +65,18 @@ pub trait Source: Send {
     fn finish(&mut self, stop: &AtomicBool) {
         let _ = stop;
     }
+    /// At the end of what the source holds (`--until-eof`): a last line without its line end,
+    /// handed out as a line, as `pledge check` reads one. A followed file waits for the end of
+    /// such a line otherwise (its writer may be in the middle of it).
+    fn unterminated(&mut self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
-/// Lines longer than this are handed out cut (the engine then rejects them as not JSON) so a
-/// line without an end cannot take the memory.
-pub const MAX_LINE: usize = 1 << 20;
+/// A line longer than this is handed out cut to one byte more (the engine rejects it as longer
+/// than its limit, as `pledge check` does) and the rest of it is read and dropped, so that a
+/// line without an end cannot take the memory and its rest is never taken for lines.
+pub const MAX_LINE: usize = crate::limits::MAX_EVENT_LINE_BYTES;
 
 /// The identity of a file: device and inode, so that a rotation is seen.
 fn identity(meta: &std::fs::Metadata) -> u64 {
@@ -96,6 +103,8 @@ pub struct FileSource {
     offset: u64,
     /// Bytes of a line whose end has not been written yet.
     partial: Vec<u8>,
+    /// In the rest of a line handed out cut: read up to its end and dropped.
+    skipping: bool,
 }
 
 impl FileSource {
@@ -109,6 +118,7 @@ impl FileSource {
             identity: 0,
             offset: 0,
             partial: Vec::new(),
+            skipping: false,
         };
         let resume = match from {
             Some(Position::File { offset, identity }) => Some((*offset, *identity)),
@@ -122,6 +132,7 @@ impl FileSource {
     fn reopen(&mut self, resume: Option<(u64, u64)>) {
         self.reader = None;
         self.partial.clear();
+        self.skipping = false;
         self.offset = 0;
         let Ok(mut file) = File::open(&self.path) else {
             return;
@@ -164,6 +175,15 @@ impl Source for FileSource {
         let Some(reader) = self.reader.as_mut() else {
             return Ok(Next::Idle);
         };
+        while self.skipping {
+            let (skipped, ended) = skip_line(reader)?;
+            self.offset += skipped as u64;
+            if ended {
+                self.skipping = false;
+            } else if skipped == 0 {
+                return Ok(Next::Idle);
+            }
+        }
         let start = self.partial.len();
         let read = reader
             .by_ref()
@@ -178,6 +198,8 @@ impl Source for FileSource {
                 if line.last() == Some(&b'\r') {
                     line.pop();
                 }
+            } else {
+                self.skipping = true;
             }
             return Ok(Next::Line(line));
         }
@@ -200,12 +222,44 @@ impl Source for FileSource {
         let len = std::fs::metadata(&self.path).ok()?.len();
         Some(Lag::Bytes(len.saturating_sub(self.offset)))
     }
+
+    fn unterminated(&mut self) -> Option<Vec<u8>> {
+        if self.partial.is_empty() || self.skipping {
+            return None;
+        }
+        self.offset += self.partial.len() as u64;
+        let mut line = std::mem::take(&mut self.partial);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Some(line)
+    }
+}
+
+/// Reads and drops bytes up to and including the next `\n`: how many, and whether the `\n` came.
+fn skip_line<R: BufRead>(reader: &mut R) -> io::Result<(usize, bool)> {
+    let mut skipped = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((skipped, false));
+        }
+        if let Some(i) = memchr::memchr(b'\n', buf) {
+            reader.consume(i + 1);
+            return Ok((skipped + i + 1, true));
+        }
+        let n = buf.len();
+        reader.consume(n);
+        skipped += n;
+    }
 }
 
 /// Standard input, to its end.
 pub struct StdinSource<R> {
     reader: BufReader<R>,
     lines: u64,
+    /// In the rest of a line handed out cut ([`MAX_LINE`]).
+    skipping: bool,
 }
 
 impl<R: Read + Send> StdinSource<R> {
@@ -213,12 +267,17 @@ impl<R: Read + Send> StdinSource<R> {
         StdinSource {
             reader: BufReader::new(input),
             lines: 0,
+            skipping: false,
         }
     }
 }
 
 impl<R: Read + Send> Source for StdinSource<R> {
     fn next_line(&mut self) -> io::Result<Next> {
+        if self.skipping {
+            skip_line(&mut self.reader)?;
+            self.skipping = false;
+        }
         let mut line = Vec::new();
         let n = self
             .reader
@@ -233,6 +292,8 @@ impl<R: Read + Send> Source for StdinSource<R> {
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
+        } else if line.len() > MAX_LINE {
+            self.skipping = true;
         }
         self.lines += 1;
         Ok(Next::Line(line))
@@ -298,5 +359,81 @@ mod tests {
         assert_eq!(lines(&mut s), Vec::<String>::new());
         std::fs::write(&path, b"d\n").expect("write");
         assert_eq!(lines(&mut s), ["d"]);
+    }
+
+    /// Each line handed out, as its length and its last bytes (lines here are megabytes).
+    fn shapes(source: &mut dyn Source) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Next::Line(l) = source.next_line().expect("read") {
+            out.push((l.len(), l[l.len().saturating_sub(3)..].to_vec()));
+        }
+        out
+    }
+
+    /// A line over the limit is handed out once, cut to one byte more than the limit (which
+    /// the engine rejects as overlong), and its rest is dropped, not taken for lines: as
+    /// `pledge check` reads it. A line of exactly the limit before its `\r\n` is a line.
+    #[test]
+    fn an_overlong_line_is_handed_out_once_and_its_rest_dropped() {
+        let mut bytes = vec![b' '; MAX_LINE + 5];
+        bytes.extend_from_slice(b"xyz\n");
+        bytes.extend_from_slice(&vec![b'a'; 3 * MAX_LINE]);
+        bytes.extend_from_slice(b"\nnext\n");
+        bytes.extend_from_slice(&vec![b'b'; MAX_LINE]);
+        bytes.extend_from_slice(b"\r\nlast\n");
+        let want = vec![
+            (MAX_LINE + 1, b"   ".to_vec()),
+            (MAX_LINE + 1, b"aaa".to_vec()),
+            (4, b"ext".to_vec()),
+            // Cut before its `\n`, with its `\r`: the engine takes the `\r` off and reads a
+            // line of exactly the limit.
+            (MAX_LINE + 1, b"bb\r".to_vec()),
+            (4, b"ast".to_vec()),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut file = FileSource::open(&path, None);
+        assert_eq!(shapes(&mut file), want);
+        assert_eq!(
+            file.position(),
+            Position::File {
+                offset: bytes.len() as u64,
+                identity: file.identity
+            }
+        );
+        let mut stdin = StdinSource::new(std::io::Cursor::new(bytes.clone()));
+        assert_eq!(shapes(&mut stdin), want);
+        assert_eq!(stdin.position(), Position::Stdin { lines: 5 });
+    }
+
+    /// A last line without its line end waits while the file is followed (its writer may be
+    /// in the middle of it) and is handed out at the end of the source (`--until-eof`).
+    #[test]
+    fn an_unterminated_last_line_is_handed_out_at_the_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, b"a\nb\r").expect("write");
+        let mut s = FileSource::open(&path, None);
+        assert_eq!(lines(&mut s), ["a"]);
+        assert_eq!(s.unterminated(), Some(b"b".to_vec()));
+        assert_eq!(s.unterminated(), None, "handed out once");
+        assert_eq!(
+            s.position(),
+            Position::File {
+                offset: 4,
+                identity: s.identity
+            }
+        );
+        let mut whole = FileSource::open(&path, None);
+        std::fs::write(&path, b"a\n").expect("write");
+        let mut ended = FileSource::open(&path, None);
+        assert_eq!(lines(&mut ended), ["a"]);
+        assert_eq!(
+            ended.unterminated(),
+            None,
+            "nothing after the last line end"
+        );
+        assert_eq!(lines(&mut whole), ["a"]);
     }
 }
