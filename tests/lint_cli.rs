@@ -173,3 +173,38 @@ fn the_locale_or_the_flag_gives_chinese_diagnostics_and_the_flag_wins() {
         .env("LC_ALL", "C"));
     assert!(out.contains("unknown event type"), "{out}");
 }
+
+/// The `file:line:column` heading of a human diagnostic counts characters, as the JSON
+/// diagnostics and editors do: after Chinese text on the line (three bytes a character) it
+/// names the column of the label, not the byte offset. Also in a policy test file.
+#[test]
+fn the_heading_of_a_diagnostic_counts_columns_in_characters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = write(
+        dir.path(),
+        "min.pledge",
+        "policy \"p\" {\n  allow missing_cite\n  deadline d \"投诉\" { until contactd within 1 hour }\n}\n",
+    );
+    let (code, out, err) = run(pledge().arg("lint").arg(&policy).args(["--color", "never"]));
+    let human = out + &err;
+    assert_eq!(code, Some(1), "{human}");
+    let (_, json, _) = run(pledge().arg("lint").arg(&policy).args(["--format", "json"]));
+    let json: Json = serde_json::from_str(&json).expect("JSON");
+    let d = &json["diagnostics"][0];
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(3), Some(27))
+    );
+    assert!(human.contains("min.pledge:3:27]"), "{human}");
+
+    write(dir.path(), "repairs.pledge", "policy \"r\" {\n}\n");
+    let test = write(
+        dir.path(),
+        "cn.pledge-test",
+        "policies = [\"repairs.pledge\"]\n[[case]]\nname = \"投诉投诉投诉\"; events = ''\n",
+    );
+    let (code, out, err) = run(pledge().arg("test").arg(&test).args(["--color", "never"]));
+    let human = out + &err;
+    assert_eq!(code, Some(2), "{human}");
+    assert!(human.contains("cn.pledge-test:3:16]"), "{human}");
+}

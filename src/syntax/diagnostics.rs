@@ -6,7 +6,10 @@
 
 use super::grammar::{describe, Rule};
 use crate::policy::Span;
-use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, NamedSource, Severity, SourceCode,
+    SourceSpan, SpanContents,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -21,6 +24,50 @@ pub struct PolicyDiagnostic {
     pub source: Arc<NamedSource<String>>,
     /// The lint that found it (`allow NAME`), for lint diagnostics.
     pub lint: Option<&'static str>,
+    /// `source` as miette is given it: columns in characters.
+    in_chars: InChars,
+}
+
+/// A policy's source as miette reads it, with the column of a span's start counted in
+/// characters, as everywhere else in pledge: miette counts bytes, so the `file:line:column`
+/// heading of a diagnostic on Chinese text named a column far right of its label (the JSON
+/// diagnostics and the editors count characters).
+#[derive(Debug, Clone)]
+struct InChars(Arc<NamedSource<String>>);
+
+impl SourceCode for InChars {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self
+            .0
+            .read_span(span, context_lines_before, context_lines_after)?;
+        if contents.column() == 0 {
+            return Ok(contents);
+        }
+        let text = self.0.inner().as_str();
+        let Some(before) = text.get(..span.offset()) else {
+            return Ok(contents);
+        };
+        let line = before
+            .rfind(['\n', '\r'])
+            .map_or(before, |i| &before[i + 1..]);
+        let mut in_chars = MietteSpanContents::new_named(
+            self.0.name().to_string(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            line.chars().count(),
+            contents.line_count(),
+        );
+        if let Some(language) = contents.language() {
+            in_chars = in_chars.with_language(language);
+        }
+        Ok(Box::new(in_chars))
+    }
 }
 
 impl PolicyDiagnostic {
@@ -37,6 +84,7 @@ impl PolicyDiagnostic {
             severity: Severity::Error,
             source: Arc::clone(source),
             lint: None,
+            in_chars: InChars(Arc::clone(source)),
         }
     }
 
@@ -97,7 +145,7 @@ impl Diagnostic for PolicyDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.source.as_ref())
+        Some(&self.in_chars)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
