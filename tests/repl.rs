@@ -95,6 +95,19 @@ fn a_failed_command_makes_the_pipe_exit_non_zero_after_the_rest_ran() {
         .stderr(predicate::str::contains("╰──"));
 }
 
+/// A line that is not UTF-8 is one failed input: reported with its number, and the lines after
+/// it still run (it used to end the session without a word).
+#[test]
+fn a_line_that_is_not_utf8_is_skipped_and_the_rest_runs() {
+    repl()
+        .write_stdin(&b":why \xff\n:summary\n:why T-1042\n"[..])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("desk/dispatch_2h"))
+        .stdout(predicate::str::contains("T-1042"))
+        .stderr(predicate::str::contains("input line 1 is not UTF-8"));
+}
+
 #[test]
 fn an_unclosed_clause_at_the_end_of_input_is_an_error() {
     repl()

@@ -90,15 +90,37 @@ fn pipe_loop(session: &mut Session) -> bool {
     let stdin = std::io::stdin();
     let mut all_ok = true;
     let mut buffer = String::new();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else {
+    let mut input = stdin.lock();
+    let mut raw = Vec::new();
+    let mut number = 0u64;
+    loop {
+        raw.clear();
+        match input.read_until(b'\n', &mut raw) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                all_ok = false;
+                break;
+            }
+        }
+        number += 1;
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+            if raw.last() == Some(&b'\r') {
+                raw.pop();
+            }
+        }
+        // A line that is not UTF-8 is one failed input, not the end of the session.
+        let Ok(line) = std::str::from_utf8(&raw) else {
+            eprintln!("error: input line {number} is not UTF-8; it is skipped");
             all_ok = false;
-            break;
+            continue;
         };
         if buffer.is_empty() && line.trim().is_empty() {
             continue;
         }
-        buffer.push_str(&line);
+        buffer.push_str(line);
         buffer.push('\n');
         if !Session::is_complete(&buffer) {
             continue;
