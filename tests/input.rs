@@ -1025,6 +1025,12 @@ fn csv_bad_headers_are_errors() {
         err("\n\n{\"ticket\":\"T\",\"at\":\"2026-03-02T09:15:00Z\",\"type\":\"x\"}\n"),
         "csv header (line 3) is missing `ticket`, `at` and `type`"
     );
+    // Lines ended by a lone `\r` are one line: the header is refused, saying why.
+    assert_eq!(
+        err("ticket,at,type\rX,2026-03-02T09:00:00+08:00,opened\rY,2026-03-02T09:00:00+08:00,opened\r"),
+        "csv header (line 1) is missing `type`; its lines end with a lone carriage return, and \
+         lines must end with `\\n` or `\\r\\n`"
+    );
     assert_eq!(
         err("ticket,at,type,ticket\n"),
         "csv header (line 1) names `ticket` twice"

@@ -338,10 +338,19 @@ fn parse_header(fields: &Fields<'_>, line: u64) -> io::Result<Header> {
             id,
             attrs,
         }),
-        _ => Err(invalid(format!(
-            "csv header (line {line}) is {}",
-            missing(&absent)
-        ))),
+        _ => {
+            // Lines ended by a lone `\r` (old Mac files) read as one line: say so.
+            let lone_cr = names.iter().any(|n| n.trim().contains('\r'));
+            Err(invalid(format!(
+                "csv header (line {line}) is {}{}",
+                missing(&absent),
+                if lone_cr {
+                    "; its lines end with a lone carriage return, and lines must end with `\\n` or `\\r\\n`"
+                } else {
+                    ""
+                }
+            )))
+        }
     }
 }
 
