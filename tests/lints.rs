@@ -97,6 +97,18 @@ fn never_applies_knows_the_schema_types() {
     // Numbers: a range with nothing in it, and one with something.
     let empty = clause("    when score > 4 and score < 3\n    until contacted\n    within 1 hour");
     assert_eq!(names(&empty), ["never_applies"]);
+    // Beyond 2^53 a number plus 1 is the same float: a value above or below is still found.
+    for cond in [
+        "score > 9007199254740992",
+        "score < -9007199254740992",
+        "score > 100000000000000000000",
+        "score >= 18014398509481984 and score > 18014398509481984",
+    ] {
+        let big = clause(&format!(
+            "    when {cond}\n    until contacted\n    within 1 hour"
+        ));
+        assert!(names(&big).is_empty(), "{cond}: {:?}", names(&big));
+    }
     let range = clause("    when score > 3 and score < 4\n    until contacted\n    within 1 hour");
     assert!(names(&range).is_empty());
     // Every value excluded, and one left.

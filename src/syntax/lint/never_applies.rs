@@ -163,6 +163,18 @@ fn collect<'a>(cond: &'a Condition, out: &mut BTreeMap<&'a str, Vec<&'a Value>>)
     }
 }
 
+/// A number below `n`: `n - 1` where that is below it, else the next float down.
+fn below(n: f64) -> f64 {
+    if n - 1.0 < n || !n.is_finite() {
+        return n - 1.0;
+    }
+    if n == 0.0 {
+        return -f64::from_bits(1);
+    }
+    let bits = n.to_bits();
+    f64::from_bits(if n > 0.0 { bits - 1 } else { bits + 1 })
+}
+
 /// Representative values of an attribute (`None`: absent).
 fn domain(ty: Option<AttrType>, literals: &[&Value]) -> Vec<Option<Value>> {
     let mut out: Vec<Option<Value>> = vec![None];
@@ -178,14 +190,16 @@ fn domain(ty: Option<AttrType>, literals: &[&Value]) -> Vec<Option<Value>> {
     let numbers = |push: &mut dyn FnMut(Value)| {
         let mut ns: Vec<f64> = literals.iter().filter_map(|v| v.as_f64()).collect();
         ns.sort_by(f64::total_cmp);
-        push(Value::Number(ns.first().map_or(0.0, |n| n - 1.0)));
+        // Below, between and above the literals: strictly so, also where adding 1 changes
+        // nothing (from 2^53 up, a number and the number plus 1 are the same float).
+        push(Value::Number(ns.first().map_or(0.0, |&n| below(n))));
         for w in ns.windows(2) {
             push(Value::Number((w[0] + w[1]) / 2.0));
         }
         for n in &ns {
             push(Value::Number(*n));
         }
-        push(Value::Number(ns.last().map_or(1.0, |n| n + 1.0)));
+        push(Value::Number(ns.last().map_or(1.0, |&n| -below(-n))));
     };
     match ty {
         Some(AttrType::OneOf(values)) => {
