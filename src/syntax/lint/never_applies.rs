@@ -86,6 +86,11 @@ pub(crate) fn satisfiable(
     }
     let mut literals: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     collect(cond, &mut literals);
+    // Each attribute has about as many representative values as literals: more than can be
+    // tried is undecided before they are made (making them is quadratic in the literals).
+    if literals.values().any(|lits| lits.len() >= MAX_TRIES) {
+        return true;
+    }
     let domains: Vec<(&str, Vec<Option<Value>>)> = literals
         .iter()
         .map(|(attr, lits)| (*attr, domain(ty(attr), lits)))
@@ -134,11 +139,13 @@ fn looks_up_a_register(cond: &Condition) -> bool {
     }
 }
 
-/// The number of nodes of a condition: what one evaluation costs at most.
+/// The number of nodes of a condition, a list counting its values: what one evaluation costs
+/// at most.
 fn size(cond: &Condition) -> usize {
     match cond {
         Condition::Not(inner) => 1 + size(inner),
         Condition::And(parts) | Condition::Or(parts) => 1 + parts.iter().map(size).sum::<usize>(),
+        Condition::In { values, .. } => 1 + values.len(),
         _ => 1,
     }
 }
@@ -178,11 +185,11 @@ fn below(n: f64) -> f64 {
 /// Representative values of an attribute (`None`: absent).
 fn domain(ty: Option<AttrType>, literals: &[&Value]) -> Vec<Option<Value>> {
     let mut out: Vec<Option<Value>> = vec![None];
+    // Each value once (by its printed form: a value printed twice is the same value), in a set
+    // rather than by a scan of those so far, which was quadratic in a long `in [...]` list.
+    let mut seen = std::collections::HashSet::new();
     let mut push = |v: Value| {
-        if !out
-            .iter()
-            .any(|o| o.as_ref().is_some_and(|o| o.same_as(&v)))
-        {
+        if seen.insert(format!("{v:?}")) {
             out.push(Some(v));
         }
     };
@@ -232,4 +239,44 @@ fn domain(ty: Option<AttrType>, literals: &[&Value]) -> Vec<Option<Value>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::CmpOp;
+
+    fn text(s: &str) -> Value {
+        Value::String(s.into())
+    }
+
+    /// `category in [N texts] and category == "zz"`: never true.
+    fn contradiction(n: usize) -> Condition {
+        Condition::And(vec![
+            Condition::In {
+                attr: "category".into(),
+                values: (0..n).map(|i| text(&format!("v{i}"))).collect(),
+            },
+            Condition::Compare {
+                attr: "category".into(),
+                op: CmpOp::Eq,
+                value: text("zz"),
+            },
+        ])
+    }
+
+    /// A list is decided while trying every value against it fits the budget, and passed over
+    /// (undecided: satisfiable) once it does not: an evaluation of `in [...]` costs its length,
+    /// so a list of tens of thousands of values no longer costs the square of its length.
+    #[test]
+    fn a_list_costs_its_length_against_the_budget() {
+        let mut budget = BUDGET;
+        assert!(!satisfiable(&contradiction(100), |_| None, &mut budget));
+        assert!(budget < BUDGET - 100 * 100, "spent {}", BUDGET - budget);
+        let mut budget = BUDGET;
+        assert!(satisfiable(&contradiction(20_000), |_| None, &mut budget));
+        assert_eq!(budget, BUDGET, "nothing tried");
+        let mut budget = 1_000;
+        assert!(satisfiable(&contradiction(100), |_| None, &mut budget));
+    }
 }
