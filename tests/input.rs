@@ -407,6 +407,42 @@ fn bad_timestamps() {
     assert!(r.len() < 120 && r.ends_with("…`"), "{r}");
 }
 
+/// An event before 1900-01-01T00:00:00Z is refused with its own reason (a mistyped year would
+/// open periods reaching back centuries), on both sides of the bound, with an offset, in JSON
+/// Lines (the fast path and the full parser) and in CSV.
+#[test]
+fn events_before_1900_are_refused() {
+    let line = |v: &str| format!(r#"{{"ticket":"T","at":"{v}","type":"x"}}"#);
+    for early in [
+        "0206-03-02T09:00:00+08:00",
+        "1899-12-31T23:59:59Z",
+        "1899-12-31T23:59:59.999999999Z",
+        "1900-01-01T07:59:59+08:00",
+        "0000-01-01T00:00:00Z",
+    ] {
+        assert_eq!(
+            reason(&line(early)),
+            format!("`at` is before 1900: `{early}` (a mistyped year?)")
+        );
+        // With an attribute the fast path does not take, the full parser decides alike.
+        let full =
+            format!(r#"{{"ticket":"T","at":"{early}","type":"x","attrs":{{"n":[1,{{}}]}}}}"#);
+        assert!(reason(&full).starts_with("`at` is before 1900"), "{full}");
+        let (records, _) = read(&format!("ticket,at,type\nT,{early},x\n"), &csv());
+        assert_eq!(
+            rejected(&records[0]).reason,
+            format!("`at` is before 1900: `{early}` (a mistyped year?)")
+        );
+    }
+    for fine in [
+        "1900-01-01T00:00:00Z",
+        "1900-01-01T08:00:00+08:00",
+        "1969-12-31T23:59:59Z",
+    ] {
+        assert_eq!(event(&one(&line(fine))).at, utc(fine), "{fine}");
+    }
+}
+
 #[test]
 fn nested_attribute_values_name_the_key() {
     let attrs = |a: &str| {

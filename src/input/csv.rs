@@ -19,7 +19,7 @@
 
 use super::lines::{self, RawLine, OVERLONG_HEAD_BYTES};
 use super::{is_blank, missing, overlong, quoted, reject, timestamp_reason};
-use super::{parse_timestamp, ReadOptions, ReadStats, Record};
+use super::{parse_event_at, ReadOptions, ReadStats, Record};
 use crate::event::Event;
 use crate::limits::MAX_EVENT_LINE_BYTES;
 use crate::value::{Attrs, Value};
@@ -390,7 +390,7 @@ fn build_event(
     if ticket.trim().is_empty() {
         return Err("`ticket` is empty".to_string());
     }
-    let at = parse_timestamp(at, opts.tz).map_err(|e| timestamp_reason(at, e))?;
+    let at = parse_event_at(at, opts.tz).map_err(|e| timestamp_reason(at, e))?;
     if kind.trim().is_empty() {
         return Err("`type` is empty".to_string());
     }

@@ -413,7 +413,20 @@ const LOCAL_FORMATS: [&str; 10] = [
     "%Y年%m月%d日%H:%M",
 ];
 
+/// A cell's text as an instant (RFC 3339, or a local date-time or date in one of the usual
+/// formats); before 1900, as for any event, it is refused.
 fn text_timestamp(text: &str, zone: Tz) -> Result<Instant, String> {
+    let at = any_text_timestamp(text, zone)?;
+    if at.timestamp() < super::EARLIEST_EVENT_AT {
+        return Err(format!(
+            "`{}` is before 1900 (a mistyped year?)",
+            quoted(text)
+        ));
+    }
+    Ok(at)
+}
+
+fn any_text_timestamp(text: &str, zone: Tz) -> Result<Instant, String> {
     if let Ok(at) = parse_timestamp(text, Some(zone)) {
         return Ok(at);
     }

@@ -12,7 +12,7 @@
 //! reason. When it does return an event, it is the event the full parser would build (tests
 //! compare the two on generated lines).
 
-use super::timestamp::parse_timestamp;
+use super::timestamp::parse_event_at;
 use super::ReadOptions;
 use crate::event::Event;
 use crate::inline_str::InlineStr;
@@ -127,7 +127,7 @@ pub(super) fn parse_common(bytes: &[u8], line: u64, opts: &ReadOptions) -> Optio
     if ticket.trim().is_empty() || kind.trim().is_empty() {
         return None;
     }
-    let at = parse_timestamp(at, opts.tz).ok()?;
+    let at = parse_event_at(at, opts.tz).ok()?;
     let attrs = match attrs {
         None => Attrs::new(),
         Some(AttrsSeen::Built(attrs)) => attrs,

@@ -7,7 +7,7 @@
 //! other problem gets a reason of our own wording.
 
 use super::{missing, overlong, quoted, reject, timestamp_reason, ReadOptions, Record};
-use super::{timestamp::parse_timestamp, NESTED_HELP};
+use super::{timestamp::parse_event_at, NESTED_HELP};
 use crate::event::Event;
 use crate::limits::MAX_EVENT_LINE_BYTES;
 use crate::value::{Attrs, Value};
@@ -88,7 +88,7 @@ fn build_event(parsed: Parsed<'_>, line: u64, opts: &ReadOptions) -> Result<Even
     }
     let ticket = required_string(p.ticket, "ticket")?;
     let at = match p.at {
-        Field::Str(s) => parse_timestamp(&s, opts.tz).map_err(|e| timestamp_reason(&s, e))?,
+        Field::Str(s) => parse_event_at(&s, opts.tz).map_err(|e| timestamp_reason(&s, e))?,
         _ => return Err("`at` must be a string".to_string()),
     };
     let kind = required_string(p.kind, "type")?;

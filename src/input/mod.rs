@@ -47,7 +47,7 @@ pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
 pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_blocks, read_jsonl_parallel, BATCH_BYTES};
 use timestamp::in_zone;
-pub use timestamp::{parse_timestamp, TimestampError};
+pub use timestamp::{parse_event_at, parse_timestamp, TimestampError, EARLIEST_EVENT_AT};
 pub use typed::{parse_typed_duration, parse_typed_instant};
 
 use crate::event::Event;
@@ -293,6 +293,12 @@ fn timestamp_reason(value: &str, err: TimestampError) -> String {
         TimestampError::NoOffset => "`at` has no UTC offset (use --tz to name a zone)".to_string(),
         TimestampError::Invalid => {
             format!("`at` is not an RFC 3339 timestamp: `{}`", quoted(value))
+        }
+        TimestampError::TooEarly => {
+            format!(
+                "`at` is before 1900: `{}` (a mistyped year?)",
+                quoted(value)
+            )
         }
     }
 }

@@ -20,6 +20,23 @@ pub enum TimestampError {
     NoOffset,
     /// Not an RFC 3339 timestamp (nor an offset-less one), or a date or time that does not exist.
     Invalid,
+    /// An event's instant before [`EARLIEST_EVENT_AT`] ([`parse_event_at`]).
+    TooEarly,
+}
+
+/// The earliest instant an event may carry, 1900-01-01T00:00:00Z, in seconds since 1970. Ticket
+/// events do not come from before it; a year mistyped (`0206` for `2026`) would otherwise open
+/// periods reaching back eighteen centuries, each one listed by period reports, and zones before
+/// it keep local mean time, offsets in seconds that RFC 3339 cannot write back.
+pub const EARLIEST_EVENT_AT: i64 = -2_208_988_800;
+
+/// [`parse_timestamp`] for an event's `at`: an instant before [`EARLIEST_EVENT_AT`] is refused.
+pub fn parse_event_at(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampError> {
+    let at = parse_timestamp(s, tz)?;
+    if at.timestamp() < EARLIEST_EVENT_AT {
+        return Err(TimestampError::TooEarly);
+    }
+    Ok(at)
 }
 
 /// Parses an event timestamp into a UTC instant.
