@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{in_2026 as t, policy, run_sorted};
+use common::{event_at, in_2026 as t, policy, run_sorted};
 use pledge::engine::{evaluate_case, evaluate_case_full};
 use pledge::eval::{Status, Verdict};
 use pledge::period::{PeriodRecord, SampleStatus, SampleVerdict, TargetStatus, TargetVerdict};
@@ -27,20 +27,6 @@ const OFFICE: &str = "  calendar office { hours mon..fri 09:00-18:00 }";
 /// An event of `ticket` at local `at` (`"03-02 09:00"`), with string attributes.
 fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {
     event_at(ticket, t(at), kind, pairs)
-}
-
-fn event_at(ticket: &str, at: Instant, kind: &str, pairs: &[(&str, &str)]) -> Event {
-    Event {
-        ticket: ticket.into(),
-        at,
-        kind: kind.into(),
-        id: None,
-        attrs: pairs
-            .iter()
-            .map(|(k, v)| (Box::from(*k), Value::String((*v).into())))
-            .collect::<Attrs>(),
-        line: 0,
-    }
 }
 
 fn status(ticket: &str, at: &str, s: &str) -> Event {

@@ -614,6 +614,20 @@ fn after_kill_9_at_random_moments_the_report_equals_a_batch_check() {
 
 /// Runs the service on `policy` with `state`, `events` on its standard input, until it ends
 /// with the input (successfully).
+/// The JSON report of a batch `pledge check` of `file`, with the service's reorder window in
+/// these tests: what a service's `report.json` must equal.
+fn batch_report(policy: &std::path::Path, file: &std::path::Path) -> String {
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg(policy)
+        .arg("--events")
+        .arg(file)
+        .args(["--format", "json", "--reorder-window", "1min"])
+        .output()
+        .expect("check");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 fn serve_stdin_to_its_end(policy: &std::path::Path, state: &std::path::Path, events: &str) {
     let mut child = Command::new(BIN)
         .arg("serve")
@@ -664,15 +678,7 @@ fn overlong_lines_and_an_unterminated_last_line_are_read_as_a_batch_check_reads_
         + &event("C", 4, "09:40", "opened", r#""kind":"complaint""#);
     let file = dir.path().join("events.jsonl");
     std::fs::write(&file, &events).expect("events");
-    let batch = Command::new(BIN)
-        .arg("check")
-        .arg(&policy)
-        .arg("--events")
-        .arg(&file)
-        .args(["--format", "json", "--reorder-window", "1min"])
-        .output()
-        .expect("check");
-    let batch = String::from_utf8(batch.stdout).expect("utf-8");
+    let batch = batch_report(&policy, &file);
     let summary: Json = serde_json::from_str(&batch).expect("JSON");
     assert_eq!(summary["summary"]["lines"], 5, "{}", summary["summary"]);
     assert_eq!(summary["summary"]["rejected"], 2, "{}", summary["summary"]);
@@ -723,16 +729,9 @@ fn standard_input_is_read_to_its_end_and_the_report_equals_a_batch_check() {
     std::fs::write(&file, &events).expect("events");
     let state = dir.path().join("state");
     serve_stdin_to_its_end(&policy, &state, &events);
-    let batch = Command::new(BIN)
-        .arg("check")
-        .arg(&policy)
-        .arg("--events")
-        .arg(&file)
-        .args(["--format", "json", "--reorder-window", "1min"])
-        .output()
-        .expect("check");
+    let batch = batch_report(&policy, &file);
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
-    assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
+    assert_eq!(got, batch);
     // The file of cases at rest is made in the state directory (empty here: a few cases fit
     // the chunks kept in memory), and made anew at the next start.
     let spill = state.join("at-rest.spill");
@@ -854,16 +853,9 @@ fn sigterm_commits_writes_the_report_and_exits_cleanly() {
         .expect("kill -TERM");
     assert!(term.success());
     assert!(service.wait(Duration::from_secs(20)).success());
-    let batch = Command::new(BIN)
-        .arg("check")
-        .arg(&policy)
-        .arg("--events")
-        .arg(&file)
-        .args(["--format", "json", "--reorder-window", "1min"])
-        .output()
-        .expect("check");
+    let batch = batch_report(&policy, &file);
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");
-    assert_eq!(got, String::from_utf8(batch.stdout).expect("utf-8"));
+    assert_eq!(got, batch);
 }
 
 /// A case changed in two consecutive commits (its row rewritten by the second), then `kill -9`
@@ -939,15 +931,7 @@ fn a_case_changed_in_consecutive_commits_then_kill_9_equals_a_batch_check() {
     let file = dir.path().join("events.jsonl");
     let all: Vec<String> = bodies.concat();
     std::fs::write(&file, all.join("\n") + "\n").expect("events");
-    let batch = Command::new(BIN)
-        .arg("check")
-        .arg(&policy)
-        .arg("--events")
-        .arg(&file)
-        .args(["--format", "json", "--reorder-window", "1min"])
-        .output()
-        .expect("check");
-    let expected = String::from_utf8(batch.stdout).expect("utf-8");
+    let expected = batch_report(&policy, &file);
     let report: Json = serde_json::from_str(&expected).expect("json");
     assert_eq!(report["summary"]["accepted"], 7, "{expected}");
     let got = std::fs::read_to_string(state.join("report.json")).expect("report.json");

@@ -149,3 +149,18 @@ pub fn run_in_arrival_order(policy: &Policy, events: Vec<Event>, now: &str) -> C
     }
     e.finish().1
 }
+
+/// An event of `ticket` at `at` with string attributes (line 0, no id).
+pub fn event_at(ticket: &str, at: Instant, kind: &str, pairs: &[(&str, &str)]) -> Event {
+    Event {
+        ticket: ticket.into(),
+        at,
+        kind: kind.into(),
+        id: None,
+        attrs: pairs
+            .iter()
+            .map(|(k, v)| (Box::from(*k), pledge::value::Value::String((*v).into())))
+            .collect::<pledge::value::Attrs>(),
+        line: 0,
+    }
+}
