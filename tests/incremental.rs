@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::shipped_policies;
+use common::{event_at as ev_at, shipped_policies};
 
 use chrono::{DateTime, Duration, Utc};
 use pledge::engine::evaluate_case_full;
@@ -13,7 +13,6 @@ use pledge::eval::{Action, ActionStatus, Status, Summary, Verdict};
 use pledge::period::{PeriodRecord, SampleStatus};
 use pledge::policy::Policy;
 use pledge::syntax::{parse_policy, render};
-use pledge::value::{Attrs, Value};
 use pledge::{Event, Instant};
 use proptest::prelude::*;
 
@@ -27,20 +26,6 @@ fn t(s: &str) -> Instant {
     DateTime::parse_from_rfc3339(&full)
         .unwrap_or_else(|e| panic!("{full}: {e}"))
         .with_timezone(&Utc)
-}
-
-fn ev_at(ticket: &str, at: Instant, kind: &str, pairs: &[(&str, &str)]) -> Event {
-    Event {
-        ticket: ticket.into(),
-        at,
-        kind: kind.into(),
-        id: None,
-        attrs: pairs
-            .iter()
-            .map(|(k, v)| (Box::from(*k), Value::String((*v).into())))
-            .collect::<Attrs>(),
-        line: 0,
-    }
 }
 
 fn ev(ticket: &str, at: &str, kind: &str, pairs: &[(&str, &str)]) -> Event {

@@ -194,8 +194,7 @@ impl ParsedLine {
         let bytes = line.len() as u64 + 1;
         // A line over the length limit is rejected as such, even when it is all blanks, as
         // `pledge check` rejects it.
-        let body = line.strip_suffix(b"\r").unwrap_or(line);
-        let overlong = body.len() > crate::limits::MAX_EVENT_LINE_BYTES;
+        let overlong = crate::input::strip_cr(line).len() > crate::limits::MAX_EVENT_LINE_BYTES;
         let read = if !overlong && crate::input::is_blank(line) {
             Read::Blank
         } else {

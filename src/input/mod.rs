@@ -43,6 +43,7 @@ mod typed;
 
 pub use export::{column_letters, read_export, Export, ExportKind};
 pub use jsonl::parse_jsonl_line;
+pub(crate) use lines::strip_cr;
 pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
 pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_blocks, read_jsonl_parallel, BATCH_BYTES};
