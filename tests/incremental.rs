@@ -819,7 +819,7 @@ fn a_case_at_rest_wakes_as_it_was_through_snapshots_and_checkpoints() {
                 let checkpoint = first.checkpoint(std::mem::take(&mut rest)).unwrap();
                 for (key, bytes) in checkpoint.cases {
                     match bytes {
-                        Some(b) => parts.insert(key, b),
+                        Some(b) => parts.insert(key, b.into_bytes().unwrap()),
                         None => parts.remove(&key),
                     };
                 }
@@ -852,4 +852,43 @@ fn a_case_at_rest_wakes_as_it_was_through_snapshots_and_checkpoints() {
             assert_eq!(got, want, "cut at {cut}");
         }
     }
+}
+
+/// A checkpoint hands out the cases it names as they were when it was taken, also when the
+/// evaluator changes them before the host writes them: the service writes them on its commit
+/// thread while its loop applies the next batch.
+#[test]
+fn a_checkpoints_cases_are_written_as_they_were_when_it_was_taken() {
+    let p = [policy(REVISIT)];
+    let mut evaluator = Evaluator::new(&p, window(0), Collect::default());
+    evaluator.track_changes();
+    evaluator.push(ev("A", "03-02 09:00", "opened", &[("kind", "repair")]));
+    evaluator.push(ev("B", "03-02 09:10", "opened", &[("kind", "repair")]));
+    evaluator.push(ev("A", "03-02 10:00", "resolved", &[]));
+    let checkpoint = evaluator.checkpoint(Vec::new()).unwrap();
+    let at_checkpoint = evaluator.snapshot().unwrap();
+    // Both cases change (and A settles nothing yet) before the checkpoint's cases are written.
+    evaluator.push(ev("A", "03-02 12:00", "closed", &[]));
+    evaluator.push(ev("B", "03-02 12:30", "updated", &[("kind", "inquiry")]));
+    evaluator.push(ev("C", "03-02 13:00", "opened", &[("kind", "repair")]));
+    assert_ne!(
+        evaluator.snapshot().unwrap(),
+        at_checkpoint,
+        "the evaluator went on"
+    );
+    let cases: Vec<Vec<u8>> = checkpoint
+        .cases
+        .into_iter()
+        .filter_map(|(_, case)| case)
+        .map(|case| case.into_bytes().unwrap())
+        .collect();
+    assert_eq!(cases.len(), 2);
+    let from_parts =
+        Evaluator::restore_parts(&p, Collect::default(), &checkpoint.rest, &cases).unwrap();
+    let whole = Evaluator::restore(&p, Collect::default(), &at_checkpoint).unwrap();
+    assert_eq!(from_parts.snapshot().unwrap(), whole.snapshot().unwrap());
+    // The cases written later are those of the next checkpoint.
+    let next = evaluator.checkpoint(checkpoint.rest).unwrap();
+    let changed: Vec<u128> = next.cases.iter().map(|(key, _)| *key).collect();
+    assert_eq!(changed.len(), 3, "A, B and C changed since");
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 mod snapshot;
 pub use snapshot::merge_states;
-pub(crate) use snapshot::{evaluator_state_of_parts, EngineCheckpoint};
+pub(crate) use snapshot::{evaluator_state_of_parts, EngineCheckpoint, TakenCheckpoint};
 
 /// What [`Engine::advance`] gives: the records that became final, and the alerts of running
 /// clocks.
@@ -99,7 +99,7 @@ struct Explained {
     since_prune: u32,
     /// When the host keeps the events itself (the service's store, see
     /// [`Engine::track_changes`]): `events` stays empty, and what to append and let go of is
-    /// handed out by [`Engine::checkpoint_into`].
+    /// handed out by [`Engine::take_checkpoint`].
     #[serde(skip)]
     outside: Option<Outside>,
 }

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 mod engine;
 
-pub(crate) use engine::{evaluator_state_of_parts, EngineCheckpoint};
+pub(crate) use engine::{evaluator_state_of_parts, EngineCheckpoint, TakenCheckpoint};
 pub use engine::{merge_states, Advanced, Engine, LineParser, ParsedLine};
 
 // ---------------------------------------------------------------- policies

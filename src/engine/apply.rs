@@ -24,7 +24,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         // the whole evaluator, and none of them reads the table): one lookup, the case worked
         // on where it lies, and the table moved back (a few words, no probe).
         let mut cases = std::mem::take(&mut self.cases);
-        let Some(case) = cases.get_mut(&key) else {
+        let Some(case) = cases.get_mut(&key).map(unshare) else {
             self.cases = cases;
             // Settled while these waited: they came after the retention.
             let idle = self.finished.contains(key.short()).unwrap_or(false);

@@ -194,7 +194,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 // The arena is full: the case stays awake, as `wake` brings it back.
                 if let Ok(mut case) = resting.case() {
                     case.settle_queued = resting.settles();
-                    cases.insert(key, Box::new(case));
+                    cases.insert(key, Arc::new(case));
                 }
             }
         });

@@ -399,7 +399,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if let Some(next) = next.filter(|&next| Some(next) != queued) {
             self.settling.push(next, key);
             if Some(next) == settles {
-                if let Some(case) = self.cases.get_mut(&key) {
+                if let Some(case) = self.cases.get_mut(&key).map(unshare) {
                     case.settle_queued = settles;
                 }
             }
@@ -434,7 +434,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         });
         match woken {
             Some(case) => {
-                self.cases.insert(key, Box::new(case));
+                self.cases.insert(key, Arc::new(case));
                 Some(true)
             }
             None => at_rest.then_some(false),
@@ -442,7 +442,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     /// Settles a case: emits what waited for it; running cycles wait when `now` is not known.
-    pub(super) fn settle_case(&mut self, mut case: Box<CaseState>, at_end: bool) {
+    pub(super) fn settle_case(&mut self, case: Arc<CaseState>, at_end: bool) {
+        // Unshared but for a checkpoint its host has not written yet.
+        let mut case = Arc::unwrap_or_clone(case);
         // Its host lets go of the events it stored for it with the next checkpoint.
         if self.changed.is_some() && !case.rows.is_empty() {
             self.released_rows.extend(case.rows.iter());

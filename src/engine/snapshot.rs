@@ -123,10 +123,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let mut cases = Vec::with_capacity(changed.len());
         for key in changed {
             let bytes = match self.cases.get(&key) {
-                Some(case) => Some(
-                    super::raw_bytes::to_vec(&(key, &**case))
-                        .map_err(|e| SnapshotError::Unwritable(e.to_string()))?,
-                ),
+                // Written by the host, off this thread ([`CaseBytes::into_bytes`]).
+                Some(case) => Some(CaseBytes(Held::Awake(key, Arc::clone(case)))),
                 // A pair is written as its two parts one after the other.
                 None => match self.dormant.get(key) {
                     Some(held) => {
@@ -136,7 +134,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         let mut bytes = Vec::with_capacity(key.len() + resting.case_bytes().len());
                         bytes.extend_from_slice(&key);
                         bytes.extend_from_slice(resting.case_bytes());
-                        Some(bytes)
+                        Some(CaseBytes(Held::Bytes(bytes)))
                     }
                     None => None,
                 },
@@ -244,7 +242,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         evaluator.cases = state
             .cases
             .into_iter()
-            .map(|(k, c)| (k, Box::new(c)))
+            .map(|(k, c)| (k, Arc::new(c)))
             .collect();
         evaluator.settling = state.settling;
         // Every case restored comes up again to rest (cases at rest are restored in memory).
@@ -347,16 +345,44 @@ impl Changed {
 }
 
 /// The state in parts: see [`Evaluator::checkpoint`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Checkpoint {
     /// Everything but the cases, as a snapshot without cases.
     pub rest: Vec<u8>,
-    /// Per case changed since the previous checkpoint, in key order: its key, and its bytes
-    /// (`None`: it settled, forget it).
-    pub cases: Vec<(u128, Option<Vec<u8>>)>,
+    /// Per case changed since the previous checkpoint, in key order: its key, and the case to
+    /// write (`None`: it settled, forget it).
+    pub cases: Vec<(u128, Option<CaseBytes>)>,
     /// The rows the host stored for cases that settled since the previous checkpoint
     /// ([`Evaluator::keep_row`]), to let go of.
     pub released_rows: Vec<u64>,
+}
+
+/// A case as a checkpoint hands it out: the case itself, shared with the evaluator until the
+/// host writes it ([`CaseBytes::into_bytes`]), or bytes already (a case at rest is bytes).
+///
+/// Writing a case is mostly waiting for memory (the case and its lists were last touched when
+/// an event was applied, long out of cache by the checkpoint); a host that writes them on
+/// another thread lets the evaluator go on meanwhile. A case the evaluator changes before the
+/// host has written it is copied first, so the host writes it as it was at the checkpoint.
+#[derive(Debug, Clone)]
+pub struct CaseBytes(Held);
+
+#[derive(Debug, Clone)]
+enum Held {
+    Awake(TicketKey, Arc<CaseState>),
+    Bytes(Vec<u8>),
+}
+
+impl CaseBytes {
+    /// The case's bytes, as [`Evaluator::restore_parts`] reads them. Let go of the case as soon
+    /// as it is written, so that the evaluator need not copy it to change it.
+    pub fn into_bytes(self) -> Result<Vec<u8>, SnapshotError> {
+        match self.0 {
+            Held::Awake(key, case) => super::raw_bytes::to_vec(&(key, &*case))
+                .map_err(|e| SnapshotError::Unwritable(e.to_string())),
+            Held::Bytes(bytes) => Ok(bytes),
+        }
+    }
 }
 
 /// Why [`crate::Engine::restore`] refused a snapshot.

@@ -52,6 +52,9 @@ type InFlight = Receiver<Result<Committed, String>>;
 /// beside the one in use.)
 struct Committed {
     took: Duration,
+    /// How long writing the checkpoint's changed cases as bytes took, the part of taking a
+    /// checkpoint done on the commit thread.
+    cases_written: Duration,
     rest: Vec<u8>,
 }
 
@@ -72,9 +75,9 @@ fn settle(shared: &Shared, commit: InFlight) -> Result<Committed, String> {
 /// them, which was a quarter of the service's peak memory.
 const BATCH_CAP: usize = 40_000;
 
-/// Under a backlog a batch lasts at least this many times as long as the loop took to take
-/// the last checkpoint. Taking one writes the rest of the state whole and every case the
-/// batch changed (tens of megabytes on a dense stream) on the loop's own time: with batches
+/// Under a backlog a batch lasts at least this many times as long as taking the last
+/// checkpoint took: the loop's part (the rest of the state written whole, tens of megabytes on
+/// a dense stream) and the commit thread's (every case the batch changed written). With batches
 /// as short as the commits, which got short once a commit wrote only what changed,
 /// checkpoints took a growing share of the loop as the state grew (a fifth on the dense 10 M
 /// stream). So they stay within about a ninth of it; under a backlog, batches then mostly
@@ -95,6 +98,7 @@ fn batches(
     // the loop rarely waits for it however large the state grows.
     let mut last_commit = Duration::ZERO;
     let mut last_checkpoint = Duration::ZERO;
+    let mut last_cases_written = Duration::ZERO;
     // The buffer the next checkpoint writes its rest into: the last commit's, handed back.
     let mut room = Vec::new();
     let mut ended = false;
@@ -177,7 +181,8 @@ fn batches(
             }
             drop(engine);
             if lines >= shared.config.commit_lines
-                && (started.elapsed() >= last_commit.max(last_checkpoint * CHECKPOINT_SHARE)
+                && (started.elapsed()
+                    >= last_commit.max((last_checkpoint + last_cases_written) * CHECKPOINT_SHARE)
                     || lines >= shared.config.commit_lines.max(BATCH_CAP))
             {
                 break;
@@ -188,6 +193,7 @@ fn batches(
         if let Some(commit) = in_flight.take() {
             let committed = settle(shared, commit)?;
             last_commit = committed.took;
+            last_cases_written = committed.cases_written;
             room = committed.rest;
         }
         let mut engine = shared.engine();
@@ -204,7 +210,7 @@ fn batches(
         }
         let commit_started = Clock::now();
         let state = engine
-            .checkpoint_into(std::mem::take(&mut room))
+            .take_checkpoint(std::mem::take(&mut room))
             .map_err(|e| e.to_string())?;
         drop(engine);
         last_checkpoint = commit_started.elapsed();
@@ -245,7 +251,7 @@ fn start_position(source: &SourceSpec) -> Position {
 
 /// One applied batch, handed to its commit thread.
 struct Pending {
-    state: crate::api::EngineCheckpoint,
+    state: crate::api::TakenCheckpoint,
     position: Position,
     records: Vec<Record>,
     alerts: Vec<crate::Alert>,
@@ -271,6 +277,11 @@ fn commit(
         replies,
         lines,
     } = batch;
+    // The changed cases first, so that the loop, applying the next batch meanwhile, need
+    // copy none of them to change it once they are let go of.
+    let writing = Clock::now();
+    let state = state.written().map_err(|e| e.to_string())?;
+    let cases_written = writing.elapsed();
     let rows: Vec<(Option<String>, String)> = records
         .iter()
         .map(|r| {
@@ -363,6 +374,7 @@ fn commit(
     }
     Ok(Committed {
         took,
+        cases_written,
         rest: state.rest,
     })
 }

@@ -1,9 +1,10 @@
 //! An engine's state as bytes: whole snapshots ([`Engine::snapshot`], [`Engine::restore`]),
 //! the merge of the snapshots of partitions ([`merge_states`]), and checkpoints in parts for a
-//! host's store (the rest and each changed case, [`Engine::checkpoint_into`]), read back by
+//! host's store (the rest and each changed case, [`Engine::take_checkpoint`]), read back by
 //! [`Engine::restore_parts`].
 
 use super::*;
+use crate::engine::CaseBytes;
 
 /// What an [`Engine`] snapshot holds besides the evaluator's state.
 #[derive(serde::Deserialize)]
@@ -140,7 +141,7 @@ pub(crate) fn evaluator_state_of_parts(
     evaluator.snapshot()
 }
 
-/// An engine's state in parts (see [`Engine::checkpoint_into`]).
+/// An engine's state in parts (see [`Engine::take_checkpoint`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EngineCheckpoint {
     /// Everything but the cases and the events kept to explain them.
@@ -149,6 +150,31 @@ pub(crate) struct EngineCheckpoint {
     pub cases: Vec<(u128, Option<Vec<u8>>)>,
     /// The kept events let go of and appended since the previous checkpoint.
     pub explained: Arc<ExplainedRows>,
+}
+
+/// An [`EngineCheckpoint`] whose changed cases are not written yet (see
+/// [`Engine::take_checkpoint`]).
+#[derive(Debug)]
+pub(crate) struct TakenCheckpoint {
+    rest: Vec<u8>,
+    cases: Vec<(u128, Option<CaseBytes>)>,
+    explained: Arc<ExplainedRows>,
+}
+
+impl TakenCheckpoint {
+    /// The checkpoint with its changed cases written as bytes.
+    pub(crate) fn written(self) -> Result<EngineCheckpoint, SnapshotError> {
+        let cases = self
+            .cases
+            .into_iter()
+            .map(|(key, case)| Ok((key, case.map(CaseBytes::into_bytes).transpose()?)))
+            .collect::<Result<_, SnapshotError>>()?;
+        Ok(EngineCheckpoint {
+            rest: self.rest,
+            cases,
+            explained: self.explained,
+        })
+    }
 }
 
 /// What an [`EngineCheckpoint`]'s `rest` holds beside the evaluator's state.
@@ -259,7 +285,7 @@ impl Engine {
         Ok(())
     }
 
-    /// From now on, remembers which cases change, for [`Engine::checkpoint_into`]; an explaining
+    /// From now on, remembers which cases change, for [`Engine::take_checkpoint`]; an explaining
     /// engine no longer keeps the events of its cases itself but hands them to its host, which
     /// stores them (as rows appended once) and gives them back to
     /// [`Engine::explain_events`].
@@ -285,15 +311,25 @@ impl Engine {
         }
     }
 
-    /// The state in parts, for a store that keeps each case apart: what changed since the
-    /// previous checkpoint, and the rest whole. Its cost follows the cases that changed, not
-    /// every case kept (the service commits one per batch). The rest is written into `room`
-    /// (emptied first): a host that hands back the previous checkpoint's rest reuses its tens
-    /// of megabytes.
+    /// [`Engine::take_checkpoint`] with its cases written at once.
+    #[cfg(test)]
     pub(crate) fn checkpoint_into(
         &mut self,
         room: Vec<u8>,
     ) -> Result<EngineCheckpoint, SnapshotError> {
+        self.take_checkpoint(room)?.written()
+    }
+
+    /// The state in parts, for a store that keeps each case apart: what changed since the
+    /// previous checkpoint, and the rest whole. Its cost follows the cases that changed, not
+    /// every case kept (the service commits one per batch). The rest is written into `room`
+    /// (emptied first): a host that hands back the previous checkpoint's rest reuses its tens
+    /// of megabytes. The changed cases are handed out as they are, for the host to write with
+    /// [`TakenCheckpoint::written`] on another thread while this engine goes on.
+    pub(crate) fn take_checkpoint(
+        &mut self,
+        room: Vec<u8>,
+    ) -> Result<TakenCheckpoint, SnapshotError> {
         let parts = self.cell.with_dependent_mut(|_, e| e.checkpoint(room))?;
         let head = RestHead {
             tz: self.read.tz,
@@ -326,7 +362,7 @@ impl Engine {
             explained = Arc::new(ExplainedRows { dropped, appended });
             outside.in_flight = Arc::clone(&explained);
         }
-        Ok(EngineCheckpoint {
+        Ok(TakenCheckpoint {
             rest,
             cases: parts.cases,
             explained,
