@@ -176,6 +176,34 @@ fn a_bad_test_file_exits_2_with_its_path_and_line() {
         "{err}"
     );
 
+    // An instant field that could never match: refused, not a test that always fails.
+    std::fs::write(
+        &path,
+        concat!(
+            "policies = [\"desk.pledge\"]\n",
+            "[[case]]\n",
+            "name = \"typo\"\n",
+            "events = '2026-03-02 09:00  C-1  opened  kind=complaint'\n",
+            "expect = [{ record = \"verdict\", due = \"2026-03-02 10:00\" },\n",
+            "          { record = \"verdict\", due = \"garbage\" }]\n",
+            "absent = [{ stop = 3 }]\n",
+        ),
+    )
+    .expect("written");
+    let out = pledge().arg("test").arg(&path).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`due` is not an instant"), "{err}");
+    assert!(err.contains(&format!("{name}:6:11")), "{err}");
+    assert!(
+        err.contains("`stop` is not an instant: an integer, not a date and time"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&format!("{name}:5:")),
+        "the valid one passes: {err}"
+    );
+
     // TOML that does not parse: its line and column, from the parser's span.
     std::fs::write(&path, "policies = [\"desk.pledge\"]\n[[case]]\nname = \n").expect("written");
     let out = pledge().arg("test").arg(&path).output().expect("runs");

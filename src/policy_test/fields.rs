@@ -7,6 +7,10 @@ pub const RECORD_KINDS: &[&str] = &[
     "verdict", "action", "finding", "rejected", "unopened", "sample", "target", "repeat", "summary",
 ];
 
+/// The fields whose values are instants (or null, which a test leaves out): an expectation
+/// must give them as instants, since any other text could never match.
+pub const INSTANT_FIELDS: &[&str] = &["start", "due", "stop", "at", "now"];
+
 /// The fields of each kind, in the order the record writes them.
 const FIELDS: &[(&str, &[&str])] = &[
     (

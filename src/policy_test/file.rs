@@ -28,7 +28,7 @@
 //! record kinds and fields, times, durations, zones, compact event lines, policy files.
 
 use super::compact::{parse_event_line, EventLineError};
-use super::fields::{fields_of, RECORD_KINDS};
+use super::fields::{fields_of, INSTANT_FIELDS, RECORD_KINDS};
 use crate::api::{Options, PolicySet};
 use crate::policy::{Policy, Span};
 use crate::syntax::{load_policy, PolicyDiagnostic, PolicyErrors, DEFAULT_ZONE};
@@ -376,8 +376,8 @@ fn build(loader: &mut Loader, raw: RawFile, policies: Vec<Policy>, name: &str) -
             None => file_now,
         };
         let (events, event_lines) = events(loader, &raw_case.events, zone);
-        let expect = expectations(loader, &raw_case.expect);
-        let absent = expectations(loader, &raw_case.absent);
+        let expect = expectations(loader, &raw_case.expect, zone);
+        let absent = expectations(loader, &raw_case.absent, zone);
         let mut complete = Vec::new();
         for kind in &raw_case.complete {
             if RECORD_KINDS.contains(&kind.get_ref().as_str()) {
@@ -563,7 +563,7 @@ fn value_line_starts<'t>(
 }
 
 /// The partial records of `expect` or `absent`, their kinds and fields checked.
-fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>]) -> Vec<Expectation> {
+fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>], zone: Tz) -> Vec<Expectation> {
     let mut out = Vec::new();
     for entry in raw {
         let fields = entry.get_ref();
@@ -603,6 +603,22 @@ fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>]) -> Vec<Expect
             );
             continue;
         }
+        if let Some((key, why)) = fields.iter().find_map(|(key, value)| {
+            INSTANT_FIELDS
+                .contains(&key.as_str())
+                .then(|| not_an_instant(value, zone))
+                .flatten()
+                .map(|why| (key, why))
+        }) {
+            loader.error_help(
+                "pledge::test::instant",
+                format!("`{key}` is not an instant: {why}"),
+                span.clone(),
+                "in this record",
+                "write it like \"2026-03-06 18:00\" (in the test's zone) or in RFC 3339",
+            );
+            continue;
+        }
         if fields.is_empty() {
             loader.error(
                 "pledge::test::empty_record",
@@ -618,6 +634,24 @@ fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>]) -> Vec<Expect
         });
     }
     out
+}
+
+/// Why an expected value of an instant field could never match one, if it could not.
+fn not_an_instant(value: &toml::Value, zone: Tz) -> Option<String> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => {
+            let kind = other.type_str();
+            let a = if kind.starts_with(['a', 'i']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Some(format!("{a} {kind}, not a date and time"));
+        }
+    };
+    crate::input::parse_typed_instant(&text, zone).err()
 }
 
 fn unknown_kind(loader: &mut Loader, kind: &str, span: Range<usize>) {
