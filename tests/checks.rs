@@ -408,3 +408,191 @@ fn report_and_check_html_show_the_counts_of_each_clause_and_what_judged_nothing(
     assert_eq!(code, Some(1), "{page}");
     assert_eq!(page, html);
 }
+
+/// A sample or a target counts its periods as checks: a short sample or a missed target is a
+/// check not kept (and a finding), so the clause's compliance is not 100 % when one failed.
+#[test]
+fn samples_and_targets_count_their_periods_met_and_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("periods.pledge");
+    std::fs::write(
+        &policy,
+        r#"policy "t" {
+  zone "Asia/Shanghai"
+  allow missing_cite
+
+  target satisfaction "月度满意度≥90%" {
+    ratio rated(satisfied == true) among rated per month
+    at least 90%
+  }
+
+  sample check_all "100% checked" {
+    when kind == "complaint"
+    having resolved
+    ratio 100% by supervisor per month
+    evidence spot_checked
+  }
+}
+"#,
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        r#"{"ticket":"A","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+{"ticket":"A","at":"2026-03-03T09:00:00+08:00","type":"resolved"}
+{"ticket":"A","at":"2026-03-03T10:00:00+08:00","type":"rated","attrs":{"satisfied":true}}
+{"ticket":"A","at":"2026-03-04T09:00:00+08:00","type":"spot_checked","attrs":{"by":"supervisor"}}
+{"ticket":"B","at":"2026-04-02T09:00:00+08:00","type":"opened","attrs":{"kind":"complaint"}}
+{"ticket":"B","at":"2026-04-03T09:00:00+08:00","type":"resolved"}
+{"ticket":"B","at":"2026-04-03T10:00:00+08:00","type":"rated","attrs":{"satisfied":false}}
+{"ticket":"C","at":"2026-05-02T09:00:00+08:00","type":"opened","attrs":{"kind":"repair"}}
+"#,
+    )
+    .unwrap();
+    let json = check_json(&policy, &events, "2026-05-03T00:00:00+08:00", &[]);
+    let summary = &json["summary"];
+    for name in ["satisfaction", "check_all"] {
+        let c = clause(summary, name);
+        // March met, April missed (or short); May has no verdict (or no population) yet.
+        assert_eq!(
+            (&c["verdicts"], &c["met"], &c["findings"], &c["pending"]),
+            (
+                &Json::from(2),
+                &Json::from(1),
+                &Json::from(1),
+                &Json::from(0)
+            ),
+            "{c}"
+        );
+        assert_eq!(c["compliance_percent"], 50.0, "{c}");
+    }
+    let (_, text) = run(&[
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-05-03T00:00:00+08:00",
+    ]);
+    assert!(text.contains("satisfaction (target, 2 checked)"), "{text}");
+    assert!(text.contains("check_all (sample, 2 checked)"), "{text}");
+}
+
+/// A duty of several event types names them all in its findings: a gap between two
+/// `progress` events is not "no `status`".
+#[test]
+fn a_duty_of_two_event_types_names_both_in_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("duty.pledge");
+    std::fs::write(
+        &policy,
+        r#"policy "d" {
+  zone "Asia/Shanghai"
+  allow missing_cite
+
+  every daily_update "每日更新维修状态" {
+    when kind == "repair"
+    from opened until closed
+    status or progress every 1 day
+  }
+}
+"#,
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        r#"{"ticket":"R","at":"2026-03-02T08:00:00+08:00","type":"opened","attrs":{"kind":"repair"}}
+{"ticket":"R","at":"2026-03-02T20:00:00+08:00","type":"progress"}
+{"ticket":"R","at":"2026-03-05T08:00:00+08:00","type":"progress"}
+"#,
+    )
+    .unwrap();
+    let (code, text) = run(&[
+        "check",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--now",
+        "2026-03-05T12:00:00+08:00",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "duty.gap: no `status or progress` from 2026-03-02T20:00:00+08:00 to 2026-03-05T08:00:00+08:00"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no `status` "), "{text}");
+}
+
+/// The page counts notification and record clauses by their findings alone: their rows say
+/// so rather than 0 met of 0 decided, and one without a finding is not called a notification.
+#[test]
+fn the_page_shows_record_clauses_as_counted_by_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("rec.pledge");
+    std::fs::write(
+        &policy,
+        r#"policy "r" {
+  zone "Asia/Shanghai"
+  allow missing_cite
+
+  record revisit_methods "回访方式" {
+    revisited has method in ["visit", "phone", "online"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let events = dir.path().join("rec.jsonl");
+    std::fs::write(
+        &events,
+        r#"{"ticket":"A","at":"2026-03-02T09:00:00+08:00","type":"opened","attrs":{"kind":"repair"}}
+{"ticket":"A","at":"2026-03-03T09:00:00+08:00","type":"revisited","attrs":{"method":"phone"}}
+{"ticket":"A","at":"2026-03-03T10:00:00+08:00","type":"closed"}
+{"ticket":"B","at":"2026-03-04T09:00:00+08:00","type":"opened","attrs":{"kind":"repair"}}
+{"ticket":"B","at":"2026-03-05T09:00:00+08:00","type":"revisited"}
+{"ticket":"B","at":"2026-03-05T10:00:00+08:00","type":"closed"}
+"#,
+    )
+    .unwrap();
+    let page = |events: &Path| {
+        run(&[
+            "check",
+            policy.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--format",
+            "html",
+        ])
+        .1
+    };
+    let html = page(&events);
+    let row = html
+        .lines()
+        .find(|l| l.contains("data-clause=\"r/revisit_methods\""))
+        .unwrap_or_else(|| panic!("no row of the record clause: {html}"));
+    assert_eq!(row.matches("counted by findings only").count(), 3, "{row}");
+    assert!(row.contains("data-findings=\"1\""), "{row}");
+    // Without a finding it is listed apart, as a record clause.
+    let quiet = dir.path().join("quiet.jsonl");
+    std::fs::write(
+        &quiet,
+        std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let html = page(&quiet);
+    assert!(
+        html.contains(
+            "<b>Notification and record clauses without a finding</b>: r/revisit_methods"
+        ),
+        "{html}"
+    );
+}

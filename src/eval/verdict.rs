@@ -207,13 +207,15 @@ pub struct ClauseSummary {
 
 impl ClauseSummary {
     /// What the clause judged: deadline cycles (met, breached or pending); for record clauses,
-    /// cases in the same three standings; for duties and time
-    /// windows, the checks (gaps, quota periods, events in or out of their windows), met or not
-    /// (each failed check is one finding). Zero means the clause applied to nothing that could
-    /// be judged, which a clause with every check met (`met == verdicts > 0`) is not.
+    /// cases in the same three standings; for duties and time windows, the checks (gaps, quota
+    /// periods, events in or out of their windows), met or not (each failed check is one
+    /// finding); for samples and targets, their periods per group, met or not (a short sample
+    /// or a missed target is one finding), and an obligation's periods still pending. Zero
+    /// means the clause applied to nothing that could be judged, which a clause with every
+    /// check met (`met == verdicts > 0`) is not.
     pub fn verdicts(&self) -> u64 {
         if self.counts_checks() {
-            self.met + self.findings
+            self.met + self.findings + self.pending
         } else {
             self.met + self.breached + self.pending
         }
@@ -225,9 +227,10 @@ impl ClauseSummary {
         self.kind == "record"
     }
 
-    /// Whether the clause counts checks rather than cycles: duties (`every`) and time windows.
+    /// Whether the clause counts checks rather than cycles: duties (`every`) and time windows,
+    /// and the periods of samples and targets.
     pub fn counts_checks(&self) -> bool {
-        matches!(self.kind, "every" | "window")
+        matches!(self.kind, "every" | "window" | "sample" | "target")
     }
 
     /// `(met, decided)`: met and breached cycles, or met checks and all checks (pending cycles

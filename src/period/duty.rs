@@ -178,12 +178,10 @@ fn ranges(
     out
 }
 
-/// What the duty is called in messages: its first event type.
-fn duty_name(duty: &Duty) -> &str {
-    duty.event
-        .matchers
-        .first()
-        .map_or("duty", |m| m.event.as_str())
+/// What the duty is called in messages: its trigger as written (`status or progress`), so
+/// that a gap between two events of its second type does not read as one of the first.
+fn duty_name(duty: &Duty) -> String {
+    crate::syntax::format_trigger(&duty.event)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -276,7 +276,8 @@ pub struct HtmlData {
     /// `policy/clause` of the deadline, duty and window clauses that judged nothing (no case
     /// they apply to, or none decided).
     pub idle: Vec<String>,
-    /// `policy/clause` of the notification clauses without a finding.
+    /// `policy/clause` of the notification and record clauses without a finding (the page counts
+    /// them by their findings alone).
     pub quiet_notices: Vec<String>,
     pub samples: Vec<SampleData>,
     pub targets: Vec<TargetData>,
@@ -627,7 +628,7 @@ impl HtmlData {
         if !self.quiet_notices.is_empty() {
             let _ = writeln!(
                 o,
-                "<p class=\"idle\"><b>Notifications without a finding</b>: {}</p>",
+                "<p class=\"idle\"><b>Notification and record clauses without a finding</b>: {}</p>",
                 self.quiet_notices
                     .iter()
                     .map(|s| esc(s))
@@ -645,6 +646,17 @@ impl HtmlData {
              <th class=\"n\">compliance</th><th>trend</th></tr></thead><tbody>\n",
         );
         for c in &self.clauses {
+            // Notification and record clauses are counted here by their findings alone (the
+            // period report's rows): a 0 under met, decided and pending would say they judged
+            // nothing.
+            let by_findings = matches!(c.kind.as_str(), "notify" | "record");
+            let count = |n: u64| {
+                if by_findings {
+                    "<span title=\"counted by findings only\">–</span>".to_string()
+                } else {
+                    n.to_string()
+                }
+            };
             let _ = writeln!(
                 o,
                 "<tr data-clause=\"{}/{}\" data-met=\"{}\" data-decided=\"{}\" data-breached=\"{}\" data-findings=\"{}\">\
@@ -658,9 +670,9 @@ impl HtmlData {
                 c.total.findings,
                 clause_link(c),
                 esc(&c.threshold),
-                c.total.met,
-                c.total.decided,
-                c.total.pending,
+                count(c.total.met),
+                count(c.total.decided),
+                count(c.total.pending),
                 c.total.findings,
                 tone(c.total.permille()),
                 c.total.permille().map_or("-".to_string(), percent),

@@ -219,10 +219,16 @@ impl HumanReport {
                     c.met, c.breached, c.pending, compliance, "", c.findings
                 )
             } else if c.counts_checks() {
-                // Duties and windows: met checks, and each failed check is a finding.
+                // Duties, windows, samples and targets: met checks, and each failed check is a
+                // finding; an obligation's periods may still be pending.
+                let pending = if c.pending > 0 {
+                    c.pending.to_string()
+                } else {
+                    String::new()
+                };
                 format!(
                     "{:>8}  {:>8}  {:>8}  {:>10}  {:>14}  {:>8}",
-                    c.met, "", "", compliance, "", c.findings
+                    c.met, "", pending, compliance, "", c.findings
                 )
             } else {
                 format!(
