@@ -645,3 +645,16 @@ fn an_unreadable_file_exits_3() {
     assert_eq!(code, Some(3));
     assert!(err.contains("cannot read `no/such/policy.pledge`"), "{err}");
 }
+
+/// A condition laid over many lines is joined onto one: the result must still parse, with
+/// the same meaning, however many terms it has (the nesting limit counts levels, not lines).
+#[test]
+fn a_long_condition_over_many_lines_formats_to_a_policy_that_parses() {
+    let terms: Vec<String> = (0..80).map(|i| format!("not f{i:02}")).collect();
+    let text = format!(
+        "policy \"p\" {{\n  allow missing_cite\n  deadline d \"t\" {{\n    when {}\n    until resolved\n    within 1 hour\n  }}\n}}\n",
+        terms.join("\n      and ")
+    );
+    let formatted = fmt(&text);
+    assert_eq!(policy(&formatted), policy(&text), "{formatted}");
+}

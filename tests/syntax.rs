@@ -269,6 +269,46 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(parse_condition(&format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000))).is_err());
 }
 
+/// The limit is on nesting, wherever the lines break: 65 `not`s side by side are one level,
+/// on one line or on 65; 65 nested ones are too deep on one line or on 65; a name that begins
+/// with `not` is a name.
+#[test]
+fn nesting_is_counted_in_levels_not_per_line() {
+    let clause = |when: &str| {
+        format!(
+            "policy \"p\" {{\n  allow missing_cite\n  deadline d \"t\" {{\n    when {when}\n    until resolved\n    within 1 hour\n  }}\n}}\n"
+        )
+    };
+    let flat: Vec<String> = (0..65).map(|i| format!("not f{i:02}")).collect();
+    ok(&clause(&flat.join(" and ")));
+    ok(&clause(&flat.join("\n      and ")));
+    let nested = |sep: &str| format!("{}a", vec!["not"; 65].join(sep) + sep);
+    for sep in [" ", "\n      "] {
+        let e = errs(&clause(&nested(sep)));
+        assert_eq!(
+            e.codes(),
+            vec!["pledge::syntax::too_deep"],
+            "{}",
+            render(&e, false)
+        );
+    }
+    // 64 levels of `not` and parentheses together are allowed; 65 are not.
+    let mixed = |n: usize| format!("{}a{}", "not (".repeat(n / 2), ")".repeat(n / 2));
+    ok(&clause(&mixed(64)));
+    assert_eq!(
+        errs(&clause(&mixed(66))).codes(),
+        vec!["pledge::syntax::too_deep"]
+    );
+    let names: Vec<String> = (0..70).map(|i| format!("notice_{i:02}")).collect();
+    ok(&clause(
+        &names
+            .iter()
+            .map(|n| format!("{n} == true"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    ));
+}
+
 #[test]
 fn ordering_operators_need_numbers() {
     let e = errs(r#"policy "p" { deadline d { when score > "4" until resolved within 1 hour } }"#);

@@ -368,7 +368,8 @@ pub fn for_each_code_byte(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
 }
 
 /// Rejects sources the parser must not recurse into: too large, or nested deeper than
-/// [`MAX_CONDITION_DEPTH`] parentheses (pest and the lowering both recurse on nesting).
+/// [`MAX_CONDITION_DEPTH`] levels ([`deepest_nesting_past`]; pest and the lowering both
+/// recurse on nesting).
 fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
     let text = named.inner();
     if text.len() > MAX_POLICY_BYTES {
@@ -381,26 +382,7 @@ fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
             .help("split it into several policy files"),
         );
     }
-    let bytes = text.as_bytes();
-    let (mut depth, mut nots) = (0usize, 0usize);
-    let mut too_deep = None;
-    for_each_code_byte(text, |i, b| {
-        match b {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => depth = depth.saturating_sub(1),
-            b'n' if bytes[i..].starts_with(b"not")
-                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) =>
-            {
-                nots += 1
-            }
-            b'\n' => nots = 0,
-            _ => {}
-        }
-        if depth > MAX_CONDITION_DEPTH || nots > MAX_CONDITION_DEPTH {
-            too_deep = Some(i);
-        }
-        too_deep.is_none()
-    });
+    let too_deep = deepest_nesting_past(text, MAX_CONDITION_DEPTH);
     if let Some(i) = too_deep {
         return Some(
             PolicyDiagnostic::error(
@@ -419,6 +401,52 @@ fn prescan(named: &Arc<NamedSource<String>>) -> Option<PolicyDiagnostic> {
         );
     }
     None
+}
+
+/// Where the nesting of the code in `text` (outside strings and comments) first goes past
+/// `limit` levels, if it does. A level is a bracket (`(` or `[`) still open, or a `not` applied
+/// to what follows it: `not not x` is two levels, `not a and not b` one, however the source is
+/// broken into lines (`pledge fmt` joins lines: a count that depended on them could refuse
+/// what it writes). `not` counts as a whole word only (`notice` is a name), and a run of `not`
+/// ends at any other token (`x not in [...]` is one level for the list).
+fn deepest_nesting_past(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // Per open bracket, the `not`s in front of it; the run of `not`s since the last token.
+    let mut open: Vec<usize> = Vec::new();
+    let (mut nots_open, mut run) = (0usize, 0usize);
+    let mut past = None;
+    for_each_code_byte(text, |i, b| {
+        match b {
+            b'(' | b'[' => {
+                open.push(run);
+                nots_open += run;
+                run = 0;
+            }
+            b')' | b']' => {
+                nots_open -= open.pop().unwrap_or(0);
+                run = 0;
+            }
+            b if word(b) && (i == 0 || !word(bytes[i - 1])) => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&c| !word(c))
+                    .map_or(bytes.len(), |n| i + n);
+                if &bytes[i..end] == b"not" {
+                    run += 1;
+                } else {
+                    run = 0;
+                }
+            }
+            b if b.is_ascii_whitespace() || word(b) => {}
+            _ => run = 0,
+        }
+        if open.len() + nots_open + run > limit {
+            past = Some(i);
+        }
+        past.is_none()
+    });
+    past
 }
 
 /// After a syntax error, parses each clause and calendar on its own, so that independent
