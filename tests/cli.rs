@@ -420,6 +420,53 @@ fn parse_lists_every_clause_of_valid_policies() {
 }
 
 #[test]
+fn parse_quiet_prints_errors_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uncited.pledge");
+    std::fs::write(
+        &path,
+        "policy \"x\" {\n  deadline a \"t\" {\n    until contacted\n    within 1 hour\n  }\n}\n",
+    )
+    .unwrap();
+    // A lint's warning without --quiet, nothing with it.
+    let out = pledge().arg("parse").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pledge::lint::missing_cite"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pledge()
+        .args(["parse", "--quiet"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    // An error still is.
+    std::fs::write(
+        &path,
+        "policy \"x\" {\n  deadline a \"t\" {\n    until contactd\n    within 1 hour\n  }\n}\n",
+    )
+    .unwrap();
+    let out = pledge()
+        .args(["parse", "--quiet"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pledge::clause::unknown_event"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn every_shipped_policy_checks_the_example_together() {
     let policies: Vec<String> = std::fs::read_dir("policies")
         .unwrap()

@@ -815,3 +815,31 @@ fn each_with_the_wrong_unit_is_an_error_with_help() {
     );
     insta::assert_snapshot!(render(&e, false));
 }
+
+/// A line whose value is refused is one mistake: the clause is not also said to lack it. A
+/// line that is really missing still is.
+#[test]
+fn a_refused_value_is_not_also_a_missing_line() {
+    let one = |body: &str| {
+        errs(&format!(
+            "policy \"p\" {{\n  allow missing_cite\n  {body}\n}}\n"
+        ))
+        .codes()
+    };
+    assert_eq!(
+        one("sample a \"t\" { having resolved\n ratio 200% by management_dept per month\n evidence spot_checked }"),
+        vec!["pledge::sample::ratio_over_100"]
+    );
+    assert_eq!(
+        one("target a \"t\" { ratio rated(satisfied == true) among rated per month\n at least -10% }"),
+        vec!["pledge::syntax::bad_percentage"]
+    );
+    assert_eq!(
+        one("repeat a \"t\" { same unit 0 times within 30 days\n then escalate project_manager }"),
+        vec!["pledge::repeat::bad_count"]
+    );
+    assert_eq!(
+        one("sample a \"t\" { having resolved\n evidence spot_checked }"),
+        vec!["pledge::clause::missing_ratio"]
+    );
+}

@@ -52,12 +52,22 @@ pub fn render_diagnostics(errors: &PolicyErrors, color: bool) -> String {
 /// Loads every policy, rendering all errors of all files, and the warnings of their lints, to
 /// standard error. `None` if any file is invalid.
 pub fn load_policies(paths: &[PathBuf], color: bool) -> Option<Vec<Policy>> {
+    load_policies_warning(paths, color, true)
+}
+
+/// [`load_policies`], printing the lints' warnings only when `warnings` (`parse --quiet`
+/// prints errors only).
+pub fn load_policies_warning(
+    paths: &[PathBuf],
+    color: bool,
+    warnings: bool,
+) -> Option<Vec<Policy>> {
     let mut policies = Vec::new();
     let mut failed = false;
     for path in paths {
         match load_policy_linted(path, &[]) {
             Ok(linted) => {
-                if !linted.lints.is_empty() {
+                if warnings && !linted.lints.is_empty() {
                     let warnings = PolicyErrors {
                         name: path.display().to_string(),
                         errors: linted.lints,

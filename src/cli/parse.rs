@@ -1,6 +1,6 @@
 //! `pledge parse POLICY...` (alias `validate`): check policies without events.
 
-use super::args::{load_policies, ColorChoice};
+use super::args::{load_policies_warning, ColorChoice};
 use super::Outcome;
 use crate::policy::{ClauseBody, Policy};
 use crate::syntax::{format_limit, format_trigger};
@@ -21,7 +21,8 @@ pub struct ParseArgs {
 }
 
 pub fn run(args: ParseArgs) -> Outcome {
-    let Some(policies) = load_policies(&args.policies, args.color.stderr()) else {
+    let Some(policies) = load_policies_warning(&args.policies, args.color.stderr(), !args.quiet)
+    else {
         return Outcome::Invalid;
     };
     if !args.quiet {

@@ -77,8 +77,8 @@ impl Lowerer<'_> {
     ) -> Option<ClauseBody> {
         let Some((event, rule)) = clause.duty.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "every",
                 "duty",
                 "add `patrolled every 2 hours` or `drilled at least 1 per quarter`",

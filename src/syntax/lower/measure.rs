@@ -263,8 +263,8 @@ impl Lowerer<'_> {
             }
             (None, None) => {
                 self.missing(
-                    name,
-                    span,
+                    &clause.seen,
+                    (name, span),
                     "target",
                     "bound",
                     "add `at most 24 hours`, `at least 12` or `change at most -35% against previous year`",

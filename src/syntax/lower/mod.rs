@@ -490,7 +490,44 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn missing(&mut self, name: &str, span: Span, kind: &str, what: &str, help: &str) {
+    /// Reports that a clause lacks a line, unless it has one whose value was refused (and
+    /// reported) already: `ratio 200%` is one mistake, not also a missing `ratio` line.
+    fn missing(
+        &mut self,
+        seen: &HashMap<Rule, Span>,
+        (name, span): (&str, Span),
+        kind: &str,
+        what: &str,
+        help: &str,
+    ) {
+        let lines: &[Rule] = match what {
+            "channels" => &[Rule::channels_item, Rule::audience_item, Rule::first_item],
+            "ratio" => &[Rule::sample_ratio_item, Rule::target_ratio_item],
+            "having" => &[Rule::having_item],
+            "bound" => &[
+                Rule::bound_item,
+                Rule::measure_bound_item,
+                Rule::change_item,
+            ],
+            "same" => &[Rule::repeat_item],
+            "then" => &[Rule::then_item],
+            "duty" => &[Rule::quota_item, Rule::duty_item],
+            "record" => &[
+                Rule::value_item,
+                Rule::fields_item,
+                Rule::steps_item,
+                Rule::order_item,
+                Rule::count_item,
+                Rule::warranty_item,
+                Rule::gap_item,
+                Rule::followed_item,
+                Rule::before_item,
+            ],
+            _ => &[Rule::window_item],
+        };
+        if lines.iter().any(|rule| seen.contains_key(rule)) {
+            return;
+        }
         let code = match what {
             "channels" => "pledge::clause::missing_channels",
             "ratio" => "pledge::clause::missing_ratio",

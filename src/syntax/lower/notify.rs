@@ -76,7 +76,7 @@ impl Lowerer<'_> {
         clause: &mut ClauseParts,
     ) -> Option<ClauseBody> {
         if clause.channels.is_none() && clause.audiences.is_none() && clause.first.is_none() {
-            self.missing(name, span, "notify", "channels", "add `channels all [sms, notice_board, app_push]`, `audience all [...]` or `first contacted via phone`");
+            self.missing(&clause.seen, (name, span), "notify", "channels", "add `channels all [sms, notice_board, app_push]`, `audience all [...]` or `first contacted via phone`");
         }
         Some(ClauseBody::Notify(Notify {
             start: clause

@@ -183,8 +183,8 @@ impl Lowerer<'_> {
         let any_line = clause.seen.keys().any(|r| is_record_line(*r));
         if !any_line {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "record",
                 "record",
                 "add an item such as `opened has location, contact`, `steps opened, resolved, revisited` or `progress only after reviewed`",

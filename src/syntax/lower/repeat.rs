@@ -85,8 +85,8 @@ impl Lowerer<'_> {
     ) -> Option<ClauseBody> {
         let Some((same, times, within)) = clause.repeat.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "repeat",
                 "same",
                 "add `same unit, topic 2 times within 30 days`",
@@ -95,8 +95,8 @@ impl Lowerer<'_> {
         };
         let Some(then) = clause.then.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "repeat",
                 "then",
                 "add `then escalate project_manager \"special_rectification\"`",

@@ -71,8 +71,8 @@ impl Lowerer<'_> {
     ) -> Option<ClauseBody> {
         let Some((ratio_permille, role, period)) = clause.sample_ratio.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "sample",
                 "ratio",
                 "add `ratio 10% by management_dept per month`",
@@ -81,8 +81,8 @@ impl Lowerer<'_> {
         };
         let Some(population) = clause.having.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "sample",
                 "having",
                 "say which event puts a case in the population, e.g. `having revisited`",

@@ -79,8 +79,8 @@ impl Lowerer<'_> {
         }
         let Some((measure, period)) = clause.target_ratio.take() else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "target",
                 "ratio",
                 "add `ratio rated(satisfied == true) among rated per month`",
@@ -99,8 +99,8 @@ impl Lowerer<'_> {
         }
         let Some((at_least, bound_permille)) = clause.bound else {
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "target",
                 "bound",
                 "add `at least 90%` or `at most 2%`",

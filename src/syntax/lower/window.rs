@@ -89,8 +89,8 @@ impl Lowerer<'_> {
                 return None;
             }
             self.missing(
-                name,
-                span,
+                &clause.seen,
+                (name, span),
                 "window",
                 "window",
                 "add `maintained only 00:00-05:00`",
