@@ -385,8 +385,9 @@ fn a_work_order_export_loads_with_its_mapping() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "one command failed");
     let text = String::from_utf8(out.stdout).unwrap();
-    let loaded =
-        |name: &str| format!("loaded 241 event(s) of 39 case(s) from `{name}` (5 line(s) rejected");
+    let loaded = |name: &str| {
+        format!("loaded 241 event(s) of 38 case(s) and 1 never opened from `{name}` (5 line(s) rejected")
+    };
     assert_eq!(
         text.matches(&loaded("examples/orders.xlsx")).count(),
         1,
@@ -411,4 +412,51 @@ fn a_work_order_export_loads_with_its_mapping() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+}
+
+/// The REPL counts cases as `pledge check` does: a ticket whose events hold no `opened` is
+/// not a case but one never opened.
+#[test]
+fn tickets_never_opened_are_counted_apart_as_check_counts_them() {
+    let out = Command::cargo_bin("pledge")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args([
+            "repl",
+            "policies/customer-requests.pledge",
+            "policies/repairs.pledge",
+            "--events",
+            "examples/service-desk.jsonl",
+        ])
+        .write_stdin(":summary\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "loaded 46 event(s) of 9 case(s) and 1 never opened from `examples/service-desk.jsonl`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("9 case(s) and 1 never opened as of Fri 2026-03-06 18:00"),
+        "{text}"
+    );
+    // As `pledge check` says of the same file.
+    let check = Command::cargo_bin("pledge")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "check",
+            "policies/customer-requests.pledge",
+            "policies/repairs.pledge",
+            "--events",
+            "examples/service-desk.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(check.stdout)
+        .unwrap()
+        .contains("9 cases, 1 never opened"));
 }

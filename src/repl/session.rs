@@ -338,8 +338,8 @@ impl Session {
     fn events_line(&self, name: &str) -> String {
         let events: usize = self.cases.values().map(Vec::len).sum();
         let mut line = format!(
-            "loaded {events} event(s) of {} case(s) from `{name}`",
-            self.cases.len()
+            "loaded {events} event(s) of {} from `{name}`",
+            self.case_count()
         );
         if self.rejected > 0 || self.duplicates > 0 {
             let _ = write!(
@@ -614,6 +614,22 @@ impl Session {
         })
     }
 
+    /// The cases loaded as `pledge check` counts them: those opened, and apart the tickets
+    /// whose events hold no `opened` (reported as never opened).
+    fn case_count(&self) -> String {
+        let unopened = self
+            .cases
+            .values()
+            .filter(|events| !events.iter().any(|e| &*e.kind == "opened"))
+            .count();
+        let opened = self.cases.len() - unopened;
+        if unopened == 0 {
+            format!("{opened} case(s)")
+        } else {
+            format!("{opened} case(s) and {unopened} never opened")
+        }
+    }
+
     fn baseline(&self) -> Vec<Policy> {
         self.loaded.iter().map(|l| l.policy.clone()).collect()
     }
@@ -626,8 +642,8 @@ impl Session {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} case(s) as of {}{}",
-            self.cases.len(),
+            "{} as of {}{}",
+            self.case_count(),
             self.now().map_or("-".into(), |t| when(t, self.zone())),
             if self.undo.is_empty() {
                 ""
