@@ -208,3 +208,30 @@ fn the_heading_of_a_diagnostic_counts_columns_in_characters() {
     assert_eq!(code, Some(2), "{human}");
     assert!(human.contains("cn.pledge-test:3:16]"), "{human}");
 }
+
+/// A byte-order mark at the start of a file is not a column: editors do not show it.
+#[test]
+fn a_byte_order_mark_does_not_count_as_a_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in [
+        ("plain.pledge", "policy \"p\" { zone \"Asia/Shanghia\" }\n"),
+        (
+            "bom.pledge",
+            "\u{feff}policy \"p\" { zone \"Asia/Shanghia\" }\n",
+        ),
+    ] {
+        let policy = write(dir.path(), name, text);
+        let (code, out, err) = run(pledge().arg("lint").arg(&policy).args(["--color", "never"]));
+        let human = out + &err;
+        assert_ne!(code, Some(0), "{human}");
+        assert!(human.contains(&format!("{name}:1:19]")), "{human}");
+        let (_, json, _) = run(pledge().arg("lint").arg(&policy).args(["--format", "json"]));
+        let json: Json = serde_json::from_str(&json).expect("JSON");
+        let d = &json["diagnostics"][0];
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(1), Some(19)),
+            "{d}"
+        );
+    }
+}

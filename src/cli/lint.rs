@@ -106,7 +106,11 @@ fn to_json(d: &PolicyDiagnostic) -> serde_json::Value {
     let (line, column) = first.map_or((0, 0), |(s, _)| {
         let before = source.get(..s.start.min(source.len())).unwrap_or("");
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map_or(0, crate::syntax::columns_before)
+            + 1;
         (line, column)
     });
     serde_json::json!({

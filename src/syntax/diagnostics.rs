@@ -28,6 +28,13 @@ pub struct PolicyDiagnostic {
     in_chars: InChars,
 }
 
+/// The column, counted from 0, after `line_before` (a line's text before a position): its
+/// characters as an editor shows them, so a byte-order mark (U+FEFF, which the grammar reads
+/// as a blank and editors do not show) does not count.
+pub(crate) fn columns_before(line_before: &str) -> usize {
+    line_before.chars().filter(|&c| c != '\u{feff}').count()
+}
+
 /// A policy's source as miette reads it, with the column of a span's start counted in
 /// characters, as everywhere else in pledge: miette counts bytes, so the `file:line:column`
 /// heading of a diagnostic on Chinese text named a column far right of its label (the JSON
@@ -60,7 +67,7 @@ impl SourceCode for InChars {
             contents.data(),
             *contents.span(),
             contents.line(),
-            line.chars().count(),
+            columns_before(line),
             contents.line_count(),
         );
         if let Some(language) = contents.language() {

@@ -19,8 +19,8 @@ mod lower;
 pub mod messages;
 pub mod schema;
 
-pub(crate) use diagnostics::closest;
 pub use diagnostics::PolicyDiagnostic;
+pub(crate) use diagnostics::{closest, columns_before};
 pub use format::format_record_item;
 pub use format::{
     format_alert, format_clause, format_condition, format_duration, format_limit, format_trigger,
