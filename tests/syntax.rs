@@ -351,6 +351,15 @@ fn duplicate_lines_are_errors() {
             "pledge::clause::duplicate_line"
         ]
     );
+    // Each with help that fits the line: only a second `until` is about `until a or b`.
+    let helps: Vec<Option<&str>> = e.errors.iter().map(|d| d.help.as_deref()).collect();
+    assert_eq!(
+        helps,
+        [
+            Some("keep one; to stop at the first of several events write `until a or b`"),
+            Some("keep one of them")
+        ]
+    );
 }
 
 #[test]

@@ -103,6 +103,7 @@ pub const ZH: &[(&str, &str)] = &[
         "keep one; to stop at the first of several events write `until a or b`",
         "只保留一行；若要在几个事件中最先发生者处停止，请写 `until a or b`",
     ),
+    ("keep one of them", "只保留其中一行"),
     ("a `{}` clause has no {} line", "`{0}` 条款没有 {1} 这一行"),
     ("not allowed here", "此处不允许"),
     ("a `{}` clause takes: {}", "`{0}` 条款可用的行：{1}"),

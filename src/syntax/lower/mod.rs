@@ -337,9 +337,11 @@ impl<'a> Lowerer<'a> {
                         format!("clause `{name}` has two {} lines", item_word(rule)),
                         "second one",
                     )
-                    .set_help(
-                        "keep one; to stop at the first of several events write `until a or b`",
-                    );
+                    .set_help(if rule == Rule::until_item {
+                        "keep one; to stop at the first of several events write `until a or b`"
+                    } else {
+                        "keep one of them"
+                    });
                     if let Some(last) = self.errors.last_mut() {
                         last.labels.push((first, "first one".into()));
                     }
