@@ -87,6 +87,26 @@ fn never_applies_fires_on_a_contradiction_and_not_on_an_alternative() {
     assert!(names(&good).is_empty());
 }
 
+/// The help names the attribute and values of the contradiction, and says something else
+/// when there is no such pair (`score > 4 and score < 3`).
+#[test]
+fn never_applies_helps_with_the_condition_it_found() {
+    let help = |when: &str| {
+        let d = lints(&clause(&format!(
+            "    when {when}\n    until contacted\n    within 1 hour"
+        )));
+        assert_eq!(d.len(), 1, "{when}");
+        d[0].help.clone().unwrap_or_default()
+    };
+    assert_eq!(
+        help("severity == \"minor\" and severity == \"major\""),
+        "an attribute holds one value: to accept several write `severity in [\"minor\", \"major\"]`"
+    );
+    let bounds = help("score > 4 and score < 3");
+    assert!(!bounds.contains(" in ["), "{bounds}");
+    assert!(bounds.contains("bounds"), "{bounds}");
+}
+
 #[test]
 fn never_applies_knows_the_schema_types() {
     // A bare `kind` is true only for the value `true`, which the schema's `kind` never takes.

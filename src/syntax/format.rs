@@ -612,7 +612,7 @@ pub fn format_condition(c: &Condition) -> String {
     }
 }
 
-fn format_value(v: &Value) -> String {
+pub(crate) fn format_value(v: &Value) -> String {
     match v {
         Value::String(s) => quote(s),
         other => other.to_string(),

@@ -46,7 +46,8 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         format!("clause `{}` applies to no case", clause.name),
                         *span,
                         "no case satisfies this condition",
-                    ),
+                    )
+                    .help(help_for(&clause.applies)),
                 ));
             }
         }
@@ -62,10 +63,49 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         ),
                         *span,
                         "no event satisfies this condition",
-                    ),
+                    )
+                    .help(help_for(cond)),
                 ));
             }
         }
+    }
+}
+
+/// Help that fits the condition: when it asks one attribute to equal two values at once, how
+/// to accept either (`kind in ["complaint", "repair"]`); otherwise where to look.
+fn help_for(cond: &Condition) -> String {
+    fn equalities<'c>(cond: &'c Condition, out: &mut BTreeMap<&'c str, Vec<&'c Value>>) {
+        match cond {
+            Condition::Compare {
+                attr,
+                op: crate::policy::CmpOp::Eq,
+                value,
+            } => {
+                let values = out.entry(attr.as_str()).or_default();
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            Condition::And(parts) => parts.iter().for_each(|p| equalities(p, out)),
+            _ => {}
+        }
+    }
+    let mut eq = BTreeMap::new();
+    equalities(cond, &mut eq);
+    match eq.into_iter().find(|(_, values)| values.len() > 1) {
+        Some((attr, values)) => {
+            let list: Vec<String> = values
+                .iter()
+                .map(|v| crate::syntax::format::format_value(v))
+                .collect();
+            format!(
+                "an attribute holds one value: to accept several write `{attr} in [{}]`",
+                list.join(", ")
+            )
+        }
+        None => "no value satisfies all of its comparisons together (given the schema's types \
+                 and values): check the bounds and operators, or drop the line"
+            .to_string(),
     }
 }
 
