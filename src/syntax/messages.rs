@@ -184,6 +184,14 @@ pub const ZH: &[(&str, &str)] = &[
         "an attribute holds one value: to accept several write `kind in [\"complaint\", \"repair\"]`",
         "一个属性只有一个取值：如需接受多个取值，请写 `kind in [\"complaint\", \"repair\"]`",
     ),
+    (
+        "an attribute holds one value: to accept several write `{} in [{}]`",
+        "一个属性只有一个取值：如需接受多个取值，请写 `{0} in [{1}]`",
+    ),
+    (
+        "no value satisfies all of its comparisons together (given the schema's types and values): check the bounds and operators, or drop the line",
+        "没有任何取值能同时满足其全部比较（按 schema 的类型和取值）：请检查边界和运算符，或删除这一行",
+    ),
     ("`{}` can never fail", "`{0}` 永远不会不达标"),
     ("a ratio is never above 100%", "比率永远不会高于 100%"),
     ("a ratio is never below 0%", "比率永远不会低于 0%"),
