@@ -852,3 +852,20 @@ fn a_refused_value_is_not_also_a_missing_line() {
         vec!["pledge::clause::missing_ratio"]
     );
 }
+
+/// Every refused value says how to write it: a `help` line on each diagnostic.
+#[test]
+fn refused_values_come_with_help() {
+    for (body, code) in [
+        ("deadline a \"t\" { until resolved\n within 99999999999 days }", "pledge::syntax::duration_out_of_range"),
+        ("target a \"t\" { ratio rated(satisfied == true) among rated per month\n at least -10% }", "pledge::syntax::bad_percentage"),
+        ("sample a \"t\" { having resolved\n ratio 200% by management_dept per month\n evidence spot_checked }", "pledge::sample::ratio_over_100"),
+        ("every a \"t\" { drilled at least 0 per quarter }", "pledge::every::bad_count"),
+        ("repeat a \"t\" { same unit 0 times within 30 days\n then escalate project_manager }", "pledge::repeat::bad_count"),
+        ("deadline a \"\\u{d800}\" { until resolved\n within 1 hour }", "pledge::syntax::invalid_escape"),
+    ] {
+        let e = errs(&format!("policy \"p\" {{\n  allow missing_cite\n  {body}\n}}\n"));
+        assert_eq!(e.codes(), vec![code], "{}", render(&e, false));
+        assert!(e.errors[0].help.is_some(), "{code} has no help");
+    }
+}

@@ -125,12 +125,19 @@ pub fn parse_policy_linted(
     let policy = file.and_then(|f| lowerer.policy(f));
     let mut errors = std::mem::take(&mut lowerer.errors);
     if let Some(p) = &policy {
-        if p.clauses.len() > MAX_CLAUSES {
-            errors.push(PolicyDiagnostic::error(
-                &named,
-                "pledge::limits::too_many_clauses",
-                format!("more than {MAX_CLAUSES} clauses"),
-            ));
+        if let Some(first_over) = p.clauses.get(MAX_CLAUSES) {
+            errors.push(
+                PolicyDiagnostic::error(
+                    &named,
+                    "pledge::limits::too_many_clauses",
+                    format!("more than {MAX_CLAUSES} clauses"),
+                )
+                .label(
+                    first_over.span,
+                    format!("clause {} starts here", MAX_CLAUSES + 1),
+                )
+                .help("split the policy into several files"),
+            );
         }
     }
     errors.sort_by_key(|e| e.primary_span().map_or(0, |s| s.start));
@@ -219,7 +226,12 @@ fn unreadable(origin: String, e: std::io::Error) -> PolicyErrors {
             &named,
             "pledge::io::unreadable",
             format!("cannot read `{origin}`: {e}"),
-        )],
+        )
+        .help(if e.kind() == std::io::ErrorKind::InvalidData {
+            "a policy file is UTF-8 text: save it as UTF-8"
+        } else {
+            "check the path and that the file may be read"
+        })],
     }
 }
 

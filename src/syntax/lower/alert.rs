@@ -138,6 +138,9 @@ impl Lowerer<'_> {
                             item_span,
                             "a quota needs a whole number of at least 1",
                             "here",
+                        )
+                        .set_help(
+                            "write a whole number of at least 1, such as `at least 1 per alert`",
                         );
                     }
                     _ => {}

@@ -79,6 +79,9 @@ impl Lowerer<'_> {
                     path_span,
                     format!("`{path}` is not a valid holiday file"),
                     "included here",
+                )
+                .set_help(
+                    "the errors above say where; the README's \"Holiday files\" gives the layout",
                 );
             }
         }

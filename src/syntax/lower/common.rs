@@ -52,7 +52,8 @@ impl Lowerer<'_> {
                 span,
                 format!("`\\u{{{hex}}}` is not a character"),
                 "in this string",
-            );
+            )
+            .set_help("write a Unicode scalar value, such as `\\u{4E2D}`: not a surrogate (D800–DFFF) nor above 10FFFF");
         }
         out
     }

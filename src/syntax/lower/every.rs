@@ -41,7 +41,8 @@ impl Lowerer<'_> {
                             item_span,
                             "a quota needs a whole number of at least 1",
                             "here",
-                        );
+                        )
+            .set_help("write a whole number of at least 1, such as `drilled at least 1 per quarter`");
                     }
                     _ => {}
                 }

@@ -28,6 +28,9 @@ impl Lowerer<'_> {
                 span,
                 "duration is negative or longer than 100 years",
                 "this duration",
+            )
+            .set_help(
+                "write a duration from 0 up to 100 years, such as `8 hours`, `3 days` or `2 weeks`",
             );
             return None;
         }
@@ -44,7 +47,8 @@ impl Lowerer<'_> {
                 span,
                 "percentages are between 0% and 10000% with at most one decimal",
                 "here",
-            );
+            )
+            .set_help("write a percentage such as `90%` or `97.5%`");
             return None;
         }
         Some(permille as u32)
@@ -95,7 +99,8 @@ impl Lowerer<'_> {
                                     Self::span(&n),
                                     "workdays must be a whole number up to 3660",
                                     "here",
-                                );
+                                )
+            .set_help("write a whole number of workdays, such as `2 workdays`; for parts of a day use business time (`4 business hours`)");
                                 return None;
                             }
                         };
@@ -132,7 +137,8 @@ impl Lowerer<'_> {
                                 Self::span(amount),
                                 "duration is negative or longer than 100 years",
                                 "this duration",
-                            );
+                            )
+            .set_help("write a duration from 0 up to 100 years, such as `8 hours`, `3 days` or `2 weeks`");
                             return None;
                         }
                         Some(Limit::BusinessTime {

@@ -154,7 +154,8 @@ impl Lowerer<'_> {
                                     item_span,
                                     "a count bound is a whole number of at least 0",
                                     "here",
-                                );
+                                )
+            .set_help("write a whole number, such as `at most 12`, or a duration for a time measure (`at most 24 hours`)");
                             }
                         },
                         _ => {}
@@ -194,7 +195,8 @@ impl Lowerer<'_> {
                         span,
                         "a percentile is a whole number from 1 to 100",
                         "here",
-                    );
+                    )
+                    .set_help("write a whole number from 1 to 100, such as `percentile 90`");
                     return None;
                 }
             },
@@ -212,7 +214,8 @@ impl Lowerer<'_> {
                 span,
                 "a change is between -100% and 10000% with at most one decimal",
                 "here",
-            );
+            )
+            .set_help("write a change such as `change at most -35% against previous year`");
             return None;
         }
         Some(permille as i32)

@@ -57,7 +57,8 @@ impl Lowerer<'_> {
                             Self::span(&p),
                             "a count is a whole number of events or people",
                             "not a whole number",
-                        );
+                        )
+                        .set_help("write a whole number, such as `at least 2`");
                     }
                 },
                 Rule::duration => match self.duration(p) {

@@ -76,7 +76,8 @@ impl Lowerer<'_> {
                     errors.len()
                 ),
                 "included here",
-            );
+            )
+            .set_help("the errors above name each row; fix them or leave the rows out");
             return;
         }
         self.registers.insert(alias, Some(Arc::new(register)));

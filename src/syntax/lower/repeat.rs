@@ -30,7 +30,8 @@ impl Lowerer<'_> {
                                     Self::span(&p),
                                     "a repeat needs a whole number of at least 2 cases",
                                     "here",
-                                );
+                                )
+            .set_help("write a whole number from 2 to 1000, such as `same unit, topic 2 times within 30 days`");
                             }
                         },
                         Rule::duration => within = self.duration(p),

@@ -40,7 +40,8 @@ impl Lowerer<'_> {
                             item_span,
                             "a sampling ratio cannot exceed 100%",
                             "here",
-                        );
+                        )
+            .set_help("write a ratio from 0% to 100%, such as `ratio 10% by management_dept per month`");
                     } else {
                         clause.sample_ratio = Some((r, role, period));
                     }
