@@ -658,3 +658,13 @@ fn a_long_condition_over_many_lines_formats_to_a_policy_that_parses() {
     let formatted = fmt(&text);
     assert_eq!(policy(&formatted), policy(&text), "{formatted}");
 }
+
+/// An event's attributes followed by a comma close on one line, `},`, at the indent of
+/// `event`.
+#[test]
+fn an_event_block_followed_by_a_comma_closes_on_its_own_line() {
+    let text = "policy \"k\" {\n  attributes {\n    kind: \"complaint\" | \"repair\"\n    event revisited { method: \"visit\" | \"phone\", satisfied: bool },\n    score: number\n  }\n}\n";
+    let want = "policy \"k\" {\n  attributes {\n    kind: \"complaint\" | \"repair\"\n    event revisited {\n      method: \"visit\" | \"phone\",\n      satisfied: bool\n    },\n    score: number\n  }\n}\n";
+    assert_eq!(fmt(text), want);
+    assert_eq!(fmt(want), want);
+}

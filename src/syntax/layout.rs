@@ -428,13 +428,19 @@ impl Printer<'_> {
             .filter(|c| c.as_span().start() > open)
             .collect();
         self.body(&children, indent + 2);
-        let close = end.saturating_sub(1).max(self.next);
+        // The closing `}`: the block's last one (an event's attributes may be followed by a
+        // `,`, which closes the line with it).
+        let close = (brace + 1..end)
+            .rev()
+            .find(|&i| self.tokens[i].is("}"))
+            .unwrap_or(end.saturating_sub(1))
+            .max(self.next);
         let close_at = self.tokens.get(close).map_or(usize::MAX, |t| t.start);
         self.comments_before(close_at, indent + 2);
         while matches!(self.lines.last(), Some(Line::Blank)) {
             self.lines.pop();
         }
-        self.line(close + 1, indent);
+        self.line(end.max(close + 1), indent);
         self.trailing();
     }
 }
