@@ -390,15 +390,46 @@ const ZH_WORDS: &[(&str, &str)] = &[
     ("an attribute schema", "属性模式"),
     ("an attribute", "属性"),
     ("a type", "类型"),
-    (" or ", " 或 "),
 ];
 
-/// A part of a parse error's message with the grammar's names translated.
+/// A part of a parse error's message with the grammar's names translated: a list of
+/// alternatives (`a, b or c`), each translated only when the whole of it has a translation, so
+/// that no phrase comes out half in each language ("a number of workdays" is not "数字 of
+/// workdays").
 fn words(part: &str) -> String {
-    let mut out = part.to_string();
-    for (en, zh) in ZH_WORDS {
-        out = out.replace(en, zh);
+    let whole = |item: &str| {
+        ZH_WORDS
+            .iter()
+            .find(|(en, _)| *en == item)
+            .map_or(item.to_string(), |(_, zh)| zh.to_string())
+    };
+    if ZH_WORDS.iter().any(|(en, _)| *en == part) {
+        return whole(part);
     }
+    // Cut at `, ` and ` or ` outside parentheses and backticks.
+    let mut out = String::new();
+    let (mut depth, mut quoted, mut start, mut i) = (0usize, false, 0usize, 0usize);
+    let bytes = part.as_bytes();
+    while i < bytes.len() {
+        let rest = &part[i..];
+        match bytes[i] {
+            b'`' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth = depth.saturating_sub(1),
+            _ if quoted || depth > 0 => {}
+            _ if rest.starts_with(", ") || rest.starts_with(" or ") => {
+                let sep = if rest.starts_with(", ") { ", " } else { " or " };
+                out.push_str(&whole(&part[start..i]));
+                out.push_str(if sep == ", " { ", " } else { " 或 " });
+                i += sep.len();
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&whole(&part[start..]));
     out
 }
 
@@ -504,6 +535,27 @@ fn fill(template: &str, parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The grammar's names in a parse error are translated a whole alternative at a time.
+    #[test]
+    fn alternatives_are_translated_whole_or_not_at_all() {
+        assert_eq!(
+            translate("expected a number, found end of file", Lang::Zh),
+            "此处应为 数字，实际为 文件结尾"
+        );
+        assert_eq!(
+            translate("expected a name or a list of names, found `}`", Lang::Zh),
+            "此处应为 名称或名称列表，实际为 `}`"
+        );
+        let mixed = translate(
+            "expected `workday`, a number of workdays (`2 workdays`) or a duration, found `hourz`",
+            Lang::Zh,
+        );
+        assert_eq!(
+            mixed,
+            "此处应为 `workday`, a number of workdays (`2 workdays`) 或 时长，实际为 `hourz`"
+        );
+    }
 
     #[test]
     fn patterns_match_and_fill() {
