@@ -869,3 +869,21 @@ fn refused_values_come_with_help() {
         assert!(e.errors[0].help.is_some(), "{code} has no help");
     }
 }
+
+/// A syntax error inside a record clause is recovered from as one inside any clause: the
+/// mistakes of the other clauses are reported with it.
+#[test]
+fn a_syntax_error_in_a_record_clause_leaves_the_other_clauses_checked() {
+    let e = errs(
+        "policy \"p\" {\n  allow missing_cite\n  record r \"t\" {\n    revisited has method in [\"visit\" \"phone\"]\n  }\n  deadline d \"t\" {\n    until contactd\n    within 1 hour\n  }\n}\n",
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::syntax::unexpected_token",
+            "pledge::clause::unknown_event"
+        ],
+        "{}",
+        render(&e, false)
+    );
+}

@@ -517,7 +517,8 @@ fn recover_syntax_errors(
 /// Byte offsets of lines that begin a clause or calendar (`deadline name`, `calendar office`, ...).
 fn clause_starts(text: &str) -> Vec<usize> {
     const KINDS: &[&str] = &[
-        "deadline", "notify", "sample", "target", "repeat", "every", "window", "calendar",
+        "deadline", "notify", "sample", "target", "repeat", "every", "window", "record",
+        "calendar",
     ];
     let mut out = Vec::new();
     let mut offset = 0;
