@@ -411,14 +411,19 @@ fn words(part: &str) -> String {
     let (mut depth, mut quoted, mut start, mut i) = (0usize, false, 0usize, 0usize);
     let bytes = part.as_bytes();
     while i < bytes.len() {
-        let rest = &part[i..];
+        let rest = &bytes[i..];
         match bytes[i] {
             b'`' => quoted = !quoted,
             b'(' if !quoted => depth += 1,
             b')' if !quoted => depth = depth.saturating_sub(1),
             _ if quoted || depth > 0 => {}
-            _ if rest.starts_with(", ") || rest.starts_with(" or ") => {
-                let sep = if rest.starts_with(", ") { ", " } else { " or " };
+            _ if rest.starts_with(b", ") || rest.starts_with(b" or ") => {
+                // Both are ASCII: `i` and the end of the separator are on char boundaries.
+                let sep = if rest.starts_with(b", ") {
+                    ", "
+                } else {
+                    " or "
+                };
                 out.push_str(&whole(&part[start..i]));
                 out.push_str(if sep == ", " { ", " } else { " 或 " });
                 i += sep.len();
@@ -546,6 +551,11 @@ mod tests {
         assert_eq!(
             translate("expected a name or a list of names, found `}`", Lang::Zh),
             "此处应为 名称或名称列表，实际为 `}`"
+        );
+        // Text of the source in a part is cut on character boundaries.
+        assert_eq!(
+            translate("expected `投诉`, a number or `维修`, found `x`", Lang::Zh),
+            "此处应为 `投诉`, 数字 或 `维修`，实际为 `x`"
         );
         let mixed = translate(
             "expected `workday`, a number of workdays (`2 workdays`) or a duration, found `hourz`",

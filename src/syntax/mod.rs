@@ -517,8 +517,7 @@ fn recover_syntax_errors(
 /// Byte offsets of lines that begin a clause or calendar (`deadline name`, `calendar office`, ...).
 fn clause_starts(text: &str) -> Vec<usize> {
     const KINDS: &[&str] = &[
-        "deadline", "notify", "sample", "target", "repeat", "every", "window", "record",
-        "calendar",
+        "deadline", "notify", "sample", "target", "repeat", "every", "window", "record", "calendar",
     ];
     let mut out = Vec::new();
     let mut offset = 0;
