@@ -50,6 +50,11 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
+        Receiver::failing_every(0)
+    }
+
+    /// A receiver that answers every `n`th request 500 and keeps nothing of it (`0`: none).
+    fn failing_every(n: usize) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
@@ -57,6 +62,7 @@ impl Receiver {
         let stop = Arc::new(AtomicBool::new(false));
         let (g, s) = (Arc::clone(&got), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
+            let mut requests = 0;
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
@@ -64,7 +70,9 @@ impl Receiver {
                         stream
                             .set_read_timeout(Some(Duration::from_secs(5)))
                             .expect("timeout");
-                        if let Some(hit) = receive(stream) {
+                        requests += 1;
+                        let fail = n > 0 && requests % n == 0;
+                        if let Some(hit) = receive(stream, fail) {
                             g.lock().expect("lock").push(hit);
                         }
                     }
@@ -99,7 +107,7 @@ impl Drop for Receiver {
 }
 
 /// Reads one HTTP request, answers 200; returns its idempotency key and JSON body.
-fn receive(mut stream: std::net::TcpStream) -> Option<(String, Json)> {
+fn receive(mut stream: std::net::TcpStream, fail: bool) -> Option<(String, Json)> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut key = String::new();
     let mut length = 0usize;
@@ -120,6 +128,12 @@ fn receive(mut stream: std::net::TcpStream) -> Option<(String, Json)> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
+    if fail {
+        let _ = stream.write_all(
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        return None;
+    }
     stream
         .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .ok()?;
@@ -988,4 +1002,57 @@ fn the_service_hands_freed_memory_back_promptly_unless_told_otherwise() {
             "given {given:?}"
         );
     }
+}
+
+/// A receiver that fails now and then holds back only the alert it failed on, briefly: the
+/// retry's backoff doubles over failures in a row, not over every failure since the start.
+#[test]
+fn a_receiver_that_fails_now_and_then_still_gets_every_alert_promptly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let state = dir.path().join("state");
+    let hook = Receiver::failing_every(3);
+    let service = Service::start(&[
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--webhook",
+        &hook.url,
+        "--now-from-events",
+        "--commit-ms",
+        "20",
+    ]);
+    // 24 complaints never contacted, then an event three hours later: 24 breaches.
+    let mut body: Vec<String> = (0..24)
+        .map(|i| {
+            event(
+                &format!("C{i:02}"),
+                2,
+                "09:00",
+                "opened",
+                r#""kind":"complaint""#,
+            )
+        })
+        .collect();
+    body.push(event("Z", 2, "12:00", "opened", r#""kind":"inquiry""#));
+    let (status, _) = request(
+        "POST",
+        &format!("{}/events", service.url),
+        Some("s3cret"),
+        Some(&body.join("\n")),
+    );
+    assert_eq!(status, 200);
+    // Eight failures or so: doubling over all of them would wait 0.2 + 0.4 + … + 25.6 s.
+    eventually(
+        Duration::from_secs(10),
+        "24 alerts through a flaky receiver",
+        || hook.keys().len() == 24,
+    );
+    assert!(hook.keys().values().all(|&n| n == 1), "{:?}", hook.keys());
 }

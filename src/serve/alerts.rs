@@ -195,6 +195,12 @@ pub fn deliver(
                 }
                 Err(err) => {
                     stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                    // The backoff doubles over failures in a row: a round that delivered
+                    // something before it failed starts it again, so a receiver that fails now
+                    // and then holds back only the alert it failed on, briefly.
+                    if !sent.is_empty() {
+                        backoff = FIRST_RETRY;
+                    }
                     eprintln!(
                         "warning: alert `{key}` not delivered ({}): {err}; retrying in {backoff:?}",
                         target.name()
