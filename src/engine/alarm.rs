@@ -96,8 +96,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// [`Evaluator::advance_to`]): running cycles of kept cases whose due time passed, and stages
     /// of running cycles that fired, in the order of [`Alert::at`], then ticket, clause, cycle
     /// and stage. Judged as of the last instant whose events are all applied (just before `now`
-    /// minus the reorder window); the first call tells everything up to it. Cycles that stopped
-    /// are not alerts: their verdicts come as records when their case settles.
+    /// minus the reorder window); the first call tells everything up to it. A cycle that
+    /// stopped since the previous call is told its breach and stages from before its stop, as
+    /// if a call had come while it ran.
     pub fn alerts(&mut self, now: Instant) -> Vec<Alert> {
         self.watch_alerts();
         let Some(mut alarms) = self.alarms.take() else {
@@ -187,6 +188,37 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         Status::Met => {}
                     }
                     next = earliest(next, upcoming);
+                }
+            }
+            // A cycle that stopped since the previous call is told what it did before its
+            // stop, as it would have been had a call come between: its breach, if its due
+            // time passed while it ran, and the stages that fired. So the alerts do not
+            // depend on how a host cuts the stream into calls (its batches).
+            for st in &case.stopped {
+                if since.is_some_and(|s| st.stop <= s) || st.stop > judged {
+                    continue;
+                }
+                for &p in &self.track_plans[st.track as usize] {
+                    let p = p as usize;
+                    if !self.applies(case, p, st.start) {
+                        continue;
+                    }
+                    let facts =
+                        self.facts(case, p, st.cycle, st.start, Some(st.stop), st.pause_list());
+                    actions.clear();
+                    let mut verdict =
+                        resolve(&facts, &self.plans[p], &ticket, judged, &mut actions);
+                    verdict.case_closed = case.closed.is_some();
+                    let is_new = |at: Instant| since.is_none_or(|s| at > s);
+                    for action in actions.drain(..) {
+                        if is_new(action.at) && action.at < st.stop {
+                            alerts.push(Alert::Stage(action));
+                        }
+                    }
+                    if verdict.status == Status::Breached && since.is_none_or(|s| verdict.due >= s)
+                    {
+                        alerts.push(Alert::Breached(verdict));
+                    }
                 }
             }
             match next {
