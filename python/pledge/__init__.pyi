@@ -96,7 +96,8 @@ class Engine:
     def extend(self, events: Iterable[Event]) -> List[Record]: ...
     def advance(self, now: Instant) -> Tuple[List[Record], List[Record]]:
         """Moves stream time to ``now``: ``(records that became final, alerts)``; an alert is
-        a verdict (``alert == "breached"``) or action (``alert == "stage"``) of a running clock."""
+        a verdict (``alert == "breached"``) or action (``alert == "stage"``) of a clock that
+        passed its due time or fired a stage while running (also one that stopped since)."""
     def finish(self) -> Report: ...
     def snapshot(self) -> bytes:
         """The engine's whole state, to persist and continue from with ``Engine.restore``."""

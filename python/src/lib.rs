@@ -592,8 +592,8 @@ impl Engine {
 
     /// Moves stream time to `now` (a datetime with a zone, or RFC 3339): events that waited
     /// out the reorder window are applied, cases past their retention settle. Returns
-    /// `(records, alerts)`: the records that became final, and the alerts of running clocks
-    /// since the previous call (cycles that breached, stages that fired), each a verdict or
+    /// `(records, alerts)`: the records that became final, and the alerts since the previous
+    /// call (cycles that passed their due time while running, stages that fired), each a verdict or
     /// action dict with an `alert` key, `"breached"` or `"stage"`.
     fn advance<'py>(
         &mut self,

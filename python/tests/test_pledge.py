@@ -136,7 +136,12 @@ def test_advance_settles_a_closed_case_after_its_retention():
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(minutes=90), "type": "contacted"}) == []
     assert engine.push({"ticket": "A", "at": at + datetime.timedelta(hours=2), "type": "closed"}) == []
     assert engine.open_cases == 1
-    assert engine.advance("2026-03-04T10:59:00+08:00") == ([], [])
+    # The first call tells the breach of the clock that stopped late (contacted after 90
+    # minutes); the case is kept until its retention ends.
+    records, [alert] = engine.advance("2026-03-04T10:59:00+08:00")
+    assert records == []
+    got = (alert["alert"], alert["ticket"], alert["stop"], alert["overdue_seconds"])
+    assert got == ("breached", "A", "2026-03-02T10:30:00+08:00", 1800)
     [verdict], alerts = engine.advance(at + datetime.timedelta(days=2, hours=3, minutes=1))
     assert alerts == []
     assert (verdict["ticket"], verdict["status"], verdict["overdue_seconds"]) == ("A", "breached", 1800)

@@ -414,9 +414,11 @@ impl Engine {
 
     /// Moves stream time to `now` without an event: events that have waited out the window
     /// are applied and cases past their retention settle, giving their records; and what
-    /// happened to running clocks since the previous call, as [`Alert`]s: which cycles passed
-    /// their due time still running (breached, and still something someone can act on) and
-    /// which stages (warnings, escalations, notifications) fired.
+    /// happened to clocks since the previous call, as [`Alert`]s: which cycles passed their due
+    /// time while running (breached, and still something someone can act on; also one that
+    /// stopped since the previous call, so that what is told does not depend on how often a
+    /// host calls) and which stages (warnings, escalations, notifications) fired while their
+    /// clock ran.
     ///
     /// Alerts are told once, when certain: as of just before `now` minus the reorder window,
     /// when every event before that instant has been applied, so that a stop still waiting out
