@@ -703,6 +703,19 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.cases.len() + self.dormant.len()
     }
 
+    /// Whether a settled case of `ticket` left records that wait for the end: a cycle still
+    /// running when it settled, or a notification judged as of `now` (see
+    /// [`Evaluator::finish_cases`]). Such a case is no longer kept, but a host asking about
+    /// the ticket must still be told them.
+    pub fn settled_awaiting_now(&self, ticket: &str) -> bool {
+        self.deferred
+            .chunks
+            .iter()
+            .flatten()
+            .any(|d| &*d.ticket == ticket)
+            || self.deferred_notices.iter().any(|(t, _)| &**t == ticket)
+    }
+
     /// Events accepted and not yet applied (waiting out the reorder window).
     pub fn waiting_events(&self) -> usize {
         self.in_order.len() + self.waiting.len()

@@ -323,6 +323,56 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(summary["accepted"], 5, "{summary}");
 }
 
+/// A case that settled (closed, its retention over) with a clock still running is no longer
+/// kept, yet `GET /cases` gives the verdict `pledge check` gives it: judged as of now.
+#[test]
+fn a_settled_case_with_a_running_clock_is_answered_with_its_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let state = dir.path().join("state");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--now-from-events",
+        "--retain",
+        "2d",
+        "--commit-ms",
+        "20",
+    ];
+    let service = Service::start(&args);
+    let (url, tok) = (service.url.clone(), Some("s3cret"));
+    let body = [
+        event("A", 2, "10:00", "opened", r#""kind":"complaint""#),
+        event("A", 2, "10:10", "closed", ""),
+        // A week later: A's retention is over and it settled, never contacted.
+        event("B", 9, "10:00", "opened", r#""kind":"complaint""#),
+        event("B", 9, "10:05", "contacted", ""),
+    ]
+    .join("\n");
+    let (status, answer) = request("POST", &format!("{url}/events"), tok, Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let (_, m) = request("GET", &format!("{url}/metrics"), tok, None);
+    assert_eq!(metric(&m, "pledge_open_cases"), 1.0, "A settled: {m}");
+    let case = get_json(&format!("{url}/cases/A"), tok);
+    assert_eq!(case["open"], false, "{case}");
+    let verdicts = case["verdicts"].as_array().expect("verdicts");
+    assert_eq!(verdicts.len(), 1, "{case}");
+    assert_eq!(verdicts[0]["status"], "breached", "{case}");
+    assert_eq!(verdicts[0]["stop"], Json::Null, "{case}");
+    // Judged as of the latest event, as `pledge check` judges it at the end.
+    assert_eq!(verdicts[0]["overdue_seconds"], 7 * 86400 + 300 - 3600, "{case}");
+    let b = get_json(&format!("{url}/cases/B"), tok);
+    assert_eq!(b["open"], true, "{b}");
+    assert_eq!(b["verdicts"][0]["status"], "met", "{b}");
+}
+
 /// Bodies POSTed together share one commit (group commit): each is answered once the commit
 /// that covers it is done, long before the commit interval, and both are there after `kill -9`.
 #[test]

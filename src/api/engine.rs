@@ -452,6 +452,13 @@ impl Engine {
         self.cell.borrow_dependent().open_cases()
     }
 
+    /// Whether `ticket`'s case settled (it is no longer kept) with records still to come at
+    /// [`Engine::finish`]: a cycle still running, judged as of the end's `now`. A host that
+    /// answers about one ticket finishes a fork for those ([`Engine::finish_ticket`]).
+    pub fn settled_awaiting_now(&self, ticket: &str) -> bool {
+        self.cell.borrow_dependent().settled_awaiting_now(ticket)
+    }
+
     /// The counts so far: events accepted and rejected as they came, and the records made
     /// final (a case still kept is judged at [`Engine::finish`], or on a fork).
     pub fn summary_so_far(&self) -> &Summary {

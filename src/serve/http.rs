@@ -289,18 +289,19 @@ fn pretty<T: serde::Serialize>(value: &T) -> Answer {
 
 fn case(shared: &Shared, ticket: &str) -> Result<Answer, String> {
     let mut lines = shared.store.records_of(ticket).map_err(|e| e.to_string())?;
-    let why = {
+    let (why, fork) = {
         let engine = shared.engine();
         let events = shared.kept_events(&engine, ticket)?;
-        (!events.is_empty())
+        let why = (!events.is_empty())
             .then(|| engine.explain_events(ticket, &events))
-            .flatten()
+            .flatten();
+        // A case kept is judged as of now; so is a settled one's cycle still running.
+        let judged = why.is_some() || engine.settled_awaiting_now(ticket);
+        (why, judged.then(|| engine.fork()))
     };
-    if why.is_some() {
+    if let Some(fork) = fork {
         lines.extend(
-            shared
-                .fork()
-                .finish_ticket(ticket)
+            fork.finish_ticket(ticket)
                 .records
                 .iter()
                 .map(|r| serde_json::to_string(r).unwrap_or_default()),
