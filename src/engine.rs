@@ -837,8 +837,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 if let Some(id) = event.id.as_deref() {
                     if let Some(first) = case.ids.line_of(id) {
                         self.summary.duplicates += 1;
-                        let reason =
-                            format!("duplicate event id `{id}`, first seen on line {first}");
+                        let reason = duplicate_reason(id, first);
                         self.reject_event(&event, reason);
                         self.advance(at);
                         return;
@@ -1069,9 +1068,50 @@ fn unshare(case: &mut Arc<CaseState>) -> &mut CaseState {
     Arc::make_mut(case)
 }
 
+/// Why a line is rejected whose event id its case has seen, first on line `first`.
+pub(crate) fn duplicate_reason(id: &str, first: u64) -> String {
+    format!("duplicate event id `{id}`, {SEEN_ON_LINE}{first}")
+}
+
+const SEEN_ON_LINE: &str = "first seen on line ";
+
+/// [`duplicate_reason`] for a host that numbers lines from `base` (a body posted to the
+/// service counts from its own first line, stream line `base`): the line first seen within
+/// them by their number; one before them by its number in the stream. Other reasons as given.
+pub(crate) fn renumber_reason(reason: String, base: u64) -> String {
+    let Some((head, first)) = reason
+        .rsplit_once(SEEN_ON_LINE)
+        .and_then(|(head, n)| Some((head, n.parse::<u64>().ok()?)))
+        .filter(|(head, _)| head.starts_with("duplicate event id `"))
+    else {
+        return reason;
+    };
+    match first.checked_sub(base) {
+        Some(offset) => format!("{head}{SEEN_ON_LINE}{}", offset + 1),
+        None => format!("{head}first seen in an earlier body (line {first} of the stream)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_is_renumbered_for_a_body_that_starts_later_in_the_stream() {
+        let reason = duplicate_reason("x1", 12);
+        assert_eq!(reason, "duplicate event id `x1`, first seen on line 12");
+        assert_eq!(
+            renumber_reason(reason.clone(), 10),
+            "duplicate event id `x1`, first seen on line 3"
+        );
+        assert_eq!(
+            renumber_reason(reason.clone(), 13),
+            "duplicate event id `x1`, first seen in an earlier body (line 12 of the stream)"
+        );
+        // Other reasons, even one that ends alike, are left as they are.
+        let other = "missing `ticket`: first seen on line 4".to_string();
+        assert_eq!(renumber_reason(other.clone(), 3), other);
+    }
 
     /// What every kept case costs before its lists (the ticket inline, so no heap block): a million cases are kept on a dense
     /// stream, so a field added here costs megabytes. Shrinking is welcome (lower the figure);

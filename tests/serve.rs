@@ -367,10 +367,73 @@ fn a_settled_case_with_a_running_clock_is_answered_with_its_verdict() {
     assert_eq!(verdicts[0]["status"], "breached", "{case}");
     assert_eq!(verdicts[0]["stop"], Json::Null, "{case}");
     // Judged as of the latest event, as `pledge check` judges it at the end.
-    assert_eq!(verdicts[0]["overdue_seconds"], 7 * 86400 + 300 - 3600, "{case}");
+    assert_eq!(
+        verdicts[0]["overdue_seconds"],
+        7 * 86400 + 300 - 3600,
+        "{case}"
+    );
     let b = get_json(&format!("{url}/cases/B"), tok);
     assert_eq!(b["open"], true, "{b}");
     assert_eq!(b["verdicts"][0]["status"], "met", "{b}");
+}
+
+/// A rejected line of a body is numbered in the body, and so is the line a duplicate repeats
+/// when it is in the same body; one in an earlier body is named by its line in the stream.
+#[test]
+fn a_duplicate_names_its_first_line_as_the_body_numbers_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let state = dir.path().join("state");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let args = [
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--post",
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--commit-ms",
+        "20",
+    ];
+    let service = Service::start(&args);
+    let (url, tok) = (service.url.clone(), Some("s3cret"));
+    let with_id = |ticket: &str, hm: &str, kind: &str, id: &str| {
+        format!(
+            r#"{{"ticket":"{ticket}","at":"2026-03-02T{hm}:00+08:00","type":"{kind}","id":"{id}"}}"#
+        )
+    };
+    let first = [
+        with_id("A", "09:00", "opened", "a1"),
+        with_id("A", "09:10", "contacted", "a2"),
+    ]
+    .join("\n");
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&first)).0,
+        200
+    );
+    let second = [
+        with_id("B", "09:20", "opened", "b1"),
+        with_id("B", "09:30", "contacted", "b2"),
+        with_id("A", "09:10", "contacted", "a2"),
+        with_id("B", "09:30", "contacted", "b2"),
+    ]
+    .join("\n");
+    let (status, answer) = request("POST", &format!("{url}/events"), tok, Some(&second));
+    assert_eq!(status, 200, "{answer}");
+    let answer: Json = serde_json::from_str(&answer).expect("json");
+    assert_eq!(answer["accepted"], 2, "{answer}");
+    assert_eq!(answer["rejected"][0]["line"], 3, "{answer}");
+    assert_eq!(
+        answer["rejected"][0]["reason"],
+        "duplicate event id `a2`, first seen in an earlier body (line 2 of the stream)"
+    );
+    assert_eq!(answer["rejected"][1]["line"], 4, "{answer}");
+    assert_eq!(
+        answer["rejected"][1]["reason"],
+        "duplicate event id `b2`, first seen on line 2"
+    );
 }
 
 /// Bodies POSTed together share one commit (group commit): each is answered once the commit

@@ -181,9 +181,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                             if since.is_none_or(|s| verdict.due >= s) {
                                 // Told as of `now` minus the window, the instant `judged` is
                                 // just before: a breach is not 1 ns short of its whole seconds.
-                                verdict.overdue_by = verdict
-                                    .overdue_by
-                                    .map(|d| d + Duration::nanoseconds(1));
+                                verdict.overdue_by =
+                                    verdict.overdue_by.map(|d| d + Duration::nanoseconds(1));
                                 alerts.push(Alert::Breached(verdict));
                             }
                         }

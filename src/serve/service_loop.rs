@@ -156,6 +156,8 @@ fn batches(
                 }
                 Msg::Post(body, reply) => {
                     let mut posted = Posted::default();
+                    // Lines are numbered in the body, which starts on this line of the stream.
+                    let base = engine.lines_read() + 1;
                     for (i, line) in body.iter().enumerate() {
                         if crate::input::is_blank(line) {
                             // Counted as a blank line, as `pledge check` counts one.
@@ -165,7 +167,9 @@ fn batches(
                         let number = engine.lines_read() + 1;
                         let got = engine.push_json(line);
                         let reason = got.iter().find_map(|r| match r {
-                            Record::Rejected(r) if r.line == number => Some(r.reason.clone()),
+                            Record::Rejected(r) if r.line == number => {
+                                Some(crate::engine::renumber_reason(r.reason.clone(), base))
+                            }
                             _ => None,
                         });
                         match reason {
