@@ -163,10 +163,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         continue;
                     }
                     let facts = self.facts(case, p, cycle, start, None, pauses.to_vec());
-                    actions.clear();
-                    let mut verdict =
-                        resolve(&facts, &self.plans[p], &ticket, judged, &mut actions);
-                    verdict.case_closed = case.closed.is_some();
+                    let mut verdict = self.judge(case, p, &facts, &ticket, judged, &mut actions);
                     let is_new = |at: Instant| since.is_none_or(|s| at > s);
                     for action in actions.drain(..) {
                         if is_new(action.at) {
@@ -209,10 +206,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     }
                     let facts =
                         self.facts(case, p, st.cycle, st.start, Some(st.stop), st.pause_list());
-                    actions.clear();
-                    let mut verdict =
-                        resolve(&facts, &self.plans[p], &ticket, judged, &mut actions);
-                    verdict.case_closed = case.closed.is_some();
+                    let verdict = self.judge(case, p, &facts, &ticket, judged, &mut actions);
                     let is_new = |at: Instant| since.is_none_or(|s| at > s);
                     for action in actions.drain(..) {
                         if is_new(action.at) && action.at < st.stop {
@@ -238,6 +232,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 }
             }
         }
+    }
+}
+
+impl<'p, S: Sink> Evaluator<'p, S> {
+    /// A cycle of plan `p` judged as of `judged`: its verdict, and in `actions` (emptied first)
+    /// the stages it fired.
+    fn judge(
+        &self,
+        case: &CaseState,
+        p: usize,
+        facts: &CycleFacts,
+        ticket: &Arc<str>,
+        judged: Instant,
+        actions: &mut Vec<Action>,
+    ) -> Verdict {
+        actions.clear();
+        let mut verdict = resolve(facts, &self.plans[p], ticket, judged, actions);
+        verdict.case_closed = case.closed.is_some();
+        verdict
     }
 }
 

@@ -11,7 +11,8 @@
 //! - [`obligation`]: obligations triggered by a target's missed periods (`require EVENT within
 //!   D after TARGET missed`);
 //! - [`duty`], [`window`]: the findings of `every` and `window` clauses on one case;
-//! - [`tally`]: the evaluator's per (clause, period, group) state and the records it emits;
+//! - [`tally`]: the evaluator's per (clause, period, group) state, and (`tally::finish`) the
+//!   records it emits at the end;
 //! - [`draw`]: the documented, reproducible sample draw;
 //! - [`records`]: the records;
 //! - [`report`]: the period report (human table, JSON, CSV).
