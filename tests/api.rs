@@ -704,3 +704,81 @@ fn a_snapshot_holds_no_instant_as_text_and_restores_to_the_same_report() {
         .expect("P is judged at the end");
     assert!(matches!(p, Record::Verdict(_)), "{p:?}");
 }
+
+/// A host asking about one ticket forks only what the ticket's records come of
+/// (`Engine::fork_ticket`): at any point of a dense stream, for every ticket, what finishing
+/// that copy gives about the ticket is what finishing a whole fork gives about it. The
+/// retention of two days makes cases settle with clocks still running (judged at the end),
+/// and quiet cases rest as bytes; the window keeps events waiting.
+#[test]
+fn a_fork_for_one_ticket_judges_it_as_a_whole_fork_does() {
+    let set = every_policy();
+    let gen = pledge::gen::GenOptions {
+        cases: 600,
+        seed: 5,
+        days: 12,
+        shuffle: 0.02,
+        max_displacement: 30,
+        ..pledge::gen::GenOptions::default()
+    }
+    .dense();
+    let mut stream = Vec::new();
+    pledge::gen::generate(&gen, &mut stream).expect("generates");
+    let lines: Vec<&[u8]> = stream
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let opts = Options::default()
+        .reorder_window(Duration::hours(1))
+        .retain(Duration::days(2));
+    let mut engine = Engine::new(&set, &opts);
+    let mut tickets = std::collections::BTreeSet::new();
+    let mut compared = 0;
+    let cuts = [lines.len() / 3, 2 * lines.len() / 3, lines.len()];
+    let mut next = 0;
+    for cut in cuts {
+        for line in &lines[next..cut] {
+            engine.push_json(line);
+            if let Some(t) = serde_json::from_slice::<Value>(line)
+                .ok()
+                .and_then(|v| v["ticket"].as_str().map(String::from))
+            {
+                tickets.insert(t);
+            }
+        }
+        next = cut;
+        let mut whole: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        // A case's own records: a recurrence is found among several cases, and its record is
+        // not one of them.
+        let own = |r: &Record| {
+            matches!(
+                r,
+                Record::Verdict(_) | Record::Action(_) | Record::Finding(_)
+            )
+        };
+        for r in engine.fork().finish().records {
+            if let Some(t) = r.ticket().filter(|_| own(&r)) {
+                let json = serde_json::to_string(&r).expect("json");
+                whole.entry(t.to_string()).or_default().push(json);
+            }
+        }
+        assert!(!whole.is_empty());
+        for t in &tickets {
+            let one: Vec<String> = engine
+                .fork_ticket(t)
+                .finish_ticket(t)
+                .records
+                .iter()
+                .filter(|r| own(r))
+                .map(|r| serde_json::to_string(r).expect("json"))
+                .collect();
+            assert_eq!(
+                &one,
+                whole.get(t).unwrap_or(&Vec::new()),
+                "{t} at line {cut}"
+            );
+            compared += one.len();
+        }
+    }
+    assert!(compared > 1000, "{compared} records compared");
+}

@@ -522,6 +522,27 @@ impl Engine {
         }
     }
 
+    /// [`Engine::fork`] for a host that asks about one ticket: a copy whose
+    /// [`Engine::finish_ticket`] of `ticket` gives what a whole fork's does, at the cost of
+    /// that ticket's case rather than of every case kept (its other records are not to be
+    /// relied on: it holds no other case).
+    pub fn fork_ticket(&self, ticket: &str) -> Engine {
+        let owner = Arc::clone(self.cell.borrow_owner());
+        let cell = Cell::new(owner, |policies| {
+            self.cell
+                .borrow_dependent()
+                .fork_ticket(policies, Records::default(), ticket)
+        });
+        Engine {
+            cell,
+            zone: self.zone,
+            read: self.read.clone(),
+            lines: self.lines,
+            stats: self.stats,
+            explained: None,
+        }
+    }
+
     /// [`Engine::fork`] as an evaluator writing to `sink` (the agenda's, say), for a host that
     /// judges as of now into something else than records. `policies` are the engine's own
     /// (those of the [`PolicySet`] it was made with).

@@ -69,6 +69,69 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         copy
     }
 
+    /// [`Evaluator::fork`] narrowed to what the records about `ticket` come of, for a host
+    /// that asks about one ticket: its case (awake, whether it rests here or not), its
+    /// cycles and notifications settled with the end's `now` to come, the events still
+    /// waiting out the reorder window and the cases they are for, and everything that is not
+    /// per case (periods, alert periods, the settling queue, the settled tickets). Every
+    /// verdict, action and finding naming a ticket comes of its own case and of those, so
+    /// finishing the copy gives the records about `ticket` that finishing a whole fork gives,
+    /// at the cost of one case rather than of every case kept.
+    pub(crate) fn fork_ticket<'q, T: Sink>(
+        &self,
+        policies: &'q [Policy],
+        sink: T,
+        ticket: &str,
+    ) -> Evaluator<'q, T> {
+        debug_assert!(std::ptr::eq(policies, self.policies));
+        let mut copy =
+            Evaluator::with_relevance(policies, self.opts.clone(), sink, self.relevance.clone());
+        copy.in_order = self.in_order.clone();
+        copy.waiting = self.waiting.clone();
+        copy.arrivals = self.arrivals;
+        copy.case_attrs = self.case_attrs.clone();
+        let mut keys: Vec<TicketKey> = std::iter::once(TicketKey::of(ticket))
+            .chain(self.in_order.iter().map(|w| w.key))
+            .chain(self.waiting.iter().map(|w| w.0.key))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let case = match self.cases.get(&key) {
+                Some(case) => Some(Arc::clone(case)),
+                // As [`Evaluator::wake`] wakes it.
+                None => self.dormant.get(key).and_then(|held| {
+                    let (settles, bytes) = held.resting().split();
+                    let mut case = postcard::from_bytes::<CaseState>(bytes).ok()?;
+                    case.settle_queued = settles;
+                    Some(Arc::new(case))
+                }),
+            };
+            if let Some(case) = case {
+                copy.cases.insert(key, case);
+            }
+        }
+        copy.settling = self.settling.clone();
+        copy.finished = self.finished.clone();
+        copy.watermark = self.watermark;
+        for d in self.deferred.chunks.iter().flatten() {
+            if &*d.ticket == ticket {
+                copy.deferred.push(d.clone());
+            }
+        }
+        copy.summary = self.summary.clone();
+        copy.periods.copy_from(&self.periods);
+        copy.deferred_notices = self
+            .deferred_notices
+            .iter()
+            .filter(|(t, _)| &**t == ticket)
+            .cloned()
+            .collect();
+        copy.partition = self.partition;
+        copy.shadow = self.fork_shadow(policies);
+        copy
+    }
+
     /// Remembers that a case changed (or settled), when changes are tracked.
     pub(super) fn mark_changed(&mut self, key: TicketKey) {
         if let Some(changed) = self.changed.as_mut() {

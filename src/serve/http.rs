@@ -295,9 +295,10 @@ fn case(shared: &Shared, ticket: &str) -> Result<Answer, String> {
         let why = (!events.is_empty())
             .then(|| engine.explain_events(ticket, &events))
             .flatten();
-        // A case kept is judged as of now; so is a settled one's cycle still running.
+        // A case kept is judged as of now; so is a settled one's cycle still running. The
+        // copy holds what the ticket's records come of, not every case kept.
         let judged = why.is_some() || engine.settled_awaiting_now(ticket);
-        (why, judged.then(|| engine.fork()))
+        (why, judged.then(|| engine.fork_ticket(ticket)))
     };
     if let Some(fork) = fork {
         lines.extend(
