@@ -47,6 +47,18 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// `policies` are the evaluator's own (the same slice, which a host holding them in
     /// another owner borrows anew).
     pub(crate) fn fork<'q, T: Sink>(&self, policies: &'q [Policy], sink: T) -> Evaluator<'q, T> {
+        let mut copy = self.fork_but_cases(policies, sink);
+        copy.cases = self.cases.clone();
+        copy.dormant = self.dormant.clone();
+        copy.deferred = self.deferred.clone();
+        copy.deferred_notices = self.deferred_notices.clone();
+        copy.alarms = self.alarms.clone();
+        copy
+    }
+
+    /// A copy of all but what is kept per case: the cases (awake and at rest), and what
+    /// settled cases left for the end (`deferred`, `deferred_notices`).
+    fn fork_but_cases<'q, T: Sink>(&self, policies: &'q [Policy], sink: T) -> Evaluator<'q, T> {
         debug_assert!(std::ptr::eq(policies, self.policies));
         let mut copy =
             Evaluator::with_relevance(policies, self.opts.clone(), sink, self.relevance.clone());
@@ -54,16 +66,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         copy.waiting = self.waiting.clone();
         copy.arrivals = self.arrivals;
         copy.case_attrs = self.case_attrs.clone();
-        copy.cases = self.cases.clone();
         copy.settling = self.settling.clone();
-        copy.dormant = self.dormant.clone();
         copy.finished = self.finished.clone();
         copy.watermark = self.watermark;
-        copy.deferred = self.deferred.clone();
         copy.summary = self.summary.clone();
         copy.periods.copy_from(&self.periods);
-        copy.deferred_notices = self.deferred_notices.clone();
-        copy.alarms = self.alarms.clone();
         copy.partition = self.partition;
         copy.shadow = self.fork_shadow(policies);
         copy
@@ -83,13 +90,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         sink: T,
         ticket: &str,
     ) -> Evaluator<'q, T> {
-        debug_assert!(std::ptr::eq(policies, self.policies));
-        let mut copy =
-            Evaluator::with_relevance(policies, self.opts.clone(), sink, self.relevance.clone());
-        copy.in_order = self.in_order.clone();
-        copy.waiting = self.waiting.clone();
-        copy.arrivals = self.arrivals;
-        copy.case_attrs = self.case_attrs.clone();
+        let mut copy = self.fork_but_cases(policies, sink);
         let mut keys: Vec<TicketKey> = std::iter::once(TicketKey::of(ticket))
             .chain(self.in_order.iter().map(|w| w.key))
             .chain(self.waiting.iter().map(|w| w.0.key))
@@ -111,24 +112,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 copy.cases.insert(key, case);
             }
         }
-        copy.settling = self.settling.clone();
-        copy.finished = self.finished.clone();
-        copy.watermark = self.watermark;
         for d in self.deferred.chunks.iter().flatten() {
             if &*d.ticket == ticket {
                 copy.deferred.push(d.clone());
             }
         }
-        copy.summary = self.summary.clone();
-        copy.periods.copy_from(&self.periods);
         copy.deferred_notices = self
             .deferred_notices
             .iter()
             .filter(|(t, _)| &**t == ticket)
             .cloned()
             .collect();
-        copy.partition = self.partition;
-        copy.shadow = self.fork_shadow(policies);
         copy
     }
 
