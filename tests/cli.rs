@@ -556,6 +556,68 @@ fn a_date_outside_the_holiday_data_is_a_warning_not_a_silent_guess() {
     // Inside the data, no warning.
     let out = check_example(&[]);
     assert!(!stdout(&out).contains("warning:"));
+    // Every command that judges the stream warns, on standard error; the report's JSON and
+    // page list it too.
+    let warning = "warning: calendar `office` has no holiday data for 2027; verdicts there count \
+                   ordinary weekdays only";
+    for args in [
+        &["report", "policies/complaints.pledge", "--events", "-"][..],
+        &[
+            "report",
+            "policies/complaints.pledge",
+            "--events",
+            "-",
+            "--format",
+            "csv",
+        ],
+        &["agenda", "policies/complaints.pledge", "--events", "-"],
+    ] {
+        let out = pledge().args(args).write_stdin(stream).output().unwrap();
+        assert!(stderr(&out).contains(warning), "{args:?}: {}", stderr(&out));
+    }
+    let out = pledge()
+        .args([
+            "report",
+            "policies/complaints.pledge",
+            "--events",
+            "-",
+            "--format",
+            "json",
+        ])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    let report: Json = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["uncovered"],
+        serde_json::json!([{"calendar": "office", "year": 2027}])
+    );
+    let out = pledge()
+        .args([
+            "report",
+            "policies/complaints.pledge",
+            "--events",
+            "-",
+            "--format",
+            "html",
+        ])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains(&format!("<p class=\"warning\">{warning}</p>")));
+    let out = pledge()
+        .args([
+            "report",
+            "--events",
+            "examples/service-desk.jsonl",
+            "--format",
+            "json",
+        ])
+        .arg("policies/customer-requests.pledge")
+        .output()
+        .unwrap();
+    let report: Json = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["uncovered"], serde_json::json!([]));
 }
 
 #[test]

@@ -94,12 +94,7 @@ pub fn run(args: AgendaArgs) -> Outcome {
     let Some(now) = checked.summary.now else {
         return usage("no events and no `--now`: there is no instant to draw the agenda at");
     };
-    if checked.summary.rejected > 0 {
-        eprintln!(
-            "warning: {} input records were rejected; run `pledge check` to see them",
-            checked.summary.rejected
-        );
-    }
+    super::periods::warn_of(&checked.summary);
     let agenda = checked.sink.into_agenda(now);
     let text = match args.format {
         AgendaFormat::Human => render_human(&agenda, args.color.stdout(), args.limit),

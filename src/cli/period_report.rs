@@ -171,7 +171,14 @@ pub(crate) fn render(
     let text = match format {
         PeriodReportFormat::Human | PeriodReportFormat::Html => report.render_human(),
         PeriodReportFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+            let mut json = report.to_json();
+            // As `pledge check --format json` lists them in its summary.
+            json["uncovered"] = summary
+                .uncovered
+                .iter()
+                .map(|(calendar, year)| serde_json::json!({"calendar": &**calendar, "year": year}))
+                .collect();
+            let mut s = serde_json::to_string_pretty(&json).unwrap_or_default();
             s.push('\n');
             s
         }

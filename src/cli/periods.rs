@@ -52,12 +52,7 @@ pub fn evaluate(
             eprintln!("error: cannot read `{name}`: {e}");
             Outcome::Io
         })?;
-    if summary.rejected > 0 {
-        eprintln!(
-            "warning: {} input records were rejected; run `pledge check` to see them",
-            summary.rejected
-        );
-    }
+    warn_of(&summary);
     Ok((summary, sink))
 }
 
@@ -91,12 +86,7 @@ pub fn evaluate_into<S: Sink>(
         eprintln!("error: cannot read `{name}`: {e}");
         Outcome::Io
     })?;
-    if checked.summary.rejected > 0 {
-        eprintln!(
-            "warning: {} input records were rejected; run `pledge check` to see them",
-            checked.summary.rejected
-        );
-    }
+    warn_of(&checked.summary);
     Ok((checked.summary, checked.sink))
 }
 
@@ -128,3 +118,21 @@ pub fn print(text: &str) -> Result<(), Outcome> {
 }
 
 pub use super::args::usage;
+
+/// The warnings of a command that judges a stream but does not print `pledge check`'s report:
+/// rejected records, and years its calendars have no holiday data for (verdicts there count
+/// ordinary weekdays only), which `pledge check` prints in its report.
+pub(crate) fn warn_of(summary: &Summary) {
+    if summary.rejected > 0 {
+        eprintln!(
+            "warning: {} input records were rejected; run `pledge check` to see them",
+            summary.rejected
+        );
+    }
+    for (calendar, year) in &summary.uncovered {
+        eprintln!(
+            "warning: {}",
+            crate::report::uncovered_warning(calendar, *year)
+        );
+    }
+}

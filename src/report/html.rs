@@ -261,6 +261,8 @@ pub struct HtmlData {
     pub events: u64,
     pub rejected: u64,
     pub rejected_lines: Vec<RejectedItem>,
+    /// Warnings of years a calendar has no holiday data for ([`super::uncovered_warning`]).
+    pub uncovered: Vec<String>,
     /// Over every deadline, duty and window clause.
     pub total: Cell,
     pub breached: u64,
@@ -512,6 +514,11 @@ impl HtmlData {
             events: summary.accepted,
             rejected: summary.rejected,
             rejected_lines: sink.rejected.clone(),
+            uncovered: summary
+                .uncovered
+                .iter()
+                .map(|(calendar, year)| super::uncovered_warning(calendar, *year))
+                .collect(),
             total,
             breached,
             findings: total.findings,
@@ -597,6 +604,9 @@ impl HtmlData {
             );
         }
         o.push_str("</div>\n");
+        for warning in &self.uncovered {
+            let _ = writeln!(o, "<p class=\"warning\">warning: {}</p>", esc(warning));
+        }
         if !self.rejected_lines.is_empty() {
             o.push_str("<details class=\"rejected\"><summary>Rejected lines</summary><ul>");
             for r in &self.rejected_lines {

@@ -178,10 +178,7 @@ impl HumanReport {
                 "{}",
                 self.paint(
                     "33",
-                    &format!(
-                        "warning: calendar `{calendar}` has no holiday data for {year}; \
-                         verdicts there count ordinary weekdays only"
-                    )
+                    &format!("warning: {}", super::uncovered_warning(calendar, *year))
                 )
             );
         }

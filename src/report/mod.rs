@@ -96,3 +96,12 @@ impl<S: Sink, W: Write> Sink for WithRejects<S, W> {
         self.inner.period(record)
     }
 }
+
+/// What a report says of a year that calendar `calendar` has no holiday data for (after
+/// `warning: `), in every command and format that judges one.
+pub fn uncovered_warning(calendar: &str, year: i32) -> String {
+    format!(
+        "calendar `{calendar}` has no holiday data for {year}; verdicts there count ordinary \
+         weekdays only"
+    )
+}
