@@ -140,13 +140,15 @@ pub enum GenError {
     NoDisplacement,
     #[error("the span must be at least one day")]
     NoDays,
+    #[error("there must be at least one project")]
+    NoProjects,
     #[error("a share of tickets must be between 0 and 1")]
     Share,
     #[error("`{0}-{1:02}-{2:02}` is not a date")]
     Start(i32, u32, u32),
     /// The generator counts days from 1970, and timestamps have four-digit years; follow-ups
     /// come up to a year after the span.
-    #[error("the span must lie between 1970 and the end of 9998: `{0}` plus {1} days does not")]
+    #[error("the span must lie between 1970 and the end of 9998: {1} day(s) from `{0}` do not")]
     Span(chrono::NaiveDate, u32),
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -163,6 +165,9 @@ impl GenOptions {
         if self.days == 0 {
             return Err(GenError::NoDays);
         }
+        if self.projects == Some(0) {
+            return Err(GenError::NoProjects);
+        }
         if self.never_closed_permille > 1000 || self.close_on_resolve_permille > 1000 {
             return Err(GenError::Share);
         }
@@ -170,8 +175,9 @@ impl GenOptions {
         let Some(start) = chrono::NaiveDate::from_ymd_opt(y, m, d) else {
             return Err(GenError::Start(y, m, d));
         };
-        let end = start.checked_add_days(chrono::Days::new(u64::from(self.days)));
-        if y < 1970 || end.is_none_or(|end| chrono::Datelike::year(&end) > 9998) {
+        // The span's last day (`days` is at least 1).
+        let last = start.checked_add_days(chrono::Days::new(u64::from(self.days) - 1));
+        if y < 1970 || last.is_none_or(|last| chrono::Datelike::year(&last) > 9998) {
             return Err(GenError::Span(start, self.days));
         }
         Ok(())

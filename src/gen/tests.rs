@@ -366,6 +366,21 @@ fn bad_options_are_refused() {
         assert!(matches!(got, Err(GenError::Span(..))), "{start:?} {days}");
     }
     assert!(out.is_empty());
+    // A span whose last day is the last of 9998 is within the limit.
+    let last = GenOptions {
+        start: (9998, 12, 31),
+        days: 1,
+        cases: 3,
+        ..GenOptions::default()
+    };
+    assert!(last.validate().is_ok());
+    let two = GenOptions { days: 2, ..last };
+    assert!(matches!(two.validate(), Err(GenError::Span(..))));
+    let none = GenOptions {
+        projects: Some(0),
+        ..GenOptions::default()
+    };
+    assert!(matches!(none.validate(), Err(GenError::NoProjects)));
 }
 
 #[test]
