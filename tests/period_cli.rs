@@ -130,6 +130,31 @@ fn sample_rejects_a_bad_period() {
     assert!(err.contains("`2026-13` is not a period"), "{err}");
 }
 
+/// A period after `now` (the stream ends on 20 March) has no draw yet, and a period without
+/// cases has no group of a clause that groups by project: neither is listed as a draw of a
+/// group `all` of no cases.
+#[test]
+fn sample_lists_no_draw_after_now_nor_a_group_the_clause_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, events) = fixture(dir.path());
+    for period in ["2026-04", "2026-02"] {
+        let args = [
+            "sample",
+            policy.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            "--period",
+            period,
+            "--format",
+            "json",
+        ];
+        let (code, text) = run(&args);
+        assert_eq!(code, Some(0), "{text}");
+        let doc: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["draws"], serde_json::json!([]), "{period}: {text}");
+    }
+}
+
 #[test]
 fn report_in_json_csv_and_human() {
     let dir = tempfile::tempdir().unwrap();

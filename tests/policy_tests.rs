@@ -175,6 +175,8 @@ fn a_bad_test_file_exits_2_with_its_path_and_line() {
         err.contains("`stauts` is not a field of a `verdict` record"),
         "{err}"
     );
+    // Its one `expect` was wrong, and said so: the case does not also "expect nothing".
+    assert!(!err.contains("expects nothing"), "{err}");
 
     // An instant field that could never match: refused, not a test that always fails.
     std::fs::write(
@@ -193,7 +195,10 @@ fn a_bad_test_file_exits_2_with_its_path_and_line() {
     let out = pledge().arg("test").arg(&path).output().expect("runs");
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(err.contains("`due` is not an instant"), "{err}");
+    assert!(
+        err.contains("`due` is not an instant: `garbage`\n"),
+        "{err}"
+    );
     assert!(err.contains(&format!("{name}:6:11")), "{err}");
     assert!(
         err.contains("`stop` is not an instant: an integer, not a date and time"),

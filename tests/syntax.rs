@@ -339,6 +339,38 @@ fn declared_events_extend_the_vocabulary() {
     assert_eq!(p.clauses.len(), 1);
 }
 
+/// A `cite` whose id is a plain word is told what a row id looks like, on the id; a `cite`
+/// with no id before the next line's keyword is still a `cite` with no id.
+#[test]
+fn a_cite_with_a_plain_word_for_its_row_id_says_what_a_row_id_is() {
+    let e = errs(
+        r#"policy "p" {
+  deadline a "t" {
+    cite row1 "seed 000"
+    until contacted
+    within 1 hour
+  }
+}"#,
+    );
+    assert_eq!(e.codes(), vec!["pledge::clause::row_id"]);
+    assert_eq!(e.errors[0].underlined(), Some("row1"));
+    assert!(e.errors[0]
+        .help
+        .as_deref()
+        .is_some_and(|h| h.contains("s000-complaint-contact-1h")));
+    let p = ok(r#"policy "p" {
+  deadline a "t" {
+    cite
+    until contacted
+    within 1 hour
+  }
+}"#);
+    assert_eq!(p.clauses[0].cite.row, None);
+    let p =
+        ok(r#"policy "p" { deadline a { cite s000-x "seed 000" until contacted within 1 hour } }"#);
+    assert_eq!(p.clauses[0].cite.row.as_deref(), Some("s000-x"));
+}
+
 #[test]
 fn duplicate_lines_are_errors() {
     let e = errs(

@@ -386,7 +386,9 @@ fn build(loader: &mut Loader, raw: RawFile, policies: Vec<Policy>, name: &str) -
                 unknown_kind(loader, kind.get_ref(), kind.span());
             }
         }
-        if expect.is_empty() && absent.is_empty() && complete.is_empty() {
+        // Entries that were there but wrong have their own errors: the case expects something.
+        if raw_case.expect.is_empty() && raw_case.absent.is_empty() && raw_case.complete.is_empty()
+        {
             loader.error_help(
                 "pledge::test::empty_case",
                 format!("the case `{case_name}` expects nothing"),
@@ -651,7 +653,10 @@ fn not_an_instant(value: &toml::Value, zone: Tz) -> Option<String> {
             return Some(format!("{a} {kind}, not a date and time"));
         }
     };
-    crate::input::parse_typed_instant(&text, zone).err()
+    // The help of the error says what an instant looks like.
+    crate::input::parse_typed_instant(&text, zone)
+        .err()
+        .map(|_| format!("`{text}`"))
 }
 
 fn unknown_kind(loader: &mut Loader, kind: &str, span: Range<usize>) {

@@ -78,7 +78,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::number => "a number",
         Rule::clock_time => "a time of day (`08:00`)",
         Rule::date => "a date (`2026-05-01`)",
-        Rule::row_id => "a catalogue row id (`s000-complaint-contact-1h`)",
+        Rule::row_id | Rule::plain_row_id => "a catalogue row id (`s000-complaint-contact-1h`)",
         Rule::name => "a name",
         Rule::reserved => "a reserved word",
         Rule::string | Rule::string_inner => "a string (`\"...\"`)",

@@ -291,6 +291,12 @@ pub const ZH: &[(&str, &str)] = &[
     ("the policy names its zone twice", "策略声明了两次时区"),
     ("second zone", "第二个时区"),
     ("keep one `zone` line", "只保留一行 `zone`"),
+    ("`{}` is not a catalogue row id", "`{0}` 不是条款目录的行编号"),
+    ("this id", "此编号"),
+    (
+        "a row id names a row of the clause catalogue: words of letters and digits joined by `-`, like `s000-complaint-contact-1h`",
+        "行编号指向条款目录中的一行：由 `-` 连接的字母和数字，例如 `s000-complaint-contact-1h`",
+    ),
     ("the clause is never effective", "该条款永远不会生效"),
     ("`until` is not after `from`", "`until` 不晚于 `from`"),
     (

@@ -57,7 +57,7 @@ impl PeriodTally<'_> {
                         c.findings += short;
                     }
                     if let Some(spec) = self.draw {
-                        emit_draws(&mut members, i, plan, s, spec, sink);
+                        emit_draws(&mut members, i, plan, s, spec, now, sink);
                     }
                 }
                 ClauseBody::Target(Target {
@@ -159,6 +159,7 @@ fn emit_draws<S: PeriodOut>(
     plan: &PeriodPlan<'_>,
     s: &crate::policy::Sample,
     spec: DrawSpec,
+    now: Option<Instant>,
     sink: &mut S,
 ) {
     let members: BTreeMap<Key, Vec<Arc<str>>> = {
@@ -171,11 +172,14 @@ fn emit_draws<S: PeriodOut>(
             .filter_map(|k| all_members.remove_entry(&k))
             .collect()
     };
-    // Every clause period overlapping the requested one is listed, populated or not.
+    // Every clause period overlapping the requested one is listed, populated or not, up to
+    // the one containing `now` (as the report lists periods): a period still to come has no
+    // draw yet.
     let mut periods: BTreeSet<CalendarPeriod> = members.keys().map(|k| k.1).collect();
+    let last = now.and_then(|n| CalendarPeriod::containing(s.period, plan.zone, n));
     let mut p = CalendarPeriod::of_date(s.period, spec.period.first_date());
     for _ in 0..MAX_LISTED_PERIODS {
-        if !p.overlaps(&spec.period) {
+        if !p.overlaps(&spec.period) || last.is_some_and(|l| p > l) {
             break;
         }
         periods.insert(p);
@@ -197,7 +201,8 @@ fn emit_draws<S: PeriodOut>(
                 spec.seed,
             )));
         }
-        if !any {
+        // An empty period of a clause that groups has no group to list.
+        if !any && s.group_by.is_empty() {
             sink.period(&PeriodRecord::Draw(draw_record(
                 plan,
                 s,

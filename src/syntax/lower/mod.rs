@@ -357,6 +357,20 @@ impl<'a> Lowerer<'a> {
                     for p in item.into_inner() {
                         match p.as_rule() {
                             Rule::row_id => clause.cite.row = Some(p.as_str().to_string()),
+                            Rule::plain_row_id => {
+                                let id = p.as_str().to_string();
+                                self.err(
+                                    "pledge::clause::row_id",
+                                    Self::span(&p),
+                                    format!("`{id}` is not a catalogue row id"),
+                                    "this id",
+                                )
+                                .set_help(
+                                    "a row id names a row of the clause catalogue: words of \
+                                     letters and digits joined by `-`, like \
+                                     `s000-complaint-contact-1h`",
+                                );
+                            }
                             Rule::string => clause.cite.text = Some(self.string(p)),
                             _ => {}
                         }
