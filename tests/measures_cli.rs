@@ -93,6 +93,21 @@ fn report_shows_measures_in_every_format() {
     assert_eq!(lock["status"], "missed");
     assert_eq!(lock["measure"]["change_permille"], 0);
     assert_eq!(lock["ratio_permille"], Json::Null);
+    // In CSV, a measure's cases are not hits among a total: the columns stay empty, and the
+    // value and its bound are in `detail`.
+    let (_, csv) = run(&[&base[..], &["--format", "csv"]].concat());
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("2026,lock,") && l.contains(",repeat_repairs_35,"))
+        .expect("the lock row");
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[5], "missed", "{row}");
+    assert_eq!(
+        &cells[13..17],
+        ["", "", "", ""],
+        "hits, total, ratio, bound: {row}"
+    );
+    assert!(row.contains("count 2"), "{row}");
     let (_, html) = run(&[&base[..], &["--format", "html"]].concat());
     assert!(
         html.contains("count 2, change +0.0 % against 2 a year earlier, change at most -35.0 %"),

@@ -401,21 +401,49 @@ fn stratified_draws_are_reproducible() {
 
 #[test]
 fn a_draw_of_an_empty_period_is_listed_and_empty() {
-    let p = policy(STRATIFIED);
-    let spec = DrawSpec {
-        period: CalendarPeriod::parse("2026-02").unwrap(),
-        seed: 0,
-    };
-    let c = run_with(
-        &p,
-        stratified_events(false),
-        Some("03-31 12:00"),
-        Some(spec),
-    );
-    let d = draws(&c);
-    assert_eq!(d.len(), 1);
-    assert_eq!((d[0].population, d[0].required), (0, 0));
-    assert!(d[0].drawn.is_empty());
+    // Without groups: one draw of none. By project: no group had a case, so none is listed
+    // (a group `all` the clause does not have would be made up).
+    let ungrouped = STRATIFIED.replace("group by project", "");
+    for (text, listed) in [(ungrouped.as_str(), 1), (STRATIFIED, 0)] {
+        let p = policy(text);
+        let spec = DrawSpec {
+            period: CalendarPeriod::parse("2026-02").unwrap(),
+            seed: 0,
+        };
+        let c = run_with(
+            &p,
+            stratified_events(false),
+            Some("03-31 12:00"),
+            Some(spec),
+        );
+        let d = draws(&c);
+        assert_eq!(d.len(), listed, "{text}");
+        for d in d {
+            assert_eq!((d.population, d.required), (0, 0));
+            assert!(d.drawn.is_empty());
+            assert_eq!(d.group, pledge::period::Group::all());
+        }
+    }
+}
+
+/// A period after `now` has no draw yet, whether the clause groups or not.
+#[test]
+fn a_period_after_now_has_no_draw() {
+    let ungrouped = STRATIFIED.replace("group by project", "");
+    for text in [ungrouped.as_str(), STRATIFIED] {
+        let p = policy(text);
+        let spec = DrawSpec {
+            period: CalendarPeriod::parse("2026-05").unwrap(),
+            seed: 0,
+        };
+        let c = run_with(
+            &p,
+            stratified_events(false),
+            Some("03-31 12:00"),
+            Some(spec),
+        );
+        assert!(draws(&c).is_empty(), "{text}");
+    }
 }
 
 // ---------------------------------------------------------------- targets

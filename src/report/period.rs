@@ -554,8 +554,10 @@ impl PeriodReport {
                 n(r.required, sa),
                 n(r.done, sa),
                 n(r.missing, sa),
-                n(r.hits, ta),
-                n(r.total, ta),
+                // A measuring target's cases are not hits among a total: its value and bound
+                // are in `detail`.
+                n(r.hits, ta && r.measure.is_none()),
+                n(r.total, ta && r.measure.is_none()),
                 r.ratio_permille().map(percent).unwrap_or_default(),
                 r.bound
                     .map(|(_, b)| percent(u64::from(b)))
