@@ -323,30 +323,34 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(summary["accepted"], 5, "{summary}");
 }
 
-/// A case that settled (closed, its retention over) with a clock still running is no longer
-/// kept, yet `GET /cases` gives the verdict `pledge check` gives it: judged as of now.
-#[test]
-fn a_settled_case_with_a_running_clock_is_answered_with_its_verdict() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("desk.pledge");
+/// A service of the desk policy in `dir`, taking events over HTTP with the token `s3cret`
+/// and committing every 20 ms, with `extra` options.
+fn desk_service(dir: &std::path::Path, extra: &[&str]) -> Service {
+    let policy = dir.join("desk.pledge");
     std::fs::write(&policy, DESK).expect("policy");
-    let state = dir.path().join("state");
-    let token_file = dir.path().join("token");
+    let state = dir.join("state");
+    let token_file = dir.join("token");
     std::fs::write(&token_file, "s3cret\n").expect("token");
-    let args = [
+    let mut args = vec![
         policy.to_str().unwrap(),
         "--state",
         state.to_str().unwrap(),
         "--post",
         "--token-file",
         token_file.to_str().unwrap(),
-        "--now-from-events",
-        "--retain",
-        "2d",
         "--commit-ms",
         "20",
     ];
-    let service = Service::start(&args);
+    args.extend_from_slice(extra);
+    Service::start(&args)
+}
+
+/// A case that settled (closed, its retention over) with a clock still running is no longer
+/// kept, yet `GET /cases` gives the verdict `pledge check` gives it: judged as of now.
+#[test]
+fn a_settled_case_with_a_running_clock_is_answered_with_its_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let service = desk_service(dir.path(), &["--now-from-events", "--retain", "2d"]);
     let (url, tok) = (service.url.clone(), Some("s3cret"));
     let body = [
         event("A", 2, "10:00", "opened", r#""kind":"complaint""#),
@@ -382,22 +386,7 @@ fn a_settled_case_with_a_running_clock_is_answered_with_its_verdict() {
 #[test]
 fn a_duplicate_names_its_first_line_as_the_body_numbers_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("desk.pledge");
-    std::fs::write(&policy, DESK).expect("policy");
-    let state = dir.path().join("state");
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").expect("token");
-    let args = [
-        policy.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--post",
-        "--token-file",
-        token_file.to_str().unwrap(),
-        "--commit-ms",
-        "20",
-    ];
-    let service = Service::start(&args);
+    let service = desk_service(dir.path(), &[]);
     let (url, tok) = (service.url.clone(), Some("s3cret"));
     let with_id = |ticket: &str, hm: &str, kind: &str, id: &str| {
         format!(

@@ -502,11 +502,26 @@ impl Engine {
     /// (it finishes the copy) while the engine goes on; a host that stores the kept events
     /// itself (the service's store) keeps them for the engine, not for the copy.
     pub fn fork(&self) -> Engine {
+        let explained = self.explained.as_ref().map(|e| Explained {
+            events: e.events.clone(),
+            since_prune: e.since_prune,
+            outside: None,
+        });
+        self.copied(explained, |running, policies| {
+            running.fork(policies, Records::default())
+        })
+    }
+
+    /// A copy of the engine around the evaluator `copy` makes of this one's, for the same
+    /// policies.
+    fn copied(
+        &self,
+        explained: Option<Explained>,
+        copy: impl for<'q> FnOnce(&Running<'_>, &'q [Policy]) -> Running<'q>,
+    ) -> Engine {
         let owner = Arc::clone(self.cell.borrow_owner());
         let cell = Cell::new(owner, |policies| {
-            self.cell
-                .borrow_dependent()
-                .fork(policies, Records::default())
+            copy(self.cell.borrow_dependent(), policies)
         });
         Engine {
             cell,
@@ -514,11 +529,7 @@ impl Engine {
             read: self.read.clone(),
             lines: self.lines,
             stats: self.stats,
-            explained: self.explained.as_ref().map(|e| Explained {
-                events: e.events.clone(),
-                since_prune: e.since_prune,
-                outside: None,
-            }),
+            explained,
         }
     }
 
@@ -527,20 +538,9 @@ impl Engine {
     /// that ticket's case rather than of every case kept (its other records are not to be
     /// relied on: it holds no other case).
     pub fn fork_ticket(&self, ticket: &str) -> Engine {
-        let owner = Arc::clone(self.cell.borrow_owner());
-        let cell = Cell::new(owner, |policies| {
-            self.cell
-                .borrow_dependent()
-                .fork_ticket(policies, Records::default(), ticket)
-        });
-        Engine {
-            cell,
-            zone: self.zone,
-            read: self.read.clone(),
-            lines: self.lines,
-            stats: self.stats,
-            explained: None,
-        }
+        self.copied(None, |running, policies| {
+            running.fork_ticket(policies, Records::default(), ticket)
+        })
     }
 
     /// [`Engine::fork`] as an evaluator writing to `sink` (the agenda's, say), for a host that
