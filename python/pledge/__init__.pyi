@@ -107,6 +107,9 @@ class Engine:
     def fork(self) -> "Engine":
         """A copy made in memory (``restore(snapshot())``, far cheaper): finish it to judge
         as of now while this engine goes on."""
+    def judge(self, ticket: str) -> List[Record]:
+        """What finishing now would add about one ticket (``fork().finish()``'s records about
+        it), at the cost of that ticket's case alone; the engine goes on."""
     def explain(self, ticket: str) -> Optional[str]:
         """What the REPL's ``:why TICKET all`` says about a kept ticket (with ``explain=True``)."""
     @property

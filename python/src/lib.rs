@@ -652,6 +652,15 @@ impl Engine {
         })
     }
 
+    /// What a check ending now would add about one ticket: the records (dicts) that finishing
+    /// a fork would give about it, at the cost of that ticket's case rather than of every case
+    /// kept. Records already returned by `push`, `extend` or `advance` are not repeated; a
+    /// ticket the engine keeps no case of gives none. The engine goes on unchanged.
+    fn judge<'py>(&mut self, py: Python<'py>, ticket: &str) -> PyResult<Bound<'py, PyList>> {
+        let report = self.running()?.fork_ticket(ticket).finish_ticket(ticket);
+        records_to_py(py, &report.records)
+    }
+
     /// What the REPL's `:why TICKET all` says about a ticket the engine keeps (made with
     /// `explain=True`); None otherwise.
     fn explain(&mut self, ticket: &str) -> PyResult<Option<String>> {

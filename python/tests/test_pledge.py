@@ -316,6 +316,29 @@ def test_a_fork_judges_as_of_now_and_leaves_the_engine_going_on(generated):
         engine.fork()
 
 
+def test_judging_one_ticket_gives_what_a_whole_fork_says_of_it(generated):
+    policies = [pledge.Policy.from_file(p) for p in sorted((ROOT / "policies").glob("*.pledge"))]
+    events = json_lines(generated)
+    engine = pledge.Engine(policies)
+    engine.extend(events[: len(events) // 2])
+    now = engine.fork().finish()["records"]
+    tickets = sorted({e["ticket"] for e in events[: len(events) // 2]})
+    judged = 0
+    for ticket in tickets[:: max(1, len(tickets) // 40)]:
+        about = [r for r in now if r.get("ticket") == ticket]
+        assert engine.judge(ticket) == about, ticket
+        judged += bool(about)
+    assert judged > 5
+    assert engine.judge("no such ticket") == []
+    # The engine goes on: judging changed nothing.
+    rest = engine.extend(events[len(events) // 2 :]) + engine.finish()["records"]
+    plain = pledge.Engine(policies)
+    plain.extend(events[: len(events) // 2])
+    assert rest == plain.extend(events[len(events) // 2 :]) + plain.finish()["records"]
+    with pytest.raises(RuntimeError, match="finished"):
+        engine.judge(tickets[0])
+
+
 def test_an_explaining_engine_says_why():
     engine = pledge.Engine(pledge.Policy.from_text(DESK), explain=True)
     engine.push(opened("T-1", "2026-03-02T09:00:00+08:00"))
