@@ -244,12 +244,73 @@ fn syntax_errors_in_several_clauses_are_all_reported() {
 }"#,
     );
     assert_eq!(e.errors.len(), 2, "{}", render(&e, false));
-    assert!(e
-        .codes()
-        .iter()
-        .all(|c| *c == "pledge::syntax::unexpected_token"));
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::syntax::unexpected_token",
+            "pledge::syntax::single_equals"
+        ]
+    );
     assert_eq!(e.errors[0].underlined(), Some("hourz"));
     assert_eq!(e.errors[1].underlined(), Some("="));
+}
+
+/// Slips of a Chinese input method: full-width characters where the language wants ASCII, and
+/// a single `=` in a condition, are named as such (in either language), not answered with
+/// the list of everything the grammar would take there.
+#[test]
+fn full_width_characters_and_a_single_equals_are_named() {
+    let e = errs(
+        r#"policy "desk" {
+  deadline a "投诉1小时内联系" {
+    when kind == “complaint”
+    until contacted
+    within 1 hour
+  }
+  deadline b "维修" {
+    when kind == "repair"
+    until resolved
+    within ８ hours
+  }
+  deadline c "维修（中）" {
+    when severity = "medium"
+    until resolved
+    within 3 days
+  }
+  deadline d（"x"） {
+    until resolved
+    within 3 days
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::syntax::full_width",
+            "pledge::syntax::full_width",
+            "pledge::syntax::single_equals",
+            "pledge::syntax::full_width",
+        ],
+        "{}",
+        render(&e, false)
+    );
+    let underlined: Vec<_> = e.errors.iter().map(|d| d.underlined()).collect();
+    assert_eq!(underlined, [Some("“"), Some("８"), Some("="), Some("（")]);
+    insta::assert_snapshot!(render(&e, false));
+    let zh = pledge::syntax::messages::localize(&e, pledge::syntax::messages::Lang::Zh);
+    insta::assert_snapshot!("full_width_zh", render(&zh, false));
+}
+
+#[test]
+fn a_double_equals_and_full_width_text_in_strings_are_no_slip() {
+    ok(r#"policy "desk" {
+  allow missing_cite
+  deadline a "投诉：１小时内“联系”" {
+    when kind == "complaint（投诉）"
+    until contacted
+    within 1 hour
+  }
+}"#);
 }
 
 #[test]

@@ -219,6 +219,47 @@ pub(crate) fn from_pest(
     } else {
         format!("expected {}, found {found_text}", join_or(&expected))
     };
+    let here = text.get(pos..).and_then(|t| t.chars().next());
+    // A quality officer types with a Chinese input method on: its full-width characters, and
+    // a single `=`, are the commonest slips, and a list of everything the grammar would take
+    // next does not name them.
+    if let Some((wide, ascii)) = here.and_then(|c| Some((c, half_width(c)?))) {
+        let span = Span {
+            start: pos,
+            end: pos + wide.len_utf8(),
+        };
+        return PolicyDiagnostic::error(
+            source,
+            "pledge::syntax::full_width",
+            format!("`{wide}` is a full-width character; its half-width form is `{ascii}`"),
+        )
+        .label(span, "full-width")
+        .help(
+            "switch the input method to half-width (English) punctuation outside strings; \
+             Chinese text belongs inside `\"...\"`",
+        );
+    }
+    if here == Some('=')
+        && !text[pos..].starts_with("==")
+        && expected.contains(&describe(Rule::cmp_op))
+    {
+        return PolicyDiagnostic::error(
+            source,
+            "pledge::syntax::single_equals",
+            "`=` is not a comparison",
+        )
+        .label(
+            Span {
+                start: pos,
+                end: pos + 1,
+            },
+            "write `==`",
+        )
+        .help(
+            "conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`, \
+             e.g. `when kind == \"repair\"`",
+        );
+    }
     let non_ascii_name =
         expected.contains(&"a name") && found.chars().next().is_some_and(|c| !c.is_ascii());
     let (code, help) = if pos >= text.len() {
@@ -248,6 +289,21 @@ pub(crate) fn from_pest(
             },
         )
         .help(help)
+}
+
+/// The ASCII character the language wants where a Chinese input method typed `c`: full-width
+/// forms (`＝`, `８`, `（`, `：`, `，`), typographic quotes and the ideographic comma and space.
+fn half_width(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '“' | '”' | '‘' | '’' | '「' | '」' => Some('"'),
+        '、' => Some(','),
+        '。' => Some('.'),
+        '【' => Some('['),
+        '】' => Some(']'),
+        '\u{3000}' => Some(' '),
+        _ => None,
+    }
 }
 
 fn next_char_len(text: &str, pos: usize) -> usize {

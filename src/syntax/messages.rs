@@ -66,6 +66,21 @@ pub const ZH: &[(&str, &str)] = &[
         "names are ASCII letters, digits and `_` (e.g. `complaint_contact`); put Chinese text in the title string",
         "名称只能由 ASCII 字母、数字和 `_` 组成（如 `complaint_contact`）；中文请写在标题字符串中",
     ),
+    (
+        "`{}` is a full-width character; its half-width form is `{}`",
+        "`{0}` 是全角字符；其半角形式为 `{1}`",
+    ),
+    ("full-width", "全角字符"),
+    ("write `{}`", "请写 `{0}`"),
+    (
+        "switch the input method to half-width (English) punctuation outside strings; Chinese text belongs inside `\"...\"`",
+        "字符串之外请将输入法切换为半角（英文）标点；中文写在 `\"...\"` 之内",
+    ),
+    ("`=` is not a comparison", "`=` 不是比较运算符"),
+    (
+        "conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`, e.g. `when kind == \"repair\"`",
+        "条件的比较运算符为 `==`、`!=`、`<`、`<=`、`>`、`>=` 或 `in [...]`，例如 `when kind == \"repair\"`",
+    ),
     ("condition is nested too deeply", "条件嵌套过深"),
     ("more than {} levels deep here", "此处嵌套超过 {0} 层"),
     (
