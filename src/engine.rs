@@ -942,7 +942,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 .cases
                 .get(&key)
                 .filter(|c| c.closed.is_some() || self.may_idle_out(c))
-                .map(|c| c.settles_at(&self.opts, self.retention(c)));
+                .map(|c| self.settles(c));
             match due {
                 // (Earlier than planned when an `updated` took a long warranty window off it.)
                 Some(due) if due <= when => {

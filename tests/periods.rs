@@ -281,6 +281,59 @@ fn checks_count_within_the_lag_and_not_after() {
     assert_eq!(s[1].status, SampleStatus::Empty);
 }
 
+/// A closed case is kept until its sample's period ends and the lag runs out, however long
+/// after `closed` that is: a check late in a quarter counts, whatever other tickets moved the
+/// stream on meanwhile (with the default 30-day retention alone it was rejected as after the
+/// retention when another ticket's event came between, and counted when none did).
+#[test]
+fn a_check_late_in_a_long_period_counts_for_a_case_closed_early() {
+    let p = policy(
+        r#"  sample quarterly "management checks every complaint followed up, each quarter" {
+    when kind == "complaint"
+    having revisited
+    ratio 100% by management_dept per quarter
+    lag 7 days
+  }"#,
+    );
+    let case = |check: &str| {
+        vec![
+            ev("A", "01-05 09:00", "opened", &[("kind", "complaint")]),
+            ev("A", "01-06 09:00", "revisited", &[("by", "supervisor")]),
+            ev("A", "01-06 10:00", "closed", &[]),
+            // Another ticket moves the stream on, past A's 30 days of retention.
+            ev("B", "02-20 09:00", "opened", &[("kind", "inquiry")]),
+            ev("A", check, "spot_checked", &[("by", "management_dept")]),
+        ]
+    };
+    // 73 days after `closed`, in the quarter.
+    let c = run(&p, case("03-20 09:00"), Some("04-10 12:00"));
+    assert!(c.rejected.is_empty(), "{:?}", c.rejected);
+    let s = samples(&c);
+    assert_eq!((s[0].period.label().as_str(), s[0].done), ("2026-Q1", 1));
+    assert_eq!(s[0].status, SampleStatus::Met);
+    // In the lag, the last instant of it.
+    let c = run(&p, case("04-07 23:59"), Some("04-10 12:00"));
+    assert!(c.rejected.is_empty(), "{:?}", c.rejected);
+    assert_eq!(samples(&c)[0].status, SampleStatus::Met);
+    // At the end of the lag: too late for the sample.
+    let c = run(&p, case("04-08 00:00"), Some("04-10 12:00"));
+    assert_eq!(
+        (samples(&c)[0].done, samples(&c)[0].status),
+        (0, SampleStatus::Short)
+    );
+    // After it, once the stream has moved on: the case has settled by then.
+    let mut events = case("04-09 13:00");
+    events.insert(4, ev("B", "04-09 12:00", "updated", &[]));
+    let c = run(&p, events, Some("04-10 12:00"));
+    assert_eq!(c.rejected.len(), 1);
+    assert!(
+        c.rejected[0].reason.contains("after its case was settled"),
+        "{}",
+        c.rejected[0].reason
+    );
+    assert_eq!(samples(&c)[0].status, SampleStatus::Short);
+}
+
 #[test]
 fn a_period_with_no_population() {
     let p = policy(MONTHLY_CHECK);

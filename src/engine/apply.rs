@@ -63,7 +63,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    let settles = case.settles_at(&self.opts, self.retention(case));
+                    let settles = self.settles(case);
                     if case.settle_queued != Some(settles) {
                         self.settling.push(settles, key);
                         case.settle_queued = Some(settles);

@@ -333,6 +333,27 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             .fold(self.opts.retain, Duration::max)
     }
 
+    /// When the case settles (see [`CaseState::settles_at`]), with its [`Self::retention`];
+    /// a closed case no earlier than the end of a sample's period plus its lag when it is a
+    /// member of that sample, so that a check may come until then, however long the period.
+    pub(super) fn settles(&self, case: &CaseState) -> Instant {
+        let at = case.settles_at(&self.opts, self.retention(case));
+        if case.closed.is_none()
+            || case.digest.is_none()
+            || !self
+                .periods
+                .may_sample(case.attrs.get(crate::eval::case::GUARD_ATTR))
+        {
+            return at;
+        }
+        let kept = case.digest.as_deref().cloned().unwrap_or_default();
+        let events = digest_events(kept, &case.ticket);
+        let view = CaseView::from_parts(&events, &case.attrs, case.opened);
+        self.periods
+            .sample_hold(&view)
+            .map_or(at, |hold| at.max(hold))
+    }
+
     /// The longest any case is kept after `closed`.
     pub(super) fn longest_retention(&self) -> Duration {
         self.long_windows
@@ -494,34 +515,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             }
         }
         running.sort_by_key(|f| (f.plan, f.cycle));
-        let ticket_inline = case.ticket.clone();
         let kept = case.digest.take().map(|d| *d).unwrap_or_default();
-        let mut digest: Vec<Event> = kept
-            .events
-            .into_iter()
-            .map(|k| Event {
-                ticket: ticket_inline.clone(),
-                at: k.at,
-                kind: k.kind,
-                id: None,
-                attrs: k.attrs,
-                line: 0,
-            })
-            .collect();
-        digest.sort_by(Event::canonical_cmp);
-        if let Some((at, kind)) = kept.last {
-            let is_last = |e: &Event| e.at == at && e.kind == kind;
-            if !digest.last().is_some_and(is_last) {
-                digest.push(Event {
-                    ticket: case.ticket.clone(),
-                    at,
-                    kind,
-                    id: None,
-                    attrs: Attrs::new(),
-                    line: 0,
-                });
-            }
-        }
+        let digest = digest_events(kept, &case.ticket);
         let view = CaseView::from_parts(&digest, &case.attrs, case.opened);
         self.periods.case(
             &ticket,
@@ -550,6 +545,38 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         };
         self.records_of_case(&ticket, &view, record_now);
     }
+}
+
+/// The events a case's digest kept for its notification and period clauses, in canonical
+/// order (what a [`CaseView`] of them reads), its latest event last.
+fn digest_events(kept: Digest, ticket: &InlineStr) -> Vec<Event> {
+    let mut digest: Vec<Event> = kept
+        .events
+        .into_iter()
+        .map(|k| Event {
+            ticket: ticket.clone(),
+            at: k.at,
+            kind: k.kind,
+            id: None,
+            attrs: k.attrs,
+            line: 0,
+        })
+        .collect();
+    digest.sort_by(Event::canonical_cmp);
+    if let Some((at, kind)) = kept.last {
+        let is_last = |e: &Event| e.at == at && e.kind == kind;
+        if !digest.last().is_some_and(is_last) {
+            digest.push(Event {
+                ticket: ticket.clone(),
+                at,
+                kind,
+                id: None,
+                attrs: Attrs::new(),
+                line: 0,
+            });
+        }
+    }
+    digest
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use crate::eval::case::{CaseView, ClauseGuard, CycleFacts};
 use crate::eval::{ClauseRef, Finding, Status, Summary, Verdict};
 use crate::event::Instant;
 use crate::policy::{Clause, ClauseBody, Measure, PeriodUnit, Policy, Target};
-use crate::value::Attrs;
+use crate::value::{Attrs, Value};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -277,6 +277,33 @@ impl<'p> PeriodTally<'p> {
         for state in self.repeats.values_mut() {
             state.log = Some(Vec::new());
         }
+    }
+
+    /// Whether a sampling clause may apply to a case whose guard attribute is `kind`: only then
+    /// can [`PeriodTally::sample_hold`] hold it.
+    pub(crate) fn may_sample(&self, kind: Option<&Value>) -> bool {
+        self.plans
+            .iter()
+            .any(|p| matches!(p.clause.body, ClauseBody::Sample(_)) && p.guard.may_hold(kind))
+    }
+
+    /// The latest instant a check may still count for a sample the case is a member of: the
+    /// end of that sample's period plus its lag (SEMANTICS.md: a check counts "within the
+    /// period or the allowed lag"). A closed case is kept until then, so that a check made
+    /// late in a long period is not rejected as after the retention. `None` when it is a
+    /// member of none.
+    pub(crate) fn sample_hold(&self, view: &CaseView<'_>) -> Option<Instant> {
+        self.plans
+            .iter()
+            .filter(|plan| view.may_apply(&plan.guard))
+            .filter_map(|plan| {
+                let ClauseBody::Sample(s) = &plan.clause.body else {
+                    return None;
+                };
+                let m = sample_member(plan.clause, s, plan.zone, view)?;
+                m.period.end(plan.zone)?.checked_add_signed(s.lag)
+            })
+            .max()
     }
 
     /// Whether recurrence rules log (see [`PeriodTally::log_repeats`]).
