@@ -644,8 +644,6 @@ fn the_shipped_policies_are_lint_clean_with_a_known_number_of_allows() {
         [
             "cannot_fail",
             "cannot_fail",
-            "cannot_fail",
-            "cannot_fail",
             "shadowed_clause",
             "shadowed_clause"
         ]

@@ -101,8 +101,9 @@ const APPROXIMATED_ROWS: [&str; 16] = [
 ];
 
 /// Rows whose standard states two checks a clause cannot hold together: a participation
-/// ratio and a count of activities (s003-result-events-12).
-const TWO_CHECK_ROWS: [&str; 1] = ["s003-result-events-12"];
+/// ratio and a count of activities (s003-result-events-12); households served and a survey
+/// score (s003-result-satisfaction-15).
+const TWO_CHECK_ROWS: [&str; 2] = ["s003-result-events-12", "s003-result-satisfaction-15"];
 
 const CLAUSE_KEYWORDS: [&str; 8] = [
     "deadline", "notify", "sample", "target", "repeat", "every", "window", "record",
