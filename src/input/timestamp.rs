@@ -8,7 +8,8 @@
 
 use crate::event::Instant;
 use chrono::{
-    DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc,
+    DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 use std::cell::Cell;
@@ -56,8 +57,23 @@ pub fn parse_timestamp(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampErro
     match parse_fast(s.as_bytes()) {
         Fast::Utc(instant) => Ok(instant),
         Fast::Local(local) => in_zone(local, tz),
-        Fast::Unknown => parse_slow(s, tz),
+        Fast::Unknown => parse_slow(s, tz).map(without_leap_second),
     }
+}
+
+/// RFC 3339 allows a second `60`, a leap second; chrono keeps one as second 59 with a
+/// nanosecond count of a second or more, which its arithmetic then takes for second 59 again:
+/// a clock started at `09:00:60` fell due at `10:00:59`, while one stopped at `10:00:60` stopped
+/// at `10:01:00`. An instant with second 60 is read as the start of the next minute (plus its
+/// fraction), whether it starts or stops a clock, and is written that way.
+fn without_leap_second(t: Instant) -> Instant {
+    let nanos = t.nanosecond();
+    if nanos < 1_000_000_000 {
+        return t;
+    }
+    t.with_nanosecond(nanos - 1_000_000_000)
+        .and_then(|t| t.checked_add_signed(TimeDelta::seconds(1)))
+        .unwrap_or(t)
 }
 
 /// Outcome of the fast path.
@@ -299,6 +315,21 @@ mod tests {
         );
     }
 
+    /// Second 60 is the next minute's start, as a start and as a stop alike.
+    #[test]
+    fn a_leap_second_is_the_start_of_the_next_minute() {
+        let next = parse_timestamp("2026-03-02T09:01:00.5+08:00", None);
+        assert_eq!(parse_timestamp("2026-03-02T09:00:60.5+08:00", None), next);
+        let t = parse_timestamp("2026-03-02T09:00:60+08:00", None).unwrap();
+        assert_eq!(t.nanosecond(), 0);
+        assert_eq!(
+            t + TimeDelta::hours(1),
+            parse_timestamp("2026-03-02T10:01:00+08:00", None).unwrap()
+        );
+        let local = parse_timestamp("2026-03-02 09:00:60", Some(chrono_tz::Asia::Shanghai));
+        assert_eq!(local, parse_timestamp("2026-03-02T09:01:00+08:00", None));
+    }
+
     #[test]
     fn fast_path_declines_the_unusual() {
         for s in [
@@ -341,7 +372,12 @@ mod tests {
                 None => {}
                 Some((neg, oh, om)) => text.push_str(&format!("{}{oh:02}:{om:02}", if neg { '-' } else { '+' })),
             }
-            proptest::prop_assert_eq!(parse_timestamp(&text, tz), parse_slow(&text, tz), "{}", text);
+            proptest::prop_assert_eq!(
+                parse_timestamp(&text, tz),
+                parse_slow(&text, tz).map(without_leap_second),
+                "{}",
+                text
+            );
         }
     }
 }
