@@ -364,8 +364,13 @@ pub struct Alert {
 pub enum DutyRule {
     /// `every 2 hours`: no gap longer than the limit (wall clock or on a calendar).
     Gap(Limit),
-    /// `at least 1 per quarter`: a count per calendar period.
-    Quota { count: u32, per: PeriodUnit },
+    /// `at least 1 per quarter`: a count per calendar period. With a calendar (`at least 1 per
+    /// day on office`, days only), only its working days are owed: "每个工作日".
+    Quota {
+        count: u32,
+        per: PeriodUnit,
+        on: Option<Arc<Calendar>>,
+    },
     /// `covered from shift_started until shift_ended`: the union of the subject's intervals
     /// from a start (the duty's `event`) to its end event covers every instant of the range,
     /// judged per local day (see `period::cover`).

@@ -619,7 +619,8 @@ fn every_clause_family_has_one_shape() {
         d.rule,
         DutyRule::Quota {
             count: 1,
-            per: PeriodUnit::Quarter
+            per: PeriodUnit::Quarter,
+            on: None
         }
     );
     let ClauseBody::Every(d) = &p.clauses[8].body else {
@@ -979,4 +980,52 @@ fn a_syntax_error_in_a_record_clause_leaves_the_other_clauses_checked() {
         "{}",
         render(&e, false)
     );
+}
+
+/// `at least N per day on CALENDAR`: a quota owed on the calendar's working days; only a day
+/// can be one, and the calendar must exist. The formatter writes it back as read.
+#[test]
+fn a_quota_per_working_day_names_its_calendar() {
+    let p = ok(r#"policy "p" {
+  events meeting_held
+  calendar office { hours mon..fri 09:00-18:00 }
+  every daily_meeting {
+    when kind == "project"
+    meeting_held at least 1 per day on office
+  }
+}"#);
+    let ClauseBody::Every(d) = &p.clauses[0].body else {
+        panic!("an every clause")
+    };
+    let DutyRule::Quota { count, per, on } = &d.rule else {
+        panic!("a quota: {:?}", d.rule)
+    };
+    assert_eq!((*count, *per), (1, PeriodUnit::Day));
+    assert_eq!(on.as_ref().map(|c| c.name.as_str()), Some("office"));
+    let text = pledge::syntax::format_clause(&p.clauses[0]);
+    assert!(
+        text.contains("meeting_held at least 1 per day on office"),
+        "{text}"
+    );
+    let e = errs(
+        r#"policy "p" {
+  events meeting_held
+  calendar office { hours mon..fri 09:00-18:00 }
+  every weekly {
+    meeting_held at least 1 per week on office
+  }
+  every daily {
+    meeting_held at least 1 per day on ofice
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::every::calendar_needs_day",
+            "pledge::calendar::unknown"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("on office"));
+    assert_eq!(e.errors[1].underlined(), Some("ofice"));
 }

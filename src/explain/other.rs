@@ -193,7 +193,13 @@ fn explain_duty_or_window(out: &mut String, ctx: &Context<'_, '_>) {
                     "every {}",
                     format_limit(limit).trim_start_matches("within ")
                 ),
-                DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+                DutyRule::Quota { count, per, on } => format!(
+                    "at least {count} per {}{}",
+                    per.as_str(),
+                    on.as_ref()
+                        .map(|c| format!(" (working days on {})", c.name))
+                        .unwrap_or_default()
+                ),
                 DutyRule::PerAlert { count } => format!("at least {count} per alert"),
                 DutyRule::Cover { until } => {
                     format!("starts a shift that `{}` ends", format_trigger(until))

@@ -42,6 +42,7 @@
 
 use super::calendar_period::CalendarPeriod;
 use super::tally::{clip_effective, PeriodPlan};
+use crate::calendar::Calendar;
 use crate::eval::case::CaseView;
 use crate::eval::case_ref::OnCase;
 use crate::eval::clock::resolve_limit;
@@ -136,8 +137,16 @@ pub(crate) fn duty_findings(
                 out,
                 met,
             ),
-            DutyRule::Quota { count, per } => quota(
-                plan, duty, *count, *per, ticket, start, end, &duties, out, met,
+            DutyRule::Quota { count, per, on } => quota(
+                plan,
+                duty,
+                (*count, *per, on.as_deref()),
+                ticket,
+                start,
+                end,
+                &duties,
+                out,
+                met,
             ),
             // Judged above, on all the ranges at once.
             DutyRule::Cover { .. } | DutyRule::PerAlert { .. } => {}
@@ -248,8 +257,7 @@ fn gaps(
 fn quota(
     plan: &PeriodPlan<'_>,
     duty: &Duty,
-    count: u32,
-    per: PeriodUnit,
+    (count, per, on): (u32, PeriodUnit, Option<&Calendar>),
     ticket: &Arc<str>,
     start: Instant,
     end: Instant,
@@ -271,7 +279,9 @@ fn quota(
         if p_end > end {
             return;
         }
-        if period.first_date() >= start_date {
+        // On a calendar, a day off owes nothing (its date in the policy's zone).
+        let owed = on.is_none_or(|c| c.is_working_date(period.first_date()));
+        if owed && period.first_date() >= start_date {
             let done = duties
                 .iter()
                 .filter(|e| e.at >= p_start && e.at < p_end)

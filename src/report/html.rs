@@ -296,7 +296,13 @@ fn threshold(body: &ClauseBody) -> String {
                 let l = format_limit(limit);
                 format!("every {}", l.strip_prefix("within ").unwrap_or(&l))
             }
-            DutyRule::Quota { count, per } => format!("at least {count} per {}", per.as_str()),
+            DutyRule::Quota { count, per, on } => format!(
+                "at least {count} per {}{}",
+                per.as_str(),
+                on.as_ref()
+                    .map(|c| format!(" on {}", c.name))
+                    .unwrap_or_default()
+            ),
             DutyRule::PerAlert { count } => format!("at least {count} per alert"),
             DutyRule::Cover { until } => {
                 format!(

@@ -221,10 +221,13 @@ pub fn format_clause(clause: &Clause) -> String {
                         l.trim_start_matches("within ")
                     ));
                 }
-                DutyRule::Quota { count, per } => line(format!(
-                    "{} at least {count} per {}",
+                DutyRule::Quota { count, per, on } => line(format!(
+                    "{} at least {count} per {}{}",
                     format_trigger(&d.event),
-                    per.as_str()
+                    per.as_str(),
+                    on.as_ref()
+                        .map(|c| format!(" on {}", c.name))
+                        .unwrap_or_default()
                 )),
                 DutyRule::PerAlert { count } => line(format!(
                     "{} at least {count} per alert",

@@ -228,6 +228,12 @@ pub const ZH: &[(&str, &str)] = &[
     ("a count counts cases, not durations", "计数统计的是案件数，不是时长"),
     ("a {} is not taken per listed value", "{0} 不能按列出的取值分别统计"),
     ("only a count is", "只有计数可以"),
+    ("a {} is not a working day or a day off", "{0} 无所谓工作日或休息日"),
+    ("only a day is", "只有一天才分工作日与休息日"),
+    (
+        "owe the duty on working days only: `meeting_held at least 1 per day on office`",
+        "只在工作日要求该职责：`meeting_held at least 1 per day on office`",
+    ),
     (
         "count each value: `measure count of rated per month each channel in [\"app\", \"sms\"]`",
         "按取值分别计数：`measure count of rated per month each channel in [\"app\", \"sms\"]`",

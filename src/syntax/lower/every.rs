@@ -31,9 +31,31 @@ impl Lowerer<'_> {
                     .iter()
                     .find(|p| p.as_rule() == Rule::period_unit)
                     .map(|p| period_unit(p.as_str()));
+                let on_part = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::on_calendar)
+                    .cloned();
+                let on_span = on_part.as_ref().map(Self::span);
+                let on = self.calendar_ref(on_part);
+                if let (Some(span), Some(per)) = (on_span, per) {
+                    if on.is_none() {
+                        // The unknown calendar is reported where it is named.
+                        return;
+                    }
+                    if per != PeriodUnit::Day {
+                        self.err(
+                            "pledge::every::calendar_needs_day",
+                            span,
+                            format!("a {} is not a working day or a day off", per.as_str()),
+                            "only a day is",
+                        )
+                        .set_help("owe the duty on working days only: `meeting_held at least 1 per day on office`");
+                        return;
+                    }
+                }
                 match (trigger, count, per) {
                     (Some(t), Some(count), Some(per)) if count >= 1 => {
-                        clause.duty = Some((t, DutyRule::Quota { count, per }))
+                        clause.duty = Some((t, DutyRule::Quota { count, per, on }))
                     }
                     (Some(_), _, Some(_)) => {
                         self.err(
