@@ -850,7 +850,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                          already been evaluated past {}; raise --reorder-window",
                         event.ticket,
                         format_duration(self.opts.reorder_window),
-                        crate::eval::verdict::rfc3339(at, chrono_tz::UTC),
+                        // In the zone the summary's instants are shown in: the first policy's.
+                        crate::eval::verdict::rfc3339(
+                            at,
+                            self.policies
+                                .first()
+                                .map_or(crate::syntax::DEFAULT_ZONE, |p| p.zone)
+                        ),
                     );
                     self.reject_event(&event, reason);
                     self.advance(at);

@@ -843,6 +843,14 @@ fn follow_ups_after_closed_are_applied_and_only_disorder_within_a_case_is_late()
         "{}",
         out.rejected[0].reason
     );
+    // Its instant in the policy's zone, as every instant of the report is.
+    assert!(
+        out.rejected[0]
+            .reason
+            .contains("evaluated past 2026-03-02T09:30:00+08:00;"),
+        "{}",
+        out.rejected[0].reason
+    );
     let got: Vec<(&str, Status)> = out
         .verdicts
         .iter()
