@@ -172,11 +172,14 @@ fn conditions_follow_precedence_and_absence_rules() {
     let ne = parse_condition(r#"channel != "phone""#).unwrap();
     assert!(!ne.eval(&Attrs::new()));
     assert!(ne.eval(&attrs(&[("channel", s("app"))])));
+    // `not in` too (SEMANTICS.md: a condition on an attribute the case lacks is false); an
+    // explicit `not` negates the false comparison.
     let not_in = parse_condition(r#"channel not in ["phone"]"#).unwrap();
-    assert!(
-        not_in.eval(&Attrs::new()),
-        "`not in` is the negation of `in`"
-    );
+    assert!(!not_in.eval(&Attrs::new()));
+    assert!(not_in.eval(&attrs(&[("channel", s("app"))])));
+    assert!(!not_in.eval(&attrs(&[("channel", s("phone"))])));
+    let not = parse_condition(r#"not channel in ["phone"]"#).unwrap();
+    assert!(not.eval(&Attrs::new()));
     let paren = parse_condition(r#"(a or b) and c"#).unwrap();
     assert!(!paren.eval(&attrs(&[("a", Value::Bool(true))])));
     assert!(paren.eval(&attrs(&[

@@ -130,13 +130,15 @@ impl Lowerer<'_> {
                 let literals: Vec<(Value, Span)> =
                     values.iter().cloned().zip(spans.iter().copied()).collect();
                 self.check_attribute(&attr, &literals);
-                let attr = Some(attr.as_str().to_string());
+                let attr = attr.as_str().to_string();
                 let c = Condition::In {
-                    attr: attr?,
+                    attr: attr.clone(),
                     values,
                 };
+                // `not in` is a comparison like `!=`: false when the case lacks the attribute
+                // (SEMANTICS.md, "Applicability"), where `not (a in [...])` negates a false one.
                 Some(if negated {
-                    Condition::Not(Box::new(c))
+                    Condition::And(vec![Condition::Has(attr), Condition::Not(Box::new(c))])
                 } else {
                     c
                 })
