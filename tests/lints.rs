@@ -451,6 +451,19 @@ fn an_attribute_declared_twice_is_an_error() {
     );
     let e = errors(&src);
     assert_eq!(e.codes(), ["pledge::schema::duplicate_attribute"]);
+    // In two blocks of the policy too, for a case or an event attribute: the later one does
+    // not silently win.
+    let two_blocks = "policy \"p\" {\n  attributes {\n    kind: \"complaint\"\n    event rated { score: number }\n  }\n  attributes {\n    kind: string\n    event rated { score: bool }\n  }\n}\n";
+    let e = errors(two_blocks);
+    assert_eq!(
+        e.codes(),
+        [
+            "pledge::schema::duplicate_attribute",
+            "pledge::schema::duplicate_attribute"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("kind"));
+    assert_eq!(e.errors[1].underlined(), Some("score"));
 }
 
 #[test]
@@ -599,7 +612,7 @@ fn every_lint_diagnostic_is_translated_whole() {
 #[test]
 fn the_translation_table_has_a_known_size() {
     // New messages are added to the table deliberately; English is the fallback.
-    assert_eq!(translated(), 188);
+    assert_eq!(translated(), 192);
 }
 
 // ---------------------------------------------------------------------------- shipped policies

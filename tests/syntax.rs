@@ -563,13 +563,18 @@ fn every_clause_family_has_one_shape() {
   window rubbish_rounds "垃圾清运时段" {
     cleaned only 07:00-09:00, 13:00-14:00, 19:00-21:00 on mon..sun
   }
+  deadline complaint_contact "投诉1小时内联系" {
+    when kind == "complaint"
+    until contacted
+    within 1 hour
+  }
 }"#);
     let kinds: Vec<&str> = p.clauses.iter().map(|c| c.body.keyword()).collect();
     assert_eq!(
         kinds,
         [
             "notify", "notify", "sample", "target", "target", "repeat", "every", "every", "every",
-            "window", "window"
+            "window", "window", "deadline"
         ]
     );
     let ClauseBody::Notify(n) = &p.clauses[0].body else {
@@ -983,6 +988,43 @@ fn a_syntax_error_in_a_record_clause_leaves_the_other_clauses_checked() {
         "{}",
         render(&e, false)
     );
+}
+
+/// `ratio STATUS of CLAUSE` names a deadline clause of the policy: a misspelt name, or a clause
+/// of another kind, would count nothing in every period.
+#[test]
+fn a_verdict_target_names_a_deadline_clause() {
+    let e = errs(
+        r#"policy "p" {
+  deadline contact {
+    until contacted
+    within 1 hour
+  }
+  sample check {
+    having revisited
+    ratio 10% by supervisor per month
+  }
+  target misspelt {
+    ratio breached of contactt per month
+    at most 5%
+  }
+  target of_a_sample {
+    ratio met of check per month
+    at least 90%
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec![
+            "pledge::target::unknown_clause",
+            "pledge::target::unknown_clause"
+        ]
+    );
+    assert_eq!(e.errors[0].underlined(), Some("contactt"));
+    assert_eq!(e.errors[0].help.as_deref(), Some("did you mean `contact`?"));
+    assert_eq!(e.errors[1].underlined(), Some("check"));
+    assert!(e.errors[1].message.contains("is not a deadline clause"));
 }
 
 /// `at least N per day on CALENDAR`: a quota owed on the calendar's working days; only a day

@@ -81,6 +81,16 @@ pub const ZH: &[(&str, &str)] = &[
         "conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`, e.g. `when kind == \"repair\"`",
         "条件的比较运算符为 `==`、`!=`、`<`、`<=`、`>`、`>=` 或 `in [...]`，例如 `when kind == \"repair\"`",
     ),
+    ("no deadline clause `{}` in this policy", "本政策中没有时限条款 `{0}`"),
+    (
+        "`{}` is not a deadline clause: it gives no verdicts to count",
+        "`{0}` 不是时限条款：它没有可统计的判定",
+    ),
+    ("not a deadline clause of this policy", "不是本政策的时限条款"),
+    (
+        "name a `deadline` clause of this policy: its verdicts are what is counted",
+        "请写本政策的 `deadline` 条款：统计的是它的判定",
+    ),
     ("condition is nested too deeply", "条件嵌套过深"),
     ("more than {} levels deep here", "此处嵌套超过 {0} 层"),
     (

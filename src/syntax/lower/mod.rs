@@ -88,6 +88,9 @@ pub(crate) struct Lowerer<'a> {
     /// The attribute schema: a shared one passed by the loader, extended by the policy's own
     /// `attributes` blocks.
     pub(crate) schema: Schema,
+    /// The attributes the policy's own `attributes` blocks declared so far: of cases (`None`)
+    /// or of an event type. A second declaration in any of its blocks is an error.
+    own_attributes: BTreeSet<(Option<String>, String)>,
     /// The event whose filter is being lowered (`None`: a case condition).
     filter_event: Option<String>,
     /// What the lints look at, with the spans the model does not keep.
@@ -109,6 +112,11 @@ pub(crate) struct Lowerer<'a> {
     obligations: Vec<(String, Span)>,
     /// The targets of the context policy of a snippet, which an obligation may name.
     context_targets: Vec<obligation::KnownTarget>,
+    /// The clauses `ratio STATUS of CLAUSE` targets name, with the name's span: checked once
+    /// every clause is lowered.
+    verdict_targets: Vec<(String, Span)>,
+    /// The deadline clauses of the context policy of a snippet, which such a target may name.
+    context_deadlines: Vec<String>,
 }
 
 /// Names and spans of things already defined, for duplicate checks.
@@ -128,6 +136,7 @@ impl<'a> Lowerer<'a> {
             replaced_calendars: Vec::new(),
             broken_calendars: Vec::new(),
             schema: Schema::default(),
+            own_attributes: BTreeSet::new(),
             filter_event: None,
             facts: Facts::default(),
             pending: ClauseFacts::default(),
@@ -137,6 +146,8 @@ impl<'a> Lowerer<'a> {
             alert_spans: Vec::new(),
             obligations: Vec::new(),
             context_targets: Vec::new(),
+            verdict_targets: Vec::new(),
+            context_deadlines: Vec::new(),
         }
     }
 
@@ -161,6 +172,12 @@ impl<'a> Lowerer<'a> {
             .clauses
             .iter()
             .filter_map(obligation::KnownTarget::of)
+            .collect();
+        self.context_deadlines = policy
+            .clauses
+            .iter()
+            .filter(|c| matches!(c.body, ClauseBody::Deadline(_)))
+            .map(|c| c.name.clone())
             .collect();
         self.events.extend(extra_events.iter().cloned());
         self
@@ -262,6 +279,7 @@ impl<'a> Lowerer<'a> {
         }
         self.check_duplicate_clauses();
         self.resolve_obligations(&mut clauses);
+        self.resolve_verdict_targets(&clauses);
         clauses
     }
 

@@ -14,7 +14,8 @@ use super::Lowerer;
 
 impl Lowerer<'_> {
     /// Adds an `attributes` block to the schema. An attribute declared twice in the policy's
-    /// own blocks is an error; one the shared schema declared is refined.
+    /// own blocks (in one block or in two) is an error; one the shared schema declared is
+    /// refined.
     pub(crate) fn attributes(&mut self, pair: Pair<'_, Rule>) {
         self.attributes_in(pair, true)
     }
@@ -31,7 +32,9 @@ impl Lowerer<'_> {
             match item.as_rule() {
                 Rule::attribute_decl => {
                     if let Some((name, span, ty)) = self.attribute_decl(item) {
-                        if own.case.insert(name.clone(), ty).is_some() {
+                        let again =
+                            check_events && !self.own_attributes.insert((None, name.clone()));
+                        if own.case.insert(name.clone(), ty).is_some() || again {
                             self.duplicate_attribute(&name, span);
                         }
                     }
@@ -57,7 +60,11 @@ impl Lowerer<'_> {
                     let mut attrs = BTreeMap::new();
                     for decl in inner.filter(|p| p.as_rule() == Rule::attribute_decl) {
                         if let Some((name, span, ty)) = self.attribute_decl(decl) {
-                            if attrs.insert(name.clone(), ty).is_some() {
+                            let again = check_events
+                                && !self
+                                    .own_attributes
+                                    .insert((Some(event_name.clone()), name.clone()));
+                            if attrs.insert(name.clone(), ty).is_some() || again {
                                 self.duplicate_attribute(&name, span);
                             }
                         }

@@ -20,13 +20,14 @@ impl Lowerer<'_> {
                 let measure = if let Some(word) =
                     parts.iter().find(|p| p.as_rule() == Rule::verdict_word)
                 {
-                    parts
-                        .iter()
-                        .find(|p| p.as_rule() == Rule::name)
-                        .map(|n| Measure::Verdicts {
+                    parts.iter().find(|p| p.as_rule() == Rule::name).map(|n| {
+                        self.verdict_targets
+                            .push((n.as_str().to_string(), Self::span(n)));
+                        Measure::Verdicts {
                             status: word.as_str().to_string(),
                             clause: n.as_str().to_string(),
-                        })
+                        }
+                    })
                 } else {
                     let triggers: Vec<_> = parts
                         .iter()
@@ -58,6 +59,43 @@ impl Lowerer<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Checks that each `ratio STATUS of CLAUSE` names a deadline clause of the policy (or, for
+    /// a snippet, of the policy it works on): another name would count no verdict, ever.
+    pub(super) fn resolve_verdict_targets(&mut self, clauses: &[Clause]) {
+        let pending = std::mem::take(&mut self.verdict_targets);
+        let context = std::mem::take(&mut self.context_deadlines);
+        let deadlines: Vec<&str> = clauses
+            .iter()
+            .filter(|c| matches!(c.body, ClauseBody::Deadline(_)))
+            .map(|c| c.name.as_str())
+            .chain(context.iter().map(String::as_str))
+            .collect();
+        for (name, span) in pending {
+            if deadlines.contains(&name.as_str()) {
+                continue;
+            }
+            let other = clauses.iter().any(|c| c.name == name);
+            let help = match crate::syntax::diagnostics::closest(&name, deadlines.iter().copied()) {
+                Some(c) if !other => format!("did you mean `{c}`?"),
+                _ => "name a `deadline` clause of this policy: its verdicts are what is counted"
+                    .to_string(),
+            };
+            let message = if other {
+                format!("`{name}` is not a deadline clause: it gives no verdicts to count")
+            } else {
+                format!("no deadline clause `{name}` in this policy")
+            };
+            self.err(
+                "pledge::target::unknown_clause",
+                span,
+                message,
+                "not a deadline clause of this policy",
+            )
+            .set_help(help);
+        }
+        self.context_deadlines = context;
     }
 
     /// Builds a `target` clause's body from its lines, reporting the missing ones.
