@@ -55,6 +55,15 @@ impl Receiver {
 
     /// A receiver that answers every `n`th request 500 and keeps nothing of it (`0`: none).
     fn failing_every(n: usize) -> Receiver {
+        Receiver::with(n, Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` over each request, as one across a network does.
+    fn slow(delay: Duration) -> Receiver {
+        Receiver::with(0, delay)
+    }
+
+    fn with(n: usize, delay: Duration) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
@@ -71,6 +80,7 @@ impl Receiver {
                             .set_read_timeout(Some(Duration::from_secs(5)))
                             .expect("timeout");
                         requests += 1;
+                        std::thread::sleep(delay);
                         let fail = n > 0 && requests % n == 0;
                         if let Some(hit) = receive(stream, fail) {
                             g.lock().expect("lock").push(hit);
@@ -1157,4 +1167,50 @@ fn a_receiver_that_fails_now_and_then_still_gets_every_alert_promptly() {
         || hook.keys().len() == 24,
     );
     assert!(hook.keys().values().all(|&n| n == 1), "{:?}", hook.keys());
+}
+
+/// A one-shot replay (`--events FILE --until-eof`) tells its receiver every alert it raised
+/// before it exits, those of its last commit included; it does not leave them in the outbox
+/// for a next start that may never come.
+#[test]
+fn a_replay_that_ends_delivers_its_last_alerts_before_it_exits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    // 24 complaints never contacted, then the stream moves 3 hours on: 24 breaches, all known
+    // only at the very last line.
+    let mut lines: Vec<String> = (0..24)
+        .map(|i| {
+            event(
+                &format!("C{i:02}"),
+                2,
+                "09:00",
+                "opened",
+                r#""kind":"complaint""#,
+            )
+        })
+        .collect();
+    lines.push(event("Z", 2, "12:00", "opened", r#""kind":"inquiry""#));
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, lines.join("\n") + "\n").expect("events");
+    // 24 × 50 ms: longer than the service takes to write its report and exit.
+    let hook = Receiver::slow(Duration::from_millis(50));
+    let status = Service::start(&[
+        policy.to_str().unwrap(),
+        "--state",
+        dir.path().join("state").to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--until-eof",
+        "--now-from-events",
+        "--reorder-window",
+        "1min",
+        "--webhook",
+        &hook.url,
+    ])
+    .wait(Duration::from_secs(30));
+    assert!(status.success(), "{status:?}");
+    let keys = hook.keys();
+    assert_eq!(keys.len(), 24, "{keys:?}");
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
 }

@@ -53,6 +53,8 @@ pub struct DeliveryStats {
 /// Shortest and longest wait before a failed delivery is tried again.
 const FIRST_RETRY: Duration = Duration::from_millis(200);
 const LAST_RETRY: Duration = Duration::from_secs(30);
+/// How long a stopping service goes on delivering what its last commits added.
+pub const DRAIN: Duration = Duration::from_secs(5);
 
 /// A receiver of alerts.
 pub trait Channel: Send {
@@ -154,18 +156,29 @@ impl Channel for NatsSubject {
     }
 }
 
-/// Delivers the target's outbox until `stop`: woken by `wake` when a batch adds alerts, and
-/// every second anyway. A failure waits (doubling, up to 30 s) before the next attempt.
+/// Delivers the target's outbox until the loop is `done`: woken by `wake` when a batch adds
+/// alerts, and every second anyway. A failure waits (doubling, up to 30 s) before the next
+/// attempt. Once the loop is done (the service is stopping: `--until-eof`, the end of standard
+/// input, a signal), what its last commits added is delivered too, for at most [`DRAIN`]: a
+/// one-shot replay tells its receiver everything it raised. An alert that cannot be delivered
+/// then stays in the outbox for the next start.
 pub fn deliver(
     mut channel: Box<dyn Channel>,
     store: &Store,
     wake: &Receiver<()>,
-    stop: &AtomicBool,
+    done: &AtomicBool,
     stats: &Arc<DeliveryStats>,
 ) {
     let target = channel.target();
     let mut backoff = FIRST_RETRY;
-    while !stop.load(Ordering::SeqCst) {
+    let mut drain_until: Option<std::time::Instant> = None;
+    loop {
+        if done.load(Ordering::SeqCst) {
+            let until = *drain_until.get_or_insert_with(|| std::time::Instant::now() + DRAIN);
+            if std::time::Instant::now() >= until {
+                return;
+            }
+        }
         let pending = match store.outbox(target, 100) {
             Ok(p) => p,
             Err(err) => {
@@ -183,8 +196,11 @@ pub fn deliver(
             }
             sent.clear();
         };
+        if drain_until.is_some() && pending.is_empty() {
+            return;
+        }
         for (key, body) in &pending {
-            if stop.load(Ordering::SeqCst) {
+            if drain_until.is_some_and(|until| std::time::Instant::now() >= until) {
                 settle(&mut sent);
                 return;
             }
@@ -211,6 +227,13 @@ pub fn deliver(
             }
         }
         settle(&mut sent);
+        if drain_until.is_some() {
+            // Stopping: no retry for a receiver that fails now; the next start retries.
+            if failed {
+                return;
+            }
+            continue;
+        }
         let wait = if failed {
             let wait = backoff;
             backoff = (backoff * 2).min(LAST_RETRY);
@@ -224,7 +247,7 @@ pub fn deliver(
         };
         // Sleep in short steps so that a stop is not kept waiting by a long backoff.
         let deadline = std::time::Instant::now() + wait;
-        while !stop.load(Ordering::SeqCst) {
+        while !done.load(Ordering::SeqCst) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 break;

@@ -92,6 +92,9 @@ pub(crate) struct Shared {
     pub store: Store,
     pub config: Config,
     pub stop: AtomicBool,
+    /// Set once the loop has made its last commit: the deliverers then try the rest of their
+    /// outbox for a few seconds before the service exits (see [`alerts::deliver`]).
+    pub loop_done: AtomicBool,
     post: Option<SyncSender<Msg>>,
     /// Lines read by the source and not yet committed.
     pub queued: AtomicU64,
@@ -249,6 +252,7 @@ pub fn run(config: Config) -> Result<(), String> {
         post: matches!(config.source, SourceSpec::Post).then(|| tx.clone()),
         config: config.clone(),
         stop: AtomicBool::new(false),
+        loop_done: AtomicBool::new(false),
         queued: AtomicU64::new(0),
         lag_bytes: AtomicU64::new(0),
         lag_messages: AtomicU64::new(0),
@@ -285,7 +289,7 @@ pub fn run(config: Config) -> Result<(), String> {
                 channel,
                 &shared.store,
                 &wake_rx,
-                &shared.stop,
+                &shared.loop_done,
                 &shared.deliveries,
             )
         }));
@@ -338,6 +342,12 @@ pub fn run(config: Config) -> Result<(), String> {
     }
     let result = service_loop::run(&shared, &rx, position, &wakes);
     shared.stop.store(true, Ordering::SeqCst);
+    // Every alert of the last commit is in the outbox: the deliverers send what they can of it
+    // before the service exits (what they cannot stays there for the next start).
+    shared.loop_done.store(true, Ordering::SeqCst);
+    for wake in &wakes {
+        let _ = wake.try_send(());
+    }
     // The source's thread may be waiting to hand lines over, or to acknowledge the last commit.
     drop(rx);
     if let Some(done) = source_done {
