@@ -603,7 +603,9 @@ fn an_explaining_engine_lets_go_of_settled_cases() {
 fn a_work_order_export_checks_through_the_facade() {
     use pledge::{ExportKind, Mapping};
     let set = PolicySet::from_files(&[root("policies/repairs.pledge")]).expect("policies");
-    let mapping = Mapping::from_file(&root("examples/orders.toml")).expect("mapping");
+    let mapping = Mapping::from_file(root("examples/orders.toml")).expect("mapping");
+    // A path as text serves as well, as the README writes it.
+    let _: Result<Mapping, _> = Mapping::from_file("examples/orders.toml");
     // The kind given here is replaced by the extension's.
     let options = Options::default().export(ExportKind::Csv, mapping);
     let xlsx = check_path(&set, root("examples/orders.xlsx"), &options).expect("reads");

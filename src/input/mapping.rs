@@ -241,8 +241,9 @@ impl Mapping {
         })
     }
 
-    /// Reads a mapping file.
-    pub fn from_file(path: &std::path::Path) -> Result<Mapping, MappingError> {
+    /// Reads a mapping file: `Mapping::from_file("orders.toml")`.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Mapping, MappingError> {
+        let path = path.as_ref();
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| MappingError {
             name: name.clone(),
