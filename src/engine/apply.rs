@@ -63,7 +63,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         d.events.shrink_to_fit();
                     }
                     case.attrs.shrink_to_fit();
-                    let settles = self.settles(case);
+                    // The plain instant: a sample's hold, when there is one, is found when it comes up
+                    // (see `Evaluator::settles`), so that a case is looked at for it once.
+                    let settles = case.settles_at(&self.opts, self.retention(case));
                     if case.settle_queued != Some(settles) {
                         self.settling.push(settles, key);
                         case.settle_queued = Some(settles);

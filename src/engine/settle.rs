@@ -338,16 +338,27 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// member of that sample, so that a check may come until then, however long the period.
     pub(super) fn settles(&self, case: &CaseState) -> Instant {
         let at = case.settles_at(&self.opts, self.retention(case));
-        if case.closed.is_none()
-            || case.digest.is_none()
-            || !self
-                .periods
-                .may_sample(case.attrs.get(crate::eval::case::GUARD_ATTR))
+        let Some(digest) = case.digest.as_deref().filter(|_| case.closed.is_some()) else {
+            return at;
+        };
+        // Most cases settle after any sample could still count a check for them: no view of
+        // the case is built for those.
+        let latest = match (digest.last.as_ref().map(|l| l.0), case.applied) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => match a.or(b) {
+                Some(latest) => latest,
+                None => return at,
+            },
+        };
+        let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
+        if self
+            .periods
+            .sample_hold_bound(kind, latest)
+            .is_none_or(|bound| bound <= at)
         {
             return at;
         }
-        let kept = case.digest.as_deref().cloned().unwrap_or_default();
-        let events = digest_events(kept, &case.ticket);
+        let events = digest_events(digest.clone(), &case.ticket);
         let view = CaseView::from_parts(&events, &case.attrs, case.opened);
         self.periods
             .sample_hold(&view)

@@ -118,6 +118,10 @@ type Key = (usize, CalendarPeriod, Group);
 #[derive(Debug)]
 pub struct PeriodTally<'p> {
     plans: Vec<PeriodPlan<'p>>,
+    /// The sampling plans, by index, and the distinct (period, zone, lag) among them: what
+    /// [`PeriodTally::sample_hold_bound`] reads, for every case that closes.
+    sample_plans: Vec<usize>,
+    sample_shapes: Vec<(PeriodUnit, Tz, chrono::Duration)>,
     /// Sampling: (population, done).
     samples: BTreeMap<Key, (u64, u64)>,
     /// Targets: (hits, total).
@@ -279,12 +283,30 @@ impl<'p> PeriodTally<'p> {
         }
     }
 
-    /// Whether a sampling clause may apply to a case whose guard attribute is `kind`: only then
-    /// can [`PeriodTally::sample_hold`] hold it.
-    pub(crate) fn may_sample(&self, kind: Option<&Value>) -> bool {
-        self.plans
+    /// No earlier than [`PeriodTally::sample_hold`] for a case whose guard attribute is `kind`
+    /// and whose latest event is at `latest` (its first population event is no later): the end
+    /// of the period containing `latest` plus the lag, over the shapes of the sampling clauses,
+    /// when one of them may apply. `None` when none may. Cheap: no view of the case is built.
+    pub(crate) fn sample_hold_bound(
+        &self,
+        kind: Option<&Value>,
+        latest: Instant,
+    ) -> Option<Instant> {
+        if !self
+            .sample_plans
             .iter()
-            .any(|p| matches!(p.clause.body, ClauseBody::Sample(_)) && p.guard.may_hold(kind))
+            .any(|&i| self.plans[i].guard.may_hold(kind))
+        {
+            return None;
+        }
+        self.sample_shapes
+            .iter()
+            .filter_map(|&(unit, zone, lag)| {
+                CalendarPeriod::containing(unit, zone, latest)?
+                    .end(zone)?
+                    .checked_add_signed(lag)
+            })
+            .max()
     }
 
     /// The latest instant a check may still count for a sample the case is a member of: the
@@ -457,8 +479,25 @@ impl<'p> PeriodTally<'p> {
             }
         }
         let obligation_targets = obligation_targets(&plans);
+        let sample_plans: Vec<usize> = plans
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p.clause.body, ClauseBody::Sample(_)))
+            .map(|(i, _)| i)
+            .collect();
+        let mut sample_shapes = Vec::new();
+        for &i in &sample_plans {
+            if let ClauseBody::Sample(s) = &plans[i].clause.body {
+                let shape = (s.period, plans[i].zone, s.lag);
+                if !sample_shapes.contains(&shape) {
+                    sample_shapes.push(shape);
+                }
+            }
+        }
         PeriodTally {
             plans,
+            sample_plans,
+            sample_shapes,
             samples: BTreeMap::new(),
             targets: BTreeMap::new(),
             measures: BTreeMap::new(),
