@@ -169,6 +169,24 @@ const DESK: &str = r#"policy "desk" {
 }
 "#;
 
+/// 24 complaints never contacted, then an event three hours later: 24 breaches, known only at
+/// the last line.
+fn unanswered_complaints() -> Vec<String> {
+    let mut lines: Vec<String> = (0..24)
+        .map(|i| {
+            event(
+                &format!("C{i:02}"),
+                2,
+                "09:00",
+                "opened",
+                r#""kind":"complaint""#,
+            )
+        })
+        .collect();
+    lines.push(event("Z", 2, "12:00", "opened", r#""kind":"inquiry""#));
+    lines
+}
+
 fn event(ticket: &str, day: u32, hm: &str, kind: &str, attrs: &str) -> String {
     format!(
         r#"{{"ticket":"{ticket}","at":"2026-03-{day:02}T{hm}:00+08:00","type":"{kind}","attrs":{{{attrs}}}}}"#
@@ -1140,19 +1158,7 @@ fn a_receiver_that_fails_now_and_then_still_gets_every_alert_promptly() {
         "--commit-ms",
         "20",
     ]);
-    // 24 complaints never contacted, then an event three hours later: 24 breaches.
-    let mut body: Vec<String> = (0..24)
-        .map(|i| {
-            event(
-                &format!("C{i:02}"),
-                2,
-                "09:00",
-                "opened",
-                r#""kind":"complaint""#,
-            )
-        })
-        .collect();
-    body.push(event("Z", 2, "12:00", "opened", r#""kind":"inquiry""#));
+    let body = unanswered_complaints();
     let (status, _) = request(
         "POST",
         &format!("{}/events", service.url),
@@ -1177,20 +1183,7 @@ fn a_replay_that_ends_delivers_its_last_alerts_before_it_exits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = dir.path().join("desk.pledge");
     std::fs::write(&policy, DESK).expect("policy");
-    // 24 complaints never contacted, then the stream moves 3 hours on: 24 breaches, all known
-    // only at the very last line.
-    let mut lines: Vec<String> = (0..24)
-        .map(|i| {
-            event(
-                &format!("C{i:02}"),
-                2,
-                "09:00",
-                "opened",
-                r#""kind":"complaint""#,
-            )
-        })
-        .collect();
-    lines.push(event("Z", 2, "12:00", "opened", r#""kind":"inquiry""#));
+    let lines = unanswered_complaints();
     let events = dir.path().join("events.jsonl");
     std::fs::write(&events, lines.join("\n") + "\n").expect("events");
     // 24 × 50 ms: longer than the service takes to write its report and exit.

@@ -343,12 +343,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         };
         // Most cases settle after any sample could still count a check for them: no view of
         // the case is built for those.
-        let latest = match (digest.last.as_ref().map(|l| l.0), case.applied) {
-            (Some(a), Some(b)) => a.max(b),
-            (a, b) => match a.or(b) {
-                Some(latest) => latest,
-                None => return at,
-            },
+        let Some(latest) = digest.last.as_ref().map(|l| l.0).max(case.applied) else {
+            return at;
         };
         let kind = case.attrs.get(crate::eval::case::GUARD_ATTR);
         if self
