@@ -804,11 +804,17 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 names.into_iter().map(String::into_boxed_str).collect()
             }));
         }
+        // An event after an explicit `now` is ignored: it moves the stream's time to `now` and
+        // no further, or a mistyped year would settle every open case, and reject its later
+        // events as after the retention, at an instant the judgement never reaches.
+        let after_now = self.opts.now.filter(|&now| event.at > now);
         if self.partition.is_some_and(|p| !p.contains(&event.ticket)) {
             // Another partition's event: not applied, not rejected; it moves time alike. An
             // alert case's is followed in the shadow.
             self.summary.elsewhere += 1;
-            if self.watches(&event) {
+            if let Some(now) = after_now {
+                self.advance(now);
+            } else if self.watches(&event) {
                 self.push_shadow(event);
             } else {
                 self.advance(event.at);
@@ -816,9 +822,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             return;
         }
         self.summary.events += 1;
-        if self.opts.now.is_some_and(|now| event.at > now) {
+        if let Some(now) = after_now {
             self.summary.after_now += 1;
-            self.advance(event.at);
+            self.advance(now);
             return;
         }
         let key = TicketKey::of(&event.ticket);

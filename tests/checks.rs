@@ -129,7 +129,7 @@ fn the_summary_counts_checked_and_met_gaps_windows_and_says_when_nothing_was_che
     assert_eq!(lift["verdicts"], 3, "{lift}");
     assert_eq!(lift["met"], 2, "{lift}");
     assert_eq!(lift["findings"], 1, "{lift}");
-    assert_eq!(lift["compliance_percent"], 66.7, "{lift}");
+    assert_eq!(lift["compliance_percent"], 66.6, "{lift}");
     // The bin's quota: 1, 2 and 3 March are judged (4 March is still running at `now`).
     let bins = clause(summary, "bins_daily");
     assert_eq!(
@@ -137,7 +137,7 @@ fn the_summary_counts_checked_and_met_gaps_windows_and_says_when_nothing_was_che
         (&Json::from(3), &Json::from(2), &Json::from(1)),
         "{bins}"
     );
-    assert_eq!(bins["compliance_percent"], 66.7, "{bins}");
+    assert_eq!(bins["compliance_percent"], 66.6, "{bins}");
     // No garage: nothing was checked, which is not "all met".
     let garage = clause(summary, "garage_patrol");
     assert_eq!(garage["verdicts"], 0, "{garage}");
@@ -184,7 +184,7 @@ fn the_human_summary_shows_checks_and_nothing_checked() {
     );
     assert_eq!(
         line("lift_maintenance"),
-        "2 66.7 % 1 lift_maintenance (window, 3 checked) 电梯维保时间设在0:00-5:00"
+        "2 66.6 % 1 lift_maintenance (window, 3 checked) 电梯维保时间设在0:00-5:00"
     );
 }
 
@@ -302,9 +302,9 @@ fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
     assert_eq!(list[0]["group"], serde_json::json!({"project": null}));
     assert_eq!(counts(&list[0]), (3, 0, 1, Json::from(75.0)));
     // jindi: C-1's contact, A-1's 4 of 5 gaps, L-1's 2 of 3 maintenances: 7 of 9.
-    assert_eq!(counts(&list[1]), (7, 0, 2, Json::from(77.8)), "{}", list[1]);
+    assert_eq!(counts(&list[1]), (7, 0, 2, Json::from(77.7)), "{}", list[1]);
     // wanke: C-2 breached, C-3 met (its project came with a later `updated`), A-2's gap met.
-    assert_eq!(counts(&list[2]), (2, 1, 0, Json::from(66.7)), "{}", list[2]);
+    assert_eq!(counts(&list[2]), (2, 1, 0, Json::from(66.6)), "{}", list[2]);
     let clauses: Vec<(&str, u64)> = list[2]["clauses"]
         .as_array()
         .unwrap()
@@ -348,12 +348,12 @@ fn check_breaks_the_summary_down_by_project_as_of_the_end_of_each_case() {
         [
             "3 0 0 75.0 % 1 -",
             "1 0 0 100.0 % 0 estate/contact",
-            "2 66.7 % 1 estate/bins_daily",
-            "7 0 0 77.8 % 2 jindi",
+            "2 66.6 % 1 estate/bins_daily",
+            "7 0 0 77.7 % 2 jindi",
             "4 80.0 % 1 estate/patrol",
-            "2 66.7 % 1 estate/lift_maintenance",
+            "2 66.6 % 1 estate/lift_maintenance",
             "1 0 0 100.0 % 0 estate/contact",
-            "2 1 0 66.7 % 0 wanke",
+            "2 1 0 66.6 % 0 wanke",
             "1 100.0 % 0 estate/patrol",
             "1 1 0 50.0 % 0 estate/contact",
         ],

@@ -806,6 +806,39 @@ fn explicit_now_ignores_and_counts_later_events() {
     assert_eq!(out.verdicts[0].time_left, Some(Duration::minutes(50)));
 }
 
+/// A year mistyped into the future (2062) after an explicit `now` is counted and ignored: it
+/// does not move the stream's time past `now`, so it settles no open case and the case's next
+/// event, twenty minutes after its first, is applied (it used to be rejected as after the
+/// retention, leaving the clock breached).
+#[test]
+fn an_event_after_an_explicit_now_moves_time_no_further_than_now() {
+    let mut typo = ev("TYPO", "03-02 09:05", "opened");
+    typo.at = typo.at + Duration::days(36 * 365);
+    let events = numbered(vec![
+        ev("A", "03-02 09:00", "opened"),
+        typo,
+        ev("B", "03-02 09:10", "opened"),
+        ev("A", "03-02 09:20", "contacted"),
+        ev("B", "03-02 09:30", "contacted"),
+    ]);
+    let (summary, out) = stream(&[contact()], events, opts(Some("03-03 00:00"), 24));
+    assert_eq!(summary.after_now, 1);
+    assert_eq!(summary.rejected, 0, "{summary:?}");
+    assert_eq!(summary.expired, 0);
+    let got: Vec<_> = out
+        .verdicts
+        .iter()
+        .map(|v| (&*v.ticket, v.status, v.stop))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("A", Status::Met, Some(t("03-02 09:20"))),
+            ("B", Status::Met, Some(t("03-02 09:30"))),
+        ]
+    );
+}
+
 #[test]
 fn follow_ups_after_closed_are_applied_and_only_disorder_within_a_case_is_late() {
     let events = numbered(vec![

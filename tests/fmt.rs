@@ -253,9 +253,13 @@ fn from_and_until_share_a_line_when_it_fits_in_100_columns() {
 fn strings_are_written_from_their_values() {
     let text = "policy \"a\\u{4e86}\\\"b\\\\c\\td\\u{7}\" {\n}\n";
     assert_eq!(fmt(text), "policy \"a了\\\"b\\\\c\\td\\u{7}\" {\n}\n");
-    // A `\u{..}` naming no character is a mistake the checker reports: kept as written.
-    let bad = "policy \"\\u{d800}\" {\n}\n";
-    assert_eq!(fmt(bad), bad);
+    // A `\u{..}` naming no character does not read: the file is refused, as `pledge parse`
+    // refuses it, with the same diagnostic.
+    for hex in ["d800", "DFFF", "110000"] {
+        let bad = format!("policy \"a\\u{{{hex}}}\"   {{\n}}\n");
+        let errors = format_source(&bad, "bad.pledge").expect_err("refused");
+        assert_eq!(errors.codes(), ["pledge::syntax::invalid_escape"], "{hex}");
+    }
 }
 
 #[test]

@@ -267,3 +267,28 @@ fn every_shipped_file_mangled_at_fixed_places_reads_without_a_panic() {
         }
     }
 }
+
+/// A diagnostic far along a long line (an underline miette cannot pad past column 65,535) is
+/// told in words instead of drawn, and says where: no text makes reading a policy panic.
+#[test]
+fn a_diagnostic_past_column_65535_renders_without_a_panic() {
+    for spaces in [65_523usize, 65_524, 70_000, 200_000] {
+        let text = format!("policy \"p\" {{{}@ }}\n", " ".repeat(spaces));
+        let errors = parse_policy(&text, "long.pledge", None).expect_err("`@` is no token");
+        let shown = render(&errors, false);
+        assert!(
+            shown.contains("pledge::syntax::"),
+            "{}",
+            &shown[..200.min(shown.len())]
+        );
+        assert!(
+            shown.contains("long.pledge:1:"),
+            "where it is: {}",
+            &shown[..300.min(shown.len())]
+        );
+    }
+    // A long line with its error near its start is still drawn.
+    let text = format!("policy \"p\" {{ @ {}}}\n", " ".repeat(70_000));
+    let errors = parse_policy(&text, "long.pledge", None).expect_err("`@` is no token");
+    assert!(render(&errors, false).contains("╭─[long.pledge:1:"));
+}

@@ -209,6 +209,38 @@ fn a_bad_test_file_exits_2_with_its_path_and_line() {
         "the valid one passes: {err}"
     );
 
+    // A clause, policy or verdict status no policy of the test has: an `absent` naming it
+    // would pass whatever the policies do, so it is refused, with the name meant.
+    std::fs::write(
+        &path,
+        concat!(
+            "policies = [\"desk.pledge\"]\n",
+            "[[case]]\n",
+            "name = \"typos\"\n",
+            "events = '2026-03-02 09:00  C-1  opened  kind=complaint'\n",
+            "absent = [{ record = \"verdict\", clause = \"contact_1hr\" },\n",
+            "          { record = \"verdict\", status = \"mett\" },\n",
+            "          { policy = \"dsk\" },\n",
+            "          { record = \"verdict\", status = \"breached\" }]\n",
+        ),
+    )
+    .expect("written");
+    let out = pledge().arg("test").arg(&path).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("pledge::test::unknown_value"), "{err}");
+    assert!(
+        err.contains("no clause is called `contact_1hr`: this record can match nothing"),
+        "{err}"
+    );
+    assert!(err.contains("no verdict status is called `mett`"), "{err}");
+    assert!(err.contains("did you mean `met`?"), "{err}");
+    assert!(err.contains("no policy is called `dsk`"), "{err}");
+    assert!(
+        !err.contains(&format!("{name}:8:")),
+        "the valid one passes: {err}"
+    );
+
     // TOML that does not parse: its line and column, from the parser's span.
     std::fs::write(&path, "policies = [\"desk.pledge\"]\n[[case]]\nname = \n").expect("written");
     let out = pledge().arg("test").arg(&path).output().expect("runs");

@@ -1176,8 +1176,9 @@ fn a_receiver_that_fails_now_and_then_still_gets_every_alert_promptly() {
 }
 
 /// A one-shot replay (`--events FILE --until-eof`) tells its receiver every alert it raised
-/// before it exits, those of its last commit included; it does not leave them in the outbox
-/// for a next start that may never come.
+/// before it exits, those of its last commit included, however long a working receiver takes
+/// (here 6 s in all, past the 5 s a stopping service waits for a delivery); it does not leave
+/// them in the outbox for a next start that may never come.
 #[test]
 fn a_replay_that_ends_delivers_its_last_alerts_before_it_exits() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1186,8 +1187,9 @@ fn a_replay_that_ends_delivers_its_last_alerts_before_it_exits() {
     let lines = unanswered_complaints();
     let events = dir.path().join("events.jsonl");
     std::fs::write(&events, lines.join("\n") + "\n").expect("events");
-    // 24 × 50 ms: longer than the service takes to write its report and exit.
-    let hook = Receiver::slow(Duration::from_millis(50));
+    // 24 × 250 ms: longer than the service takes to write its report and exit, and longer
+    // than the 5 s it waits for one delivery.
+    let hook = Receiver::slow(Duration::from_millis(250));
     let status = Service::start(&[
         policy.to_str().unwrap(),
         "--state",

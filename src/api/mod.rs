@@ -61,11 +61,20 @@ impl PolicySet {
         paths: impl IntoIterator<Item = P>,
     ) -> Result<PolicySet, PolicyError> {
         let mut policies = Vec::new();
+        let mut origins = Vec::new();
         let mut errors = Vec::new();
         for path in paths {
             match syntax::load_policy(path.as_ref()) {
-                Ok(p) => policies.push(p),
+                Ok(p) => {
+                    policies.push(p);
+                    origins.push(path.as_ref().display().to_string());
+                }
                 Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            if let Err(e) = syntax::distinct_policy_names(&policies, &origins) {
+                errors.push(e);
             }
         }
         if errors.is_empty() {

@@ -82,6 +82,13 @@ pub fn load_policies_warning(
             }
         }
     }
+    if !failed {
+        let origins: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        if let Err(errors) = crate::syntax::distinct_policy_names(&policies, &origins) {
+            failed = true;
+            eprint!("{}", render_diagnostics(&errors, color));
+        }
+    }
     (!failed).then_some(policies)
 }
 

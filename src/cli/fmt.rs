@@ -33,7 +33,7 @@ pub fn run(args: FmtArgs) -> Outcome {
             let mut text = String::new();
             io::stdin().read_to_string(&mut text).map(|_| text)
         } else {
-            std::fs::read_to_string(path)
+            crate::limits::read_text_at_most(path, crate::limits::MAX_POLICY_BYTES)
         };
         let outcome = match text {
             Err(e) => {

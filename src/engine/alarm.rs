@@ -65,6 +65,10 @@ pub(super) struct Alarms {
     queue: BinaryHeap<Reverse<(Instant, TicketKey)>>,
     /// Everything that happened up to this instant has been told.
     pub(super) told: Option<Instant>,
+    /// Per case whose attributes changed since the previous call, the (plan, cycle) pairs that
+    /// applied before the change: its other cycles were told nothing, so what they did before
+    /// the previous call is news now (a `when` made true by an `updated` after the due time).
+    applied_before: HashMap<TicketKey, Vec<(usize, u32)>, BuildHasherDefault<IdentityHasher>>,
 }
 
 impl<'p, S: Sink> Evaluator<'p, S> {
@@ -82,6 +86,38 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                 ..Alarms::default()
             };
             self.alarms = Some(Box::new(alarms));
+        }
+    }
+
+    /// Before an event changes a case's attributes: notes which of its cycles applied then,
+    /// once between two calls (the first change is what the previous call saw).
+    pub(super) fn note_applicability(&mut self, key: TicketKey, case: &CaseState) {
+        if self
+            .alarms
+            .as_ref()
+            .is_none_or(|a| a.applied_before.contains_key(&key))
+        {
+            return;
+        }
+        let mut applied = Vec::new();
+        for state in &case.tracks {
+            if let Some((cycle, start, _)) = state.running() {
+                for &p in &self.track_plans[state.track as usize] {
+                    if self.applies(case, p as usize, start) {
+                        applied.push((p as usize, cycle));
+                    }
+                }
+            }
+        }
+        for st in &case.stopped {
+            for &p in &self.track_plans[st.track as usize] {
+                if self.applies(case, p as usize, st.start) {
+                    applied.push((p as usize, st.cycle));
+                }
+            }
+        }
+        if let Some(alarms) = self.alarms.as_mut() {
+            alarms.applied_before.insert(key, applied);
         }
     }
 
@@ -134,6 +170,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         keys.sort_unstable();
         keys.dedup();
         let since = alarms.told;
+        let mut applied_before = std::mem::take(&mut alarms.applied_before);
         let mut actions = Vec::new();
         for key in keys {
             // A case at rest is read from its bytes, left at rest: its next instant to tell
@@ -152,6 +189,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             };
             let mut next: Option<Instant> = None;
             let ticket: std::sync::Arc<str> = std::sync::Arc::from(&*case.ticket);
+            // Whether the previous call told a cycle what it did (it applied then).
+            let before = applied_before.remove(&key);
+            let was_told = |p: usize, cycle: u32| {
+                before
+                    .as_ref()
+                    .is_none_or(|applied| applied.contains(&(p, cycle)))
+            };
             for state in &case.tracks {
                 let t = &state.track;
                 let Some((cycle, start, pauses)) = state.running() else {
@@ -164,7 +208,8 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                     }
                     let facts = self.facts(case, p, cycle, start, None, pauses.to_vec());
                     let mut verdict = self.judge(case, p, &facts, &ticket, judged, &mut actions);
-                    let is_new = |at: Instant| since.is_none_or(|s| at > s);
+                    let fresh = !was_told(p, cycle);
+                    let is_new = |at: Instant| fresh || since.is_none_or(|s| at > s);
                     for action in actions.drain(..) {
                         if is_new(action.at) {
                             alerts.push(Alert::Stage(action));
@@ -175,7 +220,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         // Breached from just after `due`: new when `due` was not yet past at
                         // the previous call.
                         Status::Breached => {
-                            if since.is_none_or(|s| verdict.due >= s) {
+                            if is_new(verdict.due) || since.is_some_and(|s| verdict.due == s) {
                                 // Told as of `now` minus the window, the instant `judged` is
                                 // just before: a breach is not 1 ns short of its whole seconds.
                                 verdict.overdue_by =
@@ -195,25 +240,30 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             // stop, as it would have been had a call come between: its breach, if its due
             // time passed while it ran, and the stages that fired. So the alerts do not
             // depend on how a host cuts the stream into calls (its batches).
+            // A cycle that stopped before the previous call but applies only since is told
+            // too: the previous call told it nothing.
             for st in &case.stopped {
-                if since.is_some_and(|s| st.stop <= s) || st.stop > judged {
+                let stopped_before = since.is_some_and(|s| st.stop <= s);
+                if (stopped_before && before.is_none()) || st.stop > judged {
                     continue;
                 }
                 for &p in &self.track_plans[st.track as usize] {
                     let p = p as usize;
-                    if !self.applies(case, p, st.start) {
+                    let fresh = !was_told(p, st.cycle);
+                    if (stopped_before && !fresh) || !self.applies(case, p, st.start) {
                         continue;
                     }
                     let facts =
                         self.facts(case, p, st.cycle, st.start, Some(st.stop), st.pause_list());
                     let verdict = self.judge(case, p, &facts, &ticket, judged, &mut actions);
-                    let is_new = |at: Instant| since.is_none_or(|s| at > s);
+                    let is_new = |at: Instant| fresh || since.is_none_or(|s| at > s);
                     for action in actions.drain(..) {
                         if is_new(action.at) && action.at < st.stop {
                             alerts.push(Alert::Stage(action));
                         }
                     }
-                    if verdict.status == Status::Breached && since.is_none_or(|s| verdict.due >= s)
+                    if verdict.status == Status::Breached
+                        && (is_new(verdict.due) || since.is_some_and(|s| verdict.due == s))
                     {
                         alerts.push(Alert::Breached(verdict));
                     }

@@ -42,6 +42,13 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         case.seq = case.seq.saturating_add(batch.len() as u32);
         case.applied = Some(at);
         let kind_before = case.attrs.get(crate::eval::case::GUARD_ATTR).cloned();
+        if self.alarms.is_some()
+            && batch
+                .iter()
+                .any(|e| matches!(&*e.kind, "opened" | "updated") && !e.attrs.is_empty())
+        {
+            self.note_applicability(key, case);
+        }
         // Attributes, closing, evidence: before the clocks, so that a record made final at
         // this instant sees the case as it is at the end of the instant.
         for e in batch.iter() {

@@ -7,14 +7,19 @@ use super::{
 use crate::calendar::{Calendar, SpecialDate};
 use crate::eval::verdict::{format_duration, ActionStatus, Status};
 use crate::event::Instant;
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use std::fmt::Write as _;
 
-/// An instant as a manager reads it: `Thu 2026-10-08 09:30` in `zone` (seconds when not zero).
+/// An instant as a manager reads it: `Thu 2026-10-08 09:30` in `zone` (seconds when not zero,
+/// and their fraction when there is one).
 pub fn when(t: Instant, zone: Tz) -> String {
     let local = t.with_timezone(&zone);
-    if local.format("%S").to_string() == "00" {
+    if local.nanosecond() != 0 {
+        // A fraction is written whole: a stop 0.65 s after its due time within one minute
+        // reads as after it, not as the same `09:10`.
+        local.format("%a %Y-%m-%d %H:%M:%S%.f").to_string()
+    } else if local.second() == 0 {
         local.format("%a %Y-%m-%d %H:%M").to_string()
     } else {
         local.format("%a %Y-%m-%d %H:%M:%S").to_string()

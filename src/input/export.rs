@@ -414,16 +414,20 @@ const LOCAL_FORMATS: [&str; 10] = [
 ];
 
 /// A cell's text as an instant (RFC 3339, or a local date-time or date in one of the usual
-/// formats); before 1900, as for any event, it is refused.
+/// formats); before 1900 or after 2999, as for any event, it is refused.
 fn text_timestamp(text: &str, zone: Tz) -> Result<Instant, String> {
     let at = any_text_timestamp(text, zone)?;
-    if at.timestamp() < super::EARLIEST_EVENT_AT {
-        return Err(format!(
+    match super::event_at_in_range(at) {
+        Err(super::TimestampError::TooEarly) => Err(format!(
             "`{}` is before 1900 (a mistyped year?)",
             quoted(text)
-        ));
+        )),
+        Err(_) => Err(format!(
+            "`{}` is after the year 2999 (a mistyped year?)",
+            quoted(text)
+        )),
+        Ok(at) => Ok(at),
     }
-    Ok(at)
 }
 
 fn any_text_timestamp(text: &str, zone: Tz) -> Result<Instant, String> {

@@ -48,7 +48,10 @@ pub use lines::{count_newlines, is_blank, next_line_start, split_lines};
 pub use mapping::{Column, EventMap, Mapping, MappingError};
 pub use parallel::{read_jsonl_blocks, read_jsonl_parallel, BATCH_BYTES};
 use timestamp::in_zone;
-pub use timestamp::{parse_event_at, parse_timestamp, TimestampError, EARLIEST_EVENT_AT};
+pub use timestamp::{
+    event_at_in_range, parse_event_at, parse_timestamp, TimestampError, EARLIEST_EVENT_AT,
+    END_OF_EVENT_AT,
+};
 pub use typed::{parse_typed_duration, parse_typed_instant};
 
 use crate::event::Event;
@@ -298,6 +301,12 @@ fn timestamp_reason(value: &str, err: TimestampError) -> String {
         TimestampError::TooEarly => {
             format!(
                 "`at` is before 1900: `{}` (a mistyped year?)",
+                quoted(value)
+            )
+        }
+        TimestampError::TooLate => {
+            format!(
+                "`at` is after the year 2999: `{}` (a mistyped year?)",
                 quoted(value)
             )
         }

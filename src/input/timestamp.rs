@@ -23,6 +23,8 @@ pub enum TimestampError {
     Invalid,
     /// An event's instant before [`EARLIEST_EVENT_AT`] ([`parse_event_at`]).
     TooEarly,
+    /// An event's instant at or after [`END_OF_EVENT_AT`] ([`parse_event_at`]).
+    TooLate,
 }
 
 /// The earliest instant an event may carry, 1900-01-01T00:00:00Z, in seconds since 1970. Ticket
@@ -31,13 +33,26 @@ pub enum TimestampError {
 /// it keep local mean time, offsets in seconds that RFC 3339 cannot write back.
 pub const EARLIEST_EVENT_AT: i64 = -2_208_988_800;
 
-/// [`parse_timestamp`] for an event's `at`: an instant before [`EARLIEST_EVENT_AT`] is refused.
+/// The first instant an event may no longer carry, 3000-01-01T00:00:00Z, in seconds since 1970:
+/// the bound [`EARLIEST_EVENT_AT`] sets on the other side. A year mistyped into the far future
+/// (`9026` for `2026`) would otherwise be judged like any event, and an instant past 9999, or a
+/// due time up to a century after it, has no RFC 3339 form to be written back in.
+pub const END_OF_EVENT_AT: i64 = 32_503_680_000;
+
+/// [`parse_timestamp`] for an event's `at`: an instant before [`EARLIEST_EVENT_AT`] or from
+/// [`END_OF_EVENT_AT`] on is refused.
 pub fn parse_event_at(s: &str, tz: Option<Tz>) -> Result<Instant, TimestampError> {
     let at = parse_timestamp(s, tz)?;
-    if at.timestamp() < EARLIEST_EVENT_AT {
-        return Err(TimestampError::TooEarly);
+    event_at_in_range(at)
+}
+
+/// `at` if an event may carry it (see [`EARLIEST_EVENT_AT`] and [`END_OF_EVENT_AT`]).
+pub fn event_at_in_range(at: Instant) -> Result<Instant, TimestampError> {
+    match at.timestamp() {
+        t if t < EARLIEST_EVENT_AT => Err(TimestampError::TooEarly),
+        t if t >= END_OF_EVENT_AT => Err(TimestampError::TooLate),
+        _ => Ok(at),
     }
-    Ok(at)
 }
 
 /// Parses an event timestamp into a UTC instant.
@@ -267,6 +282,30 @@ mod tests {
 
     fn utc(s: &str) -> Instant {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn an_event_may_carry_an_instant_from_1900_to_the_end_of_2999_only() {
+        assert!(parse_event_at("1900-01-01T00:00:00Z", None).is_ok());
+        assert_eq!(
+            parse_event_at("1899-12-31T23:59:59Z", None),
+            Err(TimestampError::TooEarly)
+        );
+        assert!(parse_event_at("2999-12-31T23:59:59Z", None).is_ok());
+        assert!(parse_event_at("3000-01-01T07:59:59+08:00", None).is_ok());
+        assert_eq!(
+            parse_event_at("3000-01-01T00:00:00Z", None),
+            Err(TimestampError::TooLate)
+        );
+        // In range as written, out of range as an instant.
+        assert_eq!(
+            parse_event_at("2999-12-31T23:59:59-12:00", None),
+            Err(TimestampError::TooLate)
+        );
+        assert_eq!(
+            parse_event_at("9999-12-31T23:59:59+08:00", None),
+            Err(TimestampError::TooLate)
+        );
     }
 
     #[test]

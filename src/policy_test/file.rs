@@ -177,7 +177,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// test file first, then those of its policies.
 pub fn load(path: &Path, cache: &mut PolicyCache) -> Result<TestFile, Vec<PolicyErrors>> {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::limits::read_text_at_most(path, crate::limits::MAX_POLICY_BYTES) {
         Ok(text) => text,
         Err(e) => {
             let named = Arc::new(NamedSource::new(name.clone(), String::new()));
@@ -218,7 +218,8 @@ pub fn load(path: &Path, cache: &mut PolicyCache) -> Result<TestFile, Vec<Policy
     };
     let dir = path.parent().unwrap_or(Path::new(""));
     let (policies, policy_errors) = load_policies(&mut loader, &raw, dir, cache);
-    let file = build(&mut loader, raw, policies, &name);
+    let loaded_all = policy_errors.is_empty();
+    let file = build(&mut loader, raw, policies, loaded_all, &name);
     let mut errors = Vec::new();
     if !loader.errors.is_empty() {
         errors.push(PolicyErrors {
@@ -293,8 +294,16 @@ fn load_policies(
 
 /// The file's settings and cases, checked; `None` when something is wrong (the diagnostics are
 /// in `loader`).
-fn build(loader: &mut Loader, raw: RawFile, policies: Vec<Policy>, name: &str) -> Option<TestFile> {
+fn build(
+    loader: &mut Loader,
+    raw: RawFile,
+    policies: Vec<Policy>,
+    loaded_all: bool,
+    name: &str,
+) -> Option<TestFile> {
     let policies = PolicySet::from(policies);
+    // What an expected record may name: known only when every policy loaded.
+    let known = loaded_all.then(|| Names::of(&policies));
     let tz = raw.tz.as_ref().and_then(|tz| {
         let parsed = tz.get_ref().parse::<Tz>();
         if parsed.is_err() {
@@ -376,8 +385,8 @@ fn build(loader: &mut Loader, raw: RawFile, policies: Vec<Policy>, name: &str) -
             None => file_now,
         };
         let (events, event_lines) = events(loader, &raw_case.events, zone);
-        let expect = expectations(loader, &raw_case.expect, zone);
-        let absent = expectations(loader, &raw_case.absent, zone);
+        let expect = expectations(loader, &raw_case.expect, zone, known.as_ref());
+        let absent = expectations(loader, &raw_case.absent, zone, known.as_ref());
         let mut complete = Vec::new();
         for kind in &raw_case.complete {
             if RECORD_KINDS.contains(&kind.get_ref().as_str()) {
@@ -564,8 +573,69 @@ fn value_line_starts<'t>(
     (out.len() == value.split('\n').count()).then_some(out)
 }
 
+/// The policies and clauses a test's records may name.
+struct Names {
+    policies: Vec<String>,
+    clauses: Vec<String>,
+}
+
+impl Names {
+    fn of(set: &PolicySet) -> Names {
+        let mut clauses: Vec<String> = set
+            .policies()
+            .iter()
+            .flat_map(|p| p.clauses.iter().map(|c| c.name.clone()))
+            .collect();
+        clauses.sort();
+        clauses.dedup();
+        Names {
+            policies: set.policies().iter().map(|p| p.name.clone()).collect(),
+            clauses,
+        }
+    }
+
+    /// Why a field's value can match no record, if it cannot: a policy or clause no policy of
+    /// the test has, a verdict's status other than `met`, `breached` or `pending`. In `absent`
+    /// such a typo would pass whatever the policies do.
+    fn impossible(
+        &self,
+        kind: Option<&str>,
+        key: &str,
+        value: &toml::Value,
+    ) -> Option<(String, String)> {
+        let toml::Value::String(text) = value else {
+            return None;
+        };
+        let (what, known): (&str, Vec<&str>) = match key {
+            "clause" => ("clause", self.clauses.iter().map(String::as_str).collect()),
+            "policy" => ("policy", self.policies.iter().map(String::as_str).collect()),
+            "status" if kind == Some("verdict") => {
+                ("verdict status", vec!["met", "breached", "pending"])
+            }
+            _ => return None,
+        };
+        if known.contains(&text.as_str()) {
+            return None;
+        }
+        let help = match crate::syntax::closest(text, known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None if known.len() <= 12 => format!("the test's {what}s: {}", known.join(", ")),
+            None => format!("no {what} of the test's policies has this name"),
+        };
+        Some((
+            format!("no {what} is called `{text}`: this record can match nothing"),
+            help,
+        ))
+    }
+}
+
 /// The partial records of `expect` or `absent`, their kinds and fields checked.
-fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>], zone: Tz) -> Vec<Expectation> {
+fn expectations(
+    loader: &mut Loader,
+    raw: &[Spanned<toml::Table>],
+    zone: Tz,
+    names: Option<&Names>,
+) -> Vec<Expectation> {
     let mut out = Vec::new();
     for entry in raw {
         let fields = entry.get_ref();
@@ -618,6 +688,20 @@ fn expectations(loader: &mut Loader, raw: &[Spanned<toml::Table>], zone: Tz) -> 
                 span.clone(),
                 "in this record",
                 "write it like \"2026-03-06 18:00\" (in the test's zone) or in RFC 3339",
+            );
+            continue;
+        }
+        if let Some((why, help)) = names.and_then(|names| {
+            fields
+                .iter()
+                .find_map(|(key, value)| names.impossible(kind, key, value))
+        }) {
+            loader.error_help(
+                "pledge::test::unknown_value",
+                why,
+                span.clone(),
+                "in this record",
+                &help,
             );
             continue;
         }

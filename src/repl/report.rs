@@ -12,6 +12,7 @@ use crate::explain::other::{sample_text, target_text};
 use crate::explain::when;
 use crate::period::records::{SampleStatus, TargetStatus};
 use crate::period::{CalendarPeriod, PeriodRecord};
+use crate::report::records::percent_rounded_down;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -37,11 +38,9 @@ impl Counts {
 
     /// Met among judged verdicts (met or breached): pending ones are not judged yet.
     pub fn compliance(&self) -> String {
-        let judged = self.met + self.breached;
-        if judged == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", self.met as f64 * 100.0 / judged as f64)
+        match percent_rounded_down(self.met, self.met + self.breached) {
+            Some(p) => format!("{p:.1}%"),
+            None => "-".to_string(),
         }
     }
 

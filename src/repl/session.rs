@@ -15,7 +15,10 @@
 
 use super::evaluation::{evaluate, Cache, Evaluation};
 use super::save::saved_source;
-use super::text::{declared_names, file_args, open_braces, quote_file_arg};
+use super::text::{
+    declared_names, file_args, open_braces, quote_file_arg, skip_leading_comments,
+    starts_a_declaration,
+};
 use crate::event::{Event, Instant};
 use crate::explain::when;
 use crate::input::parse_typed_instant;
@@ -179,7 +182,8 @@ impl Session {
 
     /// Runs one complete input: a `:command`, or clauses and calendars typed for a what-if.
     pub fn execute(&mut self, input: &str) -> Outcome {
-        let trimmed = input.trim();
+        // Comment lines alone (above a pasted clause, or on their own) are nothing to run.
+        let trimmed = skip_leading_comments(input).trim();
         if trimmed.is_empty() {
             return Outcome::ok("");
         }
@@ -189,7 +193,9 @@ impl Session {
                 .map_or((command, ""), |(n, r)| (n, r.trim()));
             return self.command(name, rest);
         }
-        if declared_names(trimmed).is_empty() {
+        // A declaration keyword whose name is not one (`deadline 派单 "…" {`) goes to the parser,
+        // which says what is wrong with the name, as `pledge parse` does.
+        if declared_names(trimmed).is_empty() && !starts_a_declaration(trimmed) {
             let first = trimmed.split_whitespace().next().unwrap_or("");
             return Outcome::fail(format!(
                 "error: `{first}` is neither a command nor a clause\n  help: commands start with `:` (`:help` lists them); a what-if starts with a clause keyword, e.g. `deadline dispatch_30min {{ ... }}`"
@@ -198,11 +204,13 @@ impl Session {
         self.what_if(trimmed)
     }
 
-    /// Whether `input` is complete: a command line always is; clauses are once their braces
-    /// balance (braces in strings and comments do not count).
+    /// Whether `input` is complete: a command line always is, and so is anything that cannot
+    /// start a what-if (`hello {` is an error at once, not a block that swallows the commands
+    /// typed after it); clauses are once their braces balance (braces in strings and comments
+    /// do not count).
     pub fn is_complete(input: &str) -> bool {
-        let t = input.trim_start();
-        t.starts_with(':') || open_braces(t) <= 0
+        let t = skip_leading_comments(input);
+        !starts_a_declaration(t) || open_braces(t) <= 0
     }
 
     fn command(&mut self, name: &str, rest: &str) -> Outcome {
@@ -770,7 +778,7 @@ fn bad_args(command: &str, why: &str) -> Outcome {
 }
 
 fn read_policy(path: &Path) -> Result<Loaded, crate::syntax::PolicyErrors> {
-    let source = match std::fs::read_to_string(path) {
+    let source = match crate::limits::read_text_at_most(path, crate::limits::MAX_POLICY_BYTES) {
         Ok(s) => s,
         // The library's own diagnostic for an unreadable file.
         Err(_) => {

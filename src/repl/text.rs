@@ -24,6 +24,29 @@ pub fn open_braces(text: &str) -> i64 {
     depth
 }
 
+/// `text` without its leading blank lines and lines holding only a comment: what a comment
+/// pasted above a clause (as every clause of the shipped policies has) leaves to read.
+pub fn skip_leading_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while rest.starts_with('#') {
+        rest = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    rest
+}
+
+/// Whether `text` (without leading comments) starts with a declaration keyword followed by a
+/// space: the start of a what-if, however its name or body is wrong.
+pub fn starts_a_declaration(text: &str) -> bool {
+    let text = skip_leading_comments(text);
+    DECLARATION_KEYWORDS.iter().any(|k| {
+        text.strip_prefix(*k)
+            .is_some_and(|after| after.starts_with(char::is_whitespace))
+    })
+}
+
 /// The declarations an input makes, as (keyword, name), in order: `deadline dispatch_30min`,
 /// `calendar office`. Only top-level ones (outside any braces).
 pub fn declared_names(text: &str) -> Vec<(String, String)> {
@@ -124,6 +147,24 @@ pub fn block_of<'t>(text: &'t str, keyword: &str, name: &str) -> Option<&'t str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_above_a_clause_are_skipped_and_a_clause_is_known_by_its_keyword() {
+        assert_eq!(
+            skip_leading_comments("\n  # one\n# two\n  deadline x"),
+            "deadline x"
+        );
+        assert_eq!(skip_leading_comments("# only a comment"), "");
+        assert_eq!(
+            skip_leading_comments("deadline x # not leading"),
+            "deadline x # not leading"
+        );
+        assert!(starts_a_declaration("# note\ndeadline 派单 \"中文\" {"));
+        assert!(starts_a_declaration("calendar office {"));
+        assert!(!starts_a_declaration("deadlines x {"));
+        assert!(!starts_a_declaration("hello {"));
+        assert!(!starts_a_declaration("{"));
+    }
 
     #[test]
     fn braces_in_strings_and_comments_do_not_count() {

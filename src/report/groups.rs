@@ -11,7 +11,7 @@
 //! by status, checks of duties and windows met, and findings of notification, duty and window
 //! clauses. Sampling clauses and targets have their own `group by` and are not broken down.
 
-use super::records::compliance_percent;
+use super::records::{compliance_percent, percent_rounded_down};
 use crate::engine::Sink;
 use crate::eval::{ClauseRef, ClauseSummary, Summary};
 use crate::period::{Group, PeriodRecord, PeriodTally, ReportSpec};
@@ -243,8 +243,7 @@ impl GroupBreakdown {
                     "breached": breached,
                     "pending": pending,
                     "findings": findings,
-                    "compliance_percent": (decided > 0)
-                        .then(|| (met as f64 * 1000.0 / decided as f64).round() / 10.0),
+                    "compliance_percent": percent_rounded_down(met, decided),
                     "clauses": clauses,
                 })
             })
@@ -255,12 +254,8 @@ impl GroupBreakdown {
 
 /// `75.0 %`, or `-` when nothing was decided.
 fn percent(met: u64, decided: u64) -> String {
-    if decided == 0 {
-        "-".to_string()
-    } else {
-        format!(
-            "{:.1} %",
-            (met as f64 * 1000.0 / decided as f64).round() / 10.0
-        )
+    match percent_rounded_down(met, decided) {
+        Some(p) => format!("{p:.1} %"),
+        None => "-".to_string(),
     }
 }

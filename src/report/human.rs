@@ -126,8 +126,17 @@ pub struct HumanReport {
     periods: Vec<(ClauseRef, String)>,
 }
 
+/// `03-02 09:10`, with the seconds and their fraction when the instant has them: a stop is
+/// shown as precisely as the due time it is compared with (`09:10:00.9` after `09:10:00.25`).
 fn hm(t: chrono::DateTime<Tz>) -> String {
-    t.format("%m-%d %H:%M").to_string()
+    use chrono::Timelike;
+    if t.nanosecond() != 0 {
+        t.format("%m-%d %H:%M:%S%.f").to_string()
+    } else if t.second() != 0 {
+        t.format("%m-%d %H:%M:%S").to_string()
+    } else {
+        t.format("%m-%d %H:%M").to_string()
+    }
 }
 
 impl HumanReport {

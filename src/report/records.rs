@@ -192,7 +192,15 @@ pub struct ClauseCounts<'a> {
 /// percent rounded to one decimal.
 pub fn compliance_percent(c: &ClauseSummary) -> Option<f64> {
     let (met, decided) = c.decided();
-    (decided > 0).then(|| (met as f64 * 1000.0 / decided as f64).round() / 10.0)
+    percent_rounded_down(met, decided)
+}
+
+/// `met` of `decided` in percent, rounded down to one decimal from exact integers (2 of 3 is
+/// 66.6), as the period report and the HTML page round: a summary never shows a clause at a
+/// threshold it has not reached (1,799 of 2,000 is 89.9, not 90.0). `None` when nothing was
+/// decided.
+pub fn percent_rounded_down(met: u64, decided: u64) -> Option<f64> {
+    (decided > 0).then(|| (u128::from(met) * 1000 / u128::from(decided)) as f64 / 10.0)
 }
 
 impl<'a> ClauseCounts<'a> {
@@ -403,5 +411,22 @@ pub fn period_is_problem(record: &crate::period::PeriodRecord) -> bool {
         PeriodRecord::Target(t) => t.status == TargetStatus::Missed,
         PeriodRecord::Repeat(_) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_rounded_down;
+
+    #[test]
+    fn compliance_is_rounded_down_so_it_never_reaches_a_threshold_it_missed() {
+        assert_eq!(percent_rounded_down(1_799, 2_000), Some(89.9));
+        assert_eq!(percent_rounded_down(1_999, 2_000), Some(99.9));
+        assert_eq!(percent_rounded_down(2, 3), Some(66.6));
+        assert_eq!(percent_rounded_down(1, 3), Some(33.3));
+        assert_eq!(percent_rounded_down(3, 3), Some(100.0));
+        assert_eq!(percent_rounded_down(0, 7), Some(0.0));
+        assert_eq!(percent_rounded_down(0, 0), None);
+        assert_eq!(percent_rounded_down(u64::MAX, u64::MAX), Some(100.0));
     }
 }

@@ -156,12 +156,21 @@ impl Channel for NatsSubject {
     }
 }
 
+/// Says, as a stopping service gives up delivering, that alerts wait for its next start.
+fn left_undelivered(target: Target) {
+    eprintln!(
+        "warning: alerts for {} are left undelivered in the outbox: the next start delivers them",
+        target.name()
+    );
+}
+
 /// Delivers the target's outbox until the loop is `done`: woken by `wake` when a batch adds
 /// alerts, and every second anyway. A failure waits (doubling, up to 30 s) before the next
 /// attempt. Once the loop is done (the service is stopping: `--until-eof`, the end of standard
-/// input, a signal), what its last commits added is delivered too, for at most [`DRAIN`]: a
-/// one-shot replay tells its receiver everything it raised. An alert that cannot be delivered
-/// then stays in the outbox for the next start.
+/// input, a signal), what its last commits added is delivered too, for as long as the receiver
+/// takes them (it stops after [`DRAIN`] without a delivery, or at the first failure): a
+/// one-shot replay tells a working receiver everything it raised. An alert that cannot be
+/// delivered then stays in the outbox for the next start, and standard error says so.
 pub fn deliver(
     mut channel: Box<dyn Channel>,
     store: &Store,
@@ -202,6 +211,7 @@ pub fn deliver(
         for (key, body) in &pending {
             if drain_until.is_some_and(|until| std::time::Instant::now() >= until) {
                 settle(&mut sent);
+                left_undelivered(target);
                 return;
             }
             match channel.send(key, body) {
@@ -226,11 +236,17 @@ pub fn deliver(
                 }
             }
         }
+        let progressed = !sent.is_empty();
         settle(&mut sent);
-        if drain_until.is_some() {
+        if let Some(until) = drain_until.as_mut() {
             // Stopping: no retry for a receiver that fails now; the next start retries.
             if failed {
+                left_undelivered(target);
                 return;
+            }
+            // A receiver that takes them is given the time it takes.
+            if progressed {
+                *until = std::time::Instant::now() + DRAIN;
             }
             continue;
         }

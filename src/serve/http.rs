@@ -75,14 +75,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Decodes `%XX` and `+` of a query or path part.
-fn decode(text: &str) -> String {
+/// Decodes `%XX` of a query or path part, and `+` as a space in a query only (in a path a
+/// `+` is itself: `/cases/T+1` is the case `T+1`).
+fn decode(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 let hex = |c: u8| (c as char).to_digit(16);
                 match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
@@ -107,7 +108,7 @@ fn query(url: &str) -> (String, Vec<(String, String)>) {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
+            (decode(k, true), decode(v, true))
         })
         .collect();
     (path.to_string(), params)
@@ -141,7 +142,7 @@ fn route(request: &mut Request, shared: &Shared) -> Answer {
         }
         (Method::Get, "/records") => records(shared, &params),
         (Method::Get, p) if p.starts_with("/cases/") => {
-            case(shared, &decode(&p["/cases/".len()..]))
+            case(shared, &decode(&p["/cases/".len()..], false))
         }
         (_, "/events" | "/healthz" | "/summary" | "/agenda" | "/metrics" | "/records") => {
             Ok(error(405, "method not allowed"))
@@ -357,4 +358,20 @@ fn records(shared: &Shared, params: &[(String, String)]) -> Result<Answer, Strin
         records: page.into_iter().filter_map(|(_, l)| raw(l)).collect(),
         next,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn a_plus_is_a_space_in_a_query_and_itself_in_a_path() {
+        assert_eq!(decode("T+1", false), "T+1");
+        assert_eq!(decode("T%2B1", false), "T+1");
+        assert_eq!(decode("a+b", true), "a b");
+        assert_eq!(decode("a%2Bb", true), "a+b");
+        assert_eq!(decode("%E5%B7%A5%E5%8D%95", false), "工单");
+        assert_eq!(decode("100%", false), "100%");
+        assert_eq!(decode("%4", false), "%4");
+    }
 }

@@ -31,6 +31,7 @@ use super::format::quote;
 use super::grammar::{PolicyParser, Rule};
 use super::lower::unescape;
 use super::{prescan, recover_syntax_errors, PolicyErrors};
+use crate::policy::Span;
 use miette::NamedSource;
 use pest::iterators::Pair;
 use pest::Parser;
@@ -61,6 +62,36 @@ pub fn format_source(source: &str, name: &str) -> Result<String, PolicyErrors> {
     let Some(file) = file else {
         return Err(fail(vec![unsafe_output(&named)]));
     };
+    // A `\u{..}` naming no character does not read: the file is left alone, as `pledge parse`
+    // rejects it with the same diagnostic.
+    let bad_escapes: Vec<PolicyDiagnostic> = file
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::string)
+        .flat_map(|string| {
+            let raw = string.clone().into_inner().next().map_or("", |p| p.as_str());
+            let mut bad = Vec::new();
+            unescape(raw, |hex| bad.push(hex.to_string()));
+            let span = Span {
+                start: string.as_span().start(),
+                end: string.as_span().end(),
+            };
+            let named = &named;
+            bad.into_iter().map(move |hex| {
+                PolicyDiagnostic::error(
+                    named,
+                    "pledge::syntax::invalid_escape",
+                    format!("`\\u{{{hex}}}` is not a character"),
+                )
+                .label(span, "in this string")
+                .help("write a Unicode scalar value, such as `\\u{4E2D}`: not a surrogate (D800–DFFF) nor above 10FFFF")
+            })
+        })
+        .collect();
+    if !bad_escapes.is_empty() {
+        return Err(fail(bad_escapes));
+    }
     let tokens = lex(source, file.clone());
     let mut printer = Printer {
         tokens: &tokens,
@@ -197,7 +228,7 @@ fn word_text(pair: &Pair<'_, Rule>) -> String {
     let raw = pair.clone().into_inner().next().map_or("", |p| p.as_str());
     let mut valid = true;
     let value = unescape(raw, |_| valid = false);
-    // A `\u{..}` naming no character is a mistake the lowering reports; keep it to be seen.
+    // (A `\u{..}` naming no character was refused before: kept as written all the same.)
     if valid {
         quote(&value)
     } else {

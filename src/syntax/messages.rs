@@ -308,6 +308,15 @@ pub const ZH: &[(&str, &str)] = &[
     // Calendars, limits and other checks (general patterns last).
     ("workdays need a calendar", "工作日时限需要日历"),
     ("business time needs a calendar", "工作时间时限需要日历"),
+    (
+        "`{}` on a calendar would be days of 24 working hours each",
+        "日历上的 `{}` 会按每天 24 个工作小时计算(而不是工作日)",
+    ),
+    ("days of working time", "按工作时间计的天数"),
+    (
+        "write `3 workdays on office` for working days, `24 business hours on office` for working time, or drop `on office` for days of 24 hours",
+        "工作日写作 `3 workdays on office`,工作时间写作 `24 business hours on office`;按每天 24 小时的自然日计时请去掉 `on office`",
+    ),
     ("`same day` needs a calendar", "`same day` 需要日历"),
     ("`next workday` needs a calendar", "`next workday` 需要日历"),
     ("counted on which calendar?", "按哪个日历计算？"),

@@ -166,7 +166,7 @@ pub fn load_policy(path: &Path) -> Result<Policy, PolicyErrors> {
 pub fn load_policy_linted(path: &Path, deny: &[String]) -> Result<Linted, PolicyErrors> {
     let shared = shared_schema(path)?;
     let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::limits::read_text_at_most(path, MAX_POLICY_BYTES) {
         Ok(text) => parse_policy_linted(&text, &origin, path.parent(), &shared, deny),
         Err(e) => Err(unreadable(origin, e)),
     }
@@ -184,7 +184,7 @@ pub fn shared_schema(policy_path: &Path) -> Result<Schema, PolicyErrors> {
 /// Reads a shared schema file: `attributes { ... }` blocks and nothing else.
 pub fn load_schema(path: &Path) -> Result<Schema, PolicyErrors> {
     let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::limits::read_text_at_most(path, MAX_POLICY_BYTES) {
         Ok(text) => parse_schema(&text, &origin),
         Err(e) => Err(unreadable(origin, e)),
     }
@@ -218,6 +218,38 @@ pub fn parse_schema(source: &str, origin: &str) -> Result<Schema, PolicyErrors> 
     }
 }
 
+/// The policies of one run, read from `origins` (their files, in order), as errors when two
+/// declare the same name: their clauses, records, alert keys and metrics would be told apart
+/// by nothing (`repairs/repair_minor_8h` twice).
+pub fn distinct_policy_names(policies: &[Policy], origins: &[String]) -> Result<(), PolicyErrors> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for (policy, origin) in policies.iter().zip(origins) {
+        if let Some(first) = seen.insert(&policy.name, origin) {
+            seen.insert(&policy.name, first);
+            let named = Arc::new(NamedSource::new(origin.clone(), String::new()));
+            errors.push(
+                PolicyDiagnostic::error(
+                    &named,
+                    "pledge::policy::duplicate_name",
+                    format!(
+                        "policy `{}` is declared in `{first}` and again in `{origin}`",
+                        policy.name
+                    ),
+                )
+                .help("give each policy of a run its own name, or leave one of the files out"),
+            );
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(PolicyErrors {
+            name: origins.last().cloned().unwrap_or_default(),
+            errors,
+        }),
+    }
+}
+
 fn unreadable(origin: String, e: std::io::Error) -> PolicyErrors {
     let named = Arc::new(NamedSource::new(origin.clone(), String::new()));
     PolicyErrors {
@@ -229,6 +261,8 @@ fn unreadable(origin: String, e: std::io::Error) -> PolicyErrors {
         )
         .help(if e.kind() == std::io::ErrorKind::InvalidData {
             "a policy file is UTF-8 text: save it as UTF-8"
+        } else if e.kind() == std::io::ErrorKind::FileTooLarge {
+            "split it into several policy files"
         } else {
             "check the path and that the file may be read"
         })],
@@ -554,9 +588,56 @@ pub fn render(errors: &PolicyErrors, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for e in &errors.errors {
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, e);
+        // Writing into a String cannot fail. A label far along a long line is told in words:
+        // the drawn underline is padded to its column, which miette cannot pad past 65,535.
+        match far_along_its_line(e) {
+            Some(places) => undrawn(&mut out, e, &places),
+            None => {
+                let _ = handler.render_report(&mut out, e);
+            }
+        }
         out.push('\n');
     }
     out
+}
+
+/// Farthest column at which a label is drawn under its line (any column past a few thousand
+/// is past what a reader can follow in a drawing anyway, and miette cannot pad past 65,535).
+const FARTHEST_DRAWN_COLUMN: usize = 4_000;
+
+/// `origin:line:column` and label of each label of `e`, when one of them lies past
+/// [`FARTHEST_DRAWN_COLUMN`] or spans more than a drawing can underline.
+fn far_along_its_line(e: &PolicyDiagnostic) -> Option<Vec<(String, String)>> {
+    use miette::{Diagnostic, SourceCode};
+    let source = e.source_code()?;
+    let mut far = false;
+    let mut places = Vec::new();
+    for label in e.labels()? {
+        let contents = source.read_span(label.inner(), 0, 0).ok()?;
+        far |= contents.column() > FARTHEST_DRAWN_COLUMN || label.len() > FARTHEST_DRAWN_COLUMN;
+        places.push((
+            format!(
+                "{}:{}:{}",
+                contents.name().unwrap_or("policy"),
+                contents.line() + 1,
+                contents.column() + 1
+            ),
+            label.label().unwrap_or_default().to_string(),
+        ));
+    }
+    far.then_some(places)
+}
+
+/// A diagnostic in words, with where each label lies instead of a drawing of its line.
+fn undrawn(out: &mut String, e: &PolicyDiagnostic, places: &[(String, String)]) {
+    use miette::Diagnostic;
+    use std::fmt::Write as _;
+    let code = e.code().map(|c| c.to_string()).unwrap_or_default();
+    let _ = writeln!(out, "{code}\n\n  × {e}");
+    for (place, label) in places {
+        let _ = writeln!(out, "  at {place}: {label} (on a line too long to draw)");
+    }
+    if let Some(help) = e.help() {
+        let _ = writeln!(out, "  help: {help}");
+    }
 }

@@ -87,7 +87,7 @@ impl Lowerer<'_> {
             return None;
         }
         let full = base.join(path);
-        match std::fs::read_to_string(&full) {
+        match crate::limits::read_text_at_most(&full, crate::limits::MAX_INCLUDED_BYTES) {
             Ok(text) => Some((full, text)),
             Err(e) => {
                 let (code, what) = kind.unreadable;

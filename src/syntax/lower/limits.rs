@@ -79,6 +79,31 @@ impl Lowerer<'_> {
                 })?;
                 match amount.as_rule() {
                     Rule::duration => {
+                        // `3 days on office` would be 72 hours of working time (eight
+                        // workdays of nine hours): never what "三个工作日" means.
+                        if cal.is_some() {
+                            let whole_days = amount.clone().into_inner().find_map(|part| {
+                                part.into_inner()
+                                    .find(|p| p.as_rule() == Rule::time_unit)
+                                    .filter(|u| {
+                                        u.as_str().starts_with("day")
+                                            || u.as_str().starts_with("week")
+                                    })
+                            });
+                            if whole_days.is_some() {
+                                self.err(
+                                    "pledge::calendar::days_of_working_time",
+                                    Self::span(amount),
+                                    format!(
+                                        "`{}` on a calendar would be days of 24 working hours each",
+                                        amount.as_str()
+                                    ),
+                                    "days of working time",
+                                )
+                                .set_help("write `3 workdays on office` for working days, `24 business hours on office` for working time, or drop `on office` for days of 24 hours");
+                                return None;
+                            }
+                        }
                         let d = self.duration(amount.clone())?;
                         match cal {
                             None => Some(Limit::Elapsed(d)),
