@@ -16,19 +16,35 @@ pub const MAX_EVENT_LINE_BYTES: usize = 1024 * 1024;
 /// Most rejected lines kept verbatim for reports (all are counted).
 pub const MAX_REJECTS_LISTED: usize = 10_000;
 
+/// The error of a file past the bound [`read_text_at_most`] reads to.
+#[derive(Debug)]
+pub struct FileTooLarge {
+    pub max: usize,
+}
+
+impl std::fmt::Display for FileTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "it is larger than {} bytes", self.max)
+    }
+}
+
+impl std::error::Error for FileTooLarge {}
+
+/// Whether `e` is [`FileTooLarge`].
+pub fn is_too_large(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<FileTooLarge>())
+}
+
 /// A text file read whole, but never more than `max` bytes of it: a file past the bound (or a
-/// device that never ends, such as `/dev/zero` behind a link) is an error of kind
-/// `FileTooLarge`, read no further than one byte past the bound.
+/// device that never ends, such as `/dev/zero` behind a link) is the error [`FileTooLarge`],
+/// read no further than one byte past the bound.
 pub fn read_text_at_most(path: &std::path::Path, max: usize) -> std::io::Result<String> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(max as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("it is larger than {max} bytes"),
-        ));
+        return Err(std::io::Error::other(FileTooLarge { max }));
     }
     String::from_utf8(bytes).map_err(|_| {
         std::io::Error::new(
@@ -40,7 +56,7 @@ pub fn read_text_at_most(path: &std::path::Path, max: usize) -> std::io::Result<
 
 #[cfg(test)]
 mod tests {
-    use super::read_text_at_most;
+    use super::{is_too_large, read_text_at_most};
 
     #[test]
     fn a_file_is_read_up_to_its_bound_and_no_further() {
@@ -53,7 +69,8 @@ mod tests {
             "节假日\n"
         );
         let e = read_text_at_most(&path, 9).expect_err("past the bound");
-        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(is_too_large(&e), "{e}");
+        assert_eq!(e.to_string(), "it is larger than 9 bytes");
         std::fs::write(&path, [0xff, 0xfe]).expect("write");
         let e = read_text_at_most(&path, 10).expect_err("not UTF-8");
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);

@@ -378,6 +378,41 @@ fn an_invalid_policy_exits_2_with_every_error_and_no_evaluation() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Two files declaring the same policy name would give two `repairs/repair_minor_8h` in the
+/// summary, the metrics and the alert keys, told apart by nothing: refused before anything
+/// runs, naming both files, by the library's `PolicySet::from_files` too. Each alone is fine.
+#[test]
+fn two_policies_of_one_name_exit_2_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("repairs-copy.pledge");
+    std::fs::copy("policies/repairs.pledge", &copy).unwrap();
+    std::fs::copy(
+        "policies/attributes.pledge-schema",
+        dir.path().join("attributes.pledge-schema"),
+    )
+    .unwrap();
+    for command in ["check", "parse"] {
+        let mut cmd = pledge();
+        cmd.arg(command).arg("policies/repairs.pledge").arg(&copy);
+        if command == "check" {
+            cmd.args(["--events", EXAMPLE]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(out.stdout.is_empty(), "nothing evaluated");
+        let err = stderr(&out);
+        assert!(err.contains("pledge::policy::duplicate_name"), "{err}");
+        assert!(
+            err.contains("policy `repairs` is declared in `policies/repairs.pledge` and again in"),
+            "{err}"
+        );
+    }
+    let api = pledge::PolicySet::from_files(["policies/repairs.pledge", copy.to_str().unwrap()]);
+    assert!(api.is_err());
+    let out = pledge().arg("parse").arg(&copy).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn usage_errors_exit_2_and_missing_input_exits_3() {
     let out = pledge().args(["check"]).output().unwrap();

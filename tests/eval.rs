@@ -813,7 +813,7 @@ fn explicit_now_ignores_and_counts_later_events() {
 #[test]
 fn an_event_after_an_explicit_now_moves_time_no_further_than_now() {
     let mut typo = ev("TYPO", "03-02 09:05", "opened");
-    typo.at = typo.at + Duration::days(36 * 365);
+    typo.at += Duration::days(36 * 365);
     let events = numbered(vec![
         ev("A", "03-02 09:00", "opened"),
         typo,

@@ -443,6 +443,32 @@ fn events_before_1900_are_refused() {
     }
 }
 
+/// An event from 3000-01-01T00:00:00Z on is refused the same way: a year mistyped into the far
+/// future, and an instant past 9999 has no RFC 3339 form for the report to write.
+#[test]
+fn events_after_2999_are_refused() {
+    let line = |v: &str| format!(r#"{{"ticket":"T","at":"{v}","type":"x"}}"#);
+    for late in [
+        "3000-01-01T00:00:00Z",
+        "2999-12-31T23:59:59-12:00",
+        "9999-12-31T23:59:59+08:00",
+        "9026-03-02T09:00:00+08:00",
+    ] {
+        let expected = format!("`at` is after the year 2999: `{late}` (a mistyped year?)");
+        assert_eq!(reason(&line(late)), expected);
+        let full = format!(r#"{{"ticket":"T","at":"{late}","type":"x","attrs":{{"n":[1,{{}}]}}}}"#);
+        assert!(
+            reason(&full).starts_with("`at` is after the year 2999"),
+            "{full}"
+        );
+        let (records, _) = read(&format!("ticket,at,type\nT,{late},x\n"), &csv());
+        assert_eq!(rejected(&records[0]).reason, expected);
+    }
+    for fine in ["2999-12-31T23:59:59Z", "3000-01-01T07:59:59+08:00"] {
+        assert_eq!(event(&one(&line(fine))).at, utc(fine), "{fine}");
+    }
+}
+
 #[test]
 fn nested_attribute_values_name_the_key() {
     let attrs = |a: &str| {

@@ -320,3 +320,23 @@ fn report_counts_notification_findings_per_period_and_group() {
     assert_eq!(row("2026-04", "wanke")["findings"], 1);
     assert_eq!(row("2026-04", "wanke")["status"], "findings");
 }
+
+/// A clause name two policies share is written with its policy in the human period report
+/// (JSON and CSV carry `policy` anyway); a name of one policy only stays short.
+#[test]
+fn report_names_the_policy_of_a_clause_name_two_policies_share() {
+    let (code, out) = run(&[
+        "report",
+        "policies/customer-requests.pledge",
+        "policies/repairs.pledge",
+        "--events",
+        "examples/service-desk.jsonl",
+        "--period",
+        "month",
+    ]);
+    assert!(code.is_some(), "{out}");
+    assert!(out.contains("\n  customer-requests/hotline_24h "), "{out}");
+    assert!(out.contains("\n  repairs/hotline_24h "), "{out}");
+    assert!(!out.contains("\n  hotline_24h "), "{out}");
+    assert!(out.contains("\n  repair_minor_8h "), "{out}");
+}

@@ -108,6 +108,50 @@ fn a_line_that_is_not_utf8_is_skipped_and_the_rest_runs() {
         .stderr(predicate::str::contains("input line 1 is not UTF-8"));
 }
 
+/// A clause pasted with the comment above it (as every clause of the shipped policies has) is
+/// a what-if like any other; a comment alone is nothing to run.
+#[test]
+fn comments_above_a_clause_and_alone_are_no_error() {
+    repl()
+        .write_stdin(
+            "# 派单时限放宽到3小时\n\n# (a second comment)\ndeadline dispatch_2h \"派单\" {\n  when kind == \"repair\"\n  until dispatched\n  within 3 hours\n}\n# a comment alone\n:diff\n",
+        )
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("replaced deadline `dispatch_2h`"));
+}
+
+/// A clause whose name is Chinese is told what is wrong with its name, as `pledge parse`
+/// tells it, not that `deadline` is no clause keyword.
+#[test]
+fn a_clause_named_in_chinese_gets_the_parsers_diagnostic() {
+    repl()
+        .write_stdin("deadline 派单 \"派单时限\" {\n  until dispatched\n  within 2 hours\n}\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expected a name, found `派单`"))
+        .stderr(predicate::str::contains("put Chinese text in"))
+        .stderr(predicate::str::contains("neither a command nor a clause").not());
+}
+
+/// A line that cannot start a what-if is an error at once: the commands after it run, they
+/// are not swallowed into a block waiting for its `}`.
+#[test]
+fn a_rejected_line_with_a_brace_does_not_swallow_the_commands_after_it() {
+    repl()
+        .write_stdin("hello {\n:why T-1042\n}\n{\n:summary\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`hello` is neither a command nor a clause",
+        ))
+        .stderr(predicate::str::contains(
+            "`{` is neither a command nor a clause",
+        ))
+        .stdout(predicate::str::contains("case T-1042"))
+        .stdout(predicate::str::contains("desk/dispatch_2h"));
+}
+
 #[test]
 fn an_unclosed_clause_at_the_end_of_input_is_an_error() {
     repl()

@@ -1074,3 +1074,47 @@ fn a_quota_per_working_day_names_its_calendar() {
     assert_eq!(e.errors[0].underlined(), Some("on office"));
     assert_eq!(e.errors[1].underlined(), Some("ofice"));
 }
+
+/// `3 days on office` would be 72 hours of working time, eight workdays of nine hours: never
+/// what "三个工作日" means, so it is an error pointing at the duration, with the forms meant.
+/// Hours and minutes on a calendar are working time, as documented.
+#[test]
+fn days_or_weeks_on_a_calendar_are_an_error_and_hours_are_working_time() {
+    let e = errs(
+        r#"policy "p" {
+  calendar office { hours mon..fri 09:00-18:00 }
+  deadline a { until resolved
+    within 3 days on office }
+  deadline b { until resolved
+    within 1 week on office }
+  deadline c { until resolved
+    within 1 day 4 hours on office }
+  every patrol {
+    patrolled every 2 days on office
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        vec!["pledge::calendar::days_of_working_time"; 4],
+        "{e:?}"
+    );
+    assert_eq!(e.errors[0].underlined(), Some("3 days"));
+    assert_eq!(e.errors[1].underlined(), Some("1 week"));
+    assert!(e.errors[0]
+        .help
+        .as_deref()
+        .is_some_and(|h| h.contains("`3 workdays on office`")));
+    let ok = parse_policy(
+        r#"policy "p" {
+  calendar office { hours mon..fri 09:00-18:00 }
+  deadline a { until resolved
+    within 8 hours on office }
+  deadline b { until resolved
+    within 3 days }
+}"#,
+        "ok.pledge",
+        None,
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}

@@ -327,7 +327,8 @@ pub fn format_duration(d: Duration) -> String {
     let mut out = String::from(sign);
     if days > 0 {
         out.push_str(&format!("{days} day{}", if days == 1 { "" } else { "s" }));
-        if hours > 0 {
+        // `6 days 0 h 05 min`, not `6 days 05 min`: the minutes are read after the hours.
+        if hours > 0 || mins > 0 {
             out.push_str(&format!(" {hours} h"));
         }
         if mins > 0 {
@@ -389,6 +390,14 @@ mod tests {
         assert_eq!(format_duration(Duration::hours(2)), "2 h");
         assert_eq!(format_duration(Duration::days(1)), "1 day");
         assert_eq!(format_duration(Duration::hours(51)), "2 days 3 h");
+        assert_eq!(
+            format_duration(Duration::days(6) + Duration::minutes(5)),
+            "6 days 0 h 05 min"
+        );
+        assert_eq!(
+            format_duration(Duration::days(6) + Duration::minutes(166)),
+            "6 days 2 h 46 min"
+        );
         assert_eq!(format_duration(Duration::seconds(45)), "45 s");
         assert_eq!(format_duration(Duration::seconds(125)), "2 min 05 s");
         assert_eq!(format_duration(Duration::milliseconds(5)), "0.005 s");

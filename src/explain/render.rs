@@ -383,3 +383,36 @@ fn hours_text(cal: &Calendar) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::when;
+    use chrono::{DateTime, Utc};
+
+    fn at(s: &str) -> crate::event::Instant {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// As precise as the instant is: a stop 0.65 s after its due time within one minute reads
+    /// as after it, not as the same `09:10`.
+    #[test]
+    fn an_instant_is_written_with_its_seconds_and_their_fraction_when_it_has_them() {
+        let zone = chrono_tz::Asia::Shanghai;
+        assert_eq!(
+            when(at("2026-03-02T09:10:00+08:00"), zone),
+            "Mon 2026-03-02 09:10"
+        );
+        assert_eq!(
+            when(at("2026-03-02T09:10:43+08:00"), zone),
+            "Mon 2026-03-02 09:10:43"
+        );
+        assert_eq!(
+            when(at("2026-03-02T09:10:00.25+08:00"), zone),
+            "Mon 2026-03-02 09:10:00.250"
+        );
+        assert_eq!(
+            when(at("2026-03-02T01:10:00.9Z"), zone),
+            "Mon 2026-03-02 09:10:00.900"
+        );
+    }
+}

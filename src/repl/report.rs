@@ -634,15 +634,26 @@ fn periods(out: &mut String, before: &[PeriodRecord], after: &[PeriodRecord]) {
             PeriodRecord::Draw(_) | PeriodRecord::Compliance(_) => None,
         }
     };
-    let outcome = |r: &PeriodRecord| record_text(r);
-    let map = |rs: &[PeriodRecord]| -> BTreeMap<(String, String, String), String> {
+    // Its text, and its outcome: `met`, `missed`, `short`, ... (a repeat action has none
+    // beyond being there).
+    let outcome = |r: &PeriodRecord| {
+        let status = match r {
+            PeriodRecord::Sample(s) => format!("{:?}", s.status),
+            PeriodRecord::Target(t) => format!("{:?}", t.status),
+            _ => String::new(),
+        };
+        (record_text(r), status)
+    };
+    let map = |rs: &[PeriodRecord]| -> BTreeMap<(String, String, String), (String, String)> {
         rs.iter()
             .filter_map(|r| key(r).map(|k| (k, outcome(r))))
             .collect()
     };
     let (b, a) = (map(before), map(after));
     let keys: BTreeSet<_> = b.keys().chain(a.keys()).collect();
-    let mut changed = Vec::new();
+    // Outcomes that changed come first, in a section of their own: a bound or a count moving
+    // on dozens of periods must not hide the few that went from missed to met.
+    let (mut flipped, mut moved) = (Vec::new(), Vec::new());
     for k in keys {
         let (x, y) = (b.get(k), a.get(k));
         if x == y {
@@ -653,20 +664,29 @@ fn periods(out: &mut String, before: &[PeriodRecord], after: &[PeriodRecord]) {
         } else {
             format!(" ({})", k.2)
         };
-        let show = |s: Option<&String>| s.cloned().unwrap_or_else(|| "none".to_string());
-        changed.push(format!(
-            "  {} {}{group}: {} → {}",
-            k.0,
-            k.1,
-            show(x),
-            show(y)
-        ));
+        let show =
+            |s: Option<&(String, String)>| s.map_or_else(|| "none".to_string(), |s| s.0.clone());
+        let line = format!("  {} {}{group}: {} → {}", k.0, k.1, show(x), show(y));
+        match (x, y) {
+            (Some(x), Some(y)) if x.1 == y.1 => moved.push(line),
+            _ => flipped.push(line),
+        }
     }
-    if !changed.is_empty() {
+    if !flipped.is_empty() {
         section(
             out,
-            format!("{} period record(s) changed:", changed.len()),
-            &changed,
+            format!("{} period record(s) changed outcome:", flipped.len()),
+            &flipped,
+        );
+    }
+    if !moved.is_empty() {
+        section(
+            out,
+            format!(
+                "{} period record(s) changed only in their numbers:",
+                moved.len()
+            ),
+            &moved,
         );
     }
 }

@@ -579,4 +579,18 @@ mod tests {
         // C ranks below both kept lines when it arrives, so its text is never written.
         assert!(!written.contains(&"C"), "{written:?}");
     }
+
+    /// The stop is written as precisely as the due time it is compared with.
+    #[test]
+    fn a_stop_has_its_seconds_and_their_fraction_when_it_has_them() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&zone)
+        };
+        assert_eq!(hm(at("2026-03-02T09:00:00+08:00")), "03-02 09:00");
+        assert_eq!(hm(at("2026-03-02T09:00:31+08:00")), "03-02 09:00:31");
+        assert_eq!(hm(at("2026-03-02T09:10:00.9+08:00")), "03-02 09:10:00.900");
+    }
 }

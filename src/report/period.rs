@@ -434,10 +434,27 @@ impl PeriodReport {
             out.push_str("\nno period rows\n");
             return out;
         }
+        // A clause name two policies share (`hotline_24h` of the desk and of the repairs) is
+        // written with its policy, else the two rows are told apart by nothing.
+        let mut policies_of: std::collections::HashMap<&str, &str> =
+            std::collections::HashMap::new();
+        let mut shared: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for r in &self.rows {
+            if *policies_of.entry(&r.clause).or_insert(&r.policy) != &*r.policy {
+                shared.insert(&r.clause);
+            }
+        }
+        let shown = |r: &ReportRow| {
+            if shared.contains(&*r.clause) {
+                format!("{}/{}", r.policy, r.clause)
+            } else {
+                r.clause.to_string()
+            }
+        };
         let width = self
             .rows
             .iter()
-            .map(|r| r.clause.chars().count())
+            .map(|r| shown(r).chars().count())
             .max()
             .unwrap_or(6);
         let mut last: Option<(CalendarPeriod, &Group)> = None;
@@ -448,7 +465,7 @@ impl PeriodReport {
             }
             out.push_str(&format!(
                 "  {:<width$}  {:<8}  {:<10}  {}\n",
-                r.clause,
+                shown(r),
                 r.kind,
                 r.status,
                 r.detail(),

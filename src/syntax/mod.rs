@@ -261,7 +261,7 @@ fn unreadable(origin: String, e: std::io::Error) -> PolicyErrors {
         )
         .help(if e.kind() == std::io::ErrorKind::InvalidData {
             "a policy file is UTF-8 text: save it as UTF-8"
-        } else if e.kind() == std::io::ErrorKind::FileTooLarge {
+        } else if crate::limits::is_too_large(&e) {
             "split it into several policy files"
         } else {
             "check the path and that the file may be read"
@@ -608,7 +608,7 @@ const FARTHEST_DRAWN_COLUMN: usize = 4_000;
 /// `origin:line:column` and label of each label of `e`, when one of them lies past
 /// [`FARTHEST_DRAWN_COLUMN`] or spans more than a drawing can underline.
 fn far_along_its_line(e: &PolicyDiagnostic) -> Option<Vec<(String, String)>> {
-    use miette::{Diagnostic, SourceCode};
+    use miette::Diagnostic;
     let source = e.source_code()?;
     let mut far = false;
     let mut places = Vec::new();
