@@ -926,6 +926,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     fn advance(&mut self, at: Instant) {
+        // The stream's time goes no further than an explicit `now`: what comes after it is
+        // ignored (see `push`), however it reaches the evaluator (a split check's time marks).
+        let at = match self.opts.now {
+            Some(now) if at > now => now,
+            _ => at,
+        };
         if self.watermark.is_some_and(|w| w >= at) {
             return;
         }

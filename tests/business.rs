@@ -229,4 +229,27 @@ fn an_included_holiday_file_that_does_not_parse_points_into_the_file() {
     );
     let text = render(&e, false);
     assert!(text.contains("2026-02-30"), "{text}");
+    // The calendar naming the schedule is no second error: the include said what failed.
+    assert!(
+        !codes.contains(&"pledge::calendar::unknown_holidays"),
+        "{codes:?}"
+    );
+    // Nor when the file cannot be read at all; a name never included still is one.
+    let src = r#"policy "p" {
+  include calendar "missing.toml" as company
+  calendar office {
+    hours mon..fri 09:00-18:00
+    holidays company
+    holidays compnay2
+  }
+}
+"#;
+    let e = parse_policy(src, "inc.pledge", Some(dir.path())).unwrap_err();
+    assert_eq!(
+        e.codes(),
+        [
+            "pledge::include::unreadable",
+            "pledge::calendar::unknown_holidays"
+        ]
+    );
 }

@@ -209,7 +209,7 @@ fn a_notice_case_with_no_notified_at_all() {
             "notify.channel_missing 03-02 10:00:00 no notice on `app_push` by 2026-03-02T10:00:00+08:00",
             "notify.channel_missing 03-02 10:00:00 no notice on `notice_board` by 2026-03-02T10:00:00+08:00",
             "notify.channel_missing 03-02 10:00:00 no notice on `sms` by 2026-03-02T10:00:00+08:00",
-            "notify.coverage_unknown 03-02 10:00:00 no `notified` event reports `reached` and `total`, so the coverage floor of 95 % cannot be checked",
+            "notify.coverage_unknown 03-02 10:00:00 no `notified` event reports `reached` and `total` as numbers (`total` above 0), so the coverage floor of 95 % cannot be checked",
         ]
     );
 }

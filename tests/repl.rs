@@ -152,6 +152,19 @@ fn a_rejected_line_with_a_brace_does_not_swallow_the_commands_after_it() {
         .stdout(predicate::str::contains("desk/dispatch_2h"));
 }
 
+/// `:why` takes a ticket and `all`: another word after a known ticket is named as the
+/// mistake, not taken for part of the ticket's id.
+#[test]
+fn why_names_a_word_after_the_ticket_that_is_not_all() {
+    repl()
+        .write_stdin(":why T-1042 bogus\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "`:why` takes a ticket and, after it, only `all`, not `bogus`",
+        ));
+}
+
 #[test]
 fn an_unclosed_clause_at_the_end_of_input_is_an_error() {
     repl()

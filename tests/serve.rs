@@ -226,6 +226,29 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     let (status, _) = request("POST", &format!("{url}/events"), Some("wrong"), Some("{}"));
     assert_eq!(status, 401);
     assert_eq!(get_json(&format!("{url}/healthz"), tok)["status"], "ok");
+    // A 401 says how to authenticate, a 405 which method the endpoint takes.
+    let header = |method: &str, path: &str, token: Option<&str>, name: &str| {
+        let mut req = ureq::request(method, &format!("{url}{path}"));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        match req.call() {
+            Err(ureq::Error::Status(code, r)) => (code, r.header(name).map(str::to_string)),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        header("GET", "/summary", None, "WWW-Authenticate"),
+        (401, Some("Bearer".to_string()))
+    );
+    assert_eq!(
+        header("DELETE", "/summary", tok, "Allow"),
+        (405, Some("GET".to_string()))
+    );
+    assert_eq!(
+        header("GET", "/events", tok, "Allow"),
+        (405, Some("POST".to_string()))
+    );
 
     // A body is validated like `pledge check` input: rejected lines by number, the rest taken.
     let body = [
@@ -349,6 +372,16 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
     assert_eq!(hook.keys(), expected);
     let summary = get_json(&format!("{url}/summary"), tok);
     assert_eq!(summary["accepted"], 5, "{summary}");
+    // In a path a `+` is itself, not a space (that is a query's form encoding).
+    let plus = event("T+1", 5, "12:01", "opened", r#""kind":"repair""#);
+    assert_eq!(
+        request("POST", &format!("{url}/events"), tok, Some(&plus)).0,
+        200
+    );
+    for path in ["/cases/T+1", "/cases/T%2B1"] {
+        let case = get_json(&format!("{url}{path}"), tok);
+        assert_eq!(case["ticket"], "T+1", "{path}: {case}");
+    }
 }
 
 /// A service of the desk policy in `dir`, taking events over HTTP with the token `s3cret`

@@ -1118,3 +1118,66 @@ fn days_or_weeks_on_a_calendar_are_an_error_and_hours_are_working_time() {
     );
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
+
+/// Values that make a standard meaningless are errors where they are written: a limit or a
+/// duty's gap of no time (every clock not stopped at its start breached, every gap a finding),
+/// a target's bound or a notice's coverage above 100 % (never met).
+#[test]
+fn zero_limits_and_shares_above_100_percent_are_errors() {
+    let e = errs(
+        r#"policy "p" {
+  calendar office { hours mon..fri 09:00-18:00 }
+  deadline a { until resolved
+    within 0 minutes }
+  deadline b { until resolved
+    within 0 workdays on office }
+  deadline c { until resolved
+    within 0 business hours on office }
+  every patrol {
+    patrolled every 0 hours
+  }
+  target t {
+    ratio rated(satisfied == true) among rated per month
+    at least 200%
+  }
+  notify n {
+    channels all [sms]
+    coverage at least 150%
+  }
+}"#,
+    );
+    assert_eq!(
+        e.codes(),
+        [
+            "pledge::limits::zero",
+            "pledge::limits::zero",
+            "pledge::limits::zero",
+            "pledge::limits::zero",
+            "pledge::limits::share_over_100",
+            "pledge::limits::share_over_100",
+        ],
+        "{e:?}"
+    );
+    assert_eq!(e.errors[0].underlined(), Some("0 minutes"));
+    assert_eq!(e.errors[1].underlined(), Some("0 workdays"));
+    assert_eq!(e.errors[4].underlined(), Some("200%"));
+    assert_eq!(e.errors[5].underlined(), Some("150%"));
+    // At the edges: a second, 100 %.
+    let ok = parse_policy(
+        r#"policy "p" {
+  deadline a { until resolved
+    within 1 second }
+  target t {
+    ratio rated(satisfied == true) among rated per month
+    at least 100%
+  }
+  notify n {
+    channels all [sms]
+    coverage at least 100%
+  }
+}"#,
+        "ok.pledge",
+        None,
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}

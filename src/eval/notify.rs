@@ -478,8 +478,8 @@ pub(crate) fn resolve(
                 code::COVERAGE_UNKNOWN,
                 end,
                 format!(
-                    "no `notified` event reports `reached` and `total`, so the coverage floor of \
-                     {} cannot be checked",
+                    "no `notified` event reports `reached` and `total` as numbers (`total` above \
+                     0), so the coverage floor of {} cannot be checked",
                     percent(f64::from(floor))
                 ),
             ),

@@ -49,6 +49,16 @@ impl Session {
     pub(super) fn why(&self, args: &str) -> Outcome {
         let (ticket, all) = match args.rsplit_once(char::is_whitespace) {
             Some((ticket, "all")) => (ticket.trim_end(), true),
+            // `:why T-1042 bogus`: a known ticket and a word that is not `all`.
+            Some((ticket, word)) if !self.cases.contains_key(args) => {
+                if self.cases.contains_key(ticket.trim_end()) {
+                    return Outcome::fail(format!(
+                        "error: `:why` takes a ticket and, after it, only `all`, not `{word}`\n  help: `:why {} all` explains every clause, those that do not apply too",
+                        ticket.trim_end()
+                    ));
+                }
+                (args, false)
+            }
             _ => (args, false),
         };
         let events = match self.ticket_events(ticket) {

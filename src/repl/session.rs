@@ -816,7 +816,7 @@ fn help() -> String {
         let _ = writeln!(out, "  {name:<9} {what}\n            e.g. {example}");
     }
     out.push_str(
-        "\nA what-if, e.g.:\n  deadline dispatch_30min {\n    when kind == \"repair\"\n    until dispatched\n    within 15 minutes\n  }\nCtrl-C cancels the current input, Ctrl-D leaves.\n",
+        "\nA what-if, e.g.:\n  deadline dispatch_30min \"维修30分钟内派单\" {\n    when kind == \"repair\"\n    until dispatched\n    within 30 minutes\n  }\nCtrl-C cancels the current input (and a clause half typed), Ctrl-D on an empty line leaves.\n",
     );
     out
 }

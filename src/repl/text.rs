@@ -37,14 +37,20 @@ pub fn skip_leading_comments(text: &str) -> &str {
     rest
 }
 
+/// Lines a what-if may hold before its clauses: declarations of its events, lints allowed.
+const SNIPPET_KEYWORDS: &[&str] = &["events", "allow"];
+
 /// Whether `text` (without leading comments) starts with a declaration keyword followed by a
-/// space: the start of a what-if, however its name or body is wrong.
+/// space (or `events`, `allow`): the start of a what-if, however its name or body is wrong.
 pub fn starts_a_declaration(text: &str) -> bool {
     let text = skip_leading_comments(text);
-    DECLARATION_KEYWORDS.iter().any(|k| {
-        text.strip_prefix(*k)
-            .is_some_and(|after| after.starts_with(char::is_whitespace))
-    })
+    DECLARATION_KEYWORDS
+        .iter()
+        .chain(SNIPPET_KEYWORDS)
+        .any(|k| {
+            text.strip_prefix(*k)
+                .is_some_and(|after| after.starts_with(char::is_whitespace))
+        })
 }
 
 /// The declarations an input makes, as (keyword, name), in order: `deadline dispatch_30min`,
@@ -161,6 +167,9 @@ mod tests {
         );
         assert!(starts_a_declaration("# note\ndeadline 派单 \"中文\" {"));
         assert!(starts_a_declaration("calendar office {"));
+        assert!(starts_a_declaration(
+            "events raised, lifted alert typhoon \"x\" {"
+        ));
         assert!(!starts_a_declaration("deadlines x {"));
         assert!(!starts_a_declaration("hello {"));
         assert!(!starts_a_declaration("{"));

@@ -46,11 +46,20 @@ pub fn serve(server: &Server, shared: &Shared) {
 }
 
 fn handle(mut request: Request, shared: &Shared) {
+    let posts_only = query(request.url()).0 == "/events";
     let Answer(status, kind, body) = route(&mut request, shared);
-    let header = Header::from_bytes(&b"Content-Type"[..], kind.as_bytes());
+    let mut headers = vec![("Content-Type", kind)];
+    match status {
+        // What a client is to send instead (RFC 9110 and RFC 6750 ask for these).
+        401 => headers.push(("WWW-Authenticate", "Bearer")),
+        405 => headers.push(("Allow", if posts_only { "POST" } else { "GET" })),
+        _ => {}
+    }
     let mut response = Response::from_string(body).with_status_code(status);
-    if let Ok(h) = header {
-        response = response.with_header(h);
+    for (name, value) in headers {
+        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response = response.with_header(h);
+        }
     }
     // A client that went away is no concern of the service.
     let _ = request.respond(response);

@@ -49,6 +49,7 @@ impl Lowerer<'_> {
             return;
         };
         let Some((full, text)) = self.read_include(&include, &HOLIDAY_FILE) else {
+            self.failed_schedules.insert(include.alias);
             return;
         };
         let (path, path_span, alias) = (include.path.as_str(), include.path_span, include.alias);
@@ -57,6 +58,7 @@ impl Lowerer<'_> {
                 self.schedules.insert(alias, schedule);
             }
             Err(e) => {
+                self.failed_schedules.insert(alias);
                 let file_source = Arc::new(NamedSource::new(full.display().to_string(), text));
                 let mut d = PolicyDiagnostic::error(
                     &file_source,
@@ -170,6 +172,8 @@ impl Lowerer<'_> {
                                 Some((a, b)) => (a.min(s.years.0), b.max(s.years.1)),
                             });
                         }
+                        // Its include failed, and said so where it is.
+                        None if self.failed_schedules.contains(&key) => {}
                         None => {
                             let mut known: Vec<String> = self.schedules.keys().cloned().collect();
                             known.sort();

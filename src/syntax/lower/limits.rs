@@ -37,6 +37,18 @@ impl Lowerer<'_> {
         Some(Duration::milliseconds((seconds * 1000.0).round() as i64))
     }
 
+    /// A target's bound or a notice's coverage above 100 %: a share of cases or households
+    /// that can never be reached, so a standard that can never be met.
+    pub(super) fn share_over_100(&mut self, span: Span) {
+        self.err(
+            "pledge::limits::share_over_100",
+            span,
+            "a share cannot be above 100%",
+            "above 100%",
+        )
+        .set_help("write a share of at most `100%`, such as `at least 95%`");
+    }
+
     pub(super) fn permille(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
         let span = Self::span(&pair);
         let n: f64 = pair.into_inner().next()?.as_str().parse().ok()?;
@@ -77,6 +89,24 @@ impl Lowerer<'_> {
                         Rule::workdays | Rule::business_time | Rule::duration
                     )
                 })?;
+                // `within 0 minutes` breaches every clock not stopped at the instant it
+                // starts, and `every 0 hours` makes every gap a finding: never a standard.
+                let zero = amount
+                    .clone()
+                    .into_inner()
+                    .flatten()
+                    .filter(|p| p.as_rule() == Rule::number)
+                    .all(|n| n.as_str().parse::<f64>().is_ok_and(|v| v == 0.0));
+                if zero {
+                    self.err(
+                        "pledge::limits::zero",
+                        Self::span(amount),
+                        format!("a limit of `{}` allows no time at all", amount.as_str()),
+                        "no time",
+                    )
+                    .set_help("write the time the standard allows, such as `1 hour` or `2 workdays on office`");
+                    return None;
+                }
                 match amount.as_rule() {
                     Rule::duration => {
                         // `3 days on office` would be 72 hours of working time (eight

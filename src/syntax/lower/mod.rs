@@ -75,6 +75,8 @@ pub(crate) struct Lowerer<'a> {
     zone: Tz,
     events: BTreeSet<String>,
     schedules: HashMap<String, HolidaySchedule>,
+    /// Holiday schedules whose include failed (and said so): naming one is no error of its own.
+    failed_schedules: std::collections::HashSet<String>,
     calendars: Vec<(String, Span, Arc<Calendar>)>,
     /// Name, name span and validity of every clause seen, for duplicate checks.
     headers: Vec<(String, Span, Effective)>,
@@ -130,6 +132,7 @@ impl<'a> Lowerer<'a> {
             zone: DEFAULT_ZONE,
             events: CONVENTIONAL_EVENTS.iter().map(|s| s.to_string()).collect(),
             schedules: HashMap::new(),
+            failed_schedules: std::collections::HashSet::new(),
             calendars: Vec::new(),
             headers: Vec::new(),
             context_calendars: 0,

@@ -31,10 +31,15 @@ impl Lowerer<'_> {
                 }
             }
             Rule::coverage_item => {
-                clause.coverage = item
-                    .into_inner()
-                    .find(|p| p.as_rule() == Rule::percent)
-                    .and_then(|p| self.permille(p))
+                let percent = item.into_inner().find(|p| p.as_rule() == Rule::percent);
+                let span = percent.as_ref().map(Self::span);
+                clause.coverage = percent.and_then(|p| self.permille(p));
+                if let (Some(v), Some(span)) = (clause.coverage, span) {
+                    if v > 1000 {
+                        self.share_over_100(span);
+                        clause.coverage = None;
+                    }
+                }
             }
             Rule::first_item => {
                 let mut trigger = None;

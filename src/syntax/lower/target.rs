@@ -51,7 +51,14 @@ impl Lowerer<'_> {
                 for p in item.into_inner() {
                     match p.as_rule() {
                         Rule::k_most => at_least = false,
-                        Rule::percent => value = self.permille(p),
+                        Rule::percent => {
+                            let span = Self::span(&p);
+                            value = self.permille(p);
+                            if value.is_some_and(|v| v > 1000) {
+                                self.share_over_100(span);
+                                value = None;
+                            }
+                        }
                         _ => {}
                     }
                 }
