@@ -150,17 +150,11 @@ impl Completer for ReplHelper {
             }
         }
         let (start, list) = candidates(&self.vocab, line, pos);
-        // A completed command is followed by a space, ready for its argument.
-        let command_word = line[start..pos].starts_with(':');
         Ok((
             start,
             list.into_iter()
                 .map(|w| Pair {
-                    replacement: if command_word {
-                        format!("{w} ")
-                    } else {
-                        w.clone()
-                    },
+                    replacement: replacement(line, start, pos, &w),
                     display: w,
                 })
                 .collect(),
@@ -180,6 +174,21 @@ impl Validator for ReplHelper {
 
 impl Hinter for ReplHelper {
     type Hint = String;
+}
+
+/// What a candidate `word` for `line[start..pos]` is replaced with: a completed command is
+/// followed by a space, ready for its argument; a value completed inside a string is closed
+/// with its quote (unless one follows already), ready for what comes after it.
+fn replacement(line: &str, start: usize, pos: usize, word: &str) -> String {
+    if line[start..pos].starts_with(':') {
+        return format!("{word} ");
+    }
+    let in_string = line[..pos].matches('"').count() % 2 == 1;
+    if in_string && !line[pos..].starts_with('"') {
+        format!("{word}\"")
+    } else {
+        word.to_string()
+    }
 }
 
 impl Highlighter for ReplHelper {}
@@ -223,5 +232,20 @@ mod tests {
         assert_eq!(list, vec!["minor".to_string()]);
         assert_eq!(&line[start..], "mi");
         assert_eq!(candidates(&v, ":use r", 6).1, vec!["repairs".to_string()]);
+    }
+
+    #[test]
+    fn a_value_completed_in_a_string_closes_it_and_a_command_takes_a_space() {
+        let line = ":ask T-0301 severity == \"mi";
+        assert_eq!(
+            replacement(line, line.len() - 2, line.len(), "minor"),
+            "minor\""
+        );
+        // A quote after the cursor already closes it.
+        let line = ":ask T-0301 severity == \"mi\"";
+        let pos = line.len() - 1;
+        assert_eq!(replacement(line, pos - 2, pos, "minor"), "minor");
+        assert_eq!(replacement(":wh", 0, 3, ":why"), ":why ");
+        assert_eq!(replacement(":why T-03", 5, 9, "T-0301"), "T-0301");
     }
 }

@@ -724,6 +724,7 @@ impl HtmlData {
                 let p = cell.permille();
                 let text = match p {
                     Some(p) => percent(p),
+                    None if cell.findings == 1 => "1 finding".to_string(),
                     None if cell.findings > 0 => format!("{} findings", cell.findings),
                     None if cell.pending > 0 => format!("{} pending", cell.pending),
                     None => String::new(),
