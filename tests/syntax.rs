@@ -1181,3 +1181,32 @@ fn zero_limits_and_shares_above_100_percent_are_errors() {
     );
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
+
+/// A mistyped line keyword is named, with the keyword meant, where it is typed: the grammar
+/// would otherwise read `withn` as an event starting a record's line and stumble on `1`.
+#[test]
+fn a_mistyped_line_keyword_is_named_with_the_keyword_meant() {
+    for (line, typo, meant) in [
+        ("withn 1 hour", "withn", "within"),
+        ("untill resolved", "untill", "until"),
+        ("whn kind == \"repair\"", "whn", "when"),
+    ] {
+        let e = errs(&format!(
+            "policy \"p\" {{\n  deadline d {{\n    until resolved\n    within 1 hour\n    {line}\n  }}\n}}\n"
+        ));
+        assert_eq!(e.codes(), ["pledge::syntax::unknown_line"], "{line}");
+        assert_eq!(e.errors[0].underlined(), Some(typo), "{line}");
+        assert!(
+            e.errors[0]
+                .message
+                .contains(&format!("did you mean `{meant}`?")),
+            "{}",
+            e.errors[0].message
+        );
+    }
+    // An event starting a record's line, mistyped further on, is not taken for a keyword.
+    let e = errs(
+        "policy \"p\" {\n  record r {\n    resolved followd by revisited within 1 day\n  }\n}\n",
+    );
+    assert_ne!(e.codes(), ["pledge::syntax::unknown_line"]);
+}

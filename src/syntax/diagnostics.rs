@@ -260,6 +260,11 @@ pub(crate) fn from_pest(
              e.g. `when kind == \"repair\"`",
         );
     }
+    // `withn 1 hour`: the grammar reads a mistyped line keyword as an event starting a line of
+    // a record or a duty, and stumbles on the word after it. Said of the keyword instead.
+    if let Some(d) = mistyped_line_keyword(source, text, pos) {
+        return d;
+    }
     let non_ascii_name =
         expected.contains(&"a name") && found.chars().next().is_some_and(|c| !c.is_ascii());
     let (code, help) = if pos >= text.len() {
@@ -289,6 +294,84 @@ pub(crate) fn from_pest(
             },
         )
         .help(help)
+}
+
+/// Words that begin a line of a clause or a calendar.
+const LINE_KEYWORDS: &[&str] = &[
+    "when",
+    "from",
+    "until",
+    "within",
+    "pause",
+    "same",
+    "by",
+    "at",
+    "after",
+    "cite",
+    "effective",
+    "channels",
+    "audience",
+    "coverage",
+    "first",
+    "ratio",
+    "having",
+    "evidence",
+    "lag",
+    "group",
+    "require",
+    "measure",
+    "change",
+    "then",
+    "steps",
+    "during",
+    "covered",
+    "hours",
+    "holidays",
+    "holiday",
+    "workday",
+    "zone",
+    "include",
+    "events",
+    "allow",
+];
+
+/// A diagnostic for a line whose first word is a near miss of a line keyword (`withn`,
+/// `untill`, `whn`), when the parse failed right after that word: the grammar took the word for
+/// an event (a record's or a duty's line starts with one) and stumbled on the next token.
+fn mistyped_line_keyword(
+    source: &Arc<NamedSource<String>>,
+    text: &str,
+    pos: usize,
+) -> Option<PolicyDiagnostic> {
+    let line_start = text.get(..pos)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..pos];
+    let indent = line.len() - line.trim_start().len();
+    let first = line.trim_start().split_whitespace().next()?;
+    // The error is at the word after the first one: nothing but spaces between them.
+    if !line.trim_start()[first.len()..].trim().is_empty()
+        || !first.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        || LINE_KEYWORDS.contains(&first)
+        || crate::syntax::CONVENTIONAL_EVENTS.contains(&first)
+    {
+        return None;
+    }
+    let near = closest(first, LINE_KEYWORDS.iter().copied())?;
+    let start = line_start + indent;
+    Some(
+        PolicyDiagnostic::error(
+            source,
+            "pledge::syntax::unknown_line",
+            format!("`{first}` does not begin a line of a clause; did you mean `{near}`?"),
+        )
+        .label(
+            Span {
+                start,
+                end: start + first.len(),
+            },
+            format!("did you mean `{near}`?"),
+        )
+        .help("see the language reference in the README for the lines each clause accepts"),
+    )
 }
 
 /// The ASCII character the language wants where a Chinese input method typed `c`: full-width

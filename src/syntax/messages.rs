@@ -310,24 +310,28 @@ pub const ZH: &[(&str, &str)] = &[
     ("business time needs a calendar", "工作时间时限需要日历"),
     (
         "`{}` on a calendar would be days of 24 working hours each",
-        "日历上的 `{}` 会按每天 24 个工作小时计算(而不是工作日)",
+        "日历上的 `{}` 会按每天 24 个工作小时计算（而不是工作日）",
     ),
     ("days of working time", "按工作时间计的天数"),
     ("a limit of `{}` allows no time at all", "时限 `{}` 不留任何时间"),
     ("no time", "没有时间"),
     (
         "write the time the standard allows, such as `1 hour` or `2 workdays on office`",
-        "写出标准允许的时间,例如 `1 hour` 或 `2 workdays on office`",
+        "写出标准允许的时间，例如 `1 hour` 或 `2 workdays on office`",
     ),
     ("a share cannot be above 100%", "比例不能超过 100%"),
+    (
+        "`{}` does not begin a line of a clause; did you mean `{}`?",
+        "`{0}` 不是条款中一行的开头；是否想写 `{1}`？",
+    ),
     ("above 100%", "超过 100%"),
     (
         "write a share of at most `100%`, such as `at least 95%`",
-        "比例最多为 `100%`,例如 `at least 95%`",
+        "比例最多为 `100%`，例如 `at least 95%`",
     ),
     (
         "write `3 workdays on office` for working days, `24 business hours on office` for working time, or drop `on office` for days of 24 hours",
-        "工作日写作 `3 workdays on office`,工作时间写作 `24 business hours on office`;按每天 24 小时的自然日计时请去掉 `on office`",
+        "工作日写作 `3 workdays on office`，工作时间写作 `24 business hours on office`；按每天 24 小时的自然日计时请去掉 `on office`",
     ),
     ("`same day` needs a calendar", "`same day` 需要日历"),
     ("`next workday` needs a calendar", "`next workday` 需要日历"),
