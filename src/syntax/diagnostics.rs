@@ -346,7 +346,7 @@ fn mistyped_line_keyword(
     let line_start = text.get(..pos)?.rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..pos];
     let indent = line.len() - line.trim_start().len();
-    let first = line.trim_start().split_whitespace().next()?;
+    let first = line.split_whitespace().next()?;
     // The error is at the word after the first one: nothing but spaces between them.
     if !line.trim_start()[first.len()..].trim().is_empty()
         || !first.chars().all(|c| c.is_ascii_lowercase() || c == '_')
