@@ -392,7 +392,17 @@ fn unknown_zone_and_bad_times_are_reported() {
         e.codes(),
         vec!["pledge::zone::unknown", "pledge::syntax::invalid_time"]
     );
+    assert_eq!(
+        e.errors[0].help.as_deref(),
+        Some("did you mean `Asia/Shanghai`?")
+    );
     assert_eq!(e.errors[1].underlined(), Some("25:00"));
+    // Nothing near: the form of a zone name.
+    let e = errs("policy \"p\" {\n  zone \"Beijing time\"\n}");
+    assert!(e.errors[0]
+        .help
+        .as_deref()
+        .is_some_and(|h| h.contains("IANA zone name")));
 }
 
 #[test]
@@ -1209,4 +1219,18 @@ fn a_mistyped_line_keyword_is_named_with_the_keyword_meant() {
         "policy \"p\" {\n  record r {\n    resolved followd by revisited within 1 day\n  }\n}\n",
     );
     assert_ne!(e.codes(), ["pledge::syntax::unknown_line"]);
+}
+
+/// A Chinese attribute name in a condition is told where Chinese text belongs.
+#[test]
+fn a_chinese_attribute_name_is_told_where_chinese_text_belongs() {
+    let e = errs(
+        "policy \"p\" {\n  deadline d \"维修\" {\n    when kind == \"repair\" and 等级 == 1\n    until resolved\n    within 1 hour\n  }\n}\n",
+    );
+    assert_eq!(e.codes(), ["pledge::syntax::unexpected_token"]);
+    assert_eq!(e.errors[0].underlined(), Some("等级"));
+    assert!(e.errors[0]
+        .help
+        .as_deref()
+        .is_some_and(|h| h.contains("Chinese text belongs in a string value")));
 }

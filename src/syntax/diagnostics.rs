@@ -277,6 +277,13 @@ pub(crate) fn from_pest(
             "pledge::syntax::unexpected_token",
             "names are ASCII letters, digits and `_` (e.g. `complaint_contact`); put Chinese text in the title string".to_string(),
         )
+    } else if expected.contains(&"a condition")
+        && found.chars().next().is_some_and(|c| !c.is_ascii())
+    {
+        (
+            "pledge::syntax::unexpected_token",
+            "attribute names are ASCII letters, digits and `_` (e.g. `severity`); Chinese text belongs in a string value, e.g. `severity == \"紧急\"`".to_string(),
+        )
     } else {
         (
             "pledge::syntax::unexpected_token",

@@ -321,6 +321,10 @@ pub const ZH: &[(&str, &str)] = &[
     ),
     ("a share cannot be above 100%", "比例不能超过 100%"),
     (
+        "attribute names are ASCII letters, digits and `_` (e.g. `severity`); Chinese text belongs in a string value, e.g. `severity == \"紧急\"`",
+        "属性名只能用 ASCII 字母、数字和 `_`（如 `severity`）；中文应写在字符串值中，如 `severity == \"紧急\"`",
+    ),
+    (
         "`{}` does not begin a line of a clause; did you mean `{}`?",
         "`{0}` 不是条款中一行的开头；是否想写 `{1}`？",
     ),

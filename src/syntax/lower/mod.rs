@@ -318,13 +318,21 @@ impl<'a> Lowerer<'a> {
         match text.parse::<Tz>() {
             Ok(tz) => Some(tz),
             Err(_) => {
+                let near = crate::syntax::closest(
+                    &text,
+                    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
+                );
                 self.err(
                     "pledge::zone::unknown",
                     span,
                     format!("unknown time zone `{text}`"),
                     "not an IANA zone",
                 )
-                .set_help("use an IANA zone name such as `Asia/Shanghai` or `Europe/Berlin`");
+                .set_help(match near {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "use an IANA zone name such as `Asia/Shanghai` or `Europe/Berlin`"
+                        .to_string(),
+                });
                 None
             }
         }
