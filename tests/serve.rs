@@ -382,6 +382,30 @@ fn the_api_answers_and_an_alert_is_delivered_once_per_key_across_a_restart() {
         let case = get_json(&format!("{url}{path}"), tok);
         assert_eq!(case["ticket"], "T+1", "{path}: {case}");
     }
+    // A ticket that is not UTF-8 once decoded, and a raw UTF-8 query (not valid HTTP), are
+    // answered 400, not guessed at or dropped without an answer.
+    assert_eq!(
+        request("GET", &format!("{url}/cases/%FF"), tok, None).0,
+        400
+    );
+    let raw = |target: &str| {
+        use std::io::{Read, Write};
+        let address = url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\r\n"
+        )
+        .expect("write");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let answer = raw("/agenda?project=金地");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
 
 /// A service of the desk policy in `dir`, taking events over HTTP with the token `s3cret`

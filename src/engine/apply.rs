@@ -38,6 +38,33 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         };
         let case: &mut CaseState = case;
         let at = batch[0].at;
+        // Events past a closed case's retention are after it, as they are in a sorted stream
+        // (where the case settles before they come), whatever the order the stream gave them:
+        // one instant's events of two tickets in either order, a case kept a little longer
+        // by the arrival of this very event.
+        let frontier = at
+            .checked_sub_signed(self.opts.reorder_window)
+            .unwrap_or(at);
+        let past = |end: Instant| end < frontier;
+        // (The plain end first: a sample's hold is looked for only past it.)
+        let plain_end = case
+            .closed
+            .and_then(|c| c.checked_add_signed(self.retention(case)));
+        if let Some(end) = plain_end
+            .filter(|&end| past(end))
+            .and_then(|_| self.retention_ends(case))
+            .filter(|&end| past(end))
+        {
+            let retention = case.closed.map_or(self.opts.retain, |closed| end - closed);
+            self.cases = cases;
+            for e in batch.drain(..) {
+                self.summary.expired += 1;
+                self.summary.accepted -= 1;
+                let reason = expired_reason(&e.ticket, retention, false);
+                self.reject_event(&e, reason);
+            }
+            return;
+        }
         let first_seq = case.seq;
         case.seq = case.seq.saturating_add(batch.len() as u32);
         case.applied = Some(at);

@@ -337,7 +337,23 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     /// a closed case no earlier than the end of a sample's period plus its lag when it is a
     /// member of that sample, so that a check may come until then, however long the period.
     pub(super) fn settles(&self, case: &CaseState) -> Instant {
-        let at = case.settles_at(&self.opts, self.retention(case));
+        self.settles_from(case, case.settles_at(&self.opts, self.retention(case)))
+    }
+
+    /// The instant a closed case's retention ends for an event of its own, whenever that
+    /// event arrived: its close plus its retention, or later while a sample may still count a
+    /// check for it. (A case's settling also waits for the window after its latest arrival,
+    /// which depends on the order of the stream; what is after the retention must not.)
+    pub(super) fn retention_ends(&self, case: &CaseState) -> Option<Instant> {
+        let closed = case.closed?;
+        let end = closed
+            .checked_add_signed(self.retention(case))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Some(self.settles_from(case, end))
+    }
+
+    /// `at`, or later when the case is a member of a sample that may still count a check.
+    fn settles_from(&self, case: &CaseState, at: Instant) -> Instant {
         let Some(digest) = case.digest.as_deref().filter(|_| case.closed.is_some()) else {
             return at;
         };

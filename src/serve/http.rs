@@ -87,6 +87,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Decodes `%XX` of a query or path part, and `+` as a space in a query only (in a path a
 /// `+` is itself: `/cases/T+1` is the case `T+1`).
 fn decode(text: &str, plus_is_space: bool) -> String {
+    String::from_utf8_lossy(&decode_bytes(text, plus_is_space)).into_owned()
+}
+
+/// The bytes `%XX` escapes stand for (see [`decode`]).
+fn decode_bytes(text: &str, plus_is_space: bool) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -107,7 +112,7 @@ fn decode(text: &str, plus_is_space: bool) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn query(url: &str) -> (String, Vec<(String, String)>) {
@@ -151,7 +156,13 @@ fn route(request: &mut Request, shared: &Shared) -> Answer {
         }
         (Method::Get, "/records") => records(shared, &params),
         (Method::Get, p) if p.starts_with("/cases/") => {
-            case(shared, &decode(&p["/cases/".len()..], false))
+            match String::from_utf8(decode_bytes(&p["/cases/".len()..], false)) {
+                Ok(ticket) => case(shared, &ticket),
+                Err(_) => Ok(error(
+                    400,
+                    "the ticket in the path is not UTF-8 once decoded",
+                )),
+            }
         }
         (_, "/events" | "/healthz" | "/summary" | "/agenda" | "/metrics" | "/records") => {
             Ok(error(405, "method not allowed"))
@@ -371,7 +382,7 @@ fn records(shared: &Shared, params: &[(String, String)]) -> Result<Answer, Strin
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use super::{decode, decode_bytes};
 
     #[test]
     fn a_plus_is_a_space_in_a_query_and_itself_in_a_path() {
@@ -382,5 +393,6 @@ mod tests {
         assert_eq!(decode("%E5%B7%A5%E5%8D%95", false), "工单");
         assert_eq!(decode("100%", false), "100%");
         assert_eq!(decode("%4", false), "%4");
+        assert_eq!(decode_bytes("%FF", false), [0xff]);
     }
 }
