@@ -1234,3 +1234,37 @@ fn a_chinese_attribute_name_is_told_where_chinese_text_belongs() {
         .as_deref()
         .is_some_and(|h| h.contains("Chinese text belongs in a string value")));
 }
+
+/// An event the policy does not know is one mistake, reported once: the alert whose `from`
+/// names it, the `during` naming that alert, the `per alert` quota and the cover line are not
+/// also reported as missing or unknown.
+#[test]
+fn an_unknown_event_is_not_also_a_missing_line_or_an_unknown_alert() {
+    let e = errs(
+        r#"policy "p" {
+  alert typhoon "台风预警" {
+    when kind == "weather_warning"
+    from raised(category == "typhoon") until lifted
+  }
+  every elder_storm_check "台风暴雨期间询问空巢老人" {
+    when kind == "resident"
+    during typhoon
+    contacted at least 1 per alert
+  }
+  every hotline_24h "提供24小时客服热线" {
+    when kind == "hotline"
+    covered from shift_started until shift_ended
+  }
+}"#,
+    );
+    let codes = e.codes();
+    assert!(
+        codes.iter().all(|c| *c == "pledge::clause::unknown_event"),
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.len(),
+        4,
+        "raised, lifted, shift_started, shift_ended: {codes:?}"
+    );
+}

@@ -23,6 +23,8 @@ impl Lowerer<'_> {
         let name_span = Self::span(&name_pair);
         let mut title = None;
         let (mut applies, mut from, mut until) = (None, None, None);
+        // A line present whose event was refused (and said so): not also a missing line.
+        let mut refused = false;
         for p in inner {
             match p.as_rule() {
                 Rule::string => title = Some(self.string(p)),
@@ -37,6 +39,7 @@ impl Lowerer<'_> {
                         .into_inner()
                         .find(|t| t.as_rule() == Rule::trigger)
                         .and_then(|t| self.trigger(t));
+                    refused |= trigger.is_none();
                     if is_from {
                         from = trigger;
                     } else {
@@ -61,6 +64,10 @@ impl Lowerer<'_> {
             return;
         }
         let (Some(from), Some(until)) = (from, until) else {
+            if refused {
+                self.failed_alerts.insert(name);
+                return;
+            }
             self.err(
                 "pledge::alert::missing_period",
                 name_span,
@@ -99,7 +106,9 @@ impl Lowerer<'_> {
                     return;
                 };
                 let name = n.as_str();
-                match self.alerts.iter().any(|a| a.name == name) {
+                let known =
+                    self.alerts.iter().any(|a| a.name == name) || self.failed_alerts.contains(name);
+                match known {
                     true => clause.during = Some((name.to_string(), item_span)),
                     false => {
                         let help = match closest(name, self.alerts.iter().map(|a| a.name.as_str())) {

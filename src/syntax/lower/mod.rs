@@ -77,6 +77,9 @@ pub(crate) struct Lowerer<'a> {
     schedules: HashMap<String, HolidaySchedule>,
     /// Holiday schedules whose include failed (and said so): naming one is no error of its own.
     failed_schedules: std::collections::HashSet<String>,
+    /// Alerts declared with a `from` or `until` that was refused (and said so): a `during`
+    /// naming one is no error of its own.
+    failed_alerts: std::collections::HashSet<String>,
     calendars: Vec<(String, Span, Arc<Calendar>)>,
     /// Name, name span and validity of every clause seen, for duplicate checks.
     headers: Vec<(String, Span, Effective)>,
@@ -133,6 +136,7 @@ impl<'a> Lowerer<'a> {
             events: CONVENTIONAL_EVENTS.iter().map(|s| s.to_string()).collect(),
             schedules: HashMap::new(),
             failed_schedules: std::collections::HashSet::new(),
+            failed_alerts: std::collections::HashSet::new(),
             calendars: Vec::new(),
             headers: Vec::new(),
             context_calendars: 0,
@@ -556,7 +560,12 @@ impl<'a> Lowerer<'a> {
             ],
             "same" => &[Rule::repeat_item],
             "then" => &[Rule::then_item],
-            "duty" => &[Rule::quota_item, Rule::duty_item],
+            "duty" => &[
+                Rule::quota_item,
+                Rule::duty_item,
+                Rule::cover_item,
+                Rule::alert_quota_item,
+            ],
             "record" => &[
                 Rule::value_item,
                 Rule::fields_item,
