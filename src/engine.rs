@@ -845,25 +845,15 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         let past_retention = (!relevant)
             .then(|| self.cases.get(&key))
             .flatten()
-            .and_then(|c| {
-                let frontier = at
-                    .checked_sub_signed(self.opts.reorder_window)
-                    .unwrap_or(at);
-                let plain = c.closed?.checked_add_signed(self.retention(c))?;
-                let end = (plain < frontier)
-                    .then(|| self.retention_ends(c))
-                    .flatten()?;
-                (end < frontier).then(|| end - c.closed.unwrap_or(end))
-            });
+            .and_then(|c| self.after_retention(c, at));
+        if let Some(retention) = past_retention {
+            self.summary.expired += 1;
+            let reason = expired_reason(&event.ticket, retention, false);
+            self.reject_event(&event, reason);
+            self.advance(at);
+            return;
+        }
         let case = match self.cases.get_mut(&key).map(unshare) {
-            Some(_) if past_retention.is_some() => {
-                self.summary.expired += 1;
-                let retention = past_retention.unwrap_or(self.opts.retain);
-                let reason = expired_reason(&event.ticket, retention, false);
-                self.reject_event(&event, reason);
-                self.advance(at);
-                return;
-            }
             Some(case) => {
                 if let Some(id) = event.id.as_deref() {
                     if let Some(first) = case.ids.line_of(id) {

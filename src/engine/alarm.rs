@@ -220,7 +220,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         // Breached from just after `due`: new when `due` was not yet past at
                         // the previous call.
                         Status::Breached => {
-                            if is_new(verdict.due) || since.is_some_and(|s| verdict.due == s) {
+                            if fresh || since.is_none_or(|s| verdict.due >= s) {
                                 // Told as of `now` minus the window, the instant `judged` is
                                 // just before: a breach is not 1 ns short of its whole seconds.
                                 verdict.overdue_by =
@@ -263,7 +263,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
                         }
                     }
                     if verdict.status == Status::Breached
-                        && (is_new(verdict.due) || since.is_some_and(|s| verdict.due == s))
+                        && (fresh || since.is_none_or(|s| verdict.due >= s))
                     {
                         alerts.push(Alert::Breached(verdict));
                     }

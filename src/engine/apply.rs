@@ -17,6 +17,17 @@ const ALERTING_TYPES: [&str; 7] = [
 ];
 
 impl<'p, S: Sink> Evaluator<'p, S> {
+    /// Rejects events accepted when read, found after their case's retention as they are
+    /// applied.
+    fn reject_after_retention(&mut self, batch: &mut Vec<Event>, retention: Duration, idle: bool) {
+        for e in batch.drain(..) {
+            self.summary.expired += 1;
+            self.summary.accepted -= 1;
+            let reason = expired_reason(&e.ticket, retention, idle);
+            self.reject_event(&e, reason);
+        }
+    }
+
     /// Applies the events of one case at one instant, sorted canonically.
     pub(super) fn apply(&mut self, key: TicketKey, batch: &mut Vec<Event>) {
         self.mark_changed(key);
@@ -28,12 +39,7 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             self.cases = cases;
             // Settled while these waited: they came after the retention.
             let idle = self.finished.contains(key.short()).unwrap_or(false);
-            for e in batch.drain(..) {
-                self.summary.expired += 1;
-                self.summary.accepted -= 1;
-                let reason = expired_reason(&e.ticket, self.opts.retain, idle);
-                self.reject_event(&e, reason);
-            }
+            self.reject_after_retention(batch, self.opts.retain, idle);
             return;
         };
         let case: &mut CaseState = case;
@@ -42,27 +48,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         // (where the case settles before they come), whatever the order the stream gave them:
         // one instant's events of two tickets in either order, a case kept a little longer
         // by the arrival of this very event.
-        let frontier = at
-            .checked_sub_signed(self.opts.reorder_window)
-            .unwrap_or(at);
-        let past = |end: Instant| end < frontier;
-        // (The plain end first: a sample's hold is looked for only past it.)
-        let plain_end = case
-            .closed
-            .and_then(|c| c.checked_add_signed(self.retention(case)));
-        if let Some(end) = plain_end
-            .filter(|&end| past(end))
-            .and_then(|_| self.retention_ends(case))
-            .filter(|&end| past(end))
-        {
-            let retention = case.closed.map_or(self.opts.retain, |closed| end - closed);
+        if let Some(retention) = self.after_retention(case, at) {
             self.cases = cases;
-            for e in batch.drain(..) {
-                self.summary.expired += 1;
-                self.summary.accepted -= 1;
-                let reason = expired_reason(&e.ticket, retention, false);
-                self.reject_event(&e, reason);
-            }
+            self.reject_after_retention(batch, retention, false);
             return;
         }
         let first_seq = case.seq;

@@ -340,16 +340,25 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.settles_from(case, case.settles_at(&self.opts, self.retention(case)))
     }
 
-    /// The instant a closed case's retention ends for an event of its own, whenever that
-    /// event arrived: its close plus its retention, or later while a sample may still count a
-    /// check for it. (A case's settling also waits for the window after its latest arrival,
-    /// which depends on the order of the stream; what is after the retention must not.)
-    pub(super) fn retention_ends(&self, case: &CaseState) -> Option<Instant> {
+    /// The retention an event of this closed case at `at` comes after, if it comes after it
+    /// (decided by its instant, whenever it arrived): the case's close plus its retention, or
+    /// later while a sample may still count a check for it, before the event's frontier. (A
+    /// case's settling also waits for the window after its latest arrival, which depends on
+    /// the order of the stream; what is after the retention must not.)
+    pub(super) fn after_retention(&self, case: &CaseState, at: Instant) -> Option<Duration> {
         let closed = case.closed?;
-        let end = closed
+        let frontier = at
+            .checked_sub_signed(self.opts.reorder_window)
+            .unwrap_or(at);
+        let plain = closed
             .checked_add_signed(self.retention(case))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        Some(self.settles_from(case, end))
+        if plain >= frontier {
+            return None;
+        }
+        // A sample's hold is looked for only past the plain end.
+        let end = self.settles_from(case, plain);
+        (end < frontier).then(|| end - closed)
     }
 
     /// `at`, or later when the case is a member of a sample that may still count a check.
