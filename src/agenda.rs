@@ -40,6 +40,7 @@ use crate::policy::{ActionKind, Policy};
 use chrono::Duration;
 use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What an agenda item is about.
@@ -225,6 +226,9 @@ pub struct AgendaSink<'p> {
     include_closed: bool,
     /// The `project` of the case whose verdicts come next ([`Sink::case_attrs`]).
     project: Option<(Arc<str>, Option<Arc<str>>)>,
+    /// The `project` of each case whose running clocks are judged only at the end of the
+    /// stream ([`Sink::case_attrs_at_end`]); a case without one is not listed.
+    projects_at_end: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl<'p> AgendaSink<'p> {
@@ -237,6 +241,7 @@ impl<'p> AgendaSink<'p> {
             running: None,
             include_closed: false,
             project: None,
+            projects_at_end: HashMap::new(),
         }
     }
 
@@ -309,11 +314,10 @@ impl Sink for AgendaSink<'_> {
             self.running = None;
             return;
         }
-        let project = self
-            .project
-            .as_ref()
-            .filter(|(ticket, _)| *ticket == v.ticket)
-            .and_then(|(_, project)| project.clone());
+        let project = match &self.project {
+            Some((ticket, project)) if *ticket == v.ticket => project.clone(),
+            _ => self.projects_at_end.get(&v.ticket).cloned(),
+        };
         self.running = Some(Running {
             ticket: v.ticket.clone(),
             clause_ref: v.clause_ref,
@@ -396,6 +400,13 @@ impl Sink for AgendaSink<'_> {
     fn case_attrs(&mut self, ticket: &Arc<str>, attrs: &crate::value::Attrs) {
         let project = attrs.get("project").and_then(|v| v.as_str()).map(Arc::from);
         self.project = Some((ticket.clone(), project));
+    }
+
+    fn case_attrs_at_end(&mut self, ticket: &Arc<str>, attrs: &crate::value::Attrs) {
+        if let Some(project) = attrs.get("project").and_then(|v| v.as_str()) {
+            self.projects_at_end
+                .insert(ticket.clone(), Arc::from(project));
+        }
     }
 
     fn unopened(&mut self, _: &Unopened) {}

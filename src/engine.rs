@@ -130,9 +130,15 @@ pub trait Sink {
     /// them come at the end of the stream. Sinks that do not report periods ignore them.
     fn period(&mut self, _record: &PeriodRecord) {}
     /// The attributes of the case whose verdict comes next, as merged by then (not called for
-    /// the cycles of cases settled long before the end, whose attributes are no longer kept).
+    /// the cycles of cases settled long before the end, whose attributes are no longer kept:
+    /// see [`Sink::case_attrs_at_end`]).
     /// Sinks that group by an attribute (the agenda's counts per project) read it here.
     fn case_attrs(&mut self, _ticket: &Arc<str>, _attrs: &Attrs) {}
+    /// The attributes of a case that settled with clocks still running while `now` is known
+    /// only at the end of the stream: those cycles' verdicts come then, without
+    /// [`Sink::case_attrs`] (the evaluator keeps only the cycles), so a sink that reads the
+    /// attributes keeps what it needs of them here, by ticket.
+    fn case_attrs_at_end(&mut self, _ticket: &Arc<str>, _attrs: &Attrs) {}
     /// Case attributes the sink reads in [`Sink::case_attrs`] besides those the policies read
     /// (the evaluator keeps only those of a case's attributes).
     fn wants_case_attributes(&self) -> &[&'static str] {
@@ -178,6 +184,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn case_attrs(&mut self, ticket: &Arc<str>, attrs: &Attrs) {
         (**self).case_attrs(ticket, attrs)
+    }
+    fn case_attrs_at_end(&mut self, ticket: &Arc<str>, attrs: &Attrs) {
+        (**self).case_attrs_at_end(ticket, attrs)
     }
     fn wants_case_attributes(&self) -> &[&'static str] {
         (**self).wants_case_attributes()

@@ -524,3 +524,61 @@ fn a_long_agenda_is_headed_by_counts_per_project_too() {
     assert_eq!(json["by_project"][2]["project"], serde_json::Value::Null);
     assert_eq!(json["by_project"][2]["due"], 1);
 }
+
+/// A case settled long before the end of the stream (closed, or idle past the retention) has
+/// its running clocks judged only at the end, when its attributes are no longer kept: its
+/// items still carry its project.
+#[test]
+fn cases_settled_long_before_the_end_keep_their_project() {
+    use pledge::agenda::AgendaSink;
+    use pledge::engine::Evaluator;
+    let policies = [policy()];
+    let with_project = |ticket: &str, at: &str, project: &str| {
+        let mut e = opened(ticket, at, "complaint");
+        e.attrs.insert("project", Value::String(project.into()));
+        e
+    };
+    let run = |include: bool| {
+        let events = vec![
+            // A: closed without a contact; B: never contacted, never closed; both settle
+            // before C, two months later, ends the stream.
+            with_project("A", "01-05 09:00", "mall"),
+            ev("A", "01-05 09:30", "closed"),
+            with_project("B", "01-05 10:00", "jindi"),
+            with_project("C", "03-06 12:00", "mall"),
+        ];
+        let sink = AgendaSink::new(&policies, None, Duration::hours(4)).including_closed(include);
+        let mut evaluator = Evaluator::new(&policies, EvalOptions::default(), sink);
+        for e in events {
+            evaluator.push(e);
+        }
+        let (summary, sink) = evaluator.finish();
+        let agenda = sink.into_agenda(summary.now.expect("a now"));
+        agenda
+            .items
+            .iter()
+            .map(|i| {
+                (
+                    i.ticket.to_string(),
+                    i.project.as_deref().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        run(false),
+        [
+            ("B".to_string(), some("jindi")),
+            ("C".to_string(), some("mall"))
+        ]
+    );
+    assert_eq!(
+        run(true),
+        [
+            ("A".to_string(), some("mall")),
+            ("B".to_string(), some("jindi")),
+            ("C".to_string(), some("mall"))
+        ]
+    );
+}

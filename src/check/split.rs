@@ -78,6 +78,7 @@ enum Out {
     Unopened(Unopened),
     Finding(Finding),
     CaseAttrs(Arc<str>, Attrs),
+    CaseAttrsAtEnd(Arc<str>, Attrs),
 }
 
 impl Out {
@@ -89,6 +90,7 @@ impl Out {
             Out::Unopened(u) => sink.unopened(&u),
             Out::Finding(f) => sink.finding(&f),
             Out::CaseAttrs(t, a) => sink.case_attrs(&t, &a),
+            Out::CaseAttrsAtEnd(t, a) => sink.case_attrs_at_end(&t, &a),
         }
     }
 }
@@ -155,6 +157,9 @@ impl Sink for Tagged {
     }
     fn case_attrs(&mut self, ticket: &Arc<str>, attrs: &Attrs) {
         self.keep(Out::CaseAttrs(ticket.clone(), attrs.clone()));
+    }
+    fn case_attrs_at_end(&mut self, ticket: &Arc<str>, attrs: &Attrs) {
+        self.keep(Out::CaseAttrsAtEnd(ticket.clone(), attrs.clone()));
     }
     fn wants_case_attributes(&self) -> &[&'static str] {
         &self.wants

@@ -559,6 +559,12 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             &mut self.sink,
             &mut self.summary,
         );
+        if known_now.is_none()
+            && !running.is_empty()
+            && !self.sink.wants_case_attributes().is_empty()
+        {
+            self.sink.case_attrs_at_end(&ticket, &case.attrs);
+        }
         for f in running {
             match known_now {
                 Some(now) => self.emit(&ticket, &f, now, Some(&case.attrs), case.closed.is_some()),

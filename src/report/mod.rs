@@ -86,6 +86,9 @@ impl<S: Sink, W: Write> Sink for WithRejects<S, W> {
     fn case_attrs(&mut self, ticket: &std::sync::Arc<str>, attrs: &crate::value::Attrs) {
         self.inner.case_attrs(ticket, attrs)
     }
+    fn case_attrs_at_end(&mut self, ticket: &std::sync::Arc<str>, attrs: &crate::value::Attrs) {
+        self.inner.case_attrs_at_end(ticket, attrs)
+    }
     fn wants_case_attributes(&self) -> &[&'static str] {
         self.inner.wants_case_attributes()
     }
