@@ -4,7 +4,7 @@ import datetime
 import os
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
-Event = Mapping[str, Any]
+Event = dict[str, Any]
 """An event: ``ticket``, ``at`` (RFC 3339 text or an aware datetime), ``type``, and optionally
 ``id`` and ``attrs``, as in the event format."""
 
@@ -49,6 +49,17 @@ class Diagnostic:
     line: int
     column: int
     label: Optional[str]
+    def __init__(
+        self,
+        code: str,
+        severity: str,
+        message: str,
+        help: Optional[str],
+        file: str,
+        line: int,
+        column: int,
+        label: Optional[str],
+    ) -> None: ...
 
 class PolicyError(ValueError):
     """A policy that does not parse or check; ``str()`` is the rendered report."""

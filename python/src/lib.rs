@@ -18,8 +18,10 @@ use serde_json::Value;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// Named in the module `pledge`, which exports it: that is where pickle finds it again (a pool
+// worker's exception crosses processes that way).
 create_exception!(
-    _pledge,
+    pledge,
     PolicyError,
     pyo3::exceptions::PyValueError,
     "A policy that does not parse or check. `str()` is the rendered report; `diagnostics` \
@@ -160,6 +162,11 @@ fn write_dict(
     depth: usize,
     out: &mut Vec<u8>,
 ) -> PyResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "`{field}` is nested more than {MAX_DEPTH} levels deep"
+        )));
+    }
     out.push(b'{');
     for (i, (k, v)) in dict.iter().enumerate() {
         let key = k.downcast::<PyString>().map_err(|_| {
@@ -364,6 +371,57 @@ struct Diagnostic {
 
 #[pymethods]
 impl Diagnostic {
+    #[new]
+    #[pyo3(signature = (code, severity, message, help, file, line, column, label))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        code: String,
+        severity: String,
+        message: String,
+        help: Option<String>,
+        file: String,
+        line: usize,
+        column: usize,
+        label: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity,
+            message,
+            help,
+            file,
+            line,
+            column,
+            label,
+        }
+    }
+
+    /// Pickled as its fields (with a `PolicyError` that crosses processes).
+    #[allow(clippy::type_complexity)]
+    fn __getnewargs__(
+        &self,
+    ) -> (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        usize,
+        usize,
+        Option<String>,
+    ) {
+        (
+            self.code.clone(),
+            self.severity.clone(),
+            self.message.clone(),
+            self.help.clone(),
+            self.file.clone(),
+            self.line,
+            self.column,
+            self.label.clone(),
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Diagnostic(code={:?}, file={:?}, line={}, column={}, message={:?})",
@@ -466,7 +524,7 @@ fn policy_set(policies: &Bound<'_, PyAny>) -> PyResult<PolicySet> {
         })?;
         sets.push(p.get().set.clone());
     }
-    Ok(sets.into_iter().collect())
+    PolicySet::combine(sets).map_err(|e| policy_error(policies.py(), &e))
 }
 
 // ---------------------------------------------------------------- checks
@@ -526,13 +584,50 @@ struct Engine {
     inner: Option<pledge::Engine>,
     /// The line each pushed dict is written into, kept between calls.
     line: Vec<u8>,
+    /// Records that became final in a call that then raised (an `extend` whose iterator
+    /// failed part-way): the next call that returns records returns them first, so that none
+    /// is lost.
+    held: Vec<pledge::Record>,
 }
 
 impl Engine {
+    fn new_running(engine: pledge::Engine) -> Engine {
+        Engine {
+            inner: Some(engine),
+            line: Vec::new(),
+            held: Vec::new(),
+        }
+    }
+
     fn running(&mut self) -> PyResult<&mut pledge::Engine> {
         self.inner
             .as_mut()
             .ok_or_else(|| PyRuntimeError::new_err("the engine is finished"))
+    }
+
+    /// Pushes every event of `events` into `line`, the records into `records`.
+    fn extend_into(
+        &mut self,
+        events: &Bound<'_, PyAny>,
+        line: &mut Vec<u8>,
+        records: &mut Vec<pledge::Record>,
+    ) -> PyResult<()> {
+        let engine = self.running()?;
+        for item in events.try_iter()? {
+            event_line(&item?, line)?;
+            records.extend(engine.push_json(line));
+        }
+        Ok(())
+    }
+
+    /// The records held from a call that raised, then `records`.
+    fn after_held(&mut self, records: Vec<pledge::Record>) -> Vec<pledge::Record> {
+        let mut all = std::mem::take(&mut self.held);
+        if all.is_empty() {
+            return records;
+        }
+        all.extend(records);
+        all
     }
 }
 
@@ -550,10 +645,7 @@ impl Engine {
     ) -> PyResult<Engine> {
         let set = policy_set(policies)?;
         let opts = options(now, reorder_window, retain, tz)?.explain(explain);
-        Ok(Engine {
-            inner: Some(pledge::Engine::new(&set, &opts)),
-            line: Vec::new(),
-        })
+        Ok(Engine::new_running(pledge::Engine::new(&set, &opts)))
     }
 
     /// One event dict. A dict the command would reject as a line (a missing `ticket`, an `at`
@@ -568,26 +660,30 @@ impl Engine {
         let pushed =
             event_line(event, &mut line).and_then(|()| Ok(self.running()?.push_json(&line)));
         self.line = line;
-        records_to_py(py, &pushed?)
+        let records = self.after_held(pushed?);
+        records_to_py(py, &records)
     }
 
-    /// Every event of an iterable, in order. An exception of the iterator propagates; the
-    /// events before it stay pushed, and the engine stays usable.
+    /// Every event of an iterable, in order. An exception of the iterator (or an item that is
+    /// not an event dict) propagates; the events before it stay pushed, the records they made
+    /// are returned first by the next call that returns records (`push`, `extend`, `advance`,
+    /// or in `finish`'s report), and the engine stays usable.
     fn extend<'py>(
         &mut self,
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let mut line = std::mem::take(&mut self.line);
-        let engine = self.running()?;
-        let out = PyList::empty(py);
-        for item in events.try_iter()? {
-            event_line(&item?, &mut line)?;
-            for r in engine.push_json(&line) {
-                out.append(json_to_py(py, &r.to_json())?)?;
+        let mut records = std::mem::take(&mut self.held);
+        let pushed = self.extend_into(events, &mut line, &mut records);
+        self.line = line;
+        match pushed {
+            Ok(()) => records_to_py(py, &records),
+            Err(e) => {
+                self.held = records;
+                Err(e)
             }
         }
-        Ok(out)
     }
 
     /// Moves stream time to `now` (a datetime with a zone, or RFC 3339): events that waited
@@ -601,7 +697,8 @@ impl Engine {
         now: &Bound<'py, PyAny>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
         let now = instant(now, "now")?;
-        let advanced = self.running()?.advance(now);
+        let mut advanced = self.running()?.advance(now);
+        advanced.records = self.after_held(std::mem::take(&mut advanced.records));
         let alerts = PyList::empty(py);
         for a in &advanced.alerts {
             let json = serde_json::to_value(a)
@@ -617,7 +714,9 @@ impl Engine {
             .inner
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the engine is finished"))?;
-        report_to_py(py, engine.finish())
+        let mut report = engine.finish();
+        report.records = self.after_held(std::mem::take(&mut report.records));
+        report_to_py(py, report)
     }
 
     /// The engine's whole state as bytes, to persist and continue from with `Engine.restore`.
@@ -636,19 +735,17 @@ impl Engine {
         let set = policy_set(policies)?;
         let engine = pledge::Engine::restore(&set, snapshot)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok(Engine {
-            inner: Some(engine),
-            line: Vec::new(),
-        })
+        Ok(Engine::new_running(engine))
     }
 
     /// A copy of the engine as it is now, made in memory: what `Engine.restore(policies,
     /// engine.snapshot())` gives, far cheaper. Finish the copy to see what a check ending now
     /// would write, while this engine goes on with the stream.
     fn fork(&mut self) -> PyResult<Engine> {
+        let fork = Engine::new_running(self.running()?.fork());
         Ok(Engine {
-            inner: Some(self.running()?.fork()),
-            line: Vec::new(),
+            held: self.held.clone(),
+            ..fork
         })
     }
 

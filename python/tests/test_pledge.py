@@ -245,6 +245,75 @@ def test_an_exception_of_the_callers_iterator_propagates_and_the_engine_goes_on(
         pledge.check(pledge.Policy.from_text(DESK), events())
 
 
+def test_records_made_before_an_exception_come_with_the_next_call():
+    def events():
+        yield opened("T-1", "2026-03-02T09:00:00+08:00")
+        yield {"ticket": "T-1", "at": "2026-03-02T09:30:00+08:00", "type": "contacted"}
+        yield {"ticket": "T-2", "at": "not a time", "type": "opened"}
+        yield {"ticket": "T-3", "at": "2026-03-02T09:40:00+08:00", "type": "opened", "x": {1}}
+
+    engine = pledge.Engine(pledge.Policy.from_text(DESK))
+    with pytest.raises(TypeError, match="x"):
+        engine.extend(events())
+    # The rejection of T-2's line became final before the set raised: nothing returned it,
+    # so the next call does, first.
+    pushed = engine.push(opened("T-4", "2026-03-02T10:00:00+08:00"))
+    assert [(r["record"], r["line"]) for r in pushed] == [("rejected", 3)]
+    assert engine.push(opened("T-5", "2026-03-02T10:00:00+08:00")) == []
+    with pytest.raises(TypeError):
+        engine.extend([{"ticket": "T-6", "at": "bad", "type": "opened"}, 7])
+    report = engine.finish()
+    records = list(report["records"])
+    assert records[0]["record"] == "rejected"
+    assert report["summary"]["rejected"] == 2
+    assert [r["status"] for r in records if r["record"] == "verdict" and r["ticket"] == "T-1"] == [
+        "met"
+    ]
+
+
+def test_event_values_nested_without_end_are_refused_not_a_crash():
+    engine = pledge.Engine(pledge.Policy.from_text(DESK))
+    looped = {"a": 1}
+    looped["self"] = looped
+    deep = {}
+    inner = deep
+    for _ in range(100_000):
+        inner["d"] = {}
+        inner = inner["d"]
+    for attrs in (looped, deep):
+        event = opened("T-1", "2026-03-02T09:00:00+08:00")
+        event["attrs"]["extra"] = attrs
+        with pytest.raises(ValueError, match="nested more than 32 levels"):
+            engine.push(event)
+        with pytest.raises(ValueError, match="nested more than 32 levels"):
+            pledge.check(pledge.Policy.from_text(DESK), [event])
+    assert engine.finish()["summary"]["events"] == 0
+
+
+def test_two_policies_of_one_name_are_refused():
+    desk = pledge.Policy.from_text(DESK, "desk.pledge")
+    again = pledge.Policy.from_text(DESK, "copy.pledge")
+    for attempt in (lambda: pledge.check([desk, again], []), lambda: pledge.Engine([desk, desk])):
+        with pytest.raises(pledge.PolicyError) as err:
+            attempt()
+        assert [d.code for d in err.value.diagnostics] == ["pledge::policy::duplicate_name"]
+    assert "desk.pledge" in str(pytest.raises(pledge.PolicyError, pledge.Engine, [desk, again]).value)
+
+
+def test_a_policy_error_crosses_processes():
+    import pickle
+
+    with pytest.raises(pledge.PolicyError) as err:
+        pledge.Policy.from_text('policy "p" {\n  bogus\n}\n', "bad.pledge")
+    back = pickle.loads(pickle.dumps(err.value))
+    assert type(back) is pledge.PolicyError
+    assert str(back) == str(err.value)
+    assert [(d.code, d.file, d.line, d.column) for d in back.diagnostics] == [
+        (d.code, d.file, d.line, d.column) for d in err.value.diagnostics
+    ]
+    assert pledge.PolicyError.__module__ == "pledge"
+
+
 def test_a_file_check_releases_the_gil(generated):
     policies = shipped()
     ticks = []

@@ -44,6 +44,9 @@ pub use engine::{merge_states, Advanced, Engine, LineParser, ParsedLine};
 #[derive(Debug, Clone)]
 pub struct PolicySet {
     policies: Arc<[Policy]>,
+    /// Where each policy comes from (its file, or the name given to its text), for the
+    /// diagnostic of two policies of one name.
+    origins: Arc<[String]>,
 }
 
 impl PolicySet {
@@ -51,7 +54,10 @@ impl PolicySet {
     /// file name). `include calendar "..."` is refused: text has no directory to resolve it in.
     pub fn from_text(text: &str, name: &str) -> Result<PolicySet, PolicyError> {
         syntax::parse_policy(text, name, None)
-            .map(|p| PolicySet::from(vec![p]))
+            .map(|p| PolicySet {
+                policies: Arc::from([p]),
+                origins: Arc::from([name.to_string()]),
+            })
             .map_err(|e| PolicyError::new(vec![e]))
     }
 
@@ -78,7 +84,10 @@ impl PolicySet {
             }
         }
         if errors.is_empty() {
-            Ok(PolicySet::from(policies))
+            Ok(PolicySet {
+                policies: policies.into(),
+                origins: origins.into(),
+            })
         } else {
             Err(PolicyError::new(errors))
         }
@@ -114,21 +123,33 @@ impl PolicySet {
     }
 }
 
-/// Several sets as one, in order: how a host combines policies read separately.
-impl FromIterator<PolicySet> for PolicySet {
-    fn from_iter<I: IntoIterator<Item = PolicySet>>(sets: I) -> PolicySet {
-        let policies: Vec<Policy> = sets
-            .into_iter()
-            .flat_map(|s| s.policies.iter().cloned().collect::<Vec<_>>())
-            .collect();
-        PolicySet::from(policies)
+impl PolicySet {
+    /// Several sets as one, in order: how a host combines policies read separately. Two
+    /// policies of one name are refused (`pledge::policy::duplicate_name`), as on the command
+    /// line: records name their policy, and the same policy twice would count every verdict
+    /// twice.
+    pub fn combine(sets: impl IntoIterator<Item = PolicySet>) -> Result<PolicySet, PolicyError> {
+        let mut policies = Vec::new();
+        let mut origins = Vec::new();
+        for set in sets {
+            policies.extend(set.policies.iter().cloned());
+            origins.extend(set.origins.iter().cloned());
+        }
+        syntax::distinct_policy_names(&policies, &origins)
+            .map_err(|e| PolicyError::new(vec![e]))?;
+        Ok(PolicySet {
+            policies: policies.into(),
+            origins: origins.into(),
+        })
     }
 }
 
 impl From<Vec<Policy>> for PolicySet {
     fn from(policies: Vec<Policy>) -> PolicySet {
+        let origins = policies.iter().map(|p| p.name.clone()).collect();
         PolicySet {
             policies: policies.into(),
+            origins,
         }
     }
 }
