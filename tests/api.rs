@@ -784,3 +784,23 @@ fn a_fork_for_one_ticket_judges_it_as_a_whole_fork_does() {
     }
     assert!(compared > 1000, "{compared} records compared");
 }
+
+/// Sets read separately join in order; two policies of one name would count every verdict
+/// twice, and are refused with the diagnostic the command gives, naming both origins.
+#[test]
+fn combined_sets_keep_their_order_and_refuse_a_name_twice() {
+    let joined = PolicySet::combine([desk(), shipped()]).expect("distinct names");
+    assert_eq!(
+        joined.names().collect::<Vec<_>>(),
+        ["desk", "customer-requests", "repairs"]
+    );
+    let again = PolicySet::from_text(DESK, "copy.pledge").expect("parses");
+    let err = PolicySet::combine([desk(), shipped(), again]).expect_err("desk twice");
+    let codes: Vec<&str> = err.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["pledge::policy::duplicate_name"]);
+    let text = err.to_string();
+    assert!(
+        text.contains("`desk.pledge`") && text.contains("`copy.pledge`"),
+        "{text}"
+    );
+}
