@@ -94,7 +94,7 @@ use state::*;
 
 use crate::calendar::Calendar;
 use crate::eval::case::{resolve, CaseView, ClausePlan, CycleFacts};
-use crate::eval::clock::{resolve_limit, Counting, PauseSpan};
+use crate::eval::clock::{holiday_calendar, resolve_limit, Counting, PauseSpan};
 use crate::eval::notify::{self, NoticeFacts, NoticePlan};
 use crate::eval::record::{self, RecordPlan};
 use crate::eval::track::{Roles, Stopped, TrackSpec, TrackState};
@@ -1026,6 +1026,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     pub fn finish_in_place(&mut self) -> Summary {
         let now = self.finish_cases();
         self.periods.finish(now, &mut self.sink, &mut self.summary);
+        if let Some(now) = now {
+            self.note_duty_coverage(now);
+        }
         std::mem::take(&mut self.summary)
     }
 

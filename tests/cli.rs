@@ -769,3 +769,71 @@ fn the_commands_that_judge_a_stream_share_how_they_read_it() {
         assert_eq!(option_lines(&help_of(command)), check, "{command}");
     }
 }
+
+/// Every clause whose due time depends on a calendar's days off warns the same way: an anchor
+/// on the next working day, a notification counted in working time, and a duty on a calendar
+/// (a gap in workdays, a quota per working day). An anchor on the next calendar day depends on
+/// no holiday and does not.
+#[test]
+fn every_clause_on_a_calendar_warns_outside_the_holiday_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let calendar =
+        "  calendar office {\n    hours mon..fri 09:00-18:00\n    holidays \"cn\"\n  }\n";
+    let clauses = [
+        (
+            "deadline d {\n    allow missing_cite\n    from opened until resolved\n    by 08:00 next workday on office\n  }",
+            "{\"ticket\":\"A\",\"at\":\"2026-12-31T09:00:00+08:00\",\"type\":\"opened\"}\n",
+            true,
+        ),
+        (
+            "deadline d {\n    allow missing_cite\n    from opened until resolved\n    by 08:00 next day\n  }",
+            "{\"ticket\":\"A\",\"at\":\"2026-12-31T09:00:00+08:00\",\"type\":\"opened\"}\n",
+            false,
+        ),
+        (
+            "notify n {\n    allow missing_cite\n    channels all [sms]\n    within 1 workday on office\n  }",
+            "{\"ticket\":\"A\",\"at\":\"2026-12-31T19:00:00+08:00\",\"type\":\"opened\"}\n",
+            true,
+        ),
+        (
+            "every m {\n    allow missing_cite\n    when kind == \"room\"\n    meeting_held at least 1 per day on office\n  }\n  events meeting_held",
+            "{\"ticket\":\"R\",\"at\":\"2026-12-30T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"room\"}}\n",
+            true,
+        ),
+        (
+            "every g {\n    allow missing_cite\n    when kind == \"asset\"\n    inspected every 1 workday on office\n  }",
+            "{\"ticket\":\"G\",\"at\":\"2026-12-30T09:00:00+08:00\",\"type\":\"opened\",\"attrs\":{\"kind\":\"asset\"}}\n",
+            true,
+        ),
+    ];
+    for (i, (clause, events, warns)) in clauses.iter().enumerate() {
+        let policy = dir.path().join(format!("p{i}.pledge"));
+        std::fs::write(
+            &policy,
+            format!("policy \"p\" {{\n  zone \"Asia/Shanghai\"\n{calendar}  {clause}\n}}\n"),
+        )
+        .unwrap();
+        let out = pledge()
+            .args([
+                "check",
+                "--format",
+                "jsonl",
+                "--now",
+                "2027-01-04T12:00:00+08:00",
+            ])
+            .arg(&policy)
+            .args(["--events", "-"])
+            .write_stdin(*events)
+            .output()
+            .unwrap();
+        let summary = jsonl(&out)
+            .pop()
+            .unwrap_or_else(|| panic!("{clause}\n{}", stderr(&out)));
+        let expected = if *warns {
+            serde_json::json!([{"calendar": "office", "year": 2027}])
+        } else {
+            serde_json::json!([])
+        };
+        assert_eq!(summary["uncovered"], expected, "{clause}\n{}", stderr(&out));
+    }
+}

@@ -2,6 +2,7 @@
 //! findings emitted for it (with the counts of the summary and the calendars' coverage).
 
 use super::*;
+use crate::policy::{ClauseBody, DutyRule};
 
 impl<'p, S: Sink> Evaluator<'p, S> {
     /// Whether `plan` applies to the case as it is now, for a cycle started at `start`.
@@ -126,6 +127,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     pub(super) fn emit_findings(&mut self, ticket: &Arc<str>, facts: &[NoticeFacts], now: Instant) {
         self.findings.clear();
         for f in facts {
+            let limit = self.notices[f.plan].body.limit.as_ref();
+            if let (Some(due), Some(calendar)) = (f.due, limit.and_then(holiday_calendar).cloned())
+            {
+                self.note_coverage(&calendar, due);
+            }
             notify::resolve(f, &self.notices[f.plan], ticket, now, &mut self.findings);
         }
         notify::sort_findings(&mut self.findings);
@@ -160,9 +166,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             &mut self.actions,
         );
         verdict.case_closed = closed;
-        if let Counting::Business(calendar) = &facts.counting {
-            self.note_coverage(calendar, verdict.start);
-            self.note_coverage(calendar, verdict.due);
+        if let Some(calendar) = holiday_calendar(&self.plans[facts.plan].deadline.limit).cloned() {
+            self.note_coverage(&calendar, verdict.start);
+            self.note_coverage(&calendar, verdict.due);
         }
         let counts = &mut self.summary.clauses[self.plan_summary[facts.plan]];
         match verdict.status {
@@ -201,6 +207,41 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     }
 
     /// Remembers a calendar year outside the calendar's holiday data.
+    /// Duties on a calendar (a gap counted in working time, a quota per working day) are judged
+    /// up to `now`: for each that judged something, the year of `now` is noted when its
+    /// calendar has no holiday data for it. (Their findings are made in the period tallies,
+    /// which do not note each date; a stream that crosses into a year without data reaches it
+    /// by `now`.)
+    pub(super) fn note_duty_coverage(&mut self, now: Instant) {
+        let mut calendars = Vec::new();
+        for (pi, policy) in self.policies.iter().enumerate() {
+            for (ci, clause) in policy.clauses.iter().enumerate() {
+                let ClauseBody::Every(duty) = &clause.body else {
+                    continue;
+                };
+                let calendar = match &duty.rule {
+                    DutyRule::Gap(limit) => holiday_calendar(limit).cloned(),
+                    DutyRule::Quota { on, .. } => on.clone(),
+                    DutyRule::Cover { .. } | DutyRule::PerAlert { .. } => None,
+                };
+                let Some(calendar) = calendar else {
+                    continue;
+                };
+                let judged = self.summary.clauses.iter().any(|c| {
+                    c.clause_ref.policy == pi
+                        && c.clause_ref.clause == ci
+                        && (c.verdicts() > 0 || c.findings > 0)
+                });
+                if judged {
+                    calendars.push(calendar);
+                }
+            }
+        }
+        for calendar in calendars {
+            self.note_coverage(&calendar, now);
+        }
+    }
+
     fn note_coverage(&mut self, calendar: &Calendar, at: Instant) {
         let date = at.with_timezone(&calendar.zone).date_naive();
         if calendar.covers(date) {

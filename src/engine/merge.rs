@@ -176,6 +176,9 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         // One evaluator now: recurrence rules prune as a single one does.
         self.periods.keep_repeat_candidates(false);
         self.periods.finish(now, sink, &mut self.summary);
+        if let Some(now) = now {
+            self.note_duty_coverage(now);
+        }
         std::mem::take(&mut self.summary)
     }
 

@@ -57,6 +57,21 @@ impl Counting {
     }
 }
 
+/// The calendar whose days off a limit's due time depends on: working time, workdays, the same
+/// working day, or an anchor on the next working day (`by 08:00 next day` depends on none).
+/// A due time on a date its holiday data does not cover is a guess the summary warns about.
+pub fn holiday_calendar(limit: &Limit) -> Option<&Arc<Calendar>> {
+    match limit {
+        Limit::Elapsed(_) => None,
+        Limit::BusinessTime { calendar, .. }
+        | Limit::Workdays { calendar, .. }
+        | Limit::SameDay { calendar } => Some(calendar),
+        Limit::NextAt {
+            workday, calendar, ..
+        } => workday.then_some(calendar),
+    }
+}
+
 /// The counting calendar, the amount and the display zone of a limit for a clock started at
 /// `start`. `policy_zone` is the zone of wall-clock limits, which have no calendar.
 pub fn resolve_limit(limit: &Limit, start: Instant, policy_zone: Tz) -> (Counting, Duration, Tz) {
