@@ -94,7 +94,7 @@ use state::*;
 
 use crate::calendar::Calendar;
 use crate::eval::case::{resolve, CaseView, ClausePlan, CycleFacts};
-use crate::eval::clock::{holiday_calendar, resolve_limit, Counting, PauseSpan};
+use crate::eval::clock::{holiday_calendar, resolve_limit, PauseSpan};
 use crate::eval::notify::{self, NoticeFacts, NoticePlan};
 use crate::eval::record::{self, RecordPlan};
 use crate::eval::track::{Roles, Stopped, TrackSpec, TrackState};
