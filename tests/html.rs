@@ -78,6 +78,7 @@ fn the_data_of_the_service_desk_page() {
         (2, 3, 1)
     );
     assert_eq!(minor.breaches[0].ticket, "T-0305");
+    assert_eq!(minor.shown, "repair_minor_8h");
     assert_eq!(minor.breaches[0].late, "9 h 30 min");
     assert_eq!(data.rejected, 4);
     assert_eq!(data.periods.len(), 5, "{:?}", data.periods);
@@ -188,6 +189,35 @@ fn many_groups_and_periods_stay_readable() {
     assert!(html.contains("5 more groups are left out here"));
     assert!(
         html.contains("<svg class=\"trend\" width=\"240\""),
+        "{html}"
+    );
+}
+
+/// A clause name two policies share is shown with its policy in the heat map and the trend, as
+/// the text report does; a name of one policy alone is shown as it is.
+#[test]
+fn a_clause_name_two_policies_share_is_shown_with_its_policy() {
+    let policy = |name: &str, extra: &str| {
+        let src = format!(
+            "policy \"{name}\" {{\n  deadline contact {{ until contacted within 1 hour }}\n{extra}}}\n"
+        );
+        parse_policy(&src, &format!("{name}.pledge"), None).expect("parses")
+    };
+    let policies = [
+        policy("desk", ""),
+        policy(
+            "mall",
+            "  deadline resolve { until resolved within 8 hours }\n",
+        ),
+    ];
+    let events = b"{\"ticket\":\"A\",\"at\":\"2026-03-02T09:00:00+08:00\",\"type\":\"opened\"}\n\
+{\"ticket\":\"A\",\"at\":\"2026-03-02T09:30:00+08:00\",\"type\":\"contacted\"}\n";
+    let data = page(&policies, events, PeriodUnit::Day, &[]);
+    let shown: Vec<&str> = data.clauses.iter().map(|c| c.shown.as_str()).collect();
+    assert_eq!(shown, ["desk/contact", "mall/contact", "resolve"]);
+    let html = data.render();
+    assert!(
+        html.contains(">desk/contact</a>") && html.contains(">mall/contact</a>"),
         "{html}"
     );
 }

@@ -144,6 +144,17 @@ fn has_cjk_font() -> bool {
 
 /// Runs the browser headless on `page` with `extra` arguments, killed after a minute.
 fn headless(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> Output {
+    headless_sized(browser, profile, page, (1280, 2000), extra)
+}
+
+/// [`headless`] in a window of `(width, height)`.
+fn headless_sized(
+    browser: &Path,
+    profile: &Path,
+    page: &Path,
+    (width, height): (u32, u32),
+    extra: &[String],
+) -> Output {
     let mut child = Command::new(browser)
         .args([
             "--headless=new",
@@ -151,8 +162,8 @@ fn headless(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> Ou
             "--disable-gpu",
             "--hide-scrollbars",
             "--no-first-run",
-            "--window-size=1280,2000",
         ])
+        .arg(format!("--window-size={width},{height}"))
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(format!("file://{}", page.display()))
@@ -301,4 +312,55 @@ fn the_readme_report_in_a_headless_browser_is_not_blank_and_shows_the_numbers_of
             format!("data-clause=\"{clause}\" data-met=\"{met}\" data-decided=\"{decided}\"");
         assert!(dom.contains(&needle), "{needle} not in the page");
     }
+}
+
+/// On a window as narrow as a phone's (500 px, the narrowest headless window), the page does
+/// not scroll sideways: a table wider than the window scrolls in its own box, so the headings
+/// and the key numbers stay in view. The page is measured as laid out, by a script added to a
+/// copy of it that writes the document's widths into the DOM.
+#[test]
+fn on_a_narrow_window_only_the_tables_scroll_sideways() {
+    let Some(browser) = browser() else {
+        eprintln!("PLEDGE_SKIP_BROWSER=1: the browser test is skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    run_readme_example(dir.path());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.matches("<table>").count() >= 3, "{html}");
+    assert_eq!(
+        html.matches("<div class=\"wide\"><table>").count(),
+        html.matches("<table>").count(),
+        "every table in a scroll box"
+    );
+    let probe = "<script>window.addEventListener('load', () => { \
+        const d = document.documentElement; \
+        const widest = Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth)); \
+        document.body.dataset.widths = `${d.scrollWidth}/${d.clientWidth}/${widest}`; });</script>";
+    let page = dir.path().join("probe.html");
+    std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let dom = headless_sized(
+        &browser,
+        profile.path(),
+        &page,
+        (500, 2000),
+        &["--dump-dom".to_string()],
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let widths = dom
+        .split("data-widths=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no widths in the page: {dom}"));
+    let [page_width, window, widest]: [u32; 3] = widths
+        .split('/')
+        .map(|n| n.parse().expect("a width"))
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("three widths");
+    assert!(window <= 500, "{widths}");
+    // The example's widest table is wider than the window, so the test can fail.
+    assert!(widest > window, "{widths}");
+    assert_eq!(page_width, window, "the page scrolls sideways: {widths}");
 }

@@ -193,6 +193,9 @@ pub struct ClauseData {
     pub anchor: String,
     pub policy: String,
     pub clause: String,
+    /// What the heat map and the trend show: the clause's name, or `policy/clause` when
+    /// another policy of the report has a clause of that name (as the text report does).
+    pub shown: String,
     pub kind: String,
     pub title: Option<String>,
     /// The standard's threshold: `within 1 hour`, `every 2 hours`, `only 00:00-05:00`.
@@ -403,6 +406,7 @@ impl HtmlData {
                     anchor: anchor(clause_ref),
                     policy: policy.name.clone(),
                     clause: clause.name.clone(),
+                    shown: clause.name.clone(),
                     kind: kind.to_string(),
                     title: clause.title.clone(),
                     threshold: threshold(&clause.body),
@@ -455,6 +459,15 @@ impl HtmlData {
                 total.findings += data.total.findings;
                 breached += data.breached;
                 clauses.push(data);
+            }
+        }
+        let mut named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for c in &clauses {
+            *named.entry(c.clause.clone()).or_default() += 1;
+        }
+        for c in &mut clauses {
+            if named.get(&c.clause).is_some_and(|&n| n > 1) {
+                c.shown = format!("{}/{}", c.policy, c.clause);
             }
         }
         let title_of = |c: ClauseRef| {
@@ -657,7 +670,7 @@ impl HtmlData {
 
     fn clause_rows(&self, o: &mut String) {
         o.push_str(
-            "<table><thead><tr><th>clause</th><th>threshold</th><th class=\"n\">met</th>\
+            "<div class=\"wide\"><table><thead><tr><th>clause</th><th>threshold</th><th class=\"n\">met</th>\
              <th class=\"n\">decided</th><th class=\"n\">pending</th><th class=\"n\">findings</th>\
              <th class=\"n\">compliance</th><th>trend</th></tr></thead><tbody>\n",
         );
@@ -695,7 +708,7 @@ impl HtmlData {
                 trend_svg(c, &self.periods),
             );
         }
-        o.push_str("</tbody></table>\n");
+        o.push_str("</tbody></table></div>\n");
     }
 
     fn heat_map(&self, o: &mut String) {
@@ -713,7 +726,7 @@ impl HtmlData {
             o.push_str("<p>Nothing to show.</p></section>\n");
             return;
         }
-        o.push_str("<table><thead><tr><th>clause</th>");
+        o.push_str("<div class=\"wide\"><table><thead><tr><th>clause</th>");
         for g in &self.groups {
             let _ = write!(o, "<th class=\"n\">{}</th>", esc(g));
         }
@@ -743,7 +756,7 @@ impl HtmlData {
             }
             o.push_str("</tr>\n");
         }
-        o.push_str("</tbody></table>\n");
+        o.push_str("</tbody></table></div>\n");
         if self.groups_left_out > 0 {
             let _ = writeln!(
                 o,
@@ -765,7 +778,7 @@ impl HtmlData {
         }
         o.push_str(
             "<section class=\"targets\"><h2>目标 <span class=\"en\">Targets</span></h2>\
-             <table><thead><tr><th>target</th><th>period</th><th>group</th><th class=\"n\">hits</th>\
+             <div class=\"wide\"><table><thead><tr><th>target</th><th>period</th><th>group</th><th class=\"n\">hits</th>\
              <th class=\"n\">total</th><th>ratio against the threshold</th><th>status</th></tr></thead><tbody>\n",
         );
         for t in &self.targets {
@@ -807,7 +820,7 @@ impl HtmlData {
                 esc(&t.status)
             );
         }
-        o.push_str("</tbody></table></section>\n");
+        o.push_str("</tbody></table></div></section>\n");
     }
 
     fn samples(&self, o: &mut String) {
@@ -816,7 +829,7 @@ impl HtmlData {
         }
         o.push_str(
             "<section class=\"samples\"><h2>抽查 <span class=\"en\">Sampling</span></h2>\
-             <table><thead><tr><th>sample</th><th>period</th><th>group</th><th class=\"n\">population</th>\
+             <div class=\"wide\"><table><thead><tr><th>sample</th><th>period</th><th>group</th><th class=\"n\">population</th>\
              <th class=\"n\">required</th><th class=\"n\">done</th><th class=\"n\">missing</th><th>status</th></tr></thead><tbody>\n",
         );
         for s in &self.samples {
@@ -838,7 +851,7 @@ impl HtmlData {
                 esc(&s.status)
             );
         }
-        o.push_str("</tbody></table></section>\n");
+        o.push_str("</tbody></table></div></section>\n");
     }
 
     fn worst(&self, o: &mut String) {
@@ -847,13 +860,13 @@ impl HtmlData {
         }
         o.push_str(
             "<section class=\"worst\"><h2>最严重超时 <span class=\"en\">Worst breaches</span></h2>\
-             <table><thead><tr><th>ticket</th><th>clause</th><th class=\"n\">cycle</th><th>due</th>\
+             <div class=\"wide\"><table><thead><tr><th>ticket</th><th>clause</th><th class=\"n\">cycle</th><th>due</th>\
              <th>stopped</th><th class=\"n\">late by</th></tr></thead><tbody>\n",
         );
         for b in &self.worst {
             let _ = writeln!(o, "<tr>{}</tr>", breach_cells(b, true));
         }
-        o.push_str("</tbody></table></section>\n");
+        o.push_str("</tbody></table></div></section>\n");
     }
 
     fn details(&self, o: &mut String) {
@@ -880,13 +893,13 @@ impl HtmlData {
             }
             if !c.breaches.is_empty() {
                 o.push_str(
-                    "<table><thead><tr><th>ticket</th><th class=\"n\">cycle</th><th>due</th><th>stopped</th>\
+                    "<div class=\"wide\"><table><thead><tr><th>ticket</th><th class=\"n\">cycle</th><th>due</th><th>stopped</th>\
                      <th class=\"n\">late by</th></tr></thead><tbody>",
                 );
                 for b in &c.breaches {
                     let _ = write!(o, "<tr>{}</tr>", breach_cells(b, false));
                 }
-                o.push_str("</tbody></table>");
+                o.push_str("</tbody></table></div>");
                 if c.breached > c.breaches.len() as u64 {
                     let _ = write!(
                         o,
@@ -951,7 +964,7 @@ fn clause_link(c: &ClauseData) -> String {
     format!(
         "<a href=\"#{}\">{}</a>{}",
         esc(&c.anchor),
-        esc(&c.clause),
+        esc(&c.shown),
         title_span(&c.title)
     )
 }
