@@ -447,6 +447,31 @@ fn a_duty_gap_from_the_range_start_to_the_first_duty() {
     assert_eq!(c.findings, f);
 }
 
+/// A gap on a calendar is over its limit by working time: an asset inspected on Friday at
+/// 17:00 under `every 1 workday on office` (09:00–18:00) is due on Monday at 17:00; inspected
+/// on Tuesday at 10:00, it is 2 h of working time over, not the 2 days 17 hours of the wall.
+#[test]
+fn a_duty_gap_on_a_calendar_is_over_by_working_time() {
+    let p = with_office(
+        r#"  every inspect { when kind == "asset" inspected every 1 workday on office }"#,
+    );
+    let events = [
+        ev("A", "03-06 16:00", "opened", &[("kind", "asset")]),
+        ev("A", "03-06 17:00", "inspected", &[]),
+        ev("A", "03-10 10:00", "inspected", &[]),
+    ];
+    let f = evaluate_case_full(std::slice::from_ref(&p), &events, t("03-10 12:00")).findings;
+    let codes: Vec<&str> = f.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["duty.gap"]);
+    assert_eq!(f[0].at, t("03-09 17:00"));
+    assert!(
+        f[0].message
+            .ends_with("(3 days 17 h, 2 h of working time over the limit)"),
+        "{}",
+        f[0].message
+    );
+}
+
 // ---------------------------------------------------------------- targets
 
 /// SEMANTICS.md, "Fine print", "Targets": "A case counts as a success if a matching event

@@ -45,7 +45,7 @@ use super::tally::{clip_effective, PeriodPlan};
 use crate::calendar::Calendar;
 use crate::eval::case::CaseView;
 use crate::eval::case_ref::OnCase;
-use crate::eval::clock::resolve_limit;
+use crate::eval::clock::{resolve_limit, Counting};
 use crate::eval::{format_duration, rfc3339, Finding};
 use crate::event::{Event, Instant};
 use crate::policy::{Duty, DutyRule, Limit, PeriodUnit};
@@ -222,20 +222,27 @@ fn gaps(
             }
             return;
         }
+        // The excess in the limit's own time: on a calendar, the working time past the due
+        // time (a limit of one workday is not "3 days" over across a weekend).
+        let over = match &counting {
+            Counting::Wall => format_duration(next - due),
+            Counting::Business(_) => format!(
+                "{} of working time",
+                format_duration(counting.between(due, next))
+            ),
+        };
         let message = if overdue {
             format!(
-                "no `{name}` since {}: due by {}, overdue by {}",
+                "no `{name}` since {}: due by {}, overdue by {over}",
                 rfc3339(prev, zone),
                 rfc3339(due, zone),
-                format_duration(next - due)
             )
         } else {
             format!(
-                "no `{name}` from {} to {} ({}, {} over the limit)",
+                "no `{name}` from {} to {} ({}, {over} over the limit)",
                 rfc3339(prev, zone),
                 rfc3339(next, zone),
                 format_duration(next - prev),
-                format_duration(next - due)
             )
         };
         out.push(plan.finding(
