@@ -837,3 +837,60 @@ fn every_clause_on_a_calendar_warns_outside_the_holiday_data() {
         assert_eq!(summary["uncovered"], expected, "{clause}\n{}", stderr(&out));
     }
 }
+
+/// A ratio just over an `at most` bound is not shown as the bound itself beside `missed`: 51
+/// bad ratings of 1010 are 5.0495 %, shown `5.05 %`, where one decimal rounded down would
+/// read 5.0 % against "at most 5.0 %". Elsewhere one decimal rounded down stays.
+#[test]
+fn a_ratio_just_over_an_at_most_bound_shows_a_second_decimal() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("t.pledge");
+    std::fs::write(
+        &policy,
+        "policy \"p\" {\n  target bad \"差评率不超过5%\" {\n    allow missing_cite\n    ratio rated(satisfied == false) among rated per month\n    at most 5%\n  }\n}\n",
+    )
+    .unwrap();
+    let stream = |bad: usize, all: usize| {
+        let mut s = String::new();
+        for i in 0..all {
+            s.push_str(&format!(
+                "{{\"ticket\":\"T{i}\",\"at\":\"2026-03-02T10:00:00+08:00\",\"type\":\"opened\"}}\n\
+                 {{\"ticket\":\"T{i}\",\"at\":\"2026-03-02T11:00:00+08:00\",\"type\":\"rated\",\"attrs\":{{\"satisfied\":{}}}}}\n",
+                i >= bad
+            ));
+        }
+        s
+    };
+    let run = |args: &[&str], events: &str| {
+        let out = pledge()
+            .args(args)
+            .arg(&policy)
+            .args(["--events", "-"])
+            .write_stdin(events.to_string())
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    let over = stream(51, 1010);
+    let check = run(&["check"], &over);
+    assert!(
+        check.contains("51 of 1010 (5.05 %), target at most 5.0 %"),
+        "{check}"
+    );
+    let report = run(&["report", "--format", "csv"], &over);
+    assert!(
+        report.contains("51 of 1010 (5.05%), at most 5.0%"),
+        "{report}"
+    );
+    // Within the bound, or well over it: one decimal, rounded down.
+    let within = run(&["report", "--format", "csv"], &stream(50, 1010));
+    assert!(
+        within.contains("50 of 1010 (4.9%), at most 5.0%"),
+        "{within}"
+    );
+    let well_over = run(&["check"], &stream(60, 1010));
+    assert!(
+        well_over.contains("60 of 1010 (5.9 %), target at most 5.0 %"),
+        "{well_over}"
+    );
+}

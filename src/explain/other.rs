@@ -560,9 +560,15 @@ pub fn target_text(v: &TargetVerdict) -> String {
         (false, true) => "≤",
         (false, false) => ">",
     };
+    // A ratio just over an `at most` bound shows a second decimal, not the bound itself.
+    let shown = match v.ratio_text() {
+        Some(text) if ratio == u64::from(v.bound_permille) && v.status != TargetStatus::Met => {
+            format!("{text}%")
+        }
+        _ => permille_text(ratio as f64),
+    };
     format!(
-        "{} {cmp} {} ({} of {}): {}",
-        permille_text(ratio as f64),
+        "{shown} {cmp} {} ({} of {}): {}",
         permille_text(f64::from(v.bound_permille)),
         v.hits,
         v.total,

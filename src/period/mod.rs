@@ -50,6 +50,7 @@ pub mod window;
 pub use calendar_period::{CalendarPeriod, ParsePeriodError};
 pub use group::Group;
 pub use obligation::ObligationStatus;
+pub(crate) use records::target_ratio_text;
 pub use records::{
     ComplianceCount, MeasureOutcome, ObligationOutcome, PeriodOut, PeriodRecord, RepeatAction,
     SampleDraw, SampleStatus, SampleVerdict, TargetStatus, TargetVerdict,

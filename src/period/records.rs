@@ -277,6 +277,38 @@ impl TargetVerdict {
     pub fn ratio_permille(&self) -> Option<u64> {
         (self.total > 0).then(|| self.hits.saturating_mul(1000) / self.total)
     }
+
+    /// The ratio as reports show it, without the `%`: see [`target_ratio_text`].
+    pub fn ratio_text(&self) -> Option<String> {
+        target_ratio_text(self.hits, self.total, self.at_least, self.bound_permille)
+    }
+}
+
+/// A target's ratio as reports show it, in percent without the sign: one decimal rounded down,
+/// as every percentage of a report; but a ratio just over an `at most` bound would then read as
+/// the bound itself beside a `missed`, so it gets a second decimal, rounded up (51 of 1010 is
+/// `5.05`, against "at most 5.0 %"). `None` for an empty period.
+pub fn target_ratio_text(
+    hits: u64,
+    total: u64,
+    at_least: bool,
+    bound_permille: u32,
+) -> Option<String> {
+    if total == 0 {
+        return None;
+    }
+    let (hits, total) = (u128::from(hits), u128::from(total));
+    let permille = hits * 1000 / total;
+    let over_at_most = !at_least && hits * 1000 > u128::from(bound_permille) * total;
+    if over_at_most && permille == u128::from(bound_permille) {
+        let per_ten_thousand = (hits * 10_000).div_ceil(total);
+        return Some(format!(
+            "{}.{:02}",
+            per_ten_thousand / 100,
+            per_ten_thousand % 100
+        ));
+    }
+    Some(format!("{}.{}", permille / 10, permille % 10))
 }
 
 /// A recurrence rule that fired: `times` matching cases sharing the `same` attributes within

@@ -239,6 +239,9 @@ pub struct TargetData {
     pub hits: u64,
     pub total: u64,
     pub ratio_permille: Option<u64>,
+    /// The ratio as shown (`5.05%` just over an `at most 5.0%`, see
+    /// [`crate::period::target_ratio_text`]).
+    pub ratio: Option<String>,
     /// `at least 90.0%`.
     pub bound: String,
     pub bound_permille: u32,
@@ -503,6 +506,8 @@ impl HtmlData {
                         hits: r.hits,
                         total: r.total,
                         ratio_permille: r.ratio_permille(),
+                        ratio: crate::period::target_ratio_text(r.hits, r.total, at_least, bound)
+                            .map(|r| format!("{r}%")),
                         bound: format!(
                             "{} {}",
                             if at_least { "at least" } else { "at most" },
@@ -814,7 +819,7 @@ impl HtmlData {
                 t.hits,
                 t.total,
                 gauge_svg(t.ratio_permille, t.bound_permille, t.status == "met"),
-                t.ratio_permille.map_or("-".to_string(), percent),
+                t.ratio.clone().unwrap_or_else(|| "-".to_string()),
                 esc(&t.bound),
                 status_class(&t.status),
                 esc(&t.status)

@@ -459,8 +459,7 @@ impl Sink for HumanReport {
                 group(&t.group),
                 t.hits,
                 t.total,
-                t.ratio_permille()
-                    .map_or("-".to_string(), |p| format!("{:.1} %", p as f64 / 10.0)),
+                t.ratio_text().map_or("-".to_string(), |p| format!("{p} %")),
                 if t.at_least { "at least" } else { "at most" },
                 f64::from(t.bound_permille) / 10.0
             ),

@@ -195,9 +195,15 @@ impl ReportRow {
                         percent(u64::from(b))
                     )
                 });
-                match self.ratio_permille() {
-                    Some(r) => format!("{} of {} ({}){bound}", self.hits, self.total, percent(r)),
-                    None => format!("no cases{bound}"),
+                let ratio = self.bound.and_then(|(at_least, b)| {
+                    crate::period::target_ratio_text(self.hits, self.total, at_least, b)
+                });
+                match (ratio, self.ratio_permille()) {
+                    (Some(r), _) => format!("{} of {} ({r}%){bound}", self.hits, self.total),
+                    (None, Some(r)) => {
+                        format!("{} of {} ({}){bound}", self.hits, self.total, percent(r))
+                    }
+                    (None, None) => format!("no cases{bound}"),
                 }
             }
             "repeat" => format!("{} actions", self.findings),
