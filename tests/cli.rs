@@ -882,6 +882,7 @@ fn a_ratio_just_over_an_at_most_bound_shows_a_second_decimal() {
         report.contains("51 of 1010 (5.05%), at most 5.0%"),
         "{report}"
     );
+    assert!(report.contains(",51,1010,5.05%,5.0%,"), "{report}");
     // Within the bound, or well over it: one decimal, rounded down.
     let within = run(&["report", "--format", "csv"], &stream(50, 1010));
     assert!(

@@ -129,6 +129,16 @@ impl ReportRow {
         }
     }
 
+    /// [`Self::ratio_permille`] as a percentage, `66.6%`; a target's just over an `at most`
+    /// bound with a second decimal (see [`crate::period::target_ratio_text`]).
+    pub fn ratio_text(&self) -> Option<String> {
+        if let ("target", None, Some((at_least, bound))) = (self.kind, &self.measure, self.bound) {
+            return crate::period::target_ratio_text(self.hits, self.total, at_least, bound)
+                .map(|r| format!("{r}%"));
+        }
+        self.ratio_permille().map(percent)
+    }
+
     /// Met among decided deadline verdicts, or hits among total for targets, in per-mille
     /// rounded down.
     pub fn ratio_permille(&self) -> Option<u64> {
@@ -581,7 +591,7 @@ impl PeriodReport {
                 // are in `detail`.
                 n(r.hits, ta && r.measure.is_none()),
                 n(r.total, ta && r.measure.is_none()),
-                r.ratio_permille().map(percent).unwrap_or_default(),
+                r.ratio_text().unwrap_or_default(),
                 r.bound
                     .map(|(_, b)| percent(u64::from(b)))
                     .unwrap_or_default(),
