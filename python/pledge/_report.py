@@ -62,11 +62,25 @@ class Report(Mapping):
     and ``report["summary"]`` (``report.summary``), the dict of ``pledge check --format json``.
     A read-only mapping with those two keys; ``to_dict()`` is the plain document."""
 
-    __slots__ = ("records", "summary")
+    __slots__ = ("_records", "_summary")
 
     def __init__(self, records, summary):
-        self.records = Records(records)
-        self.summary = summary
+        object.__setattr__(self, "_records", Records(records))
+        object.__setattr__(self, "_summary", summary)
+
+    @property
+    def records(self):
+        return self._records
+
+    @property
+    def summary(self):
+        return self._summary
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Report is read-only: cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a Report is read-only: cannot delete {name!r}")
 
     def __getitem__(self, key):
         if key == "records":

@@ -81,7 +81,12 @@ fn py_to_json(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Val
         if let Ok(v) = i.extract::<u64>() {
             return Ok(Value::from(v));
         }
-        let v: f64 = i.extract()?;
+        // Beyond 64 bits: as a float, which an int past 1.8e308 is not.
+        let v: f64 = i.extract().map_err(|_| {
+            PyValueError::new_err(format!(
+                "`{field}` is an int too large for an event's number"
+            ))
+        })?;
         return Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number));
     }
     if let Ok(f) = obj.downcast::<PyFloat>() {
@@ -100,7 +105,8 @@ fn py_to_json(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Val
         for (k, v) in d.iter() {
             let key = k.downcast::<PyString>().map_err(|_| {
                 PyTypeError::new_err(format!(
-                    "`{field}` has a key of type {}, not str",
+                    "{} has a key of type {}, not str",
+                    field_or_event(field),
                     type_name(&k)
                 ))
             })?;
@@ -133,6 +139,15 @@ fn py_to_json(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Val
          datetimes",
         type_name(obj)
     )))
+}
+
+/// `field` as errors name it: `` `attrs.where` ``, or "an event" for the event itself.
+fn field_or_event(field: &str) -> String {
+    if field.is_empty() {
+        "an event".to_string()
+    } else {
+        format!("`{field}`")
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -171,7 +186,8 @@ fn write_dict(
     for (i, (k, v)) in dict.iter().enumerate() {
         let key = k.downcast::<PyString>().map_err(|_| {
             PyTypeError::new_err(format!(
-                "`{field}` has a key of type {}, not str",
+                "{} has a key of type {}, not str",
+                field_or_event(field),
                 type_name(&k)
             ))
         })?;
@@ -552,8 +568,15 @@ fn check<'py>(
         // The whole check runs without the GIL; the records cross into Python as they are read.
         let report = py
             .allow_threads(|| pledge::check_path(&set, &path, &opts))
-            .map_err(|e| {
-                pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display()))
+            .map_err(|e| match e.raw_os_error() {
+                // OSError(errno, strerror, filename) is the subclass the errno names
+                // (FileNotFoundError, PermissionError, ...), as Python's own `open` raises.
+                Some(errno) => pyo3::exceptions::PyOSError::new_err((
+                    errno,
+                    e.to_string(),
+                    path.display().to_string(),
+                )),
+                None => pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display())),
             })?;
         return report_to_py(py, report);
     }

@@ -300,6 +300,25 @@ def test_two_policies_of_one_name_are_refused():
     assert "desk.pledge" in str(pytest.raises(pledge.PolicyError, pledge.Engine, [desk, again]).value)
 
 
+def test_a_report_is_read_only_and_errors_name_what_they_are_about(tmp_path):
+    report = pledge.check(pledge.Policy.from_text(DESK), [])
+    with pytest.raises(AttributeError, match="read-only"):
+        report.records = []
+    with pytest.raises(AttributeError, match="read-only"):
+        report.summary = {}
+    assert report.to_dict()["records"] == []
+    with pytest.raises(FileNotFoundError) as err:
+        pledge.check(pledge.Policy.from_text(DESK), tmp_path / "missing.jsonl")
+    assert err.value.filename == str(tmp_path / "missing.jsonl")
+    engine = pledge.Engine(pledge.Policy.from_text(DESK))
+    event = opened("T-1", "2026-03-02T09:00:00+08:00")
+    event["attrs"]["n"] = 10**400
+    with pytest.raises(ValueError, match="`attrs.n` is an int too large"):
+        engine.push(event)
+    with pytest.raises(TypeError, match="an event has a key of type int"):
+        engine.push({1: "x", "ticket": "T-2"})
+
+
 def test_a_policy_error_crosses_processes():
     import pickle
 

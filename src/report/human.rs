@@ -170,8 +170,9 @@ impl HumanReport {
         );
         let _ = writeln!(
             out,
-            "{} lines, {} events evaluated, {} rejected ({} duplicate, {} late, {} after retention), {} after now; {} cases, {} never opened",
+            "{} line{}, {} events evaluated, {} rejected ({} duplicate, {} late, {} after retention), {} after now; {} cases, {} never opened",
             read.lines,
+            if read.lines == 1 { "" } else { "s" },
             summary.accepted,
             summary.rejected,
             summary.duplicates,
