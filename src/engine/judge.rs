@@ -127,10 +127,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
     pub(super) fn emit_findings(&mut self, ticket: &Arc<str>, facts: &[NoticeFacts], now: Instant) {
         self.findings.clear();
         for f in facts {
-            let limit = self.notices[f.plan].body.limit.as_ref();
-            if let (Some(due), Some(calendar)) = (f.due, limit.and_then(holiday_calendar).cloned())
+            let notice = self.notices[f.plan].body;
+            if let (Some(due), Some(calendar)) =
+                (f.due, notice.limit.as_ref().and_then(holiday_calendar))
             {
-                self.note_coverage(&calendar, due);
+                self.note_coverage(calendar, due);
             }
             notify::resolve(f, &self.notices[f.plan], ticket, now, &mut self.findings);
         }
@@ -166,9 +167,11 @@ impl<'p, S: Sink> Evaluator<'p, S> {
             &mut self.actions,
         );
         verdict.case_closed = closed;
-        if let Some(calendar) = holiday_calendar(&self.plans[facts.plan].deadline.limit).cloned() {
-            self.note_coverage(&calendar, verdict.start);
-            self.note_coverage(&calendar, verdict.due);
+        // The deadline is the policy's, not the evaluator's: no borrow of `self` is held.
+        let deadline = self.plans[facts.plan].deadline;
+        if let Some(calendar) = holiday_calendar(&deadline.limit) {
+            self.note_coverage(calendar, verdict.start);
+            self.note_coverage(calendar, verdict.due);
         }
         let counts = &mut self.summary.clauses[self.plan_summary[facts.plan]];
         match verdict.status {
