@@ -644,3 +644,21 @@ fn output_writes_text_reports_to_a_file() {
     let text = std::fs::read_to_string(dir.path().join("periods.csv")).expect("written");
     assert!(text.lines().count() > 1, "{text}");
 }
+
+/// A Chinese Excel saves "CSV" in GBK (GB18030), not UTF-8: such a file reads as the same
+/// rows, with the same records, line numbers and reasons as its UTF-8 copy.
+#[test]
+fn a_gbk_csv_export_reads_as_its_utf8_copy() {
+    let utf8 = std::fs::read_to_string("examples/orders.csv").unwrap();
+    assert!(utf8.contains("工单号"), "the example has Chinese headers");
+    let (gbk, _, unmappable) = encoding_rs::GB18030.encode(&utf8);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&gbk).is_err(), "the copy is not UTF-8");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders-gbk.csv");
+    std::fs::write(&path, &gbk).unwrap();
+    let a = check("examples/orders.csv", &["-f", "json"]);
+    let b = check(path.to_str().unwrap(), &["-f", "json"]);
+    assert_eq!(a.status.code(), b.status.code());
+    assert_eq!(json_of(&a), json_of(&b));
+}

@@ -504,10 +504,19 @@ fn attribute(
 }
 
 /// A CSV export: every record a row, numbered as a spreadsheet would show it (the first record
-/// is row 1), with the line it starts on. A record that is not UTF-8 is one cell of error.
+/// is row 1), with the line it starts on. A file that is not UTF-8 but is clean GB18030 (GBK,
+/// what a Chinese Excel saves as "CSV") is read as that; in a file that is neither, a record
+/// that is not UTF-8 is one cell of error.
 fn csv_table(bytes: &[u8]) -> io::Result<Table> {
     let bytes_len = bytes.len() as u64;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // GB18030 never uses the bytes of a line break, a quote or a comma inside a character, so
+    // the decoded text has the same records on the same lines.
+    let decoded = match std::str::from_utf8(body) {
+        Ok(_) => None,
+        Err(_) => encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(body),
+    };
+    let body = decoded.as_deref().map_or(body, str::as_bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
