@@ -1085,7 +1085,14 @@ fn csv_bad_headers_are_errors() {
     );
     assert_eq!(
         err("\n\n{\"ticket\":\"T\",\"at\":\"2026-03-02T09:15:00Z\",\"type\":\"x\"}\n"),
-        "csv header (line 3) is missing `ticket`, `at` and `type`"
+        "csv header (line 3) is missing `ticket`, `at` and `type`; it reads as JSON Lines: name \
+         the file `.jsonl`, or give `--input-format jsonl`"
+    );
+    // None of the event columns, names of a spreadsheet's: a work-order export.
+    assert_eq!(
+        err("工单号,报修时间,类型\nA-1,2026-03-02 09:00,小修\n"),
+        "csv header (line 1) is missing `ticket`, `at` and `type`; a work-order export needs the \
+         mapping of its columns to events: `--map FILE` (see examples/orders.toml)"
     );
     // Lines ended by a lone `\r` are one line: the header is refused, saying why.
     assert_eq!(

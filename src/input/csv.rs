@@ -346,6 +346,16 @@ fn parse_header(fields: &Fields<'_>, line: u64) -> io::Result<Header> {
                 missing(&absent),
                 if lone_cr {
                     "; its lines end with a lone carriage return, and lines must end with `\\n` or `\\r\\n`"
+                } else if absent.len() == 3
+                    && names
+                        .first()
+                        .is_some_and(|n| n.trim_start().starts_with('{'))
+                {
+                    "; it reads as JSON Lines: name the file `.jsonl`, or give `--input-format jsonl`"
+                } else if absent.len() == 3 {
+                    // None of the event columns: a work-order export, a row per ticket.
+                    "; a work-order export needs the mapping of its columns to events: \
+                     `--map FILE` (see examples/orders.toml)"
                 } else {
                     ""
                 }
