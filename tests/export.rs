@@ -662,3 +662,38 @@ fn a_gbk_csv_export_reads_as_its_utf8_copy() {
     assert_eq!(a.status.code(), b.status.code());
     assert_eq!(json_of(&a), json_of(&b));
 }
+
+/// A mapping's event type a letter from one of EVENTS.md is a likely typo: the check warns,
+/// naming the type it likely means, and goes on; the shipped mapping gives no warning.
+#[test]
+fn a_mistyped_event_type_in_a_mapping_is_a_warning() {
+    let mapping = std::fs::read_to_string("examples/orders.toml").unwrap();
+    assert!(mapping.contains("type = \"dispatched\""));
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(
+        &typo,
+        mapping.replace("type = \"dispatched\"", "type = \"dispatchd\""),
+    )
+    .unwrap();
+    let out = pledge()
+        .arg("check")
+        .args(POLICIES)
+        .args(["--events", "examples/orders.csv", "--map"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("event type `dispatchd` is not one of EVENTS.md: did you mean `dispatched`?"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "the check still runs: {stderr}");
+    let shipped = check("examples/orders.csv", &[]);
+    assert!(
+        !String::from_utf8_lossy(&shipped.stderr).contains("warning: mapping"),
+        "{}",
+        String::from_utf8_lossy(&shipped.stderr)
+    );
+}

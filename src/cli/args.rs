@@ -226,7 +226,27 @@ fn export_of(
         }
     };
     let mapping = Mapping::from_file(map).map_err(|e| usage(&e.to_string()))?;
+    warn_of_mistyped_events(&mapping);
     Ok(Some(std::sync::Arc::new(Export { kind, mapping })))
+}
+
+/// An event type of the mapping a letter or two from one of EVENTS.md (`dispatchd`) makes
+/// events no clause reads: said on standard error, with the type it likely means. A type of
+/// the company's own, far from every conventional one, is left alone.
+fn warn_of_mistyped_events(mapping: &Mapping) {
+    use crate::syntax::{closest, CONVENTIONAL_EVENTS};
+    for event in &mapping.events {
+        if CONVENTIONAL_EVENTS.contains(&event.kind.as_str()) {
+            continue;
+        }
+        if let Some(near) = closest(&event.kind, CONVENTIONAL_EVENTS.iter().copied()) {
+            eprintln!(
+                "warning: mapping `{}`: event type `{}` is not one of EVENTS.md: did you mean \
+                 `{near}`? (a type of your own is declared in the policy: `events {}`)",
+                mapping.name, event.kind, event.kind
+            );
+        }
+    }
 }
 
 /// A usage error: the message on standard error, exit code 2.
