@@ -962,8 +962,10 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         self.watermark = Some(at);
         self.shadow_to(Some(at));
         let longest = self.longest_retention();
-        self.finished
-            .advance(at, FINISHED_MEMORY.max(longest + longest));
+        self.finished.advance(
+            at,
+            FINISHED_MEMORY.max(longest.checked_add(&longest).unwrap_or(Duration::MAX)),
+        );
         let Some(frontier) = at.checked_sub_signed(self.opts.reorder_window) else {
             return;
         };

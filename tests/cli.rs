@@ -895,3 +895,38 @@ fn a_ratio_just_over_an_at_most_bound_shows_a_second_decimal() {
         "{well_over}"
     );
 }
+
+/// A duration past a century on the command line is refused as a usage error, never added to
+/// itself until it overflows (`--retain` and `--reorder-window` are doubled inside).
+#[test]
+fn a_duration_past_a_century_is_a_usage_error() {
+    for flag in ["--retain", "--reorder-window"] {
+        let out = pledge()
+            .args(["check", "policies/customer-requests.pledge"])
+            .args([
+                "--events",
+                "examples/service-desk.jsonl",
+                flag,
+                "54000000000d",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is longer than 100 years"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
+    let out = pledge()
+        .args(["check", "policies/customer-requests.pledge"])
+        .args([
+            "--events",
+            "examples/service-desk.jsonl",
+            "--retain",
+            "36600d",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

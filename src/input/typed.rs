@@ -47,8 +47,20 @@ pub fn parse_typed_duration(text: &str) -> Result<Duration, String> {
             .ok_or_else(bad)?;
         total = total.checked_add(&part).ok_or_else(bad)?;
     }
+    // As in the policy language: no standard counts beyond a century, and the evaluator may
+    // add such a duration to itself and to instants.
+    if total > Duration::days(MAX_TYPED_DAYS) {
+        return Err(format!(
+            "`{text}` is longer than {} years, the longest duration pledge takes",
+            MAX_TYPED_DAYS / 366
+        ));
+    }
     Ok(total)
 }
+
+/// The longest duration typed on a command line, in a query or in a test file: 100 years of
+/// 366 days, the bound of the policy language's durations.
+const MAX_TYPED_DAYS: i64 = 100 * 366;
 
 /// An instant a person types (on the command line, in the REPL, in a policy test file): RFC 3339 with an offset, or a local date and time
 /// (`2026-03-05T18:00`, `2026-03-05 18:00:00`) in `zone`, or a date alone meaning its midnight.
@@ -82,6 +94,11 @@ mod tests {
         assert!(parse_typed_duration("h").is_err());
         assert!(parse_typed_duration("4 fortnights").is_err());
         assert!(parse_typed_duration("99999999999999999999h").is_err());
+        assert_eq!(parse_typed_duration("36600d"), Ok(Duration::days(36_600)));
+        assert_eq!(
+            parse_typed_duration("36601d"),
+            Err("`36601d` is longer than 100 years, the longest duration pledge takes".into())
+        );
     }
 
     #[test]
