@@ -1266,3 +1266,81 @@ fn a_replay_that_ends_delivers_its_last_alerts_before_it_exits() {
     assert_eq!(keys.len(), 24, "{keys:?}");
     assert!(keys.values().all(|&n| n == 1), "{keys:?}");
 }
+
+/// A store file damaged on disk (cut short, or a byte changed) is refused with its reason and
+/// exit code 3 by the service and by `report --merge`, never a panic: the database can panic
+/// on such a file, and that is caught where the store is opened.
+#[test]
+fn a_damaged_store_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("desk.pledge");
+    std::fs::write(&policy, DESK).expect("policy");
+    let events: String = (0..400)
+        .map(|i| {
+            event(
+                &format!("T{i}"),
+                2 + i % 20,
+                "09:00",
+                "opened",
+                r#""kind":"complaint""#,
+            ) + "\n"
+        })
+        .collect();
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, &events).expect("events");
+    let state = dir.path().join("state");
+    let status = Command::new(BIN)
+        .arg("serve")
+        .arg(&policy)
+        .arg("--state")
+        .arg(&state)
+        .arg("--events")
+        .arg(&file)
+        .args([
+            "--until-eof",
+            "--now-from-events",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let whole = std::fs::read(state.join("state.redb")).expect("the store");
+    assert!(whole.len() > 8192, "{} bytes", whole.len());
+    let token = dir.path().join("token");
+    std::fs::write(&token, "secret\n").expect("token");
+    for (name, bytes) in [
+        ("cut", whole[..whole.len() / 2].to_vec()),
+        ("cut-early", whole[..5000].to_vec()),
+    ] {
+        let damaged = dir.path().join(name);
+        std::fs::create_dir_all(&damaged).expect("dir");
+        std::fs::write(damaged.join("state.redb"), &bytes).expect("copy");
+        let merge = Command::new(BIN)
+            .arg("report")
+            .arg(&policy)
+            .arg("--merge")
+            .arg(&damaged)
+            .output()
+            .expect("runs");
+        let serve = Command::new(BIN)
+            .arg("serve")
+            .arg(&policy)
+            .arg("--state")
+            .arg(&damaged)
+            .args(["--post", "--listen", "127.0.0.1:0", "--token-file"])
+            .arg(&token)
+            .output()
+            .expect("runs");
+        for (what, out) in [("report --merge", merge), ("serve", serve)] {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{name}, {what}: {stderr}");
+            assert!(
+                stderr.contains("is damaged and cannot be read") && !stderr.contains("panicked"),
+                "{name}, {what}: {stderr}"
+            );
+        }
+    }
+}

@@ -289,10 +289,42 @@ impl Store {
         Store::open(dir, partition)
     }
 
+    /// Opening or reading a damaged file (cut short, a byte changed on disk) can panic inside
+    /// the database rather than fail: `f` runs with such a panic caught, and turned into the
+    /// error of a damaged store, without the panic's own message on standard error.
+    fn guarded<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        std::panic::set_hook(hook);
+        outcome.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "an inconsistency".to_string());
+            Err(StoreError(format!(
+                "`{}` is damaged and cannot be read ({what}); it was left as it is: replay the \
+                 source into another --state directory",
+                dir.join("state.redb").display()
+            )))
+        })
+    }
+
     /// Refuses a store whose committed state (its rest) `readable` says this version cannot
     /// continue from, before anything in it is migrated: the version that wrote it can still
     /// open it. A missing store, or one without a committed state, passes.
     pub fn refuse_unreadable(
+        dir: &Path,
+        partition: u32,
+        readable: impl Fn(&[u8]) -> std::result::Result<(), String>,
+    ) -> Result<()> {
+        Store::guarded(dir, || {
+            Store::refuse_unreadable_unguarded(dir, partition, readable)
+        })
+    }
+
+    fn refuse_unreadable_unguarded(
         dir: &Path,
         partition: u32,
         readable: impl Fn(&[u8]) -> std::result::Result<(), String>,
@@ -321,6 +353,10 @@ impl Store {
 
     /// Opens (or creates) `dir/state.redb` for partition `partition`.
     pub fn open(dir: &Path, partition: u32) -> Result<Store> {
+        Store::guarded(dir, || Store::open_unguarded(dir, partition))
+    }
+
+    fn open_unguarded(dir: &Path, partition: u32) -> Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|err| StoreError(format!("cannot create `{}`: {err}", dir.display())))?;
         // redb caches up to 1 GiB of pages by default: the service keeps its own state in
@@ -511,6 +547,11 @@ impl Store {
     /// service is refused with its reason.
     #[allow(clippy::type_complexity)]
     pub fn partitions(dir: &Path) -> Result<Vec<(u32, Vec<u8>, Vec<Vec<u8>>)>> {
+        Store::guarded(dir, || Store::partitions_unguarded(dir))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn partitions_unguarded(dir: &Path) -> Result<Vec<(u32, Vec<u8>, Vec<Vec<u8>>)>> {
         let path = dir.join("state.redb");
         if !path.is_file() {
             return Err(StoreError(format!(
