@@ -29,7 +29,20 @@ pub(super) fn spawn_source(
     let (done, finished) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         let _done = done;
-        feed(&mut *source, &tx, &shared, &parser, until_end);
+        // A panic here would drop the channel, which the loop takes for the source's end, and
+        // the service would exit 0 as if it had read everything: it is a failure instead.
+        let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            feed(&mut *source, &tx, &shared, &parser, until_end);
+        }));
+        if let Err(panic) = fed {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let _ = tx.send(Msg::Failed(format!("the source's reader failed: {what}")));
+            return;
+        }
         source.finish(&shared.stop);
     });
     finished

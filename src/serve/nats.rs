@@ -334,6 +334,10 @@ const READ_SIZE: usize = 1 << 16;
 /// Longest control line accepted: a longer one means the stream is not NATS.
 const MAX_CONTROL_LINE: usize = 4096;
 
+/// The largest message taken from a server: NATS allows `max_payload` up to 64 MiB, and a
+/// header and payload together never exceed it.
+const MAX_MESSAGE: usize = 64 << 20;
+
 /// One complete operation at the start of `buf`, with the bytes it used; `None` when more
 /// bytes are needed.
 fn parse_op(buf: &[u8]) -> io::Result<Option<(Op, usize)>> {
@@ -376,7 +380,9 @@ fn parse_op(buf: &[u8]) -> io::Result<Option<(Op, usize)>> {
         } else {
             0
         };
-        if head > total {
+        // A size past what any server sends (its `max_payload` is at most 64 MiB) is a broken
+        // or hostile peer: refused before any arithmetic on it can wrap.
+        if head > total || total > MAX_MESSAGE {
             return Err(protocol_error(format!("malformed `{line}`")));
         }
         if buf.len() < after + total + 2 {
@@ -482,6 +488,13 @@ mod tests {
         assert!(parse_op(b"NONSENSE\r\n").is_err());
         assert!(parse_op(b"MSG a 1 x y\r\n").is_err());
         assert!(parse_op(&[b'x'; 5000]).is_err());
+        // A size whose arithmetic would wrap, from a broken or hostile server: refused.
+        assert!(parse_op(b"MSG _INBOX.x 1 18446744073709551615\r\nXXXX\r\n").is_err());
+        assert!(parse_op(b"HMSG _INBOX.x 1 2 18446744073709551615\r\nXXXX\r\n").is_err());
+        assert!(parse_op(b"MSG _INBOX.x 1 67108865\r\nXXXX\r\n").is_err());
+        assert!(parse_op(b"MSG _INBOX.x 1 67108864\r\nXXXX\r\n")
+            .expect("a size in bounds")
+            .is_none());
     }
 
     /// A server that sends its bytes in pieces of every size, around messages longer than a
