@@ -285,11 +285,18 @@ impl<'p, S: Sink> Evaluator<'p, S> {
         if state.fingerprint != policies_fingerprint(policies) {
             return Err(SnapshotError::OtherPolicies);
         }
+        // Bytes from disk: a negative window, or one past what a duration holds, is a damaged
+        // snapshot.
+        let window = |ms: i64, what: &str| {
+            Duration::try_milliseconds(ms)
+                .filter(|d| *d >= Duration::zero())
+                .ok_or_else(|| SnapshotError::Unreadable(format!("its {what} is {ms} ms")))
+        };
         let opts = EvalOptions {
             resting_in_memory: None,
             now: state.now,
-            reorder_window: Duration::milliseconds(state.reorder_window_ms),
-            retain: Duration::milliseconds(state.retain_ms),
+            reorder_window: window(state.reorder_window_ms, "reorder window")?,
+            retain: window(state.retain_ms, "retention")?,
         };
         let mut evaluator = Evaluator::new(policies, opts, sink);
         evaluator.in_order = state.in_order;
