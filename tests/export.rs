@@ -697,3 +697,56 @@ fn a_mistyped_event_type_in_a_mapping_is_a_warning() {
         String::from_utf8_lossy(&shipped.stderr)
     );
 }
+
+/// A date cell (or a serial number) holds the years a text cell may: one in 9999 is refused
+/// as a mistyped year, as the same text would be, and the row's other events stand.
+#[test]
+fn a_date_cell_past_the_year_2999_is_refused_as_its_text_would_be() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("years.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单号").unwrap();
+    sheet.write_string(0, 1, "受理时间").unwrap();
+    sheet.write_string(0, 2, "完成时间").unwrap();
+    let when = Format::new().set_num_format("yyyy/m/d h:mm");
+    let date = |y, m, d, h| {
+        ExcelDateTime::from_ymd(y, m, d)
+            .unwrap()
+            .and_hms(h, 0, 0)
+            .unwrap()
+    };
+    sheet.write_string(1, 0, "Y-1").unwrap();
+    sheet
+        .write_datetime_with_format(1, 1, &date(2026, 3, 2, 9), &when)
+        .unwrap();
+    sheet
+        .write_datetime_with_format(1, 2, &date(9999, 12, 31, 12), &when)
+        .unwrap();
+    book.save(&path).unwrap();
+    let mapping = Mapping::parse(
+        "zone = \"Asia/Shanghai\"\nticket = \"单号\"\n[[event]]\ntype = \"opened\"\nat = \"受理时间\"\n[[event]]\ntype = \"resolved\"\nat = \"完成时间\"\n",
+        "years.toml",
+    )
+    .expect("a mapping");
+    let export = Export {
+        kind: ExportKind::Xlsx,
+        mapping,
+    };
+    let mut shown = Vec::new();
+    let file = std::fs::File::open(&path).unwrap();
+    read_export(file, &export, None, |r| {
+        shown.push(match r {
+            Record::Event(e) => format!("{} {}", e.ticket, e.kind),
+            Record::Rejected(r) => r.reason,
+        })
+    })
+    .expect("reads");
+    assert_eq!(
+        shown,
+        [
+            "sheet `Sheet1`, row 2, column C `完成时间`, `resolved` event: `9999-12-31 12:00:00` is after the year 2999 (a mistyped year?)",
+            "Y-1 opened",
+        ]
+    );
+}

@@ -381,9 +381,17 @@ fn timestamp(cell: &Cell, zone: Tz) -> Result<Option<Instant>, String> {
             return Err(format!("`{}` is not a date-time", quoted(&cell.display())))
         }
     };
-    in_zone(local, Some(zone))
-        .map(Some)
-        .map_err(|_| format!("`{}` is not a date-time", local))
+    let at = in_zone(local, Some(zone)).map_err(|_| format!("`{}` is not a date-time", local))?;
+    // A date cell holds the years a text cell may: before 1900 or after 2999 is refused.
+    match super::event_at_in_range(at) {
+        Err(super::TimestampError::TooEarly) => {
+            Err(format!("`{local}` is before 1900 (a mistyped year?)"))
+        }
+        Err(_) => Err(format!(
+            "`{local}` is after the year 2999 (a mistyped year?)"
+        )),
+        Ok(at) => Ok(Some(at)),
+    }
 }
 
 /// The date-time of a spreadsheet serial number (days since 1899-12-30, the fraction the time of
