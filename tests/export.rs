@@ -718,10 +718,10 @@ fn a_date_cell_past_the_year_2999_is_refused_as_its_text_would_be() {
     };
     sheet.write_string(1, 0, "Y-1").unwrap();
     sheet
-        .write_datetime_with_format(1, 1, &date(2026, 3, 2, 9), &when)
+        .write_datetime_with_format(1, 1, date(2026, 3, 2, 9), &when)
         .unwrap();
     sheet
-        .write_datetime_with_format(1, 2, &date(9999, 12, 31, 12), &when)
+        .write_datetime_with_format(1, 2, date(9999, 12, 31, 12), &when)
         .unwrap();
     book.save(&path).unwrap();
     let mapping = Mapping::parse(
