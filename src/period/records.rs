@@ -278,7 +278,9 @@ impl TargetVerdict {
         (self.total > 0).then(|| self.hits.saturating_mul(1000) / self.total)
     }
 
-    /// The ratio as reports show it, without the `%`: see [`target_ratio_text`].
+    /// The ratio as reports show it, without the `%`: one decimal rounded down, but a ratio
+    /// just over an `at most` bound, which would then read as the bound itself, gets a second
+    /// decimal rounded up (51 of 1010 is `5.05` against "at most 5.0 %").
     pub fn ratio_text(&self) -> Option<String> {
         target_ratio_text(self.hits, self.total, self.at_least, self.bound_permille)
     }
