@@ -35,11 +35,7 @@ pub(super) fn spawn_source(
             feed(&mut *source, &tx, &shared, &parser, until_end);
         }));
         if let Err(panic) = fed {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let what = super::panic_text(&*panic);
             let _ = tx.send(Msg::Failed(format!("the source's reader failed: {what}")));
             return;
         }

@@ -360,6 +360,16 @@ pub fn run(config: Config) -> Result<(), String> {
     result.and(report)
 }
 
+/// The message a caught panic carried (`panic!` with a text, or a formatted one), for the
+/// error a caught panic becomes.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// An `Arc<AtomicBool>` view of the stop flag for the signal handler.
 fn stop_flag(shared: &Arc<Shared>) -> Arc<AtomicBool> {
     // signal-hook sets an `Arc<AtomicBool>`; a watcher thread copies it into the shared flag.

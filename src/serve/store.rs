@@ -298,10 +298,8 @@ impl Store {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         std::panic::set_hook(hook);
         outcome.unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
+            let what = Some(super::panic_text(&*panic))
+                .filter(|text| !text.is_empty())
                 .unwrap_or_else(|| "an inconsistency".to_string());
             Err(StoreError(format!(
                 "`{}` is damaged and cannot be read ({what}); it was left as it is: replay the \
